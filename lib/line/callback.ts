@@ -1,0 +1,74 @@
+import type { webhook } from '@line/bot-sdk';
+
+/** A LINE callback body after the shape checks the SDK leaves to us. Events keep every field LINE sent. */
+export interface LineCallback {
+  destination: string;
+  events: LineWebhookEvent[];
+}
+
+/** Only the fields the bridge relies on are typed; anything else LINE adds is passed through untouched. */
+export type LineWebhookEvent = Pick<webhook.Event, 'type' | 'timestamp' | 'webhookEventId'> & {
+  source?: { type: string; userId?: string; groupId?: string; roomId?: string };
+  follow?: { isUnblocked?: boolean };
+  [field: string]: unknown;
+};
+
+export class InvalidCallbackError extends Error {
+  constructor(message: string, public readonly path: string) {
+    super(message);
+    this.name = 'InvalidCallbackError';
+  }
+}
+
+const MAX_ID_LENGTH = 128; // SQS limit for MessageGroupId / MessageDeduplicationId
+const SQS_ID_PATTERN = /^[\x21-\x7e]+$/; // printable ASCII, as SQS requires for those ids
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function requireId(value: unknown, path: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH || !SQS_ID_PATTERN.test(value)) {
+    throw new InvalidCallbackError(`${path} must be a non-empty printable ASCII string of at most ${MAX_ID_LENGTH} characters`, path);
+  }
+}
+
+function checkEvent(event: unknown, index: number): asserts event is LineWebhookEvent {
+  const at = `events[${index}]`;
+  if (!isObject(event)) throw new InvalidCallbackError(`${at} must be an object`, at);
+  if (typeof event.type !== 'string' || event.type.length === 0) {
+    throw new InvalidCallbackError(`${at}.type must be a non-empty string`, `${at}.type`);
+  }
+  requireId(event.webhookEventId, `${at}.webhookEventId`);
+  if (typeof event.timestamp !== 'number' || !Number.isSafeInteger(event.timestamp) || event.timestamp < 0) {
+    throw new InvalidCallbackError(`${at}.timestamp must be epoch milliseconds`, `${at}.timestamp`);
+  }
+  const source = event.source;
+  if (source === undefined) return;
+  if (!isObject(source) || typeof source.type !== 'string') {
+    throw new InvalidCallbackError(`${at}.source must be an object with a type`, `${at}.source`);
+  }
+  for (const key of ['userId', 'groupId', 'roomId'] as const) {
+    if (source[key] !== undefined) requireId(source[key], `${at}.source.${key}`);
+  }
+}
+
+/** Parses the raw body (already signature-checked) into a LINE callback, or says precisely what is wrong. */
+export function parseCallback(raw: Buffer): LineCallback {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new InvalidCallbackError('body is not valid JSON', '$');
+  }
+  if (!isObject(body)) throw new InvalidCallbackError('body must be a JSON object', '$');
+  requireId(body.destination, 'destination');
+  if (!Array.isArray(body.events)) throw new InvalidCallbackError('events must be an array', 'events');
+  body.events.forEach(checkEvent);
+  return body as unknown as LineCallback;
+}
+
+/** The user an event is about, if LINE told us (group/room events may carry none). */
+export function eventUserId(event: LineWebhookEvent): string | undefined {
+  return event.source?.userId;
+}

@@ -1,0 +1,47 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+
+export interface AwsServers {
+  dynamoEndpoint: string;
+  sqsEndpoint: string;
+  /** Environment for SDK clients (and child processes) to reach these servers. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const LOCAL_REGION = 'ap-northeast-1';
+
+/**
+ * Real protocol servers for the AWS services the bridge uses: dynalite (DynamoDB) and fauxqs (SQS,
+ * FIFO groups, dedup and DLQ redrive). Both run in this process and listen on 127.0.0.1.
+ */
+export async function startAwsServers(ports: { dynamoPort: number; sqsPort: number }): Promise<AwsServers> {
+  const { default: dynalite } = await import('dynalite');
+  const dynamo: Server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(ports.dynamoPort, '127.0.0.1', () => resolve());
+  });
+  const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+
+  // fauxqs is ESM-only; Node >= 20.19 loads it from CommonJS through require(esm).
+  const { startFauxqs } = await import('fauxqs');
+  const sqs = await startFauxqs({ port: ports.sqsPort, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
+  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
+
+  return {
+    dynamoEndpoint,
+    sqsEndpoint,
+    env: {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    },
+    async stop() {
+      await sqs.stop();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}

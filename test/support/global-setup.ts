@@ -1,0 +1,12 @@
+import { startAwsServers } from '../../lib/local/aws-servers';
+
+/**
+ * One dynalite and one fauxqs per jest run, on ephemeral loopback ports. Test files create their own
+ * uniquely named tables and queues, so they never share state. Workers inherit the endpoints through
+ * the standard AWS_ENDPOINT_URL_* variables, exactly as the real SDK clients read them.
+ */
+export default async function globalSetup(): Promise<void> {
+  const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
+  Object.assign(process.env, servers.env);
+  (globalThis as { __awsServers?: { stop(): Promise<void> } }).__awsServers = servers;
+}
