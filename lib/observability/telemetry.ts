@@ -16,3 +16,22 @@ export function maskUserId(userId: string | undefined): string | undefined {
   if (userId === undefined) return undefined;
   return `u_${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`;
 }
+
+/** Ignored events are counted per LINE event type (a dimension, since LINE keeps adding types). */
+export function countIgnored(eventType: string): void {
+  const single = metrics.singleMetric();
+  single.addDimension('eventType', eventType.slice(0, 64));
+  single.addMetric('EventIgnored', MetricUnit.Count, 1);
+}
+
+/** Adds the Lambda context to every log line and flushes the invocation's metrics (EMF) at the end. */
+export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler: (event: E, context: C) => Promise<R>) {
+  return async (event: E, context: C): Promise<R> => {
+    logger.addContext(context as never);
+    try {
+      return await handler(event, context);
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import type { CapillaryAuthConfig } from '../config';
+
+/** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
+export interface CapillaryMessage {
+  status?: boolean;
+  code: number;
+  message?: string;
+}
+
+export interface CapillaryEnvelope {
+  errors?: CapillaryMessage[] | null;
+  warnings?: CapillaryMessage[] | null;
+  [field: string]: unknown;
+}
+
+export interface CapillaryResponse {
+  status: number;
+  body: CapillaryEnvelope;
+  requestId: string | undefined;
+  attempts: number;
+}
+
+export interface CapillaryCallRecord {
+  operation: string;
+  status: number | 'network-error' | 'timeout';
+  latencyMs: number;
+  requestId: string | undefined;
+  errorCodes: number[];
+  attempt: number;
+}
+
+export interface CapillaryHttpOptions {
+  baseUrl: string;
+  auth: CapillaryAuthConfig;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** Minimum spacing between requests from this instance (the fleet's share of Capillary's rate limit). */
+  minIntervalMs: number;
+  /** Observer for every attempt: logs and metrics hang off it, so this module stays I/O-only. */
+  onCall?: (call: CapillaryCallRecord) => void;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** Throttling and "try again later" answers (docs §8, §9): retried with backoff. */
+const RETRIABLE_STATUSES = new Set([429, 461, 502, 503, 504, 521]);
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 4000;
+
+export class CapillaryApiError extends Error {
+  constructor(
+    public readonly operation: string,
+    public readonly status: number,
+    public readonly codes: number[],
+    public readonly requestId: string | undefined,
+    detail: string,
+  ) {
+    super(`Capillary ${operation} failed: HTTP ${status}, codes [${codes.join(', ')}] ${detail}`.trim());
+    this.name = 'CapillaryApiError';
+  }
+}
+
+export class CapillaryUnavailableError extends Error {
+  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastProblem: string) {
+    super(`Capillary ${operation} still failing after ${attempts} attempts (last: ${lastProblem})`);
+    this.name = 'CapillaryUnavailableError';
+  }
+}
+
+export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ?? []).map((e) => Number(e.code));
+export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Spaces requests so that this instance never exceeds its share of the per-minute limit. */
+class RequestPacer {
+  #nextSlot = 0;
+  constructor(private readonly intervalMs: number, private readonly sleep: (ms: number) => Promise<void>) {}
+
+  async wait(): Promise<void> {
+    if (this.intervalMs <= 0) return;
+    const now = Date.now();
+    const slot = Math.max(now, this.#nextSlot);
+    this.#nextSlot = slot + this.intervalMs;
+    if (slot > now) await this.sleep(slot - now);
+  }
+}
+
+/**
+ * One Capillary HTTP call = auth header, timeout, bounded retries with exponential backoff and full
+ * jitter on transient answers, and the X-Cap-Requestid of every attempt reported for support tickets.
+ */
+export class CapillaryHttpClient {
+  readonly #options: CapillaryHttpOptions;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #pacer: RequestPacer;
+  #token: { value: string; refreshAt: number } | undefined;
+  #tokenRequest: Promise<string> | undefined;
+
+  constructor(options: CapillaryHttpOptions) {
+    this.#options = options;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#random = options.random ?? Math.random;
+    this.#pacer = new RequestPacer(options.minIntervalMs, this.#sleep);
+  }
+
+  async request(operation: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<CapillaryResponse> {
+    const { maxAttempts } = this.#options;
+    let lastProblem = '';
+    let tokenRefreshed = false;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const outcome = await this.#attempt(operation, method, path, body, attempt);
+      if ('response' in outcome) {
+        const { response } = outcome;
+        // An OAuth token can be revoked or expire early: regenerate it once before giving up.
+        if (response.status === 401 && this.#options.auth.scheme === 'oauth' && !tokenRefreshed) {
+          tokenRefreshed = true;
+          this.#token = undefined;
+          continue;
+        }
+        if (!RETRIABLE_STATUSES.has(response.status)) return { ...response, attempts: attempt };
+        lastProblem = `HTTP ${response.status}`;
+      } else {
+        lastProblem = outcome.problem;
+      }
+      if (attempt < maxAttempts) await this.#sleep(this.#backoffMs(attempt));
+    }
+    throw new CapillaryUnavailableError(operation, maxAttempts, lastProblem);
+  }
+
+  #backoffMs(attempt: number): number {
+    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+    return Math.round(this.#random() * ceiling);
+  }
+
+  async #attempt(
+    operation: string,
+    method: string,
+    path: string,
+    body: unknown,
+    attempt: number,
+  ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string }> {
+    const authHeaders = await this.#authHeaders();
+    await this.#pacer.wait();
+    const started = Date.now();
+    const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
+      this.#options.onCall?.({ operation, status, latencyMs: Date.now() - started, requestId, errorCodes: codes, attempt });
+    let response: Response;
+    try {
+      response = await fetch(`${this.#options.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...authHeaders },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      report(timedOut ? 'timeout' : 'network-error', undefined, []);
+      return { problem: timedOut ? `timeout after ${this.#options.timeoutMs} ms` : `network error (${(error as Error).message})` };
+    }
+    const requestId = response.headers.get('x-cap-requestid') ?? undefined;
+    let parsed: CapillaryEnvelope;
+    try {
+      const text = await response.text();
+      parsed = text ? (JSON.parse(text) as CapillaryEnvelope) : {};
+    } catch (error) {
+      const timedOut = (error as Error).name === 'TimeoutError';
+      report(timedOut ? 'timeout' : response.status, requestId, []);
+      if (timedOut) return { problem: `timeout after ${this.#options.timeoutMs} ms` };
+      parsed = {};
+    }
+    report(response.status, requestId, errorCodes(parsed));
+    return { response: { status: response.status, body: parsed, requestId } };
+  }
+
+  async #authHeaders(): Promise<Record<string, string>> {
+    const { auth } = this.#options;
+    if (auth.scheme === 'basic') {
+      const digest = createHash('md5').update(auth.secret).digest('hex');
+      return { authorization: `Basic ${Buffer.from(`${auth.id}:${digest}`).toString('base64')}` };
+    }
+    return { [auth.oauthHeaderName]: await this.#oauthToken() };
+  }
+
+  async #oauthToken(): Promise<string> {
+    if (this.#token && Date.now() < this.#token.refreshAt) return this.#token.value;
+    // Concurrent records share one token request.
+    this.#tokenRequest ??= this.#generateToken().finally(() => {
+      this.#tokenRequest = undefined;
+    });
+    return this.#tokenRequest;
+  }
+
+  async #generateToken(): Promise<string> {
+    const { auth, baseUrl, timeoutMs } = this.#options;
+    let response: Response;
+    try {
+      response = await fetch(`${baseUrl}/v3/oauth/token/generate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ key: auth.id, secret: auth.secret }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new CapillaryUnavailableError('token/generate', 1, (error as Error).message);
+    }
+    const body = (await response.json().catch(() => ({}))) as { data?: { accessToken?: string; ttlSeconds?: number } } & CapillaryEnvelope;
+    const token = body.data?.accessToken;
+    if (!response.ok || !token) {
+      throw new CapillaryApiError('token/generate', response.status, errorCodes(body), response.headers.get('x-cap-requestid') ?? undefined,
+        '(check CAPILLARY_CLIENT_KEY / CAPILLARY_CLIENT_SECRET and the API client access group)');
+    }
+    const ttlMs = Math.max(1, body.data?.ttlSeconds ?? 300) * 1000;
+    // Refresh when 80% of the lifetime has passed, so no request goes out with a token about to expire.
+    this.#token = { value: token, refreshAt: Date.now() + ttlMs * 0.8 };
+    return token;
+  }
+}

@@ -1,0 +1,154 @@
+import type { CapillaryConfig } from '../config';
+import type { SubscriptionState } from '../domain/sync-rules';
+import { CapillaryApiError, type CapillaryHttpClient, type CapillaryResponse, errorCodes, warningCodes } from './http-client';
+
+/** Codes from capillary-api.md §4.3, §5.4, §6.4. */
+const ALREADY_EXISTS = 8006;
+const MERGED = 8050;
+const NOT_FOUND = new Set([8015, 8065]);
+const INVALID_IDENTIFIER_NAME = 8013;
+const INVALID_CHANNEL = 1101;
+
+export interface Registration {
+  customerId: number;
+  /** true when the LINE opt-in travelled inside the add-customer call and was accepted */
+  subscribed: boolean;
+  merged: boolean;
+}
+
+export class CustomerNotResolvedError extends Error {
+  constructor(public readonly via: string) {
+    super(`Capillary says the customer already exists but the lookup by ${via} did not find it`);
+    this.name = 'CustomerNotResolvedError';
+  }
+}
+
+/**
+ * The Capillary side of a LINE follower: register (INSTORE + LINE profile, or LINE only), find,
+ * and set the LINE subscription. Every call is safe to repeat: an add that already happened
+ * answers 8006 and is resolved by a lookup; subscriptions are absolute states.
+ */
+export class LineCustomerDirectory {
+  #channel: string;
+
+  constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig) {
+    this.#channel = config.subscriptionChannel;
+  }
+
+  externalIdFor(lineUserId: string): string {
+    return `${this.config.externalIdPrefix}${lineUserId}`;
+  }
+
+  async register(lineUserId: string, displayName: string | undefined): Promise<Registration> {
+    const names = displayName ? { firstName: displayName.slice(0, 100), lastName: '' } : {};
+    let instoreCustomerId: number | undefined;
+    if (this.config.registrationMode === 'instore+line') {
+      // Capillary's LINE guide: an unknown user gets an INSTORE profile and a LINE profile on one
+      // customer. A follow carries no phone number, so both profiles share an externalId to merge on.
+      const instore = await this.#addProfile('add-customer-instore', {
+        ...names,
+        identifiers: [{ type: 'externalId', value: this.externalIdFor(lineUserId) }],
+        source: 'INSTORE',
+        accountId: '',
+      });
+      instoreCustomerId = instore.customerId ?? (await this.#requireLookup('INSTORE', 'externalId', this.externalIdFor(lineUserId)));
+    }
+    const subscriptionInfo = this.config.subscribeOnRegister ? { subscriptions: this.#subscriptions('OPTIN') } : undefined;
+    const identifiers = [{ type: 'line', value: lineUserId }];
+    if (instoreCustomerId !== undefined) identifiers.push({ type: 'externalId', value: this.externalIdFor(lineUserId) });
+    const line = await this.#addProfile('add-customer-line', {
+      ...names,
+      identifiers,
+      commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
+      source: 'LINE',
+      accountId: this.config.lineAccountId,
+    }, subscriptionInfo);
+    if (line.customerId !== undefined) {
+      return { customerId: line.customerId, subscribed: subscriptionInfo !== undefined, merged: line.merged };
+    }
+    // 8006: the LINE profile exists already (a retry after a lost response, or registered elsewhere).
+    const customerId = instoreCustomerId ?? (await this.#requireLookup('LINE', 'line', lineUserId));
+    return { customerId, subscribed: false, merged: false };
+  }
+
+  /** The customer holding this LINE user, if Capillary has one. */
+  async find(lineUserId: string): Promise<number | undefined> {
+    return this.config.registrationMode === 'instore+line'
+      ? this.#lookup('INSTORE', 'externalId', this.externalIdFor(lineUserId))
+      : this.#lookup('LINE', 'line', lineUserId);
+  }
+
+  async setSubscription(customerId: number, state: SubscriptionState): Promise<void> {
+    const send = () => this.http.request('update-subscription', 'POST', `/v2/customers/${customerId}/subscriptions`, {
+      communicationId: -1,
+      campaignId: -1,
+      reason: state === 'OPTIN' ? 'LINE follow event' : 'LINE unfollow event',
+      scope: { scope: 'USER', subScope: 'NONE' },
+      subscriptions: this.#subscriptions(state),
+    });
+    let response = await send();
+    // The docs disagree on the LINE channel literal (§6.2): on "invalid channel" try the other spelling once.
+    if (errorCodes(response.body).includes(INVALID_CHANNEL)) {
+      this.#channel = this.#channel === 'LINE' ? 'line' : 'LINE';
+      response = await send();
+    }
+    this.#assertNoErrors('update-subscription', response);
+  }
+
+  #subscriptions(state: SubscriptionState) {
+    const { lineAccountId, orgUnitId } = this.config;
+    return (['BULK', 'TRANS'] as const).map((priority) => ({
+      channel: this.#channel,
+      priority,
+      type: state,
+      accountId: lineAccountId,
+      sourceName: 'LINE',
+      ...(orgUnitId === undefined ? {} : { orgUnitId }),
+    }));
+  }
+
+  async #addProfile(operation: string, profile: Record<string, unknown>, subscriptionInfo?: unknown):
+    Promise<{ customerId: number | undefined; merged: boolean }> {
+    const response = await this.http.request(operation, 'POST', '/v2/customers', {
+      loyaltyInfo: { loyaltyType: 'non_loyalty' },
+      profiles: [{ fields: {}, ...profile }],
+      extendedFields: {},
+      ...(subscriptionInfo ? { subscriptionInfo } : {}),
+    });
+    // createdId decides success: the 8050 merge answer has been seen filed under HTTP 500.
+    const createdId = response.body.createdId;
+    if (typeof createdId === 'number') return { customerId: createdId, merged: warningCodes(response.body).includes(MERGED) };
+    if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { customerId: undefined, merged: false };
+    throw this.#error(operation, response);
+  }
+
+  async #lookup(source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
+    const query = new URLSearchParams({ source, identifierName, identifierValue });
+    if (source !== 'INSTORE') query.set('accountId', this.config.lineAccountId);
+    const response = await this.http.request('lookup-customer', 'GET', `/v2/customers/lookup?${query}`);
+    if (typeof response.body.entity === 'number') return response.body.entity;
+    const codes = errorCodes(response.body);
+    if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
+    if (codes.includes(INVALID_IDENTIFIER_NAME)) {
+      // identifierName=line is undocumented (§5.1); an org that rejects it simply cannot be searched by LINE id.
+      throw new CapillaryApiError('lookup-customer', response.status, codes, response.requestId,
+        `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
+    }
+    throw this.#error('lookup-customer', response);
+  }
+
+  async #requireLookup(source: string, identifierName: string, identifierValue: string): Promise<number> {
+    const customerId = await this.#lookup(source, identifierName, identifierValue);
+    if (customerId === undefined) throw new CustomerNotResolvedError(`${source}/${identifierName}`);
+    return customerId;
+  }
+
+  #assertNoErrors(operation: string, response: CapillaryResponse): void {
+    if (errorCodes(response.body).length > 0 || response.status >= 400) throw this.#error(operation, response);
+  }
+
+  #error(operation: string, response: CapillaryResponse): CapillaryApiError {
+    const messages = (response.body.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
+    return new CapillaryApiError(operation, response.status, errorCodes(response.body), response.requestId, messages);
+  }
+}

@@ -1,0 +1,106 @@
+import { type SendMessageBatchRequestEntry, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { LineWebhookEvent } from '../line/callback';
+import { messageGroupId, serializeQueuedEvent } from './line-event-message';
+
+/** SQS limits for one SendMessageBatch call. */
+export const MAX_BATCH_ENTRIES = 10;
+export const MAX_BATCH_BYTES = 256 * 1024;
+
+export class EventTooLargeError extends Error {
+  constructor(public readonly webhookEventId: string, public readonly bytes: number) {
+    super(`Event ${webhookEventId} is ${bytes} bytes, over the ${MAX_BATCH_BYTES}-byte SQS message limit`);
+    this.name = 'EventTooLargeError';
+  }
+}
+
+export class EnqueueError extends Error {
+  constructor(public readonly failedEventIds: string[], public readonly reasons: string[]) {
+    super(`${failedEventIds.length} event(s) could not be enqueued: ${[...new Set(reasons)].join('; ')}`);
+    this.name = 'EnqueueError';
+  }
+}
+
+interface SizedEntry {
+  entry: SendMessageBatchRequestEntry;
+  bytes: number;
+}
+
+/** One entry per event; the dedup id makes a LINE redelivery within SQS's 5-minute window a no-op. */
+export function toEntries(destination: string, events: LineWebhookEvent[]): SizedEntry[] {
+  return events.map((event, index) => {
+    const body = serializeQueuedEvent({ destination, event });
+    const bytes = Buffer.byteLength(body);
+    if (bytes > MAX_BATCH_BYTES) throw new EventTooLargeError(event.webhookEventId, bytes);
+    return {
+      bytes,
+      entry: {
+        Id: String(index),
+        MessageBody: body,
+        MessageGroupId: messageGroupId(destination, event),
+        MessageDeduplicationId: event.webhookEventId,
+      },
+    };
+  });
+}
+
+/** Fills each batch up to 10 entries or the byte limit, whichever comes first: ⌈n/10⌉ calls for small events. */
+export function toBatches(entries: SizedEntry[]): SendMessageBatchRequestEntry[][] {
+  const batches: SendMessageBatchRequestEntry[][] = [];
+  let current: SendMessageBatchRequestEntry[] = [];
+  let currentBytes = 0;
+  for (const { entry, bytes } of entries) {
+    if (current.length === MAX_BATCH_ENTRIES || currentBytes + bytes > MAX_BATCH_BYTES) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(entry);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+export interface EnqueueOptions {
+  maxAttempts: number;
+  retryDelayMs: number;
+}
+
+/**
+ * Sends every batch in parallel and retries only the entries SQS did not accept. Resolves only when
+ * every event is in the queue; otherwise throws, so the webhook answers non-2xx and LINE redelivers.
+ */
+export async function enqueueBatches(
+  sqs: SQSClient,
+  queueUrl: string,
+  batches: SendMessageBatchRequestEntry[][],
+  options: EnqueueOptions = { maxAttempts: 3, retryDelayMs: 50 },
+): Promise<void> {
+  const outcomes = await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)));
+  const failed = outcomes.flat();
+  if (failed.length > 0) {
+    throw new EnqueueError(failed.map((f) => f.entry.MessageDeduplicationId ?? f.entry.Id ?? '?'), failed.map((f) => f.reason));
+  }
+}
+
+async function sendWithRetries(
+  sqs: SQSClient,
+  queueUrl: string,
+  batch: SendMessageBatchRequestEntry[],
+  { maxAttempts, retryDelayMs }: EnqueueOptions,
+): Promise<{ entry: SendMessageBatchRequestEntry; reason: string }[]> {
+  let pending = batch;
+  let failures: { entry: SendMessageBatchRequestEntry; reason: string }[] = [];
+  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 2)));
+    try {
+      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      const byId = new Map(pending.map((entry) => [entry.Id, entry]));
+      failures = (result.Failed ?? []).map((f) => ({ entry: byId.get(f.Id) as SendMessageBatchRequestEntry, reason: `${f.Code}: ${f.Message ?? ''}`.trim() }));
+    } catch (error) {
+      failures = pending.map((entry) => ({ entry, reason: (error as Error).name }));
+    }
+    pending = failures.map((f) => f.entry);
+  }
+  return failures;
+}

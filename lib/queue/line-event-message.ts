@@ -1,0 +1,46 @@
+import type { LineWebhookEvent } from '../line/callback';
+
+/** One SQS message: the event exactly as LINE sent it, plus the bot it was sent to. */
+export interface QueuedLineEvent {
+  destination: string;
+  event: LineWebhookEvent;
+}
+
+export class InvalidQueuedEventError extends Error {
+  constructor(reason: string) {
+    super(`Queued message is not a LINE event: ${reason}`);
+    this.name = 'InvalidQueuedEventError';
+  }
+}
+
+/**
+ * FIFO order is per user and per channel: two channels never share a group, so one user's events
+ * are applied in order while other users proceed in parallel.
+ */
+export function messageGroupId(destination: string, event: LineWebhookEvent): string {
+  const source = event.source;
+  const subject = source?.userId ?? source?.groupId ?? source?.roomId ?? 'no-source';
+  return `${destination}:${subject}`;
+}
+
+export function serializeQueuedEvent(message: QueuedLineEvent): string {
+  return JSON.stringify(message);
+}
+
+export function parseQueuedEvent(body: string): QueuedLineEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new InvalidQueuedEventError('body is not JSON');
+  }
+  const candidate = parsed as Partial<QueuedLineEvent> | null;
+  const event = candidate?.event;
+  if (typeof candidate?.destination !== 'string' || typeof event !== 'object' || event === null) {
+    throw new InvalidQueuedEventError('expected {destination, event}');
+  }
+  if (typeof event.type !== 'string' || typeof event.webhookEventId !== 'string' || typeof event.timestamp !== 'number') {
+    throw new InvalidQueuedEventError('event lacks type, webhookEventId or timestamp');
+  }
+  return candidate as QueuedLineEvent;
+}

@@ -1,0 +1,142 @@
+import {
+  ConditionalCheckFailedException,
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { type LineEventFacts, type SkipReason, type SubscriptionState, type UserSyncState, skipReason } from '../domain/sync-rules';
+
+export interface LineUserKey {
+  /** the bot's user id: one table can serve several LINE channels */
+  destination: string;
+  userId: string;
+}
+
+export type ClaimResult = { claimed: true; state: UserSyncState } | { claimed: false; reason: SkipReason; state: UserSyncState };
+
+export interface AppliedChange {
+  customerId?: number;
+  subscription: SubscriptionState;
+}
+
+/** Another worker holds an unexpired claim for this user: retry later (the claim expires if it died). */
+export class ClaimHeldError extends Error {
+  constructor(public readonly eventId: string, public readonly heldBy: string | undefined) {
+    super(`User record is claimed by event ${heldBy ?? 'unknown'}; event ${eventId} will be retried`);
+    this.name = 'ClaimHeldError';
+  }
+}
+
+/** Our claim expired and was taken over before we recorded the result: the retry re-evaluates. */
+export class ClaimLostError extends Error {
+  constructor(public readonly eventId: string) {
+    super(`Claim for event ${eventId} was lost before the result was recorded`);
+    this.name = 'ClaimLostError';
+  }
+}
+
+const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+const s = (value: string): AttributeValue => ({ S: value });
+const n = (value: number): AttributeValue => ({ N: String(value) });
+
+function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
+  if (!item) return {};
+  const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
+  return {
+    customerId: num('customerId'),
+    subscription: item.subscription?.S as SubscriptionState | undefined,
+    lastEventTimestamp: num('lastEventTs'),
+    lastEventId: item.lastEventId?.S,
+  };
+}
+
+/**
+ * One DynamoDB item per LINE user: the Capillary customer id, the subscription state and the last
+ * applied event. It is the idempotency and ordering guard, built on single-item conditional writes:
+ * a claim before any side effect (only for an event newer than the last applied one, and only when no
+ * live claim exists), and a completion after them. Two writes per applied event, none on the hot path
+ * of a duplicate beyond the rejected claim.
+ */
+export class UserSyncStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly claimTtlMs: number,
+  ) {}
+
+  static partitionKey(key: LineUserKey): string {
+    return `${key.destination}#${key.userId}`;
+  }
+
+  async claim(key: LineUserKey, event: LineEventFacts, now = Date.now()): Promise<ClaimResult> {
+    try {
+      const result = await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: s(UserSyncStore.partitionKey(key)) },
+        UpdateExpression: 'SET claimEventId = :eventId, claimExpiresAt = :claimExpiresAt, expiresAt = :abandonedAt',
+        // The same event may re-claim at once: that is its own retry after a crash.
+        ConditionExpression: '(attribute_not_exists(lastEventTs) OR lastEventTs < :ts) AND ' +
+          '(attribute_not_exists(claimExpiresAt) OR claimExpiresAt < :now OR claimEventId = :eventId)',
+        ExpressionAttributeValues: {
+          ':eventId': s(event.webhookEventId),
+          ':ts': n(event.timestamp),
+          ':now': n(now),
+          ':claimExpiresAt': n(now + this.claimTtlMs),
+          // TTL (seconds) only while a claim is open; completion removes it.
+          ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
+        },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return { claimed: true, state: toState(result.Attributes) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const item = await this.#getItem(key);
+    const state = toState(item);
+    const reason = skipReason(event, state);
+    if (reason) return { claimed: false, reason, state };
+    throw new ClaimHeldError(event.webhookEventId, item?.claimEventId?.S);
+  }
+
+  async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
+    const values: Record<string, AttributeValue> = {
+      ':eventId': s(event.webhookEventId),
+      ':ts': n(event.timestamp),
+      ':subscription': s(change.subscription),
+      ':now': n(now),
+    };
+    let set = 'lastEventTs = :ts, lastEventId = :eventId, subscription = :subscription, updatedAt = :now';
+    if (change.customerId !== undefined) {
+      set += ', customerId = :customerId';
+      values[':customerId'] = n(change.customerId);
+    }
+    try {
+      await this.client.send(new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: { pk: s(UserSyncStore.partitionKey(key)) },
+        UpdateExpression: `SET ${set} REMOVE claimEventId, claimExpiresAt, expiresAt`,
+        ConditionExpression: 'claimEventId = :eventId',
+        ExpressionAttributeValues: values,
+      }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ClaimLostError(event.webhookEventId);
+      throw error;
+    }
+  }
+
+  async read(key: LineUserKey): Promise<UserSyncState | undefined> {
+    const item = await this.#getItem(key);
+    return item ? toState(item) : undefined;
+  }
+
+  async #getItem(key: LineUserKey): Promise<Record<string, AttributeValue> | undefined> {
+    const result = await this.client.send(new GetItemCommand({
+      TableName: this.tableName,
+      Key: { pk: s(UserSyncStore.partitionKey(key)) },
+      ConsistentRead: true,
+    }));
+    return result.Item;
+  }
+}

@@ -1,0 +1,75 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { WebhookConfig } from '../config';
+import { InvalidCallbackError, parseCallback } from '../line/callback';
+import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
+import { EnqueueError, EventTooLargeError, enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { MetricUnit, logger, metrics } from '../observability/telemetry';
+
+export interface WebhookDeps {
+  config: WebhookConfig;
+  sqs: SQSClient;
+}
+
+const reply = (statusCode: number, body: Record<string, unknown>): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Upper bound of the decoded size, so an oversized body is refused before it is decoded or hashed. */
+function encodedSizeLimit(maxBytes: number, isBase64: boolean): number {
+  return isBase64 ? Math.ceil(maxBytes / 3) * 4 : maxBytes * 3; // a UTF-16 char is at most 3 UTF-8 bytes
+}
+
+/**
+ * LINE → SQS: authenticate the exact bytes, check the callback shape, enqueue every event, and only
+ * then answer 200. Anything that LINE should retry gets a non-2xx; nothing here calls Capillary or LINE.
+ */
+export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { config, sqs }: WebhookDeps):
+  Promise<APIGatewayProxyStructuredResultV2> {
+  const isBase64 = request.isBase64Encoded === true;
+  if ((request.body?.length ?? 0) > encodedSizeLimit(config.maxBodyBytes, isBase64)) {
+    return reply(413, { message: `body exceeds ${config.maxBodyBytes} bytes` });
+  }
+  const raw = rawBodyBytes(request.body, isBase64);
+  if (raw.length > config.maxBodyBytes) return reply(413, { message: `body exceeds ${config.maxBodyBytes} bytes` });
+
+  const signature = findHeader(request.headers, LINE_SIGNATURE_HEADER);
+  if (!isValidLineSignature(raw, config.channelSecrets, signature)) {
+    metrics.addMetric('SignatureInvalid', MetricUnit.Count, 1);
+    logger.warn('Rejected webhook: x-line-signature missing or not valid for LINE_CHANNEL_SECRET. If every request fails, the channel secret is wrong or was reissued.', {
+      signaturePresent: signature !== undefined,
+      bodyBytes: raw.length,
+    });
+    return reply(401, { message: signature === undefined ? 'missing x-line-signature header' : 'invalid x-line-signature' });
+  }
+
+  let callback;
+  try {
+    callback = parseCallback(raw);
+  } catch (error) {
+    if (!(error instanceof InvalidCallbackError)) throw error;
+    metrics.addMetric('CallbackInvalid', MetricUnit.Count, 1);
+    logger.warn('Rejected signed webhook with an invalid body', { reason: error.message });
+    return reply(400, { message: error.message });
+  }
+  if (config.expectedDestinations.length > 0 && !config.expectedDestinations.includes(callback.destination)) {
+    logger.warn('Rejected webhook for an unexpected destination (check LINE_EXPECTED_DESTINATIONS)');
+    return reply(400, { message: 'unexpected destination' });
+  }
+  if (callback.events.length === 0) return reply(200, { enqueued: 0 }); // the console's Verify button
+
+  try {
+    await enqueueBatches(sqs, config.queueUrl, toBatches(toEntries(callback.destination, callback.events)));
+  } catch (error) {
+    if (error instanceof EventTooLargeError) return reply(413, { message: error.message });
+    if (!(error instanceof EnqueueError)) throw error;
+    metrics.addMetric('EnqueueFailed', MetricUnit.Count, error.failedEventIds.length);
+    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: error.reasons });
+    return reply(500, { message: 'events could not be queued; retry' });
+  }
+  metrics.addMetric('EventsEnqueued', MetricUnit.Count, callback.events.length);
+  logger.info('Enqueued webhook events', { enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
+  return reply(200, { enqueued: callback.events.length });
+}

@@ -1,0 +1,33 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CapillaryHttpClient } from '../capillary/http-client';
+import { LineCustomerDirectory } from '../capillary/line-customers';
+import { type WorkerConfig, readWorkerConfig } from '../config';
+import { LineProfileClient } from '../line/profile-client';
+import { MetricUnit, logger, metrics } from '../observability/telemetry';
+import { onceAsync, ssmSecret } from '../runtime-cache';
+import { UserSyncStore } from '../store/user-sync-store';
+import type { SyncDeps } from './sync-line-event';
+
+export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({})): SyncDeps {
+  const { capillary, line } = config;
+  const http = new CapillaryHttpClient({
+    baseUrl: capillary.baseUrl,
+    auth: capillary.auth,
+    timeoutMs: capillary.timeoutMs,
+    maxAttempts: capillary.maxAttempts,
+    // Each worker instance takes an equal share of the API key's per-minute limit (2% headroom).
+    minIntervalMs: (60_000 * capillary.workerConcurrency * 1.02) / capillary.rateLimitPerMinute,
+    onCall: (call) => {
+      metrics.addMetric('CapillaryLatency', MetricUnit.Milliseconds, call.latencyMs);
+      if (call.status !== 200) metrics.addMetric('CapillaryCallFailed', MetricUnit.Count, 1);
+      logger.info('Capillary call', { ...call });
+    },
+  });
+  return {
+    store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
+    customers: new LineCustomerDirectory(http, capillary),
+    profiles: new LineProfileClient({ channelAccessToken: line.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),
+  };
+}
+
+export const workerRuntime = onceAsync(async () => buildSyncDeps(await readWorkerConfig(process.env, ssmSecret)));
