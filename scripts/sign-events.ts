@@ -23,6 +23,8 @@ for (const { name, bytes } of readSampleBodies(eventsDir)) {
     path: LOCAL_WEBHOOK_PATH,
     headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': signLineBody(bytes, LOCAL_CHANNEL_SECRET), 'user-agent': 'LineBotWebhook/2.0' },
     body: bytes,
+    requestId: `sample-${name}`,
+    receivedAt: new Date(0),
   });
   writeFileSync(join(eventsDir, 'apigw', `${name}.json`), `${JSON.stringify(apiEvent, null, 2)}\n`);
   const callback = JSON.parse(bytes.toString('utf8')) as LineCallback;
@@ -30,7 +32,13 @@ for (const { name, bytes } of readSampleBodies(eventsDir)) {
   const records = callback.events.map((event, index) => toSqsRecord({
     MessageId: `${name}-${index}`,
     Body: serializeQueuedEvent({ destination: callback.destination, event }),
-    Attributes: { MessageGroupId: messageGroupId(callback.destination, event), MessageDeduplicationId: event.webhookEventId, ApproximateReceiveCount: '1' },
+    Attributes: {
+      MessageGroupId: messageGroupId(callback.destination, event),
+      MessageDeduplicationId: event.webhookEventId,
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(event.timestamp),
+      ApproximateFirstReceiveTimestamp: String(event.timestamp),
+    },
   }, LOCAL_QUEUE_ARN));
   writeFileSync(join(eventsDir, 'sqs', `${name}.json`), `${JSON.stringify(toSqsEvent(records), null, 2)}\n`);
 }

@@ -24,10 +24,13 @@ export async function startAwsServers(ports: { dynamoPort: number; sqsPort: numb
   });
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
 
-  // fauxqs is ESM-only; Node >= 20.19 loads it from CommonJS through require(esm).
-  const { startFauxqs } = await import('fauxqs');
-  const sqs = await startFauxqs({ port: ports.sqsPort, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
-  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
+  // fauxqs is ESM-only (its exports map has no "require" condition): load it with a native import().
+  // buildApp rather than startFauxqs: it can listen on loopback only, and without a fixed host its
+  // queue URLs carry the request's own host (127.0.0.1:port), so the SDK keeps using the endpoint.
+  const { buildApp } = await import('fauxqs');
+  const sqs = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
+  const sqsAddress = await sqs.listen({ port: ports.sqsPort, host: '127.0.0.1' });
+  const sqsEndpoint = `http://127.0.0.1:${new URL(sqsAddress).port}`;
 
   return {
     dynamoEndpoint,
@@ -40,8 +43,9 @@ export async function startAwsServers(ports: { dynamoPort: number; sqsPort: numb
       AWS_SECRET_ACCESS_KEY: 'local',
     },
     async stop() {
-      await sqs.stop();
+      await sqs.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
     },
   };
 }
+

@@ -17,13 +17,16 @@ export interface HttpRequestParts {
   headers: Record<string, string>;
   body: Buffer;
   sourceIp?: string;
+  /** fixed values keep generated sample files stable */
+  requestId?: string;
+  receivedAt?: Date;
 }
 
 /** The event API Gateway HTTP API hands a Lambda proxy integration, byte-exact as AWS builds it. */
 export function toApiGatewayV2Event(request: HttpRequestParts): APIGatewayProxyEventV2 {
   const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]));
   const isBase64Encoded = !isTextContentType(headers['content-type']);
-  const now = new Date();
+  const now = request.receivedAt ?? new Date();
   return {
     version: '2.0',
     routeKey: `${request.method} ${request.path}`,
@@ -36,7 +39,7 @@ export function toApiGatewayV2Event(request: HttpRequestParts): APIGatewayProxyE
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
       http: { method: request.method, path: request.path, protocol: 'HTTP/1.1', sourceIp: request.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId: randomUUID(),
+      requestId: request.requestId ?? randomUUID(),
       routeKey: `${request.method} ${request.path}`,
       stage: '$default',
       time: now.toISOString(),

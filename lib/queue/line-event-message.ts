@@ -23,8 +23,16 @@ export function messageGroupId(destination: string, event: LineWebhookEvent): st
   return `${destination}:${subject}`;
 }
 
+const NON_ASCII = /[\u007f-\uffff]/g;
+const escapeChar = (char: string) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * JSON with every non-ASCII character \u-escaped: the same JSON value, but SQS rejects some
+ * characters LINE users can type (U+FFFE, U+FFFF), and a rejected entry would make the webhook answer
+ * 500 for that body forever.
+ */
 export function serializeQueuedEvent(message: QueuedLineEvent): string {
-  return JSON.stringify(message);
+  return JSON.stringify(message).replace(NON_ASCII, escapeChar);
 }
 
 export function parseQueuedEvent(body: string): QueuedLineEvent {

@@ -66,7 +66,7 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     if (error instanceof EventTooLargeError) return reply(413, { message: error.message });
     if (!(error instanceof EnqueueError)) throw error;
     metrics.addMetric('EnqueueFailed', MetricUnit.Count, error.failedEventIds.length);
-    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: error.reasons });
+    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: [...new Set(error.reasons)] });
     return reply(500, { message: 'events could not be queued; retry' });
   }
   metrics.addMetric('EventsEnqueued', MetricUnit.Count, callback.events.length);

@@ -8,5 +8,8 @@ import { startAwsServers } from '../../lib/local/aws-servers';
 export default async function globalSetup(): Promise<void> {
   const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
   Object.assign(process.env, servers.env);
+  // Quiet by default; TEST_LOG_LEVEL=DEBUG shows the handlers' structured logs.
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   (globalThis as { __awsServers?: { stop(): Promise<void> } }).__awsServers = servers;
 }

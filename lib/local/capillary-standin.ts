@@ -1,0 +1,474 @@
+/**
+ * A local Capillary CRM that follows docs/capillary-api.md: OAuth token and till Basic auth, add
+ * customer with per-source/account identifier uniqueness and automatic merge (8006 / 8050), lookup
+ * (8015), and subscription updates (11xx codes). Everything the docs mark Unconfirmed (HTTP statuses,
+ * LINE lookup, channel spelling, subscriptions on add) is an option, so tests can play each reading.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  isRecord,
+  StandInSettings,
+  startStandInServer,
+  type Clock,
+  type Route,
+  type RouteHandler,
+  type StandInServer,
+} from './standin-kit';
+
+export interface CapillaryStandInOptions {
+  /** 0 picks a free port */
+  port?: number;
+  clientKey?: string;
+  clientSecret?: string;
+  tillUsername?: string;
+  tillPassword?: string;
+  oauthHeaderName?: string;
+  tokenTtlSeconds?: number;
+  /** subscription channel literals accepted as given (case matters); any other → 1101 */
+  acceptedSubscriptionChannels?: readonly string[];
+  /** false models an org that ignores `subscriptionInfo` on add customer */
+  acceptsSubscriptionInfoOnAdd?: boolean;
+  /** false → lookup with identifierName=line answers 8013 */
+  supportsLineLookup?: boolean;
+  /** HTTP status of 8015 (undocumented) */
+  notFoundHttpStatus?: number;
+  /** HTTP status of 8006 */
+  duplicateHttpStatus?: number;
+  /** HTTP status of the 8050 merge success (the docs file it under 500) */
+  mergeHttpStatus?: number;
+  latencyMs?: number;
+  /** over all authenticated /v2 calls in a sliding 60 s window; undefined = unlimited */
+  rateLimitPerMinute?: number;
+  /** milliseconds since the epoch; replace to move token expiry and the rate window in tests */
+  clock?: Clock;
+}
+
+export interface CapillarySettings {
+  latencyMs: number;
+  /** null = unlimited */
+  rateLimitPerMinute: number | null;
+}
+
+export type Priority = 'TRANS' | 'BULK';
+export type SubscriptionType = 'OPTIN' | 'OPTOUT';
+
+export interface Identifier {
+  type: string;
+  value: string;
+}
+
+export interface CustomerProfile {
+  source: string;
+  /** '' for single-account sources such as INSTORE */
+  accountId: string;
+  firstName?: string;
+  lastName?: string;
+  identifiers: Identifier[];
+  commChannels: unknown[];
+  fields: Record<string, unknown>;
+}
+
+export interface SubscriptionRecord {
+  /** upper-cased, whichever spelling was accepted */
+  channel: string;
+  accountId: string;
+  priority: Priority;
+  type: SubscriptionType;
+  sourceName: string;
+  orgUnitId?: number;
+}
+
+export interface SubscriptionChange extends SubscriptionRecord {
+  at: string;
+  reason: string;
+}
+
+export interface CustomerSnapshot {
+  id: number;
+  profiles: CustomerProfile[];
+  loyaltyInfo?: unknown;
+  extendedFields: Record<string, unknown>;
+  subscriptions: SubscriptionRecord[];
+  subscriptionHistory: SubscriptionChange[];
+}
+
+export interface CapillaryState {
+  customers: CustomerSnapshot[];
+}
+
+export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
+  state(): CapillaryState;
+  /** every customer holding this identifier in any profile (a LINE user must map to exactly one) */
+  customersWithIdentifier(type: string, value: string): CustomerSnapshot[];
+  /** authenticated calls refused with 429 by the rate limit since the start or the last reset */
+  overLimitCount(): number;
+}
+
+export type PriorityStates = Partial<Record<Priority, SubscriptionType>>;
+
+export class UnknownCustomerError extends Error {
+  constructor(public readonly customerId: number) {
+    super(`The Capillary stand-in has no customer ${customerId}`);
+    this.name = 'UnknownCustomerError';
+  }
+}
+
+/** A documented Capillary error: answered as `errors: [{ status: false, code, message }]`. */
+class CapillaryRequestError extends Error {
+  constructor(public readonly code: number, message: string, public readonly httpStatus: number) {
+    super(message);
+    this.name = 'CapillaryRequestError';
+  }
+}
+
+/** The opt-in state per priority, e.g. `{ BULK: 'OPTIN', TRANS: 'OPTIN' }`, of one channel and account. */
+export function subscriptionOf(state: CapillaryState, customerId: number, channel: string, accountId: string): PriorityStates {
+  const customer = state.customers.find((candidate) => candidate.id === customerId);
+  if (customer === undefined) throw new UnknownCustomerError(customerId);
+  const states: PriorityStates = {};
+  for (const subscription of customer.subscriptions) {
+    if (subscription.channel === channel.toUpperCase() && subscription.accountId === accountId) states[subscription.priority] = subscription.type;
+  }
+  return states;
+}
+
+const SOURCES = new Set(['FACEBOOK', 'WEB_ENGAGE', 'WECHAT', 'INSTORE', 'MARTJACK', 'TMALL', 'TAOBAO', 'JD', 'ECOMMERCE', 'WEBSITE', 'LINE', 'MOBILE_APP']);
+const MULTI_ACCOUNT_SOURCES = new Set(['LINE', 'FACEBOOK', 'WECHAT', 'MOBILE_APP']);
+const IDENTIFIER_TYPES = new Set(['mobile', 'email', 'externalId', 'wechat', 'unionId', 'martjackId', 'fbId', 'tmall_uname', 'cuid', 'ali_uname', 'jd_uname', 'vip_uname', 'line', 'cardnumber']);
+const LOOKUP_IDENTIFIER_NAMES = new Set(['mobile', 'email', 'externalId', 'cardnumber', 'wechat', 'martjackId', 'fbId']);
+const PRIORITIES = new Set<string>(['TRANS', 'BULK']);
+const SUBSCRIPTION_TYPES = new Set<string>(['OPTIN', 'OPTOUT']);
+const FIRST_CUSTOMER_ID = 500_000_001;
+const RATE_WINDOW_MS = 60_000;
+
+const NOT_FOUND = { code: 8015, message: 'Customer not found for the given identifiers' };
+const MERGED = { code: 8050, message: 'Same Customer found in other sources,Combining' };
+
+interface StoredCustomer {
+  id: number;
+  profiles: CustomerProfile[];
+  loyaltyInfo?: unknown;
+  extendedFields: Record<string, unknown>;
+  /** keyed by channel (upper-cased), accountId and priority */
+  subscriptions: Map<string, SubscriptionRecord>;
+  history: SubscriptionChange[];
+}
+
+function envelopeItem(code: number, text: string) {
+  return { status: false, code, message: text };
+}
+
+function errorEnvelope(code: number, text: string) {
+  return { warnings: [], errors: [envelopeItem(code, text)] };
+}
+
+function md5Hex(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
+
+/** Identifiers are unique per source, and per account within a multi-account source such as LINE. */
+function scopeOf(profile: Pick<CustomerProfile, 'source' | 'accountId'>): string {
+  return MULTI_ACCOUNT_SOURCES.has(profile.source) ? `${profile.source}/${profile.accountId}` : profile.source;
+}
+
+function hasIdentifier(profile: CustomerProfile, identifier: Identifier): boolean {
+  return profile.identifiers.some((own) => own.type === identifier.type && own.value === identifier.value);
+}
+
+function subscriptionKey(subscription: SubscriptionRecord): string {
+  return [subscription.channel, subscription.accountId, subscription.priority].join('|');
+}
+
+function snapshotOf(customer: StoredCustomer): CustomerSnapshot {
+  return structuredClone({
+    id: customer.id,
+    profiles: customer.profiles,
+    ...(customer.loyaltyInfo === undefined ? {} : { loyaltyInfo: customer.loyaltyInfo }),
+    extendedFields: customer.extendedFields,
+    subscriptions: [...customer.subscriptions.values()],
+    subscriptionHistory: customer.history,
+  });
+}
+
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function parseIdentifier(raw: unknown): Identifier {
+  if (!isRecord(raw) || typeof raw.type !== 'string' || !IDENTIFIER_TYPES.has(raw.type) || typeof raw.value !== 'string' || raw.value === '') {
+    throw new CapillaryRequestError(8013, 'Invalid identifier', 400);
+  }
+  return { type: raw.type, value: raw.value };
+}
+
+function parseProfile(raw: unknown): CustomerProfile {
+  if (!isRecord(raw)) throw new CapillaryRequestError(400, 'Each profile must be an object', 400);
+  if (typeof raw.source !== 'string' || !SOURCES.has(raw.source)) throw new CapillaryRequestError(3217, 'Invalid source', 400);
+  const accountId = typeof raw.accountId === 'number' ? String(raw.accountId) : (optionalString(raw.accountId) ?? '');
+  if (MULTI_ACCOUNT_SOURCES.has(raw.source) && accountId === '') throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
+  if (!Array.isArray(raw.identifiers) || raw.identifiers.length === 0) throw new CapillaryRequestError(8013, 'Invalid identifier', 400);
+  const firstName = optionalString(raw.firstName)?.trim();
+  const lastName = optionalString(raw.lastName)?.trim();
+  return {
+    source: raw.source,
+    accountId,
+    ...(firstName === undefined ? {} : { firstName }),
+    ...(lastName === undefined ? {} : { lastName }),
+    identifiers: raw.identifiers.map(parseIdentifier),
+    commChannels: Array.isArray(raw.commChannels) ? raw.commChannels : [],
+    fields: isRecord(raw.fields) ? raw.fields : {},
+  };
+}
+
+function parseProfiles(body: unknown): CustomerProfile[] {
+  if (!isRecord(body) || !Array.isArray(body.profiles) || body.profiles.length === 0) {
+    throw new CapillaryRequestError(400, 'profiles must be a non-empty array', 400);
+  }
+  return body.profiles.map(parseProfile);
+}
+
+function parseScope(raw: unknown): void {
+  if (Array.isArray(raw) && raw.length > 1) throw new CapillaryRequestError(1105, 'Multiple scopes are not allowed', 400);
+  const scope: unknown = Array.isArray(raw) ? raw[0] : raw;
+  if (!isRecord(scope) || scope.scope !== 'USER') throw new CapillaryRequestError(1103, 'Invalid scope', 400);
+}
+
+export async function startCapillaryStandIn(options: CapillaryStandInOptions = {}): Promise<CapillaryStandIn> {
+  const behaviour = {
+    clientKey: options.clientKey ?? 'local-client-key',
+    clientSecret: options.clientSecret ?? 'local-client-secret',
+    tillUsername: options.tillUsername ?? 'local.till',
+    tillPassword: options.tillPassword ?? 'local-password',
+    oauthHeaderName: (options.oauthHeaderName ?? 'X-CAP-API-OAUTH-TOKEN').toLowerCase(), // node lower-cases header names
+    tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+    acceptedSubscriptionChannels: options.acceptedSubscriptionChannels ?? ['LINE', 'line'],
+    acceptsSubscriptionInfoOnAdd: options.acceptsSubscriptionInfoOnAdd ?? true,
+    supportsLineLookup: options.supportsLineLookup ?? true,
+    notFoundHttpStatus: options.notFoundHttpStatus ?? 400,
+    duplicateHttpStatus: options.duplicateHttpStatus ?? 400,
+    mergeHttpStatus: options.mergeHttpStatus ?? 200,
+  };
+  const clock = options.clock ?? Date.now;
+  const settings = new StandInSettings<CapillarySettings>({ latencyMs: options.latencyMs ?? 0, rateLimitPerMinute: options.rateLimitPerMinute ?? null });
+
+  const customers = new Map<number, StoredCustomer>();
+  let nextCustomerId = FIRST_CUSTOMER_ID;
+  // Tokens are the API client's sessions: a data reset does not revoke them (clients cache tokens).
+  const tokenExpiries = new Map<string, number>();
+  let acceptedCallTimes: number[] = [];
+  let overLimit = 0;
+
+  const isAuthenticated = (headers: IncomingHttpHeaders): boolean => {
+    const token = headers[behaviour.oauthHeaderName];
+    if (typeof token === 'string') return (tokenExpiries.get(token) ?? 0) > clock();
+    const basic = headers.authorization?.match(/^Basic (.+)$/)?.[1];
+    return basic !== undefined && Buffer.from(basic, 'base64').toString('utf8') === `${behaviour.tillUsername}:${md5Hex(behaviour.tillPassword)}`;
+  };
+
+  /** Sliding window over accepted calls only: a refused call does not push the window further out. */
+  const withinRateLimit = (): boolean => {
+    const now = clock();
+    acceptedCallTimes = acceptedCallTimes.filter((time) => time > now - RATE_WINDOW_MS);
+    const limit = settings.current.rateLimitPerMinute;
+    if (limit !== null && acceptedCallTimes.length >= limit) return false;
+    acceptedCallTimes.push(now);
+    return true;
+  };
+
+  const answersErrors = (handle: RouteHandler): RouteHandler => async (request, params) => {
+    try {
+      return await handle(request, params);
+    } catch (error) {
+      if (!(error instanceof CapillaryRequestError)) throw error;
+      return { status: error.httpStatus, body: errorEnvelope(error.code, error.message) };
+    }
+  };
+
+  /** Every /v2 route: authenticate, then count against the rate limit. */
+  const authenticated = (handle: RouteHandler): RouteHandler => {
+    const guarded = answersErrors(handle);
+    return (request, params) => {
+      if (!isAuthenticated(request.headers)) return { status: 401, body: errorEnvelope(401, 'Authentication failed: invalid or expired credentials') };
+      if (!withinRateLimit()) {
+        overLimit += 1;
+        return { status: 429, body: errorEnvelope(429, 'Rate limit exceeded, try after some time') };
+      }
+      return guarded(request, params);
+    };
+  };
+
+  const customerById = (rawId: string | undefined, missing: CapillaryRequestError): StoredCustomer => {
+    const customer = customers.get(Number(rawId));
+    if (customer === undefined) throw missing;
+    return customer;
+  };
+
+  const holderOf = (identifier: Identifier, inScope: (scope: string) => boolean): StoredCustomer | undefined =>
+    [...customers.values()].find((customer) => customer.profiles.some((profile) => inScope(scopeOf(profile)) && hasIdentifier(profile, identifier)));
+
+  const rejectDuplicates = (profiles: CustomerProfile[]): void => {
+    const taken = profiles.some((profile) => profile.identifiers.some((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile))));
+    if (taken) throw new CapillaryRequestError(8006, 'Customer already exists for same source', behaviour.duplicateHttpStatus);
+  };
+
+  /** The first existing customer holding any of these identifiers in another source or account (the merge survivor). */
+  const mergeTarget = (profiles: CustomerProfile[]): StoredCustomer | undefined => {
+    for (const profile of profiles) {
+      for (const identifier of profile.identifiers) {
+        const holder = holderOf(identifier, (scope) => scope !== scopeOf(profile));
+        if (holder !== undefined) return holder;
+      }
+    }
+    return undefined;
+  };
+
+  const createCustomer = (body: Record<string, unknown>): StoredCustomer => {
+    const customer: StoredCustomer = {
+      id: nextCustomerId++,
+      profiles: [],
+      ...(body.loyaltyInfo === undefined ? {} : { loyaltyInfo: body.loyaltyInfo }),
+      extendedFields: isRecord(body.extendedFields) ? body.extendedFields : {},
+      subscriptions: new Map(),
+      history: [],
+    };
+    customers.set(customer.id, customer);
+    return customer;
+  };
+
+  const parseSubscription = (raw: unknown): SubscriptionRecord => {
+    if (!isRecord(raw)) throw new CapillaryRequestError(400, 'Each subscription must be an object', 400);
+    if (typeof raw.channel !== 'string' || !behaviour.acceptedSubscriptionChannels.includes(raw.channel)) {
+      throw new CapillaryRequestError(1101, 'Invalid channel', 400);
+    }
+    if (typeof raw.priority !== 'string' || !PRIORITIES.has(raw.priority)) throw new CapillaryRequestError(1102, 'Invalid priority', 400);
+    if (typeof raw.type !== 'string' || !SUBSCRIPTION_TYPES.has(raw.type)) throw new CapillaryRequestError(1106, 'Invalid subscription status', 400);
+    return {
+      channel: raw.channel.toUpperCase(),
+      accountId: typeof raw.accountId === 'number' ? String(raw.accountId) : (optionalString(raw.accountId) ?? ''),
+      priority: raw.priority as Priority,
+      type: raw.type as SubscriptionType,
+      sourceName: optionalString(raw.sourceName) ?? '',
+      ...(typeof raw.orgUnitId === 'number' ? { orgUnitId: raw.orgUnitId } : {}),
+    };
+  };
+
+  const recordSubscription = (customer: StoredCustomer, subscription: SubscriptionRecord, reason: string): void => {
+    customer.subscriptions.set(subscriptionKey(subscription), subscription);
+    customer.history.push({ ...subscription, at: new Date(clock()).toISOString(), reason });
+  };
+
+  /** On add, a subscription that cannot be set is a secondary failure: a warning, the customer still counts. */
+  const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown) => {
+    const requested: unknown[] = isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
+    return requested.flatMap((raw) => {
+      try {
+        recordSubscription(customer, parseSubscription(raw), 'add customer');
+        return [];
+      } catch (error) {
+        if (!(error instanceof CapillaryRequestError)) throw error;
+        const { channel, priority } = isRecord(raw) ? raw : {};
+        return [envelopeItem(91022, `Failed to update subscription for ${String(channel)} and priority ${String(priority)}`)];
+      }
+    });
+  };
+
+  const addCustomer: RouteHandler = ({ body }) => {
+    const profiles = parseProfiles(body);
+    const request = body as Record<string, unknown>; // parseProfiles accepted it as an object
+    rejectDuplicates(profiles);
+    const survivor = mergeTarget(profiles);
+    const customer = survivor ?? createCustomer(request);
+    customer.profiles.push(...profiles);
+    const subscriptionWarnings =
+      behaviour.acceptsSubscriptionInfoOnAdd && request.subscriptionInfo !== undefined ? subscribeOnRegistration(customer, request.subscriptionInfo) : [];
+    const warnings = [...(survivor === undefined ? [] : [envelopeItem(MERGED.code, MERGED.message)]), ...subscriptionWarnings];
+    return { status: survivor === undefined ? 200 : behaviour.mergeHttpStatus, body: { createdId: customer.id, warnings, sideEffects: [] } };
+  };
+
+  const lookupCustomer: RouteHandler = ({ query }) => {
+    const source = query.get('source') ?? '';
+    const accountId = query.get('accountId') ?? '';
+    const identifierName = query.get('identifierName') ?? '';
+    if (source !== 'ALL' && !SOURCES.has(source)) throw new CapillaryRequestError(8012, 'Invalid source', 400);
+    const lookupNames = behaviour.supportsLineLookup ? [...LOOKUP_IDENTIFIER_NAMES, 'line'] : [...LOOKUP_IDENTIFIER_NAMES];
+    if (!lookupNames.includes(identifierName)) throw new CapillaryRequestError(8013, 'Invalid identifier name', 400);
+    const notFound = new CapillaryRequestError(NOT_FOUND.code, NOT_FOUND.message, behaviour.notFoundHttpStatus);
+    if (MULTI_ACCOUNT_SOURCES.has(source) && accountId === '') throw notFound; // documented: a missing accountId reads as not found
+    const identifier = { type: identifierName, value: query.get('identifierValue') ?? '' };
+    const wanted = source === 'ALL' ? () => true : (scope: string) => scope === scopeOf({ source, accountId });
+    const holder = holderOf(identifier, wanted);
+    if (holder === undefined) throw notFound;
+    return { status: 200, body: { entity: holder.id, warnings: [] } };
+  };
+
+  const updateSubscriptions: RouteHandler = ({ body }, [rawId]) => {
+    const customer = customerById(rawId, new CapillaryRequestError(1012, 'Customer not found for identifier', 400));
+    if (!isRecord(body)) throw new CapillaryRequestError(400, 'Request body must be an object', 400);
+    parseScope(body.scope);
+    if (!Array.isArray(body.subscriptions) || body.subscriptions.length === 0) {
+      throw new CapillaryRequestError(400, 'subscriptions must be a non-empty array', 400);
+    }
+    // All or nothing: every item is checked before any is stored.
+    const subscriptions = body.subscriptions.map(parseSubscription);
+    const reason = optionalString(body.reason) ?? '';
+    for (const subscription of subscriptions) recordSubscription(customer, subscription, reason);
+    return { status: 200, body: { ...body, warnings: [] } };
+  };
+
+  const customerNotFound = () => new CapillaryRequestError(NOT_FOUND.code, 'Customer not found', behaviour.notFoundHttpStatus);
+
+  const readSubscriptions: RouteHandler = (_request, [rawId]) => {
+    const customer = customerById(rawId, customerNotFound());
+    return { status: 200, body: { subscriptions: snapshotOf(customer).subscriptions, warnings: [] } };
+  };
+
+  const readCustomer: RouteHandler = (_request, [rawId]) => {
+    const { id, profiles, loyaltyInfo, extendedFields, subscriptions } = snapshotOf(customerById(rawId, customerNotFound()));
+    return { status: 200, body: { id, profiles, loyaltyInfo, extendedFields, subscriptionInfo: { subscriptions }, warnings: [] } };
+  };
+
+  const generateToken: RouteHandler = ({ body }) => {
+    if (!isRecord(body) || body.key !== behaviour.clientKey || body.secret !== behaviour.clientSecret) {
+      return { status: 401, body: { data: null, errors: [envelopeItem(401, 'Failed to generate OAuth token')] } };
+    }
+    const accessToken = `local-oauth.${randomUUID()}`;
+    tokenExpiries.set(accessToken, clock() + behaviour.tokenTtlSeconds * 1000);
+    return { status: 200, body: { data: { accessToken, ttlSeconds: behaviour.tokenTtlSeconds }, errors: null } };
+  };
+
+  // Order matters where patterns overlap: /v2/customers/lookup before /v2/customers/{id}.
+  const routes: Route[] = [
+    { method: 'POST', pattern: /^\/v3\/oauth\/token\/generate$/, handle: generateToken },
+    { method: 'POST', pattern: /^\/v2\/customers$/, handle: authenticated(addCustomer) },
+    { method: 'GET', pattern: /^\/v2\/customers\/lookup$/, handle: authenticated(lookupCustomer) },
+    { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(updateSubscriptions) },
+    { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(readSubscriptions) },
+    { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)$/, handle: authenticated(readCustomer) },
+  ];
+
+  const state = (): CapillaryState => ({ customers: [...customers.values()].map(snapshotOf) });
+
+  const server = await startStandInServer({
+    port: options.port ?? 0,
+    requestIdHeader: 'X-Cap-Requestid',
+    settings,
+    clock,
+    errorBody: errorEnvelope,
+    routes,
+    snapshot: state,
+    resetState: () => {
+      customers.clear();
+      nextCustomerId = FIRST_CUSTOMER_ID;
+      acceptedCallTimes = [];
+      overLimit = 0;
+    },
+  });
+
+  return {
+    ...server,
+    state,
+    customersWithIdentifier: (type, value) => state().customers.filter((customer) => customer.profiles.some((profile) => hasIdentifier(profile, { type, value }))),
+    overLimitCount: () => overLimit,
+  };
+}

@@ -1,0 +1,390 @@
+/**
+ * The whole bridge on one laptop, all on 127.0.0.1: dynalite and fauxqs holding the tables and queues
+ * of serverless.yml, the Capillary and LINE stand-ins (unless real base URLs are configured), the real
+ * webhook handler behind an HTTP server, and a poller feeding the real worker handler. The handlers
+ * read their configuration from process.env on first use, as in Lambda, so one pipeline per process.
+ */
+import { createServer } from 'node:net';
+import { CreateTableCommand, type CreateTableInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
+import { handler as webhookHandler } from '../../functions/webhook';
+import { handler as workerHandler } from '../../functions/worker';
+import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../config';
+import { parseQueuedEvent } from '../queue/line-event-message';
+import { createSqsClient } from '../queue/sqs-client';
+import { ssmSecret } from '../runtime-cache';
+import type { UserSyncState } from '../domain/sync-rules';
+import { UserSyncStore } from '../store/user-sync-store';
+import { type RecordSettled, recordSettled } from '../worker/process-queue-record';
+import { startAwsServers } from './aws-servers';
+import { startCapillaryStandIn } from './capillary-standin';
+import { type LocalFunction, lambdaContext } from './lambda-context';
+import { startLineStandIn } from './line-standin';
+import { type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
+import { LOCAL_CHANNEL_SECRET } from './sample-events';
+import { type LocalQueue, loadLocalResources } from './serverless-resources';
+import {
+  DEFAULT_WEBHOOK_URL,
+  type EventAttempt,
+  LOCAL_ADMIN_PREFIX,
+  type LocalEndpoints,
+  type LocalPipelineStatus,
+  type LocalPorts,
+  type LocalQueues,
+  PIPELINE_ID,
+  PipelineAdminClient,
+  type ServiceEndpoint,
+} from './pipeline-admin-api';
+import { AdminRequestError, type AdminRoutes, startWebhookServer } from './webhook-server';
+
+export const LOCAL_STAGE = 'local';
+
+/** Values of serverless.yml `params.local` and the stand-ins' defaults. */
+const LOCAL_CAPILLARY = { lineAccountId: 'local-line-account', clientKey: 'local-client-key', clientSecret: 'local-client-secret' };
+const LOCAL_LINE_CHANNEL_ACCESS_TOKEN = 'local-channel-access-token';
+/** The stand-in enforces this limit and the worker paces itself to it (serverless.yml's 100 would make replays slow). */
+const LOCAL_CAPILLARY_RATE_LIMIT_RPM = 600;
+
+/** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
+const WEBHOOK_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`, memoryMb: 256, timeoutSeconds: 5 };
+const WORKER_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-worker`, memoryMb: 512, timeoutSeconds: 30 };
+
+export interface LocalPipelineOptions {
+  /** 0 = any free port */
+  ports: LocalPorts;
+  /** worker invocations at once (the event source mapping's maximumConcurrency) */
+  concurrency: number;
+  pollWaitSeconds: number;
+  /** how long a failed message stays invisible before its retry; undefined = the queue's own (serverless.yml) */
+  visibilityTimeoutSeconds?: number;
+  /** set = use that Capillary instead of a stand-in (credentials then come from the environment) */
+  capillaryBaseUrl?: string;
+  /** set = use that LINE API instead of a stand-in (LINE_CHANNEL_ACCESS_TOKEN then comes from the environment) */
+  lineApiBaseUrl?: string;
+  registrationMode?: RegistrationMode;
+}
+
+export interface LocalPipeline {
+  endpoints: LocalEndpoints;
+  queues: LocalQueues;
+  tableName: string;
+  concurrency: number;
+  registrationMode: RegistrationMode;
+  status(): Promise<LocalPipelineStatus>;
+  stop(): Promise<void>;
+}
+
+export class PortsInUseError extends Error {
+  constructor(public readonly busy: { port: number; service: string }[], hint: string) {
+    super(`${busy.map(({ port, service }) => `port ${port} (${service})`).join(', ')} already in use on 127.0.0.1. ${hint}`);
+    this.name = 'PortsInUseError';
+  }
+}
+
+const SERVICE_NAMES: Record<keyof LocalPorts, string> = {
+  webhook: 'webhook HTTP server',
+  sqs: 'SQS server, fauxqs',
+  dynamodb: 'DynamoDB server, dynalite',
+  capillary: 'Capillary stand-in',
+  line: 'LINE API stand-in',
+};
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** All busy ports in one message, before anything starts, with who probably holds them. */
+async function assertPortsFree(ports: LocalPorts, wanted: (keyof LocalPorts)[]): Promise<void> {
+  const checks = await Promise.all(wanted.map(async (name) => ({ name, free: ports[name] === 0 || (await isPortFree(ports[name])) })));
+  const busy = checks.filter(({ free }) => !free).map(({ name }) => ({ port: ports[name], service: SERVICE_NAMES[name] }));
+  if (busy.length === 0) return;
+  const hint = busy.some(({ port }) => port === ports.webhook) && (await new PipelineAdminClient(`http://127.0.0.1:${ports.webhook}/`).probe())
+    ? `A local pipeline is already running (http://127.0.0.1:${ports.webhook}${LOCAL_ADMIN_PREFIX}status answers): use it, or stop it with Ctrl-C.`
+    : 'Another `npm start`, LocalStack (4566) or DynamoDB Local (8000) may hold them: stop it, or pick other ports (npm start -- --help).';
+  throw new PortsInUseError(busy, hint);
+}
+
+async function createQueues(sqs: SQSClient, queues: LocalQueue[]): Promise<LocalQueues & { queueUrl: string; queueArn: string; deadLetterQueueUrl: string }> {
+  const urls = new Map<string, string>();
+  for (const queue of queues) { // dead-letter queues come first
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+    urls.set(queue.name, QueueUrl as string);
+  }
+  const events = queues.find((queue) => queue.attributes.RedrivePolicy !== undefined);
+  const deadLetter = queues.find((queue) => queue.isDlq);
+  if (events === undefined || deadLetter === undefined) throw new Error('serverless.yml must define an events queue with a RedrivePolicy and its DLQ');
+  const queueUrl = urls.get(events.name) as string;
+  const { Attributes: attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
+  return {
+    queueName: events.name,
+    queueUrl,
+    queueArn: attributes.QueueArn as string,
+    deadLetterQueueName: deadLetter.name,
+    deadLetterQueueUrl: urls.get(deadLetter.name) as string,
+    maxReceiveCount: Number((JSON.parse(events.attributes.RedrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount),
+    visibilityTimeoutSeconds: Number(attributes.VisibilityTimeout),
+  };
+}
+
+async function createTables(dynamo: DynamoDBClient, tables: CreateTableInput[]): Promise<string> {
+  for (const table of tables) await dynamo.send(new CreateTableCommand(table));
+  if (tables.length !== 1) throw new Error(`serverless.yml must define exactly one DynamoDB table, found ${tables.length}`);
+  return tables[0]?.TableName as string;
+}
+
+/** The attempt log the replay reads: every delivery of a message to the worker, in order. */
+class AttemptLog {
+  readonly #attempts: EventAttempt[] = [];
+  /** record settlements announced by the worker, waiting for their batch to settle */
+  readonly #settled = new Map<string, RecordSettled>();
+
+  readonly onRecordSettled = (settled: RecordSettled): void => {
+    this.#settled.set(`${settled.messageId}#${settled.receiveCount}`, settled);
+  };
+
+  add(batch: SettledBatch): void {
+    for (const record of batch.records) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      const key = `${record.messageId}#${receiveCount}`;
+      const settled = this.#settled.get(key);
+      this.#settled.delete(key);
+      const deleted = !batch.failedMessageIds.has(record.messageId);
+      this.#attempts.push({
+        seq: this.#attempts.length + 1,
+        at: new Date().toISOString(),
+        messageId: record.messageId,
+        webhookEventId: settled?.webhookEventId ?? webhookEventIdOf(record),
+        receiveCount,
+        deleted,
+        ...(settled?.outcome && deleted ? { outcome: settled.outcome } : {}),
+        ...(deleted ? {} : { error: settled?.error ?? failureWithoutSettlement(batch) }),
+      });
+    }
+  }
+
+  since(seq: number): EventAttempt[] {
+    return this.#attempts.slice(Math.max(0, seq));
+  }
+
+  get lastSeq(): number {
+    return this.#attempts.length;
+  }
+}
+
+function webhookEventIdOf(record: SQSRecord): string | undefined {
+  try {
+    return parseQueuedEvent(record.body).event.webhookEventId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A record failed without being processed: the handler failed, or an earlier record of its group did. */
+function failureWithoutSettlement(batch: SettledBatch): { name: string; message: string } {
+  if (batch.handlerError) return { name: batch.handlerError.name, message: batch.handlerError.message };
+  return { name: 'NotProcessed', message: 'not processed: an earlier message of its group failed in the same batch' };
+}
+
+function requireParam(query: URLSearchParams, name: string): string {
+  const value = query.get(name);
+  if (!value) throw new AdminRequestError(`query parameter "${name}" is required`);
+  return value;
+}
+
+/** Starts everything or nothing: a failure part-way stops what already started. */
+export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
+  const { ports } = options;
+  const useCapillaryStandIn = options.capillaryBaseUrl === undefined;
+  const useLineStandIn = options.lineApiBaseUrl === undefined;
+  await assertPortsFree(ports, [
+    'webhook', 'sqs', 'dynamodb',
+    ...(useCapillaryStandIn ? (['capillary'] as const) : []),
+    ...(useLineStandIn ? (['line'] as const) : []),
+  ]);
+
+  const log = new Logger({ serviceName: 'local-pipeline' });
+  const stopStack: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stopStack.splice(0).reverse()) await stop().catch((error: unknown) => log.error('Stopping a local service failed', error as Error));
+  };
+
+  try {
+    const aws = await startAwsServers({ dynamoPort: ports.dynamodb, sqsPort: ports.sqs });
+    stopStack.push(() => aws.stop());
+    // The SDK clients (the handlers' too) find the local servers through these standard variables.
+    Object.assign(process.env, aws.env);
+    const sqs = createSqsClient();
+    const dynamo = new DynamoDBClient({});
+    const resources = loadLocalResources(LOCAL_STAGE);
+    const queues = await createQueues(sqs, resources.queues);
+    const tableName = await createTables(dynamo, resources.tables);
+
+    let capillaryUrl = options.capillaryBaseUrl as string;
+    if (useCapillaryStandIn) {
+      const rateLimitPerMinute = Number(process.env.CAPILLARY_RATE_LIMIT_RPM ?? LOCAL_CAPILLARY_RATE_LIMIT_RPM);
+      const capillary = await startCapillaryStandIn({ port: ports.capillary, rateLimitPerMinute });
+      stopStack.push(() => capillary.close());
+      capillaryUrl = capillary.url;
+      Object.assign(process.env, {
+        CAPILLARY_CLIENT_KEY: LOCAL_CAPILLARY.clientKey,
+        CAPILLARY_CLIENT_SECRET: LOCAL_CAPILLARY.clientSecret,
+        CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
+      });
+    }
+    let lineUrl = options.lineApiBaseUrl as string;
+    if (useLineStandIn) {
+      const line = await startLineStandIn({ port: ports.line });
+      stopStack.push(() => line.close());
+      lineUrl = line.url;
+      process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_LINE_CHANNEL_ACCESS_TOKEN;
+    }
+
+    Object.assign(process.env, {
+      QUEUE_URL: queues.queueUrl,
+      TABLE_NAME: tableName,
+      CAPILLARY_BASE_URL: capillaryUrl,
+      LINE_API_BASE_URL: lineUrl,
+      ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
+      // One process is one worker instance: its pacer gets the whole Capillary rate limit.
+      WORKER_MAX_CONCURRENCY: '1',
+    });
+    // A developer's own values win: a real channel secret (for a tunnel from LINE) or Capillary account.
+    process.env.LINE_CHANNEL_SECRET ??= LOCAL_CHANNEL_SECRET;
+    process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_CAPILLARY.lineAccountId;
+    // Configuration problems surface now, not as every event failing its way into the DLQ.
+    await readWebhookConfig(process.env, ssmSecret);
+    const { registrationMode, lineAccountId } = (await readWorkerConfig(process.env, ssmSecret)).capillary;
+
+    const attempts = new AttemptLog();
+    recordSettled.on('settled', attempts.onRecordSettled);
+    stopStack.push(async () => void recordSettled.off('settled', attempts.onRecordSettled));
+
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? queues.visibilityTimeoutSeconds;
+    const localQueues: LocalQueues = {
+      queueName: queues.queueName,
+      deadLetterQueueName: queues.deadLetterQueueName,
+      maxReceiveCount: queues.maxReceiveCount,
+      visibilityTimeoutSeconds,
+    };
+    const poller = startQueuePoller({
+      sqs,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      handler: workerHandler,
+      context: () => lambdaContext(WORKER_FUNCTION),
+      concurrency: options.concurrency,
+      waitTimeSeconds: options.pollWaitSeconds,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      onBatchReceived: (records) => log.info('Worker invoked', {
+        messages: records.length,
+        events: records.map((record) => `${webhookEventIdOf(record) ?? record.messageId} (receive ${record.attributes.ApproximateReceiveCount})`),
+      }),
+      onBatchSettled: (batch) => {
+        attempts.add(batch);
+        logBatch(log, batch, localQueues);
+      },
+      onPollError: (error) => log.error('Polling the events queue failed', error),
+    });
+    stopStack.push(() => poller.stop());
+
+    // Filled once the server listens: the status route reports the server's own address.
+    const adminRoutes: AdminRoutes = {};
+    const webhook = await startWebhookServer({
+      port: ports.webhook,
+      handler: webhookHandler,
+      context: () => lambdaContext(WEBHOOK_FUNCTION),
+      adminRoutes,
+      onRequest: (request) => log.info('Webhook request received', request),
+      onResponse: (response) => log.info('Webhook answered', response),
+      onHandlerError: (error) => log.error('Webhook handler failed; answering 500 as API Gateway does', error),
+    });
+    // Stopped first: no new requests while the worker drains.
+    stopStack.push(() => webhook.close());
+    const endpoints: LocalEndpoints = {
+      webhookUrl: webhook.webhookUrl,
+      adminUrl: `${webhook.origin}${LOCAL_ADMIN_PREFIX}`,
+      sqs: aws.sqsEndpoint,
+      dynamodb: aws.dynamoEndpoint,
+      capillary: { url: capillaryUrl, standIn: useCapillaryStandIn },
+      line: { url: lineUrl, standIn: useLineStandIn },
+    };
+    const status = async (): Promise<LocalPipelineStatus> => ({
+      pipeline: PIPELINE_ID,
+      drained: await poller.isDrained(),
+      lastAttemptSeq: attempts.lastSeq,
+      poller: { ...poller.counters(), inFlight: poller.inFlight() },
+      queue: await queueDepth(sqs, queues.queueUrl),
+      deadLetterMessages: totalOf(await queueDepth(sqs, queues.deadLetterQueueUrl)),
+      queues: localQueues,
+      tableName,
+      capillaryLineAccountId: lineAccountId,
+      endpoints,
+    });
+    const store = new UserSyncStore(dynamo, tableName, 0);
+    Object.assign(adminRoutes, {
+      status,
+      attempts: (query: URLSearchParams) => attempts.since(Number(query.get('since') ?? 0)),
+      /** ?destination=…&userIds=a,b → each user's DynamoDB record (null when there is none) */
+      'user-records': async (query: URLSearchParams) => {
+        const destination = requireParam(query, 'destination');
+        const userIds = requireParam(query, 'userIds').split(',');
+        const records = await Promise.all(userIds.map((userId) => store.read({ destination, userId })));
+        return Object.fromEntries(userIds.map((userId, index): [string, UserSyncState | null] => [userId, records[index] ?? null]));
+      },
+    } satisfies AdminRoutes);
+    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, status, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {
+  const left = batch.records.filter((record) => batch.failedMessageIds.has(record.messageId));
+  log.info('Worker batch settled', { messages: batch.records.length, deleted: batch.records.length - left.length, leftForRetry: left.length, ms: batch.durationMs });
+  if (batch.handlerError) log.error('Worker handler failed: the whole batch stays on the queue', batch.handlerError);
+  for (const record of left) {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const next = receiveCount >= queues.maxReceiveCount
+      ? `moves to the DLQ ${queues.deadLetterQueueName} on its next receive (maxReceiveCount ${queues.maxReceiveCount})`
+      : `retried in ${queues.visibilityTimeoutSeconds} s (receive ${receiveCount} of ${queues.maxReceiveCount})`;
+    log.warn(`Message left on the queue: ${next}`, { event: webhookEventIdOf(record) ?? record.messageId });
+  }
+  if (batch.durationMs > queues.visibilityTimeoutSeconds * 1000) {
+    log.warn('The batch ran longer than the visibility timeout, so its messages were redelivered while still in flight; raise --visibility-timeout', {
+      ms: batch.durationMs,
+      visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds,
+    });
+  }
+}
+
+/** What runs where, and the commands to drive it: printed once the pipeline is ready. */
+export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number): string {
+  const { endpoints, queues } = pipeline;
+  const service = ({ url, standIn }: ServiceEndpoint) =>
+    standIn ? `${url}  stand-in; admin: ${url}/__admin/state | calls | faults | config | reset` : `${url}  the real service (from the environment)`;
+  const urlFlag = endpoints.webhookUrl === DEFAULT_WEBHOOK_URL ? '' : ` --url ${endpoints.webhookUrl}`;
+  return [
+    '',
+    `Local pipeline ready in ${(readyMs / 1000).toFixed(1)} s`,
+    `  Webhook     POST ${endpoints.webhookUrl}  (LINE channel secret ${process.env.LINE_CHANNEL_SECRET})`,
+    `  Admin       ${endpoints.adminUrl}status | attempts?since=N | user-records?destination=…&userIds=…`,
+    `  Capillary   ${service(endpoints.capillary)}`,
+    `  LINE API    ${service(endpoints.line)}`,
+    `  SQS         ${endpoints.sqs}  ${queues.queueName} → DLQ ${queues.deadLetterQueueName} after ${queues.maxReceiveCount} receives; retry after ${queues.visibilityTimeoutSeconds} s`,
+    `  DynamoDB    ${endpoints.dynamodb}  ${pipeline.tableName}`,
+    `  Worker      ${pipeline.concurrency} concurrent invocations of up to 10 messages; registration mode ${pipeline.registrationMode}`,
+    '',
+    `Replay the samples (another terminal):  npm run replay -- events/${urlFlag}`,
+    `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}`,
+    'Ctrl-C stops everything.',
+    '',
+    '',
+  ].join('\n');
+}

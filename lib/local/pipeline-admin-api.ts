@@ -1,0 +1,120 @@
+/**
+ * The running local pipeline's JSON admin API (`GET /__local/…` on the webhook server) and a client
+ * for it, shared by the pipeline and the tools that drive it from another process (replay, fault, the
+ * tests). Kept free of the pipeline's own imports so those tools start fast.
+ */
+import type { UserSyncState } from '../domain/sync-rules';
+import type { SyncOutcome } from '../worker/sync-line-event';
+import type { PollerCounters, QueueDepth } from './queue-poller';
+import { LOCAL_WEBHOOK_PATH } from './sample-events';
+
+export const PIPELINE_ID = 'line-capillary-bridge-local-pipeline';
+export const LOCAL_ADMIN_PREFIX = '/__local/';
+
+export interface LocalPorts {
+  webhook: number;
+  sqs: number;
+  dynamodb: number;
+  capillary: number;
+  line: number;
+}
+
+/** serverless.yml's `params.local` URLs use these, so `sls invoke local --stage local` reaches a running `npm start`. */
+export const DEFAULT_LOCAL_PORTS: LocalPorts = { webhook: 3000, sqs: 4566, dynamodb: 8000, capillary: 8090, line: 8091 };
+export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${DEFAULT_LOCAL_PORTS.webhook}${LOCAL_WEBHOOK_PATH}`;
+
+export interface ServiceEndpoint {
+  url: string;
+  /** true = a local stand-in with /__admin routes; false = the configured real service */
+  standIn: boolean;
+}
+
+export interface LocalEndpoints {
+  webhookUrl: string;
+  adminUrl: string;
+  sqs: string;
+  dynamodb: string;
+  capillary: ServiceEndpoint;
+  line: ServiceEndpoint;
+}
+
+export interface LocalQueues {
+  queueName: string;
+  deadLetterQueueName: string;
+  maxReceiveCount: number;
+  /** how long a message left on the queue stays invisible before its retry */
+  visibilityTimeoutSeconds: number;
+}
+
+/** One delivery of a message to the worker and what came of it. */
+export interface EventAttempt {
+  seq: number;
+  at: string;
+  messageId: string;
+  webhookEventId?: string;
+  receiveCount: number;
+  /** the worker succeeded and the message was deleted; false = left on the queue for a retry (or the DLQ) */
+  deleted: boolean;
+  outcome?: SyncOutcome;
+  error?: { name: string; message: string };
+}
+
+export interface LocalPipelineStatus {
+  pipeline: typeof PIPELINE_ID;
+  /** no message anywhere in the events queue and no batch in the worker */
+  drained: boolean;
+  lastAttemptSeq: number;
+  poller: PollerCounters & { inFlight: number };
+  queue: QueueDepth;
+  deadLetterMessages: number;
+  queues: LocalQueues;
+  tableName: string;
+  capillaryLineAccountId: string;
+  endpoints: LocalEndpoints;
+}
+
+export type UserRecords = Record<string, UserSyncState | null>;
+
+export class PipelineAdminError extends Error {
+  constructor(url: string, detail: string) {
+    super(`${url}: ${detail}`);
+    this.name = 'PipelineAdminError';
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new PipelineAdminError(url, `HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** The admin API next to a webhook URL: the local pipeline serves both from one origin. */
+export class PipelineAdminClient {
+  readonly adminUrl: string;
+
+  constructor(webhookUrl: string) {
+    this.adminUrl = `${new URL(webhookUrl).origin}${LOCAL_ADMIN_PREFIX}`;
+  }
+
+  status(): Promise<LocalPipelineStatus> {
+    return getJson(`${this.adminUrl}status`);
+  }
+
+  /** The status, or undefined when nothing there answers as a local pipeline (e.g. a deployed stage). */
+  async probe(): Promise<LocalPipelineStatus | undefined> {
+    try {
+      const status = await this.status();
+      return status.pipeline === PIPELINE_ID ? status : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  attemptsSince(seq: number): Promise<EventAttempt[]> {
+    return getJson(`${this.adminUrl}attempts?since=${seq}`);
+  }
+
+  userRecords(destination: string, userIds: string[]): Promise<UserRecords> {
+    return getJson(`${this.adminUrl}user-records?${new URLSearchParams({ destination, userIds: userIds.join(',') })}`);
+  }
+}

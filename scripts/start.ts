@@ -1,0 +1,117 @@
+/**
+ * npm start [-- --webhook-port 3000 --sqs-port 4566 --dynamodb-port 8000 --capillary-port 8090 --line-port 8091
+ *              --concurrency 2 --visibility-timeout 10 --poll-wait 1 --registration-mode instore+line|line-only
+ *              --log-level DEBUG|INFO|WARN|ERROR]
+ *
+ * The whole pipeline on 127.0.0.1 (see lib/local/local-pipeline.ts), then its log stream until Ctrl-C.
+ * Port 0 picks a free port. CAPILLARY_BASE_URL or LINE_API_BASE_URL in the environment replace that
+ * stand-in with the real service (its credentials then come from the environment too).
+ */
+import { parseArgs } from 'node:util';
+import type { RegistrationMode } from '../lib/config';
+import { type LogLevel, showReadableLogs } from '../lib/local/log-view';
+import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../lib/local/pipeline-admin-api';
+
+const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
+                    [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
+                    [--registration-mode instore+line|line-only] [--log-level DEBUG|INFO|WARN|ERROR]
+Port 0 picks a free port. Set CAPILLARY_BASE_URL (+ CAPILLARY_CLIENT_KEY/SECRET) or LINE_API_BASE_URL
+(+ LINE_CHANNEL_ACCESS_TOKEN) to use the real service instead of its stand-in.`;
+
+/** A message left on the queue comes back this soon locally (serverless.yml's 180 s suits Lambda, not a demo). */
+const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 10;
+
+class UsageError extends Error {
+  constructor(problem: string) {
+    super(`${problem}\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+function integerOption(values: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
+function parseStartArgs(args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'webhook-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      'capillary-port': { type: 'string' },
+      'line-port': { type: 'string' },
+      concurrency: { type: 'string' },
+      'visibility-timeout': { type: 'string' },
+      'poll-wait': { type: 'string' },
+      'registration-mode': { type: 'string' },
+      'log-level': { type: 'string', default: 'INFO' },
+    },
+  });
+  const port = (name: keyof LocalPorts) => integerOption(values, `${name}-port`, DEFAULT_LOCAL_PORTS[name], 0, 65535);
+  const logLevel = values['log-level'].toUpperCase();
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new UsageError('--log-level must be DEBUG, INFO, WARN or ERROR');
+  const registrationMode = values['registration-mode'];
+  if (registrationMode !== undefined && registrationMode !== 'instore+line' && registrationMode !== 'line-only') {
+    throw new UsageError('--registration-mode must be instore+line or line-only');
+  }
+  return {
+    logLevel: logLevel as LogLevel,
+    pipeline: {
+      ports: { webhook: port('webhook'), sqs: port('sqs'), dynamodb: port('dynamodb'), capillary: port('capillary'), line: port('line') },
+      concurrency: integerOption(values, 'concurrency', 2, 1, 50),
+      visibilityTimeoutSeconds: integerOption(values, 'visibility-timeout', LOCAL_VISIBILITY_TIMEOUT_SECONDS, 1, 43_200),
+      pollWaitSeconds: integerOption(values, 'poll-wait', 1, 0, 20),
+      registrationMode: registrationMode as RegistrationMode | undefined,
+      capillaryBaseUrl: process.env.CAPILLARY_BASE_URL || undefined,
+      lineApiBaseUrl: process.env.LINE_API_BASE_URL || undefined,
+    },
+  };
+}
+
+const FORCE_STOP_AFTER_MS = 1000;
+
+/** Their message says what to do; a stack trace would only bury it. */
+const SELF_EXPLAINING_ERRORS = new Set(['UsageError', 'PortsInUseError', 'ConfigError']);
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
+  const started = Date.now();
+  const options = parseStartArgs(process.argv.slice(2));
+  showReadableLogs(options.logLevel);
+  // Imported only now: the handlers' Powertools logger reads its settings when it is built.
+  const { describeLocalPipeline, startLocalPipeline } = await import('../lib/local/local-pipeline');
+  const pipeline = await startLocalPipeline(options.pipeline);
+  process.stdout.write(describeLocalPipeline(pipeline, Date.now() - started));
+
+  let stoppingSince: number | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    // tsx passes the terminal's Ctrl-C on again when this process acknowledges it slowly, so a repeat
+    // within a second is the same Ctrl-C; a later one means "do not wait for the drain".
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince > FORCE_STOP_AFTER_MS) process.exit(130);
+      return;
+    }
+    stoppingSince = Date.now();
+    process.stdout.write(`\n${signal}: stopping the local pipeline (finishing in-flight batches; Ctrl-C again to force)…\n`);
+    pipeline.stop().then(() => {
+      process.stdout.write('Local pipeline stopped.\n');
+      process.exit(0);
+    }, (error: unknown) => {
+      process.stderr.write(`Stopping failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  const { name, message, stack } = error as Error;
+  process.stderr.write(`${SELF_EXPLAINING_ERRORS.has(name) ? message : stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,388 @@
+/**
+ * Packages the stack exactly as `sls deploy` would (stage ci), offline and without AWS credentials, and
+ * checks the CloudFormation template and the per-function bundles against what a production account needs.
+ */
+import { spawnSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { loadLocalResources } from '../../lib/local/serverless-resources';
+
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
+const STAGE = 'ci';
+const LOCAL_SECRETS = ['0123456789abcdef0123456789abcdef', 'local-channel-access-token', 'local-client-key', 'local-client-secret'];
+
+// CloudFormation JSON is walked freely; its shape is what the assertions check.
+type Json = Record<string, any>;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+/** Entries of a zip archive (stored or deflated), by name. */
+function readZip(file: string): Map<string, Buffer> {
+  const zip = readFileSync(file);
+  const endOfDirectory = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const entryCount = zip.readUInt16LE(endOfDirectory + 10);
+  const entries = new Map<string, Buffer>();
+  let header = zip.readUInt32LE(endOfDirectory + 16);
+  for (let i = 0; i < entryCount; i += 1) {
+    const method = zip.readUInt16LE(header + 10);
+    const compressedSize = zip.readUInt32LE(header + 20);
+    const nameLength = zip.readUInt16LE(header + 28);
+    const localHeader = zip.readUInt32LE(header + 42);
+    const name = zip.toString('utf8', header + 46, header + 46 + nameLength);
+    const dataStart = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
+    const data = zip.subarray(dataStart, dataStart + compressedSize);
+    entries.set(name, method === 8 ? inflateRawSync(data) : data);
+    header += 46 + nameLength + zip.readUInt16LE(header + 30) + zip.readUInt16LE(header + 32);
+  }
+  return entries;
+}
+
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Policy statements, with both branches of conditional (Fn::If) statements. */
+function statementsOf(policyDocument: Json): Statement[] {
+  return asList(policyDocument.Statement as Json | Json[]).flatMap((statement) =>
+    statement['Fn::If'] ? (statement['Fn::If'] as Json[]).slice(1).filter((branch) => !branch.Ref) : [statement]) as Statement[];
+}
+
+const actionsOf = (statements: Statement[]) => new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action)));
+const resourcesFor = (statements: Statement[], action: string) => statements.filter((s) => asList(s.Action).includes(action)).map((s) => s.Resource);
+const ssmParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}` });
+
+/** `sls package` output: the CloudFormation template and one zip per function. */
+class PackagedStack {
+  constructor(readonly dir: string, readonly template: Json) {}
+
+  get resources(): Json {
+    return this.template.Resources as Json;
+  }
+
+  functionNamed(name: 'Webhook' | 'Worker'): Json {
+    return this.resources[`${name}LambdaFunction`].Properties as Json;
+  }
+
+  environmentOf(name: 'Webhook' | 'Worker'): Json {
+    return this.functionNamed(name).Environment.Variables as Json;
+  }
+
+  roleStatements(name: 'Webhook' | 'Worker'): Statement[] {
+    return (this.resources[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) => statementsOf(policy.PolicyDocument));
+  }
+}
+
+/** Runs `sls package` as a deployment would, but offline-safe: no credentials, profile, region or endpoint from the shell or jest's globalSetup. */
+function packageStack(extraArguments: string[] = []): PackagedStack {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sls-package-'));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
+  env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
+  const result = spawnSync('npx', ['sls', 'package', '--stage', STAGE, '--region', 'ap-northeast-1', '--package', dir, ...extraArguments], {
+    cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 240_000,
+  });
+  if (result.status !== 0) throw new Error(`sls package failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+  return new PackagedStack(dir, JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Json);
+}
+
+let stack: PackagedStack;
+let template: Json;
+let resources: Json;
+
+beforeAll(() => {
+  stack = packageStack();
+  ({ template, resources } = stack);
+}, 300_000);
+
+describe('SQS', () => {
+  it('is a high-throughput FIFO queue with SSE and a FIFO dead-letter queue keeping messages 14 days', () => {
+    const queue = resources.EventsQueue.Properties;
+    expect(queue).toMatchObject({
+      QueueName: `line-capillary-bridge-${STAGE}-events.fifo`,
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 },
+    });
+    expect(resources.EventsDeadLetterQueue.Properties).toMatchObject({
+      QueueName: `line-capillary-bridge-${STAGE}-events-dlq.fifo`, FifoQueue: true, MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('hides a message for at least 6 worker timeouts, and a worker claim outlives the timeout but not the visibility', () => {
+    const visibility = resources.EventsQueue.Properties.VisibilityTimeout as number;
+    const workerTimeout = stack.functionNamed('Worker').Timeout as number;
+    const claimTtl = Number(stack.environmentOf('Worker').CLAIM_TTL_SECONDS);
+    expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
+    expect(claimTtl).toBeGreaterThan(workerTimeout);
+    expect(claimTtl).toBeLessThan(visibility);
+  });
+
+  it('feeds the worker batches of 10 with partial batch responses and a concurrency cap the worker knows about', () => {
+    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping') as Json[];
+    expect(mapping?.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const maximumConcurrency = mapping?.Properties.ScalingConfig.MaximumConcurrency as number;
+    expect(maximumConcurrency).toBeGreaterThanOrEqual(2);
+    // The worker divides Capillary's rate limit by this number.
+    expect(stack.environmentOf('Worker').WORKER_MAX_CONCURRENCY).toBe(String(maximumConcurrency));
+  });
+});
+
+describe('DynamoDB', () => {
+  it('keeps the user table on demand, recoverable, encrypted, with claim TTL, through stack removal', () => {
+    const table = resources.UsersTable;
+    expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(table.Properties).toEqual(expect.objectContaining({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }));
+  });
+
+  it('matches what the local pipeline creates from the same serverless.yml', () => {
+    const local = loadLocalResources(STAGE);
+    const { TableName, AttributeDefinitions, KeySchema, BillingMode } = resources.UsersTable.Properties;
+    expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
+    const eventsQueue = local.queues.find((queue) => !queue.isDlq);
+    expect(local.queues.map((queue) => queue.name).sort())
+      .toEqual([resources.EventsQueue.Properties.QueueName, resources.EventsDeadLetterQueue.Properties.QueueName].sort());
+    expect(eventsQueue?.attributes.VisibilityTimeout).toBe(String(resources.EventsQueue.Properties.VisibilityTimeout));
+    expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '').maxReceiveCount).toBe(resources.EventsQueue.Properties.RedrivePolicy.maxReceiveCount);
+  });
+});
+
+describe('Lambda functions', () => {
+  it.each(['Webhook', 'Worker'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
+    expect(stack.functionNamed(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } });
+    expect(resources[`${name}LogGroup`].Properties.RetentionInDays).toBeGreaterThan(0);
+  });
+
+  it('receive only SSM parameter names for secrets, never a secret value', () => {
+    for (const name of ['Webhook', 'Worker'] as const) {
+      for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
+        if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
+          expect(variable).toMatch(/_PARAM$/);
+          expect(value).toMatch(new RegExp(`^/line-capillary-bridge/${STAGE}/[a-z-]+$`));
+        }
+        expect(variable).not.toMatch(/^AWS_/);
+        if (typeof value !== 'string') continue;
+        // Long hex or base64 runs and JWTs look like credentials.
+        expect(value).not.toMatch(/[0-9a-f]{32}|[A-Za-z0-9+/=]{40}|eyJ[\w-]+\./i);
+      }
+    }
+    for (const secret of LOCAL_SECRETS) expect(JSON.stringify(template)).not.toContain(secret);
+  });
+
+  it('get the environment contract', () => {
+    expect(Object.keys(stack.environmentOf('Webhook')).sort()).toEqual([
+      'LINE_CHANNEL_SECRET_PARAM', 'LINE_EXPECTED_DESTINATIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'QUEUE_URL',
+    ]);
+    expect(stack.environmentOf('Webhook').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
+    expect(stack.environmentOf('Worker')).toMatchObject({
+      TABLE_NAME: { Ref: 'UsersTable' },
+      LINE_CHANNEL_ACCESS_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/line-channel-access-token`,
+      CAPILLARY_CLIENT_KEY_PARAM: `/line-capillary-bridge/${STAGE}/capillary-client-key`,
+      CAPILLARY_CLIENT_SECRET_PARAM: `/line-capillary-bridge/${STAGE}/capillary-client-secret`,
+      CAPILLARY_SUBSCRIPTION_CHANNEL: 'LINE',
+      CAPILLARY_ORG_UNIT_ID: '-1',
+      CAPILLARY_REGISTRATION_MODE: 'instore+line',
+      CAPILLARY_EXTERNAL_ID_PREFIX: 'line_',
+      CAPILLARY_RATE_LIMIT_RPM: '100',
+      LINE_API_BASE_URL: 'https://api.line.me',
+      POWERTOOLS_SERVICE_NAME: 'line-capillary-bridge',
+    });
+    expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_BASE_URL');
+    expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
+  });
+});
+
+describe('IAM', () => {
+  it('allows no wildcard action or resource anywhere', () => {
+    const allowStatements = Object.values(resources).flatMap((resource: Json) => {
+      const properties = resource.Properties ?? {};
+      const documents = [properties.PolicyDocument, ...((properties.Policies ?? []) as Json[]).map((policy) => policy.PolicyDocument)];
+      return documents.filter(Boolean).flatMap(statementsOf).filter((statement) => statement.Effect === 'Allow');
+    });
+    expect(allowStatements.length).toBeGreaterThan(0);
+    for (const statement of allowStatements) {
+      for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+      expect(JSON.stringify(statement.Resource ?? '*')).not.toContain('*');
+    }
+  });
+
+  it('gives the shared serverless role to nobody: each function has a dedicated role', () => {
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('lets the webhook only enqueue, read its own secret and write its own logs', () => {
+    const statements = stack.roleStatements('Webhook');
+    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter', 'kms:Decrypt']));
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-secret')]);
+    expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
+  });
+
+  it('lets the worker only consume its queue, use its table, read its own secrets and write its own logs', () => {
+    const statements = stack.roleStatements('Worker');
+    expect(actionsOf(statements)).toEqual(new Set([
+      'logs:CreateLogStream', 'logs:PutLogEvents',
+      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility',
+      'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
+      'ssm:GetParameter', 'kms:Decrypt',
+    ]));
+    expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[
+      ssmParameter('line-channel-access-token'), ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret'),
+    ]]);
+  });
+
+  it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
+    expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const role of ['WebhookRole', 'WorkerRole']) {
+      const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']);
+      expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
+      expect(conditional?.['Fn::If'][1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it('routes POST /line/webhook to the webhook as a payload 2.0 Lambda proxy, throttled', () => {
+    const routes = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route') as Json[];
+    expect(routes.map((route) => route.Properties.RouteKey)).toEqual(['POST /line/webhook']);
+    expect(resources.HttpApiIntegrationWebhook.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': ['WebhookLambdaFunction', 'Arn'] },
+    });
+    const throttling = resources.HttpApiStage.Properties.DefaultRouteSettings;
+    expect(throttling.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(throttling.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::CloudWatch::Alarm').map((alarm: Json) => alarm.Properties as Json);
+  const alarmOn = (namespace: string, metricName: string) => {
+    const matching = alarms().filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName);
+    expect(matching).toHaveLength(1);
+    return matching[0] as Json;
+  };
+  const httpApiStage = [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }];
+
+  it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
+    expect(alarms()).toHaveLength(6);
+    for (const alarm of alarms()) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+      expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    expect(resources.AlarmEmailSubscription).toMatchObject({ Condition: 'HasAlarmEmail', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email' } });
+    expect(resources.HttpApiStage.Properties.StageName).toBe('$default');
+  });
+
+  it('watch the DLQ, the age of the oldest event, worker errors, signature failures and webhook 4xx/5xx', () => {
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }], Threshold: 0,
+    });
+    expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsQueue', 'QueueName'] } }],
+    });
+    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({ Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }], Threshold: 0 });
+    // The webhook publishes SignatureInvalid through Powertools: its namespace and its service dimension.
+    const webhook = stack.environmentOf('Webhook');
+    expect(alarmOn(webhook.POWERTOOLS_METRICS_NAMESPACE, 'SignatureInvalid')).toMatchObject({
+      Dimensions: [{ Name: 'service', Value: webhook.POWERTOOLS_SERVICE_NAME }],
+    });
+    expect(webhook.POWERTOOLS_METRICS_NAMESPACE).toBe('LineCapillaryBridge');
+    expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({ Dimensions: httpApiStage, Threshold: 0 });
+    expect(alarmOn('AWS/ApiGateway', '4xx')).toMatchObject({ Dimensions: httpApiStage });
+  });
+});
+
+describe('outputs', () => {
+  it('give the webhook URL for the LINE console, the queues, the table and the alarm topic', () => {
+    expect(template.Outputs).toMatchObject({
+      WebhookUrl: { Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook' } },
+      QueueUrl: { Value: { Ref: 'EventsQueue' } },
+      DeadLetterQueueUrl: { Value: { Ref: 'EventsDeadLetterQueue' } },
+      UsersTableName: { Value: { Ref: 'UsersTable' } },
+      AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
+    });
+  });
+});
+
+describe('bundles', () => {
+  const bundleOf = (name: 'webhook' | 'worker') => {
+    const entries = readZip(path.join(stack.dir, `${name}.zip`));
+    expect([...entries.keys()]).toEqual([`functions/${name}.js`]);
+    return (entries.get(`functions/${name}.js`) as Buffer).toString('utf8');
+  };
+  // String literals survive minification: the DynamoDB protocol's target prefix, Capillary's and LINE's API paths.
+  const WORKER_ONLY_MARKERS = ['DynamoDB_20120810', '/v2/customers', '/v3/oauth/token', '/v2/bot/profile'];
+
+  it('are single minified CommonJS files that need nothing but Node built-ins (the AWS SDK is bundled)', () => {
+    for (const name of ['webhook', 'worker'] as const) {
+      const code = bundleOf(name);
+      const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1] as string);
+      // The SDK probes for the optional CRT signer inside a try/catch.
+      const external = required.filter((id) => !id.startsWith('node:') && !builtinModules.includes(id) && id !== '@aws-sdk/signature-v4-crt');
+      expect(external).toEqual([]);
+      expect(code).not.toContain('sourceMappingURL');
+      expect(code.length / code.split('\n').length).toBeGreaterThan(500);
+    }
+  });
+
+  it('keep the worker\'s DynamoDB, Capillary and LINE profile code out of the webhook', () => {
+    const webhook = bundleOf('webhook');
+    const worker = bundleOf('worker');
+    for (const marker of WORKER_ONLY_MARKERS) {
+      expect(worker).toContain(marker);
+      expect(webhook).not.toContain(marker);
+    }
+    const zipBytes = readFileSync(path.join(stack.dir, 'webhook.zip')).length;
+    console.log(`webhook bundle: ${(webhook.length / 1024).toFixed(0)} KiB of JavaScript, ${(zipBytes / 1024).toFixed(0)} KiB zipped`);
+  });
+});
+
+describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () => {
+  const kmsKeyArn = 'arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  let variant: PackagedStack;
+
+  beforeAll(() => {
+    variant = packageStack(['--param', 'capillaryAuth=basic', '--param', `ssmKmsKeyArn=${kmsKeyArn}`, '--param', 'alarmEmail=ops@example.com']);
+  }, 300_000);
+
+  it('gives the worker the Basic credential parameter names and read access to exactly those', () => {
+    const environment = variant.environmentOf('Worker');
+    expect(environment).toMatchObject({
+      CAPILLARY_USERNAME_PARAM: `/line-capillary-bridge/${STAGE}/capillary-username`,
+      CAPILLARY_PASSWORD_PARAM: `/line-capillary-bridge/${STAGE}/capillary-password`,
+    });
+    expect(Object.keys(environment).filter((name) => name.startsWith('CAPILLARY_CLIENT_'))).toEqual([]);
+    expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([[
+      ssmParameter('line-channel-access-token'), ssmParameter('capillary-username'), ssmParameter('capillary-password'),
+    ]]);
+  });
+
+  it('lets both functions decrypt with that key only, and mails the alarms', () => {
+    for (const name of ['Webhook', 'Worker'] as const) expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
+    expect(variant.template.Conditions).toEqual({
+      HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] },
+      HasCustomerManagedSsmKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKeyArn, ''] }] },
+    });
+  });
+});

@@ -1,0 +1,63 @@
+import { type LineEventFacts, UnsupportedEventTypeError, decide, ignoreReason, skipReason } from '../../lib/domain/sync-rules';
+
+const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
+  type: 'follow', webhookEventId: 'E2', timestamp: 2000, userId: 'Uuser', ...overrides,
+});
+
+describe('ignoreReason', () => {
+  it.each(['message', 'postback', 'accountLink', 'somethingNew'])('ignores %s events', (type) => {
+    expect(ignoreReason(facts({ type }))).toBe('unsupported-type');
+  });
+
+  it('ignores follow/unfollow events that carry no user id', () => {
+    expect(ignoreReason(facts({ userId: undefined }))).toBe('no-user-id');
+  });
+
+  it('keeps follow and unfollow events with a user', () => {
+    expect(ignoreReason(facts({ type: 'follow' }))).toBeUndefined();
+    expect(ignoreReason(facts({ type: 'unfollow' }))).toBeUndefined();
+  });
+});
+
+describe('skipReason', () => {
+  it('applies the first event for a user', () => {
+    expect(skipReason(facts(), undefined)).toBeUndefined();
+    expect(skipReason(facts(), {})).toBeUndefined();
+  });
+
+  it('applies a strictly newer event', () => {
+    expect(skipReason(facts({ timestamp: 2001 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBeUndefined();
+  });
+
+  it('calls the same event again a duplicate', () => {
+    expect(skipReason(facts(), { lastEventTimestamp: 2000, lastEventId: 'E2' })).toBe('duplicate');
+  });
+
+  it('calls an older or equally old different event stale', () => {
+    expect(skipReason(facts({ timestamp: 1999 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
+    expect(skipReason(facts({ timestamp: 2000 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
+  });
+});
+
+describe('decide', () => {
+  it('registers an unknown follower and opts them in', () => {
+    expect(decide(facts(), {})).toEqual({ action: 'register', subscription: 'OPTIN' });
+  });
+
+  it('opts a known customer back in on a follow (unblock) without registering again', () => {
+    expect(decide(facts({ isUnblocked: true }), { customerId: 7, subscription: 'OPTOUT' }))
+      .toEqual({ action: 'subscribe', subscription: 'OPTIN', customerId: 7 });
+  });
+
+  it('opts a known customer out on unfollow', () => {
+    expect(decide(facts({ type: 'unfollow' }), { customerId: 7 })).toEqual({ action: 'subscribe', subscription: 'OPTOUT', customerId: 7 });
+  });
+
+  it('resolves an unknown user before recording an unfollow', () => {
+    expect(decide(facts({ type: 'unfollow' }), {})).toEqual({ action: 'resolve-then-subscribe', subscription: 'OPTOUT' });
+  });
+
+  it('refuses event types it has no rule for', () => {
+    expect(() => decide(facts({ type: 'message' }), {})).toThrow(UnsupportedEventTypeError);
+  });
+});

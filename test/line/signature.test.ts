@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findHeader, isValidLineSignature, rawBodyBytes } from '../../lib/line/signature';
+import { signLineBody } from '../../lib/line/sign';
+import { LOCAL_CHANNEL_SECRET } from '../../lib/local/sample-events';
+
+// line-platform.md §3.7: compact bodies and their signatures under the documented test secret.
+const documentedVectors: [string, string][] = [
+  ['01-verify.json', 'EBwzRpe70faExNFnnKcAiDVvILpFaV70GX3TYCnJOPA='],
+  ['02-follow.json', 'b/3SpUryNsg/86eidUYNWU5prbaq27AESdz5qyuhkr8='],
+  ['03-follow-redelivered.json', '/cq4O8aiHDtKWymSnx+KS9QUIErUKF12iQLfx9IBeJI='],
+  ['04-text-message.json', '3vHs07WTFu4yotBukKzYCKEUpT0FB3hIQTKemhyZ29w='],
+  ['06-unfollow.json', 'CczTppsMuTnHXEeDdnKXfM516UKFvAmrhsS+W7bKExg='],
+  ['07-follow-unblocked.json', '8oFRASjLKr7eAXzEjPN/7GWYQOfMDY55atQ1pVu4/Zw='],
+];
+const sample = (file: string) => readFileSync(join(__dirname, '..', '..', 'events', file));
+
+describe('isValidLineSignature', () => {
+  it.each(documentedVectors)('accepts the documented signature of %s', (file, signature) => {
+    expect(isValidLineSignature(sample(file), [LOCAL_CHANNEL_SECRET], signature)).toBe(true);
+    expect(signLineBody(sample(file), LOCAL_CHANNEL_SECRET)).toBe(signature);
+  });
+
+  it('rejects a wrong signature of the right length', () => {
+    // Prepare: flip one bit of a valid 32-byte digest, so only the comparison can reject it
+    const digest = Buffer.from(documentedVectors[1]![1], 'base64');
+    digest[31] = digest[31]! ^ 1;
+    // Act + Assess
+    expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], digest.toString('base64'))).toBe(false);
+  });
+
+  it('rejects a missing or empty signature without throwing', () => {
+    expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], undefined)).toBe(false);
+    expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], '')).toBe(false);
+  });
+
+  it('rejects the body once it has been re-serialised', () => {
+    const reserialised = Buffer.from(JSON.stringify(JSON.parse(sample('04-text-message.json').toString('utf8')), null, 1));
+    expect(isValidLineSignature(reserialised, [LOCAL_CHANNEL_SECRET], documentedVectors[3]![1])).toBe(false);
+  });
+
+  it('accepts either secret during a rotation, and no empty secret', () => {
+    const body = sample('02-follow.json');
+    expect(isValidLineSignature(body, ['f'.repeat(32), LOCAL_CHANNEL_SECRET], documentedVectors[1]![1])).toBe(true);
+    expect(isValidLineSignature(body, [''], signLineBody(body, ''))).toBe(false);
+  });
+});
+
+describe('rawBodyBytes', () => {
+  it('decodes a base64 body to the bytes LINE signed', () => {
+    const body = sample('04-text-message.json');
+    expect(rawBodyBytes(body.toString('base64'), true).equals(body)).toBe(true);
+  });
+
+  it('keeps a text body byte-exact, escapes and emoji included', () => {
+    const text = '{"text":"\\uD83E\\uDD28 🤨 こんにちは"}';
+    expect(rawBodyBytes(text, false).equals(Buffer.from(text, 'utf8'))).toBe(true);
+  });
+});
+
+describe('findHeader', () => {
+  it('finds the header whatever its casing', () => {
+    expect(findHeader({ 'X-Line-Signature': 'a' }, 'x-line-signature')).toBe('a');
+    expect(findHeader({ 'x-line-signature': 'b' }, 'x-line-signature')).toBe('b');
+    expect(findHeader(undefined, 'x-line-signature')).toBeUndefined();
+  });
+});

@@ -1,0 +1,759 @@
+import { createHash } from 'node:crypto';
+import { maskUserId } from '../../lib/observability/telemetry';
+import { lineUserId } from '../support/line-factories';
+import {
+  startCapillaryStandIn,
+  subscriptionOf,
+  UnknownCustomerError,
+  type CapillaryStandIn,
+  type CapillaryStandInOptions,
+} from '../../lib/local/capillary-standin';
+
+const LINE_ACCOUNT = '2001914141242';
+const OTHER_LINE_ACCOUNT = '2009999999999';
+
+interface EnvelopeItem {
+  status: boolean;
+  code: number;
+  message: string;
+}
+
+interface CapBody {
+  createdId?: number;
+  entity?: number;
+  warnings?: EnvelopeItem[];
+  errors?: EnvelopeItem[] | null;
+  data?: { accessToken: string; ttlSeconds: number } | null;
+  [field: string]: unknown;
+}
+
+interface CapReply {
+  status: number;
+  body: CapBody;
+  requestId: string | null;
+}
+
+const running: CapillaryStandIn[] = [];
+
+async function startStandIn(options?: CapillaryStandInOptions): Promise<CapillaryStandIn> {
+  const standIn = await startCapillaryStandIn(options);
+  running.push(standIn);
+  return standIn;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((standIn) => standIn.close()));
+});
+
+function basicAuth(password = 'local-password'): Record<string, string> {
+  const digest = createHash('md5').update(password).digest('hex');
+  return { authorization: `Basic ${Buffer.from(`local.till:${digest}`).toString('base64')}` };
+}
+
+async function call(standIn: CapillaryStandIn, method: string, path: string, body?: unknown, headers = basicAuth()): Promise<CapReply> {
+  const response = await fetch(`${standIn.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as CapBody, requestId: response.headers.get('x-cap-requestid') };
+}
+
+function lineProfile(userId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    firstName: 'Somchai',
+    source: 'LINE',
+    accountId: LINE_ACCOUNT,
+    identifiers: [{ type: 'line', value: userId }],
+    commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
+    ...overrides,
+  };
+}
+
+function instoreProfile(mobile: string) {
+  return { firstName: 'Somchai', source: 'INSTORE', identifiers: [{ type: 'mobile', value: mobile }] };
+}
+
+function customerBody(...profiles: unknown[]) {
+  return { loyaltyInfo: { loyaltyType: 'non_loyalty' }, profiles, extendedFields: {} };
+}
+
+function lineSubscription(type: string, priority: string, overrides: Record<string, unknown> = {}) {
+  return { channel: 'LINE', priority, type, accountId: LINE_ACCOUNT, sourceName: 'LINE', orgUnitId: -1, ...overrides };
+}
+
+function subscriptionBody(type: string, overrides: Record<string, unknown> = {}) {
+  return {
+    communicationId: -1,
+    campaignId: -1,
+    reason: 'LINE follow event',
+    scope: { scope: 'USER', subScope: 'NONE' },
+    subscriptions: [lineSubscription(type, 'BULK'), lineSubscription(type, 'TRANS')],
+    ...overrides,
+  };
+}
+
+function lookupPath(userId: string, extra = `&accountId=${LINE_ACCOUNT}`): string {
+  return `/v2/customers/lookup?source=LINE${extra}&identifierName=line&identifierValue=${userId}`;
+}
+
+async function registerLineUser(standIn: CapillaryStandIn, userId = lineUserId()): Promise<{ userId: string; customerId: number }> {
+  const { body } = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+  if (body.createdId === undefined) throw new Error(`registration failed: ${JSON.stringify(body)}`);
+  return { userId, customerId: body.createdId };
+}
+
+function codesOf(items: EnvelopeItem[] | null | undefined): number[] {
+  return (items ?? []).map((item) => item.code);
+}
+
+describe('Capillary stand-in: authentication', () => {
+  it('issues an OAuth token that authenticates /v2 calls through X-CAP-API-OAUTH-TOKEN', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+
+    // Act
+    const lookup = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'X-CAP-API-OAUTH-TOKEN': token.body.data?.accessToken ?? '' });
+
+    // Assess
+    expect(token.status).toBe(200);
+    expect(token.body).toEqual({ data: { accessToken: expect.any(String), ttlSeconds: 3600 }, errors: null });
+    expect(codesOf(lookup.body.errors)).toEqual([8015]);
+  });
+
+  it('refuses bad client credentials with the documented message', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'wrong' }, {});
+
+    // Assess
+    expect(reply.status).toBe(401);
+    expect(reply.body.errors).toEqual([{ status: false, code: 401, message: 'Failed to generate OAuth token' }]);
+  });
+
+  it('rejects a token once its ttl has passed', async () => {
+    // Prepare
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    const standIn = await startStandIn({ tokenTtlSeconds: 300, clock: () => now });
+    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    const oauth = { 'X-CAP-API-OAUTH-TOKEN': token.body.data?.accessToken ?? '' };
+
+    // Act
+    const beforeExpiry = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, oauth);
+    now += 300_000;
+    const afterExpiry = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, oauth);
+
+    // Assess
+    expect(beforeExpiry.status).not.toBe(401);
+    expect(afterExpiry.status).toBe(401);
+  });
+
+  it('reads the OAuth token from a configured header name', async () => {
+    // Prepare
+    const standIn = await startStandIn({ oauthHeaderName: 'CAP-API-ACCESS-TOKEN' });
+    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    const accessToken = token.body.data?.accessToken ?? '';
+
+    // Act
+    const withConfiguredName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'CAP-API-ACCESS-TOKEN': accessToken });
+    const withDefaultName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'X-CAP-API-OAUTH-TOKEN': accessToken });
+
+    // Assess
+    expect(withConfiguredName.status).not.toBe(401);
+    expect(withDefaultName.status).toBe(401);
+  });
+
+  it('accepts till Basic auth only with the md5 hex of the password', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const good = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, basicAuth());
+    const wrongPassword = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, basicAuth('other'));
+    const plainPassword = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {
+      authorization: `Basic ${Buffer.from('local.till:local-password').toString('base64')}`,
+    });
+
+    // Assess
+    expect(good.status).not.toBe(401);
+    expect(wrongPassword.status).toBe(401);
+    expect(plainPassword.status).toBe(401);
+  });
+
+  it('answers 401 with errors[] and a fresh X-Cap-Requestid when no credentials are sent', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const first = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())), {});
+    const second = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())), {});
+
+    // Assess
+    expect(first.status).toBe(401);
+    expect(codesOf(first.body.errors)).toEqual([401]);
+    expect(first.requestId).toEqual(expect.any(String));
+    expect(second.requestId).not.toBe(first.requestId);
+    expect(standIn.state().customers).toEqual([]);
+  });
+});
+
+describe('Capillary stand-in: add customer', () => {
+  it('creates a LINE customer from the documented body', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const userId = lineUserId();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ createdId: 500_000_001, warnings: [], sideEffects: [] });
+    expect(standIn.customersWithIdentifier('line', userId)).toEqual([
+      expect.objectContaining({ id: 500_000_001, profiles: [expect.objectContaining({ source: 'LINE', accountId: LINE_ACCOUNT, firstName: 'Somchai' })] }),
+    ]);
+  });
+
+  it('answers 8006 for the same LINE user in the same account, with the configured HTTP status', async () => {
+    // Prepare
+    const standIn = await startStandIn({ duplicateHttpStatus: 409 });
+    const { userId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Assess
+    expect(reply.status).toBe(409);
+    expect(reply.body.errors).toEqual([{ status: false, code: 8006, message: 'Customer already exists for same source' }]);
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('merges a LINE profile into the INSTORE customer sharing its mobile, with warning 8050', async () => {
+    // Prepare
+    const standIn = await startStandIn({ mergeHttpStatus: 500 });
+    const instore = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66812345678')));
+    const userId = lineUserId();
+    const identifiers = [{ type: 'line', value: userId }, { type: 'mobile', value: '66812345678' }];
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { identifiers })));
+
+    // Assess
+    expect(reply.status).toBe(500);
+    expect(reply.body.createdId).toBe(instore.body.createdId);
+    expect(reply.body.warnings).toEqual([{ status: false, code: 8050, message: 'Same Customer found in other sources,Combining' }]);
+    expect(standIn.state().customers).toHaveLength(1);
+    expect(standIn.customersWithIdentifier('line', userId)[0]?.profiles.map((profile) => profile.source)).toEqual(['INSTORE', 'LINE']);
+  });
+
+  it('treats another LINE account as another source: the same user id merges instead of failing', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId, customerId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { accountId: OTHER_LINE_ACCOUNT })));
+
+    // Assess
+    expect(reply.body.createdId).toBe(customerId);
+    expect(codesOf(reply.body.warnings)).toEqual([8050]);
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('registers INSTORE and LINE profiles sent together as one new customer without a merge warning', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const userId = lineUserId();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000001'), lineProfile(userId)));
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body.warnings).toEqual([]);
+    expect(standIn.state().customers).toEqual([expect.objectContaining({ id: reply.body.createdId, profiles: [expect.anything(), expect.anything()] })]);
+  });
+
+  it.each([
+    ['an unknown source', { source: 'TIKTOK' }, 3217],
+    ['a LINE profile without accountId', { accountId: undefined }, 8045],
+    ['an undocumented identifier type', { identifiers: [{ type: 'lineId', value: 'U0' }] }, 8013],
+    ['no identifiers', { identifiers: [] }, 8013],
+  ])('rejects %s', async (_case, overrides, code) => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId(), overrides)));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(codesOf(reply.body.errors)).toEqual([code]);
+    expect(standIn.state().customers).toEqual([]);
+  });
+
+  it('applies subscriptionInfo sent with the registration', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] } };
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', body);
+
+    // Assess
+    expect(reply.body.warnings).toEqual([]);
+    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('reports a subscription it cannot set on registration as warning 91022 and still creates the customer', async () => {
+    // Prepare
+    const standIn = await startStandIn({ acceptedSubscriptionChannels: ['line'] });
+    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', body);
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(codesOf(reply.body.warnings)).toEqual([91022]);
+    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+
+  it('ignores subscriptionInfo when the org does not take it on add', async () => {
+    // Prepare
+    const standIn = await startStandIn({ acceptsSubscriptionInfoOnAdd: false });
+    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', body);
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+});
+
+describe('Capillary stand-in: lookup', () => {
+  it('finds a LINE customer by source, account and line identifier', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId, customerId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'GET', lookupPath(userId));
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ entity: customerId, warnings: [] });
+  });
+
+  it('answers 8015 with the configured HTTP status when nobody holds the identifier', async () => {
+    // Prepare
+    const standIn = await startStandIn({ notFoundHttpStatus: 404 });
+    const { userId } = await registerLineUser(standIn);
+
+    // Act
+    const inOtherAccount = await call(standIn, 'GET', lookupPath(userId, `&accountId=${OTHER_LINE_ACCOUNT}`));
+
+    // Assess
+    expect(inOtherAccount.status).toBe(404);
+    expect(inOtherAccount.body.errors).toEqual([{ status: false, code: 8015, message: 'Customer not found for the given identifiers' }]);
+  });
+
+  it('answers 8015 for a LINE lookup without accountId, as documented', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'GET', lookupPath(userId, ''));
+
+    // Assess
+    expect(codesOf(reply.body.errors)).toEqual([8015]);
+  });
+
+  it('answers 8013 for identifierName=line where the org does not support it', async () => {
+    // Prepare
+    const standIn = await startStandIn({ supportsLineLookup: false });
+    const { userId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'GET', lookupPath(userId));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(codesOf(reply.body.errors)).toEqual([8013]);
+  });
+
+  it('finds a merged customer by mobile in the INSTORE source', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const userId = lineUserId();
+    const identifiers = [{ type: 'line', value: userId }, { type: 'mobile', value: '66899999999' }];
+    const registered = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66899999999'), lineProfile(userId, { identifiers })));
+
+    // Act
+    const reply = await call(standIn, 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=66899999999');
+
+    // Assess
+    expect(reply.body.entity).toBe(registered.body.createdId);
+  });
+});
+
+describe('Capillary stand-in: subscriptions', () => {
+  it('opts a customer in to LINE BULK and TRANS and echoes the request', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { customerId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions?format=json`, subscriptionBody('OPTIN'));
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ ...subscriptionBody('OPTIN'), warnings: [] });
+    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('keeps the latest state per priority and every change in the history', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { customerId } = await registerLineUser(standIn);
+    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN'));
+
+    // Act
+    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTOUT', { reason: 'LINE unfollow event' }));
+
+    // Assess
+    const [customer] = standIn.state().customers;
+    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(customer?.subscriptionHistory.map((change) => `${change.priority}:${change.type}:${change.reason}`)).toEqual([
+      'BULK:OPTIN:LINE follow event',
+      'TRANS:OPTIN:LINE follow event',
+      'BULK:OPTOUT:LINE unfollow event',
+      'TRANS:OPTOUT:LINE unfollow event',
+    ]);
+  });
+
+  it('stores either accepted channel spelling under the upper-cased channel', async () => {
+    // Prepare
+    const standIn = await startStandIn({ acceptedSubscriptionChannels: ['line'] });
+    const { customerId } = await registerLineUser(standIn);
+    const lowerCase = [lineSubscription('OPTIN', 'BULK', { channel: 'line' })];
+
+    // Act
+    const upper = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN'));
+    const lower = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', { subscriptions: lowerCase }));
+
+    // Assess
+    expect(codesOf(upper.body.errors)).toEqual([1101]);
+    expect(lower.status).toBe(200);
+    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN' });
+  });
+
+  it.each([
+    ['an unknown channel', { subscriptions: [lineSubscription('OPTIN', 'BULK', { channel: 'Line' })] }, 1101],
+    ['an unknown priority', { subscriptions: [lineSubscription('OPTIN', 'PROMO')] }, 1102],
+    ['a scope other than USER', { scope: { scope: 'ORG', subScope: 'NONE' } }, 1103],
+    ['several scopes', { scope: [{ scope: 'USER' }, { scope: 'USER' }] }, 1105],
+    ['an unknown status', { subscriptions: [lineSubscription('SUBSCRIBED', 'BULK')] }, 1106],
+  ])('rejects %s with HTTP 400', async (_case, overrides, code) => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { customerId } = await registerLineUser(standIn);
+
+    // Act
+    const reply = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', overrides));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(reply.body.warnings).toEqual([]);
+    expect(codesOf(reply.body.errors)).toEqual([code]);
+    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+
+  it('stores nothing when one item of the request is invalid', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { customerId } = await registerLineUser(standIn);
+    const mixed = [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'URGENT')];
+
+    // Act
+    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', { subscriptions: mixed }));
+
+    // Assess
+    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+
+  it('answers 1012 for an unknown customer', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers/123/subscriptions', subscriptionBody('OPTIN'));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(codesOf(reply.body.errors)).toEqual([1012]);
+  });
+
+  it('reads back the subscriptions and the customer over GET', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId, customerId } = await registerLineUser(standIn);
+    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN'));
+
+    // Act
+    const subscriptions = await call(standIn, 'GET', `/v2/customers/${customerId}/subscriptions`);
+    const customer = await call(standIn, 'GET', `/v2/customers/${customerId}`);
+
+    // Assess
+    const expected = [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')];
+    expect(subscriptions.body).toEqual({ subscriptions: expected, warnings: [] });
+    expect(customer.body).toEqual(
+      expect.objectContaining({ id: customerId, subscriptionInfo: { subscriptions: expected }, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] }),
+    );
+  });
+
+  it('names an unknown customer in subscriptionOf instead of reporting no subscriptions', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+
+    // Act
+    const read = () => subscriptionOf(standIn.state(), 42, 'LINE', LINE_ACCOUNT);
+
+    // Assess
+    expect(read).toThrow(UnknownCustomerError);
+  });
+});
+
+describe('Capillary stand-in: rate limit', () => {
+  it('answers 429 past the per-minute limit and lets calls through again once the window slides', async () => {
+    // Prepare
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    const standIn = await startStandIn({ rateLimitPerMinute: 2, clock: () => now });
+    await call(standIn, 'GET', lookupPath(lineUserId()));
+    now += 30_000;
+    await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Act
+    const overLimit = await call(standIn, 'GET', lookupPath(lineUserId()));
+    now += 30_001;
+    const afterFirstLeftWindow = await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Assess
+    expect(overLimit.status).toBe(429);
+    expect(codesOf(overLimit.body.errors)).toEqual([429]);
+    expect(afterFirstLeftWindow.status).not.toBe(429);
+    expect(standIn.overLimitCount()).toBe(1);
+  });
+
+  it('does not count token generation or unauthenticated calls', async () => {
+    // Prepare
+    const standIn = await startStandIn({ rateLimitPerMinute: 1 });
+    await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {});
+
+    // Act
+    const reply = await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Assess
+    expect(reply.status).not.toBe(429);
+  });
+
+  it('takes a new limit, and "no limit", from POST /__admin/config', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    await fetch(`${standIn.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ rateLimitPerMinute: 1 }) });
+    await call(standIn, 'GET', lookupPath(lineUserId()));
+    const limited = await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Act
+    await fetch(`${standIn.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ rateLimitPerMinute: null }) });
+    const unlimited = await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Assess
+    expect(limited.status).toBe(429);
+    expect(unlimited.status).not.toBe(429);
+  });
+});
+
+describe('Capillary stand-in: faults and latency', () => {
+  it('answers an injected status instead of the operation, for the matching method and path only', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.injectFault({ status: 521, times: 1, method: 'POST', pathPrefix: '/v2/customers' });
+    const userId = lineUserId();
+
+    // Act
+    const lookup = await call(standIn, 'GET', lookupPath(userId));
+    const faulted = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+    const retried = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Assess
+    expect(codesOf(lookup.body.errors)).toEqual([8015]);
+    expect(faulted.status).toBe(521);
+    expect(codesOf(faulted.body.errors)).toEqual([521]);
+    expect(faulted.requestId).toEqual(expect.any(String));
+    expect(retried.status).toBe(200);
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('holds a timeout fault for its delay, then answers 504 without running the operation', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.injectFault({ kind: 'timeout', times: 1, delayMs: 200 });
+    const startedAt = performance.now();
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())));
+
+    // Assess
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(190);
+    expect(reply.status).toBe(504);
+    expect(standIn.state().customers).toEqual([]);
+  });
+
+  it('lets a client give up on a held request and closes promptly anyway', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.injectFault({ kind: 'timeout', times: 1, delayMs: 30_000 });
+    const body = JSON.stringify(customerBody(lineProfile(lineUserId())));
+
+    // Act
+    const attempt = fetch(`${standIn.url}/v2/customers`, { method: 'POST', headers: basicAuth(), body, signal: AbortSignal.timeout(100) });
+    await expect(attempt).rejects.toThrow();
+    const closedAt = performance.now();
+    await standIn.close();
+
+    // Assess
+    expect(performance.now() - closedAt).toBeLessThan(1_000);
+  });
+
+  it('runs the operation behind a lost response, so the retry meets 8006', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.injectFault({ kind: 'lost-response', times: 1 });
+    const userId = lineUserId();
+
+    // Act
+    const lost = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+    const retried = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Assess
+    expect(lost.status).toBe(504);
+    expect(codesOf(retried.body.errors)).toEqual([8006]);
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('can lose the response as a reset connection', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.injectFault({ kind: 'lost-response', times: 1, reply: 'connection-reset' });
+    const userId = lineUserId();
+
+    // Act
+    const attempt = call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Assess
+    await expect(attempt).rejects.toThrow();
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+    expect(standIn.calls()).toEqual([expect.objectContaining({ status: null, fault: 'lost-response' })]);
+  });
+
+  it('takes faults from POST /__admin/faults and refuses a malformed rule', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const faults = [{ status: 503, times: 2 }];
+
+    // Act
+    const accepted = await fetch(`${standIn.url}/__admin/faults`, { method: 'POST', body: JSON.stringify(faults) });
+    const refused = await fetch(`${standIn.url}/__admin/faults`, { method: 'POST', body: JSON.stringify({ status: 404, times: 1 }) });
+    const statuses = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) statuses.push((await call(standIn, 'GET', lookupPath(lineUserId()))).status);
+
+    // Assess
+    expect(accepted.status).toBe(200);
+    expect(refused.status).toBe(400);
+    expect(statuses).toEqual([503, 503, 400]);
+  });
+
+  it('delays every API answer by the configured latency', async () => {
+    // Prepare
+    const standIn = await startStandIn({ latencyMs: 150 });
+    const startedAt = performance.now();
+
+    // Act
+    await call(standIn, 'GET', lookupPath(lineUserId()));
+
+    // Assess
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe('Capillary stand-in: requests and admin routes', () => {
+  it('refuses a body over the size cap with 413 and malformed JSON with 400', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const oversized = JSON.stringify({ profiles: [], padding: 'x'.repeat(1_100_000) });
+
+    // Act
+    const tooLarge = await fetch(`${standIn.url}/v2/customers`, { method: 'POST', headers: basicAuth(), body: oversized });
+    const malformed = await fetch(`${standIn.url}/v2/customers`, { method: 'POST', headers: basicAuth(), body: '{"profiles": [' });
+
+    // Assess
+    expect(tooLarge.status).toBe(413);
+    expect(malformed.status).toBe(400);
+  });
+
+  it('logs calls with status and codes, masking LINE user ids', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId } = await registerLineUser(standIn);
+    await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
+
+    // Act
+    const calls = (await (await fetch(`${standIn.url}/__admin/calls`)).json()) as unknown[];
+
+    // Assess
+    expect(calls).toEqual([
+      expect.objectContaining({ seq: 1, method: 'POST', path: '/v2/customers', status: 200, errorCodes: [] }),
+      expect.objectContaining({ seq: 2, method: 'POST', path: '/v2/customers', status: 400, errorCodes: [8006] }),
+    ]);
+    expect(JSON.stringify(calls)).not.toContain(userId);
+    expect(JSON.stringify(calls)).toContain(maskUserId(userId));
+  });
+
+  it('serves the state over GET /__admin/state', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const { userId, customerId } = await registerLineUser(standIn);
+
+    // Act
+    const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
+
+    // Assess
+    expect(state).toEqual({ customers: [expect.objectContaining({ id: customerId, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] })] });
+  });
+
+  it('forgets customers, faults, calls and settings on POST /__admin/reset', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    await registerLineUser(standIn);
+    standIn.injectFault({ status: 500, times: 5 });
+    standIn.configure({ rateLimitPerMinute: 0 });
+
+    // Act
+    const reset = await fetch(`${standIn.url}/__admin/reset`, { method: 'POST' });
+    const afterReset = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())));
+
+    // Assess
+    expect(reset.status).toBe(200);
+    expect(afterReset.body.createdId).toBe(500_000_001);
+    expect(standIn.state().customers).toHaveLength(1);
+    expect(standIn.calls()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,116 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { loadLocalResources } from '../../lib/local/serverless-resources';
+
+function serverlessYml(text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'serverless-resources-')), 'serverless.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadLocalResources', () => {
+  it('reads the user table and the FIFO queue pair of serverless.yml for a stage', () => {
+    const { tables, queues } = loadLocalResources('local');
+
+    expect(tables).toEqual([{
+      TableName: 'line-capillary-bridge-local-users',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }]);
+    expect(queues.map((queue) => [queue.name, queue.isDlq])).toEqual([
+      ['line-capillary-bridge-local-events-dlq.fifo', true],
+      ['line-capillary-bridge-local-events.fifo', false],
+    ]);
+    const [deadLetterQueue, eventsQueue] = queues;
+    expect(deadLetterQueue?.attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', MessageRetentionPeriod: '1209600' });
+    expect(eventsQueue?.attributes).toMatchObject({
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      DeduplicationScope: 'messageGroup',
+      FifoThroughputLimit: 'perMessageGroupId',
+      VisibilityTimeout: '180',
+    });
+    expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '')).toEqual({
+      deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-1:000000000000:line-capillary-bridge-local-events-dlq.fifo',
+      maxReceiveCount: 5,
+    });
+  });
+
+  it('names everything after the stage it is asked for', () => {
+    const { tables, queues } = loadLocalResources('qa');
+    expect(tables.map((table) => table.TableName)).toEqual(['line-capillary-bridge-qa-users']);
+    expect(queues.map((queue) => queue.name)).toEqual(['line-capillary-bridge-qa-events-dlq.fifo', 'line-capillary-bridge-qa-events.fifo']);
+  });
+
+  it('creates working tables and queues on the local AWS servers', async () => {
+    const stage = `t${randomBytes(4).toString('hex')}`;
+    const { tables, queues } = loadLocalResources(stage);
+    const dynamo = new DynamoDBClient({});
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+
+    for (const table of tables) await dynamo.send(new CreateTableCommand(table));
+    const queueUrls = new Map<string, string>();
+    for (const queue of queues) {
+      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+      queueUrls.set(queue.name, QueueUrl as string);
+    }
+
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: `line-capillary-bridge-${stage}-users` }));
+    expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    const attributesOf = async (name: string) => (await sqs.send(new GetQueueAttributesCommand({
+      QueueUrl: queueUrls.get(name), AttributeNames: ['QueueArn', 'RedrivePolicy'],
+    }))).Attributes ?? {};
+    const deadLetterQueue = await attributesOf(`line-capillary-bridge-${stage}-events-dlq.fifo`);
+    const eventsQueue = await attributesOf(`line-capillary-bridge-${stage}-events.fifo`);
+    // The ARN form the loader writes is the one the local server gives the DLQ.
+    expect(JSON.parse(eventsQueue.RedrivePolicy ?? '').deadLetterTargetArn).toBe(deadLetterQueue.QueueArn);
+  });
+
+  it('resolves ${self:…}, ${sls:stage}, ${opt:…} fallbacks and per-stage ${param:…} like the Framework', () => {
+    const file = serverlessYml(`
+service: demo
+provider:
+  stage: \${opt:stage, 'dev'}
+params:
+  default: { visibility: 30, retries: 3 }
+  prod: { visibility: 90 }
+resources:
+  Resources:
+    Dlq:
+      Type: AWS::SQS::Queue
+      Properties: { QueueName: '\${self:service}-\${self:provider.stage}-dlq' }
+    Events:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: \${self:service}-\${sls:stage}-events
+        VisibilityTimeout: \${param:visibility}
+        RedrivePolicy: { deadLetterTargetArn: !GetAtt Dlq.Arn, maxReceiveCount: '\${param:retries}' }
+    Topic: { Type: AWS::SNS::Topic, Properties: { TopicName: !Sub '\${AWS::StackName}' } }
+`);
+    const [dlq, events] = loadLocalResources('prod', file).queues;
+    expect(dlq?.name).toBe('demo-prod-dlq');
+    expect(events).toEqual({
+      name: 'demo-prod-events',
+      attributes: {
+        VisibilityTimeout: '90',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-1:000000000000:demo-prod-dlq', maxReceiveCount: 3 }),
+      },
+      isDlq: false,
+    });
+  });
+
+  it('names a variable it cannot resolve instead of guessing', () => {
+    const file = serverlessYml(`
+service: demo
+resources:
+  Resources:
+    Events: { Type: AWS::SQS::Queue, Properties: { QueueName: '\${param:missing}.fifo' } }
+`);
+    expect(() => loadLocalResources('dev', file)).toThrow('serverless.yml: cannot resolve ${param:missing} for stage "dev"');
+  });
+});

@@ -1,0 +1,29 @@
+import { InvalidQueuedEventError, messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../lib/queue/line-event-message';
+import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../support/line-factories';
+
+describe('serializeQueuedEvent', () => {
+  it('round-trips an event with emoji and noncharacters as ASCII-only JSON', () => {
+    // Prepare: U+FFFF is rejected by SQS when sent raw
+    const event = textMessageEvent(lineUserId(), 1, 'Hello 👋 こんにちは \uffff');
+    // Act
+    const body = serializeQueuedEvent({ destination: DESTINATION, event });
+    // Assess
+    expect(body).toMatch(/^[\x20-\x7e]*$/);
+    expect(parseQueuedEvent(body)).toEqual({ destination: DESTINATION, event });
+  });
+});
+
+describe('parseQueuedEvent', () => {
+  it.each(['not json', '{}', '{"destination":"U1","event":{"type":"follow"}}'])('rejects %s', (body) => {
+    expect(() => parseQueuedEvent(body)).toThrow(InvalidQueuedEventError);
+  });
+});
+
+describe('messageGroupId', () => {
+  it('scopes the user by the bot, and falls back to the group or room', () => {
+    const userId = lineUserId();
+    expect(messageGroupId(DESTINATION, followEvent(userId, 1))).toBe(`${DESTINATION}:${userId}`);
+    expect(messageGroupId('Uother', followEvent(userId, 1))).not.toBe(messageGroupId(DESTINATION, followEvent(userId, 1)));
+    expect(messageGroupId(DESTINATION, { ...followEvent(userId, 1), source: { type: 'group', groupId: 'Cg' } })).toBe(`${DESTINATION}:Cg`);
+  });
+});

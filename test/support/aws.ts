@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { CreateQueueCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+const uniqueSuffix = () => randomBytes(4).toString('hex');
+
+/** Counts the commands a real SDK client sends, by command name. */
+export function countCommands(client: SQSClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add((next, context) => async (args) => {
+    const name = String(context.commandName);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    return next(args);
+  }, { step: 'initialize', name: 'countCommands' });
+  return counts;
+}
+
+export interface TestFifoQueue {
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+}
+
+/** A uniquely named FIFO queue with a FIFO DLQ on the local SQS server (globalSetup's fauxqs). */
+export async function createFifoQueue(sqs: SQSClient, { maxReceiveCount = 3, visibilityTimeout = 30 } = {}): Promise<TestFifoQueue> {
+  const name = `test-${uniqueSuffix()}`;
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }));
+  const dlqUrl = dlq.QueueUrl as string;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const queue = await sqs.send(new CreateQueueCommand({
+    QueueName: `${name}.fifo`,
+    Attributes: {
+      FifoQueue: 'true',
+      VisibilityTimeout: String(visibilityTimeout),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+    },
+  }));
+  const queueUrl = queue.QueueUrl as string;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  return { queueUrl, queueArn: queueArn as string, dlqUrl };
+}
+
+/** Receives until the queue answers empty; FIFO hides a group's later messages while one is in flight, so callers delete or wait. */
+export async function receiveAll(sqs: SQSClient, queueUrl: string, visibilityTimeout = 30): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const result = await sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilityTimeout,
+      MessageSystemAttributeNames: ['All'],
+    }));
+    if (!result.Messages?.length) return messages;
+    messages.push(...result.Messages);
+  }
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import type { LineWebhookEvent } from '../../lib/line/callback';
+import { signLineBody } from '../../lib/line/sign';
+import { toApiGatewayV2Event } from '../../lib/local/lambda-events';
+import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from '../../lib/local/sample-events';
+
+export const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
+
+export const lineUserId = (): string => `U${randomBytes(16).toString('hex')}`;
+
+let sequence = 0;
+/** ULID-shaped and unique per call. */
+export const webhookEventId = (): string => `01TEST${String(++sequence).padStart(8, '0')}${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 26);
+
+export function followEvent(userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent {
+  return {
+    type: 'follow',
+    mode: 'active',
+    timestamp,
+    source: { type: 'user', userId },
+    webhookEventId: webhookEventId(),
+    deliveryContext: { isRedelivery: false },
+    replyToken: randomBytes(16).toString('hex'),
+    follow: { isUnblocked: false },
+    ...overrides,
+  } as LineWebhookEvent;
+}
+
+export function unfollowEvent(userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent {
+  return {
+    type: 'unfollow',
+    mode: 'active',
+    timestamp,
+    source: { type: 'user', userId },
+    webhookEventId: webhookEventId(),
+    deliveryContext: { isRedelivery: false },
+    ...overrides,
+  } as LineWebhookEvent;
+}
+
+export function textMessageEvent(userId: string, timestamp: number, text = 'Hello 👋'): LineWebhookEvent {
+  return {
+    type: 'message',
+    mode: 'active',
+    timestamp,
+    source: { type: 'user', userId },
+    webhookEventId: webhookEventId(),
+    deliveryContext: { isRedelivery: false },
+    replyToken: randomBytes(16).toString('hex'),
+    message: { type: 'text', id: '1', quoteToken: 'q', text },
+  } as LineWebhookEvent;
+}
+
+export const redelivery = (event: LineWebhookEvent): LineWebhookEvent => ({ ...event, deliveryContext: { isRedelivery: true } });
+
+export const callbackBody = (events: LineWebhookEvent[], destination = DESTINATION): string => JSON.stringify({ destination, events });
+
+export interface SignedRequestOptions {
+  secret?: string;
+  signature?: string | null;
+  contentType?: string;
+  headerName?: string;
+}
+
+/** An API Gateway v2 event as LINE's POST would produce it, signed over the exact bytes. */
+export function signedWebhookRequest(body: string | Buffer, options: SignedRequestOptions = {}) {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json; charset=utf-8' };
+  const signature = options.signature === undefined ? signLineBody(bytes, options.secret ?? LOCAL_CHANNEL_SECRET) : options.signature;
+  if (signature !== null) headers[options.headerName ?? 'x-line-signature'] = signature;
+  const event = toApiGatewayV2Event({ method: 'POST', path: LOCAL_WEBHOOK_PATH, headers, body: bytes });
+  if (options.headerName) {
+    // keep the caller's header casing, as a REST API (v1) front door would
+    event.headers = { ...headers };
+  }
+  return event;
+}
