@@ -1,0 +1,310 @@
+/**
+ * Replays LINE callback bodies the way LINE delivers them: signed over their exact bytes, POSTed to a
+ * webhook URL. Against the local pipeline it then waits until the worker is done (the events queue is
+ * drained) and reports what happened to each event and to each user touched; against any other URL
+ * (a deployed stage) it reports the HTTP answers only.
+ */
+import { type LineWebhookEvent, eventUserId, parseCallback } from '../line/callback';
+import { signLineBody } from '../line/sign';
+import { maskUserId } from '../observability/telemetry';
+import type { SyncOutcome } from '../worker/sync-line-event';
+import type { CapillaryState, CustomerSnapshot } from './capillary-standin';
+import { type EventAttempt, type LocalPipelineStatus, PipelineAdminClient, type UserRecords } from './pipeline-admin-api';
+import type { SampleBody } from './sample-events';
+
+export interface ReplayOptions {
+  bodies: SampleBody[];
+  url: string;
+  secret: string;
+  /** sign with a wrong secret, to see the webhook refuse it */
+  tamper: boolean;
+  /** how long to wait for the local worker to finish */
+  waitSeconds: number;
+  /** progress lines while a large replay runs */
+  progress: (line: string) => void;
+}
+
+export interface PostedBody {
+  name: string;
+  status: number;
+  /** the webhook's answer, e.g. { enqueued: 3 } or { message } */
+  answer: Record<string, unknown>;
+  /** present when the body is a well-formed LINE callback */
+  destination?: string;
+  events: LineWebhookEvent[];
+}
+
+export type EventFate =
+  | { kind: 'not-enqueued'; status: number }
+  /** accepted by the webhook, never delivered to the worker: SQS FIFO dropped it as a duplicate */
+  | { kind: 'deduplicated' }
+  | { kind: 'settled'; outcome?: SyncOutcome; failedAttempts: EventAttempt[] }
+  | { kind: 'dead-lettered'; failedAttempts: EventAttempt[] }
+  /** the wait ended first */
+  | { kind: 'unfinished'; failedAttempts: EventAttempt[] };
+
+export interface ReplayedEvent {
+  label: string;
+  event: LineWebhookEvent;
+  fate: EventFate;
+}
+
+export interface ReplayedUser {
+  userId: string;
+  destination: string;
+  /** every Capillary customer holding this LINE user id; undefined when Capillary is the real service */
+  customers?: CustomerSnapshot[];
+  record: UserRecords[string];
+}
+
+export interface WorkerReport {
+  /** the pipeline when the wait ended */
+  status: LocalPipelineStatus;
+  drained: boolean;
+  waitedMs: number;
+  events: ReplayedEvent[];
+  users: ReplayedUser[];
+}
+
+export interface ReplayReport {
+  url: string;
+  tamper: boolean;
+  bodies: PostedBody[];
+  /** undefined when the URL is not a local pipeline */
+  worker?: WorkerReport;
+}
+
+const POLL_INTERVAL_MS = 200;
+const PROGRESS_INTERVAL_MS = 2000;
+const WRONG_SECRET_SUFFIX = '-tampered';
+
+function callbackOf(bytes: Buffer): { destination?: string; events: LineWebhookEvent[] } {
+  try {
+    return parseCallback(bytes);
+  } catch {
+    return { events: [] }; // still posted as is: the webhook's answer to it is the point
+  }
+}
+
+async function post(body: SampleBody, options: ReplayOptions): Promise<PostedBody> {
+  const secret = options.tamper ? `${options.secret}${WRONG_SECRET_SUFFIX}` : options.secret;
+  const response = await fetch(options.url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'LineBotWebhook/2.0',
+      'x-line-signature': signLineBody(body.bytes, secret),
+    },
+    body: body.bytes,
+  });
+  const text = await response.text();
+  let answer: Record<string, unknown>;
+  try {
+    answer = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    answer = { message: text };
+  }
+  return { name: body.name, status: response.status, answer, ...callbackOf(body.bytes) };
+}
+
+const eventLabel = (body: PostedBody, index: number) => (body.events.length > 1 ? `${body.name} #${index + 1}` : body.name);
+
+/**
+ * A LINE redelivery reuses the webhookEventId, and each message SQS accepted has its own messageId:
+ * the n-th posting of an event id is matched to the n-th message delivered for it.
+ */
+function fatesOf(bodies: PostedBody[], attempts: EventAttempt[], drained: boolean): ReplayedEvent[] {
+  const messagesByEvent = new Map<string, EventAttempt[][]>();
+  for (const attempt of attempts) {
+    if (attempt.webhookEventId === undefined) continue;
+    const messages = messagesByEvent.get(attempt.webhookEventId) ?? [];
+    const message = messages.find((candidate) => candidate[0]?.messageId === attempt.messageId);
+    if (message) message.push(attempt);
+    else messages.push([attempt]);
+    messagesByEvent.set(attempt.webhookEventId, messages);
+  }
+  return bodies.flatMap((body) => body.events.map((event, index): ReplayedEvent => {
+    const label = eventLabel(body, index);
+    if (body.status < 200 || body.status > 299) return { label, event, fate: { kind: 'not-enqueued', status: body.status } };
+    const message = messagesByEvent.get(event.webhookEventId)?.shift() ?? [];
+    const last = message.at(-1);
+    const failedAttempts = message.filter((attempt) => !attempt.deleted);
+    if (last?.deleted) return { label, event, fate: { kind: 'settled', outcome: last.outcome, failedAttempts } };
+    if (!drained) return { label, event, fate: { kind: 'unfinished', failedAttempts } };
+    // Drained: a failed message no longer in the queue was moved to the DLQ by SQS.
+    return { label, event, fate: last === undefined ? { kind: 'deduplicated' } : { kind: 'dead-lettered', failedAttempts } };
+  }));
+}
+
+async function capillaryState(status: LocalPipelineStatus): Promise<CapillaryState | undefined> {
+  const { capillary } = status.endpoints;
+  if (!capillary.standIn) return undefined;
+  const response = await fetch(`${capillary.url}/__admin/state`);
+  return (await response.json()) as CapillaryState;
+}
+
+async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, bodies: PostedBody[]): Promise<ReplayedUser[]> {
+  const usersByDestination = new Map<string, Set<string>>();
+  for (const { destination, events } of bodies) {
+    if (destination === undefined) continue;
+    const users = usersByDestination.get(destination) ?? new Set<string>();
+    for (const userId of events.map(eventUserId)) if (userId !== undefined) users.add(userId);
+    usersByDestination.set(destination, users);
+  }
+  const capillary = await capillaryState(status);
+  const holders = (userId: string) => capillary?.customers.filter((customer) =>
+    customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
+  const perDestination = await Promise.all([...usersByDestination].map(async ([destination, userIds]) => {
+    const records = userIds.size === 0 ? {} : await admin.userRecords(destination, [...userIds]);
+    return [...userIds].map((userId): ReplayedUser => ({ userId, destination, customers: holders(userId), record: records[userId] ?? null }));
+  }));
+  return perDestination.flat();
+}
+
+async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineStatus, options: ReplayOptions): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
+  const started = Date.now();
+  let lastProgress = started;
+  for (;;) {
+    const status = await admin.status();
+    const waitedMs = Date.now() - started;
+    if (status.drained || waitedMs > options.waitSeconds * 1000) return { status, waitedMs };
+    if (Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
+      lastProgress = Date.now();
+      const done = status.poller.deleted - since.poller.deleted;
+      const { visible, notVisible, delayed } = status.queue;
+      options.progress(`worker: ${done} message(s) done, ${status.poller.failed - since.poller.failed} failed attempt(s) so far; ` +
+        `queue: ${visible} waiting, ${notVisible} in flight or awaiting retry, ${delayed} delayed (${Math.round(waitedMs / 1000)} s)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+export async function replay(options: ReplayOptions): Promise<ReplayReport> {
+  const admin = new PipelineAdminClient(options.url);
+  const before = await admin.probe();
+  const bodies: PostedBody[] = [];
+  // In order, one at a time: the samples tell a story (follow, then unfollow, …).
+  for (const body of options.bodies) {
+    bodies.push(await post(body, options));
+    if (options.bodies.length >= 20 && bodies.length % 10 === 0) options.progress(`posted ${bodies.length}/${options.bodies.length} bodies`);
+  }
+  if (before === undefined) return { url: options.url, tamper: options.tamper, bodies };
+
+  const { status, waitedMs } = await waitForWorker(admin, before, options);
+  const attempts = await admin.attemptsSince(before.lastAttemptSeq);
+  return {
+    url: options.url,
+    tamper: options.tamper,
+    bodies,
+    worker: {
+      status,
+      drained: status.drained,
+      waitedMs,
+      events: fatesOf(bodies, attempts, status.drained),
+      users: await usersOf(admin, status, bodies),
+    },
+  };
+}
+
+/** What the caller should treat as a failed replay: unexpected HTTP answers, or a worker that did not finish. */
+export function replayProblems(report: ReplayReport): string[] {
+  const expected = (status: number) => (report.tamper ? status === 401 : status >= 200 && status <= 299);
+  const problems = report.bodies.filter(({ status }) => !expected(status)).map(({ name, status }) => `${name}: HTTP ${status}`);
+  if (report.worker && !report.worker.drained) problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
+  return problems;
+}
+
+// ---- the printed report ----
+
+const shortId = (userId: string | undefined) => (userId === undefined ? '-' : `${userId.slice(0, 9)}…`);
+
+function table(rows: string[][]): string[] {
+  const widths = rows.reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), []);
+  return rows.map((row) => `  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`.trimEnd());
+}
+
+function describeOutcome(outcome: SyncOutcome | undefined): string {
+  if (outcome === undefined) return 'done (no outcome reported)';
+  switch (outcome.result) {
+    case 'applied':
+      return `applied: ${outcome.action} → ${outcome.subscription}${outcome.customerId === undefined ? ', no Capillary customer' : `, customer ${outcome.customerId}`}`;
+    case 'skipped':
+      return outcome.reason === 'duplicate' ? 'skipped: duplicate (already applied)' : 'skipped: stale (a newer event was already applied)';
+    case 'ignored':
+      return `ignored: ${outcome.reason}`;
+  }
+}
+
+function describeFailures(failed: EventAttempt[]): string {
+  const last = failed.at(-1);
+  return last?.error ? `failed ×${failed.length} (last: ${last.error.name}: ${last.error.message})` : `failed ×${failed.length}`;
+}
+
+function describeFate(fate: EventFate, status: LocalPipelineStatus): string {
+  switch (fate.kind) {
+    case 'not-enqueued':
+      return `not enqueued (HTTP ${fate.status})`;
+    case 'deduplicated':
+      return 'not delivered again: SQS FIFO deduplicated it (same webhookEventId within 5 minutes)';
+    case 'settled':
+      return fate.failedAttempts.length === 0 ? describeOutcome(fate.outcome) : `${describeFailures(fate.failedAttempts)} → retried → ${describeOutcome(fate.outcome)}`;
+    case 'dead-lettered':
+      return `${describeFailures(fate.failedAttempts)} → in DLQ ${status.queues.deadLetterQueueName}`;
+    case 'unfinished':
+      return fate.failedAttempts.length === 0 ? 'not processed yet' : `${describeFailures(fate.failedAttempts)} → still retrying`;
+  }
+}
+
+function describeCustomers(customers: CustomerSnapshot[] | undefined, lineAccountId: string): string {
+  if (customers === undefined) return 'real Capillary: not inspected';
+  if (customers.length === 0) return 'no customer';
+  return customers.map((customer) => {
+    const sources = customer.profiles.map((profile) => profile.source).join('+');
+    const line = customer.subscriptions
+      .filter((subscription) => subscription.channel === 'LINE' && subscription.accountId === lineAccountId)
+      .map((subscription) => `${subscription.priority} ${subscription.type}`)
+      .sort()
+      .join(', ');
+    return `customer ${customer.id} (${sources}), LINE ${line || 'no subscription'}`;
+  }).join(' | ') + (customers.length > 1 ? `  ← ${customers.length} customers hold this LINE user` : '');
+}
+
+function describeRecord(record: ReplayedUser['record']): string {
+  if (record === null) return 'no record';
+  const customer = record.customerId === undefined ? 'no customer' : `customer ${record.customerId}`;
+  return `${customer}, ${record.subscription ?? 'no subscription'}, last event ${record.lastEventId ?? '-'}`;
+}
+
+export function formatReplayReport(report: ReplayReport): string {
+  const lines: string[] = [];
+  const enqueued = report.bodies.reduce((sum, body) => sum + (typeof body.answer.enqueued === 'number' ? body.answer.enqueued : 0), 0);
+  lines.push(`POST ${report.url}${report.tamper ? ' (wrong signature on purpose)' : ''}`);
+  lines.push(...table(report.bodies.map((body) => [
+    body.name, `HTTP ${body.status}`, typeof body.answer.enqueued === 'number' ? `enqueued ${body.answer.enqueued}` : String(body.answer.message ?? ''),
+  ])));
+  lines.push(`  ${report.bodies.length} request(s), ${enqueued} event(s) enqueued`);
+
+  const { worker } = report;
+  if (worker === undefined) {
+    lines.push('', 'Not a local pipeline: only the HTTP answers are reported (check the deployed worker in its logs and metrics).');
+    return `${lines.join('\n')}\n`;
+  }
+  const { status } = worker;
+  const seconds = (worker.waitedMs / 1000).toFixed(1);
+  lines.push('', worker.drained
+    ? `Worker (queue drained after ${seconds} s; DLQ holds ${status.deadLetterMessages} message(s))`
+    : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`);
+  if (worker.events.length === 0) lines.push('  no events');
+  lines.push(...table(worker.events.map(({ label, event, fate }) => [
+    label, event.webhookEventId, event.type, shortId(eventUserId(event)), describeFate(fate, status),
+  ])));
+  if (worker.users.length > 0) {
+    lines.push('', 'Users');
+    for (const user of worker.users) {
+      lines.push(`  ${user.userId} (logs: ${maskUserId(user.userId)})`);
+      lines.push(`    Capillary  ${describeCustomers(user.customers, status.capillaryLineAccountId)}`);
+      lines.push(`    DynamoDB   ${describeRecord(user.record)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,51 @@
+/**
+ * npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
+ *
+ * Signs each LINE callback body over its exact bytes and POSTs it (default: the local pipeline of
+ * `npm start`), then prints what the webhook answered and, locally, what the worker did with every
+ * event and the resulting Capillary and DynamoDB state of each user. Exit status 1 when an answer was
+ * not the expected one (2xx, or 401 with --tamper) or the worker did not finish in time.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_WEBHOOK_URL } from '../lib/local/pipeline-admin-api';
+import { formatReplayReport, replay, replayProblems } from '../lib/local/replay';
+import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../lib/local/sample-events';
+
+const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
+      secret: { type: 'string', default: LOCAL_CHANNEL_SECRET },
+      tamper: { type: 'boolean', default: false },
+      wait: { type: 'string', default: '300' },
+    },
+  });
+  const waitSeconds = Number(values.wait);
+  if (positionals.length !== 1 || !(waitSeconds > 0)) throw new Error(USAGE);
+
+  const report = await replay({
+    bodies: readSampleBodies(positionals[0] as string),
+    url: values.url,
+    secret: values.secret,
+    tamper: values.tamper,
+    waitSeconds,
+    progress: (line) => process.stderr.write(`… ${line}\n`),
+  });
+  process.stdout.write(formatReplayReport(report));
+  const problems = replayProblems(report);
+  if (problems.length > 0) {
+    process.stderr.write(`\nReplay problems: ${problems.join('; ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  const { message, cause } = error as Error & { cause?: Error };
+  // fetch reports "connection refused" only in its cause.
+  process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
+  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED') process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
+  process.exitCode = 1;
+});

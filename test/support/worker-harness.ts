@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { WorkerConfig } from '../../lib/config';
+import type { LineWebhookEvent } from '../../lib/line/callback';
+import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from '../../lib/local/capillary-standin';
+import { lambdaContext } from '../../lib/local/lambda-context';
+import { toSqsEvent, toSqsRecord } from '../../lib/local/lambda-events';
+import { type LineStandIn, type LineStandInOptions, startLineStandIn } from '../../lib/local/line-standin';
+import { loadLocalResources } from '../../lib/local/serverless-resources';
+import { messageGroupId, serializeQueuedEvent } from '../../lib/queue/line-event-message';
+import { UserSyncStore } from '../../lib/store/user-sync-store';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import type { SyncDeps } from '../../lib/worker/sync-line-event';
+import { buildSyncDeps } from '../../lib/worker/worker-runtime';
+import { DESTINATION } from './line-factories';
+
+export const LINE_ACCOUNT_ID = '2001914141242';
+
+/** The users table exactly as serverless.yml declares it, under a unique name on the local dynalite. */
+export async function createUsersTable(dynamo: DynamoDBClient): Promise<string> {
+  const [definition] = loadLocalResources('local').tables;
+  const tableName = `users-${randomBytes(4).toString('hex')}`;
+  await dynamo.send(new CreateTableCommand({ ...definition!, TableName: tableName }));
+  return tableName;
+}
+
+export function workerConfigFor(tableName: string, capillaryUrl: string, lineUrl: string, capillary: Partial<WorkerConfig['capillary']> = {}): WorkerConfig {
+  return {
+    tableName,
+    claimTtlSeconds: 60,
+    line: { channelAccessToken: 'local-channel-access-token', apiBaseUrl: lineUrl, profileTimeoutMs: 1000 },
+    capillary: {
+      baseUrl: capillaryUrl,
+      lineAccountId: LINE_ACCOUNT_ID,
+      auth: { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
+      subscriptionChannel: 'LINE',
+      orgUnitId: -1,
+      registrationMode: 'instore+line',
+      externalIdPrefix: 'line_',
+      subscribeOnRegister: false,
+      timeoutMs: 1000,
+      maxAttempts: 3,
+      rateLimitPerMinute: 1_000_000,
+      workerConcurrency: 1,
+      ...capillary,
+    },
+  };
+}
+
+export interface WorkerHarness {
+  capillary: CapillaryStandIn;
+  line: LineStandIn;
+  dynamo: DynamoDBClient;
+  store: UserSyncStore;
+  config: WorkerConfig;
+  deps: SyncDeps;
+  /** runs events through the real batch processor as one SQS batch, in the given order */
+  run(events: LineWebhookEvent[], receiveCount?: number): Promise<SQSBatchResponse>;
+  close(): Promise<void>;
+}
+
+let messageSequence = 0;
+export function sqsRecordFor(event: LineWebhookEvent, receiveCount = 1, destination = DESTINATION): SQSRecord {
+  return toSqsRecord({
+    MessageId: `m-${++messageSequence}`,
+    Body: serializeQueuedEvent({ destination, event }),
+    Attributes: { MessageGroupId: messageGroupId(destination, event), MessageDeduplicationId: event.webhookEventId, ApproximateReceiveCount: String(receiveCount) },
+  }, 'arn:aws:sqs:ap-northeast-1:000000000000:test.fifo');
+}
+
+export async function startWorkerHarness(options: {
+  capillary?: Partial<WorkerConfig['capillary']>;
+  capillaryStandIn?: CapillaryStandInOptions;
+  lineStandIn?: LineStandInOptions;
+} = {}): Promise<WorkerHarness> {
+  const capillary = await startCapillaryStandIn(options.capillaryStandIn);
+  const line = await startLineStandIn(options.lineStandIn);
+  const dynamo = new DynamoDBClient({});
+  const tableName = await createUsersTable(dynamo);
+  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary);
+  const deps = buildSyncDeps(config, dynamo);
+  const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
+  return {
+    capillary, line, dynamo, config, deps,
+    store: deps.store,
+    run: (events, receiveCount = 1) => processSqsBatch(toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount))), context, deps),
+    async close() {
+      dynamo.destroy();
+      await Promise.all([capillary.close(), line.close()]);
+    },
+  };
+}

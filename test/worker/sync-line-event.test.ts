@@ -1,0 +1,205 @@
+import { subscriptionOf } from '../../lib/local/capillary-standin';
+import { recordSettled, type RecordSettled } from '../../lib/worker/process-queue-record';
+import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../support/line-factories';
+import { lambdaContext } from '../../lib/local/lambda-context';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
+
+/** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
+const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+const lineSubscription = (harness: WorkerHarness, customerId: number) =>
+  subscriptionOf(harness.capillary.state(), customerId, 'LINE', LINE_ACCOUNT_ID);
+const userKey = (userId: string) => ({ destination: DESTINATION, userId });
+
+describe('worker: follow / unfollow → Capillary (instore+line)', () => {
+  let harness: WorkerHarness;
+  beforeEach(async () => {
+    harness = await startWorkerHarness({ lineStandIn: { profiles: {} } });
+  });
+  afterEach(() => harness.close());
+
+  it('registers a new follower as one customer with INSTORE and LINE profiles, named from LINE, opted in', async () => {
+    // Prepare
+    const userId = lineUserId();
+    harness.line.setProfile(userId, { displayName: 'Somchai' });
+    // Act
+    const response = await harness.run([followEvent(userId, 1000)]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const [customer, ...others] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(others).toHaveLength(0);
+    expect(customer!.profiles.map((p) => p.source).sort()).toEqual(['INSTORE', 'LINE']);
+    const lineProfile = customer!.profiles.find((p) => p.source === 'LINE')!;
+    expect(lineProfile).toMatchObject({ accountId: LINE_ACCOUNT_ID, firstName: 'Somchai' });
+    expect(lineProfile.identifiers).toContainEqual({ type: 'line', value: userId });
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(apiCalls(harness)).toHaveLength(3);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: customer!.id, subscription: 'OPTIN', lastEventTimestamp: 1000 });
+  });
+
+  it('makes no Capillary call for a redelivered follow', async () => {
+    const follow = followEvent(lineUserId(), 1000);
+    await harness.run([follow]);
+    const callsAfterFirst = apiCalls(harness).length;
+    const response = await harness.run([redelivery(follow)], 2);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(apiCalls(harness)).toHaveLength(callsAfterFirst);
+  });
+
+  it('opts out on unfollow with one call, ignores a stale follow, and opts back in on unblock without registering again', async () => {
+    // Prepare
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    const before = apiCalls(harness).length;
+    // Act + Assess: unfollow
+    await harness.run([unfollowEvent(userId, 3000)]);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(apiCalls(harness).length - before).toBe(1);
+    // a follow older than the unfollow arrives late (a redelivery overtaken by newer events)
+    await harness.run([followEvent(userId, 2000)]);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(apiCalls(harness).length - before).toBe(1);
+    // unblock
+    await harness.run([followEvent(userId, 4000, { follow: { isUnblocked: true } })]);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(1);
+    expect(apiCalls(harness).length - before).toBe(2);
+  });
+
+  it('registers without a name when the LINE profile is not found', async () => {
+    // Prepare: the LINE stand-in answers 404 for users it does not know
+    await harness.close();
+    harness = await startWorkerHarness({ lineStandIn: { unknownUsers: 'not-found' } });
+    const userId = lineUserId();
+    // Act
+    const response = await harness.run([followEvent(userId, 1000)]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.line.calls().map((call) => call.status)).toEqual([404]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(customer!.profiles.every((p) => !p.firstName)).toBe(true);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('reports a message failed while Capillary answers 5xx, holds back its group, and succeeds on the retry', async () => {
+    // Prepare: every attempt of the next subscription update fails
+    const failingUser = lineUserId();
+    const otherUser = lineUserId();
+    await harness.run([followEvent(failingUser, 1000)]);
+    harness.capillary.injectFault({ status: 503, times: harness.config.capillary.maxAttempts, pathPrefix: '/v2/customers/' });
+    const unfollow = unfollowEvent(failingUser, 2000);
+    const laterFollow = followEvent(failingUser, 3000);
+    const settled: RecordSettled[] = [];
+    const listener = (entry: RecordSettled) => settled.push(entry);
+    recordSettled.on('settled', listener);
+    // Act
+    const first = await harness.run([unfollow, laterFollow, followEvent(otherUser, 1500)]);
+    // Assess: the failed message and the later one of its group are reported; the other group went through
+    expect(first.batchItemFailures).toHaveLength(2);
+    expect(settled.find((s) => s.webhookEventId === unfollow.webhookEventId)?.error?.name).toBe('CapillaryUnavailableError');
+    expect(harness.capillary.customersWithIdentifier('line', otherUser)).toHaveLength(1);
+    // Act: SQS redelivers the two failed messages
+    const retry = await harness.run([unfollow, laterFollow], 2);
+    recordSettled.off('settled', listener);
+    // Assess
+    expect(retry.batchItemFailures).toEqual([]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', failingUser);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(customer!.subscriptionHistory.map((h) => h.type)).toEqual(['OPTIN', 'OPTIN', 'OPTOUT', 'OPTOUT', 'OPTIN', 'OPTIN']);
+  });
+
+  it('resolves the customer after a lost add-customer response (8006) instead of creating a second one', async () => {
+    const userId = lineUserId();
+    harness.capillary.injectFault({ kind: 'lost-response', times: 1, method: 'POST', pathPrefix: '/v2/customers' });
+    const response = await harness.run([followEvent(userId, 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(apiCalls(harness).flatMap((call) => call.errorCodes)).toContain(8006);
+    expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('resumes after a crash between the Capillary calls and the DynamoDB commit', async () => {
+    // Prepare: the first completion "crashes" the worker after Capillary was updated
+    const userId = lineUserId();
+    const complete = harness.store.complete.bind(harness.store);
+    const spy = jest.spyOn(harness.store, 'complete').mockImplementationOnce(async () => {
+      throw new Error('worker died');
+    });
+    const follow = followEvent(userId, 1000);
+    // Act
+    const first = await harness.run([follow]);
+    spy.mockImplementation(complete);
+    const retry = await harness.run([follow], 2);
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(1);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTIN', lastEventId: follow.webhookEventId });
+  });
+
+  it('records the unfollow of someone Capillary does not know, and registers them on a later follow', async () => {
+    const userId = lineUserId();
+    await harness.run([unfollowEvent(userId, 1000)]);
+    expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(0);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTOUT', lastEventTimestamp: 1000 });
+    expect((await harness.store.read(userKey(userId)))?.customerId).toBeUndefined();
+
+    await harness.run([followEvent(userId, 2000)]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('acknowledges other event types without touching Capillary or DynamoDB', async () => {
+    const userId = lineUserId();
+    const response = await harness.run([textMessageEvent(userId, 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(apiCalls(harness)).toHaveLength(0);
+    expect(await harness.store.read(userKey(userId))).toBeUndefined();
+  });
+
+  it('sends a message to the retry path when its body is not a queued LINE event', async () => {
+    const record = { ...sqsRecordFor(followEvent(lineUserId(), 1)), body: 'garbage' };
+    const response = await processSqsBatch({ Records: [record] }, lambdaContext({ name: 't', memoryMb: 128, timeoutSeconds: 3 }), harness.deps);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
+  });
+});
+
+describe('worker: configuration variants', () => {
+  let harness: WorkerHarness | undefined;
+  afterEach(() => harness?.close());
+
+  it('line-only mode registers the LINE profile alone in two calls', async () => {
+    harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' } });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(customer!.profiles.map((p) => p.source)).toEqual(['LINE']);
+    expect(apiCalls(harness)).toHaveLength(2);
+  });
+
+  it('puts the opt-in inside the add-customer call when configured', async () => {
+    harness = await startWorkerHarness({ capillary: { subscribeOnRegister: true } });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(apiCalls(harness)).toHaveLength(2);
+  });
+
+  it('falls back to the other LINE channel spelling when Capillary answers 1101', async () => {
+    harness = await startWorkerHarness({ capillaryStandIn: { acceptedSubscriptionChannels: ['line'] } });
+    const userId = lineUserId();
+    const response = await harness.run([followEvent(userId, 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(apiCalls(harness).flatMap((call) => call.errorCodes)).toEqual([1101]);
+  });
+
+  it('authenticates with a till username and md5 password (Basic)', async () => {
+    harness = await startWorkerHarness({ capillary: { auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' } } });
+    const response = await harness.run([followEvent(lineUserId(), 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.capillary.calls().some((call) => call.path.startsWith('/v3/oauth'))).toBe(false);
+  });
+});
