@@ -142,7 +142,14 @@ export class CapillaryHttpClient {
     body: unknown,
     attempt: number,
   ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string }> {
-    const authHeaders = await this.#authHeaders();
+    let authHeaders: Record<string, string>;
+    try {
+      authHeaders = await this.#authHeaders();
+    } catch (error) {
+      // A token endpoint that is throttled or down is as transient as the call it was for.
+      if (error instanceof CapillaryUnavailableError) return { problem: `token: ${error.lastProblem}` };
+      throw error;
+    }
     await this.#pacer.wait();
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
@@ -204,8 +211,9 @@ export class CapillaryHttpClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new CapillaryUnavailableError('token/generate', 1, (error as Error).message);
+      throw new CapillaryUnavailableError('token/generate', 1, (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (error as Error).message);
     }
+    if (RETRIABLE_STATUSES.has(response.status)) throw new CapillaryUnavailableError('token/generate', 1, `HTTP ${response.status}`);
     const body = (await response.json().catch(() => ({}))) as { data?: { accessToken?: string; ttlSeconds?: number } } & CapillaryEnvelope;
     const token = body.data?.accessToken;
     if (!response.ok || !token) {

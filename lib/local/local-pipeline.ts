@@ -21,6 +21,7 @@ import { type RecordSettled, recordSettled } from '../worker/process-queue-recor
 import { startAwsServers } from './aws-servers';
 import { startCapillaryStandIn } from './capillary-standin';
 import { type LocalFunction, lambdaContext } from './lambda-context';
+import { logSource } from './log-view';
 import { startLineStandIn } from './line-standin';
 import { type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
 import { LOCAL_CHANNEL_SECRET } from './sample-events';
@@ -276,7 +277,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       sqs,
       queueUrl: queues.queueUrl,
       queueArn: queues.queueArn,
-      handler: workerHandler,
+      handler: (event, context) => logSource.run('worker', () => workerHandler(event, context)),
       context: () => lambdaContext(WORKER_FUNCTION),
       concurrency: options.concurrency,
       waitTimeSeconds: options.pollWaitSeconds,
@@ -297,7 +298,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const adminRoutes: AdminRoutes = {};
     const webhook = await startWebhookServer({
       port: ports.webhook,
-      handler: webhookHandler,
+      handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
       onRequest: (request) => log.info('Webhook request received', request),
@@ -353,7 +354,7 @@ function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     const next = receiveCount >= queues.maxReceiveCount
       ? `moves to the DLQ ${queues.deadLetterQueueName} on its next receive (maxReceiveCount ${queues.maxReceiveCount})`
-      : `retried in ${queues.visibilityTimeoutSeconds} s (receive ${receiveCount} of ${queues.maxReceiveCount})`;
+      : `retried once its visibility timeout ends, ${queues.visibilityTimeoutSeconds} s after it was received (receive ${receiveCount} of ${queues.maxReceiveCount})`;
     log.warn(`Message left on the queue: ${next}`, { event: webhookEventIdOf(record) ?? record.messageId });
   }
   if (batch.durationMs > queues.visibilityTimeoutSeconds * 1000) {

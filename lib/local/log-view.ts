@@ -5,6 +5,7 @@
  * The Lambda context fields every entry repeats are left out. Anything else printed passes through.
  * Call it before the handlers are imported: Powertools reads its environment when a Logger is built.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -14,7 +15,13 @@ const CONTEXT_FIELDS = new Set([
   'level', 'message', 'timestamp', 'service', 'cold_start', 'function_arn', 'function_memory_size', 'function_name',
   'function_request_id', 'sampling_rate', 'xray_trace_id',
 ]);
-const FUNCTION_PREFIX = /^line-capillary-bridge-[a-z0-9-]+?-(webhook|worker)$/;
+
+/**
+ * The function an invocation belongs to, for every entry logged during it. The webhook and the worker
+ * share one Powertools logger in this process (in Lambda they do not), so its function_name field only
+ * tells which invocation started last.
+ */
+export const logSource = new AsyncLocalStorage<string>();
 
 type LogEntry = Record<string, unknown> & { level: string; message: string };
 
@@ -36,10 +43,9 @@ function formatValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function formatEntry(entry: LogEntry): string {
+function formatEntry(entry: LogEntry): string {
   const time = typeof entry.timestamp === 'string' ? entry.timestamp.slice(11, 23) : '';
-  const functionName = typeof entry.function_name === 'string' ? FUNCTION_PREFIX.exec(entry.function_name)?.[1] : undefined;
-  const source = functionName ?? String(entry.service ?? '');
+  const source = logSource.getStore() ?? String(entry.service ?? '');
   const attributes = Object.entries(entry)
     .filter(([name, value]) => !CONTEXT_FIELDS.has(name) && value !== undefined)
     .map(([name, value]) => `${name}=${formatValue(value)}`);
