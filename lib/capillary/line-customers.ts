@@ -16,6 +16,14 @@ export interface Registration {
   merged: boolean;
 }
 
+export class LookupUnsupportedError extends CapillaryApiError {
+  constructor(public readonly identifierName: string, requestId: string | undefined) {
+    super('lookup-customer', 400, [INVALID_IDENTIFIER_NAME], requestId,
+      `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
+    this.name = 'LookupUnsupportedError';
+  }
+}
+
 export class CustomerNotResolvedError extends Error {
   constructor(public readonly via: string) {
     super(`Capillary says the customer already exists but the lookup by ${via} did not find it`);
@@ -71,11 +79,19 @@ export class LineCustomerDirectory {
     return { customerId, subscribed: false, merged: false };
   }
 
-  /** The customer holding this LINE user, if Capillary has one. */
+  /**
+   * The customer holding this LINE user, if Capillary has one; undefined also when this org cannot be
+   * searched by LINE id, so an unfollow is still recorded rather than retried forever.
+   */
   async find(lineUserId: string): Promise<number | undefined> {
-    return this.config.registrationMode === 'instore+line'
-      ? this.#lookup('INSTORE', 'externalId', this.externalIdFor(lineUserId))
-      : this.#lookup('LINE', 'line', lineUserId);
+    try {
+      return this.config.registrationMode === 'instore+line'
+        ? await this.#lookup('INSTORE', 'externalId', this.externalIdFor(lineUserId))
+        : await this.#lookup('LINE', 'line', lineUserId);
+    } catch (error) {
+      if (error instanceof LookupUnsupportedError) return undefined;
+      throw error;
+    }
   }
 
   async setSubscription(customerId: number, state: SubscriptionState): Promise<void> {
@@ -129,11 +145,8 @@ export class LineCustomerDirectory {
     if (typeof response.body.entity === 'number') return response.body.entity;
     const codes = errorCodes(response.body);
     if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
-    if (codes.includes(INVALID_IDENTIFIER_NAME)) {
-      // identifierName=line is undocumented (§5.1); an org that rejects it simply cannot be searched by LINE id.
-      throw new CapillaryApiError('lookup-customer', response.status, codes, response.requestId,
-        `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
-    }
+    // identifierName=line is undocumented (§5.1); an org that rejects it cannot be searched by LINE id.
+    if (codes.includes(INVALID_IDENTIFIER_NAME)) throw new LookupUnsupportedError(identifierName, response.requestId);
     throw this.#error('lookup-customer', response);
   }
 

@@ -17,12 +17,17 @@ export function maskUserId(userId: string | undefined): string | undefined {
   return `u_${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`;
 }
 
-/** Ignored events are counted per LINE event type (a dimension, since LINE keeps adding types). */
-export function countIgnored(eventType: string): void {
+function countWithDimensions(name: string, dimensions: Record<string, string>): void {
   const single = metrics.singleMetric();
-  single.addDimension('eventType', eventType.slice(0, 64));
-  single.addMetric('EventIgnored', MetricUnit.Count, 1);
+  for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value.slice(0, 64));
+  single.addMetric(name, MetricUnit.Count, 1);
 }
+
+/** Ignored events are counted per LINE event type (a dimension, since LINE keeps adding types). */
+export const countIgnored = (eventType: string): void => countWithDimensions('EventIgnored', { eventType });
+
+/** Capillary failures by operation and code (an errors[] code, an HTTP status, or timeout/network-error). */
+export const countCapillaryError = (operation: string, code: string): void => countWithDimensions('CapillaryError', { operation, code });
 
 /** Adds the Lambda context to every log line and flushes the invocation's metrics (EMF) at the end. */
 export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler: (event: E, context: C) => Promise<R>) {

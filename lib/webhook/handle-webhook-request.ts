@@ -17,9 +17,9 @@ const reply = (statusCode: number, body: Record<string, unknown>): APIGatewayPro
   body: JSON.stringify(body),
 });
 
-/** Upper bound of the decoded size, so an oversized body is refused before it is decoded or hashed. */
+/** A body longer than this is over the byte limit before it is decoded or hashed. */
 function encodedSizeLimit(maxBytes: number, isBase64: boolean): number {
-  return isBase64 ? Math.ceil(maxBytes / 3) * 4 : maxBytes * 3; // a UTF-16 char is at most 3 UTF-8 bytes
+  return isBase64 ? Math.ceil(maxBytes / 3) * 4 : maxBytes; // every UTF-16 unit is at least one UTF-8 byte
 }
 
 /**

@@ -3,7 +3,7 @@ import { CapillaryHttpClient } from '../capillary/http-client';
 import { LineCustomerDirectory } from '../capillary/line-customers';
 import { type WorkerConfig, readWorkerConfig } from '../config';
 import { LineProfileClient } from '../line/profile-client';
-import { MetricUnit, logger, metrics } from '../observability/telemetry';
+import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
 import { onceAsync, ssmSecret } from '../runtime-cache';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { SyncDeps } from './sync-line-event';
@@ -19,7 +19,9 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     minIntervalMs: (60_000 * capillary.workerConcurrency * 1.02) / capillary.rateLimitPerMinute,
     onCall: (call) => {
       metrics.addMetric('CapillaryLatency', MetricUnit.Milliseconds, call.latencyMs);
-      if (call.status !== 200) metrics.addMetric('CapillaryCallFailed', MetricUnit.Count, 1);
+      for (const code of call.errorCodes.length > 0 ? call.errorCodes : call.status === 200 ? [] : [call.status]) {
+        countCapillaryError(call.operation, String(code));
+      }
       logger.info('Capillary call', { ...call });
     },
   });

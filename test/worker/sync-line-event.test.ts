@@ -203,3 +203,15 @@ describe('worker: configuration variants', () => {
     expect(harness.capillary.calls().some((call) => call.path.startsWith('/v3/oauth'))).toBe(false);
   });
 });
+
+describe('worker: orgs that cannot look customers up by LINE id', () => {
+  it('records an unfollow of an unknown user instead of failing it forever', async () => {
+    const harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' }, capillaryStandIn: { supportsLineLookup: false } });
+    const userId = lineUserId();
+    const response = await harness.run([unfollowEvent(userId, 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(apiCalls(harness).flatMap((call) => call.errorCodes)).toEqual([8013]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTOUT' });
+    await harness.close();
+  });
+});

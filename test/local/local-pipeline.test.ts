@@ -1,0 +1,200 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type CapillaryState, subscriptionOf } from '../../lib/local/capillary-standin';
+import { lambdaContext } from '../../lib/local/lambda-context';
+import { type LocalPipelineStatus, PipelineAdminClient } from '../../lib/local/pipeline-admin-api';
+import { type SqsBatchHandler, startQueuePoller } from '../../lib/local/queue-poller';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import { UserSyncStore } from '../../lib/store/user-sync-store';
+import { createFifoQueue } from '../support/aws';
+
+const ROOT = path.resolve(__dirname, '../..');
+const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
+const LINE_ACCOUNT = 'local-line-account';
+
+/** Polls until the check passes; the deadline only bounds a hang, it asserts nothing about timing. */
+async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, deadlineMs = 30_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/** A clean shell's environment: none of the suite's local AWS endpoints, stand-in switches or log settings. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)));
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[]): Promise<Finished> {
+  const child = spawn(command, args, { cwd: ROOT, env: cleanEnv() });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('npm start + npm run replay -- events/ (as the README runs them)', () => {
+  let pipeline: ChildProcess;
+  let output = '';
+  let status: LocalPipelineStatus;
+
+  beforeAll(async () => {
+    // Its own process group, so the test can press "Ctrl-C" for the whole tree (npx → tsx → node).
+    pipeline = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0'], {
+      cwd: ROOT, env: cleanEnv(), detached: true,
+    });
+    pipeline.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    pipeline.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const webhookUrl = await eventually(() => /Webhook +POST (\S+)/.exec(output)?.[1], `the ready banner; output so far:\n${output}`);
+    status = await new PipelineAdminClient(webhookUrl).status();
+  }, 60_000);
+
+  afterAll(() => {
+    if (pipeline.exitCode === null) process.kill(-(pipeline.pid as number), 'SIGKILL');
+  });
+
+  it('replays the samples and leaves every user in the expected Capillary and DynamoDB state', async () => {
+    const replay = await run('npx', ['tsx', 'scripts/replay.ts', 'events/', '--url', status.endpoints.webhookUrl]);
+    expect(replay.stderr).not.toMatch(/Replay problems/);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain('8 request(s), 13 event(s) enqueued');
+    expect(replay.stdout).toMatch(/Worker \(queue drained after [\d.]+ s; DLQ holds 0 message\(s\)\)/);
+    expect(replay.stdout).toMatch(/03-follow-redelivered .* not delivered again: SQS FIFO deduplicated it/);
+    expect(replay.stdout).toMatch(/08-mixed-batch #6 .* skipped: stale/);
+
+    const capillary = (await (await fetch(`${status.endpoints.capillary.url}/__admin/state`)).json()) as CapillaryState;
+    const customersOf = (userId: string) => capillary.customers.filter((customer) =>
+      customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
+    const store = new UserSyncStore(
+      new DynamoDBClient({ endpoint: status.endpoints.dynamodb, region: 'ap-northeast-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      status.tableName,
+      0,
+    );
+    const expected = [
+      { userId: 'Ua1b2c3d4e5f60718293a4b5c6d7e8f90', subscription: 'OPTIN', customers: 1, lastEventId: '01JH1ZC0MPD4W7Y2B5E8H1K4N7' },
+      { userId: 'Ub0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0', subscription: 'OPTOUT', customers: 1, lastEventId: '01JH5B0000000000000000001B' },
+      { userId: 'Uc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0', subscription: 'OPTOUT', customers: 0, lastEventId: '01JH5C0000000000000000000C' },
+      { userId: 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', subscription: 'OPTIN', customers: 1, lastEventId: '01JH5D0000000000000000000D' },
+    ] as const;
+    for (const user of expected) {
+      const customers = customersOf(user.userId);
+      const record = await store.read({ destination: DESTINATION, userId: user.userId });
+      expect({ userId: user.userId, customers: customers.length }).toEqual({ userId: user.userId, customers: user.customers });
+      expect(record).toMatchObject({ subscription: user.subscription, lastEventId: user.lastEventId, customerId: customers[0]?.id });
+      for (const customer of customers) {
+        expect(customer.profiles.map((profile) => profile.source).sort()).toEqual(['INSTORE', 'LINE']);
+        expect(subscriptionOf(capillary, customer.id, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: user.subscription, TRANS: user.subscription });
+      }
+    }
+  }, 60_000);
+
+  it('stops everything on Ctrl-C and frees its ports', async () => {
+    const exited = once(pipeline, 'exit');
+    process.kill(-(pipeline.pid as number), 'SIGINT');
+    await exited;
+    expect(output).toContain('Local pipeline stopped.');
+    const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
+    const ports = [webhookUrl, sqs, dynamodb, capillary.url, line.url].map((url) => Number(new URL(url).port));
+    expect(await Promise.all(ports.map(isPortFree))).toEqual(ports.map(() => true));
+  }, 30_000);
+});
+
+describe('queue poller (Lambda SQS event source mapping semantics)', () => {
+  const sqs = createSqsClient();
+  const context = () => lambdaContext({ name: 'poller-test-worker', memoryMb: 128, timeoutSeconds: 30 });
+
+  interface Delivery {
+    body: string;
+    receiveCount: number;
+  }
+
+  /** A handler that records every delivery and answers what `decide` says for each batch. */
+  function recordingHandler(decide: (event: SQSEvent, invocation: number) => SQSBatchResponse): { handler: SqsBatchHandler; deliveries: Delivery[] } {
+    const deliveries: Delivery[] = [];
+    let invocations = 0;
+    const handler: SqsBatchHandler = async (event) => {
+      invocations += 1;
+      deliveries.push(...event.Records.map((record) => ({ body: record.body, receiveCount: Number(record.attributes.ApproximateReceiveCount) })));
+      return decide(event, invocations);
+    };
+    return { handler, deliveries };
+  }
+
+  async function send(queueUrl: string, messages: { body: string; group: string }[]): Promise<void> {
+    await sqs.send(new SendMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map(({ body, group }, index) => ({ Id: String(index), MessageBody: body, MessageGroupId: group, MessageDeduplicationId: body })),
+    }));
+  }
+
+  async function receiveFrom(queueUrl: string): Promise<Message[]> {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }));
+    return Messages;
+  }
+
+  it('deletes only the records not in batchItemFailures; a failing one returns with a higher receive count, then goes to the DLQ', async () => {
+    const queue = await createFifoQueue(sqs, { maxReceiveCount: 2, visibilityTimeout: 1 });
+    await send(queue.queueUrl, [{ body: 'a1', group: 'A' }, { body: 'b1', group: 'B' }, { body: 'b2', group: 'B' }]);
+    const { handler, deliveries } = recordingHandler((event) => ({
+      batchItemFailures: event.Records.filter((record) => record.body === 'a1').map((record) => ({ itemIdentifier: record.messageId })),
+    }));
+    const poller = startQueuePoller({ sqs, queueUrl: queue.queueUrl, queueArn: queue.queueArn, handler, context, concurrency: 2, waitTimeSeconds: 1 });
+    try {
+      await eventually(async () => ((await poller.isDrained()) ? true : undefined), 'the queue to drain');
+    } finally {
+      await poller.stop();
+    }
+
+    const receivesOf = (body: string) => deliveries.filter((delivery) => delivery.body === body).map((delivery) => delivery.receiveCount);
+    expect(receivesOf('a1')).toEqual([1, 2]);
+    expect(receivesOf('b1')).toEqual([1]);
+    expect(receivesOf('b2')).toEqual([1]);
+    expect(deliveries.filter((delivery) => delivery.body.startsWith('b')).map((delivery) => delivery.body)).toEqual(['b1', 'b2']); // FIFO order
+    expect(poller.counters()).toMatchObject({ received: 4, deleted: 2, failed: 2 });
+    expect((await receiveFrom(queue.dlqUrl)).map((message) => message.Body)).toEqual(['a1']);
+  });
+
+  it.each([
+    ['throws', (): SQSBatchResponse => { throw new Error('handler crashed'); }],
+    ['reports an itemIdentifier that names no record', (): SQSBatchResponse => ({ batchItemFailures: [{ itemIdentifier: 'not-a-message-id' }] })],
+  ])('deletes none of a batch when the handler %s, so all of it is retried', async (_case, firstAnswer) => {
+    const queue = await createFifoQueue(sqs, { maxReceiveCount: 5, visibilityTimeout: 1 });
+    await send(queue.queueUrl, [{ body: 'x1', group: 'X' }, { body: 'y1', group: 'Y' }]);
+    const { handler, deliveries } = recordingHandler((_event, invocation) => (invocation === 1 ? firstAnswer() : { batchItemFailures: [] }));
+    const poller = startQueuePoller({ sqs, queueUrl: queue.queueUrl, queueArn: queue.queueArn, handler, context, concurrency: 1, waitTimeSeconds: 1 });
+    try {
+      await eventually(async () => ((await poller.isDrained()) ? true : undefined), 'the queue to drain');
+    } finally {
+      await poller.stop();
+    }
+
+    expect(deliveries.sort((a, b) => a.body.localeCompare(b.body) || a.receiveCount - b.receiveCount)).toEqual([
+      { body: 'x1', receiveCount: 1 }, { body: 'x1', receiveCount: 2 }, { body: 'y1', receiveCount: 1 }, { body: 'y1', receiveCount: 2 },
+    ]);
+    expect(poller.counters()).toMatchObject({ invocations: 2, received: 4, deleted: 2, failed: 2 });
+    expect(await receiveFrom(queue.dlqUrl)).toEqual([]);
+  });
+});
