@@ -1,5 +1,6 @@
 /**
  * npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
+ * (--secret defaults to LINE_CHANNEL_SECRET, else the local channel secret)
  *
  * Signs each LINE callback body over its exact bytes and POSTs it (default: the local pipeline of
  * `npm start`), then prints what the webhook answered and, locally, what the worker did with every
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
-      secret: { type: 'string', default: LOCAL_CHANNEL_SECRET },
+      // As for `npm start`: a channel secret in the environment wins over the local one.
+      secret: { type: 'string', default: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET },
       tamper: { type: 'boolean', default: false },
       wait: { type: 'string', default: '300' },
     },

@@ -79,7 +79,7 @@ export interface LocalPipeline {
 
 export class PortsInUseError extends Error {
   constructor(public readonly busy: { port: number; service: string }[], hint: string) {
-    super(`${busy.map(({ port, service }) => `port ${port} (${service})`).join(', ')} already in use on 127.0.0.1. ${hint}`);
+    super(`Cannot start: ${busy.map(({ port, service }) => `port ${port} (${service})`).join(', ')} already in use on 127.0.0.1. ${hint}`);
     this.name = 'PortsInUseError';
   }
 }
@@ -92,7 +92,7 @@ const SERVICE_NAMES: Record<keyof LocalPorts, string> = {
   line: 'LINE API stand-in',
 };
 
-function isPortFree(port: number): Promise<boolean> {
+export function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once('error', () => resolve(false));
@@ -198,15 +198,41 @@ function requireParam(query: URLSearchParams, name: string): string {
   return value;
 }
 
+/** A stand-in for each service without a configured base URL, and the credentials the worker needs for it. */
+async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Promise<void>)[]): Promise<{ capillary: ServiceEndpoint; line: ServiceEndpoint }> {
+  let capillary: ServiceEndpoint;
+  if (options.capillaryBaseUrl === undefined) {
+    const rateLimitPerMinute = Number(process.env.CAPILLARY_RATE_LIMIT_RPM ?? LOCAL_CAPILLARY_RATE_LIMIT_RPM);
+    const standIn = await startCapillaryStandIn({ port: options.ports.capillary, rateLimitPerMinute });
+    stopStack.push(() => standIn.close());
+    capillary = { url: standIn.url, standIn: true };
+    Object.assign(process.env, {
+      CAPILLARY_CLIENT_KEY: LOCAL_CAPILLARY.clientKey,
+      CAPILLARY_CLIENT_SECRET: LOCAL_CAPILLARY.clientSecret,
+      CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
+    });
+  } else {
+    capillary = { url: options.capillaryBaseUrl, standIn: false };
+  }
+  let line: ServiceEndpoint;
+  if (options.lineApiBaseUrl === undefined) {
+    const standIn = await startLineStandIn({ port: options.ports.line });
+    stopStack.push(() => standIn.close());
+    line = { url: standIn.url, standIn: true };
+    process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_LINE_CHANNEL_ACCESS_TOKEN;
+  } else {
+    line = { url: options.lineApiBaseUrl, standIn: false };
+  }
+  return { capillary, line };
+}
+
 /** Starts everything or nothing: a failure part-way stops what already started. */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { ports } = options;
-  const useCapillaryStandIn = options.capillaryBaseUrl === undefined;
-  const useLineStandIn = options.lineApiBaseUrl === undefined;
   await assertPortsFree(ports, [
     'webhook', 'sqs', 'dynamodb',
-    ...(useCapillaryStandIn ? (['capillary'] as const) : []),
-    ...(useLineStandIn ? (['line'] as const) : []),
+    ...(options.capillaryBaseUrl === undefined ? (['capillary'] as const) : []),
+    ...(options.lineApiBaseUrl === undefined ? (['line'] as const) : []),
   ]);
 
   const log = new Logger({ serviceName: 'local-pipeline' });
@@ -226,31 +252,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const queues = await createQueues(sqs, resources.queues);
     const tableName = await createTables(dynamo, resources.tables);
 
-    let capillaryUrl = options.capillaryBaseUrl as string;
-    if (useCapillaryStandIn) {
-      const rateLimitPerMinute = Number(process.env.CAPILLARY_RATE_LIMIT_RPM ?? LOCAL_CAPILLARY_RATE_LIMIT_RPM);
-      const capillary = await startCapillaryStandIn({ port: ports.capillary, rateLimitPerMinute });
-      stopStack.push(() => capillary.close());
-      capillaryUrl = capillary.url;
-      Object.assign(process.env, {
-        CAPILLARY_CLIENT_KEY: LOCAL_CAPILLARY.clientKey,
-        CAPILLARY_CLIENT_SECRET: LOCAL_CAPILLARY.clientSecret,
-        CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
-      });
-    }
-    let lineUrl = options.lineApiBaseUrl as string;
-    if (useLineStandIn) {
-      const line = await startLineStandIn({ port: ports.line });
-      stopStack.push(() => line.close());
-      lineUrl = line.url;
-      process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_LINE_CHANNEL_ACCESS_TOKEN;
-    }
-
+    const { capillary, line } = await startStandIns(options, stopStack);
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
       TABLE_NAME: tableName,
-      CAPILLARY_BASE_URL: capillaryUrl,
-      LINE_API_BASE_URL: lineUrl,
+      CAPILLARY_BASE_URL: capillary.url,
+      LINE_API_BASE_URL: line.url,
       ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
       // One process is one worker instance: its pacer gets the whole Capillary rate limit.
       WORKER_MAX_CONCURRENCY: '1',
@@ -312,8 +319,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       adminUrl: `${webhook.origin}${LOCAL_ADMIN_PREFIX}`,
       sqs: aws.sqsEndpoint,
       dynamodb: aws.dynamoEndpoint,
-      capillary: { url: capillaryUrl, standIn: useCapillaryStandIn },
-      line: { url: lineUrl, standIn: useLineStandIn },
+      capillary,
+      line,
     };
     const status = async (): Promise<LocalPipelineStatus> => ({
       pipeline: PIPELINE_ID,

@@ -60,7 +60,6 @@ export interface ReplayedUser {
 export interface WorkerReport {
   /** the pipeline when the wait ended */
   status: LocalPipelineStatus;
-  drained: boolean;
   waitedMs: number;
   events: ReplayedEvent[];
   users: ReplayedUser[];
@@ -75,7 +74,6 @@ export interface ReplayReport {
 }
 
 const POLL_INTERVAL_MS = 200;
-const PROGRESS_INTERVAL_MS = 2000;
 const WRONG_SECRET_SUFFIX = '-tampered';
 
 function callbackOf(bytes: Buffer): { destination?: string; events: LineWebhookEvent[] } {
@@ -161,19 +159,23 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
   return perDestination.flat();
 }
 
+/** Progress is printed once the wait is noticeable, when it changes, and at least this often while nothing moves. */
+const PROGRESS_AFTER_MS = 1000;
+const PROGRESS_HEARTBEAT_MS = 10_000;
+
 async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineStatus, options: ReplayOptions): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
   const started = Date.now();
-  let lastProgress = started;
+  let lastProgress = { text: '', at: started };
   for (;;) {
     const status = await admin.status();
     const waitedMs = Date.now() - started;
     if (status.drained || waitedMs > options.waitSeconds * 1000) return { status, waitedMs };
-    if (Date.now() - lastProgress >= PROGRESS_INTERVAL_MS) {
-      lastProgress = Date.now();
-      const done = status.poller.deleted - since.poller.deleted;
-      const { visible, notVisible, delayed } = status.queue;
-      options.progress(`worker: ${done} message(s) done, ${status.poller.failed - since.poller.failed} failed attempt(s) so far; ` +
-        `queue: ${visible} waiting, ${notVisible} in flight or awaiting retry, ${delayed} delayed (${Math.round(waitedMs / 1000)} s)`);
+    const { visible, notVisible, delayed } = status.queue;
+    const text = `worker: ${status.poller.deleted - since.poller.deleted} message(s) done, ${status.poller.failed - since.poller.failed} failed attempt(s); ` +
+      `queue: ${visible} waiting, ${notVisible} in flight or awaiting a retry, ${delayed} delayed`;
+    if (waitedMs >= PROGRESS_AFTER_MS && (text !== lastProgress.text || Date.now() - lastProgress.at >= PROGRESS_HEARTBEAT_MS)) {
+      lastProgress = { text, at: Date.now() };
+      options.progress(`${text} (${Math.round(waitedMs / 1000)} s)`);
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }
@@ -198,7 +200,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     bodies,
     worker: {
       status,
-      drained: status.drained,
       waitedMs,
       events: fatesOf(bodies, attempts, status.drained),
       users: await usersOf(admin, status, bodies),
@@ -210,7 +211,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
 export function replayProblems(report: ReplayReport): string[] {
   const expected = (status: number) => (report.tamper ? status === 401 : status >= 200 && status <= 299);
   const problems = report.bodies.filter(({ status }) => !expected(status)).map(({ name, status }) => `${name}: HTTP ${status}`);
-  if (report.worker && !report.worker.drained) problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
+  if (report.worker && !report.worker.status.drained) problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
   return problems;
 }
 
@@ -291,7 +292,7 @@ export function formatReplayReport(report: ReplayReport): string {
   }
   const { status } = worker;
   const seconds = (worker.waitedMs / 1000).toFixed(1);
-  lines.push('', worker.drained
+  lines.push('', status.drained
     ? `Worker (queue drained after ${seconds} s; DLQ holds ${status.deadLetterMessages} message(s))`
     : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`);
   if (worker.events.length === 0) lines.push('  no events');

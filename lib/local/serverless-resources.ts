@@ -78,7 +78,7 @@ class ServerlessVariables {
       if (value === undefined) throw new Error(`serverless.yml: cannot resolve ${variable} for stage "${this.stage}"`);
       // A variable that is the whole string keeps its type (numbers stay numbers), as in the Framework.
       if (variable === current) return value;
-      current = current.replace(variable, String(value));
+      current = current.replace(variable, () => String(value));
     }
     return current;
   }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
@@ -79,8 +79,11 @@ class PackagedStack {
 }
 
 /** Runs `sls package` as a deployment would, but offline-safe: no credentials, profile, region or endpoint from the shell or jest's globalSetup. */
+const packageDirs: string[] = [];
+
 function packageStack(extraArguments: string[] = []): PackagedStack {
   const dir = mkdtempSync(path.join(tmpdir(), 'sls-package-'));
+  packageDirs.push(dir);
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
   env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
@@ -99,6 +102,10 @@ beforeAll(() => {
   stack = packageStack();
   ({ template, resources } = stack);
 }, 300_000);
+
+afterAll(() => {
+  for (const dir of packageDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('SQS', () => {
   it('is a high-throughput FIFO queue with SSE and a FIFO dead-letter queue keeping messages 14 days', () => {

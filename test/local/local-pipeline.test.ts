@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CapillaryState, subscriptionOf } from '../../lib/local/capillary-standin';
 import { lambdaContext } from '../../lib/local/lambda-context';
+import { isPortFree } from '../../lib/local/local-pipeline';
 import { type LocalPipelineStatus, PipelineAdminClient } from '../../lib/local/pipeline-admin-api';
 import { type SqsBatchHandler, startQueuePoller } from '../../lib/local/queue-poller';
 import { createSqsClient } from '../../lib/queue/sqs-client';
@@ -26,14 +26,6 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function isPortFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 /** A clean shell's environment: none of the suite's local AWS endpoints, stand-in switches or log settings. */
@@ -60,6 +52,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
   let pipeline: ChildProcess;
   let output = '';
   let status: LocalPipelineStatus;
+  let stopped = false;
 
   beforeAll(async () => {
     // Its own process group, so the test can press "Ctrl-C" for the whole tree (npx → tsx → node).
@@ -73,7 +66,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
   }, 60_000);
 
   afterAll(() => {
-    if (pipeline.exitCode === null) process.kill(-(pipeline.pid as number), 'SIGKILL');
+    if (!stopped) process.kill(-(pipeline.pid as number), 'SIGKILL');
   });
 
   it('replays the samples and leaves every user in the expected Capillary and DynamoDB state', async () => {
@@ -111,10 +104,23 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     }
   }, 60_000);
 
+  it('refuses a second start on the same ports, naming them and the pipeline that holds them', async () => {
+    const portOf = (url: string) => new URL(url).port;
+    const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
+    const second = await run('npx', ['tsx', 'scripts/start.ts', '--webhook-port', portOf(webhookUrl), '--sqs-port', portOf(sqs),
+      '--dynamodb-port', portOf(dynamodb), '--capillary-port', portOf(capillary.url), '--line-port', portOf(line.url)]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`port ${portOf(webhookUrl)} (webhook HTTP server)`);
+    expect(second.stderr).toContain(`port ${portOf(sqs)} (SQS server, fauxqs)`);
+    expect(second.stderr).toContain('A local pipeline is already running');
+  }, 30_000);
+
   it('stops everything on Ctrl-C and frees its ports', async () => {
-    const exited = once(pipeline, 'exit');
+    // 'close': every process of the tree that holds its output has ended, not only npx.
+    const closed = once(pipeline, 'close');
     process.kill(-(pipeline.pid as number), 'SIGINT');
-    await exited;
+    await closed;
+    stopped = true;
     expect(output).toContain('Local pipeline stopped.');
     const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
     const ports = [webhookUrl, sqs, dynamodb, capillary.url, line.url].map((url) => Number(new URL(url).port));
