@@ -25,8 +25,8 @@ export async function startAwsServers(ports: { dynamoPort: number; sqsPort: numb
   const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
 
   // fauxqs is ESM-only (its exports map has no "require" condition): load it with a native import().
-  // buildApp rather than startFauxqs: it can listen on loopback only, and without a fixed host its
-  // queue URLs carry the request's own host (127.0.0.1:port), so the SDK keeps using the endpoint.
+  // buildApp rather than startFauxqs, which always listens on 0.0.0.0: everything local stays on loopback.
+  // Its queue URLs name sqs.<region>.localhost:<port>, hence createSqsClient's useQueueUrlAsEndpoint: false.
   const { buildApp } = await import('fauxqs');
   const sqs = buildApp({ logger: false, defaultRegion: LOCAL_REGION });
   const sqsAddress = await sqs.listen({ port: ports.sqsPort, host: '127.0.0.1' });

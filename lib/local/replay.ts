@@ -134,6 +134,12 @@ function fatesOf(bodies: PostedBody[], attempts: EventAttempt[], drained: boolea
   }));
 }
 
+/** The Capillary customers whose profiles carry this LINE user id (the bridge must leave exactly one). */
+export function customersHoldingLineUser(state: CapillaryState, userId: string): CustomerSnapshot[] {
+  return state.customers.filter((customer) =>
+    customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
+}
+
 async function capillaryState(status: LocalPipelineStatus): Promise<CapillaryState | undefined> {
   const { capillary } = status.endpoints;
   if (!capillary.standIn) return undefined;
@@ -150,8 +156,7 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
     usersByDestination.set(destination, users);
   }
   const capillary = await capillaryState(status);
-  const holders = (userId: string) => capillary?.customers.filter((customer) =>
-    customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
+  const holders = (userId: string) => (capillary === undefined ? undefined : customersHoldingLineUser(capillary, userId));
   const perDestination = await Promise.all([...usersByDestination].map(async ([destination, userIds]) => {
     const records = userIds.size === 0 ? {} : await admin.userRecords(destination, [...userIds]);
     return [...userIds].map((userId): ReplayedUser => ({ userId, destination, customers: holders(userId), record: records[userId] ?? null }));

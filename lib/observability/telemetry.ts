@@ -36,7 +36,8 @@ export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler:
     try {
       return await handler(event, context);
     } finally {
-      metrics.publishStoredMetrics();
+      // A Verify request or an ignored event records nothing; publishing then only logs a warning.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 }

@@ -9,6 +9,7 @@ import { lambdaContext } from '../../lib/local/lambda-context';
 import { isPortFree } from '../../lib/local/local-pipeline';
 import { type LocalPipelineStatus, PipelineAdminClient } from '../../lib/local/pipeline-admin-api';
 import { type SqsBatchHandler, startQueuePoller } from '../../lib/local/queue-poller';
+import { customersHoldingLineUser } from '../../lib/local/replay';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { createFifoQueue } from '../support/aws';
@@ -79,8 +80,6 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     expect(replay.stdout).toMatch(/08-mixed-batch #6 .* skipped: stale/);
 
     const capillary = (await (await fetch(`${status.endpoints.capillary.url}/__admin/state`)).json()) as CapillaryState;
-    const customersOf = (userId: string) => capillary.customers.filter((customer) =>
-      customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
     const store = new UserSyncStore(
       new DynamoDBClient({ endpoint: status.endpoints.dynamodb, region: 'ap-northeast-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
       status.tableName,
@@ -93,7 +92,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
       { userId: 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', subscription: 'OPTIN', customers: 1, lastEventId: '01JH5D0000000000000000000D' },
     ] as const;
     for (const user of expected) {
-      const customers = customersOf(user.userId);
+      const customers = customersHoldingLineUser(capillary, user.userId);
       const record = await store.read({ destination: DESTINATION, userId: user.userId });
       expect({ userId: user.userId, customers: customers.length }).toEqual({ userId: user.userId, customers: user.customers });
       expect(record).toMatchObject({ subscription: user.subscription, lastEventId: user.lastEventId, customerId: customers[0]?.id });

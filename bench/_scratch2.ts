@@ -1,0 +1,23 @@
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { handler } from '../functions/webhook';
+import { webhookRuntime } from '../lib/webhook/webhook-runtime';
+import { LocalSqsTransport } from './local-sqs-transport';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../test/support/line-factories';
+import { parseCallback } from '../lib/line/callback';
+import { toBatches, toEntries } from '../lib/queue/event-queue';
+import { lambdaContext } from '../lib/local/lambda-context';
+import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
+(async () => {
+  const rt = await webhookRuntime();
+  const t = new LocalSqsTransport(); t.install(rt.sqs);
+  const body = callbackBody(Array.from({ length: 1 }, () => followEvent(lineUserId(), Date.now())));
+  const cb = parseCallback(Buffer.from(body));
+  t.answer(toBatches(toEntries(cb.destination, cb.events)));
+  const ctx = lambdaContext({ name: 'w', memoryMb: 256, timeoutSeconds: 5 });
+  const req = signedWebhookRequest(body);
+  const mode = process.env.MODE;
+  const run = async () => mode === 'core' ? handleWebhookRequest(req, rt) : mode === 'sdk' ? rt.sqs.send(new SendMessageBatchCommand({ QueueUrl: rt.config.queueUrl, Entries: toBatches(toEntries(cb.destination, cb.events))[0] })) : handler(req, ctx);
+  for (let i = 0; i < 2000; i++) await run();
+  const t0 = process.cpuUsage(); for (let i = 0; i < 3000; i++) await run();
+  const u = process.cpuUsage(t0); console.error(mode, (u.user + u.system) / 3000, 'us');
+})();

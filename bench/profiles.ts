@@ -1,0 +1,48 @@
+/**
+ * How much work each figure does. `full` is the run quoted in the README (about 9 minutes on 2 cores,
+ * most of it the rate-limited worker windows); `tiny` only proves that every figure runs (npm test).
+ */
+export interface BenchProfile {
+  name: 'full' | 'tiny';
+  webhook: {
+    /** events per signed callback body for the CPU figure */
+    bodySizes: number[];
+    /** events per body for the SendMessageBatch count figure (0 = the console's Verify request) */
+    callCountSizes: number[];
+    /** interleaved handler/floor sample pairs per body size */
+    samples: number;
+    /** CPU time one sample should take; short samples drown in timer and scheduler noise */
+    sampleMs: number;
+    warmupMs: number;
+  };
+  coldStart: { rounds: number };
+  economy: { usersPerCase: number };
+  throughput: {
+    rateLimitsPerMinute: number[];
+    /** worker instances (Lambda concurrency); the deployed maximumConcurrency is always added */
+    concurrencies: number[];
+    /** follow events queued before the workers start */
+    backlogEvents: number;
+    /** workers stop taking new batches after this; a window over 60 s exercises the sliding-minute limit */
+    windowSeconds: number;
+    /** both stand-ins (Capillary and LINE) answer after this */
+    latencyMs: number;
+  };
+}
+
+export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
+  full: {
+    name: 'full',
+    webhook: { bodySizes: [1, 10, 100], callCountSizes: [0, 1, 10, 11, 100], samples: 31, sampleMs: 40, warmupMs: 1500 },
+    coldStart: { rounds: 30 },
+    economy: { usersPerCase: 10 },
+    throughput: { rateLimitsPerMinute: [100, 1000], concurrencies: [1, 2, 4], backlogEvents: 2000, windowSeconds: 65, latencyMs: 80 },
+  },
+  tiny: {
+    name: 'tiny',
+    webhook: { bodySizes: [1, 10, 100], callCountSizes: [0, 1, 10, 11, 100], samples: 3, sampleMs: 5, warmupMs: 50 },
+    coldStart: { rounds: 3 },
+    economy: { usersPerCase: 2 },
+    throughput: { rateLimitsPerMinute: [1200], concurrencies: [1, 2], backlogEvents: 200, windowSeconds: 2, latencyMs: 20 },
+  },
+};

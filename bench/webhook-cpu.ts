@@ -1,0 +1,182 @@
+/**
+ * Figures 1 and 2: the webhook's CPU per request against its physical floor, and its SendMessageBatch
+ * calls per request. Measured in a child process started with the webhook's deployed environment
+ * (INFO logs, EMF metrics) and its stdout discarded, so the handler does the same work as in Lambda;
+ * the floor runs in that same process, interleaved with the handler.
+ */
+import { fork } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { LineWebhookEvent } from '../lib/line/callback';
+import { parseCallback } from '../lib/line/callback';
+import { lambdaContext } from '../lib/local/lambda-context';
+import { LOCAL_CHANNEL_SECRET } from '../lib/local/sample-events';
+import { toBatches, toEntries } from '../lib/queue/event-queue';
+import { webhookRuntime } from '../lib/webhook/webhook-runtime';
+import { handler } from '../functions/webhook';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../test/support/line-factories';
+import type { DeployedFunction } from './deployment';
+import { LocalSqsTransport } from './local-sqs-transport';
+import type { BenchProfile } from './profiles';
+import { countCommands } from './sdk-commands';
+import { median, round } from './stats';
+import { renderTable } from './table';
+
+type WebhookProfile = BenchProfile['webhook'];
+
+export interface WebhookCpu {
+  /** median CPU µs per request: the deployed handler, its SQS SDK send() calls alone, and the floor */
+  handlerMicros: number;
+  sdkSendMicros: number;
+  floorMicros: number;
+  /** median of the per-sample handler/floor ratios (adjacent samples share the machine's state) */
+  ratio: number;
+  /** the same without the SDK's share: what the rest of the handler costs over the floor */
+  ratioWithoutSdk: number;
+}
+
+export interface WebhookFigures {
+  cpu: Record<string, WebhookCpu>;
+  sqsCallsPerRequest: Record<string, number>;
+}
+
+const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/000000000000/line-capillary-bridge-bench-events.fifo';
+
+export function measureWebhook(profile: WebhookProfile, webhook: DeployedFunction): Promise<WebhookFigures> {
+  const child = fork(path.join(__dirname, 'webhook-cpu-child.ts'), [JSON.stringify(profile)], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      PATH: process.env.PATH,
+      ...webhook.environment,
+      LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET,
+      QUEUE_URL,
+      AWS_REGION: 'ap-northeast-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+    },
+    // stderr is kept for a failure report only: Powertools and the SDK warn there on every run.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (figures) => resolve(figures as WebhookFigures));
+    child.once('error', reject);
+    child.once('close', (code) => reject(new Error(`the webhook measurement process exited (${code}) without results:\n${stderr}`)));
+  });
+}
+
+const followBody = (events: number): string => callbackBody(Array.from({ length: events }, () => followEvent(lineUserId(), Date.now())));
+
+/**
+ * The least any webhook must do for this body: authenticate it, parse it, and build one SQS entry per
+ * event. No validation, no telemetry, no SDK.
+ */
+function floorWork(body: string): number {
+  const signature = createHmac('sha256', LOCAL_CHANNEL_SECRET).update(body).digest('base64');
+  const { destination, events } = JSON.parse(body) as { destination: string; events: LineWebhookEvent[] };
+  const entries = events.map((event, index) => ({
+    Id: String(index),
+    MessageBody: JSON.stringify({ destination, event }),
+    MessageGroupId: `${destination}:${event.source?.userId}`,
+    MessageDeduplicationId: event.webhookEventId,
+  }));
+  return signature.length + entries.length;
+}
+
+/** CPU of the whole process (GC threads included) per call, in µs. */
+async function cpuMicrosPerCall(iterations: number, call: () => unknown): Promise<number> {
+  const started = process.cpuUsage();
+  for (let i = 0; i < iterations; i += 1) {
+    const result = call();
+    if (result instanceof Promise) await result;
+  }
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / iterations;
+}
+
+/** How many calls take about `ms` of CPU (doubling until a quarter of it is reached, which also warms the JIT). */
+async function iterationsFor(ms: number, call: () => unknown): Promise<number> {
+  for (let iterations = 1; ; iterations *= 2) {
+    const total = (await cpuMicrosPerCall(iterations, call)) * iterations;
+    if (total >= (ms * 1000) / 4) return Math.max(1, Math.round((iterations * ms * 1000) / total));
+  }
+}
+
+interface CpuSeries {
+  handler: () => Promise<void>;
+  sdkSend: () => Promise<unknown>;
+  floor: () => number;
+}
+
+async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<WebhookCpu> {
+  const names = Object.keys(series) as (keyof CpuSeries)[];
+  for (const name of names) await cpuMicrosPerCall(await iterationsFor(profile.warmupMs, series[name]), series[name]);
+  const iterations = new Map<keyof CpuSeries, number>();
+  for (const name of names) iterations.set(name, await iterationsFor(profile.sampleMs, series[name]));
+  const samples: Record<keyof CpuSeries, number>[] = [];
+  for (let sample = 0; sample < profile.samples; sample += 1) {
+    // Rotate which goes first, so a drift in machine speed does not favour any series.
+    const order = names.map((_, i) => names[(i + sample) % names.length] as keyof CpuSeries);
+    const micros = {} as Record<keyof CpuSeries, number>;
+    for (const name of order) micros[name] = await cpuMicrosPerCall(iterations.get(name) as number, series[name]);
+    samples.push(micros);
+  }
+  const medianOf = (value: (sample: Record<keyof CpuSeries, number>) => number) => median(samples.map(value));
+  return {
+    handlerMicros: round(medianOf((s) => s.handler), 1),
+    sdkSendMicros: round(medianOf((s) => s.sdkSend), 1),
+    floorMicros: round(medianOf((s) => s.floor), 1),
+    ratio: round(medianOf((s) => s.handler / s.floor), 2),
+    ratioWithoutSdk: round(medianOf((s) => (s.handler - s.sdkSend) / s.floor), 2),
+  };
+}
+
+/** Runs inside the child process (webhook-cpu-child.ts). */
+export async function runWebhookMeasurements(profile: WebhookProfile): Promise<WebhookFigures> {
+  const runtime = await webhookRuntime();
+  const transport = new LocalSqsTransport();
+  transport.install(runtime.sqs);
+  const commands = countCommands(runtime.sqs);
+  const context = lambdaContext({ name: 'bench-webhook', memoryMb: 256, timeoutSeconds: 5 });
+
+  /** Prepares the transport's answers for this body (the handler and sdkSend send the same batches). */
+  const seriesFor = (body: string): CpuSeries => {
+    const callback = parseCallback(Buffer.from(body));
+    const batches = toBatches(toEntries(callback.destination, callback.events));
+    transport.answer(batches);
+    const request = signedWebhookRequest(body);
+    return {
+      handler: async () => {
+        const response = await handler(request, context);
+        if (response.statusCode !== 200) throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
+      },
+      sdkSend: () => Promise.all(batches.map((entries) => runtime.sqs.send(new SendMessageBatchCommand({ QueueUrl: runtime.config.queueUrl, Entries: entries })))),
+      floor: () => floorWork(body),
+    };
+  };
+
+  const cpu: Record<string, WebhookCpu> = {};
+  for (const events of profile.bodySizes) cpu[events] = await measureCpu(profile, seriesFor(followBody(events)));
+  const sqsCallsPerRequest: Record<string, number> = {};
+  for (const events of profile.callCountSizes) {
+    const { handler: invoke } = seriesFor(followBody(events));
+    commands.clear();
+    await invoke();
+    sqsCallsPerRequest[events] = commands.get('SendMessageBatchCommand') ?? 0;
+  }
+  return { cpu, sqsCallsPerRequest };
+}
+
+export function webhookTables(figures: WebhookFigures): string[] {
+  return [
+    renderTable('Figure 1 — webhook CPU per request vs floor (HMAC + JSON.parse + entries), same process',
+      ['events/body', 'handler µs', 'of which SQS SDK send µs', 'floor µs', 'ratio (target ≤ 2)', 'ratio without SDK'],
+      Object.entries(figures.cpu).map(([events, cpu]) => [events, cpu.handlerMicros, cpu.sdkSendMicros, cpu.floorMicros, cpu.ratio, cpu.ratioWithoutSdk])),
+    renderTable('Figure 2 — SendMessageBatch calls per webhook', ['events/body', 'calls', 'target ⌈n/10⌉'],
+      Object.entries(figures.sqsCallsPerRequest).map(([events, calls]) => [events, calls, Math.ceil(Number(events) / 10)])),
+  ];
+}

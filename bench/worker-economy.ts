@@ -1,0 +1,97 @@
+/**
+ * Figure 4: what one event costs in calls to Capillary, LINE and DynamoDB, per kind of event, through
+ * the real batch processor against the stand-ins and dynalite (the worker test harness). Each case is
+ * a batch of distinct users; the outcome of every event is checked, so a case cannot silently measure
+ * a different path.
+ */
+import type { RegistrationMode } from '../lib/config';
+import type { LineWebhookEvent } from '../lib/line/callback';
+import { type RecordSettled, recordSettled } from '../lib/worker/process-queue-record';
+import { followEvent, lineUserId, unfollowEvent } from '../test/support/line-factories';
+import { startWorkerHarness, type WorkerHarness } from '../test/support/worker-harness';
+import { countCommands } from './sdk-commands';
+import { round } from './stats';
+import { renderTable } from './table';
+
+export const REGISTRATION_MODES: readonly RegistrationMode[] = ['instore+line', 'line-only'];
+
+export interface ServiceCalls {
+  /** authenticated Capillary API calls (OAuth token requests excluded: one per worker instance, not per event) */
+  capillary: number;
+  line: number;
+  /** UpdateItem/PutItem, rejected conditional writes included (DynamoDB bills them) */
+  dynamoWrites: number;
+  dynamoReads: number;
+}
+
+export type EconomyCase = 'newFollower' | 'returningFollower' | 'unfollow' | 'duplicate' | 'stale';
+export type CallEconomy = Record<RegistrationMode, Record<EconomyCase, ServiceCalls>>;
+
+const SERVICES: readonly (keyof ServiceCalls)[] = ['capillary', 'line', 'dynamoWrites', 'dynamoReads'];
+
+const describeOutcome = ({ outcome, error }: RecordSettled): string =>
+  error ? `error ${error.name}: ${error.message}` : `${outcome?.result}:${outcome && 'action' in outcome ? outcome.action : outcome?.reason}`;
+
+function callTally(harness: WorkerHarness): () => ServiceCalls {
+  const dynamoCommands = countCommands(harness.dynamo);
+  const commands = (...names: string[]) => names.reduce((sum, name) => sum + (dynamoCommands.get(name) ?? 0), 0);
+  return () => ({
+    capillary: harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth')).length,
+    line: harness.line.calls().length,
+    dynamoWrites: commands('UpdateItemCommand', 'PutItemCommand'),
+    dynamoReads: commands('GetItemCommand'),
+  });
+}
+
+async function measureMode(registrationMode: RegistrationMode, usersPerCase: number): Promise<Record<EconomyCase, ServiceCalls>> {
+  const harness = await startWorkerHarness({ capillary: { registrationMode } });
+  const tally = callTally(harness);
+  const settled: RecordSettled[] = [];
+  const onSettled = (record: RecordSettled) => settled.push(record);
+  recordSettled.on('settled', onSettled);
+
+  /** Runs one batch and returns the calls per event, after checking every event ended as `expected`. */
+  const callsPerEvent = async (events: LineWebhookEvent[], expected: string): Promise<ServiceCalls> => {
+    const before = tally();
+    settled.length = 0;
+    await harness.run(events);
+    const unexpected = settled.map(describeOutcome).filter((outcome) => outcome !== expected);
+    if (unexpected.length > 0 || settled.length !== events.length) {
+      throw new Error(`${registrationMode}: expected ${events.length} × ${expected}, got ${settled.map(describeOutcome).join(', ')}`);
+    }
+    const after = tally();
+    return Object.fromEntries(SERVICES.map((service) => [service, round((after[service] - before[service]) / events.length, 2)])) as unknown as ServiceCalls;
+  };
+
+  try {
+    const users = Array.from({ length: usersPerCase }, lineUserId);
+    const minute = (n: number) => Date.UTC(2026, 0, 1) + n * 60_000;
+    const returning = users.map((user) => followEvent(user, minute(2), { follow: { isUnblocked: true } }));
+    return {
+      newFollower: await callsPerEvent(users.map((user) => followEvent(user, minute(0))), 'applied:register'),
+      unfollow: await callsPerEvent(users.map((user) => unfollowEvent(user, minute(1))), 'applied:subscribe'),
+      returningFollower: await callsPerEvent(returning, 'applied:subscribe'),
+      // LINE redelivers the very same event (same webhookEventId).
+      duplicate: await callsPerEvent(returning, 'skipped:duplicate'),
+      // An unfollow older than the follow already applied: overtaken in delivery.
+      stale: await callsPerEvent(users.map((user) => unfollowEvent(user, minute(1.5))), 'skipped:stale'),
+    };
+  } finally {
+    recordSettled.off('settled', onSettled);
+    await harness.close();
+  }
+}
+
+/** Needs DynamoDB (dynalite) endpoints in process.env before it is called. */
+export async function measureCallEconomy(usersPerCase: number): Promise<CallEconomy> {
+  return {
+    'instore+line': await measureMode('instore+line', usersPerCase),
+    'line-only': await measureMode('line-only', usersPerCase),
+  };
+}
+
+export function economyTable(economy: CallEconomy): string {
+  const rows = REGISTRATION_MODES.flatMap((mode) => Object.entries(economy[mode]).map(([kind, calls]) => [mode, kind, ...SERVICES.map((service) => calls[service])]));
+  return renderTable('Figure 4 — worker calls per event (targets: Capillary ≤ 2 new follower line-only, ≤ 3 instore+line, 1 unfollow, 0 duplicate/stale; DynamoDB writes ≤ 2)',
+    ['mode', 'event', 'Capillary', 'LINE', 'DynamoDB writes', 'DynamoDB reads'], rows);
+}

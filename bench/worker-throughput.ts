@@ -1,0 +1,120 @@
+/**
+ * Figure 5: how much of Capillary's rate limit the worker fleet turns into customer updates. Lambda
+ * concurrency C is played by C worker instances in this process, each with its own deps from
+ * buildSyncDeps (so its own pacer taking 1/C of the limit, its own token and DynamoDB client), taking
+ * batches of new followers from one shared backlog through the real batch processor, against the
+ * Capillary stand-in enforcing the limit over a sliding minute.
+ *
+ * A full drain of 2,000 events at 100 RPM would take 20 minutes per concurrency, so each run drains for
+ * a fixed window: workers stop taking new batches after it and finish the batch in hand. The rate is
+ * measured over the whole run, tail included.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { RegistrationMode } from '../lib/config';
+import { lambdaContext } from '../lib/local/lambda-context';
+import { toSqsEvent } from '../lib/local/lambda-events';
+import { processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../lib/worker/worker-runtime';
+import { followEvent, lineUserId } from '../test/support/line-factories';
+import { sqsRecordFor, startWorkerHarness } from '../test/support/worker-harness';
+import type { DeployedFunction } from './deployment';
+import type { BenchProfile } from './profiles';
+import { median, round } from './stats';
+import { renderTable } from './table';
+
+type ThroughputProfile = BenchProfile['throughput'];
+
+export interface ThroughputRun {
+  rateLimitPerMinute: number;
+  concurrency: number;
+  events: number;
+  failedEvents: number;
+  elapsedSeconds: number;
+  /** Capillary calls the stand-in accepted (OAuth token requests excluded) */
+  capillaryCalls: number;
+  /** accepted calls per minute ÷ the limit */
+  rateUtilisation: number;
+  /** calls the stand-in refused with 429 for exceeding the limit */
+  overLimit: number;
+  eventsPerSecond: number;
+  medianBatchSeconds: number;
+  maxBatchSeconds: number;
+}
+
+export interface ThroughputSettings {
+  profile: ThroughputProfile;
+  registrationMode: RegistrationMode;
+  worker: DeployedFunction;
+  batchSize: number;
+}
+
+async function drainWindow({ profile, registrationMode, worker, batchSize }: ThroughputSettings, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
+  const harness = await startWorkerHarness({
+    capillary: { registrationMode, rateLimitPerMinute, workerConcurrency: concurrency },
+    capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
+    lineStandIn: { latencyMs: profile.latencyMs },
+  });
+  const dynamoClients = Array.from({ length: concurrency }, () => new DynamoDBClient({}));
+  const instances = dynamoClients.map((dynamo) => buildSyncDeps(harness.config, dynamo));
+  const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
+  let taken = 0;
+  const batchMs: number[] = [];
+  let processed = 0;
+  let failedEvents = 0;
+
+  const started = Date.now();
+  const deadline = started + profile.windowSeconds * 1000;
+  try {
+    await Promise.all(instances.map(async (deps) => {
+      while (Date.now() < deadline && taken < backlog.length) {
+        const batch = backlog.slice(taken, (taken += batchSize));
+        const batchStarted = Date.now();
+        const context = lambdaContext({ name: 'bench-worker', memoryMb: worker.memoryMb, timeoutSeconds: worker.timeoutSeconds });
+        const response = await processSqsBatch(toSqsEvent(batch.map((event) => sqsRecordFor(event))), context, deps);
+        batchMs.push(Date.now() - batchStarted);
+        processed += batch.length;
+        failedEvents += response.batchItemFailures.length;
+      }
+    }));
+    const elapsedMs = Date.now() - started;
+    const capillaryCalls = harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
+    return {
+      rateLimitPerMinute,
+      concurrency,
+      events: processed,
+      failedEvents,
+      elapsedSeconds: round(elapsedMs / 1000, 1),
+      capillaryCalls,
+      rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
+      overLimit: harness.capillary.overLimitCount(),
+      eventsPerSecond: round(processed / (elapsedMs / 1000), 2),
+      medianBatchSeconds: round(median(batchMs) / 1000, 1),
+      maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
+    };
+  } finally {
+    for (const client of dynamoClients) client.destroy();
+    await harness.close();
+  }
+}
+
+/** One run per limit and concurrency, one after the other. Needs DynamoDB (dynalite) endpoints in process.env. */
+export async function measureThroughput(settings: ThroughputSettings, concurrencies: readonly number[], onRun: (run: ThroughputRun) => void): Promise<ThroughputRun[]> {
+  const runs: ThroughputRun[] = [];
+  for (const rateLimit of settings.profile.rateLimitsPerMinute) {
+    for (const concurrency of concurrencies) {
+      const run = await drainWindow(settings, rateLimit, concurrency);
+      onRun(run);
+      runs.push(run);
+    }
+  }
+  return runs;
+}
+
+export function throughputTable(runs: readonly ThroughputRun[], settings: ThroughputSettings): string {
+  const { profile, registrationMode, worker } = settings;
+  return renderTable(`Figure 5 — worker under Capillary's rate limit (${registrationMode}, stand-ins answer in ${profile.latencyMs} ms, ` +
+    `${profile.windowSeconds} s window over a ${profile.backlogEvents}-event backlog; worker timeout ${worker.timeoutSeconds} s)`,
+  ['limit/min', 'workers', 'events', 'events/s', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)', 'batch s median', 'batch s max', 'failed events'],
+  runs.map((run) => [run.rateLimitPerMinute, run.concurrency, run.events, run.eventsPerSecond, run.capillaryCalls, run.rateUtilisation, run.overLimit,
+    run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`, run.failedEvents]));
+}

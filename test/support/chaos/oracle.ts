@@ -1,0 +1,116 @@
+/**
+ * What must hold for every LINE user once the queue is drained, checked against Capillary's own state
+ * (the stand-in) and the bridge's DynamoDB record:
+ * - state: Capillary's LINE subscription is the one implied by the user's newest event, and DynamoDB
+ *   recorded that event. A user whose newest event is an unfollow may have no customer at all: an
+ *   unfollow never registers anyone, and a follow overtaken by a newer unfollow is skipped as stale.
+ *   Such a user counts as OPTOUT.
+ * - duplicate: at most one Capillary customer holds the user's LINE id or externalId.
+ * - stale: no subscription call went "back". The customer's subscription history, in call order, must
+ *   follow the user's events in time order (a call may repeat, a retry, but never return to an older
+ *   event), and DynamoDB granted claims in event-time order (a claim is what permits a Capillary call).
+ */
+import type { UserSyncState } from '../../../lib/domain/sync-rules';
+import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../../../lib/local/capillary-standin';
+import type { GrantedClaim } from './crashing-worker';
+import { impliedState, type UserHistory } from './scenario';
+
+export type ProblemKind = 'state' | 'duplicate' | 'stale';
+
+export interface UserProblem {
+  userId: string;
+  kind: ProblemKind;
+  detail: string;
+}
+
+export interface OracleInputs {
+  users: UserHistory[];
+  capillary: CapillaryState;
+  /** the DynamoDB record of each user, by LINE user id */
+  records: Map<string, UserSyncState | undefined>;
+  grantedClaims: GrantedClaim[];
+  lineAccountId: string;
+  externalIdPrefix: string;
+}
+
+/** Collapses repeats: OPTIN, OPTIN, OPTOUT → OPTIN, OPTOUT. */
+function changes<T>(values: T[]): T[] {
+  return values.filter((value, index) => index === 0 || values[index - 1] !== value);
+}
+
+/** True when `calls` can be read as a walk along `allowed` that never steps back. */
+function followsInOrder<T>(calls: T[], allowed: T[]): boolean {
+  let position = 0;
+  for (const call of calls) {
+    while (position < allowed.length && allowed[position] !== call) position += 1;
+    if (position === allowed.length) return false;
+  }
+  return true;
+}
+
+function customersByIdentifier(capillary: CapillaryState): Map<string, CustomerSnapshot[]> {
+  const index = new Map<string, CustomerSnapshot[]>();
+  for (const customer of capillary.customers) {
+    const values = new Set(customer.profiles.flatMap((profile) => profile.identifiers.map((identifier) => `${identifier.type}:${identifier.value}`)));
+    for (const value of values) index.set(value, [...(index.get(value) ?? []), customer]);
+  }
+  return index;
+}
+
+function claimsByUser(claims: GrantedClaim[]): Map<string, GrantedClaim[]> {
+  const byUser = new Map<string, GrantedClaim[]>();
+  for (const claim of claims) byUser.set(claim.userId, [...(byUser.get(claim.userId) ?? []), claim]);
+  return byUser;
+}
+
+/** A granted claim for an event not newer than the previous grant (the same event re-claiming is its retry). */
+function backwardClaim(claims: GrantedClaim[]): GrantedClaim | undefined {
+  return claims.find((claim, index) => {
+    const previous = claims[index - 1];
+    return previous !== undefined && claim.timestamp <= previous.timestamp && claim.webhookEventId !== previous.webhookEventId;
+  });
+}
+
+function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], claims: GrantedClaim[]): UserProblem[] {
+  const problems: UserProblem[] = [];
+  const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, kind, detail });
+  const newest = user.events.at(-1);
+  const expected = impliedState(user.actions.at(-1) ?? 'unfollow');
+  const record = inputs.records.get(user.userId);
+  if (record?.lastEventId !== newest?.webhookEventId || record?.subscription !== expected) {
+    report('state', `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest?.webhookEventId} means ${expected}`);
+  }
+  const backwards = backwardClaim(claims);
+  if (backwards) report('stale', `claim granted to event ${backwards.webhookEventId} (t=${backwards.timestamp}) after a newer event's claim`);
+  if (customers.length > 1) report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
+
+  const [customer] = customers;
+  if (customer === undefined) {
+    if (expected === 'OPTIN') report('state', 'no Capillary customer, but the newest event is a follow');
+    return problems;
+  }
+  const subscription = subscriptionOf(inputs.capillary, customer.id, 'LINE', inputs.lineAccountId);
+  if (subscription.BULK !== expected || subscription.TRANS !== expected) {
+    report('state', `Capillary subscription ${JSON.stringify(subscription)}, expected ${expected}`);
+  }
+  if (record?.customerId !== customer.id) report('state', `DynamoDB customerId ${record?.customerId}, Capillary customer ${customer.id}`);
+  const calls = changes(customer.subscriptionHistory
+    .filter((change) => change.channel === 'LINE' && change.accountId === inputs.lineAccountId)
+    .map((change) => change.type));
+  const eventStates = changes(user.actions.map(impliedState));
+  if (!followsInOrder(calls, eventStates)) report('stale', `subscription calls ${calls.join(' → ')} do not follow the events' ${eventStates.join(' → ')}`);
+  return problems;
+}
+
+export function judgeUsers(inputs: OracleInputs): UserProblem[] {
+  const customersOf = customersByIdentifier(inputs.capillary);
+  const claimsOf = claimsByUser(inputs.grantedClaims);
+  return inputs.users.flatMap((user) => {
+    const holders = [
+      ...(customersOf.get(`line:${user.userId}`) ?? []),
+      ...(customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? []),
+    ];
+    const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
+    return judgeUser(user, inputs, customers, claimsOf.get(user.userId) ?? []);
+  });
+}

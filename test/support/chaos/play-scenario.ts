@@ -1,0 +1,292 @@
+/**
+ * Plays a scenario through the real bridge: LINE's requests go through the real webhook handler into a
+ * real local FIFO queue; a poller per Lambda instance feeds the real worker batch handler, which calls
+ * the Capillary and LINE stand-ins and the local DynamoDB. Faults and crashes are armed on schedule,
+ * the queue is drained (retries, and a redrive from the DLQ when something lands there), and the end
+ * state is judged user by user.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import type { UserSyncState } from '../../../lib/domain/sync-rules';
+import type { WebhookConfig } from '../../../lib/config';
+import { lambdaContext } from '../../../lib/local/lambda-context';
+import { queueDepth, startQueuePoller, totalOf } from '../../../lib/local/queue-poller';
+import { createSqsClient } from '../../../lib/queue/sqs-client';
+import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
+import { type RecordSettled, recordSettled } from '../../../lib/worker/process-queue-record';
+import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
+import { type TestFifoQueue, createFifoQueue } from '../aws';
+import { DESTINATION, callbackBody, signedWebhookRequest } from '../line-factories';
+import { createUsersTable, workerConfigFor } from '../worker-harness';
+import type { ChaosServices } from './chaos-services';
+import { type CrashingUserSyncStore, crashingWorkerDeps } from './crashing-worker';
+import { asLambdaInvocation } from './lambda-sandbox';
+import { type UserProblem, judgeUsers } from './oracle';
+import { type Deliveries, type Scenario, deliveriesOf } from './scenario';
+
+/** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
+export interface FleetSettings {
+  /** Lambda instances polling at once (each one a loop of the poller) */
+  instances: number;
+  functionTimeoutMs: number;
+  claimTtlMs: number;
+  visibilityTimeoutSeconds: number;
+  maxReceiveCount: number;
+  capillaryTimeoutMs: number;
+  /** webhook requests in flight at once */
+  webhookConcurrency: number;
+  /** gives up (and throws) when the queue has not drained by then */
+  drainDeadlineMs: number;
+}
+
+export interface RunFigures {
+  users: number;
+  events: number;
+  eventsSent: number;
+  redeliveries: number;
+  requests: number;
+  /** answered 200, LINE's redeliveries of non-2xx requests included */
+  requestsAccepted: number;
+  eventsAccepted: number;
+  /** distinct SQS messages the webhook created (SQS deduplicated the rest) */
+  enqueued: number;
+  receives: number;
+  /** receives of a message that had been received before */
+  retried: number;
+  applied: number;
+  skippedDuplicate: number;
+  skippedStale: number;
+  ignored: number;
+  failedAttempts: number;
+  lambdaTimeouts: number;
+  crashesBeforeCommit: number;
+  crashesAfterCommit: number;
+  /** messages that reached the DLQ (each was moved back and processed) */
+  deadLettered: number;
+  /** accepted events never applied, skipped or ignored (those left in the DLQ included) */
+  lost: number;
+  /** still in the DLQ after the last redrive round */
+  leftInDlq: number;
+  capillaryCalls: number;
+  capillaryFaulted: number;
+}
+
+export interface RunResult {
+  figures: RunFigures;
+  problems: UserProblem[];
+  deliveries: Deliveries;
+}
+
+const LINE_REDELIVERY_ATTEMPTS = 5;
+const DRAIN_POLL_MS = 100;
+const MAX_REDRIVE_ROUNDS = 5;
+
+class Tally {
+  readonly outcomes = new Map<string, number>();
+  readonly settledEventIds = new Set<string>();
+  failedAttempts = 0;
+  receives = 0;
+  retried = 0;
+  lambdaTimeouts = 0;
+
+  readonly onSettled = ({ webhookEventId, outcome }: RecordSettled): void => {
+    if (!outcome) {
+      this.failedAttempts += 1;
+      return;
+    }
+    const key = outcome.result === 'applied' ? 'applied' : `${outcome.result}-${outcome.reason}`;
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+    if (webhookEventId !== undefined) this.settledEventIds.add(webhookEventId);
+  };
+
+  count(key: string): number {
+    return this.outcomes.get(key) ?? 0;
+  }
+}
+
+/** Counts the distinct messages SendMessageBatch created: a deduplicated entry answers with the original MessageId. */
+function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
+  const sqs = createSqsClient();
+  const messageIds = new Set<string>();
+  sqs.middlewareStack.add((next) => async (args) => {
+    const result = await next(args);
+    const successful = (result.output as { Successful?: { MessageId?: string }[] }).Successful ?? [];
+    for (const entry of successful) if (entry.MessageId) messageIds.add(entry.MessageId);
+    return result;
+  }, { step: 'initialize', name: 'countEnqueuedMessages' });
+  return { sqs, messageIds };
+}
+
+/** Sends every request, re-sending one that was not answered 200 as LINE does; returns the accepted event ids. */
+async function deliverToWebhook(requests: Deliveries['requests'], config: WebhookConfig, sqs: SQSClient, concurrency: number, secret: string) {
+  const accepted = { requests: 0, eventIds: new Set<string>(), events: 0 };
+  let next = 0;
+  const sender = async () => {
+    for (let index = next++; index < requests.length; index = next++) {
+      const events = requests[index]!;
+      const request = signedWebhookRequest(callbackBody(events), { secret });
+      for (let attempt = 1; attempt <= LINE_REDELIVERY_ATTEMPTS; attempt++) {
+        const response = await handleWebhookRequest(request, { config, sqs });
+        if (response.statusCode === 200) {
+          accepted.requests += 1;
+          accepted.events += events.length;
+          for (const event of events) accepted.eventIds.add(event.webhookEventId);
+          break;
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
+  return accepted;
+}
+
+/**
+ * Moves the DLQ's messages back, as `npm run redrive` does. It must use fresh deduplication ids: the
+ * real tool waits out SQS's 5-minute deduplication window instead, which a test run cannot.
+ */
+async function redriveDeadLetters(sqs: SQSClient, queue: TestFifoQueue, round: number): Promise<number> {
+  let moved = 0;
+  for (;;) {
+    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({
+      QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'],
+    }));
+    if (messages.length === 0) return moved;
+    for (const message of messages) await moveBack(sqs, queue, message, round);
+    moved += messages.length;
+  }
+}
+
+async function moveBack(sqs: SQSClient, queue: TestFifoQueue, message: Message, round: number): Promise<void> {
+  await sqs.send(new SendMessageCommand({
+    QueueUrl: queue.queueUrl,
+    MessageBody: message.Body,
+    MessageGroupId: message.Attributes?.MessageGroupId,
+    MessageDeduplicationId: `${message.Attributes?.MessageDeduplicationId}-redrive${round}`,
+  }));
+  await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+}
+
+async function until(condition: () => Promise<boolean>, deadline: number, what: () => Promise<string>): Promise<void> {
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`the queue did not drain in time: ${await what()}`);
+    await sleep(DRAIN_POLL_MS);
+  }
+}
+
+async function readRecords(store: CrashingUserSyncStore, userIds: string[]): Promise<Map<string, UserSyncState | undefined>> {
+  const records = new Map<string, UserSyncState | undefined>();
+  const chunk = 25;
+  for (let start = 0; start < userIds.length; start += chunk) {
+    const slice = userIds.slice(start, start + chunk);
+    const read = await Promise.all(slice.map((userId) => store.read({ destination: DESTINATION, userId })));
+    slice.forEach((userId, index) => records.set(userId, read[index]));
+  }
+  return records;
+}
+
+export async function playScenario(services: ChaosServices, fleet: FleetSettings, scenario: Scenario): Promise<RunResult> {
+  const { capillary, line, secrets } = services;
+  capillary.reset();
+  line.reset();
+  const deliveries = deliveriesOf(scenario);
+  const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
+  const baseConfig = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
+    timeoutMs: fleet.capillaryTimeoutMs,
+    auth: { scheme: 'oauth', id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret, oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
+  });
+  const workerConfig = {
+    ...baseConfig,
+    claimTtlSeconds: fleet.claimTtlMs / 1000,
+    line: { ...baseConfig.line, channelAccessToken: secrets.channelAccessToken },
+  };
+  const deps = crashingWorkerDeps(workerConfig, services.dynamo, scenario.crashes);
+  const webhook = webhookSqsClient();
+  const webhookConfig: WebhookConfig = {
+    channelSecrets: [secrets.channelSecret], queueUrl: queue.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: 1024 * 1024,
+  };
+
+  const tally = new Tally();
+  recordSettled.on('settled', tally.onSettled);
+  let armedFaults = 0;
+  const onBatchReceived = (records: SQSRecord[]) => {
+    for (const record of records) {
+      tally.receives += 1;
+      if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
+      const fault = scenario.faults[armedFaults++];
+      if (fault) capillary.injectFault(fault);
+    }
+  };
+  const poller = startQueuePoller({
+    sqs: services.sqs,
+    queueUrl: queue.queueUrl,
+    queueArn: queue.queueArn,
+    handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
+    context: () => lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: Math.ceil(fleet.functionTimeoutMs / 1000) }),
+    concurrency: fleet.instances,
+    waitTimeSeconds: 1,
+    onBatchReceived,
+    onBatchSettled: (batch) => {
+      if (batch.handlerError?.name === 'LambdaTimeoutError') tally.lambdaTimeouts += 1;
+    },
+  });
+
+  let deadLettered = 0;
+  let leftInDlq = 0;
+  try {
+    const accepted = await deliverToWebhook(deliveries.requests, webhookConfig, webhook.sqs, fleet.webhookConcurrency, secrets.channelSecret);
+    const deadline = Date.now() + fleet.drainDeadlineMs;
+    const describeQueue = async () => JSON.stringify({ queue: await queueDepth(services.sqs, queue.queueUrl), inFlight: poller.inFlight() });
+    for (let round = 1; ; round++) {
+      await until(() => poller.isDrained(), deadline, describeQueue);
+      leftInDlq = totalOf(await queueDepth(services.sqs, queue.dlqUrl));
+      if (leftInDlq === 0 || round > MAX_REDRIVE_ROUNDS) break;
+      deadLettered += await redriveDeadLetters(services.sqs, queue, round);
+    }
+    const problems = judgeUsers({
+      users: deliveries.users,
+      capillary: capillary.state(),
+      records: await readRecords(deps.store, deliveries.users.map((user) => user.userId)),
+      grantedClaims: deps.store.grantedClaims,
+      lineAccountId: workerConfig.capillary.lineAccountId,
+      externalIdPrefix: workerConfig.capillary.externalIdPrefix,
+    });
+    const businessCalls = capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+    const figures: RunFigures = {
+      users: deliveries.users.length,
+      events: deliveries.users.reduce((sum, user) => sum + user.events.length, 0),
+      eventsSent: deliveries.sent,
+      redeliveries: deliveries.redeliveries,
+      requests: deliveries.requests.length,
+      requestsAccepted: accepted.requests,
+      eventsAccepted: accepted.events,
+      enqueued: webhook.messageIds.size,
+      receives: tally.receives,
+      retried: tally.retried,
+      applied: tally.count('applied'),
+      skippedDuplicate: tally.count('skipped-duplicate'),
+      skippedStale: tally.count('skipped-stale'),
+      ignored: tally.count('ignored-unsupported-type') + tally.count('ignored-no-user-id'),
+      failedAttempts: tally.failedAttempts,
+      lambdaTimeouts: tally.lambdaTimeouts,
+      crashesBeforeCommit: deps.store.crashes['before-commit'],
+      crashesAfterCommit: deps.store.crashes['after-commit'],
+      deadLettered,
+      lost: [...accepted.eventIds].filter((eventId) => !tally.settledEventIds.has(eventId)).length,
+      leftInDlq,
+      capillaryCalls: businessCalls.length,
+      capillaryFaulted: businessCalls.filter((call) => call.fault !== undefined).length,
+    };
+    return { figures, problems, deliveries };
+  } finally {
+    recordSettled.off('settled', tally.onSettled);
+    await poller.stop();
+    webhook.sqs.destroy();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * A chaos scenario as plain data, so fast-check can generate and shrink it and a seed reproduces it:
+ * what each LINE user did (follow / unfollow / unblock, in time order), how LINE delivered it (late,
+ * redelivered, split over requests), and which Capillary faults and worker crashes hit the run.
+ */
+import fc from 'fast-check';
+import type { SubscriptionState } from '../../../lib/domain/sync-rules';
+import type { LineWebhookEvent } from '../../../lib/line/callback';
+import type { FaultRule } from '../../../lib/local/standin-kit';
+import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-factories';
+
+export type LineAction = 'follow' | 'unfollow' | 'unblock';
+export type CrashPoint = 'before-commit' | 'after-commit';
+
+export interface PlannedEvent {
+  action: LineAction;
+  /** after the user's previous event */
+  gapMs: number;
+  /** how late LINE delivers the event after it happened: a late event arrives after newer ones */
+  lateByMs: number;
+  /** each one a redelivery (same webhookEventId), this long after the first delivery */
+  redeliveredAfterMs: number[];
+}
+
+export interface Scenario {
+  /** one history per user */
+  histories: PlannedEvent[][];
+  /** events per webhook request, used in turn */
+  requestSizes: number[];
+  /** the n-th message the worker receives first arms faults[n] on the Capillary stand-in */
+  faults: (FaultRule | null)[];
+  /** the n-th DynamoDB commit crashes the worker at that point */
+  crashes: (CrashPoint | null)[];
+}
+
+export interface ScenarioShape {
+  users: { min: number; max: number };
+  eventsPerUser: { min: number; max: number };
+  /** share of events LINE delivers more than once */
+  redeliveredPercent: number;
+  maxRequestSize: number;
+  /** share of received messages that arm a fault */
+  faultPercent: number;
+  /** share of commits that crash */
+  crashPercent: number;
+  /** a fault that holds the request longer than the worker's Capillary timeout */
+  capillaryTimeoutFaultMs: number;
+  /** length of the fault and crash plans (receives and commits beyond it run clean) */
+  planLength: number;
+}
+
+const ACTION_STATE: Record<LineAction, SubscriptionState> = { follow: 'OPTIN', unblock: 'OPTIN', unfollow: 'OPTOUT' };
+export const impliedState = (action: LineAction): SubscriptionState => ACTION_STATE[action];
+
+/** Weighted so that shrinking moves towards the first (the harmless) choice. */
+const sometimes = <T>(percent: number, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary });
+
+/** Capillary misbehaving as the docs say it can: throttling, 5xx, slow answers, answers lost after the work was done. */
+export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<FaultRule> {
+  const onBusinessCalls = { pathPrefix: '/v2/customers' };
+  return fc.oneof(
+    fc.record({ status: fc.constantFrom(429 as const, 500 as const, 503 as const), times: fc.integer({ min: 1, max: 2 }) })
+      .map((rule) => ({ ...rule, ...onBusinessCalls })),
+    fc.integer({ min: 1, max: 2 }).map((times) => ({ kind: 'timeout' as const, times, delayMs: timeoutFaultMs, ...onBusinessCalls })),
+    // a lost add-customer answer: the retry meets 8006 "already exists"
+    fc.constantFrom('gateway-timeout' as const, 'connection-reset' as const)
+      .map((reply) => ({ kind: 'lost-response' as const, reply, times: 1, method: 'POST', ...onBusinessCalls })),
+  );
+}
+
+export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> {
+  const plannedEvent = fc.record({
+    action: fc.constantFrom<LineAction>('follow', 'unfollow', 'unblock'),
+    gapMs: fc.integer({ min: 1, max: 1000 }),
+    lateByMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
+    redeliveredAfterMs: fc.oneof(
+      { weight: 100 - shape.redeliveredPercent, arbitrary: fc.constant<number[]>([]) },
+      { weight: shape.redeliveredPercent, arbitrary: fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 2 }) },
+    ),
+  });
+  return fc.record({
+    histories: fc.array(fc.array(plannedEvent, { minLength: shape.eventsPerUser.min, maxLength: shape.eventsPerUser.max }),
+      { minLength: shape.users.min, maxLength: shape.users.max }),
+    requestSizes: fc.array(fc.integer({ min: 1, max: shape.maxRequestSize }), { minLength: 1, maxLength: 8 }),
+    faults: fc.array(sometimes(shape.faultPercent, capillaryFault(shape.capillaryTimeoutFaultMs)), { maxLength: shape.planLength }),
+    crashes: fc.array(sometimes(shape.crashPercent, fc.constantFrom<CrashPoint>('before-commit', 'after-commit')), { maxLength: shape.planLength }),
+  });
+}
+
+export interface UserHistory {
+  userId: string;
+  /** in the order they happened */
+  events: LineWebhookEvent[];
+  actions: LineAction[];
+}
+
+export interface Deliveries {
+  users: UserHistory[];
+  /** the webhook requests, in the order LINE sends them */
+  requests: LineWebhookEvent[][];
+  /** events sent, redeliveries included */
+  sent: number;
+  redeliveries: number;
+}
+
+function lineEvent(userId: string, action: LineAction, timestamp: number): LineWebhookEvent {
+  if (action === 'unfollow') return unfollowEvent(userId, timestamp);
+  return followEvent(userId, timestamp, { follow: { isUnblocked: action === 'unblock' } });
+}
+
+/** Turns the plan into LINE events (fresh user ids) and the requests that carry them, ordered by arrival. */
+export function deliveriesOf(scenario: Scenario, startedAt = 1_700_000_000_000): Deliveries {
+  const arrivals: { at: number; event: LineWebhookEvent }[] = [];
+  const users = scenario.histories.map((history): UserHistory => {
+    const userId = lineUserId();
+    let timestamp = startedAt;
+    const events = history.map((planned) => {
+      timestamp += planned.gapMs;
+      const event = lineEvent(userId, planned.action, timestamp);
+      const firstArrival = timestamp + planned.lateByMs;
+      arrivals.push({ at: firstArrival, event });
+      for (const after of planned.redeliveredAfterMs) arrivals.push({ at: firstArrival + after, event: redelivery(event) });
+      return event;
+    });
+    return { userId, events, actions: history.map((planned) => planned.action) };
+  });
+  arrivals.sort((a, b) => a.at - b.at); // stable: same-instant arrivals keep their order
+  const requests: LineWebhookEvent[][] = [];
+  for (let next = 0; next < arrivals.length;) {
+    const size = scenario.requestSizes[requests.length % scenario.requestSizes.length] ?? 1;
+    requests.push(arrivals.slice(next, next + size).map(({ event }) => event));
+    next += size;
+  }
+  return { users, requests, sent: arrivals.length, redeliveries: arrivals.length - users.reduce((sum, user) => sum + user.events.length, 0) };
+}
