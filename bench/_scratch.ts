@@ -1,9 +1,12 @@
-import { measureWebhook, webhookTables } from './webhook-cpu';
-import { packageDeployment } from './deployment';
-import { PROFILES } from './profiles';
+import './quiet-telemetry';
+import { startAwsServers } from '../lib/local/aws-servers';
+import { startCapillaryStandIn } from '../lib/local/capillary-standin';
 (async () => {
+  const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
+  Object.assign(process.env, servers.env);
+  const { measureThroughput } = await import('./worker-throughput');
+  const { packageDeployment } = await import('./deployment');
   const d = packageDeployment();
-  const f = await measureWebhook({ ...PROFILES.full.webhook, samples: 11, warmupMs: 500 }, d.webhook);
-  console.log(webhookTables(f).join('\n'));
-  d.dispose();
+  const runs = await measureThroughput({ profile: { rateLimitsPerMinute: [1200], concurrencies: [2], backlogEvents: 40, windowSeconds: 2, latencyMs: 20 }, registrationMode: 'instore+line', worker: d.worker, batchSize: 10 }, [2, 1], (r) => console.log(r));
+  d.dispose(); await servers.stop(); process.exit(0);
 })();

@@ -37,6 +37,8 @@ export interface ThroughputRun {
   /** calls the stand-in refused with 429 for exceeding the limit */
   overLimit: number;
   eventsPerSecond: number;
+  /** Lambda-billed worker time per event: batch wall time (pacing waits included) ÷ events */
+  workerSecondsPerEvent: number;
   medianBatchSeconds: number;
   maxBatchSeconds: number;
 }
@@ -88,6 +90,7 @@ async function drainWindow({ profile, registrationMode, worker, batchSize }: Thr
       rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
       overLimit: harness.capillary.overLimitCount(),
       eventsPerSecond: round(processed / (elapsedMs / 1000), 2),
+      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / processed, 3),
       medianBatchSeconds: round(median(batchMs) / 1000, 1),
       maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
     };

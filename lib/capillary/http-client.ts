@@ -37,6 +37,8 @@ export interface CapillaryHttpOptions {
   maxAttempts: number;
   /** Minimum spacing between requests from this instance (the fleet's share of Capillary's rate limit). */
   minIntervalMs: number;
+  /** Time left in the invocation: no attempt starts that could not finish in it. */
+  deadline?: { remainingMs(): number };
   /** Observer for every attempt: logs and metrics hang off it, so this module stays I/O-only. */
   onCall?: (call: CapillaryCallRecord) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -47,6 +49,8 @@ export interface CapillaryHttpOptions {
 const RETRIABLE_STATUSES = new Set([429, 461, 502, 503, 504, 521]);
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 4000;
+/** Not worth starting an attempt with less time than this. */
+const MIN_ATTEMPT_MS = 250;
 
 export class CapillaryApiError extends Error {
   constructor(
@@ -111,7 +115,10 @@ export class CapillaryHttpClient {
     let lastProblem = '';
     let tokenRefreshed = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await this.#attempt(operation, method, path, body, attempt);
+      const remainingMs = this.#options.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
+      if (remainingMs < MIN_ATTEMPT_MS) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
+      const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs);
+      const outcome = await this.#attempt(operation, method, path, body, attempt, timeoutMs);
       if ('response' in outcome) {
         const { response } = outcome;
         // An OAuth token can be revoked or expire early: regenerate it once before giving up.
@@ -141,6 +148,7 @@ export class CapillaryHttpClient {
     path: string,
     body: unknown,
     attempt: number,
+    timeoutMs: number,
   ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string }> {
     let authHeaders: Record<string, string>;
     try {
@@ -160,12 +168,12 @@ export class CapillaryHttpClient {
         method,
         headers: { 'content-type': 'application/json', accept: 'application/json', ...authHeaders },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       report(timedOut ? 'timeout' : 'network-error', undefined, []);
-      return { problem: timedOut ? `timeout after ${this.#options.timeoutMs} ms` : `network error (${(error as Error).message})` };
+      return { problem: timedOut ? `timeout after ${timeoutMs} ms` : `network error (${(error as Error).message})` };
     }
     const requestId = response.headers.get('x-cap-requestid') ?? undefined;
     let parsed: CapillaryEnvelope;
@@ -175,7 +183,7 @@ export class CapillaryHttpClient {
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       report(timedOut ? 'timeout' : response.status, requestId, []);
-      if (timedOut) return { problem: `timeout after ${this.#options.timeoutMs} ms` };
+      if (timedOut) return { problem: `timeout after ${timeoutMs} ms` };
       parsed = {};
     }
     report(response.status, requestId, errorCodes(parsed));

@@ -4,9 +4,11 @@ import { eventUserId } from '../line/callback';
 import type { LineProfileClient } from '../line/profile-client';
 import type { QueuedLineEvent } from '../queue/line-event-message';
 import type { UserSyncStore } from '../store/user-sync-store';
+import type { InvocationDeadline } from './invocation-deadline';
 import { MetricUnit, countIgnored, logger, maskUserId, metrics } from '../observability/telemetry';
 
 export interface SyncDeps {
+  deadline: InvocationDeadline;
   store: UserSyncStore;
   customers: LineCustomerDirectory;
   profiles: LineProfileClient;

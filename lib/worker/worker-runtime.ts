@@ -6,11 +6,14 @@ import { LineProfileClient } from '../line/profile-client';
 import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
 import { onceAsync, ssmSecret } from '../runtime-cache';
 import { UserSyncStore } from '../store/user-sync-store';
+import { InvocationDeadline } from './invocation-deadline';
 import type { SyncDeps } from './sync-line-event';
 
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({})): SyncDeps {
   const { capillary, line } = config;
+  const deadline = new InvocationDeadline();
   const http = new CapillaryHttpClient({
+    deadline,
     baseUrl: capillary.baseUrl,
     auth: capillary.auth,
     timeoutMs: capillary.timeoutMs,
@@ -26,6 +29,7 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     },
   });
   return {
+    deadline,
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     customers: new LineCustomerDirectory(http, capillary),
     profiles: new LineProfileClient({ channelAccessToken: line.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),

@@ -1,6 +1,7 @@
 import type { CapillaryAuthConfig } from '../../lib/config';
 import { type CapillaryCallRecord, CapillaryHttpClient, CapillaryUnavailableError } from '../../lib/capillary/http-client';
 import { type CapillaryStandIn, startCapillaryStandIn } from '../../lib/local/capillary-standin';
+import { InvocationDeadline } from '../../lib/worker/invocation-deadline';
 
 const oauth: CapillaryAuthConfig = { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' };
 
@@ -46,6 +47,21 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
   it('gives up after the configured attempts with the last problem named', async () => {
     standIn.injectFault({ status: 521, times: 10, pathPrefix: '/v2/' });
     await expect(lookup(client({ maxAttempts: 3 }))).rejects.toThrow(new CapillaryUnavailableError('lookup-customer', 3, 'HTTP 521'));
+  });
+
+  it('starts no attempt the invocation has no time left for', async () => {
+    // Prepare: 600 ms left; every attempt times out after 500 ms
+    const deadline = new InvocationDeadline();
+    const http = client({ timeoutMs: 500, maxAttempts: 4, deadline });
+    await lookup(http); // token fetched first, outside the measured window
+    standIn.injectFault({ kind: 'timeout', times: 10, delayMs: 3000, pathPrefix: '/v2/' });
+    deadline.start(600, 0);
+    // Act
+    const failure = lookup(http);
+    // Assess: one full attempt, then the 100 ms left is not worth another
+    await expect(failure).rejects.toBeInstanceOf(CapillaryUnavailableError);
+    expect(records.filter((r) => r.status === 'timeout')).toHaveLength(1);
+    expect(records.filter((r) => r.status === 'timeout')[0]!.latencyMs).toBeGreaterThanOrEqual(490);
   });
 
   it('does not retry a validation error', async () => {

@@ -1,0 +1,46 @@
+/** The issue's targets, checked against one run's figures (the bench reports; it never fails on a miss). */
+import type { ColdStartFigures } from './cold-start';
+import { renderTable } from './table';
+import type { CallEconomy } from './worker-economy';
+import type { ThroughputRun } from './worker-throughput';
+import type { WebhookFigures } from './webhook-cpu';
+
+export interface TargetCheck {
+  what: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+const atMost = (what: string, value: number, limit: number): TargetCheck => ({ what, value, target: `≤ ${limit}`, met: value <= limit });
+const atLeast = (what: string, value: number, limit: number): TargetCheck => ({ what, value, target: `≥ ${limit}`, met: value >= limit });
+const exactly = (what: string, value: number, expected: number): TargetCheck => ({ what, value, target: `= ${expected}`, met: value === expected });
+
+export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, runs: readonly ThroughputRun[], workerTimeoutSeconds: number): TargetCheck[] {
+  const perRun = (run: ThroughputRun) => `${run.rateLimitPerMinute}/min × ${run.concurrency} workers`;
+  return [
+    ...Object.entries(webhook.cpu).map(([events, cpu]) => atMost(`webhook CPU ratio, ${events}-event body`, cpu.ratio, 2)),
+    ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) => exactly(`SendMessageBatch calls, ${events} events`, calls, Math.ceil(Number(events) / 10))),
+    atMost('webhook cold start ratio', coldStart.ratio.webhook ?? NaN, 1.5),
+    atMost('Capillary calls, new follower (line-only)', economy['line-only'].newFollower.capillary, 2),
+    atMost('Capillary calls, new follower (instore+line)', economy['instore+line'].newFollower.capillary, 3),
+    ...Object.entries(economy).flatMap(([mode, cases]) => [
+      exactly(`Capillary calls, unfollow (${mode})`, cases.unfollow.capillary, 1),
+      exactly(`Capillary calls, duplicate (${mode})`, cases.duplicate.capillary, 0),
+      exactly(`Capillary calls, stale (${mode})`, cases.stale.capillary, 0),
+      atMost(`most DynamoDB writes of any event (${mode})`, Math.max(...Object.values(cases).map((calls) => calls.dynamoWrites)), 2),
+    ]),
+    ...runs.flatMap((run) => [
+      atLeast(`rate utilisation, ${perRun(run)}`, run.rateUtilisation, 0.9),
+      exactly(`over-limit calls, ${perRun(run)}`, run.overLimit, 0),
+      // Not one of the issue's targets: a batch outliving the Lambda timeout is retried, and costs its calls again.
+      atMost(`longest batch in s vs worker timeout, ${perRun(run)}`, run.maxBatchSeconds, workerTimeoutSeconds),
+    ]),
+  ];
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): string {
+  const missed = checks.filter((check) => !check.met).length;
+  return renderTable(`Targets — ${checks.length - missed} met, ${missed} missed`, ['figure', 'value', 'target', 'met'],
+    checks.map((check) => [check.what, check.value, check.target, check.met ? 'yes' : 'NO']));
+}
