@@ -1,8 +1,10 @@
 /**
  * npm start [-- --webhook-port 3000 --sqs-port 4566 --dynamodb-port 8000 --capillary-port 8090 --line-port 8091
  *              --concurrency 2 --visibility-timeout 10 --poll-wait 1 --registration-mode instore+line|line-only
- *              --log-level DEBUG|INFO|WARN|ERROR]
+ *              --log-level DEBUG|INFO|WARN|ERROR] [--replay <file.json | directory>]
  *
+ * `--replay events/` (what `npm run demo` does) replays the samples once the pipeline is ready and prints the
+ * report, then keeps running, so the main job is one command on a fresh clone.
  * The whole pipeline on 127.0.0.1 (see lib/local/local-pipeline.ts), then its log stream until Ctrl-C.
  * Port 0 picks a free port. CAPILLARY_BASE_URL or LINE_API_BASE_URL in the environment replace that
  * stand-in with the real service (its credentials then come from the environment too).
@@ -11,10 +13,12 @@ import { parseArgs } from 'node:util';
 import type { RegistrationMode } from '../lib/config';
 import { type LogLevel, showReadableLogs } from '../lib/local/log-view';
 import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../lib/local/pipeline-admin-api';
+import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../lib/local/sample-events';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
                     [--registration-mode instore+line|line-only] [--log-level DEBUG|INFO|WARN|ERROR]
+                    [--replay <file.json | directory>]
 Port 0 picks a free port. Set CAPILLARY_BASE_URL (+ CAPILLARY_CLIENT_KEY/SECRET) or LINE_API_BASE_URL
 (+ LINE_CHANNEL_ACCESS_TOKEN) to use the real service instead of its stand-in.`;
 
@@ -50,6 +54,7 @@ function parseStartArgs(args: string[]) {
       'poll-wait': { type: 'string' },
       'registration-mode': { type: 'string' },
       'log-level': { type: 'string', default: 'INFO' },
+      replay: { type: 'string' },
     },
   });
   const port = (name: keyof LocalPorts) => integerOption(values, `${name}-port`, DEFAULT_LOCAL_PORTS[name], 0, 65535);
@@ -60,6 +65,7 @@ function parseStartArgs(args: string[]) {
     throw new UsageError('--registration-mode must be instore+line or line-only');
   }
   return {
+    replayTarget: values.replay,
     logLevel: logLevel as LogLevel,
     pipeline: {
       ports: { webhook: port('webhook'), sqs: port('sqs'), dynamodb: port('dynamodb'), capillary: port('capillary'), line: port('line') },
@@ -108,6 +114,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (options.replayTarget !== undefined) await replayOnce(options.replayTarget, pipeline.endpoints.webhookUrl);
+}
+
+async function replayOnce(target: string, url: string): Promise<void> {
+  const { formatReplayReport, replay, replayProblems } = await import('../lib/local/replay');
+  const report = await replay({
+    bodies: readSampleBodies(target),
+    url,
+    secret: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET,
+    tamper: false,
+    waitSeconds: 300,
+    progress: (line) => process.stderr.write(`… ${line}\n`),
+  });
+  process.stdout.write(`\n${formatReplayReport(report)}`);
+  const problems = replayProblems(report);
+  process.stdout.write(problems.length > 0
+    ? `\nReplay problems: ${problems.join('; ')}\n`
+    : `\nReplay of ${target} done. The pipeline keeps running: \`npm run replay -- <file>\` in another terminal, Ctrl-C to stop.\n`);
 }
 
 main().catch((error: unknown) => {
