@@ -12,44 +12,27 @@ let sequence = 0;
 /** ULID-shaped and unique per call. */
 export const webhookEventId = (): string => `01TEST${String(++sequence).padStart(8, '0')}${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 26);
 
-export function followEvent(userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent {
+/** The fields every LINE webhook event carries (line-platform.md §2.2). */
+function lineEvent(type: string, userId: string, timestamp: number, fields: Record<string, unknown>): LineWebhookEvent {
   return {
-    type: 'follow',
+    type,
     mode: 'active',
     timestamp,
     source: { type: 'user', userId },
     webhookEventId: webhookEventId(),
     deliveryContext: { isRedelivery: false },
-    replyToken: randomBytes(16).toString('hex'),
-    follow: { isUnblocked: false },
-    ...overrides,
+    ...fields,
   } as LineWebhookEvent;
 }
 
-export function unfollowEvent(userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent {
-  return {
-    type: 'unfollow',
-    mode: 'active',
-    timestamp,
-    source: { type: 'user', userId },
-    webhookEventId: webhookEventId(),
-    deliveryContext: { isRedelivery: false },
-    ...overrides,
-  } as LineWebhookEvent;
-}
+export const followEvent = (userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent =>
+  lineEvent('follow', userId, timestamp, { replyToken: randomBytes(16).toString('hex'), follow: { isUnblocked: false }, ...overrides });
 
-export function textMessageEvent(userId: string, timestamp: number, text = 'Hello 👋'): LineWebhookEvent {
-  return {
-    type: 'message',
-    mode: 'active',
-    timestamp,
-    source: { type: 'user', userId },
-    webhookEventId: webhookEventId(),
-    deliveryContext: { isRedelivery: false },
-    replyToken: randomBytes(16).toString('hex'),
-    message: { type: 'text', id: '1', quoteToken: 'q', text },
-  } as LineWebhookEvent;
-}
+export const unfollowEvent = (userId: string, timestamp: number, overrides: Partial<LineWebhookEvent> = {}): LineWebhookEvent =>
+  lineEvent('unfollow', userId, timestamp, overrides);
+
+export const textMessageEvent = (userId: string, timestamp: number, text = 'Hello 👋'): LineWebhookEvent =>
+  lineEvent('message', userId, timestamp, { replyToken: randomBytes(16).toString('hex'), message: { type: 'text', id: '1', quoteToken: 'q', text } });
 
 export const redelivery = (event: LineWebhookEvent): LineWebhookEvent => ({ ...event, deliveryContext: { isRedelivery: true } });
 
