@@ -19,7 +19,7 @@ const FULL_VCPU_MB = 1769;
 /** The event source mapping receives each batch, then deletes it: ReceiveMessage + DeleteMessageBatch. */
 const SQS_CALLS_PER_WORKER_BATCH = 2;
 
-export interface CostInputs {
+interface CostInputs {
   deployment: Deployment;
   /** median CPU of the webhook handler for a one-event body */
   webhookCpuMicros: number;
@@ -31,7 +31,7 @@ export interface CostInputs {
 }
 
 const COST_LINES = ['apiGatewayRequests', 'webhookInvocations', 'webhookDuration', 'sqsRequests', 'workerInvocations', 'workerDuration', 'dynamoDbWrites', 'dynamoDbReads'] as const;
-export type CostLine = (typeof COST_LINES)[number];
+type CostLine = (typeof COST_LINES)[number];
 
 export interface CostPer1M {
   region: string;

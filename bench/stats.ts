@@ -12,9 +12,3 @@ export const round = (value: number, digits: number): number => Number(value.toF
 export function byKey<K extends string | number, V>(keys: readonly K[], valueOf: (key: K) => V): Record<string, V> {
   return Object.fromEntries(keys.map((key) => [String(key), valueOf(key)]));
 }
-
-export async function byKeyInOrder<K extends string | number, V>(keys: readonly K[], valueOf: (key: K) => Promise<V>): Promise<Record<string, V>> {
-  const entries: [string, V][] = [];
-  for (const key of keys) entries.push([String(key), await valueOf(key)]); // one at a time: figures must not share the CPU
-  return Object.fromEntries(entries);
-}

@@ -1,4 +1,4 @@
-export type Cell = string | number;
+type Cell = string | number;
 
 /** A Markdown table with padded columns: readable in a terminal and pasteable into the README as is. */
 export function renderTable(title: string, headers: readonly string[], rows: readonly (readonly Cell[])[]): string {

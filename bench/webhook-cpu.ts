@@ -2,9 +2,9 @@
  * Figures 1 and 2: the webhook's CPU per request against its physical floor, and its SendMessageBatch
  * calls per request. Measured in a child process started with the webhook's deployed environment
  * (INFO logs, EMF metrics) and its stdout discarded, so the handler does the same work as in Lambda;
- * the floor runs in that same process, interleaved with the handler.
+ * the floor runs in that same process, interleaved with the handler. Two more series explain the gap:
+ * the SDK's send() of the same batches alone, and the ratio without it.
  */
-import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
@@ -16,6 +16,7 @@ import { toBatches, toEntries } from '../lib/queue/event-queue';
 import { webhookRuntime } from '../lib/webhook/webhook-runtime';
 import { handler } from '../functions/webhook';
 import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../test/support/line-factories';
+import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import { LocalSqsTransport } from './local-sqs-transport';
 import type { BenchProfile } from './profiles';
@@ -44,29 +45,16 @@ export interface WebhookFigures {
 const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/000000000000/line-capillary-bridge-bench-events.fifo';
 
 export function measureWebhook(profile: WebhookProfile, webhook: DeployedFunction): Promise<WebhookFigures> {
-  const child = fork(path.join(__dirname, 'webhook-cpu-child.ts'), [JSON.stringify(profile)], {
-    execArgv: ['--import', 'tsx'],
-    env: {
-      PATH: process.env.PATH,
-      ...webhook.environment,
-      LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET,
-      QUEUE_URL,
-      AWS_REGION: 'ap-northeast-1',
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-    },
-    // stderr is kept for a failure report only: Powertools and the SDK warn there on every run.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  const child = new ChildChannel(path.join(__dirname, 'webhook-cpu-child.ts'), [JSON.stringify(profile)], {
+    PATH: process.env.PATH,
+    ...webhook.environment,
+    LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET,
+    QUEUE_URL,
+    AWS_REGION: 'ap-northeast-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', (figures) => resolve(figures as WebhookFigures));
-    child.once('error', reject);
-    child.once('close', (code) => reject(new Error(`the webhook measurement process exited (${code}) without results:\n${stderr}`)));
-  });
+  return child.next<WebhookFigures>();
 }
 
 const followBody = (events: number): string => callbackBody(Array.from({ length: events }, () => followEvent(lineUserId(), Date.now())));

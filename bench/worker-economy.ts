@@ -13,7 +13,7 @@ import { countCommands } from './sdk-commands';
 import { round } from './stats';
 import { renderTable } from './table';
 
-export const REGISTRATION_MODES: readonly RegistrationMode[] = ['instore+line', 'line-only'];
+const REGISTRATION_MODES: readonly RegistrationMode[] = ['instore+line', 'line-only'];
 
 export interface ServiceCalls {
   /** authenticated Capillary API calls (OAuth token requests excluded: one per worker instance, not per event) */
@@ -24,7 +24,7 @@ export interface ServiceCalls {
   dynamoReads: number;
 }
 
-export type EconomyCase = 'newFollower' | 'returningFollower' | 'unfollow' | 'duplicate' | 'stale';
+type EconomyCase = 'newFollower' | 'returningFollower' | 'unfollow' | 'duplicate' | 'stale';
 export type CallEconomy = Record<RegistrationMode, Record<EconomyCase, ServiceCalls>>;
 
 const SERVICES: readonly (keyof ServiceCalls)[] = ['capillary', 'line', 'dynamoWrites', 'dynamoReads'];

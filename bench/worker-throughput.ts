@@ -1,22 +1,19 @@
 /**
  * Figure 5: how much of Capillary's rate limit the worker fleet turns into customer updates. Lambda
- * concurrency C is played by C worker instances in this process, each with its own deps from
- * buildSyncDeps (so its own pacer taking 1/C of the limit, its own token and DynamoDB client), taking
- * batches of new followers from one shared backlog through the real batch processor, against the
- * Capillary stand-in enforcing the limit over a sliding minute.
+ * concurrency C is played by C worker instances, each a process of its own (worker-instance-child.ts)
+ * with its own deps from buildSyncDeps (so its own pacer taking 1/C of the limit, its own token and
+ * DynamoDB client), taking batches of new followers from one shared backlog through the real batch
+ * processor, against the Capillary stand-in enforcing the limit over a sliding minute.
  *
  * A full drain of 2,000 events at 100 RPM would take 20 minutes per concurrency, so each run drains for
  * a fixed window: workers stop taking new batches after it and finish the batch in hand. The rate is
  * measured over the whole run, tail included.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { RegistrationMode } from '../lib/config';
-import { lambdaContext } from '../lib/local/lambda-context';
-import { toSqsEvent } from '../lib/local/lambda-events';
-import { processSqsBatch } from '../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../lib/worker/worker-runtime';
+import path from 'node:path';
+import type { RegistrationMode, WorkerConfig } from '../lib/config';
 import { followEvent, lineUserId } from '../test/support/line-factories';
 import { sqsRecordFor, startWorkerHarness } from '../test/support/worker-harness';
+import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import type { BenchProfile } from './profiles';
 import { median, round } from './stats';
@@ -27,7 +24,9 @@ type ThroughputProfile = BenchProfile['throughput'];
 export interface ThroughputRun {
   rateLimitPerMinute: number;
   concurrency: number;
+  /** events synced (batch items not reported as failed) */
   events: number;
+  /** batch items reported as failed: back to the queue, to cost their calls again on the retry */
   failedEvents: number;
   elapsedSeconds: number;
   /** Capillary calls the stand-in accepted (OAuth token requests excluded) */
@@ -37,7 +36,7 @@ export interface ThroughputRun {
   /** calls the stand-in refused with 429 for exceeding the limit */
   overLimit: number;
   eventsPerSecond: number;
-  /** Lambda-billed worker time per event: batch wall time (pacing waits included) ÷ events */
+  /** Lambda-billed worker time per synced event: batch wall time (pacing waits included) ÷ events */
   workerSecondsPerEvent: number;
   medianBatchSeconds: number;
   maxBatchSeconds: number;
@@ -50,52 +49,67 @@ export interface ThroughputSettings {
   batchSize: number;
 }
 
+/** What a worker instance process is started with, and what it answers for each batch. */
+export interface WorkerInstanceSettings {
+  config: WorkerConfig;
+  worker: DeployedFunction;
+}
+export interface BatchDone {
+  batchMs: number;
+  failedEvents: number;
+}
+
+async function startInstance(settings: WorkerInstanceSettings): Promise<ChildChannel> {
+  // The parent's environment carries the dynalite endpoint and the quiet telemetry settings.
+  const instance = new ChildChannel(path.join(__dirname, 'worker-instance-child.ts'), [JSON.stringify(settings)], process.env);
+  await instance.next<'ready'>();
+  return instance;
+}
+
 async function drainWindow({ profile, registrationMode, worker, batchSize }: ThroughputSettings, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
   const harness = await startWorkerHarness({
     capillary: { registrationMode, rateLimitPerMinute, workerConcurrency: concurrency },
     capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
     lineStandIn: { latencyMs: profile.latencyMs },
   });
-  const dynamoClients = Array.from({ length: concurrency }, () => new DynamoDBClient({}));
-  const instances = dynamoClients.map((dynamo) => buildSyncDeps(harness.config, dynamo));
+  const instances = await Promise.all(Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker })));
   const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
   let taken = 0;
   const batchMs: number[] = [];
-  let processed = 0;
+  let handed = 0;
   let failedEvents = 0;
 
   const started = Date.now();
   const deadline = started + profile.windowSeconds * 1000;
   try {
-    await Promise.all(instances.map(async (deps) => {
+    await Promise.all(instances.map(async (instance) => {
       while (Date.now() < deadline && taken < backlog.length) {
         const batch = backlog.slice(taken, (taken += batchSize));
-        const batchStarted = Date.now();
-        const context = lambdaContext({ name: 'bench-worker', memoryMb: worker.memoryMb, timeoutSeconds: worker.timeoutSeconds });
-        const response = await processSqsBatch(toSqsEvent(batch.map((event) => sqsRecordFor(event))), context, deps);
-        batchMs.push(Date.now() - batchStarted);
-        processed += batch.length;
-        failedEvents += response.batchItemFailures.length;
+        const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
+        batchMs.push(done.batchMs);
+        handed += batch.length;
+        failedEvents += done.failedEvents;
       }
     }));
     const elapsedMs = Date.now() - started;
+    const synced = handed - failedEvents;
     const capillaryCalls = harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
     return {
       rateLimitPerMinute,
       concurrency,
-      events: processed,
+      events: synced,
       failedEvents,
       elapsedSeconds: round(elapsedMs / 1000, 1),
       capillaryCalls,
       rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
       overLimit: harness.capillary.overLimitCount(),
-      eventsPerSecond: round(processed / (elapsedMs / 1000), 2),
-      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / processed, 3),
+      eventsPerSecond: round(synced / (elapsedMs / 1000), 2),
+      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
       medianBatchSeconds: round(median(batchMs) / 1000, 1),
       maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
     };
   } finally {
-    for (const client of dynamoClients) client.destroy();
+    for (const instance of instances) instance.stop();
     await harness.close();
   }
 }
@@ -117,7 +131,7 @@ export function throughputTable(runs: readonly ThroughputRun[], settings: Throug
   const { profile, registrationMode, worker } = settings;
   return renderTable(`Figure 5 — worker under Capillary's rate limit (${registrationMode}, stand-ins answer in ${profile.latencyMs} ms, ` +
     `${profile.windowSeconds} s window over a ${profile.backlogEvents}-event backlog; worker timeout ${worker.timeoutSeconds} s)`,
-  ['limit/min', 'workers', 'events', 'events/s', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)', 'batch s median', 'batch s max', 'failed events'],
+  ['limit/min', 'workers', 'events synced', 'events/s', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)', 'batch s median', 'batch s max', 'events failed'],
   runs.map((run) => [run.rateLimitPerMinute, run.concurrency, run.events, run.eventsPerSecond, run.capillaryCalls, run.rateUtilisation, run.overLimit,
     run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`, run.failedEvents]));
 }

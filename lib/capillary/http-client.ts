@@ -82,12 +82,15 @@ class RequestPacer {
   #nextSlot = 0;
   constructor(private readonly intervalMs: number, private readonly sleep: (ms: number) => Promise<void>) {}
 
-  async wait(): Promise<void> {
-    if (this.intervalMs <= 0) return;
+  /** Waits for the next free slot; books none (and answers false) when it comes after `latestMs` from now. */
+  async wait(latestMs: number): Promise<boolean> {
+    if (this.intervalMs <= 0) return true;
     const now = Date.now();
     const slot = Math.max(now, this.#nextSlot);
+    if (slot - now > latestMs) return false;
     this.#nextSlot = slot + this.intervalMs;
     if (slot > now) await this.sleep(slot - now);
+    return true;
   }
 }
 
@@ -115,10 +118,8 @@ export class CapillaryHttpClient {
     let lastProblem = '';
     let tokenRefreshed = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const remainingMs = this.#options.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
-      if (remainingMs < MIN_ATTEMPT_MS) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
-      const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs);
-      const outcome = await this.#attempt(operation, method, path, body, attempt, timeoutMs);
+      const outcome = await this.#attempt(operation, method, path, body, attempt);
+      if ('outOfTime' in outcome) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
       if ('response' in outcome) {
         const { response } = outcome;
         // An OAuth token can be revoked or expire early: regenerate it once before giving up.
@@ -148,8 +149,7 @@ export class CapillaryHttpClient {
     path: string,
     body: unknown,
     attempt: number,
-    timeoutMs: number,
-  ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string }> {
+  ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true }> {
     let authHeaders: Record<string, string>;
     try {
       authHeaders = await this.#authHeaders();
@@ -158,7 +158,9 @@ export class CapillaryHttpClient {
       if (error instanceof CapillaryUnavailableError) return { problem: `token: ${error.lastProblem}` };
       throw error;
     }
-    await this.#pacer.wait();
+    const remainingMs = () => this.#options.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
+    if (!(await this.#pacer.wait(remainingMs() - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
+    const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
       this.#options.onCall?.({ operation, status, latencyMs: Date.now() - started, requestId, errorCodes: codes, attempt });

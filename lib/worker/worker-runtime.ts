@@ -9,7 +9,7 @@ import { UserSyncStore } from '../store/user-sync-store';
 import { InvocationDeadline } from './invocation-deadline';
 import type { SyncDeps } from './sync-line-event';
 
-export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({})): SyncDeps {
+export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line } = config;
   const deadline = new InvocationDeadline();
   const http = new CapillaryHttpClient({

@@ -13,40 +13,46 @@ export interface GrantedClaim {
   timestamp: number;
 }
 
-/**
- * The real store, plus two things a test needs: the worker process dies on schedule around the commit
- * (after Capillary was called), and every granted claim is logged in the order DynamoDB granted it.
- */
-export class CrashingUserSyncStore extends UserSyncStore {
+/** Shared by every worker instance of a run: the crash schedule, and every claim DynamoDB granted, in order. */
+export class WorkerJournal {
   readonly grantedClaims: GrantedClaim[] = [];
-  readonly crashes: Record<CrashPoint, number> = { 'before-commit': 0, 'after-commit': 0 };
+  readonly crashes: Record<CrashPoint, number> = { 'before-commit': 0, 'after-commit': 0, 'stall-before-commit': 0 };
   #commits = 0;
 
-  constructor(client: DynamoDBClient, tableName: string, claimTtlMs: number, private readonly crashPlan: readonly (CrashPoint | null)[]) {
+  constructor(private readonly crashPlan: readonly (CrashPoint | null)[]) {}
+
+  /** The crash (if any) scheduled for the next DynamoDB commit. */
+  nextCommitCrash(): CrashPoint | null {
+    return this.crashPlan[this.#commits++] ?? null;
+  }
+}
+
+/**
+ * The real store, but the worker dies on schedule around the commit (after Capillary was called): its
+ * process crashes, or it stalls until the Lambda timeout ends the invocation.
+ */
+class CrashingUserSyncStore extends UserSyncStore {
+  constructor(client: DynamoDBClient, tableName: string, claimTtlMs: number, private readonly journal: WorkerJournal) {
     super(client, tableName, claimTtlMs);
   }
 
   override async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
     const result = await super.claim(key, event, now);
-    if (result.claimed) this.grantedClaims.push({ userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
+    if (result.claimed) this.journal.grantedClaims.push({ userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
     return result;
   }
 
   override async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now?: number): Promise<void> {
-    const crash = this.crashPlan[this.#commits++] ?? null;
-    if (crash === 'before-commit') this.#crash(crash);
+    const crash = this.journal.nextCommitCrash();
+    if (crash !== null) this.journal.crashes[crash] += 1;
+    if (crash === 'stall-before-commit') await new Promise<never>(() => {});
+    if (crash === 'before-commit') crashCurrentInvocation('after the Capillary call, before the DynamoDB commit');
     await super.complete(key, event, change, now);
-    if (crash === 'after-commit') this.#crash(crash);
-  }
-
-  #crash(point: CrashPoint): never {
-    this.crashes[point] += 1;
-    return crashCurrentInvocation(point === 'before-commit' ? 'after the Capillary call, before the DynamoDB commit' : 'after the DynamoDB commit');
+    if (crash === 'after-commit') crashCurrentInvocation('after the DynamoDB commit');
   }
 }
 
-/** The worker's real dependencies, with the crashing store in place of the plain one. */
-export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, crashPlan: readonly (CrashPoint | null)[]):
-  SyncDeps & { store: CrashingUserSyncStore } {
-  return { ...buildSyncDeps(config, dynamo), store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, crashPlan) };
+/** One worker instance's real dependencies (clients, token cache, deadline), with the crashing store in place of the plain one. */
+export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
+  return { ...buildSyncDeps(config, dynamo), store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal) };
 }

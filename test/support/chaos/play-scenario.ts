@@ -17,8 +17,9 @@ import type { SQSRecord } from 'aws-lambda';
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
 import type { WebhookConfig } from '../../../lib/config';
 import { lambdaContext } from '../../../lib/local/lambda-context';
-import { queueDepth, startQueuePoller, totalOf } from '../../../lib/local/queue-poller';
+import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../../../lib/local/queue-poller';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
+import { UserSyncStore } from '../../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
 import { type RecordSettled, recordSettled } from '../../../lib/worker/process-queue-record';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
@@ -26,14 +27,15 @@ import { type TestFifoQueue, createFifoQueue } from '../aws';
 import { DESTINATION, callbackBody, signedWebhookRequest } from '../line-factories';
 import { createUsersTable, workerConfigFor } from '../worker-harness';
 import type { ChaosServices } from './chaos-services';
-import { type CrashingUserSyncStore, crashingWorkerDeps } from './crashing-worker';
+import { WorkerJournal, crashingWorkerDeps } from './crashing-worker';
 import { asLambdaInvocation } from './lambda-sandbox';
+import { personalDisplayName } from './log-scan';
 import { type UserProblem, judgeUsers } from './oracle';
-import { type Deliveries, type Scenario, deliveriesOf } from './scenario';
+import { type CrashPoint, type Deliveries, type Scenario, deliveriesOf } from './scenario';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
 export interface FleetSettings {
-  /** Lambda instances polling at once (each one a loop of the poller) */
+  /** Lambda instances polling at once, each with its own clients and caches */
   instances: number;
   functionTimeoutMs: number;
   claimTtlMs: number;
@@ -45,6 +47,22 @@ export interface FleetSettings {
   /** gives up (and throws) when the queue has not drained by then */
   drainDeadlineMs: number;
 }
+
+/**
+ * Timings short enough for a test to wait out several retries, ordered as serverless.yml requires. The
+ * worker keeps 2 s of its function timeout for recording results, so 2.5 s leaves it half a second of
+ * Capillary calls per batch.
+ */
+export const QUICK_FLEET: FleetSettings = {
+  instances: 4,
+  functionTimeoutMs: 2500,
+  claimTtlMs: 2800,
+  visibilityTimeoutSeconds: 3,
+  maxReceiveCount: 6,
+  capillaryTimeoutMs: 150,
+  webhookConcurrency: 1,
+  drainDeadlineMs: 60_000,
+};
 
 export interface RunFigures {
   users: number;
@@ -65,9 +83,10 @@ export interface RunFigures {
   skippedStale: number;
   ignored: number;
   failedAttempts: number;
+  /** failed attempts by error name */
+  failureCauses: Record<string, number>;
   lambdaTimeouts: number;
-  crashesBeforeCommit: number;
-  crashesAfterCommit: number;
+  crashes: Record<CrashPoint, number>;
   /** messages that reached the DLQ (each was moved back and processed) */
   deadLettered: number;
   /** accepted events never applied, skipped or ignored (those left in the DLQ included) */
@@ -92,13 +111,16 @@ class Tally {
   readonly outcomes = new Map<string, number>();
   readonly settledEventIds = new Set<string>();
   failedAttempts = 0;
+  readonly failureCauses: Record<string, number> = {};
   receives = 0;
   retried = 0;
   lambdaTimeouts = 0;
 
-  readonly onSettled = ({ webhookEventId, outcome }: RecordSettled): void => {
+  readonly onSettled = ({ webhookEventId, outcome, error }: RecordSettled): void => {
     if (!outcome) {
       this.failedAttempts += 1;
+      const cause = error?.name ?? 'unknown';
+      this.failureCauses[cause] = (this.failureCauses[cause] ?? 0) + 1;
       return;
     }
     const key = outcome.result === 'applied' ? 'applied' : `${outcome.result}-${outcome.reason}`;
@@ -180,7 +202,7 @@ async function until(condition: () => Promise<boolean>, deadline: number, what: 
   }
 }
 
-async function readRecords(store: CrashingUserSyncStore, userIds: string[]): Promise<Map<string, UserSyncState | undefined>> {
+async function readRecords(store: UserSyncStore, userIds: string[]): Promise<Map<string, UserSyncState | undefined>> {
   const records = new Map<string, UserSyncState | undefined>();
   const chunk = 25;
   for (let start = 0; start < userIds.length; start += chunk) {
@@ -196,6 +218,7 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
   capillary.reset();
   line.reset();
   const deliveries = deliveriesOf(scenario);
+  for (const user of deliveries.users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
   const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
   const baseConfig = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
     timeoutMs: fleet.capillaryTimeoutMs,
@@ -206,7 +229,7 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
     claimTtlSeconds: fleet.claimTtlMs / 1000,
     line: { ...baseConfig.line, channelAccessToken: secrets.channelAccessToken },
   };
-  const deps = crashingWorkerDeps(workerConfig, services.dynamo, scenario.crashes);
+  const journal = new WorkerJournal(scenario.crashes);
   const webhook = webhookSqsClient();
   const webhookConfig: WebhookConfig = {
     channelSecrets: [secrets.channelSecret], queueUrl: queue.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: 1024 * 1024,
@@ -223,28 +246,36 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       if (fault) capillary.injectFault(fault);
     }
   };
-  const poller = startQueuePoller({
-    sqs: services.sqs,
-    queueUrl: queue.queueUrl,
-    queueArn: queue.queueArn,
-    handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
-    context: () => lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: Math.ceil(fleet.functionTimeoutMs / 1000) }),
-    concurrency: fleet.instances,
-    waitTimeSeconds: 1,
-    onBatchReceived,
-    onBatchSettled: (batch) => {
-      if (batch.handlerError?.name === 'LambdaTimeoutError') tally.lambdaTimeouts += 1;
-    },
-  });
+  const startInstance = (): QueuePoller => {
+    const deps = crashingWorkerDeps(workerConfig, services.dynamo, journal);
+    return startQueuePoller({
+      sqs: services.sqs,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
+      handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
+      context: () => lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
+      concurrency: 1,
+      waitTimeSeconds: 1,
+      onBatchReceived,
+      onBatchSettled: (batch) => {
+        if (batch.handlerError?.name === 'LambdaTimeoutError') tally.lambdaTimeouts += 1;
+      },
+    });
+  };
+  const instances = Array.from({ length: fleet.instances }, startInstance);
+  const isDrained = async () => (await Promise.all(instances.map((instance) => instance.isDrained()))).every(Boolean);
 
   let deadLettered = 0;
   let leftInDlq = 0;
   try {
     const accepted = await deliverToWebhook(deliveries.requests, webhookConfig, webhook.sqs, fleet.webhookConcurrency, secrets.channelSecret);
     const deadline = Date.now() + fleet.drainDeadlineMs;
-    const describeQueue = async () => JSON.stringify({ queue: await queueDepth(services.sqs, queue.queueUrl), inFlight: poller.inFlight() });
+    const describeQueue = async () => JSON.stringify({
+      queue: await queueDepth(services.sqs, queue.queueUrl),
+      batchesInFlight: instances.reduce((sum, instance) => sum + instance.inFlight(), 0),
+    });
     for (let round = 1; ; round++) {
-      await until(() => poller.isDrained(), deadline, describeQueue);
+      await until(isDrained, deadline, describeQueue);
       leftInDlq = totalOf(await queueDepth(services.sqs, queue.dlqUrl));
       if (leftInDlq === 0 || round > MAX_REDRIVE_ROUNDS) break;
       deadLettered += await redriveDeadLetters(services.sqs, queue, round);
@@ -252,8 +283,8 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
     const problems = judgeUsers({
       users: deliveries.users,
       capillary: capillary.state(),
-      records: await readRecords(deps.store, deliveries.users.map((user) => user.userId)),
-      grantedClaims: deps.store.grantedClaims,
+      records: await readRecords(new UserSyncStore(services.dynamo, workerConfig.tableName, 0), deliveries.users.map((user) => user.userId)),
+      grantedClaims: journal.grantedClaims,
       lineAccountId: workerConfig.capillary.lineAccountId,
       externalIdPrefix: workerConfig.capillary.externalIdPrefix,
     });
@@ -274,9 +305,9 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       skippedStale: tally.count('skipped-stale'),
       ignored: tally.count('ignored-unsupported-type') + tally.count('ignored-no-user-id'),
       failedAttempts: tally.failedAttempts,
+      failureCauses: tally.failureCauses,
       lambdaTimeouts: tally.lambdaTimeouts,
-      crashesBeforeCommit: deps.store.crashes['before-commit'],
-      crashesAfterCommit: deps.store.crashes['after-commit'],
+      crashes: journal.crashes,
       deadLettered,
       lost: [...accepted.eventIds].filter((eventId) => !tally.settledEventIds.has(eventId)).length,
       leftInDlq,
@@ -286,7 +317,7 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
     return { figures, problems, deliveries };
   } finally {
     recordSettled.off('settled', tally.onSettled);
-    await poller.stop();
+    await Promise.all(instances.map((instance) => instance.stop()));
     webhook.sqs.destroy();
   }
 }

@@ -10,7 +10,8 @@ import type { FaultRule } from '../../../lib/local/standin-kit';
 import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-factories';
 
 export type LineAction = 'follow' | 'unfollow' | 'unblock';
-export type CrashPoint = 'before-commit' | 'after-commit';
+/** Where the worker dies: a crash around the commit, or a stall that lasts until the Lambda timeout ends the invocation. */
+export type CrashPoint = 'before-commit' | 'after-commit' | 'stall-before-commit';
 
 export interface PlannedEvent {
   action: LineAction;
@@ -29,7 +30,7 @@ export interface Scenario {
   requestSizes: number[];
   /** the n-th message the worker receives first arms faults[n] on the Capillary stand-in */
   faults: (FaultRule | null)[];
-  /** the n-th DynamoDB commit crashes the worker at that point */
+  /** the n-th DynamoDB commit crashes or stalls the worker at that point */
   crashes: (CrashPoint | null)[];
 }
 
@@ -41,12 +42,12 @@ export interface ScenarioShape {
   maxRequestSize: number;
   /** share of received messages that arm a fault */
   faultPercent: number;
-  /** share of commits that crash */
+  /** share of commits that crash or stall */
   crashPercent: number;
   /** a fault that holds the request longer than the worker's Capillary timeout */
   capillaryTimeoutFaultMs: number;
-  /** length of the fault and crash plans (receives and commits beyond it run clean) */
-  planLength: number;
+  /** length of the fault and crash plans (receives and commits beyond them run clean) */
+  planLength: { min: number; max: number };
 }
 
 const ACTION_STATE: Record<LineAction, SubscriptionState> = { follow: 'OPTIN', unblock: 'OPTIN', unfollow: 'OPTOUT' };
@@ -69,6 +70,13 @@ export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<FaultRule> 
   );
 }
 
+/** Stalls are rarer: each one holds its message group for a function timeout plus a visibility timeout. */
+const crashPoint: fc.Arbitrary<CrashPoint> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant('before-commit' as const) },
+  { weight: 2, arbitrary: fc.constant('after-commit' as const) },
+  { weight: 1, arbitrary: fc.constant('stall-before-commit' as const) },
+);
+
 export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> {
   const plannedEvent = fc.record({
     action: fc.constantFrom<LineAction>('follow', 'unfollow', 'unblock'),
@@ -79,13 +87,31 @@ export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> 
       { weight: shape.redeliveredPercent, arbitrary: fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 2 }) },
     ),
   });
+  const planLength = { minLength: shape.planLength.min, maxLength: shape.planLength.max };
   return fc.record({
     histories: fc.array(fc.array(plannedEvent, { minLength: shape.eventsPerUser.min, maxLength: shape.eventsPerUser.max }),
       { minLength: shape.users.min, maxLength: shape.users.max }),
     requestSizes: fc.array(fc.integer({ min: 1, max: shape.maxRequestSize }), { minLength: 1, maxLength: 8 }),
-    faults: fc.array(sometimes(shape.faultPercent, capillaryFault(shape.capillaryTimeoutFaultMs)), { maxLength: shape.planLength }),
-    crashes: fc.array(sometimes(shape.crashPercent, fc.constantFrom<CrashPoint>('before-commit', 'after-commit')), { maxLength: shape.planLength }),
+    faults: fc.array(sometimes(shape.faultPercent, capillaryFault(shape.capillaryTimeoutFaultMs)), planLength),
+    crashes: fc.array(sometimes(shape.crashPercent, crashPoint), planLength),
   });
+}
+
+export interface ScriptedScenario {
+  /** per user, each action with how late LINE delivers it (ms); events are 1 ms apart */
+  histories: [LineAction, number][][];
+  crashes?: (CrashPoint | null)[];
+  eventsPerRequest?: number;
+}
+
+/** A scenario written out by hand, for a test about one situation. */
+export function scriptedScenario({ histories, crashes = [], eventsPerRequest = 1 }: ScriptedScenario): Scenario {
+  return {
+    histories: histories.map((history) => history.map(([action, lateByMs]) => ({ action, gapMs: 1, lateByMs, redeliveredAfterMs: [] }))),
+    requestSizes: [eventsPerRequest],
+    faults: [],
+    crashes,
+  };
 }
 
 export interface UserHistory {

@@ -1,0 +1,24 @@
+/** One emulated worker Lambda instance (see worker-throughput.ts): its own deps, module state and event loop. */
+import './quiet-telemetry';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSRecord } from 'aws-lambda';
+import { lambdaContext } from '../lib/local/lambda-context';
+import { toSqsEvent } from '../lib/local/lambda-events';
+import { processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../lib/worker/worker-runtime';
+import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
+
+const { config, worker } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
+const deps = buildSyncDeps(config, new DynamoDBClient({}));
+
+process.on('message', (records: SQSRecord[]) => {
+  const started = Date.now();
+  const context = lambdaContext({ name: 'bench-worker', memoryMb: worker.memoryMb, timeoutSeconds: worker.timeoutSeconds });
+  void processSqsBatch(toSqsEvent(records), context, deps).then((response) => {
+    const done: BatchDone = { batchMs: Date.now() - started, failedEvents: response.batchItemFailures.length };
+    process.send?.(done);
+  });
+});
+// An instance never outlives the bench that started it.
+process.on('disconnect', () => process.exit(0));
+process.send?.('ready');

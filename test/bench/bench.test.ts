@@ -1,0 +1,80 @@
+/**
+ * `npm run bench` at its tiny size, as a child process (the bench starts its own dynalite and packages
+ * with `sls package`). Only that it runs and writes every figure; speed targets are the bench's report,
+ * never a test verdict on a shared, noisy machine.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchResults } from '../../bench/run-bench';
+
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
+
+const expectNonNegative = (value: unknown) => {
+  expect(typeof value).toBe('number');
+  expect(Number.isFinite(value)).toBe(true);
+  expect(value as number).toBeGreaterThanOrEqual(0);
+};
+const expectCount = (value: unknown) => {
+  expectNonNegative(value);
+  expect(Number.isInteger(value)).toBe(true);
+};
+
+let results: BenchResults;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'bench-test-'));
+  const out = path.join(dir, 'results.json');
+  // Not jest's AWS endpoints: the bench brings its own servers and packages offline.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], { cwd: PROJECT_ROOT, env, timeout: 240_000 });
+  results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+}, 300_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it('says when, where and how big the run was', () => {
+  expect(Number.isNaN(Date.parse(results.date))).toBe(false);
+  expect(results.node).toMatch(/^v\d+\./);
+  expect(results.cores).toBeGreaterThanOrEqual(1);
+  expect(results.profile).toBe('tiny');
+});
+
+it('has the webhook CPU ratio per body size and the SendMessageBatch calls per event count', () => {
+  for (const events of ['1', '10', '100']) expect(results.webhook.cpuRatio[events]).toBeGreaterThan(0);
+  for (const events of ['0', '1', '10', '11', '100']) expectCount(results.webhook.sqsCallsPerRequest[events]);
+});
+
+it('has bundle bytes and a cold start ratio per function', () => {
+  for (const fn of ['webhook', 'worker']) {
+    expect(results.coldStart.bundleBytes[fn]).toBeGreaterThan(10_000);
+    expect(results.coldStart.ratio[fn]).toBeGreaterThan(0);
+  }
+});
+
+it('has calls per event for every case and service, in both registration modes', () => {
+  for (const mode of ['instore+line', 'line-only'] as const) {
+    for (const kind of ['newFollower', 'returningFollower', 'unfollow', 'duplicate', 'stale'] as const) {
+      for (const service of ['capillary', 'line', 'dynamoWrites', 'dynamoReads'] as const) expectNonNegative(results.worker.callsPerEvent[mode][kind][service]);
+    }
+  }
+});
+
+it('has the rate utilisation and over-limit count per configured limit', () => {
+  for (const limit of results.worker.throughput.settings.rateLimitsPerMinute) {
+    const utilisation = Object.values(results.worker.rateUtilisation[limit] ?? {});
+    expect(utilisation.length).toBeGreaterThan(0);
+    for (const value of utilisation) expect(value).toBeGreaterThan(0);
+    for (const count of Object.values(results.worker.overLimit[limit] ?? {})) expectCount(count);
+  }
+});
+
+it('has the cost per million follow events, as a breakdown and a total', () => {
+  for (const limit of results.worker.throughput.settings.rateLimitsPerMinute) {
+    expect(results.costPer1M.total[limit]).toBeGreaterThan(0);
+    for (const line of Object.values(results.costPer1M.breakdown)) expectNonNegative(line[limit]);
+  }
+});

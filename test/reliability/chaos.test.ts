@@ -1,0 +1,42 @@
+/**
+ * The chaos run at a size that fits `npm test` (`npm run chaos` is the full one): hundreds of LINE
+ * events with redeliveries, Capillary faults and worker crashes through the real bridge. Nothing may be
+ * lost, wrong, duplicated, stale, or leaked to the logs. CHAOS_SEED replays a run.
+ */
+import { chaosChecks, formatChaosReport, runChaos } from '../support/chaos/chaos-run';
+import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
+
+const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
+
+describe(`chaos run, reduced size (seed ${seed})`, () => {
+  let services: ChaosServices;
+  beforeAll(async () => {
+    services = await startChaosServices();
+  });
+  afterAll(() => services.close());
+
+  it('loses, duplicates and leaks nothing, and leaves every user as their newest event says', async () => {
+    // Act
+    const report = await runChaos(services, {
+      seed,
+      users: 60,
+      eventsPerUser: { min: 4, max: 8 },
+      fleet: {
+        instances: 4,
+        functionTimeoutMs: 4000,
+        claimTtlMs: 4500,
+        visibilityTimeoutSeconds: 5,
+        maxReceiveCount: 6,
+        capillaryTimeoutMs: 300,
+        webhookConcurrency: 4,
+        drainDeadlineMs: 60_000,
+      },
+    });
+    // Assess
+    process.stdout.write(`${formatChaosReport(report)}\n`);
+    const unmet = chaosChecks(report, { users: 60, eventsSent: 300 }).filter((check) => !check.met);
+    expect({ unmet, problems: report.problems.slice(0, 10), logExamples: report.logScan.examples })
+      .toEqual({ unmet: [], problems: [], logExamples: [] });
+    expect(report.logScan.lines).toBeGreaterThan(report.figures.events); // the logs were really captured
+  }, 120_000);
+});

@@ -1,0 +1,47 @@
+/**
+ * The local pipeline (npm start, and the chaos suites) runs several worker invocations at once in one
+ * process, which Lambda never does. Each invocation must still report exactly its own failed records:
+ * a failure reported to the wrong invocation is a message deleted unprocessed, i.e. an event lost.
+ */
+import { once } from 'node:events';
+import { lambdaContext } from '../../lib/local/lambda-context';
+import { type RecordSettled, recordSettled } from '../../lib/worker/process-queue-record';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { followEvent, lineUserId } from '../support/line-factories';
+import { type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
+
+describe('two worker invocations at once in one process', () => {
+  let harness: WorkerHarness;
+  beforeEach(async () => {
+    harness = await startWorkerHarness();
+  });
+  afterEach(() => harness.close());
+
+  const invoke = (records: ReturnType<typeof sqsRecordFor>[]) =>
+    processSqsBatch({ Records: records }, lambdaContext({ name: 'concurrency-test', memoryMb: 512, timeoutSeconds: 30 }), harness.deps);
+
+  it('each report exactly their own failed records', async () => {
+    // Prepare: batch A's first record fails on its first Capillary call; its second is held by Capillary for a while
+    harness.capillary.injectFault({ status: 500, times: 1, pathPrefix: '/v2/customers' });
+    harness.capillary.injectFault({ kind: 'timeout', times: 1, delayMs: 300, pathPrefix: '/v2/customers' });
+    const failing = sqsRecordFor(followEvent(lineUserId(), 1000));
+    const slow = sqsRecordFor(followEvent(lineUserId(), 1000));
+    const other = sqsRecordFor(followEvent(lineUserId(), 1000));
+    const failingSettled = new Promise<void>((resolve) => {
+      const listener = ({ messageId }: RecordSettled) => {
+        if (messageId !== failing.messageId) return;
+        recordSettled.off('settled', listener);
+        resolve();
+      };
+      recordSettled.on('settled', listener);
+    });
+    // Act: batch B starts while batch A is still working on its second record
+    const batchA = invoke([failing, slow]);
+    await failingSettled;
+    const batchB = invoke([other]);
+    const [responseA, responseB] = await Promise.all([batchA, batchB]);
+    // Assess
+    expect(responseA.batchItemFailures).toEqual([{ itemIdentifier: failing.messageId }]);
+    expect(responseB.batchItemFailures).toEqual([]);
+  });
+});

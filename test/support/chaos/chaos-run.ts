@@ -1,0 +1,109 @@
+/**
+ * One chaos run as `npm run chaos` and the reduced suite in `npm test` play it: a seeded scenario of
+ * many users, with redeliveries, Capillary faults and worker crashes, through the real bridge, with
+ * the logs captured and scanned; then the figures, and the checks they must pass.
+ */
+import fc from 'fast-check';
+import type { ChaosServices } from './chaos-services';
+import { type LogScanReport, scanLogsDuring } from './log-scan';
+import type { ProblemKind, UserProblem } from './oracle';
+import { type FleetSettings, type RunFigures, playScenario } from './play-scenario';
+import { type TableRow, countWithShare, formatTable } from './report-table';
+import { type ScenarioShape, scenarioArbitrary } from './scenario';
+
+export interface ChaosRunOptions {
+  seed: number;
+  users: number;
+  eventsPerUser: { min: number; max: number };
+  fleet: FleetSettings;
+}
+
+/** The mix of trouble: a third of events redelivered, a quarter of received messages arm a Capillary fault, 3 % of commits crash. */
+const TROUBLE = { redeliveredPercent: 35, faultPercent: 25, crashPercent: 3 };
+const CAPILLARY_TIMEOUT_FAULT_MS = 600;
+
+export interface ChaosReport {
+  options: ChaosRunOptions;
+  figures: RunFigures;
+  problems: UserProblem[];
+  logScan: LogScanReport;
+  durationMs: number;
+}
+
+export async function runChaos(services: ChaosServices, options: ChaosRunOptions): Promise<ChaosReport> {
+  const planLength = options.users * options.eventsPerUser.max * 2; // receives and commits, retries included
+  const shape: ScenarioShape = {
+    users: { min: options.users, max: options.users },
+    eventsPerUser: options.eventsPerUser,
+    maxRequestSize: 10,
+    capillaryTimeoutFaultMs: CAPILLARY_TIMEOUT_FAULT_MS,
+    planLength: { min: planLength, max: planLength },
+    ...TROUBLE,
+  };
+  const [scenario] = fc.sample(scenarioArbitrary(shape), { seed: options.seed, numRuns: 1 });
+  const started = Date.now();
+  const { result, logScan } = await scanLogsDuring(services.secrets, () => playScenario(services, options.fleet, scenario!));
+  return { options, figures: result.figures, problems: result.problems, logScan, durationMs: Date.now() - started };
+}
+
+/** Users with at least one problem of this kind. */
+export const usersWith = (report: ChaosReport, kind: ProblemKind): number =>
+  new Set(report.problems.filter((problem) => problem.kind === kind).map((problem) => problem.userId)).size;
+
+export const logFindings = (report: ChaosReport): number => Object.values(report.logScan.findings).reduce((sum, count) => sum + count, 0);
+
+export interface ChaosCheck {
+  requirement: string;
+  met: boolean;
+}
+
+/** What a run must show: nothing lost, wrong, duplicated, stale or leaked, under at least the promised amount of trouble. */
+export function chaosChecks(report: ChaosReport, minimum: { users: number; eventsSent: number }): ChaosCheck[] {
+  const { figures } = report;
+  return [
+    { requirement: `at least ${minimum.users} users`, met: figures.users >= minimum.users },
+    { requirement: `at least ${minimum.eventsSent} events sent`, met: figures.eventsSent >= minimum.eventsSent },
+    { requirement: 'at least 20 % of events sent are redeliveries', met: figures.redeliveries >= 0.2 * figures.eventsSent },
+    { requirement: 'at least 10 % of Capillary calls hit an injected fault', met: figures.capillaryFaulted >= 0.1 * figures.capillaryCalls },
+    { requirement: 'the worker crashed at least once', met: figures.crashes['before-commit'] + figures.crashes['after-commit'] > 0 },
+    { requirement: 'a Lambda timeout ended at least one invocation', met: figures.lambdaTimeouts > 0 },
+    { requirement: 'no event lost', met: figures.lost === 0 },
+    { requirement: 'no user whose final state differs from the oracle', met: usersWith(report, 'state') === 0 },
+    { requirement: 'no duplicate Capillary customer', met: usersWith(report, 'duplicate') === 0 },
+    { requirement: 'no stale subscription call', met: usersWith(report, 'stale') === 0 },
+    { requirement: 'no personal data or secret in the logs', met: logFindings(report) === 0 },
+  ];
+}
+
+export function formatChaosReport(report: ChaosReport): string {
+  const { figures, logScan, options } = report;
+  const { crashes } = figures;
+  return formatTable(`Chaos run: seed ${options.seed}, ${options.fleet.instances} worker instances, ${(report.durationMs / 1000).toFixed(1)} s`, [
+    ['users', figures.users],
+    ['distinct LINE events', figures.events],
+    ['events sent', figures.eventsSent],
+    ['  of which redeliveries', countWithShare(figures.redeliveries, figures.eventsSent)],
+    ['webhook requests', figures.requests],
+    ['events accepted (HTTP 200)', figures.eventsAccepted],
+    ['enqueued (distinct SQS messages)', figures.enqueued],
+    ['applied', figures.applied],
+    ['skipped: duplicate', figures.skippedDuplicate],
+    ['skipped: stale', figures.skippedStale],
+    ['retried (receives after a failure)', figures.retried],
+    ['failed attempts', figures.failedAttempts],
+    ...Object.entries(figures.failureCauses).sort(([, a], [, b]) => b - a).map(([cause, count]): TableRow => [`  ${cause}`, count]),
+    ['worker crashes (before / after the commit)', `${crashes['before-commit'] + crashes['after-commit']} (${crashes['before-commit']} / ${crashes['after-commit']})`],
+    ['worker stalls before the commit', crashes['stall-before-commit']],
+    ['Lambda timeouts', figures.lambdaTimeouts],
+    ['moved to the DLQ, then redriven', figures.deadLettered],
+    ['left in the DLQ', figures.leftInDlq],
+    ['lost', figures.lost],
+    ['users whose final state ≠ oracle', usersWith(report, 'state')],
+    ['users with a stale subscription call', usersWith(report, 'stale')],
+    ['users with duplicate customers', usersWith(report, 'duplicate')],
+    ['Capillary calls (per distinct event)', `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`],
+    ['Capillary calls answered by an injected fault', countWithShare(figures.capillaryFaulted, figures.capillaryCalls)],
+    ['log lines scanned (bytes)', `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`],
+    ['log findings (user ids, names, phones, secrets)', logFindings(report)],
+  ]);
+}
