@@ -21,7 +21,7 @@ const { values } = parseArgs({
   },
 });
 
-const FULL_RUN_MINIMUM = { users: 1000, eventsSent: 10_000 };
+const FULL_RUN_MINIMUM = { users: 1000, eventsSent: 10_000, lambdaTimeouts: 1 };
 
 async function main(): Promise<number> {
   const aws = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });

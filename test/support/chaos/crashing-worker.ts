@@ -7,15 +7,17 @@ import { buildSyncDeps } from '../../../lib/worker/worker-runtime';
 import { crashCurrentInvocation } from './lambda-sandbox';
 import type { CrashPoint } from './scenario';
 
-export interface GrantedClaim {
+/** A claim DynamoDB granted, or a commit it accepted, for one event. */
+export interface StoreWrite {
+  kind: 'claim' | 'commit';
   userId: string;
   webhookEventId: string;
   timestamp: number;
 }
 
-/** Shared by every worker instance of a run: the crash schedule, and every claim DynamoDB granted, in order. */
+/** Shared by every worker instance of a run: the crash schedule, and every granted claim and accepted commit, in order. */
 export class WorkerJournal {
-  readonly grantedClaims: GrantedClaim[] = [];
+  readonly storeWrites: StoreWrite[] = [];
   readonly crashes: Record<CrashPoint, number> = { 'before-commit': 0, 'after-commit': 0, 'stall-before-commit': 0 };
   #commits = 0;
 
@@ -38,7 +40,7 @@ class CrashingUserSyncStore extends UserSyncStore {
 
   override async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
     const result = await super.claim(key, event, now);
-    if (result.claimed) this.journal.grantedClaims.push({ userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
+    if (result.claimed) this.#record('claim', key, event);
     return result;
   }
 
@@ -48,7 +50,12 @@ class CrashingUserSyncStore extends UserSyncStore {
     if (crash === 'stall-before-commit') await new Promise<never>(() => {});
     if (crash === 'before-commit') crashCurrentInvocation('after the Capillary call, before the DynamoDB commit');
     await super.complete(key, event, change, now);
+    this.#record('commit', key, event);
     if (crash === 'after-commit') crashCurrentInvocation('after the DynamoDB commit');
+  }
+
+  #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
+    this.journal.storeWrites.push({ kind, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
   }
 }
 

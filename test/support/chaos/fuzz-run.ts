@@ -79,7 +79,7 @@ interface Answer {
 const CLEAR_REASONS: Record<number, RegExp> = { 401: /x-line-signature/, 413: new RegExp(`exceeds ${MAX_BODY_BYTES} bytes|over the \\d+-byte SQS message limit`), 400: /\S/, 500: /retry/ };
 
 /** Everything wrong with one answer; empty when the webhook behaved. */
-export function violationsOf(recipe: FuzzRecipe, built: BuiltRequest, answer: Answer, enqueued: number): string[] {
+function violationsOf(recipe: FuzzRecipe, built: BuiltRequest, answer: Answer, enqueued: number): string[] {
   const violations: string[] = [];
   const allowed = recipe.queueDown ? [200, 400, 401, 413, 500] : [200, 400, 401, 413];
   if (!allowed.includes(answer.status)) violations.push(`answered ${answer.status}`);

@@ -40,7 +40,7 @@ interface Invocation {
 const invocationScope = new AsyncLocalStorage<Invocation>();
 
 /** True inside an invocation that timed out or crashed: whatever it still does is a ghost's work. */
-export const isGhostCall = (): boolean => invocationScope.getStore()?.ended === true;
+const isGhostCall = (): boolean => invocationScope.getStore()?.ended === true;
 
 /**
  * Kills the current invocation, as a process crash would: the poller gets an error for the whole batch

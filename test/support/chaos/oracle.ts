@@ -8,14 +8,16 @@
  * - duplicate: at most one Capillary customer holds the user's LINE id or externalId.
  * - stale: no subscription call went "back". The customer's subscription history, in call order, must
  *   follow the user's events in time order (a call may repeat, a retry, but never return to an older
- *   event), and DynamoDB granted claims in event-time order (a claim is what permits a Capillary call).
+ *   event), and no claim (what permits Capillary calls) went to an event older than one already claimed.
+ * - reapplied: no claim went to an event already committed, so the only repeated Capillary calls are
+ *   the retries of an event whose worker died before recording it.
  */
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
 import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../../../lib/local/capillary-standin';
-import type { GrantedClaim } from './crashing-worker';
+import type { StoreWrite } from './crashing-worker';
 import { impliedState, type UserHistory } from './scenario';
 
-export type ProblemKind = 'state' | 'duplicate' | 'stale';
+export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied';
 
 export interface UserProblem {
   userId: string;
@@ -28,7 +30,7 @@ export interface OracleInputs {
   capillary: CapillaryState;
   /** the DynamoDB record of each user, by LINE user id */
   records: Map<string, UserSyncState | undefined>;
-  grantedClaims: GrantedClaim[];
+  storeWrites: StoreWrite[];
   lineAccountId: string;
   externalIdPrefix: string;
 }
@@ -57,21 +59,34 @@ function customersByIdentifier(capillary: CapillaryState): Map<string, CustomerS
   return index;
 }
 
-function claimsByUser(claims: GrantedClaim[]): Map<string, GrantedClaim[]> {
-  const byUser = new Map<string, GrantedClaim[]>();
-  for (const claim of claims) byUser.set(claim.userId, [...(byUser.get(claim.userId) ?? []), claim]);
+function writesByUser(writes: StoreWrite[]): Map<string, StoreWrite[]> {
+  const byUser = new Map<string, StoreWrite[]>();
+  for (const write of writes) byUser.set(write.userId, [...(byUser.get(write.userId) ?? []), write]);
   return byUser;
 }
 
-/** A granted claim for an event not newer than the previous grant (the same event re-claiming is its retry). */
-function backwardClaim(claims: GrantedClaim[]): GrantedClaim | undefined {
-  return claims.find((claim, index) => {
-    const previous = claims[index - 1];
-    return previous !== undefined && claim.timestamp <= previous.timestamp && claim.webhookEventId !== previous.webhookEventId;
-  });
+/** Claims that went back in time or to an event already recorded, from one user's store writes in order. */
+function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: string }[] {
+  const problems: { kind: ProblemKind; detail: string }[] = [];
+  let lastClaim: StoreWrite | undefined;
+  let lastCommit: StoreWrite | undefined;
+  for (const write of writes) {
+    if (write.kind === 'commit') {
+      lastCommit = write;
+      continue;
+    }
+    if (lastCommit && write.timestamp <= lastCommit.timestamp) {
+      const kind = write.webhookEventId === lastCommit.webhookEventId ? 'reapplied' : 'stale';
+      problems.push({ kind, detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after event ${lastCommit.webhookEventId} (t=${lastCommit.timestamp}) was recorded` });
+    } else if (lastClaim && write.timestamp < lastClaim.timestamp) {
+      problems.push({ kind: 'stale', detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after the newer event ${lastClaim.webhookEventId} (t=${lastClaim.timestamp}) had one` });
+    }
+    lastClaim = write;
+  }
+  return problems;
 }
 
-function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], claims: GrantedClaim[]): UserProblem[] {
+function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], writes: StoreWrite[]): UserProblem[] {
   const problems: UserProblem[] = [];
   const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, kind, detail });
   const newest = user.events.at(-1);
@@ -80,8 +95,7 @@ function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerS
   if (record?.lastEventId !== newest?.webhookEventId || record?.subscription !== expected) {
     report('state', `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest?.webhookEventId} means ${expected}`);
   }
-  const backwards = backwardClaim(claims);
-  if (backwards) report('stale', `claim granted to event ${backwards.webhookEventId} (t=${backwards.timestamp}) after a newer event's claim`);
+  for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
   if (customers.length > 1) report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
 
   const [customer] = customers;
@@ -104,13 +118,13 @@ function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerS
 
 export function judgeUsers(inputs: OracleInputs): UserProblem[] {
   const customersOf = customersByIdentifier(inputs.capillary);
-  const claimsOf = claimsByUser(inputs.grantedClaims);
+  const writesOf = writesByUser(inputs.storeWrites);
   return inputs.users.flatMap((user) => {
     const holders = [
       ...(customersOf.get(`line:${user.userId}`) ?? []),
       ...(customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? []),
     ];
     const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
-    return judgeUser(user, inputs, customers, claimsOf.get(user.userId) ?? []);
+    return judgeUser(user, inputs, customers, writesOf.get(user.userId) ?? []);
   });
 }

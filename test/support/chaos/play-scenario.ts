@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
-import type { WebhookConfig } from '../../../lib/config';
+import type { WebhookConfig, WorkerConfig } from '../../../lib/config';
 import { lambdaContext } from '../../../lib/local/lambda-context';
 import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../../../lib/local/queue-poller';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
@@ -31,7 +31,7 @@ import { WorkerJournal, crashingWorkerDeps } from './crashing-worker';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
 import { type UserProblem, judgeUsers } from './oracle';
-import { type CrashPoint, type Deliveries, type Scenario, deliveriesOf } from './scenario';
+import { type CrashPoint, type Deliveries, type Scenario, type UserHistory, deliveriesOf } from './scenario';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
 export interface FleetSettings {
@@ -213,45 +213,53 @@ async function readRecords(store: UserSyncStore, userIds: string[]): Promise<Map
   return records;
 }
 
-export async function playScenario(services: ChaosServices, fleet: FleetSettings, scenario: Scenario): Promise<RunResult> {
+interface PreparedBridge {
+  queue: TestFifoQueue;
+  workerConfig: WorkerConfig;
+  webhookConfig: WebhookConfig;
+}
+
+/** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions. */
+async function prepareBridge(services: ChaosServices, fleet: FleetSettings, users: UserHistory[]): Promise<PreparedBridge> {
   const { capillary, line, secrets } = services;
   capillary.reset();
   line.reset();
-  const deliveries = deliveriesOf(scenario);
-  for (const user of deliveries.users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
+  for (const user of users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
   const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
-  const baseConfig = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
+  const config = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
     timeoutMs: fleet.capillaryTimeoutMs,
     auth: { scheme: 'oauth', id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret, oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
   });
-  const workerConfig = {
-    ...baseConfig,
-    claimTtlSeconds: fleet.claimTtlMs / 1000,
-    line: { ...baseConfig.line, channelAccessToken: secrets.channelAccessToken },
+  return {
+    queue,
+    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000, line: { ...config.line, channelAccessToken: secrets.channelAccessToken } },
+    webhookConfig: { channelSecrets: [secrets.channelSecret], queueUrl: queue.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: 1024 * 1024 },
   };
-  const journal = new WorkerJournal(scenario.crashes);
-  const webhook = webhookSqsClient();
-  const webhookConfig: WebhookConfig = {
-    channelSecrets: [secrets.channelSecret], queueUrl: queue.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: 1024 * 1024,
-  };
+}
 
-  const tally = new Tally();
-  recordSettled.on('settled', tally.onSettled);
-  let armedFaults = 0;
+interface WorkerFleet {
+  isDrained(): Promise<boolean>;
+  batchesInFlight(): number;
+  stop(): Promise<void>;
+}
+
+/** One poller per Lambda instance, each instance with its own dependencies; the n-th received message arms the n-th planned fault. */
+function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet: FleetSettings, scenario: Scenario, journal: WorkerJournal, tally: Tally): WorkerFleet {
+  let received = 0;
   const onBatchReceived = (records: SQSRecord[]) => {
     for (const record of records) {
       tally.receives += 1;
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
-      const fault = scenario.faults[armedFaults++];
-      if (fault) capillary.injectFault(fault);
+      const fault = scenario.faults[received++];
+      if (fault) services.capillary.injectFault(fault);
     }
   };
   const startInstance = (): QueuePoller => {
-    const deps = crashingWorkerDeps(workerConfig, services.dynamo, journal);
+    const deps = crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal);
     return startQueuePoller({
       sqs: services.sqs,
-      queueUrl: queue.queueUrl,
-      queueArn: queue.queueArn,
+      queueUrl: bridge.queue.queueUrl,
+      queueArn: bridge.queue.queueArn,
       handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
       context: () => lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
       concurrency: 1,
@@ -263,32 +271,47 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
     });
   };
   const instances = Array.from({ length: fleet.instances }, startInstance);
-  const isDrained = async () => (await Promise.all(instances.map((instance) => instance.isDrained()))).every(Boolean);
+  return {
+    isDrained: async () => (await Promise.all(instances.map((instance) => instance.isDrained()))).every(Boolean),
+    batchesInFlight: () => instances.reduce((sum, instance) => sum + instance.inFlight(), 0),
+    stop: async () => void (await Promise.all(instances.map((instance) => instance.stop()))),
+  };
+}
 
+/** Waits until the queue is empty; whatever reached the DLQ meanwhile is moved back and waited for too. */
+async function drainWithRedrive(sqs: SQSClient, queue: TestFifoQueue, workers: WorkerFleet, deadlineMs: number): Promise<{ deadLettered: number; leftInDlq: number }> {
+  const deadline = Date.now() + deadlineMs;
+  const describeQueue = async () => JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() });
   let deadLettered = 0;
-  let leftInDlq = 0;
+  for (let round = 1; ; round++) {
+    await until(workers.isDrained, deadline, describeQueue);
+    const leftInDlq = totalOf(await queueDepth(sqs, queue.dlqUrl));
+    if (leftInDlq === 0 || round > MAX_REDRIVE_ROUNDS) return { deadLettered, leftInDlq };
+    deadLettered += await redriveDeadLetters(sqs, queue, round);
+  }
+}
+
+export async function playScenario(services: ChaosServices, fleet: FleetSettings, scenario: Scenario): Promise<RunResult> {
+  const deliveries = deliveriesOf(scenario);
+  const bridge = await prepareBridge(services, fleet, deliveries.users);
+  const journal = new WorkerJournal(scenario.crashes);
+  const webhook = webhookSqsClient();
+  const tally = new Tally();
+  recordSettled.on('settled', tally.onSettled);
+  const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
-    const accepted = await deliverToWebhook(deliveries.requests, webhookConfig, webhook.sqs, fleet.webhookConcurrency, secrets.channelSecret);
-    const deadline = Date.now() + fleet.drainDeadlineMs;
-    const describeQueue = async () => JSON.stringify({
-      queue: await queueDepth(services.sqs, queue.queueUrl),
-      batchesInFlight: instances.reduce((sum, instance) => sum + instance.inFlight(), 0),
-    });
-    for (let round = 1; ; round++) {
-      await until(isDrained, deadline, describeQueue);
-      leftInDlq = totalOf(await queueDepth(services.sqs, queue.dlqUrl));
-      if (leftInDlq === 0 || round > MAX_REDRIVE_ROUNDS) break;
-      deadLettered += await redriveDeadLetters(services.sqs, queue, round);
-    }
+    const accepted = await deliverToWebhook(deliveries.requests, bridge.webhookConfig, webhook.sqs, fleet.webhookConcurrency, services.secrets.channelSecret);
+    const dlq = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
+    const userIds = deliveries.users.map((user) => user.userId);
     const problems = judgeUsers({
       users: deliveries.users,
-      capillary: capillary.state(),
-      records: await readRecords(new UserSyncStore(services.dynamo, workerConfig.tableName, 0), deliveries.users.map((user) => user.userId)),
-      grantedClaims: journal.grantedClaims,
-      lineAccountId: workerConfig.capillary.lineAccountId,
-      externalIdPrefix: workerConfig.capillary.externalIdPrefix,
+      capillary: services.capillary.state(),
+      records: await readRecords(new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0), userIds),
+      storeWrites: journal.storeWrites,
+      lineAccountId: bridge.workerConfig.capillary.lineAccountId,
+      externalIdPrefix: bridge.workerConfig.capillary.externalIdPrefix,
     });
-    const businessCalls = capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+    const businessCalls = services.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
     const figures: RunFigures = {
       users: deliveries.users.length,
       events: deliveries.users.reduce((sum, user) => sum + user.events.length, 0),
@@ -308,16 +331,15 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       failureCauses: tally.failureCauses,
       lambdaTimeouts: tally.lambdaTimeouts,
       crashes: journal.crashes,
-      deadLettered,
+      ...dlq,
       lost: [...accepted.eventIds].filter((eventId) => !tally.settledEventIds.has(eventId)).length,
-      leftInDlq,
       capillaryCalls: businessCalls.length,
       capillaryFaulted: businessCalls.filter((call) => call.fault !== undefined).length,
     };
     return { figures, problems, deliveries };
   } finally {
     recordSettled.off('settled', tally.onSettled);
-    await Promise.all(instances.map((instance) => instance.stop()));
+    await workers.stop();
     webhook.sqs.destroy();
   }
 }
