@@ -14,6 +14,9 @@ export interface UserSyncState {
   subscription?: SubscriptionState;
   lastEventTimestamp?: number;
   lastEventId?: string;
+  /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
+  pendingEventTimestamp?: number;
+  pendingEventId?: string;
 }
 
 /** The parts of a LINE webhook event the rules look at. Unknown fields are carried, never needed. */
@@ -50,9 +53,14 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
  * order deliveries and redelivers, so "not newer" is either the same event again or overtaken.
  */
 export function skipReason(event: LineEventFacts, state: UserSyncState | undefined): SkipReason | undefined {
-  if (state?.lastEventTimestamp === undefined) return undefined;
-  if (event.timestamp > state.lastEventTimestamp) return undefined;
-  return state.lastEventId === event.webhookEventId ? 'duplicate' : 'stale';
+  if (state?.lastEventTimestamp !== undefined && event.timestamp <= state.lastEventTimestamp) {
+    return state.lastEventId === event.webhookEventId ? 'duplicate' : 'stale';
+  }
+  // A newer event got as far as Capillary and may have changed it; an older one must not undo that, even
+  // once that event's claim has expired (its message may wait in the DLQ for a redrive).
+  const pending = state?.pendingEventTimestamp;
+  if (pending !== undefined && state?.pendingEventId !== event.webhookEventId && event.timestamp <= pending) return 'stale';
+  return undefined;
 }
 
 export function decide(event: LineEventFacts, state: UserSyncState | undefined): SyncDecision {

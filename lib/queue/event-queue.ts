@@ -13,6 +13,14 @@ export class EventTooLargeError extends Error {
   }
 }
 
+/** JSON.parse accepts nesting that JSON.stringify then cannot walk (its recursion runs out of stack). */
+export class EventNestingTooDeepError extends Error {
+  constructor(public readonly webhookEventId: string) {
+    super(`Event ${webhookEventId} is nested too deeply to be queued`);
+    this.name = 'EventNestingTooDeepError';
+  }
+}
+
 export class EnqueueError extends Error {
   constructor(public readonly failedEventIds: string[], public readonly reasons: string[]) {
     super(`${failedEventIds.length} event(s) could not be enqueued: ${[...new Set(reasons)].join('; ')}`);
@@ -28,7 +36,13 @@ interface SizedEntry {
 /** One entry per event; the dedup id makes a LINE redelivery within SQS's 5-minute window a no-op. */
 export function toEntries(destination: string, events: LineWebhookEvent[]): SizedEntry[] {
   return events.map((event, index) => {
-    const body = serializeQueuedEvent({ destination, event });
+    let body: string;
+    try {
+      body = serializeQueuedEvent({ destination, event });
+    } catch (error) {
+      if (error instanceof RangeError) throw new EventNestingTooDeepError(event.webhookEventId);
+      throw error;
+    }
     const bytes = Buffer.byteLength(body);
     if (bytes > MAX_BATCH_BYTES) throw new EventTooLargeError(event.webhookEventId, bytes);
     return {

@@ -49,6 +49,8 @@ function toState(item: Record<string, AttributeValue> | undefined): UserSyncStat
     subscription: item.subscription?.S as SubscriptionState | undefined,
     lastEventTimestamp: num('lastEventTs'),
     lastEventId: item.lastEventId?.S,
+    pendingEventTimestamp: num('claimTs'),
+    pendingEventId: item.claimEventId?.S,
   };
 }
 
@@ -75,10 +77,11 @@ export class UserSyncStore {
       const result = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: 'SET claimEventId = :eventId, claimExpiresAt = :claimExpiresAt, expiresAt = :abandonedAt',
-        // The same event may re-claim at once: that is its own retry after a crash.
+        UpdateExpression: 'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, expiresAt = :abandonedAt',
+        // The same event may re-claim at once: that is its own retry after a crash. Another event may take an
+        // expired claim only if it is newer than the event that held it (see skipReason).
         ConditionExpression: '(attribute_not_exists(lastEventTs) OR lastEventTs < :ts) AND ' +
-          '(attribute_not_exists(claimExpiresAt) OR claimExpiresAt < :now OR claimEventId = :eventId)',
+          '(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND claimTs < :ts))',
         ExpressionAttributeValues: {
           ':eventId': s(event.webhookEventId),
           ':ts': n(event.timestamp),
@@ -116,7 +119,7 @@ export class UserSyncStore {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: `SET ${set} REMOVE claimEventId, claimExpiresAt, expiresAt`,
+        UpdateExpression: `SET ${set} REMOVE claimEventId, claimTs, claimExpiresAt, expiresAt`,
         ConditionExpression: 'claimEventId = :eventId',
         ExpressionAttributeValues: values,
       }));

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { WebhookConfig } from '../config';
 import { InvalidCallbackError, parseCallback } from '../line/callback';
 import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
-import { EnqueueError, EventTooLargeError, enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { EnqueueError, EventNestingTooDeepError, EventTooLargeError, enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
 import { MetricUnit, logger, metrics } from '../observability/telemetry';
 
 export interface WebhookDeps {
@@ -64,6 +64,7 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     await enqueueBatches(sqs, config.queueUrl, toBatches(toEntries(callback.destination, callback.events)));
   } catch (error) {
     if (error instanceof EventTooLargeError) return reply(413, { message: error.message });
+    if (error instanceof EventNestingTooDeepError) return reply(400, { message: error.message });
     if (!(error instanceof EnqueueError)) throw error;
     metrics.addMetric('EnqueueFailed', MetricUnit.Count, error.failedEventIds.length);
     logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: [...new Set(error.reasons)] });

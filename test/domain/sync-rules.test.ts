@@ -33,6 +33,13 @@ describe('skipReason', () => {
     expect(skipReason(facts(), { lastEventTimestamp: 2000, lastEventId: 'E2' })).toBe('duplicate');
   });
 
+  it('calls an event stale when a newer one was claimed but never recorded (its worker died)', () => {
+    const state = { lastEventTimestamp: 1000, lastEventId: 'E0', pendingEventTimestamp: 3000, pendingEventId: 'E3' };
+    expect(skipReason(facts({ timestamp: 2000 }), state)).toBe('stale');
+    expect(skipReason(facts({ timestamp: 4000 }), state)).toBeUndefined();
+    expect(skipReason(facts({ webhookEventId: 'E3', timestamp: 3000 }), state)).toBeUndefined(); // its own retry
+  });
+
   it('calls an older or equally old different event stale', () => {
     expect(skipReason(facts({ timestamp: 1999 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
     expect(skipReason(facts({ timestamp: 2000 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');

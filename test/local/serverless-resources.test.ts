@@ -33,7 +33,7 @@ describe('loadLocalResources', () => {
       ContentBasedDeduplication: 'false',
       DeduplicationScope: 'messageGroup',
       FifoThroughputLimit: 'perMessageGroupId',
-      VisibilityTimeout: '180',
+      VisibilityTimeout: '360',
     });
     expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '')).toEqual({
       deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-1:000000000000:line-capillary-bridge-local-events-dlq.fifo',
