@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { maskUserId } from '../../lib/observability/telemetry';
+import { closedAfterEach } from '../support/closed-after-each';
 import { lineUserId } from '../support/line-factories';
 import {
   startCapillaryStandIn,
@@ -33,17 +34,7 @@ interface CapReply {
   requestId: string | null;
 }
 
-const running: CapillaryStandIn[] = [];
-
-async function startStandIn(options?: CapillaryStandInOptions): Promise<CapillaryStandIn> {
-  const standIn = await startCapillaryStandIn(options);
-  running.push(standIn);
-  return standIn;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((standIn) => standIn.close()));
-});
+const startStandIn = closedAfterEach(startCapillaryStandIn);
 
 function basicAuth(password = 'local-password'): Record<string, string> {
   const digest = createHash('md5').update(password).digest('hex');

@@ -1,21 +1,12 @@
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
 import { maskUserId } from '../../lib/observability/telemetry';
+import { closedAfterEach } from '../support/closed-after-each';
 import { lineUserId } from '../support/line-factories';
 import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../../lib/local/line-standin';
 
 const TOKEN = 'local-channel-access-token';
 
-const running: LineStandIn[] = [];
-
-async function startStandIn(options?: LineStandInOptions): Promise<LineStandIn> {
-  const standIn = await startLineStandIn(options);
-  running.push(standIn);
-  return standIn;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((standIn) => standIn.close()));
-});
+const startStandIn = closedAfterEach(startLineStandIn);
 
 function sdkClient(standIn: LineStandIn, channelAccessToken = TOKEN): messagingApi.MessagingApiClient {
   return new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: standIn.url });
