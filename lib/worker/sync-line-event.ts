@@ -62,6 +62,8 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps): P
       if (!profile.found) logger.info('LINE profile unavailable; registering without a name', { ...log, reason: profile.reason });
       const registration = await deps.customers.register(key.userId, profile.found ? profile.displayName : undefined);
       customerId = registration.customerId;
+      // Capillary pitfalls §14: merges across sources are worth an audit trail.
+      if (registration.merged) logger.info('Capillary merged the LINE profile into an existing customer (8050)', { ...log, customerId });
       if (!registration.subscribed) await deps.customers.setSubscription(customerId, decision.subscription);
       break;
     }
