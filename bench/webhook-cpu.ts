@@ -20,7 +20,7 @@ import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import { LocalSqsTransport } from './local-sqs-transport';
 import type { BenchProfile } from './profiles';
-import { countCommands } from './sdk-commands';
+import { countCommands } from '../test/support/aws';
 import { median, round } from './stats';
 import { renderTable } from './table';
 

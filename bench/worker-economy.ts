@@ -9,7 +9,7 @@ import type { LineWebhookEvent } from '../lib/line/callback';
 import { type RecordSettled, recordSettled } from '../lib/worker/process-queue-record';
 import { followEvent, lineUserId, unfollowEvent } from '../test/support/line-factories';
 import { startWorkerHarness, type WorkerHarness } from '../test/support/worker-harness';
-import { countCommands } from './sdk-commands';
+import { countCommands } from '../test/support/aws';
 import { round } from './stats';
 import { renderTable } from './table';
 

@@ -6,9 +6,10 @@
  * prints how many moved. With --stage the queue names come from serverless.yml.
  */
 import { parseArgs } from 'node:util';
-import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { loadLocalResources } from '../lib/local/serverless-resources';
 import { type RedriveMode, redrive } from '../lib/queue/redrive';
+import { createSqsClient } from '../lib/queue/sqs-client';
 
 const USAGE = 'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--mode auto|task|copy] [--max <n>]';
 
@@ -40,8 +41,7 @@ async function main(): Promise<void> {
     throw new Error(USAGE);
   }
 
-  // The configured endpoint wins over a queue URL's host, so AWS_ENDPOINT_URL_SQS reaches local servers too.
-  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false, ...(values.region ? { region: values.region } : {}) });
+  const sqs = createSqsClient(values.region ? { region: values.region } : {});
   let urls: { dlqUrl: string; queueUrl: string };
   if (values['dlq-url'] && values['queue-url']) urls = { dlqUrl: values['dlq-url'], queueUrl: values['queue-url'] };
   else if (values.stage) urls = await queueUrlsOfStage(sqs, values.stage);

@@ -1,4 +1,5 @@
 import type { webhook } from '@line/bot-sdk';
+import { isRecord } from '../is-record';
 
 /** A LINE callback body after the shape checks the SDK leaves to us. Events keep every field LINE sent. */
 export interface LineCallback {
@@ -23,10 +24,6 @@ export class InvalidCallbackError extends Error {
 const MAX_ID_LENGTH = 128; // SQS limit for MessageGroupId / MessageDeduplicationId
 const SQS_ID_PATTERN = /^[\x21-\x7e]+$/; // printable ASCII, as SQS requires for those ids
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function requireId(value: unknown, path: string): void {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH || !SQS_ID_PATTERN.test(value)) {
     throw new InvalidCallbackError(`${path} must be a non-empty printable ASCII string of at most ${MAX_ID_LENGTH} characters`, path);
@@ -35,7 +32,7 @@ function requireId(value: unknown, path: string): void {
 
 function checkEvent(event: unknown, index: number): asserts event is LineWebhookEvent {
   const at = `events[${index}]`;
-  if (!isObject(event)) throw new InvalidCallbackError(`${at} must be an object`, at);
+  if (!isRecord(event)) throw new InvalidCallbackError(`${at} must be an object`, at);
   if (typeof event.type !== 'string' || event.type.length === 0) {
     throw new InvalidCallbackError(`${at}.type must be a non-empty string`, `${at}.type`);
   }
@@ -45,7 +42,7 @@ function checkEvent(event: unknown, index: number): asserts event is LineWebhook
   }
   const source = event.source;
   if (source === undefined) return;
-  if (!isObject(source) || typeof source.type !== 'string') {
+  if (!isRecord(source) || typeof source.type !== 'string') {
     throw new InvalidCallbackError(`${at}.source must be an object with a type`, `${at}.source`);
   }
   for (const key of ['userId', 'groupId', 'roomId'] as const) {
@@ -61,7 +58,7 @@ export function parseCallback(raw: Buffer): LineCallback {
   } catch {
     throw new InvalidCallbackError('body is not valid JSON', '$');
   }
-  if (!isObject(body)) throw new InvalidCallbackError('body must be a JSON object', '$');
+  if (!isRecord(body)) throw new InvalidCallbackError('body must be a JSON object', '$');
   requireId(body.destination, 'destination');
   if (!Array.isArray(body.events)) throw new InvalidCallbackError('events must be an array', 'events');
   body.events.forEach(checkEvent);

@@ -7,7 +7,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
-  isRecord,
   StandInSettings,
   startStandInServer,
   type Clock,
@@ -15,6 +14,7 @@ import {
   type RouteHandler,
   type StandInServer,
 } from './standin-kit';
+import { isRecord } from '../is-record';
 
 export interface CapillaryStandInOptions {
   /** 0 picks a free port */

@@ -4,7 +4,8 @@
  * users who do not exist, are not friends, blocked the account or gave no consent.
  */
 import { createHash } from 'node:crypto';
-import { isRecord, InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
+import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
+import { isRecord } from '../is-record';
 
 export interface LineProfile {
   displayName: string;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRecord } from '../is-record';
 import { maskUserId } from '../observability/telemetry';
 
 export type Clock = () => number;
@@ -127,10 +128,6 @@ class RequestBodyError extends Error {
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const LOGGED_BODY_CHARS = 300;
 const LINE_USER_ID = /U[0-9a-f]{32}/g;
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The call log is a log: LINE user ids appear only as the hash the bridge's own logs use. */
 function maskLineUserIds(text: string): string {

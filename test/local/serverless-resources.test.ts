@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { loadLocalResources } from '../../lib/local/serverless-resources';
+import { createSqsClient } from '../../lib/queue/sqs-client';
 
 function serverlessYml(text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'serverless-resources-')), 'serverless.yml');
@@ -51,7 +52,7 @@ describe('loadLocalResources', () => {
     const stage = `t${randomBytes(4).toString('hex')}`;
     const { tables, queues } = loadLocalResources(stage);
     const dynamo = new DynamoDBClient({});
-    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const sqs = createSqsClient();
 
     for (const table of tables) await dynamo.send(new CreateTableCommand(table));
     const queueUrls = new Map<string, string>();

@@ -8,11 +8,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DEDUPLICATION_WINDOW_MS, redrive } from '../../lib/queue/redrive';
+import { createSqsClient } from '../../lib/queue/sqs-client';
 import { createFifoQueue, type TestFifoQueue } from '../support/aws';
 
 // globalSetup points the SDK at a local fauxqs, which (like some SQS-compatible servers) has no message move tasks.
 // Its queue URLs name the host sqs.<region>.localhost, which not every resolver knows: keep to the configured endpoint.
-const localSqsClient = () => new SQSClient({ useQueueUrlAsEndpoint: false });
+const localSqsClient = () => createSqsClient();
 const sqs = localSqsClient();
 const afterDeduplicationWindow = () => Date.now() + DEDUPLICATION_WINDOW_MS + 1000;
 
