@@ -1,7 +1,7 @@
 /** One bench run: every figure in turn (never two at once, so none steals the other's CPU), then the cost model. */
 import { cpus } from 'node:os';
-import type { RegistrationMode } from '../lib/config';
-import { startAwsServers } from '../lib/local/aws-servers';
+import type { RegistrationMode } from '../lib/config/config';
+import { startAwsServers } from '../local/aws-servers';
 import { type ColdStartFigures, coldStartTable, measureColdStart } from './cold-start';
 import { type CostPer1M, costPer1M, costTable } from './cost';
 import { packageDeployment } from './deployment';

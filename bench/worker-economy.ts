@@ -4,7 +4,7 @@
  * a batch of distinct users; the outcome of every event is checked, so a case cannot silently measure
  * a different path.
  */
-import type { RegistrationMode } from '../lib/config';
+import type { RegistrationMode } from '../lib/config/config';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { type RecordSettled, recordSettled } from '../lib/worker/process-queue-record';
 import { followEvent, lineUserId, unfollowEvent } from '../test/support/line-factories';

@@ -2,8 +2,8 @@
 import './quiet-telemetry';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { lambdaContext } from '../lib/local/lambda-context';
-import { toSqsEvent } from '../lib/local/lambda-events';
+import { lambdaContext } from '../local/lambda-context';
+import { toSqsEvent } from '../local/lambda-events';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-runtime';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';

@@ -10,7 +10,7 @@
  * measured over the whole run, tail included.
  */
 import path from 'node:path';
-import type { RegistrationMode, WorkerConfig } from '../lib/config';
+import type { RegistrationMode, WorkerConfig } from '../lib/config/config';
 import { followEvent, lineUserId } from '../test/support/line-factories';
 import { sqsRecordFor, startWorkerHarness } from '../test/support/worker-harness';
 import { ChildChannel } from './child-channel';

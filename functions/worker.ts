@@ -1,6 +1,11 @@
 import type { Context, SQSEvent } from 'aws-lambda';
+import { readWorkerConfig } from '../lib/config/config';
+import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
-import { workerRuntime } from '../lib/worker/worker-runtime';
+import { buildSyncDeps } from '../lib/worker/worker-deps';
 
-export const handler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, await workerRuntime()));
+/** Built on a container's first batch: the configuration (secrets from SSM) and the clients. */
+const deps = onceAsync(async () => buildSyncDeps(await readWorkerConfig(process.env, ssmSecret)));
+
+export const handler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, await deps()));

@@ -7,7 +7,7 @@
  * The same seed replays the same scenario (timing between workers still varies).
  */
 import { parseArgs } from 'node:util';
-import { startAwsServers } from '../lib/local/aws-servers';
+import { startAwsServers } from '../local/aws-servers';
 import { chaosChecks, formatChaosReport, runChaos } from '../test/support/chaos/chaos-run';
 import { startChaosServices } from '../test/support/chaos/chaos-services';
 

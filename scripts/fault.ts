@@ -10,7 +10,7 @@
  * Faults apply to the next matching calls in order; watch the retries in the pipeline's log stream.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_WEBHOOK_URL, PipelineAdminClient } from '../lib/local/pipeline-admin-api';
+import { DEFAULT_WEBHOOK_URL, PipelineAdminClient } from '../local/pipeline-admin-api';
 
 const USAGE = `usage: npm run fault -- <capillary|line> <429|461|500|502|503|504|521|timeout|lost-response> <times> [--path <prefix>] [--method <method>] [--delay-ms <ms>]
        npm run fault -- <capillary|line> latency <ms>

@@ -8,7 +8,7 @@
 import '../bench/quiet-telemetry'; // first: a log line and metrics per request would bury the table
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startAwsServers } from '../lib/local/aws-servers';
+import { startAwsServers } from '../local/aws-servers';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { createFifoQueue } from '../test/support/aws';
 import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../test/support/chaos/fuzz-run';

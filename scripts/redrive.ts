@@ -7,8 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { loadLocalResources } from '../lib/local/serverless-resources';
-import { type RedriveMode, redrive } from '../lib/queue/redrive';
+import { loadLocalResources } from '../ops/serverless-resources';
+import { type RedriveMode, redrive } from '../ops/redrive';
 import { createSqsClient } from '../lib/queue/sqs-client';
 
 const USAGE = 'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--mode auto|task|copy] [--max <n>]';

@@ -8,9 +8,9 @@
  * not the expected one (2xx, or 401 with --tamper) or the worker did not finish in time.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_WEBHOOK_URL } from '../lib/local/pipeline-admin-api';
-import { formatReplayReport, replay, replayProblems } from '../lib/local/replay';
-import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../lib/local/sample-events';
+import { DEFAULT_WEBHOOK_URL } from '../local/pipeline-admin-api';
+import { formatReplayReport, replay, replayProblems } from '../local/replay';
+import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../local/sample-events';
 
 const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
 

@@ -7,10 +7,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LineCallback } from '../lib/line/callback';
-import { signLineBody } from '../lib/line/sign';
-import { toApiGatewayV2Event, toSqsEvent, toSqsRecord } from '../lib/local/lambda-events';
-import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH, readSampleBodies } from '../lib/local/sample-events';
-import { messageGroupId, serializeQueuedEvent } from '../lib/queue/line-event-message';
+import { signLineBody } from '../local/sign-line-body';
+import { toApiGatewayV2Event, toSqsEvent, toSqsRecord } from '../local/lambda-events';
+import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH, readSampleBodies } from '../local/sample-events';
+import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
 
 const eventsDir = join(__dirname, '..', 'events');
 const LOCAL_QUEUE_ARN = 'arn:aws:sqs:ap-northeast-1:000000000000:line-capillary-bridge-local-events.fifo';

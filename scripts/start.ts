@@ -10,10 +10,10 @@
  * stand-in with the real service (its credentials then come from the environment too).
  */
 import { parseArgs } from 'node:util';
-import type { RegistrationMode } from '../lib/config';
-import { type LogLevel, showReadableLogs } from '../lib/local/log-view';
-import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../lib/local/pipeline-admin-api';
-import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../lib/local/sample-events';
+import type { RegistrationMode } from '../lib/config/config';
+import { type LogLevel, showReadableLogs } from '../local/log-view';
+import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../local/pipeline-admin-api';
+import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../local/sample-events';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const options = parseStartArgs(process.argv.slice(2));
   showReadableLogs(options.logLevel);
   // Imported only now: the handlers' Powertools logger reads its settings when it is built.
-  const { describeLocalPipeline, startLocalPipeline } = await import('../lib/local/local-pipeline');
+  const { describeLocalPipeline, startLocalPipeline } = await import('../local/local-pipeline');
   const pipeline = await startLocalPipeline(options.pipeline);
   process.stdout.write(describeLocalPipeline(pipeline, Date.now() - started));
 
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
 }
 
 async function replayOnce(target: string, url: string): Promise<void> {
-  const { formatReplayReport, replay, replayProblems } = await import('../lib/local/replay');
+  const { formatReplayReport, replay, replayProblems } = await import('../local/replay');
   const report = await replay({
     bodies: readSampleBodies(target),
     url,

@@ -1,4 +1,4 @@
-import { ConfigError, readWebhookConfig, readWorkerConfig } from '../lib/config';
+import { ConfigError, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
 
 const noSsm = async () => {
   throw new Error('SSM should not be called');

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { CapillaryAuthConfig } from '../config';
+import type { CapillaryAuthConfig } from '../config/config';
+import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
+import { CapillaryApiError, CapillaryUnavailableError } from './errors';
 
 /** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
 export interface CapillaryMessage {
@@ -37,40 +39,25 @@ export interface CapillaryHttpOptions {
   maxAttempts: number;
   /** Minimum spacing between requests from this instance (the fleet's share of Capillary's rate limit). */
   minIntervalMs: number;
-  /** Time left in the invocation: no attempt starts that could not finish in it. */
-  deadline?: { remainingMs(): number };
-  /** Observer for every attempt: logs and metrics hang off it, so this module stays I/O-only. */
+  /** Observer for every attempt, after it is logged and counted (tests, benchmark). */
   onCall?: (call: CapillaryCallRecord) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
 
-/** Throttling and "try again later" answers (docs §8, §9): retried with backoff. */
+/** The invocation's end for this call: no attempt starts that could not finish before `deadlineAt` (epoch ms). */
+export interface CallOptions {
+  deadlineAt: number;
+}
+
+const NO_DEADLINE: CallOptions = { deadlineAt: Number.POSITIVE_INFINITY };
+
+/** Throttling and "try again later" answers (docs/capillary.md#retries): retried with backoff. */
 const RETRIABLE_STATUSES = new Set([429, 461, 502, 503, 504, 521]);
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 4000;
 /** Not worth starting an attempt with less time than this. */
 const MIN_ATTEMPT_MS = 250;
-
-export class CapillaryApiError extends Error {
-  constructor(
-    public readonly operation: string,
-    public readonly status: number,
-    public readonly codes: number[],
-    public readonly requestId: string | undefined,
-    detail: string,
-  ) {
-    super(`Capillary ${operation} failed: HTTP ${status}, codes [${codes.join(', ')}] ${detail}`.trim());
-    this.name = 'CapillaryApiError';
-  }
-}
-
-export class CapillaryUnavailableError extends Error {
-  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastProblem: string) {
-    super(`Capillary ${operation} still failing after ${attempts} attempts (last: ${lastProblem})`);
-    this.name = 'CapillaryUnavailableError';
-  }
-}
 
 export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ?? []).map((e) => Number(e.code));
 export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
@@ -113,12 +100,12 @@ export class CapillaryHttpClient {
     this.#pacer = new RequestPacer(options.minIntervalMs, this.#sleep);
   }
 
-  async request(operation: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<CapillaryResponse> {
+  async request(operation: string, method: 'GET' | 'POST', path: string, body?: unknown, call: CallOptions = NO_DEADLINE): Promise<CapillaryResponse> {
     const { maxAttempts } = this.#options;
     let lastProblem = '';
     let tokenRefreshed = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await this.#attempt(operation, method, path, body, attempt);
+      const outcome = await this.#attempt(operation, method, path, body, attempt, call.deadlineAt);
       if ('outOfTime' in outcome) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
       if ('response' in outcome) {
         const { response } = outcome;
@@ -149,6 +136,7 @@ export class CapillaryHttpClient {
     path: string,
     body: unknown,
     attempt: number,
+    deadlineAt: number,
   ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true }> {
     let authHeaders: Record<string, string>;
     try {
@@ -158,12 +146,12 @@ export class CapillaryHttpClient {
       if (error instanceof CapillaryUnavailableError) return { problem: `token: ${error.lastProblem}` };
       throw error;
     }
-    const remainingMs = () => this.#options.deadline?.remainingMs() ?? Number.POSITIVE_INFINITY;
+    const remainingMs = () => deadlineAt - Date.now();
     if (!(await this.#pacer.wait(remainingMs() - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
     const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
-      this.#options.onCall?.({ operation, status, latencyMs: Date.now() - started, requestId, errorCodes: codes, attempt });
+      this.#report({ operation, status, latencyMs: Date.now() - started, requestId, errorCodes: codes, attempt });
     let response: Response;
     try {
       response = await fetch(`${this.#options.baseUrl}${path}`, {
@@ -190,6 +178,16 @@ export class CapillaryHttpClient {
     }
     report(response.status, requestId, errorCodes(parsed));
     return { response: { status: response.status, body: parsed, requestId } };
+  }
+
+  /** Every attempt is logged (with X-Cap-Requestid for support tickets) and counted by operation and code. */
+  #report(call: CapillaryCallRecord): void {
+    metrics.addMetric('CapillaryLatency', MetricUnit.Milliseconds, call.latencyMs);
+    for (const code of call.errorCodes.length > 0 ? call.errorCodes : call.status === 200 ? [] : [call.status]) {
+      countCapillaryError(call.operation, String(code));
+    }
+    logger.info('Capillary call', { ...call });
+    this.#options.onCall?.(call);
   }
 
   async #authHeaders(): Promise<Record<string, string>> {

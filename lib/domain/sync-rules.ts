@@ -8,6 +8,8 @@
 
 export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 
+import { UnsupportedEventTypeError } from './errors';
+
 /** The per-user record kept in DynamoDB, as the core sees it. */
 export interface UserSyncState {
   customerId?: number;
@@ -17,6 +19,8 @@ export interface UserSyncState {
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
   pendingEventTimestamp?: number;
   pendingEventId?: string;
+  /** epoch ms after which another event may take the pending claim over */
+  pendingExpiresAt?: number;
 }
 
 /** The parts of a LINE webhook event the rules look at. Unknown fields are carried, never needed. */
@@ -37,7 +41,14 @@ export type SyncDecision =
   | { action: 'resolve-then-subscribe'; subscription: 'OPTOUT' };
 
 export type IgnoreReason = 'unsupported-type' | 'no-user-id';
-export type SkipReason = 'duplicate' | 'stale';
+
+/**
+ * What the user's record says about an event: apply it, or skip it as the same event again
+ * (`duplicate`) or one overtaken by a newer event (`stale`); `held` = another event's live claim is
+ * in the way, so retry later (the claim expires if its worker died).
+ */
+export type Admission = 'apply' | 'duplicate' | 'stale' | 'held';
+export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 
 const SYNCED_TYPES = new Set(['follow', 'unfollow']);
 
@@ -49,18 +60,21 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
 }
 
 /**
- * An event applies only when it is newer than the last applied one for the user: LINE does not
- * order deliveries and redelivers, so "not newer" is either the same event again or overtaken.
+ * The one ordering rule. An event applies only when it is newer than the last applied one for the user:
+ * LINE does not order deliveries and redelivers, so "not newer" is either the same event again or
+ * overtaken. UserSyncStore.claim writes this rule as its DynamoDB condition (test/lib/store pins the two
+ * to agree), and the worker asks it why a claim was refused.
  */
-export function skipReason(event: LineEventFacts, state: UserSyncState | undefined): SkipReason | undefined {
-  if (state?.lastEventTimestamp !== undefined && event.timestamp <= state.lastEventTimestamp) {
+export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
+  if (state.lastEventTimestamp !== undefined && event.timestamp <= state.lastEventTimestamp) {
     return state.lastEventId === event.webhookEventId ? 'duplicate' : 'stale';
   }
+  // The same event may re-claim at once: that is its own retry after a crash.
+  if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   // A newer event got as far as Capillary and may have changed it; an older one must not undo that, even
   // once that event's claim has expired (its message may wait in the DLQ for a redrive).
-  const pending = state?.pendingEventTimestamp;
-  if (pending !== undefined && state?.pendingEventId !== event.webhookEventId && event.timestamp <= pending) return 'stale';
-  return undefined;
+  if (state.pendingEventTimestamp !== undefined && event.timestamp <= state.pendingEventTimestamp) return 'stale';
+  return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';
 }
 
 export function decide(event: LineEventFacts, state: UserSyncState | undefined): SyncDecision {
@@ -76,11 +90,4 @@ export function decide(event: LineEventFacts, state: UserSyncState | undefined):
       : { action: 'subscribe', subscription: 'OPTOUT', customerId };
   }
   throw new UnsupportedEventTypeError(event.type);
-}
-
-export class UnsupportedEventTypeError extends Error {
-  constructor(public readonly eventType: string) {
-    super(`No sync rule for LINE event type "${eventType}"`);
-    this.name = 'UnsupportedEventTypeError';
-  }
 }

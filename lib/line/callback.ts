@@ -1,5 +1,7 @@
 import type { webhook } from '@line/bot-sdk';
 import { isRecord } from '../is-record';
+import { InvalidCallbackError } from './errors';
+
 
 /** A LINE callback body after the shape checks the SDK leaves to us. Events keep every field LINE sent. */
 export interface LineCallback {
@@ -13,13 +15,6 @@ export type LineWebhookEvent = Pick<webhook.Event, 'type' | 'timestamp' | 'webho
   follow?: { isUnblocked?: boolean };
   [field: string]: unknown;
 };
-
-export class InvalidCallbackError extends Error {
-  constructor(message: string, public readonly path: string) {
-    super(message);
-    this.name = 'InvalidCallbackError';
-  }
-}
 
 const MAX_ID_LENGTH = 128; // SQS limit for MessageGroupId / MessageDeduplicationId
 const SQS_ID_PATTERN = /^[\x21-\x7e]+$/; // printable ASCII, as SQS requires for those ids
@@ -63,9 +58,4 @@ export function parseCallback(raw: Buffer): LineCallback {
   if (!Array.isArray(body.events)) throw new InvalidCallbackError('events must be an array', 'events');
   body.events.forEach(checkEvent);
   return body as unknown as LineCallback;
-}
-
-/** The user an event is about, if LINE told us (group/room events may carry none). */
-export function eventUserId(event: LineWebhookEvent): string | undefined {
-  return event.source?.userId;
 }

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { TELEMETRY } from '../config/defaults';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'line-capillary-bridge';
-
-export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LineCapillaryBridge' });
+/**
+ * The service name and metrics namespace are the product's, not a deployment's (the alarms in
+ * serverless.yml name the same namespace); the log level comes from POWERTOOLS_LOG_LEVEL.
+ */
+export const logger = new Logger({ serviceName: TELEMETRY.serviceName });
+export const metrics = new Metrics({ serviceName: TELEMETRY.serviceName, namespace: TELEMETRY.metricsNamespace });
 export { MetricUnit };
 
 /**

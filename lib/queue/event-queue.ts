@@ -1,32 +1,10 @@
 import { type SendMessageBatchRequestEntry, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LineWebhookEvent } from '../line/callback';
-import { messageGroupId, serializeQueuedEvent } from './line-event-message';
+import { EnqueueError, type EnqueueFailure, EventNestingTooDeepError, EventTooLargeError, MAX_BATCH_BYTES } from './errors';
+import { messageGroupId, serializeQueuedEvent } from './queued-event';
 
-/** SQS limits for one SendMessageBatch call. */
+/** SQS limit of entries in one SendMessageBatch call (the byte limit is MAX_BATCH_BYTES). */
 export const MAX_BATCH_ENTRIES = 10;
-export const MAX_BATCH_BYTES = 256 * 1024;
-
-export class EventTooLargeError extends Error {
-  constructor(public readonly webhookEventId: string, public readonly bytes: number) {
-    super(`Event ${webhookEventId} is ${bytes} bytes, over the ${MAX_BATCH_BYTES}-byte SQS message limit`);
-    this.name = 'EventTooLargeError';
-  }
-}
-
-/** JSON.parse accepts nesting that JSON.stringify then cannot walk (its recursion runs out of stack). */
-export class EventNestingTooDeepError extends Error {
-  constructor(public readonly webhookEventId: string) {
-    super(`Event ${webhookEventId} is nested too deeply to be queued`);
-    this.name = 'EventNestingTooDeepError';
-  }
-}
-
-export class EnqueueError extends Error {
-  constructor(public readonly failedEventIds: string[], public readonly reasons: string[]) {
-    super(`${failedEventIds.length} event(s) could not be enqueued: ${[...new Set(reasons)].join('; ')}`);
-    this.name = 'EnqueueError';
-  }
-}
 
 interface SizedEntry {
   entry: SendMessageBatchRequestEntry;
@@ -40,7 +18,7 @@ export function toEntries(destination: string, events: LineWebhookEvent[]): Size
     try {
       body = serializeQueuedEvent({ destination, event });
     } catch (error) {
-      if (error instanceof RangeError) throw new EventNestingTooDeepError(event.webhookEventId);
+      if (error instanceof RangeError) throw new EventNestingTooDeepError(event.webhookEventId, { cause: error });
       throw error;
     }
     const bytes = Buffer.byteLength(body);
@@ -91,28 +69,30 @@ export async function enqueueBatches(
   options: EnqueueOptions = { maxAttempts: 3, retryDelayMs: 50 },
 ): Promise<void> {
   const outcomes = await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)));
-  const failed = outcomes.flat();
-  if (failed.length > 0) {
-    throw new EnqueueError(failed.map((f) => f.entry.MessageDeduplicationId ?? f.entry.Id ?? '?'), failed.map((f) => f.reason));
-  }
+  const failures = outcomes.flat();
+  if (failures.length > 0) throw new EnqueueError(failures);
 }
+
+type EntryFailure = EnqueueFailure & { entry: SendMessageBatchRequestEntry };
 
 async function sendWithRetries(
   sqs: SQSClient,
   queueUrl: string,
   batch: SendMessageBatchRequestEntry[],
   { maxAttempts, retryDelayMs }: EnqueueOptions,
-): Promise<{ entry: SendMessageBatchRequestEntry; reason: string }[]> {
+): Promise<EntryFailure[]> {
+  const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure =>
+    ({ entry, eventId: entry.MessageDeduplicationId ?? entry.Id ?? '?', reason, cause });
   let pending = batch;
-  let failures: { entry: SendMessageBatchRequestEntry; reason: string }[] = [];
+  let failures: EntryFailure[] = [];
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 2)));
     try {
       const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
       const byId = new Map(pending.map((entry) => [entry.Id, entry]));
-      failures = (result.Failed ?? []).map((f) => ({ entry: byId.get(f.Id) as SendMessageBatchRequestEntry, reason: `${f.Code}: ${f.Message ?? ''}`.trim() }));
+      failures = (result.Failed ?? []).map((f) => failureOf(byId.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()));
     } catch (error) {
-      failures = pending.map((entry) => ({ entry, reason: (error as Error).name }));
+      failures = pending.map((entry) => failureOf(entry, (error as Error).name, error));
     }
     pending = failures.map((f) => f.entry);
   }

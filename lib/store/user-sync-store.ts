@@ -5,7 +5,8 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type LineEventFacts, type SkipReason, type SubscriptionState, type UserSyncState, skipReason } from '../domain/sync-rules';
+import type { LineEventFacts, SubscriptionState, UserSyncState } from '../domain/sync-rules';
+import { ClaimLostError } from './errors';
 
 export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
@@ -13,27 +14,12 @@ export interface LineUserKey {
   userId: string;
 }
 
-export type ClaimResult = { claimed: true; state: UserSyncState } | { claimed: false; reason: SkipReason; state: UserSyncState };
+/** A refused claim carries the record that refused it: domain/sync-rules `admission` says why. */
+export type ClaimResult = { claimed: true; state: UserSyncState } | { claimed: false; state: UserSyncState };
 
 export interface AppliedChange {
   customerId?: number;
   subscription: SubscriptionState;
-}
-
-/** Another worker holds an unexpired claim for this user: retry later (the claim expires if it died). */
-export class ClaimHeldError extends Error {
-  constructor(public readonly eventId: string, public readonly heldBy: string | undefined) {
-    super(`User record is claimed by event ${heldBy ?? 'unknown'}; event ${eventId} will be retried`);
-    this.name = 'ClaimHeldError';
-  }
-}
-
-/** Our claim expired and was taken over before we recorded the result: the retry re-evaluates. */
-export class ClaimLostError extends Error {
-  constructor(public readonly eventId: string) {
-    super(`Claim for event ${eventId} was lost before the result was recorded`);
-    this.name = 'ClaimLostError';
-  }
 }
 
 const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -51,15 +37,16 @@ function toState(item: Record<string, AttributeValue> | undefined): UserSyncStat
     lastEventId: item.lastEventId?.S,
     pendingEventTimestamp: num('claimTs'),
     pendingEventId: item.claimEventId?.S,
+    pendingExpiresAt: num('claimExpiresAt'),
   };
 }
 
 /**
  * One DynamoDB item per LINE user: the Capillary customer id, the subscription state and the last
  * applied event. It is the idempotency and ordering guard, built on single-item conditional writes:
- * a claim before any side effect (only for an event newer than the last applied one, and only when no
- * live claim exists), and a completion after them. Two writes per applied event, none on the hot path
- * of a duplicate beyond the rejected claim.
+ * a claim before any side effect, whose condition is domain/sync-rules `admission(...) === 'apply'`
+ * written for DynamoDB, and a completion after them. Two writes per applied event, none on the hot
+ * path of a duplicate beyond the rejected claim.
  */
 export class UserSyncStore {
   constructor(
@@ -78,8 +65,8 @@ export class UserSyncStore {
         TableName: this.tableName,
         Key: { pk: s(UserSyncStore.partitionKey(key)) },
         UpdateExpression: 'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, expiresAt = :abandonedAt',
-        // The same event may re-claim at once: that is its own retry after a crash. Another event may take an
-        // expired claim only if it is newer than the event that held it (see skipReason).
+        // admission() in DynamoDB's words: newer than the last applied event, and no live claim of another
+        // event (the same event re-claims at once; an expired claim only falls to a newer event).
         ConditionExpression: '(attribute_not_exists(lastEventTs) OR lastEventTs < :ts) AND ' +
           '(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND claimTs < :ts))',
         ExpressionAttributeValues: {
@@ -91,16 +78,14 @@ export class UserSyncStore {
           ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
         },
         ReturnValues: 'ALL_NEW',
+        // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }));
       return { claimed: true, state: toState(result.Attributes) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { claimed: false, state: toState(error.Item ?? (await this.#getItem(key))) };
     }
-    const item = await this.#getItem(key);
-    const state = toState(item);
-    const reason = skipReason(event, state);
-    if (reason) return { claimed: false, reason, state };
-    throw new ClaimHeldError(event.webhookEventId, item?.claimEventId?.S);
   }
 
   async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
@@ -124,7 +109,7 @@ export class UserSyncStore {
         ExpressionAttributeValues: values,
       }));
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ClaimLostError(event.webhookEventId);
+      if (error instanceof ConditionalCheckFailedException) throw new ClaimLostError(event.webhookEventId, { cause: error });
       throw error;
     }
   }

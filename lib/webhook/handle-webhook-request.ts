@@ -1,9 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { WebhookConfig } from '../config';
-import { InvalidCallbackError, parseCallback } from '../line/callback';
+import type { WebhookConfig } from '../config/config';
+import { parseCallback } from '../line/callback';
+import { InvalidCallbackError } from '../line/errors';
 import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
-import { EnqueueError, EventNestingTooDeepError, EventTooLargeError, enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { EnqueueError, EventNestingTooDeepError, EventTooLargeError } from '../queue/errors';
 import { MetricUnit, logger, metrics } from '../observability/telemetry';
 
 export interface WebhookDeps {
@@ -67,7 +69,7 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     if (error instanceof EventNestingTooDeepError) return reply(400, { message: error.message });
     if (!(error instanceof EnqueueError)) throw error;
     metrics.addMetric('EnqueueFailed', MetricUnit.Count, error.failedEventIds.length);
-    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: [...new Set(error.reasons)] });
+    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
     return reply(500, { message: 'events could not be queued; retry' });
   }
   metrics.addMetric('EventsEnqueued', MetricUnit.Count, callback.events.length);

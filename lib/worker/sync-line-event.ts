@@ -1,14 +1,12 @@
-import type { LineCustomerDirectory } from '../capillary/line-customers';
-import { type LineEventFacts, type SubscriptionState, decide, ignoreReason } from '../domain/sync-rules';
-import { eventUserId } from '../line/callback';
+import type { LineCustomerDirectory } from '../capillary/customer-directory';
+import { type LineEventFacts, type SubscriptionState, admission, decide, ignoreReason } from '../domain/sync-rules';
 import type { LineProfileClient } from '../line/profile-client';
-import type { QueuedLineEvent } from '../queue/line-event-message';
-import type { UserSyncStore } from '../store/user-sync-store';
-import type { InvocationDeadline } from './invocation-deadline';
 import { MetricUnit, countIgnored, logger, maskUserId, metrics } from '../observability/telemetry';
+import type { QueuedLineEvent } from '../queue/queued-event';
+import { ClaimHeldError } from '../store/errors';
+import type { UserSyncStore } from '../store/user-sync-store';
 
 export interface SyncDeps {
-  deadline: InvocationDeadline;
   store: UserSyncStore;
   customers: LineCustomerDirectory;
   profiles: LineProfileClient;
@@ -24,17 +22,18 @@ function factsOf({ event }: QueuedLineEvent): LineEventFacts {
     type: event.type,
     webhookEventId: event.webhookEventId,
     timestamp: event.timestamp,
-    userId: eventUserId(event),
+    userId: event.source?.userId,
     isUnblocked: event.follow?.isUnblocked,
   };
 }
 
 /**
  * One queued LINE event → at most one change of the user's Capillary state, in order, once.
- * Claim the user's record (rejecting duplicates and stale events), act on Capillary, then record
- * what was applied. A throw leaves the claim to be resumed by the retry.
+ * Claim the user's record (the domain rule refuses duplicates and stale events), act on Capillary,
+ * then record what was applied. A throw leaves the claim to be resumed by the retry.
+ * @param deadlineAt epoch ms after which no Capillary attempt starts (the invocation's end, less a reserve)
  */
-export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps): Promise<SyncOutcome> {
+export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, deadlineAt: number): Promise<SyncOutcome> {
   const facts = factsOf(message);
   const log = { eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
   const ignored = ignoreReason(facts);
@@ -44,37 +43,42 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps): P
     return { result: 'ignored', reason: ignored };
   }
   const key = { destination: message.destination, userId: facts.userId as string };
-  const claim = await deps.store.claim(key, facts);
-  if (!claim.claimed) {
-    metrics.addMetric(claim.reason === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', MetricUnit.Count, 1);
-    logger.info(`Event skipped as ${claim.reason}: not newer than the last applied event for this user`, {
+  const now = Date.now();
+  const claim = await deps.store.claim(key, facts, now);
+  const verdict = claim.claimed ? 'apply' : admission(facts, claim.state, now);
+  if (verdict === 'duplicate' || verdict === 'stale') {
+    metrics.addMetric(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', MetricUnit.Count, 1);
+    logger.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
       ...log, eventTimestamp: facts.timestamp, lastAppliedTimestamp: claim.state.lastEventTimestamp,
     });
-    return { result: 'skipped', reason: claim.reason };
+    return { result: 'skipped', reason: verdict };
   }
+  // Refused although the rule says apply: the record changed in between (a claim came and went). Retry.
+  if (!claim.claimed) throw new ClaimHeldError(facts.webhookEventId, claim.state.pendingEventId);
   logger.info('Event claimed', log);
 
   const decision = decide(facts, claim.state);
+  const call = { deadlineAt };
   let customerId: number | undefined;
   switch (decision.action) {
     case 'register': {
       const profile = await deps.profiles.lookup(key.userId);
       if (!profile.found) logger.info('LINE profile unavailable; registering without a name', { ...log, reason: profile.reason });
-      const registration = await deps.customers.register(key.userId, profile.found ? profile.displayName : undefined);
+      const registration = await deps.customers.register(key.userId, profile.found ? profile.displayName : undefined, call);
       customerId = registration.customerId;
-      // Capillary pitfalls §14: merges across sources are worth an audit trail.
+      // Merges across sources are worth an audit trail (docs/capillary.md#merges).
       if (registration.merged) logger.info('Capillary merged the LINE profile into an existing customer (8050)', { ...log, customerId });
-      if (!registration.subscribed) await deps.customers.setSubscription(customerId, decision.subscription);
+      if (!registration.subscribed) await deps.customers.setSubscription(customerId, decision.subscription, call);
       break;
     }
     case 'subscribe':
       customerId = decision.customerId;
-      await deps.customers.setSubscription(customerId, decision.subscription);
+      await deps.customers.setSubscription(customerId, decision.subscription, call);
       break;
     case 'resolve-then-subscribe':
       // An unfollow is never lost: opt the customer out if Capillary knows them, else remember the state.
-      customerId = await deps.customers.find(key.userId);
-      if (customerId !== undefined) await deps.customers.setSubscription(customerId, decision.subscription);
+      customerId = await deps.customers.find(key.userId, call);
+      if (customerId !== undefined) await deps.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
   await deps.store.complete(key, facts, { customerId, subscription: decision.subscription });

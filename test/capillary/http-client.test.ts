@@ -1,6 +1,6 @@
-import type { CapillaryAuthConfig } from '../../lib/config';
+import type { CapillaryAuthConfig } from '../../lib/config/config';
 import { type CapillaryCallRecord, CapillaryHttpClient, CapillaryUnavailableError } from '../../lib/capillary/http-client';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../../lib/local/capillary-standin';
+import { type CapillaryStandIn, startCapillaryStandIn } from '../../local/standins/capillary-standin';
 import { InvocationDeadline } from '../../lib/worker/invocation-deadline';
 
 const oauth: CapillaryAuthConfig = { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' };

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { loadLocalResources } from '../../lib/local/serverless-resources';
+import { loadLocalResources } from '../../ops/serverless-resources';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'ci';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findHeader, isValidLineSignature, rawBodyBytes } from '../../lib/line/signature';
-import { signLineBody } from '../../lib/line/sign';
-import { LOCAL_CHANNEL_SECRET } from '../../lib/local/sample-events';
+import { signLineBody } from '../../local/sign-line-body';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 
-// line-platform.md §3.7: compact bodies and their signatures under the documented test secret.
+// docs/line.md#signature: compact bodies and their signatures under the documented test secret.
 const documentedVectors: [string, string][] = [
   ['01-verify.json', 'EBwzRpe70faExNFnnKcAiDVvILpFaV70GX3TYCnJOPA='],
   ['02-follow.json', 'b/3SpUryNsg/86eidUYNWU5prbaq27AESdz5qyuhkr8='],

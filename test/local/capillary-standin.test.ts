@@ -8,7 +8,7 @@ import {
   UnknownCustomerError,
   type CapillaryStandIn,
   type CapillaryStandInOptions,
-} from '../../lib/local/capillary-standin';
+} from '../../local/standins/capillary-standin';
 
 const LINE_ACCOUNT = '2001914141242';
 const OTHER_LINE_ACCOUNT = '2009999999999';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { loadLocalResources } from '../../lib/local/serverless-resources';
+import { loadLocalResources } from '../../ops/serverless-resources';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 
 function serverlessYml(text: string): string {

@@ -1,4 +1,4 @@
-import { InvalidQueuedEventError, messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../lib/queue/line-event-message';
+import { InvalidQueuedEventError, messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../lib/queue/queued-event';
 import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../support/line-factories';
 
 describe('serializeQueuedEvent', () => {

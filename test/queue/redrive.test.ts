@@ -7,7 +7,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DEDUPLICATION_WINDOW_MS, redrive } from '../../lib/queue/redrive';
+import { DEDUPLICATION_WINDOW_MS, redrive } from '../../ops/redrive';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { createFifoQueue, type TestFifoQueue } from '../support/aws';
 

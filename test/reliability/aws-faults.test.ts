@@ -5,8 +5,8 @@
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CHANNEL_SECRET } from '../../lib/local/sample-events';
-import { parseQueuedEvent } from '../../lib/queue/line-event-message';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
+import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { ClaimHeldError, ClaimLostError } from '../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
@@ -17,7 +17,7 @@ import { scriptedScenario } from '../support/chaos/scenario';
 import { createFifoQueue } from '../support/aws';
 import { DESTINATION, callbackBody, followEvent, lineUserId, redelivery, signedWebhookRequest, unfollowEvent } from '../support/line-factories';
 import { LINE_ACCOUNT_ID, type WorkerHarness, startWorkerHarness } from '../support/worker-harness';
-import { subscriptionOf } from '../../lib/local/capillary-standin';
+import { subscriptionOf } from '../../local/standins/capillary-standin';
 import type { LineWebhookEvent } from '../../lib/line/callback';
 
 type Outage = 'none' | 'partial' | 'full';

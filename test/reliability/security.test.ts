@@ -5,8 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { isValidLineSignature } from '../../lib/line/signature';
-import { signLineBody } from '../../lib/line/sign';
-import { LOCAL_CHANNEL_SECRET } from '../../lib/local/sample-events';
+import { signLineBody } from '../../local/sign-line-body';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { logger } from '../../lib/observability/telemetry';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';

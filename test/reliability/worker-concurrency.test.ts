@@ -3,7 +3,7 @@
  * process, which Lambda never does. Each invocation must still report exactly its own failed records:
  * a failure reported to the wrong invocation is a message deleted unprocessed, i.e. an event lost.
  */
-import { lambdaContext } from '../../lib/local/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { type RecordSettled, recordSettled } from '../../lib/worker/process-queue-record';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { followEvent, lineUserId } from '../support/line-factories';

@@ -1,4 +1,4 @@
-import { startAwsServers } from '../../lib/local/aws-servers';
+import { startAwsServers } from '../../local/aws-servers';
 
 /**
  * One dynalite and one fauxqs per jest run, on ephemeral loopback ports. Test files create their own

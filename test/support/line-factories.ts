@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { LineWebhookEvent } from '../../lib/line/callback';
-import { signLineBody } from '../../lib/line/sign';
-import { toApiGatewayV2Event } from '../../lib/local/lambda-events';
-import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from '../../lib/local/sample-events';
+import { signLineBody } from '../../local/sign-line-body';
+import { toApiGatewayV2Event } from '../../local/lambda-events';
+import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from '../../local/sample-events';
 
 export const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
 
@@ -12,7 +12,7 @@ let sequence = 0;
 /** ULID-shaped and unique per call. */
 export const webhookEventId = (): string => `01TEST${String(++sequence).padStart(8, '0')}${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 26);
 
-/** The fields every LINE webhook event carries (line-platform.md §2.2). */
+/** The fields every LINE webhook event carries (docs/line.md#webhook-events). */
 function lineEvent(type: string, userId: string, timestamp: number, fields: Record<string, unknown>): LineWebhookEvent {
   return {
     type,

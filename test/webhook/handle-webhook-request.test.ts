@@ -1,8 +1,8 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import type { WebhookConfig } from '../../lib/config';
-import { LOCAL_CHANNEL_SECRET } from '../../lib/local/sample-events';
-import { parseQueuedEvent } from '../../lib/queue/line-event-message';
+import type { WebhookConfig } from '../../lib/config/config';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
+import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { countCommands, createFifoQueue, receiveAll } from '../support/aws';
 import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../support/line-factories';

@@ -1,7 +1,7 @@
-import { subscriptionOf } from '../../lib/local/capillary-standin';
+import { subscriptionOf } from '../../local/standins/capillary-standin';
 import { recordSettled, type RecordSettled } from '../../lib/worker/process-queue-record';
 import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../support/line-factories';
-import { lambdaContext } from '../../lib/local/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
 

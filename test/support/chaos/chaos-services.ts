@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../../../lib/local/capillary-standin';
-import { type LineStandIn, startLineStandIn } from '../../../lib/local/line-standin';
+import { type CapillaryStandIn, startCapillaryStandIn } from '../../../local/standins/capillary-standin';
+import { type LineStandIn, startLineStandIn } from '../../../local/standins/line-standin';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import { freezeGhostDynamoCalls, freezeGhostFetches } from './lambda-sandbox';
 

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { WorkerConfig } from '../../../lib/config';
+import type { WorkerConfig } from '../../../lib/config/config';
 import type { LineEventFacts } from '../../../lib/domain/sync-rules';
 import { type AppliedChange, type ClaimResult, type LineUserKey, UserSyncStore } from '../../../lib/store/user-sync-store';
 import type { SyncDeps } from '../../../lib/worker/sync-line-event';

@@ -8,8 +8,8 @@ import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import type { LineWebhookEvent } from '../../../lib/line/callback';
-import { toApiGatewayV2Event } from '../../../lib/local/lambda-events';
-import { LOCAL_WEBHOOK_PATH } from '../../../lib/local/sample-events';
+import { toApiGatewayV2Event } from '../../../local/lambda-events';
+import { LOCAL_WEBHOOK_PATH } from '../../../local/sample-events';
 import { DESTINATION, followEvent, lineUserId, textMessageEvent, unfollowEvent } from '../line-factories';
 
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import type { WebhookConfig } from '../../../lib/config';
+import type { WebhookConfig } from '../../../lib/config/config';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
 import { DESTINATION } from '../line-factories';

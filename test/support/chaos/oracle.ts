@@ -13,7 +13,7 @@
  *   the retries of an event whose worker died before recording it.
  */
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
-import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../../../lib/local/capillary-standin';
+import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../../../local/standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, type UserHistory } from './scenario';
 

@@ -15,9 +15,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
-import type { WebhookConfig, WorkerConfig } from '../../../lib/config';
-import { lambdaContext } from '../../../lib/local/lambda-context';
-import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../../../lib/local/queue-poller';
+import type { WebhookConfig, WorkerConfig } from '../../../lib/config/config';
+import { lambdaContext } from '../../../local/lambda-context';
+import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../../../local/queue-poller';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { SubscriptionState } from '../../../lib/domain/sync-rules';
 import type { LineWebhookEvent } from '../../../lib/line/callback';
-import type { FaultRule } from '../../../lib/local/standin-kit';
+import type { FaultRule } from '../../../local/standins/standin-kit';
 import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-factories';
 
 export type LineAction = 'follow' | 'unfollow' | 'unblock';

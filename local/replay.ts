@@ -4,11 +4,11 @@
  * drained) and reports what happened to each event and to each user touched; against any other URL
  * (a deployed stage) it reports the HTTP answers only.
  */
-import { type LineWebhookEvent, eventUserId, parseCallback } from '../line/callback';
-import { signLineBody } from '../line/sign';
-import { maskUserId } from '../observability/telemetry';
-import type { SyncOutcome } from '../worker/sync-line-event';
-import type { CapillaryState, CustomerSnapshot } from './capillary-standin';
+import { type LineWebhookEvent, parseCallback } from '../lib/line/callback';
+import { signLineBody } from './sign-line-body';
+import { maskUserId } from '../lib/observability/telemetry';
+import type { SyncOutcome } from '../lib/worker/sync-line-event';
+import type { CapillaryState, CustomerSnapshot } from './standins/capillary-standin';
 import { type EventAttempt, type LocalPipelineStatus, PipelineAdminClient, type UserRecords } from './pipeline-admin-api';
 import type { SampleBody } from './sample-events';
 
@@ -152,7 +152,7 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
   for (const { destination, events } of bodies) {
     if (destination === undefined) continue;
     const users = usersByDestination.get(destination) ?? new Set<string>();
-    for (const userId of events.map(eventUserId)) if (userId !== undefined) users.add(userId);
+    for (const event of events) if (event.source?.userId !== undefined) users.add(event.source.userId);
     usersByDestination.set(destination, users);
   }
   const capillary = await capillaryState(status);
@@ -302,7 +302,7 @@ export function formatReplayReport(report: ReplayReport): string {
     : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`);
   if (worker.events.length === 0) lines.push('  no events');
   lines.push(...table(worker.events.map(({ label, event, fate }) => [
-    label, event.webhookEventId, event.type, shortId(eventUserId(event)), describeFate(fate, status),
+    label, event.webhookEventId, event.type, shortId(event.source?.userId), describeFate(fate, status),
   ])));
   if (worker.users.length > 0) {
     lines.push('', 'Users');

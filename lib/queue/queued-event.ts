@@ -1,16 +1,10 @@
 import type { LineWebhookEvent } from '../line/callback';
+import { InvalidQueuedEventError } from './errors';
 
 /** One SQS message: the event exactly as LINE sent it, plus the bot it was sent to. */
 export interface QueuedLineEvent {
   destination: string;
   event: LineWebhookEvent;
-}
-
-export class InvalidQueuedEventError extends Error {
-  constructor(reason: string) {
-    super(`Queued message is not a LINE event: ${reason}`);
-    this.name = 'InvalidQueuedEventError';
-  }
 }
 
 /**
@@ -39,8 +33,8 @@ export function parseQueuedEvent(body: string): QueuedLineEvent {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
-  } catch {
-    throw new InvalidQueuedEventError('body is not JSON');
+  } catch (error) {
+    throw new InvalidQueuedEventError('body is not JSON', { cause: error });
   }
   const candidate = parsed as Partial<QueuedLineEvent> | null;
   const event = candidate?.event;

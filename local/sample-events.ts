@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-/** The documented local channel secret (line-platform.md §3.7 test vectors are signed with it). */
+/** The documented local channel secret (the signature test vectors of docs/line.md#signature are signed with it). */
 export const LOCAL_CHANNEL_SECRET = '0123456789abcdef0123456789abcdef';
 export const LOCAL_WEBHOOK_PATH = '/line/webhook';
 

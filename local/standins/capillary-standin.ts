@@ -1,5 +1,5 @@
 /**
- * A local Capillary CRM that follows docs/capillary-api.md: OAuth token and till Basic auth, add
+ * A local Capillary CRM that follows docs/capillary.md: OAuth token and till Basic auth, add
  * customer with per-source/account identifier uniqueness and automatic merge (8006 / 8050), lookup
  * (8015), and subscription updates (11xx codes). Everything the docs mark Unconfirmed (HTTP statuses,
  * LINE lookup, channel spelling, subscriptions on add) is an option, so tests can play each reading.
@@ -14,7 +14,7 @@ import {
   type RouteHandler,
   type StandInServer,
 } from './standin-kit';
-import { isRecord } from '../is-record';
+import { isRecord } from '../../lib/is-record';
 
 export interface CapillaryStandInOptions {
   /** 0 picks a free port */

@@ -1,8 +1,9 @@
-import type { CapillaryConfig } from '../config';
+import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
-import { CapillaryApiError, type CapillaryHttpClient, type CapillaryResponse, errorCodes, warningCodes } from './http-client';
+import { CapillaryApiError, CustomerNotResolvedError, LookupUnsupportedError } from './errors';
+import { type CallOptions, type CapillaryHttpClient, type CapillaryResponse, errorCodes, warningCodes } from './http-client';
 
-/** Codes from capillary-api.md §4.3, §5.4, §6.4. */
+/** Codes from docs/capillary.md#codes. */
 const ALREADY_EXISTS = 8006;
 const MERGED = 8050;
 const NOT_FOUND = new Set([8015, 8065]);
@@ -14,21 +15,6 @@ export interface Registration {
   /** true when the LINE opt-in travelled inside the add-customer call and was accepted */
   subscribed: boolean;
   merged: boolean;
-}
-
-export class LookupUnsupportedError extends CapillaryApiError {
-  constructor(public readonly identifierName: string, requestId: string | undefined) {
-    super('lookup-customer', 400, [INVALID_IDENTIFIER_NAME], requestId,
-      `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
-    this.name = 'LookupUnsupportedError';
-  }
-}
-
-export class CustomerNotResolvedError extends Error {
-  constructor(public readonly via: string) {
-    super(`Capillary says the customer already exists but the lookup by ${via} did not find it`);
-    this.name = 'CustomerNotResolvedError';
-  }
 }
 
 /**
@@ -47,24 +33,24 @@ export class LineCustomerDirectory {
     return `${this.config.externalIdPrefix}${lineUserId}`;
   }
 
-  async register(lineUserId: string, displayName: string | undefined): Promise<Registration> {
+  async register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration> {
     const names = displayName ? { firstName: displayName.slice(0, 100), lastName: '' } : {};
     let instoreCustomerId: number | undefined;
     if (this.config.registrationMode === 'instore+line') {
       // Capillary's LINE guide: an unknown user gets an INSTORE profile and a LINE profile on one
       // customer. A follow carries no phone number, so both profiles share an externalId to merge on.
-      const instore = await this.#addProfile('add-customer-instore', {
+      const instore = await this.#addProfile(call, 'add-customer-instore', {
         ...names,
         identifiers: [{ type: 'externalId', value: this.externalIdFor(lineUserId) }],
         source: 'INSTORE',
         accountId: '',
       });
-      instoreCustomerId = instore.customerId ?? (await this.#requireLookup('INSTORE', 'externalId', this.externalIdFor(lineUserId)));
+      instoreCustomerId = instore.customerId ?? (await this.#requireLookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId)));
     }
     const subscriptionInfo = this.config.subscribeOnRegister ? { subscriptions: this.#subscriptions('OPTIN') } : undefined;
     const identifiers = [{ type: 'line', value: lineUserId }];
     if (instoreCustomerId !== undefined) identifiers.push({ type: 'externalId', value: this.externalIdFor(lineUserId) });
-    const line = await this.#addProfile('add-customer-line', {
+    const line = await this.#addProfile(call, 'add-customer-line', {
       ...names,
       identifiers,
       commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
@@ -75,7 +61,7 @@ export class LineCustomerDirectory {
       return { customerId: line.customerId, subscribed: subscriptionInfo !== undefined, merged: line.merged };
     }
     // 8006: the LINE profile exists already (a retry after a lost response, or registered elsewhere).
-    const customerId = instoreCustomerId ?? (await this.#requireLookup('LINE', 'line', lineUserId));
+    const customerId = instoreCustomerId ?? (await this.#requireLookup(call, 'LINE', 'line', lineUserId));
     return { customerId, subscribed: false, merged: false };
   }
 
@@ -83,27 +69,27 @@ export class LineCustomerDirectory {
    * The customer holding this LINE user, if Capillary has one; undefined also when this org cannot be
    * searched by LINE id, so an unfollow is still recorded rather than retried forever.
    */
-  async find(lineUserId: string): Promise<number | undefined> {
+  async find(lineUserId: string, call: CallOptions): Promise<number | undefined> {
     try {
       return this.config.registrationMode === 'instore+line'
-        ? await this.#lookup('INSTORE', 'externalId', this.externalIdFor(lineUserId))
-        : await this.#lookup('LINE', 'line', lineUserId);
+        ? await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))
+        : await this.#lookup(call, 'LINE', 'line', lineUserId);
     } catch (error) {
       if (error instanceof LookupUnsupportedError) return undefined;
       throw error;
     }
   }
 
-  async setSubscription(customerId: number, state: SubscriptionState): Promise<void> {
+  async setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void> {
     const send = () => this.http.request('update-subscription', 'POST', `/v2/customers/${customerId}/subscriptions`, {
       communicationId: -1,
       campaignId: -1,
       reason: state === 'OPTIN' ? 'LINE follow event' : 'LINE unfollow event',
       scope: { scope: 'USER', subScope: 'NONE' },
       subscriptions: this.#subscriptions(state),
-    });
+    }, call);
     let response = await send();
-    // The docs disagree on the LINE channel literal (§6.2): on "invalid channel" try the other spelling once.
+    // The docs disagree on the LINE channel literal (docs/capillary.md#subscriptions): on "invalid channel" try the other spelling once.
     if (errorCodes(response.body).includes(INVALID_CHANNEL)) {
       this.#channel = this.#channel === 'LINE' ? 'line' : 'LINE';
       response = await send();
@@ -123,14 +109,14 @@ export class LineCustomerDirectory {
     }));
   }
 
-  async #addProfile(operation: string, profile: Record<string, unknown>, subscriptionInfo?: unknown):
+  async #addProfile(call: CallOptions, operation: string, profile: Record<string, unknown>, subscriptionInfo?: unknown):
     Promise<{ customerId: number | undefined; merged: boolean }> {
     const response = await this.http.request(operation, 'POST', '/v2/customers', {
       loyaltyInfo: { loyaltyType: 'non_loyalty' },
       profiles: [{ fields: {}, ...profile }],
       extendedFields: {},
       ...(subscriptionInfo ? { subscriptionInfo } : {}),
-    });
+    }, call);
     // createdId decides success: the 8050 merge answer has been seen filed under HTTP 500.
     const createdId = response.body.createdId;
     if (typeof createdId === 'number') return { customerId: createdId, merged: warningCodes(response.body).includes(MERGED) };
@@ -138,20 +124,20 @@ export class LineCustomerDirectory {
     throw this.#error(operation, response);
   }
 
-  async #lookup(source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
+  async #lookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
     const query = new URLSearchParams({ source, identifierName, identifierValue });
     if (source !== 'INSTORE') query.set('accountId', this.config.lineAccountId);
-    const response = await this.http.request('lookup-customer', 'GET', `/v2/customers/lookup?${query}`);
+    const response = await this.http.request('lookup-customer', 'GET', `/v2/customers/lookup?${query}`, undefined, call);
     if (typeof response.body.entity === 'number') return response.body.entity;
     const codes = errorCodes(response.body);
     if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
-    // identifierName=line is undocumented (§5.1); an org that rejects it cannot be searched by LINE id.
+    // identifierName=line is undocumented (docs/capillary.md#lookup); an org that rejects it cannot be searched by LINE id.
     if (codes.includes(INVALID_IDENTIFIER_NAME)) throw new LookupUnsupportedError(identifierName, response.requestId);
     throw this.#error('lookup-customer', response);
   }
 
-  async #requireLookup(source: string, identifierName: string, identifierValue: string): Promise<number> {
-    const customerId = await this.#lookup(source, identifierName, identifierValue);
+  async #requireLookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number> {
+    const customerId = await this.#lookup(call, source, identifierName, identifierValue);
     if (customerId === undefined) throw new CustomerNotResolvedError(`${source}/${identifierName}`);
     return customerId;
   }

@@ -1,11 +1,11 @@
 /**
- * A local LINE Messaging API with the one call the bridge makes, get profile (docs/line-platform.md
- * §5.1, §5.2): bearer-token auth, `x-line-request-id` on every answer and `{"message":"Not found"}` for
+ * A local LINE Messaging API with the one call the bridge makes, get profile (docs/line.md#get-profile):
+ * bearer-token auth, `x-line-request-id` on every answer and `{"message":"Not found"}` for
  * users who do not exist, are not friends, blocked the account or gave no consent.
  */
 import { createHash } from 'node:crypto';
 import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
-import { isRecord } from '../is-record';
+import { isRecord } from '../../lib/is-record';
 
 export interface LineProfile {
   displayName: string;

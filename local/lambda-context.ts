@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { LOCAL_REGION } from './aws-servers';
-import { LOCAL_ACCOUNT_ID } from './serverless-resources';
+import { LOCAL_ACCOUNT_ID } from '../ops/serverless-resources';
 
 export interface LocalFunction {
   /** the deployed name, e.g. line-capillary-bridge-local-worker */

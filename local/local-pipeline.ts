@@ -2,30 +2,31 @@
  * The whole bridge on one laptop, all on 127.0.0.1: dynalite and fauxqs holding the tables and queues
  * of serverless.yml, the Capillary and LINE stand-ins (unless real base URLs are configured), the real
  * webhook handler behind an HTTP server, and a poller feeding the real worker handler. The handlers
- * read their configuration from process.env on first use, as in Lambda, so one pipeline per process.
+ * read their configuration from process.env (set here, as serverless.yml sets it), so one pipeline per process.
  */
 import { createServer } from 'node:net';
 import { CreateTableCommand, type CreateTableInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSRecord } from 'aws-lambda';
-import { handler as webhookHandler } from '../../functions/webhook';
-import { handler as workerHandler } from '../../functions/worker';
-import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../config';
-import { parseQueuedEvent } from '../queue/line-event-message';
-import { createSqsClient } from '../queue/sqs-client';
-import { ssmSecret } from '../runtime-cache';
-import type { UserSyncState } from '../domain/sync-rules';
-import { UserSyncStore } from '../store/user-sync-store';
-import { type RecordSettled, recordSettled } from '../worker/process-queue-record';
+import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
+import { ssmSecret } from '../lib/config/once-per-container';
+import { withTelemetry } from '../lib/observability/telemetry';
+import { parseQueuedEvent } from '../lib/queue/queued-event';
+import { createSqsClient } from '../lib/queue/sqs-client';
+import type { UserSyncState } from '../lib/domain/sync-rules';
+import { UserSyncStore } from '../lib/store/user-sync-store';
+import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
+import { type RecordSettled, processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../lib/worker/worker-deps';
 import { startAwsServers } from './aws-servers';
-import { startCapillaryStandIn } from './capillary-standin';
+import { startCapillaryStandIn } from './standins/capillary-standin';
 import { type LocalFunction, lambdaContext } from './lambda-context';
 import { logSource } from './log-view';
-import { startLineStandIn } from './line-standin';
+import { startLineStandIn } from './standins/line-standin';
 import { type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
 import { LOCAL_CHANNEL_SECRET } from './sample-events';
-import { type LocalQueue, loadLocalResources } from './serverless-resources';
+import { type LocalQueue, loadLocalResources } from '../ops/serverless-resources';
 import {
   DEFAULT_WEBHOOK_URL,
   type EventAttempt,
@@ -265,13 +266,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // A developer's own values win: a real channel secret (for a tunnel from LINE) or Capillary account.
     process.env.LINE_CHANNEL_SECRET ??= LOCAL_CHANNEL_SECRET;
     process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_CAPILLARY.lineAccountId;
-    // Configuration problems surface now, not as every event failing its way into the DLQ.
-    await readWebhookConfig(process.env, ssmSecret);
-    const { registrationMode, lineAccountId } = (await readWorkerConfig(process.env, ssmSecret)).capillary;
-
+    // The handlers as functions/ builds them, with configuration read once from this environment: problems
+    // surface now, not as every event failing its way into the DLQ.
+    const webhookDeps = { config: await readWebhookConfig(process.env, ssmSecret), sqs };
+    const workerConfig = await readWorkerConfig(process.env, ssmSecret);
+    const { registrationMode, lineAccountId } = workerConfig.capillary;
     const attempts = new AttemptLog();
-    recordSettled.on('settled', attempts.onRecordSettled);
-    stopStack.push(async () => void recordSettled.off('settled', attempts.onRecordSettled));
+    const workerDeps = { ...buildSyncDeps(workerConfig, dynamo), onSettled: attempts.onRecordSettled };
+    const webhookHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleWebhookRequest(event, webhookDeps));
+    const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, workerDeps));
 
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? queues.visibilityTimeoutSeconds;
     const localQueues: LocalQueues = {

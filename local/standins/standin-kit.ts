@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRecord } from '../is-record';
-import { maskUserId } from '../observability/telemetry';
+import { isRecord } from '../../lib/is-record';
+import { maskUserId } from '../../lib/observability/telemetry';
 
 export type Clock = () => number;
 

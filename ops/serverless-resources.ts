@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
 import yaml from 'js-yaml';
-import { LOCAL_REGION } from './aws-servers';
+import { LOCAL_REGION } from '../local/aws-servers';
 
 /** The account id local SQS servers (fauxqs) put in queue ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';

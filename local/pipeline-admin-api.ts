@@ -3,8 +3,8 @@
  * for it, shared by the pipeline and the tools that drive it from another process (replay, fault, the
  * tests). Kept free of the pipeline's own imports so those tools start fast.
  */
-import type { UserSyncState } from '../domain/sync-rules';
-import type { SyncOutcome } from '../worker/sync-line-event';
+import type { UserSyncState } from '../lib/domain/sync-rules';
+import type { SyncOutcome } from '../lib/worker/sync-line-event';
 import type { PollerCounters, QueueDepth } from './queue-poller';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
 

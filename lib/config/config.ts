@@ -4,12 +4,9 @@
  * Secrets may be given directly (local runs) or as `<NAME>_PARAM`, the name of an SSM SecureString.
  */
 
-export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
+import { DEFAULTS } from './defaults';
+import { ConfigError } from './errors';
+
 
 export type Env = Record<string, string | undefined>;
 export type SecretResolver = (parameterName: string) => Promise<string | undefined>;
@@ -58,6 +55,7 @@ export interface WorkerConfig {
 
 class EnvReader {
   readonly problems: string[] = [];
+  readonly #causes: unknown[] = [];
   constructor(private readonly env: Env, private readonly resolveSecret: SecretResolver) {}
 
   optional(name: string): string | undefined {
@@ -118,13 +116,14 @@ class EnvReader {
       if (!value) this.problems.push(`${name}_PARAM names SSM parameter "${parameterName}", which is empty`);
       return value;
     } catch (error) {
-      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name})`);
+      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name}: ${(error as Error).message})`);
+      this.#causes.push(error);
       return undefined;
     }
   }
 
   done(): void {
-    if (this.problems.length > 0) throw new ConfigError(this.problems);
+    if (this.problems.length > 0) throw new ConfigError(this.problems, { cause: this.#causes[0] });
   }
 }
 
@@ -137,14 +136,14 @@ export async function readWebhookConfig(env: Env, resolveSecret: SecretResolver)
     channelSecrets: list(await read.secret('LINE_CHANNEL_SECRET')),
     queueUrl: read.url('QUEUE_URL'),
     expectedDestinations: list(read.optional('LINE_EXPECTED_DESTINATIONS')),
-    maxBodyBytes: read.integer('WEBHOOK_MAX_BODY_BYTES', 1024 * 1024, 1024, 6 * 1024 * 1024),
+    maxBodyBytes: read.integer('WEBHOOK_MAX_BODY_BYTES', DEFAULTS.WEBHOOK_MAX_BODY_BYTES, 1024, 6 * 1024 * 1024),
   };
   read.done();
   return config;
 }
 
 async function readCapillaryAuth(read: EnvReader): Promise<CapillaryAuthConfig> {
-  const oauthHeaderName = read.optional('CAPILLARY_OAUTH_HEADER') ?? 'X-CAP-API-OAUTH-TOKEN';
+  const oauthHeaderName = read.optional('CAPILLARY_OAUTH_HEADER') ?? DEFAULTS.CAPILLARY_OAUTH_HEADER;
   const hasOAuth = read.optional('CAPILLARY_CLIENT_KEY') !== undefined || read.optional('CAPILLARY_CLIENT_KEY_PARAM') !== undefined;
   const hasBasic = read.optional('CAPILLARY_USERNAME') !== undefined || read.optional('CAPILLARY_USERNAME_PARAM') !== undefined;
   if (hasOAuth || !hasBasic) {
@@ -163,34 +162,34 @@ async function readCapillaryAuth(read: EnvReader): Promise<CapillaryAuthConfig> 
 
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
   const read = new EnvReader(env, resolveSecret);
-  const orgUnit = read.optional('CAPILLARY_ORG_UNIT_ID') ?? '-1';
+  const orgUnit = read.optional('CAPILLARY_ORG_UNIT_ID') ?? DEFAULTS.CAPILLARY_ORG_UNIT_ID;
   let orgUnitId: number | undefined;
   if (orgUnit !== 'omit') {
     orgUnitId = Number(orgUnit);
     if (!Number.isInteger(orgUnitId)) read.problems.push(`CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "${orgUnit}"`);
   }
-  const subscribeOnRegister = read.oneOf('CAPILLARY_SUBSCRIBE_ON_REGISTER', ['true', 'false'] as const, 'false') === 'true';
+  const subscribeOnRegister = read.oneOf('CAPILLARY_SUBSCRIBE_ON_REGISTER', ['true', 'false'] as const, DEFAULTS.CAPILLARY_SUBSCRIBE_ON_REGISTER) === 'true';
   const config: WorkerConfig = {
     tableName: read.required('TABLE_NAME'),
-    claimTtlSeconds: read.integer('CLAIM_TTL_SECONDS', 120, 5, 3600),
+    claimTtlSeconds: read.integer('CLAIM_TTL_SECONDS', DEFAULTS.CLAIM_TTL_SECONDS, 5, 3600),
     line: {
       channelAccessToken: (await read.secret('LINE_CHANNEL_ACCESS_TOKEN')) ?? '',
-      apiBaseUrl: read.url('LINE_API_BASE_URL', 'https://api.line.me'),
-      profileTimeoutMs: read.integer('LINE_PROFILE_TIMEOUT_MS', 2000, 100, 30_000),
+      apiBaseUrl: read.url('LINE_API_BASE_URL', DEFAULTS.LINE_API_BASE_URL),
+      profileTimeoutMs: read.integer('LINE_PROFILE_TIMEOUT_MS', DEFAULTS.LINE_PROFILE_TIMEOUT_MS, 100, 30_000),
     },
     capillary: {
       baseUrl: read.url('CAPILLARY_BASE_URL'),
       lineAccountId: read.required('CAPILLARY_LINE_ACCOUNT_ID'),
       auth: await readCapillaryAuth(read),
-      subscriptionChannel: read.optional('CAPILLARY_SUBSCRIPTION_CHANNEL') ?? 'LINE',
+      subscriptionChannel: read.optional('CAPILLARY_SUBSCRIPTION_CHANNEL') ?? DEFAULTS.CAPILLARY_SUBSCRIPTION_CHANNEL,
       orgUnitId,
-      registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', ['instore+line', 'line-only'] as const, 'instore+line'),
-      externalIdPrefix: read.optional('CAPILLARY_EXTERNAL_ID_PREFIX') ?? 'line_',
+      registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', ['instore+line', 'line-only'] as const, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
+      externalIdPrefix: read.optional('CAPILLARY_EXTERNAL_ID_PREFIX') ?? DEFAULTS.CAPILLARY_EXTERNAL_ID_PREFIX,
       subscribeOnRegister,
-      timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', 5000, 100, 60_000),
-      maxAttempts: read.integer('CAPILLARY_MAX_ATTEMPTS', 4, 1, 10),
-      rateLimitPerMinute: read.integer('CAPILLARY_RATE_LIMIT_RPM', 100, 1, 1_000_000),
-      workerConcurrency: read.integer('WORKER_MAX_CONCURRENCY', 2, 1, 1000),
+      timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', DEFAULTS.CAPILLARY_TIMEOUT_MS, 100, 60_000),
+      maxAttempts: read.integer('CAPILLARY_MAX_ATTEMPTS', DEFAULTS.CAPILLARY_MAX_ATTEMPTS, 1, 10),
+      rateLimitPerMinute: read.integer('CAPILLARY_RATE_LIMIT_RPM', DEFAULTS.CAPILLARY_RATE_LIMIT_RPM, 1, 1_000_000),
+      workerConcurrency: read.integer('WORKER_MAX_CONCURRENCY', DEFAULTS.WORKER_MAX_CONCURRENCY, 1, 1000),
     },
   };
   read.done();

@@ -1,0 +1,43 @@
+import { BridgeError } from '../errors';
+
+/** Capillary answered, and the answer is a failure that retrying will not fix. */
+export class CapillaryApiError extends BridgeError {
+  override readonly name: string = 'CapillaryApiError';
+
+  constructor(
+    public readonly operation: string,
+    public readonly status: number,
+    public readonly codes: number[],
+    public readonly requestId: string | undefined,
+    detail: string,
+  ) {
+    super(`Capillary ${operation} failed: HTTP ${status}, codes [${codes.join(', ')}] ${detail}`.trim());
+  }
+}
+
+/** Capillary kept failing transiently (throttled, 5xx, unreachable, timeouts) or the invocation ran out of time. */
+export class CapillaryUnavailableError extends BridgeError {
+  override readonly name = 'CapillaryUnavailableError';
+
+  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastProblem: string, options?: { cause?: unknown }) {
+    super(`Capillary ${operation} still failing after ${attempts} attempts (last: ${lastProblem})`, options);
+  }
+}
+
+/** The org rejects lookups by this identifier (8013): it cannot be searched that way. */
+export class LookupUnsupportedError extends CapillaryApiError {
+  override readonly name = 'LookupUnsupportedError';
+
+  constructor(public readonly identifierName: string, requestId: string | undefined) {
+    super('lookup-customer', 400, [8013], requestId,
+      `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
+  }
+}
+
+export class CustomerNotResolvedError extends BridgeError {
+  override readonly name = 'CustomerNotResolvedError';
+
+  constructor(public readonly via: string) {
+    super(`Capillary says the customer already exists but the lookup by ${via} did not find it`);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Every default, written once. The config reader falls back to these; serverless.yml's `params.default`
+ * and the README's configuration table are checked against them by test/lib/config/defaults.test.ts.
+ */
+export const DEFAULTS = {
+  CLAIM_TTL_SECONDS: 120,
+  WEBHOOK_MAX_BODY_BYTES: 1024 * 1024,
+  LINE_API_BASE_URL: 'https://api.line.me',
+  LINE_PROFILE_TIMEOUT_MS: 2000,
+  CAPILLARY_OAUTH_HEADER: 'X-CAP-API-OAUTH-TOKEN',
+  CAPILLARY_SUBSCRIPTION_CHANNEL: 'LINE',
+  CAPILLARY_ORG_UNIT_ID: '-1',
+  CAPILLARY_REGISTRATION_MODE: 'instore+line',
+  CAPILLARY_EXTERNAL_ID_PREFIX: 'line_',
+  CAPILLARY_SUBSCRIBE_ON_REGISTER: 'false',
+  CAPILLARY_TIMEOUT_MS: 5000,
+  CAPILLARY_MAX_ATTEMPTS: 4,
+  CAPILLARY_RATE_LIMIT_RPM: 100,
+  WORKER_MAX_CONCURRENCY: 2,
+} as const;
+
+/** serverless.yml parameter → the environment variable it feeds (for the settings that have a default). */
+export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> = {
+  CLAIM_TTL_SECONDS: 'claimTtlSeconds',
+  LINE_API_BASE_URL: 'lineApiBaseUrl',
+  CAPILLARY_SUBSCRIPTION_CHANNEL: 'capillarySubscriptionChannel',
+  CAPILLARY_ORG_UNIT_ID: 'capillaryOrgUnitId',
+  CAPILLARY_REGISTRATION_MODE: 'capillaryRegistrationMode',
+  CAPILLARY_EXTERNAL_ID_PREFIX: 'capillaryExternalIdPrefix',
+  CAPILLARY_RATE_LIMIT_RPM: 'capillaryRateLimitRpm',
+  WORKER_MAX_CONCURRENCY: 'workerMaxConcurrency',
+};
+
+/** Log and metric identity: serverless.yml's service name and its alarms' namespace (checked by the same test). */
+export const TELEMETRY = { serviceName: 'line-capillary-bridge', metricsNamespace: 'LineCapillaryBridge' } as const;
