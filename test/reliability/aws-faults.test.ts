@@ -8,7 +8,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { ClaimHeldError, ClaimLostError } from '../../lib/store/user-sync-store';
+import { ClaimHeldError, ClaimLostError } from '../../lib/store/errors';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { type SyncOutcome, syncLineEvent } from '../../lib/worker/sync-line-event';
 import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
@@ -159,7 +159,7 @@ describe('two workers claiming the same user at once', () => {
   });
   afterEach(() => harness.close());
 
-  const sync = (event: LineWebhookEvent) => syncLineEvent({ destination: DESTINATION, event }, harness.deps);
+  const sync = (event: LineWebhookEvent) => syncLineEvent({ destination: DESTINATION, event }, harness.deps, Number.POSITIVE_INFINITY);
   const appliedCount = (results: PromiseSettledResult<SyncOutcome>[]) =>
     results.filter((result) => result.status === 'fulfilled' && result.value.result === 'applied').length;
   const customersOf = (userId: string) => harness.capillary.customersWithIdentifier('line', userId);

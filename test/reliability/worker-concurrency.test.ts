@@ -4,7 +4,6 @@
  * a failure reported to the wrong invocation is a message deleted unprocessed, i.e. an event lost.
  */
 import { lambdaContext } from '../../local/lambda-context';
-import { type RecordSettled, recordSettled } from '../../lib/worker/process-queue-record';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { followEvent, lineUserId } from '../support/line-factories';
 import { type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
@@ -26,14 +25,7 @@ describe('two worker invocations at once in one process', () => {
     const failing = sqsRecordFor(followEvent(lineUserId(), 1000));
     const slow = sqsRecordFor(followEvent(lineUserId(), 1000));
     const other = sqsRecordFor(followEvent(lineUserId(), 1000));
-    const failingSettled = new Promise<void>((resolve) => {
-      const listener = ({ messageId }: RecordSettled) => {
-        if (messageId !== failing.messageId) return;
-        recordSettled.off('settled', listener);
-        resolve();
-      };
-      recordSettled.on('settled', listener);
-    });
+    const failingSettled = harness.whenSettled(failing.messageId);
     // Act: batch B starts while batch A is still working on its second record
     const batchA = invoke([failing, slow]);
     await failingSettled;

@@ -10,9 +10,8 @@ import { type LineStandIn, type LineStandInOptions, startLineStandIn } from '../
 import { loadLocalResources } from '../../ops/serverless-resources';
 import { messageGroupId, serializeQueuedEvent } from '../../lib/queue/queued-event';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
-import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
-import type { SyncDeps } from '../../lib/worker/sync-line-event';
-import { buildSyncDeps } from '../../lib/worker/worker-runtime';
+import { type RecordSettled, type WorkerDeps, processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { DESTINATION } from './line-factories';
 
 export const LINE_ACCOUNT_ID = '2001914141242';
@@ -54,7 +53,11 @@ export interface WorkerHarness {
   dynamo: DynamoDBClient;
   store: UserSyncStore;
   config: WorkerConfig;
-  deps: SyncDeps;
+  deps: WorkerDeps;
+  /** every record settlement the worker reported, in order */
+  settled: RecordSettled[];
+  /** resolves when the worker reports the record with this message id settled */
+  whenSettled(messageId: string): Promise<RecordSettled>;
   /** runs events through the real batch processor as one SQS batch, in the given order */
   run(events: LineWebhookEvent[], receiveCount?: number): Promise<SQSBatchResponse>;
   close(): Promise<void>;
@@ -79,10 +82,19 @@ export async function startWorkerHarness(options: {
   const dynamo = new DynamoDBClient({});
   const tableName = await createUsersTable(dynamo);
   const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary);
-  const deps = buildSyncDeps(config, dynamo);
+  const settled: RecordSettled[] = [];
+  const waiting = new Map<string, (settlement: RecordSettled) => void>();
+  const deps: WorkerDeps = {
+    ...buildSyncDeps(config, dynamo),
+    onSettled: (settlement) => {
+      settled.push(settlement);
+      waiting.get(settlement.messageId)?.(settlement);
+    },
+  };
   const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
   return {
-    capillary, line, dynamo, config, deps,
+    capillary, line, dynamo, config, deps, settled,
+    whenSettled: (messageId) => new Promise((resolve) => waiting.set(messageId, resolve)),
     store: deps.store,
     run: (events, receiveCount = 1) => processSqsBatch(toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount))), context, deps),
     async close() {

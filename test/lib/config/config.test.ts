@@ -1,4 +1,5 @@
-import { ConfigError, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
+import { readWebhookConfig, readWorkerConfig } from '../../../lib/config/config';
+import { ConfigError } from '../../../lib/config/errors';
 
 const noSsm = async () => {
   throw new Error('SSM should not be called');

@@ -1,5 +1,6 @@
-import { InvalidCallbackError, parseCallback } from '../../lib/line/callback';
-import { DESTINATION, callbackBody, followEvent, lineUserId } from '../support/line-factories';
+import { parseCallback } from '../../../lib/line/callback';
+import { InvalidCallbackError } from '../../../lib/line/errors';
+import { DESTINATION, callbackBody, followEvent, lineUserId } from '../../support/line-factories';
 
 const parse = (text: string) => parseCallback(Buffer.from(text, 'utf8'));
 

@@ -1,4 +1,5 @@
-import { type LineEventFacts, UnsupportedEventTypeError, decide, ignoreReason, skipReason } from '../../lib/domain/sync-rules';
+import { UnsupportedEventTypeError } from '../../../lib/domain/errors';
+import { type LineEventFacts, admission, decide, ignoreReason } from '../../../lib/domain/sync-rules';
 
 const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
   type: 'follow', webhookEventId: 'E2', timestamp: 2000, userId: 'Uuser', ...overrides,
@@ -19,30 +20,36 @@ describe('ignoreReason', () => {
   });
 });
 
-describe('skipReason', () => {
+describe('admission', () => {
+  const NOW = 10_000;
+  const verdict = (event: Partial<LineEventFacts>, state: Parameters<typeof admission>[1]) => admission(facts(event), state, NOW);
+
   it('applies the first event for a user', () => {
-    expect(skipReason(facts(), undefined)).toBeUndefined();
-    expect(skipReason(facts(), {})).toBeUndefined();
+    expect(verdict({}, {})).toBe('apply');
   });
 
   it('applies a strictly newer event', () => {
-    expect(skipReason(facts({ timestamp: 2001 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBeUndefined();
+    expect(verdict({ timestamp: 2001 }, { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('apply');
   });
 
   it('calls the same event again a duplicate', () => {
-    expect(skipReason(facts(), { lastEventTimestamp: 2000, lastEventId: 'E2' })).toBe('duplicate');
+    expect(verdict({}, { lastEventTimestamp: 2000, lastEventId: 'E2' })).toBe('duplicate');
   });
 
   it('calls an event stale when a newer one was claimed but never recorded (its worker died)', () => {
-    const state = { lastEventTimestamp: 1000, lastEventId: 'E0', pendingEventTimestamp: 3000, pendingEventId: 'E3' };
-    expect(skipReason(facts({ timestamp: 2000 }), state)).toBe('stale');
-    expect(skipReason(facts({ timestamp: 4000 }), state)).toBeUndefined();
-    expect(skipReason(facts({ webhookEventId: 'E3', timestamp: 3000 }), state)).toBeUndefined(); // its own retry
+    const state = { lastEventTimestamp: 1000, lastEventId: 'E0', pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW - 1 };
+    expect(verdict({ timestamp: 2000 }, state)).toBe('stale');
+    expect(verdict({ timestamp: 4000 }, state)).toBe('apply'); // the claim expired: a newer event takes it over
+    expect(verdict({ webhookEventId: 'E3', timestamp: 3000 }, state)).toBe('apply'); // its own retry
+  });
+
+  it('holds a newer event back while another event\'s claim is live', () => {
+    expect(verdict({ timestamp: 4000 }, { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW })).toBe('held');
   });
 
   it('calls an older or equally old different event stale', () => {
-    expect(skipReason(facts({ timestamp: 1999 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
-    expect(skipReason(facts({ timestamp: 2000 }), { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
+    expect(verdict({ timestamp: 1999 }, { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
+    expect(verdict({ timestamp: 2000 }, { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
   });
 });
 

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { maskUserId } from '../../lib/observability/telemetry';
-import { closedAfterEach } from '../support/closed-after-each';
-import { lineUserId } from '../support/line-factories';
+import { maskUserId } from '../../../lib/observability/telemetry';
+import { closedAfterEach } from '../../support/closed-after-each';
+import { lineUserId } from '../../support/line-factories';
 import {
   startCapillaryStandIn,
   subscriptionOf,
   UnknownCustomerError,
   type CapillaryStandIn,
   type CapillaryStandInOptions,
-} from '../../local/standins/capillary-standin';
+} from '../../../local/standins/capillary-standin';
 
 const LINE_ACCOUNT = '2001914141242';
 const OTHER_LINE_ACCOUNT = '2009999999999';

@@ -1,12 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '../../lib/queue/sqs-client';
-import type { WebhookConfig } from '../../lib/config/config';
-import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
-import { parseQueuedEvent } from '../../lib/queue/queued-event';
-import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { countCommands, createFifoQueue, receiveAll } from '../support/aws';
-import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../support/line-factories';
-import { startSqsRecorder } from '../support/sqs-recorder';
+import { createSqsClient } from '../../../lib/queue/sqs-client';
+import type { WebhookConfig } from '../../../lib/config/config';
+import { LOCAL_CHANNEL_SECRET } from '../../../local/sample-events';
+import { parseQueuedEvent } from '../../../lib/queue/queued-event';
+import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
+import { countCommands, createFifoQueue, receiveAll } from '../../support/aws';
+import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../../support/line-factories';
+import { startSqsRecorder } from '../../support/sqs-recorder';
 
 const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
   channelSecrets: [LOCAL_CHANNEL_SECRET], queueUrl, expectedDestinations: [], maxBodyBytes: 1024 * 1024, ...overrides,

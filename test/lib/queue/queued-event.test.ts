@@ -1,5 +1,6 @@
-import { InvalidQueuedEventError, messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../lib/queue/queued-event';
-import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../support/line-factories';
+import { InvalidQueuedEventError } from '../../../lib/queue/errors';
+import { messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../../lib/queue/queued-event';
+import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../../support/line-factories';
 
 describe('serializeQueuedEvent', () => {
   it('round-trips an event with emoji and noncharacters as ASCII-only JSON', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findHeader, isValidLineSignature, rawBodyBytes } from '../../lib/line/signature';
-import { signLineBody } from '../../local/sign-line-body';
-import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
+import { findHeader, isValidLineSignature, rawBodyBytes } from '../../../lib/line/signature';
+import { signLineBody } from '../../../local/sign-line-body';
+import { LOCAL_CHANNEL_SECRET } from '../../../local/sample-events';
 
 // docs/line.md#signature: compact bodies and their signatures under the documented test secret.
 const documentedVectors: [string, string][] = [

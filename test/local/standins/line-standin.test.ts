@@ -1,8 +1,8 @@
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
-import { maskUserId } from '../../lib/observability/telemetry';
-import { closedAfterEach } from '../support/closed-after-each';
-import { lineUserId } from '../support/line-factories';
-import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../../local/standins/line-standin';
+import { maskUserId } from '../../../lib/observability/telemetry';
+import { closedAfterEach } from '../../support/closed-after-each';
+import { lineUserId } from '../../support/line-factories';
+import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../../../local/standins/line-standin';
 
 const TOKEN = 'local-channel-access-token';
 

@@ -1,9 +1,8 @@
-import { subscriptionOf } from '../../local/standins/capillary-standin';
-import { recordSettled, type RecordSettled } from '../../lib/worker/process-queue-record';
-import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../support/line-factories';
-import { lambdaContext } from '../../local/lambda-context';
-import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
-import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
+import { subscriptionOf } from '../../../local/standins/capillary-standin';
+import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../../support/line-factories';
+import { lambdaContext } from '../../../local/lambda-context';
+import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
+import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../support/worker-harness';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
@@ -90,9 +89,7 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     harness.capillary.injectFault({ status: 503, times: harness.config.capillary.maxAttempts, pathPrefix: '/v2/customers/' });
     const unfollow = unfollowEvent(failingUser, 2000);
     const laterFollow = followEvent(failingUser, 3000);
-    const settled: RecordSettled[] = [];
-    const listener = (entry: RecordSettled) => settled.push(entry);
-    recordSettled.on('settled', listener);
+    const settled = harness.settled;
     // Act
     const first = await harness.run([unfollow, laterFollow, followEvent(otherUser, 1500)]);
     // Assess: the failed message and the later one of its group are reported; the other group went through
@@ -101,7 +98,6 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     expect(harness.capillary.customersWithIdentifier('line', otherUser)).toHaveLength(1);
     // Act: SQS redelivers the two failed messages
     const retry = await harness.run([unfollow, laterFollow], 2);
-    recordSettled.off('settled', listener);
     // Assess
     expect(retry.batchItemFailures).toEqual([]);
     const [customer] = harness.capillary.customersWithIdentifier('line', failingUser);

@@ -1,7 +1,7 @@
-import type { CapillaryAuthConfig } from '../../lib/config/config';
-import { type CapillaryCallRecord, CapillaryHttpClient, CapillaryUnavailableError } from '../../lib/capillary/http-client';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../../local/standins/capillary-standin';
-import { InvocationDeadline } from '../../lib/worker/invocation-deadline';
+import type { CapillaryAuthConfig } from '../../../lib/config/config';
+import { CapillaryUnavailableError } from '../../../lib/capillary/errors';
+import { type CapillaryCallRecord, CapillaryHttpClient } from '../../../lib/capillary/http-client';
+import { type CapillaryStandIn, startCapillaryStandIn } from '../../../local/standins/capillary-standin';
 
 const oauth: CapillaryAuthConfig = { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' };
 
@@ -51,13 +51,12 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
 
   it('starts no attempt the invocation has no time left for', async () => {
     // Prepare: 600 ms left; every attempt times out after 500 ms
-    const deadline = new InvocationDeadline();
-    const http = client({ timeoutMs: 500, maxAttempts: 4, deadline });
+    const http = client({ timeoutMs: 500, maxAttempts: 4 });
     await lookup(http); // token fetched first, outside the measured window
     standIn.injectFault({ kind: 'timeout', times: 10, delayMs: 3000, pathPrefix: '/v2/' });
-    deadline.start(600, 0);
     // Act
-    const failure = lookup(http);
+    const failure = http.request('lookup-customer', 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
+      undefined, { deadlineAt: Date.now() + 600 });
     // Assess: one full attempt, then the 100 ms left is not worth another
     await expect(failure).rejects.toBeInstanceOf(CapillaryUnavailableError);
     expect(records.filter((r) => r.status === 'timeout')).toHaveLength(1);
