@@ -13,14 +13,17 @@ import { parseCallback } from '../lib/line/callback';
 import { lambdaContext } from '../local/lambda-context';
 import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
 import { toBatches, toEntries } from '../lib/queue/event-queue';
-import { webhookRuntime } from '../lib/webhook/webhook-runtime';
-import { handler } from '../functions/webhook';
-import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../test/support/line-factories';
+import { readWebhookConfig } from '../lib/config/config';
+import { ssmSecret } from '../lib/config/once-per-container';
+import { withTelemetry } from '../lib/observability/telemetry';
+import { createSqsClient } from '../lib/queue/sqs-client';
+import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../local/line-event-factory';
 import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import { LocalSqsTransport } from './local-sqs-transport';
 import type { BenchProfile } from './profiles';
-import { countCommands } from '../test/support/aws';
+import { countCommands } from '../local/aws-kit';
 import { median, round } from './stats';
 import { renderTable } from './table';
 
@@ -125,7 +128,9 @@ async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<W
 
 /** Runs inside the child process (webhook-cpu-child.ts). */
 export async function runWebhookMeasurements(profile: WebhookProfile): Promise<WebhookFigures> {
-  const runtime = await webhookRuntime();
+  // The handler exactly as functions/webhook.ts builds it.
+  const runtime = { config: await readWebhookConfig(process.env, ssmSecret), sqs: createSqsClient() };
+  const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) => handleWebhookRequest(event, runtime));
   const transport = new LocalSqsTransport();
   transport.install(runtime.sqs);
   const commands = countCommands(runtime.sqs);

@@ -6,10 +6,10 @@
  */
 import type { RegistrationMode } from '../lib/config/config';
 import type { LineWebhookEvent } from '../lib/line/callback';
-import { type RecordSettled, recordSettled } from '../lib/worker/process-queue-record';
-import { followEvent, lineUserId, unfollowEvent } from '../test/support/line-factories';
-import { startWorkerHarness, type WorkerHarness } from '../test/support/worker-harness';
-import { countCommands } from '../test/support/aws';
+import type { RecordSettled } from '../lib/worker/process-sqs-batch';
+import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';
+import { startWorkerHarness, type WorkerHarness } from '../local/worker-rig';
+import { countCommands } from '../local/aws-kit';
 import { round } from './stats';
 import { renderTable } from './table';
 
@@ -46,9 +46,7 @@ function callTally(harness: WorkerHarness): () => ServiceCalls {
 async function measureMode(registrationMode: RegistrationMode, usersPerCase: number): Promise<Record<EconomyCase, ServiceCalls>> {
   const harness = await startWorkerHarness({ capillary: { registrationMode } });
   const tally = callTally(harness);
-  const settled: RecordSettled[] = [];
-  const onSettled = (record: RecordSettled) => settled.push(record);
-  recordSettled.on('settled', onSettled);
+  const { settled } = harness;
 
   /** Runs one batch and returns the calls per event, after checking every event ended as `expected`. */
   const callsPerEvent = async (events: LineWebhookEvent[], expected: string): Promise<ServiceCalls> => {
@@ -77,7 +75,6 @@ async function measureMode(registrationMode: RegistrationMode, usersPerCase: num
       stale: await callsPerEvent(users.map((user) => unfollowEvent(user, minute(1.5))), 'skipped:stale'),
     };
   } finally {
-    recordSettled.off('settled', onSettled);
     await harness.close();
   }
 }

@@ -5,7 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda-context';
 import { toSqsEvent } from '../local/lambda-events';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../lib/worker/worker-runtime';
+import { buildSyncDeps } from '../lib/worker/worker-deps';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
 
 const { config, worker } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;

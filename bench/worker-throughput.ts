@@ -11,8 +11,8 @@
  */
 import path from 'node:path';
 import type { RegistrationMode, WorkerConfig } from '../lib/config/config';
-import { followEvent, lineUserId } from '../test/support/line-factories';
-import { sqsRecordFor, startWorkerHarness } from '../test/support/worker-harness';
+import { followEvent, lineUserId } from '../local/line-event-factory';
+import { sqsRecordFor, startWorkerHarness } from '../local/worker-rig';
 import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import type { BenchProfile } from './profiles';

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { LOCAL_REGION } from '../ops/serverless-resources';
 
 export interface AwsServers {
   dynamoEndpoint: string;
@@ -8,8 +9,6 @@ export interface AwsServers {
   env: Record<string, string>;
   stop(): Promise<void>;
 }
-
-export const LOCAL_REGION = 'ap-northeast-1';
 
 /**
  * Real protocol servers for the AWS services the bridge uses: dynalite (DynamoDB) and fauxqs (SQS,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { LOCAL_REGION } from './aws-servers';
-import { LOCAL_ACCOUNT_ID } from '../ops/serverless-resources';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../ops/serverless-resources';
 
 export interface LocalFunction {
   /** the deployed name, e.g. line-capillary-bridge-local-worker */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
-import { LOCAL_REGION } from './aws-servers';
+import { LOCAL_REGION } from '../ops/serverless-resources';
 
 /** HTTP API payload v2 carries text bodies as strings and everything else base64-encoded. */
 function isTextContentType(contentType: string | undefined): boolean {

@@ -8,12 +8,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
 import yaml from 'js-yaml';
-import { LOCAL_REGION } from '../local/aws-servers';
 
 /** The account id local SQS servers (fauxqs) put in queue ARNs. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
+/** The region the local servers and `--stage local` use (serverless.yml's default region). */
+export const LOCAL_REGION = 'ap-northeast-1';
 
-export const SERVERLESS_YML = path.resolve(__dirname, '../../serverless.yml');
+export const SERVERLESS_YML = path.resolve(__dirname, '../serverless.yml');
 
 export interface LocalQueue {
   name: string;

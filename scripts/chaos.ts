@@ -8,8 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { startAwsServers } from '../local/aws-servers';
-import { chaosChecks, formatChaosReport, runChaos } from '../test/support/chaos/chaos-run';
-import { startChaosServices } from '../test/support/chaos/chaos-services';
+import { chaosChecks, formatChaosReport, runChaos } from '../local/chaos/chaos-run';
+import { startChaosServices } from '../local/chaos/chaos-services';
 
 const { values } = parseArgs({
   options: {

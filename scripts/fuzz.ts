@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startAwsServers } from '../local/aws-servers';
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { createFifoQueue } from '../test/support/aws';
-import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../test/support/chaos/fuzz-run';
+import { createFifoQueue } from '../local/aws-kit';
+import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../local/chaos/fuzz-run';
 
 const { values } = parseArgs({
   options: {

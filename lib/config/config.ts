@@ -116,7 +116,7 @@ class EnvReader {
       if (!value) this.problems.push(`${name}_PARAM names SSM parameter "${parameterName}", which is empty`);
       return value;
     } catch (error) {
-      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name}: ${(error as Error).message})`);
+      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name})`);
       this.#causes.push(error);
       return undefined;
     }

@@ -12,7 +12,7 @@ import { type SqsBatchHandler, startQueuePoller } from '../../local/queue-poller
 import { customersHoldingLineUser } from '../../local/replay';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
-import { createFifoQueue } from '../support/aws';
+import { createFifoQueue } from '../../local/aws-kit';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';

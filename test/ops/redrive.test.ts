@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DEDUPLICATION_WINDOW_MS, redrive } from '../../ops/redrive';
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { createFifoQueue, type TestFifoQueue } from '../support/aws';
+import { createFifoQueue, type TestFifoQueue } from '../../local/aws-kit';
 
 // globalSetup points the SDK at a local fauxqs, which (like some SQS-compatible servers) has no message move tasks.
 // Its queue URLs name the host sqs.<region>.localhost, which not every resolver knows: keep to the configured endpoint.

@@ -11,12 +11,12 @@ import { createSqsClient } from '../../lib/queue/sqs-client';
 import { ClaimHeldError, ClaimLostError } from '../../lib/store/errors';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { type SyncOutcome, syncLineEvent } from '../../lib/worker/sync-line-event';
-import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
-import { QUICK_FLEET, playScenario } from '../support/chaos/play-scenario';
-import { scriptedScenario } from '../support/chaos/scenario';
-import { createFifoQueue } from '../support/aws';
-import { DESTINATION, callbackBody, followEvent, lineUserId, redelivery, signedWebhookRequest, unfollowEvent } from '../support/line-factories';
-import { LINE_ACCOUNT_ID, type WorkerHarness, startWorkerHarness } from '../support/worker-harness';
+import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
+import { QUICK_FLEET, playScenario } from '../../local/chaos/play-scenario';
+import { scriptedScenario } from '../../local/chaos/scenario';
+import { createFifoQueue } from '../../local/aws-kit';
+import { DESTINATION, callbackBody, followEvent, lineUserId, redelivery, signedWebhookRequest, unfollowEvent } from '../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, type WorkerHarness, startWorkerHarness } from '../../local/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
 import type { LineWebhookEvent } from '../../lib/line/callback';
 

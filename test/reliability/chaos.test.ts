@@ -3,8 +3,8 @@
  * events with redeliveries, Capillary faults and worker crashes through the real bridge. Nothing may be
  * lost, wrong, duplicated, stale, or leaked to the logs. CHAOS_SEED replays a run.
  */
-import { chaosChecks, formatChaosReport, runChaos } from '../support/chaos/chaos-run';
-import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
+import { chaosChecks, formatChaosReport, runChaos } from '../../local/chaos/chaos-run';
+import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
 
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
 

@@ -10,10 +10,10 @@
  * FC_RUNS sets the number of scenarios (default 8); FC_TIME_LIMIT_SECONDS bounds runs plus shrinking (exceeding it fails).
  */
 import fc from 'fast-check';
-import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
-import { QUICK_FLEET, type RunFigures, playScenario } from '../support/chaos/play-scenario';
-import { formatTable } from '../support/chaos/report-table';
-import { type ScenarioShape, scenarioArbitrary } from '../support/chaos/scenario';
+import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
+import { QUICK_FLEET, type RunFigures, playScenario } from '../../local/chaos/play-scenario';
+import { formatTable } from '../../local/chaos/report-table';
+import { type ScenarioShape, scenarioArbitrary } from '../../local/chaos/scenario';
 
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const path = process.env.FC_PATH;

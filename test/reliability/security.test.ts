@@ -9,11 +9,11 @@ import { signLineBody } from '../../local/sign-line-body';
 import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { logger } from '../../lib/observability/telemetry';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { type ChaosServices, startChaosServices } from '../support/chaos/chaos-services';
-import { captureAndScanLogs, personalDisplayName, scanLogsDuring } from '../support/chaos/log-scan';
-import { QUICK_FLEET, playScenario } from '../support/chaos/play-scenario';
-import { scriptedScenario } from '../support/chaos/scenario';
-import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../support/line-factories';
+import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
+import { captureAndScanLogs, personalDisplayName, scanLogsDuring } from '../../local/chaos/log-scan';
+import { QUICK_FLEET, playScenario } from '../../local/chaos/play-scenario';
+import { scriptedScenario } from '../../local/chaos/scenario';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../../local/line-event-factory';
 
 /** The valid signature of the body with one bit flipped: same length, so only the comparison can reject it. */
 function sameLengthWrongSignature(body: string): string {

@@ -5,8 +5,8 @@
  * a failure, FUZZ_REQUESTS changes the count.
  */
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../support/chaos/fuzz-run';
-import { createFifoQueue } from '../support/aws';
+import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../../local/chaos/fuzz-run';
+import { createFifoQueue } from '../../local/aws-kit';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const requests = Number(process.env.FUZZ_REQUESTS ?? 4000);

@@ -5,8 +5,8 @@
  */
 import { lambdaContext } from '../../local/lambda-context';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
-import { followEvent, lineUserId } from '../support/line-factories';
-import { type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../support/worker-harness';
+import { followEvent, lineUserId } from '../../local/line-event-factory';
+import { type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../local/worker-rig';
 
 describe('two worker invocations at once in one process', () => {
   let harness: WorkerHarness;

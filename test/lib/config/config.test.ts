@@ -39,6 +39,7 @@ describe('readWebhookConfig', () => {
       throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
     });
     await expect(failure).rejects.toThrow('LINE_CHANNEL_SECRET_PARAM: cannot read SSM parameter "/x" (AccessDeniedException)');
+    await expect(failure).rejects.toMatchObject({ name: 'ConfigError', cause: { name: 'AccessDeniedException' } });
   });
 });
 

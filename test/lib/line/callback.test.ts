@@ -1,6 +1,6 @@
 import { parseCallback } from '../../../lib/line/callback';
 import { InvalidCallbackError } from '../../../lib/line/errors';
-import { DESTINATION, callbackBody, followEvent, lineUserId } from '../../support/line-factories';
+import { DESTINATION, callbackBody, followEvent, lineUserId } from '../../../local/line-event-factory';
 
 const parse = (text: string) => parseCallback(Buffer.from(text, 'utf8'));
 

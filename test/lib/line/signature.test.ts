@@ -13,7 +13,7 @@ const documentedVectors: [string, string][] = [
   ['06-unfollow.json', 'CczTppsMuTnHXEeDdnKXfM516UKFvAmrhsS+W7bKExg='],
   ['07-follow-unblocked.json', '8oFRASjLKr7eAXzEjPN/7GWYQOfMDY55atQ1pVu4/Zw='],
 ];
-const sample = (file: string) => readFileSync(join(__dirname, '..', '..', 'events', file));
+const sample = (file: string) => readFileSync(join(__dirname, '..', '..', '..', 'events', file));
 
 describe('isValidLineSignature', () => {
   it.each(documentedVectors)('accepts the documented signature of %s', (file, signature) => {

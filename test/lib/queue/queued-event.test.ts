@@ -1,6 +1,6 @@
 import { InvalidQueuedEventError } from '../../../lib/queue/errors';
 import { messageGroupId, parseQueuedEvent, serializeQueuedEvent } from '../../../lib/queue/queued-event';
-import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../../support/line-factories';
+import { DESTINATION, followEvent, lineUserId, textMessageEvent } from '../../../local/line-event-factory';
 
 describe('serializeQueuedEvent', () => {
   it('round-trips an event with emoji and noncharacters as ASCII-only JSON', () => {

@@ -4,8 +4,8 @@ import type { WebhookConfig } from '../../../lib/config/config';
 import { LOCAL_CHANNEL_SECRET } from '../../../local/sample-events';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
-import { countCommands, createFifoQueue, receiveAll } from '../../support/aws';
-import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../../support/line-factories';
+import { countCommands, createFifoQueue, receiveAll } from '../../../local/aws-kit';
+import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../../../local/line-event-factory';
 import { startSqsRecorder } from '../../support/sqs-recorder';
 
 const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({

@@ -1,8 +1,8 @@
 import { subscriptionOf } from '../../../local/standins/capillary-standin';
-import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../../support/line-factories';
+import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../../../local/line-event-factory';
 import { lambdaContext } from '../../../local/lambda-context';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
-import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../support/worker-harness';
+import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../../local/worker-rig';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { maskUserId } from '../../../lib/observability/telemetry';
 import { closedAfterEach } from '../../support/closed-after-each';
-import { lineUserId } from '../../support/line-factories';
+import { lineUserId } from '../../../local/line-event-factory';
 import {
   startCapillaryStandIn,
   subscriptionOf,

@@ -7,7 +7,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SqsBatchHandler } from '../../../local/queue-poller';
+import type { SqsBatchHandler } from '../queue-poller';
 
 export class LambdaTimeoutError extends Error {
   constructor(timeoutMs: number) {

@@ -7,10 +7,10 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
-import type { LineWebhookEvent } from '../../../lib/line/callback';
-import { toApiGatewayV2Event } from '../../../local/lambda-events';
-import { LOCAL_WEBHOOK_PATH } from '../../../local/sample-events';
-import { DESTINATION, followEvent, lineUserId, textMessageEvent, unfollowEvent } from '../line-factories';
+import type { LineWebhookEvent } from '../../lib/line/callback';
+import { toApiGatewayV2Event } from '../lambda-events';
+import { LOCAL_WEBHOOK_PATH } from '../sample-events';
+import { DESTINATION, followEvent, lineUserId, textMessageEvent, unfollowEvent } from '../line-event-factory';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 

@@ -8,10 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import type { WebhookConfig } from '../../../lib/config/config';
-import { createSqsClient } from '../../../lib/queue/sqs-client';
-import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
-import { DESTINATION } from '../line-factories';
+import type { WebhookConfig } from '../../lib/config/config';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
+import { DESTINATION } from '../line-event-factory';
 import { type BuiltRequest, type FuzzRecipe, MAX_BODY_BYTES, buildFuzzRequest, fuzzRecipe } from './fuzz-requests';
 import { type TableRow, countWithShare, formatTable } from './report-table';
 

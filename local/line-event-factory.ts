@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { LineWebhookEvent } from '../../lib/line/callback';
-import { signLineBody } from '../../local/sign-line-body';
-import { toApiGatewayV2Event } from '../../local/lambda-events';
-import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from '../../local/sample-events';
+import type { LineWebhookEvent } from '../lib/line/callback';
+import { signLineBody } from './sign-line-body';
+import { toApiGatewayV2Event } from './lambda-events';
+import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from './sample-events';
 
 export const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
 

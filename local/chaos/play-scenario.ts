@@ -14,18 +14,17 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import type { UserSyncState } from '../../../lib/domain/sync-rules';
-import type { WebhookConfig, WorkerConfig } from '../../../lib/config/config';
-import { lambdaContext } from '../../../local/lambda-context';
-import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../../../local/queue-poller';
-import { createSqsClient } from '../../../lib/queue/sqs-client';
-import { UserSyncStore } from '../../../lib/store/user-sync-store';
-import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
-import { type RecordSettled, recordSettled } from '../../../lib/worker/process-queue-record';
-import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
-import { type TestFifoQueue, createFifoQueue } from '../aws';
-import { DESTINATION, callbackBody, signedWebhookRequest } from '../line-factories';
-import { createUsersTable, workerConfigFor } from '../worker-harness';
+import type { UserSyncState } from '../../lib/domain/sync-rules';
+import type { WebhookConfig, WorkerConfig } from '../../lib/config/config';
+import { lambdaContext } from '../lambda-context';
+import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../queue-poller';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import { UserSyncStore } from '../../lib/store/user-sync-store';
+import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
+import { type RecordSettled, processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { type TestFifoQueue, createFifoQueue } from '../aws-kit';
+import { DESTINATION, callbackBody, signedWebhookRequest } from '../line-event-factory';
+import { createUsersTable, workerConfigFor } from '../worker-rig';
 import type { ChaosServices } from './chaos-services';
 import { WorkerJournal, crashingWorkerDeps } from './crashing-worker';
 import { asLambdaInvocation } from './lambda-sandbox';
@@ -255,7 +254,7 @@ function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet
     }
   };
   const startInstance = (): QueuePoller => {
-    const deps = crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal);
+    const deps = { ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal), onSettled: tally.onSettled };
     return startQueuePoller({
       sqs: services.sqs,
       queueUrl: bridge.queue.queueUrl,
@@ -297,7 +296,6 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
   const journal = new WorkerJournal(scenario.crashes);
   const webhook = webhookSqsClient();
   const tally = new Tally();
-  recordSettled.on('settled', tally.onSettled);
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
     const accepted = await deliverToWebhook(deliveries.requests, bridge.webhookConfig, webhook.sqs, fleet.webhookConcurrency, services.secrets.channelSecret);
@@ -338,7 +336,6 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
     };
     return { figures, problems, deliveries };
   } finally {
-    recordSettled.off('settled', tally.onSettled);
     await workers.stop();
     webhook.sqs.destroy();
   }

@@ -12,8 +12,8 @@
  * - reapplied: no claim went to an event already committed, so the only repeated Capillary calls are
  *   the retries of an event whose worker died before recording it.
  */
-import type { UserSyncState } from '../../../lib/domain/sync-rules';
-import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../../../local/standins/capillary-standin';
+import type { UserSyncState } from '../../lib/domain/sync-rules';
+import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, type UserHistory } from './scenario';
 

@@ -4,7 +4,7 @@
  * line by line and swallowed; only the counts and a few masked examples are kept.
  */
 import { createHash } from 'node:crypto';
-import { logger } from '../../../lib/observability/telemetry';
+import { logger } from '../../lib/observability/telemetry';
 import type { ChaosSecrets } from './chaos-services';
 
 /** Recognisable in any log line: every display name carries this word and a phone number. */

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../../../local/standins/capillary-standin';
-import { type LineStandIn, startLineStandIn } from '../../../local/standins/line-standin';
-import { createSqsClient } from '../../../lib/queue/sqs-client';
+import { type CapillaryStandIn, startCapillaryStandIn } from '../standins/capillary-standin';
+import { type LineStandIn, startLineStandIn } from '../standins/line-standin';
+import { createSqsClient } from '../../lib/queue/sqs-client';
 import { freezeGhostDynamoCalls, freezeGhostFetches } from './lambda-sandbox';
 
 /** Fresh random values, so that finding one of them in the logs can only mean it leaked. */

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { WorkerConfig } from '../../lib/config/config';
-import type { LineWebhookEvent } from '../../lib/line/callback';
-import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from '../../local/standins/capillary-standin';
-import { lambdaContext } from '../../local/lambda-context';
-import { toSqsEvent, toSqsRecord } from '../../local/lambda-events';
-import { type LineStandIn, type LineStandInOptions, startLineStandIn } from '../../local/standins/line-standin';
-import { loadLocalResources } from '../../ops/serverless-resources';
-import { messageGroupId, serializeQueuedEvent } from '../../lib/queue/queued-event';
-import { UserSyncStore } from '../../lib/store/user-sync-store';
-import { type RecordSettled, type WorkerDeps, processSqsBatch } from '../../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../../lib/worker/worker-deps';
-import { DESTINATION } from './line-factories';
+import type { WorkerConfig } from '../lib/config/config';
+import type { LineWebhookEvent } from '../lib/line/callback';
+import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from './standins/capillary-standin';
+import { lambdaContext } from './lambda-context';
+import { toSqsEvent, toSqsRecord } from './lambda-events';
+import { type LineStandIn, type LineStandInOptions, startLineStandIn } from './standins/line-standin';
+import { loadLocalResources } from '../ops/serverless-resources';
+import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
+import { UserSyncStore } from '../lib/store/user-sync-store';
+import { type RecordSettled, type WorkerDeps, processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { DESTINATION } from './line-event-factory';
 
 export const LINE_ACCOUNT_ID = '2001914141242';
 

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { WorkerConfig } from '../../../lib/config/config';
-import type { LineEventFacts } from '../../../lib/domain/sync-rules';
-import { type AppliedChange, type ClaimResult, type LineUserKey, UserSyncStore } from '../../../lib/store/user-sync-store';
-import type { SyncDeps } from '../../../lib/worker/sync-line-event';
-import { buildSyncDeps } from '../../../lib/worker/worker-runtime';
+import type { WorkerConfig } from '../../lib/config/config';
+import type { LineEventFacts } from '../../lib/domain/sync-rules';
+import { type AppliedChange, type ClaimResult, type LineUserKey, UserSyncStore } from '../../lib/store/user-sync-store';
+import type { SyncDeps } from '../../lib/worker/sync-line-event';
+import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { crashCurrentInvocation } from './lambda-sandbox';
 import type { CrashPoint } from './scenario';
 
@@ -59,7 +59,7 @@ class CrashingUserSyncStore extends UserSyncStore {
   }
 }
 
-/** One worker instance's real dependencies (clients, token cache, deadline), with the crashing store in place of the plain one. */
+/** One worker instance's real dependencies (clients, token cache, pacer), with the crashing store in place of the plain one. */
 export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
   return { ...buildSyncDeps(config, dynamo), store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal) };
 }

@@ -4,10 +4,10 @@
  * redelivered, split over requests), and which Capillary faults and worker crashes hit the run.
  */
 import fc from 'fast-check';
-import type { SubscriptionState } from '../../../lib/domain/sync-rules';
-import type { LineWebhookEvent } from '../../../lib/line/callback';
-import type { FaultRule } from '../../../local/standins/standin-kit';
-import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-factories';
+import type { SubscriptionState } from '../../lib/domain/sync-rules';
+import type { LineWebhookEvent } from '../../lib/line/callback';
+import type { FaultRule } from '../standins/standin-kit';
+import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-event-factory';
 
 export type LineAction = 'follow' | 'unfollow' | 'unblock';
 /** Where the worker dies: a crash around the commit, or a stall that lasts until the Lambda timeout ends the invocation. */
