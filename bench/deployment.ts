@@ -32,7 +32,8 @@ export interface Deployment {
   dispose(): void;
 }
 
-type Json = Record<string, any>; // CloudFormation JSON, walked by the shape serverless generates
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON, walked by the shape serverless generates
+type Json = Record<string, any>;
 
 function literalEnvironment(variables: Json): Record<string, string> {
   return Object.fromEntries(Object.entries(variables).filter(([name, value]) => typeof value === 'string' && !name.endsWith('_PARAM'))) as Record<string, string>;

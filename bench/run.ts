@@ -5,7 +5,7 @@
  * run-bench.ts and docs/performance-section.md), prints one table per figure and writes the results as
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
  */
-import './quiet-telemetry';
+import '../local/quiet-telemetry';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,5 +1,5 @@
 /** One emulated worker Lambda instance (see worker-throughput.ts): its own deps, module state and event loop. */
-import './quiet-telemetry';
+import '../local/quiet-telemetry';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda-context';

@@ -5,7 +5,7 @@
  * it answered, by generator. Exits 1 on the first violation, after fast-check has shrunk it to the
  * smallest failing request (replay with the printed --seed and --path).
  */
-import '../bench/quiet-telemetry'; // first: a log line and metrics per request would bury the table
+import '../local/quiet-telemetry'; // first: a log line and metrics per request would bury the table
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startAwsServers } from '../local/aws-servers';

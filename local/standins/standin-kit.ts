@@ -200,10 +200,6 @@ function parseFaultTarget(value: Record<string, unknown>): FaultTarget {
   return target;
 }
 
-function faultKind(rule: FaultRule): FaultKind {
-  return 'kind' in rule ? rule.kind : 'status';
-}
-
 /** First-in first-out: the oldest rule that matches a request answers it and loses one use. */
 class FaultQueue {
   #rules: FaultRule[] = [];

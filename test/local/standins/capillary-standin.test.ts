@@ -7,7 +7,6 @@ import {
   subscriptionOf,
   UnknownCustomerError,
   type CapillaryStandIn,
-  type CapillaryStandInOptions,
 } from '../../../local/standins/capillary-standin';
 
 const LINE_ACCOUNT = '2001914141242';

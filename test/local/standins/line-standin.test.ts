@@ -2,7 +2,7 @@ import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
 import { maskUserId } from '../../../lib/observability/telemetry';
 import { closedAfterEach } from '../../support/closed-after-each';
 import { lineUserId } from '../../../local/line-event-factory';
-import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../../../local/standins/line-standin';
+import { startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
 
 const TOKEN = 'local-channel-access-token';
 

@@ -1,5 +1,5 @@
 /**
- * Imported first by run.ts: the worker figures run the real handler code in this process, and its
+ * Imported first by bench/run.ts and scripts/fuzz.ts: the worker figures run the real handler code in this process, and its
  * Powertools logger and metrics read these at import time. Their output would bury the tables; the
  * webhook figure measures logging at the deployed level in its own process (webhook-cpu.ts).
  */
