@@ -25,6 +25,7 @@ import { type LocalFunction, lambdaContext } from './lambda-context';
 import { logSource } from './log-view';
 import { startLineStandIn } from './standins/line-standin';
 import { type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
+import { LOCAL_CREDENTIALS } from './local-credentials';
 import { LOCAL_CHANNEL_SECRET } from './sample-events';
 import { type LocalQueue, loadLocalResources } from '../ops/serverless-resources';
 import {
@@ -43,9 +44,6 @@ import { AdminRequestError, type AdminRoutes, startWebhookServer } from './webho
 
 export const LOCAL_STAGE = 'local';
 
-/** Values of serverless.yml `params.local` and the stand-ins' defaults. */
-const LOCAL_CAPILLARY = { lineAccountId: 'local-line-account', clientKey: 'local-client-key', clientSecret: 'local-client-secret' };
-const LOCAL_LINE_CHANNEL_ACCESS_TOKEN = 'local-channel-access-token';
 /** The stand-in enforces this limit and the worker paces itself to it (serverless.yml's 100 would make replays slow). */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = 600;
 
@@ -208,8 +206,8 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
     stopStack.push(() => standIn.close());
     capillary = { url: standIn.url, standIn: true };
     Object.assign(process.env, {
-      CAPILLARY_CLIENT_KEY: LOCAL_CAPILLARY.clientKey,
-      CAPILLARY_CLIENT_SECRET: LOCAL_CAPILLARY.clientSecret,
+      CAPILLARY_CLIENT_KEY: LOCAL_CREDENTIALS.capillaryClientKey,
+      CAPILLARY_CLIENT_SECRET: LOCAL_CREDENTIALS.capillaryClientSecret,
       CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
     });
   } else {
@@ -220,7 +218,7 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
     const standIn = await startLineStandIn({ port: options.ports.line });
     stopStack.push(() => standIn.close());
     line = { url: standIn.url, standIn: true };
-    process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_LINE_CHANNEL_ACCESS_TOKEN;
+    process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_CREDENTIALS.lineChannelAccessToken;
   } else {
     line = { url: options.lineApiBaseUrl, standIn: false };
   }
@@ -265,7 +263,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     // A developer's own values win: a real channel secret (for a tunnel from LINE) or Capillary account.
     process.env.LINE_CHANNEL_SECRET ??= LOCAL_CHANNEL_SECRET;
-    process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_CAPILLARY.lineAccountId;
+    process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_CREDENTIALS.capillaryLineAccountId;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
     // surface now, not as every event failing its way into the DLQ.
     const webhookDeps = { config: await readWebhookConfig(process.env, ssmSecret), sqs };

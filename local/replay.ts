@@ -8,7 +8,8 @@ import { type LineWebhookEvent, parseCallback } from '../lib/line/callback';
 import { signLineBody } from './sign-line-body';
 import { maskUserId } from '../lib/observability/telemetry';
 import type { SyncOutcome } from '../lib/worker/sync-line-event';
-import type { CapillaryState, CustomerSnapshot } from './standins/capillary-standin';
+import { type CapillaryState, type CustomerSnapshot, customersWithIdentifier } from './standins/capillary-standin';
+import { alignColumns } from './text-table';
 import { type EventAttempt, type LocalPipelineStatus, PipelineAdminClient, type UserRecords } from './pipeline-admin-api';
 import type { SampleBody } from './sample-events';
 
@@ -134,11 +135,6 @@ function fatesOf(bodies: PostedBody[], attempts: EventAttempt[], drained: boolea
   }));
 }
 
-/** The Capillary customers whose profiles carry this LINE user id (the bridge must leave exactly one). */
-export function customersHoldingLineUser(state: CapillaryState, userId: string): CustomerSnapshot[] {
-  return state.customers.filter((customer) =>
-    customer.profiles.some((profile) => profile.identifiers.some(({ type, value }) => type === 'line' && value === userId)));
-}
 
 async function capillaryState(status: LocalPipelineStatus): Promise<CapillaryState | undefined> {
   const { capillary } = status.endpoints;
@@ -156,7 +152,7 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
     usersByDestination.set(destination, users);
   }
   const capillary = await capillaryState(status);
-  const holders = (userId: string) => (capillary === undefined ? undefined : customersHoldingLineUser(capillary, userId));
+  const holders = (userId: string) => (capillary === undefined ? undefined : customersWithIdentifier(capillary, 'line', userId));
   const perDestination = await Promise.all([...usersByDestination].map(async ([destination, userIds]) => {
     const records = userIds.size === 0 ? {} : await admin.userRecords(destination, [...userIds]);
     return [...userIds].map((userId): ReplayedUser => ({ userId, destination, customers: holders(userId), record: records[userId] ?? null }));
@@ -224,10 +220,7 @@ export function replayProblems(report: ReplayReport): string[] {
 
 const shortId = (userId: string | undefined) => (userId === undefined ? '-' : `${userId.slice(0, 9)}…`);
 
-function table(rows: string[][]): string[] {
-  const widths = rows.reduce<number[]>((max, row) => row.map((cell, index) => Math.max(max[index] ?? 0, cell.length)), []);
-  return rows.map((row) => `  ${row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ')}`.trimEnd());
-}
+const table = (rows: string[][]): string[] => alignColumns(rows).map((line) => `  ${line}`);
 
 function describeOutcome(outcome: SyncOutcome | undefined): string {
   if (outcome === undefined) return 'done (no outcome reported)';

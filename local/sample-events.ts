@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
-/** The documented local channel secret (the signature test vectors of docs/line.md#signature are signed with it). */
-export const LOCAL_CHANNEL_SECRET = '0123456789abcdef0123456789abcdef';
+import { LOCAL_CREDENTIALS } from './local-credentials';
+
+/** The local channel secret: the samples in events/ and the test vectors of docs/line.md#signature are signed with it. */
+export const LOCAL_CHANNEL_SECRET = LOCAL_CREDENTIALS.lineChannelSecret;
 export const LOCAL_WEBHOOK_PATH = '/line/webhook';
 
 export interface SampleBody {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { WorkerConfig } from '../lib/config/config';
+import { DEFAULTS } from '../lib/config/defaults';
+import { LOCAL_CREDENTIALS } from './local-credentials';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from './standins/capillary-standin';
 import { lambdaContext } from './lambda-context';
@@ -28,11 +30,11 @@ export function workerConfigFor(tableName: string, capillaryUrl: string, lineUrl
   return {
     tableName,
     claimTtlSeconds: 60,
-    line: { channelAccessToken: 'local-channel-access-token', apiBaseUrl: lineUrl, profileTimeoutMs: 1000 },
+    line: { channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken, apiBaseUrl: lineUrl, profileTimeoutMs: 1000 },
     capillary: {
       baseUrl: capillaryUrl,
       lineAccountId: LINE_ACCOUNT_ID,
-      auth: { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
+      auth: { scheme: 'oauth', id: LOCAL_CREDENTIALS.capillaryClientKey, secret: LOCAL_CREDENTIALS.capillaryClientSecret, oauthHeaderName: DEFAULTS.CAPILLARY_OAUTH_HEADER },
       subscriptionChannel: 'LINE',
       orgUnitId: -1,
       registrationMode: 'instore+line',

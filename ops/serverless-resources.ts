@@ -29,7 +29,7 @@ export interface LocalResources {
   queues: LocalQueue[];
 }
 
-type Yaml = Record<string, unknown>;
+export type Yaml = Record<string, unknown>;
 
 interface CfnResource {
   Type: string;
@@ -118,9 +118,14 @@ function toCreateTableInput(properties: Yaml): CreateTableInput {
   return { TableName, AttributeDefinitions, KeySchema, BillingMode } as CreateTableInput;
 }
 
+/** serverless.yml as data, CloudFormation tags (`!Ref`, `!GetAtt`, …) kept as `{ tag: value }` objects. */
+export function readServerlessYml(serverlessYmlPath = SERVERLESS_YML): Yaml {
+  return yaml.load(readFileSync(serverlessYmlPath, 'utf8'), { schema: CLOUDFORMATION_SCHEMA }) as Yaml;
+}
+
 /** Reads the tables and queues of serverless.yml as they would be for `stage`, ready for local CreateTable/CreateQueue. */
 export function loadLocalResources(stage: string, serverlessYmlPath = SERVERLESS_YML): LocalResources {
-  const config = yaml.load(readFileSync(serverlessYmlPath, 'utf8'), { schema: CLOUDFORMATION_SCHEMA }) as Yaml;
+  const config = readServerlessYml(serverlessYmlPath);
   const variables = new ServerlessVariables(config, stage);
   const resources = ((config.resources as Yaml | undefined)?.Resources ?? {}) as Record<string, CfnResource>;
   const propertiesOf = (logicalId: string) => variables.resolve(resources[logicalId]?.Properties ?? {}) as Yaml;

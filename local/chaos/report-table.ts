@@ -1,3 +1,5 @@
+import { alignColumns } from '../text-table';
+
 /** The two-column tables the chaos and fuzz runs print: a label and a figure per line. */
 export type TableRow = [label: string, value: string | number];
 
@@ -9,7 +11,6 @@ const percent = (part: number, whole: number): string => (whole === 0 ? '0 %' : 
 export const countWithShare = (part: number, whole: number): string => `${formatNumber(part)} (${percent(part, whole)})`;
 
 export function formatTable(title: string, rows: TableRow[]): string {
-  const width = Math.max(...rows.map(([label]) => label.length));
-  const lines = rows.map(([label, value]) => `  ${label.padEnd(width)}  ${typeof value === 'number' ? formatNumber(value) : value}`);
-  return [title, ...lines].join('\n');
+  const lines = alignColumns(rows.map(([label, value]) => [label, typeof value === 'number' ? formatNumber(value) : value]));
+  return [title, ...lines.map((line) => `  ${line}`)].join('\n');
 }

@@ -15,6 +15,7 @@ import {
   type StandInServer,
 } from './standin-kit';
 import { isRecord } from '../../lib/is-record';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 
 export interface CapillaryStandInOptions {
   /** 0 picks a free port */
@@ -123,6 +124,11 @@ class CapillaryRequestError extends Error {
 }
 
 /** The opt-in state per priority, e.g. `{ BULK: 'OPTIN', TRANS: 'OPTIN' }`, of one channel and account. */
+/** The customers whose profiles carry this identifier (for `line`, the bridge must leave exactly one per LINE user). */
+export function customersWithIdentifier(state: CapillaryState, type: string, value: string): CustomerSnapshot[] {
+  return state.customers.filter((customer) => customer.profiles.some((profile) => profile.identifiers.some((own) => own.type === type && own.value === value)));
+}
+
 export function subscriptionOf(state: CapillaryState, customerId: number, channel: string, accountId: string): PriorityStates {
   const customer = state.customers.find((candidate) => candidate.id === customerId);
   if (customer === undefined) throw new UnknownCustomerError(customerId);
@@ -236,8 +242,8 @@ function parseScope(raw: unknown): void {
 
 export async function startCapillaryStandIn(options: CapillaryStandInOptions = {}): Promise<CapillaryStandIn> {
   const behaviour = {
-    clientKey: options.clientKey ?? 'local-client-key',
-    clientSecret: options.clientSecret ?? 'local-client-secret',
+    clientKey: options.clientKey ?? LOCAL_CREDENTIALS.capillaryClientKey,
+    clientSecret: options.clientSecret ?? LOCAL_CREDENTIALS.capillaryClientSecret,
     tillUsername: options.tillUsername ?? 'local.till',
     tillPassword: options.tillPassword ?? 'local-password',
     oauthHeaderName: (options.oauthHeaderName ?? 'X-CAP-API-OAUTH-TOKEN').toLowerCase(), // node lower-cases header names
@@ -468,7 +474,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   return {
     ...server,
     state,
-    customersWithIdentifier: (type, value) => state().customers.filter((customer) => customer.profiles.some((profile) => hasIdentifier(profile, { type, value }))),
+    customersWithIdentifier: (type, value) => customersWithIdentifier(state(), type, value),
     overLimitCount: () => overLimit,
   };
 }

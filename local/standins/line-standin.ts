@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
 import { isRecord } from '../../lib/is-record';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 
 export interface LineProfile {
   displayName: string;
@@ -73,7 +74,7 @@ function parseProfile(raw: Record<string, unknown>): LineProfile {
 }
 
 export async function startLineStandIn(options: LineStandInOptions = {}): Promise<LineStandIn> {
-  const channelAccessToken = options.channelAccessToken ?? 'local-channel-access-token';
+  const channelAccessToken = options.channelAccessToken ?? LOCAL_CREDENTIALS.lineChannelAccessToken;
   const unknownUsers = options.unknownUsers ?? 'generate';
   const initialProfiles = structuredClone(options.profiles ?? {});
   let profiles = new Map(Object.entries(initialProfiles));

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type CapillaryState, subscriptionOf } from '../../local/standins/capillary-standin';
+import { type CapillaryState, customersWithIdentifier, subscriptionOf } from '../../local/standins/capillary-standin';
 import { lambdaContext } from '../../local/lambda-context';
 import { isPortFree } from '../../local/local-pipeline';
 import { type LocalPipelineStatus, PipelineAdminClient } from '../../local/pipeline-admin-api';
 import { type SqsBatchHandler, startQueuePoller } from '../../local/queue-poller';
-import { customersHoldingLineUser } from '../../local/replay';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { createFifoQueue } from '../../local/aws-kit';
@@ -92,7 +91,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
       { userId: 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0', subscription: 'OPTIN', customers: 1, lastEventId: '01JH5D0000000000000000000D' },
     ] as const;
     for (const user of expected) {
-      const customers = customersHoldingLineUser(capillary, user.userId);
+      const customers = customersWithIdentifier(capillary, 'line', user.userId);
       const record = await store.read({ destination: DESTINATION, userId: user.userId });
       expect({ userId: user.userId, customers: customers.length }).toEqual({ userId: user.userId, customers: user.customers });
       expect(record).toMatchObject({ subscription: user.subscription, lastEventId: user.lastEventId, customerId: customers[0]?.id });
