@@ -42,6 +42,9 @@ export class LineProfileClient {
 }
 
 function describeLineError(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'status' in error) return `http-${String((error as { status: unknown }).status)}`;
-  return error instanceof Error ? error.name : 'unknown';
+  if (typeof error !== 'object' || error === null) return 'unknown';
+  if ('status' in error) return `http-${String(error.status)}`;
+  const name = 'name' in error ? String(error.name) : 'unknown';
+  // fetch rejects with a TypeError when the host cannot be reached at all.
+  return name === 'TypeError' ? 'network-error' : name;
 }

@@ -1,0 +1,83 @@
+import { LineCustomerDirectory } from '../../../lib/capillary/customer-directory';
+import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
+import type { CapillaryConfig } from '../../../lib/config/config';
+import { lineUserId } from '../../../local/line-event-factory';
+import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn, subscriptionOf } from '../../../local/standins/capillary-standin';
+import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/worker-rig';
+
+const call = { deadlineAt: Number.POSITIVE_INFINITY };
+
+describe('LineCustomerDirectory against the Capillary stand-in', () => {
+  let standIn: CapillaryStandIn;
+  const start = async (options: CapillaryStandInOptions = {}) => {
+    standIn = await startCapillaryStandIn(options);
+  };
+  const directory = (overrides: Partial<CapillaryConfig> = {}) => {
+    const config = { ...workerConfigFor('unused', standIn.url, 'http://unused').capillary, ...overrides };
+    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, minIntervalMs: 0 }), config);
+  };
+  const businessCalls = () => standIn.calls().filter((c) => !c.path.startsWith('/v3/oauth')).map((c) => `${c.method} ${c.path.split('?')[0]}`);
+  afterEach(() => standIn.close());
+
+  it('registers INSTORE + LINE on one customer, merged on the shared externalId', async () => {
+    await start();
+    const userId = lineUserId();
+    // Act
+    const registration = await directory().register(userId, 'Somchai', call);
+    // Assess
+    expect(registration).toEqual({ customerId: expect.any(Number), subscribed: false, merged: true });
+    const [customer, ...others] = standIn.customersWithIdentifier('line', userId);
+    expect(others).toEqual([]);
+    expect(customer!.id).toBe(registration.customerId);
+    expect(customer!.profiles.map((p) => p.source)).toEqual(['INSTORE', 'LINE']);
+    expect(businessCalls()).toEqual(['POST /v2/customers', 'POST /v2/customers']);
+  });
+
+  it('resolves a registration repeated after a lost answer (8006) to the same customer', async () => {
+    await start();
+    const userId = lineUserId();
+    const first = await directory().register(userId, undefined, call);
+    // Act
+    const again = await directory().register(userId, undefined, call);
+    // Assess
+    expect(again.customerId).toBe(first.customerId);
+    expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
+  });
+
+  it('registers the LINE profile alone in line-only mode, opted in inside the same call when configured', async () => {
+    await start();
+    const userId = lineUserId();
+    // Act
+    const registration = await directory({ registrationMode: 'line-only', subscribeOnRegister: true }).register(userId, undefined, call);
+    // Assess
+    expect(registration.subscribed).toBe(true);
+    expect(businessCalls()).toEqual(['POST /v2/customers']);
+    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('finds a registered LINE user, and nobody for an unknown one', async () => {
+    await start();
+    const known = lineUserId();
+    const { customerId } = await directory().register(known, undefined, call);
+    expect(await directory().find(known, call)).toBe(customerId);
+    expect(await directory().find(lineUserId(), call)).toBeUndefined();
+  });
+
+  it('answers "nobody" where the org cannot be searched by LINE id (8013), so an unfollow is still recorded', async () => {
+    await start({ supportsLineLookup: false });
+    expect(await directory({ registrationMode: 'line-only' }).find(lineUserId(), call)).toBeUndefined();
+  });
+
+  it('switches to the other LINE channel spelling once when Capillary answers 1101', async () => {
+    await start({ acceptedSubscriptionChannels: ['line'] });
+    const { customerId } = await directory().register(lineUserId(), undefined, call);
+    const subscriptions = directory();
+    // Act
+    await subscriptions.setSubscription(customerId, 'OPTOUT', call);
+    await subscriptions.setSubscription(customerId, 'OPTIN', call);
+    // Assess: one refused attempt, then the working spelling is kept
+    const updates = standIn.calls().filter((c) => c.path.endsWith('/subscriptions'));
+    expect(updates.map((c) => c.errorCodes)).toEqual([[1101], [], []]);
+    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+});
