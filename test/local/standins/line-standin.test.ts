@@ -196,27 +196,4 @@ describe('LINE stand-in: admin routes', () => {
     expect(standIn.calls()).toHaveLength(1);
   });
 
-  it('delays answers by the latency set through POST /__admin/config', async () => {
-    // Prepare
-    const standIn = await startStandIn();
-    await postAdmin(standIn, 'config', { latencyMs: 150 });
-    const startedAt = performance.now();
-
-    // Act
-    await getProfile(standIn, lineUserId());
-
-    // Assess
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140);
-  });
-
-  it('refuses an unknown setting', async () => {
-    // Prepare
-    const standIn = await startStandIn();
-
-    // Act
-    const reply = await postAdmin(standIn, 'config', { rateLimitPerMinute: 10 });
-
-    // Assess
-    expect(reply.status).toBe(400);
-  });
 });

@@ -1,0 +1,147 @@
+import { maskUserId } from '../../../lib/observability/telemetry';
+import { lineUserId } from '../../../local/line-event-factory';
+import { type BaseSettings, StandInSettings, startStandInServer } from '../../../local/standins/standin-kit';
+import { closedAfterEach } from '../../support/closed-after-each';
+
+/**
+ * The kit under both stand-ins, tested once with a minimal API of its own: POST /notes stores a note,
+ * GET /notes lists them. The stand-ins' own tests cover only what they add (routes, error bodies, state).
+ */
+function startNotesApi(initial: Partial<BaseSettings> = {}) {
+  const notes: unknown[] = [];
+  return startStandInServer({
+    port: 0,
+    requestIdHeader: 'x-request-id',
+    settings: new StandInSettings({ latencyMs: 0, ...initial }),
+    clock: Date.now,
+    errorBody: (status, message) => ({ failure: { status, message } }),
+    routes: [
+      { method: 'POST', pattern: /^\/notes$/, handle: ({ body }) => ({ status: 200, body: { id: notes.push(body) } }) },
+      { method: 'GET', pattern: /^\/notes$/, handle: () => ({ status: 200, body: notes }) },
+    ],
+    snapshot: () => ({ notes }),
+    resetState: () => void notes.splice(0),
+  });
+}
+const startServer = closedAfterEach(startNotesApi);
+
+const post = (url: string, body: unknown) => fetch(`${url}/notes`, { method: 'POST', body: JSON.stringify(body) });
+const notesOf = async (url: string) => (await (await fetch(`${url}/notes`)).json()) as unknown[];
+const admin = (url: string, route: string, body: unknown) => fetch(`${url}/__admin/${route}`, { method: 'POST', body: JSON.stringify(body) });
+
+describe('stand-in kit: faults', () => {
+  it('answers an injected status in the API\'s own error body, for the matching method and path only', async () => {
+    // Prepare
+    const server = await startServer();
+    server.injectFault({ status: 521, times: 1, method: 'POST', pathPrefix: '/notes' });
+    // Act
+    const listed = await fetch(`${server.url}/notes`);
+    const faulted = await post(server.url, { n: 1 });
+    const retried = await post(server.url, { n: 1 });
+    // Assess
+    expect(listed.status).toBe(200);
+    expect(faulted.status).toBe(521);
+    expect(await faulted.json()).toEqual({ failure: { status: 521, message: expect.any(String) } });
+    expect(faulted.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect(retried.status).toBe(200);
+    expect(await notesOf(server.url)).toEqual([{ n: 1 }]);
+  });
+
+  it('holds a timeout fault for its delay, then answers 504 without running the operation', async () => {
+    const server = await startServer();
+    server.injectFault({ kind: 'timeout', times: 1, delayMs: 200 });
+    const startedAt = performance.now();
+    const reply = await post(server.url, { n: 1 });
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(190);
+    expect(reply.status).toBe(504);
+    expect(await notesOf(server.url)).toEqual([]);
+  });
+
+  it('lets a client give up on a held request and closes promptly anyway', async () => {
+    const server = await startNotesApi();
+    server.injectFault({ kind: 'timeout', times: 1, delayMs: 30_000 });
+    await expect(fetch(`${server.url}/notes`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    const closedAt = performance.now();
+    await server.close();
+    expect(performance.now() - closedAt).toBeLessThan(1_000);
+  });
+
+  it('runs the operation behind a lost response, answered 504 or as a reset connection', async () => {
+    // Prepare
+    const server = await startServer();
+    server.injectFault({ kind: 'lost-response', times: 1 });
+    server.injectFault({ kind: 'lost-response', times: 1, reply: 'connection-reset' });
+    // Act
+    const lost = await post(server.url, { n: 1 });
+    const reset = post(server.url, { n: 2 });
+    // Assess
+    expect(lost.status).toBe(504);
+    await expect(reset).rejects.toThrow();
+    expect(await notesOf(server.url)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(server.calls().slice(0, 2).map(({ status, fault }) => ({ status, fault }))).toEqual([
+      { status: 504, fault: 'lost-response' }, { status: null, fault: 'lost-response' },
+    ]);
+  });
+
+  it('takes faults from POST /__admin/faults, first in first out, and refuses a malformed rule whole', async () => {
+    // Prepare
+    const server = await startServer();
+    // Act
+    const accepted = await admin(server.url, 'faults', [{ status: 503, times: 2 }, { status: 429, times: 1 }]);
+    const refused = await admin(server.url, 'faults', [{ status: 502, times: 1 }, { status: 404, times: 1 }]);
+    const statuses = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await fetch(`${server.url}/notes`)).status);
+    // Assess
+    expect(accepted.status).toBe(200);
+    expect(refused.status).toBe(400);
+    expect(statuses).toEqual([503, 503, 429, 200]);
+  });
+});
+
+describe('stand-in kit: requests, settings and admin routes', () => {
+  it('refuses a body over the size cap with 413 and malformed JSON with 400, before any route', async () => {
+    const server = await startServer();
+    const tooLarge = await fetch(`${server.url}/notes`, { method: 'POST', body: JSON.stringify({ padding: 'x'.repeat(1_100_000) }) });
+    const malformed = await fetch(`${server.url}/notes`, { method: 'POST', body: '{"n": [' });
+    expect(tooLarge.status).toBe(413);
+    expect(malformed.status).toBe(400);
+    expect(await notesOf(server.url)).toEqual([]);
+  });
+
+  it('delays every API answer by the latency set through POST /__admin/config, and refuses an unknown setting', async () => {
+    // Prepare
+    const server = await startServer();
+    // Act
+    const configured = await admin(server.url, 'config', { latencyMs: 150 });
+    const unknown = await admin(server.url, 'config', { rateLimitPerMinute: 10 });
+    const startedAt = performance.now();
+    await fetch(`${server.url}/notes`);
+    // Assess
+    expect(configured.status).toBe(200);
+    expect(unknown.status).toBe(400);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140);
+  });
+
+  it('logs calls with LINE user ids masked', async () => {
+    const server = await startServer();
+    const userId = lineUserId();
+    await post(server.url, { userId });
+    const [logged] = server.calls();
+    expect(logged).toMatchObject({ method: 'POST', path: '/notes', status: 200 });
+    expect(logged?.requestBody).toBe(JSON.stringify({ userId: maskUserId(userId) }));
+  });
+
+  it('forgets the API state, faults, calls and settings on POST /__admin/reset', async () => {
+    // Prepare
+    const server = await startServer();
+    await post(server.url, { n: 1 });
+    server.injectFault({ status: 503, times: 5 });
+    server.configure({ latencyMs: 10_000 });
+    // Act
+    const reset = await admin(server.url, 'reset', {});
+    // Assess: the next call is fast, not faulted, and sees no notes
+    expect(reset.status).toBe(200);
+    expect(await notesOf(server.url)).toEqual([]);
+    expect(server.calls()).toHaveLength(1);
+  });
+});
