@@ -3,14 +3,12 @@
  * CloudFormation template of a real `sls package` (the serverless-esbuild options in serverless.yml
  * apply as they do for a deployment), read rather than restated.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { type CloudFormationJson as Json, packageStack } from '../ops/package-stack';
 
-const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** serverless.yml asks every stage for these two; their values change nothing the bench measures. */
-const ORG_PARAMS = ['capillaryBaseUrl=https://capillary.bench.invalid', 'capillaryLineAccountId=bench-line-account'];
+const ORG_PARAMS = { capillaryBaseUrl: 'https://capillary.bench.invalid', capillaryLineAccountId: 'bench-line-account' };
 
 export interface DeployedFunction {
   name: string;
@@ -32,39 +30,31 @@ export interface Deployment {
   dispose(): void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON, walked by the shape serverless generates
-type Json = Record<string, any>;
-
 function literalEnvironment(variables: Json): Record<string, string> {
   return Object.fromEntries(Object.entries(variables).filter(([name, value]) => typeof value === 'string' && !name.endsWith('_PARAM'))) as Record<string, string>;
 }
 
-/** Packages offline: no AWS credentials, profile or endpoints from the caller's environment (or jest's). */
 export function packageDeployment(): Deployment {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bench-package-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
   // A stage per run: serverless-esbuild's work folder is per stage, so concurrent runs do not collide.
-  const stage = `bench-${process.pid}`;
-  execFileSync('npx', ['sls', 'package', '--stage', stage, '--region', 'ap-northeast-1', '--package', dir, ...ORG_PARAMS.flatMap((p) => ['--param', p])], {
-    cwd: PROJECT_ROOT,
-    env: { ...env, AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'), AWS_CONFIG_FILE: path.join(dir, 'none') },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const resources = (JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Json).Resources as Json;
+  const stack = packageStack({ stage: `bench-${process.pid}`, params: ORG_PARAMS });
+  const resources = stack.template.Resources as Json;
   const ofType = (type: string) => Object.values(resources).filter((resource: Json) => resource.Type === type).map((resource: Json) => resource.Properties as Json);
 
   const functions = new Map(ofType('AWS::Lambda::Function').map((fn): [string, DeployedFunction] => {
     const name = path.basename(fn.Code.S3Key as string, '.zip');
-    const unzipped = path.join(dir, name);
-    execFileSync('unzip', ['-q', path.join(dir, `${name}.zip`), '-d', unzipped]);
     const handler = fn.Handler as string; // "functions/webhook.handler"
-    const bundlePath = path.join(unzipped, `${handler.slice(0, handler.lastIndexOf('.'))}.js`);
+    const entry = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
+    const bundle = stack.bundleOf(name).get(entry);
+    if (!bundle) throw new Error(`the ${name} package has no ${entry}`);
+    const bundlePath = path.join(stack.dir, name, entry);
+    mkdirSync(path.dirname(bundlePath), { recursive: true });
+    writeFileSync(bundlePath, bundle);
     return [name, {
       name,
       memoryMb: fn.MemorySize as number,
       timeoutSeconds: fn.Timeout as number,
       bundlePath,
-      bundleBytes: statSync(bundlePath).size,
+      bundleBytes: bundle.length,
       environment: literalEnvironment(fn.Environment?.Variables ?? {}),
     }];
   }));
@@ -75,6 +65,6 @@ export function packageDeployment(): Deployment {
     worker,
     workerBatchSize: mapping.BatchSize as number,
     workerMaxConcurrency: mapping.ScalingConfig.MaximumConcurrency as number,
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
+    dispose: stack.dispose,
   };
 }

@@ -2,15 +2,12 @@
  * Packages the stack exactly as `sls deploy` would (stage ci), offline and without AWS credentials, and
  * checks the CloudFormation template and the per-function bundles against what a production account needs.
  */
-import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { type PackagedStack, packageStack } from '../../ops/package-stack';
 import { loadLocalResources } from '../../ops/serverless-resources';
 
-const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'ci';
 const LOCAL_SECRETS = ['0123456789abcdef0123456789abcdef', 'local-channel-access-token', 'local-client-key', 'local-client-secret'];
 
@@ -22,27 +19,6 @@ interface Statement {
   Action: string | string[];
   Resource: unknown;
   Condition?: Json;
-}
-
-/** Entries of a zip archive (stored or deflated), by name. */
-function readZip(file: string): Map<string, Buffer> {
-  const zip = readFileSync(file);
-  const endOfDirectory = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const entryCount = zip.readUInt16LE(endOfDirectory + 10);
-  const entries = new Map<string, Buffer>();
-  let header = zip.readUInt32LE(endOfDirectory + 16);
-  for (let i = 0; i < entryCount; i += 1) {
-    const method = zip.readUInt16LE(header + 10);
-    const compressedSize = zip.readUInt32LE(header + 20);
-    const nameLength = zip.readUInt16LE(header + 28);
-    const localHeader = zip.readUInt32LE(header + 42);
-    const name = zip.toString('utf8', header + 46, header + 46 + nameLength);
-    const dataStart = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
-    const data = zip.subarray(dataStart, dataStart + compressedSize);
-    entries.set(name, method === 8 ? inflateRawSync(data) : data);
-    header += 46 + nameLength + zip.readUInt16LE(header + 30) + zip.readUInt16LE(header + 32);
-  }
-  return entries;
 }
 
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -57,9 +33,17 @@ const actionsOf = (statements: Statement[]) => new Set(statements.filter((s) => 
 const resourcesFor = (statements: Statement[], action: string) => statements.filter((s) => asList(s.Action).includes(action)).map((s) => s.Resource);
 const ssmParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}` });
 
-/** `sls package` output: the CloudFormation template and one zip per function. */
-class PackagedStack {
-  constructor(readonly dir: string, readonly template: Json) {}
+/** What the assertions read off `sls package`'s output. */
+class PackagedStackView {
+  constructor(readonly packaged: PackagedStack) {}
+
+  get dir(): string {
+    return this.packaged.dir;
+  }
+
+  get template(): Json {
+    return this.packaged.template;
+  }
 
   get resources(): Json {
     return this.template.Resources as Json;
@@ -78,33 +62,24 @@ class PackagedStack {
   }
 }
 
-/** Runs `sls package` as a deployment would, but offline-safe: no credentials, profile, region or endpoint from the shell or jest's globalSetup. */
-const packageDirs: string[] = [];
+const packaged: PackagedStack[] = [];
+const packageCiStack = (params: Record<string, string> = {}): PackagedStackView => {
+  const stack = packageStack({ stage: STAGE, params });
+  packaged.push(stack);
+  return new PackagedStackView(stack);
+};
 
-function packageStack(extraArguments: string[] = []): PackagedStack {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sls-package-'));
-  packageDirs.push(dir);
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
-  env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
-  const result = spawnSync('npx', ['sls', 'package', '--stage', STAGE, '--region', 'ap-northeast-1', '--package', dir, ...extraArguments], {
-    cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 240_000,
-  });
-  if (result.status !== 0) throw new Error(`sls package failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
-  return new PackagedStack(dir, JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Json);
-}
-
-let stack: PackagedStack;
+let stack: PackagedStackView;
 let template: Json;
 let resources: Json;
 
 beforeAll(() => {
-  stack = packageStack();
+  stack = packageCiStack();
   ({ template, resources } = stack);
 }, 300_000);
 
 afterAll(() => {
-  for (const dir of packageDirs) rmSync(dir, { recursive: true, force: true });
+  for (const stack of packaged) stack.dispose();
 });
 
 describe('SQS', () => {
@@ -334,7 +309,7 @@ describe('outputs', () => {
 
 describe('bundles', () => {
   const bundleOf = (name: 'webhook' | 'worker') => {
-    const entries = readZip(path.join(stack.dir, `${name}.zip`));
+    const entries = stack.packaged.bundleOf(name);
     expect([...entries.keys()]).toEqual([`functions/${name}.js`]);
     return (entries.get(`functions/${name}.js`) as Buffer).toString('utf8');
   };
@@ -369,10 +344,10 @@ describe('bundles', () => {
 
 describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () => {
   const kmsKeyArn = 'arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-  let variant: PackagedStack;
+  let variant: PackagedStackView;
 
   beforeAll(() => {
-    variant = packageStack(['--param', 'capillaryAuth=basic', '--param', `ssmKmsKeyArn=${kmsKeyArn}`, '--param', 'alarmEmail=ops@example.com']);
+    variant = packageCiStack({ capillaryAuth: 'basic', ssmKmsKeyArn: kmsKeyArn, alarmEmail: 'ops@example.com' });
   }, 300_000);
 
   it('gives the worker the Basic credential parameter names and read access to exactly those', () => {
