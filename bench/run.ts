@@ -2,7 +2,7 @@
  * npm run bench [-- --tiny] [-- --out FILE]
  *
  * Measures the webhook against its physical floor and the worker against Capillary's rate limit (see
- * run-bench.ts and docs/performance-section.md), prints one table per figure and writes the results as
+ * run-bench.ts and docs/performance.md), prints one table per figure and writes the results as
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
  */
 import '../local/quiet-telemetry';
