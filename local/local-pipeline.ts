@@ -5,8 +5,8 @@
  * read their configuration from process.env (set here, as serverless.yml sets it), so one pipeline per process.
  */
 import { createServer } from 'node:net';
-import { CreateTableCommand, type CreateTableInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, type CreateTableInput, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
@@ -24,7 +24,7 @@ import { startCapillaryStandIn } from './standins/capillary-standin';
 import { type LocalFunction, lambdaContext } from './lambda-context';
 import { logSource } from './log-view';
 import { startLineStandIn } from './standins/line-standin';
-import { type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
+import { type QueuePoller, type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
 import { LOCAL_CREDENTIALS } from './local-credentials';
 import { LOCAL_CHANNEL_SECRET } from './sample-events';
 import { type LocalQueue, loadLocalResources } from '../ops/serverless-resources';
@@ -36,6 +36,7 @@ import {
   type LocalPipelineStatus,
   type LocalPorts,
   type LocalQueues,
+  type LocalReset,
   PIPELINE_ID,
   PipelineAdminClient,
   type ServiceEndpoint,
@@ -73,6 +74,8 @@ export interface LocalPipeline {
   concurrency: number;
   registrationMode: RegistrationMode;
   status(): Promise<LocalPipelineStatus>;
+  /** Queues, table, stand-ins and the worker's view back to a fresh start, together (docs/local.md#start-over). */
+  reset(): Promise<LocalReset>;
   stop(): Promise<void>;
 }
 
@@ -197,13 +200,22 @@ function requireParam(query: URLSearchParams, name: string): string {
   return value;
 }
 
+interface StandIns {
+  capillary: ServiceEndpoint;
+  line: ServiceEndpoint;
+  /** forgets what each stand-in holds (customers, profiles, faults, calls, settings) */
+  reset(): void;
+}
+
 /** A stand-in for each service without a configured base URL, and the credentials the worker needs for it. */
-async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Promise<void>)[]): Promise<{ capillary: ServiceEndpoint; line: ServiceEndpoint }> {
+async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Promise<void>)[]): Promise<StandIns> {
+  const resets: (() => void)[] = [];
   let capillary: ServiceEndpoint;
   if (options.capillaryBaseUrl === undefined) {
     const rateLimitPerMinute = Number(process.env.CAPILLARY_RATE_LIMIT_RPM ?? LOCAL_CAPILLARY_RATE_LIMIT_RPM);
     const standIn = await startCapillaryStandIn({ port: options.ports.capillary, rateLimitPerMinute });
     stopStack.push(() => standIn.close());
+    resets.push(() => standIn.reset());
     capillary = { url: standIn.url, standIn: true };
     Object.assign(process.env, {
       CAPILLARY_CLIENT_KEY: LOCAL_CREDENTIALS.capillaryClientKey,
@@ -217,12 +229,13 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
   if (options.lineApiBaseUrl === undefined) {
     const standIn = await startLineStandIn({ port: options.ports.line });
     stopStack.push(() => standIn.close());
+    resets.push(() => standIn.reset());
     line = { url: standIn.url, standIn: true };
     process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_CREDENTIALS.lineChannelAccessToken;
   } else {
     line = { url: options.lineApiBaseUrl, standIn: false };
   }
-  return { capillary, line };
+  return { capillary, line, reset: () => resets.forEach((reset) => reset()) };
 }
 
 /** Starts everything or nothing: a failure part-way stops what already started. */
@@ -251,7 +264,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const queues = await createQueues(sqs, resources.queues);
     const tableName = await createTables(dynamo, resources.tables);
 
-    const { capillary, line } = await startStandIns(options, stopStack);
+    const standIns = await startStandIns(options, stopStack);
+    const { capillary, line } = standIns;
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
       TABLE_NAME: tableName,
@@ -281,7 +295,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       maxReceiveCount: queues.maxReceiveCount,
       visibilityTimeoutSeconds,
     };
-    const poller = startQueuePoller({
+    const startPoller = () => startQueuePoller({
       sqs,
       queueUrl: queues.queueUrl,
       queueArn: queues.queueArn,
@@ -300,7 +314,37 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       },
       onPollError: (error) => log.error('Polling the events queue failed', error),
     });
+    let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
+
+    /**
+     * One step for everything that holds state, so nothing can point at what another part forgot (a user record
+     * naming a customer the stand-in no longer has). Queues and table are deleted and created again, which also
+     * forgets SQS's deduplication ids, as a fresh `npm start` would. The worker stops first: nothing is in flight.
+     */
+    const reset = async (): Promise<LocalReset> => {
+      await poller.stop();
+      try {
+        await Promise.all([queues.queueUrl, queues.deadLetterQueueUrl].map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+        await createQueues(sqs, resources.queues);
+        await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
+        await createTables(dynamo, resources.tables);
+        standIns.reset();
+      } finally {
+        poller = startPoller();
+      }
+      const services = [{ name: 'Capillary', ...capillary }, { name: 'LINE API', ...line }];
+      const result: LocalReset = {
+        reset: [
+          `queue ${queues.queueName}`, `DLQ ${queues.deadLetterQueueName}`, `table ${tableName}`,
+          ...services.filter(({ standIn }) => standIn).map(({ name }) => `${name} stand-in`),
+        ],
+        untouched: services.filter(({ standIn }) => !standIn).map(({ name, url }) => `${name} at ${url} (the real service)`),
+      };
+      log.info('Local pipeline reset', { ...result });
+      return result;
+    };
+    let resetting: Promise<LocalReset> | undefined;
 
     // Filled once the server listens: the status route reports the server's own address.
     const adminRoutes: AdminRoutes = {};
@@ -337,17 +381,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
     Object.assign(adminRoutes, {
-      status,
-      attempts: (query: URLSearchParams) => attempts.since(Number(query.get('since') ?? 0)),
+      'GET status': status,
+      'GET attempts': (query: URLSearchParams) => attempts.since(Number(query.get('since') ?? 0)),
       /** ?destination=…&userIds=a,b → each user's DynamoDB record (null when there is none) */
-      'user-records': async (query: URLSearchParams) => {
+      'GET user-records': async (query: URLSearchParams) => {
         const destination = requireParam(query, 'destination');
         const userIds = requireParam(query, 'userIds').split(',');
         const records = await Promise.all(userIds.map((userId) => store.read({ destination, userId })));
         return Object.fromEntries(userIds.map((userId, index): [string, UserSyncState | null] => [userId, records[index] ?? null]));
       },
+      /** Two resets at once are one reset. */
+      'POST reset': () => (resetting ??= reset().finally(() => (resetting = undefined))),
     } satisfies AdminRoutes);
-    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, status, stop: stopAll };
+    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, status, reset, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -377,13 +423,13 @@ function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {
 export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number): string {
   const { endpoints, queues } = pipeline;
   const service = ({ url, standIn }: ServiceEndpoint) =>
-    standIn ? `${url}  stand-in; admin: ${url}/__admin/state | calls | faults | config | reset` : `${url}  the real service (from the environment)`;
+    standIn ? `${url}  stand-in; admin: GET ${url}/__admin/state | calls | faults | config` : `${url}  the real service (from the environment)`;
   const urlFlag = endpoints.webhookUrl === DEFAULT_WEBHOOK_URL ? '' : ` --url ${endpoints.webhookUrl}`;
   return [
     '',
     `Local pipeline ready in ${(readyMs / 1000).toFixed(1)} s`,
     `  Webhook     POST ${endpoints.webhookUrl}  (LINE channel secret ${process.env.LINE_CHANNEL_SECRET})`,
-    `  Admin       ${endpoints.adminUrl}status | attempts?since=N | user-records?destination=…&userIds=…`,
+    `  Admin       GET ${endpoints.adminUrl}status | attempts?since=N | user-records?destination=…&userIds=…; POST …/reset`,
     `  Capillary   ${service(endpoints.capillary)}`,
     `  LINE API    ${service(endpoints.line)}`,
     `  SQS         ${endpoints.sqs}  ${queues.queueName} → DLQ ${queues.deadLetterQueueName} after ${queues.maxReceiveCount} receives; retry after ${queues.visibilityTimeoutSeconds} s`,
@@ -391,7 +437,8 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
     `  Worker      ${pipeline.concurrency} concurrent invocations of up to 10 messages; registration mode ${pipeline.registrationMode}`,
     '',
     `Replay the samples (another terminal):  npm run replay -- events/${urlFlag}`,
-    `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}`,
+    `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}   (state | clear: the pending faults)`,
+    `Start over (queues, table, stand-ins):  npm run fault -- reset${urlFlag}`,
     'Ctrl-C stops everything.',
     '',
     '',

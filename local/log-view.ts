@@ -52,8 +52,19 @@ function formatEntry(entry: LogEntry): string {
   return [time, entry.level.padEnd(5), source.padEnd(14), entry.message, ...attributes].join(' ');
 }
 
+export interface ReadableLogs {
+  /**
+   * Until the returned function is called, only WARN and ERROR entries are shown (the demo's report is not buried
+   * under the routine ones); it returns how many entries were held back. Other console output always passes.
+   */
+  quiet(): () => number;
+}
+
+const ALWAYS_SHOWN = new Set(['WARN', 'ERROR', 'CRITICAL']);
+
 /** Sets Powertools up for a terminal and routes the console through the one-line view. */
-export function showReadableLogs(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): void {
+export function showReadableLogs(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): ReadableLogs {
+  let heldBack: number | undefined;
   Object.assign(process.env, {
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_LOG_LEVEL: level,
@@ -63,7 +74,21 @@ export function showReadableLogs(level: LogLevel, write: (line: string) => void 
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     console[method] = (...args: unknown[]) => {
       const entry = args.length === 1 && typeof args[0] === 'string' ? parseEntry(args[0]) : undefined;
+      if (entry && heldBack !== undefined && !ALWAYS_SHOWN.has(entry.level)) {
+        heldBack += 1;
+        return;
+      }
       write(entry ? formatEntry(entry) : format(...args));
     };
   }
+  return {
+    quiet: () => {
+      heldBack = 0;
+      return () => {
+        const count = heldBack ?? 0;
+        heldBack = undefined;
+        return count;
+      };
+    },
+  };
 }

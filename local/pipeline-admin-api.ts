@@ -1,5 +1,5 @@
 /**
- * The running local pipeline's JSON admin API (`GET /__local/…` on the webhook server) and a client
+ * The running local pipeline's JSON admin API (`/__local/…` on the webhook server) and a client
  * for it, shared by the pipeline and the tools that drive it from another process (replay, fault, the
  * tests). Kept free of the pipeline's own imports so those tools start fast.
  */
@@ -75,6 +75,12 @@ export interface LocalPipelineStatus {
 
 export type UserRecords = Record<string, UserSyncState | null>;
 
+/** What `POST /__local/reset` emptied, and the real services (set in the environment) it cannot reset. */
+export interface LocalReset {
+  reset: string[];
+  untouched: string[];
+}
+
 export class PipelineAdminError extends Error {
   constructor(url: string, detail: string) {
     super(`${url}: ${detail}`);
@@ -82,8 +88,8 @@ export class PipelineAdminError extends Error {
   }
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+async function fetchJson<T>(url: string, method = 'GET'): Promise<T> {
+  const response = await fetch(url, { method, signal: AbortSignal.timeout(30_000) });
   if (!response.ok) throw new PipelineAdminError(url, `HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -97,7 +103,11 @@ export class PipelineAdminClient {
   }
 
   status(): Promise<LocalPipelineStatus> {
-    return getJson(`${this.adminUrl}status`);
+    return fetchJson(`${this.adminUrl}status`);
+  }
+
+  reset(): Promise<LocalReset> {
+    return fetchJson(`${this.adminUrl}reset`, 'POST');
   }
 
   /** The status, or undefined when nothing there answers as a local pipeline (e.g. a deployed stage). */
@@ -111,10 +121,10 @@ export class PipelineAdminClient {
   }
 
   attemptsSince(seq: number): Promise<EventAttempt[]> {
-    return getJson(`${this.adminUrl}attempts?since=${seq}`);
+    return fetchJson(`${this.adminUrl}attempts?since=${seq}`);
   }
 
   userRecords(destination: string, userIds: string[]): Promise<UserRecords> {
-    return getJson(`${this.adminUrl}user-records?${new URLSearchParams({ destination, userIds: userIds.join(',') })}`);
+    return fetchJson(`${this.adminUrl}user-records?${new URLSearchParams({ destination, userIds: userIds.join(',') })}`);
   }
 }

@@ -5,6 +5,8 @@
  * (a deployed stage) it reports the HTTP answers only.
  */
 import { type LineWebhookEvent, parseCallback } from '../lib/line/callback';
+import { isRecord } from '../lib/is-record';
+import { webhookEventId } from './line-event-factory';
 import { signLineBody } from './sign-line-body';
 import { maskUserId } from '../lib/observability/telemetry';
 import type { SyncOutcome } from '../lib/worker/sync-line-event';
@@ -72,6 +74,36 @@ export interface ReplayReport {
   bodies: PostedBody[];
   /** undefined when the URL is not a local pipeline */
   worker?: WorkerReport;
+}
+
+/**
+ * `--fresh`: the same bodies as events LINE has not sent yet, so neither SQS FIFO's 5-minute deduplication (same
+ * webhookEventId) nor the worker's stale-event guard (older timestamp) sets them aside on a second replay. Each
+ * webhookEventId gets a new one (events that shared an id still share one: a redelivery stays a redelivery), and the
+ * timestamps move so the latest is `now`, keeping their order and spacing. The bodies are re-serialised, then
+ * signed as usual. A body that is not JSON is posted unchanged.
+ */
+export function asNewEvents(bodies: SampleBody[], now: number): SampleBody[] {
+  const parsed = bodies.map((body) => {
+    try {
+      const value: unknown = JSON.parse(body.bytes.toString('utf8'));
+      return isRecord(value) && Array.isArray(value.events) ? { body, callback: value, events: value.events.filter(isRecord) } : { body };
+    } catch {
+      return { body };
+    }
+  });
+  const timestamps = parsed.flatMap(({ events = [] }) => events.map((event) => event.timestamp)).filter((time): time is number => typeof time === 'number');
+  const shift = timestamps.length === 0 ? 0 : now - Math.max(...timestamps);
+  const newIds = new Map<unknown, string>();
+  return parsed.map(({ body, callback, events }) => {
+    if (callback === undefined || events === undefined) return body;
+    for (const event of events) {
+      if (typeof event.timestamp === 'number') event.timestamp += shift;
+      if (!newIds.has(event.webhookEventId)) newIds.set(event.webhookEventId, webhookEventId());
+      event.webhookEventId = newIds.get(event.webhookEventId);
+    }
+    return { name: body.name, bytes: Buffer.from(JSON.stringify(callback)) };
+  });
 }
 
 const POLL_INTERVAL_MS = 200;
@@ -164,7 +196,7 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
 const PROGRESS_AFTER_MS = 1000;
 const PROGRESS_HEARTBEAT_MS = 10_000;
 
-async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineStatus, options: ReplayOptions): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
+async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineStatus, options: Pick<ReplayOptions, 'waitSeconds' | 'progress'>): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
   const started = Date.now();
   let lastProgress = { text: '', at: started };
   for (;;) {
@@ -182,6 +214,21 @@ async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineSta
   }
 }
 
+/**
+ * Waits until the local worker is done with the events of these bodies (queued since `before`), then tells what
+ * became of each and of each user they touch. Used after a replay's posts, and after a redrive's moves.
+ */
+export async function followEvents(
+  admin: PipelineAdminClient,
+  before: LocalPipelineStatus,
+  bodies: PostedBody[],
+  options: Pick<ReplayOptions, 'waitSeconds' | 'progress'>,
+): Promise<WorkerReport> {
+  const { status, waitedMs } = await waitForWorker(admin, before, options);
+  const attempts = await admin.attemptsSince(before.lastAttemptSeq);
+  return { status, waitedMs, events: fatesOf(bodies, attempts, status.drained), users: await usersOf(admin, status, bodies) };
+}
+
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const admin = new PipelineAdminClient(options.url);
   const before = await admin.probe();
@@ -192,20 +239,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     if (options.bodies.length >= 20 && bodies.length % 10 === 0) options.progress(`posted ${bodies.length}/${options.bodies.length} bodies`);
   }
   if (before === undefined) return { url: options.url, tamper: options.tamper, bodies };
-
-  const { status, waitedMs } = await waitForWorker(admin, before, options);
-  const attempts = await admin.attemptsSince(before.lastAttemptSeq);
-  return {
-    url: options.url,
-    tamper: options.tamper,
-    bodies,
-    worker: {
-      status,
-      waitedMs,
-      events: fatesOf(bodies, attempts, status.drained),
-      users: await usersOf(admin, status, bodies),
-    },
-  };
+  return { url: options.url, tamper: options.tamper, bodies, worker: await followEvents(admin, before, bodies, options) };
 }
 
 /** What the caller should treat as a failed replay: unexpected HTTP answers, or a worker that did not finish. */
@@ -283,14 +317,19 @@ export function formatReplayReport(report: ReplayReport): string {
   ])));
   lines.push(`  ${report.bodies.length} request(s), ${enqueued} event(s) enqueued`);
 
-  const { worker } = report;
-  if (worker === undefined) {
+  if (report.worker === undefined) {
     lines.push('', 'Not a local pipeline: only the HTTP answers are reported (check the deployed worker in its logs and metrics).');
     return `${lines.join('\n')}\n`;
   }
+  return `${[...lines, '', formatWorkerReport(report.worker)].join('\n')}`;
+}
+
+/** What the worker did with each event, then each user's Capillary and DynamoDB state. */
+export function formatWorkerReport(worker: WorkerReport): string {
+  const lines: string[] = [];
   const { status } = worker;
   const seconds = (worker.waitedMs / 1000).toFixed(1);
-  lines.push('', status.drained
+  lines.push(status.drained
     ? `Worker (queue drained after ${seconds} s; DLQ holds ${status.deadLetterMessages} message(s))`
     : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`);
   if (worker.events.length === 0) lines.push('  no events');

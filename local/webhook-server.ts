@@ -2,7 +2,7 @@
  * API Gateway HTTP API in front of the webhook function, locally: the raw request body is kept as
  * bytes (the LINE signature covers them exactly), handed to the real handler as a payload v2 event,
  * and the handler's result is written back the way API Gateway maps it. Only the deployed route
- * exists; `GET /__local/<name>` serves the local pipeline's own JSON admin routes.
+ * exists; `/__local/<name>` serves the local pipeline's own JSON admin routes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,7 +13,7 @@ import { LOCAL_WEBHOOK_PATH } from './sample-events';
 
 export type WebhookHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
-/** `GET /__local/<name>?…` → JSON; throw an AdminRequestError for a 400. */
+/** Keyed like `GET status`: `<method> /__local/<name>?…` → JSON; throw an AdminRequestError for a 400. */
 export type AdminRoutes = Record<string, (query: URLSearchParams) => unknown>;
 
 export class AdminRequestError extends Error {
@@ -28,7 +28,8 @@ export interface WebhookServerOptions {
   handler: WebhookHandler;
   context: () => Context;
   adminRoutes: AdminRoutes;
-  onRequest?: (request: { bytes: number; signed: boolean }) => void;
+  /** `signatureHeader`: the request carries x-line-signature (whether it is valid is the handler's call) */
+  onRequest?: (request: { bytes: number; signatureHeader: boolean }) => void;
   onResponse?: (response: { status: number; durationMs: number }) => void;
   /** the handler threw: API Gateway answers 500 */
   onHandlerError?: (error: Error) => void;
@@ -86,7 +87,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   async function invokeWebhook(request: IncomingMessage, url: URL): Promise<HttpReply> {
     const body = await readBody(request);
     const headers = flatHeaders(request);
-    options.onRequest?.({ bytes: body.length, signed: headers['x-line-signature'] !== undefined });
+    options.onRequest?.({ bytes: body.length, signatureHeader: headers['x-line-signature'] !== undefined });
     const started = Date.now();
     const event = toApiGatewayV2Event({
       method: 'POST',
@@ -108,8 +109,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   }
 
   async function serveAdmin(request: IncomingMessage, url: URL): Promise<HttpReply> {
-    const route = options.adminRoutes[url.pathname.slice(LOCAL_ADMIN_PREFIX.length)];
-    if (request.method !== 'GET' || route === undefined) return jsonReply(404, { message: 'Not Found' });
+    const name = url.pathname.slice(LOCAL_ADMIN_PREFIX.length);
+    const route = options.adminRoutes[`${request.method} ${name}`];
+    if (route === undefined) {
+      const methods = Object.keys(options.adminRoutes).filter((key) => key.endsWith(` ${name}`)).map((key) => key.split(' ')[0]);
+      if (methods.length > 0) return jsonReply(405, { message: `${url.pathname} answers ${methods.join(' or ')}, not ${request.method}` });
+      return jsonReply(404, { message: `Not Found; the admin routes are ${Object.keys(options.adminRoutes).join(', ')}` });
+    }
     try {
       return jsonReply(200, await route(url.searchParams));
     } catch (error) {

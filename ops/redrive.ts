@@ -37,6 +37,10 @@ export interface RedriveResult {
   failed: number;
   /** copy mode: messages left in the DLQ because the events queue would still deduplicate them */
   deferred: number;
+  /** copy mode: the bodies moved, in order (a move task does not say which messages it moved), to follow them up */
+  movedBodies: string[];
+  /** copy mode, when some were deferred: from this time (ms) the events queue no longer deduplicates any of them */
+  retryAfter?: number;
 }
 
 /**
@@ -81,7 +85,7 @@ async function runMoveTask(sqs: SQSClient, options: RedriveOptions): Promise<Red
     if (task?.Status === 'RUNNING') continue;
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     if (task?.Status === 'FAILED') throw new Error(`message move task failed after moving ${moved}: ${task.FailureReason ?? 'no reason given'}`);
-    return { mode: 'task', moved, failed: 0, deferred: 0 };
+    return { mode: 'task', moved, failed: 0, deferred: 0, movedBodies: [] };
   }
 }
 
@@ -89,6 +93,8 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
   const now = options.now ?? Date.now;
   const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const deferredIds = new Set<string>();
+  let retryAfter: number | undefined;
+  const movedBodies: string[] = [];
   let moved = 0;
   let failed = 0;
   while (moved + failed < limit) {
@@ -104,8 +110,13 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
     if (Messages.length === 0) break;
     const ready: Message[] = [];
     for (const message of Messages) {
-      if (now() - Number(message.Attributes?.SentTimestamp ?? 0) < DEDUPLICATION_WINDOW_MS) deferredIds.add(message.MessageId as string);
-      else ready.push(message);
+      const deduplicatedUntil = Number(message.Attributes?.SentTimestamp ?? 0) + DEDUPLICATION_WINDOW_MS;
+      if (now() >= deduplicatedUntil) {
+        ready.push(message);
+        continue;
+      }
+      deferredIds.add(message.MessageId as string);
+      retryAfter = Math.max(retryAfter ?? 0, deduplicatedUntil);
     }
     if (ready.length === 0) continue;
     const sent = await sqs.send(new SendMessageBatchCommand({
@@ -124,8 +135,10 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
       ? { Successful: [] }
       : await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.dlqUrl, Entries: toDelete }));
     const movedNow = deleted.Successful?.length ?? 0;
+    const deletedIds = new Set((deleted.Successful ?? []).map((entry) => entry.Id));
+    movedBodies.push(...ready.flatMap((message, index) => (deletedIds.has(String(index)) ? [message.Body ?? ''] : [])));
     moved += movedNow;
     failed += ready.length - movedNow;
   }
-  return { mode: 'copy', moved, failed, deferred: deferredIds.size };
+  return { mode: 'copy', moved, failed, deferred: deferredIds.size, movedBodies, ...(retryAfter === undefined ? {} : { retryAfter }) };
 }

@@ -1,34 +1,103 @@
 /**
  * npm run redrive -- --stage prod --region ap-northeast-1 [--mode auto|task|copy] [--max N]
- * npm run redrive -- --dlq-url <url> --queue-url <url> [--mode …] [--max N]
+ * npm run redrive -- --stage local [--url <webhook URL>] [--mode …] [--max N]
+ * npm run redrive -- --dlq-url <url> --queue-url <url> [--region …] [--mode …] [--max N]
  *
- * Moves the events in the dead-letter queue back to the events queue (after the cause is fixed) and
- * prints how many moved. With --stage the queue names come from serverless.yml.
+ * Moves the events in the dead-letter queue back to the events queue (after the cause is fixed), then says what
+ * became of them: locally it waits for the worker and reports each event as a replay does; for a deployed stage it
+ * lists the events it moved (copy mode) and where to follow them. With --stage the queue names come from
+ * serverless.yml; `--stage local` finds the running `npm start` itself, so no endpoint variables are needed.
  */
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { loadLocalResources } from '../ops/serverless-resources';
-import { type RedriveMode, redrive } from '../ops/redrive';
+import { LOCAL_REGION, loadLocalResources } from '../ops/serverless-resources';
+import { type RedriveMode, type RedriveResult, redrive } from '../ops/redrive';
 import { createSqsClient } from '../lib/queue/sqs-client';
+import { parseQueuedEvent } from '../lib/queue/queued-event';
+import { maskUserId } from '../lib/observability/telemetry';
+import { DEFAULT_WEBHOOK_URL, type LocalPipelineStatus, PipelineAdminClient } from '../local/pipeline-admin-api';
+import { LOCAL_STAGE } from '../local/local-pipeline';
+import { replaceOldNodeWarning } from '../local/node-support';
+import { type PostedBody, followEvents, formatWorkerReport } from '../local/replay';
 
-const USAGE = 'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--mode auto|task|copy] [--max <n>]';
+const USAGE = 'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
+
+/** A mistake the message explains in full. */
+class RedriveUsageError extends Error {
+  override readonly name = 'RedriveUsageError';
+}
+
+interface Target {
+  sqs: SQSClient;
+  stage?: string;
+  region: string;
+  /** set for the local pipeline: its worker is followed after the move */
+  local?: { admin: PipelineAdminClient; before: LocalPipelineStatus };
+}
 
 async function queueUrlsOfStage(sqs: SQSClient, stage: string): Promise<{ dlqUrl: string; queueUrl: string }> {
   const { queues } = loadLocalResources(stage);
   const urlOf = async (isDlq: boolean) => {
     const queue = queues.find((candidate) => candidate.isDlq === isDlq);
-    if (!queue) throw new Error(`serverless.yml declares no ${isDlq ? 'dead-letter' : 'events'} queue`);
+    if (!queue) throw new RedriveUsageError(`serverless.yml declares no ${isDlq ? 'dead-letter' : 'events'} queue`);
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }));
     return QueueUrl as string;
   };
   return { dlqUrl: await urlOf(true), queueUrl: await urlOf(false) };
 }
 
+/** The running `npm start`, found through its admin API; its SQS server takes any credentials. */
+async function localTarget(webhookUrl: string): Promise<Target> {
+  const admin = new PipelineAdminClient(webhookUrl);
+  const before = await admin.probe();
+  if (before === undefined) {
+    throw new RedriveUsageError(`No local pipeline answers at ${admin.adminUrl}status: start it with \`npm start\`, or pass --url <its webhook URL> if it runs on other ports.`);
+  }
+  const sqs = createSqsClient({ endpoint: before.endpoints.sqs, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return { sqs, stage: LOCAL_STAGE, region: LOCAL_REGION, local: { admin, before } };
+}
+
+function deployedTarget(stage: string | undefined, region: string | undefined): Target {
+  const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!resolved) throw new RedriveUsageError('No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.');
+  return { sqs: createSqsClient({ region: resolved }), stage, region: resolved };
+}
+
+/** The moved events as the replay report's bodies: one per message, labelled in the order they moved. */
+function movedAsBodies(movedBodies: string[]): PostedBody[] {
+  return movedBodies.flatMap((body, index): PostedBody[] => {
+    try {
+      const { destination, event } = parseQueuedEvent(body);
+      return [{ name: `redriven #${index + 1}`, status: 200, answer: {}, destination, events: [event] }];
+    } catch {
+      return []; // not a bridge message: moved all the same, nothing to follow
+    }
+  });
+}
+
+/** For a deployed stage: what moved, and where to see what the worker makes of it. */
+function deployedFollowUp(result: RedriveResult, target: Target, dlqUrl: string): string[] {
+  const events = movedAsBodies(result.movedBodies).flatMap((body) => body.events.map((event) => ({ event, destination: body.destination })));
+  const lines = events.map(({ event }) => `  ${event.webhookEventId}  ${event.type}  ${maskUserId(event.source?.userId) ?? '-'}`);
+  const logGroup = target.stage ? `/aws/lambda/line-capillary-bridge-${target.stage}-worker` : 'the worker\'s log group';
+  const filter = events.length > 0 ? `filter eventId in [${events.map(({ event }) => `"${event.webhookEventId}"`).join(', ')}]` : 'filter message like /Event (applied|skipped|failed)/';
+  return [
+    ...(lines.length > 0 ? ['Moved events:', ...lines] : result.mode === 'task' ? ['(An SQS message move task does not say which messages it moved; --mode copy lists them.)'] : []),
+    'Follow them:',
+    `  worker logs   ${logGroup}, CloudWatch Logs Insights: fields @timestamp, message, eventId, user | ${filter}`,
+    `  DLQ depth     aws sqs get-queue-attributes --region ${target.region} --queue-url ${dlqUrl} --attribute-names ApproximateNumberOfMessages`,
+    ...(target.stage ? [`  dashboard     the DashboardUrl output of stage ${target.stage} (docs/operations.md#dashboard)`] : []),
+  ];
+}
+
 async function main(): Promise<void> {
+  const nodeWarning = replaceOldNodeWarning();
+  if (nodeWarning) process.stderr.write(`${nodeWarning}\n`);
   const { values } = parseArgs({
     options: {
       stage: { type: 'string' },
       region: { type: 'string' },
+      url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
       'dlq-url': { type: 'string' },
       'queue-url': { type: 'string' },
       mode: { type: 'string', default: 'auto' },
@@ -37,28 +106,46 @@ async function main(): Promise<void> {
   });
   const mode = values.mode as RedriveMode;
   const maxMessages = values.max === undefined ? undefined : Number(values.max);
-  if (!['auto', 'task', 'copy'].includes(mode) || (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0))) {
-    throw new Error(USAGE);
+  const byUrls = values['dlq-url'] !== undefined && values['queue-url'] !== undefined;
+  if (!['auto', 'task', 'copy'].includes(mode) || (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) || (!byUrls && !values.stage)) {
+    throw new RedriveUsageError(USAGE);
   }
 
-  const sqs = createSqsClient(values.region ? { region: values.region } : {});
-  let urls: { dlqUrl: string; queueUrl: string };
-  if (values['dlq-url'] && values['queue-url']) urls = { dlqUrl: values['dlq-url'], queueUrl: values['queue-url'] };
-  else if (values.stage) urls = await queueUrlsOfStage(sqs, values.stage);
-  else throw new Error(USAGE);
+  // A redrive to the local pipeline knows its own endpoint, unless the caller chose one (AWS_ENDPOINT_URL_SQS or the URLs).
+  const target = values.stage === LOCAL_STAGE && !byUrls && !process.env.AWS_ENDPOINT_URL_SQS
+    ? await localTarget(values.url)
+    : deployedTarget(values.stage, values.region);
+  const urls = byUrls
+    ? { dlqUrl: values['dlq-url'] as string, queueUrl: values['queue-url'] as string }
+    : await queueUrlsOfStage(target.sqs, values.stage as string);
 
-  const result = await redrive(sqs, { ...urls, mode, maxMessages });
+  const result = await redrive(target.sqs, { ...urls, mode, maxMessages });
   console.log(`Moved ${result.moved} message(s) from ${urls.dlqUrl} to ${urls.queueUrl} (${result.mode === 'task' ? 'SQS message move task' : 'copy'}).`);
   if (result.deferred > 0) {
-    console.log(`Left ${result.deferred} message(s) in the DLQ: sent less than 5 minutes ago, the queue would deduplicate them. Run again in a few minutes.`);
+    const when = result.retryAfter === undefined ? 'in a few minutes' : `after ${new Date(result.retryAfter).toLocaleTimeString()}`;
+    console.log(`Left ${result.deferred} message(s) in the DLQ: sent less than 5 minutes ago, the queue would deduplicate them. Run again ${when}.`);
   }
   if (result.failed > 0) {
     console.error(`${result.failed} message(s) could not be moved (a send or delete failed); run again: the deduplication id keeps a repeat send from doubling them.`);
     process.exitCode = 1;
   }
+  if (result.moved === 0) return;
+  if (target.local) {
+    const worker = await followEvents(target.local.admin, target.local.before, movedAsBodies(result.movedBodies), {
+      waitSeconds: 300,
+      progress: (line) => process.stderr.write(`… ${line}\n`),
+    });
+    console.log(`\n${formatWorkerReport(worker)}`);
+    if (!worker.status.drained) process.exitCode = 1;
+  } else {
+    console.log(deployedFollowUp(result, target, urls.dlqUrl).join('\n'));
+  }
 }
 
 main().catch((error: unknown) => {
-  console.error((error as Error).message);
+  const { name, message } = error as Error;
+  // The SDK's own words for a missing setup, with the fix.
+  const fix = name === 'CredentialsProviderError' ? ' Set AWS credentials (AWS_PROFILE, or aws sso login) for the stage\'s account.' : '';
+  console.error(`${message}${fix}`);
   process.exitCode = 1;
 });

@@ -1,6 +1,6 @@
 /**
- * npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
- * (--secret defaults to LINE_CHANNEL_SECRET, else the local channel secret)
+ * npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
+ * (--secret defaults to LINE_CHANNEL_SECRET, else the local channel secret; --fresh: see asNewEvents)
  *
  * Signs each LINE callback body over its exact bytes and POSTs it (default: the local pipeline of
  * `npm start`), then prints what the webhook answered and, locally, what the worker did with every
@@ -9,10 +9,13 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_WEBHOOK_URL } from '../local/pipeline-admin-api';
-import { formatReplayReport, replay, replayProblems } from '../local/replay';
+import { asNewEvents, formatReplayReport, replay, replayProblems } from '../local/replay';
 import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../local/sample-events';
 
-const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
+const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
+
+/** Their message says what to do; the underlying cause (an ENOENT, …) would only repeat it. */
+const SELF_EXPLAINING_ERRORS = new Set(['SampleBodiesError']);
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -22,14 +25,16 @@ async function main(): Promise<void> {
       // As for `npm start`: a channel secret in the environment wins over the local one.
       secret: { type: 'string', default: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET },
       tamper: { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
       wait: { type: 'string', default: '300' },
     },
   });
   const waitSeconds = Number(values.wait);
   if (positionals.length !== 1 || !(waitSeconds > 0)) throw new Error(USAGE);
 
+  const bodies = readSampleBodies(positionals[0] as string);
   const report = await replay({
-    bodies: readSampleBodies(positionals[0] as string),
+    bodies: values.fresh ? asNewEvents(bodies, Date.now()) : bodies,
     url: values.url,
     secret: values.secret,
     tamper: values.tamper,
@@ -45,7 +50,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const { message, cause } = error as Error & { cause?: Error };
+  const { name, message, cause } = error as Error & { cause?: Error };
+  if (SELF_EXPLAINING_ERRORS.has(name)) {
+    process.stderr.write(`${message}\n`);
+    process.exitCode = 1;
+    return;
+  }
   // fetch reports "connection refused" only in its cause.
   process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
   if (cause && 'code' in cause && cause.code === 'ECONNREFUSED') process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');

@@ -11,9 +11,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { RegistrationMode } from '../lib/config/config';
-import { type LogLevel, showReadableLogs } from '../local/log-view';
+import { type LogLevel, type ReadableLogs, showReadableLogs } from '../local/log-view';
+import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../local/pipeline-admin-api';
-import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../local/sample-events';
+import { LOCAL_CHANNEL_SECRET, type SampleBody, readSampleBodies } from '../local/sample-events';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
@@ -82,17 +83,21 @@ function parseStartArgs(args: string[]) {
 const FORCE_STOP_AFTER_MS = 1000;
 
 /** Their message says what to do; a stack trace would only bury it. */
-const SELF_EXPLAINING_ERRORS = new Set(['UsageError', 'PortsInUseError', 'ConfigError']);
+const SELF_EXPLAINING_ERRORS = new Set(['UsageError', 'PortsInUseError', 'ConfigError', 'SampleBodiesError']);
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
   const started = Date.now();
+  const nodeWarning = replaceOldNodeWarning();
   const options = parseStartArgs(process.argv.slice(2));
-  showReadableLogs(options.logLevel);
+  // Read first: a replay of a missing file stops here, before anything starts.
+  const replayBodies = options.replayTarget === undefined ? undefined : readSampleBodies(options.replayTarget);
+  const logs = showReadableLogs(options.logLevel);
   // Imported only now: the handlers' Powertools logger reads its settings when it is built.
   const { describeLocalPipeline, startLocalPipeline } = await import('../local/local-pipeline');
   const pipeline = await startLocalPipeline(options.pipeline);
   process.stdout.write(describeLocalPipeline(pipeline, Date.now() - started));
+  if (nodeWarning) process.stdout.write(`${nodeWarning}\n\n`);
 
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
@@ -114,24 +119,30 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (options.replayTarget !== undefined) await replayOnce(options.replayTarget, pipeline.endpoints.webhookUrl);
+  if (options.replayTarget !== undefined && replayBodies !== undefined) await replayOnce(options.replayTarget, replayBodies, pipeline.endpoints.webhookUrl, logs);
 }
 
-async function replayOnce(target: string, url: string): Promise<void> {
+/** The demo: the report comes last and alone; the routine log lines of the replay are held back, WARN and ERROR are not. */
+async function replayOnce(target: string, bodies: SampleBody[], url: string, logs: ReadableLogs): Promise<void> {
   const { formatReplayReport, replay, replayProblems } = await import('../local/replay');
+  process.stdout.write(`Replaying ${target} (the log stream shows only warnings and errors until the report)…\n`);
+  const resume = logs.quiet();
   const report = await replay({
-    bodies: readSampleBodies(target),
+    bodies,
     url,
     secret: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET,
     tamper: false,
     waitSeconds: 300,
     progress: (line) => process.stderr.write(`… ${line}\n`),
   });
-  process.stdout.write(`\n${formatReplayReport(report)}`);
+  const heldBack = resume();
+  const rule = '═'.repeat(100);
+  process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
   const problems = replayProblems(report);
   process.stdout.write(problems.length > 0
-    ? `\nReplay problems: ${problems.join('; ')}\n`
-    : `\nReplay of ${target} done. The pipeline keeps running: \`npm run replay -- <file>\` in another terminal, Ctrl-C to stop.\n`);
+    ? `Replay problems: ${problems.join('; ')}\n`
+    : `Replay of ${target} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
+      'The pipeline keeps running and its log stream resumes: `npm run replay -- <file>` in another terminal, Ctrl-C to stop.\n');
 }
 
 main().catch((error: unknown) => {

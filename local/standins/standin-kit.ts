@@ -316,12 +316,19 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
   const adminRoutes: Record<string, (body: unknown) => unknown> = {
     'GET /__admin/state': () => definition.snapshot(),
     'GET /__admin/calls': () => log.all(),
+    'GET /__admin/faults': () => ({ pending: faults.pending() }),
     'POST /__admin/faults': (body) => {
       // Check them all first, so a bad rule in a list adds none of them.
       const rules = (Array.isArray(body) ? body : [body]).map(parseFaultRule);
       for (const rule of rules) faults.add(rule);
       return { pending: faults.pending() };
     },
+    /** Faults alone: the API's data, the call log and the settings stay. */
+    'DELETE /__admin/faults': () => {
+      faults.clear();
+      return { pending: faults.pending() };
+    },
+    'GET /__admin/config': () => settings.current,
     'POST /__admin/config': (body) => {
       if (!isRecord(body)) throw new InvalidAdminRequestError('config must be a JSON object');
       settings.update(body as Partial<S>); // update() checks every name and value
@@ -336,7 +343,11 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
 
   async function serveAdmin(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const route = adminRoutes[`${request.method ?? 'GET'} ${path}`];
-    if (route === undefined) return sendJson(response, 404, { error: `no admin route ${request.method} ${path}` });
+    if (route === undefined) {
+      const methods = Object.keys(adminRoutes).filter((key) => key.endsWith(` ${path}`)).map((key) => key.split(' ')[0]);
+      if (methods.length > 0) return sendJson(response, 405, { error: `${path} answers ${methods.join(' or ')}, not ${request.method}` });
+      return sendJson(response, 404, { error: `no admin route ${request.method} ${path}; there are: ${Object.keys(adminRoutes).join(', ')}` });
+    }
     try {
       sendJson(response, 200, route(await readJsonBody(request, DEFAULT_MAX_BODY_BYTES)));
     } catch (error) {

@@ -85,7 +85,8 @@ describe('redrive', () => {
 
     const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, now: afterDeduplicationWindow });
 
-    expect(result).toEqual({ mode: 'copy', moved: 13, failed: 0, deferred: 0 });
+    expect(result).toEqual({ mode: 'copy', moved: 13, failed: 0, deferred: 0, movedBodies: expect.any(Array) });
+    expect([...result.movedBodies].sort()).toEqual(letters.map((letter) => letter.body).sort());
     expect(await messagesIn(queue.dlqUrl)).toBe(0);
     const redriven = await drain(queue.queueUrl);
     expect(redriven.map((m) => ({
@@ -108,8 +109,8 @@ describe('redrive', () => {
 
     const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, maxMessages: 3, now: afterDeduplicationWindow });
 
-    expect(result).toEqual({ mode: 'copy', moved: 3, failed: 0, deferred: 0 });
-    expect(await drain(queue.queueUrl)).toHaveLength(3);
+    expect(result).toEqual({ mode: 'copy', moved: 3, failed: 0, deferred: 0, movedBodies: expect.any(Array) });
+    expect((await drain(queue.queueUrl)).map((message) => message.Body).sort()).toEqual([...result.movedBodies].sort());
     expect(await messagesIn(queue.dlqUrl)).toBe(2);
   });
 
@@ -117,10 +118,17 @@ describe('redrive', () => {
     const queue = await createFifoQueue(sqs);
     await seedDeadLetters(queue, [{ group: 'user-1', body: 'event-1' }]);
 
+    const sentBefore = Date.now();
+    await seedDeadLetters(queue, [{ group: 'user-2', body: 'event-2' }]);
+    const sentAfter = Date.now();
+
     const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy' });
 
-    expect(result).toEqual({ mode: 'copy', moved: 0, failed: 0, deferred: 1 });
-    expect(await messagesIn(queue.dlqUrl)).toBe(1);
+    expect(result).toEqual({ mode: 'copy', moved: 0, failed: 0, deferred: 2, movedBodies: [], retryAfter: expect.any(Number) });
+    // The later of the two decides: from then on neither would be deduplicated.
+    expect(result.retryAfter).toBeGreaterThanOrEqual(sentBefore + DEDUPLICATION_WINDOW_MS - 1000);
+    expect(result.retryAfter).toBeLessThanOrEqual(sentAfter + DEDUPLICATION_WINDOW_MS + 1000);
+    expect(await messagesIn(queue.dlqUrl)).toBe(2);
     expect(await messagesIn(queue.queueUrl)).toBe(0);
   });
 
@@ -139,7 +147,7 @@ describe('redrive', () => {
 
     const result = await redrive(client, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, pollIntervalMs: 1 });
 
-    expect(result).toEqual({ mode: 'task', moved: 7, failed: 0, deferred: 0 });
+    expect(result).toEqual({ mode: 'task', moved: 7, failed: 0, deferred: 0, movedBodies: [] });
     expect(started).toEqual([
       { SourceArn: queue.queueArn.replace(/\.fifo$/, '-dlq.fifo'), DestinationArn: queue.queueArn },
     ]);
