@@ -39,8 +39,10 @@ interface Finished {
   stderr: string;
 }
 
-function run(command: string, args: string[]): Promise<Finished> {
+/** Runs a command to its end; stdin gets `input` and is closed (an empty stdin unless given). */
+function run(command: string, args: string[], input = ''): Promise<Finished> {
   const child = spawn(command, args, { cwd: ROOT, env: cleanEnv() });
+  child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -102,6 +104,54 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     }
   }, 60_000);
 
+  const tsx = (script: string, ...args: string[]) => run('npx', ['tsx', `scripts/${script}.ts`, ...args, '--url', status.endpoints.webhookUrl]);
+
+  it('lists pending faults with `state` and clears them alone with `clear`', async () => {
+    await tsx('fault', 'capillary', '503', '2', '--path', '/v2/customers');
+
+    const listed = await tsx('fault', 'capillary', 'state');
+    const cleared = await tsx('fault', 'capillary', 'clear');
+    const after = await tsx('fault', 'capillary', 'state');
+
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('"times": 2');
+    expect(listed.stdout).toContain('"pathPrefix": "/v2/customers"');
+    expect(cleared.code).toBe(0);
+    expect(after.stdout).toContain('"pending": []');
+    expect(after.stdout).toContain('"latencyMs": 0');
+  }, 30_000);
+
+  it('runs the retry walkthrough of docs/local.md after the demo: --fresh makes the re-post a new event, which meets the faults', async () => {
+    await tsx('fault', 'capillary', '503', '6', '--path', '/v2/customers');
+
+    const replay = await tsx('replay', 'events/02-follow.json', '--fresh');
+
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(
+      /02-follow +\w{26} +follow +Ua1b2c3d4… +failed ×1 \(last: CapillaryUnavailableError: Capillary update-subscription still failing after 4 attempts \(last: HTTP 503\)\) → retried → applied: subscribe → OPTIN, customer 500000001/,
+    );
+    expect((await tsx('fault', 'capillary', 'state')).stdout).toContain('"pending": []');
+  }, 60_000);
+
+  it('resets queues, table and stand-ins together: after a reset no user record names a customer the stand-in forgot', async () => {
+    // Prepare: the demo left Ua1b… as customer 500000001 (OPTIN) in both Capillary and the user table.
+    const reset = await tsx('fault', 'reset');
+    await tsx('replay', 'events/08-mixed-batch.json');
+
+    // Act: Ua1b… unfollows; with the table kept, its record would still name customer 500000001.
+    const unfollow = await tsx('replay', 'events/06-unfollow.json');
+
+    // Assess
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain('Local pipeline reset: queue line-capillary-bridge-local-events.fifo, DLQ line-capillary-bridge-local-events-dlq.fifo, table line-capillary-bridge-local-users, Capillary stand-in, LINE API stand-in');
+    expect(unfollow.stdout).toMatch(/06-unfollow +01JH0X5R2T8Y1V4K7M0P3A6S9D +unfollow +Ua1b2c3d4… +applied: resolve-then-subscribe → OPTOUT, no Capillary customer/);
+    const capillary = (await (await fetch(`${status.endpoints.capillary.url}/__admin/state`)).json()) as CapillaryState;
+    expect(customersHoldingLineUser(capillary, 'Ua1b2c3d4e5f60718293a4b5c6d7e8f90')).toEqual([]);
+    const [stillFollowing] = customersHoldingLineUser(capillary, 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0');
+    expect(stillFollowing?.id).toBeGreaterThan(500_000_001); // ids are not reused across the reset
+    expect(subscriptionOf(capillary, stillFollowing?.id as number, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  }, 60_000);
+
   it('refuses a second start on the same ports, naming them and the pipeline that holds them', async () => {
     const portOf = (url: string) => new URL(url).port;
     const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
@@ -123,6 +173,36 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
     const ports = [webhookUrl, sqs, dynamodb, capillary.url, line.url].map((url) => Number(new URL(url).port));
     expect(await Promise.all(ports.map(isPortFree))).toEqual(ports.map(() => true));
+  }, 30_000);
+});
+
+describe('operator mistakes get one line naming the fix', () => {
+  const oneLine = (finished: Finished) => ({ code: finished.code, stderr: finished.stderr.trimEnd().split('\n') });
+
+  it.each([
+    ['a replay of a missing file', ['scripts/replay.ts', 'events/nope.json'], '', 'events/nope.json does not exist: give a LINE callback body (.json), a directory of them, or - for stdin'],
+    ['a replay of an empty stdin', ['scripts/replay.ts', '-'], '', 'stdin was empty: pipe a body in, e.g. `cat events/02-follow.json | npm run replay -- -`'],
+    ['a reset of one stand-in', ['scripts/fault.ts', 'capillary', 'reset'], '',
+      'Resetting the capillary stand-in alone would leave the user table naming what it forgot: `npm run fault -- reset` resets the whole local pipeline, `npm run fault -- capillary clear` clears its faults only.'],
+    ['a local redrive with no pipeline running', ['scripts/redrive.ts', '--stage', 'local', '--url', 'http://127.0.0.1:9/line/webhook'], '',
+      'No local pipeline answers at http://127.0.0.1:9/__local/status: start it with `npm start`, or pass --url <its webhook URL> if it runs on other ports.'],
+    ['a deployed redrive without a region', ['scripts/redrive.ts', '--stage', 'prod'], '', 'No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.'],
+  ])('%s', async (_case, args, input, line) => {
+    const finished = await run('npx', ['tsx', ...args], input);
+
+    const { stderr } = oneLine(finished);
+    expect(finished.code).toBe(1);
+    // redrive prints the Node line first on an old Node; the mistake is the last line, and the only other one.
+    expect(stderr.at(-1)).toBe(line);
+    expect(stderr.filter((text) => !text.startsWith('Node v'))).toEqual([line]);
+  }, 30_000);
+
+  it('`npm start -- --replay` of a missing file stops before anything starts', async () => {
+    const finished = await run('npx', ['tsx', 'scripts/start.ts', '--replay', 'events/nope.json',
+      '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0']);
+
+    expect(oneLine(finished)).toEqual({ code: 1, stderr: ['events/nope.json does not exist: give a LINE callback body (.json), a directory of them, or - for stdin'] });
+    expect(finished.stdout).toBe('');
   }, 30_000);
 });
 
