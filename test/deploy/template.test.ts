@@ -3,11 +3,12 @@
  * checks the CloudFormation template and the per-function bundles against what a production account needs.
  */
 import { builtinModules } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type PackagedStack, packageStack } from '../../ops/package-stack';
 import { loadLocalResources } from '../../ops/serverless-resources';
 
+const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'ci';
 const LOCAL_SECRETS = ['0123456789abcdef0123456789abcdef', 'local-channel-access-token', 'local-client-key', 'local-client-secret'];
 
@@ -303,6 +304,66 @@ describe('outputs', () => {
       DeadLetterQueueUrl: { Value: { Ref: 'EventsDeadLetterQueue' } },
       UsersTableName: { Value: { Ref: 'UsersTable' } },
       AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
+    });
+  });
+});
+
+describe('dashboard', () => {
+  /** The body with every CloudFormation reference replaced by its name, and the references it makes. */
+  const dashboard = () => {
+    const sub = resources.Dashboard.Properties.DashboardBody['Fn::Sub'] as string;
+    const references = [...new Set([...sub.matchAll(/\$\{([^}]+)\}/g)].map((match) => match[1] as string))];
+    return { body: JSON.parse(sub.replace(/\$\{([^}]+)\}/g, '<$1>')) as Json, references };
+  };
+  /** Every metric name lib/ publishes: the quoted PascalCase names in the first argument of addMetric and of telemetry.ts's counters. */
+  const publishedMetrics = () => {
+    const sources = readdirSync(path.join(PROJECT_ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => readFileSync(path.join(PROJECT_ROOT, 'lib', file), 'utf8'))
+      .join('\n');
+    const firstArguments = [...sources.matchAll(/(?:addMetric|countWithDimensions)\(([^)]*?), (?:MetricUnit|\{)/g)].map((match) => match[1] as string);
+    return [...new Set(firstArguments.flatMap((argument) => [...argument.matchAll(/'([A-Z][A-Za-z]+)'/g)].map((match) => match[1] as string)))].sort();
+  };
+  const searchedMetrics = (body: Json) => {
+    const expressions = JSON.stringify(body).match(/MetricName=\\"[A-Za-z]+/g) ?? [];
+    return [...new Set(expressions.map((term) => term.split('"')[1] as string))].sort();
+  };
+
+  it('is one dashboard per stage whose references all name resources of this stack', () => {
+    const { references } = dashboard();
+
+    expect(resources.Dashboard.Properties.DashboardName).toBe(`line-capillary-bridge-${STAGE}`);
+    for (const reference of references.filter((name) => !name.startsWith('AWS::'))) expect(Object.keys(resources)).toContain(reference.split('.')[0]);
+    expect(references).toEqual(expect.arrayContaining(['EventsQueue.QueueName', 'EventsDeadLetterQueue.QueueName', 'WorkerLambdaFunction', 'HttpApi']));
+  });
+
+  it('draws every metric the bridge publishes, and only those, found by SEARCH so per-channel dimensions appear too', () => {
+    const { body } = dashboard();
+
+    expect(publishedMetrics()).toEqual(expect.arrayContaining(['CapillaryError', 'CapillaryLatency', 'EventApplied', 'EventsEnqueued', 'SignatureInvalid']));
+    expect(searchedMetrics(body)).toEqual(publishedMetrics());
+    expect(JSON.stringify(body)).toContain('service=\\"line-capillary-bridge\\"');
+  });
+
+  it('shows every alarm, the queue age and DLQ depth, and the worker against its timeout', () => {
+    const { body } = dashboard();
+    const widgets = body.widgets as Json[];
+    const alarmNames = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::CloudWatch::Alarm');
+
+    expect(widgets.find((widget) => widget.type === 'alarm')?.properties.alarms.sort()).toEqual(alarmNames.map((name) => `<${name}.Arn>`).sort());
+    const queue = widgets.find((widget) => widget.properties.title?.startsWith('Queue'))?.properties;
+    expect(queue.metrics).toEqual([
+      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', '<EventsQueue.QueueName>', { label: 'oldest queued event (s)' }],
+      ['.', 'ApproximateNumberOfMessagesVisible', '.', '<EventsDeadLetterQueue.QueueName>', { label: 'in the DLQ', yAxis: 'right' }],
+    ]);
+    expect(queue.annotations.horizontal[0].value).toBe(resources.QueueAgeAlarm.Properties.Threshold);
+    const duration = widgets.find((widget) => widget.properties.title?.startsWith('Worker duration'))?.properties;
+    expect(duration.annotations.horizontal[0].value).toBe(stack.functionNamed('Worker').Timeout * 1000);
+  });
+
+  it('has its console URL as a stack output', () => {
+    expect(template.Outputs.DashboardUrl.Value).toEqual({
+      'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}',
     });
   });
 });
