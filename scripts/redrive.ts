@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const result = await redrive(target.sqs, { ...urls, mode, maxMessages });
   console.log(`Moved ${result.moved} message(s) from ${urls.dlqUrl} to ${urls.queueUrl} (${result.mode === 'task' ? 'SQS message move task' : 'copy'}).`);
   if (result.deferred > 0) {
-    const when = result.retryAfter === undefined ? 'in a few minutes' : `after ${new Date(result.retryAfter).toLocaleTimeString()}`;
+    const when = result.retryAfter === undefined ? 'in a few minutes' : `after ${new Date(result.retryAfter).toISOString().slice(11, 19)} UTC`;
     console.log(`Left ${result.deferred} message(s) in the DLQ: sent less than 5 minutes ago, the queue would deduplicate them. Run again ${when}.`);
   }
   if (result.failed > 0) {
