@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -89,10 +90,22 @@ async function runMoveTask(sqs: SQSClient, options: RedriveOptions): Promise<Red
   }
 }
 
+/**
+ * Makes the deferred messages visible again at once (after the run: within it they would be received again), so the
+ * next run finds them instead of waiting out the copy's visibility timeout.
+ */
+async function releaseDeferred(sqs: SQSClient, dlqUrl: string, receiptHandles: Map<string, string>): Promise<void> {
+  const entries = [...receiptHandles.values()].map((ReceiptHandle, index) => ({ Id: String(index), ReceiptHandle, VisibilityTimeout: 0 }));
+  for (let start = 0; start < entries.length; start += 10) {
+    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries: entries.slice(start, start + 10) }));
+  }
+}
+
 async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<RedriveResult> {
   const now = options.now ?? Date.now;
   const limit = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const deferredIds = new Set<string>();
+  const deferredHandles = new Map<string, string>();
   let retryAfter: number | undefined;
   const movedBodies: string[] = [];
   let moved = 0;
@@ -116,6 +129,7 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
         continue;
       }
       deferredIds.add(message.MessageId as string);
+      deferredHandles.set(message.MessageId as string, message.ReceiptHandle as string);
       retryAfter = Math.max(retryAfter ?? 0, deduplicatedUntil);
     }
     if (ready.length === 0) continue;
@@ -140,5 +154,6 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
     moved += movedNow;
     failed += ready.length - movedNow;
   }
+  await releaseDeferred(sqs, options.dlqUrl, deferredHandles);
   return { mode: 'copy', moved, failed, deferred: deferredIds.size, movedBodies, ...(retryAfter === undefined ? {} : { retryAfter }) };
 }

@@ -132,6 +132,17 @@ describe('redrive', () => {
     expect(await messagesIn(queue.queueUrl)).toBe(0);
   });
 
+  it('leaves deferred messages visible, so the next run moves them once the window has passed', async () => {
+    const queue = await createFifoQueue(sqs);
+    await seedDeadLetters(queue, [{ group: 'user-1', body: 'event-1' }]);
+    const deferred = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy' });
+
+    const later = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy', now: afterDeduplicationWindow });
+
+    expect(deferred.deferred).toBe(1);
+    expect(later).toEqual({ mode: 'copy', moved: 1, failed: 0, deferred: 0, movedBodies: ['event-1'] });
+  });
+
   it('reports an unsupported move task when task mode is asked for explicitly', async () => {
     const queue = await createFifoQueue(sqs);
     await expect(redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'task' })).rejects.toMatchObject({ name: 'InvalidAction' });
