@@ -146,8 +146,8 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     expect(reset.stdout).toContain('Local pipeline reset: queue line-capillary-bridge-local-events.fifo, DLQ line-capillary-bridge-local-events-dlq.fifo, table line-capillary-bridge-local-users, Capillary stand-in, LINE API stand-in');
     expect(unfollow.stdout).toMatch(/06-unfollow +01JH0X5R2T8Y1V4K7M0P3A6S9D +unfollow +Ua1b2c3d4… +applied: resolve-then-subscribe → OPTOUT, no Capillary customer/);
     const capillary = (await (await fetch(`${status.endpoints.capillary.url}/__admin/state`)).json()) as CapillaryState;
-    expect(customersHoldingLineUser(capillary, 'Ua1b2c3d4e5f60718293a4b5c6d7e8f90')).toEqual([]);
-    const [stillFollowing] = customersHoldingLineUser(capillary, 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0');
+    expect(customersWithIdentifier(capillary, 'line', 'Ua1b2c3d4e5f60718293a4b5c6d7e8f90')).toEqual([]);
+    const [stillFollowing] = customersWithIdentifier(capillary, 'line', 'Ud0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0');
     expect(stillFollowing?.id).toBeGreaterThan(500_000_001); // ids are not reused across the reset
     expect(subscriptionOf(capillary, stillFollowing?.id as number, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
   }, 60_000);

@@ -657,45 +657,4 @@ describe('Capillary stand-in: requests and admin routes', () => {
     expect(standIn.state().customers).toHaveLength(1);
     expect(standIn.calls()).toHaveLength(1);
   });
-
-  it('lists pending faults and settings on GET, and clears the faults alone on DELETE /__admin/faults', async () => {
-    // Prepare
-    const standIn = await startStandIn();
-    const { customerId } = await registerLineUser(standIn);
-    standIn.injectFault({ status: 503, times: 6, pathPrefix: '/v2/customers' });
-    standIn.configure({ latencyMs: 5 });
-    const admin = async (method: string, route: string) => {
-      const response = await fetch(`${standIn.url}/__admin/${route}`, { method });
-      return { status: response.status, body: (await response.json()) as unknown };
-    };
-
-    // Act
-    const listed = await admin('GET', 'faults');
-    const config = await admin('GET', 'config');
-    const cleared = await admin('DELETE', 'faults');
-    const listedAfter = await admin('GET', 'faults');
-
-    // Assess
-    expect(listed).toEqual({ status: 200, body: { pending: [{ status: 503, times: 6, pathPrefix: '/v2/customers' }] } });
-    expect(config).toEqual({ status: 200, body: { latencyMs: 5, rateLimitPerMinute: null } });
-    expect(cleared).toEqual({ status: 200, body: { pending: [] } });
-    expect(listedAfter.body).toEqual({ pending: [] });
-    expect(standIn.state().customers.map((customer) => customer.id)).toEqual([customerId]);
-    expect((await admin('GET', 'config')).body).toEqual({ latencyMs: 5, rateLimitPerMinute: null });
-  });
-
-  it('answers 405 naming the method a route takes, and 404 listing the routes', async () => {
-    // Prepare
-    const standIn = await startStandIn();
-
-    // Act
-    const getReset = await fetch(`${standIn.url}/__admin/reset`);
-    const unknown = await fetch(`${standIn.url}/__admin/nope`);
-
-    // Assess
-    expect(getReset.status).toBe(405);
-    expect(await getReset.json()).toEqual({ error: '/__admin/reset answers POST, not GET' });
-    expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { error: string }).error).toContain('GET /__admin/faults, POST /__admin/faults, DELETE /__admin/faults');
-  });
 });

@@ -131,6 +131,44 @@ describe('stand-in kit: requests, settings and admin routes', () => {
     expect(logged?.requestBody).toBe(JSON.stringify({ userId: maskUserId(userId) }));
   });
 
+  it('lists pending faults and settings on GET, and clears the faults alone on DELETE /__admin/faults', async () => {
+    // Prepare
+    const server = await startServer();
+    await post(server.url, { n: 1 });
+    server.injectFault({ status: 503, times: 6, pathPrefix: '/notes' });
+    server.configure({ latencyMs: 5 });
+    const call = async (method: string, route: string) => {
+      const response = await fetch(`${server.url}/__admin/${route}`, { method });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    // Act
+    const listed = await call('GET', 'faults');
+    const config = await call('GET', 'config');
+    const cleared = await call('DELETE', 'faults');
+    // Assess: the faults are gone; the notes and the latency stay
+    expect(listed).toEqual({ status: 200, body: { pending: [{ status: 503, times: 6, pathPrefix: '/notes' }] } });
+    expect(config).toEqual({ status: 200, body: { latencyMs: 5 } });
+    expect(cleared).toEqual({ status: 200, body: { pending: [] } });
+    expect((await call('GET', 'faults')).body).toEqual({ pending: [] });
+    expect((await call('GET', 'config')).body).toEqual({ latencyMs: 5 });
+    expect(await notesOf(server.url)).toEqual([{ n: 1 }]);
+  });
+
+  it('answers 405 naming the method an admin route takes, and 404 listing the routes', async () => {
+    const server = await startServer();
+
+    const getReset = await fetch(`${server.url}/__admin/reset`);
+    const unknown = await fetch(`${server.url}/__admin/nope`);
+
+    expect(getReset.status).toBe(405);
+    expect(await getReset.json()).toEqual({ error: '/__admin/reset answers POST, not GET' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      error: 'no admin route GET /__admin/nope; there are: GET /__admin/state, GET /__admin/calls, GET /__admin/faults, POST /__admin/faults, ' +
+        'DELETE /__admin/faults, GET /__admin/config, POST /__admin/config, POST /__admin/reset',
+    });
+  });
+
   it('forgets the API state, faults, calls and settings on POST /__admin/reset', async () => {
     // Prepare
     const server = await startServer();
