@@ -11,10 +11,9 @@
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_REGION, loadLocalResources } from '../ops/serverless-resources';
-import { type RedriveMode, type RedriveResult, redrive } from '../ops/redrive';
+import { type RedriveMode, redrive } from '../ops/redrive';
+import { deployedFollowUp, movedEvents } from '../ops/redrive-follow-up';
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { parseQueuedEvent } from '../lib/queue/queued-event';
-import { maskUserId } from '../lib/observability/telemetry';
 import { DEFAULT_WEBHOOK_URL, type LocalPipelineStatus, PipelineAdminClient } from '../local/pipeline-admin-api';
 import { LOCAL_STAGE } from '../local/local-pipeline';
 import { replaceOldNodeWarning } from '../local/node-support';
@@ -64,31 +63,8 @@ function deployedTarget(stage: string | undefined, region: string | undefined): 
 }
 
 /** The moved events as the replay report's bodies: one per message, labelled in the order they moved. */
-function movedAsBodies(movedBodies: string[]): PostedBody[] {
-  return movedBodies.flatMap((body, index): PostedBody[] => {
-    try {
-      const { destination, event } = parseQueuedEvent(body);
-      return [{ name: `redriven #${index + 1}`, status: 200, answer: {}, destination, events: [event] }];
-    } catch {
-      return []; // not a bridge message: moved all the same, nothing to follow
-    }
-  });
-}
-
-/** For a deployed stage: what moved, and where to see what the worker makes of it. */
-function deployedFollowUp(result: RedriveResult, target: Target, dlqUrl: string): string[] {
-  const events = movedAsBodies(result.movedBodies).flatMap((body) => body.events.map((event) => ({ event, destination: body.destination })));
-  const lines = events.map(({ event }) => `  ${event.webhookEventId}  ${event.type}  ${maskUserId(event.source?.userId) ?? '-'}`);
-  const logGroup = target.stage ? `/aws/lambda/line-capillary-bridge-${target.stage}-worker` : 'the worker\'s log group';
-  const filter = events.length > 0 ? `filter eventId in [${events.map(({ event }) => `"${event.webhookEventId}"`).join(', ')}]` : 'filter message like /Event (applied|skipped|failed)/';
-  return [
-    ...(lines.length > 0 ? ['Moved events:', ...lines] : result.mode === 'task' ? ['(An SQS message move task does not say which messages it moved; --mode copy lists them.)'] : []),
-    'Follow them:',
-    `  worker logs   ${logGroup}, CloudWatch Logs Insights: fields @timestamp, message, eventId, user | ${filter}`,
-    `  DLQ depth     aws sqs get-queue-attributes --region ${target.region} --queue-url ${dlqUrl} --attribute-names ApproximateNumberOfMessages`,
-    ...(target.stage ? [`  dashboard     the DashboardUrl output of stage ${target.stage} (docs/operations.md#dashboard)`] : []),
-  ];
-}
+const movedAsBodies = (movedBodies: string[]): PostedBody[] => movedEvents(movedBodies)
+  .map(({ destination, event }, index) => ({ name: `redriven #${index + 1}`, status: 200, answer: {}, destination, events: [event] }));
 
 async function main(): Promise<void> {
   const nodeWarning = replaceOldNodeWarning();
@@ -138,7 +114,7 @@ async function main(): Promise<void> {
     console.log(`\n${formatWorkerReport(worker)}`);
     if (!worker.status.drained) process.exitCode = 1;
   } else {
-    console.log(deployedFollowUp(result, target, urls.dlqUrl).join('\n'));
+    console.log(deployedFollowUp(result, { stage: target.stage, region: target.region, dlqUrl: urls.dlqUrl }).join('\n'));
   }
 }
 
