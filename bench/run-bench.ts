@@ -8,7 +8,7 @@ import { packageDeployment } from './deployment';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
 import { type TargetCheck, checkTargets, targetsTable } from './targets';
-import { type WebhookCpu, measureWebhook, webhookTables } from './webhook-cpu';
+import { type WebhookFigures, measureWebhook, webhookTables } from './webhook-cpu';
 import { type CallEconomy, economyTable, measureCallEconomy } from './worker-economy';
 import { type ThroughputRun, type ThroughputSettings, measureThroughput, throughputTable } from './worker-throughput';
 
@@ -21,7 +21,7 @@ export interface BenchResults {
   durationSeconds: number;
   deployed: { webhookMemoryMb: number; workerMemoryMb: number; workerTimeoutSeconds: number; workerBatchSize: number; workerMaxConcurrency: number;
     registrationMode: RegistrationMode; capillaryRateLimitPerMinute: number };
-  webhook: { cpuRatio: Record<string, number>; cpu: Record<string, WebhookCpu>; sqsCallsPerRequest: Record<string, number> };
+  webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
   worker: {
     callsPerEvent: CallEconomy;

@@ -21,6 +21,8 @@ export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigure
   return [
     ...Object.entries(webhook.cpu).map(([events, cpu]) => atMost(`webhook CPU ratio, ${events}-event body`, cpu.ratio, 2)),
     ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) => exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10))),
+    // "The same within noise": the sampled ratios' median, with 15% for a noisy shared machine.
+    ...Object.entries(webhook.cpuRatioByChannels).slice(1).map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),
     atMost('webhook cold start ratio', coldStart.ratio.webhook ?? NaN, 1.5),
     atMost('Capillary calls, new follower (line-only)', economy['line-only'].newFollower.capillary, 2),
     atMost('Capillary calls, new follower (instore+line)', economy['instore+line'].newFollower.capillary, 3),

@@ -13,6 +13,7 @@ import { parseCallback } from '../lib/line/callback';
 import { lambdaContext } from '../local/lambda-context';
 import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
 import { toBatches, toEntries } from '../lib/queue/event-queue';
+import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { readWebhookConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
@@ -24,7 +25,7 @@ import type { DeployedFunction } from './deployment';
 import { LocalSqsTransport } from './local-sqs-transport';
 import type { BenchProfile } from './profiles';
 import { countCommands } from '../local/aws-kit';
-import { median, round } from './stats';
+import { byKey, median, round } from './stats';
 import { renderTable } from './table';
 
 type WebhookProfile = BenchProfile['webhook'];
@@ -43,7 +44,14 @@ export interface WebhookCpu {
 export interface WebhookFigures {
   cpu: Record<string, WebhookCpu>;
   sqsCallsPerRequest: Record<string, number>;
+  /** median CPU µs of the same 1-event request with this many channels configured */
+  cpuByChannels: Record<string, number>;
+  /** median of the per-sample ratios to 1 channel (the path picks the channel: target 1 within noise) */
+  cpuRatioByChannels: Record<string, number>;
 }
+
+/** Channels configured for the channel-scaling figure; the requested one is the same in every configuration. */
+export const CHANNEL_COUNTS = [1, 50];
 
 const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/000000000000/line-capillary-bridge-bench-events.fifo';
 
@@ -103,19 +111,25 @@ interface CpuSeries {
   floor: () => number;
 }
 
-async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<WebhookCpu> {
-  const names = Object.keys(series) as (keyof CpuSeries)[];
+/** Interleaved samples of CPU µs per call of each series, after a warm-up of each. */
+async function sampleCpu<K extends string>(profile: WebhookProfile, series: Record<K, () => unknown>): Promise<Record<K, number>[]> {
+  const names = Object.keys(series) as K[];
   for (const name of names) await cpuMicrosPerCall(await iterationsFor(profile.warmupMs, series[name]), series[name]);
-  const iterations = new Map<keyof CpuSeries, number>();
+  const iterations = new Map<K, number>();
   for (const name of names) iterations.set(name, await iterationsFor(profile.sampleMs, series[name]));
-  const samples: Record<keyof CpuSeries, number>[] = [];
+  const samples: Record<K, number>[] = [];
   for (let sample = 0; sample < profile.samples; sample += 1) {
     // Rotate which goes first, so a drift in machine speed does not favour any series.
-    const order = names.map((_, i) => names[(i + sample) % names.length] as keyof CpuSeries);
-    const micros = {} as Record<keyof CpuSeries, number>;
+    const order = names.map((_, i) => names[(i + sample) % names.length] as K);
+    const micros = {} as Record<K, number>;
     for (const name of order) micros[name] = await cpuMicrosPerCall(iterations.get(name) as number, series[name]);
     samples.push(micros);
   }
+  return samples;
+}
+
+async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<WebhookCpu> {
+  const samples = await sampleCpu(profile, series);
   const medianOf = (value: (sample: Record<keyof CpuSeries, number>) => number) => median(samples.map(value));
   return {
     handlerMicros: round(medianOf((s) => s.handler), 1),
@@ -123,6 +137,46 @@ async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<W
     floorMicros: round(medianOf((s) => s.floor), 1),
     ratio: round(medianOf((s) => s.handler / s.floor), 2),
     ratioWithoutSdk: round(medianOf((s) => (s.handler - s.sdkSend) / s.floor), 2),
+  };
+}
+
+/** A LINE_CHANNELS list of `count` channels, `th` (signed with the local secret) among them. */
+function channelList(count: number): string {
+  return JSON.stringify(Array.from({ length: count }, (_, index) => ({
+    id: index === 0 ? 'th' : `c${index}`,
+    channelSecret: index === 0 ? LOCAL_CHANNEL_SECRET : createHmac('sha256', 'bench').update(String(index)).digest('hex').slice(0, 32),
+    channelAccessToken: `bench-token-${index}`,
+    capillaryLineAccountId: `bench-account-${index}`,
+  })));
+}
+
+/**
+ * The same signed 1-event request to /line/webhook/th with 1 and with 50 channels configured, each handler
+ * built as functions/webhook.ts builds it from LINE_CHANNELS: the path picks the channel, so the figures
+ * should not differ beyond noise (a handler trying every secret would cost 50 HMACs).
+ */
+async function measureChannelScaling(profile: WebhookProfile, context: ReturnType<typeof lambdaContext>): Promise<Pick<WebhookFigures, 'cpuByChannels' | 'cpuRatioByChannels'>> {
+  const body = followBody(1);
+  const request = signedWebhookRequest(body, { channel: 'th' });
+  const series: Record<string, () => Promise<void>> = {};
+  for (const count of CHANNEL_COUNTS) {
+    const env = { ...process.env, LINE_CHANNEL_SECRET: undefined, LINE_CHANNELS: channelList(count) };
+    const runtime = { config: await readWebhookConfig(env, ssmSecret), sqs: createSqsClient() };
+    const transport = new LocalSqsTransport();
+    transport.install(runtime.sqs);
+    const callback = parseCallback(Buffer.from(body));
+    transport.answer(toBatches(toEntries('th', callback.destination, callback.events)));
+    const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) => handleWebhookRequest(event, runtime));
+    series[count] = async () => {
+      const response = await handler(request, context);
+      if (response.statusCode !== 200) throw new Error(`webhook with ${count} channels answered ${response.statusCode}: ${response.body}`);
+    };
+  }
+  const samples = await sampleCpu(profile, series);
+  const [baseline] = CHANNEL_COUNTS as [number];
+  return {
+    cpuByChannels: byKey(CHANNEL_COUNTS, (count) => round(median(samples.map((sample) => sample[count] as number)), 1)),
+    cpuRatioByChannels: byKey(CHANNEL_COUNTS, (count) => round(median(samples.map((sample) => (sample[count] as number) / (sample[baseline] as number))), 2)),
   };
 }
 
@@ -139,7 +193,7 @@ export async function runWebhookMeasurements(profile: WebhookProfile): Promise<W
   /** Prepares the transport's answers for this body (the handler and sdkSend send the same batches). */
   const seriesFor = (body: string): CpuSeries => {
     const callback = parseCallback(Buffer.from(body));
-    const batches = toBatches(toEntries(callback.destination, callback.events));
+    const batches = toBatches(toEntries(DEFAULT_CHANNEL_ID, callback.destination, callback.events));
     transport.answer(batches);
     const request = signedWebhookRequest(body);
     return {
@@ -161,7 +215,7 @@ export async function runWebhookMeasurements(profile: WebhookProfile): Promise<W
     await invoke();
     sqsCallsPerRequest[events] = commands.get('SendMessageBatchCommand') ?? 0;
   }
-  return { cpu, sqsCallsPerRequest };
+  return { cpu, sqsCallsPerRequest, ...(await measureChannelScaling(profile, context)) };
 }
 
 export function webhookTables(figures: WebhookFigures): string[] {
@@ -171,5 +225,8 @@ export function webhookTables(figures: WebhookFigures): string[] {
       Object.entries(figures.cpu).map(([events, cpu]) => [events, cpu.handlerMicros, cpu.sdkSendMicros, cpu.floorMicros, cpu.ratio, cpu.ratioWithoutSdk])),
     renderTable('Figure 2 — SendMessageBatch calls per webhook', ['events/body', 'calls', 'target ⌈n/10⌉'],
       Object.entries(figures.sqsCallsPerRequest).map(([events, calls]) => [events, calls, Math.ceil(Number(events) / 10)])),
+    renderTable('Figure 1b — webhook CPU per 1-event request by channels configured (the path picks the channel)',
+      ['channels', 'handler µs', 'ratio to 1 channel (target 1 within noise)'],
+      Object.keys(figures.cpuByChannels).map((count) => [count, figures.cpuByChannels[count] ?? NaN, figures.cpuRatioByChannels[count] ?? NaN])),
   ];
 }

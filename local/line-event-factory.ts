@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { signLineBody } from './sign-line-body';
 import { toApiGatewayV2Event } from './lambda-events';
-import { LOCAL_CHANNEL_SECRET, LOCAL_WEBHOOK_PATH } from './sample-events';
+import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
+import type { WebhookChannel, WebhookConfig } from '../lib/config/config';
+import { LOCAL_CHANNEL_SECRET, webhookPathFor } from './sample-events';
 
 export const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
 
@@ -40,6 +42,8 @@ export const callbackBody = (events: LineWebhookEvent[], destination = DESTINATI
 
 export interface SignedRequestOptions {
   secret?: string;
+  /** the path's channel segment; none = `POST /line/webhook` */
+  channel?: string;
   signature?: string | null;
   contentType?: string;
   headerName?: string;
@@ -51,10 +55,17 @@ export function signedWebhookRequest(body: string | Buffer, options: SignedReque
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json; charset=utf-8' };
   const signature = options.signature === undefined ? signLineBody(bytes, options.secret ?? LOCAL_CHANNEL_SECRET) : options.signature;
   if (signature !== null) headers[options.headerName ?? 'x-line-signature'] = signature;
-  const event = toApiGatewayV2Event({ method: 'POST', path: LOCAL_WEBHOOK_PATH, headers, body: bytes });
+  const event = toApiGatewayV2Event({ method: 'POST', path: webhookPathFor(options.channel), headers, body: bytes });
   if (options.headerName) {
     // keep the caller's header casing, as a REST API (v1) front door would
     event.headers = { ...headers };
   }
   return event;
 }
+
+/** A webhook channel: `default` with the local secret unless told otherwise. */
+export const webhookChannel = (overrides: Partial<WebhookChannel> = {}): WebhookChannel =>
+  ({ id: DEFAULT_CHANNEL_ID, channelSecrets: [LOCAL_CHANNEL_SECRET], capillaryOrg: DEFAULT_CAPILLARY_ORG_ID, ...overrides });
+
+export const webhookConfigFor = (queueUrl: string, channels: WebhookChannel[] = [webhookChannel()], maxBodyBytes = 1024 * 1024): WebhookConfig =>
+  ({ channels: new ById(channels), queueUrl, maxBodyBytes });

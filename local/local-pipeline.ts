@@ -26,11 +26,13 @@ import { logSource } from './log-view';
 import { startLineStandIn } from './standins/line-standin';
 import { type QueuePoller, type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
 import { LOCAL_CREDENTIALS } from './local-credentials';
-import { LOCAL_CHANNEL_SECRET } from './sample-events';
+import { LOCAL_CHANNELS, type LocalChannel, localChannel, localChannelsSetting } from './sample-events';
+import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { type LocalQueue, loadLocalResources } from '../ops/serverless-resources';
 import {
   DEFAULT_WEBHOOK_URL,
   type EventAttempt,
+  type LocalPipelineChannel,
   LOCAL_ADMIN_PREFIX,
   type LocalEndpoints,
   type LocalPipelineStatus,
@@ -40,11 +42,15 @@ import {
   PIPELINE_ID,
   PipelineAdminClient,
   type ServiceEndpoint,
+  webhookUrlFor,
 } from './pipeline-admin-api';
 import { AdminRequestError, type AdminRoutes, startWebhookServer } from './webhook-server';
 
 export const LOCAL_STAGE = 'local';
 
+const [LOCAL_DEFAULT_CHANNEL] = LOCAL_CHANNELS as [LocalChannel, ...LocalChannel[]];
+/** The environment describes the developer's own channels (a real channel secret for a tunnel from LINE, say). */
+const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
 /** The stand-in enforces this limit and the worker paces itself to it (serverless.yml's 100 would make replays slow). */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = 600;
 
@@ -73,6 +79,9 @@ export interface LocalPipeline {
   tableName: string;
   concurrency: number;
   registrationMode: RegistrationMode;
+  channels: LocalPipelineChannel[];
+  /** the channels are the sample ones (LOCAL_CHANNELS), with their local secrets */
+  localChannels: boolean;
   status(): Promise<LocalPipelineStatus>;
   /** Queues, table, stand-ins and the worker's view back to a fresh start, together (docs/local.md#start-over). */
   reset(): Promise<LocalReset>;
@@ -227,11 +236,12 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
   }
   let line: ServiceEndpoint;
   if (options.lineApiBaseUrl === undefined) {
-    const standIn = await startLineStandIn({ port: options.ports.line });
+    // One LINE API for the local channels, each with its own token.
+    const standIn = await startLineStandIn({ port: options.ports.line, channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken) });
     stopStack.push(() => standIn.close());
     resets.push(() => standIn.reset());
     line = { url: standIn.url, standIn: true };
-    process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_CREDENTIALS.lineChannelAccessToken;
+    if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM) process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
   } else {
     line = { url: options.lineApiBaseUrl, standIn: false };
   }
@@ -275,14 +285,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       // One process is one worker instance: its pacer gets the whole Capillary rate limit.
       WORKER_MAX_CONCURRENCY: '1',
     });
-    // A developer's own values win: a real channel secret (for a tunnel from LINE) or Capillary account.
-    process.env.LINE_CHANNEL_SECRET ??= LOCAL_CHANNEL_SECRET;
-    process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_CREDENTIALS.capillaryLineAccountId;
+    // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
+    const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
+    if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
+    else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name])) process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
     // surface now, not as every event failing its way into the DLQ.
     const webhookDeps = { config: await readWebhookConfig(process.env, ssmSecret), sqs };
     const workerConfig = await readWorkerConfig(process.env, ssmSecret);
-    const { registrationMode, lineAccountId } = workerConfig.capillary;
+    const { registrationMode } = workerConfig.capillary;
+    const channels = workerConfig.channels.all.map(({ id, capillaryLineAccountId, destination }) => ({ id, capillaryLineAccountId, ...(destination ? { destination } : {}) }));
     const attempts = new AttemptLog();
     const workerDeps = { ...buildSyncDeps(workerConfig, dynamo), onSettled: attempts.onRecordSettled };
     const webhookHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleWebhookRequest(event, webhookDeps));
@@ -376,7 +388,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       deadLetterMessages: totalOf(await queueDepth(sqs, queues.deadLetterQueueUrl)),
       queues: localQueues,
       tableName,
-      capillaryLineAccountId: lineAccountId,
+      channels,
       endpoints,
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
@@ -393,7 +405,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       /** Two resets at once are one reset. */
       'POST reset': () => (resetting ??= reset().finally(() => (resetting = undefined))),
     } satisfies AdminRoutes);
-    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, status, reset, stop: stopAll };
+    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, channels, localChannels, status, reset, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -428,7 +440,10 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
   return [
     '',
     `Local pipeline ready in ${(readyMs / 1000).toFixed(1)} s`,
-    `  Webhook     POST ${endpoints.webhookUrl}  (LINE channel secret ${process.env.LINE_CHANNEL_SECRET})`,
+    ...pipeline.channels.map(({ id, capillaryLineAccountId }) => {
+      const secret = pipeline.localChannels ? `, secret ${localChannel(id)?.channelSecret}` : '';
+      return `  Webhook     POST ${webhookUrlFor(endpoints.webhookUrl, id)}  channel ${id}, Capillary account ${capillaryLineAccountId}${secret}`;
+    }),
     `  Admin       GET ${endpoints.adminUrl}status | attempts?since=N | user-records?destination=…&userIds=…; POST …/reset`,
     `  Capillary   ${service(endpoints.capillary)}`,
     `  LINE API    ${service(endpoints.line)}`,
@@ -437,6 +452,8 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
     `  Worker      ${pipeline.concurrency} concurrent invocations of up to 10 messages; registration mode ${pipeline.registrationMode}`,
     '',
     `Replay the samples (another terminal):  npm run replay -- events/${urlFlag}`,
+    ...LOCAL_CHANNELS.filter(({ id }) => id !== DEFAULT_CHANNEL_ID && pipeline.channels.some((channel) => channel.id === id))
+      .map(({ id, samplesDir }) => `  and channel ${id}'s:                   npm run replay -- events/${samplesDir}/ --channel ${id}${urlFlag}`),
     `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}   (state | clear: the pending faults)`,
     `Start over (queues, table, stand-ins):  npm run fault -- reset${urlFlag}`,
     'Ctrl-C stops everything.',

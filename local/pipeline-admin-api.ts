@@ -7,6 +7,7 @@ import type { UserSyncState } from '../lib/domain/sync-rules';
 import type { SyncOutcome } from '../lib/worker/sync-line-event';
 import type { PollerCounters, QueueDepth } from './queue-poller';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
+import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 
 export const PIPELINE_ID = 'line-capillary-bridge-local-pipeline';
 export const LOCAL_ADMIN_PREFIX = '/__local/';
@@ -69,8 +70,21 @@ export interface LocalPipelineStatus {
   deadLetterMessages: number;
   queues: LocalQueues;
   tableName: string;
-  capillaryLineAccountId: string;
+  channels: LocalPipelineChannel[];
   endpoints: LocalEndpoints;
+}
+
+/** A channel the pipeline serves (no secrets). */
+export interface LocalPipelineChannel {
+  id: string;
+  capillaryLineAccountId: string;
+  destination?: string;
+}
+
+/** `…/line/webhook` → `…/line/webhook/{channel}`; the channel `default` keeps the plain URL. */
+export function webhookUrlFor(webhookUrl: string, channel: string | undefined): string {
+  if (channel === undefined || channel === DEFAULT_CHANNEL_ID) return webhookUrl;
+  return `${webhookUrl.replace(/\/+$/, '')}/${encodeURIComponent(channel)}`;
 }
 
 export type UserRecords = Record<string, UserSyncState | null>;

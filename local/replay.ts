@@ -288,17 +288,26 @@ function describeFate(fate: EventFate, status: LocalPipelineStatus): string {
   }
 }
 
-function describeCustomers(customers: CustomerSnapshot[] | undefined, lineAccountId: string): string {
+/** The LINE subscriptions of each account the customer has a LINE profile in, named by the pipeline's channel. */
+function describeLineAccounts(customer: CustomerSnapshot, channels: LocalPipelineStatus['channels']): string {
+  const accounts = [...new Set(customer.profiles.filter((profile) => profile.source === 'LINE').map((profile) => profile.accountId))];
+  return accounts.map((accountId) => {
+    const channel = channels.find((candidate) => candidate.capillaryLineAccountId === accountId)?.id ?? `account ${accountId}`;
+    const states = customer.subscriptions
+      .filter((subscription) => subscription.channel === 'LINE' && subscription.accountId === accountId)
+      .map((subscription) => `${subscription.priority} ${subscription.type}`)
+      .sort()
+      .join(', ');
+    return `LINE ${channel}: ${states || 'no subscription'}`;
+  }).join('; ') || 'no LINE profile';
+}
+
+function describeCustomers(customers: CustomerSnapshot[] | undefined, channels: LocalPipelineStatus['channels']): string {
   if (customers === undefined) return 'real Capillary: not inspected';
   if (customers.length === 0) return 'no customer';
   return customers.map((customer) => {
     const sources = customer.profiles.map((profile) => profile.source).join('+');
-    const line = customer.subscriptions
-      .filter((subscription) => subscription.channel === 'LINE' && subscription.accountId === lineAccountId)
-      .map((subscription) => `${subscription.priority} ${subscription.type}`)
-      .sort()
-      .join(', ');
-    return `customer ${customer.id} (${sources}), LINE ${line || 'no subscription'}`;
+    return `customer ${customer.id} (${sources}), ${describeLineAccounts(customer, channels)}`;
   }).join(' | ') + (customers.length > 1 ? `  ← ${customers.length} customers hold this LINE user` : '');
 }
 
@@ -340,7 +349,7 @@ export function formatWorkerReport(worker: WorkerReport): string {
     lines.push('', 'Users');
     for (const user of worker.users) {
       lines.push(`  ${user.userId} (logs: ${maskUserId(user.userId)})`);
-      lines.push(`    Capillary  ${describeCustomers(user.customers, status.capillaryLineAccountId)}`);
+      lines.push(`    Capillary  ${describeCustomers(user.customers, status.channels)}`);
       lines.push(`    DynamoDB   ${describeRecord(user.record)}`);
     }
   }

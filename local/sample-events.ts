@@ -6,7 +6,62 @@ import { LOCAL_CREDENTIALS } from './local-credentials';
 
 /** The local channel secret: the samples in events/ and the test vectors of docs/line.md#signature are signed with it. */
 export const LOCAL_CHANNEL_SECRET = LOCAL_CREDENTIALS.lineChannelSecret;
+
+/** A channel of the local pipeline: its settings as a LINE_CHANNELS entry, and where its sample bodies are. */
+export interface LocalChannel {
+  id: string;
+  channelSecret: string;
+  channelAccessToken: string;
+  capillaryLineAccountId: string;
+  destination: string;
+  /** the sample bodies, relative to events/ */
+  samplesDir: string;
+}
+
+/**
+ * The two channels `npm start` serves when the environment names none: two Official Accounts of one
+ * provider (a brand's Thai and Taiwanese accounts), so their samples share a user id and end on one
+ * Capillary customer with one LINE profile per account. Local values, not secrets.
+ */
+export const LOCAL_CHANNELS: readonly LocalChannel[] = [
+  {
+    id: 'default',
+    channelSecret: LOCAL_CHANNEL_SECRET,
+    channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+    capillaryLineAccountId: LOCAL_CREDENTIALS.capillaryLineAccountId,
+    destination: 'U1f2e3d4c5b6a79880011223344556677',
+    samplesDir: '.',
+  },
+  {
+    id: 'tw',
+    channelSecret: 'fedcba9876543210fedcba9876543210',
+    channelAccessToken: 'local-channel-access-token-tw',
+    capillaryLineAccountId: 'local-line-account-tw',
+    destination: 'U2e3d4c5b6a7988001122334455667788',
+    samplesDir: 'tw',
+  },
+];
+
+/** LINE_CHANNELS for the local channels. */
+export const localChannelsSetting = (): string =>
+  JSON.stringify(LOCAL_CHANNELS.map(({ samplesDir: _samples, ...entry }) => entry));
+
+export function localChannel(id: string): LocalChannel | undefined {
+  return LOCAL_CHANNELS.find((channel) => channel.id === id);
+}
+
+/**
+ * The secret a replay signs with when given none: a local channel's own; for the channel `default`, as for
+ * `npm start`, a channel secret in the environment wins over the local one.
+ */
+export function replaySecret(channel = 'default'): string {
+  const envSecret = channel === 'default' ? process.env.LINE_CHANNEL_SECRET : undefined;
+  return envSecret || (localChannel(channel)?.channelSecret ?? LOCAL_CHANNEL_SECRET);
+}
 export const LOCAL_WEBHOOK_PATH = '/line/webhook';
+
+/** `POST /line/webhook/{channel}`; no channel = `/line/webhook`, which serves the channel `default`. */
+export const webhookPathFor = (channel?: string): string => (channel === undefined ? LOCAL_WEBHOOK_PATH : `${LOCAL_WEBHOOK_PATH}/${encodeURIComponent(channel)}`);
 
 export interface SampleBody {
   name: string;

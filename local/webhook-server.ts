@@ -1,13 +1,14 @@
 /**
  * API Gateway HTTP API in front of the webhook function, locally: the raw request body is kept as
  * bytes (the LINE signature covers them exactly), handed to the real handler as a payload v2 event,
- * and the handler's result is written back the way API Gateway maps it. Only the deployed route
- * exists; `/__local/<name>` serves the local pipeline's own JSON admin routes.
+ * and the handler's result is written back the way API Gateway maps it. Only the deployed routes
+ * exist (`POST /line/webhook` and `POST /line/webhook/{channel}`); `/__local/<name>` serves the local pipeline's own
+ * JSON admin routes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { toApiGatewayV2Event } from './lambda-events';
+import { matchWebhookRoute, toApiGatewayV2Event } from './lambda-events';
 import { LOCAL_ADMIN_PREFIX } from './pipeline-admin-api';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
 
@@ -127,7 +128,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://local');
     let reply: Promise<HttpReply>;
-    if (request.method === 'POST' && url.pathname === LOCAL_WEBHOOK_PATH) reply = invokeWebhook(request, url);
+    if (matchWebhookRoute(request.method ?? '', url.pathname) !== undefined) reply = invokeWebhook(request, url);
     else if (url.pathname.startsWith(LOCAL_ADMIN_PREFIX)) reply = serveAdmin(request, url);
     else reply = Promise.resolve(jsonReply(404, { message: 'Not Found' })); // HTTP API's answer for an unknown route
     reply.then(

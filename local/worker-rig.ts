@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { WorkerConfig } from '../lib/config/config';
+import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
+import type { CapillaryConfig, CapillaryOrgConfig, WorkerChannel, WorkerConfig } from '../lib/config/config';
 import { DEFAULTS } from '../lib/config/defaults';
 import { LOCAL_CREDENTIALS } from './local-credentials';
 import type { LineWebhookEvent } from '../lib/line/callback';
@@ -26,15 +27,35 @@ export async function createUsersTable(dynamo: DynamoDBClient): Promise<string> 
   return tableName;
 }
 
-export function workerConfigFor(tableName: string, capillaryUrl: string, lineUrl: string, capillary: Partial<WorkerConfig['capillary']> = {}): WorkerConfig {
+/** The single channel of the rig unless told otherwise: `default`, on the default org. */
+export const RIG_CHANNEL: WorkerChannel = {
+  id: DEFAULT_CHANNEL_ID,
+  channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+  capillaryLineAccountId: LINE_ACCOUNT_ID,
+  capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
+};
+
+/** The sync settings, plus the default org's credentials and rate limit. */
+export type RigCapillarySettings = Partial<CapillaryConfig> & Partial<Pick<CapillaryOrgConfig, 'auth' | 'rateLimitPerMinute'>>;
+
+export const RIG_CAPILLARY_AUTH: CapillaryOrgConfig['auth'] = {
+  scheme: 'oauth', id: LOCAL_CREDENTIALS.capillaryClientKey, secret: LOCAL_CREDENTIALS.capillaryClientSecret, oauthHeaderName: DEFAULTS.CAPILLARY_OAUTH_HEADER,
+};
+
+export function workerConfigFor(
+  tableName: string,
+  capillaryUrl: string,
+  lineUrl: string,
+  { rateLimitPerMinute = 1_000_000, auth = RIG_CAPILLARY_AUTH, ...capillary }: RigCapillarySettings = {},
+  channels: readonly WorkerChannel[] = [RIG_CHANNEL],
+  otherOrgs: readonly CapillaryOrgConfig[] = [],
+): WorkerConfig {
   return {
     tableName,
     claimTtlSeconds: 60,
-    line: { channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken, apiBaseUrl: lineUrl, profileTimeoutMs: 1000 },
+    channels: new ById(channels),
+    line: { apiBaseUrl: lineUrl, profileTimeoutMs: 1000 },
     capillary: {
-      baseUrl: capillaryUrl,
-      lineAccountId: LINE_ACCOUNT_ID,
-      auth: { scheme: 'oauth', id: LOCAL_CREDENTIALS.capillaryClientKey, secret: LOCAL_CREDENTIALS.capillaryClientSecret, oauthHeaderName: DEFAULTS.CAPILLARY_OAUTH_HEADER },
       subscriptionChannel: 'LINE',
       orgUnitId: -1,
       registrationMode: 'instore+line',
@@ -42,10 +63,15 @@ export function workerConfigFor(tableName: string, capillaryUrl: string, lineUrl
       subscribeOnRegister: false,
       timeoutMs: 1000,
       maxAttempts: 3,
-      rateLimitPerMinute: 1_000_000,
       workerConcurrency: 1,
       ...capillary,
     },
+    capillaryOrgs: new ById([{
+      id: DEFAULT_CAPILLARY_ORG_ID,
+      baseUrl: capillaryUrl,
+      auth,
+      rateLimitPerMinute,
+    }, ...otherOrgs]),
   };
 }
 
@@ -60,22 +86,23 @@ export interface WorkerHarness {
   settled: RecordSettled[];
   /** resolves when the worker reports the record with this message id settled */
   whenSettled(messageId: string): Promise<RecordSettled>;
-  /** runs events through the real batch processor as one SQS batch, in the given order */
-  run(events: LineWebhookEvent[], receiveCount?: number): Promise<SQSBatchResponse>;
+  /** runs events through the real batch processor as one SQS batch, in the given order (default: channel `default`, bot DESTINATION) */
+  run(events: LineWebhookEvent[], receiveCount?: number, via?: { channel?: string; destination?: string }): Promise<SQSBatchResponse>;
   close(): Promise<void>;
 }
 
 let messageSequence = 0;
-export function sqsRecordFor(event: LineWebhookEvent, receiveCount = 1, destination = DESTINATION): SQSRecord {
+export function sqsRecordFor(event: LineWebhookEvent, receiveCount = 1, destination = DESTINATION, channel = DEFAULT_CHANNEL_ID): SQSRecord {
   return toSqsRecord({
     MessageId: `m-${++messageSequence}`,
-    Body: serializeQueuedEvent({ destination, event }),
+    Body: serializeQueuedEvent({ channel, destination, event }),
     Attributes: { MessageGroupId: messageGroupId(destination, event), MessageDeduplicationId: event.webhookEventId, ApproximateReceiveCount: String(receiveCount) },
   }, 'arn:aws:sqs:ap-northeast-1:000000000000:test.fifo');
 }
 
 export async function startWorkerHarness(options: {
-  capillary?: Partial<WorkerConfig['capillary']>;
+  capillary?: RigCapillarySettings;
+  channels?: readonly WorkerChannel[];
   capillaryStandIn?: CapillaryStandInOptions;
   lineStandIn?: LineStandInOptions;
 } = {}): Promise<WorkerHarness> {
@@ -83,7 +110,7 @@ export async function startWorkerHarness(options: {
   const line = await startLineStandIn(options.lineStandIn);
   const dynamo = new DynamoDBClient({});
   const tableName = await createUsersTable(dynamo);
-  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary);
+  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary, options.channels);
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
   const deps: WorkerDeps = {
@@ -98,7 +125,8 @@ export async function startWorkerHarness(options: {
     capillary, line, dynamo, config, deps, settled,
     whenSettled: (messageId) => new Promise((resolve) => waiting.set(messageId, resolve)),
     store: deps.store,
-    run: (events, receiveCount = 1) => processSqsBatch(toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount))), context, deps),
+    run: (events, receiveCount = 1, { channel, destination } = {}) =>
+      processSqsBatch(toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))), context, deps),
     async close() {
       dynamo.destroy();
       await Promise.all([capillary.close(), line.close()]);

@@ -1,6 +1,7 @@
 /**
- * npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
- * (--secret defaults to LINE_CHANNEL_SECRET, else the local channel secret; --fresh: see asNewEvents)
+ * npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--channel <id>] [--secret <channel secret>] [--tamper] [--wait <seconds>]
+ * (--channel posts to <url>/<id>, the channel's own webhook URL; --secret defaults to that local channel's
+ * secret, else LINE_CHANNEL_SECRET, else the local channel secret; --fresh: see asNewEvents)
  *
  * Signs each LINE callback body over its exact bytes and POSTs it (default: the local pipeline of
  * `npm start`), then prints what the webhook answered and, locally, what the worker did with every
@@ -8,11 +9,11 @@
  * not the expected one (2xx, or 401 with --tamper) or the worker did not finish in time.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_WEBHOOK_URL } from '../local/pipeline-admin-api';
+import { DEFAULT_WEBHOOK_URL, webhookUrlFor } from '../local/pipeline-admin-api';
 import { asNewEvents, formatReplayReport, replay, replayProblems } from '../local/replay';
-import { LOCAL_CHANNEL_SECRET, readSampleBodies } from '../local/sample-events';
+import { readSampleBodies, replaySecret } from '../local/sample-events';
 
-const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
+const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--channel <id>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
 
 /** Their message says what to do; the underlying cause (an ENOENT, …) would only repeat it. */
 const SELF_EXPLAINING_ERRORS = new Set(['SampleBodiesError']);
@@ -22,8 +23,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
-      // As for `npm start`: a channel secret in the environment wins over the local one.
-      secret: { type: 'string', default: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET },
+      channel: { type: 'string' },
+      secret: { type: 'string' },
       tamper: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       wait: { type: 'string', default: '300' },
@@ -35,8 +36,8 @@ async function main(): Promise<void> {
   const bodies = readSampleBodies(positionals[0] as string);
   const report = await replay({
     bodies: values.fresh ? asNewEvents(bodies, Date.now()) : bodies,
-    url: values.url,
-    secret: values.secret,
+    url: webhookUrlFor(values.url, values.channel),
+    secret: values.secret ?? replaySecret(values.channel),
     tamper: values.tamper,
     waitSeconds,
     progress: (line) => process.stderr.write(`… ${line}\n`),

@@ -3,18 +3,22 @@
  *              --concurrency 2 --visibility-timeout 10 --poll-wait 1 --registration-mode instore+line|line-only
  *              --log-level DEBUG|INFO|WARN|ERROR] [--replay <file.json | directory>]
  *
- * `--replay events/` (what `npm run demo` does) replays the samples once the pipeline is ready and prints the
- * report, then keeps running, so the main job is one command on a fresh clone.
+ * `--replay events/` (what `npm run demo` does) replays the samples once the pipeline is ready (those of the
+ * second local channel from events/tw/ too) and prints the report, then keeps running, so the main job is one
+ * command on a fresh clone.
  * The whole pipeline on 127.0.0.1 (see lib/local/local-pipeline.ts), then its log stream until Ctrl-C.
  * Port 0 picks a free port. CAPILLARY_BASE_URL or LINE_API_BASE_URL in the environment replace that
  * stand-in with the real service (its credentials then come from the environment too).
  */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { RegistrationMode } from '../lib/config/config';
 import { type LogLevel, type ReadableLogs, showReadableLogs } from '../local/log-view';
 import { replaceOldNodeWarning } from '../local/node-support';
-import { DEFAULT_LOCAL_PORTS, type LocalPorts } from '../local/pipeline-admin-api';
-import { LOCAL_CHANNEL_SECRET, type SampleBody, readSampleBodies } from '../local/sample-events';
+import { DEFAULT_LOCAL_PORTS, type LocalPorts, webhookUrlFor } from '../local/pipeline-admin-api';
+import { LOCAL_CHANNELS, type SampleBody, readSampleBodies, replaySecret } from '../local/sample-events';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
@@ -91,7 +95,7 @@ async function main(): Promise<void> {
   const nodeWarning = replaceOldNodeWarning();
   const options = parseStartArgs(process.argv.slice(2));
   // Read first: a replay of a missing file stops here, before anything starts.
-  const replayBodies = options.replayTarget === undefined ? undefined : readSampleBodies(options.replayTarget);
+  const replays = options.replayTarget === undefined ? undefined : replaysOf(options.replayTarget);
   const logs = showReadableLogs(options.logLevel);
   // Imported only now: the handlers' Powertools logger reads its settings when it is built.
   const { describeLocalPipeline, startLocalPipeline } = await import('../local/local-pipeline');
@@ -119,29 +123,50 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (options.replayTarget !== undefined && replayBodies !== undefined) await replayOnce(options.replayTarget, replayBodies, pipeline.endpoints.webhookUrl, logs);
+  if (replays !== undefined) await replayOnce(replays.filter(({ channel }) => pipeline.channels.some((served) => served.id === channel)), pipeline.endpoints.webhookUrl, logs);
 }
 
-/** The demo: the report comes last and alone; the routine log lines of the replay are held back, WARN and ERROR are not. */
-async function replayOnce(target: string, bodies: SampleBody[], url: string, logs: ReadableLogs): Promise<void> {
+interface ChannelReplay {
+  channel: string;
+  target: string;
+  bodies: SampleBody[];
+}
+
+/** The samples at `target`, then those of each other local channel found beside them (events/tw/ for tw). */
+function replaysOf(target: string): ChannelReplay[] {
+  const own = { channel: DEFAULT_CHANNEL_ID, target, bodies: readSampleBodies(target) }; // a missing target stops here, in one line
+  const isDirectory = (path: string) => existsSync(path) && statSync(path).isDirectory();
+  if (!isDirectory(target)) return [own];
+  const others = LOCAL_CHANNELS.filter(({ id, samplesDir }) => id !== DEFAULT_CHANNEL_ID && isDirectory(join(target, samplesDir)))
+    .map(({ id, samplesDir }) => ({ channel: id, target: join(target, samplesDir), bodies: readSampleBodies(join(target, samplesDir)) }));
+  return [own, ...others];
+}
+
+/** The demo: the reports come last and alone; the routine log lines of the replay are held back, WARN and ERROR are not. */
+async function replayOnce(replays: ChannelReplay[], url: string, logs: ReadableLogs): Promise<void> {
   const { formatReplayReport, replay, replayProblems } = await import('../local/replay');
-  process.stdout.write(`Replaying ${target} (the log stream shows only warnings and errors until the report)…\n`);
+  const targets = replays.map(({ target }) => target).join(' and ');
+  process.stdout.write(`Replaying ${targets} (the log stream shows only warnings and errors until the report)…\n`);
   const resume = logs.quiet();
-  const report = await replay({
-    bodies,
-    url,
-    secret: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET,
-    tamper: false,
-    waitSeconds: 300,
-    progress: (line) => process.stderr.write(`… ${line}\n`),
-  });
+  const reports = [];
+  for (const { channel, target, bodies } of replays) {
+    const report = await replay({
+      bodies,
+      url: webhookUrlFor(url, channel),
+      secret: replaySecret(channel),
+      tamper: false,
+      waitSeconds: 300,
+      progress: (line) => process.stderr.write(`… ${line}\n`),
+    });
+    reports.push({ target, report });
+  }
   const heldBack = resume();
   const rule = '═'.repeat(100);
-  process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
-  const problems = replayProblems(report);
+  for (const { target, report } of reports) process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
+  const problems = reports.flatMap(({ report }) => replayProblems(report));
   process.stdout.write(problems.length > 0
     ? `Replay problems: ${problems.join('; ')}\n`
-    : `Replay of ${target} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
+    : `Replay of ${targets} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
       'The pipeline keeps running and its log stream resumes: `npm run replay -- <file>` in another terminal, Ctrl-C to stop.\n');
 }
 

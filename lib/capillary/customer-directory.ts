@@ -23,10 +23,11 @@ export interface Registration {
  * answers 8006 and is resolved by a lookup; subscriptions are absolute states.
  */
 export class LineCustomerDirectory {
-  #channel: string;
+  #subscriptionChannel: string;
 
-  constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig) {
-    this.#channel = config.subscriptionChannel;
+  /** @param lineAccountId the channel's Source Account ID: on every LINE profile, lookup and subscription */
+  constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig, private readonly lineAccountId: string) {
+    this.#subscriptionChannel = config.subscriptionChannel;
   }
 
   externalIdFor(lineUserId: string): string {
@@ -55,7 +56,7 @@ export class LineCustomerDirectory {
       identifiers,
       commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
       source: 'LINE',
-      accountId: this.config.lineAccountId,
+      accountId: this.lineAccountId,
     }, subscriptionInfo);
     if (line.customerId !== undefined) {
       return { customerId: line.customerId, subscribed: subscriptionInfo !== undefined, merged: line.merged };
@@ -91,19 +92,19 @@ export class LineCustomerDirectory {
     let response = await send();
     // The docs disagree on the LINE channel literal (docs/capillary.md#subscriptions): on "invalid channel" try the other spelling once.
     if (errorCodes(response.body).includes(INVALID_CHANNEL)) {
-      this.#channel = this.#channel === 'LINE' ? 'line' : 'LINE';
+      this.#subscriptionChannel = this.#subscriptionChannel === 'LINE' ? 'line' : 'LINE';
       response = await send();
     }
     this.#assertNoErrors('update-subscription', response);
   }
 
   #subscriptions(state: SubscriptionState) {
-    const { lineAccountId, orgUnitId } = this.config;
+    const { orgUnitId } = this.config;
     return (['BULK', 'TRANS'] as const).map((priority) => ({
-      channel: this.#channel,
+      channel: this.#subscriptionChannel,
       priority,
       type: state,
-      accountId: lineAccountId,
+      accountId: this.lineAccountId,
       sourceName: 'LINE',
       ...(orgUnitId === undefined ? {} : { orgUnitId }),
     }));
@@ -126,7 +127,7 @@ export class LineCustomerDirectory {
 
   async #lookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
     const query = new URLSearchParams({ source, identifierName, identifierValue });
-    if (source !== 'INSTORE') query.set('accountId', this.config.lineAccountId);
+    if (source !== 'INSTORE') query.set('accountId', this.lineAccountId);
     const response = await this.http.request('lookup-customer', 'GET', `/v2/customers/lookup?${query}`, undefined, call);
     if (typeof response.body.entity === 'number') return response.body.entity;
     const codes = errorCodes(response.body);

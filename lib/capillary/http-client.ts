@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { CapillaryAuthConfig } from '../config/config';
 import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
 import { CapillaryApiError, CapillaryUnavailableError } from './errors';
@@ -39,6 +40,8 @@ export interface CapillaryHttpOptions {
   maxAttempts: number;
   /** Minimum spacing between requests from this instance (the fleet's share of Capillary's rate limit). */
   minIntervalMs: number;
+  /** The LINE channel the calls are for: on every log line and metric (default: `default`). */
+  channel?: string;
   /** Observer for every attempt, after it is logged and counted (tests, benchmark). */
   onCall?: (call: CapillaryCallRecord) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -81,6 +84,13 @@ class RequestPacer {
   }
 }
 
+/** What every channel on one Capillary org shares: the org's rate budget and its OAuth token. */
+class OrgSession {
+  token: { value: string; refreshAt: number } | undefined;
+  tokenRequest: Promise<string> | undefined;
+  constructor(readonly pacer: RequestPacer) {}
+}
+
 /**
  * One Capillary HTTP call = auth header, timeout, bounded retries with exponential backoff and full
  * jitter on transient answers, and the X-Cap-Requestid of every attempt reported for support tickets.
@@ -89,15 +99,20 @@ export class CapillaryHttpClient {
   readonly #options: CapillaryHttpOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
-  readonly #pacer: RequestPacer;
-  #token: { value: string; refreshAt: number } | undefined;
-  #tokenRequest: Promise<string> | undefined;
+  readonly #session: OrgSession;
+  readonly #channel: string;
 
-  constructor(options: CapillaryHttpOptions) {
+  constructor(options: CapillaryHttpOptions, session?: OrgSession) {
     this.#options = options;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
-    this.#pacer = new RequestPacer(options.minIntervalMs, this.#sleep);
+    this.#session = session ?? new OrgSession(new RequestPacer(options.minIntervalMs, this.#sleep));
+    this.#channel = options.channel ?? DEFAULT_CHANNEL_ID;
+  }
+
+  /** The same org (one rate budget, one token) calling for another channel: its logs and metrics name that channel. */
+  forChannel(channel: string): CapillaryHttpClient {
+    return new CapillaryHttpClient({ ...this.#options, channel }, this.#session);
   }
 
   async request(operation: string, method: 'GET' | 'POST', path: string, body?: unknown, call: CallOptions = NO_DEADLINE): Promise<CapillaryResponse> {
@@ -112,7 +127,7 @@ export class CapillaryHttpClient {
         // An OAuth token can be revoked or expire early: regenerate it once before giving up.
         if (response.status === 401 && this.#options.auth.scheme === 'oauth' && !tokenRefreshed) {
           tokenRefreshed = true;
-          this.#token = undefined;
+          this.#session.token = undefined;
           continue;
         }
         if (!RETRIABLE_STATUSES.has(response.status)) return { ...response, attempts: attempt };
@@ -147,7 +162,7 @@ export class CapillaryHttpClient {
       throw error;
     }
     const remainingMs = () => deadlineAt - Date.now();
-    if (!(await this.#pacer.wait(remainingMs() - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
+    if (!(await this.#session.pacer.wait(remainingMs() - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
     const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
@@ -184,9 +199,9 @@ export class CapillaryHttpClient {
   #report(call: CapillaryCallRecord): void {
     metrics.addMetric('CapillaryLatency', MetricUnit.Milliseconds, call.latencyMs);
     for (const code of call.errorCodes.length > 0 ? call.errorCodes : call.status === 200 ? [] : [call.status]) {
-      countCapillaryError(call.operation, String(code));
+      countCapillaryError(this.#channel, call.operation, String(code));
     }
-    logger.info('Capillary call', { ...call });
+    logger.info('Capillary call', { channel: this.#channel, ...call });
     this.#options.onCall?.(call);
   }
 
@@ -200,12 +215,13 @@ export class CapillaryHttpClient {
   }
 
   async #oauthToken(): Promise<string> {
-    if (this.#token && Date.now() < this.#token.refreshAt) return this.#token.value;
-    // Concurrent records share one token request.
-    this.#tokenRequest ??= this.#generateToken().finally(() => {
-      this.#tokenRequest = undefined;
+    const session = this.#session;
+    if (session.token && Date.now() < session.token.refreshAt) return session.token.value;
+    // Concurrent records (of every channel on the org) share one token request.
+    session.tokenRequest ??= this.#generateToken().finally(() => {
+      session.tokenRequest = undefined;
     });
-    return this.#tokenRequest;
+    return session.tokenRequest;
   }
 
   async #generateToken(): Promise<string> {
@@ -230,7 +246,7 @@ export class CapillaryHttpClient {
     }
     const ttlMs = Math.max(1, body.data?.ttlSeconds ?? 300) * 1000;
     // Refresh when 80% of the lifetime has passed, so no request goes out with a token about to expire.
-    this.#token = { value: token, refreshAt: Date.now() + ttlMs * 0.8 };
+    this.#session.token = { value: token, refreshAt: Date.now() + ttlMs * 0.8 };
     return token;
   }
 }

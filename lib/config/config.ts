@@ -4,12 +4,12 @@
  * Secrets may be given directly (local runs) or as `<NAME>_PARAM`, the name of an SSM SecureString.
  */
 
+import { CHANNEL_ID_PATTERN, type ChannelOf, ById, DEFAULT_CAPILLARY_ORG_ID, readChannels } from './channels';
 import { DEFAULTS } from './defaults';
-import { ConfigError } from './errors';
+import { type Env, EnvReader, type SecretResolver, isHttpUrl } from './env-reader';
+import { entryFields, parseEntries } from './json-list';
 
-
-export type Env = Record<string, string | undefined>;
-export type SecretResolver = (parameterName: string) => Promise<string | undefined>;
+export type { Env, SecretResolver };
 
 export type RegistrationMode = 'instore+line' | 'line-only';
 
@@ -22,10 +22,17 @@ export interface CapillaryAuthConfig {
   oauthHeaderName: string;
 }
 
-export interface CapillaryConfig {
+/** One Capillary org: its cluster, its API credentials and its own rate limit (one budget per org). */
+export interface CapillaryOrgConfig {
+  id: string;
   baseUrl: string;
-  lineAccountId: string;
   auth: CapillaryAuthConfig;
+  /** Capillary's per-minute limit for this org's API key, shared by all worker instances and channels on it */
+  rateLimitPerMinute: number;
+}
+
+/** How LINE followers are written to Capillary: the same for every org and channel. */
+export interface CapillaryConfig {
   subscriptionChannel: string;
   /** undefined = omit orgUnitId from subscription bodies */
   orgUnitId: number | undefined;
@@ -34,108 +41,33 @@ export interface CapillaryConfig {
   subscribeOnRegister: boolean;
   timeoutMs: number;
   maxAttempts: number;
-  /** Capillary's per-minute limit for this API key, shared by all worker instances */
-  rateLimitPerMinute: number;
   workerConcurrency: number;
 }
 
+export type WebhookChannel = ChannelOf<'channelSecrets'>;
+export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
+
 export interface WebhookConfig {
-  channelSecrets: string[];
+  channels: ById<WebhookChannel>;
   queueUrl: string;
-  expectedDestinations: string[];
   maxBodyBytes: number;
 }
 
 export interface WorkerConfig {
   tableName: string;
   claimTtlSeconds: number;
-  line: { channelAccessToken: string; apiBaseUrl: string; profileTimeoutMs: number };
+  channels: ById<WorkerChannel>;
+  line: { apiBaseUrl: string; profileTimeoutMs: number };
   capillary: CapillaryConfig;
+  /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
+  capillaryOrgs: ById<CapillaryOrgConfig>;
 }
-
-class EnvReader {
-  readonly problems: string[] = [];
-  readonly #causes: unknown[] = [];
-  constructor(private readonly env: Env, private readonly resolveSecret: SecretResolver) {}
-
-  optional(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  }
-
-  required(name: string): string {
-    const value = this.optional(name);
-    if (value === undefined) this.problems.push(`${name} is not set`);
-    return value ?? '';
-  }
-
-  url(name: string, fallback?: string): string {
-    const value = fallback === undefined ? this.required(name) : (this.optional(name) ?? fallback);
-    if (value === '') return value;
-    try {
-      const url = new URL(value);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
-    } catch {
-      this.problems.push(`${name} must be an http(s) URL, got "${value}"`);
-    }
-    return value.replace(/\/+$/, '');
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const raw = this.optional(name);
-    if (raw === undefined) return fallback;
-    if (!(allowed as readonly string[]).includes(raw)) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-      return fallback;
-    }
-    return raw as T;
-  }
-
-  /** `NAME` directly, or `NAME_PARAM` naming an SSM SecureString. */
-  async secret(name: string, { required }: { required: boolean } = { required: true }): Promise<string | undefined> {
-    const direct = this.optional(name);
-    if (direct !== undefined) return direct;
-    const parameterName = this.optional(`${name}_PARAM`);
-    if (parameterName === undefined) {
-      if (required) this.problems.push(`${name} (or ${name}_PARAM) is not set`);
-      return undefined;
-    }
-    try {
-      const value = await this.resolveSecret(parameterName);
-      if (!value) this.problems.push(`${name}_PARAM names SSM parameter "${parameterName}", which is empty`);
-      return value;
-    } catch (error) {
-      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name})`);
-      this.#causes.push(error);
-      return undefined;
-    }
-  }
-
-  done(): void {
-    if (this.problems.length > 0) throw new ConfigError(this.problems, { cause: this.#causes[0] });
-  }
-}
-
-const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 export async function readWebhookConfig(env: Env, resolveSecret: SecretResolver): Promise<WebhookConfig> {
   const read = new EnvReader(env, resolveSecret);
   const config: WebhookConfig = {
-    // Comma-separated: during a secret rotation both the old and the new secret are accepted.
-    channelSecrets: list(await read.secret('LINE_CHANNEL_SECRET')),
+    channels: await readChannels(read, ['channelSecrets']),
     queueUrl: read.url('QUEUE_URL'),
-    expectedDestinations: list(read.optional('LINE_EXPECTED_DESTINATIONS')),
     maxBodyBytes: read.integer('WEBHOOK_MAX_BODY_BYTES', DEFAULTS.WEBHOOK_MAX_BODY_BYTES, 1024, 6 * 1024 * 1024),
   };
   read.done();
@@ -160,6 +92,33 @@ async function readCapillaryAuth(read: EnvReader): Promise<CapillaryAuthConfig> 
   };
 }
 
+const ORG_FIELDS = ['id', 'baseUrl', 'clientKey', 'clientSecret', 'username', 'password', 'rateLimitPerMinute'];
+const ORG_EXAMPLE = '[{"id": "jp", "baseUrl": "https://…", "clientKey": "…", "clientSecret": "…", "rateLimitPerMinute": 100}]';
+
+/** CAPILLARY_ORGS: the other Capillary orgs channels may name, each with its own credentials and rate limit. */
+async function readOtherCapillaryOrgs(read: EnvReader, oauthHeaderName: string): Promise<CapillaryOrgConfig[]> {
+  const raw = await read.secret('CAPILLARY_ORGS', { required: false });
+  if (raw === undefined) return [];
+  const label = read.optional('CAPILLARY_ORGS') === undefined ? `CAPILLARY_ORGS_PARAM "${read.optional('CAPILLARY_ORGS_PARAM')}"` : 'CAPILLARY_ORGS';
+  return parseEntries(raw, label, ORG_EXAMPLE, read.problems, (entry, at) => {
+    const fields = entryFields(entry, at, ORG_FIELDS, CHANNEL_ID_PATTERN, read.problems);
+    if (fields === undefined) return undefined;
+    if (fields.id === DEFAULT_CAPILLARY_ORG_ID) fields.problem('id', `"${DEFAULT_CAPILLARY_ORG_ID}" is the org of the CAPILLARY_* variables: name this one differently`);
+    const baseUrl = fields.text('baseUrl', true) ?? '';
+    if (baseUrl !== '' && !isHttpUrl(baseUrl)) fields.problem('baseUrl', 'must be an http(s) URL');
+    const basic = fields.text('username', false) !== undefined;
+    const auth: CapillaryAuthConfig = basic
+      ? { scheme: 'basic', id: fields.text('username', true) ?? '', secret: fields.text('password', true) ?? '', oauthHeaderName }
+      : { scheme: 'oauth', id: fields.text('clientKey', true) ?? '', secret: fields.text('clientSecret', true) ?? '', oauthHeaderName };
+    return {
+      id: fields.id,
+      baseUrl: baseUrl.replace(/\/+$/, ''),
+      auth,
+      rateLimitPerMinute: fields.integer('rateLimitPerMinute', DEFAULTS.CAPILLARY_RATE_LIMIT_RPM, 1, 1_000_000),
+    };
+  });
+}
+
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
   const read = new EnvReader(env, resolveSecret);
   const orgUnit = read.optional('CAPILLARY_ORG_UNIT_ID') ?? DEFAULTS.CAPILLARY_ORG_UNIT_ID;
@@ -169,18 +128,28 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
     if (!Number.isInteger(orgUnitId)) read.problems.push(`CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "${orgUnit}"`);
   }
   const subscribeOnRegister = read.oneOf('CAPILLARY_SUBSCRIBE_ON_REGISTER', ['true', 'false'] as const, DEFAULTS.CAPILLARY_SUBSCRIBE_ON_REGISTER) === 'true';
+  const defaultOrg: CapillaryOrgConfig = {
+    id: DEFAULT_CAPILLARY_ORG_ID,
+    baseUrl: read.url('CAPILLARY_BASE_URL'),
+    auth: await readCapillaryAuth(read),
+    rateLimitPerMinute: read.integer('CAPILLARY_RATE_LIMIT_RPM', DEFAULTS.CAPILLARY_RATE_LIMIT_RPM, 1, 1_000_000),
+  };
+  const capillaryOrgs = new ById([defaultOrg, ...(await readOtherCapillaryOrgs(read, defaultOrg.auth.oauthHeaderName))]);
+  const channels = await readChannels(read, ['channelAccessToken', 'capillaryLineAccountId']);
+  for (const channel of channels.all) {
+    if (capillaryOrgs.get(channel.capillaryOrg) === undefined) {
+      read.problems.push(`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not "${DEFAULT_CAPILLARY_ORG_ID}" nor an id in CAPILLARY_ORGS`);
+    }
+  }
   const config: WorkerConfig = {
     tableName: read.required('TABLE_NAME'),
     claimTtlSeconds: read.integer('CLAIM_TTL_SECONDS', DEFAULTS.CLAIM_TTL_SECONDS, 5, 3600),
+    channels,
     line: {
-      channelAccessToken: (await read.secret('LINE_CHANNEL_ACCESS_TOKEN')) ?? '',
       apiBaseUrl: read.url('LINE_API_BASE_URL', DEFAULTS.LINE_API_BASE_URL),
       profileTimeoutMs: read.integer('LINE_PROFILE_TIMEOUT_MS', DEFAULTS.LINE_PROFILE_TIMEOUT_MS, 100, 30_000),
     },
     capillary: {
-      baseUrl: read.url('CAPILLARY_BASE_URL'),
-      lineAccountId: read.required('CAPILLARY_LINE_ACCOUNT_ID'),
-      auth: await readCapillaryAuth(read),
       subscriptionChannel: read.optional('CAPILLARY_SUBSCRIPTION_CHANNEL') ?? DEFAULTS.CAPILLARY_SUBSCRIPTION_CHANNEL,
       orgUnitId,
       registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', ['instore+line', 'line-only'] as const, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
@@ -188,9 +157,9 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
       subscribeOnRegister,
       timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', DEFAULTS.CAPILLARY_TIMEOUT_MS, 100, 60_000),
       maxAttempts: read.integer('CAPILLARY_MAX_ATTEMPTS', DEFAULTS.CAPILLARY_MAX_ATTEMPTS, 1, 10),
-      rateLimitPerMinute: read.integer('CAPILLARY_RATE_LIMIT_RPM', DEFAULTS.CAPILLARY_RATE_LIMIT_RPM, 1, 1_000_000),
       workerConcurrency: read.integer('WORKER_MAX_CONCURRENCY', DEFAULTS.WORKER_MAX_CONCURRENCY, 1, 1000),
     },
+    capillaryOrgs,
   };
   read.done();
   return config;

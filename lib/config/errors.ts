@@ -8,3 +8,12 @@ export class ConfigError extends BridgeError {
     super(`Invalid configuration: ${problems.join('; ')}`, options);
   }
 }
+
+/** A queued event names a channel this deployment no longer (or not yet) has in its configuration. */
+export class ChannelNotConfiguredError extends BridgeError {
+  override readonly name = 'ChannelNotConfiguredError';
+
+  constructor(public readonly channel: string) {
+    super(`channel "${channel}" is not configured (LINE_CHANNELS, or the single-channel variables for "default"); the event is retried, then waits in the DLQ`);
+  }
+}

@@ -1,4 +1,4 @@
-import type { SecretResolver } from './config';
+import type { SecretResolver } from './env-reader';
 
 /**
  * Handlers build their clients and read configuration once per container, on the first invocation
@@ -16,8 +16,14 @@ export function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** Reads SecureString parameters through Powertools (cached, decrypted); loaded only when a *_PARAM is used. */
-export const ssmSecret: SecretResolver = async (name) => {
+/** Reads SecureString parameters through Powertools (cached, decrypted); loaded only when a *_PARAM (or *_PATH) is used. */
+export const ssmSecret: SecretResolver = Object.assign(async (name: string) => {
   const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
   return getParameter(name, { decrypt: true, maxAge: 300 });
-};
+}, {
+  /** GetParametersByPath, every page, not recursive: the parameters directly under the path. */
+  byPath: async (path: string): Promise<Record<string, string>> => {
+    const { getParameters } = await import('@aws-lambda-powertools/parameters/ssm');
+    return (await getParameters(path, { decrypt: true, recursive: false, maxAge: 300 })) as Record<string, string>;
+  },
+});

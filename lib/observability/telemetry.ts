@@ -20,17 +20,32 @@ export function maskUserId(userId: string | undefined): string | undefined {
   return `u_${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`;
 }
 
-function countWithDimensions(name: string, dimensions: Record<string, string>): void {
-  const single = metrics.singleMetric();
-  for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value.slice(0, 64));
-  single.addMetric(name, MetricUnit.Count, 1);
+const dimensionValues = (dimensions: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(dimensions).map(([key, value]) => [key, value.slice(0, 64)]));
+
+/**
+ * One count published with the channel (which LINE channel it was, for dashboards and the runbook) and
+ * without it (the total, which the alarms in serverless.yml watch, whatever channels a stage has).
+ */
+export function countForChannel(name: string, channel: string, value = 1, dimensions: Record<string, string> = {}): void {
+  const withChannel = metrics.singleMetric();
+  withChannel.addDimensions(dimensionValues({ channel, ...dimensions }));
+  const alone = Object.keys(dimensions).length === 0;
+  if (alone) withChannel.addDimensions({}); // the total as a second dimension set of the same record
+  withChannel.addMetric(name, MetricUnit.Count, value);
+  if (alone) return;
+  // A key may belong to one dimension set of a record only: the total with the same dimensions is its own record.
+  const total = metrics.singleMetric();
+  total.addDimensions(dimensionValues(dimensions));
+  total.addMetric(name, MetricUnit.Count, value);
 }
 
 /** Ignored events are counted per LINE event type (a dimension, since LINE keeps adding types). */
-export const countIgnored = (eventType: string): void => countWithDimensions('EventIgnored', { eventType });
+export const countIgnored = (channel: string, eventType: string): void => countForChannel('EventIgnored', channel, 1, { eventType });
 
 /** Capillary failures by operation and code (an errors[] code, an HTTP status, or timeout/network-error). */
-export const countCapillaryError = (operation: string, code: string): void => countWithDimensions('CapillaryError', { operation, code });
+export const countCapillaryError = (channel: string, operation: string, code: string): void =>
+  countForChannel('CapillaryError', channel, 1, { operation, code });
 
 /** Adds the Lambda context to every log line and flushes the invocation's metrics (EMF) at the end. */
 export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler: (event: E, context: C) => Promise<R>) {

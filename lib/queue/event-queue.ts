@@ -12,11 +12,11 @@ interface SizedEntry {
 }
 
 /** One entry per event; the dedup id makes a LINE redelivery within SQS's 5-minute window a no-op. */
-export function toEntries(destination: string, events: LineWebhookEvent[]): SizedEntry[] {
+export function toEntries(channel: string, destination: string, events: LineWebhookEvent[]): SizedEntry[] {
   return events.map((event, index) => {
     let body: string;
     try {
-      body = serializeQueuedEvent({ destination, event });
+      body = serializeQueuedEvent({ channel, destination, event });
     } catch (error) {
       if (error instanceof RangeError) throw new EventNestingTooDeepError(event.webhookEventId, { cause: error });
       throw error;

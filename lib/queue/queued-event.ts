@@ -1,15 +1,19 @@
+import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { LineWebhookEvent } from '../line/callback';
 import { InvalidQueuedEventError } from './errors';
 
-/** One SQS message: the event exactly as LINE sent it, plus the bot it was sent to. */
+/** One SQS message: the event exactly as LINE sent it, the channel whose webhook took it, and the bot it was sent to. */
 export interface QueuedLineEvent {
+  /** the id of the channel (LINE_CHANNELS) whose secret verified it: the worker uses that channel's token and Capillary account */
+  channel: string;
   destination: string;
   event: LineWebhookEvent;
 }
 
 /**
- * FIFO order is per user and per channel: two channels never share a group, so one user's events
- * are applied in order while other users proceed in parallel.
+ * FIFO order is per user and per bot (`destination`): two channels never share a group, even when they
+ * see the same user id (channels of one provider do), so one user's events are applied in order while
+ * other users proceed in parallel.
  */
 export function messageGroupId(destination: string, event: LineWebhookEvent): string {
   const source = event.source;
@@ -39,10 +43,12 @@ export function parseQueuedEvent(body: string): QueuedLineEvent {
   const candidate = parsed as Partial<QueuedLineEvent> | null;
   const event = candidate?.event;
   if (typeof candidate?.destination !== 'string' || typeof event !== 'object' || event === null) {
-    throw new InvalidQueuedEventError('expected {destination, event}');
+    throw new InvalidQueuedEventError('expected {channel, destination, event}');
   }
+  if (candidate.channel !== undefined && typeof candidate.channel !== 'string') throw new InvalidQueuedEventError('channel must be a string');
   if (typeof event.type !== 'string' || typeof event.webhookEventId !== 'string' || typeof event.timestamp !== 'number') {
     throw new InvalidQueuedEventError('event lacks type, webhookEventId or timestamp');
   }
-  return candidate as QueuedLineEvent;
+  // Messages queued before channels existed (still queued, or in the DLQ for a redrive) came from the one channel.
+  return { ...(candidate as QueuedLineEvent), channel: candidate.channel ?? DEFAULT_CHANNEL_ID };
 }

@@ -1,12 +1,13 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { CHANNEL_ID_PATTERN, DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { WebhookConfig } from '../config/config';
 import { parseCallback } from '../line/callback';
 import { InvalidCallbackError } from '../line/errors';
 import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
 import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
 import { EnqueueError, EventNestingTooDeepError, EventTooLargeError } from '../queue/errors';
-import { MetricUnit, logger, metrics } from '../observability/telemetry';
+import { MetricUnit, countForChannel, logger, metrics } from '../observability/telemetry';
 
 export interface WebhookDeps {
   config: WebhookConfig;
@@ -24,12 +25,30 @@ function encodedSizeLimit(maxBytes: number, isBase64: boolean): number {
   return isBase64 ? Math.ceil(maxBytes / 3) * 4 : maxBytes; // every UTF-16 unit is at least one UTF-8 byte
 }
 
+/** The channel a request is for: the `{channel}` path segment, or `default` on `POST /line/webhook`. */
+function requestedChannel(request: APIGatewayProxyEventV2): string {
+  return request.pathParameters?.channel ?? DEFAULT_CHANNEL_ID;
+}
+
 /**
- * LINE → SQS: authenticate the exact bytes, check the callback shape, enqueue every event, and only
- * then answer 200. Anything that LINE should retry gets a non-2xx; nothing here calls Capillary or LINE.
+ * LINE → SQS: pick the channel from the path (an unknown one gets 404 before anything is hashed),
+ * authenticate the exact bytes with that channel's secrets only, check the callback shape and the bot
+ * it is for, enqueue every event, and only then answer 200. Anything that LINE should retry gets a
+ * non-2xx; nothing here calls Capillary or LINE.
  */
 export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { config, sqs }: WebhookDeps):
   Promise<APIGatewayProxyStructuredResultV2> {
+  const requested = requestedChannel(request);
+  const channel = config.channels.get(requested);
+  if (channel === undefined) {
+    metrics.addMetric('ChannelUnknown', MetricUnit.Count, 1);
+    // The path is anyone's to choose: log it only when it could be a channel id.
+    logger.warn('Rejected webhook for a channel this deployment does not serve (check LINE_CHANNELS and the webhook URL in the LINE console)', {
+      channel: CHANNEL_ID_PATTERN.test(requested) ? requested : '(not a channel id)',
+    });
+    return reply(404, { message: 'unknown channel' });
+  }
+  const log = { channel: channel.id };
   const isBase64 = request.isBase64Encoded === true;
   if ((request.body?.length ?? 0) > encodedSizeLimit(config.maxBodyBytes, isBase64)) {
     return reply(413, { message: `body exceeds ${config.maxBodyBytes} bytes` });
@@ -38,9 +57,10 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
   if (raw.length > config.maxBodyBytes) return reply(413, { message: `body exceeds ${config.maxBodyBytes} bytes` });
 
   const signature = findHeader(request.headers, LINE_SIGNATURE_HEADER);
-  if (!isValidLineSignature(raw, config.channelSecrets, signature)) {
-    metrics.addMetric('SignatureInvalid', MetricUnit.Count, 1);
-    logger.warn('Rejected webhook: x-line-signature missing or not valid for LINE_CHANNEL_SECRET. If every request fails, the channel secret is wrong or was reissued.', {
+  if (!isValidLineSignature(raw, channel.channelSecrets, signature)) {
+    countForChannel('SignatureInvalid', channel.id);
+    logger.warn('Rejected webhook: x-line-signature missing or not valid for this channel\'s secret. If every request fails, the channel secret is wrong or was reissued.', {
+      ...log,
       signaturePresent: signature !== undefined,
       bodyBytes: raw.length,
     });
@@ -52,27 +72,28 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     callback = parseCallback(raw);
   } catch (error) {
     if (!(error instanceof InvalidCallbackError)) throw error;
-    metrics.addMetric('CallbackInvalid', MetricUnit.Count, 1);
-    logger.warn('Rejected signed webhook with an invalid body', { reason: error.message });
+    countForChannel('CallbackInvalid', channel.id);
+    logger.warn('Rejected signed webhook with an invalid body', { ...log, reason: error.message });
     return reply(400, { message: error.message });
   }
-  if (config.expectedDestinations.length > 0 && !config.expectedDestinations.includes(callback.destination)) {
-    logger.warn('Rejected webhook for an unexpected destination (check LINE_EXPECTED_DESTINATIONS)');
+  if (channel.destination !== undefined && callback.destination !== channel.destination) {
+    countForChannel('DestinationUnexpected', channel.id);
+    logger.warn('Rejected webhook for another bot than this channel\'s destination (check the channel\'s destination setting)', log);
     return reply(400, { message: 'unexpected destination' });
   }
   if (callback.events.length === 0) return reply(200, { enqueued: 0 }); // the console's Verify button
 
   try {
-    await enqueueBatches(sqs, config.queueUrl, toBatches(toEntries(callback.destination, callback.events)));
+    await enqueueBatches(sqs, config.queueUrl, toBatches(toEntries(channel.id, callback.destination, callback.events)));
   } catch (error) {
     if (error instanceof EventTooLargeError) return reply(413, { message: error.message });
     if (error instanceof EventNestingTooDeepError) return reply(400, { message: error.message });
     if (!(error instanceof EnqueueError)) throw error;
-    metrics.addMetric('EnqueueFailed', MetricUnit.Count, error.failedEventIds.length);
-    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
+    countForChannel('EnqueueFailed', channel.id, error.failedEventIds.length);
+    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { ...log, failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
     return reply(500, { message: 'events could not be queued; retry' });
   }
-  metrics.addMetric('EventsEnqueued', MetricUnit.Count, callback.events.length);
-  logger.info('Enqueued webhook events', { enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
+  countForChannel('EventsEnqueued', channel.id, callback.events.length);
+  logger.info('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
   return reply(200, { enqueued: callback.events.length });
 }

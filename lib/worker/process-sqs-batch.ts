@@ -1,6 +1,6 @@
 import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MetricUnit, logger, metrics } from '../observability/telemetry';
+import { MetricUnit, countForChannel, logger, metrics } from '../observability/telemetry';
 import { parseQueuedEvent } from '../queue/queued-event';
 import { type SyncDeps, type SyncOutcome, syncLineEvent } from './sync-line-event';
 
@@ -32,16 +32,20 @@ export async function processSqsBatch(event: SQSEvent, context: Context, deps: W
   const syncRecord = async (record: SQSRecord): Promise<SyncOutcome> => {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     let webhookEventId: string | undefined;
+    let channel: string | undefined;
     try {
       const message = parseQueuedEvent(record.body);
       webhookEventId = message.event.webhookEventId;
+      channel = message.channel;
       const outcome = await syncLineEvent(message, deps, deadlineAt);
       deps.onSettled?.({ messageId: record.messageId, webhookEventId, receiveCount, outcome });
       return outcome;
     } catch (error) {
       const { name, message } = error as Error;
-      metrics.addMetric('EventFailed', MetricUnit.Count, 1);
-      logger.warn('Event failed; it will be retried', { messageId: record.messageId, eventId: webhookEventId, receiveCount, error: { name, message } });
+      // A body that does not parse names no channel: it is counted in the total only.
+      if (channel === undefined) metrics.addMetric('EventFailed', MetricUnit.Count, 1);
+      else countForChannel('EventFailed', channel);
+      logger.warn('Event failed; it will be retried', { channel, messageId: record.messageId, eventId: webhookEventId, receiveCount, error: { name, message } });
       deps.onSettled?.({ messageId: record.messageId, webhookEventId, receiveCount, error: { name, message } });
       throw error;
     }

@@ -1,15 +1,23 @@
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
+import type { ById } from '../config/channels';
+import { ChannelNotConfiguredError } from '../config/errors';
 import { type LineEventFacts, type SubscriptionState, admission, decide, ignoreReason } from '../domain/sync-rules';
 import type { LineProfileClient } from '../line/profile-client';
-import { MetricUnit, countIgnored, logger, maskUserId, metrics } from '../observability/telemetry';
+import { countForChannel, countIgnored, logger, maskUserId } from '../observability/telemetry';
 import type { QueuedLineEvent } from '../queue/queued-event';
 import { ClaimHeldError } from '../store/errors';
 import type { UserSyncStore } from '../store/user-sync-store';
 
-export interface SyncDeps {
-  store: UserSyncStore;
+/** What one LINE channel syncs with: its LINE token and its account in its Capillary org. */
+export interface ChannelSyncDeps {
+  id: string;
   customers: LineCustomerDirectory;
   profiles: LineProfileClient;
+}
+
+export interface SyncDeps {
+  store: UserSyncStore;
+  channels: ById<ChannelSyncDeps>;
 }
 
 export type SyncOutcome =
@@ -35,10 +43,13 @@ function factsOf({ event }: QueuedLineEvent): LineEventFacts {
  */
 export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, deadlineAt: number): Promise<SyncOutcome> {
   const facts = factsOf(message);
-  const log = { eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
+  const log = { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
+  // A channel removed from LINE_CHANNELS while its events wait: fail, so they reach the DLQ for a redrive.
+  const channel = deps.channels.get(message.channel);
+  if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   const ignored = ignoreReason(facts);
   if (ignored) {
-    countIgnored(facts.type);
+    countIgnored(channel.id, facts.type);
     logger.info('Event acknowledged without side effects', { ...log, reason: ignored });
     return { result: 'ignored', reason: ignored };
   }
@@ -47,7 +58,7 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
   const claim = await deps.store.claim(key, facts, now);
   const verdict = claim.claimed ? 'apply' : admission(facts, claim.state, now);
   if (verdict === 'duplicate' || verdict === 'stale') {
-    metrics.addMetric(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', MetricUnit.Count, 1);
+    countForChannel(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', channel.id);
     logger.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
       ...log, eventTimestamp: facts.timestamp, lastAppliedTimestamp: claim.state.lastEventTimestamp,
     });
@@ -62,27 +73,27 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
   let customerId: number | undefined;
   switch (decision.action) {
     case 'register': {
-      const profile = await deps.profiles.lookup(key.userId);
+      const profile = await channel.profiles.lookup(key.userId);
       if (!profile.found) logger.info('LINE profile unavailable; registering without a name', { ...log, reason: profile.reason });
-      const registration = await deps.customers.register(key.userId, profile.found ? profile.displayName : undefined, call);
+      const registration = await channel.customers.register(key.userId, profile.found ? profile.displayName : undefined, call);
       customerId = registration.customerId;
       // Merges across sources are worth an audit trail (docs/capillary.md#merges).
       if (registration.merged) logger.info('Capillary merged the LINE profile into an existing customer (8050)', { ...log, customerId });
-      if (!registration.subscribed) await deps.customers.setSubscription(customerId, decision.subscription, call);
+      if (!registration.subscribed) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
     }
     case 'subscribe':
       customerId = decision.customerId;
-      await deps.customers.setSubscription(customerId, decision.subscription, call);
+      await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
     case 'resolve-then-subscribe':
       // An unfollow is never lost: opt the customer out if Capillary knows them, else remember the state.
-      customerId = await deps.customers.find(key.userId, call);
-      if (customerId !== undefined) await deps.customers.setSubscription(customerId, decision.subscription, call);
+      customerId = await channel.customers.find(key.userId, call);
+      if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
   await deps.store.complete(key, facts, { customerId, subscription: decision.subscription });
-  metrics.addMetric('EventApplied', MetricUnit.Count, 1);
+  countForChannel('EventApplied', channel.id);
   logger.info('Event applied and recorded', { ...log, action: decision.action, subscription: decision.subscription, customerId });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };
 }

@@ -1,25 +1,38 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
-import type { WorkerConfig } from '../config/config';
+import { ById } from '../config/channels';
+import type { CapillaryOrgConfig, WorkerConfig } from '../config/config';
+import { ConfigError } from '../config/errors';
 import { LineProfileClient } from '../line/profile-client';
 import { UserSyncStore } from '../store/user-sync-store';
-import type { SyncDeps } from './sync-line-event';
+import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
 
-/** The worker's clients, built once per container from its configuration. */
+/**
+ * The worker's clients, built once per container from its configuration: one Capillary HTTP client per
+ * org (its rate budget and token shared by the org's channels), and per channel a LINE profile client
+ * with the channel's token and a customer directory writing with the channel's Capillary account id.
+ */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line } = config;
-  const http = new CapillaryHttpClient({
-    baseUrl: capillary.baseUrl,
-    auth: capillary.auth,
+  const orgClient = ({ baseUrl, auth, rateLimitPerMinute }: CapillaryOrgConfig) => new CapillaryHttpClient({
+    baseUrl,
+    auth,
     timeoutMs: capillary.timeoutMs,
     maxAttempts: capillary.maxAttempts,
-    // Each worker instance takes an equal share of the API key's per-minute limit (2% headroom).
-    minIntervalMs: (60_000 * capillary.workerConcurrency * 1.02) / capillary.rateLimitPerMinute,
+    // Each worker instance takes an equal share of the org's per-minute limit (2% headroom).
+    minIntervalMs: (60_000 * capillary.workerConcurrency * 1.02) / rateLimitPerMinute,
   });
-  return {
-    store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
-    customers: new LineCustomerDirectory(http, capillary),
-    profiles: new LineProfileClient({ channelAccessToken: line.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),
-  };
+  const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
+  const channels = config.channels.all.map((channel): ChannelSyncDeps => {
+    const http = orgs.get(channel.capillaryOrg);
+    // The config reader refuses a channel naming an unknown org, so this is a broken config object.
+    if (http === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+    return {
+      id: channel.id,
+      customers: new LineCustomerDirectory(http.forChannel(channel.id), capillary, channel.capillaryLineAccountId),
+      profiles: new LineProfileClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),
+    };
+  });
+  return { store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000), channels: new ById(channels) };
 }

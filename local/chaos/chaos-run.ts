@@ -62,13 +62,15 @@ export function chaosChecks(report: ChaosReport, minimum: { users: number; event
   const { figures } = report;
   return [
     { requirement: `at least ${minimum.users} users`, met: figures.users >= minimum.users },
+    { requirement: 'at least 3 channels, each with events', met: Object.values(figures.byChannel).filter((channel) => channel.eventsSent > 0).length >= 3 },
+    { requirement: 'users following two channels of one provider (the same user id)', met: figures.usersOnSeveralChannels > 0 },
     { requirement: `at least ${minimum.eventsSent} events sent`, met: figures.eventsSent >= minimum.eventsSent },
     { requirement: 'at least 20 % of events sent are redeliveries', met: figures.redeliveries >= 0.2 * figures.eventsSent },
     { requirement: 'at least 10 % of Capillary calls hit an injected fault', met: figures.capillaryFaulted >= 0.1 * figures.capillaryCalls },
     { requirement: 'the worker crashed at least once', met: figures.crashes['before-commit'] + figures.crashes['after-commit'] > 0 },
     { requirement: `at least ${minimum.lambdaTimeouts} invocation(s) ended by the Lambda timeout`, met: figures.lambdaTimeouts >= minimum.lambdaTimeouts },
     { requirement: 'every webhook request accepted (LINE redelivers a refused one)', met: figures.eventsAccepted === figures.eventsSent },
-    { requirement: 'no event lost', met: figures.lost === 0 },
+    { requirement: 'no event lost, on any channel', met: figures.lost === 0 && Object.values(figures.byChannel).every((channel) => channel.lost === 0) },
     { requirement: 'no user whose final state differs from the oracle', met: usersWith(report, 'state') === 0 },
     { requirement: 'no duplicate Capillary customer', met: usersWith(report, 'duplicate') === 0 },
     { requirement: 'no stale subscription call', met: usersWith(report, 'stale') === 0 },
@@ -77,11 +79,26 @@ export function chaosChecks(report: ChaosReport, minimum: { users: number; event
   ];
 }
 
+/** One line per channel: the same figures as the totals, for that channel's users and events. */
+function channelRows(report: ChaosReport): TableRow[] {
+  return Object.entries(report.figures.byChannel).map(([channel, figures]): TableRow => {
+    const problemUsers = new Set(report.problems.filter((problem) => problem.channel === channel).map((problem) => problem.userId)).size;
+    return [`  ${channel}`, [
+      `${figures.users} users`, `${figures.events} events`, `sent ${figures.eventsSent} (${figures.redeliveries} redeliveries)`,
+      `accepted ${figures.eventsAccepted}`, `applied ${figures.applied}`, `skipped ${figures.skippedDuplicate} duplicate / ${figures.skippedStale} stale`,
+      `failed attempts ${figures.failedAttempts}`, `lost ${figures.lost}`, `users with a problem ${problemUsers}`,
+    ].join(', ')];
+  });
+}
+
 export function formatChaosReport(report: ChaosReport): string {
   const { figures, logScan, options } = report;
   const { crashes } = figures;
   return formatTable(`Chaos run: seed ${options.seed}, ${options.fleet.instances} worker instances, ${(report.durationMs / 1000).toFixed(1)} s`, [
-    ['users', figures.users],
+    ['channels (LINE Official Accounts)', Object.keys(figures.byChannel).length],
+    ...channelRows(report),
+    ['LINE users following two channels of one provider', figures.usersOnSeveralChannels],
+    ['users (per channel followed)', figures.users],
     ['distinct LINE events', figures.events],
     ['events sent', figures.eventsSent],
     ['  of which redeliveries', countWithShare(figures.redeliveries, figures.eventsSent)],

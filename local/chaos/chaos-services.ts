@@ -6,10 +6,20 @@ import { type LineStandIn, startLineStandIn } from '../standins/line-standin';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { freezeGhostDynamoCalls, freezeGhostFetches } from './lambda-sandbox';
 
-/** Fresh random values, so that finding one of them in the logs can only mean it leaked. */
-export interface ChaosSecrets {
+/** A LINE channel of the chaos runs; channels of one provider see the same user ids. */
+export interface ChaosChannel {
+  id: string;
+  provider: string;
+  destination: string;
+  capillaryLineAccountId: string;
   channelSecret: string;
   channelAccessToken: string;
+}
+
+/** Fresh random values, so that finding one of them in the logs can only mean it leaked. */
+export interface ChaosSecrets {
+  /** th and tw of one provider (one brand's Thai and Taiwanese accounts), jp of another */
+  channels: ChaosChannel[];
   capillaryClientKey: string;
   capillaryClientSecret: string;
 }
@@ -29,14 +39,21 @@ const secret = (label: string) => `${label}-${randomBytes(16).toString('hex')}`;
 
 /** Needs the local AWS servers' endpoints in process.env (jest's globalSetup, or startAwsServers). */
 export async function startChaosServices(): Promise<ChaosServices> {
-  const secrets: ChaosSecrets = {
+  const channel = (id: string, provider: string): ChaosChannel => ({
+    id,
+    provider,
+    destination: `U${randomBytes(16).toString('hex')}`,
+    capillaryLineAccountId: `account-${id}`,
     channelSecret: randomBytes(16).toString('hex'),
-    channelAccessToken: secret('line-token'),
+    channelAccessToken: secret(`line-token-${id}`),
+  });
+  const secrets: ChaosSecrets = {
+    channels: [channel('th', 'brand'), channel('tw', 'brand'), channel('jp', 'other-brand')],
     capillaryClientKey: secret('cap-key'),
     capillaryClientSecret: secret('cap-secret'),
   };
   const capillary = await startCapillaryStandIn({ clientKey: secrets.capillaryClientKey, clientSecret: secrets.capillaryClientSecret });
-  const line = await startLineStandIn({ channelAccessToken: secrets.channelAccessToken, unknownUsers: 'not-found' });
+  const line = await startLineStandIn({ channelAccessToken: secrets.channels.map((each) => each.channelAccessToken), unknownUsers: 'not-found' });
   const dynamo = new DynamoDBClient({});
   freezeGhostDynamoCalls(dynamo);
   const restoreFetch = freezeGhostFetches();

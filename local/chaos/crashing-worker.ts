@@ -10,6 +10,8 @@ import type { CrashPoint } from './scenario';
 /** A claim DynamoDB granted, or a commit it accepted, for one event. */
 export interface StoreWrite {
   kind: 'claim' | 'commit';
+  /** the bot: one record per bot and user */
+  destination: string;
   userId: string;
   webhookEventId: string;
   timestamp: number;
@@ -55,7 +57,7 @@ class CrashingUserSyncStore extends UserSyncStore {
   }
 
   #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
-    this.journal.storeWrites.push({ kind, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
+    this.journal.storeWrites.push({ kind, destination: key.destination, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
   }
 }
 

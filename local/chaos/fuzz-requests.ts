@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import { toApiGatewayV2Event } from '../lambda-events';
-import { LOCAL_WEBHOOK_PATH } from '../sample-events';
+import { webhookPathFor } from '../sample-events';
 import { DESTINATION, followEvent, lineUserId, textMessageEvent, unfollowEvent } from '../line-event-factory';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -50,11 +50,22 @@ export type BodyRecipe =
 /** How API Gateway hands over the body, and whether isBase64Encoded tells the truth. */
 export type Transport = 'text' | 'base64' | 'text-claimed-base64' | 'base64-claimed-text';
 
+/** The channel whose secret signs every request, and another one the fuzzed webhook also serves. */
+export const FUZZ_CHANNEL = 'default';
+export const OTHER_FUZZ_CHANNEL = 'other';
+
+/**
+ * Where the request is posted: the signing channel's URL (`/line/webhook`, or `/line/webhook/default`),
+ * another served channel's URL (its secret is not the one that signed), or a channel the webhook does not serve.
+ */
+export type RouteRecipe = { kind: 'plain' } | { kind: 'by-id' } | { kind: 'other-channel' } | { kind: 'unknown'; channel: string };
+
 export interface FuzzRecipe {
   generator: string;
   body: BodyRecipe;
   signature: SignatureRecipe;
   transport: Transport;
+  route: RouteRecipe;
   /** SQS refuses every call while this request is handled */
   queueDown: boolean;
 }
@@ -69,6 +80,8 @@ export interface BuiltRequest {
   expectedSignedStatus?: 200 | 400 | 413;
   /** LINE events in a well-formed body */
   events: number;
+  /** posted to a channel the webhook does not serve: 404, whatever the rest */
+  unknownChannel: boolean;
 }
 
 const SHAPE_MUTATIONS = [
@@ -265,11 +278,27 @@ function encodeBody(bytes: Buffer, transport: Transport): { body: string; isBase
   }
 }
 
+function routePath(route: RouteRecipe): string {
+  switch (route.kind) {
+    case 'plain':
+      return webhookPathFor(undefined);
+    case 'by-id':
+      return webhookPathFor(FUZZ_CHANNEL);
+    case 'other-channel':
+      return webhookPathFor(OTHER_FUZZ_CHANNEL);
+    case 'unknown':
+      return webhookPathFor(route.channel);
+  }
+}
+
+/** `secret` is the signing channel's (FUZZ_CHANNEL); the other channel has another. */
 export function buildFuzzRequest(recipe: FuzzRecipe, secret: string): BuiltRequest {
   const body = buildBody(recipe.body);
-  const { headers, mac } = signatureHeaders(recipe.signature, body.bytes, secret);
+  const { headers, mac: signedMac } = signatureHeaders(recipe.signature, body.bytes, secret);
+  // The other channel's webhook verifies with its own secret: a MAC made with this one is a forgery there.
+  const mac = recipe.route.kind === 'other-channel' ? 'forged' : signedMac;
   const encoded = encodeBody(body.bytes, recipe.transport);
-  const event = toApiGatewayV2Event({ method: 'POST', path: LOCAL_WEBHOOK_PATH, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) });
+  const event = toApiGatewayV2Event({ method: 'POST', path: routePath(recipe.route), headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) });
   // The header names as the recipe spells them (API Gateway v2 would lower-case them; other front doors do not).
   event.headers = { 'content-type': 'application/json', ...headers };
   event.body = encoded.body;
@@ -283,6 +312,7 @@ export function buildFuzzRequest(recipe: FuzzRecipe, secret: string): BuiltReque
     oversized: encoded.verifiedBytes.length > MAX_BODY_BYTES || encoded.body.length > encodedLimit,
     expectedSignedStatus: mac === 'valid' && verifiesSentBytes ? body.expectedSignedStatus : undefined,
     events: body.events,
+    unknownChannel: recipe.route.kind === 'unknown',
   };
 }
 
@@ -307,9 +337,16 @@ const anySignature = fc.oneof(
 const mostlySigned = fc.oneof({ weight: 3, arbitrary: validSignature }, { weight: 1, arbitrary: forgedSignature });
 const honestTransport = fc.constantFrom<Transport>('text', 'base64');
 
+const ownRoute = fc.constantFrom<RouteRecipe>({ kind: 'plain' }, { kind: 'by-id' });
+/** Path segments a caller may try: ids of other brands, look-alikes, traversal, encodings, anything (never a served id). */
+const unknownChannelRoute: fc.Arbitrary<RouteRecipe> = fc.oneof(
+  fc.constantFrom('jp', 'Default', 'default ', 'other-', '..', '%2e%2e', '__proto__', 'constructor', 'x'.repeat(300)),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+).filter((channel) => channel !== FUZZ_CHANNEL && channel !== OTHER_FUZZ_CHANNEL).map((channel) => ({ kind: 'unknown' as const, channel }));
+
 function generator(name: string, body: fc.Arbitrary<BodyRecipe>, signature: fc.Arbitrary<SignatureRecipe>,
-  transport: fc.Arbitrary<Transport> = honestTransport, queueDown = false): fc.Arbitrary<FuzzRecipe> {
-  return fc.record({ body, signature, transport }).map((parts) => ({ generator: name, queueDown, ...parts }));
+  transport: fc.Arbitrary<Transport> = honestTransport, queueDown = false, route: fc.Arbitrary<RouteRecipe> = ownRoute): fc.Arbitrary<FuzzRecipe> {
+  return fc.record({ body, signature, transport, route }).map((parts) => ({ generator: name, queueDown, ...parts }));
 }
 
 const eventCount = fc.integer({ min: 0, max: 5 });
@@ -337,5 +374,9 @@ export const fuzzRecipe: fc.Arbitrary<FuzzRecipe> = fc.oneof(
     .map((bytes) => ({ kind: 'invalid-utf8' as const, bytes })), validSignature, fc.constant<Transport>('base64')) },
   { weight: 5, arbitrary: generator('many events', fc.integer({ min: 6, max: 200 }).map((count) => ({ kind: 'many-events' as const, count })), validSignature) },
   { weight: 60, arbitrary: generator('valid', eventCount.map((events) => ({ kind: 'callback' as const, events })), validSignature) },
+  { weight: 60, arbitrary: generator('another channel\'s URL', eventCount.map((events) => ({ kind: 'callback' as const, events })), validSignature,
+    honestTransport, false, fc.constant<RouteRecipe>({ kind: 'other-channel' })) },
+  { weight: 40, arbitrary: generator('unknown channel', eventCount.map((events) => ({ kind: 'callback' as const, events })), anySignature,
+    honestTransport, false, unknownChannelRoute) },
   { weight: 1, arbitrary: generator('queue down', fc.integer({ min: 1, max: 3 }).map((events) => ({ kind: 'callback' as const, events })), validSignature, honestTransport, true) },
 );

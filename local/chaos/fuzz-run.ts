@@ -8,11 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import type { WebhookConfig } from '../../lib/config/config';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { DESTINATION } from '../line-event-factory';
-import { type BuiltRequest, type FuzzRecipe, MAX_BODY_BYTES, buildFuzzRequest, fuzzRecipe } from './fuzz-requests';
+import { DESTINATION, webhookChannel, webhookConfigFor } from '../line-event-factory';
+import { type BuiltRequest, FUZZ_CHANNEL, type FuzzRecipe, MAX_BODY_BYTES, OTHER_FUZZ_CHANNEL, buildFuzzRequest, fuzzRecipe } from './fuzz-requests';
 import { type TableRow, countWithShare, formatTable } from './report-table';
 
 export interface FuzzOptions {
@@ -76,11 +75,17 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-const CLEAR_REASONS: Record<number, RegExp> = { 401: /x-line-signature/, 413: new RegExp(`exceeds ${MAX_BODY_BYTES} bytes|over the \\d+-byte SQS message limit`), 400: /\S/, 500: /retry/ };
+const CLEAR_REASONS: Record<number, RegExp> = { 404: /^unknown channel$/, 401: /x-line-signature/, 413: new RegExp(`exceeds ${MAX_BODY_BYTES} bytes|over the \\d+-byte SQS message limit`), 400: /\S/, 500: /retry/ };
 
 /** Everything wrong with one answer; empty when the webhook behaved. */
 function violationsOf(recipe: FuzzRecipe, built: BuiltRequest, answer: Answer, enqueued: number): string[] {
   const violations: string[] = [];
+  if (built.unknownChannel) {
+    // Nothing about such a request matters: it is refused before its body is looked at.
+    if (answer.status !== 404 || answer.body.message !== 'unknown channel') violations.push(`a request to an unknown channel was answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (enqueued > 0) violations.push(`${enqueued} message(s) enqueued for an unknown channel`);
+    return violations;
+  }
   const allowed = recipe.queueDown ? [200, 400, 401, 413, 500] : [200, 400, 401, 413];
   if (!allowed.includes(answer.status)) violations.push(`answered ${answer.status}`);
   if (answer.status !== 200) {
@@ -107,7 +112,10 @@ function countInto(counts: Record<string, number>, key: string): void {
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const sqs = sqsClients();
-  const config: WebhookConfig = { channelSecrets: [options.channelSecret], queueUrl: options.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: MAX_BODY_BYTES };
+  const config = webhookConfigFor(options.queueUrl, [
+    webhookChannel({ id: FUZZ_CHANNEL, channelSecrets: [options.channelSecret], destination: DESTINATION }),
+    webhookChannel({ id: OTHER_FUZZ_CHANNEL, channelSecrets: [`${options.channelSecret}-other`] }),
+  ], MAX_BODY_BYTES);
   collectGarbage();
   const figures: FuzzFigures = {
     requests: 0, byStatus: {}, byGenerator: {}, messagesEnqueued: 0, enqueuedForForged: 0, unhandledExceptions: 0,

@@ -37,8 +37,10 @@ function detectorsFor(secrets: ChaosSecrets): Detector[] {
     { kind: 'LINE user id', pattern: /U[0-9a-f]{32}/g },
     { kind: 'display name', pattern: new RegExp(`${DISPLAY_NAME_MARKER}|${escapedMarker.replace(/\\/g, '\\\\')}`, 'g') },
     { kind: 'phone number', pattern: /\+66 ?8\d{8}/g },
-    { kind: 'channel secret', pattern: exactly(secrets.channelSecret) },
-    { kind: 'channel access token', pattern: exactly(secrets.channelAccessToken) },
+    ...secrets.channels.flatMap((channel) => [
+      { kind: 'channel secret', pattern: exactly(channel.channelSecret) },
+      { kind: 'channel access token', pattern: exactly(channel.channelAccessToken) },
+    ]),
     { kind: 'Capillary client key', pattern: exactly(secrets.capillaryClientKey) },
     { kind: 'Capillary client secret', pattern: exactly(secrets.capillaryClientSecret) },
     { kind: 'Capillary OAuth token', pattern: /local-oauth\.[0-9a-f-]{36}/g },

@@ -22,14 +22,15 @@ import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { type RecordSettled, processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import type { SyncOutcome } from '../../lib/worker/sync-line-event';
 import { type TestFifoQueue, createFifoQueue } from '../aws-kit';
-import { DESTINATION, callbackBody, signedWebhookRequest } from '../line-event-factory';
-import { createUsersTable, workerConfigFor } from '../worker-rig';
-import type { ChaosServices } from './chaos-services';
+import { callbackBody, signedWebhookRequest, webhookChannel, webhookConfigFor } from '../line-event-factory';
+import { RIG_CAPILLARY_AUTH, RIG_CHANNEL, createUsersTable, workerConfigFor } from '../worker-rig';
+import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { WorkerJournal, crashingWorkerDeps } from './crashing-worker';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
-import { type UserProblem, judgeUsers } from './oracle';
+import { type UserProblem, judgeUsers, recordKey } from './oracle';
 import { type CrashPoint, type Deliveries, type Scenario, type UserHistory, deliveriesOf } from './scenario';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
@@ -63,7 +64,27 @@ export const QUICK_FLEET: FleetSettings = {
   drainDeadlineMs: 60_000,
 };
 
+/** The figures of one channel (one LINE Official Account) of a run. */
+export interface ChannelFigures {
+  /** users with a history on this channel (a person following two channels counts on each) */
+  users: number;
+  events: number;
+  eventsSent: number;
+  redeliveries: number;
+  requests: number;
+  eventsAccepted: number;
+  applied: number;
+  skippedDuplicate: number;
+  skippedStale: number;
+  failedAttempts: number;
+  lost: number;
+}
+
 export interface RunFigures {
+  /** per channel: users, events and outcomes of that channel only */
+  byChannel: Record<string, ChannelFigures>;
+  /** LINE user ids with a history on more than one channel (channels of one provider share ids) */
+  usersOnSeveralChannels: number;
   users: number;
   events: number;
   eventsSent: number;
@@ -109,6 +130,8 @@ const MAX_REDRIVE_ROUNDS = 5;
 class Tally {
   readonly outcomes = new Map<string, number>();
   readonly settledEventIds = new Set<string>();
+  /** every settlement's outcome key ('failed' for a failed attempt), by event, for the per-channel figures */
+  readonly settlements: { webhookEventId: string | undefined; key: string }[] = [];
   failedAttempts = 0;
   readonly failureCauses: Record<string, number> = {};
   receives = 0;
@@ -116,13 +139,14 @@ class Tally {
   lambdaTimeouts = 0;
 
   readonly onSettled = ({ webhookEventId, outcome, error }: RecordSettled): void => {
+    this.settlements.push({ webhookEventId, key: outcome ? outcomeKey(outcome) : 'failed' });
     if (!outcome) {
       this.failedAttempts += 1;
       const cause = error?.name ?? 'unknown';
       this.failureCauses[cause] = (this.failureCauses[cause] ?? 0) + 1;
       return;
     }
-    const key = outcome.result === 'applied' ? 'applied' : `${outcome.result}-${outcome.reason}`;
+    const key = outcomeKey(outcome);
     this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
     if (webhookEventId !== undefined) this.settledEventIds.add(webhookEventId);
   };
@@ -131,6 +155,8 @@ class Tally {
     return this.outcomes.get(key) ?? 0;
   }
 }
+
+const outcomeKey = (outcome: SyncOutcome): string => (outcome.result === 'applied' ? 'applied' : `${outcome.result}-${outcome.reason}`);
 
 /** Counts the distinct messages SendMessageBatch created: a deduplicated entry answers with the original MessageId. */
 function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
@@ -145,19 +171,24 @@ function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
   return { sqs, messageIds };
 }
 
-/** Sends every request, re-sending one that was not answered 200 as LINE does; returns the accepted event ids. */
-async function deliverToWebhook(requests: Deliveries['requests'], config: WebhookConfig, sqs: SQSClient, concurrency: number, secret: string) {
-  const accepted = { requests: 0, eventIds: new Set<string>(), events: 0 };
+/**
+ * Sends every request to its channel's URL signed with its channel's secret, re-sending one that was not
+ * answered 200 as LINE does; returns the accepted event ids.
+ */
+async function deliverToWebhook(requests: Deliveries['requests'], config: WebhookConfig, sqs: SQSClient, concurrency: number, channels: readonly ChaosChannel[]) {
+  const accepted = { requests: 0, eventIds: new Set<string>(), events: 0, eventsByChannel: new Map<string, number>() };
   let next = 0;
   const sender = async () => {
     for (let index = next++; index < requests.length; index = next++) {
-      const events = requests[index]!;
-      const request = signedWebhookRequest(callbackBody(events), { secret });
+      const { channel, destination, events } = requests[index]!;
+      const secret = channels.find((candidate) => candidate.id === channel)?.channelSecret;
+      const request = signedWebhookRequest(callbackBody(events, destination), { secret, channel });
       for (let attempt = 1; attempt <= LINE_REDELIVERY_ATTEMPTS; attempt++) {
         const response = await handleWebhookRequest(request, { config, sqs });
         if (response.statusCode === 200) {
           accepted.requests += 1;
           accepted.events += events.length;
+          accepted.eventsByChannel.set(channel, (accepted.eventsByChannel.get(channel) ?? 0) + events.length);
           for (const event of events) accepted.eventIds.add(event.webhookEventId);
           break;
         }
@@ -201,13 +232,13 @@ async function until(condition: () => Promise<boolean>, deadline: number, what: 
   }
 }
 
-async function readRecords(store: UserSyncStore, userIds: string[]): Promise<Map<string, UserSyncState | undefined>> {
+async function readRecords(store: UserSyncStore, users: readonly UserHistory[]): Promise<Map<string, UserSyncState | undefined>> {
   const records = new Map<string, UserSyncState | undefined>();
   const chunk = 25;
-  for (let start = 0; start < userIds.length; start += chunk) {
-    const slice = userIds.slice(start, start + chunk);
-    const read = await Promise.all(slice.map((userId) => store.read({ destination: DESTINATION, userId })));
-    slice.forEach((userId, index) => records.set(userId, read[index]));
+  for (let start = 0; start < users.length; start += chunk) {
+    const slice = users.slice(start, start + chunk);
+    const read = await Promise.all(slice.map((user) => store.read(user)));
+    slice.forEach((user, index) => records.set(recordKey(user), read[index]));
   }
   return records;
 }
@@ -218,7 +249,7 @@ interface PreparedBridge {
   webhookConfig: WebhookConfig;
 }
 
-/** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions. */
+/** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions (every chaos channel). */
 async function prepareBridge(services: ChaosServices, fleet: FleetSettings, users: UserHistory[]): Promise<PreparedBridge> {
   const { capillary, line, secrets } = services;
   capillary.reset();
@@ -227,13 +258,50 @@ async function prepareBridge(services: ChaosServices, fleet: FleetSettings, user
   const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
   const config = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
     timeoutMs: fleet.capillaryTimeoutMs,
-    auth: { scheme: 'oauth', id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret, oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
-  });
+    auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
+  }, secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({ ...RIG_CHANNEL, id, channelAccessToken, capillaryLineAccountId })));
   return {
     queue,
-    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000, line: { ...config.line, channelAccessToken: secrets.channelAccessToken } },
-    webhookConfig: { channelSecrets: [secrets.channelSecret], queueUrl: queue.queueUrl, expectedDestinations: [DESTINATION], maxBodyBytes: 1024 * 1024 },
+    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000 },
+    webhookConfig: webhookConfigFor(queue.queueUrl, secrets.channels.map(({ id, channelSecret, destination }) => webhookChannel({ id, channelSecrets: [channelSecret], destination }))),
   };
+}
+
+function usersOnSeveralChannels(users: readonly UserHistory[]): number {
+  const channelsOf = new Map<string, Set<string>>();
+  for (const user of users) channelsOf.set(user.userId, (channelsOf.get(user.userId) ?? new Set()).add(user.channel));
+  return [...channelsOf.values()].filter((channels) => channels.size > 1).length;
+}
+
+/** Each channel's share of the run: its histories, requests and the settlements of its events. */
+function channelFigures(deliveries: Deliveries, tally: Tally, accepted: { eventIds: Set<string>; eventsByChannel: Map<string, number> }): Record<string, ChannelFigures> {
+  const channelOf = new Map(deliveries.users.flatMap((user) => user.events.map((event) => [event.webhookEventId, user.channel] as const)));
+  const byChannel: Record<string, ChannelFigures> = {};
+  const figuresOf = (channel: string) => (byChannel[channel] ??= {
+    users: 0, events: 0, eventsSent: 0, redeliveries: 0, requests: 0, eventsAccepted: accepted.eventsByChannel.get(channel) ?? 0,
+    applied: 0, skippedDuplicate: 0, skippedStale: 0, failedAttempts: 0, lost: 0,
+  });
+  for (const user of deliveries.users) {
+    const figures = figuresOf(user.channel);
+    figures.users += 1;
+    figures.events += user.events.length;
+    figures.lost += user.events.filter((event) => accepted.eventIds.has(event.webhookEventId) && !tally.settledEventIds.has(event.webhookEventId)).length;
+  }
+  for (const request of deliveries.requests) {
+    const figures = figuresOf(request.channel);
+    figures.requests += 1;
+    figures.eventsSent += request.events.length;
+  }
+  for (const figures of Object.values(byChannel)) figures.redeliveries = figures.eventsSent - figures.events;
+  const counted: Partial<Record<string, keyof ChannelFigures>> = {
+    applied: 'applied', 'skipped-duplicate': 'skippedDuplicate', 'skipped-stale': 'skippedStale', failed: 'failedAttempts',
+  };
+  for (const { webhookEventId, key } of tally.settlements) {
+    const channel = webhookEventId === undefined ? undefined : channelOf.get(webhookEventId);
+    const field = counted[key];
+    if (channel !== undefined && field !== undefined) figuresOf(channel)[field] += 1;
+  }
+  return byChannel;
 }
 
 interface WorkerFleet {
@@ -291,26 +359,27 @@ async function drainWithRedrive(sqs: SQSClient, queue: TestFifoQueue, workers: W
 }
 
 export async function playScenario(services: ChaosServices, fleet: FleetSettings, scenario: Scenario): Promise<RunResult> {
-  const deliveries = deliveriesOf(scenario);
+  const deliveries = deliveriesOf(scenario, services.secrets.channels);
   const bridge = await prepareBridge(services, fleet, deliveries.users);
   const journal = new WorkerJournal(scenario.crashes);
   const webhook = webhookSqsClient();
   const tally = new Tally();
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
-    const accepted = await deliverToWebhook(deliveries.requests, bridge.webhookConfig, webhook.sqs, fleet.webhookConcurrency, services.secrets.channelSecret);
+    const accepted = await deliverToWebhook(deliveries.requests, bridge.webhookConfig, webhook.sqs, fleet.webhookConcurrency, services.secrets.channels);
     const dlq = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
-    const userIds = deliveries.users.map((user) => user.userId);
     const problems = judgeUsers({
       users: deliveries.users,
       capillary: services.capillary.state(),
-      records: await readRecords(new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0), userIds),
+      records: await readRecords(new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0), deliveries.users),
       storeWrites: journal.storeWrites,
-      lineAccountId: bridge.workerConfig.capillary.lineAccountId,
+      lineAccountIds: Object.fromEntries(services.secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId])),
       externalIdPrefix: bridge.workerConfig.capillary.externalIdPrefix,
     });
     const businessCalls = services.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
     const figures: RunFigures = {
+      byChannel: channelFigures(deliveries, tally, accepted),
+      usersOnSeveralChannels: usersOnSeveralChannels(deliveries.users),
       users: deliveries.users.length,
       events: deliveries.users.reduce((sum, user) => sum + user.events.length, 0),
       eventsSent: deliveries.sent,

@@ -114,17 +114,35 @@ export function scriptedScenario({ histories, crashes = [], eventsPerRequest = 1
   };
 }
 
+/** A LINE channel as a scenario sees it: channels of one provider see the same user id for the same person. */
+export interface ScenarioChannel {
+  id: string;
+  provider: string;
+  destination: string;
+}
+
+/** What one LINE user did on one channel. */
 export interface UserHistory {
   userId: string;
+  channel: string;
+  destination: string;
   /** in the order they happened */
   events: LineWebhookEvent[];
   actions: LineAction[];
 }
 
+/** One webhook request: LINE sends each channel's events to that channel's URL, in bodies of its own. */
+export interface WebhookDelivery {
+  channel: string;
+  destination: string;
+  events: LineWebhookEvent[];
+}
+
 export interface Deliveries {
+  /** one history per user and channel */
   users: UserHistory[];
   /** the webhook requests, in the order LINE sends them */
-  requests: LineWebhookEvent[][];
+  requests: WebhookDelivery[];
   /** events sent, redeliveries included */
   sent: number;
   redeliveries: number;
@@ -135,28 +153,48 @@ function lineEvent(userId: string, action: LineAction, timestamp: number): LineW
   return followEvent(userId, timestamp, { follow: { isUnblocked: action === 'unblock' } });
 }
 
-/** Turns the plan into LINE events (fresh user ids) and the requests that carry them, ordered by arrival. */
-export function deliveriesOf(scenario: Scenario, startedAt = 1_700_000_000_000): Deliveries {
-  const arrivals: { at: number; event: LineWebhookEvent }[] = [];
-  const users = scenario.histories.map((history): UserHistory => {
-    const userId = lineUserId();
+interface Arrival {
+  at: number;
+  event: LineWebhookEvent;
+}
+
+/**
+ * Turns the plan into LINE events and the requests that carry them, ordered by arrival. History i plays on
+ * channel i mod n; the i-th history of each channel is one person, so channels of one provider get the same
+ * (fresh) user id for it and channels of another provider a different one.
+ */
+export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChannel[], startedAt = 1_700_000_000_000): Deliveries {
+  const arrivals = new Map<string, Arrival[]>(channels.map((channel) => [channel.id, []]));
+  const personIds = new Map<string, string>();
+  const users = scenario.histories.map((history, index): UserHistory => {
+    const channel = channels[index % channels.length] as ScenarioChannel;
+    const person = `${channel.provider}#${Math.floor(index / channels.length)}`;
+    const userId = personIds.get(person) ?? lineUserId();
+    personIds.set(person, userId);
     let timestamp = startedAt;
     const events = history.map((planned) => {
       timestamp += planned.gapMs;
       const event = lineEvent(userId, planned.action, timestamp);
       const firstArrival = timestamp + planned.lateByMs;
-      arrivals.push({ at: firstArrival, event });
-      for (const after of planned.redeliveredAfterMs) arrivals.push({ at: firstArrival + after, event: redelivery(event) });
+      const channelArrivals = arrivals.get(channel.id) as Arrival[];
+      channelArrivals.push({ at: firstArrival, event });
+      for (const after of planned.redeliveredAfterMs) channelArrivals.push({ at: firstArrival + after, event: redelivery(event) });
       return event;
     });
-    return { userId, events, actions: history.map((planned) => planned.action) };
+    return { userId, channel: channel.id, destination: channel.destination, events, actions: history.map((planned) => planned.action) };
   });
-  arrivals.sort((a, b) => a.at - b.at); // stable: same-instant arrivals keep their order
-  const requests: LineWebhookEvent[][] = [];
-  for (let next = 0; next < arrivals.length;) {
-    const size = scenario.requestSizes[requests.length % scenario.requestSizes.length] ?? 1;
-    requests.push(arrivals.slice(next, next + size).map(({ event }) => event));
-    next += size;
+  const timed: { at: number; request: WebhookDelivery }[] = [];
+  let sizeIndex = 0;
+  for (const channel of channels) {
+    const channelArrivals = (arrivals.get(channel.id) as Arrival[]).sort((a, b) => a.at - b.at); // stable: same-instant arrivals keep their order
+    for (let next = 0; next < channelArrivals.length;) {
+      const size = scenario.requestSizes[sizeIndex++ % scenario.requestSizes.length] ?? 1;
+      const carried = channelArrivals.slice(next, next + size);
+      timed.push({ at: carried[0]!.at, request: { channel: channel.id, destination: channel.destination, events: carried.map(({ event }) => event) } });
+      next += size;
+    }
   }
-  return { users, requests, sent: arrivals.length, redeliveries: arrivals.length - users.reduce((sum, user) => sum + user.events.length, 0) };
+  const requests = timed.sort((a, b) => a.at - b.at).map(({ request }) => request);
+  const sent = [...arrivals.values()].reduce((sum, list) => sum + list.length, 0);
+  return { users, requests, sent, redeliveries: sent - users.reduce((sum, user) => sum + user.events.length, 0) };
 }

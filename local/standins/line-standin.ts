@@ -21,7 +21,8 @@ export type UnknownLineUsers = 'generate' | 'not-found';
 export interface LineStandInOptions {
   /** 0 picks a free port */
   port?: number;
-  channelAccessToken?: string;
+  /** the token of each channel served (one LINE API, several channels of one provider) */
+  channelAccessToken?: string | readonly string[];
   latencyMs?: number;
   /** userId → profile */
   profiles?: Record<string, LineProfile>;
@@ -74,7 +75,7 @@ function parseProfile(raw: Record<string, unknown>): LineProfile {
 }
 
 export async function startLineStandIn(options: LineStandInOptions = {}): Promise<LineStandIn> {
-  const channelAccessToken = options.channelAccessToken ?? LOCAL_CREDENTIALS.lineChannelAccessToken;
+  const bearers = new Set([options.channelAccessToken ?? LOCAL_CREDENTIALS.lineChannelAccessToken].flat().map((token) => `Bearer ${token}`));
   const unknownUsers = options.unknownUsers ?? 'generate';
   const initialProfiles = structuredClone(options.profiles ?? {});
   let profiles = new Map(Object.entries(initialProfiles));
@@ -97,7 +98,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   };
 
   const getProfile: RouteHandler = ({ headers }, [userId = '']) => {
-    if (headers.authorization !== `Bearer ${channelAccessToken}`) return UNAUTHORIZED_REPLY;
+    if (headers.authorization === undefined || !bearers.has(headers.authorization)) return UNAUTHORIZED_REPLY;
     const profile = profileOf(userId);
     return profile === undefined ? NOT_FOUND_REPLY : { status: 200, body: { userId, ...profile } };
   };

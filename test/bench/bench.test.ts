@@ -44,6 +44,13 @@ it('has the webhook CPU ratio per body size, and sends ⌈events / 10⌉ SendMes
   expect(results.webhook.sqsCallsPerRequest).toEqual({ 0: 0, 1: 1, 10: 1, 11: 2, 100: 10 });
 });
 
+it('has the webhook CPU with 1 and with 50 channels configured, as a ratio to 1 channel', () => {
+  expect(Object.keys(results.webhook.cpuRatioByChannels)).toEqual(['1', '50']);
+  expect(results.webhook.cpuRatioByChannels['1']).toBe(1);
+  expect(results.webhook.cpuRatioByChannels['50']).toBeGreaterThan(0);
+  for (const count of ['1', '50']) expect(results.webhook.cpuByChannels[count]).toBeGreaterThan(0);
+});
+
 it('has bundle bytes and a cold start ratio per function', () => {
   for (const fn of ['webhook', 'worker']) {
     expect(results.coldStart.bundleBytes[fn]).toBeGreaterThan(10_000);

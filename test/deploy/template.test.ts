@@ -34,9 +34,38 @@ const actionsOf = (statements: Statement[]) => new Set(statements.filter((s) => 
 const resourcesFor = (statements: Statement[], action: string) => statements.filter((s) => asList(s.Action).includes(action)).map((s) => s.Resource);
 const ssmParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}` });
 
+/** A template's Conditions are decided at packaging time (equalities of literals): evaluated as CloudFormation would. */
+function conditionHolds(conditions: Json, expression: Json | string): boolean {
+  if (typeof expression === 'string') return conditionHolds(conditions, conditions[expression] as Json);
+  if (expression['Fn::Not']) return !conditionHolds(conditions, (expression['Fn::Not'] as Json[])[0]!);
+  const [left, right] = expression['Fn::Equals'] as unknown[];
+  if (typeof left !== 'string' || typeof right !== 'string') throw new Error(`condition not decided at packaging: ${JSON.stringify(expression)}`);
+  return left === right;
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** The value with every Fn::If taken and every AWS::NoValue dropped, as CloudFormation deploys it. */
+function resolveIfs(conditions: Json, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveIfs(conditions, item)).filter((item) => item !== NO_VALUE);
+  if (typeof value !== 'object' || value === null) return value;
+  const object = value as Json;
+  if (object.Ref === 'AWS::NoValue') return NO_VALUE;
+  if (object['Fn::If']) {
+    const [condition, whenTrue, whenFalse] = object['Fn::If'] as [string, unknown, unknown];
+    return resolveIfs(conditions, conditionHolds(conditions, condition) ? whenTrue : whenFalse);
+  }
+  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolveIfs(conditions, item)]).filter(([, item]) => item !== NO_VALUE));
+}
+
 /** What the assertions read off `sls package`'s output. */
 class PackagedStackView {
   constructor(readonly packaged: PackagedStack) {}
+
+  /** What CloudFormation deploys: the resources with the template's conditions applied. */
+  get deployed(): Json {
+    return resolveIfs(this.template.Conditions as Json, this.resources) as Json;
+  }
 
   get dir(): string {
     return this.packaged.dir;
@@ -55,17 +84,17 @@ class PackagedStackView {
   }
 
   environmentOf(name: 'Webhook' | 'Worker'): Json {
-    return this.functionNamed(name).Environment.Variables as Json;
+    return this.deployed[`${name}LambdaFunction`].Properties.Environment.Variables as Json;
   }
 
   roleStatements(name: 'Webhook' | 'Worker'): Statement[] {
-    return (this.resources[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) => statementsOf(policy.PolicyDocument));
+    return (this.deployed[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) => statementsOf(policy.PolicyDocument));
   }
 }
 
 const packaged: PackagedStack[] = [];
-const packageCiStack = (params: Record<string, string> = {}): PackagedStackView => {
-  const stack = packageStack({ stage: STAGE, params });
+const packageCiStack = (params: Record<string, string> = {}, stage = STAGE): PackagedStackView => {
+  const stack = packageStack({ stage, params });
   packaged.push(stack);
   return new PackagedStackView(stack);
 };
@@ -214,7 +243,7 @@ describe('IAM', () => {
 
   it('lets the webhook only enqueue, read its own secret and write its own logs', () => {
     const statements = stack.roleStatements('Webhook');
-    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter', 'kms:Decrypt']));
+    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']));
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-secret')]);
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
@@ -226,7 +255,7 @@ describe('IAM', () => {
       'logs:CreateLogStream', 'logs:PutLogEvents',
       'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility',
       'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
-      'ssm:GetParameter', 'kms:Decrypt',
+      'ssm:GetParameter',
     ]));
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
@@ -238,7 +267,7 @@ describe('IAM', () => {
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     for (const role of ['WebhookRole', 'WorkerRole']) {
-      const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']);
+      const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
     }
@@ -246,9 +275,10 @@ describe('IAM', () => {
 });
 
 describe('HTTP API', () => {
-  it('routes POST /line/webhook to the webhook as a payload 2.0 Lambda proxy, throttled', () => {
+  it('routes POST /line/webhook (channel default) and POST /line/webhook/{channel} to the webhook as a payload 2.0 Lambda proxy, throttled', () => {
     const routes = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route') as Json[];
-    expect(routes.map((route) => route.Properties.RouteKey)).toEqual(['POST /line/webhook']);
+    expect(routes.map((route) => route.Properties.RouteKey)).toEqual(['POST /line/webhook', 'POST /line/webhook/{channel}']);
+    expect(new Set(routes.map((route) => JSON.stringify(route.Properties.Target))).size).toBe(1);
     expect(resources.HttpApiIntegrationWebhook.Properties).toMatchObject({
       IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': ['WebhookLambdaFunction', 'Arn'] },
     });
@@ -300,6 +330,7 @@ describe('outputs', () => {
   it('give the webhook URL for the LINE console, the queues, the table and the alarm topic', () => {
     expect(template.Outputs).toMatchObject({
       WebhookUrl: { Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook' } },
+      ChannelWebhookUrl: { Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook/{channel}' } },
       QueueUrl: { Value: { Ref: 'EventsQueue' } },
       DeadLetterQueueUrl: { Value: { Ref: 'EventsDeadLetterQueue' } },
       UsersTableName: { Value: { Ref: 'UsersTable' } },
@@ -321,7 +352,8 @@ describe('dashboard', () => {
       .filter((file) => file.endsWith('.ts'))
       .map((file) => readFileSync(path.join(PROJECT_ROOT, 'lib', file), 'utf8'))
       .join('\n');
-    const firstArguments = [...sources.matchAll(/(?:addMetric|countWithDimensions)\(([^)]*?), (?:MetricUnit|\{)/g)].map((match) => match[1] as string);
+    const firstArguments = [...sources.matchAll(/(?:addMetric\(([^)]*?), MetricUnit|countForChannel\(([^)]*?), (?:channel|\w+\.id)\b)/g)]
+      .map((match) => (match[1] ?? match[2]) as string);
     return [...new Set(firstArguments.flatMap((argument) => [...argument.matchAll(/'([A-Z][A-Za-z]+)'/g)].map((match) => match[1] as string)))].sort();
   };
   const searchedMetrics = (body: Json) => {
@@ -425,9 +457,63 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
 
   it('lets both functions decrypt with that key only, and mails the alarms', () => {
     for (const name of ['Webhook', 'Worker'] as const) expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
-    expect(variant.template.Conditions).toEqual({
+    expect(variant.template.Conditions).toMatchObject({
       HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] },
       HasCustomerManagedSsmKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKeyArn, ''] }] },
     });
+  });
+});
+
+describe('with a LINE channel list and other Capillary orgs', () => {
+  let variant: PackagedStackView;
+
+  beforeAll(() => {
+    // No capillaryLineAccountId: each channel in the list names its own account.
+    variant = packageCiStack({ capillaryLineAccountId: '', lineChannels: 'list', capillaryOrgs: 'list' }, 'multi');
+  }, 300_000);
+  const multiParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/multi/${secret}` });
+
+  it('gives both functions the channel list parameter instead of the single-channel variables', () => {
+    expect(Object.keys(variant.environmentOf('Webhook')).sort()).toEqual([
+      'LINE_CHANNELS_PARAM', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'QUEUE_URL',
+    ]);
+    const worker = variant.environmentOf('Worker');
+    expect(worker).toMatchObject({ LINE_CHANNELS_PARAM: '/line-capillary-bridge/multi/line-channels', CAPILLARY_ORGS_PARAM: '/line-capillary-bridge/multi/capillary-orgs' });
+    for (const single of ['LINE_CHANNEL_ACCESS_TOKEN_PARAM', 'CAPILLARY_LINE_ACCOUNT_ID', 'LINE_CHANNEL_SECRET_PARAM']) expect(worker).not.toHaveProperty(single);
+  });
+
+  it('lets each function read exactly the parameters it is given', () => {
+    expect(resourcesFor(variant.roleStatements('Webhook'), 'ssm:GetParameter')).toEqual([multiParameter('line-channels')]);
+    expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
+      [multiParameter('line-channels'), multiParameter('capillary-client-key'), multiParameter('capillary-client-secret')],
+      multiParameter('capillary-orgs'),
+    ]);
+  });
+});
+
+describe('with one SSM parameter per channel under a path', () => {
+  let variant: PackagedStackView;
+
+  beforeAll(() => {
+    variant = packageCiStack({ capillaryLineAccountId: '', lineChannels: 'path' }, 'multi');
+  }, 300_000);
+
+  it('gives both functions the path and GetParametersByPath on exactly that path, and no single-channel parameter', () => {
+    const path = '/line-capillary-bridge/multi/line-channels';
+    const pathArn = { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${path}` };
+    for (const name of ['Webhook', 'Worker'] as const) {
+      const environment = variant.environmentOf(name);
+      expect(environment.LINE_CHANNELS_PATH).toBe(path);
+      expect(Object.keys(environment).filter((key) => key.startsWith('LINE_CHANNEL') && key !== 'LINE_CHANNELS_PATH')).toEqual([]);
+      expect(resourcesFor(variant.roleStatements(name), 'ssm:GetParametersByPath')).toEqual([pathArn]);
+    }
+    expect(resourcesFor(variant.roleStatements('Webhook'), 'ssm:GetParameter')).toEqual([]);
+    expect(JSON.stringify(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter'))).not.toContain('line-channel');
+  });
+});
+
+describe('a misspelt lineChannels value', () => {
+  it('fails to package instead of meaning single', () => {
+    expect(() => packageCiStack({ lineChannels: 'lists' })).toThrow(/Cannot resolve variable at "resources\.Conditions\.UsesSingleChannel/);
   });
 });

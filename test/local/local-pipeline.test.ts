@@ -106,6 +106,24 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
 
   const tsx = (script: string, ...args: string[]) => run('npx', ['tsx', `scripts/${script}.ts`, ...args, '--url', status.endpoints.webhookUrl]);
 
+  it('serves the second local channel at its own URL: the same person ends as one customer with a LINE profile per account', async () => {
+    // Act: events/tw/ = the same user following, then unfollowing, the channel tw (signed with tw's secret)
+    const replay = await run('npx', ['tsx', 'scripts/replay.ts', 'events/tw/', '--channel', 'tw', '--url', status.endpoints.webhookUrl]);
+    // Assess
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain(`POST ${status.endpoints.webhookUrl}/tw`);
+    expect(replay.stdout).toContain('2 request(s), 2 event(s) enqueued');
+    expect(replay.stdout).toMatch(/\(INSTORE\+LINE\+LINE\), LINE default: BULK OPTIN, TRANS OPTIN; LINE tw: BULK OPTOUT, TRANS OPTOUT/);
+    const capillary = (await (await fetch(`${status.endpoints.capillary.url}/__admin/state`)).json()) as CapillaryState;
+    const [customer, ...others] = customersWithIdentifier(capillary, 'line', 'Ua1b2c3d4e5f60718293a4b5c6d7e8f90');
+    expect(others).toEqual([]);
+    expect(subscriptionOf(capillary, customer!.id, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(capillary, customer!.id, 'LINE', 'local-line-account-tw')).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    // tw's samples signed with the default channel's secret are refused at tw's URL.
+    const wrongSecret = await run('npx', ['tsx', 'scripts/replay.ts', 'events/tw/01-follow.json', '--channel', 'tw', '--secret', '0123456789abcdef0123456789abcdef', '--url', status.endpoints.webhookUrl]);
+    expect(wrongSecret.stdout).toMatch(/01-follow +HTTP 401/);
+  }, 60_000);
+
   it('lists pending faults with `state` and clears them alone with `clear`', async () => {
     await tsx('fault', 'capillary', '503', '2', '--path', '/v2/customers');
 

@@ -13,13 +13,13 @@ describe('redrive follow-up', () => {
   it('lists each moved event, masked, and a Logs Insights filter for exactly those ids', () => {
     // Prepare
     const event = followEvent(USER, 1_767_500_000_000, { webhookEventId: '01JHDLQDEMO00000000000000E' });
-    const movedBodies = [serializeQueuedEvent({ destination: DESTINATION, event }), 'not a bridge message'];
+    const movedBodies = [serializeQueuedEvent({ channel: 'default', destination: DESTINATION, event }), 'not a bridge message'];
 
     // Act
     const lines = deployedFollowUp(result({ moved: 2, movedBodies }), target);
 
     // Assess
-    expect(movedEvents(movedBodies)).toEqual([{ destination: DESTINATION, event }]);
+    expect(movedEvents(movedBodies)).toEqual([{ channel: 'default', destination: DESTINATION, event }]);
     expect(lines).toEqual([
       'Moved events:',
       `  01JHDLQDEMO00000000000000E  follow  ${maskUserId(USER)}`,

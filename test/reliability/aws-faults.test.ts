@@ -5,7 +5,6 @@
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput, type SQSClient } from '@aws-sdk/client-sqs';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { ClaimHeldError, ClaimLostError } from '../../lib/store/errors';
@@ -15,7 +14,7 @@ import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-
 import { QUICK_FLEET, playScenario } from '../../local/chaos/play-scenario';
 import { scriptedScenario } from '../../local/chaos/scenario';
 import { createFifoQueue } from '../../local/aws-kit';
-import { DESTINATION, callbackBody, followEvent, lineUserId, redelivery, signedWebhookRequest, unfollowEvent } from '../../local/line-event-factory';
+import { DESTINATION, callbackBody, followEvent, lineUserId, redelivery, signedWebhookRequest, unfollowEvent, webhookConfigFor } from '../../local/line-event-factory';
 import { LINE_ACCOUNT_ID, type WorkerHarness, startWorkerHarness } from '../../local/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
 import type { LineWebhookEvent } from '../../lib/line/callback';
@@ -68,7 +67,7 @@ describe('SQS refusing the webhook\'s SendMessageBatch', () => {
   afterEach(() => sqs.destroy());
 
   const deliver = (events: LineWebhookEvent[]) => handleWebhookRequest(signedWebhookRequest(callbackBody(events)), {
-    config: { channelSecrets: [LOCAL_CHANNEL_SECRET], queueUrl, expectedDestinations: [], maxBodyBytes: 1024 * 1024 },
+    config: webhookConfigFor(queueUrl),
     sqs,
   });
 
@@ -159,7 +158,7 @@ describe('two workers claiming the same user at once', () => {
   });
   afterEach(() => harness.close());
 
-  const sync = (event: LineWebhookEvent) => syncLineEvent({ destination: DESTINATION, event }, harness.deps, Number.POSITIVE_INFINITY);
+  const sync = (event: LineWebhookEvent) => syncLineEvent({ channel: 'default', destination: DESTINATION, event }, harness.deps, Number.POSITIVE_INFINITY);
   const appliedCount = (results: PromiseSettledResult<SyncOutcome>[]) =>
     results.filter((result) => result.status === 'fulfilled' && result.value.result === 'applied').length;
   const customersOf = (userId: string) => harness.capillary.customersWithIdentifier('line', userId);

@@ -13,7 +13,7 @@ import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-
 import { captureAndScanLogs, personalDisplayName, scanLogsDuring } from '../../local/chaos/log-scan';
 import { QUICK_FLEET, playScenario } from '../../local/chaos/play-scenario';
 import { scriptedScenario } from '../../local/chaos/scenario';
-import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../../local/line-event-factory';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest, webhookConfigFor } from '../../local/line-event-factory';
 
 /** The valid signature of the body with one bit flipped: same length, so only the comparison can reject it. */
 function sameLengthWrongSignature(body: string): string {
@@ -46,7 +46,7 @@ describe('x-line-signature comparison', () => {
     const send = jest.fn();
     // Act
     const response = await handleWebhookRequest(signedWebhookRequest(body, { signature: sameLengthWrongSignature(body) }), {
-      config: { channelSecrets: [LOCAL_CHANNEL_SECRET], queueUrl: 'http://127.0.0.1:1/queue.fifo', expectedDestinations: [], maxBodyBytes: 1024 * 1024 },
+      config: webhookConfigFor('http://127.0.0.1:1/queue.fifo'),
       sqs: { send } as never,
     });
     // Assess
@@ -68,7 +68,7 @@ describe('logs', () => {
     const userId = lineUserId();
     const capture = captureAndScanLogs(services.secrets);
     // Act
-    logger.info('a careless log line', { userId, displayName: personalDisplayName(userId), token: services.secrets.channelAccessToken });
+    logger.info('a careless log line', { userId, displayName: personalDisplayName(userId), token: services.secrets.channels[0]!.channelAccessToken });
     const scan = capture.stop();
     // Assess
     expect(scan.findings).toEqual({ 'LINE user id': 1, 'display name': 1, 'phone number': 1, 'channel access token': 1 });

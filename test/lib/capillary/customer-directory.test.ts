@@ -13,8 +13,9 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     standIn = await startCapillaryStandIn(options);
   };
   const directory = (overrides: Partial<CapillaryConfig> = {}) => {
-    const config = { ...workerConfigFor('unused', standIn.url, 'http://unused').capillary, ...overrides };
-    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, minIntervalMs: 0 }), config);
+    const { capillary, capillaryOrgs } = workerConfigFor('unused', standIn.url, 'http://unused');
+    const config = { ...capillary, ...overrides };
+    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, ...capillaryOrgs.get('default')!, minIntervalMs: 0 }), config, LINE_ACCOUNT_ID);
   };
   const businessCalls = () => standIn.calls().filter((c) => !c.path.startsWith('/v3/oauth')).map((c) => `${c.method} ${c.path.split('?')[0]}`);
   afterEach(() => standIn.close());

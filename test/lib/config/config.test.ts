@@ -18,7 +18,7 @@ const workerEnv = (overrides: Record<string, string | undefined> = {}) => ({
 describe('readWebhookConfig', () => {
   it('accepts several channel secrets for a rotation', async () => {
     const config = await readWebhookConfig({ LINE_CHANNEL_SECRET: 'old, new', QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q.fifo' }, noSsm);
-    expect(config.channelSecrets).toEqual(['old', 'new']);
+    expect(config.channels.all).toEqual([{ id: 'default', capillaryOrg: 'default', channelSecrets: ['old', 'new'] }]);
     expect(config.maxBodyBytes).toBe(1024 * 1024);
   });
 
@@ -30,7 +30,7 @@ describe('readWebhookConfig', () => {
     const names: string[] = [];
     const config = await readWebhookConfig({ LINE_CHANNEL_SECRET_PARAM: '/bridge/prod/line-channel-secret', QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/1/q.fifo' },
       async (name) => { names.push(name); return 'from-ssm'; });
-    expect(config.channelSecrets).toEqual(['from-ssm']);
+    expect(config.channels.get('default')?.channelSecrets).toEqual(['from-ssm']);
     expect(names).toEqual(['/bridge/prod/line-channel-secret']);
   });
 
@@ -48,18 +48,23 @@ describe('readWorkerConfig', () => {
     const config = await readWorkerConfig(workerEnv(), noSsm);
     expect(config.line.apiBaseUrl).toBe('https://api.line.me');
     expect(config.capillary).toMatchObject({
-      baseUrl: 'https://apac2.api.capillarytech.com',
       subscriptionChannel: 'LINE',
       registrationMode: 'instore+line',
       orgUnitId: -1,
       externalIdPrefix: 'line_',
-      auth: { scheme: 'oauth', id: 'key', secret: 'secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
     });
+    expect(config.capillaryOrgs.all).toEqual([{
+      id: 'default',
+      baseUrl: 'https://apac2.api.capillarytech.com',
+      auth: { scheme: 'oauth', id: 'key', secret: 'secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
+      rateLimitPerMinute: 100,
+    }]);
+    expect(config.channels.all).toEqual([{ id: 'default', capillaryOrg: 'default', channelAccessToken: 'token', capillaryLineAccountId: '2001914141242' }]);
   });
 
   it('chooses Basic auth when a till username is given', async () => {
     const config = await readWorkerConfig(workerEnv({ CAPILLARY_CLIENT_KEY: undefined, CAPILLARY_CLIENT_SECRET: undefined, CAPILLARY_USERNAME: 'till', CAPILLARY_PASSWORD: 'pw' }), noSsm);
-    expect(config.capillary.auth).toMatchObject({ scheme: 'basic', id: 'till', secret: 'pw' });
+    expect(config.capillaryOrgs.get('default')?.auth).toMatchObject({ scheme: 'basic', id: 'till', secret: 'pw' });
   });
 
   it('omits orgUnitId when told to', async () => {

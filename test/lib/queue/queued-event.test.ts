@@ -7,16 +7,21 @@ describe('serializeQueuedEvent', () => {
     // Prepare: U+FFFF is rejected by SQS when sent raw
     const event = textMessageEvent(lineUserId(), 1, 'Hello 👋 こんにちは \uffff');
     // Act
-    const body = serializeQueuedEvent({ destination: DESTINATION, event });
+    const body = serializeQueuedEvent({ channel: 'th', destination: DESTINATION, event });
     // Assess
     expect(body).toMatch(/^[\x20-\x7e]*$/);
-    expect(parseQueuedEvent(body)).toEqual({ destination: DESTINATION, event });
+    expect(parseQueuedEvent(body)).toEqual({ channel: 'th', destination: DESTINATION, event });
   });
 });
 
 describe('parseQueuedEvent', () => {
-  it.each(['not json', '{}', '{"destination":"U1","event":{"type":"follow"}}'])('rejects %s', (body) => {
+  it.each(['not json', '{}', '{"destination":"U1","event":{"type":"follow"}}', '{"channel":7,"destination":"U1","event":{"type":"follow","webhookEventId":"e","timestamp":1}}'])('rejects %s', (body) => {
     expect(() => parseQueuedEvent(body)).toThrow(InvalidQueuedEventError);
+  });
+
+  it('reads a message queued before channels existed as one of the channel "default"', () => {
+    const event = followEvent(lineUserId(), 1);
+    expect(parseQueuedEvent(JSON.stringify({ destination: DESTINATION, event }))).toEqual({ channel: 'default', destination: DESTINATION, event });
   });
 });
 

@@ -1,16 +1,17 @@
+import crypto from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import type { WebhookConfig } from '../../../lib/config/config';
-import { LOCAL_CHANNEL_SECRET } from '../../../local/sample-events';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
 import { countCommands, createFifoQueue, receiveAll } from '../../../local/aws-kit';
-import { DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent } from '../../../local/line-event-factory';
+import {
+  DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent, webhookChannel, webhookConfigFor,
+} from '../../../local/line-event-factory';
+import { capturedOutput, metricRecords } from '../../support/captured-output';
 import { startSqsRecorder } from '../../support/sqs-recorder';
 
-const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
-  channelSecrets: [LOCAL_CHANNEL_SECRET], queueUrl, expectedDestinations: [], maxBodyBytes: 1024 * 1024, ...overrides,
-});
+const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({ ...webhookConfigFor(queueUrl), ...overrides });
 
 describe('handleWebhookRequest against the local SQS server', () => {
   let sqs: SQSClient;
@@ -37,7 +38,7 @@ describe('handleWebhookRequest against the local SQS server', () => {
     expect(response.statusCode).toBe(200);
     const [message, ...rest] = await receiveAll(sqs, queueUrl);
     expect(rest).toHaveLength(0);
-    expect(parseQueuedEvent(message!.Body!)).toEqual({ destination: DESTINATION, event });
+    expect(parseQueuedEvent(message!.Body!)).toEqual({ channel: 'default', destination: DESTINATION, event });
     expect(message!.Attributes?.MessageGroupId).toBe(`${DESTINATION}:${userId}`);
     expect(message!.Attributes?.MessageDeduplicationId).toBe(event.webhookEventId);
   });
@@ -101,9 +102,12 @@ describe('handleWebhookRequest against the local SQS server', () => {
     expect(await receiveAll(sqs, queueUrl)).toHaveLength(25);
   });
 
-  it('rejects an unexpected destination when destinations are configured', async () => {
-    const response = await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)], 'Uffffffffffffffffffffffffffffffff')), { expectedDestinations: [DESTINATION] });
+  it('rejects a body for another bot when the channel names its destination', async () => {
+    const response = await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)], 'Uffffffffffffffffffffffffffffffff')),
+      webhookConfigFor(queueUrl, [webhookChannel({ destination: DESTINATION })]));
     expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body as string)).toEqual({ message: 'unexpected destination' });
+    expect(commands.size).toBe(0);
   });
 });
 
@@ -132,5 +136,106 @@ describe('handleWebhookRequest when SQS fails entries', () => {
     expect(recorder.calls.length).toBe(3); // bounded retries
     sqs.destroy();
     await recorder.close();
+  });
+});
+
+describe('handleWebhookRequest with several channels', () => {
+  const BOT_TH = `U${'1'.repeat(32)}`;
+  const BOT_TW = `U${'2'.repeat(32)}`;
+  const channels = [
+    webhookChannel({ id: 'th', channelSecrets: ['a'.repeat(32)], destination: BOT_TH }),
+    webhookChannel({ id: 'tw', channelSecrets: ['b'.repeat(32), 'c'.repeat(32)], destination: BOT_TW }),
+  ];
+  let sqs: SQSClient;
+  let queueUrl: string;
+  let commands: Map<string, number>;
+  beforeEach(async () => {
+    sqs = createSqsClient();
+    ({ queueUrl } = await createFifoQueue(sqs));
+    commands = countCommands(sqs);
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    sqs.destroy();
+  });
+  const handle = (request: ReturnType<typeof signedWebhookRequest>, configured = channels) =>
+    handleWebhookRequest(request, { config: webhookConfigFor(queueUrl, configured), sqs });
+  const signedFor = (channel: string, secret: string, destination: string, events = [followEvent(lineUserId(), 1)]) =>
+    signedWebhookRequest(callbackBody(events, destination), { channel, secret });
+
+  it('verifies with the secret of the channel in the path only: channel th\'s signature posted to tw gets 401', async () => {
+    // Prepare
+    const body = [followEvent(lineUserId(), 1)];
+    // Act
+    const toOther = await handle(signedFor('tw', 'a'.repeat(32), BOT_TH, body));
+    const toOwn = await handle(signedFor('th', 'a'.repeat(32), BOT_TH, body));
+    // Assess
+    expect([toOther.statusCode, toOwn.statusCode]).toEqual([401, 200]);
+    const [message, ...rest] = await receiveAll(sqs, queueUrl);
+    expect(rest).toEqual([]);
+    expect(parseQueuedEvent(message!.Body!)).toEqual({ channel: 'th', destination: BOT_TH, event: body[0] });
+  });
+
+  it('accepts either secret of a channel in rotation', async () => {
+    const responses = await Promise.all(['b', 'c'].map((letter) => handle(signedFor('tw', letter.repeat(32), BOT_TW))));
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200]);
+  });
+
+  it('answers 404 for an unknown channel without computing any HMAC or sending anything', async () => {
+    // Prepare
+    const hmac = jest.spyOn(crypto, 'createHmac');
+    const request = signedFor('jp', 'a'.repeat(32), BOT_TH);
+    hmac.mockClear(); // signing the test request used it
+    // Act
+    const response = await handle(request);
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body as string)).toEqual({ message: 'unknown channel' });
+    expect(hmac).not.toHaveBeenCalled();
+    expect(commands.size).toBe(0);
+  });
+
+  it('computes one HMAC per secret of the requested channel, however many channels there are', async () => {
+    // Prepare: 50 channels, the requested one with a single secret
+    const many = Array.from({ length: 50 }, (_, index) => webhookChannel({ id: `c${index}`, channelSecrets: [`${index}`.padStart(32, 'x')] }));
+    const request = signedFor('c37', '37'.padStart(32, 'x'), BOT_TH);
+    const hmac = jest.spyOn(crypto, 'createHmac');
+    // Act
+    const response = await handle(request, many);
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(hmac).toHaveBeenCalledTimes(1);
+    expect(hmac).toHaveBeenCalledWith('SHA256', '37'.padStart(32, 'x'));
+  });
+
+  it('serves the channel default at POST /line/webhook, and 404 there when the list has no default', async () => {
+    const withDefault = [...channels, webhookChannel()];
+    expect((await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)])), withDefault)).statusCode).toBe(200);
+    expect((await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)])))).statusCode).toBe(404);
+    const [message] = await receiveAll(sqs, queueUrl);
+    expect(parseQueuedEvent(message!.Body!).channel).toBe('default');
+  });
+
+  it('refuses a body signed with the right secret but for another bot than the channel\'s destination', async () => {
+    const response = await handle(signedFor('th', 'a'.repeat(32), BOT_TW));
+    expect(response.statusCode).toBe(400);
+    expect(commands.size).toBe(0);
+  });
+
+  it('counts a signature failure per channel and in total, and names the channel in its log line', async () => {
+    // Act
+    const output = await capturedOutput(() => handle(signedFor('tw', 'a'.repeat(32), BOT_TW)));
+    // Assess
+    const [record, ...others] = metricRecords(output, 'SignatureInvalid');
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({ channel: 'tw', SignatureInvalid: 1 });
+    expect((record!._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'channel'], ['service']]);
+    expect(output.filter((line) => line.level === 'WARN')).toEqual([expect.objectContaining({ channel: 'tw', signaturePresent: true })]);
+  });
+
+  it('names the channel in the log line of every event it enqueues', async () => {
+    const output = await capturedOutput(() => handle(signedFor('th', 'a'.repeat(32), BOT_TH)));
+    expect(output.filter((line) => 'level' in line)).toEqual([expect.objectContaining({ message: 'Enqueued webhook events', channel: 'th', enqueued: 1 })]);
+    expect(metricRecords(output, 'EventsEnqueued')).toEqual([expect.objectContaining({ channel: 'th', EventsEnqueued: 1 })]);
   });
 });
