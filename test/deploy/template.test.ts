@@ -469,7 +469,7 @@ describe('with a LINE channel list and other Capillary orgs', () => {
 
   beforeAll(() => {
     // No capillaryLineAccountId: each channel in the list names its own account.
-    variant = packageCiStack({ capillaryLineAccountId: '', lineChannels: 'list', capillaryOrgs: 'list' }, 'multi');
+    variant = packageCiStack({ capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'list', capillaryOrgs: 'list' }, 'multi');
   }, 300_000);
   const multiParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/multi/${secret}` });
 
@@ -495,7 +495,7 @@ describe('with one SSM parameter per channel under a path', () => {
   let variant: PackagedStackView;
 
   beforeAll(() => {
-    variant = packageCiStack({ capillaryLineAccountId: '', lineChannels: 'path' }, 'multi');
+    variant = packageCiStack({ capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'path' }, 'multi');
   }, 300_000);
 
   it('gives both functions the path and GetParametersByPath on exactly that path, and no single-channel parameter', () => {
