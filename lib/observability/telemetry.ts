@@ -25,7 +25,8 @@ const dimensionValues = (dimensions: Record<string, string>): Record<string, str
 
 /**
  * One count published with the channel (which LINE channel it was, for dashboards and the runbook) and
- * without it (the total, which the alarms in serverless.yml watch, whatever channels a stage has).
+ * without it (the total, whatever channels a stage has). The dashboard draws each from its own schema
+ * (docs/operations.md#dashboard).
  */
 export function countForChannel(name: string, channel: string, value = 1, dimensions: Record<string, string> = {}): void {
   const withChannel = metrics.singleMetric();

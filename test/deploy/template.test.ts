@@ -315,11 +315,21 @@ describe('alarms', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsQueue', 'QueueName'] } }],
     });
     expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({ Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }], Threshold: 0 });
-    // The webhook publishes SignatureInvalid through Powertools: its namespace and its service dimension.
+    // The webhook publishes SignatureInvalid through Powertools: its namespace, its service dimension and the channel.
+    // One time series per channel (GROUP BY channel): the alarm's contributors name the channel whose secret fails.
     const webhook = stack.environmentOf('Webhook');
-    expect(alarmOn(webhook.POWERTOOLS_METRICS_NAMESPACE, 'SignatureInvalid')).toMatchObject({
-      Dimensions: [{ Name: 'service', Value: webhook.POWERTOOLS_SERVICE_NAME }],
+    const [signatures, ...others] = alarms().filter((alarm) => JSON.stringify(alarm.Metrics ?? []).includes('SignatureInvalid'));
+    expect(others).toEqual([]);
+    expect(signatures).toMatchObject({
+      AlarmName: `line-capillary-bridge-${STAGE}-signature-failures`,
+      Threshold: 5,
+      Metrics: [{
+        Expression: `SELECT SUM(SignatureInvalid) FROM SCHEMA("${webhook.POWERTOOLS_METRICS_NAMESPACE}", channel, service) WHERE service = '${webhook.POWERTOOLS_SERVICE_NAME}' GROUP BY channel`,
+        Period: 300,
+        ReturnData: true,
+      }],
     });
+    expect(signatures).not.toHaveProperty('Period'); // a query alarm takes its period from the query only
     expect(webhook.POWERTOOLS_METRICS_NAMESPACE).toBe('LineCapillaryBridge');
     expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({ Dimensions: httpApiStage, Threshold: 0 });
     expect(alarmOn('AWS/ApiGateway', '4xx')).toMatchObject({ Dimensions: httpApiStage });
