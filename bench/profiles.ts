@@ -28,6 +28,18 @@ export interface BenchProfile {
     /** both stand-ins (Capillary and LINE) answer after this */
     latencyMs: number;
   };
+  backfill: {
+    /** followers for the calls-per-follower and rerun figures */
+    economyFollowers: number;
+    rateLimitsPerMinute: number[];
+    /** followers listed for each rate window (more than the window can register) */
+    rateFollowers: number;
+    windowSeconds: number;
+    /** the deployed backfillRateSharePercent */
+    ratePercentShare: number;
+    latencyMs: number;
+    live: { followers: number; rateLimitPerMinute: number; countsAs: 'request' | 'record'; liveEvents: number; gapMs: number };
+  };
 }
 
 export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
@@ -37,6 +49,10 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
     coldStart: { rounds: 30 },
     economy: { usersPerCase: 10 },
     throughput: { rateLimitsPerMinute: [100, 1000], concurrencies: [1, 2, 4], backlogEvents: 2000, windowSeconds: 65, latencyMs: 80 },
+    backfill: {
+      economyFollowers: 1000, rateLimitsPerMinute: [100, 1000], rateFollowers: 8000, windowSeconds: 65, ratePercentShare: 50, latencyMs: 80,
+      live: { followers: 5000, rateLimitPerMinute: 1000, countsAs: 'request', liveEvents: 40, gapMs: 1000 },
+    },
   },
   tiny: {
     name: 'tiny',
@@ -44,5 +60,9 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
     coldStart: { rounds: 3 },
     economy: { usersPerCase: 2 },
     throughput: { rateLimitsPerMinute: [1200], concurrencies: [1, 2], backlogEvents: 200, windowSeconds: 2, latencyMs: 20 },
+    backfill: {
+      economyFollowers: 50, rateLimitsPerMinute: [100, 1000], rateFollowers: 200, windowSeconds: 2, ratePercentShare: 50, latencyMs: 5,
+      live: { followers: 100, rateLimitPerMinute: 6000, countsAs: 'request', liveEvents: 3, gapMs: 50 },
+    },
   },
 };

@@ -2,6 +2,7 @@
 import { cpus } from 'node:os';
 import type { RegistrationMode } from '../lib/config/config';
 import { startAwsServers } from '../local/aws-servers';
+import { type BackfillFigures, backfillTable, measureBackfill } from './backfill';
 import { type ColdStartFigures, coldStartTable, measureColdStart } from './cold-start';
 import { type CostPer1M, costPer1M, costTable } from './cost';
 import { packageDeployment } from './deployment';
@@ -32,6 +33,7 @@ export interface BenchResults {
     throughput: { settings: BenchProfile['throughput']; runs: ThroughputRun[] };
   };
   costPer1M: CostPer1M & { workerConcurrency: number };
+  backfill: BackfillFigures;
   targets: TargetCheck[];
   /** the printed tables, as Markdown */
   tables: string[];
@@ -54,6 +56,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     Object.assign(process.env, servers.env);
     let economy: CallEconomy;
     let runs: ThroughputRun[];
+    let backfill: BackfillFigures;
     const settings: ThroughputSettings = { profile: profile.throughput, registrationMode, worker, batchSize: deployment.workerBatchSize };
     try {
       progress('figure 4: worker calls per event…');
@@ -61,6 +64,8 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       const concurrencies = [...new Set([...profile.throughput.concurrencies, deployment.workerMaxConcurrency])].sort((a, b) => a - b);
       runs = await measureThroughput(settings, concurrencies, (run) =>
         progress(`figure 5: ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s): ${run.events} events, utilisation ${run.rateUtilisation}`));
+      progress('figure 7: backfill…');
+      backfill = await measureBackfill(profile.backfill, progress);
     } finally {
       await servers.stop();
     }
@@ -75,7 +80,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       newFollower: economy[registrationMode].newFollower,
       workerSecondsPerEvent: Object.fromEntries(atDeployedConcurrency.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
     });
-    const targets = checkTargets(webhookFigures, coldStart, economy, runs);
+    const targets = checkTargets(webhookFigures, coldStart, economy, runs, backfill);
     return {
       date: new Date().toISOString(),
       node: process.version,
@@ -102,6 +107,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         throughput: { settings: profile.throughput, runs },
       },
       costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency },
+      backfill,
       targets,
       tables: [
         ...webhookTables(webhookFigures),
@@ -109,6 +115,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         economyTable(economy),
         throughputTable(runs, settings),
         costTable(cost, deployment.workerMaxConcurrency),
+        backfillTable(backfill, profile.backfill),
         targetsTable(targets),
       ],
     };

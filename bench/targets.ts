@@ -1,4 +1,5 @@
 /** The issue's targets, checked against one run's figures (the bench reports; it never fails on a miss). */
+import type { BackfillFigures } from './backfill';
 import type { ColdStartFigures } from './cold-start';
 import { renderTable } from './table';
 import type { CallEconomy } from './worker-economy';
@@ -16,7 +17,8 @@ const atMost = (what: string, value: number, limit: number): TargetCheck => ({ w
 const atLeast = (what: string, value: number, limit: number): TargetCheck => ({ what, value, target: `≥ ${limit}`, met: value >= limit });
 const exactly = (what: string, value: number, expected: number): TargetCheck => ({ what, value, target: `= ${expected}`, met: value === expected });
 
-export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, runs: readonly ThroughputRun[]): TargetCheck[] {
+export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, runs: readonly ThroughputRun[],
+  backfill: BackfillFigures): TargetCheck[] {
   const perRun = (run: ThroughputRun) => `${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s)`;
   return [
     ...Object.entries(webhook.cpu).map(([events, cpu]) => atMost(`webhook CPU ratio, ${events}-event body`, cpu.ratio, 2)),
@@ -39,6 +41,9 @@ export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigure
       // the queue, and their retry costs Capillary calls again.
       exactly(`events failed (timeout budget), ${perRun(run)}`, run.failedEvents, 0),
     ]),
+    atMost('backfill Capillary calls per follower (batch 10)', backfill.capillaryCallsPerFollower, 0.11),
+    exactly('backfill Capillary calls on a rerun', backfill.rerunCapillaryCalls, 0),
+    exactly('over-limit calls while backfilling with live events', backfill.overLimit, 0),
   ];
 }
 

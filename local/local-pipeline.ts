@@ -9,6 +9,9 @@ import { CreateTableCommand, type CreateTableInput, DeleteTableCommand, DynamoDB
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
+import { processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
+import { readBackfillConfig } from '../lib/config/backfill-config';
 import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
@@ -28,7 +31,7 @@ import { type QueuePoller, type SettledBatch, queueDepth, startQueuePoller, tota
 import { LOCAL_CREDENTIALS } from './local-credentials';
 import { LOCAL_CHANNELS, type LocalChannel, localChannel, localChannelsSetting } from './sample-events';
 import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { type LocalQueue, loadLocalResources } from '../ops/serverless-resources';
+import { type LocalResources, loadLocalResources, queueNamed, stageParams } from '../ops/serverless-resources';
 import {
   DEFAULT_WEBHOOK_URL,
   type EventAttempt,
@@ -51,12 +54,13 @@ export const LOCAL_STAGE = 'local';
 const [LOCAL_DEFAULT_CHANNEL] = LOCAL_CHANNELS as [LocalChannel, ...LocalChannel[]];
 /** The environment describes the developer's own channels (a real channel secret for a tunnel from LINE, say). */
 const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
-/** The stand-in enforces this limit and the worker paces itself to it (serverless.yml's 100 would make replays slow). */
-const LOCAL_CAPILLARY_RATE_LIMIT_RPM = 600;
+/** The stand-in enforces serverless.yml's local limit and the worker paces itself to it. */
+const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
 /** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
 const WEBHOOK_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`, memoryMb: 256, timeoutSeconds: 5 };
 const WORKER_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-worker`, memoryMb: 512, timeoutSeconds: 30 };
+const BACKFILL_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`, memoryMb: 256, timeoutSeconds: 300 };
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -122,17 +126,28 @@ async function assertPortsFree(ports: LocalPorts, wanted: (keyof LocalPorts)[]):
   throw new PortsInUseError(busy, hint);
 }
 
-async function createQueues(sqs: SQSClient, queues: LocalQueue[]): Promise<LocalQueues & { queueUrl: string; queueArn: string; deadLetterQueueUrl: string }> {
+interface CreatedQueues extends LocalQueues {
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl: string;
+  backfillQueueUrl: string;
+  backfillQueueArn: string;
+}
+
+async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<CreatedQueues> {
   const urls = new Map<string, string>();
-  for (const queue of queues) { // dead-letter queues come first
+  for (const queue of resources.queues) { // dead-letter queues come first
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
     urls.set(queue.name, QueueUrl as string);
   }
-  const events = queues.find((queue) => queue.attributes.RedrivePolicy !== undefined);
-  const deadLetter = queues.find((queue) => queue.isDlq);
-  if (events === undefined || deadLetter === undefined) throw new Error('serverless.yml must define an events queue with a RedrivePolicy and its DLQ');
+  const events = queueNamed(resources, 'EventsQueue');
+  const deadLetter = queueNamed(resources, 'EventsDeadLetterQueue');
+  const backfill = queueNamed(resources, 'BackfillQueue');
   const queueUrl = urls.get(events.name) as string;
-  const { Attributes: attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }));
+  const backfillQueueUrl = urls.get(backfill.name) as string;
+  const attributesOf = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }))).Attributes ?? {};
+  const attributes = await attributesOf(queueUrl);
   return {
     queueName: events.name,
     queueUrl,
@@ -141,6 +156,8 @@ async function createQueues(sqs: SQSClient, queues: LocalQueue[]): Promise<Local
     deadLetterQueueUrl: urls.get(deadLetter.name) as string,
     maxReceiveCount: Number((JSON.parse(events.attributes.RedrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount),
     visibilityTimeoutSeconds: Number(attributes.VisibilityTimeout),
+    backfillQueueUrl,
+    backfillQueueArn: (await attributesOf(backfillQueueUrl)).QueueArn as string,
   };
 }
 
@@ -271,13 +288,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const sqs = createSqsClient();
     const dynamo = new DynamoDBClient({});
     const resources = loadLocalResources(LOCAL_STAGE);
-    const queues = await createQueues(sqs, resources.queues);
+    const queues = await createQueues(sqs, resources);
     const tableName = await createTables(dynamo, resources.tables);
 
     const standIns = await startStandIns(options, stopStack);
     const { capillary, line } = standIns;
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
+      DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
+      BACKFILL_QUEUE_URL: queues.backfillQueueUrl,
       TABLE_NAME: tableName,
       CAPILLARY_BASE_URL: capillary.url,
       LINE_API_BASE_URL: line.url,
@@ -328,6 +347,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     });
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
+    stopStack.push(await startBackfillFunction({ sqs, dynamo, queueUrl: queues.backfillQueueUrl, queueArn: queues.backfillQueueArn, log }));
 
     /**
      * One step for everything that holds state, so nothing can point at what another part forgot (a user record
@@ -338,7 +358,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       await poller.stop();
       try {
         await Promise.all([queues.queueUrl, queues.deadLetterQueueUrl].map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
-        await createQueues(sqs, resources.queues);
+        await createQueues(sqs, resources);
         await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
         await createTables(dynamo, resources.tables);
         standIns.reset();
@@ -410,6 +430,30 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The backfill function as AWS runs it: its tick queue polled one message at a time, the real handler
+ * with its configuration read from this environment (so `npm run backfill -- --stage local` drives it).
+ */
+async function startBackfillFunction(options: { sqs: SQSClient; dynamo: DynamoDBClient; queueUrl: string; queueArn: string; log: Logger }): Promise<() => Promise<void>> {
+  const config = await readBackfillConfig(process.env, ssmSecret);
+  const deps = { ...(await buildBackfillDeps(config, { dynamo: options.dynamo, sqs: options.sqs })), sqs: options.sqs, tickQueueUrl: config.tickQueueUrl };
+  const handler = withTelemetry(async (event: SQSEvent, context: Context) => processBackfillTicks(event, context, deps));
+  const poller = startQueuePoller({
+    sqs: options.sqs,
+    queueUrl: options.queueUrl,
+    queueArn: options.queueArn,
+    handler: (event, context) => logSource.run('backfill', () => handler(event, context)),
+    context: () => lambdaContext(BACKFILL_FUNCTION),
+    concurrency: 1,
+    waitTimeSeconds: 1,
+    onBatchSettled: (batch) => {
+      if (batch.handlerError) options.log.error('Backfill invocation failed: SQS retries its tick after the visibility timeout', batch.handlerError);
+    },
+    onPollError: (error) => options.log.error('Polling the backfill queue failed', error),
+  });
+  return () => poller.stop();
 }
 
 function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {

@@ -17,10 +17,19 @@ export const LOCAL_REGION = 'ap-northeast-1';
 export const SERVERLESS_YML = path.resolve(__dirname, '../serverless.yml');
 
 export interface LocalQueue {
+  /** the resource's name in serverless.yml (EventsQueue, BackfillQueue, …) */
+  logicalId: string;
   name: string;
   /** CreateQueue attributes: every value a string, RedrivePolicy as JSON pointing at the local DLQ ARN */
   attributes: Record<string, string>;
   isDlq: boolean;
+}
+
+/** The queue serverless.yml names `logicalId`; an error naming it when there is none. */
+export function queueNamed(resources: LocalResources, logicalId: string): LocalQueue {
+  const queue = resources.queues.find((candidate) => candidate.logicalId === logicalId);
+  if (queue === undefined) throw new Error(`serverless.yml declares no queue ${logicalId}`);
+  return queue;
 }
 
 export interface LocalResources {
@@ -147,14 +156,31 @@ export function loadLocalResources(stage: string, serverlessYmlPath = SERVERLESS
     if (deadLetterQueue !== undefined) {
       attributes.RedrivePolicy = JSON.stringify({ ...(RedrivePolicy as Yaml), deadLetterTargetArn: localQueueArn(deadLetterQueue) });
     }
-    return { name: QueueName as string, attributes, deadLetterQueue };
+    return { logicalId, name: QueueName as string, attributes, deadLetterQueue };
   });
   const deadLetterQueues = new Set(queues.map((queue) => queue.deadLetterQueue));
 
   return {
     tables: logicalIdsOf('AWS::DynamoDB::Table').map((logicalId) => toCreateTableInput(propertiesOf(logicalId))),
     queues: queues
-      .map(({ name, attributes }) => ({ name, attributes, isDlq: deadLetterQueues.has(name) }))
+      .map(({ logicalId, name, attributes }) => ({ logicalId, name, attributes, isDlq: deadLetterQueues.has(name) }))
       .sort((a, b) => Number(b.isDlq) - Number(a.isDlq)),
   };
+}
+
+/** serverless.yml's `params` for a stage: the stage's own over `default`. */
+export function stageParams(stage: string, serverlessYmlPath = SERVERLESS_YML): Yaml {
+  const params = (readServerlessYml(serverlessYmlPath).params ?? {}) as Record<string, Yaml | undefined>;
+  return { ...params.default, ...params[stage] };
+}
+
+/**
+ * The environment serverless.yml gives function `name` on `stage`, variables resolved; CloudFormation
+ * references (e.g. `{ Ref: UsersTable }`) are left as they are, for the caller to fill in.
+ */
+export function functionEnvironment(stage: string, name: string, serverlessYmlPath = SERVERLESS_YML): Record<string, unknown> {
+  const config = readServerlessYml(serverlessYmlPath);
+  const definition = (config.functions as Record<string, Yaml | undefined> | undefined)?.[name];
+  if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);
+  return new ServerlessVariables(config, stage).resolve(definition.environment ?? {}) as Record<string, unknown>;
 }

@@ -36,13 +36,13 @@ interface Target {
 
 async function queueUrlsOfStage(sqs: SQSClient, stage: string): Promise<{ dlqUrl: string; queueUrl: string }> {
   const { queues } = loadLocalResources(stage);
-  const urlOf = async (isDlq: boolean) => {
-    const queue = queues.find((candidate) => candidate.isDlq === isDlq);
-    if (!queue) throw new RedriveUsageError(`serverless.yml declares no ${isDlq ? 'dead-letter' : 'events'} queue`);
+  const urlOf = async (logicalId: string) => {
+    const queue = queues.find((candidate) => candidate.logicalId === logicalId);
+    if (!queue) throw new RedriveUsageError(`serverless.yml declares no queue ${logicalId}`);
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }));
     return QueueUrl as string;
   };
-  return { dlqUrl: await urlOf(true), queueUrl: await urlOf(false) };
+  return { dlqUrl: await urlOf('EventsDeadLetterQueue'), queueUrl: await urlOf('EventsQueue') };
 }
 
 /** The running `npm start`, found through its admin API; its SQS server takes any credentials. */

@@ -17,6 +17,19 @@ export interface Registration {
   merged: boolean;
 }
 
+/** The LINE channel's subscription entries (both priorities, docs/capillary.md#subscriptions) for one state. */
+export function lineSubscriptions(config: Pick<CapillaryConfig, 'orgUnitId'>, lineAccountId: string, channel: string, state: SubscriptionState) {
+  const { orgUnitId } = config;
+  return (['BULK', 'TRANS'] as const).map((priority) => ({
+    channel,
+    priority,
+    type: state,
+    accountId: lineAccountId,
+    sourceName: 'LINE',
+    ...(orgUnitId === undefined ? {} : { orgUnitId }),
+  }));
+}
+
 /**
  * The Capillary side of a LINE follower: register (INSTORE + LINE profile, or LINE only), find,
  * and set the LINE subscription. Every call is safe to repeat: an add that already happened
@@ -72,9 +85,10 @@ export class LineCustomerDirectory {
    */
   async find(lineUserId: string, call: CallOptions): Promise<number | undefined> {
     try {
-      return this.config.registrationMode === 'instore+line'
-        ? await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))
-        : await this.#lookup(call, 'LINE', 'line', lineUserId);
+      if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
+      // A customer the backfill registered has only the LINE profile, which carries the same externalId.
+      return (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId)))
+        ?? (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId)));
     } catch (error) {
       if (error instanceof LookupUnsupportedError) return undefined;
       throw error;
@@ -99,15 +113,7 @@ export class LineCustomerDirectory {
   }
 
   #subscriptions(state: SubscriptionState) {
-    const { orgUnitId } = this.config;
-    return (['BULK', 'TRANS'] as const).map((priority) => ({
-      channel: this.#subscriptionChannel,
-      priority,
-      type: state,
-      accountId: this.lineAccountId,
-      sourceName: 'LINE',
-      ...(orgUnitId === undefined ? {} : { orgUnitId }),
-    }));
+    return lineSubscriptions(this.config, this.lineAccountId, this.#subscriptionChannel, state);
   }
 
   async #addProfile(call: CallOptions, operation: string, profile: Record<string, unknown>, subscriptionInfo?: unknown):

@@ -3,6 +3,7 @@ import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { CapillaryAuthConfig } from '../config/config';
 import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
 import { CapillaryApiError, CapillaryUnavailableError } from './errors';
+import { isRecord } from '../is-record';
 
 /** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
 export interface CapillaryMessage {
@@ -184,7 +185,9 @@ export class CapillaryHttpClient {
     let parsed: CapillaryEnvelope;
     try {
       const text = await response.text();
-      parsed = text ? (JSON.parse(text) as CapillaryEnvelope) : {};
+      const json: unknown = text ? JSON.parse(text) : {};
+      // A JSON answer that is not an object (null, a number) carries no envelope.
+      parsed = isRecord(json) ? (json as CapillaryEnvelope) : {};
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       report(timedOut ? 'timeout' : response.status, requestId, []);

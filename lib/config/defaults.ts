@@ -17,6 +17,12 @@ export const DEFAULTS = {
   CAPILLARY_MAX_ATTEMPTS: 4,
   CAPILLARY_RATE_LIMIT_RPM: 100,
   WORKER_MAX_CONCURRENCY: 2,
+  BACKFILL_BATCH_SIZE: 10,
+  BACKFILL_PAGE_SIZE: 1000,
+  BACKFILL_RECORD_MAX_ATTEMPTS: 3,
+  BACKFILL_RATE_SHARE_PERCENT: 50,
+  CAPILLARY_BULK_COUNTS_AS: 'record',
+  LINE_API_TIMEOUT_MS: 10_000,
 } as const;
 
 /** serverless.yml parameter → the environment variable it feeds (for the settings that have a default). */
@@ -29,6 +35,11 @@ export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> =
   CAPILLARY_EXTERNAL_ID_PREFIX: 'capillaryExternalIdPrefix',
   CAPILLARY_RATE_LIMIT_RPM: 'capillaryRateLimitRpm',
   WORKER_MAX_CONCURRENCY: 'workerMaxConcurrency',
+  BACKFILL_BATCH_SIZE: 'backfillBatchSize',
+  BACKFILL_PAGE_SIZE: 'backfillPageSize',
+  BACKFILL_RECORD_MAX_ATTEMPTS: 'backfillRecordMaxAttempts',
+  BACKFILL_RATE_SHARE_PERCENT: 'backfillRateSharePercent',
+  CAPILLARY_BULK_COUNTS_AS: 'capillaryBulkCountsAs',
 };
 
 /** Log and metric identity: serverless.yml's service name and its alarms' namespace (checked by the same test). */

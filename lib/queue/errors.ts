@@ -47,3 +47,11 @@ export class InvalidQueuedEventError extends BridgeError {
     super(`Queued message is not a LINE event: ${reason}`, options);
   }
 }
+
+export class InvalidBackfillTickError extends BridgeError {
+  override readonly name = 'InvalidBackfillTickError';
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`Backfill queue message is not a tick {channel, jobId}: ${reason}`, options);
+  }
+}

@@ -17,3 +17,12 @@ export class ClaimLostError extends BridgeError {
     super(`Claim for event ${eventId} was lost before the result was recorded`, options);
   }
 }
+
+/** A backfill job for this channel is already running: one at a time, so the budget and the counters stay meaningful. */
+export class BackfillAlreadyRunningError extends BridgeError {
+  override readonly name = 'BackfillAlreadyRunningError';
+
+  constructor(public readonly channel: string, public readonly jobId: string) {
+    super(`A backfill (job ${jobId}) is already running for channel "${channel}": follow it with --status, or stop it with --cancel`);
+  }
+}

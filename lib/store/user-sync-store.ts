@@ -27,7 +27,7 @@ const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
 
-function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
+export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
   if (!item) return {};
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
   return {

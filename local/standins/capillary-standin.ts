@@ -1,17 +1,20 @@
 /**
  * A local Capillary CRM that follows docs/capillary.md: OAuth token and till Basic auth, add
  * customer with per-source/account identifier uniqueness and automatic merge (8006 / 8050), lookup
- * (8015), and subscription updates (11xx codes). Everything the docs mark Unconfirmed (HTTP statuses,
+ * (8015), subscription updates (11xx codes), and the bulk upsert (per-record results and errors, a
+ * record that is applied and failed at once, merges, `subscriptionInfo`). Everything the docs mark Unconfirmed (HTTP statuses,
  * LINE lookup, channel spelling, subscriptions on add) is an option, so tests can play each reading.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  InvalidAdminRequestError,
   StandInSettings,
   startStandInServer,
   type Clock,
   type Route,
   type RouteHandler,
+  type StandInRequest,
   type StandInServer,
 } from './standin-kit';
 import { isRecord } from '../../lib/is-record';
@@ -41,6 +44,8 @@ export interface CapillaryStandInOptions {
   latencyMs?: number;
   /** over all authenticated /v2 calls in a sliding 60 s window; undefined = unlimited */
   rateLimitPerMinute?: number;
+  /** true: a bulk upsert counts once per record against the rate limit; false: once per HTTP request (Unconfirmed) */
+  bulkCountsPerRecord?: boolean;
   /** milliseconds since the epoch; replace to move token expiry and the rate window in tests */
   clock?: Clock;
 }
@@ -49,6 +54,14 @@ export interface CapillarySettings {
   latencyMs: number;
   /** null = unlimited */
   rateLimitPerMinute: number | null;
+  bulkCountsPerRecord: boolean;
+}
+
+/** Makes the bulk upsert reject these LINE users' records (no result) `times` times each (0 clears), e.g. to test the per-record retry. */
+export interface BulkRejection {
+  userIds: string[];
+  code: number;
+  times: number;
 }
 
 export type Priority = 'TRANS' | 'BULK';
@@ -104,6 +117,7 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   customersWithIdentifier(type: string, value: string): CustomerSnapshot[];
   /** authenticated calls refused with 429 by the rate limit since the start or the last reset */
   overLimitCount(): number;
+  rejectInBulk(rejection: BulkRejection): void;
 }
 
 export type PriorityStates = Partial<Record<Priority, SubscriptionType>>;
@@ -150,6 +164,9 @@ const RATE_WINDOW_MS = 60_000;
 
 const NOT_FOUND = { code: 8015, message: 'Customer not found for the given identifiers' };
 const MERGED = { code: 8050, message: 'Same Customer found in other sources,Combining' };
+const STATUS_LABEL_INVALID = { code: 3017, message: 'Status label is invalid' };
+/** Labels the stand-in org has configured; any other `statusLabel` gives the documented applied-yet-failed record. */
+const STATUS_LABELS = new Set(['Active']);
 
 interface StoredCustomer {
   id: number;
@@ -240,6 +257,15 @@ function parseScope(raw: unknown): void {
   if (!isRecord(scope) || scope.scope !== 'USER') throw new CapillaryRequestError(1103, 'Invalid scope', 400);
 }
 
+function parseRejection(body: unknown): BulkRejection {
+  if (!isRecord(body) || !Array.isArray(body.userIds) || !body.userIds.every((id) => typeof id === 'string')) {
+    throw new InvalidAdminRequestError('body must be {"userIds": [...], "code": N, "times": N}');
+  }
+  const code = Number.isInteger(body.code) ? (body.code as number) : 8013;
+  const times = Number.isInteger(body.times) && (body.times as number) >= 1 ? (body.times as number) : 1;
+  return { userIds: body.userIds as string[], code, times };
+}
+
 export async function startCapillaryStandIn(options: CapillaryStandInOptions = {}): Promise<CapillaryStandIn> {
   const behaviour = {
     clientKey: options.clientKey ?? LOCAL_CREDENTIALS.capillaryClientKey,
@@ -256,7 +282,11 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     mergeHttpStatus: options.mergeHttpStatus ?? 200,
   };
   const clock = options.clock ?? Date.now;
-  const settings = new StandInSettings<CapillarySettings>({ latencyMs: options.latencyMs ?? 0, rateLimitPerMinute: options.rateLimitPerMinute ?? null });
+  const settings = new StandInSettings<CapillarySettings>({
+    latencyMs: options.latencyMs ?? 0,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? null,
+    bulkCountsPerRecord: options.bulkCountsPerRecord ?? true,
+  });
 
   const customers = new Map<number, StoredCustomer>();
   let nextCustomerId = FIRST_CUSTOMER_ID;
@@ -273,12 +303,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** Sliding window over accepted calls only: a refused call does not push the window further out. */
-  const withinRateLimit = (): boolean => {
+  const withinRateLimit = (cost: number): boolean => {
     const now = clock();
     acceptedCallTimes = acceptedCallTimes.filter((time) => time > now - RATE_WINDOW_MS);
     const limit = settings.current.rateLimitPerMinute;
-    if (limit !== null && acceptedCallTimes.length >= limit) return false;
-    acceptedCallTimes.push(now);
+    if (limit !== null && acceptedCallTimes.length + cost > limit) return false;
+    for (let taken = 0; taken < cost; taken++) acceptedCallTimes.push(now);
     return true;
   };
 
@@ -291,12 +321,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     }
   };
 
-  /** Every /v2 route: authenticate, then count against the rate limit. */
-  const authenticated = (handle: RouteHandler): RouteHandler => {
+  /** Every /v2 route: authenticate, then count against the rate limit (`cost` calls, 1 unless the route says). */
+  const authenticated = (handle: RouteHandler, costOf: (request: StandInRequest) => number = () => 1): RouteHandler => {
     const guarded = answersErrors(handle);
     return (request, params) => {
       if (!isAuthenticated(request.headers)) return { status: 401, body: errorEnvelope(401, 'Authentication failed: invalid or expired credentials') };
-      if (!withinRateLimit()) {
+      if (!withinRateLimit(costOf(request))) {
         overLimit += 1;
         return { status: 429, body: errorEnvelope(429, 'Rate limit exceeded, try after some time') };
       }
@@ -434,6 +464,70 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return { status: 200, body: { id, profiles, loyaltyInfo, extendedFields, subscriptionInfo: { subscriptions }, warnings: [] } };
   };
 
+  const bulkRejections = new Map<string, { code: number; times: number }>();
+
+  /** The one applied-yet-failed case the docs show: a record upserted with a status label the org does not have. */
+  const statusLabelErrors = (raw: Record<string, unknown>) =>
+    raw.statusLabel === undefined || STATUS_LABELS.has(String(raw.statusLabel)) ? [] : [envelopeItem(STATUS_LABEL_INVALID.code, STATUS_LABEL_INVALID.message)];
+
+  /**
+   * One upsert record: look the customer up by the identifiers of each profile's own source/account → update
+   * that profile (identifiers added, names and fields replaced); else an identifier in another source →
+   * merge into that customer (8050); else add a customer. Then the inline subscriptions.
+   */
+  const upsertRecord = (raw: unknown) => {
+    try {
+      const lineId = isRecord(raw) && Array.isArray(raw.profiles)
+        ? raw.profiles.flatMap((profile) => (isRecord(profile) && Array.isArray(profile.identifiers) ? profile.identifiers : []))
+          .find((identifier) => isRecord(identifier) && identifier.type === 'line')
+        : undefined;
+      const rejection = isRecord(lineId) ? bulkRejections.get(String(lineId.value)) : undefined;
+      if (rejection !== undefined) {
+        if (rejection.times <= 1) bulkRejections.delete(String((lineId as Record<string, unknown>).value));
+        else rejection.times -= 1;
+        throw new CapillaryRequestError(rejection.code, 'Rejected by the stand-in (injected)', 400);
+      }
+      const profiles = parseProfiles(raw);
+      const record = raw as Record<string, unknown>;
+      const warnings: ReturnType<typeof envelopeItem>[] = [];
+      let customer: StoredCustomer | undefined;
+      for (const profile of profiles) {
+        const holder = profile.identifiers.map((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile))).find(Boolean);
+        if (holder === undefined) continue;
+        customer = holder;
+        const own = holder.profiles.find((candidate) => scopeOf(candidate) === scopeOf(profile)) as CustomerProfile;
+        for (const identifier of profile.identifiers) if (!hasIdentifier(own, identifier)) own.identifiers.push(identifier);
+        Object.assign(own, { ...(profile.firstName === undefined ? {} : { firstName: profile.firstName }), fields: { ...own.fields, ...profile.fields } });
+      }
+      const newProfiles = profiles.filter((profile) => !customer?.profiles.some((candidate) => scopeOf(candidate) === scopeOf(profile)));
+      if (customer === undefined) {
+        const survivor = mergeTarget(newProfiles);
+        if (survivor !== undefined) warnings.push(envelopeItem(MERGED.code, MERGED.message));
+        customer = survivor ?? createCustomer(record);
+      }
+      customer.profiles.push(...newProfiles);
+      if (record.subscriptionInfo !== undefined) warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo));
+      const errors = statusLabelErrors(record);
+      const { id, ...result } = snapshotOf(customer);
+      return { entityId: id, result: { id, ...result }, errors, warnings };
+    } catch (error) {
+      if (!(error instanceof CapillaryRequestError)) throw error;
+      return { entityId: null, result: null, errors: [envelopeItem(error.code, error.message)], warnings: [] };
+    }
+  };
+
+  const bulkUpsert: RouteHandler = ({ body }) => {
+    if (!Array.isArray(body) || body.length === 0) throw new CapillaryRequestError(400, 'The body must be a non-empty JSON array of customers', 400);
+    const response = body.map(upsertRecord);
+    const failureCount = response.filter((item) => item.errors.length > 0).length;
+    // 200 all applied, 201 some failed, 500 all failed (docs/capillary.md#http-status-codes); the body has every record.
+    const status = failureCount === 0 ? 200 : failureCount < response.length ? 201 : 500;
+    return { status, body: { response, totalCount: response.length, failureCount, warnings: [] } };
+  };
+
+  const bulkCost = ({ body }: StandInRequest): number =>
+    settings.current.bulkCountsPerRecord && Array.isArray(body) ? Math.max(1, body.length) : 1;
+
   const generateToken: RouteHandler = ({ body }) => {
     if (!isRecord(body) || body.key !== behaviour.clientKey || body.secret !== behaviour.clientSecret) {
       return { status: 401, body: { data: null, errors: [envelopeItem(401, 'Failed to generate OAuth token')] } };
@@ -448,12 +542,21 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     { method: 'POST', pattern: /^\/v3\/oauth\/token\/generate$/, handle: generateToken },
     { method: 'POST', pattern: /^\/v2\/customers$/, handle: authenticated(addCustomer) },
     { method: 'GET', pattern: /^\/v2\/customers\/lookup$/, handle: authenticated(lookupCustomer) },
+    { method: 'POST', pattern: /^\/v2\/integrations\/customer\/upsert\/bulk$/, handle: authenticated(bulkUpsert, bulkCost) },
     { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(updateSubscriptions) },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(readSubscriptions) },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)$/, handle: authenticated(readCustomer) },
   ];
 
   const state = (): CapillaryState => ({ customers: [...customers.values()].map(snapshotOf) });
+
+  const rejectInBulk = (rejection: BulkRejection) => {
+    for (const userId of rejection.userIds) {
+      if (rejection.times > 0) bulkRejections.set(userId, { code: rejection.code, times: rejection.times });
+      else bulkRejections.delete(userId);
+    }
+    return { pending: Object.fromEntries(bulkRejections) };
+  };
 
   const server = await startStandInServer({
     port: options.port ?? 0,
@@ -469,7 +572,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       customers.clear();
       acceptedCallTimes = [];
       overLimit = 0;
+      bulkRejections.clear();
     },
+    adminRoutes: { 'POST /__admin/bulk-rejections': (body) => rejectInBulk(parseRejection(body)) },
   });
 
   return {
@@ -477,5 +582,6 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     state,
     customersWithIdentifier: (type, value) => customersWithIdentifier(state(), type, value),
     overLimitCount: () => overLimit,
+    rejectInBulk,
   };
 }

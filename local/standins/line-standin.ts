@@ -1,9 +1,11 @@
 /**
- * A local LINE Messaging API with the one call the bridge makes, get profile (docs/line.md#get-profile):
- * bearer-token auth, `x-line-request-id` on every answer and `{"message":"Not found"}` for
- * users who do not exist, are not friends, blocked the account or gave no consent.
+ * A local LINE Messaging API with the calls the bridge makes (docs/line.md): get profile, with
+ * `{"message":"Not found"}` for users who do not exist, are not friends, blocked the account or gave no
+ * consent; follower ids with LINE's paging (at most 1,000 a page, an opaque `next` that expires after
+ * 24 h → 400, 403 for an account that is not Verified/Premium); follower counts (insight); bot info.
+ * Bearer-token auth and `x-line-request-id` on every answer.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
@@ -27,31 +29,58 @@ export interface LineStandInOptions {
   /** userId → profile */
   profiles?: Record<string, LineProfile>;
   unknownUsers?: UnknownLineUsers;
+  /** initial followers, in friend-add order */
+  followerIds?: string[];
+  /** false: followers/ids answers 403 */
+  verified?: boolean;
+  botUserId?: string;
   clock?: Clock;
 }
 
 export interface LineSettings {
   latencyMs: number;
+  /** false: followers/ids answers 403, as for an account that is neither Verified nor Premium */
+  verified: boolean;
 }
 
 export interface LineStandInState {
   profiles: Record<string, LineProfile>;
   blockedUserIds: string[];
   unknownUsers: UnknownLineUsers;
+  /** current followers, in friend-add order */
+  followerIds: string[];
+  /** first-time adds ever (insight `followers`, which never decreases) */
+  followersEverAdded: number;
 }
 
 export interface LineStandIn extends StandInServer<LineSettings> {
   state(): LineStandInState;
   /** adds or replaces a profile, and unblocks the user */
   setProfile(userId: string, profile: LineProfile): void;
-  /** a blocked user answers 404, as after an unfollow */
+  /** a blocked user answers 404 and leaves the follower list, as after an unfollow; unblocking follows again */
   setBlocked(userId: string, blocked: boolean): void;
+  /** makes these users followers (a follow), in this order */
+  addFollowers(userIds: string[]): void;
+  /** the bot's own user id (bot info, and the `destination` of its webhooks) */
+  botUserId: string;
+}
+
+/** `count` well-formed user ids derived from `seed`: the same seed gives the same ids. */
+export function seededUserIds(count: number, seed: number | string): string[] {
+  return Array.from({ length: count }, (_, index) => `U${createHash('sha256').update(`${seed}:${index}`).digest('hex').slice(0, 32)}`);
 }
 
 const USER_ID = /^U[0-9a-f]{32}$/;
 const NOT_FOUND_REPLY = { status: 404, body: { message: 'Not found' } };
 const UNAUTHORIZED_REPLY = { status: 401, body: { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' } };
 const RATE_LIMIT_MESSAGE = 'The API rate limit has been exceeded. Try again later.';
+const NOT_VERIFIED_REPLY = { status: 403, body: { message: 'Access to this API is not available for your account' } };
+const INVALID_START_REPLY = { status: 400, body: { message: 'The continuation token is invalid or has expired' } };
+const FOLLOWER_PAGE_MAX = 1000;
+const FOLLOWER_PAGE_DEFAULT = 300;
+const CURSOR_LIFETIME_MS = 24 * 3600 * 1000;
+const DEFAULT_BOT_USER_ID = 'U1f2e3d4c5b6a79880011223344556677';
+const INSIGHT_DATE = /^\d{8}$/;
 
 /** LINE's error body; its 429 wording is documented, so injected 429s use it too. */
 function lineErrorBody(status: number, message: string) {
@@ -81,13 +110,23 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   let profiles = new Map(Object.entries(initialProfiles));
   const blocked = new Set<string>();
 
+  const clock = options.clock ?? Date.now;
+  const settings = new StandInSettings<LineSettings>({ latencyMs: options.latencyMs ?? 0, verified: options.verified ?? true });
+  const followers = new FollowerList(options.followerIds ?? [], clock);
+  const botUserId = options.botUserId ?? DEFAULT_BOT_USER_ID;
+  const botInfo = { userId: botUserId, basicId: '@000local', displayName: 'Local bot', chatMode: 'bot', markAsReadMode: 'auto' };
+
+  const setBlocked = (userId: string, isBlocked: boolean): void => {
+    if (isBlocked) {
+      blocked.add(userId);
+      followers.remove(userId);
+    } else if (blocked.delete(userId)) {
+      followers.add([userId]);
+    }
+  };
   const setProfile = (userId: string, profile: LineProfile): void => {
     profiles.set(userId, profile);
-    blocked.delete(userId);
-  };
-  const setBlocked = (userId: string, isBlocked: boolean): void => {
-    if (isBlocked) blocked.add(userId);
-    else blocked.delete(userId);
+    setBlocked(userId, false);
   };
 
   const profileOf = (userId: string): LineProfile | undefined => {
@@ -97,10 +136,46 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     return generatedProfile(userId);
   };
 
-  const getProfile: RouteHandler = ({ headers }, [userId = '']) => {
-    if (headers.authorization === undefined || !bearers.has(headers.authorization)) return UNAUTHORIZED_REPLY;
+  const authorized = (handle: RouteHandler): RouteHandler => (request, params) =>
+    request.headers.authorization !== undefined && bearers.has(request.headers.authorization) ? handle(request, params) : UNAUTHORIZED_REPLY;
+
+  const getProfile: RouteHandler = (_request, [userId = '']) => {
     const profile = profileOf(userId);
     return profile === undefined ? NOT_FOUND_REPLY : { status: 200, body: { userId, ...profile } };
+  };
+
+  const getFollowerIds: RouteHandler = ({ query }) => {
+    if (!settings.current.verified) return NOT_VERIFIED_REPLY;
+    const limit = Number(query.get('limit') ?? FOLLOWER_PAGE_DEFAULT);
+    if (!Number.isInteger(limit) || limit < 1 || limit > FOLLOWER_PAGE_MAX) {
+      return { status: 400, body: { message: 'The request body has 1 error(s)', details: [{ message: `must be between 1 and ${FOLLOWER_PAGE_MAX}`, property: 'limit' }] } };
+    }
+    const page = followers.page(query.get('start'), limit);
+    return page === undefined ? INVALID_START_REPLY : { status: 200, body: page };
+  };
+
+  const getFollowerCounts: RouteHandler = ({ query }) => {
+    if (!INSIGHT_DATE.test(query.get('date') ?? '')) return { status: 400, body: { message: 'date must be yyyyMMdd' } };
+    const current = followers.ids().length;
+    return { status: 200, body: { status: 'ready', followers: followers.everAdded, targetedReaches: current, blocks: blocked.size } };
+  };
+
+  /** POST /__admin/followers: `{ userIds: [...] }` adds those, `{ count, seed }` adds that many generated ids. */
+  const applyFollowersChange = (body: unknown): { followers: number; added: number } => {
+    if (!isRecord(body)) throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N, "seed": S}');
+    let userIds: string[];
+    if (Array.isArray(body.userIds)) {
+      if (!body.userIds.every((id) => typeof id === 'string' && USER_ID.test(id))) throw new InvalidAdminRequestError('userIds must be LINE user ids (U + 32 hex)');
+      userIds = body.userIds as string[];
+    } else if (Number.isInteger(body.count) && (body.count as number) >= 0 && (body.count as number) <= 5_000_000) {
+      if (typeof body.seed !== 'number' && typeof body.seed !== 'string') throw new InvalidAdminRequestError('count needs a seed (number or string)');
+      userIds = seededUserIds(body.count as number, body.seed);
+    } else {
+      throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N (0 to 5000000), "seed": S}');
+    }
+    const before = followers.ids().length;
+    followers.add(userIds.filter((userId) => !blocked.has(userId)));
+    return { followers: followers.ids().length, added: followers.ids().length - before };
   };
 
   /** POST /__admin/profiles: `{ userId, displayName, … }` sets a profile; `{ userId, blocked }` blocks or unblocks. */
@@ -115,22 +190,110 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     profiles: structuredClone(Object.fromEntries(profiles)),
     blockedUserIds: [...blocked],
     unknownUsers,
+    followerIds: followers.ids(),
+    followersEverAdded: followers.everAdded,
   });
 
   const server = await startStandInServer({
     port: options.port ?? 0,
     requestIdHeader: 'x-line-request-id',
-    settings: new StandInSettings<LineSettings>({ latencyMs: options.latencyMs ?? 0 }),
-    clock: options.clock ?? Date.now,
+    settings,
+    clock,
     errorBody: lineErrorBody,
-    routes: [{ method: 'GET', pattern: /^\/v2\/bot\/profile\/([^/]+)$/, handle: getProfile }],
+    routes: [
+      { method: 'GET', pattern: /^\/v2\/bot\/profile\/([^/]+)$/, handle: authorized(getProfile) },
+      { method: 'GET', pattern: /^\/v2\/bot\/followers\/ids$/, handle: authorized(getFollowerIds) },
+      { method: 'GET', pattern: /^\/v2\/bot\/insight\/followers$/, handle: authorized(getFollowerCounts) },
+      { method: 'GET', pattern: /^\/v2\/bot\/info$/, handle: authorized(() => ({ status: 200, body: botInfo })) },
+    ],
     snapshot: state,
     resetState: () => {
       profiles = new Map(Object.entries(initialProfiles));
       blocked.clear();
+      followers.reset();
     },
-    adminRoutes: { 'POST /__admin/profiles': applyProfileChange },
+    adminRoutes: { 'POST /__admin/profiles': applyProfileChange, 'POST /__admin/followers': applyFollowersChange },
   });
 
-  return { ...server, state, setProfile, setBlocked };
+  return { ...server, state, setProfile, setBlocked, addFollowers: (userIds) => followers.add(userIds), botUserId };
+}
+
+/**
+ * Followers in friend-add order. Each add gets a sequence number and a page's `next` names the last one
+ * returned, so removals while someone pages never make them skip a follower. The token is signed (a
+ * changed or made-up token answers 400, as LINE's does) and carries its issue time (it expires after 24 h).
+ */
+class FollowerList {
+  #bySeq = new Map<number, string>();
+  #seqOf = new Map<string, number>();
+  #nextSeq = 1;
+  #everAdded = new Set<string>();
+  readonly #key = randomBytes(16);
+
+  constructor(private readonly initial: string[], private readonly clock: Clock) {
+    this.add(initial);
+  }
+
+  add(userIds: string[]): void {
+    for (const userId of userIds) {
+      if (this.#seqOf.has(userId)) continue;
+      const seq = this.#nextSeq++;
+      this.#bySeq.set(seq, userId);
+      this.#seqOf.set(userId, seq);
+      this.#everAdded.add(userId);
+    }
+  }
+
+  remove(userId: string): void {
+    const seq = this.#seqOf.get(userId);
+    if (seq === undefined) return;
+    this.#seqOf.delete(userId);
+    this.#bySeq.delete(seq);
+  }
+
+  ids(): string[] {
+    return [...this.#bySeq.values()];
+  }
+
+  get everAdded(): number {
+    return this.#everAdded.size;
+  }
+
+  /** undefined: the token is invalid or expired */
+  page(start: string | null, limit: number): { userIds: string[]; next?: string } | undefined {
+    let after = 0;
+    if (start !== null) {
+      const cursor = this.#read(start);
+      if (cursor === undefined || this.clock() - cursor.issuedAt >= CURSOR_LIFETIME_MS) return undefined;
+      after = cursor.after;
+    }
+    const entries = [...this.#bySeq.entries()].filter(([seq]) => seq > after).slice(0, limit + 1);
+    const page = entries.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      userIds: page.map(([, userId]) => userId),
+      ...(entries.length > limit && last !== undefined ? { next: this.#token(last[0]) } : {}),
+    };
+  }
+
+  reset(): void {
+    this.#bySeq.clear();
+    this.#seqOf.clear();
+    this.#everAdded.clear();
+    this.#nextSeq = 1;
+    this.add(this.initial);
+  }
+
+  #token(after: number): string {
+    const payload = Buffer.from(JSON.stringify({ after, issuedAt: this.clock() })).toString('base64url');
+    return `${payload}.${createHmac('sha256', this.#key).update(payload).digest('base64url')}`;
+  }
+
+  #read(token: string): { after: number; issuedAt: number } | undefined {
+    const [payload = '', signature = ''] = token.split('.');
+    const expected = createHmac('sha256', this.#key).update(payload).digest();
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { after: number; issuedAt: number };
+  }
 }

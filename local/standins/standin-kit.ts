@@ -50,6 +50,8 @@ interface FaultTarget {
   method?: string;
   /** only requests whose pathname starts with this (every path when absent) */
   pathPrefix?: string;
+  /** let this many matching requests through first (e.g. fail only the second page of a listing) */
+  skip?: number;
 }
 
 /** Answer with this status instead of running the operation. */
@@ -146,10 +148,17 @@ export class StandInSettings<S extends BaseSettings> {
     return this.#current;
   }
 
-  /** Every value is a non-negative number; null (JSON for "none") is allowed for anything but latencyMs. */
+  /**
+   * A switch stays a boolean; every other value is a non-negative number, and null (JSON for "none") is allowed
+   * for anything but latencyMs.
+   */
   update(patch: Partial<S>): void {
     for (const [name, value] of Object.entries(patch)) {
       if (!(name in this.initial)) throw new InvalidAdminRequestError(`unknown setting "${name}"`);
+      if (typeof (this.initial as Record<string, unknown>)[name] === 'boolean') {
+        if (typeof value !== 'boolean') throw new InvalidAdminRequestError(`setting "${name}" must be true or false`);
+        continue;
+      }
       const allowsNone = name !== 'latencyMs' && value === null;
       if (!allowsNone && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
         throw new InvalidAdminRequestError(`setting "${name}" must be a non-negative number${name === 'latencyMs' ? '' : ' or null'}`);
@@ -197,6 +206,10 @@ function parseFaultTarget(value: Record<string, unknown>): FaultTarget {
     if (typeof value.pathPrefix !== 'string') throw new InvalidAdminRequestError('fault pathPrefix must be a string');
     target.pathPrefix = value.pathPrefix;
   }
+  if (value.skip !== undefined) {
+    if (!Number.isInteger(value.skip) || (value.skip as number) < 0) throw new InvalidAdminRequestError('fault skip must be an integer >= 0');
+    target.skip = value.skip as number;
+  }
   return target;
 }
 
@@ -215,6 +228,10 @@ class FaultQueue {
     );
     const rule = this.#rules[index];
     if (rule === undefined) return undefined;
+    if (rule.skip) {
+      this.#rules[index] = { ...rule, skip: rule.skip - 1 };
+      return undefined;
+    }
     if (rule.times === 1) this.#rules.splice(index, 1);
     else this.#rules[index] = { ...rule, times: rule.times - 1 };
     return rule;

@@ -87,3 +87,13 @@ it('has the cost per million follow events, as a breakdown and a total', () => {
     for (const line of Object.values(results.costPer1M.breakdown)) expectNonNegative(line[limit]);
   }
 });
+
+it('has the backfill figures: one Capillary call per 10 followers, none on a rerun, a rate per limit and counting', () => {
+  expect(results.backfill.capillaryCallsPerFollower).toBe(0.1);
+  expect(results.backfill.rerunCapillaryCalls).toBe(0);
+  for (const limit of ['100', '1000']) {
+    for (const countsAs of ['request', 'record'] as const) expect(results.backfill.followersPerHour[limit]?.[countsAs]).toBeGreaterThan(0);
+  }
+  expect(results.backfill.hoursFor1MAt100Rpm.record).toBeGreaterThan(results.backfill.hoursFor1MAt100Rpm.request);
+  expectNonNegative(results.backfill.liveEventDelayP99Ms);
+});

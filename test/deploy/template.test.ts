@@ -58,6 +58,8 @@ function resolveIfs(conditions: Json, value: unknown): unknown {
   return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolveIfs(conditions, item)]).filter(([, item]) => item !== NO_VALUE));
 }
 
+type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck';
+
 /** What the assertions read off `sls package`'s output. */
 class PackagedStackView {
   constructor(readonly packaged: PackagedStack) {}
@@ -79,15 +81,15 @@ class PackagedStackView {
     return this.template.Resources as Json;
   }
 
-  functionNamed(name: 'Webhook' | 'Worker'): Json {
+  functionNamed(name: FunctionName): Json {
     return this.resources[`${name}LambdaFunction`].Properties as Json;
   }
 
-  environmentOf(name: 'Webhook' | 'Worker'): Json {
+  environmentOf(name: FunctionName): Json {
     return this.deployed[`${name}LambdaFunction`].Properties.Environment.Variables as Json;
   }
 
-  roleStatements(name: 'Webhook' | 'Worker'): Statement[] {
+  roleStatements(name: FunctionName): Statement[] {
     return (this.deployed[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) => statementsOf(policy.PolicyDocument));
   }
 }
@@ -139,7 +141,8 @@ describe('SQS', () => {
   });
 
   it('feeds the worker batches of 10 with partial batch responses and a concurrency cap the worker knows about', () => {
-    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping') as Json[];
+    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping'
+      && resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'EventsQueue') as Json[];
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
@@ -170,22 +173,22 @@ describe('DynamoDB', () => {
     const local = loadLocalResources(STAGE);
     const { TableName, AttributeDefinitions, KeySchema, BillingMode } = resources.UsersTable.Properties;
     expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
-    const eventsQueue = local.queues.find((queue) => !queue.isDlq);
-    expect(local.queues.map((queue) => queue.name).sort())
-      .toEqual([resources.EventsQueue.Properties.QueueName, resources.EventsDeadLetterQueue.Properties.QueueName].sort());
+    const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
+    expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort())
+      .toEqual(['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue'].map((id) => [id, resources[id].Properties.QueueName]).sort());
     expect(eventsQueue?.attributes.VisibilityTimeout).toBe(String(resources.EventsQueue.Properties.VisibilityTimeout));
     expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '').maxReceiveCount).toBe(resources.EventsQueue.Properties.RedrivePolicy.maxReceiveCount);
   });
 });
 
 describe('Lambda functions', () => {
-  it.each(['Webhook', 'Worker'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
+  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
     expect(stack.functionNamed(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } });
     expect(resources[`${name}LogGroup`].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
   it('receive only SSM parameter names for secrets, never a secret value', () => {
-    for (const name of ['Webhook', 'Worker'] as const) {
+    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck'] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
         if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
@@ -264,9 +267,35 @@ describe('IAM', () => {
     ]]);
   });
 
+  it('lets the backfill only run from its tick queue, hand events to the pipeline and DLQ, use the table without Scan, read its secrets', () => {
+    const statements = stack.roleStatements('Backfill');
+    expect(actionsOf(statements)).toEqual(new Set([
+      'logs:CreateLogStream', 'logs:PutLogEvents',
+      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage',
+      'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
+      'ssm:GetParameter', 'kms:Decrypt',
+    ]));
+    expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['BackfillQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
+      { 'Fn::GetAtt': ['BackfillQueue', 'Arn'] },
+      [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }],
+    ]);
+    expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[
+      ssmParameter('line-channel-access-token'), ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret'),
+    ]]);
+  });
+
+  it('lets the daily insight check only scan the table, read the channel token and write its logs', () => {
+    const statements = stack.roleStatements('InsightCheck');
+    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter', 'kms:Decrypt']));
+    expect(resourcesFor(statements, 'dynamodb:Scan')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-access-token')]);
+  });
+
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    for (const role of ['WebhookRole', 'WorkerRole']) {
+    for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole']) {
       const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
@@ -290,15 +319,16 @@ describe('HTTP API', () => {
 
 describe('alarms', () => {
   const alarms = () => Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::CloudWatch::Alarm').map((alarm: Json) => alarm.Properties as Json);
-  const alarmOn = (namespace: string, metricName: string) => {
-    const matching = alarms().filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName);
+  const alarmOn = (namespace: string, metricName: string, queue?: string) => {
+    const matching = alarms().filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName
+      && (queue === undefined || alarm.Dimensions[0].Value['Fn::GetAtt']?.[0] === queue));
     expect(matching).toHaveLength(1);
     return matching[0] as Json;
   };
   const httpApiStage = [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(6);
+    expect(alarms()).toHaveLength(8);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
@@ -308,7 +338,7 @@ describe('alarms', () => {
   });
 
   it('watch the DLQ, the age of the oldest event, worker errors, signature failures and webhook 4xx/5xx', () => {
-    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'EventsDeadLetterQueue')).toMatchObject({
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }], Threshold: 0,
     });
     expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toMatchObject({
@@ -333,6 +363,35 @@ describe('alarms', () => {
     expect(webhook.POWERTOOLS_METRICS_NAMESPACE).toBe('LineCapillaryBridge');
     expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({ Dimensions: httpApiStage, Threshold: 0 });
     expect(alarmOn('AWS/ApiGateway', '4xx')).toMatchObject({ Dimensions: httpApiStage });
+  });
+});
+
+describe('backfill and drift alarms', () => {
+  const alarm = (logicalId: string) => resources[logicalId].Properties as Json;
+
+  it('runs the backfill one tick at a time from its own queue, whose visibility outlasts 6 invocations', () => {
+    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping'
+      && resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'BackfillQueue') as Json[];
+    expect(mapping?.Properties).toMatchObject({ FunctionName: { 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] }, BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });
+    expect(resources.BackfillQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (stack.functionNamed('Backfill').Timeout as number));
+    expect(resources.BackfillQueue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['BackfillDeadLetterQueue', 'Arn'] });
+    expect(stack.environmentOf('Backfill')).toMatchObject({
+      QUEUE_URL: { Ref: 'EventsQueue' }, DEAD_LETTER_QUEUE_URL: { Ref: 'EventsDeadLetterQueue' }, BACKFILL_QUEUE_URL: { Ref: 'BackfillQueue' },
+      BACKFILL_BATCH_SIZE: '10', CAPILLARY_BULK_COUNTS_AS: 'record', BACKFILL_RATE_SHARE_PERCENT: '50',
+    });
+  });
+
+  it('alarms on a stalled backfill and on a daily follower-count drift above the threshold', () => {
+    expect(alarm('BackfillDeadLetterQueueAlarm')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['BackfillDeadLetterQueue', 'QueueName'] } }], Threshold: 0,
+    });
+    expect(alarm('FollowerDriftAlarm')).toMatchObject({
+      Namespace: 'LineCapillaryBridge', MetricName: 'FollowerCountDriftPercent', Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }],
+      Statistic: 'Maximum', Period: 86400, Threshold: 5, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    const schedule = Object.values(resources).find((resource: Json) => resource.Type === 'AWS::Events::Rule') as Json;
+    expect(schedule.Properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
+    expect(schedule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['InsightCheckLambdaFunction', 'Arn'] });
   });
 });
 

@@ -23,11 +23,13 @@ describe('loadLocalResources', () => {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
     }]);
-    expect(queues.map((queue) => [queue.name, queue.isDlq])).toEqual([
-      ['line-capillary-bridge-local-events-dlq.fifo', true],
-      ['line-capillary-bridge-local-events.fifo', false],
+    expect(queues.map((queue) => [queue.logicalId, queue.name, queue.isDlq])).toEqual([
+      ['EventsDeadLetterQueue', 'line-capillary-bridge-local-events-dlq.fifo', true],
+      ['BackfillDeadLetterQueue', 'line-capillary-bridge-local-backfill-dlq', true],
+      ['EventsQueue', 'line-capillary-bridge-local-events.fifo', false],
+      ['BackfillQueue', 'line-capillary-bridge-local-backfill', false],
     ]);
-    const [deadLetterQueue, eventsQueue] = queues;
+    const [deadLetterQueue, , eventsQueue] = queues;
     expect(deadLetterQueue?.attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', MessageRetentionPeriod: '1209600' });
     expect(eventsQueue?.attributes).toMatchObject({
       FifoQueue: 'true',
@@ -45,7 +47,9 @@ describe('loadLocalResources', () => {
   it('names everything after the stage it is asked for', () => {
     const { tables, queues } = loadLocalResources('qa');
     expect(tables.map((table) => table.TableName)).toEqual(['line-capillary-bridge-qa-users']);
-    expect(queues.map((queue) => queue.name)).toEqual(['line-capillary-bridge-qa-events-dlq.fifo', 'line-capillary-bridge-qa-events.fifo']);
+    expect(queues.map((queue) => queue.name)).toEqual([
+      'line-capillary-bridge-qa-events-dlq.fifo', 'line-capillary-bridge-qa-backfill-dlq', 'line-capillary-bridge-qa-events.fifo', 'line-capillary-bridge-qa-backfill',
+    ]);
   });
 
   it('creates working tables and queues on the local AWS servers', async () => {
@@ -96,6 +100,7 @@ resources:
     const [dlq, events] = loadLocalResources('prod', file).queues;
     expect(dlq?.name).toBe('demo-prod-dlq');
     expect(events).toEqual({
+      logicalId: 'Events',
       name: 'demo-prod-events',
       attributes: {
         VisibilityTimeout: '90',

@@ -144,7 +144,7 @@ describe('LINE stand-in: admin routes', () => {
     const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
 
     // Assess
-    expect(state).toEqual({ profiles: { [kept]: { displayName: 'Kept' } }, blockedUserIds: [blocked], unknownUsers: 'generate' });
+    expect(state).toEqual({ profiles: { [kept]: { displayName: 'Kept' } }, blockedUserIds: [blocked], unknownUsers: 'generate', followerIds: [], followersEverAdded: 0 });
   });
 
   it('logs calls with the user id masked', async () => {

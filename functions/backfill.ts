@@ -1,0 +1,17 @@
+import type { Context, SQSEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
+import { processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
+import { readBackfillConfig } from '../lib/config/backfill-config';
+import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { withTelemetry } from '../lib/observability/telemetry';
+import { createSqsClient } from '../lib/queue/sqs-client';
+
+/** Built on a container's first tick: the configuration (secrets from SSM) and the clients. */
+const deps = onceAsync(async () => {
+  const config = await readBackfillConfig(process.env, ssmSecret);
+  const clients = { dynamo: new DynamoDBClient({ cacheMiddleware: true }), sqs: createSqsClient() };
+  return { ...(await buildBackfillDeps(config, clients)), sqs: clients.sqs, tickQueueUrl: config.tickQueueUrl };
+});
+
+export const handler = withTelemetry(async (event: SQSEvent, context: Context) => processBackfillTicks(event, context, await deps()));

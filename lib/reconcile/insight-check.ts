@@ -1,0 +1,44 @@
+/**
+ * The daily drift signal for every account, Verified or not: LINE's follower count of yesterday
+ * (`followers − blocks`, an upper bound of current friends, docs/line.md#follower-counts) against the
+ * table's opted-in count. Published as metrics; FollowerCountDriftPercent has an alarm (serverless.yml).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type LineFollowersClient, insightDate } from '../line/follower-pages';
+import { logger, metrics, MetricUnit } from '../observability/telemetry';
+import { countOptedIn } from '../store/user-census';
+
+export type InsightCheckResult =
+  | { status: 'measured'; date: string; lineFollowers: number; tableOptedIn: number; driftPercent: number }
+  | { status: 'not-ready'; date: string; lineStatus: string };
+
+/** |LINE − table| as a percentage of LINE's count (of the table's, when LINE counts none). */
+export function driftPercent(lineFollowers: number, tableOptedIn: number): number {
+  const base = Math.max(1, lineFollowers || tableOptedIn);
+  return Math.round((Math.abs(lineFollowers - tableOptedIn) * 10_000) / base) / 100;
+}
+
+export interface InsightCheckDeps {
+  followers: LineFollowersClient;
+  dynamo: DynamoDBClient;
+  tableName: string;
+  destination: string;
+}
+
+export async function runInsightCheck(deps: InsightCheckDeps, now = Date.now()): Promise<InsightCheckResult> {
+  const date = insightDate(now);
+  const counts = await deps.followers.followerCounts(date);
+  if (counts.status !== 'ready' || counts.followers === undefined) {
+    logger.warn('LINE follower counts not ready; no drift figure today', { date, lineStatus: counts.status });
+    return { status: 'not-ready', date, lineStatus: counts.status };
+  }
+  const lineFollowers = Math.max(0, counts.followers - (counts.blocks ?? 0));
+  const tableOptedIn = await countOptedIn(deps.dynamo, deps.tableName, deps.destination);
+  const result = { status: 'measured' as const, date, lineFollowers, tableOptedIn, driftPercent: driftPercent(lineFollowers, tableOptedIn) };
+  metrics.addMetric('LineFollowers', MetricUnit.Count, lineFollowers);
+  metrics.addMetric('TableOptedIn', MetricUnit.Count, tableOptedIn);
+  metrics.addMetric('FollowerCountDrift', MetricUnit.Count, lineFollowers - tableOptedIn);
+  metrics.addMetric('FollowerCountDriftPercent', MetricUnit.Percent, result.driftPercent);
+  logger.info('Follower counts compared', result);
+  return result;
+}

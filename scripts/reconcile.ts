@@ -1,0 +1,61 @@
+/**
+ * npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]
+ *
+ * Compares LINE's follower list, the user table and Capillary's subscription state, prints one line per
+ * drift class, and with --repair queues the fixing events into the ordered pipeline (docs/operations.md#drift-check).
+ * Capillary reads take the stage's rate budget; --sample N checks N random customers only.
+ */
+import { randomUUID } from 'node:crypto';
+import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics are for CloudWatch; this prints its own lines
+import { parseArgs } from 'node:util';
+import { readWorkerConfig } from '../lib/config/config';
+import { ssmSecret } from '../lib/config/once-per-container';
+import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
+import { reconcile } from '../lib/reconcile/reconcile';
+import { buildReconcileDeps } from '../lib/reconcile/reconcile-deps';
+import { stageTarget, workerEnvironment } from '../ops/stage-target';
+
+const USAGE = 'usage: npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stage: { type: 'string' },
+      channel: { type: 'string', default: 'default' },
+      region: { type: 'string' },
+      repair: { type: 'boolean', default: false },
+      sample: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const sample = values.sample === undefined ? undefined : Number(values.sample);
+  if (!values.stage || (sample !== undefined && !(Number.isInteger(sample) && sample >= 0))) throw new Error(USAGE);
+  if (values.channel !== 'default') throw new Error('only the single-channel setup ("default") is supported by this version of reconcile');
+  const target = await stageTarget(values.stage, values.region);
+  try {
+    const config = await readWorkerConfig(workerEnvironment(target, process.env), ssmSecret);
+    const deps = await buildReconcileDeps(config, target, target.eventsQueueUrl, process.env.LINE_BOT_USER_ID);
+    const runId = randomUUID();
+    const report = await reconcile(deps, { runId, repair: values.repair, ...(sample === undefined ? {} : { sample }) });
+    if (values.json) {
+      console.log(JSON.stringify({ runId, ...report, users: values.verbose ? report.users : undefined }, null, 2));
+      return;
+    }
+    console.log(`Drift check ${runId} on stage ${values.stage}: ${report.followers} LINE followers, ${report.tableRecords} table records, ${report.capillaryChecked} Capillary customers checked.`);
+    for (const drift of DRIFT_CLASSES) {
+      console.log(`${drift.padEnd(18)} ${report.counts[drift]}`);
+      if (values.verbose && report.users[drift].length > 0) console.log(`  ${report.users[drift].join(' ')}`);
+    }
+    const total = DRIFT_CLASSES.reduce((sum, drift) => sum + report.counts[drift], 0);
+    if (values.repair) console.log(`Queued ${report.repaired} repair event(s) into the ordered pipeline; run the check again once the queue drains.`);
+    else if (total > 0) console.log('Run again with --repair to fix these through the ordered pipeline.');
+  } finally {
+    target.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error((error as Error).message);
+  process.exitCode = 1;
+});

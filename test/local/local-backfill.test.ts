@@ -1,0 +1,90 @@
+/**
+ * `npm run backfill -- --stage local` and `npm run reconcile -- --stage local` against a running `npm start`,
+ * as an operator runs them: the job runs in the local pipeline's backfill function, fed by its queue.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { type LocalPipelineStatus, PipelineAdminClient } from '../../local/pipeline-admin-api';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+async function eventually<T>(check: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)));
+
+let pipeline: ChildProcess;
+let output = '';
+let status: LocalPipelineStatus;
+
+/** The operator's shell: pointed at this pipeline's local servers (npm start's own ports are taken by other runs). */
+function operator(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { sqs, dynamodb, capillary, line } = status.endpoints;
+  const child = spawn('npx', ['tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...cleanEnv(), AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_DYNAMODB: dynamodb, CAPILLARY_BASE_URL: capillary.url, LINE_API_BASE_URL: line.url },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+beforeAll(async () => {
+  pipeline = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0'], {
+    cwd: ROOT, env: cleanEnv(), detached: true,
+  });
+  pipeline.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  pipeline.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const webhookUrl = await eventually(() => /Webhook +POST (\S+)/.exec(output)?.[1], `the ready banner; output so far:\n${output}`);
+  status = await new PipelineAdminClient(webhookUrl).status();
+}, 90_000);
+
+afterAll(() => {
+  process.kill(-(pipeline.pid as number), 'SIGKILL');
+});
+
+it('backfills the stand-in\'s followers through the local backfill function, then does nothing new on a second run', async () => {
+  // Prepare
+  const seeded = await fetch(`${status.endpoints.line.url}/__admin/followers`, { method: 'POST', body: JSON.stringify({ count: 25, seed: 'local-backfill' }) });
+  expect(await seeded.json()).toEqual({ followers: 25, added: 25 });
+  // Act
+  const first = await operator('scripts/backfill.ts', ['--stage', 'local', '--interval', '0.2']);
+  const second = await operator('scripts/backfill.ts', ['--stage', 'local', '--interval', '0.2']);
+  const statusOf = await operator('scripts/backfill.ts', ['--stage', 'local', '--status']);
+  // Assess
+  expect(first.code).toBe(0);
+  expect(first.stdout).toMatch(/Backfill job \S+ started for channel "default" on stage local/);
+  expect(first.stdout).toMatch(/\[completed\] · pages 1 · ids seen 25 of ~25 · already known 0 · registered 25 · opted in 25 · handed to the pipeline 0 · failed 0 · Capillary calls 3/);
+  expect(second.stdout).toMatch(/\[completed\] · pages 1 · ids seen 25 of ~25 · already known 25 · registered 0 · opted in 0 · handed to the pipeline 0 · failed 0 · Capillary calls 0/);
+  expect(statusOf.stdout).toMatch(/completed after/);
+}, 120_000);
+
+it('reconciles: a follower added after the backfill is an unknown follower, repaired through the pipeline', async () => {
+  await fetch(`${status.endpoints.line.url}/__admin/followers`, { method: 'POST', body: JSON.stringify({ count: 1, seed: 'late' }) });
+  // Act
+  const found = await operator('scripts/reconcile.ts', ['--stage', 'local', '--json']);
+  const repaired = await operator('scripts/reconcile.ts', ['--stage', 'local', '--repair']);
+  // Assess
+  expect(found.code).toBe(0);
+  expect(JSON.parse(found.stdout)).toMatchObject({ followers: 26, counts: { 'unknown-follower': 1, 'missed-follow': 0, 'missed-unfollow': 0, 'capillary-differs': 0 } });
+  expect(repaired.stdout).toContain('Queued 1 repair event(s) into the ordered pipeline');
+}, 120_000);
+
+it('names the cause and the alternative for an account that is not Verified/Premium', async () => {
+  await fetch(`${status.endpoints.line.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ verified: false }) });
+  // Act
+  const run = await operator('scripts/backfill.ts', ['--stage', 'local', '--interval', '0.2']);
+  // Assess
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(/failed after/);
+  expect(run.stdout).toMatch(/neither Verified nor Premium.*insight check/s);
+}, 120_000);
