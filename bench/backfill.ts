@@ -13,6 +13,7 @@ import type { BulkCountsAs } from '../lib/domain/backfill-rules';
 import { progressOf } from '../ops/backfill-control';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { ById } from '../lib/config/channels';
 import { startBackfillRig } from '../local/backfill-rig';
 import { lambdaContext } from '../local/lambda-context';
 import { toSqsEvent } from '../local/lambda-events';
@@ -84,7 +85,9 @@ async function backfillWithLiveEvents(profile: BackfillProfile): Promise<Backfil
   });
   // One live worker instance paced to what the backfill leaves of the budget.
   const liveShare = Math.floor((rateLimitPerMinute * (100 - profile.ratePercentShare)) / 100);
-  const worker = buildSyncDeps({ ...rig.config.worker, capillary: { ...rig.config.worker.capillary, rateLimitPerMinute: liveShare, workerConcurrency: 1 } }, rig.dynamo);
+  const workerConfig = rig.config.worker;
+  const orgs = new ById(workerConfig.capillaryOrgs.all.map((org) => ({ ...org, rateLimitPerMinute: liveShare })));
+  const worker = buildSyncDeps({ ...workerConfig, capillaryOrgs: orgs, capillary: { ...workerConfig.capillary, workerConcurrency: 1 } }, rig.dynamo);
   const context = lambdaContext({ name: 'bench-live-worker', memoryMb: 256, timeoutSeconds: 60 });
   const delays: number[] = [];
   try {

@@ -5,11 +5,22 @@ import { LineFollowersClient } from '../lib/line/follower-pages';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { runInsightCheck } from '../lib/reconcile/insight-check';
 
-/** Built on a container's first run: the configuration (the channel token from SSM) and the clients. */
+/** Built on a container's first run: the configuration (the channels' tokens from SSM) and the clients. */
 const deps = onceAsync(async () => {
   const config = await readInsightCheckConfig(process.env, ssmSecret);
-  const followers = new LineFollowersClient({ channelAccessToken: config.line.channelAccessToken, baseUrl: config.line.apiBaseUrl, timeoutMs: config.line.timeoutMs, maxAttempts: 3 });
-  return { followers, dynamo: new DynamoDBClient({ cacheMiddleware: true }), tableName: config.tableName, destination: config.destination ?? (await followers.botUserId()) };
+  return { config, dynamo: new DynamoDBClient({ cacheMiddleware: true }) };
 });
 
-export const handler = withTelemetry(async (_event: unknown, _context: { awsRequestId: string }) => runInsightCheck(await deps()));
+/** Every channel in turn; one channel's failure (LINE down for it) does not keep the others from their figure. */
+export const handler = withTelemetry(async (_event: unknown, _context: { awsRequestId: string }) => {
+  const { config, dynamo } = await deps();
+  const results = await Promise.allSettled(config.channels.all.map(async (channel) => {
+    const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.line.apiBaseUrl, timeoutMs: config.line.timeoutMs, maxAttempts: 3 });
+    const destination = channel.destination ?? (await followers.botUserId());
+    return runInsightCheck({ channel: channel.id, followers, dynamo, tableName: config.tableName, destination });
+  }));
+  const failed = results.filter((result) => result.status === 'rejected');
+  // A failed channel fails the invocation, so the function's Errors metric shows it; the others were published.
+  if (failed.length > 0) throw new AggregateError(failed.map((result) => (result as PromiseRejectedResult).reason), `insight check failed for ${failed.length} channel(s)`);
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value);
+});

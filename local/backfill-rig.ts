@@ -9,7 +9,7 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, t
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { RateLimiter } from '../lib/capillary/rate-limiter';
 import type { BackfillConfig } from '../lib/config/backfill-config';
-import type { WorkerConfig } from '../lib/config/config';
+import type { WorkerChannel, WorkerConfig } from '../lib/config/config';
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { type BackfillDeps, type TickResult, runBackfillTick } from '../lib/backfill/run-backfill';
 import { createSqsClient } from '../lib/queue/sqs-client';
@@ -21,12 +21,14 @@ import type { BackfillJob } from '../lib/store/backfill-job-store';
 import { createFifoQueue } from './aws-kit';
 import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from './standins/capillary-standin';
 import { type LineStandIn, type LineStandInOptions, startLineStandIn } from './standins/line-standin';
-import { createUsersTable, workerConfigFor } from './worker-rig';
+import { RIG_CHANNEL, type RigCapillarySettings, createUsersTable, workerConfigFor } from './worker-rig';
 
 export interface BackfillRigOptions {
   capillaryStandIn?: CapillaryStandInOptions;
   lineStandIn?: LineStandInOptions;
-  capillary?: Partial<WorkerConfig['capillary']>;
+  capillary?: RigCapillarySettings;
+  /** the rig's one channel, changed (e.g. a configured destination) */
+  channel?: Partial<WorkerChannel>;
   backfill?: Partial<Omit<BackfillConfig, 'worker'>>;
   sharedLimiter?: RateLimiter;
   /** share an existing users table (e.g. a worker harness's) */
@@ -57,8 +59,8 @@ export interface BackfillRig {
 }
 
 const DEFAULT_TICK_BUDGET_MS = 120_000;
-/** The single-channel setup's id. */
-const CHANNEL = 'default';
+/** The rig's one channel. */
+const CHANNEL = RIG_CHANNEL.id;
 
 /** Receive → the real batch processor → delete what succeeded, until a receive comes back empty. */
 async function drainThroughWorker(sqs: SQSClient, queueUrl: string, deps: WorkerDeps): Promise<number> {
@@ -83,7 +85,6 @@ async function drainThroughWorker(sqs: SQSClient, queueUrl: string, deps: Worker
 export function backfillConfigFor(worker: WorkerConfig, queues: BackfillRig['queues'], overrides: Partial<Omit<BackfillConfig, 'worker'>> = {}): BackfillConfig {
   return {
     worker,
-    destination: undefined,
     ...queues,
     batchSize: 10,
     recordMaxAttempts: 3,
@@ -104,9 +105,9 @@ export async function startBackfillRig(options: BackfillRigOptions = {}): Promis
   const events = await createFifoQueue(sqs, { maxReceiveCount: 5 });
   const { QueueUrl: tickQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `backfill-${randomBytes(4).toString('hex')}` }));
   const queues = { eventsQueueUrl: events.queueUrl, deadLetterQueueUrl: events.dlqUrl, tickQueueUrl: tickQueueUrl as string };
-  const worker = workerConfigFor(tableName, capillary.url, line.url, options.capillary);
+  const worker = workerConfigFor(tableName, capillary.url, line.url, options.capillary, [{ ...RIG_CHANNEL, ...options.channel }]);
   const config = backfillConfigFor(worker, queues, options.backfill);
-  const deps: BackfillDeps = await buildBackfillDeps(config, { dynamo, sqs, ...(options.sharedLimiter ? { sharedLimiter: options.sharedLimiter } : {}) })
+  const deps: BackfillDeps = await buildBackfillDeps(config, { dynamo, sqs, ...(options.sharedLimiter ? { sharedLimiter: options.sharedLimiter } : {}) }, CHANNEL)
     .catch(async (error: unknown) => {
       await Promise.all([capillary.close(), line.close()]);
       throw error;

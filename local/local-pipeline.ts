@@ -10,7 +10,7 @@ import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
-import { processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
+import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
 import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
@@ -438,7 +438,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
  */
 async function startBackfillFunction(options: { sqs: SQSClient; dynamo: DynamoDBClient; queueUrl: string; queueArn: string; log: Logger }): Promise<() => Promise<void>> {
   const config = await readBackfillConfig(process.env, ssmSecret);
-  const deps = { ...(await buildBackfillDeps(config, { dynamo: options.dynamo, sqs: options.sqs })), sqs: options.sqs, tickQueueUrl: config.tickQueueUrl };
+  const clients = { dynamo: options.dynamo, sqs: options.sqs };
+  const deps = { forChannel: perChannel((channel) => buildBackfillDeps(config, clients, channel)), sqs: options.sqs, tickQueueUrl: config.tickQueueUrl };
   const handler = withTelemetry(async (event: SQSEvent, context: Context) => processBackfillTicks(event, context, deps));
   const poller = startQueuePoller({
     sqs: options.sqs,

@@ -31,11 +31,10 @@ async function main(): Promise<void> {
   });
   const sample = values.sample === undefined ? undefined : Number(values.sample);
   if (!values.stage || (sample !== undefined && !(Number.isInteger(sample) && sample >= 0))) throw new Error(USAGE);
-  if (values.channel !== 'default') throw new Error('only the single-channel setup ("default") is supported by this version of reconcile');
   const target = await stageTarget(values.stage, values.region);
   try {
     const config = await readWorkerConfig(workerEnvironment(target, process.env), ssmSecret);
-    const deps = await buildReconcileDeps(config, target, target.eventsQueueUrl, process.env.LINE_BOT_USER_ID);
+    const deps = await buildReconcileDeps(config, target, target.eventsQueueUrl, values.channel as string);
     const runId = randomUUID();
     const report = await reconcile(deps, { runId, repair: values.repair, ...(sample === undefined ? {} : { sample }) });
     if (values.json) {

@@ -6,6 +6,7 @@ import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import type { RateLimiter } from '../capillary/rate-limiter';
 import type { BackfillConfig } from '../config/backfill-config';
+import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { followersPerHour } from '../domain/backfill-rules';
 import { LineFollowersClient } from '../line/follower-pages';
 import { SyntheticEventSender } from '../queue/synthetic-events';
@@ -17,40 +18,49 @@ import { SharePacer, allOf } from './share-pacer';
 export interface BackfillClients {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
-  /** the Capillary budget shared with the live workers; the job keeps to its share of it */
+  /** the Capillary budget of the channel's org, shared with the live workers; the job keeps to its share of it */
   sharedLimiter?: RateLimiter;
 }
 
-/** The job's clients, built once per container. The bot's user id comes from LINE when it is not configured. */
-export async function buildBackfillDeps(config: BackfillConfig, clients: BackfillClients): Promise<BackfillDeps & { owner: string }> {
+/**
+ * One channel's job clients: its LINE token, its Capillary org (cluster, credentials, rate limit) and its
+ * account id there. The bot's user id comes from LINE when the channel does not configure it.
+ */
+export async function buildBackfillDeps(config: BackfillConfig, clients: BackfillClients, channelId: string): Promise<BackfillDeps & { owner: string }> {
   const { worker } = config;
   const { capillary } = worker;
-  const share = new SharePacer((capillary.rateLimitPerMinute * config.rateSharePercent) / 100);
+  const channel = worker.channels.get(channelId);
+  if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
+  const org = worker.capillaryOrgs.get(channel.capillaryOrg);
+  // The config reader refuses a channel naming an unknown org, so this is a broken config object.
+  if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+  const share = new SharePacer((org.rateLimitPerMinute * config.rateSharePercent) / 100);
   const limiter = clients.sharedLimiter ? allOf(share, clients.sharedLimiter) : share;
   // The limiter spaces the calls; the client itself does no pacing.
-  const http = new CapillaryHttpClient({ baseUrl: capillary.baseUrl, auth: capillary.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 });
+  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 })
+    .forChannel(channel.id);
   const followers = new LineFollowersClient({
-    channelAccessToken: worker.line.channelAccessToken,
+    channelAccessToken: channel.channelAccessToken,
     baseUrl: worker.line.apiBaseUrl,
     timeoutMs: config.lineTimeoutMs,
     maxAttempts: 3,
     pageSize: config.pageSize,
   });
-  const destination = config.destination ?? (await followers.botUserId());
+  const destination = channel.destination ?? (await followers.botUserId());
   return {
     owner: randomUUID(),
     jobs: new BackfillJobStore(clients.dynamo, worker.tableName),
     users: new UserSyncStore(clients.dynamo, worker.tableName, worker.claimTtlSeconds * 1000),
     followers,
-    registrar: new LineBulkRegistrar(http, capillary, limiter, config.bulkCountsAs),
-    customers: new LineCustomerDirectory(http, capillary),
-    pipeline: new SyntheticEventSender(clients.sqs, config.eventsQueueUrl, destination),
-    deadLetters: new SyntheticEventSender(clients.sqs, config.deadLetterQueueUrl, destination),
+    registrar: new LineBulkRegistrar(http, capillary, channel.capillaryLineAccountId, limiter, config.bulkCountsAs),
+    customers: new LineCustomerDirectory(http, capillary, channel.capillaryLineAccountId),
+    pipeline: new SyntheticEventSender(clients.sqs, config.eventsQueueUrl, channel.id, destination),
+    deadLetters: new SyntheticEventSender(clients.sqs, config.deadLetterQueueUrl, channel.id, destination),
     destination,
     settings: {
       batchSize: config.batchSize,
       recordMaxAttempts: config.recordMaxAttempts,
-      followersPerHour: followersPerHour(capillary.rateLimitPerMinute, config.rateSharePercent / 100, config.batchSize, config.bulkCountsAs),
+      followersPerHour: followersPerHour(org.rateLimitPerMinute, config.rateSharePercent / 100, config.batchSize, config.bulkCountsAs),
     },
   };
 }

@@ -18,7 +18,7 @@ import {
 import type { LineEventFacts } from '../domain/sync-rules';
 import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError } from '../line/errors';
 import { type LineFollowersClient, insightDate } from '../line/follower-pages';
-import { logger, maskUserId, metrics, MetricUnit } from '../observability/telemetry';
+import { countForChannel, logger, maskUserId } from '../observability/telemetry';
 import type { BackfillTickMessage as BackfillTick } from '../queue/backfill-ticks';
 import type { SyntheticEvent, SyntheticEventSender } from '../queue/synthetic-events';
 import type { BackfillJob, BackfillJobStore } from '../store/backfill-job-store';
@@ -129,7 +129,7 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
         pageCounters: ZERO_COUNTERS,
         ...(done ? { status: 'completed' as const } : {}),
       });
-      metrics.addMetric('BackfillFollowersSeen', MetricUnit.Count, pageCounters.idsSeen);
+      countForChannel('BackfillFollowersSeen', tick.channel, pageCounters.idsSeen);
       if (done) {
         logger.info('Backfill completed', { ...tick, ...counters });
         return { next: false, status: 'completed' };

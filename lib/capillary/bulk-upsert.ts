@@ -37,6 +37,8 @@ export class LineBulkRegistrar {
   constructor(
     private readonly http: CapillaryHttpClient,
     private readonly config: CapillaryConfig,
+    /** the channel's Source Account ID in Capillary */
+    private readonly lineAccountId: string,
     private readonly limiter: RateLimiter,
     private readonly countsAs: BulkCountsAs,
   ) {}
@@ -52,10 +54,10 @@ export class LineBulkRegistrar {
         commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
         fields: {},
         source: 'LINE',
-        accountId: this.config.lineAccountId,
+        accountId: this.lineAccountId,
       }],
       extendedFields: {},
-      subscriptionInfo: { subscriptions: lineSubscriptions(this.config, this.config.subscriptionChannel, 'OPTIN') },
+      subscriptionInfo: { subscriptions: lineSubscriptions(this.config, this.lineAccountId, this.config.subscriptionChannel, 'OPTIN') },
     };
   }
 

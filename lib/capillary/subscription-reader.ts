@@ -3,7 +3,6 @@
  * docs/capillary.md#subscriptions) for the drift check: OPTIN when both priorities are opted in, OPTOUT
  * when either is opted out, `none` when Capillary holds no LINE subscription for the account.
  */
-import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
 import { CapillaryApiError } from './errors';
 import { type CallOptions, type CapillaryHttpClient, errorCodes } from './http-client';
@@ -11,7 +10,7 @@ import { isRecord } from '../is-record';
 
 export type CapillarySubscription = SubscriptionState | 'none';
 
-export async function readLineSubscription(http: CapillaryHttpClient, config: Pick<CapillaryConfig, 'lineAccountId'>, customerId: number, call: CallOptions): Promise<CapillarySubscription> {
+export async function readLineSubscription(http: CapillaryHttpClient, lineAccountId: string, customerId: number, call: CallOptions): Promise<CapillarySubscription> {
   const response = await http.request('read-subscription', 'GET', `/v2/customers/${customerId}/subscriptions`, undefined, call);
   const codes = errorCodes(response.body);
   if (response.status >= 400 || codes.length > 0) {
@@ -20,7 +19,7 @@ export async function readLineSubscription(http: CapillaryHttpClient, config: Pi
   const entries = Array.isArray(response.body.subscriptions) ? response.body.subscriptions : [];
   const types = new Map<string, string>();
   for (const entry of entries) {
-    if (!isRecord(entry) || String(entry.channel).toUpperCase() !== 'LINE' || String(entry.accountId) !== config.lineAccountId) continue;
+    if (!isRecord(entry) || String(entry.channel).toUpperCase() !== 'LINE' || String(entry.accountId) !== lineAccountId) continue;
     types.set(String(entry.priority), String(entry.type));
   }
   if ([...types.values()].includes('OPTOUT')) return 'OPTOUT';

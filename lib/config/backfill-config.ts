@@ -3,13 +3,13 @@
  * job's own settings, read and checked once per cold start like every other function's.
  */
 import type { BulkCountsAs } from '../domain/backfill-rules';
-import { type Env, EnvReader, type SecretResolver, type WorkerConfig, readWorkerConfig } from './config';
+import { type ById, type ChannelOf, readChannels } from './channels';
+import { type WorkerConfig, readWorkerConfig } from './config';
+import { type Env, EnvReader, type SecretResolver } from './env-reader';
 import { DEFAULTS } from './defaults';
 
 export interface BackfillConfig {
   worker: WorkerConfig;
-  /** the bot's user id; read from LINE's bot info when not set */
-  destination: string | undefined;
   eventsQueueUrl: string;
   deadLetterQueueUrl: string;
   /** the job's own queue: one message per invocation to come */
@@ -29,7 +29,6 @@ export async function readBackfillConfig(env: Env, resolveSecret: SecretResolver
   const read = new EnvReader(env, resolveSecret);
   const config: BackfillConfig = {
     worker,
-    destination: read.optional('LINE_BOT_USER_ID'),
     eventsQueueUrl: read.url('QUEUE_URL'),
     deadLetterQueueUrl: read.url('DEAD_LETTER_QUEUE_URL'),
     tickQueueUrl: read.url('BACKFILL_QUEUE_URL'),
@@ -48,17 +47,17 @@ export async function readBackfillConfig(env: Env, resolveSecret: SecretResolver
 
 export interface InsightCheckConfig {
   tableName: string;
-  destination: string | undefined;
-  line: { channelAccessToken: string; apiBaseUrl: string; timeoutMs: number };
+  /** every channel: the check runs for each (their bot user ids come from LINE when not configured) */
+  channels: ById<ChannelOf<'channelAccessToken'>>;
+  line: { apiBaseUrl: string; timeoutMs: number };
 }
 
 export async function readInsightCheckConfig(env: Env, resolveSecret: SecretResolver): Promise<InsightCheckConfig> {
   const read = new EnvReader(env, resolveSecret);
   const config: InsightCheckConfig = {
     tableName: read.required('TABLE_NAME'),
-    destination: read.optional('LINE_BOT_USER_ID'),
+    channels: await readChannels(read, ['channelAccessToken']),
     line: {
-      channelAccessToken: (await read.secret('LINE_CHANNEL_ACCESS_TOKEN')) ?? '',
       apiBaseUrl: read.url('LINE_API_BASE_URL', DEFAULTS.LINE_API_BASE_URL),
       timeoutMs: read.integer('LINE_API_TIMEOUT_MS', DEFAULTS.LINE_API_TIMEOUT_MS, 100, 60_000),
     },

@@ -30,12 +30,12 @@ export function toLineEvent({ facts }: SyntheticEvent): LineWebhookEvent {
 }
 
 export class SyntheticEventSender {
-  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, private readonly destination: string) {}
+  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, private readonly channel: string, private readonly destination: string) {}
 
   /** Resolves when every event is queued; throws EnqueueError otherwise (nothing is lost: the caller retries). */
   async send(events: SyntheticEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const entries = toEntries(this.destination, events.map(toLineEvent)).map((sized, index) => ({
+    const entries = toEntries(this.channel, this.destination, events.map(toLineEvent)).map((sized, index) => ({
       ...sized,
       entry: { ...sized.entry, MessageAttributes: { reason: { DataType: 'String', StringValue: (events[index] as SyntheticEvent).reason.slice(0, 1000) } } },
     }));

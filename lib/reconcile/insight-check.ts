@@ -5,7 +5,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LineFollowersClient, insightDate } from '../line/follower-pages';
-import { logger, metrics, MetricUnit } from '../observability/telemetry';
+import { MetricUnit, logger, metrics } from '../observability/telemetry';
 import { countOptedIn } from '../store/user-census';
 
 export type InsightCheckResult =
@@ -19,26 +19,36 @@ export function driftPercent(lineFollowers: number, tableOptedIn: number): numbe
 }
 
 export interface InsightCheckDeps {
+  channel: string;
   followers: LineFollowersClient;
   dynamo: DynamoDBClient;
   tableName: string;
+  /** the channel's bot user id: its users' records start with it */
   destination: string;
+}
+
+/** One figure with the channel, and in the same record without it (the alarm watches the largest of any channel). */
+function publish(channel: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+  const metric = metrics.singleMetric();
+  metric.addDimensions({ channel });
+  metric.addDimensions({});
+  metric.addMetric(name, unit, value);
 }
 
 export async function runInsightCheck(deps: InsightCheckDeps, now = Date.now()): Promise<InsightCheckResult> {
   const date = insightDate(now);
   const counts = await deps.followers.followerCounts(date);
   if (counts.status !== 'ready' || counts.followers === undefined) {
-    logger.warn('LINE follower counts not ready; no drift figure today', { date, lineStatus: counts.status });
+    logger.warn('LINE follower counts not ready; no drift figure today', { channel: deps.channel, date, lineStatus: counts.status });
     return { status: 'not-ready', date, lineStatus: counts.status };
   }
   const lineFollowers = Math.max(0, counts.followers - (counts.blocks ?? 0));
   const tableOptedIn = await countOptedIn(deps.dynamo, deps.tableName, deps.destination);
   const result = { status: 'measured' as const, date, lineFollowers, tableOptedIn, driftPercent: driftPercent(lineFollowers, tableOptedIn) };
-  metrics.addMetric('LineFollowers', MetricUnit.Count, lineFollowers);
-  metrics.addMetric('TableOptedIn', MetricUnit.Count, tableOptedIn);
-  metrics.addMetric('FollowerCountDrift', MetricUnit.Count, lineFollowers - tableOptedIn);
-  metrics.addMetric('FollowerCountDriftPercent', MetricUnit.Percent, result.driftPercent);
-  logger.info('Follower counts compared', result);
+  publish(deps.channel, 'LineFollowers', MetricUnit.Count, lineFollowers);
+  publish(deps.channel, 'TableOptedIn', MetricUnit.Count, tableOptedIn);
+  publish(deps.channel, 'FollowerCountDrift', MetricUnit.Count, lineFollowers - tableOptedIn);
+  publish(deps.channel, 'FollowerCountDriftPercent', MetricUnit.Percent, result.driftPercent);
+  logger.info('Follower counts compared', { channel: deps.channel, ...result });
   return result;
 }

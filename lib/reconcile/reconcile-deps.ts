@@ -4,6 +4,7 @@ import { SharePacer } from '../backfill/share-pacer';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { readLineSubscription } from '../capillary/subscription-reader';
 import type { WorkerConfig } from '../config/config';
+import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { LineFollowersClient } from '../line/follower-pages';
 import { SyntheticEventSender } from '../queue/synthetic-events';
 import type { ReconcileDeps } from './reconcile';
@@ -11,20 +12,25 @@ import type { ReconcileDeps } from './reconcile';
 /** The drift check's share of the per-minute limit: it must not starve live events. */
 const RECONCILE_RATE_SHARE = 0.25;
 
-/** The drift check's clients, from the worker's configuration of the stage it checks. */
+/** The drift check's clients for one channel, from the worker's configuration of the stage it checks. */
 export async function buildReconcileDeps(config: WorkerConfig, clients: { dynamo: DynamoDBClient; sqs: SQSClient }, eventsQueueUrl: string,
-  destination?: string): Promise<ReconcileDeps> {
+  channelId: string): Promise<ReconcileDeps> {
+  const channel = config.channels.get(channelId);
+  if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
+  const org = config.capillaryOrgs.get(channel.capillaryOrg);
+  if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const { capillary, line } = config;
-  const http = new CapillaryHttpClient({ baseUrl: capillary.baseUrl, auth: capillary.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 });
-  const followers = new LineFollowersClient({ channelAccessToken: line.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: 10_000, maxAttempts: 3 });
-  const botUserId = destination ?? (await followers.botUserId());
+  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 })
+    .forChannel(channel.id);
+  const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: 10_000, maxAttempts: 3 });
+  const destination = channel.destination ?? (await followers.botUserId());
   return {
     followers,
     dynamo: clients.dynamo,
     tableName: config.tableName,
-    destination: botUserId,
-    readSubscription: (customerId) => readLineSubscription(http, capillary, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
-    limiter: new SharePacer(capillary.rateLimitPerMinute * RECONCILE_RATE_SHARE),
-    pipeline: new SyntheticEventSender(clients.sqs, eventsQueueUrl, botUserId),
+    destination,
+    readSubscription: (customerId) => readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
+    limiter: new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE),
+    pipeline: new SyntheticEventSender(clients.sqs, eventsQueueUrl, channel.id, destination),
   };
 }

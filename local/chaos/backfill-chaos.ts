@@ -21,6 +21,7 @@ import { subscriptionOf } from '../standins/capillary-standin';
 import type { FaultRule } from '../standins/standin-kit';
 import { seededUserIds } from '../standins/line-standin';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
+import { RIG_CHANNEL } from '../worker-rig';
 import { type LogScanReport, scanLogsDuring } from './log-scan';
 
 export interface BackfillChaosOptions {
@@ -115,8 +116,14 @@ async function drainAll(rig: BackfillRig, queueUrl: string, deps: WorkerDeps, ra
 /** The run with every log line it writes captured and scanned for user ids, names and secrets (none may appear). */
 export async function runBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs = 10 * 60_000): Promise<BackfillChaosReport> {
   const secrets = {
-    channelSecret: LOCAL_CREDENTIALS.lineChannelSecret,
-    channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+    channels: [{
+      id: RIG_CHANNEL.id,
+      provider: 'rig',
+      destination: '',
+      capillaryLineAccountId: RIG_CHANNEL.capillaryLineAccountId,
+      channelSecret: LOCAL_CREDENTIALS.lineChannelSecret,
+      channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+    }],
     capillaryClientKey: LOCAL_CREDENTIALS.capillaryClientKey,
     capillaryClientSecret: LOCAL_CREDENTIALS.capillaryClientSecret,
   };
@@ -170,7 +177,7 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
         burst.push(event);
       }
       if (burst.length > 0) {
-        await enqueueBatches(rig.sqs, rig.queues.eventsQueueUrl, toBatches(toEntries(rig.line.botUserId, burst)));
+        await enqueueBatches(rig.sqs, rig.queues.eventsQueueUrl, toBatches(toEntries(RIG_CHANNEL.id, rig.line.botUserId, burst)));
         figures.liveEventsSent += burst.length;
         if (jobRunning) figures.liveEventsDuringBackfill += burst.length;
       }
@@ -232,7 +239,7 @@ async function judge(rig: BackfillRig, users: string[]): Promise<BackfillChaosRe
     const record = await rig.deps.users.read({ destination: rig.line.botUserId, userId });
     if (customers.length > 1) problems.push({ userId, kind: 'duplicate', detail: `${customers.length} customers` });
     const expected = truth.has(userId) ? 'OPTIN' : 'OPTOUT';
-    const subscription = customers[0] && subscriptionOf(capillary, customers[0].id, 'LINE', rig.config.worker.capillary.lineAccountId);
+    const subscription = customers[0] && subscriptionOf(capillary, customers[0].id, 'LINE', RIG_CHANNEL.capillaryLineAccountId);
     if (expected === 'OPTIN' && customers.length === 0) {
       problems.push({ userId, kind: 'lost', detail: 'a follower with no Capillary customer' });
       continue;

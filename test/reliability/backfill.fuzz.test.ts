@@ -76,8 +76,9 @@ it(`Capillary bulk answers: one outcome per record, done only with a customer id
   await fc.assert(fc.asyncProperty(fc.constantFrom(200, 201, 400, 500), bodies, async (status, body) => {
     nextReply = { status, body };
     const config = workerConfigFor('unused', url, url).capillary;
+    const account = '2001914141242';
     const http = new CapillaryHttpClient({ baseUrl: url, auth: { scheme: 'basic', id: 'u', secret: 'p', oauthHeaderName: 'x' }, timeoutMs: 2000, maxAttempts: 1, minIntervalMs: 0 });
-    const registrar = new LineBulkRegistrar(http, config, { take: async () => true }, 'record');
+    const registrar = new LineBulkRegistrar(http, config, account, { take: async () => true }, 'record');
     const userIds = ['U0123456789abcdef0123456789abcdef', 'U1123456789abcdef0123456789abcdef'];
     try {
       const outcomes = await registrar.upsert(userIds, { deadlineAt: Number.POSITIVE_INFINITY });

@@ -198,7 +198,7 @@ describe('backfill job', () => {
 
   it('fails at once, naming the setting, when LINE refuses the channel access token', async () => {
     // The bot's user id is configured (LINE_BOT_USER_ID), so the first LINE call is the listing itself.
-    const rig = await rigWith(seededUserIds(3, 'token'), { lineStandIn: { channelAccessToken: 'another-token' }, backfill: { destination: 'U1f2e3d4c5b6a79880011223344556677' } });
+    const rig = await rigWith(seededUserIds(3, 'token'), { lineStandIn: { channelAccessToken: 'another-token' }, channel: { destination: 'U1f2e3d4c5b6a79880011223344556677' } });
     // Act
     const job = await rig.runToEnd(await rig.start());
     // Assess

@@ -11,7 +11,7 @@ import { LineFollowersClient } from '../../../lib/line/follower-pages';
 let rig: BackfillRig;
 afterEach(() => rig.close());
 
-const deps = () => buildReconcileDeps({ ...rig.config.worker, capillary: { ...rig.config.worker.capillary, rateLimitPerMinute: 60_000 } }, rig, rig.queues.eventsQueueUrl);
+const deps = () => buildReconcileDeps(rig.config.worker, rig, rig.queues.eventsQueueUrl, 'default');
 const check = async (options: { repair?: boolean; sample?: number } = {}) => reconcile(await deps(), { runId: `run-${Math.random()}`, repair: false, ...options });
 const capillaryState = (userId: string) => {
   const [customer, ...others] = rig.capillary.customersWithIdentifier('line', userId);
@@ -104,7 +104,7 @@ describe('daily insight check', () => {
     rig.line.addFollowers(followers.slice(8));
     const lineFollowers = new LineFollowersClient({ channelAccessToken: 'local-channel-access-token', baseUrl: rig.line.url, timeoutMs: 1000, maxAttempts: 1 });
     // Act
-    const result = await runInsightCheck({ followers: lineFollowers, dynamo: rig.dynamo, tableName: rig.config.worker.tableName, destination: rig.line.botUserId });
+    const result = await runInsightCheck({ channel: 'default', followers: lineFollowers, dynamo: rig.dynamo, tableName: rig.config.worker.tableName, destination: rig.line.botUserId });
     // Assess
     expect(result).toMatchObject({ status: 'measured', lineFollowers: 10, tableOptedIn: 8, driftPercent: 20 });
   });
