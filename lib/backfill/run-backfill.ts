@@ -76,6 +76,7 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
     return { next: false, status: 'not-acquired' };
   }
   let job: BackfillJob = acquired;
+  const { channel } = tick;
   const checkpoint = async (patch: Parameters<BackfillJobStore['checkpoint']>[3]): Promise<BackfillJob> => {
     const updated = await jobs.checkpoint(tick.channel, tick.jobId, owner, patch, Date.now());
     if (updated === undefined) throw new TickInterrupted({ next: false, status: 'stopped (cancelled, or taken over)' });
@@ -129,7 +130,7 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
         pageCounters: ZERO_COUNTERS,
         ...(done ? { status: 'completed' as const } : {}),
       });
-      countForChannel('BackfillFollowersSeen', tick.channel, pageCounters.idsSeen);
+      countForChannel('BackfillFollowersSeen', channel, pageCounters.idsSeen);
       if (done) {
         logger.info('Backfill completed', { ...tick, ...counters });
         return { next: false, status: 'completed' };

@@ -27,14 +27,6 @@ export interface InsightCheckDeps {
   destination: string;
 }
 
-/** One figure with the channel, and in the same record without it (the alarm watches the largest of any channel). */
-function publish(channel: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
-  const metric = metrics.singleMetric();
-  metric.addDimensions({ channel });
-  metric.addDimensions({});
-  metric.addMetric(name, unit, value);
-}
-
 export async function runInsightCheck(deps: InsightCheckDeps, now = Date.now()): Promise<InsightCheckResult> {
   const date = insightDate(now);
   const counts = await deps.followers.followerCounts(date);
@@ -45,10 +37,14 @@ export async function runInsightCheck(deps: InsightCheckDeps, now = Date.now()):
   const lineFollowers = Math.max(0, counts.followers - (counts.blocks ?? 0));
   const tableOptedIn = await countOptedIn(deps.dynamo, deps.tableName, deps.destination);
   const result = { status: 'measured' as const, date, lineFollowers, tableOptedIn, driftPercent: driftPercent(lineFollowers, tableOptedIn) };
-  publish(deps.channel, 'LineFollowers', MetricUnit.Count, lineFollowers);
-  publish(deps.channel, 'TableOptedIn', MetricUnit.Count, tableOptedIn);
-  publish(deps.channel, 'FollowerCountDrift', MetricUnit.Count, lineFollowers - tableOptedIn);
-  publish(deps.channel, 'FollowerCountDriftPercent', MetricUnit.Percent, result.driftPercent);
+  // With the channel, and in the same record without it: the alarm watches the largest drift of any channel.
+  const figures = metrics.singleMetric();
+  figures.addDimensions({ channel: deps.channel });
+  figures.addDimensions({});
+  figures.addMetric('LineFollowers', MetricUnit.Count, lineFollowers);
+  figures.addMetric('TableOptedIn', MetricUnit.Count, tableOptedIn);
+  figures.addMetric('FollowerCountDrift', MetricUnit.Count, lineFollowers - tableOptedIn);
+  figures.addMetric('FollowerCountDriftPercent', MetricUnit.Percent, result.driftPercent);
   logger.info('Follower counts compared', { channel: deps.channel, ...result });
   return result;
 }

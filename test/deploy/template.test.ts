@@ -273,7 +273,7 @@ describe('IAM', () => {
       'logs:CreateLogStream', 'logs:PutLogEvents',
       'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage',
       'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
-      'ssm:GetParameter', 'kms:Decrypt',
+      'ssm:GetParameter',
     ]));
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['BackfillQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
@@ -288,9 +288,9 @@ describe('IAM', () => {
 
   it('lets the daily insight check only scan the table, read the channel token and write its logs', () => {
     const statements = stack.roleStatements('InsightCheck');
-    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter', 'kms:Decrypt']));
+    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter']));
     expect(resourcesFor(statements, 'dynamodb:Scan')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
-    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-access-token')]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('line-channel-access-token')]]);
   });
 
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
