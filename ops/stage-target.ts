@@ -9,6 +9,13 @@ import { createSqsClient } from '../lib/queue/sqs-client';
 import type { Env } from '../lib/config/config';
 import { LOCAL_REGION, functionEnvironment, loadLocalResources, queueNamed } from './serverless-resources';
 
+/** The options every stage command takes (parseArgs form): which stage, which channel, which region. */
+export const STAGE_OPTIONS = {
+  stage: { type: 'string' },
+  channel: { type: 'string', default: 'default' },
+  region: { type: 'string' },
+} as const;
+
 export interface StageTarget {
   stage: string;
   dynamo: DynamoDBClient;

@@ -9,16 +9,14 @@ import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BackfillControl, describeProgress, describeSummary } from '../ops/backfill-control';
-import { stageTarget } from '../ops/stage-target';
+import { STAGE_OPTIONS, stageTarget } from '../ops/stage-target';
 
 const USAGE = 'usage: npm run backfill -- --stage <stage> [--channel <id>] [--region <region>] [--status | --cancel] [--interval <seconds>]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      stage: { type: 'string' },
-      channel: { type: 'string', default: 'default' },
-      region: { type: 'string' },
+      ...STAGE_OPTIONS,
       status: { type: 'boolean', default: false },
       cancel: { type: 'boolean', default: false },
       interval: { type: 'string', default: '2' },

@@ -13,16 +13,14 @@ import { ssmSecret } from '../lib/config/once-per-container';
 import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
 import { reconcile } from '../lib/reconcile/reconcile';
 import { buildReconcileDeps } from '../lib/reconcile/reconcile-deps';
-import { stageTarget, workerEnvironment } from '../ops/stage-target';
+import { STAGE_OPTIONS, stageTarget, workerEnvironment } from '../ops/stage-target';
 
 const USAGE = 'usage: npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      stage: { type: 'string' },
-      channel: { type: 'string', default: 'default' },
-      region: { type: 'string' },
+      ...STAGE_OPTIONS,
       repair: { type: 'boolean', default: false },
       sample: { type: 'string' },
       verbose: { type: 'boolean', default: false },

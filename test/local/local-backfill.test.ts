@@ -2,54 +2,25 @@
  * `npm run backfill -- --stage local` and `npm run reconcile -- --stage local` against a running `npm start`,
  * as an operator runs them: the job runs in the local pipeline's backfill function, fed by its queue.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { type LocalPipelineStatus, PipelineAdminClient } from '../../local/pipeline-admin-api';
+import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
+import { type Finished, type PipelineProcess, run, startPipelineProcess } from '../support/pipeline-process';
 
-const ROOT = path.resolve(__dirname, '../..');
-
-async function eventually<T>(check: () => T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)));
-
-let pipeline: ChildProcess;
-let output = '';
+let pipeline: PipelineProcess;
 let status: LocalPipelineStatus;
 
 /** The operator's shell: pointed at this pipeline's local servers (npm start's own ports are taken by other runs). */
-function operator(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function operator(script: string, args: string[]): Promise<Finished> {
   const { sqs, dynamodb, capillary, line } = status.endpoints;
-  const child = spawn('npx', ['tsx', script, ...args], {
-    cwd: ROOT,
-    env: { ...cleanEnv(), AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_DYNAMODB: dynamodb, CAPILLARY_BASE_URL: capillary.url, LINE_API_BASE_URL: line.url },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return run('npx', ['tsx', script, ...args], '', { AWS_ENDPOINT_URL_SQS: sqs, AWS_ENDPOINT_URL_DYNAMODB: dynamodb, CAPILLARY_BASE_URL: capillary.url, LINE_API_BASE_URL: line.url });
 }
 
 beforeAll(async () => {
-  pipeline = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0'], {
-    cwd: ROOT, env: cleanEnv(), detached: true,
-  });
-  pipeline.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  pipeline.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const webhookUrl = await eventually(() => /Webhook +POST (\S+)/.exec(output)?.[1], `the ready banner; output so far:\n${output}`);
-  status = await new PipelineAdminClient(webhookUrl).status();
-}, 90_000);
+  pipeline = await startPipelineProcess(90_000);
+  ({ status } = pipeline);
+}, 120_000);
 
 afterAll(() => {
-  process.kill(-(pipeline.pid as number), 'SIGKILL');
+  process.kill(-(pipeline.process.pid as number), 'SIGKILL');
 });
 
 it('backfills the stand-in\'s followers through the local backfill function, then does nothing new on a second run', async () => {

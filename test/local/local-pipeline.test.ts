@@ -1,54 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type CapillaryState, customersWithIdentifier, subscriptionOf } from '../../local/standins/capillary-standin';
 import { lambdaContext } from '../../local/lambda-context';
 import { isPortFree } from '../../local/local-pipeline';
-import { type LocalPipelineStatus, PipelineAdminClient } from '../../local/pipeline-admin-api';
+import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
+import { type Finished, eventually, run, startPipelineProcess } from '../support/pipeline-process';
 import { type SqsBatchHandler, startQueuePoller } from '../../local/queue-poller';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { createFifoQueue } from '../../local/aws-kit';
 
-const ROOT = path.resolve(__dirname, '../..');
 const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
 const LINE_ACCOUNT = 'local-line-account';
-
-/** Polls until the check passes; the deadline only bounds a hang, it asserts nothing about timing. */
-async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, deadlineMs = 30_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** A clean shell's environment: none of the suite's local AWS endpoints, stand-in switches or log settings. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)));
-}
-
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end; stdin gets `input` and is closed (an empty stdin unless given). */
-function run(command: string, args: string[], input = ''): Promise<Finished> {
-  const child = spawn(command, args, { cwd: ROOT, env: cleanEnv() });
-  child.stdin.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('npm start + npm run replay -- events/ (as the README runs them)', () => {
   let pipeline: ChildProcess;
@@ -57,14 +23,11 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
   let stopped = false;
 
   beforeAll(async () => {
-    // Its own process group, so the test can press "Ctrl-C" for the whole tree (npx → tsx → node).
-    pipeline = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0'], {
-      cwd: ROOT, env: cleanEnv(), detached: true,
-    });
+    const started = await startPipelineProcess();
+    ({ process: pipeline, status } = started);
+    output = started.output();
     pipeline.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     pipeline.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const webhookUrl = await eventually(() => /Webhook +POST (\S+)/.exec(output)?.[1], `the ready banner; output so far:\n${output}`);
-    status = await new PipelineAdminClient(webhookUrl).status();
   }, 60_000);
 
   afterAll(() => {
