@@ -47,6 +47,18 @@ describe('stand-in kit: faults', () => {
     expect(await notesOf(server.url)).toEqual([{ n: 1 }]);
   });
 
+  it('lets the first `skip` matching requests through before a rule answers (the second page of a listing, say)', async () => {
+    const server = await startServer();
+    server.injectFault({ status: 503, times: 1, skip: 2, pathPrefix: '/notes' });
+    // Act
+    const statuses = [];
+    for (let index = 0; index < 4; index++) statuses.push((await post(server.url, { n: index })).status);
+    // Assess
+    expect(statuses).toEqual([200, 200, 503, 200]);
+    expect(await notesOf(server.url)).toEqual([{ n: 0 }, { n: 1 }, { n: 3 }]);
+    expect((await admin(server.url, 'faults', { status: 503, times: 1, skip: -1 })).status).toBe(400);
+  });
+
   it('holds a timeout fault for its delay, then answers 504 without running the operation', async () => {
     const server = await startServer();
     server.injectFault({ kind: 'timeout', times: 1, delayMs: 200 });
@@ -181,5 +193,17 @@ describe('stand-in kit: requests, settings and admin routes', () => {
     expect(reset.status).toBe(200);
     expect(await notesOf(server.url)).toEqual([]);
     expect(server.calls()).toHaveLength(1);
+  });
+});
+
+describe('stand-in kit: settings', () => {
+  it('keeps a switch a boolean: true or false through POST /__admin/config, anything else refused', async () => {
+    const settings = new StandInSettings<BaseSettings & { verified: boolean }>({ latencyMs: 0, verified: true });
+    // Act
+    settings.update({ verified: false });
+    // Assess
+    expect(settings.current.verified).toBe(false);
+    expect(() => settings.update({ verified: 'no' as never })).toThrow('setting "verified" must be true or false');
+    expect(() => settings.update({ verified: null as never })).toThrow('setting "verified" must be true or false');
   });
 });
