@@ -77,7 +77,8 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       deployment,
       webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
       sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
-      newFollower: economy[registrationMode].newFollower,
+      // on-link registers nobody at follow time; its calls come at link time, costed like an instore+line follower.
+      newFollower: economy[registrationMode === 'on-link' ? 'instore+line' : registrationMode].newFollower,
       workerSecondsPerEvent: Object.fromEntries(atDeployedConcurrency.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
     });
     const targets = checkTargets(webhookFigures, coldStart, economy, runs, backfill);

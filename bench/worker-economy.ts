@@ -13,7 +13,9 @@ import { countCommands } from '../local/aws-kit';
 import { round } from './stats';
 import { renderTable } from './table';
 
-const REGISTRATION_MODES: readonly RegistrationMode[] = ['instore+line', 'line-only'];
+/** on-link defers registration: its follow makes no Capillary call, nothing to measure here. */
+type MeasuredMode = Exclude<RegistrationMode, 'on-link'>;
+const REGISTRATION_MODES: readonly MeasuredMode[] = ['instore+line', 'line-only'];
 
 export interface ServiceCalls {
   /** authenticated Capillary API calls (OAuth token requests excluded: one per worker instance, not per event) */
@@ -25,7 +27,7 @@ export interface ServiceCalls {
 }
 
 type EconomyCase = 'newFollower' | 'returningFollower' | 'unfollow' | 'duplicate' | 'stale';
-export type CallEconomy = Record<RegistrationMode, Record<EconomyCase, ServiceCalls>>;
+export type CallEconomy = Record<MeasuredMode, Record<EconomyCase, ServiceCalls>>;
 
 const SERVICES: readonly (keyof ServiceCalls)[] = ['capillary', 'line', 'dynamoWrites', 'dynamoReads'];
 

@@ -36,6 +36,19 @@ export const unfollowEvent = (userId: string, timestamp: number, overrides: Part
 export const textMessageEvent = (userId: string, timestamp: number, text = 'Hello 👋'): LineWebhookEvent =>
   lineEvent('message', userId, timestamp, { replyToken: randomBytes(16).toString('hex'), message: { type: 'text', id: '1', quoteToken: 'q', text } });
 
+/** LINE's account-link event: `ok` with the user and a reply token, `failed` with neither (docs/line.md#account-link-event). */
+export const accountLinkEvent = (userId: string, timestamp: number, nonce: string, result: 'ok' | 'failed' = 'ok'): LineWebhookEvent => {
+  const event = lineEvent('accountLink', userId, timestamp, { replyToken: randomBytes(16).toString('hex'), link: { result, nonce } });
+  if (result === 'failed') {
+    delete event.source;
+    delete event.replyToken;
+  }
+  return event;
+};
+
+export const postbackEvent = (userId: string, timestamp: number, data: string): LineWebhookEvent =>
+  lineEvent('postback', userId, timestamp, { replyToken: randomBytes(16).toString('hex'), postback: { data } });
+
 export const redelivery = (event: LineWebhookEvent): LineWebhookEvent => ({ ...event, deliveryContext: { isRedelivery: true } });
 
 export const callbackBody = (events: LineWebhookEvent[], destination = DESTINATION): string => JSON.stringify({ destination, events });

@@ -8,4 +8,6 @@ export const LOCAL_CREDENTIALS = {
   capillaryClientKey: 'local-client-key',
   capillaryClientSecret: 'local-client-secret',
   capillaryLineAccountId: 'local-line-account',
+  /** the brand backend's token for the link API (at least 32 characters, as the config requires) */
+  linkApiToken: 'local-link-api-token-0123456789abcdef',
 } as const;

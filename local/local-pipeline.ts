@@ -12,7 +12,9 @@ import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-l
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
-import { type RegistrationMode, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
+import { type RegistrationMode, readLinkApiConfig, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
+import { LINK_API_ROUTES, handleLinkRequest } from '../lib/link-api/handle-link-request';
+import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { parseQueuedEvent } from '../lib/queue/queued-event';
@@ -26,7 +28,8 @@ import { startAwsServers } from './aws-servers';
 import { startCapillaryStandIn } from './standins/capillary-standin';
 import { type LocalFunction, lambdaContext } from './lambda-context';
 import { logSource } from './log-view';
-import { startLineStandIn } from './standins/line-standin';
+import { type LineStandIn, startLineStandIn } from './standins/line-standin';
+import { startBrandLoginPage } from './brand-login-page';
 import { type QueuePoller, type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
 import { LOCAL_CREDENTIALS } from './local-credentials';
 import { LOCAL_CHANNELS, type LocalChannel, localChannel, localChannelsSetting } from './sample-events';
@@ -61,6 +64,7 @@ const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillary
 const WEBHOOK_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`, memoryMb: 256, timeoutSeconds: 5 };
 const WORKER_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-worker`, memoryMb: 512, timeoutSeconds: 30 };
 const BACKFILL_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`, memoryMb: 256, timeoutSeconds: 300 };
+const LINK_API_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`, memoryMb: 256, timeoutSeconds: 10 };
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -105,6 +109,7 @@ const SERVICE_NAMES: Record<keyof LocalPorts, string> = {
   dynamodb: 'DynamoDB server, dynalite',
   capillary: 'Capillary stand-in',
   line: 'LINE API stand-in',
+  brand: 'brand login page stand-in',
 };
 
 export function isPortFree(port: number): Promise<boolean> {
@@ -229,6 +234,8 @@ function requireParam(query: URLSearchParams, name: string): string {
 interface StandIns {
   capillary: ServiceEndpoint;
   line: ServiceEndpoint;
+  /** present when the LINE API is the stand-in: the account-link dialog needs the webhook's address */
+  lineStandIn?: LineStandIn;
   /** forgets what each stand-in holds (customers, profiles, faults, calls, settings) */
   reset(): void;
 }
@@ -251,25 +258,24 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
   } else {
     capillary = { url: options.capillaryBaseUrl, standIn: false };
   }
-  let line: ServiceEndpoint;
-  if (options.lineApiBaseUrl === undefined) {
-    // One LINE API for the local channels, each with its own token.
-    const standIn = await startLineStandIn({ port: options.ports.line, channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken) });
-    stopStack.push(() => standIn.close());
-    resets.push(() => standIn.reset());
-    line = { url: standIn.url, standIn: true };
-    if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM) process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
-  } else {
-    line = { url: options.lineApiBaseUrl, standIn: false };
+  if (options.lineApiBaseUrl !== undefined) {
+    return { capillary, line: { url: options.lineApiBaseUrl, standIn: false }, reset: () => resets.forEach((reset) => reset()) };
   }
-  return { capillary, line, reset: () => resets.forEach((reset) => reset()) };
+  // One LINE API for the local channels, each with its own token.
+  const lineStandIn = await startLineStandIn({ port: options.ports.line, channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken) });
+  stopStack.push(() => lineStandIn.close());
+  resets.push(() => lineStandIn.reset());
+  if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM) process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
+  // The brand page redirects the browser here; the stand-in then sends the signed accountLink event.
+  process.env.LINE_ACCOUNT_LINK_URL = `${lineStandIn.url}/dialog/bot/accountLink`;
+  return { capillary, line: { url: lineStandIn.url, standIn: true }, lineStandIn, reset: () => resets.forEach((reset) => reset()) };
 }
 
 /** Starts everything or nothing: a failure part-way stops what already started. */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { ports } = options;
   await assertPortsFree(ports, [
-    'webhook', 'sqs', 'dynamodb',
+    'webhook', 'sqs', 'dynamodb', 'brand',
     ...(options.capillaryBaseUrl === undefined ? (['capillary'] as const) : []),
     ...(options.lineApiBaseUrl === undefined ? (['line'] as const) : []),
   ]);
@@ -292,7 +298,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const tableName = await createTables(dynamo, resources.tables);
 
     const standIns = await startStandIns(options, stopStack);
-    const { capillary, line } = standIns;
+    const { capillary, line, lineStandIn } = standIns;
+    // Its link API address is known once the webhook server listens (port 0 picks one).
+    let linkApiUrl = '';
+    const brand = await startBrandLoginPage({ port: ports.brand, linkApiUrl: () => linkApiUrl, linkApiToken: process.env.LINK_API_TOKEN ?? LOCAL_CREDENTIALS.linkApiToken });
+    stopStack.push(() => brand.close());
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
@@ -308,6 +318,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
     if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
     else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name])) process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
+    process.env.LINK_API_TOKEN ??= LOCAL_CREDENTIALS.linkApiToken;
+    process.env.LINK_PAGE_URL ??= brand.linkPageUrl;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
     // surface now, not as every event failing its way into the DLQ.
     const webhookDeps = { config: await readWebhookConfig(process.env, ssmSecret), sqs };
@@ -317,6 +329,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const attempts = new AttemptLog();
     const workerDeps = { ...buildSyncDeps(workerConfig, dynamo), onSettled: attempts.onRecordSettled };
     const webhookHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleWebhookRequest(event, webhookDeps));
+    const linkApiDeps = buildLinkApiDeps(await readLinkApiConfig(process.env, ssmSecret), dynamo, sqs);
+    const linkApiHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleLinkRequest(event, linkApiDeps));
+    const linkApiContext = () => lambdaContext(LINK_API_FUNCTION);
     const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, workerDeps));
 
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? queues.visibilityTimeoutSeconds;
@@ -385,12 +400,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
+      functionRoutes: Object.fromEntries(LINK_API_ROUTES.map((path) => [path, (event: APIGatewayProxyEventV2) =>
+        logSource.run('link-api', () => linkApiHandler(event, linkApiContext()))])),
       onRequest: (request) => log.info('Webhook request received', request),
       onResponse: (response) => log.info('Webhook answered', response),
       onHandlerError: (error) => log.error('Webhook handler failed; answering 500 as API Gateway does', error),
     });
     // Stopped first: no new requests while the worker drains.
     stopStack.push(() => webhook.close());
+    linkApiUrl = `${webhook.origin}/line/link`;
+    // As LINE does: sign with the channel secret (the first, during a rotation), send to the bot's destination.
+    const linkChannel = webhookDeps.config.channels.get(DEFAULT_CHANNEL_ID);
+    if (lineStandIn !== undefined && linkChannel?.destination !== undefined) {
+      lineStandIn.connectWebhook({ url: webhook.webhookUrl, channelSecret: linkChannel.channelSecrets[0] ?? '', destination: linkChannel.destination });
+    }
     const endpoints: LocalEndpoints = {
       webhookUrl: webhook.webhookUrl,
       adminUrl: `${webhook.origin}${LOCAL_ADMIN_PREFIX}`,
@@ -398,6 +421,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       dynamodb: aws.dynamoEndpoint,
       capillary,
       line,
+      linkApiUrl,
+      brandLoginPage: brand.url,
     };
     const status = async (): Promise<LocalPipelineStatus> => ({
       pipeline: PIPELINE_ID,
@@ -492,6 +517,8 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
     `  Admin       GET ${endpoints.adminUrl}status | attempts?since=N | user-records?destination=…&userIds=…; POST …/reset`,
     `  Capillary   ${service(endpoints.capillary)}`,
     `  LINE API    ${service(endpoints.line)}`,
+    `  Link API    POST ${endpoints.linkApiUrl}/nonce | /id-token | /unlink  (Authorization: Bearer ${process.env.LINK_API_TOKEN})`,
+    `  Brand page  ${endpoints.brandLoginPage}/?linkToken=…  (stand-in for the brand's login; LINK_PAGE_URL)`,
     `  SQS         ${endpoints.sqs}  ${queues.queueName} → DLQ ${queues.deadLetterQueueName} after ${queues.maxReceiveCount} receives; retry after ${queues.visibilityTimeoutSeconds} s`,
     `  DynamoDB    ${endpoints.dynamodb}  ${pipeline.tableName}`,
     `  Worker      ${pipeline.concurrency} concurrent invocations of up to 10 messages; registration mode ${pipeline.registrationMode}`,
@@ -501,6 +528,7 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
       .map(({ id, samplesDir }) => `  and channel ${id}'s:                   npm run replay -- events/${samplesDir}/ --channel ${id}${urlFlag}`),
     `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}   (state | clear: the pending faults)`,
     `Start over (queues, table, stand-ins):  npm run fault -- reset${urlFlag}`,
+    `Link a follower to a member:            npm run link -- --user U… --mobile 66812345678${urlFlag}`,
     'Ctrl-C stops everything.',
     '',
     '',

@@ -18,10 +18,12 @@ export interface LocalPorts {
   dynamodb: number;
   capillary: number;
   line: number;
+  /** the brand login page stand-in (linking) */
+  brand: number;
 }
 
 /** serverless.yml's `params.local` URLs use these, so `sls invoke local --stage local` reaches a running `npm start`. */
-export const DEFAULT_LOCAL_PORTS: LocalPorts = { webhook: 3000, sqs: 4566, dynamodb: 8000, capillary: 8090, line: 8091 };
+export const DEFAULT_LOCAL_PORTS: LocalPorts = { webhook: 3000, sqs: 4566, dynamodb: 8000, capillary: 8090, line: 8091, brand: 8092 };
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${DEFAULT_LOCAL_PORTS.webhook}${LOCAL_WEBHOOK_PATH}`;
 
 export interface ServiceEndpoint {
@@ -37,6 +39,10 @@ export interface LocalEndpoints {
   dynamodb: string;
   capillary: ServiceEndpoint;
   line: ServiceEndpoint;
+  /** POST <this>/nonce | /id-token | /unlink */
+  linkApiUrl: string;
+  /** the brand login page stand-in; LINK_PAGE_URL points at it */
+  brandLoginPage: string;
 }
 
 export interface LocalQueues {

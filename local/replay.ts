@@ -265,6 +265,10 @@ function describeOutcome(outcome: SyncOutcome | undefined): string {
       return outcome.reason === 'duplicate' ? 'skipped: duplicate (already applied)' : 'skipped: stale (a newer event was already applied)';
     case 'ignored':
       return `ignored: ${outcome.reason}`;
+    case 'link':
+      return `link: ${outcome.action}${outcome.customerId === undefined ? '' : `, member ${outcome.customerId}`}${outcome.detail ? ` (${outcome.detail})` : ''}`;
+    case 'rejected':
+      return `link rejected: ${outcome.reason}`;
   }
 }
 
@@ -302,7 +306,7 @@ function describeLineAccounts(customer: CustomerSnapshot, channels: LocalPipelin
   }).join('; ') || 'no LINE profile';
 }
 
-function describeCustomers(customers: CustomerSnapshot[] | undefined, channels: LocalPipelineStatus['channels']): string {
+export function describeCustomers(customers: CustomerSnapshot[] | undefined, channels: LocalPipelineStatus['channels']): string {
   if (customers === undefined) return 'real Capillary: not inspected';
   if (customers.length === 0) return 'no customer';
   return customers.map((customer) => {
@@ -311,10 +315,12 @@ function describeCustomers(customers: CustomerSnapshot[] | undefined, channels: 
   }).join(' | ') + (customers.length > 1 ? `  ← ${customers.length} customers hold this LINE user` : '');
 }
 
-function describeRecord(record: ReplayedUser['record']): string {
+export function describeRecord(record: ReplayedUser['record']): string {
   if (record === null) return 'no record';
   const customer = record.customerId === undefined ? 'no customer' : `customer ${record.customerId}`;
-  return `${customer}, ${record.subscription ?? 'no subscription'}, last event ${record.lastEventId ?? '-'}`;
+  const link = record.link === undefined ? '' : `, link ${record.link.status}${record.link.detail ? ` (${record.link.detail})` : ''}` +
+    (record.linkedCustomerId === undefined ? '' : ` to member ${record.linkedCustomerId}`);
+  return `${customer}, ${record.subscription ?? 'no subscription'}${link}, last event ${record.lastEventId ?? '-'}`;
 }
 
 export function formatReplayReport(report: ReplayReport): string {

@@ -14,9 +14,14 @@ export interface LocalChannel {
   channelAccessToken: string;
   capillaryLineAccountId: string;
   destination: string;
+  /** the LINE Login channel whose ID tokens the link API accepts for this channel */
+  lineLoginChannelId?: string;
   /** the sample bodies, relative to events/ */
   samplesDir: string;
 }
+
+/** The local LINE Login channel (the LINE stand-in verifies the ID tokens it issues for it). */
+export const LOCAL_LINE_LOGIN_CHANNEL_ID = '2000000001';
 
 /**
  * The two channels `npm start` serves when the environment names none: two Official Accounts of one
@@ -30,6 +35,7 @@ export const LOCAL_CHANNELS: readonly LocalChannel[] = [
     channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
     capillaryLineAccountId: LOCAL_CREDENTIALS.capillaryLineAccountId,
     destination: 'U1f2e3d4c5b6a79880011223344556677',
+    lineLoginChannelId: LOCAL_LINE_LOGIN_CHANNEL_ID,
     samplesDir: '.',
   },
   {

@@ -2,8 +2,8 @@
  * API Gateway HTTP API in front of the webhook function, locally: the raw request body is kept as
  * bytes (the LINE signature covers them exactly), handed to the real handler as a payload v2 event,
  * and the handler's result is written back the way API Gateway maps it. Only the deployed routes
- * exist (`POST /line/webhook` and `POST /line/webhook/{channel}`); `/__local/<name>` serves the local pipeline's own
- * JSON admin routes.
+ * exist (`POST /line/webhook`, `POST /line/webhook/{channel}`, and the link API's when given); `/__local/<name>`
+ * serves the local pipeline's own JSON admin routes.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +29,8 @@ export interface WebhookServerOptions {
   handler: WebhookHandler;
   context: () => Context;
   adminRoutes: AdminRoutes;
+  /** more `POST <path>` routes of the same HTTP API, each to its function (the link API's) */
+  functionRoutes?: Record<string, WebhookHandler>;
   /** `signatureHeader`: the request carries x-line-signature (whether it is valid is the handler's call) */
   onRequest?: (request: { bytes: number; signatureHeader: boolean }) => void;
   onResponse?: (response: { status: number; durationMs: number }) => void;
@@ -85,7 +87,7 @@ function write(response: ServerResponse, reply: HttpReply): void {
 }
 
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
-  async function invokeWebhook(request: IncomingMessage, url: URL): Promise<HttpReply> {
+  async function invokeWebhook(request: IncomingMessage, url: URL, handler = options.handler): Promise<HttpReply> {
     const body = await readBody(request);
     const headers = flatHeaders(request);
     options.onRequest?.({ bytes: body.length, signatureHeader: headers['x-line-signature'] !== undefined });
@@ -100,7 +102,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     });
     let reply: HttpReply;
     try {
-      reply = toHttpReply(await options.handler(event, options.context()));
+      reply = toHttpReply(await handler(event, options.context()));
     } catch (error) {
       options.onHandlerError?.(error instanceof Error ? error : new Error(String(error)));
       reply = jsonReply(500, { message: 'Internal Server Error' });
@@ -128,7 +130,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://local');
     let reply: Promise<HttpReply>;
+    const functionRoute = request.method === 'POST' ? options.functionRoutes?.[url.pathname] : undefined;
     if (matchWebhookRoute(request.method ?? '', url.pathname) !== undefined) reply = invokeWebhook(request, url);
+    else if (functionRoute !== undefined) reply = invokeWebhook(request, url, functionRoute);
     else if (url.pathname.startsWith(LOCAL_ADMIN_PREFIX)) reply = serveAdmin(request, url);
     else reply = Promise.resolve(jsonReply(404, { message: 'Not Found' })); // HTTP API's answer for an unknown route
     reply.then(

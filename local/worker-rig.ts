@@ -18,6 +18,7 @@ import { buildSyncDeps } from '../lib/worker/worker-deps';
 import { DESTINATION } from './line-event-factory';
 
 export const LINE_ACCOUNT_ID = '2001914141242';
+export const LOCAL_LINK_PAGE_URL = 'https://brand.example/line/link?linkToken={linkToken}';
 
 /** The users table exactly as serverless.yml declares it, under a unique name on the local dynalite. */
 export async function createUsersTable(dynamo: DynamoDBClient): Promise<string> {
@@ -49,6 +50,7 @@ export function workerConfigFor(
   { rateLimitPerMinute = 1_000_000, auth = RIG_CAPILLARY_AUTH, ...capillary }: RigCapillarySettings = {},
   channels: readonly WorkerChannel[] = [RIG_CHANNEL],
   otherOrgs: readonly CapillaryOrgConfig[] = [],
+  link: Partial<WorkerConfig['link']> = {},
 ): WorkerConfig {
   return {
     tableName,
@@ -72,6 +74,16 @@ export function workerConfigFor(
       auth,
       rateLimitPerMinute,
     }, ...otherOrgs]),
+    link: {
+      chat: { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: undefined },
+      linkPageUrl: LOCAL_LINK_PAGE_URL,
+      attachMethod: 'add-profile',
+      mergeAutoApprove: false,
+      anonymousCustomer: 'detach',
+      replyTokenMaxAgeMs: 50_000,
+      lineApiTimeoutMs: 1000,
+      ...link,
+    },
   };
 }
 
@@ -103,6 +115,7 @@ export function sqsRecordFor(event: LineWebhookEvent, receiveCount = 1, destinat
 export async function startWorkerHarness(options: {
   capillary?: RigCapillarySettings;
   channels?: readonly WorkerChannel[];
+  link?: Partial<WorkerConfig['link']>;
   capillaryStandIn?: CapillaryStandInOptions;
   lineStandIn?: LineStandInOptions;
 } = {}): Promise<WorkerHarness> {
@@ -110,7 +123,7 @@ export async function startWorkerHarness(options: {
   const line = await startLineStandIn(options.lineStandIn);
   const dynamo = new DynamoDBClient({});
   const tableName = await createUsersTable(dynamo);
-  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary, options.channels);
+  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary, options.channels, [], options.link);
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
   const deps: WorkerDeps = {

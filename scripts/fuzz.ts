@@ -1,9 +1,10 @@
 /**
- * npm run fuzz [-- --requests 100000] [--seed N] [--path P]
+ * npm run fuzz [-- --requests 100000] [--link-requests 20000] [--seed N] [--path P]
  *
- * Fuzzes the real webhook handler with generated requests against a local FIFO queue and prints what
- * it answered, by generator. Exits 1 on the first violation, after fast-check has shrunk it to the
- * smallest failing request (replay with the printed --seed and --path).
+ * Fuzzes the real webhook handler with generated requests against a local FIFO queue, then the link
+ * API handler with malformed and unauthenticated requests, and prints what each answered, by generator.
+ * Exits 1 on the first violation, after fast-check has shrunk it to the smallest failing request (replay
+ * with the printed --seed and --path).
  */
 import '../local/quiet-telemetry'; // first: a log line and metrics per request would bury the table
 import { randomBytes } from 'node:crypto';
@@ -12,10 +13,13 @@ import { startAwsServers } from '../local/aws-servers';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { createFifoQueue } from '../local/aws-kit';
 import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../local/chaos/fuzz-run';
+import { formatLinkFuzzReport, runLinkApiFuzz } from '../local/chaos/link-api-fuzz';
+import { startLinkApiHarness } from '../local/link-api-rig';
 
 const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '100000' },
+    'link-requests': { type: 'string', default: '20000' },
     seed: { type: 'string' },
     path: { type: 'string' },
   },
@@ -33,9 +37,15 @@ async function main(): Promise<number> {
     const report = await runFuzz({ seed, path: values.path, requests: Number(values.requests), queueUrl, channelSecret: randomBytes(16).toString('hex') });
     process.stdout.write(`${formatFuzzReport(report)}\n`);
     const heapGrowth = report.figures.heapAfterBytes - report.figures.heapBeforeBytes;
+    const linkApi = await startLinkApiHarness();
+    const linkReport = await runLinkApiFuzz(linkApi, { seed, requests: Number(values['link-requests']), path: values.path }).finally(() => linkApi.close());
+    process.stdout.write(`${formatLinkFuzzReport(linkReport)}\n`);
+    const { crashes, queued, noncesStored } = linkReport.figures;
     const problems = [
       ...(report.failure ? [report.failure] : []),
       ...(heapGrowth >= HEAP_GROWTH_LIMIT_BYTES ? [`heap grew by ${heapGrowth} bytes`] : []),
+      ...(linkReport.failure ? [`link API: ${linkReport.failure}`] : []),
+      ...(crashes + queued + noncesStored > 0 ? [`link API: ${crashes} crash(es), ${queued} event(s) queued, ${noncesStored} nonce(s) stored`] : []),
     ];
     process.stdout.write(problems.length === 0 ? 'Every request was answered as it should be.\n' : `FAILED:\n${problems.join('\n')}\n`);
     return problems.length === 0 ? 0 : 1;

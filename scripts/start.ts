@@ -1,6 +1,6 @@
 /**
- * npm start [-- --webhook-port 3000 --sqs-port 4566 --dynamodb-port 8000 --capillary-port 8090 --line-port 8091
- *              --concurrency 2 --visibility-timeout 10 --poll-wait 1 --registration-mode instore+line|line-only
+ * npm start [-- --webhook-port 3000 --sqs-port 4566 --dynamodb-port 8000 --capillary-port 8090 --line-port 8091 --brand-port 8092
+ *              --concurrency 2 --visibility-timeout 10 --poll-wait 1 --registration-mode instore+line|line-only|on-link
  *              --log-level DEBUG|INFO|WARN|ERROR] [--replay <file.json | directory>]
  *
  * `--replay events/` (what `npm run demo` does) replays the samples once the pipeline is ready (those of the
@@ -14,15 +14,15 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import type { RegistrationMode } from '../lib/config/config';
+import { REGISTRATION_MODES, type RegistrationMode } from '../lib/config/config';
 import { type LogLevel, type ReadableLogs, showReadableLogs } from '../local/log-view';
 import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_LOCAL_PORTS, type LocalPorts, webhookUrlFor } from '../local/pipeline-admin-api';
 import { LOCAL_CHANNELS, type SampleBody, readSampleBodies, replaySecret } from '../local/sample-events';
 
-const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N]
+const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N] [--brand-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
-                    [--registration-mode instore+line|line-only] [--log-level DEBUG|INFO|WARN|ERROR]
+                    [--registration-mode instore+line|line-only|on-link] [--log-level DEBUG|INFO|WARN|ERROR]
                     [--replay <file.json | directory>]
 Port 0 picks a free port. Set CAPILLARY_BASE_URL (+ CAPILLARY_CLIENT_KEY/SECRET) or LINE_API_BASE_URL
 (+ LINE_CHANNEL_ACCESS_TOKEN) to use the real service instead of its stand-in.`;
@@ -54,6 +54,7 @@ function parseStartArgs(args: string[]) {
       'dynamodb-port': { type: 'string' },
       'capillary-port': { type: 'string' },
       'line-port': { type: 'string' },
+      'brand-port': { type: 'string' },
       concurrency: { type: 'string' },
       'visibility-timeout': { type: 'string' },
       'poll-wait': { type: 'string' },
@@ -66,14 +67,14 @@ function parseStartArgs(args: string[]) {
   const logLevel = values['log-level'].toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new UsageError('--log-level must be DEBUG, INFO, WARN or ERROR');
   const registrationMode = values['registration-mode'];
-  if (registrationMode !== undefined && registrationMode !== 'instore+line' && registrationMode !== 'line-only') {
-    throw new UsageError('--registration-mode must be instore+line or line-only');
+  if (registrationMode !== undefined && !(REGISTRATION_MODES as readonly string[]).includes(registrationMode)) {
+    throw new UsageError(`--registration-mode must be one of ${REGISTRATION_MODES.join(', ')}`);
   }
   return {
     replayTarget: values.replay,
     logLevel: logLevel as LogLevel,
     pipeline: {
-      ports: { webhook: port('webhook'), sqs: port('sqs'), dynamodb: port('dynamodb'), capillary: port('capillary'), line: port('line') },
+      ports: { webhook: port('webhook'), sqs: port('sqs'), dynamodb: port('dynamodb'), capillary: port('capillary'), line: port('line'), brand: port('brand') },
       concurrency: integerOption(values, 'concurrency', 2, 1, 50),
       visibilityTimeoutSeconds: integerOption(values, 'visibility-timeout', LOCAL_VISIBILITY_TIMEOUT_SECONDS, 1, 43_200),
       pollWaitSeconds: integerOption(values, 'poll-wait', 1, 0, 20),

@@ -1,7 +1,7 @@
 import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
-import { CapillaryApiError, CustomerNotResolvedError, LookupUnsupportedError } from './errors';
-import { type CallOptions, type CapillaryHttpClient, type CapillaryResponse, errorCodes, warningCodes } from './http-client';
+import { CustomerNotResolvedError, LookupUnsupportedError } from './errors';
+import { type CallOptions, type CapillaryHttpClient, type CapillaryResponse, apiErrorOf, errorCodes, warningCodes } from './http-client';
 
 /** Codes from docs/capillary.md#codes. */
 const ALREADY_EXISTS = 8006;
@@ -41,6 +41,11 @@ export class LineCustomerDirectory {
   /** @param lineAccountId the channel's Source Account ID: on every LINE profile, lookup and subscription */
   constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig, private readonly lineAccountId: string) {
     this.#subscriptionChannel = config.subscriptionChannel;
+  }
+
+  /** CAPILLARY_REGISTRATION_MODE=on-link: followers get a customer only when they link (docs/architecture.md#linking). */
+  get defersRegistration(): boolean {
+    return this.config.registrationMode === 'on-link';
   }
 
   externalIdFor(lineUserId: string): string {
@@ -128,7 +133,7 @@ export class LineCustomerDirectory {
     const createdId = response.body.createdId;
     if (typeof createdId === 'number') return { customerId: createdId, merged: warningCodes(response.body).includes(MERGED) };
     if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { customerId: undefined, merged: false };
-    throw this.#error(operation, response);
+    throw apiErrorOf(operation, response);
   }
 
   async #lookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
@@ -140,7 +145,7 @@ export class LineCustomerDirectory {
     if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
     // identifierName=line is undocumented (docs/capillary.md#lookup); an org that rejects it cannot be searched by LINE id.
     if (codes.includes(INVALID_IDENTIFIER_NAME)) throw new LookupUnsupportedError(identifierName, response.requestId);
-    throw this.#error('lookup-customer', response);
+    throw apiErrorOf('lookup-customer', response);
   }
 
   async #requireLookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number> {
@@ -150,11 +155,6 @@ export class LineCustomerDirectory {
   }
 
   #assertNoErrors(operation: string, response: CapillaryResponse): void {
-    if (errorCodes(response.body).length > 0 || response.status >= 400) throw this.#error(operation, response);
-  }
-
-  #error(operation: string, response: CapillaryResponse): CapillaryApiError {
-    const messages = (response.body.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
-    return new CapillaryApiError(operation, response.status, errorCodes(response.body), response.requestId, messages);
+    if (errorCodes(response.body).length > 0 || response.status >= 400) throw apiErrorOf(operation, response);
   }
 }

@@ -64,6 +64,12 @@ const BACKOFF_CAP_MS = 4000;
 const MIN_ATTEMPT_MS = 250;
 
 export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ?? []).map((e) => Number(e.code));
+
+/** A failed answer as an error: status, codes, X-Cap-Requestid and the messages Capillary gave. */
+export function apiErrorOf(operation: string, response: CapillaryResponse): CapillaryApiError {
+  const messages = (response.body.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
+  return new CapillaryApiError(operation, response.status, errorCodes(response.body), response.requestId, messages);
+}
 export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

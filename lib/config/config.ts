@@ -8,10 +8,13 @@ import { CHANNEL_ID_PATTERN, type ChannelOf, ById, DEFAULT_CAPILLARY_ORG_ID, rea
 import { DEFAULTS } from './defaults';
 import { type Env, EnvReader, type SecretResolver, isHttpUrl } from './env-reader';
 import { entryFields, parseEntries } from './json-list';
+import { type LinkApiConfig, type WorkerLinkSettings, readLinkApiSettings, readWorkerLinkSettings } from './link-config';
 
 export type { Env, SecretResolver };
 
-export type RegistrationMode = 'instore+line' | 'line-only';
+/** `on-link`: no customer until the follower links to a member (docs/architecture.md#linking). */
+export type RegistrationMode = 'instore+line' | 'line-only' | 'on-link';
+export const REGISTRATION_MODES: readonly RegistrationMode[] = ['instore+line', 'line-only', 'on-link'];
 
 export interface CapillaryAuthConfig {
   scheme: 'oauth' | 'basic';
@@ -61,6 +64,7 @@ export interface WorkerConfig {
   capillary: CapillaryConfig;
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
+  link: WorkerLinkSettings;
 }
 
 export async function readWebhookConfig(env: Env, resolveSecret: SecretResolver): Promise<WebhookConfig> {
@@ -152,7 +156,7 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
     capillary: {
       subscriptionChannel: read.optional('CAPILLARY_SUBSCRIPTION_CHANNEL') ?? DEFAULTS.CAPILLARY_SUBSCRIPTION_CHANNEL,
       orgUnitId,
-      registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', ['instore+line', 'line-only'] as const, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
+      registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', REGISTRATION_MODES, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
       externalIdPrefix: read.optional('CAPILLARY_EXTERNAL_ID_PREFIX') ?? DEFAULTS.CAPILLARY_EXTERNAL_ID_PREFIX,
       subscribeOnRegister,
       timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', DEFAULTS.CAPILLARY_TIMEOUT_MS, 100, 60_000),
@@ -160,7 +164,15 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
       workerConcurrency: read.integer('WORKER_MAX_CONCURRENCY', DEFAULTS.WORKER_MAX_CONCURRENCY, 1, 1000),
     },
     capillaryOrgs,
+    link: readWorkerLinkSettings(read),
   };
+  read.done();
+  return config;
+}
+
+export async function readLinkApiConfig(env: Env, resolveSecret: SecretResolver): Promise<LinkApiConfig> {
+  const read = new EnvReader(env, resolveSecret);
+  const config = await readLinkApiSettings(read);
   read.done();
   return config;
 }

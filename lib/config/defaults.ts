@@ -23,6 +23,15 @@ export const DEFAULTS = {
   BACKFILL_RATE_SHARE_PERCENT: 50,
   CAPILLARY_BULK_COUNTS_AS: 'record',
   LINE_API_TIMEOUT_MS: 10_000,
+  LINK_POSTBACK_DATA: 'action=link',
+  UNLINK_POSTBACK_DATA: 'action=unlink',
+  CAPILLARY_LINK_METHOD: 'add-profile',
+  CAPILLARY_LINK_ANONYMOUS: 'detach',
+  CAPILLARY_MERGE_AUTO_APPROVE: 'false',
+  LINE_REPLY_TOKEN_MAX_AGE_SECONDS: 50,
+  LINK_NONCE_TTL_SECONDS: 600,
+  LINK_API_MAX_BODY_BYTES: 16 * 1024,
+  LINE_ACCOUNT_LINK_URL: 'https://access.line.me/dialog/bot/accountLink',
 } as const;
 
 /** serverless.yml parameter → the environment variable it feeds (for the settings that have a default). */
@@ -40,6 +49,9 @@ export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> =
   BACKFILL_RECORD_MAX_ATTEMPTS: 'backfillRecordMaxAttempts',
   BACKFILL_RATE_SHARE_PERCENT: 'backfillRateSharePercent',
   CAPILLARY_BULK_COUNTS_AS: 'capillaryBulkCountsAs',
+  CAPILLARY_LINK_METHOD: 'capillaryLinkMethod',
+  CAPILLARY_LINK_ANONYMOUS: 'capillaryLinkAnonymous',
+  CAPILLARY_MERGE_AUTO_APPROVE: 'capillaryMergeAutoApprove',
 };
 
 /** Log and metric identity: serverless.yml's service name and its alarms' namespace (checked by the same test). */

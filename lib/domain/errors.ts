@@ -7,3 +7,12 @@ export class UnsupportedEventTypeError extends BridgeError {
     super(`No sync rule for LINE event type "${eventType}"`);
   }
 }
+
+/** A link API request field that is missing or malformed: `field` names it (e.g. `customer.mobile`). */
+export class InvalidLinkFieldError extends BridgeError {
+  override readonly name = 'InvalidLinkFieldError';
+
+  constructor(public readonly field: string, problem: string) {
+    super(`${field} ${problem}`);
+  }
+}

@@ -10,17 +10,40 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 
 import { UnsupportedEventTypeError } from './errors';
 
+/**
+ * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
+ * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
+ * after a newer follow still links, and an older follow is not made stale by a link.
+ */
+export type EventLane = 'sync' | 'link';
+
 /** The per-user record kept in DynamoDB, as the core sees it. */
 export interface UserSyncState {
   customerId?: number;
   subscription?: SubscriptionState;
+  /** the last applied event of the sync lane */
   lastEventTimestamp?: number;
   lastEventId?: string;
+  /** the last applied event of the link lane */
+  lastLinkEventTimestamp?: number;
+  lastLinkEventId?: string;
+  pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
   pendingEventTimestamp?: number;
   pendingEventId?: string;
   /** epoch ms after which another event may take the pending claim over */
   pendingExpiresAt?: number;
+  /** the brand's member this LINE user is linked to (domain/link-rules) */
+  linkedCustomerId?: number;
+  link?: LinkState;
+}
+
+/** The user record's view of the last link attempt: shown by the link status, never retried on its own. */
+export interface LinkState {
+  status: 'linked' | 'failed' | 'merge-pending' | 'unlinked';
+  /** why a link failed (e.g. `member-not-found`), or the merge request id while one is pending */
+  detail?: string;
+  at: number;
 }
 
 /** The parts of a LINE webhook event the rules look at. Unknown fields are carried, never needed. */
@@ -30,6 +53,8 @@ export interface LineEventFacts {
   timestamp: number;
   userId?: string;
   isUnblocked?: boolean;
+  /** 'sync' when absent */
+  lane?: EventLane;
 }
 
 export type SyncDecision =
@@ -38,7 +63,9 @@ export type SyncDecision =
   /** follow or unfollow of a known customer: set the subscription */
   | { action: 'subscribe'; subscription: SubscriptionState; customerId: number }
   /** unfollow of someone with no known customer: find them if Capillary has them, else remember the opt-out */
-  | { action: 'resolve-then-subscribe'; subscription: 'OPTOUT' };
+  | { action: 'resolve-then-subscribe'; subscription: 'OPTOUT' }
+  /** registration deferred until the user links (CAPILLARY_REGISTRATION_MODE=on-link): only the record changes */
+  | { action: 'record'; subscription: SubscriptionState };
 
 export type IgnoreReason = 'unsupported-type' | 'no-user-id';
 
@@ -66,19 +93,31 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
  * to agree), and the worker asks it why a claim was refused.
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
-  if (state.lastEventTimestamp !== undefined && event.timestamp <= state.lastEventTimestamp) {
-    return state.lastEventId === event.webhookEventId ? 'duplicate' : 'stale';
-  }
+  const lane = event.lane ?? 'sync';
+  const [lastTimestamp, lastId] = lane === 'link'
+    ? [state.lastLinkEventTimestamp, state.lastLinkEventId]
+    : [state.lastEventTimestamp, state.lastEventId];
+  if (lastTimestamp !== undefined && event.timestamp <= lastTimestamp) return lastId === event.webhookEventId ? 'duplicate' : 'stale';
   // The same event may re-claim at once: that is its own retry after a crash.
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
+  const expired = (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now;
+  // Another lane's claim says nothing about this event's order: wait for it, or take it over once expired.
+  if ((state.pendingLane ?? 'sync') !== lane) return expired ? 'apply' : 'held';
   // A newer event got as far as Capillary and may have changed it; an older one must not undo that, even
   // once that event's claim has expired (its message may wait in the DLQ for a redrive).
   if (state.pendingEventTimestamp !== undefined && event.timestamp <= state.pendingEventTimestamp) return 'stale';
-  return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';
+  return expired ? 'apply' : 'held';
 }
 
-export function decide(event: LineEventFacts, state: UserSyncState | undefined): SyncDecision {
+/**
+ * @param deferRegistration CAPILLARY_REGISTRATION_MODE=on-link: a follower without a customer gets none
+ *   until they link; the state is recorded and applied to the member then.
+ */
+export function decide(event: LineEventFacts, state: UserSyncState | undefined, deferRegistration = false): SyncDecision {
   const customerId = state?.customerId;
+  if (deferRegistration && customerId === undefined && (event.type === 'follow' || event.type === 'unfollow')) {
+    return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
+  }
   if (event.type === 'follow') {
     return customerId === undefined
       ? { action: 'register', subscription: 'OPTIN' }

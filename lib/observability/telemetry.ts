@@ -48,6 +48,10 @@ export const countIgnored = (channel: string, eventType: string): void => countF
 export const countCapillaryError = (channel: string, operation: string, code: string): void =>
   countForChannel('CapillaryError', channel, 1, { operation, code });
 
+/** Links refused (unknown / expired / consumed nonce, impersonation, LINE's failed) and links failed (member not found, …), by reason. */
+export const countLinkRejected = (channel: string, reason: string): void => countForChannel('LinkRejected', channel, 1, { reason });
+export const countLinkFailed = (channel: string, reason: string): void => countForChannel('LinkFailed', channel, 1, { reason });
+
 /** Adds the Lambda context to every log line and flushes the invocation's metrics (EMF) at the end. */
 export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler: (event: E, context: C) => Promise<R>) {
   return async (event: E, context: C): Promise<R> => {

@@ -5,7 +5,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { LineEventFacts, SubscriptionState, UserSyncState } from '../domain/sync-rules';
+import type { EventLane, LineEventFacts, LinkState, SubscriptionState, UserSyncState } from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
 
 export interface LineUserKey {
@@ -14,15 +14,47 @@ export interface LineUserKey {
   userId: string;
 }
 
-/** A refused claim carries the record that refused it: domain/sync-rules `admission` says why. */
-export type ClaimResult = { claimed: true; state: UserSyncState } | { claimed: false; state: UserSyncState };
+/** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
+export interface TakenOverClaim {
+  eventId: string;
+  timestamp: number;
+  expiresAt: number;
+  lane: EventLane;
+}
 
+/**
+ * A granted claim carries the record as it was before it (its claim fields are the previous claim's);
+ * a refused claim carries the record that refused it: domain/sync-rules `admission` says why.
+ */
+export type ClaimResult = { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
+
+/** What an applied event changes in the record; an absent field keeps its value, null removes it. */
 export interface AppliedChange {
-  customerId?: number;
-  subscription: SubscriptionState;
+  /** false: release the claim without recording the event as its lane's last (a refused link must not make the user's own link stale) */
+  recordEvent?: false;
+  /**
+   * The other lane's expired claim this event took over: written back instead of removing the claim, so
+   * an older event of that lane stays stale against it (its own retry, or a newer event, takes it again).
+   */
+  restoreClaim?: TakenOverClaim;
+  customerId?: number | null;
+  subscription?: SubscriptionState;
+  linkedCustomerId?: number | null;
+  link?: LinkState;
 }
 
 const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** Where each lane (domain/sync-rules EventLane) records its last applied event. */
+const LAST_APPLIED: Record<EventLane, { ts: string; id: string }> = {
+  sync: { ts: 'lastEventTs', id: 'lastEventId' },
+  link: { ts: 'lastLinkEventTs', id: 'lastLinkEventId' },
+};
+/** A claim of the other lane; records from before lanes existed have sync claims without `claimLane`. */
+const OTHER_LANE_CLAIM: Record<EventLane, string> = {
+  sync: 'claimLane = :otherLane',
+  link: '(attribute_not_exists(claimLane) OR claimLane = :otherLane)',
+};
 
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
@@ -35,9 +67,18 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
     subscription: item.subscription?.S as SubscriptionState | undefined,
     lastEventTimestamp: num('lastEventTs'),
     lastEventId: item.lastEventId?.S,
+    lastLinkEventTimestamp: num('lastLinkEventTs'),
+    lastLinkEventId: item.lastLinkEventId?.S,
+    pendingLane: item.claimLane?.S as EventLane | undefined,
     pendingEventTimestamp: num('claimTs'),
     pendingEventId: item.claimEventId?.S,
     pendingExpiresAt: num('claimExpiresAt'),
+    linkedCustomerId: num('linkedCustomerId'),
+    link: item.linkStatus?.S === undefined ? undefined : {
+      status: item.linkStatus.S as LinkState['status'],
+      detail: item.linkDetail?.S,
+      at: num('linkAt') ?? 0,
+    },
   };
 }
 
@@ -60,16 +101,21 @@ export class UserSyncStore {
   }
 
   async claim(key: LineUserKey, event: LineEventFacts, now = Date.now()): Promise<ClaimResult> {
+    const lane = event.lane ?? 'sync';
+    const last = LAST_APPLIED[lane];
     try {
       const result = await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: 'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, expiresAt = :abandonedAt',
-        // admission() in DynamoDB's words: newer than the last applied event, and no live claim of another
-        // event (the same event re-claims at once; an expired claim only falls to a newer event).
-        ConditionExpression: '(attribute_not_exists(lastEventTs) OR lastEventTs < :ts) AND ' +
-          '(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND claimTs < :ts))',
+        UpdateExpression: 'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt',
+        // admission() in DynamoDB's words: newer than the lane's last applied event, and no live claim of
+        // another event (the same event re-claims at once; an expired claim falls to a newer event of its
+        // lane, or to any event of the other lane).
+        ConditionExpression: `(attribute_not_exists(${last.ts}) OR ${last.ts} < :ts) AND ` +
+          `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${OTHER_LANE_CLAIM[lane]})))`,
         ExpressionAttributeValues: {
+          ':lane': s(lane),
+          ':otherLane': s(lane === 'link' ? 'sync' : 'link'),
           ':eventId': s(event.webhookEventId),
           ':ts': n(event.timestamp),
           ':now': n(now),
@@ -77,11 +123,17 @@ export class UserSyncStore {
           // TTL (seconds) only while a claim is open; completion removes it.
           ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
         },
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: 'ALL_OLD',
         // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }));
-      return { claimed: true, state: toState(result.Attributes) };
+      const before = toState(result.Attributes);
+      const { pendingEventId, pendingEventTimestamp, pendingExpiresAt } = before;
+      const otherLane = (before.pendingLane ?? 'sync') !== lane;
+      const takenOver = pendingEventId !== undefined && pendingEventId !== event.webhookEventId && otherLane
+        ? { eventId: pendingEventId, timestamp: pendingEventTimestamp ?? 0, expiresAt: pendingExpiresAt ?? 0, lane: before.pendingLane ?? 'sync' }
+        : undefined;
+      return { claimed: true, state: before, ...(takenOver ? { takenOver } : {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return { claimed: false, state: toState(error.Item ?? (await this.#getItem(key))) };
@@ -89,22 +141,36 @@ export class UserSyncStore {
   }
 
   async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
-    const values: Record<string, AttributeValue> = {
-      ':eventId': s(event.webhookEventId),
-      ':ts': n(event.timestamp),
-      ':subscription': s(change.subscription),
-      ':now': n(now),
+    const values: Record<string, AttributeValue> = { ':eventId': s(event.webhookEventId), ':ts': n(event.timestamp), ':now': n(now) };
+    const last = LAST_APPLIED[event.lane ?? 'sync'];
+    const set = change.recordEvent === false ? ['updatedAt = :now'] : [`${last.ts} = :ts`, `${last.id} = :eventId`, 'updatedAt = :now'];
+    if (change.recordEvent === false) delete values[':ts'];
+    const remove = change.restoreClaim ? [] : ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
+    const put = (attribute: string, value: AttributeValue | null | undefined) => {
+      if (value === undefined) return;
+      if (value === null) return void remove.push(attribute);
+      set.push(`${attribute} = :${attribute}`);
+      values[`:${attribute}`] = value;
     };
-    let set = 'lastEventTs = :ts, lastEventId = :eventId, subscription = :subscription, updatedAt = :now';
-    if (change.customerId !== undefined) {
-      set += ', customerId = :customerId';
-      values[':customerId'] = n(change.customerId);
+    const number = (value: number | null | undefined) => (value === undefined || value === null ? value : n(value));
+    if (change.restoreClaim) {
+      const { eventId, timestamp, expiresAt, lane } = change.restoreClaim;
+      set.push('claimEventId = :restoredId', 'claimTs = :restoredTs', 'claimExpiresAt = :restoredExpiresAt', 'claimLane = :restoredLane');
+      Object.assign(values, { ':restoredId': s(eventId), ':restoredTs': n(timestamp), ':restoredExpiresAt': n(expiresAt), ':restoredLane': s(lane) });
+    }
+    put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
+    put('customerId', number(change.customerId));
+    put('linkedCustomerId', number(change.linkedCustomerId));
+    if (change.link) {
+      put('linkStatus', s(change.link.status));
+      put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
+      put('linkAt', n(change.link.at));
     }
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,
         Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: `SET ${set} REMOVE claimEventId, claimTs, claimExpiresAt, expiresAt`,
+        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
         ConditionExpression: 'claimEventId = :eventId',
         ExpressionAttributeValues: values,
       }));

@@ -21,7 +21,7 @@ const reply = (statusCode: number, body: Record<string, unknown>): APIGatewayPro
 });
 
 /** A body longer than this is over the byte limit before it is decoded or hashed. */
-function encodedSizeLimit(maxBytes: number, isBase64: boolean): number {
+export function encodedSizeLimit(maxBytes: number, isBase64: boolean): number {
   return isBase64 ? Math.ceil(maxBytes / 3) * 4 : maxBytes; // every UTF-16 unit is at least one UTF-8 byte
 }
 

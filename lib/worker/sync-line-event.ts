@@ -1,31 +1,43 @@
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
 import type { ById } from '../config/channels';
 import { ChannelNotConfiguredError } from '../config/errors';
-import { type LineEventFacts, type SubscriptionState, admission, decide, ignoreReason } from '../domain/sync-rules';
+import type { MemberLinker } from '../capillary/member-linker';
+import type { WorkerLinkSettings } from '../config/link-config';
+import { linkEventKind } from '../domain/link-rules';
+import { type LineEventFacts, type SubscriptionState, decide, ignoreReason } from '../domain/sync-rules';
+import type { LineChatClient } from '../line/link-token-client';
 import type { LineProfileClient } from '../line/profile-client';
 import { countForChannel, countIgnored, logger, maskUserId } from '../observability/telemetry';
 import type { QueuedLineEvent } from '../queue/queued-event';
-import { ClaimHeldError } from '../store/errors';
+import type { LinkNonceStore } from '../store/link-nonce-store';
 import type { UserSyncStore } from '../store/user-sync-store';
+import { type Skipped, claimUserRecord } from './claim-user-record';
+import { type LinkOutcome, linkFactsOf, linkLineEvent } from './link-line-event';
 
 /** What one LINE channel syncs with: its LINE token and its account in its Capillary org. */
 export interface ChannelSyncDeps {
   id: string;
   customers: LineCustomerDirectory;
   profiles: LineProfileClient;
+  /** this channel's LINE profile on members (its Capillary account id) */
+  members: MemberLinker;
+  /** link tokens, replies and pushes with this channel's token */
+  chat: LineChatClient;
 }
 
 export interface SyncDeps {
   store: UserSyncStore;
   channels: ById<ChannelSyncDeps>;
+  link: { nonces: LinkNonceStore; settings: WorkerLinkSettings };
 }
 
 export type SyncOutcome =
   | { result: 'applied'; action: string; customerId?: number; subscription: SubscriptionState }
-  | { result: 'skipped'; reason: 'duplicate' | 'stale' }
-  | { result: 'ignored'; reason: 'unsupported-type' | 'no-user-id' };
+  | Skipped
+  | { result: 'ignored'; reason: 'unsupported-type' | 'no-user-id' }
+  | LinkOutcome;
 
-function factsOf({ event }: QueuedLineEvent): LineEventFacts {
+export function factsOf({ event }: QueuedLineEvent): LineEventFacts {
   return {
     type: event.type,
     webhookEventId: event.webhookEventId,
@@ -47,6 +59,8 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
   // A channel removed from LINE_CHANNELS while its events wait: fail, so they reach the DLQ for a redrive.
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
+  const linkKind = linkEventKind(linkFactsOf(message), deps.link.settings.chat);
+  if (linkKind !== undefined) return linkLineEvent(message, linkKind, { store: deps.store, link: deps.link, channel }, deadlineAt);
   const ignored = ignoreReason(facts);
   if (ignored) {
     countIgnored(channel.id, facts.type);
@@ -54,21 +68,11 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
     return { result: 'ignored', reason: ignored };
   }
   const key = { destination: message.destination, userId: facts.userId as string };
-  const now = Date.now();
-  const claim = await deps.store.claim(key, facts, now);
-  const verdict = claim.claimed ? 'apply' : admission(facts, claim.state, now);
-  if (verdict === 'duplicate' || verdict === 'stale') {
-    countForChannel(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', channel.id);
-    logger.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
-      ...log, eventTimestamp: facts.timestamp, lastAppliedTimestamp: claim.state.lastEventTimestamp,
-    });
-    return { result: 'skipped', reason: verdict };
-  }
-  // Refused although the rule says apply: the record changed in between (a claim came and went). Retry.
-  if (!claim.claimed) throw new ClaimHeldError(facts.webhookEventId, claim.state.pendingEventId);
-  logger.info('Event claimed', log);
+  const admitted = await claimUserRecord(key, facts, deps.store, channel.id);
+  if ('skipped' in admitted) return admitted.skipped;
+  const { state, takenOver } = admitted;
 
-  const decision = decide(facts, claim.state);
+  const decision = decide(facts, state, channel.customers.defersRegistration);
   const call = { deadlineAt };
   let customerId: number | undefined;
   switch (decision.action) {
@@ -86,13 +90,15 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
       customerId = decision.customerId;
       await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
+    case 'record':
+      break;
     case 'resolve-then-subscribe':
       // An unfollow is never lost: opt the customer out if Capillary knows them, else remember the state.
       customerId = await channel.customers.find(key.userId, call);
       if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
-  await deps.store.complete(key, facts, { customerId, subscription: decision.subscription });
+  await deps.store.complete(key, facts, { customerId, subscription: decision.subscription, restoreClaim: takenOver });
   countForChannel('EventApplied', channel.id);
   logger.info('Event applied and recorded', { ...log, action: decision.action, subscription: decision.subscription, customerId });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };

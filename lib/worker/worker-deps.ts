@@ -4,17 +4,21 @@ import { CapillaryHttpClient } from '../capillary/http-client';
 import { ById } from '../config/channels';
 import type { CapillaryOrgConfig, WorkerConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
+import { MemberLinker } from '../capillary/member-linker';
+import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
+import { LinkNonceStore } from '../store/link-nonce-store';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
 
 /**
  * The worker's clients, built once per container from its configuration: one Capillary HTTP client per
  * org (its rate budget and token shared by the org's channels), and per channel a LINE profile client
- * with the channel's token and a customer directory writing with the channel's Capillary account id.
+ * and a chat client (link tokens, replies, pushes) with the channel's token, and a customer directory and
+ * a member linker writing with the channel's Capillary account id.
  */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
-  const { capillary, line } = config;
+  const { capillary, line, link } = config;
   const orgClient = ({ baseUrl, auth, rateLimitPerMinute }: CapillaryOrgConfig) => new CapillaryHttpClient({
     baseUrl,
     auth,
@@ -28,11 +32,18 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     const http = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
     if (http === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+    const channelHttp = http.forChannel(channel.id);
     return {
       id: channel.id,
-      customers: new LineCustomerDirectory(http.forChannel(channel.id), capillary, channel.capillaryLineAccountId),
+      customers: new LineCustomerDirectory(channelHttp, capillary, channel.capillaryLineAccountId),
       profiles: new LineProfileClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),
+      members: new MemberLinker(channelHttp, channel.capillaryLineAccountId, link),
+      chat: new LineChatClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: link.lineApiTimeoutMs }),
     };
   });
-  return { store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000), channels: new ById(channels) };
+  return {
+    store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
+    channels: new ById(channels),
+    link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+  };
 }

@@ -18,8 +18,11 @@ export interface ChaosRunOptions {
   fleet: FleetSettings;
 }
 
-/** The mix of trouble: a third of events redelivered, a quarter of received messages arm a Capillary fault, 5 % of commits crash or stall. */
-const TROUBLE = { redeliveredPercent: 35, faultPercent: 25, crashPercent: 5 };
+/**
+ * The mix of trouble: a third of events redelivered, a quarter of received messages arm a Capillary fault,
+ * 5 % of commits crash or stall; one event in four is a link or unlink, a third of links attacked.
+ */
+const TROUBLE = { redeliveredPercent: 35, faultPercent: 25, crashPercent: 5, linkPercent: 1 };
 const CAPILLARY_TIMEOUT_FAULT_MS = 600;
 
 export interface ChaosReport {
@@ -75,6 +78,9 @@ export function chaosChecks(report: ChaosReport, minimum: { users: number; event
     { requirement: 'no duplicate Capillary customer', met: usersWith(report, 'duplicate') === 0 },
     { requirement: 'no stale subscription call', met: usersWith(report, 'stale') === 0 },
     { requirement: 'no event applied again after it was recorded', met: usersWith(report, 'reapplied') === 0 },
+    { requirement: 'links, unlinks and nonce attacks were played', met: figures.linked > 0 && figures.unlinked > 0 && figures.linkAttacks > 0 },
+    { requirement: 'every linked LINE id on the member it was linked to, never on another customer', met: usersWith(report, 'link') === 0 },
+    { requirement: 'no nonce used twice', met: usersWith(report, 'nonce') === 0 },
     { requirement: 'no personal data or secret in the logs', met: logFindings(report) === 0 },
   ];
 }
@@ -121,6 +127,10 @@ export function formatChaosReport(report: ChaosReport): string {
     ['users with a stale subscription call', usersWith(report, 'stale')],
     ['users with an event applied again after it was recorded', usersWith(report, 'reapplied')],
     ['users with duplicate customers', usersWith(report, 'duplicate')],
+    ['links / unlinks applied', `${figures.linked} / ${figures.unlinked}`],
+    ['nonce attacks sent (reuse, impersonation); refused links', `${figures.linkAttacks}; ${figures.linkRejected}`],
+    ['users with a LINE id on the wrong customer', usersWith(report, 'link')],
+    ['nonces used twice', usersWith(report, 'nonce')],
     ['Capillary calls (per distinct event)', `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`],
     ['Capillary calls answered by an injected fault', countWithShare(figures.capillaryFaulted, figures.capillaryCalls)],
     ['log lines scanned (bytes)', `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`],

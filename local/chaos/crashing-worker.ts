@@ -1,20 +1,21 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WorkerConfig } from '../../lib/config/config';
-import type { LineEventFacts } from '../../lib/domain/sync-rules';
+import type { EventLane, LineEventFacts } from '../../lib/domain/sync-rules';
 import { type AppliedChange, type ClaimResult, type LineUserKey, UserSyncStore } from '../../lib/store/user-sync-store';
 import type { SyncDeps } from '../../lib/worker/sync-line-event';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { crashCurrentInvocation } from './lambda-sandbox';
 import type { CrashPoint } from './scenario';
 
-/** A claim DynamoDB granted, or a commit it accepted, for one event. */
+/** A claim DynamoDB granted, a commit it accepted, or a claim released without recording (a refused link), for one event. */
 export interface StoreWrite {
-  kind: 'claim' | 'commit';
+  kind: 'claim' | 'commit' | 'release';
   /** the bot: one record per bot and user */
   destination: string;
   userId: string;
   webhookEventId: string;
   timestamp: number;
+  lane: EventLane;
 }
 
 /** Shared by every worker instance of a run: the crash schedule, and every granted claim and accepted commit, in order. */
@@ -52,12 +53,13 @@ class CrashingUserSyncStore extends UserSyncStore {
     if (crash === 'stall-before-commit') await new Promise<never>(() => {});
     if (crash === 'before-commit') crashCurrentInvocation('after the Capillary call, before the DynamoDB commit');
     await super.complete(key, event, change, now);
-    this.#record('commit', key, event);
+    // A released claim (a refused link) records nothing in its lane.
+    this.#record(change.recordEvent === false ? 'release' : 'commit', key, event);
     if (crash === 'after-commit') crashCurrentInvocation('after the DynamoDB commit');
   }
 
   #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
-    this.journal.storeWrites.push({ kind, destination: key.destination, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp });
+    this.journal.storeWrites.push({ kind, destination: key.destination, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp, lane: event.lane ?? 'sync' });
   }
 }
 

@@ -37,6 +37,9 @@ function detectorsFor(secrets: ChaosSecrets): Detector[] {
     { kind: 'LINE user id', pattern: /U[0-9a-f]{32}/g },
     { kind: 'display name', pattern: new RegExp(`${DISPLAY_NAME_MARKER}|${escapedMarker.replace(/\\/g, '\\\\')}`, 'g') },
     { kind: 'phone number', pattern: /\+66 ?8\d{8}/g },
+    // a member's mobile as the link API and the worker see it (country code, digits only), and email addresses
+    { kind: 'mobile number', pattern: /\b668\d{8}\b/g },
+    { kind: 'email address', pattern: /[\w.+-]+@[\w-]+\.[\w.-]+/g },
     ...secrets.channels.flatMap((channel) => [
       { kind: 'channel secret', pattern: exactly(channel.channelSecret) },
       { kind: 'channel access token', pattern: exactly(channel.channelAccessToken) },

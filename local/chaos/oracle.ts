@@ -13,13 +13,19 @@
  *   event), and no claim (what permits Capillary calls) went to an event older than one already claimed.
  * - reapplied: no claim went to an event already committed, so the only repeated Capillary calls are
  *   the retries of an event whose worker died before recording it.
+ * - link (users who link or unlink): a user whose newest effective link-lane action is a link has their
+ *   LINE profile on their member, and only there, with the state of their newest follow/unfollow; after
+ *   an unlink the member no longer holds it. A LINE id is never on another user's member. A link is
+ *   effective when its nonce was consumed by its own event (or the same user's reuse of it); a nonce
+ *   burnt by an impersonation attempt links nobody.
+ * - nonce: no nonce completed two links.
  */
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
-import { impliedState, type UserHistory } from './scenario';
+import { type SyncAction, impliedState, isSyncAction, type UserHistory } from './scenario';
 
-export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied';
+export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce';
 
 export interface UserProblem {
   userId: string;
@@ -37,6 +43,12 @@ export interface OracleInputs {
   /** each channel's Capillary account */
   lineAccountIds: Record<string, string>;
   externalIdPrefix: string;
+  /** the member customer id of each user who links, by recordKey */
+  members: Map<string, number>;
+  /** the event that consumed each nonce (undefined: never consumed) */
+  nonceConsumers: Map<string, string | undefined>;
+  /** the events whose outcome was "linked" */
+  linkedEventIds: string[];
 }
 
 /** Collapses repeats: OPTIN, OPTIN, OPTOUT → OPTIN, OPTOUT. */
@@ -66,9 +78,13 @@ function customersByIdentifier(capillary: CapillaryState): Map<string, CustomerS
 /** The key of a user's record: the bot and the user. */
 export const recordKey = ({ destination, userId }: { destination: string; userId: string }): string => `${destination}#${userId}`;
 
+/** Per record and lane: each lane keeps its own order (domain/sync-rules EventLane). */
 function writesByRecord(writes: StoreWrite[]): Map<string, StoreWrite[]> {
   const byRecord = new Map<string, StoreWrite[]>();
-  for (const write of writes) byRecord.set(recordKey(write), [...(byRecord.get(recordKey(write)) ?? []), write]);
+  for (const write of writes) {
+    const key = `${recordKey(write)}#${write.lane}`;
+    byRecord.set(key, [...(byRecord.get(key) ?? []), write]);
+  }
   return byRecord;
 }
 
@@ -82,6 +98,11 @@ function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: strin
       lastCommit = write;
       continue;
     }
+    // A released claim left no trace: an older event of the lane may then apply.
+    if (write.kind === 'release') {
+      if (lastClaim?.webhookEventId === write.webhookEventId) lastClaim = undefined;
+      continue;
+    }
     if (lastCommit && write.timestamp <= lastCommit.timestamp) {
       const kind = write.webhookEventId === lastCommit.webhookEventId ? 'reapplied' : 'stale';
       problems.push({ kind, detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after event ${lastCommit.webhookEventId} (t=${lastCommit.timestamp}) was recorded` });
@@ -93,18 +114,26 @@ function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: strin
   return problems;
 }
 
-function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], writes: StoreWrite[]): UserProblem[] {
+/** The user's follow/unfollow events, in time order, and the state the newest implies. */
+function syncLane(user: UserHistory): { events: UserHistory['events']; actions: SyncAction[] } {
+  const indexes = user.actions.flatMap((action, index) => (isSyncAction(action) ? [index] : []));
+  return { events: indexes.map((index) => user.events[index]!), actions: indexes.map((index) => user.actions[index] as SyncAction) };
+}
+
+function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], writesPerLane: StoreWrite[][]): UserProblem[] {
   const problems: UserProblem[] = [];
   const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, channel: user.channel, kind, detail });
-  const newest = user.events.at(-1);
-  const expected = impliedState(user.actions.at(-1) ?? 'unfollow');
+  const sync = syncLane(user);
+  const newest = sync.events.at(-1);
+  const expected = impliedState(sync.actions.at(-1) ?? 'unfollow');
   const record = inputs.records.get(recordKey(user));
   const lineAccountId = inputs.lineAccountIds[user.channel] as string;
-  if (record?.lastEventId !== newest?.webhookEventId || record?.subscription !== expected) {
-    report('state', `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest?.webhookEventId} means ${expected}`);
+  if (newest !== undefined && (record?.lastEventId !== newest.webhookEventId || record?.subscription !== expected)) {
+    report('state', `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest.webhookEventId} means ${expected}`);
   }
-  for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
+  for (const writes of writesPerLane) for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
   if (customers.length > 1) report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
+  if (user.links.length > 0 || user.actions.includes('unlink')) return [...problems, ...judgeLinkUser(user, inputs, customers, newest ? expected : 'OPTIN')];
 
   const [customer] = customers;
   if (customer === undefined) {
@@ -122,20 +151,59 @@ function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerS
   const calls = changes(customer.subscriptionHistory
     .filter((change) => change.channel === 'LINE' && change.accountId === lineAccountId)
     .map((change) => change.type));
-  const eventStates = changes(user.actions.map(impliedState));
+  const eventStates = changes(sync.actions.map(impliedState));
   if (!followsInOrder(calls, eventStates)) report('stale', `subscription calls ${calls.join(' → ')} do not follow the events' ${eventStates.join(' → ')}`);
+  return problems;
+}
+
+/** Linked users: their member holds the LINE id (and nobody else does) with the newest follow state; unlinked: the member does not. */
+function judgeLinkUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], expected: 'OPTIN' | 'OPTOUT'): UserProblem[] {
+  const problems: UserProblem[] = [];
+  const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, channel: user.channel, kind, detail });
+  const memberId = inputs.members.get(recordKey(user));
+  const record = inputs.records.get(recordKey(user));
+  const ownEvents = new Set([...user.links.map((link) => link.webhookEventId), ...user.attacks.filter((a) => a.kind === 'reuse').map((a) => a.webhookEventId)]);
+  const effective = new Set(user.links.filter((link) => ownEvents.has(inputs.nonceConsumers.get(link.nonce) ?? '')).map((link) => link.webhookEventId));
+  // The newest link-lane action that took effect decides (events are in time order).
+  const decisive = [...user.events.keys()].reverse().find((index) => user.actions[index] === 'unlink' || effective.has(user.events[index]!.webhookEventId));
+  const linked = decisive !== undefined && user.actions[decisive] === 'link';
+  const holdsIt = customers.some((customer) => customer.id === memberId);
+  if (linked) {
+    if (!holdsIt || customers.length !== 1) report('link', `linked, but the LINE id is on ${customers.map((c) => c.id).join(', ') || 'no customer'}, not only on member ${memberId}`);
+    else {
+      const subscription = subscriptionOf(inputs.capillary, memberId as number, 'LINE', inputs.lineAccountIds[user.channel] as string);
+      if (subscription.BULK !== expected || subscription.TRANS !== expected) report('state', `member subscription ${JSON.stringify(subscription)}, expected ${expected}`);
+    }
+    if (record?.linkedCustomerId !== memberId) report('link', `DynamoDB linkedCustomerId ${record?.linkedCustomerId}, member ${memberId}`);
+  } else if (holdsIt) {
+    report('link', `not linked (newest effective action: ${decisive === undefined ? 'none' : user.actions[decisive]}), but member ${memberId} holds the LINE id`);
+  }
   return problems;
 }
 
 export function judgeUsers(inputs: OracleInputs): UserProblem[] {
   const customersOf = customersByIdentifier(inputs.capillary);
   const writesOf = writesByRecord(inputs.storeWrites);
-  return inputs.users.flatMap((user) => {
+  const memberOwners = new Map([...inputs.members].map(([key, memberId]) => [memberId, key]));
+  const linkedNonces = new Map<string, number>();
+  const nonceOf = new Map(inputs.users.flatMap((user) => [...user.links.map((l) => [l.webhookEventId, l.nonce] as const), ...user.attacks.map((a) => [a.webhookEventId, a.nonce] as const)]));
+  for (const eventId of inputs.linkedEventIds) {
+    const nonce = nonceOf.get(eventId) ?? eventId;
+    linkedNonces.set(nonce, (linkedNonces.get(nonce) ?? 0) + 1);
+  }
+  const nonceProblems = [...linkedNonces].filter(([, count]) => count > 1)
+    .map(([, count]): UserProblem => ({ userId: '-', channel: '-', kind: 'nonce', detail: `a nonce completed ${count} links` }));
+  return [...nonceProblems, ...inputs.users.flatMap((user) => {
+    // A user who linked keeps the externalId on the detached anonymous customer: only the LINE id counts there.
+    const links = user.links.length > 0 || user.actions.includes('unlink');
     const holders = [
       ...(customersOf.get(`line:${user.userId}`) ?? []),
-      ...(customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? []),
+      ...(links ? [] : (customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? [])),
     ];
     const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
-    return judgeUser(user, inputs, customers, writesOf.get(recordKey(user)) ?? []);
-  });
+    const foreignMembers = customers.filter((customer) => memberOwners.has(customer.id) && memberOwners.get(customer.id) !== recordKey(user));
+    const foreign = foreignMembers.map((customer): UserProblem => ({ userId: user.userId, channel: user.channel, kind: 'link', detail: `the LINE id is on member ${customer.id} of another user` }));
+    const writes = [writesOf.get(`${recordKey(user)}#sync`) ?? [], writesOf.get(`${recordKey(user)}#link`) ?? []];
+    return [...foreign, ...judgeUser(user, inputs, customers, writes)];
+  })];
 }

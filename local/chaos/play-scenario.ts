@@ -19,6 +19,7 @@ import type { WebhookConfig, WorkerConfig } from '../../lib/config/config';
 import { lambdaContext } from '../lambda-context';
 import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../queue-poller';
 import { createSqsClient } from '../../lib/queue/sqs-client';
+import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { type RecordSettled, processSqsBatch } from '../../lib/worker/process-sqs-batch';
@@ -115,6 +116,12 @@ export interface RunFigures {
   leftInDlq: number;
   capillaryCalls: number;
   capillaryFaulted: number;
+  /** link-lane outcomes */
+  linked: number;
+  unlinked: number;
+  /** nonce refused (unknown, expired, used, another user's) */
+  linkRejected: number;
+  linkAttacks: number;
 }
 
 export interface RunResult {
@@ -129,6 +136,7 @@ const MAX_REDRIVE_ROUNDS = 5;
 
 class Tally {
   readonly outcomes = new Map<string, number>();
+  readonly linkedEventIds: string[] = [];
   readonly settledEventIds = new Set<string>();
   /** every settlement's outcome key ('failed' for a failed attempt), by event, for the per-channel figures */
   readonly settlements: { webhookEventId: string | undefined; key: string }[] = [];
@@ -149,14 +157,20 @@ class Tally {
     const key = outcomeKey(outcome);
     this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
     if (webhookEventId !== undefined) this.settledEventIds.add(webhookEventId);
+    if (key === 'link-linked' && webhookEventId !== undefined) this.linkedEventIds.push(webhookEventId);
   };
 
   count(key: string): number {
     return this.outcomes.get(key) ?? 0;
   }
+
+  countPrefixed(prefix: string): number {
+    return [...this.outcomes].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
+  }
 }
 
-const outcomeKey = (outcome: SyncOutcome): string => (outcome.result === 'applied' ? 'applied' : `${outcome.result}-${outcome.reason}`);
+const outcomeKey = (outcome: SyncOutcome): string =>
+  outcome.result === 'applied' ? 'applied' : outcome.result === 'link' ? `link-${outcome.action}` : `${outcome.result}-${outcome.reason}`;
 
 /** Counts the distinct messages SendMessageBatch created: a deduplicated entry answers with the original MessageId. */
 function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
@@ -247,6 +261,35 @@ interface PreparedBridge {
   queue: TestFifoQueue;
   workerConfig: WorkerConfig;
   webhookConfig: WebhookConfig;
+  /** the member customer of each user who links */
+  members: Map<string, number>;
+}
+
+/** Each linking user is a store member with their own mobile number; the brand page made a nonce for each of their links. */
+async function prepareLinks(services: ChaosServices, tableName: string, users: UserHistory[]): Promise<Map<string, number>> {
+  const nonces = new LinkNonceStore(services.dynamo, tableName);
+  const members = new Map<string, number>();
+  const expiresAt = Date.now() + 3600_000;
+  for (const [index, user] of users.entries()) {
+    if (user.links.length === 0 && !user.actions.includes('unlink')) continue;
+    const mobile = `668${String(index).padStart(8, '0')}`;
+    members.set(recordKey(user), services.capillary.addMember({ mobile }));
+    for (const { nonce } of user.links) {
+      await nonces.issueNonce(nonce, { userId: user.userId, destination: user.destination, customer: { kind: 'mobile', value: mobile }, expiresAt });
+    }
+  }
+  return members;
+}
+
+async function nonceConsumers(dynamo: ChaosServices['dynamo'], tableName: string, users: UserHistory[]): Promise<Map<string, string | undefined>> {
+  const nonces = new LinkNonceStore(dynamo, tableName);
+  const consumers = new Map<string, string | undefined>();
+  for (const { nonce } of users.flatMap((user) => user.links)) {
+    // A probe that can never consume: it reads who did.
+    const { record } = await nonces.consume(nonce, 'oracle-probe', 0);
+    consumers.set(nonce, record?.consumedBy);
+  }
+  return consumers;
 }
 
 /** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions (every chaos channel). */
@@ -256,7 +299,9 @@ async function prepareBridge(services: ChaosServices, fleet: FleetSettings, user
   line.reset();
   for (const user of users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
   const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
-  const config = workerConfigFor(await createUsersTable(services.dynamo), capillary.url, line.url, {
+  const tableName = await createUsersTable(services.dynamo);
+  const members = await prepareLinks(services, tableName, users);
+  const config = workerConfigFor(tableName, capillary.url, line.url, {
     timeoutMs: fleet.capillaryTimeoutMs,
     auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
   }, secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({ ...RIG_CHANNEL, id, channelAccessToken, capillaryLineAccountId })));
@@ -264,6 +309,7 @@ async function prepareBridge(services: ChaosServices, fleet: FleetSettings, user
     queue,
     workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000 },
     webhookConfig: webhookConfigFor(queue.queueUrl, secrets.channels.map(({ id, channelSecret, destination }) => webhookChannel({ id, channelSecrets: [channelSecret], destination }))),
+    members,
   };
 }
 
@@ -375,6 +421,9 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       storeWrites: journal.storeWrites,
       lineAccountIds: Object.fromEntries(services.secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId])),
       externalIdPrefix: bridge.workerConfig.capillary.externalIdPrefix,
+      members: bridge.members,
+      nonceConsumers: await nonceConsumers(services.dynamo, bridge.workerConfig.tableName, deliveries.users),
+      linkedEventIds: tally.linkedEventIds,
     });
     const businessCalls = services.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
     const figures: RunFigures = {
@@ -402,6 +451,10 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       lost: [...accepted.eventIds].filter((eventId) => !tally.settledEventIds.has(eventId)).length,
       capillaryCalls: businessCalls.length,
       capillaryFaulted: businessCalls.filter((call) => call.fault !== undefined).length,
+      linked: tally.count('link-linked'),
+      unlinked: tally.count('link-unlinked') + tally.count('link-not-linked'),
+      linkRejected: tally.countPrefixed('rejected-'),
+      linkAttacks: deliveries.attacks,
     };
     return { figures, problems, deliveries };
   } finally {

@@ -1,15 +1,20 @@
 /**
  * A chaos scenario as plain data, so fast-check can generate and shrink it and a seed reproduces it:
- * what each LINE user did (follow / unfollow / unblock, in time order), how LINE delivered it (late,
- * redelivered, split over requests), and which Capillary faults and worker crashes hit the run.
+ * what each LINE user did (follow / unfollow / unblock / link / unlink, in time order), how LINE delivered
+ * it (late, redelivered, split over requests), the attacks on links (a nonce used again, or by another
+ * user), and which Capillary faults and worker crashes hit the run.
  */
 import fc from 'fast-check';
 import type { SubscriptionState } from '../../lib/domain/sync-rules';
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import type { FaultRule } from '../standins/standin-kit';
-import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-event-factory';
+import { LinkNonceStore } from '../../lib/store/link-nonce-store';
+import { accountLinkEvent, followEvent, lineUserId, postbackEvent, redelivery, unfollowEvent } from '../line-event-factory';
 
-export type LineAction = 'follow' | 'unfollow' | 'unblock';
+export type SyncAction = 'follow' | 'unfollow' | 'unblock';
+export type LineAction = SyncAction | 'link' | 'unlink';
+/** A second accountLink carrying a link's nonce: from the same user, or from another one (impersonation). */
+export type LinkAttack = 'reuse' | 'impersonate';
 /** Where the worker dies: a crash around the commit, or a stall that lasts until the Lambda timeout ends the invocation. */
 export type CrashPoint = 'before-commit' | 'after-commit' | 'stall-before-commit';
 
@@ -21,6 +26,8 @@ export interface PlannedEvent {
   lateByMs: number;
   /** each one a redelivery (same webhookEventId), this long after the first delivery */
   redeliveredAfterMs: number[];
+  /** links only: the nonce is also sent in another event, this long after the link's arrival */
+  attack?: { kind: LinkAttack; afterMs: number } | null;
 }
 
 export interface Scenario {
@@ -48,10 +55,13 @@ export interface ScenarioShape {
   capillaryTimeoutFaultMs: number;
   /** length of the fault and crash plans (receives and commits beyond them run clean) */
   planLength: { min: number; max: number };
+  /** weight of link/unlink against 3 for follow/unfollow/unblock (0 or absent: no linking) */
+  linkPercent?: number;
 }
 
-const ACTION_STATE: Record<LineAction, SubscriptionState> = { follow: 'OPTIN', unblock: 'OPTIN', unfollow: 'OPTOUT' };
-export const impliedState = (action: LineAction): SubscriptionState => ACTION_STATE[action];
+const ACTION_STATE: Record<SyncAction, SubscriptionState> = { follow: 'OPTIN', unblock: 'OPTIN', unfollow: 'OPTOUT' };
+export const impliedState = (action: SyncAction): SubscriptionState => ACTION_STATE[action];
+export const isSyncAction = (action: LineAction): action is SyncAction => action !== 'link' && action !== 'unlink';
 
 /** Weighted so that shrinking moves towards the first (the harmless) choice. */
 const sometimes = <T>(percent: number, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
@@ -79,7 +89,11 @@ const crashPoint: fc.Arbitrary<CrashPoint> = fc.oneof(
 
 export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> {
   const plannedEvent = fc.record({
-    action: fc.constantFrom<LineAction>('follow', 'unfollow', 'unblock'),
+    action: fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom<LineAction>('follow', 'unfollow', 'unblock') },
+      { weight: shape.linkPercent ?? 0, arbitrary: fc.constantFrom<LineAction>('link', 'link', 'unlink') },
+    ),
+    attack: sometimes(30, fc.record({ kind: fc.constantFrom<LinkAttack>('reuse', 'impersonate'), afterMs: fc.integer({ min: 0, max: 3000 }) })),
     gapMs: fc.integer({ min: 1, max: 1000 }),
     lateByMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
     redeliveredAfterMs: fc.oneof(
@@ -107,7 +121,7 @@ export interface ScriptedScenario {
 /** A scenario written out by hand, for a test about one situation. */
 export function scriptedScenario({ histories, crashes = [], eventsPerRequest = 1 }: ScriptedScenario): Scenario {
   return {
-    histories: histories.map((history) => history.map(([action, lateByMs]) => ({ action, gapMs: 1, lateByMs, redeliveredAfterMs: [] }))),
+    histories: histories.map((history) => history.map(([action, lateByMs]) => ({ action, gapMs: 1, lateByMs, redeliveredAfterMs: [], attack: null }))),
     requestSizes: [eventsPerRequest],
     faults: [],
     crashes,
@@ -129,6 +143,10 @@ export interface UserHistory {
   /** in the order they happened */
   events: LineWebhookEvent[];
   actions: LineAction[];
+  /** the user's links, each with the nonce the brand page made for it (issued into the store before delivery) */
+  links: { webhookEventId: string; nonce: string }[];
+  /** every attack event sent with one of this user's nonces */
+  attacks: { kind: LinkAttack; webhookEventId: string; byUserId: string; nonce: string }[];
 }
 
 /** One webhook request: LINE sends each channel's events to that channel's URL, in bodies of its own. */
@@ -146,9 +164,13 @@ export interface Deliveries {
   /** events sent, redeliveries included */
   sent: number;
   redeliveries: number;
+  /** accountLink events carrying a nonce already sent (see LinkAttack) */
+  attacks: number;
 }
 
-function lineEvent(userId: string, action: LineAction, timestamp: number): LineWebhookEvent {
+function lineEvent(userId: string, action: LineAction, timestamp: number, nonce: string): LineWebhookEvent {
+  if (action === 'link') return accountLinkEvent(userId, timestamp, nonce);
+  if (action === 'unlink') return postbackEvent(userId, timestamp, 'action=unlink');
   if (action === 'unfollow') return unfollowEvent(userId, timestamp);
   return followEvent(userId, timestamp, { follow: { isUnblocked: action === 'unblock' } });
 }
@@ -161,27 +183,43 @@ interface Arrival {
 /**
  * Turns the plan into LINE events and the requests that carry them, ordered by arrival. History i plays on
  * channel i mod n; the i-th history of each channel is one person, so channels of one provider get the same
- * (fresh) user id for it and channels of another provider a different one.
+ * (fresh) user id for it and channels of another provider a different one. Links and unlinks play only on a
+ * channel alone in its provider (a person with one user id in two channels is not a link case here); elsewhere
+ * they become follows and unfollows.
  */
 export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChannel[], startedAt = 1_700_000_000_000): Deliveries {
   const arrivals = new Map<string, Arrival[]>(channels.map((channel) => [channel.id, []]));
   const personIds = new Map<string, string>();
+  const soleInProvider = (channel: ScenarioChannel) => channels.filter((other) => other.provider === channel.provider).length === 1;
   const users = scenario.histories.map((history, index): UserHistory => {
     const channel = channels[index % channels.length] as ScenarioChannel;
     const person = `${channel.provider}#${Math.floor(index / channels.length)}`;
     const userId = personIds.get(person) ?? lineUserId();
     personIds.set(person, userId);
+    const actions = history.map(({ action }): LineAction => (soleInProvider(channel) || isSyncAction(action) ? action : action === 'link' ? 'follow' : 'unfollow'));
+    const user: UserHistory = { userId, channel: channel.id, destination: channel.destination, events: [], actions, links: [], attacks: [] };
     let timestamp = startedAt;
-    const events = history.map((planned) => {
+    for (const [step, planned] of history.entries()) {
+      const action = actions[step] as LineAction;
       timestamp += planned.gapMs;
-      const event = lineEvent(userId, planned.action, timestamp);
+      const nonce = LinkNonceStore.newNonce();
+      const event = lineEvent(userId, action, timestamp, nonce);
       const firstArrival = timestamp + planned.lateByMs;
       const channelArrivals = arrivals.get(channel.id) as Arrival[];
       channelArrivals.push({ at: firstArrival, event });
       for (const after of planned.redeliveredAfterMs) channelArrivals.push({ at: firstArrival + after, event: redelivery(event) });
-      return event;
-    });
-    return { userId, channel: channel.id, destination: channel.destination, events, actions: history.map((planned) => planned.action) };
+      user.events.push(event);
+      if (action !== 'link') continue;
+      user.links.push({ webhookEventId: event.webhookEventId, nonce });
+      if (!planned.attack) continue;
+      // Same timestamp as the link: whichever comes first, the other is stale or refused; the user's own order is
+      // untouched. The impersonator is another LINE user of the same channel.
+      const byUserId = planned.attack.kind === 'reuse' ? userId : lineUserId();
+      const attack = accountLinkEvent(byUserId, timestamp, nonce);
+      channelArrivals.push({ at: firstArrival + planned.attack.afterMs, event: attack });
+      user.attacks.push({ kind: planned.attack.kind, webhookEventId: attack.webhookEventId, byUserId, nonce });
+    }
+    return user;
   });
   const timed: { at: number; request: WebhookDelivery }[] = [];
   let sizeIndex = 0;
@@ -196,5 +234,6 @@ export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChan
   }
   const requests = timed.sort((a, b) => a.at - b.at).map(({ request }) => request);
   const sent = [...arrivals.values()].reduce((sum, list) => sum + list.length, 0);
-  return { users, requests, sent, redeliveries: sent - users.reduce((sum, user) => sum + user.events.length, 0) };
+  const attacks = users.reduce((sum, user) => sum + user.attacks.length, 0);
+  return { users, requests, sent, redeliveries: sent - attacks - users.reduce((sum, user) => sum + user.events.length, 0), attacks };
 }

@@ -46,8 +46,18 @@ export interface CapillaryStandInOptions {
   rateLimitPerMinute?: number;
   /** true: a bulk upsert counts once per record against the rate limit; false: once per HTTP request (Unconfirmed) */
   bulkCountsPerRecord?: boolean;
+  /** true models an org with CI_MERGE_AUTO_APPROVE: merge requests are approved when filed */
+  autoApproveMerges?: boolean;
   /** milliseconds since the epoch; replace to move token expiry and the rate window in tests */
   clock?: Clock;
+}
+
+/** A customer merge request (`POST /v2/requests`, docs/capillary.md#merge-requests). */
+export interface MergeRequestRecord {
+  id: number;
+  victimId: number;
+  survivorId: number;
+  status: 'PENDING' | 'APPROVED' | 'REJECTED';
 }
 
 export interface CapillarySettings {
@@ -109,6 +119,7 @@ export interface CustomerSnapshot {
 
 export interface CapillaryState {
   customers: CustomerSnapshot[];
+  mergeRequests: MergeRequestRecord[];
 }
 
 export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
@@ -118,6 +129,10 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   /** authenticated calls refused with 429 by the rate limit since the start or the last reset */
   overLimitCount(): number;
   rejectInBulk(rejection: BulkRejection): void;
+  /** a brand's existing member: one INSTORE profile with these identifiers (e.g. `{ mobile: '66812345678' }`) */
+  addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
+  /** what Capillary's team does with a pending merge request */
+  approveMergeRequest(id: number): MergeRequestRecord;
 }
 
 export type PriorityStates = Partial<Record<Priority, SubscriptionType>>;
@@ -160,6 +175,7 @@ const LOOKUP_IDENTIFIER_NAMES = new Set(['mobile', 'email', 'externalId', 'cardn
 const PRIORITIES = new Set<string>(['TRANS', 'BULK']);
 const SUBSCRIPTION_TYPES = new Set<string>(['OPTIN', 'OPTOUT']);
 const FIRST_CUSTOMER_ID = 500_000_001;
+const FIRST_REQUEST_ID = 13_000_001;
 const RATE_WINDOW_MS = 60_000;
 
 const NOT_FOUND = { code: 8015, message: 'Customer not found for the given identifiers' };
@@ -280,6 +296,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     notFoundHttpStatus: options.notFoundHttpStatus ?? 400,
     duplicateHttpStatus: options.duplicateHttpStatus ?? 400,
     mergeHttpStatus: options.mergeHttpStatus ?? 200,
+    autoApproveMerges: options.autoApproveMerges ?? false,
   };
   const clock = options.clock ?? Date.now;
   const settings = new StandInSettings<CapillarySettings>({
@@ -294,6 +311,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const tokenExpiries = new Map<string, number>();
   let acceptedCallTimes: number[] = [];
   let overLimit = 0;
+  const mergeRequests = new Map<number, MergeRequestRecord>();
+  let nextRequestId = FIRST_REQUEST_ID;
 
   const isAuthenticated = (headers: IncomingHttpHeaders): boolean => {
     const token = headers[behaviour.oauthHeaderName];
@@ -528,6 +547,67 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const bulkCost = ({ body }: StandInRequest): number =>
     settings.current.bulkCountsPerRecord && Array.isArray(body) ? Math.max(1, body.length) : 1;
 
+  /** Identifiers of one source (and account) on one customer: add and remove (docs/capillary.md#change-identifier). */
+  const changeIdentifier: RouteHandler = ({ body, query }, [rawId]) => {
+    const customer = customerById(rawId, new CapillaryRequestError(8009, 'Invalid customer id', 400));
+    const source = query.get('source') ?? '';
+    if (!SOURCES.has(source)) throw new CapillaryRequestError(8012, 'Invalid source', 400);
+    const accountId = query.get('accountId') ?? '';
+    if (MULTI_ACCOUNT_SOURCES.has(source) && accountId === '') throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
+    if (!isRecord(body)) throw new CapillaryRequestError(400, 'Request body must be an object', 400);
+    const list = (field: 'add' | 'remove') => (Array.isArray(body[field]) ? (body[field] as unknown[]).map(parseIdentifier) : []);
+    const [added, removed] = [list('add'), list('remove')];
+    if (added.length + removed.length === 0) throw new CapillaryRequestError(400, 'add or remove must list identifiers', 400);
+    const scope = scopeOf({ source, accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '' });
+    if (added.some((identifier) => holderOf(identifier, (candidate) => candidate === scope))) {
+      throw new CapillaryRequestError(8007, 'Identifier already exists in the same source', 400);
+    }
+    let profile = customer.profiles.find((candidate) => scopeOf(candidate) === scope);
+    if (profile === undefined && added.length > 0) {
+      profile = { source, accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '', identifiers: [], commChannels: [], fields: {} };
+      customer.profiles.push(profile);
+    }
+    if (profile !== undefined) {
+      profile.identifiers = [...profile.identifiers.filter((own) => !removed.some((gone) => gone.type === own.type && gone.value === own.value)), ...added];
+      if (profile.identifiers.length === 0) customer.profiles = customer.profiles.filter((candidate) => candidate !== profile);
+    }
+    return { status: 200, body: { createdId: customer.id, warnings: [] } };
+  };
+
+  /** The victim's profiles and subscriptions move to the survivor; the victim is gone. */
+  const approveMergeRequest = (id: number): MergeRequestRecord => {
+    const request = mergeRequests.get(id);
+    if (request === undefined) throw new InvalidAdminRequestError(`no merge request ${id}`);
+    const victim = customers.get(request.victimId);
+    const survivor = customers.get(request.survivorId);
+    if (request.status === 'PENDING' && victim !== undefined && survivor !== undefined) {
+      survivor.profiles.push(...victim.profiles);
+      for (const [key, subscription] of victim.subscriptions) if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
+      survivor.history.push(...victim.history);
+      customers.delete(victim.id);
+      request.status = 'APPROVED';
+    }
+    return { ...request };
+  };
+
+  const addMergeRequest: RouteHandler = ({ body, query }) => {
+    if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
+      throw new CapillaryRequestError(400, 'type CHANGE_IDENTIFIER and baseType MERGE are required', 400);
+    }
+    const victim = customerById(String(body.userId), new CapillaryRequestError(8009, 'Invalid victim customer id', 400));
+    const survivor = customerById(String(body.survivorUserId), new CapillaryRequestError(8009, 'Invalid survivor customer id', 400));
+    const request: MergeRequestRecord = { id: nextRequestId++, victimId: victim.id, survivorId: survivor.id, status: 'PENDING' };
+    mergeRequests.set(request.id, request);
+    if (behaviour.autoApproveMerges || query.get('client_auto_approve') === 'true') approveMergeRequest(request.id);
+    return { status: 201, body: { createdId: request.id, warnings: [] } };
+  };
+
+  const readMergeRequest: RouteHandler = (_request, [rawId]) => {
+    const request = mergeRequests.get(Number(rawId));
+    if (request === undefined) throw new CapillaryRequestError(404, 'Request not found', 404);
+    return { status: 200, body: { id: request.id, type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', status: request.status, userId: request.victimId, warnings: [] } };
+  };
+
   const generateToken: RouteHandler = ({ body }) => {
     if (!isRecord(body) || body.key !== behaviour.clientKey || body.secret !== behaviour.clientSecret) {
       return { status: 401, body: { data: null, errors: [envelopeItem(401, 'Failed to generate OAuth token')] } };
@@ -546,9 +626,37 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(updateSubscriptions) },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(readSubscriptions) },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)$/, handle: authenticated(readCustomer) },
+    { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/changeIdentifier$/, handle: authenticated(changeIdentifier) },
+    { method: 'POST', pattern: /^\/v2\/requests$/, handle: authenticated(addMergeRequest) },
+    { method: 'GET', pattern: /^\/v2\/requests\/([^/]+)$/, handle: authenticated(readMergeRequest) },
   ];
 
-  const state = (): CapillaryState => ({ customers: [...customers.values()].map(snapshotOf) });
+  const state = (): CapillaryState => ({ customers: [...customers.values()].map(snapshotOf), mergeRequests: [...mergeRequests.values()].map((r) => ({ ...r })) });
+
+  const addMember = (identifiers: Record<string, string>, names: { firstName?: string; lastName?: string } = {}): number => {
+    const profile = parseProfile({ source: 'INSTORE', ...names, identifiers: Object.entries(identifiers).map(([type, value]) => ({ type, value })) });
+    rejectDuplicates([profile]);
+    const customer = createCustomer({ loyaltyInfo: { loyaltyType: 'loyalty' } });
+    customer.profiles.push(profile);
+    return customer.id;
+  };
+
+  /** POST /__admin/members `{ "mobile": "668…" }` → `{ customerId }`; POST /__admin/merge-requests/approve `{ id }`. */
+  const adminRoutes = {
+    'POST /__admin/members': (body: unknown) => {
+      if (!isRecord(body) || Object.values(body).some((value) => typeof value !== 'string')) throw new InvalidAdminRequestError('body must map identifier types to strings');
+      try {
+        return { customerId: addMember(body as Record<string, string>) };
+      } catch (error) {
+        if (error instanceof CapillaryRequestError) throw new InvalidAdminRequestError(error.message);
+        throw error;
+      }
+    },
+    'POST /__admin/merge-requests/approve': (body: unknown) => {
+      if (!isRecord(body) || typeof body.id !== 'number') throw new InvalidAdminRequestError('body needs a numeric id');
+      return approveMergeRequest(body.id);
+    },
+  };
 
   const rejectInBulk = (rejection: BulkRejection) => {
     for (const userId of rejection.userIds) {
@@ -573,8 +681,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       acceptedCallTimes = [];
       overLimit = 0;
       bulkRejections.clear();
+      mergeRequests.clear();
+      nextRequestId = FIRST_REQUEST_ID;
     },
-    adminRoutes: { 'POST /__admin/bulk-rejections': (body) => rejectInBulk(parseRejection(body)) },
+    adminRoutes: { ...adminRoutes, 'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)) },
   });
 
   return {
@@ -583,5 +693,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     customersWithIdentifier: (type, value) => customersWithIdentifier(state(), type, value),
     overLimitCount: () => overLimit,
     rejectInBulk,
+    addMember,
+    approveMergeRequest,
   };
 }

@@ -3,12 +3,15 @@
  * `{"message":"Not found"}` for users who do not exist, are not friends, blocked the account or gave no
  * consent; follower ids with LINE's paging (at most 1,000 a page, an opaque `next` that expires after
  * 24 h → 400, 403 for an account that is not Verified/Premium); follower counts (insight); bot info.
- * Bearer-token auth and `x-line-request-id` on every answer.
+ * Bearer-token auth and `x-line-request-id` on every answer. For linking (docs/line.md#account-link,
+ * docs/line.md#id-token): link tokens, reply and push (recorded), ID token verification, and the
+ * account-link dialog that sends the signed `accountLink` event to the connected webhook.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
+import { signLineBody } from '../sign-line-body';
 
 export interface LineProfile {
   displayName: string;
@@ -51,7 +54,34 @@ export interface LineStandInState {
   followerIds: string[];
   /** first-time adds ever (insight `followers`, which never decreases) */
   followersEverAdded: number;
+  linkTokens: { linkToken: string; userId: string; issuedAt: number; used: boolean }[];
+  /** every message sent by reply or push, in order */
+  sent: SentMessages[];
 }
+
+export interface SentMessages {
+  via: 'reply' | 'push';
+  /** the push target; for a reply, the user the reply token was given to (when the stand-in knows it) */
+  to?: string;
+  replyToken?: string;
+  messages: unknown[];
+}
+
+/** Where the account-link dialog delivers its event: the bridge's webhook, signed with the channel secret. */
+export interface WebhookTarget {
+  url: string;
+  channelSecret: string;
+  destination: string;
+}
+
+export interface AccountLinkResult {
+  delivered: boolean;
+  /** the webhook's HTTP status, or why no event was sent (LINE sends none for an expired or used link token) */
+  status?: number;
+  reason?: string;
+  event?: Record<string, unknown>;
+}
+
 
 export interface LineStandIn extends StandInServer<LineSettings> {
   state(): LineStandInState;
@@ -63,6 +93,12 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   addFollowers(userIds: string[]): void;
   /** the bot's own user id (bot info, and the `destination` of its webhooks) */
   botUserId: string;
+  /** the webhook the account-link dialog calls */
+  connectWebhook(target: WebhookTarget): void;
+  /** what LINE does when the user opens the account-link URL: check the token, then send the event */
+  completeAccountLink(linkToken: string, nonce: string, result?: 'ok' | 'failed'): Promise<AccountLinkResult>;
+  /** an ID token as LINE Login or LIFF would hand the user's browser */
+  issueIdToken(userId: string, clientId: string, options?: { expired?: boolean }): string;
 }
 
 /** `count` well-formed user ids derived from `seed`: the same seed gives the same ids. */
@@ -81,6 +117,8 @@ const FOLLOWER_PAGE_DEFAULT = 300;
 const CURSOR_LIFETIME_MS = 24 * 3600 * 1000;
 const DEFAULT_BOT_USER_ID = 'U1f2e3d4c5b6a79880011223344556677';
 const INSIGHT_DATE = /^\d{8}$/;
+/** LINE's link tokens last 10 minutes (docs/line.md#account-link). */
+const LINK_TOKEN_TTL_MS = 10 * 60 * 1000;
 
 /** LINE's error body; its 429 wording is documented, so injected 429s use it too. */
 function lineErrorBody(status: number, message: string) {
@@ -186,12 +224,104 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     return state();
   };
 
+  const linkTokens = new Map<string, { userId: string; issuedAt: number; used: boolean }>();
+  const idTokens = new Map<string, { userId: string; clientId: string; expired: boolean }>();
+  const usedReplyTokens = new Set<string>();
+  const retryKeys = new Set<string>();
+  let sent: SentMessages[] = [];
+  let webhook: WebhookTarget | undefined;
+
+  const issueLinkToken: RouteHandler = (_request, [userId = '']) => {
+    if (!USER_ID.test(userId) || blocked.has(userId)) return { status: 400, body: { message: 'The user is not a friend of the bot' } };
+    const linkToken = randomBytes(24).toString('base64url');
+    linkTokens.set(linkToken, { userId, issuedAt: clock(), used: false });
+    return { status: 200, body: { linkToken } };
+  };
+
+  const messagesOf = (body: unknown): unknown[] | undefined => (isRecord(body) && Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : undefined);
+
+  const reply: RouteHandler = ({ body }) => {
+    const messages = messagesOf(body);
+    const replyToken = isRecord(body) ? body.replyToken : undefined;
+    if (typeof replyToken !== 'string' || messages === undefined) return { status: 400, body: { message: 'replyToken and messages are required' } };
+    if (usedReplyTokens.has(replyToken)) return { status: 400, body: { message: 'Invalid reply token' } };
+    usedReplyTokens.add(replyToken);
+    sent.push({ via: 'reply', replyToken, messages });
+    return { status: 200, body: {} };
+  };
+
+  const push: RouteHandler = ({ body, headers }) => {
+    const messages = messagesOf(body);
+    const to = isRecord(body) ? body.to : undefined;
+    if (typeof to !== 'string' || messages === undefined) return { status: 400, body: { message: 'to and messages are required' } };
+    const retryKey = headers['x-line-retry-key'];
+    if (typeof retryKey === 'string') {
+      if (retryKeys.has(retryKey)) return { status: 409, body: { message: 'The retry key is already accepted' } };
+      retryKeys.add(retryKey);
+    }
+    sent.push({ via: 'push', to, messages });
+    return { status: 200, body: {} };
+  };
+
+  const verifyIdToken: RouteHandler = ({ body }) => {
+    const invalid = (description: string) => ({ status: 400, body: { error: 'invalid_request', error_description: description } });
+    if (!isRecord(body) || typeof body.id_token !== 'string' || typeof body.client_id !== 'string') return invalid('id_token and client_id are required.');
+    const token = idTokens.get(body.id_token);
+    if (token === undefined) return invalid('Invalid IdToken.');
+    if (token.expired) return invalid('IdToken expired.');
+    if (token.clientId !== body.client_id) return invalid('Invalid IdToken Audience.');
+    const iat = Math.floor(clock() / 1000);
+    return { status: 200, body: { iss: 'https://access.line.me', sub: token.userId, aud: token.clientId, exp: iat + 3600, iat, amr: ['pwd'] } };
+  };
+
+  const completeAccountLink = async (linkToken: string, nonce: string, result: 'ok' | 'failed' = 'ok'): Promise<AccountLinkResult> => {
+    const issued = linkTokens.get(linkToken);
+    // LINE sends no event at all for an expired or already used link token.
+    if (issued === undefined || issued.used || clock() - issued.issuedAt > LINK_TOKEN_TTL_MS) return { delivered: false, reason: 'link token unknown, used or expired' };
+    if (webhook === undefined) return { delivered: false, reason: 'no webhook connected' };
+    issued.used = true;
+    const event: Record<string, unknown> = {
+      type: 'accountLink',
+      mode: 'active',
+      timestamp: clock(),
+      webhookEventId: `01${randomBytes(12).toString('hex').toUpperCase()}`.slice(0, 26),
+      deliveryContext: { isRedelivery: false },
+      link: { result, nonce },
+      // A failed link carries no source and no reply token.
+      ...(result === 'ok' ? { source: { type: 'user', userId: issued.userId }, replyToken: randomBytes(16).toString('hex') } : {}),
+    };
+    const body = JSON.stringify({ destination: webhook.destination, events: [event] });
+    const response = await fetch(webhook.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': signLineBody(body, webhook.channelSecret) },
+      body,
+    });
+    await response.arrayBuffer();
+    return { delivered: response.ok, status: response.status, event };
+  };
+
+  /** `GET /dialog/bot/accountLink?linkToken=&nonce=[&result=failed]`: the page LINE shows after the brand's redirect. */
+  const accountLinkDialog: RouteHandler = async ({ query }) => {
+    const linkToken = query.get('linkToken') ?? '';
+    const nonce = query.get('nonce') ?? '';
+    if (nonce.length < 10 || nonce.length > 255) return { status: 400, body: { message: 'nonce must be 10 to 255 characters' } };
+    return { status: 200, body: await completeAccountLink(linkToken, nonce, query.get('result') === 'failed' ? 'failed' : 'ok') };
+  };
+
+  const issueIdToken = (userId: string, clientId: string, { expired = false } = {}): string => {
+    const idToken = `local-id-token.${randomUUID()}`;
+    idTokens.set(idToken, { userId, clientId, expired });
+    return idToken;
+  };
+
   const state = (): LineStandInState => ({
     profiles: structuredClone(Object.fromEntries(profiles)),
     blockedUserIds: [...blocked],
     unknownUsers,
     followerIds: followers.ids(),
     followersEverAdded: followers.everAdded,
+    linkTokens: [...linkTokens].map(([linkToken, issued]) => ({ linkToken, ...issued })),
+    sent: structuredClone(sent),
   });
 
   const server = await startStandInServer({
@@ -205,17 +335,38 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       { method: 'GET', pattern: /^\/v2\/bot\/followers\/ids$/, handle: authorized(getFollowerIds) },
       { method: 'GET', pattern: /^\/v2\/bot\/insight\/followers$/, handle: authorized(getFollowerCounts) },
       { method: 'GET', pattern: /^\/v2\/bot\/info$/, handle: authorized(() => ({ status: 200, body: botInfo })) },
+      { method: 'POST', pattern: /^\/v2\/bot\/user\/([^/]+)\/linkToken$/, handle: authorized(issueLinkToken) },
+      { method: 'POST', pattern: /^\/v2\/bot\/message\/reply$/, handle: authorized(reply) },
+      { method: 'POST', pattern: /^\/v2\/bot\/message\/push$/, handle: authorized(push) },
+      { method: 'POST', pattern: /^\/oauth2\/v2\.1\/verify$/, handle: verifyIdToken },
+      { method: 'GET', pattern: /^\/dialog\/bot\/accountLink$/, handle: accountLinkDialog },
     ],
     snapshot: state,
     resetState: () => {
       profiles = new Map(Object.entries(initialProfiles));
       blocked.clear();
       followers.reset();
+      linkTokens.clear();
+      idTokens.clear();
+      usedReplyTokens.clear();
+      retryKeys.clear();
+      sent = [];
     },
-    adminRoutes: { 'POST /__admin/profiles': applyProfileChange, 'POST /__admin/followers': applyFollowersChange },
+    adminRoutes: {
+      'POST /__admin/profiles': applyProfileChange,
+      'POST /__admin/followers': applyFollowersChange,
+      /** `{ userId, clientId, expired? }` → `{ idToken }` */
+      'POST /__admin/id-tokens': (body) => {
+        if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string') throw new InvalidAdminRequestError('body needs userId and clientId strings');
+        return { idToken: issueIdToken(body.userId, body.clientId, { expired: body.expired === true }) };
+      },
+    },
   });
 
-  return { ...server, state, setProfile, setBlocked, addFollowers: (userIds) => followers.add(userIds), botUserId };
+  return {
+    ...server, state, setProfile, setBlocked, addFollowers: (userIds) => followers.add(userIds), botUserId,
+    connectWebhook: (target) => { webhook = target; }, completeAccountLink, issueIdToken,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ export interface StandInRequest {
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
-  /** parsed JSON, or undefined when the request had no body */
+  /** parsed JSON (or the fields of a form-encoded body), undefined when the request had no body */
   body: unknown;
 }
 
@@ -290,6 +290,9 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
   }
   if (size > maxBytes) throw new RequestBodyError(`request body is larger than ${maxBytes} bytes`, 413);
   if (size === 0) return undefined;
+  if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {

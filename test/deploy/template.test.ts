@@ -58,7 +58,7 @@ function resolveIfs(conditions: Json, value: unknown): unknown {
   return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolveIfs(conditions, item)]).filter(([, item]) => item !== NO_VALUE));
 }
 
-type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck';
+type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi';
 
 /** What the assertions read off `sls package`'s output. */
 class PackagedStackView {
@@ -182,13 +182,13 @@ describe('DynamoDB', () => {
 });
 
 describe('Lambda functions', () => {
-  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
+  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
     expect(stack.functionNamed(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } });
     expect(resources[`${name}LogGroup`].Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
   it('receive only SSM parameter names for secrets, never a secret value', () => {
-    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck'] as const) {
+    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
         if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
@@ -293,9 +293,23 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('line-channel-access-token')]]);
   });
 
+  it('lets the link API only enqueue, read and write link items (never a user record), read its own secrets and write its own logs', () => {
+    const statements = stack.roleStatements('LinkApi');
+    expect(actionsOf(statements)).toEqual(new Set([
+      'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'dynamodb:GetItem', 'dynamodb:PutItem', 'ssm:GetParameter',
+    ]));
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    const dynamo = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
+    expect(dynamo?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] } });
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('link-api-token'), ssmParameter('line-channel-access-token')]]);
+    expect(stack.environmentOf('LinkApi')).toMatchObject({
+      QUEUE_URL: { Ref: 'EventsQueue' }, TABLE_NAME: { Ref: 'UsersTable' }, LINK_API_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/link-api-token`,
+    });
+  });
+
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole']) {
+    for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole', 'LinkApiRole']) {
       const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
       expect(conditional?.['Fn::If'][1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
@@ -306,8 +320,11 @@ describe('IAM', () => {
 describe('HTTP API', () => {
   it('routes POST /line/webhook (channel default) and POST /line/webhook/{channel} to the webhook as a payload 2.0 Lambda proxy, throttled', () => {
     const routes = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route') as Json[];
-    expect(routes.map((route) => route.Properties.RouteKey)).toEqual(['POST /line/webhook', 'POST /line/webhook/{channel}']);
-    expect(new Set(routes.map((route) => JSON.stringify(route.Properties.Target))).size).toBe(1);
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'POST /line/link/id-token', 'POST /line/link/nonce', 'POST /line/link/unlink', 'POST /line/webhook', 'POST /line/webhook/{channel}',
+    ]);
+    const webhookRoutes = routes.filter((route) => route.Properties.RouteKey.startsWith('POST /line/webhook'));
+    expect(new Set(webhookRoutes.map((route) => JSON.stringify(route.Properties.Target))).size).toBe(1);
     expect(resources.HttpApiIntegrationWebhook.Properties).toMatchObject({
       IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': ['WebhookLambdaFunction', 'Arn'] },
     });
@@ -328,7 +345,7 @@ describe('alarms', () => {
   const httpApiStage = [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(8);
+    expect(alarms()).toHaveLength(9);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
@@ -361,6 +378,8 @@ describe('alarms', () => {
     });
     expect(signatures).not.toHaveProperty('Period'); // a query alarm takes its period from the query only
     expect(webhook.POWERTOOLS_METRICS_NAMESPACE).toBe('LineCapillaryBridge');
+    // The worker counts a nonce used by another LINE user than its link token's (docs/operations.md#linking).
+    expect(alarmOn('LineCapillaryBridge', 'LinkImpersonation')).toMatchObject({ Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }], Threshold: 0 });
     expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({ Dimensions: httpApiStage, Threshold: 0 });
     expect(alarmOn('AWS/ApiGateway', '4xx')).toMatchObject({ Dimensions: httpApiStage });
   });
@@ -525,7 +544,7 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
   });
 
   it('lets both functions decrypt with that key only, and mails the alarms', () => {
-    for (const name of ['Webhook', 'Worker'] as const) expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
+    for (const name of ['Webhook', 'Worker', 'LinkApi'] as const) expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
     expect(variant.template.Conditions).toMatchObject({
       HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] },
       HasCustomerManagedSsmKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKeyArn, ''] }] },

@@ -133,11 +133,25 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     expect(subscriptionOf(capillary, stillFollowing?.id as number, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
   }, 60_000);
 
+  it('links a follower to the store member through chat, the brand page and LINE\'s account-link event (npm run link)', async () => {
+    const userId = 'Ue0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0';
+    const linked = await run('npx', ['tsx', 'scripts/link.ts', '--user', userId, '--mobile', '66812345678', '--url', status.endpoints.webhookUrl]);
+    expect(linked.stderr).not.toMatch(/Error/);
+    expect(linked.code).toBe(0);
+    expect(linked.stdout).toMatch(/follow +\S+ +follow +Ue0e0e0e0… +applied: register → OPTIN/);
+    expect(linked.stdout).toMatch(/postback action=link +\S+ +postback +Ue0e0e0e0… +link: link-started/);
+    expect(linked.stdout).toMatch(/LINE event +accountLink ok \(\S+\) → webhook HTTP 200/);
+    const memberId = /Member (\d+)/.exec(linked.stdout)?.[1];
+    expect(linked.stdout).toContain(`before      customer ${memberId} (INSTORE), no LINE profile`);
+    expect(linked.stdout).toContain(`after       customer ${memberId} (INSTORE+LINE), LINE default: BULK OPTIN, TRANS OPTIN`);
+    expect(linked.stdout).toContain(`customer ${memberId}, OPTIN, link linked to member ${memberId}`);
+  }, 60_000);
+
   it('refuses a second start on the same ports, naming them and the pipeline that holds them', async () => {
     const portOf = (url: string) => new URL(url).port;
     const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
     const second = await run('npx', ['tsx', 'scripts/start.ts', '--webhook-port', portOf(webhookUrl), '--sqs-port', portOf(sqs),
-      '--dynamodb-port', portOf(dynamodb), '--capillary-port', portOf(capillary.url), '--line-port', portOf(line.url)]);
+      '--dynamodb-port', portOf(dynamodb), '--capillary-port', portOf(capillary.url), '--line-port', portOf(line.url), '--brand-port', '0']);
     expect(second.code).toBe(1);
     expect(second.stderr).toContain(`port ${portOf(webhookUrl)} (webhook HTTP server)`);
     expect(second.stderr).toContain(`port ${portOf(sqs)} (SQS server, fauxqs)`);
@@ -151,8 +165,8 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     await closed;
     stopped = true;
     expect(output).toContain('Local pipeline stopped.');
-    const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
-    const ports = [webhookUrl, sqs, dynamodb, capillary.url, line.url].map((url) => Number(new URL(url).port));
+    const { webhookUrl, sqs, dynamodb, capillary, line, brandLoginPage } = status.endpoints;
+    const ports = [webhookUrl, sqs, dynamodb, capillary.url, line.url, brandLoginPage].map((url) => Number(new URL(url).port));
     expect(await Promise.all(ports.map(isPortFree))).toEqual(ports.map(() => true));
   }, 30_000);
 });

@@ -50,7 +50,7 @@ export interface PipelineProcess {
 
 /** `npm start` on free ports, in its own process group (so a test can press "Ctrl-C" for npx → tsx → node), once ready. */
 export async function startPipelineProcess(deadlineMs = 30_000): Promise<PipelineProcess> {
-  const child = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0'], {
+  const child = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0', '--brand-port', '0'], {
     cwd: ROOT, env: cleanEnv(), detached: true,
   });
   let output = '';

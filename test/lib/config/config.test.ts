@@ -1,4 +1,4 @@
-import { readWebhookConfig, readWorkerConfig } from '../../../lib/config/config';
+import { readLinkApiConfig, readWebhookConfig, readWorkerConfig } from '../../../lib/config/config';
 import { ConfigError } from '../../../lib/config/errors';
 
 const noSsm = async () => {
@@ -82,5 +82,32 @@ describe('readWorkerConfig', () => {
     const result = readWorkerConfig(workerEnv(overrides), noSsm);
     await expect(result).rejects.toBeInstanceOf(ConfigError);
     await expect(readWorkerConfig(workerEnv(overrides), noSsm)).rejects.toThrow(message);
+  });
+});
+
+describe('linking settings', () => {
+  it('defaults the worker to the documented recipe: add-profile, detach, action=link, no keyword, link page off', async () => {
+    const { link } = await readWorkerConfig(workerEnv(), noSsm);
+    expect(link).toEqual({
+      chat: { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: undefined },
+      linkPageUrl: undefined, attachMethod: 'add-profile', mergeAutoApprove: false, anonymousCustomer: 'detach', replyTokenMaxAgeMs: 50_000, lineApiTimeoutMs: 3000,
+    });
+  });
+
+  it('names each wrong linking setting', async () => {
+    await expect(readWorkerConfig(workerEnv({ CAPILLARY_LINK_METHOD: 'upsert', CAPILLARY_LINK_ANONYMOUS: 'delete', LINK_PAGE_URL: 'brand.example/{linkToken}', CAPILLARY_REGISTRATION_MODE: 'later' }), noSsm))
+      .rejects.toThrow(/CAPILLARY_REGISTRATION_MODE must be one of instore\+line, line-only, on-link.*CAPILLARY_LINK_METHOD must be one of add-profile, change-identifier.*CAPILLARY_LINK_ANONYMOUS must be one of detach, merge-request, keep/);
+    await expect(readWorkerConfig(workerEnv({ LINK_PAGE_URL: 'brand.example/{linkToken}' }), noSsm)).rejects.toThrow(/LINK_PAGE_URL must be an http\(s\) URL/);
+  });
+
+  it('reads the link API: several tokens, and each channel with its bot (destination) and LINE Login channel', async () => {
+    const base = { QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/1/q.fifo', TABLE_NAME: 'users', LINE_CHANNEL_ACCESS_TOKEN: 'token', LINE_LOGIN_CHANNEL_ID: '2000000001' };
+    const tokens = `${'a'.repeat(32)},${'b'.repeat(32)}`;
+    const config = await readLinkApiConfig({ ...base, LINK_API_TOKEN: tokens, LINE_EXPECTED_DESTINATIONS: `U${'1'.repeat(32)}` }, noSsm);
+    expect(config.tokens).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+    expect(config.channels.all).toEqual([expect.objectContaining({ id: 'default', destination: `U${'1'.repeat(32)}`, lineLoginChannelId: '2000000001', channelAccessToken: 'token' })]);
+    await expect(readLinkApiConfig({ ...base, LINK_API_TOKEN: 'short' }, noSsm)).rejects.toThrow(/LINK_API_TOKEN: every token must be at least 32 characters/);
+    await expect(readLinkApiConfig({ QUEUE_URL: base.QUEUE_URL }, noSsm))
+      .rejects.toThrow(/LINK_API_TOKEN \(or LINK_API_TOKEN_PARAM\) is not set; TABLE_NAME is not set; LINE_CHANNEL_ACCESS_TOKEN \(or LINE_CHANNEL_ACCESS_TOKEN_PARAM\) is not set/);
   });
 });

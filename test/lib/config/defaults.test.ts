@@ -44,6 +44,7 @@ describe('each default is written once', () => {
     expect(worker.LINE_CHANNEL_ACCESS_TOKEN).toBe(LOCAL_CREDENTIALS.lineChannelAccessToken);
     expect(worker.CAPILLARY_CLIENT_KEY).toBe(LOCAL_CREDENTIALS.capillaryClientKey);
     expect(worker.CAPILLARY_CLIENT_SECRET).toBe(LOCAL_CREDENTIALS.capillaryClientSecret);
+    expect(local.linkApi!.LINK_API_TOKEN).toBe(LOCAL_CREDENTIALS.linkApiToken);
     expect((serverless.params as Record<string, Yaml>).local!.capillaryLineAccountId).toBe(LOCAL_CREDENTIALS.capillaryLineAccountId);
   });
 });

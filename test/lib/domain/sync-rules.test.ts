@@ -22,6 +22,24 @@ describe('ignoreReason', () => {
 
 describe('admission', () => {
   const NOW = 10_000;
+
+  describe('lanes', () => {
+    const link = (overrides: Partial<LineEventFacts> = {}) => facts({ type: 'accountLink', lane: 'link', ...overrides });
+
+    it('orders a link event against the last link event only, not against follows', () => {
+      expect(admission(link({ timestamp: 1000 }), { lastEventTimestamp: 5000, lastEventId: 'F' }, NOW)).toBe('apply');
+      expect(admission(link({ timestamp: 1000 }), { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' }, NOW)).toBe('stale');
+      expect(admission(link({ timestamp: 1500, webhookEventId: 'L' }), { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' }, NOW)).toBe('duplicate');
+      expect(admission(facts({ timestamp: 1000 }), { lastLinkEventTimestamp: 5000, lastLinkEventId: 'L' }, NOW)).toBe('apply');
+    });
+
+    it('waits for a live claim of the other lane, and takes an expired one over whatever its timestamp', () => {
+      const pending = { pendingEventId: 'F9', pendingEventTimestamp: 9000, pendingLane: 'sync' as const };
+      expect(admission(link({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW + 1 }, NOW)).toBe('held');
+      expect(admission(link({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW - 1 }, NOW)).toBe('apply');
+      expect(admission(facts({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW - 1 }, NOW)).toBe('stale');
+    });
+  });
   const verdict = (event: Partial<LineEventFacts>, state: Parameters<typeof admission>[1]) => admission(facts(event), state, NOW);
 
   it('applies the first event for a user', () => {

@@ -8,6 +8,7 @@ const NOW = 1_000_000;
 const CLAIM_TTL_MS = 60_000;
 const key = { destination: 'Ubot', userId: 'Uuser' };
 const event = (webhookEventId: string, timestamp: number): LineEventFacts => ({ type: 'follow', webhookEventId, timestamp, userId: key.userId });
+const linkEvent = (webhookEventId: string, timestamp: number): LineEventFacts => ({ ...event(webhookEventId, timestamp), type: 'accountLink', lane: 'link' });
 
 /** The record as the store writes it (attribute names of user-sync-store.ts). */
 function itemOf(state: UserSyncState): Record<string, AttributeValue> {
@@ -19,12 +20,17 @@ function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   n('claimTs', state.pendingEventTimestamp);
   s('claimEventId', state.pendingEventId);
   n('claimExpiresAt', state.pendingExpiresAt);
+  s('claimLane', state.pendingLane);
+  n('lastLinkEventTs', state.lastLinkEventTimestamp);
+  s('lastLinkEventId', state.lastLinkEventId);
   return item;
 }
 
 const applied = { lastEventTimestamp: 2000, lastEventId: 'E2' };
 const liveClaim = { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW + 1 };
 const expiredClaim = { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW - 1 };
+const linked = { lastLinkEventTimestamp: 2000, lastLinkEventId: 'L2' };
+const expiredLinkClaim = { pendingEventTimestamp: 3000, pendingEventId: 'L3', pendingExpiresAt: NOW - 1, pendingLane: 'link' as const };
 
 /** Every branch of the ordering rule: [case, stored record (undefined = none), event, the rule's verdict]. */
 const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = [
@@ -38,6 +44,13 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
   ['older than a live claim', { ...applied, ...liveClaim }, event('E25', 2500), 'stale'],
   ['newer than an expired claim', { ...applied, ...expiredClaim }, event('E4', 4000), 'apply'],
   ['older than an expired claim (its event may wait in the DLQ)', { ...applied, ...expiredClaim }, event('E25', 2500), 'stale'],
+  ['a link older than the last applied follow (its own lane)', applied, linkEvent('L1', 1000), 'apply'],
+  ['a link older than the last applied link', { ...applied, ...linked }, linkEvent('L1', 1000), 'stale'],
+  ['the last applied link again', { ...applied, ...linked }, linkEvent('L2', 2000), 'duplicate'],
+  ['a follow older than the last applied link', { ...applied, ...linked }, event('E25', 2500), 'apply'],
+  ['a link while a follow holds a live claim', { ...applied, ...liveClaim }, linkEvent('L4', 4000), 'held'],
+  ['a link older than an expired follow claim (the other lane)', { ...applied, ...expiredClaim }, linkEvent('L1', 1000), 'apply'],
+  ['a follow older than an expired link claim (the other lane)', { ...applied, ...expiredLinkClaim }, event('E25', 2500), 'apply'],
 ];
 
 describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
@@ -58,8 +71,8 @@ describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
     // Assess: the rule says what it says, and the condition expression grants exactly the claims it allows
     expect(admission(facts, stored ?? {}, NOW)).toBe(verdict);
     expect(claim.claimed).toBe(verdict === 'apply');
-    if (!claim.claimed) expect(claim.state).toEqual({ ...stored, customerId: undefined, subscription: undefined });
-    else expect(claim.state).toMatchObject({ pendingEventId: facts.webhookEventId, pendingExpiresAt: NOW + CLAIM_TTL_MS });
+    // A refused claim answers the record that refused it; a granted one the record as it was before it.
+    expect(claim.state).toMatchObject(stored ?? {});
   });
 
   it('records the applied change and closes the claim', async () => {
@@ -75,6 +88,27 @@ describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
     });
     const { Item } = await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }));
     expect(Item?.expiresAt).toBeUndefined(); // the abandoned-claim TTL goes with the claim
+  });
+
+  it('puts back the other lane\'s expired claim it took over, so that lane\'s older events stay stale', async () => {
+    // Prepare: follow E3 claimed and died; link L1 takes the expired claim over
+    await store.claim(key, event('E3', 3000), NOW);
+    const later = NOW + CLAIM_TTL_MS + 1;
+    const link = await store.claim(key, linkEvent('L1', 1000), later);
+    expect(link).toMatchObject({ claimed: true, takenOver: { eventId: 'E3', timestamp: 3000, lane: 'sync' } });
+    // Act
+    await store.complete(key, linkEvent('L1', 1000), { linkedCustomerId: 7, restoreClaim: link.claimed ? link.takenOver : undefined }, later);
+    // Assess: an older follow is stale against E3 again; E3's own retry may claim
+    expect(await store.read(key)).toMatchObject({ linkedCustomerId: 7, lastLinkEventId: 'L1', pendingEventId: 'E3', pendingLane: 'sync' });
+    expect((await store.claim(key, event('E2', 2000), later)).claimed).toBe(false);
+    expect((await store.claim(key, event('E3', 3000), later)).claimed).toBe(true);
+  });
+
+  it('releases a claim without recording the event when asked (a refused link)', async () => {
+    await store.claim(key, linkEvent('L5', 5000), NOW);
+    await store.complete(key, linkEvent('L5', 5000), { recordEvent: false }, NOW);
+    expect(await store.read(key)).toMatchObject({ lastLinkEventTimestamp: undefined, pendingEventId: undefined });
+    expect((await store.claim(key, linkEvent('L4', 4000), NOW)).claimed).toBe(true);
   });
 
   it('refuses to record a result once the claim was taken over', async () => {

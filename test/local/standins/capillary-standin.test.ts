@@ -637,7 +637,7 @@ describe('Capillary stand-in: requests and admin routes', () => {
     const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
 
     // Assess
-    expect(state).toEqual({ customers: [expect.objectContaining({ id: customerId, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] })] });
+    expect(state).toEqual({ customers: [expect.objectContaining({ id: customerId, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] })], mergeRequests: [] });
   });
 
   it('forgets customers, faults, calls and settings on POST /__admin/reset, but never reuses a forgotten customer id', async () => {
@@ -656,5 +656,69 @@ describe('Capillary stand-in: requests and admin routes', () => {
     expect(afterReset.body.createdId).toBe(forgotten.customerId + 1);
     expect(standIn.state().customers).toHaveLength(1);
     expect(standIn.calls()).toHaveLength(1);
+  });
+});
+
+describe('Capillary stand-in: linking (change identifier, merge requests, members)', () => {
+  const changeIdentifierPath = (customerId: number) => `/v2/customers/${customerId}/changeIdentifier?source=LINE&accountId=${LINE_ACCOUNT}`;
+
+  it('adds a LINE identifier to a member (a new LINE profile), refuses one another customer holds (8007), and removes it', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    const { userId, customerId: anonymousId } = await registerLineUser(standIn);
+    // Act + Assess: held by the anonymous customer
+    const refused = await call(standIn, 'POST', changeIdentifierPath(memberId), { add: [{ type: 'line', value: userId }] });
+    expect({ status: refused.status, codes: codesOf(refused.body.errors) }).toEqual({ status: 400, codes: [8007] });
+    // removed from the anonymous customer, then added to the member
+    expect((await call(standIn, 'POST', changeIdentifierPath(anonymousId), { remove: [{ type: 'line', value: userId }] })).body).toMatchObject({ createdId: anonymousId });
+    expect((await call(standIn, 'POST', changeIdentifierPath(memberId), { add: [{ type: 'line', value: userId }] })).body).toMatchObject({ createdId: memberId });
+    expect(standIn.customersWithIdentifier('line', userId).map((c) => c.id)).toEqual([memberId]);
+    expect(standIn.state().customers.find((c) => c.id === anonymousId)?.profiles).toEqual([]);
+  });
+
+  it('answers 8009 for an unknown customer and 8045 without accountId', async () => {
+    const standIn = await startStandIn();
+    expect(codesOf((await call(standIn, 'POST', changeIdentifierPath(1), { add: [{ type: 'line', value: lineUserId() }] })).body.errors)).toEqual([8009]);
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    expect(codesOf((await call(standIn, 'POST', `/v2/customers/${memberId}/changeIdentifier?source=LINE`, { add: [{ type: 'line', value: 'U1' }] })).body.errors)).toEqual([8045]);
+  });
+
+  it('merges a LINE profile carrying a member\'s mobile into the member (8050)', async () => {
+    const standIn = await startStandIn();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    const userId = lineUserId();
+    const added = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { identifiers: [{ type: 'line', value: userId }, { type: 'mobile', value: '66812345678' }] })));
+    expect({ createdId: added.body.createdId, warnings: codesOf(added.body.warnings) }).toEqual({ createdId: memberId, warnings: [8050] });
+    expect(standIn.state().customers.find((c) => c.id === memberId)?.profiles.map((p) => p.source)).toEqual(['INSTORE', 'LINE']);
+  });
+
+  it('keeps a merge request PENDING until approved, then moves the victim into the survivor; auto-approves on client_auto_approve', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    const { userId, customerId: anonymousId } = await registerLineUser(standIn);
+    const body = { type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', userId: anonymousId, survivorUserId: memberId };
+    // Act
+    const filed = await call(standIn, 'POST', '/v2/requests', body);
+    // Assess
+    expect(filed.status).toBe(201);
+    const requestId = filed.body.createdId as number;
+    expect((await call(standIn, 'GET', `/v2/requests/${requestId}`)).body).toMatchObject({ status: 'PENDING', userId: anonymousId });
+    expect(standIn.approveMergeRequest(requestId)).toMatchObject({ status: 'APPROVED' });
+    expect(standIn.customersWithIdentifier('line', userId).map((c) => c.id)).toEqual([memberId]);
+    expect(standIn.state().customers.map((c) => c.id)).toEqual([memberId]);
+    // and with auto-approve
+    const second = await registerLineUser(standIn);
+    const auto = await call(standIn, 'POST', '/v2/requests?client_auto_approve=true', { ...body, userId: second.customerId });
+    expect((await call(standIn, 'GET', `/v2/requests/${auto.body.createdId as number}`)).body).toMatchObject({ status: 'APPROVED' });
+  });
+
+  it('adds members over POST /__admin/members and refuses a second member with the same mobile', async () => {
+    const standIn = await startStandIn();
+    const first = await fetch(`${standIn.url}/__admin/members`, { method: 'POST', body: JSON.stringify({ mobile: '66812345678' }) });
+    expect(await first.json()).toEqual({ customerId: expect.any(Number) });
+    const second = await fetch(`${standIn.url}/__admin/members`, { method: 'POST', body: JSON.stringify({ mobile: '66812345678' }) });
+    expect(second.status).toBe(400);
   });
 });

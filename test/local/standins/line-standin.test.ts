@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
+import { signLineBody } from '../../../local/sign-line-body';
 import { maskUserId } from '../../../lib/observability/telemetry';
 import { closedAfterEach } from '../../support/closed-after-each';
-import { lineUserId } from '../../../local/line-event-factory';
+import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
 import { startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
 
 const TOKEN = 'local-channel-access-token';
@@ -144,7 +147,7 @@ describe('LINE stand-in: admin routes', () => {
     const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
 
     // Assess
-    expect(state).toEqual({ profiles: { [kept]: { displayName: 'Kept' } }, blockedUserIds: [blocked], unknownUsers: 'generate', followerIds: [], followersEverAdded: 0 });
+    expect(state).toEqual({ profiles: { [kept]: { displayName: 'Kept' } }, blockedUserIds: [blocked], unknownUsers: 'generate', followerIds: [], followersEverAdded: 0, linkTokens: [], sent: [] });
   });
 
   it('logs calls with the user id masked', async () => {
@@ -196,4 +199,82 @@ describe('LINE stand-in: admin routes', () => {
     expect(standIn.calls()).toHaveLength(1);
   });
 
+});
+
+describe('LINE stand-in: linking', () => {
+  const post = (standIn: LineStandIn, path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${standIn.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('issues link tokens to the SDK client and refuses a blocked user', async () => {
+    const standIn = await startStandIn();
+    const [friend, blocker] = [lineUserId(), lineUserId()];
+    standIn.setBlocked(blocker, true);
+    const { linkToken } = await sdkClient(standIn).issueLinkToken(friend);
+    expect(standIn.state().linkTokens).toEqual([expect.objectContaining({ linkToken, userId: friend, used: false })]);
+    expect((await sdkFailure(sdkClient(standIn).issueLinkToken(blocker))).status).toBe(400);
+  });
+
+  it('records replies (a reply token works once) and pushes (a retry key works once: 409 after)', async () => {
+    const standIn = await startStandIn();
+    const messages = [{ type: 'text', text: 'hi' }];
+    expect((await post(standIn, '/v2/bot/message/reply', { replyToken: 'r1', messages })).status).toBe(200);
+    expect((await post(standIn, '/v2/bot/message/reply', { replyToken: 'r1', messages })).status).toBe(400);
+    const to = lineUserId();
+    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(200);
+    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(409);
+    expect(standIn.state().sent).toEqual([{ via: 'reply', replyToken: 'r1', messages }, { via: 'push', to, messages }]);
+  });
+
+  it('verifies ID tokens as LINE Login does: payload for a valid one, 400 with the reason otherwise', async () => {
+    const standIn = await startStandIn();
+    const userId = lineUserId();
+    const verify = async (idToken: string, clientId: string) => {
+      const response = await fetch(`${standIn.url}/oauth2/v2.1/verify`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ id_token: idToken, client_id: clientId }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await verify(standIn.issueIdToken(userId, '123'), '123')).toMatchObject({ status: 200, body: { iss: 'https://access.line.me', sub: userId, aud: '123' } });
+    expect(await verify(standIn.issueIdToken(userId, '123'), '999')).toMatchObject({ status: 400, body: { error_description: 'Invalid IdToken Audience.' } });
+    expect(await verify(standIn.issueIdToken(userId, '123', { expired: true }), '123')).toMatchObject({ status: 400, body: { error_description: 'IdToken expired.' } });
+    expect(await verify('nope', '123')).toMatchObject({ status: 400, body: { error_description: 'Invalid IdToken.' } });
+  });
+
+  it('sends a signed accountLink event to the connected webhook once per link token; failed ones carry no source and no reply token', async () => {
+    // Prepare: a webhook that records what it receives
+    const received: { body: string; signature: string | undefined }[] = [];
+    const webhook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ body, signature: request.headers['x-line-signature'] as string | undefined });
+        response.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', () => resolve()));
+    const standIn = await startStandIn();
+    standIn.connectWebhook({ url: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/line/webhook`, channelSecret: 'secret', destination: DESTINATION });
+    const userId = lineUserId();
+    try {
+      const { linkToken } = await sdkClient(standIn).issueLinkToken(userId);
+      const { linkToken: second } = await sdkClient(standIn).issueLinkToken(userId);
+      // Act
+      const dialog = await fetch(`${standIn.url}/dialog/bot/accountLink?linkToken=${linkToken}&nonce=nonce-0123456789`);
+      const reused = await fetch(`${standIn.url}/dialog/bot/accountLink?linkToken=${linkToken}&nonce=nonce-0123456789`);
+      await fetch(`${standIn.url}/dialog/bot/accountLink?linkToken=${second}&nonce=nonce-9876543210&result=failed`);
+      // Assess
+      expect(await dialog.json()).toMatchObject({ delivered: true, status: 200 });
+      expect(await reused.json()).toEqual({ delivered: false, reason: 'link token unknown, used or expired' });
+      const events = received.map(({ body, signature }) => {
+        expect(signature).toBe(signLineBody(body, 'secret'));
+        return (JSON.parse(body) as { destination: string; events: Record<string, unknown>[] }).events[0];
+      });
+      expect(events[0]).toMatchObject({ type: 'accountLink', source: { type: 'user', userId }, link: { result: 'ok', nonce: 'nonce-0123456789' }, replyToken: expect.any(String) });
+      expect(events[1]).toMatchObject({ type: 'accountLink', link: { result: 'failed', nonce: 'nonce-9876543210' } });
+      expect(events[1]).not.toHaveProperty('source');
+      expect(events[1]).not.toHaveProperty('replyToken');
+    } finally {
+      await new Promise((resolve) => webhook.close(resolve));
+    }
+  });
 });

@@ -1,0 +1,31 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { LinkApiConfig, LinkChannel } from '../config/link-config';
+import { onceAsync } from '../config/once-per-container';
+import { LineIdTokenVerifier } from '../line/id-token-verifier';
+import { LineChatClient } from '../line/link-token-client';
+import { createSqsClient } from '../queue/sqs-client';
+import { LinkNonceStore } from '../store/link-nonce-store';
+import type { LinkApiDeps } from './handle-link-request';
+
+/** The link API's clients, built once per container; a channel without `destination` asks LINE once. */
+export function buildLinkApiDeps(config: LinkApiConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true }), sqs: SQSClient = createSqsClient()): LinkApiDeps {
+  const botIds = new Map<string, () => Promise<string>>();
+  const destinationOf = (channel: LinkChannel): Promise<string> => {
+    if (channel.destination !== undefined) return Promise.resolve(channel.destination);
+    let lookup = botIds.get(channel.id);
+    if (lookup === undefined) {
+      const chat = new LineChatClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs });
+      lookup = onceAsync(() => chat.botUserId());
+      botIds.set(channel.id, lookup);
+    }
+    return lookup();
+  };
+  return {
+    config,
+    sqs,
+    nonces: new LinkNonceStore(dynamo, config.tableName),
+    idTokens: new LineIdTokenVerifier({ baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs }),
+    destinationOf,
+  };
+}
