@@ -90,7 +90,7 @@ describe('linking settings', () => {
     const { link } = await readWorkerConfig(workerEnv(), noSsm);
     expect(link).toEqual({
       chat: { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: undefined },
-      linkPageUrl: undefined, attachMethod: 'add-profile', mergeAutoApprove: false, anonymousCustomer: 'detach', replyTokenMaxAgeMs: 50_000, lineApiTimeoutMs: 3000,
+      linkPageUrl: undefined, attachMethod: 'add-profile', mergeAutoApprove: false, anonymousCustomer: 'detach', replyTokenMaxAgeMs: 50_000, lineApiTimeoutMs: 10_000,
     });
   });
 
