@@ -87,7 +87,7 @@ async function backfillWithLiveEvents(profile: BackfillProfile): Promise<Backfil
   const liveShare = Math.floor((rateLimitPerMinute * (100 - profile.ratePercentShare)) / 100);
   const workerConfig = rig.config.worker;
   const orgs = new ById(workerConfig.capillaryOrgs.all.map((org) => ({ ...org, rateLimitPerMinute: liveShare })));
-  const worker = buildSyncDeps({ ...workerConfig, capillaryOrgs: orgs, capillary: { ...workerConfig.capillary, workerConcurrency: 1 } }, rig.dynamo);
+  const worker = buildSyncDeps({ ...workerConfig, capillaryOrgs: orgs }, rig.dynamo);
   const context = lambdaContext({ name: 'bench-live-worker', memoryMb: 256, timeoutSeconds: 60 });
   const delays: number[] = [];
   try {

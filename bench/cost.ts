@@ -28,6 +28,8 @@ interface CostInputs {
   newFollower: ServiceCalls;
   /** worker billed seconds per event (batch wall time ÷ events, pacing waits included), per rate limit */
   workerSecondsPerEvent: Record<string, number>;
+  /** the shared rate limiter's DynamoDB writes per Capillary call, per rate limit */
+  limiterWritesPerCapillaryCall: Record<string, number>;
 }
 
 const COST_LINES = ['apiGatewayRequests', 'webhookInvocations', 'webhookDuration', 'sqsRequests', 'workerInvocations', 'workerDuration', 'dynamoDbWrites', 'dynamoDbReads'] as const;
@@ -46,7 +48,7 @@ const { prices: price } = prices;
 const PER_MILLION = 1_000_000;
 
 export function costPer1M(inputs: CostInputs): CostPer1M {
-  const { deployment, webhookCpuMicros, sqsCallsPerWebhook, newFollower, workerSecondsPerEvent } = inputs;
+  const { deployment, webhookCpuMicros, sqsCallsPerWebhook, newFollower, workerSecondsPerEvent, limiterWritesPerCapillaryCall } = inputs;
   const { webhook, worker, workerBatchSize } = deployment;
   const gigabytes = (memoryMb: number) => memoryMb / 1024;
   // Lambda bills whole milliseconds per invocation; at 256 MB the handler gets a fraction of a vCPU.
@@ -54,17 +56,17 @@ export function costPer1M(inputs: CostInputs): CostPer1M {
   const webhooksPerEvent = 1 / EVENTS_PER_WEBHOOK;
   const workerInvocationsPerEvent = 1 / workerBatchSize;
 
-  const perLimit = (workerSeconds: number): Record<CostLine, number> => ({
+  const perLimit = (workerSeconds: number, limiterWritesPerCall: number): Record<CostLine, number> => ({
     apiGatewayRequests: webhooksPerEvent * price.apiGatewayHttpApiPerMillionRequests.usd,
     webhookInvocations: webhooksPerEvent * price.lambdaPerMillionRequests.usd,
     webhookDuration: webhooksPerEvent * (webhookBilledMs / 1000) * gigabytes(webhook.memoryMb) * PER_MILLION * price.lambdaArm64PerGbSecond.usd,
     sqsRequests: (webhooksPerEvent * sqsCallsPerWebhook + SQS_CALLS_PER_WORKER_BATCH * workerInvocationsPerEvent) * price.sqsFifoPerMillionRequests.usd,
     workerInvocations: workerInvocationsPerEvent * price.lambdaPerMillionRequests.usd,
     workerDuration: workerSeconds * gigabytes(worker.memoryMb) * PER_MILLION * price.lambdaArm64PerGbSecond.usd,
-    dynamoDbWrites: newFollower.dynamoWrites * price.dynamoDbOnDemandPerMillionWriteRequestUnits.usd,
+    dynamoDbWrites: (newFollower.dynamoWrites + newFollower.capillary * limiterWritesPerCall) * price.dynamoDbOnDemandPerMillionWriteRequestUnits.usd,
     dynamoDbReads: newFollower.dynamoReads * price.dynamoDbOnDemandPerMillionReadRequestUnits.usd,
   });
-  const byLimit = Object.entries(workerSecondsPerEvent).map(([limit, seconds]) => [limit, perLimit(seconds)] as const);
+  const byLimit = Object.entries(workerSecondsPerEvent).map(([limit, seconds]) => [limit, perLimit(seconds, limiterWritesPerCapillaryCall[limit] ?? NaN)] as const);
   const perLimitOf = (usdOf: (lines: Record<CostLine, number>) => number, digits: number) =>
     Object.fromEntries(byLimit.map(([limit, lines]) => [limit, round(usdOf(lines), digits)]));
   return {
@@ -76,10 +78,15 @@ export function costPer1M(inputs: CostInputs): CostPer1M {
   };
 }
 
-export function costTable(cost: CostPer1M, workerConcurrency: number): string {
+export function costTable(cost: CostPer1M, workerConcurrency: number, variant: string, totalByVariant: Record<string, number>): string {
   const limits = Object.keys(cost.total);
-  return renderTable(`Figure 6 — AWS cost per 1M follow events, USD (${cost.region} list prices looked up ${cost.pricesLookedUp}; ` +
+  const [firstLimit] = limits;
+  return renderTable(`Figure 6 — AWS cost per 1M follow events, USD (${cost.region} list prices looked up ${cost.pricesLookedUp}; ${variant}; ` +
     `worker at ${workerConcurrency} instances; webhook billed ${cost.assumptions.webhookBilledMs} ms incl. an assumed ${cost.assumptions.sqsRoundTripMs} ms SQS round trip)`,
   ['line', ...limits.map((limit) => `at ${limit} Capillary calls/min`)],
-  [...Object.entries(cost.breakdown).map(([line, usd]) => [line, ...limits.map((limit) => usd[limit] ?? 0)]), ['total', ...limits.map((limit) => cost.total[limit] ?? 0)]]);
+  [
+    ...Object.entries(cost.breakdown).map(([line, usd]) => [line, ...limits.map((limit) => usd[limit] ?? 0)]),
+    ['total', ...limits.map((limit) => cost.total[limit] ?? 0)],
+    ...Object.entries(totalByVariant).map(([name, usd]) => [`total, ${name}`, ...limits.map((limit) => (limit === firstLimit ? usd : '–'))]),
+  ]);
 }

@@ -1,6 +1,5 @@
 /** One bench run: every figure in turn (never two at once, so none steals the other's CPU), then the cost model. */
 import { cpus } from 'node:os';
-import type { RegistrationMode } from '../lib/config/config';
 import { startAwsServers } from '../local/aws-servers';
 import { type BackfillFigures, backfillTable, measureBackfill } from './backfill';
 import { type ColdStartFigures, coldStartTable, measureColdStart } from './cold-start';
@@ -10,7 +9,7 @@ import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
 import { type TargetCheck, checkTargets, targetsTable } from './targets';
 import { type WebhookFigures, measureWebhook, webhookTables } from './webhook-cpu';
-import { type CallEconomy, economyTable, measureCallEconomy } from './worker-economy';
+import { type CallEconomy, type RegistrationVariant, economyTable, measureCallEconomy } from './worker-economy';
 import { type ThroughputRun, type ThroughputSettings, measureThroughput, throughputTable } from './worker-throughput';
 
 export interface BenchResults {
@@ -21,18 +20,23 @@ export interface BenchResults {
   profile: BenchProfile['name'];
   durationSeconds: number;
   deployed: { webhookMemoryMb: number; workerMemoryMb: number; workerTimeoutSeconds: number; workerBatchSize: number; workerMaxConcurrency: number;
-    registrationMode: RegistrationMode; capillaryRateLimitPerMinute: number };
+    registrationVariant: RegistrationVariant; capillaryRateLimitPerMinute: number };
   webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
   worker: {
     callsPerEvent: CallEconomy;
-    /** per configured limit, then per number of worker instances */
+    /** per configured limit, then per number of worker instances (the deployed registration variant) */
     rateUtilisation: Record<string, Record<string, number>>;
     overLimit: Record<string, Record<string, number>>;
     eventsPerSecond: Record<string, Record<string, number>>;
+    limiterWritesPerCapillaryCall: Record<string, Record<string, number>>;
+    /** per registration variant, at the first limit and the deployed concurrency */
+    newFollowersPerHourPer100Rpm: Record<string, number>;
     throughput: { settings: BenchProfile['throughput']; runs: ThroughputRun[] };
   };
-  costPer1M: CostPer1M & { workerConcurrency: number };
+  costPer1M: CostPer1M & { workerConcurrency: number; registrationVariant: RegistrationVariant;
+    /** total at the first limit, per registration variant */
+    totalByVariant: Record<string, number> };
   backfill: BackfillFigures;
   targets: TargetCheck[];
   /** the printed tables, as Markdown */
@@ -45,7 +49,9 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
   const deployment = packageDeployment();
   try {
     const { webhook, worker } = deployment;
-    const registrationMode = worker.environment.CAPILLARY_REGISTRATION_MODE as RegistrationMode;
+    // on-link registers nobody at follow time; its calls come at link time, measured like an instore+line follower.
+    const registrationVariant: RegistrationVariant = worker.environment.CAPILLARY_REGISTRATION_MODE === 'line-only' ? 'line-only'
+      : worker.environment.CAPILLARY_REGISTER_PROFILES_TOGETHER === 'true' ? 'instore+line, profiles together' : 'instore+line';
     progress('figures 1–2: webhook CPU and SQS calls…');
     const webhookFigures = await measureWebhook(profile.webhook, webhook);
     progress('figure 3: cold start…');
@@ -57,7 +63,10 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     let economy: CallEconomy;
     let runs: ThroughputRun[];
     let backfill: BackfillFigures;
-    const settings: ThroughputSettings = { profile: profile.throughput, registrationMode, worker, batchSize: deployment.workerBatchSize };
+    const settings: ThroughputSettings = {
+      profile: profile.throughput, deployedVariant: registrationVariant, worker, batchSize: deployment.workerBatchSize,
+      deployedConcurrency: deployment.workerMaxConcurrency,
+    };
     try {
       progress('figure 4: worker calls per event…');
       economy = await measureCallEconomy(profile.economy.usersPerCase);
@@ -70,18 +79,29 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       await servers.stop();
     }
 
+    const deployedRuns = runs.filter((run) => run.variant === registrationVariant);
     const perLimitAndConcurrency = (value: (run: ThroughputRun) => number) => byKey(profile.throughput.rateLimitsPerMinute, (limit) =>
-      Object.fromEntries(runs.filter((run) => run.rateLimitPerMinute === limit).map((run) => [run.concurrency, value(run)])));
+      Object.fromEntries(deployedRuns.filter((run) => run.rateLimitPerMinute === limit).map((run) => [run.concurrency, value(run)])));
+    const firstLimit = profile.throughput.rateLimitsPerMinute[0];
+    /** runs at the deployed concurrency: every limit in the deployed variant, the first limit in the others */
     const atDeployedConcurrency = runs.filter((run) => run.concurrency === deployment.workerMaxConcurrency);
-    const cost = costPer1M({
-      deployment,
-      webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
-      sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
-      // on-link registers nobody at follow time; its calls come at link time, costed like an instore+line follower.
-      newFollower: economy[registrationMode === 'on-link' ? 'instore+line' : registrationMode].newFollower,
-      workerSecondsPerEvent: Object.fromEntries(atDeployedConcurrency.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
-    });
-    const targets = checkTargets(webhookFigures, coldStart, economy, runs, backfill);
+    const costOf = (variant: RegistrationVariant) => {
+      const variantRuns = atDeployedConcurrency.filter((run) => run.variant === variant);
+      return costPer1M({
+        deployment,
+        webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
+        sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
+        newFollower: economy[variant].newFollower,
+        workerSecondsPerEvent: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
+        limiterWritesPerCapillaryCall: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.limiterWritesPerCapillaryCall])),
+      });
+    };
+    const cost = costOf(registrationVariant);
+    const variants = Object.keys(economy) as RegistrationVariant[];
+    const totalByVariant = byKey(variants, (variant) => costOf(variant).total[String(firstLimit)] ?? NaN);
+    const newFollowersPerHourPer100Rpm = byKey(variants, (variant) =>
+      atDeployedConcurrency.find((run) => run.variant === variant && run.rateLimitPerMinute === firstLimit)?.newFollowersPerHourPer100Rpm ?? NaN);
+    const targets = checkTargets(webhookFigures, coldStart, economy, { runs, newFollowersPerHourPer100Rpm, cost }, backfill);
     return {
       date: new Date().toISOString(),
       node: process.version,
@@ -95,7 +115,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         workerTimeoutSeconds: worker.timeoutSeconds,
         workerBatchSize: deployment.workerBatchSize,
         workerMaxConcurrency: deployment.workerMaxConcurrency,
-        registrationMode,
+        registrationVariant,
         capillaryRateLimitPerMinute: Number(worker.environment.CAPILLARY_RATE_LIMIT_RPM),
       },
       webhook: { cpuRatio: byKey(Object.keys(webhookFigures.cpu), (events) => webhookFigures.cpu[events]?.ratio ?? NaN), ...webhookFigures },
@@ -105,9 +125,11 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         rateUtilisation: perLimitAndConcurrency((run) => run.rateUtilisation),
         overLimit: perLimitAndConcurrency((run) => run.overLimit),
         eventsPerSecond: perLimitAndConcurrency((run) => run.eventsPerSecond),
+        limiterWritesPerCapillaryCall: perLimitAndConcurrency((run) => run.limiterWritesPerCapillaryCall),
+        newFollowersPerHourPer100Rpm,
         throughput: { settings: profile.throughput, runs },
       },
-      costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency },
+      costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency, registrationVariant, totalByVariant },
       backfill,
       targets,
       tables: [
@@ -115,7 +137,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         coldStartTable(coldStart),
         economyTable(economy),
         throughputTable(runs, settings),
-        costTable(cost, deployment.workerMaxConcurrency),
+        costTable(cost, deployment.workerMaxConcurrency, registrationVariant, totalByVariant),
         backfillTable(backfill, profile.backfill),
         targetsTable(targets),
       ],

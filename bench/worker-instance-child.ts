@@ -6,16 +6,23 @@ import { lambdaContext } from '../local/lambda-context';
 import { toSqsEvent } from '../local/lambda-events';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { LIMITER_SUFFIX, countDynamoCommands } from './dynamo-commands';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
 
 const { config, worker } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
-const deps = buildSyncDeps(config, new DynamoDBClient({}));
+const dynamo = new DynamoDBClient({});
+const commands = countDynamoCommands(dynamo);
+const deps = buildSyncDeps(config, dynamo);
 
 process.on('message', (records: SQSRecord[]) => {
   const started = Date.now();
   const context = lambdaContext({ name: 'bench-worker', memoryMb: worker.memoryMb, timeoutSeconds: worker.timeoutSeconds });
   void processSqsBatch(toSqsEvent(records), context, deps).then((response) => {
-    const done: BatchDone = { batchMs: Date.now() - started, failedEvents: response.batchItemFailures.length };
+    const done: BatchDone = {
+      batchMs: Date.now() - started,
+      failedEvents: response.batchItemFailures.length,
+      limiterWrites: commands.get(`UpdateItemCommand${LIMITER_SUFFIX}`) ?? 0,
+    };
     process.send?.(done);
   });
 });

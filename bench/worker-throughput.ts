@@ -1,16 +1,17 @@
 /**
  * Figure 5: how much of Capillary's rate limit the worker fleet turns into customer updates. Lambda
  * concurrency C is played by C worker instances, each a process of its own (worker-instance-child.ts)
- * with its own deps from buildSyncDeps (so its own pacer taking 1/C of the limit, its own token and
- * DynamoDB client), taking batches of new followers from one shared backlog through the real batch
- * processor, against the Capillary stand-in enforcing the limit over a sliding minute.
+ * with its own deps from buildSyncDeps (its own token, DynamoDB client and share of the limiter's
+ * bucket, one item in dynalite for all), taking batches of new followers from one shared backlog
+ * through the real batch processor, against the Capillary stand-in enforcing the limit over a sliding
+ * minute.
  *
  * A full drain of 2,000 events at 100 RPM would take 20 minutes per concurrency, so each run drains for
  * a fixed window: workers stop taking new batches after it and finish the batch in hand. The rate is
  * measured over the whole run, tail included.
  */
 import path from 'node:path';
-import type { RegistrationMode, WorkerConfig } from '../lib/config/config';
+import type { WorkerConfig } from '../lib/config/config';
 import { followEvent, lineUserId } from '../local/line-event-factory';
 import { sqsRecordFor, startWorkerHarness } from '../local/worker-rig';
 import { ChildChannel } from './child-channel';
@@ -18,10 +19,12 @@ import type { DeployedFunction } from './deployment';
 import type { BenchProfile } from './profiles';
 import { median, round } from './stats';
 import { renderTable } from './table';
+import { REGISTRATION_VARIANTS, type RegistrationVariant } from './worker-economy';
 
 type ThroughputProfile = BenchProfile['throughput'];
 
 export interface ThroughputRun {
+  variant: RegistrationVariant;
   rateLimitPerMinute: number;
   concurrency: number;
   /** events synced (batch items not reported as failed) */
@@ -36,6 +39,11 @@ export interface ThroughputRun {
   /** calls the stand-in refused with 429 for exceeding the limit */
   overLimit: number;
   eventsPerSecond: number;
+  /** new followers synced per hour for every 100 calls/min of limit */
+  newFollowersPerHourPer100Rpm: number;
+  /** conditional writes (rejected ones included) of the shared limiter, all instances */
+  limiterWrites: number;
+  limiterWritesPerCapillaryCall: number;
   /** Lambda-billed worker time per synced event: batch wall time (pacing waits included) ÷ events */
   workerSecondsPerEvent: number;
   medianBatchSeconds: number;
@@ -44,9 +52,12 @@ export interface ThroughputRun {
 
 export interface ThroughputSettings {
   profile: ThroughputProfile;
-  registrationMode: RegistrationMode;
+  /** as deployed: every limit and concurrency is measured in it */
+  deployedVariant: RegistrationVariant;
   worker: DeployedFunction;
   batchSize: number;
+  /** at the deployed concurrency (and the first limit) the other variants are measured too */
+  deployedConcurrency: number;
 }
 
 /** What a worker instance process is started with, and what it answers for each batch. */
@@ -57,6 +68,8 @@ export interface WorkerInstanceSettings {
 export interface BatchDone {
   batchMs: number;
   failedEvents: number;
+  /** this instance's limiter writes so far */
+  limiterWrites: number;
 }
 
 async function startInstance(settings: WorkerInstanceSettings): Promise<ChildChannel> {
@@ -66,9 +79,9 @@ async function startInstance(settings: WorkerInstanceSettings): Promise<ChildCha
   return instance;
 }
 
-async function drainWindow({ profile, registrationMode, worker, batchSize }: ThroughputSettings, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
+async function drainWindow({ profile, worker, batchSize }: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
   const harness = await startWorkerHarness({
-    capillary: { registrationMode, rateLimitPerMinute, workerConcurrency: concurrency },
+    capillary: { ...REGISTRATION_VARIANTS[variant], rateLimitPerMinute },
     capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
     lineStandIn: { latencyMs: profile.latencyMs },
   });
@@ -78,23 +91,27 @@ async function drainWindow({ profile, registrationMode, worker, batchSize }: Thr
   const batchMs: number[] = [];
   let handed = 0;
   let failedEvents = 0;
+  const limiterWrites = instances.map(() => 0);
 
   const started = Date.now();
   const deadline = started + profile.windowSeconds * 1000;
   try {
-    await Promise.all(instances.map(async (instance) => {
+    await Promise.all(instances.map(async (instance, index) => {
       while (Date.now() < deadline && taken < backlog.length) {
         const batch = backlog.slice(taken, (taken += batchSize));
         const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
         batchMs.push(done.batchMs);
         handed += batch.length;
         failedEvents += done.failedEvents;
+        limiterWrites[index] = done.limiterWrites;
       }
     }));
     const elapsedMs = Date.now() - started;
     const synced = handed - failedEvents;
     const capillaryCalls = harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
+    const writes = limiterWrites.reduce((sum, count) => sum + count, 0);
     return {
+      variant,
       rateLimitPerMinute,
       concurrency,
       events: synced,
@@ -104,6 +121,9 @@ async function drainWindow({ profile, registrationMode, worker, batchSize }: Thr
       rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
       overLimit: harness.capillary.overLimitCount(),
       eventsPerSecond: round(synced / (elapsedMs / 1000), 2),
+      newFollowersPerHourPer100Rpm: Math.round(((synced / elapsedMs) * 3_600_000 * 100) / rateLimitPerMinute),
+      limiterWrites: writes,
+      limiterWritesPerCapillaryCall: round(writes / capillaryCalls, 3),
       workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
       medianBatchSeconds: round(median(batchMs) / 1000, 1),
       maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
@@ -114,24 +134,33 @@ async function drainWindow({ profile, registrationMode, worker, batchSize }: Thr
   }
 }
 
-/** One run per limit and concurrency, one after the other. Needs DynamoDB (dynalite) endpoints in process.env. */
+/**
+ * One run per limit and concurrency in the deployed variant, then each other variant at the first limit
+ * and the deployed concurrency; one after the other. Needs DynamoDB (dynalite) endpoints in process.env.
+ */
 export async function measureThroughput(settings: ThroughputSettings, concurrencies: readonly number[], onRun: (run: ThroughputRun) => void): Promise<ThroughputRun[]> {
+  const { profile, deployedVariant, deployedConcurrency } = settings;
+  const plan: [RegistrationVariant, number, number][] = profile.rateLimitsPerMinute.flatMap((limit) =>
+    concurrencies.map((concurrency): [RegistrationVariant, number, number] => [deployedVariant, limit, concurrency]));
+  for (const variant of Object.keys(REGISTRATION_VARIANTS) as RegistrationVariant[]) {
+    if (variant !== deployedVariant) plan.push([variant, profile.rateLimitsPerMinute[0] as number, deployedConcurrency]);
+  }
   const runs: ThroughputRun[] = [];
-  for (const rateLimit of settings.profile.rateLimitsPerMinute) {
-    for (const concurrency of concurrencies) {
-      const run = await drainWindow(settings, rateLimit, concurrency);
-      onRun(run);
-      runs.push(run);
-    }
+  for (const [variant, limit, concurrency] of plan) {
+    const run = await drainWindow(settings, variant, limit, concurrency);
+    onRun(run);
+    runs.push(run);
   }
   return runs;
 }
 
 export function throughputTable(runs: readonly ThroughputRun[], settings: ThroughputSettings): string {
-  const { profile, registrationMode, worker } = settings;
-  return renderTable(`Figure 5 — worker under Capillary's rate limit (${registrationMode}, stand-ins answer in ${profile.latencyMs} ms, ` +
+  const { profile, worker } = settings;
+  return renderTable(`Figure 5 — worker under Capillary's rate limit (new followers; stand-ins answer in ${profile.latencyMs} ms, ` +
     `${profile.windowSeconds} s window over a ${profile.backlogEvents}-event backlog; worker timeout ${worker.timeoutSeconds} s)`,
-  ['limit/min', 'workers', 'events synced', 'events/s', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)', 'batch s median', 'batch s max', 'events failed'],
-  runs.map((run) => [run.rateLimitPerMinute, run.concurrency, run.events, run.eventsPerSecond, run.capillaryCalls, run.rateUtilisation, run.overLimit,
-    run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`, run.failedEvents]));
+  ['mode', 'limit/min', 'workers', 'events synced', 'followers/h per 100/min', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)',
+    'limiter writes/call', 'batch s median', 'batch s max', 'events failed'],
+  runs.map((run) => [run.variant, run.rateLimitPerMinute, run.concurrency, run.events, run.newFollowersPerHourPer100Rpm, run.capillaryCalls, run.rateUtilisation,
+    run.overLimit, run.limiterWritesPerCapillaryCall, run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`,
+    run.failedEvents]));
 }

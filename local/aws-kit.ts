@@ -7,13 +7,14 @@ const uniqueSuffix = () => randomBytes(4).toString('hex');
 type AwsClient = Pick<SQSClient, 'middlewareStack'> | Pick<DynamoDBClient, 'middlewareStack'>;
 
 /**
- * Counts the commands a real SDK client sends, by command name ("SendMessageBatchCommand"). Counted at
- * the first middleware step, so a command the SDK retries counts once per send() by our code.
+ * Counts the commands a real SDK client sends, by command name ("SendMessageBatchCommand") or by the
+ * label `labelOf` gives a command and its input. Counted at the first middleware step, so a command
+ * the SDK retries counts once per send() by our code.
  */
-export function countCommands(client: AwsClient): Map<string, number> {
+export function countCommands(client: AwsClient, labelOf: (commandName: string, input: unknown) => string = (name) => name): Map<string, number> {
   const counts = new Map<string, number>();
   (client.middlewareStack as SQSClient['middlewareStack']).add((next, context) => async (args) => {
-    const name = String(context.commandName);
+    const name = labelOf(String(context.commandName), args.input);
     counts.set(name, (counts.get(name) ?? 0) + 1);
     return next(args);
   }, { step: 'initialize', name: 'countCommands' });

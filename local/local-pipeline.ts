@@ -311,8 +311,6 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       CAPILLARY_BASE_URL: capillary.url,
       LINE_API_BASE_URL: line.url,
       ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
-      // One process is one worker instance: its pacer gets the whole Capillary rate limit.
-      WORKER_MAX_CONCURRENCY: '1',
     });
     // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
     const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);

@@ -62,10 +62,10 @@ export function workerConfigFor(
       orgUnitId: -1,
       registrationMode: 'instore+line',
       externalIdPrefix: 'line_',
-      subscribeOnRegister: false,
+      subscribeOnRegister: true,
+      registerProfilesTogether: false,
       timeoutMs: 1000,
       maxAttempts: 3,
-      workerConcurrency: 1,
       ...capillary,
     },
     capillaryOrgs: new ById([{

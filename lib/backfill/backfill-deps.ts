@@ -4,13 +4,14 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { LineBulkRegistrar } from '../capillary/bulk-upsert';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
-import type { RateLimiter } from '../capillary/rate-limiter';
+import { type RateLimiter, TAKEN_BY_CALLER } from '../capillary/rate-limiter';
 import type { BackfillConfig } from '../config/backfill-config';
 import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { followersPerHour } from '../domain/backfill-rules';
 import { LineFollowersClient } from '../line/follower-pages';
 import { SyntheticEventSender } from '../queue/synthetic-events';
 import { BackfillJobStore } from '../store/backfill-job-store';
+import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { BackfillDeps } from './run-backfill';
 import { SharePacer, allOf } from './share-pacer';
@@ -18,7 +19,7 @@ import { SharePacer, allOf } from './share-pacer';
 export interface BackfillClients {
   dynamo: DynamoDBClient;
   sqs: SQSClient;
-  /** the Capillary budget of the channel's org, shared with the live workers; the job keeps to its share of it */
+  /** the Capillary budget of the channel's org, shared with the live workers (default: its bucket in the user table) */
   sharedLimiter?: RateLimiter;
 }
 
@@ -35,9 +36,10 @@ export async function buildBackfillDeps(config: BackfillConfig, clients: Backfil
   // The config reader refuses a channel naming an unknown org, so this is a broken config object.
   if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const share = new SharePacer((org.rateLimitPerMinute * config.rateSharePercent) / 100);
-  const limiter = clients.sharedLimiter ? allOf(share, clients.sharedLimiter) : share;
+  // The job keeps to its share, then takes from the org's budget that the live workers use too.
+  const limiter = allOf(share, clients.sharedLimiter ?? orgRateLimiter(clients.dynamo, worker.tableName, org));
   // The limiter spaces the calls; the client itself does no pacing.
-  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 })
+  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, limiter: TAKEN_BY_CALLER })
     .forChannel(channel.id);
   const followers = new LineFollowersClient({
     channelAccessToken: channel.channelAccessToken,

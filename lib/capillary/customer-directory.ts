@@ -1,11 +1,14 @@
 import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
-import { CustomerNotResolvedError, LookupUnsupportedError } from './errors';
+import { MetricUnit, logger, metrics } from '../observability/telemetry';
+import { type CapillaryApiError, CustomerNotResolvedError, LookupUnsupportedError } from './errors';
 import { type CallOptions, type CapillaryHttpClient, type CapillaryResponse, apiErrorOf, errorCodes, warningCodes } from './http-client';
 
 /** Codes from docs/capillary.md#codes. */
 const ALREADY_EXISTS = 8006;
 const MERGED = 8050;
+/** Warning on a successful add: a subscription in `subscriptionInfo` could not be set. */
+const SUBSCRIPTION_NOT_SET = 91022;
 const NOT_FOUND = new Set([8015, 8065]);
 const INVALID_IDENTIFIER_NAME = 8013;
 const INVALID_CHANNEL = 1101;
@@ -30,13 +33,30 @@ export function lineSubscriptions(config: Pick<CapillaryConfig, 'orgUnitId'>, li
   }));
 }
 
+/** A form of add customer that folds two calls into one (docs/capillary.md#folded-registration). */
+export type FoldedForm = 'opt-in-on-add' | 'profiles-together';
+
+type AddOutcome =
+  | { outcome: 'created'; customerId: number; merged: boolean; subscribed: boolean }
+  /** 8006: a profile exists already (a retry after a lost response, or registered elsewhere) */
+  | { outcome: 'exists'; subscribed: false }
+  | { outcome: 'failed'; error: CapillaryApiError };
+
+type Profile = Record<string, unknown>;
+
 /**
  * The Capillary side of a LINE follower: register (INSTORE + LINE profile, or LINE only), find,
  * and set the LINE subscription. Every call is safe to repeat: an add that already happened
  * answers 8006 and is resolved by a lookup; subscriptions are absolute states.
+ *
+ * Registration folds calls where the settings allow: the opt-in inside the add (`subscriptionInfo`) and,
+ * in instore+line mode, both profiles in one add. An org that refuses a folded form (an error, or the
+ * 91022 warning) gets the separate calls instead, and this directory remembers the refusal for the
+ * container's lifetime, so correctness never depends on the folded forms.
  */
 export class LineCustomerDirectory {
   #subscriptionChannel: string;
+  readonly #refused = new Set<FoldedForm>();
 
   /** @param lineAccountId the channel's Source Account ID: on every LINE profile, lookup and subscription */
   constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig, private readonly lineAccountId: string) {
@@ -54,34 +74,67 @@ export class LineCustomerDirectory {
 
   async register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration> {
     const names = displayName ? { firstName: displayName.slice(0, 100), lastName: '' } : {};
-    let instoreCustomerId: number | undefined;
-    if (this.config.registrationMode === 'instore+line') {
-      // Capillary's LINE guide: an unknown user gets an INSTORE profile and a LINE profile on one
-      // customer. A follow carries no phone number, so both profiles share an externalId to merge on.
-      const instore = await this.#addProfile(call, 'add-customer-instore', {
-        ...names,
-        identifiers: [{ type: 'externalId', value: this.externalIdFor(lineUserId) }],
-        source: 'INSTORE',
-        accountId: '',
-      });
-      instoreCustomerId = instore.customerId ?? (await this.#requireLookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId)));
-    }
-    const subscriptionInfo = this.config.subscribeOnRegister ? { subscriptions: this.#subscriptions('OPTIN') } : undefined;
-    const identifiers = [{ type: 'line', value: lineUserId }];
-    if (instoreCustomerId !== undefined) identifiers.push({ type: 'externalId', value: this.externalIdFor(lineUserId) });
-    const line = await this.#addProfile(call, 'add-customer-line', {
+    const externalId = { type: 'externalId', value: this.externalIdFor(lineUserId) };
+    const lineProfile = (identifiers: { type: string; value: string }[]): Profile => ({
       ...names,
-      identifiers,
+      identifiers: [{ type: 'line', value: lineUserId }, ...identifiers],
       commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
       source: 'LINE',
       accountId: this.lineAccountId,
-    }, subscriptionInfo);
-    if (line.customerId !== undefined) {
-      return { customerId: line.customerId, subscribed: subscriptionInfo !== undefined, merged: line.merged };
+    });
+    if (this.config.registrationMode === 'line-only') {
+      const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([])]);
+      return this.#registered(line, () => this.#requireLookup(call, 'LINE', 'line', lineUserId));
     }
-    // 8006: the LINE profile exists already (a retry after a lost response, or registered elsewhere).
-    const customerId = instoreCustomerId ?? (await this.#requireLookup(call, 'LINE', 'line', lineUserId));
-    return { customerId, subscribed: false, merged: false };
+    // Capillary's LINE guide: an unknown user gets an INSTORE profile and a LINE profile on one
+    // customer. A follow carries no phone number, so both profiles share an externalId to merge on.
+    const instoreProfile: Profile = { ...names, identifiers: [externalId], source: 'INSTORE', accountId: '' };
+    let together: AddOutcome | undefined;
+    if (this.config.registerProfilesTogether && !this.#refused.has('profiles-together')) {
+      together = await this.#addWithOptIn(call, 'add-customer-instore+line', [instoreProfile, lineProfile([externalId])]);
+      if (together.outcome === 'created') return { customerId: together.customerId, subscribed: together.subscribed, merged: together.merged };
+      // 8006 (a profile exists) or refused: the separate calls find out which and finish the job.
+    }
+    const instore = this.#settled(await this.#add(call, 'add-customer-instore', [instoreProfile]));
+    const instoreCustomerId = instore.outcome === 'created'
+      ? instore.customerId
+      : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId.value);
+    const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([externalId])]);
+    const registration = await this.#registered(line, async () => instoreCustomerId);
+    // The separate calls worked where the single one failed: this org does not take both profiles at once.
+    if (together?.outcome === 'failed') this.#refuse('profiles-together', together.error);
+    return registration;
+  }
+
+  /** A LINE add that answered: the customer it made, or (8006) the one `existing` finds. */
+  async #registered(line: AddOutcome, existing: () => Promise<number>): Promise<Registration> {
+    const added = this.#settled(line);
+    if (added.outcome === 'created') return { customerId: added.customerId, subscribed: added.subscribed, merged: added.merged };
+    return { customerId: await existing(), subscribed: false, merged: false };
+  }
+
+  #settled(outcome: AddOutcome): Exclude<AddOutcome, { outcome: 'failed' }> {
+    if (outcome.outcome === 'failed') throw outcome.error;
+    return outcome;
+  }
+
+  /** Add customer with the LINE opt-in inside when configured and not refused; refused, the same add without it. */
+  async #addWithOptIn(call: CallOptions, operation: string, profiles: Profile[]): Promise<AddOutcome> {
+    if (!this.config.subscribeOnRegister || this.#refused.has('opt-in-on-add')) return this.#add(call, operation, profiles);
+    const folded = await this.#add(call, operation, profiles, { subscriptions: this.#subscriptions('OPTIN') });
+    if (folded.outcome !== 'failed') return folded;
+    const plain = await this.#add(call, operation, profiles);
+    if (plain.outcome !== 'failed') this.#refuse('opt-in-on-add', folded.error);
+    return plain;
+  }
+
+  #refuse(form: FoldedForm, cause: CapillaryApiError | string): void {
+    // Records of one batch may all have tried the form before the first refusal came back: say it once.
+    if (this.#refused.has(form)) return;
+    this.#refused.add(form);
+    const detail = typeof cause === 'string' ? cause : cause.message;
+    logger.warn(`Capillary refused the folded form ${form}; this container makes the separate calls from now on`, { form, detail });
+    metrics.addMetric('FoldedFormRefused', MetricUnit.Count, 1);
   }
 
   /**
@@ -121,19 +174,23 @@ export class LineCustomerDirectory {
     return lineSubscriptions(this.config, this.lineAccountId, this.#subscriptionChannel, state);
   }
 
-  async #addProfile(call: CallOptions, operation: string, profile: Record<string, unknown>, subscriptionInfo?: unknown):
-    Promise<{ customerId: number | undefined; merged: boolean }> {
+  async #add(call: CallOptions, operation: string, profiles: Profile[], subscriptionInfo?: unknown): Promise<AddOutcome> {
     const response = await this.http.request(operation, 'POST', '/v2/customers', {
       loyaltyInfo: { loyaltyType: 'non_loyalty' },
-      profiles: [{ fields: {}, ...profile }],
+      profiles: profiles.map((profile) => ({ fields: {}, ...profile })),
       extendedFields: {},
       ...(subscriptionInfo ? { subscriptionInfo } : {}),
     }, call);
     // createdId decides success: the 8050 merge answer has been seen filed under HTTP 500.
     const createdId = response.body.createdId;
-    if (typeof createdId === 'number') return { customerId: createdId, merged: warningCodes(response.body).includes(MERGED) };
-    if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { customerId: undefined, merged: false };
-    throw apiErrorOf(operation, response);
+    if (typeof createdId === 'number') {
+      const warnings = warningCodes(response.body);
+      const optInNotSet = subscriptionInfo !== undefined && warnings.includes(SUBSCRIPTION_NOT_SET);
+      if (optInNotSet) this.#refuse('opt-in-on-add', `warning ${SUBSCRIPTION_NOT_SET} on ${operation}`);
+      return { outcome: 'created', customerId: createdId, merged: warnings.includes(MERGED), subscribed: subscriptionInfo !== undefined && !optInNotSet };
+    }
+    if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { outcome: 'exists', subscribed: false };
+    return { outcome: 'failed', error: apiErrorOf(operation, response) };
   }
 
   async #lookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {

@@ -3,6 +3,7 @@ import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { CapillaryAuthConfig } from '../config/config';
 import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
 import { CapillaryApiError, CapillaryUnavailableError } from './errors';
+import type { RateLimiter } from './rate-limiter';
 import { isRecord } from '../is-record';
 
 /** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
@@ -39,8 +40,8 @@ export interface CapillaryHttpOptions {
   auth: CapillaryAuthConfig;
   timeoutMs: number;
   maxAttempts: number;
-  /** Minimum spacing between requests from this instance (the fleet's share of Capillary's rate limit). */
-  minIntervalMs: number;
+  /** The org's budget, shared by every instance: each attempt takes its cost in tokens first. */
+  limiter: RateLimiter;
   /** The LINE channel the calls are for: on every log line and metric (default: `default`). */
   channel?: string;
   /** Observer for every attempt, after it is logged and counted (tests, benchmark). */
@@ -49,9 +50,11 @@ export interface CapillaryHttpOptions {
   random?: () => number;
 }
 
-/** The invocation's end for this call: no attempt starts that could not finish before `deadlineAt` (epoch ms). */
 export interface CallOptions {
+  /** The invocation's end for this call: no attempt starts that could not finish before it (epoch ms). */
   deadlineAt: number;
+  /** Tokens one attempt takes from the rate limit (default 1; a bulk call 1 or N per CAPILLARY_BULK_COUNTS_AS). */
+  cost?: number;
 }
 
 const NO_DEADLINE: CallOptions = { deadlineAt: Number.POSITIVE_INFINITY };
@@ -74,28 +77,11 @@ export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warning
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Spaces requests so that this instance never exceeds its share of the per-minute limit. */
-class RequestPacer {
-  #nextSlot = 0;
-  constructor(private readonly intervalMs: number, private readonly sleep: (ms: number) => Promise<void>) {}
-
-  /** Waits for the next free slot; books none (and answers false) when it comes after `latestMs` from now. */
-  async wait(latestMs: number): Promise<boolean> {
-    if (this.intervalMs <= 0) return true;
-    const now = Date.now();
-    const slot = Math.max(now, this.#nextSlot);
-    if (slot - now > latestMs) return false;
-    this.#nextSlot = slot + this.intervalMs;
-    if (slot > now) await this.sleep(slot - now);
-    return true;
-  }
-}
-
 /** What every channel on one Capillary org shares: the org's rate budget and its OAuth token. */
 class OrgSession {
   token: { value: string; refreshAt: number } | undefined;
   tokenRequest: Promise<string> | undefined;
-  constructor(readonly pacer: RequestPacer) {}
+  constructor(readonly limiter: RateLimiter) {}
 }
 
 /**
@@ -113,7 +99,7 @@ export class CapillaryHttpClient {
     this.#options = options;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
-    this.#session = session ?? new OrgSession(new RequestPacer(options.minIntervalMs, this.#sleep));
+    this.#session = session ?? new OrgSession(options.limiter);
     this.#channel = options.channel ?? DEFAULT_CHANNEL_ID;
   }
 
@@ -127,7 +113,7 @@ export class CapillaryHttpClient {
     let lastProblem = '';
     let tokenRefreshed = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await this.#attempt(operation, method, path, body, attempt, call.deadlineAt);
+      const outcome = await this.#attempt(operation, method, path, body, attempt, call);
       if ('outOfTime' in outcome) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
       if ('response' in outcome) {
         const { response } = outcome;
@@ -158,7 +144,7 @@ export class CapillaryHttpClient {
     path: string,
     body: unknown,
     attempt: number,
-    deadlineAt: number,
+    { deadlineAt, cost = 1 }: CallOptions,
   ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true }> {
     let authHeaders: Record<string, string>;
     try {
@@ -169,7 +155,7 @@ export class CapillaryHttpClient {
       throw error;
     }
     const remainingMs = () => deadlineAt - Date.now();
-    if (!(await this.#session.pacer.wait(remainingMs() - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
+    if (!(await this.#session.limiter.take(cost, deadlineAt - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
     const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>

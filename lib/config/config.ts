@@ -41,10 +41,12 @@ export interface CapillaryConfig {
   orgUnitId: number | undefined;
   registrationMode: RegistrationMode;
   externalIdPrefix: string;
+  /** the LINE opt-in inside the add-customer call (subscriptionInfo), falling back to a separate call where refused */
   subscribeOnRegister: boolean;
+  /** instore+line: both profiles in one add-customer call (Unconfirmed), falling back to two calls where refused */
+  registerProfilesTogether: boolean;
   timeoutMs: number;
   maxAttempts: number;
-  workerConcurrency: number;
 }
 
 export type WebhookChannel = ChannelOf<'channelSecrets'>;
@@ -131,7 +133,8 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
     orgUnitId = Number(orgUnit);
     if (!Number.isInteger(orgUnitId)) read.problems.push(`CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "${orgUnit}"`);
   }
-  const subscribeOnRegister = read.oneOf('CAPILLARY_SUBSCRIBE_ON_REGISTER', ['true', 'false'] as const, DEFAULTS.CAPILLARY_SUBSCRIBE_ON_REGISTER) === 'true';
+  const flag = (name: 'CAPILLARY_SUBSCRIBE_ON_REGISTER' | 'CAPILLARY_REGISTER_PROFILES_TOGETHER') =>
+    read.oneOf(name, ['true', 'false'] as const, DEFAULTS[name]) === 'true';
   const defaultOrg: CapillaryOrgConfig = {
     id: DEFAULT_CAPILLARY_ORG_ID,
     baseUrl: read.url('CAPILLARY_BASE_URL'),
@@ -158,10 +161,10 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
       orgUnitId,
       registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', REGISTRATION_MODES, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
       externalIdPrefix: read.optional('CAPILLARY_EXTERNAL_ID_PREFIX') ?? DEFAULTS.CAPILLARY_EXTERNAL_ID_PREFIX,
-      subscribeOnRegister,
+      subscribeOnRegister: flag('CAPILLARY_SUBSCRIBE_ON_REGISTER'),
+      registerProfilesTogether: flag('CAPILLARY_REGISTER_PROFILES_TOGETHER'),
       timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', DEFAULTS.CAPILLARY_TIMEOUT_MS, 100, 60_000),
       maxAttempts: read.integer('CAPILLARY_MAX_ATTEMPTS', DEFAULTS.CAPILLARY_MAX_ATTEMPTS, 1, 10),
-      workerConcurrency: read.integer('WORKER_MAX_CONCURRENCY', DEFAULTS.WORKER_MAX_CONCURRENCY, 1, 1000),
     },
     capillaryOrgs,
     link: readWorkerLinkSettings(read),

@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SharePacer } from '../backfill/share-pacer';
 import { CapillaryHttpClient } from '../capillary/http-client';
+import { TAKEN_BY_CALLER } from '../capillary/rate-limiter';
 import { readLineSubscription } from '../capillary/subscription-reader';
 import type { WorkerConfig } from '../config/config';
 import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
@@ -20,7 +21,7 @@ export async function buildReconcileDeps(config: WorkerConfig, clients: { dynamo
   const org = config.capillaryOrgs.get(channel.capillaryOrg);
   if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const { capillary, line } = config;
-  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, minIntervalMs: 0 })
+  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, limiter: TAKEN_BY_CALLER })
     .forChannel(channel.id);
   const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: 10_000, maxAttempts: 3 });
   const destination = channel.destination ?? (await followers.botUserId());

@@ -1,7 +1,8 @@
-import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MetricUnit, countForChannel, logger, metrics } from '../observability/telemetry';
 import { parseQueuedEvent } from '../queue/queued-event';
+import { inMessageGroupOrder } from './message-groups';
 import { type SyncDeps, type SyncOutcome, syncLineEvent } from './sync-line-event';
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
@@ -22,9 +23,10 @@ export interface WorkerDeps extends SyncDeps {
 const RESERVE_MS = 2000;
 
 /**
- * The worker's batch: each SQS record is one queued LINE event, synced once and in order. FIFO: a
- * failure fails the rest of its own message group only (skipGroupOnError); failed records are reported
- * in batchItemFailures, so SQS retries them and after maxReceiveCount moves them to the DLQ.
+ * The worker's batch: each SQS record is one queued LINE event, synced once and in order. FIFO: the
+ * records of one message group (one user) run in order, other groups' records at the same time, and a
+ * failure fails the rest of its own group only; failed records are reported in batchItemFailures, so
+ * SQS retries them and after maxReceiveCount moves them to the DLQ.
  */
 export async function processSqsBatch(event: SQSEvent, context: Context, deps: WorkerDeps): Promise<SQSBatchResponse> {
   // Retrying past the invocation's end would only get it killed mid-call; stopping first reports failures cleanly.
@@ -51,9 +53,9 @@ export async function processSqsBatch(event: SQSEvent, context: Context, deps: W
     }
   };
   // One processor per batch: it holds the batch's state, and the local poller runs several batches at once.
-  return processPartialResponse(event, syncRecord, new SqsFifoPartialProcessorAsync(), {
+  return processPartialResponse(event, inMessageGroupOrder(event.Records, syncRecord), new BatchProcessor(EventType.SQS), {
     context,
-    skipGroupOnError: true,
+    processInParallel: true,
     throwOnFullBatchFailure: false,
   });
 }

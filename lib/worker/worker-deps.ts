@@ -8,6 +8,7 @@ import { MemberLinker } from '../capillary/member-linker';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
+import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
 
@@ -19,13 +20,13 @@ import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
  */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line, link } = config;
-  const orgClient = ({ baseUrl, auth, rateLimitPerMinute }: CapillaryOrgConfig) => new CapillaryHttpClient({
-    baseUrl,
-    auth,
+  const orgClient = (org: CapillaryOrgConfig) => new CapillaryHttpClient({
+    baseUrl: org.baseUrl,
+    auth: org.auth,
     timeoutMs: capillary.timeoutMs,
     maxAttempts: capillary.maxAttempts,
-    // Each worker instance takes an equal share of the org's per-minute limit (2% headroom).
-    minIntervalMs: (60_000 * capillary.workerConcurrency * 1.02) / rateLimitPerMinute,
+    // One budget per API key, shared through the user table by every instance (and the backfill job).
+    limiter: orgRateLimiter(dynamo, config.tableName, org),
   });
   const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
   const channels = config.channels.all.map((channel): ChannelSyncDeps => {

@@ -70,6 +70,7 @@ export function chaosChecks(report: ChaosReport, minimum: { users: number; event
     { requirement: `at least ${minimum.eventsSent} events sent`, met: figures.eventsSent >= minimum.eventsSent },
     { requirement: 'at least 20 % of events sent are redeliveries', met: figures.redeliveries >= 0.2 * figures.eventsSent },
     { requirement: 'at least 10 % of Capillary calls hit an injected fault', met: figures.capillaryFaulted >= 0.1 * figures.capillaryCalls },
+    { requirement: 'Capillary refused a folded add-customer form at least once', met: figures.foldedRefused > 0 },
     { requirement: 'the worker crashed at least once', met: figures.crashes['before-commit'] + figures.crashes['after-commit'] > 0 },
     { requirement: `at least ${minimum.lambdaTimeouts} invocation(s) ended by the Lambda timeout`, met: figures.lambdaTimeouts >= minimum.lambdaTimeouts },
     { requirement: 'every webhook request accepted (LINE redelivers a refused one)', met: figures.eventsAccepted === figures.eventsSent },
@@ -133,6 +134,7 @@ export function formatChaosReport(report: ChaosReport): string {
     ['nonces used twice', usersWith(report, 'nonce')],
     ['Capillary calls (per distinct event)', `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`],
     ['Capillary calls answered by an injected fault', countWithShare(figures.capillaryFaulted, figures.capillaryCalls)],
+    ['folded add-customer forms refused (fallback taken)', figures.foldedRefused],
     ['log lines scanned (bytes)', `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`],
     ['log findings (user ids, names, phones, secrets)', logFindings(report)],
   ]);

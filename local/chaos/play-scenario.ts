@@ -122,6 +122,8 @@ export interface RunFigures {
   /** nonce refused (unknown, expired, used, another user's) */
   linkRejected: number;
   linkAttacks: number;
+  /** add-customer calls whose folded form (opt-in inside, both profiles) was refused, each followed by the separate calls */
+  foldedRefused: number;
 }
 
 export interface RunResult {
@@ -303,6 +305,8 @@ async function prepareBridge(services: ChaosServices, fleet: FleetSettings, user
   const members = await prepareLinks(services, tableName, users);
   const config = workerConfigFor(tableName, capillary.url, line.url, {
     timeoutMs: fleet.capillaryTimeoutMs,
+    // Both folded forms on, so the single calls and, where a fault refuses them, their fallback are exercised.
+    registerProfilesTogether: true,
     auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
   }, secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({ ...RIG_CHANNEL, id, channelAccessToken, capillaryLineAccountId })));
   return {
@@ -364,11 +368,13 @@ function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet
       tally.receives += 1;
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
       const fault = scenario.faults[received++];
-      if (fault) services.capillary.injectFault(fault);
+      if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
+      else if (fault) services.capillary.injectFault(fault);
     }
   };
   const startInstance = (): QueuePoller => {
-    const deps = { ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal), onSettled: tally.onSettled };
+    const initialise = () => ({ ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal), onSettled: tally.onSettled });
+    let deps = initialise();
     return startQueuePoller({
       sqs: services.sqs,
       queueUrl: bridge.queue.queueUrl,
@@ -380,6 +386,8 @@ function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet
       onBatchReceived,
       onBatchSettled: (batch) => {
         if (batch.handlerError?.name === 'LambdaTimeoutError') tally.lambdaTimeouts += 1;
+        // Lambda starts a fresh runtime after a crash or a timeout: module state (caches, learnt refusals) is gone.
+        if (batch.handlerError) deps = initialise();
       },
     });
   };
@@ -455,6 +463,7 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       unlinked: tally.count('link-unlinked') + tally.count('link-not-linked'),
       linkRejected: tally.countPrefixed('rejected-'),
       linkAttacks: deliveries.attacks,
+      foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022)).length,
     };
     return { figures, problems, deliveries };
   } finally {

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import type { SubscriptionState } from '../../lib/domain/sync-rules';
 import type { LineWebhookEvent } from '../../lib/line/callback';
+import type { FoldedFormRefusal } from '../standins/capillary-standin';
 import type { FaultRule } from '../standins/standin-kit';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { accountLinkEvent, followEvent, lineUserId, postbackEvent, redelivery, unfollowEvent } from '../line-event-factory';
@@ -36,7 +37,7 @@ export interface Scenario {
   /** events per webhook request, used in turn */
   requestSizes: number[];
   /** the n-th message the worker receives first arms faults[n] on the Capillary stand-in */
-  faults: (FaultRule | null)[];
+  faults: (ChaosFault | null)[];
   /** the n-th DynamoDB commit crashes or stalls the worker at that point */
   crashes: (CrashPoint | null)[];
 }
@@ -67,8 +68,14 @@ export const isSyncAction = (action: LineAction): action is SyncAction => action
 const sometimes = <T>(percent: number, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary });
 
-/** Capillary misbehaving as the docs say it can: throttling, 5xx, slow answers, answers lost after the work was done. */
-export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<FaultRule> {
+/** A fault of the stand-in kit, or Capillary refusing a folded form of add customer once (as an org without it would). */
+export type ChaosFault = FaultRule | FoldedFormRefusal;
+
+/**
+ * Capillary misbehaving as the docs say it can: throttling, 5xx, slow answers, answers lost after the
+ * work was done, and the folded forms of add customer refused (the worker must fall back to separate calls).
+ */
+export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<ChaosFault> {
   const onBusinessCalls = { pathPrefix: '/v2/customers' };
   return fc.oneof(
     fc.record({ status: fc.constantFrom(429 as const, 500 as const, 503 as const), times: fc.integer({ min: 1, max: 2 }) })
@@ -77,6 +84,11 @@ export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<FaultRule> 
     // a lost add-customer answer: the retry meets 8006 "already exists"
     fc.constantFrom('gateway-timeout' as const, 'connection-reset' as const)
       .map((reply) => ({ kind: 'lost-response' as const, reply, times: 1, method: 'POST', ...onBusinessCalls })),
+    fc.constantFrom<FoldedFormRefusal>(
+      { form: 'subscriptionInfo', answer: 'warning', times: 1 },
+      { form: 'subscriptionInfo', answer: 'refused', times: 1 },
+      { form: 'severalSources', answer: 'refused', times: 1 },
+    ),
   );
 }
 

@@ -3,7 +3,7 @@
  * customer with per-source/account identifier uniqueness and automatic merge (8006 / 8050), lookup
  * (8015), subscription updates (11xx codes), and the bulk upsert (per-record results and errors, a
  * record that is applied and failed at once, merges, `subscriptionInfo`). Everything the docs mark Unconfirmed (HTTP statuses,
- * LINE lookup, channel spelling, subscriptions on add) is an option, so tests can play each reading.
+ * LINE lookup, channel spelling, subscriptions on add, several sources in one add) is an option, so tests can play each reading.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -31,8 +31,17 @@ export interface CapillaryStandInOptions {
   tokenTtlSeconds?: number;
   /** subscription channel literals accepted as given (case matters); any other → 1101 */
   acceptedSubscriptionChannels?: readonly string[];
-  /** false models an org that ignores `subscriptionInfo` on add customer */
-  acceptsSubscriptionInfoOnAdd?: boolean;
+  /**
+   * `subscriptionInfo` on add customer (documented in the 2025+ docs; whether LINE works there is open):
+   * `applied` (default), `warning` = customer created, each subscription answered with warning 91022,
+   * `refused` = the whole add refused (HTTP 400, code 400), as an org without the feature might.
+   */
+  subscriptionInfoOnAdd?: FoldedFormAnswer;
+  /**
+   * Profiles of several sources in one add customer (Unconfirmed: no documented sample): `applied`
+   * (default) makes one customer with all of them, `refused` refuses the add (HTTP 400, code 400).
+   */
+  profilesOfSeveralSourcesOnAdd?: Exclude<FoldedFormAnswer, 'warning'>;
   /** false → lookup with identifierName=line answers 8013 */
   supportsLineLookup?: boolean;
   /** HTTP status of 8015 (undocumented) */
@@ -74,6 +83,7 @@ export interface BulkRejection {
   times: number;
 }
 
+export type FoldedFormAnswer = 'applied' | 'warning' | 'refused';
 export type Priority = 'TRANS' | 'BULK';
 export type SubscriptionType = 'OPTIN' | 'OPTOUT';
 
@@ -133,6 +143,16 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
   /** what Capillary's team does with a pending merge request */
   approveMergeRequest(id: number): MergeRequestRecord;
+  /** the next `times` adds using this folded form are answered as by an org that does not take it (chaos faults) */
+  refuseFoldedForm(refusal: FoldedFormRefusal): void;
+}
+
+export type FoldedForm = 'subscriptionInfo' | 'severalSources';
+export interface FoldedFormRefusal {
+  form: FoldedForm;
+  /** `warning` only for subscriptionInfo */
+  answer: Exclude<FoldedFormAnswer, 'applied'>;
+  times: number;
 }
 
 export type PriorityStates = Partial<Record<Priority, SubscriptionType>>;
@@ -291,7 +311,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     oauthHeaderName: (options.oauthHeaderName ?? 'X-CAP-API-OAUTH-TOKEN').toLowerCase(), // node lower-cases header names
     tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
     acceptedSubscriptionChannels: options.acceptedSubscriptionChannels ?? ['LINE', 'line'],
-    acceptsSubscriptionInfoOnAdd: options.acceptsSubscriptionInfoOnAdd ?? true,
+    subscriptionInfoOnAdd: options.subscriptionInfoOnAdd ?? 'applied',
+    profilesOfSeveralSourcesOnAdd: options.profilesOfSeveralSourcesOnAdd ?? 'applied',
     supportsLineLookup: options.supportsLineLookup ?? true,
     notFoundHttpStatus: options.notFoundHttpStatus ?? 400,
     duplicateHttpStatus: options.duplicateHttpStatus ?? 400,
@@ -313,6 +334,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   let overLimit = 0;
   const mergeRequests = new Map<number, MergeRequestRecord>();
   let nextRequestId = FIRST_REQUEST_ID;
+  let oneOffRefusals: FoldedFormRefusal[] = [];
 
   const isAuthenticated = (headers: IncomingHttpHeaders): boolean => {
     const token = headers[behaviour.oauthHeaderName];
@@ -414,10 +436,11 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** On add, a subscription that cannot be set is a secondary failure: a warning, the customer still counts. */
-  const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown) => {
+  const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown, answer: FoldedFormAnswer) => {
     const requested: unknown[] = isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
     return requested.flatMap((raw) => {
       try {
+        if (answer === 'warning') throw new CapillaryRequestError(1101, 'Invalid channel', 400);
         recordSubscription(customer, parseSubscription(raw), 'add customer');
         return [];
       } catch (error) {
@@ -428,15 +451,30 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     });
   };
 
+  /** How this add's use of a folded form is answered: a pending one-off refusal first, else the org's standing reading. */
+  const foldedAnswer = (form: FoldedForm): FoldedFormAnswer => {
+    const index = oneOffRefusals.findIndex((refusal) => refusal.form === form);
+    const refusal = oneOffRefusals[index];
+    if (refusal === undefined) return form === 'subscriptionInfo' ? behaviour.subscriptionInfoOnAdd : behaviour.profilesOfSeveralSourcesOnAdd;
+    if (refusal.times === 1) oneOffRefusals.splice(index, 1);
+    else oneOffRefusals[index] = { ...refusal, times: refusal.times - 1 };
+    return refusal.answer;
+  };
+
   const addCustomer: RouteHandler = ({ body }) => {
     const profiles = parseProfiles(body);
     const request = body as Record<string, unknown>; // parseProfiles accepted it as an object
+    // The folded forms an org may refuse as a whole, before anything is stored.
+    const optInAnswer = request.subscriptionInfo === undefined ? undefined : foldedAnswer('subscriptionInfo');
+    if (optInAnswer === 'refused') throw new CapillaryRequestError(400, 'subscriptionInfo is not supported on add customer for this org', 400);
+    if (new Set(profiles.map((profile) => profile.source)).size > 1 && foldedAnswer('severalSources') === 'refused') {
+      throw new CapillaryRequestError(400, 'Profiles of several sources in one request are not supported', 400);
+    }
     rejectDuplicates(profiles);
     const survivor = mergeTarget(profiles);
     const customer = survivor ?? createCustomer(request);
     customer.profiles.push(...profiles);
-    const subscriptionWarnings =
-      behaviour.acceptsSubscriptionInfoOnAdd && request.subscriptionInfo !== undefined ? subscribeOnRegistration(customer, request.subscriptionInfo) : [];
+    const subscriptionWarnings = optInAnswer === undefined ? [] : subscribeOnRegistration(customer, request.subscriptionInfo, optInAnswer);
     const warnings = [...(survivor === undefined ? [] : [envelopeItem(MERGED.code, MERGED.message)]), ...subscriptionWarnings];
     return { status: survivor === undefined ? 200 : behaviour.mergeHttpStatus, body: { createdId: customer.id, warnings, sideEffects: [] } };
   };
@@ -525,7 +563,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
         customer = survivor ?? createCustomer(record);
       }
       customer.profiles.push(...newProfiles);
-      if (record.subscriptionInfo !== undefined) warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo));
+      // The org's standing reading of subscriptionInfo; a refusal is per record here, as a warning.
+      const optInAnswer = behaviour.subscriptionInfoOnAdd === 'applied' ? 'applied' : 'warning';
+      if (record.subscriptionInfo !== undefined) warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo, optInAnswer));
       const errors = statusLabelErrors(record);
       const { id, ...result } = snapshotOf(customer);
       return { entityId: id, result: { id, ...result }, errors, warnings };
@@ -683,6 +723,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       bulkRejections.clear();
       mergeRequests.clear();
       nextRequestId = FIRST_REQUEST_ID;
+      oneOffRefusals = [];
     },
     adminRoutes: { ...adminRoutes, 'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)) },
   });
@@ -695,5 +736,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     rejectInBulk,
     addMember,
     approveMergeRequest,
+    refuseFoldedForm: (refusal) => {
+      if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo') throw new Error('only subscriptionInfo is refused with a warning');
+      oneOffRefusals.push({ ...refusal });
+    },
   };
 }

@@ -5,6 +5,7 @@
  * from another process (`/__admin/*`). A stand-in only supplies its routes, its error body and its state.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -325,6 +326,8 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
   const log = new CallLog(definition.clock);
   // Aborted on close, so held responses (latency, timeout faults) do not keep the server open.
   const closing = new AbortController();
+  // Every held request listens on it; more than ten at once is normal under load, not a leak.
+  setMaxListeners(0, closing.signal);
 
   const reset = (): void => {
     definition.resetState();

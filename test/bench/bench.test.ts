@@ -59,7 +59,7 @@ it('has bundle bytes and a cold start ratio per function', () => {
 });
 
 it('measures calls per event for every case: a redelivered or overtaken event costs no Capillary or LINE call', () => {
-  for (const mode of ['instore+line', 'line-only'] as const) {
+  for (const mode of ['instore+line', 'line-only', 'instore+line, profiles together'] as const) {
     const calls = results.worker.callsPerEvent[mode];
     for (const kind of ['newFollower', 'returningFollower', 'unfollow', 'duplicate', 'stale'] as const) {
       for (const service of ['capillary', 'line', 'dynamoWrites', 'dynamoReads'] as const) expectNonNegative(calls[kind][service]);
@@ -69,16 +69,28 @@ it('measures calls per event for every case: a redelivered or overtaken event co
     expect(calls.unfollow.capillary).toBe(1);
     expect(calls.returningFollower.capillary).toBe(1);
   }
+  // A new follower: the opt-in travels inside the add; both profiles in one add where configured.
+  expect(results.worker.callsPerEvent['instore+line'].newFollower.capillary).toBe(2);
+  expect(results.worker.callsPerEvent['line-only'].newFollower.capillary).toBe(1);
+  expect(results.worker.callsPerEvent['instore+line, profiles together'].newFollower.capillary).toBe(1);
 });
 
-it('has the rate utilisation and over-limit count per configured limit', () => {
+it('has the rate utilisation, over-limit count and limiter writes per call per configured limit', () => {
   for (const limit of results.worker.throughput.settings.rateLimitsPerMinute) {
     const utilisation = Object.values(results.worker.rateUtilisation[limit] ?? {});
     expect(utilisation.length).toBeGreaterThan(0);
     for (const value of utilisation) expect(value).toBeGreaterThan(0);
     // Capillary never answers 429: the worker stays under the limit at every size.
     for (const count of Object.values(results.worker.overLimit[limit] ?? {})) expect(count).toBe(0);
+    const limiterWrites = Object.values(results.worker.limiterWritesPerCapillaryCall[limit] ?? {});
+    expect(limiterWrites).toHaveLength(utilisation.length);
+    for (const value of limiterWrites) expect(value).toBeGreaterThan(0);
   }
+});
+
+it('has the new followers per hour per 100 calls/min of every registration variant', () => {
+  expect(Object.keys(results.worker.newFollowersPerHourPer100Rpm).sort()).toEqual(['instore+line', 'instore+line, profiles together', 'line-only']);
+  for (const value of Object.values(results.worker.newFollowersPerHourPer100Rpm)) expect(value).toBeGreaterThan(0);
 });
 
 it('has the cost per million follow events, as a breakdown and a total', () => {

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { LineBulkRegistrar } from '../../lib/capillary/bulk-upsert';
 import { CapillaryApiError, CapillaryUnavailableError } from '../../lib/capillary/errors';
 import { CapillaryHttpClient } from '../../lib/capillary/http-client';
+import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
 import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError } from '../../lib/line/errors';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { InvalidBackfillTickError } from '../../lib/queue/errors';
@@ -77,7 +78,7 @@ it(`Capillary bulk answers: one outcome per record, done only with a customer id
     nextReply = { status, body };
     const config = workerConfigFor('unused', url, url).capillary;
     const account = '2001914141242';
-    const http = new CapillaryHttpClient({ baseUrl: url, auth: { scheme: 'basic', id: 'u', secret: 'p', oauthHeaderName: 'x' }, timeoutMs: 2000, maxAttempts: 1, minIntervalMs: 0 });
+    const http = new CapillaryHttpClient({ baseUrl: url, auth: { scheme: 'basic', id: 'u', secret: 'p', oauthHeaderName: 'x' }, timeoutMs: 2000, maxAttempts: 1, limiter: TAKEN_BY_CALLER });
     const registrar = new LineBulkRegistrar(http, config, account, { take: async () => true }, 'record');
     const userIds = ['U0123456789abcdef0123456789abcdef', 'U1123456789abcdef0123456789abcdef'];
     try {

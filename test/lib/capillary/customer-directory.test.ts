@@ -1,11 +1,14 @@
 import { LineCustomerDirectory } from '../../../lib/capillary/customer-directory';
 import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
+import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import type { CapillaryConfig } from '../../../lib/config/config';
 import { lineUserId } from '../../../local/line-event-factory';
 import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn, subscriptionOf } from '../../../local/standins/capillary-standin';
 import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/worker-rig';
 
 const call = { deadlineAt: Number.POSITIVE_INFINITY };
+/** The rate limit is the limiter's own test (test/lib/store/shared-rate-limiter.test.ts); here every call may go. */
+const unlimited: RateLimiter = { take: async () => true };
 
 describe('LineCustomerDirectory against the Capillary stand-in', () => {
   let standIn: CapillaryStandIn;
@@ -15,18 +18,19 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
   const directory = (overrides: Partial<CapillaryConfig> = {}) => {
     const { capillary, capillaryOrgs } = workerConfigFor('unused', standIn.url, 'http://unused');
     const config = { ...capillary, ...overrides };
-    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, ...capillaryOrgs.get('default')!, minIntervalMs: 0 }), config, LINE_ACCOUNT_ID);
+    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, ...capillaryOrgs.get('default')!, limiter: unlimited }), config, LINE_ACCOUNT_ID);
   };
   const businessCalls = () => standIn.calls().filter((c) => !c.path.startsWith('/v3/oauth')).map((c) => `${c.method} ${c.path.split('?')[0]}`);
   afterEach(() => standIn.close());
 
-  it('registers INSTORE + LINE on one customer, merged on the shared externalId', async () => {
+  it('registers INSTORE + LINE on one customer, merged on the shared externalId, opted in inside the LINE add', async () => {
     await start();
     const userId = lineUserId();
     // Act
     const registration = await directory().register(userId, 'Somchai', call);
     // Assess
-    expect(registration).toEqual({ customerId: expect.any(Number), subscribed: false, merged: true });
+    expect(registration).toEqual({ customerId: expect.any(Number), subscribed: true, merged: true });
+    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
     const [customer, ...others] = standIn.customersWithIdentifier('line', userId);
     expect(others).toEqual([]);
     expect(customer!.id).toBe(registration.customerId);
@@ -45,11 +49,11 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
   });
 
-  it('registers the LINE profile alone in line-only mode, opted in inside the same call when configured', async () => {
+  it('registers the LINE profile alone in line-only mode, opted in inside the same call', async () => {
     await start();
     const userId = lineUserId();
     // Act
-    const registration = await directory({ registrationMode: 'line-only', subscribeOnRegister: true }).register(userId, undefined, call);
+    const registration = await directory({ registrationMode: 'line-only' }).register(userId, undefined, call);
     // Assess
     expect(registration.subscribed).toBe(true);
     expect(businessCalls()).toEqual(['POST /v2/customers']);
@@ -71,7 +75,7 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
 
   it('switches to the other LINE channel spelling once when Capillary answers 1101', async () => {
     await start({ acceptedSubscriptionChannels: ['line'] });
-    const { customerId } = await directory().register(lineUserId(), undefined, call);
+    const { customerId } = await directory({ subscribeOnRegister: false }).register(lineUserId(), undefined, call);
     const subscriptions = directory();
     // Act
     await subscriptions.setSubscription(customerId, 'OPTOUT', call);

@@ -1,6 +1,7 @@
 import type { CapillaryAuthConfig } from '../../../lib/config/config';
 import { CapillaryUnavailableError } from '../../../lib/capillary/errors';
 import { type CapillaryCallRecord, CapillaryHttpClient, errorCodes } from '../../../lib/capillary/http-client';
+import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import { type CapillaryStandIn, startCapillaryStandIn } from '../../../local/standins/capillary-standin';
 
 const oauth: CapillaryAuthConfig = { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' };
@@ -9,16 +10,27 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
   let standIn: CapillaryStandIn;
   let records: CapillaryCallRecord[];
   let sleeps: number[];
+  /** every take the client asked its limiter for, as [tokens, deadlineAt] */
+  let takes: [number, number][];
+  let budget: boolean;
+  const limiter: RateLimiter = {
+    take: async (tokens, deadlineAt) => {
+      takes.push([tokens, deadlineAt]);
+      return budget;
+    },
+  };
 
   beforeEach(async () => {
     standIn = await startCapillaryStandIn();
     records = [];
     sleeps = [];
+    takes = [];
+    budget = true;
   });
   afterEach(() => standIn.close());
 
   const client = (overrides: Partial<ConstructorParameters<typeof CapillaryHttpClient>[0]> = {}) => new CapillaryHttpClient({
-    baseUrl: standIn.url, auth: oauth, timeoutMs: 500, maxAttempts: 4, minIntervalMs: 0,
+    baseUrl: standIn.url, auth: oauth, timeoutMs: 500, maxAttempts: 4, limiter,
     onCall: (call) => records.push(call),
     sleep: async (ms) => { sleeps.push(ms); },
     random: () => 1,
@@ -106,10 +118,21 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('spaces requests by the configured interval', async () => {
-    const http = client({ minIntervalMs: 50, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) });
-    await Promise.all([lookup(http), lookup(http), lookup(http)]);
-    const times = standIn.calls().filter((c) => c.path.startsWith('/v2/')).map((c) => Date.parse(c.time));
-    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(90);
+  it('takes the call\'s cost from the rate limit before every attempt, retries included', async () => {
+    // Prepare
+    standIn.injectFault({ status: 429, times: 1, pathPrefix: '/v2/' });
+    const deadlineAt = Date.now() + 10_000;
+    // Act
+    await client().request('lookup-customer', 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
+      undefined, { deadlineAt, cost: 3 });
+    // Assess: a take leaves the time an attempt needs (250 ms) before the deadline
+    expect(takes).toEqual([[3, deadlineAt - 250], [3, deadlineAt - 250]]);
+  });
+
+  it('sends nothing when the rate limit has no budget before the deadline', async () => {
+    budget = false;
+    await expect(lookup(client())).rejects.toThrow(new CapillaryUnavailableError('lookup-customer', 0, 'no time left in this invocation'));
+    expect(takes.map(([tokens]) => tokens)).toEqual([1]);
+    expect(standIn.calls().filter((c) => c.path.startsWith('/v2/'))).toHaveLength(0);
   });
 });

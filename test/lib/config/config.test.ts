@@ -52,6 +52,8 @@ describe('readWorkerConfig', () => {
       registrationMode: 'instore+line',
       orgUnitId: -1,
       externalIdPrefix: 'line_',
+      subscribeOnRegister: true,
+      registerProfilesTogether: false,
     });
     expect(config.capillaryOrgs.all).toEqual([{
       id: 'default',
@@ -76,6 +78,7 @@ describe('readWorkerConfig', () => {
     [{ CAPILLARY_BASE_URL: 'apac2' }, 'CAPILLARY_BASE_URL must be an http(s) URL'],
     [{ CAPILLARY_ORG_UNIT_ID: 'x' }, 'CAPILLARY_ORG_UNIT_ID must be an integer or "omit"'],
     [{ CLAIM_TTL_SECONDS: '1' }, 'CLAIM_TTL_SECONDS must be an integer from 5 to 3600'],
+    [{ CAPILLARY_REGISTER_PROFILES_TOGETHER: 'yes' }, 'CAPILLARY_REGISTER_PROFILES_TOGETHER must be one of true, false, got "yes"'],
     [{ CAPILLARY_CLIENT_KEY: undefined, CAPILLARY_CLIENT_SECRET: undefined }, 'set CAPILLARY_CLIENT_KEY + CAPILLARY_CLIENT_SECRET (OAuth) or CAPILLARY_USERNAME + CAPILLARY_PASSWORD (Basic)'],
     [{ TABLE_NAME: undefined }, 'TABLE_NAME is not set'],
   ])('rejects %j naming the setting', async (overrides, message) => {

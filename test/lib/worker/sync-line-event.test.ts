@@ -32,7 +32,8 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     expect(lineProfile).toMatchObject({ accountId: LINE_ACCOUNT_ID, firstName: 'Somchai' });
     expect(lineProfile.identifiers).toContainEqual({ type: 'line', value: userId });
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-    expect(apiCalls(harness)).toHaveLength(3);
+    // INSTORE add, then the LINE add carrying the opt-in (subscriptionInfo)
+    expect(apiCalls(harness).map((call) => call.path)).toEqual(['/v2/customers', '/v2/customers']);
     expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: customer!.id, subscription: 'OPTIN', lastEventTimestamp: 1000 });
   });
 
@@ -164,22 +165,72 @@ describe('worker: configuration variants', () => {
   let harness: WorkerHarness | undefined;
   afterEach(() => harness?.close());
 
-  it('line-only mode registers the LINE profile alone in two calls', async () => {
+  it('line-only mode registers the LINE profile alone, opted in, in one call', async () => {
     harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' } });
     const userId = lineUserId();
     await harness.run([followEvent(userId, 1000)]);
     const [customer] = harness.capillary.customersWithIdentifier('line', userId);
     expect(customer!.profiles.map((p) => p.source)).toEqual(['LINE']);
-    expect(apiCalls(harness)).toHaveLength(2);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(apiCalls(harness)).toHaveLength(1);
   });
 
-  it('puts the opt-in inside the add-customer call when configured', async () => {
-    harness = await startWorkerHarness({ capillary: { subscribeOnRegister: true } });
+  it('sets the opt-in in a call of its own when the folded form is switched off', async () => {
+    harness = await startWorkerHarness({ capillary: { subscribeOnRegister: false } });
     const userId = lineUserId();
     await harness.run([followEvent(userId, 1000)]);
     const [customer] = harness.capillary.customersWithIdentifier('line', userId);
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-    expect(apiCalls(harness)).toHaveLength(2);
+    expect(apiCalls(harness).map((call) => call.path)).toEqual(['/v2/customers', '/v2/customers', `/v2/customers/${customer!.id}/subscriptions`]);
+  });
+
+  it('registers both profiles, opted in, in one call when configured', async () => {
+    harness = await startWorkerHarness({ capillary: { registerProfilesTogether: true } });
+    const userId = lineUserId();
+    const response = await harness.run([followEvent(userId, 1000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    const [customer, ...others] = harness.capillary.customersWithIdentifier('line', userId);
+    expect(others).toHaveLength(0);
+    expect(customer!.profiles.map((p) => p.source)).toEqual(['INSTORE', 'LINE']);
+    expect(customer!.profiles[0]!.identifiers).toEqual([{ type: 'externalId', value: `line_${userId}` }]);
+    expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(apiCalls(harness)).toHaveLength(1);
+  });
+
+  it('falls back to separate calls where the org refuses both profiles in one, once per container', async () => {
+    // Prepare
+    harness = await startWorkerHarness({ capillary: { registerProfilesTogether: true }, capillaryStandIn: { profilesOfSeveralSourcesOnAdd: 'refused' } });
+    const [first, second] = [lineUserId(), lineUserId()];
+    // Act: one user at a time, so the first has taught the worker before the second registers
+    await harness.run([followEvent(first, 1000)]);
+    await harness.run([followEvent(second, 1000)]);
+    // Assess: refused with and without the opt-in (either could be the cause), then two adds per follower
+    // (INSTORE, LINE with the opt-in); the second follower's adds go separately at once
+    for (const userId of [first, second]) {
+      const [customer, ...others] = harness.capillary.customersWithIdentifier('line', userId);
+      expect(others).toHaveLength(0);
+      expect(customer!.profiles.map((p) => p.source).sort()).toEqual(['INSTORE', 'LINE']);
+      expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    }
+    expect(apiCalls(harness).map((call) => call.status)).toEqual([400, 400, 200, 200, 200, 200]);
+  });
+
+  it.each([['warning', 2], ['refused', 3]] as const)('falls back to a separate opt-in where the org answers subscriptionInfo as %s, once per container', async (answer, callsOfTheFirst) => {
+    // Prepare
+    harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' }, capillaryStandIn: { subscriptionInfoOnAdd: answer } });
+    const [first, second] = [lineUserId(), lineUserId()];
+    // Act
+    await harness.run([followEvent(first, 1000)]);
+    const afterFirst = apiCalls(harness).length;
+    await harness.run([followEvent(second, 1000)]);
+    // Assess: the first follower needs the subscriptions call (and, refused outright, the add again); the
+    // second gets add + subscriptions, without subscriptionInfo
+    for (const userId of [first, second]) {
+      const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+      expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    }
+    expect(afterFirst).toBe(callsOfTheFirst);
+    expect(apiCalls(harness).slice(afterFirst).map((call) => call.requestBody?.includes('subscriptionInfo'))).toEqual([false, false]);
   });
 
   it('falls back to the other LINE channel spelling when Capillary answers 1101', async () => {

@@ -312,17 +312,68 @@ describe('Capillary stand-in: add customer', () => {
     expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
   });
 
-  it('ignores subscriptionInfo when the org does not take it on add', async () => {
+  it('answers 91022 for every subscription of an org that takes subscriptionInfo with a warning', async () => {
     // Prepare
-    const standIn = await startStandIn({ acceptsSubscriptionInfoOnAdd: false });
-    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+    const standIn = await startStandIn({ subscriptionInfoOnAdd: 'warning' });
+    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] } };
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', body);
 
     // Assess
     expect(reply.status).toBe(200);
+    expect(codesOf(reply.body.warnings)).toEqual([91022, 91022]);
     expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+
+  it('refuses the whole add, storing nothing, for an org that refuses subscriptionInfo', async () => {
+    // Prepare
+    const standIn = await startStandIn({ subscriptionInfoOnAdd: 'refused' });
+    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', body);
+    const plain = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(codesOf(reply.body.errors)).toEqual([400]);
+    expect(typeof plain.body.createdId).toBe('number');
+    expect(standIn.state().customers).toHaveLength(1);
+  });
+
+  it('refuses profiles of several sources in one add where the org does not take them, and still takes one source', async () => {
+    // Prepare
+    const standIn = await startStandIn({ profilesOfSeveralSourcesOnAdd: 'refused' });
+
+    // Act
+    const together = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000002'), lineProfile(lineUserId())));
+    const alone = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000002')));
+
+    // Assess
+    expect(together.status).toBe(400);
+    expect(codesOf(together.body.errors)).toEqual([400]);
+    expect(typeof alone.body.createdId).toBe('number');
+    expect(standIn.state().customers).toHaveLength(1);
+  });
+
+  it('refuses a folded form once per planned one-off refusal, then takes it again', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    standIn.refuseFoldedForm({ form: 'severalSources', answer: 'refused', times: 1 });
+    standIn.refuseFoldedForm({ form: 'subscriptionInfo', answer: 'warning', times: 1 });
+    const withOptIn = (userId: string) => ({ ...customerBody(lineProfile(userId)), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } });
+
+    // Act
+    const replies = [
+      await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000003'), lineProfile(lineUserId()))),
+      await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000003'), lineProfile(lineUserId()))),
+      await call(standIn, 'POST', '/v2/customers', withOptIn(lineUserId())),
+      await call(standIn, 'POST', '/v2/customers', withOptIn(lineUserId())),
+    ];
+
+    // Assess
+    expect(replies.map((reply) => [reply.status, ...codesOf(reply.body.errors), ...codesOf(reply.body.warnings)])).toEqual([[400, 400], [200], [200, 91022], [200]]);
   });
 });
 
