@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { CapillaryConfig, CapillaryOrgConfig, WorkerChannel, WorkerConfig } from '../lib/config/config';
@@ -25,6 +25,8 @@ export async function createUsersTable(dynamo: DynamoDBClient): Promise<string> 
   const [definition] = loadLocalResources('local').tables;
   const tableName = `users-${randomBytes(4).toString('hex')}`;
   await dynamo.send(new CreateTableCommand({ ...definition!, TableName: tableName }));
+  // dynalite answers ResourceNotFound until the table is ACTIVE, which on a loaded machine is not at once.
+  await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName });
   return tableName;
 }
 

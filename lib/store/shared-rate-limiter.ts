@@ -19,6 +19,9 @@ export interface SharedRateLimiterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** How long a freshly booked slot stays usable at the least: the take that booked it runs a moment later. */
+const BOOKING_GRACE_MS = 100;
+
 /** Attempts at one booking before giving up for this take (only concurrent bookings make one fail). */
 const MAX_BOOKING_ATTEMPTS = 5;
 
@@ -52,8 +55,8 @@ export class SharedRateLimiter implements RateLimiter {
   readonly #options: SharedRateLimiterOptions;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
-  /** booked, unused slot times, ascending */
-  #slots: number[] = [];
+  /** booked, unused slots, ascending, each with the moment it lapses */
+  #slots: { at: number; until: number }[] = [];
   /** the bucket's nextSlotAt as last seen (0 = not yet) */
   #seenNextSlotAt = 0;
   /** tokens wanted by takes that have no slots yet: the next booking's size */
@@ -78,9 +81,9 @@ export class SharedRateLimiter implements RateLimiter {
     try {
       for (;;) {
         const now = this.#now();
-        this.#slots = this.#slots.filter((slot) => slot >= now - this.#options.plan.maxLagMs);
+        this.#slots = this.#slots.filter((slot) => slot.until >= now);
         if (this.#slots.length >= tokens) {
-          const last = this.#slots[tokens - 1] as number;
+          const last = (this.#slots[tokens - 1] as { at: number }).at;
           if (last > deadlineAt) return false;
           this.#slots.splice(0, tokens);
           served();
@@ -119,8 +122,14 @@ export class SharedRateLimiter implements RateLimiter {
       if (count < needed) return 0;
       const first = start > earliest ? await this.#bookAfterOthers(earliest, count, deadlineAt) : await this.#bookIdle(earliest, count);
       if (first !== undefined) {
-        for (let i = 0; i < count; i++) this.#slots.push(first + i * intervalMs);
-        this.#slots.sort((a, b) => a - b);
+        // A slot may be used maxLagMs after its time; one that was already past when the write came back keeps
+        // half that (at least BOOKING_GRACE_MS) from then, so no booking lapses before its take can use it.
+        const bookedAt = this.#now();
+        for (let i = 0; i < count; i++) {
+          const at = first + i * intervalMs;
+          this.#slots.push({ at, until: Math.max(at + maxLagMs, bookedAt + Math.max(maxLagMs / 2, BOOKING_GRACE_MS)) });
+        }
+        this.#slots.sort((a, b) => a.at - b.at);
         this.#seenNextSlotAt = first + count * intervalMs;
         return count;
       }

@@ -109,6 +109,18 @@ describe('SharedRateLimiter against dynalite', () => {
     expect(Number(item.Item?.nextSlotAt?.N) - now).toBeCloseTo(2 * interval, 2);
   });
 
+  it('uses a booking made while the clock moved on, even where no slot may lag (under 67/min)', async () => {
+    // Prepare: every reading of the clock is 40 ms later, as on a slow machine
+    const limiter = new SharedRateLimiter({
+      client: dynamo, tableName, bucketKey: rateBucketKey('https://capillary.example', 'key-i'), plan: slotPlan(60),
+      now: () => (now += 40),
+      sleep: async () => {},
+    });
+    // Act + Assess: granted, with one booking (a lapsed booking would book again and again)
+    expect(await limiter.take(1, Number.POSITIVE_INFINITY)).toBe(true);
+    expect(updates()).toBe(1);
+  });
+
   it('gives up booked slots that lapsed unused', async () => {
     // Prepare: a booking of two slots; the second take has no time for its slot, which stays unused; a minute passes
     const a = instance(60, rateBucketKey('https://capillary.example', 'key-h'));
