@@ -63,7 +63,7 @@ class CrashingUserSyncStore extends UserSyncStore {
   }
 }
 
-/** One worker instance's real dependencies (clients, token cache, pacer), with the crashing store in place of the plain one. */
+/** One worker instance's real dependencies (clients, token cache, rate limiter), with the crashing store in place of the plain one. */
 export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
   return { ...buildSyncDeps(config, dynamo), store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal) };
 }
