@@ -15,7 +15,7 @@ const deps = onceAsync(async () => {
 export const handler = withTelemetry(async (_event: unknown, _context: { awsRequestId: string }) => {
   const { config, dynamo } = await deps();
   const results = await Promise.allSettled(config.channels.all.map(async (channel) => {
-    const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.line.apiBaseUrl, timeoutMs: config.line.timeoutMs, maxAttempts: 3 });
+    const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.line.apiBaseUrl, timeoutMs: config.line.timeoutMs });
     const destination = channel.destination ?? (await followers.botUserId());
     return runInsightCheck({ channel: channel.id, followers, dynamo, tableName: config.tableName, destination });
   }));

@@ -45,7 +45,6 @@ export async function buildBackfillDeps(config: BackfillConfig, clients: Backfil
     channelAccessToken: channel.channelAccessToken,
     baseUrl: worker.line.apiBaseUrl,
     timeoutMs: config.lineTimeoutMs,
-    maxAttempts: 3,
     pageSize: config.pageSize,
   });
   const destination = channel.destination ?? (await followers.botUserId());

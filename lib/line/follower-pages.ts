@@ -26,13 +26,15 @@ export interface LineFollowersClientOptions {
   channelAccessToken: string;
   baseUrl: string;
   timeoutMs: number;
-  maxAttempts: number;
+  /** attempts per call for 429/5xx/timeouts; DEFAULT_LINE_API_ATTEMPTS unless a test wants fewer */
+  maxAttempts?: number;
   /** ids per page; LINE's maximum unless a test wants small pages */
   pageSize?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const RETRIABLE = new Set([429, 500, 502, 503, 504]);
+const DEFAULT_LINE_API_ATTEMPTS = 3;
 const BACKOFF_MS = 500;
 const JST_OFFSET_MS = 9 * 3600 * 1000;
 
@@ -85,7 +87,7 @@ export class LineFollowersClient {
   }
 
   async #get(operation: string, path: string): Promise<{ status: number; body: unknown; requestId: string | undefined }> {
-    const { baseUrl, channelAccessToken, timeoutMs, maxAttempts } = this.options;
+    const { baseUrl, channelAccessToken, timeoutMs, maxAttempts = DEFAULT_LINE_API_ATTEMPTS } = this.options;
     let problem: LineApiError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await this.#sleep(BACKOFF_MS * 2 ** (attempt - 2));

@@ -12,7 +12,7 @@ export type LineMessage = Record<string, unknown>;
 
 /**
  * The Messaging API calls linking needs (docs/line.md#account-link): issue a link token, answer the user
- * by reply or push, and the bot's own user id. Plain fetch: the SDK client has no timeout option.
+ * by reply or push (the bot's own user id comes from LineFollowersClient.botUserId). Plain fetch: the SDK client has no timeout option.
  */
 export class LineChatClient {
   constructor(private readonly options: LineChatClientOptions) {}
@@ -38,13 +38,6 @@ export class LineChatClient {
   /** The retry key makes a repeated push (the event's own retry) a no-op at LINE (docs/line.md#account-link). */
   async push(userId: string, messages: LineMessage[], retryKey: string): Promise<void> {
     await this.#call('push', 'POST', '/v2/bot/message/push', { to: userId, messages }, { 'X-Line-Retry-Key': retryKey });
-  }
-
-  /** `GET /v2/bot/info` → `userId`, the bot's id, which webhooks call `destination`. */
-  async botUserId(): Promise<string> {
-    const body = await this.#call('bot-info', 'GET', '/v2/bot/info');
-    if (typeof body.userId !== 'string') throw new LineApiError('bot-info', 200, undefined, '(no userId in the answer)');
-    return body.userId;
   }
 
   async #call(operation: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {

@@ -3,7 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LinkApiConfig, LinkChannel } from '../config/link-config';
 import { onceAsync } from '../config/once-per-container';
 import { LineIdTokenVerifier } from '../line/id-token-verifier';
-import { LineChatClient } from '../line/link-token-client';
+import { LineFollowersClient } from '../line/follower-pages';
 import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkApiDeps } from './handle-link-request';
@@ -15,8 +15,8 @@ export function buildLinkApiDeps(config: LinkApiConfig, dynamo = new DynamoDBCli
     if (channel.destination !== undefined) return Promise.resolve(channel.destination);
     let lookup = botIds.get(channel.id);
     if (lookup === undefined) {
-      const chat = new LineChatClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs });
-      lookup = onceAsync(() => chat.botUserId());
+      const line = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs });
+      lookup = onceAsync(() => line.botUserId());
       botIds.set(channel.id, lookup);
     }
     return lookup();

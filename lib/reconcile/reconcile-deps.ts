@@ -1,13 +1,15 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SharePacer } from '../backfill/share-pacer';
+import { SharePacer, allOf } from '../backfill/share-pacer';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { TAKEN_BY_CALLER } from '../capillary/rate-limiter';
 import { readLineSubscription } from '../capillary/subscription-reader';
 import type { WorkerConfig } from '../config/config';
+import { DEFAULTS } from '../config/defaults';
 import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { LineFollowersClient } from '../line/follower-pages';
 import { SyntheticEventSender } from '../queue/synthetic-events';
+import { orgRateLimiter } from '../store/shared-rate-limiter';
 import type { ReconcileDeps } from './reconcile';
 
 /** The drift check's share of the per-minute limit: it must not starve live events. */
@@ -23,7 +25,7 @@ export async function buildReconcileDeps(config: WorkerConfig, clients: { dynamo
   const { capillary, line } = config;
   const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, limiter: TAKEN_BY_CALLER })
     .forChannel(channel.id);
-  const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: 10_000, maxAttempts: 3 });
+  const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS });
   const destination = channel.destination ?? (await followers.botUserId());
   return {
     followers,
@@ -31,7 +33,8 @@ export async function buildReconcileDeps(config: WorkerConfig, clients: { dynamo
     tableName: config.tableName,
     destination,
     readSubscription: (customerId) => readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
-    limiter: new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE),
+    // Its share first, then the org's budget that the live workers and the backfill take from too.
+    limiter: allOf(new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE), orgRateLimiter(clients.dynamo, config.tableName, org)),
     pipeline: new SyntheticEventSender(clients.sqs, eventsQueueUrl, channel.id, destination),
   };
 }
