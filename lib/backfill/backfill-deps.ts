@@ -14,7 +14,7 @@ import { BackfillJobStore } from '../store/backfill-job-store';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { BackfillDeps } from './run-backfill';
-import { SharePacer, allOf } from './share-pacer';
+import { SharePacer, allOf } from '../capillary/share-pacer';
 
 export interface BackfillClients {
   dynamo: DynamoDBClient;

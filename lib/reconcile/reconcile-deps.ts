@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SharePacer, allOf } from '../backfill/share-pacer';
+import { SharePacer, allOf } from '../capillary/share-pacer';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { TAKEN_BY_CALLER } from '../capillary/rate-limiter';
 import { readLineSubscription } from '../capillary/subscription-reader';

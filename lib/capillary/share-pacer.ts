@@ -1,10 +1,10 @@
-import type { RateLimiter } from '../capillary/rate-limiter';
+import type { RateLimiter } from './rate-limiter';
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Keeps the backfill to its share of the Capillary budget (BACKFILL_RATE_SHARE of the per-minute limit),
- * so the live pipeline always finds tokens in the shared bucket. It only spaces this job's own calls;
+ * Keeps one job (the backfill, the drift check) to its share of the Capillary budget (a part of the per-minute limit),
+ * so the live pipeline always finds tokens in the shared bucket. It only spaces that job's own calls;
  * the budget itself is the shared limiter, taken after this one.
  */
 export class SharePacer implements RateLimiter {
