@@ -9,7 +9,7 @@ import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
 import { type TargetCheck, checkTargets, targetsTable } from './targets';
 import { type WebhookFigures, measureWebhook, webhookTables } from './webhook-cpu';
-import { type CallEconomy, type RegistrationVariant, economyTable, measureCallEconomy } from './worker-economy';
+import { type CallEconomy, type RegistrationVariant, SEPARATE_CALLS_VARIANT, economyTable, measureCallEconomy } from './worker-economy';
 import { type ThroughputRun, type ThroughputSettings, measureThroughput, throughputTable } from './worker-throughput';
 
 export interface BenchResults {
@@ -51,7 +51,8 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     const { webhook, worker } = deployment;
     // on-link registers nobody at follow time; its calls come at link time, measured like an instore+line follower.
     const registrationVariant: RegistrationVariant = worker.environment.CAPILLARY_REGISTRATION_MODE === 'line-only' ? 'line-only'
-      : worker.environment.CAPILLARY_REGISTER_PROFILES_TOGETHER === 'true' ? 'instore+line, profiles together' : 'instore+line';
+      : worker.environment.CAPILLARY_REGISTER_PROFILES_TOGETHER === 'true' ? 'instore+line, profiles together'
+        : worker.environment.CAPILLARY_SUBSCRIBE_ON_REGISTER === 'false' ? SEPARATE_CALLS_VARIANT : 'instore+line';
     progress('figures 1–2: webhook CPU and SQS calls…');
     const webhookFigures = await measureWebhook(profile.webhook, webhook);
     progress('figure 3: cold start…');

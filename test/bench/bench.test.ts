@@ -59,7 +59,7 @@ it('has bundle bytes and a cold start ratio per function', () => {
 });
 
 it('measures calls per event for every case: a redelivered or overtaken event costs no Capillary or LINE call', () => {
-  for (const mode of ['instore+line', 'line-only', 'instore+line, profiles together'] as const) {
+  for (const mode of ['instore+line', 'line-only', 'instore+line, profiles together', 'instore+line, separate calls'] as const) {
     const calls = results.worker.callsPerEvent[mode];
     for (const kind of ['newFollower', 'returningFollower', 'unfollow', 'duplicate', 'stale'] as const) {
       for (const service of ['capillary', 'line', 'dynamoWrites', 'dynamoReads'] as const) expectNonNegative(calls[kind][service]);
@@ -73,6 +73,8 @@ it('measures calls per event for every case: a redelivered or overtaken event co
   expect(results.worker.callsPerEvent['instore+line'].newFollower.capillary).toBe(2);
   expect(results.worker.callsPerEvent['line-only'].newFollower.capillary).toBe(1);
   expect(results.worker.callsPerEvent['instore+line, profiles together'].newFollower.capillary).toBe(1);
+  // The baseline of before the folding: INSTORE add, LINE add, then the opt-in.
+  expect(results.worker.callsPerEvent['instore+line, separate calls'].newFollower.capillary).toBe(3);
 });
 
 it('has the rate utilisation, over-limit count and limiter writes per call per configured limit', () => {
@@ -89,7 +91,7 @@ it('has the rate utilisation, over-limit count and limiter writes per call per c
 });
 
 it('has the new followers per hour per 100 calls/min of every registration variant', () => {
-  expect(Object.keys(results.worker.newFollowersPerHourPer100Rpm).sort()).toEqual(['instore+line', 'instore+line, profiles together', 'line-only']);
+  expect(Object.keys(results.worker.newFollowersPerHourPer100Rpm).sort()).toEqual(['instore+line', 'instore+line, profiles together', 'instore+line, separate calls', 'line-only']);
   for (const value of Object.values(results.worker.newFollowersPerHourPer100Rpm)) expect(value).toBeGreaterThan(0);
 });
 
