@@ -1,0 +1,83 @@
+import { isRecord } from '../is-record';
+import { LineApiError } from './errors';
+
+export interface LineApiOptions {
+  channelAccessToken: string;
+  /** a bare origin, e.g. https://api.line.me */
+  baseUrl: string;
+  timeoutMs: number;
+  /** attempts per repeatable call for 429/5xx/timeouts; DEFAULT_LINE_API_ATTEMPTS unless a test wants fewer */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface LineApiRequest {
+  method?: 'GET' | 'POST';
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** repeat 429/5xx/timeouts: only for calls a repeat changes nothing for (reads, a push with a retry key) */
+  repeatable?: boolean;
+}
+
+/** An answer LINE gave (any status but a retried one); `body` is undefined when it was not JSON. */
+export interface LineApiAnswer {
+  status: number;
+  body: unknown;
+  requestId: string | undefined;
+}
+
+const RETRIABLE = new Set([429, 500, 502, 503, 504]);
+const DEFAULT_LINE_API_ATTEMPTS = 3;
+const BACKOFF_MS = 500;
+
+/**
+ * The one HTTP path to the Messaging API for the bridge's own calls (backfill, drift checks, linking):
+ * Bearer token, a timeout per attempt, JSON both ways, `x-line-request-id` kept for support, bounded
+ * retries with backoff for repeatable calls. Plain fetch: the SDK's client has no timeout option.
+ */
+export class LineApi {
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: LineApiOptions) {
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** LINE's answer; throws LineApiError for a timeout, a network error, or a retriable status after the last attempt. */
+  async call(operation: string, path: string, { method = 'GET', body, headers = {}, repeatable = method === 'GET' }: LineApiRequest = {}): Promise<LineApiAnswer> {
+    const { baseUrl, channelAccessToken, timeoutMs, maxAttempts = DEFAULT_LINE_API_ATTEMPTS } = this.options;
+    const attempts = repeatable ? maxAttempts : 1;
+    let problem: LineApiError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await this.#sleep(BACKOFF_MS * 2 ** (attempt - 2));
+      try {
+        const response = await fetch(`${baseUrl}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${channelAccessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const answer = { status: response.status, body: parseJson(await response.text()), requestId: response.headers.get('x-line-request-id') ?? undefined };
+        if (!RETRIABLE.has(answer.status)) return answer;
+        problem = new LineApiError(operation, answer.status, answer.requestId, messageOf(answer.body));
+      } catch (error) {
+        const timedOut = (error as Error).name === 'TimeoutError';
+        problem = new LineApiError(operation, timedOut ? 'timeout' : 'network-error', undefined, (error as Error).message, { cause: error });
+      }
+    }
+    throw problem as LineApiError;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? {} : (JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+/** LINE's `message` of an error answer, for the error's text. */
+export function messageOf(body: unknown): string {
+  const message = isRecord(body) ? body.message : undefined;
+  return typeof message === 'string' ? `(${message})` : body === undefined ? '(the answer is not JSON)' : '';
+}
