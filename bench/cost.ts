@@ -30,6 +30,8 @@ interface CostInputs {
   workerSecondsPerEvent: Record<string, number>;
   /** the shared rate limiter's DynamoDB writes per Capillary call, per rate limit */
   limiterWritesPerCapillaryCall: Record<string, number>;
+  /** events per worker invocation: full batches while a backlog drains (the default), 1 when each arrives alone */
+  eventsPerWorkerInvocation?: number;
 }
 
 const COST_LINES = ['apiGatewayRequests', 'webhookInvocations', 'webhookDuration', 'sqsRequests', 'workerInvocations', 'workerDuration', 'dynamoDbWrites', 'dynamoDbReads'] as const;
@@ -49,12 +51,13 @@ const PER_MILLION = 1_000_000;
 
 export function costPer1M(inputs: CostInputs): CostPer1M {
   const { deployment, webhookCpuMicros, sqsCallsPerWebhook, newFollower, workerSecondsPerEvent, limiterWritesPerCapillaryCall } = inputs;
-  const { webhook, worker, workerBatchSize } = deployment;
+  const { webhook, worker } = deployment;
+  const eventsPerWorkerInvocation = inputs.eventsPerWorkerInvocation ?? deployment.workerBatchSize;
   const gigabytes = (memoryMb: number) => memoryMb / 1024;
   // Lambda bills whole milliseconds per invocation; at 256 MB the handler gets a fraction of a vCPU.
   const webhookBilledMs = Math.ceil((webhookCpuMicros / 1000) * Math.max(1, FULL_VCPU_MB / webhook.memoryMb) + SQS_ROUND_TRIP_MS);
   const webhooksPerEvent = 1 / EVENTS_PER_WEBHOOK;
-  const workerInvocationsPerEvent = 1 / workerBatchSize;
+  const workerInvocationsPerEvent = 1 / eventsPerWorkerInvocation;
 
   const perLimit = (workerSeconds: number, limiterWritesPerCall: number): Record<CostLine, number> => ({
     apiGatewayRequests: webhooksPerEvent * price.apiGatewayHttpApiPerMillionRequests.usd,
@@ -72,21 +75,30 @@ export function costPer1M(inputs: CostInputs): CostPer1M {
   return {
     region: prices.region,
     pricesLookedUp: prices.lookedUp,
-    assumptions: { eventsPerWebhook: EVENTS_PER_WEBHOOK, sqsRoundTripMs: SQS_ROUND_TRIP_MS, webhookBilledMs, workerBatchSize, fullVcpuMb: FULL_VCPU_MB },
+    assumptions: { eventsPerWebhook: EVENTS_PER_WEBHOOK, sqsRoundTripMs: SQS_ROUND_TRIP_MS, webhookBilledMs, eventsPerWorkerInvocation, fullVcpuMb: FULL_VCPU_MB },
     breakdown: Object.fromEntries(COST_LINES.map((line) => [line, perLimitOf((lines) => lines[line], 4)])) as CostPer1M['breakdown'],
     total: perLimitOf((lines) => COST_LINES.reduce((sum, line) => sum + lines[line], 0), 2),
   };
 }
 
-export function costTable(cost: CostPer1M, workerConcurrency: number, variant: string, totalByVariant: Record<string, number>): string {
+/** The same bill when followers arrive below the limit (one per invocation, nobody waits), beside the backlog's. */
+export interface BelowLimitCost {
+  cost: CostPer1M;
+  rateLimitPerMinute: number;
+  shareOfCapacity: number;
+}
+
+export function costTable(cost: CostPer1M, workerConcurrency: number, variant: string, totalByVariant: Record<string, number>, belowLimit: BelowLimitCost): string {
   const limits = Object.keys(cost.total);
   const [firstLimit] = limits;
+  const below = String(belowLimit.rateLimitPerMinute);
   return renderTable(`Figure 6 — AWS cost per 1M follow events, USD (${cost.region} list prices looked up ${cost.pricesLookedUp}; ${variant}; ` +
-    `worker at ${workerConcurrency} instances; webhook billed ${cost.assumptions.webhookBilledMs} ms incl. an assumed ${cost.assumptions.sqsRoundTripMs} ms SQS round trip)`,
-  ['line', ...limits.map((limit) => `at ${limit} Capillary calls/min`)],
+    `worker at ${workerConcurrency} instances draining a backlog; webhook billed ${cost.assumptions.webhookBilledMs} ms incl. an assumed ${cost.assumptions.sqsRoundTripMs} ms SQS round trip)`,
+  ['line', ...limits.map((limit) => `at ${limit} Capillary calls/min`),
+    `at ${below}/min, followers arriving at ${Math.round(belowLimit.shareOfCapacity * 100)} % of what it carries`],
   [
-    ...Object.entries(cost.breakdown).map(([line, usd]) => [line, ...limits.map((limit) => usd[limit] ?? 0)]),
-    ['total', ...limits.map((limit) => cost.total[limit] ?? 0)],
-    ...Object.entries(totalByVariant).map(([name, usd]) => [`total, ${name}`, ...limits.map((limit) => (limit === firstLimit ? usd : '–'))]),
+    ...Object.entries(cost.breakdown).map(([line, usd]) => [line, ...limits.map((limit) => usd[limit] ?? 0), belowLimit.cost.breakdown[line as keyof CostPer1M['breakdown']][below] ?? 0]),
+    ['total', ...limits.map((limit) => cost.total[limit] ?? 0), belowLimit.cost.total[below] ?? 0],
+    ...Object.entries(totalByVariant).map(([name, usd]) => [`total, ${name}`, ...limits.map((limit) => (limit === firstLimit ? usd : '–')), '–']),
   ]);
 }

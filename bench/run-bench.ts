@@ -3,14 +3,14 @@ import { cpus } from 'node:os';
 import { startAwsServers } from '../local/aws-servers';
 import { type BackfillFigures, backfillTable, measureBackfill } from './backfill';
 import { type ColdStartFigures, coldStartTable, measureColdStart } from './cold-start';
-import { type CostPer1M, costPer1M, costTable } from './cost';
+import { type BelowLimitCost, type CostPer1M, costPer1M, costTable } from './cost';
 import { packageDeployment } from './deployment';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
 import { type TargetCheck, checkTargets, targetsTable } from './targets';
 import { type WebhookFigures, measureWebhook, webhookTables } from './webhook-cpu';
 import { type CallEconomy, type RegistrationVariant, SEPARATE_CALLS_VARIANT, economyTable, measureCallEconomy } from './worker-economy';
-import { type ThroughputRun, type ThroughputSettings, measureThroughput, throughputTable } from './worker-throughput';
+import { type BelowLimitRun, type ThroughputRun, type ThroughputSettings, belowLimitTable, measureBelowLimit, measureThroughput, throughputTable } from './worker-throughput';
 
 export interface BenchResults {
   date: string;
@@ -33,10 +33,14 @@ export interface BenchResults {
     /** per registration variant, at the first limit and the deployed concurrency */
     newFollowersPerHourPer100Rpm: Record<string, number>;
     throughput: { settings: BenchProfile['throughput']; runs: ThroughputRun[] };
+    /** new followers arriving one at a time below the first limit, in the deployed variant */
+    belowLimit: BelowLimitRun;
   };
   costPer1M: CostPer1M & { workerConcurrency: number; registrationVariant: RegistrationVariant;
     /** total at the first limit, per registration variant */
-    totalByVariant: Record<string, number> };
+    totalByVariant: Record<string, number>;
+    /** at the first limit, followers arriving below it (one per invocation) */
+    belowLimit: BelowLimitCost };
   backfill: BackfillFigures;
   targets: TargetCheck[];
   /** the printed tables, as Markdown */
@@ -63,6 +67,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     Object.assign(process.env, servers.env);
     let economy: CallEconomy;
     let runs: ThroughputRun[];
+    let belowLimit: BelowLimitRun;
     let backfill: BackfillFigures;
     const settings: ThroughputSettings = {
       profile: profile.throughput, deployedVariant: registrationVariant, worker, batchSize: deployment.workerBatchSize,
@@ -74,6 +79,9 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       const concurrencies = [...new Set([...profile.throughput.concurrencies, deployment.workerMaxConcurrency])].sort((a, b) => a - b);
       runs = await measureThroughput(settings, concurrencies, (run) =>
         progress(`figure 5: ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s): ${run.events} events, utilisation ${run.rateUtilisation}`));
+      belowLimit = await measureBelowLimit(settings, registrationVariant, profile.throughput.rateLimitsPerMinute[0] as number,
+        economy[registrationVariant].newFollower.capillary);
+      progress(`figure 5b: ${belowLimit.eventsPerMinute} followers/min below ${belowLimit.rateLimitPerMinute}/min: ${belowLimit.workerSecondsPerEvent} worker s each`);
       progress('figure 7: backfill…');
       backfill = await measureBackfill(profile.backfill, progress);
     } finally {
@@ -86,23 +94,26 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     const firstLimit = profile.throughput.rateLimitsPerMinute[0];
     /** runs at the deployed concurrency: every limit in the deployed variant, the first limit in the others */
     const atDeployedConcurrency = runs.filter((run) => run.concurrency === deployment.workerMaxConcurrency);
-    const costOf = (variant: RegistrationVariant) => {
-      const variantRuns = atDeployedConcurrency.filter((run) => run.variant === variant);
-      return costPer1M({
-        deployment,
-        webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
-        sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
-        newFollower: economy[variant].newFollower,
-        workerSecondsPerEvent: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
-        limiterWritesPerCapillaryCall: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.limiterWritesPerCapillaryCall])),
-      });
+    const costOf = (variant: RegistrationVariant, variantRuns: readonly Pick<ThroughputRun, 'rateLimitPerMinute' | 'workerSecondsPerEvent' | 'limiterWritesPerCapillaryCall'>[],
+      eventsPerWorkerInvocation?: number) => costPer1M({
+      deployment,
+      webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
+      sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
+      newFollower: economy[variant].newFollower,
+      workerSecondsPerEvent: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
+      limiterWritesPerCapillaryCall: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.limiterWritesPerCapillaryCall])),
+      eventsPerWorkerInvocation,
+    });
+    const backlogCostOf = (variant: RegistrationVariant) => costOf(variant, atDeployedConcurrency.filter((run) => run.variant === variant));
+    const cost = backlogCostOf(registrationVariant);
+    const belowLimitCost: BelowLimitCost = {
+      cost: costOf(registrationVariant, [belowLimit], 1), rateLimitPerMinute: belowLimit.rateLimitPerMinute, shareOfCapacity: belowLimit.shareOfCapacity,
     };
-    const cost = costOf(registrationVariant);
     const variants = Object.keys(economy) as RegistrationVariant[];
-    const totalByVariant = byKey(variants, (variant) => costOf(variant).total[String(firstLimit)] ?? NaN);
+    const totalByVariant = byKey(variants, (variant) => backlogCostOf(variant).total[String(firstLimit)] ?? NaN);
     const newFollowersPerHourPer100Rpm = byKey(variants, (variant) =>
       atDeployedConcurrency.find((run) => run.variant === variant && run.rateLimitPerMinute === firstLimit)?.newFollowersPerHourPer100Rpm ?? NaN);
-    const targets = checkTargets(webhookFigures, coldStart, economy, { runs, newFollowersPerHourPer100Rpm, cost }, backfill);
+    const targets = checkTargets(webhookFigures, coldStart, economy, { runs, belowLimit, newFollowersPerHourPer100Rpm, cost }, backfill);
     return {
       date: new Date().toISOString(),
       node: process.version,
@@ -129,8 +140,9 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         limiterWritesPerCapillaryCall: perLimitAndConcurrency((run) => run.limiterWritesPerCapillaryCall),
         newFollowersPerHourPer100Rpm,
         throughput: { settings: profile.throughput, runs },
+        belowLimit,
       },
-      costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency, registrationVariant, totalByVariant },
+      costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency, registrationVariant, totalByVariant, belowLimit: belowLimitCost },
       backfill,
       targets,
       tables: [
@@ -138,7 +150,8 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         coldStartTable(coldStart),
         economyTable(economy),
         throughputTable(runs, settings),
-        costTable(cost, deployment.workerMaxConcurrency, registrationVariant, totalByVariant),
+        belowLimitTable(belowLimit, profile.throughput.latencyMs),
+        costTable(cost, deployment.workerMaxConcurrency, registrationVariant, totalByVariant, belowLimitCost),
         backfillTable(backfill, profile.backfill),
         targetsTable(targets),
       ],

@@ -5,7 +5,7 @@ import type { CostPer1M } from './cost';
 import { round } from './stats';
 import { renderTable } from './table';
 import { type CallEconomy, SEPARATE_CALLS_VARIANT } from './worker-economy';
-import type { ThroughputRun } from './worker-throughput';
+import type { BelowLimitRun, ThroughputRun } from './worker-throughput';
 import type { WebhookFigures } from './webhook-cpu';
 
 export interface TargetCheck {
@@ -22,12 +22,13 @@ const exactly = (what: string, value: number, expected: number): TargetCheck => 
 
 export interface WorkerTargetFigures {
   runs: readonly ThroughputRun[];
+  belowLimit: BelowLimitRun;
   /** per registration variant, at 100 calls/min and the deployed concurrency */
   newFollowersPerHourPer100Rpm: Record<string, number>;
   cost: CostPer1M;
 }
 
-export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, { runs, newFollowersPerHourPer100Rpm, cost }: WorkerTargetFigures,
+export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, { runs, belowLimit, newFollowersPerHourPer100Rpm, cost }: WorkerTargetFigures,
   backfill: BackfillFigures): TargetCheck[] {
   const perRun = (run: ThroughputRun) => `${run.variant}, ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s)`;
   const followersPerHour = (variant: keyof CallEconomy) => newFollowersPerHourPer100Rpm[variant] ?? NaN;
@@ -59,6 +60,8 @@ export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigure
       // the queue, and their retry costs Capillary calls again.
       exactly(`events failed (timeout budget), ${perRun(run)}`, run.failedEvents, 0),
     ]),
+    exactly(`over-limit calls, followers arriving below ${belowLimit.rateLimitPerMinute}/min`, belowLimit.overLimit, 0),
+    exactly(`events failed, followers arriving below ${belowLimit.rateLimitPerMinute}/min`, belowLimit.failedEvents, 0),
     atMost('backfill Capillary calls per follower (batch 10)', backfill.capillaryCallsPerFollower, 0.11),
     exactly('backfill Capillary calls on a rerun', backfill.rerunCapillaryCalls, 0),
     exactly('over-limit calls while backfilling with live events', backfill.overLimit, 0),

@@ -79,23 +79,45 @@ async function startInstance(settings: WorkerInstanceSettings): Promise<ChildCha
   return instance;
 }
 
-async function drainWindow({ profile, worker, batchSize }: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
+interface RunSetup {
+  harness: Awaited<ReturnType<typeof startWorkerHarness>>;
+  instances: ChildChannel[];
+}
+
+/** Stand-ins enforcing `rateLimitPerMinute`, and `concurrency` worker instances on one shared bucket, for one run. */
+async function withRun<T>({ profile, worker }: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number,
+  run: (setup: RunSetup) => Promise<T>): Promise<T> {
   const harness = await startWorkerHarness({
     capillary: { ...REGISTRATION_VARIANTS[variant], rateLimitPerMinute },
     capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
     lineStandIn: { latencyMs: profile.latencyMs },
   });
   const instances = await Promise.all(Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker })));
-  const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
-  let taken = 0;
-  const batchMs: number[] = [];
-  let handed = 0;
-  let failedEvents = 0;
-  const limiterWrites = instances.map(() => 0);
-
-  const started = Date.now();
-  const deadline = started + profile.windowSeconds * 1000;
   try {
+    return await run({ harness, instances });
+  } finally {
+    for (const instance of instances) instance.stop();
+    await harness.close();
+  }
+}
+
+/** Capillary calls the stand-in accepted (OAuth token requests and 429s excluded). */
+const acceptedCalls = ({ harness }: RunSetup): number =>
+  harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
+
+async function drainWindow(settings: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
+  const { profile, batchSize } = settings;
+  return withRun(settings, variant, rateLimitPerMinute, concurrency, async (setup) => {
+    const { harness, instances } = setup;
+    const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
+    let taken = 0;
+    const batchMs: number[] = [];
+    let handed = 0;
+    let failedEvents = 0;
+    const limiterWrites = instances.map(() => 0);
+
+    const started = Date.now();
+    const deadline = started + profile.windowSeconds * 1000;
     await Promise.all(instances.map(async (instance, index) => {
       while (Date.now() < deadline && taken < backlog.length) {
         const batch = backlog.slice(taken, (taken += batchSize));
@@ -108,7 +130,7 @@ async function drainWindow({ profile, worker, batchSize }: ThroughputSettings, v
     }));
     const elapsedMs = Date.now() - started;
     const synced = handed - failedEvents;
-    const capillaryCalls = harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
+    const capillaryCalls = acceptedCalls(setup);
     const writes = limiterWrites.reduce((sum, count) => sum + count, 0);
     return {
       variant,
@@ -128,10 +150,64 @@ async function drainWindow({ profile, worker, batchSize }: ThroughputSettings, v
       medianBatchSeconds: round(median(batchMs) / 1000, 1),
       maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
     };
-  } finally {
-    for (const instance of instances) instance.stop();
-    await harness.close();
-  }
+  });
+}
+
+/** New followers arriving one at a time below the limit: what the worker is billed when it need not wait. */
+export interface BelowLimitRun {
+  variant: RegistrationVariant;
+  rateLimitPerMinute: number;
+  /** the arrival rate, and its share of the followers the limit carries in this variant */
+  eventsPerMinute: number;
+  shareOfCapacity: number;
+  events: number;
+  failedEvents: number;
+  overLimit: number;
+  capillaryCalls: number;
+  /** each event is its own batch, as the event source delivers a queue that is not behind */
+  workerSecondsPerEvent: number;
+  limiterWritesPerCapillaryCall: number;
+}
+
+/**
+ * One instance, one new follower every 60/eventsPerMinute s, each its own batch (an event source that
+ * is not behind delivers what arrives), for the profile's window.
+ */
+export async function measureBelowLimit(settings: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, callsPerFollower: number):
+  Promise<BelowLimitRun> {
+  const { profile } = settings;
+  const capacityPerMinute = rateLimitPerMinute / callsPerFollower;
+  const eventsPerMinute = profile.belowLimitShare * capacityPerMinute;
+  const gapMs = 60_000 / eventsPerMinute;
+  return withRun(settings, variant, rateLimitPerMinute, 1, async (setup) => {
+    const [instance] = setup.instances as [ChildChannel];
+    const batchMs: number[] = [];
+    let failedEvents = 0;
+    let limiterWrites = 0;
+    const started = Date.now();
+    for (let index = 0; index * gapMs < profile.windowSeconds * 1000; index++) {
+      const wait = started + index * gapMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const done = await instance.request<BatchDone>([sqsRecordFor(followEvent(lineUserId(), Date.now()))]);
+      batchMs.push(done.batchMs);
+      failedEvents += done.failedEvents;
+      limiterWrites = done.limiterWrites;
+    }
+    const capillaryCalls = acceptedCalls(setup);
+    const synced = batchMs.length - failedEvents;
+    return {
+      variant,
+      rateLimitPerMinute,
+      eventsPerMinute: round(eventsPerMinute, 1),
+      shareOfCapacity: profile.belowLimitShare,
+      events: synced,
+      failedEvents,
+      overLimit: setup.harness.capillary.overLimitCount(),
+      capillaryCalls,
+      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
+      limiterWritesPerCapillaryCall: round(limiterWrites / capillaryCalls, 3),
+    };
+  });
 }
 
 /**
@@ -163,4 +239,12 @@ export function throughputTable(runs: readonly ThroughputRun[], settings: Throug
   runs.map((run) => [run.variant, run.rateLimitPerMinute, run.concurrency, run.events, run.newFollowersPerHourPer100Rpm, run.capillaryCalls, run.rateUtilisation,
     run.overLimit, run.limiterWritesPerCapillaryCall, run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`,
     run.failedEvents]));
+}
+
+export function belowLimitTable(run: BelowLimitRun, latencyMs: number): string {
+  return renderTable(`Figure 5b — new followers arriving below the limit, each its own batch (1 instance, stand-ins answer in ${latencyMs} ms)`,
+    ['mode', 'limit/min', 'followers/min', 'share of what the limit carries', 'events synced', 'Capillary calls', 'over limit (target 0)',
+      'worker s per event', 'limiter writes/call', 'events failed'],
+    [[run.variant, run.rateLimitPerMinute, run.eventsPerMinute, run.shareOfCapacity, run.events, run.capillaryCalls, run.overLimit,
+      run.workerSecondsPerEvent, run.limiterWritesPerCapillaryCall, run.failedEvents]]);
 }

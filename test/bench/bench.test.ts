@@ -95,6 +95,16 @@ it('has the new followers per hour per 100 calls/min of every registration varia
   for (const value of Object.values(results.worker.newFollowersPerHourPer100Rpm)) expect(value).toBeGreaterThan(0);
 });
 
+it('has followers arriving below the limit: every one synced, none over it, and the worker billed only while it works', () => {
+  const run = results.worker.belowLimit;
+  expect(run.events).toBeGreaterThan(0);
+  expect(run.failedEvents).toBe(0);
+  expect(run.overLimit).toBe(0);
+  expect(run.capillaryCalls).toBe(run.events * results.worker.callsPerEvent[run.variant].newFollower.capillary);
+  expect(run.workerSecondsPerEvent).toBeGreaterThan(0);
+  expect(results.costPer1M.belowLimit.cost.total[run.rateLimitPerMinute]).toBeGreaterThan(0);
+});
+
 it('has the cost per million follow events, as a breakdown and a total', () => {
   for (const limit of results.worker.throughput.settings.rateLimitsPerMinute) {
     expect(results.costPer1M.total[limit]).toBeGreaterThan(0);
