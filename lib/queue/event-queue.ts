@@ -21,7 +21,7 @@ export function toEntries(channel: string, destination: string, events: LineWebh
       if (error instanceof RangeError) throw new EventNestingTooDeepError(event.webhookEventId, { cause: error });
       throw error;
     }
-    const bytes = Buffer.byteLength(body);
+    const bytes = body.length; // ASCII only (serializeQueuedEvent escapes the rest): one byte per character
     if (bytes > MAX_BATCH_BYTES) throw new EventTooLargeError(event.webhookEventId, bytes);
     return {
       bytes,
@@ -88,9 +88,9 @@ async function sendWithRetries(
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 2)));
     try {
-      const result = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-      const byId = new Map(pending.map((entry) => [entry.Id, entry]));
-      failures = (result.Failed ?? []).map((f) => failureOf(byId.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()));
+      const { Failed: failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      const byId = failed.length === 0 ? undefined : new Map(pending.map((entry) => [entry.Id, entry]));
+      failures = failed.map((f) => failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()));
     } catch (error) {
       failures = pending.map((entry) => failureOf(entry, (error as Error).name, error));
     }

@@ -93,7 +93,6 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { ...log, failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
     return reply(500, { message: 'events could not be queued; retry' });
   }
-  countForChannel('EventsEnqueued', channel.id, callback.events.length);
-  logger.info('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
+  logger.debug('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
   return reply(200, { enqueued: callback.events.length });
 }

@@ -458,9 +458,15 @@ describe('dashboard', () => {
   it('draws every metric the bridge publishes, and only those, found by SEARCH so per-channel dimensions appear too', () => {
     const { body } = dashboard();
 
-    expect(publishedMetrics()).toEqual(expect.arrayContaining(['CapillaryError', 'CapillaryLatency', 'EventApplied', 'EventsEnqueued', 'SignatureInvalid']));
+    expect(publishedMetrics()).toEqual(expect.arrayContaining(['CapillaryError', 'CapillaryLatency', 'EnqueueFailed', 'EventApplied', 'SignatureInvalid']));
     expect(searchedMetrics(body)).toEqual(publishedMetrics());
     expect(JSON.stringify(body)).toContain('service=\\"line-capillary-bridge\\"');
+  });
+
+  it('draws the queued events from SQS\'s own count for the events queue (the webhook publishes nothing on success)', () => {
+    const events = (dashboard().body.widgets as Json[]).find((widget) => widget.properties.title?.startsWith('Events'))?.properties;
+    expect(events.metrics[0]).toEqual(['AWS/SQS', 'NumberOfMessagesSent', 'QueueName', '<EventsQueue.QueueName>', { label: 'queued (webhook and link API, all channels)' }]);
+    expect(events.stat).toBe('Sum');
   });
 
   it('shows every alarm, the queue age and DLQ depth, and the worker against its timeout', () => {

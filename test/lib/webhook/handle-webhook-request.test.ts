@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import type { WebhookConfig } from '../../../lib/config/config';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
+import { logger } from '../../../lib/observability/telemetry';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
 import { countCommands, createFifoQueue, receiveAll } from '../../../local/aws-kit';
 import {
@@ -233,9 +234,16 @@ describe('handleWebhookRequest with several channels', () => {
     expect(output.filter((line) => line.level === 'WARN')).toEqual([expect.objectContaining({ channel: 'tw', signaturePresent: true })]);
   });
 
-  it('names the channel in the log line of every event it enqueues', async () => {
+  it('writes nothing at INFO for a request it enqueues (SQS and the worker count those events)', async () => {
     const output = await capturedOutput(() => handle(signedFor('th', 'a'.repeat(32), BOT_TH)));
-    expect(output.filter((line) => 'level' in line)).toEqual([expect.objectContaining({ message: 'Enqueued webhook events', channel: 'th', enqueued: 1 })]);
-    expect(metricRecords(output, 'EventsEnqueued')).toEqual([expect.objectContaining({ channel: 'th', EventsEnqueued: 1 })]);
+    expect(output).toEqual([]);
+  });
+
+  it('names the channel in the DEBUG line of a request it enqueues', async () => {
+    const output = await capturedOutput(async () => {
+      logger.setLogLevel('DEBUG');
+      return handle(signedFor('th', 'a'.repeat(32), BOT_TH));
+    });
+    expect(output).toEqual([expect.objectContaining({ level: 'DEBUG', message: 'Enqueued webhook events', channel: 'th', enqueued: 1, types: ['follow'] })]);
   });
 });
