@@ -2,13 +2,21 @@
  * Packages the stack exactly as `sls deploy` would (stage ci), offline and without AWS credentials, and
  * checks the CloudFormation template and the per-function bundles against what a production account needs.
  */
+import { execFile } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import { createFifoQueue, receiveAll } from '../../local/aws-kit';
+import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../../local/line-event-factory';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { type PackagedStack, packageStack } from '../../ops/package-stack';
 import { loadLocalResources } from '../../ops/serverless-resources';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
+const execFileAsync = promisify(execFile);
 const STAGE = 'ci';
 const LOCAL_SECRETS = ['0123456789abcdef0123456789abcdef', 'local-channel-access-token', 'local-client-key', 'local-client-secret'];
 
@@ -498,6 +506,11 @@ describe('bundles', () => {
     expect([...entries.keys()]).toEqual([`functions/${name}.js`]);
     return (entries.get(`functions/${name}.js`) as Buffer).toString('utf8');
   };
+  /** Left to the nodejs22.x runtime: the SSM client, and what the SDK loads only past the environment credentials. */
+  const RUNTIME_MODULES = [
+    '@aws-sdk/client-ssm', '@aws-sdk/credential-provider-http', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process',
+    '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-web-identity', '@smithy/core/event-streams', '@smithy/credential-provider-imds',
+  ];
   // String literals survive minification: the DynamoDB protocol's target prefix, Capillary's and LINE's API paths.
   const WORKER_ONLY_MARKERS = ['DynamoDB_20120810', '/v2/customers', '/v3/oauth/token', '/v2/bot/profile'];
 
@@ -506,12 +519,41 @@ describe('bundles', () => {
       const code = bundleOf(name);
       const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1] as string);
       // The SDK probes for the optional CRT signer inside a try/catch; the SSM client comes from the nodejs22.x
-      // runtime on the first invocation (it reads the secrets once per container).
+      // runtime on the first invocation (it reads the secrets once per container); the rest only if ever reached
+      // (serverless.yml, esbuild exclude).
       const external = required.filter((id) => !id.startsWith('node:') && !builtinModules.includes(id) && id !== '@aws-sdk/signature-v4-crt');
-      expect([...new Set(external)]).toEqual(['@aws-sdk/client-ssm']);
+      expect([...new Set(external)].sort()).toEqual([...RUNTIME_MODULES].sort());
       expect(code).not.toContain('AmazonSSM'); // the SSM client's service id: its code is not in the bundle
       expect(code).not.toContain('sourceMappingURL');
       expect(code.length / code.split('\n').length).toBeGreaterThan(500);
+    }
+  });
+
+  it('enqueue a signed request from a folder without node_modules, with the role\'s keys in the environment as Lambda sets them', async () => {
+    // Prepare: the webhook bundle alone, as Lambda unzips it (no SDK beside it), and a queue on the local SQS server
+    const dir = mkdtempSync(path.join(tmpdir(), 'webhook-bundle-'));
+    writeFileSync(path.join(dir, 'webhook.js'), bundleOf('webhook'));
+    const sqs = createSqsClient();
+    const { queueUrl } = await createFifoQueue(sqs);
+    const request = signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]));
+    // Exits once answered: the SDK's keep-alive sockets would hold the process open.
+    const invoke = "require(process.argv[1]).handler(JSON.parse(process.argv[2]), { awsRequestId: 'r1' }).then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); })";
+    try {
+      // Act: asynchronously, since the SQS server may run in this process
+      const child = await execFileAsync(process.execPath, ['-e', invoke, path.join(dir, 'webhook.js'), JSON.stringify(request)], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: {
+          LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET, QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: process.env.AWS_ENDPOINT_URL_SQS, AWS_REGION: 'ap-northeast-1',
+          AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: 'local', POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+      });
+      // Assess
+      expect(JSON.parse(child.stdout)).toMatchObject({ statusCode: 200, body: JSON.stringify({ enqueued: 1 }) });
+      expect(await receiveAll(sqs, queueUrl)).toHaveLength(1);
+    } finally {
+      sqs.destroy();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
