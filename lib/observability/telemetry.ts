@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { TELEMETRY } from '../config/defaults';
 
@@ -10,6 +10,12 @@ import { TELEMETRY } from '../config/defaults';
 export const logger = new Logger({ serviceName: TELEMETRY.serviceName });
 export const metrics = new Metrics({ serviceName: TELEMETRY.serviceName, namespace: TELEMETRY.metricsNamespace });
 export { MetricUnit };
+
+/**
+ * Whether a DEBUG line would be written. Ask before a DEBUG line on a hot path: a filtered `logger.debug` still
+ * reads the environment and splits the X-Ray trace header before it drops the line.
+ */
+export const debugEnabled = (): boolean => logger.level <= LogLevelThreshold.DEBUG;
 
 /**
  * Logs never carry a raw LINE user id: a short stable hash still lets an operator follow one user

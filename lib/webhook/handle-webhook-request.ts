@@ -7,7 +7,7 @@ import { InvalidCallbackError } from '../line/errors';
 import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
 import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
 import { EnqueueError, EventNestingTooDeepError, EventTooLargeError } from '../queue/errors';
-import { MetricUnit, countForChannel, logger, metrics } from '../observability/telemetry';
+import { MetricUnit, countForChannel, debugEnabled, logger, metrics } from '../observability/telemetry';
 
 export interface WebhookDeps {
   config: WebhookConfig;
@@ -93,6 +93,6 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { ...log, failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
     return reply(500, { message: 'events could not be queued; retry' });
   }
-  logger.debug('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
+  if (debugEnabled()) logger.debug('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
   return reply(200, { enqueued: callback.events.length });
 }
