@@ -34,8 +34,9 @@ export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigure
   const followersPerHour = (variant: keyof CallEconomy) => newFollowersPerHourPer100Rpm[variant] ?? NaN;
   const followersPerHourRatio = (variant: keyof CallEconomy) => round(followersPerHour(variant) / followersPerHour(SEPARATE_CALLS_VARIANT), 2);
   return [
-    // The handler's own work besides the SDK's send(), for a 1-event body (figure 1 reports the rest).
-    ...Object.entries(webhook.cpu).slice(0, 1).map(([events, cpu]) => atMost(`webhook CPU ratio without the SDK's send(), ${events}-event body`, cpu.ratioWithoutSdk, 2)),
+    // The handler's own work besides the SDK's send(), for a 1-event body: measured with a send() that answers at
+    // once, so neither it nor the floor runs the SDK (figure 1 also gives handler − send() and the whole handler).
+    ...Object.entries(webhook.cpu).slice(0, 1).map(([events, cpu]) => atMost(`webhook CPU, own work besides send() vs floor, ${events}-event body`, cpu.ownWorkRatio, 2)),
     ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) => exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10))),
     // "The same within noise": the sampled ratios' median, with 15% for a noisy shared machine.
     ...Object.entries(webhook.cpuRatioByChannels).slice(1).map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),

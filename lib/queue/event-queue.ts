@@ -68,12 +68,17 @@ export async function enqueueBatches(
   batches: SendMessageBatchRequestEntry[][],
   options: EnqueueOptions = { maxAttempts: 3, retryDelayMs: 50 },
 ): Promise<void> {
-  const outcomes = await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)));
-  const failures = outcomes.flat();
+  // One batch (up to 10 events) is every LINE delivery but the largest: sent without the fan-out.
+  const failures = batches.length === 1
+    ? await sendWithRetries(sqs, queueUrl, batches[0] as SendMessageBatchRequestEntry[], options)
+    : (await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)))).flat();
   if (failures.length > 0) throw new EnqueueError(failures);
 }
 
 type EntryFailure = EnqueueFailure & { entry: SendMessageBatchRequestEntry };
+
+const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure =>
+  ({ entry, eventId: entry.MessageDeduplicationId ?? entry.Id ?? '?', reason, cause });
 
 async function sendWithRetries(
   sqs: SQSClient,
@@ -81,8 +86,6 @@ async function sendWithRetries(
   batch: SendMessageBatchRequestEntry[],
   { maxAttempts, retryDelayMs }: EnqueueOptions,
 ): Promise<EntryFailure[]> {
-  const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure =>
-    ({ entry, eventId: entry.MessageDeduplicationId ?? entry.Id ?? '?', reason, cause });
   let pending = batch;
   let failures: EntryFailure[] = [];
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
