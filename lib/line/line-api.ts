@@ -15,7 +15,7 @@ export interface LineApiRequest {
   method?: 'GET' | 'POST';
   body?: unknown;
   headers?: Record<string, string>;
-  /** repeat 429/5xx/timeouts: only for calls a repeat changes nothing for (reads, a push with a retry key) */
+  /** repeat 429/5xx/timeouts: only for calls a repeat changes nothing for (the default for GET reads) */
   repeatable?: boolean;
 }
 
