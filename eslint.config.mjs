@@ -16,13 +16,14 @@
 //
 // import-x/no-restricted-paths only sees imports it can resolve, so import-x/no-unresolved is on too: an
 // import the resolver cannot follow is an error instead of a silent hole in the boundary.
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { defineConfig } from 'eslint/config';
+import { fileURLToPath } from 'node:url';
+
 import js from '@eslint/js';
-import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 

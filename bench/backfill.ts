@@ -9,17 +9,18 @@
  * Hours for 1,000,000 followers at 100 calls/min are computed from the measured rate.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { ById } from '../lib/config/channels';
 import type { BulkCountsAs } from '../lib/domain/backfill-rules';
-import { progressOf } from '../ops/backfill-control';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { ById } from '../lib/config/channels';
 import { startBackfillRig } from '../local/backfill-rig';
 import { lambdaContext } from '../local/lambda-context';
 import { toSqsEvent } from '../local/lambda-events';
 import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';
 import { seededUserIds } from '../local/standins/line-standin';
 import { sqsRecordFor } from '../local/worker-rig';
+import { progressOf } from '../ops/backfill-control';
 import type { BenchProfile } from './profiles';
 import { round } from './stats';
 import { renderTable } from './table';
@@ -35,21 +36,35 @@ export interface BackfillFigures {
   followersPerHour: Record<string, Record<BulkCountsAs, number>>;
   /** per counting, from the measured rate at 100 calls/min */
   hoursFor1MAt100Rpm: Record<BulkCountsAs, number>;
-  live: { followers: number; rateLimitPerMinute: number; countsAs: BulkCountsAs; liveEvents: number; liveEventDelayP99Ms: number; liveEventDelayMaxMs: number;
-    overLimit: number; backfillSeconds: number };
+  live: {
+    followers: number;
+    rateLimitPerMinute: number;
+    countsAs: BulkCountsAs;
+    liveEvents: number;
+    liveEventDelayP99Ms: number;
+    liveEventDelayMaxMs: number;
+    overLimit: number;
+    backfillSeconds: number;
+  };
   overLimit: number;
   liveEventDelayP99Ms: number;
 }
 
-const capillaryCalls = (calls: { path: string; status: number | null }[]) => calls.filter((call) => call.path.startsWith('/v2/') && call.status !== 429).length;
+const capillaryCalls = (calls: { path: string; status: number | null }[]) =>
+  calls.filter((call) => call.path.startsWith('/v2/') && call.status !== 429).length;
 
 async function callsPerFollower(profile: BackfillProfile): Promise<{ perFollower: number; rerun: number }> {
-  const rig = await startBackfillRig({ lineStandIn: { followerIds: seededUserIds(profile.economyFollowers, 'bench-economy') } });
+  const rig = await startBackfillRig({
+    lineStandIn: { followerIds: seededUserIds(profile.economyFollowers, 'bench-economy') },
+  });
   try {
     await rig.runToEnd(await rig.start());
     const first = capillaryCalls(rig.capillary.calls());
     await rig.runToEnd(await rig.start());
-    return { perFollower: round(first / profile.economyFollowers, 3), rerun: capillaryCalls(rig.capillary.calls()) - first };
+    return {
+      perFollower: round(first / profile.economyFollowers, 3),
+      rerun: capillaryCalls(rig.capillary.calls()) - first,
+    };
   } finally {
     await rig.close();
   }
@@ -57,7 +72,10 @@ async function callsPerFollower(profile: BackfillProfile): Promise<{ perFollower
 
 async function rateOver(profile: BackfillProfile, rateLimitPerMinute: number, countsAs: BulkCountsAs): Promise<number> {
   const rig = await startBackfillRig({
-    lineStandIn: { followerIds: seededUserIds(profile.rateFollowers, `bench-rate-${rateLimitPerMinute}-${countsAs}`), latencyMs: profile.latencyMs },
+    lineStandIn: {
+      followerIds: seededUserIds(profile.rateFollowers, `bench-rate-${rateLimitPerMinute}-${countsAs}`),
+      latencyMs: profile.latencyMs,
+    },
     capillaryStandIn: { rateLimitPerMinute, bulkCountsPerRecord: countsAs === 'record', latencyMs: profile.latencyMs },
     capillary: { rateLimitPerMinute },
     backfill: { bulkCountsAs: countsAs, rateSharePercent: profile.ratePercentShare },
@@ -104,7 +122,11 @@ async function backfillWithLiveEvents(profile: BackfillProfile): Promise<Backfil
         const userId = lineUserId();
         for (const event of [followEvent(userId, Date.now()), unfollowEvent(userId, Date.now() + 1)]) {
           const arrived = Date.now();
-          const { batchItemFailures } = await processSqsBatch(toSqsEvent([sqsRecordFor(event, 1, rig.line.botUserId)]), context, worker);
+          const { batchItemFailures } = await processSqsBatch(
+            toSqsEvent([sqsRecordFor(event, 1, rig.line.botUserId)]),
+            context,
+            worker,
+          );
           if (batchItemFailures.length === 0) delays.push(Date.now() - arrived);
         }
         await sleep(profile.live.gapMs);
@@ -127,7 +149,10 @@ async function backfillWithLiveEvents(profile: BackfillProfile): Promise<Backfil
   }
 }
 
-export async function measureBackfill(profile: BackfillProfile, progress: (line: string) => void): Promise<BackfillFigures> {
+export async function measureBackfill(
+  profile: BackfillProfile,
+  progress: (line: string) => void,
+): Promise<BackfillFigures> {
   const economy = await callsPerFollower(profile);
   progress(`backfill: ${economy.perFollower} Capillary calls per follower, ${economy.rerun} on the rerun`);
   const followersPerHour: BackfillFigures['followersPerHour'] = {};
@@ -139,7 +164,9 @@ export async function measureBackfill(profile: BackfillProfile, progress: (line:
     }
   }
   const live = await backfillWithLiveEvents(profile);
-  progress(`backfill: ${live.followers} followers with ${live.liveEvents} live events: p99 delay ${live.liveEventDelayP99Ms} ms, over limit ${live.overLimit}`);
+  progress(
+    `backfill: ${live.followers} followers with ${live.liveEvents} live events: p99 delay ${live.liveEventDelayP99Ms} ms, over limit ${live.overLimit}`,
+  );
   const at100 = followersPerHour['100'];
   const hours = (perHour: number | undefined) => (perHour ? round(1_000_000 / perHour, 1) : NaN);
   return {
@@ -159,14 +186,23 @@ export function backfillTable(figures: BackfillFigures, profile: BackfillProfile
   const rows: (string | number)[][] = [
     ['Capillary calls per follower (batch 10, target ≤ 0.11)', figures.capillaryCallsPerFollower],
     ['Capillary calls on a rerun after completion (target 0)', figures.rerunCapillaryCalls],
-    ...Object.entries(figures.followersPerHour).flatMap(([limit, byCounting]) => (['request', 'record'] as const).map((countsAs) =>
-      [`followers/hour at ${limit}/min, a bulk call counted per ${countsAs}`, byCounting[countsAs]])),
+    ...Object.entries(figures.followersPerHour).flatMap(([limit, byCounting]) =>
+      (['request', 'record'] as const).map((countsAs) => [
+        `followers/hour at ${limit}/min, a bulk call counted per ${countsAs}`,
+        byCounting[countsAs],
+      ]),
+    ),
     ['hours for 1,000,000 followers at 100/min, counted per request', figures.hoursFor1MAt100Rpm.request],
     ['hours for 1,000,000 followers at 100/min, counted per record', figures.hoursFor1MAt100Rpm.record],
-    [`live event delay p99 ms while ${figures.live.followers} followers are backfilled (${figures.live.rateLimitPerMinute}/min, per ${figures.live.countsAs})`,
-      figures.live.liveEventDelayP99Ms],
+    [
+      `live event delay p99 ms while ${figures.live.followers} followers are backfilled (${figures.live.rateLimitPerMinute}/min, per ${figures.live.countsAs})`,
+      figures.live.liveEventDelayP99Ms,
+    ],
     ['over-limit calls during that run (target 0)', figures.overLimit],
   ];
-  return renderTable(`Figure 7 — backfill (share ${profile.ratePercentShare} % of the limit, ${profile.windowSeconds} s rate windows, stand-ins answer in ${profile.latencyMs} ms)`,
-    ['figure', 'value'], rows);
+  return renderTable(
+    `Figure 7 — backfill (share ${profile.ratePercentShare} % of the limit, ${profile.windowSeconds} s rate windows, stand-ins answer in ${profile.latencyMs} ms)`,
+    ['figure', 'value'],
+    rows,
+  );
 }

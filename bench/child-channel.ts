@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 
 /**
  * A TypeScript entry run under tsx in its own node process, spoken to over IPC one message at a time.

@@ -4,7 +4,8 @@
  * see the same machine; each is timed from spawn to exit.
  */
 import { spawnSync } from 'node:child_process';
-import type { Deployment, DeployedFunction } from './deployment';
+
+import type { DeployedFunction, Deployment } from './deployment';
 import { median, round } from './stats';
 import { renderTable } from './table';
 
@@ -42,7 +43,8 @@ export function measureColdStart(rounds: number, deployment: Deployment): ColdSt
     }
   }
   const medianMs = (name: string) => median(samples.get(name) ?? []);
-  const perFunction = <V>(valueOf: (fn: DeployedFunction) => V) => Object.fromEntries(functions.map((fn) => [fn.name, valueOf(fn)]));
+  const perFunction = <V>(valueOf: (fn: DeployedFunction) => V) =>
+    Object.fromEntries(functions.map((fn) => [fn.name, valueOf(fn)]));
   return {
     bundleBytes: perFunction((fn) => fn.bundleBytes),
     emptyNodeMs: round(medianMs('empty'), 1),
@@ -53,7 +55,14 @@ export function measureColdStart(rounds: number, deployment: Deployment): ColdSt
 }
 
 export function coldStartTable(figures: ColdStartFigures): string {
-  return renderTable(`Figure 3 — cold start: fresh node loading the minified bundle vs \`node -e ''\` (${figures.emptyNodeMs} ms), medians of ${figures.rounds}`,
+  return renderTable(
+    `Figure 3 — cold start: fresh node loading the minified bundle vs \`node -e ''\` (${figures.emptyNodeMs} ms), medians of ${figures.rounds}`,
     ['function', 'bundle bytes', 'load ms', 'ratio (webhook target ≤ 2)'],
-    Object.keys(figures.bundleBytes).map((name) => [name, figures.bundleBytes[name] ?? 0, figures.loadMs[name] ?? 0, figures.ratio[name] ?? 0]));
+    Object.keys(figures.bundleBytes).map((name) => [
+      name,
+      figures.bundleBytes[name] ?? 0,
+      figures.loadMs[name] ?? 0,
+      figures.ratio[name] ?? 0,
+    ]),
+  );
 }

@@ -34,7 +34,16 @@ interface CostInputs {
   eventsPerWorkerInvocation?: number;
 }
 
-const COST_LINES = ['apiGatewayRequests', 'webhookInvocations', 'webhookDuration', 'sqsRequests', 'workerInvocations', 'workerDuration', 'dynamoDbWrites', 'dynamoDbReads'] as const;
+const COST_LINES = [
+  'apiGatewayRequests',
+  'webhookInvocations',
+  'webhookDuration',
+  'sqsRequests',
+  'workerInvocations',
+  'workerDuration',
+  'dynamoDbWrites',
+  'dynamoDbReads',
+] as const;
 type CostLine = (typeof COST_LINES)[number];
 
 export interface CostPer1M {
@@ -50,33 +59,61 @@ const { prices: price } = prices;
 const PER_MILLION = 1_000_000;
 
 export function costPer1M(inputs: CostInputs): CostPer1M {
-  const { deployment, webhookCpuMicros, sqsCallsPerWebhook, newFollower, workerSecondsPerEvent, limiterWritesPerCapillaryCall } = inputs;
+  const {
+    deployment,
+    webhookCpuMicros,
+    sqsCallsPerWebhook,
+    newFollower,
+    workerSecondsPerEvent,
+    limiterWritesPerCapillaryCall,
+  } = inputs;
   const { webhook, worker } = deployment;
   const eventsPerWorkerInvocation = inputs.eventsPerWorkerInvocation ?? deployment.workerBatchSize;
   const gigabytes = (memoryMb: number) => memoryMb / 1024;
   // Lambda bills whole milliseconds per invocation; at 256 MB the handler gets a fraction of a vCPU.
-  const webhookBilledMs = Math.ceil((webhookCpuMicros / 1000) * Math.max(1, FULL_VCPU_MB / webhook.memoryMb) + SQS_ROUND_TRIP_MS);
+  const webhookBilledMs = Math.ceil(
+    (webhookCpuMicros / 1000) * Math.max(1, FULL_VCPU_MB / webhook.memoryMb) + SQS_ROUND_TRIP_MS,
+  );
   const webhooksPerEvent = 1 / EVENTS_PER_WEBHOOK;
   const workerInvocationsPerEvent = 1 / eventsPerWorkerInvocation;
 
   const perLimit = (workerSeconds: number, limiterWritesPerCall: number): Record<CostLine, number> => ({
     apiGatewayRequests: webhooksPerEvent * price.apiGatewayHttpApiPerMillionRequests.usd,
     webhookInvocations: webhooksPerEvent * price.lambdaPerMillionRequests.usd,
-    webhookDuration: webhooksPerEvent * (webhookBilledMs / 1000) * gigabytes(webhook.memoryMb) * PER_MILLION * price.lambdaArm64PerGbSecond.usd,
-    sqsRequests: (webhooksPerEvent * sqsCallsPerWebhook + SQS_CALLS_PER_WORKER_BATCH * workerInvocationsPerEvent) * price.sqsFifoPerMillionRequests.usd,
+    webhookDuration:
+      webhooksPerEvent *
+      (webhookBilledMs / 1000) *
+      gigabytes(webhook.memoryMb) *
+      PER_MILLION *
+      price.lambdaArm64PerGbSecond.usd,
+    sqsRequests:
+      (webhooksPerEvent * sqsCallsPerWebhook + SQS_CALLS_PER_WORKER_BATCH * workerInvocationsPerEvent) *
+      price.sqsFifoPerMillionRequests.usd,
     workerInvocations: workerInvocationsPerEvent * price.lambdaPerMillionRequests.usd,
     workerDuration: workerSeconds * gigabytes(worker.memoryMb) * PER_MILLION * price.lambdaArm64PerGbSecond.usd,
-    dynamoDbWrites: (newFollower.dynamoWrites + newFollower.capillary * limiterWritesPerCall) * price.dynamoDbOnDemandPerMillionWriteRequestUnits.usd,
+    dynamoDbWrites:
+      (newFollower.dynamoWrites + newFollower.capillary * limiterWritesPerCall) *
+      price.dynamoDbOnDemandPerMillionWriteRequestUnits.usd,
     dynamoDbReads: newFollower.dynamoReads * price.dynamoDbOnDemandPerMillionReadRequestUnits.usd,
   });
-  const byLimit = Object.entries(workerSecondsPerEvent).map(([limit, seconds]) => [limit, perLimit(seconds, limiterWritesPerCapillaryCall[limit] ?? NaN)] as const);
+  const byLimit = Object.entries(workerSecondsPerEvent).map(
+    ([limit, seconds]) => [limit, perLimit(seconds, limiterWritesPerCapillaryCall[limit] ?? NaN)] as const,
+  );
   const perLimitOf = (usdOf: (lines: Record<CostLine, number>) => number, digits: number) =>
     Object.fromEntries(byLimit.map(([limit, lines]) => [limit, round(usdOf(lines), digits)]));
   return {
     region: prices.region,
     pricesLookedUp: prices.lookedUp,
-    assumptions: { eventsPerWebhook: EVENTS_PER_WEBHOOK, sqsRoundTripMs: SQS_ROUND_TRIP_MS, webhookBilledMs, eventsPerWorkerInvocation, fullVcpuMb: FULL_VCPU_MB },
-    breakdown: Object.fromEntries(COST_LINES.map((line) => [line, perLimitOf((lines) => lines[line], 4)])) as CostPer1M['breakdown'],
+    assumptions: {
+      eventsPerWebhook: EVENTS_PER_WEBHOOK,
+      sqsRoundTripMs: SQS_ROUND_TRIP_MS,
+      webhookBilledMs,
+      eventsPerWorkerInvocation,
+      fullVcpuMb: FULL_VCPU_MB,
+    },
+    breakdown: Object.fromEntries(
+      COST_LINES.map((line) => [line, perLimitOf((lines) => lines[line], 4)]),
+    ) as CostPer1M['breakdown'],
     total: perLimitOf((lines) => COST_LINES.reduce((sum, line) => sum + lines[line], 0), 2),
   };
 }
@@ -88,17 +125,36 @@ export interface BelowLimitCost {
   shareOfCapacity: number;
 }
 
-export function costTable(cost: CostPer1M, workerConcurrency: number, variant: string, totalByVariant: Record<string, number>, belowLimit: BelowLimitCost): string {
+export function costTable(
+  cost: CostPer1M,
+  workerConcurrency: number,
+  variant: string,
+  totalByVariant: Record<string, number>,
+  belowLimit: BelowLimitCost,
+): string {
   const limits = Object.keys(cost.total);
   const [firstLimit] = limits;
   const below = String(belowLimit.rateLimitPerMinute);
-  return renderTable(`Figure 6 — AWS cost per 1M follow events, USD (${cost.region} list prices looked up ${cost.pricesLookedUp}; ${variant}; ` +
-    `worker at ${workerConcurrency} instances draining a backlog; webhook billed ${cost.assumptions.webhookBilledMs} ms incl. an assumed ${cost.assumptions.sqsRoundTripMs} ms SQS round trip)`,
-  ['line', ...limits.map((limit) => `at ${limit} Capillary calls/min`),
-    `at ${below}/min, followers arriving at ${Math.round(belowLimit.shareOfCapacity * 100)} % of what it carries`],
-  [
-    ...Object.entries(cost.breakdown).map(([line, usd]) => [line, ...limits.map((limit) => usd[limit] ?? 0), belowLimit.cost.breakdown[line as keyof CostPer1M['breakdown']][below] ?? 0]),
-    ['total', ...limits.map((limit) => cost.total[limit] ?? 0), belowLimit.cost.total[below] ?? 0],
-    ...Object.entries(totalByVariant).map(([name, usd]) => [`total, ${name}`, ...limits.map((limit) => (limit === firstLimit ? usd : '–')), '–']),
-  ]);
+  return renderTable(
+    `Figure 6 — AWS cost per 1M follow events, USD (${cost.region} list prices looked up ${cost.pricesLookedUp}; ${variant}; ` +
+      `worker at ${workerConcurrency} instances draining a backlog; webhook billed ${cost.assumptions.webhookBilledMs} ms incl. an assumed ${cost.assumptions.sqsRoundTripMs} ms SQS round trip)`,
+    [
+      'line',
+      ...limits.map((limit) => `at ${limit} Capillary calls/min`),
+      `at ${below}/min, followers arriving at ${Math.round(belowLimit.shareOfCapacity * 100)} % of what it carries`,
+    ],
+    [
+      ...Object.entries(cost.breakdown).map(([line, usd]) => [
+        line,
+        ...limits.map((limit) => usd[limit] ?? 0),
+        belowLimit.cost.breakdown[line as keyof CostPer1M['breakdown']][below] ?? 0,
+      ]),
+      ['total', ...limits.map((limit) => cost.total[limit] ?? 0), belowLimit.cost.total[below] ?? 0],
+      ...Object.entries(totalByVariant).map(([name, usd]) => [
+        `total, ${name}`,
+        ...limits.map((limit) => (limit === firstLimit ? usd : '–')),
+        '–',
+      ]),
+    ],
+  );
 }

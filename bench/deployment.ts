@@ -5,10 +5,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type CloudFormationJson as Json, packageStack } from '../ops/package-stack';
+
+import { packageStack, type CloudFormationJson as Json } from '../ops/package-stack';
 
 /** serverless.yml asks every stage for these two; their values change nothing the bench measures. */
-const ORG_PARAMS = { capillaryBaseUrl: 'https://capillary.bench.invalid', capillaryLineAccountId: 'bench-line-account' };
+const ORG_PARAMS = {
+  capillaryBaseUrl: 'https://capillary.bench.invalid',
+  capillaryLineAccountId: 'bench-line-account',
+};
 
 export interface DeployedFunction {
   name: string;
@@ -31,35 +35,50 @@ export interface Deployment {
 }
 
 function literalEnvironment(variables: Json): Record<string, string> {
-  return Object.fromEntries(Object.entries(variables).filter(([name, value]) => typeof value === 'string' && !name.endsWith('_PARAM'))) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(variables).filter(([name, value]) => typeof value === 'string' && !name.endsWith('_PARAM')),
+  ) as Record<string, string>;
 }
 
 export function packageDeployment(): Deployment {
   // A stage per run: serverless-esbuild's work folder is per stage, so concurrent runs do not collide.
   const stack = packageStack({ stage: `bench-${process.pid}`, params: ORG_PARAMS });
   const resources = stack.template.Resources as Json;
-  const ofType = (type: string) => Object.values(resources).filter((resource: Json) => resource.Type === type).map((resource: Json) => resource.Properties as Json);
+  const ofType = (type: string) =>
+    Object.values(resources)
+      .filter((resource: Json) => resource.Type === type)
+      .map((resource: Json) => resource.Properties as Json);
 
-  const functions = new Map(ofType('AWS::Lambda::Function').map((fn): [string, DeployedFunction] => {
-    const name = path.basename(fn.Code.S3Key as string, '.zip');
-    const handler = fn.Handler as string; // "functions/webhook.handler"
-    const entry = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
-    const bundle = stack.bundleOf(name).get(entry);
-    if (!bundle) throw new Error(`the ${name} package has no ${entry}`);
-    const bundlePath = path.join(stack.dir, name, entry);
-    mkdirSync(path.dirname(bundlePath), { recursive: true });
-    writeFileSync(bundlePath, bundle);
-    return [name, {
-      name,
-      memoryMb: fn.MemorySize as number,
-      timeoutSeconds: fn.Timeout as number,
-      bundlePath,
-      bundleBytes: bundle.length,
-      environment: literalEnvironment(fn.Environment?.Variables ?? {}),
-    }];
-  }));
-  const [webhook, worker, [mapping]] = [functions.get('webhook'), functions.get('worker'), ofType('AWS::Lambda::EventSourceMapping')];
-  if (!webhook || !worker || !mapping) throw new Error('sls package produced no webhook, worker or SQS event source mapping');
+  const functions = new Map(
+    ofType('AWS::Lambda::Function').map((fn): [string, DeployedFunction] => {
+      const name = path.basename(fn.Code.S3Key as string, '.zip');
+      const handler = fn.Handler as string; // "functions/webhook.handler"
+      const entry = `${handler.slice(0, handler.lastIndexOf('.'))}.js`;
+      const bundle = stack.bundleOf(name).get(entry);
+      if (!bundle) throw new Error(`the ${name} package has no ${entry}`);
+      const bundlePath = path.join(stack.dir, name, entry);
+      mkdirSync(path.dirname(bundlePath), { recursive: true });
+      writeFileSync(bundlePath, bundle);
+      return [
+        name,
+        {
+          name,
+          memoryMb: fn.MemorySize as number,
+          timeoutSeconds: fn.Timeout as number,
+          bundlePath,
+          bundleBytes: bundle.length,
+          environment: literalEnvironment(fn.Environment?.Variables ?? {}),
+        },
+      ];
+    }),
+  );
+  const [webhook, worker, [mapping]] = [
+    functions.get('webhook'),
+    functions.get('worker'),
+    ofType('AWS::Lambda::EventSourceMapping'),
+  ];
+  if (!webhook || !worker || !mapping)
+    throw new Error('sls package produced no webhook, worker or SQS event source mapping');
   return {
     webhook,
     worker,

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { isRateBucketKey } from '../lib/store/shared-rate-limiter';
 import { countCommands } from '../local/aws-kit';
 

@@ -1,19 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
+
 import type { SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 
 type RequestHandler = SQSClient['config']['requestHandler'];
 
 /** SQS's JSON answer to a SendMessageBatch that accepted every entry (the SDK checks each body's MD5). */
 function acceptedBatchResponse(entries: readonly SendMessageBatchRequestEntry[]): Uint8Array {
-  return Buffer.from(JSON.stringify({
-    Successful: entries.map((entry) => ({
-      Id: entry.Id,
-      MessageId: randomUUID(),
-      MD5OfMessageBody: createHash('md5').update(entry.MessageBody ?? '').digest('hex'),
-      SequenceNumber: '18888888888888888888',
-    })),
-    Failed: [],
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      Successful: entries.map((entry) => ({
+        Id: entry.Id,
+        MessageId: randomUUID(),
+        MD5OfMessageBody: createHash('md5')
+          .update(entry.MessageBody ?? '')
+          .digest('hex'),
+        SequenceNumber: '18888888888888888888',
+      })),
+      Failed: [],
+    }),
+  );
 }
 
 /**
@@ -38,7 +43,13 @@ export class LocalSqsTransport {
         const body = this.#answers[this.#next++ % this.#answers.length];
         if (body === undefined) throw new Error('LocalSqsTransport: no prepared answer');
         // A copy: the SDK re-prototypes the body it is given.
-        return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'bench' }, body: body.slice() } };
+        return {
+          response: {
+            statusCode: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'bench' },
+            body: body.slice(),
+          },
+        };
       },
     };
     // The client is the one the handler's runtime built (createSqsClient); only its transport is swapped.

@@ -40,19 +40,43 @@ export interface BenchProfile {
     /** the deployed backfillRateSharePercent */
     ratePercentShare: number;
     latencyMs: number;
-    live: { followers: number; rateLimitPerMinute: number; countsAs: 'request' | 'record'; liveEvents: number; gapMs: number };
+    live: {
+      followers: number;
+      rateLimitPerMinute: number;
+      countsAs: 'request' | 'record';
+      liveEvents: number;
+      gapMs: number;
+    };
   };
 }
 
 export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
   full: {
     name: 'full',
-    webhook: { bodySizes: [1, 10, 100], callCountSizes: [0, 1, 10, 11, 100], samples: 31, sampleMs: 40, warmupMs: 1500 },
+    webhook: {
+      bodySizes: [1, 10, 100],
+      callCountSizes: [0, 1, 10, 11, 100],
+      samples: 31,
+      sampleMs: 40,
+      warmupMs: 1500,
+    },
     coldStart: { rounds: 30 },
     economy: { usersPerCase: 10 },
-    throughput: { rateLimitsPerMinute: [100, 1000], concurrencies: [1, 2, 4], backlogEvents: 2000, windowSeconds: 65, latencyMs: 80, belowLimitShare: 0.5 },
+    throughput: {
+      rateLimitsPerMinute: [100, 1000],
+      concurrencies: [1, 2, 4],
+      backlogEvents: 2000,
+      windowSeconds: 65,
+      latencyMs: 80,
+      belowLimitShare: 0.5,
+    },
     backfill: {
-      economyFollowers: 1000, rateLimitsPerMinute: [100, 1000], rateFollowers: 8000, windowSeconds: 65, ratePercentShare: 50, latencyMs: 80,
+      economyFollowers: 1000,
+      rateLimitsPerMinute: [100, 1000],
+      rateFollowers: 8000,
+      windowSeconds: 65,
+      ratePercentShare: 50,
+      latencyMs: 80,
       live: { followers: 5000, rateLimitPerMinute: 1000, countsAs: 'request', liveEvents: 40, gapMs: 1000 },
     },
   },
@@ -61,9 +85,21 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
     webhook: { bodySizes: [1, 10, 100], callCountSizes: [0, 1, 10, 11, 100], samples: 3, sampleMs: 5, warmupMs: 50 },
     coldStart: { rounds: 3 },
     economy: { usersPerCase: 2 },
-    throughput: { rateLimitsPerMinute: [1200], concurrencies: [1, 2], backlogEvents: 200, windowSeconds: 2, latencyMs: 20, belowLimitShare: 0.5 },
+    throughput: {
+      rateLimitsPerMinute: [1200],
+      concurrencies: [1, 2],
+      backlogEvents: 200,
+      windowSeconds: 2,
+      latencyMs: 20,
+      belowLimitShare: 0.5,
+    },
     backfill: {
-      economyFollowers: 50, rateLimitsPerMinute: [100, 1000], rateFollowers: 200, windowSeconds: 2, ratePercentShare: 50, latencyMs: 5,
+      economyFollowers: 50,
+      rateLimitsPerMinute: [100, 1000],
+      rateFollowers: 200,
+      windowSeconds: 2,
+      ratePercentShare: 50,
+      latencyMs: 5,
       live: { followers: 100, rateLimitPerMinute: 6000, countsAs: 'request', liveEvents: 3, gapMs: 50 },
     },
   },

@@ -1,16 +1,31 @@
 /** One bench run: every figure in turn (never two at once, so none steals the other's CPU), then the cost model. */
 import { cpus } from 'node:os';
+
 import { startAwsServers } from '../local/aws-servers';
-import { type BackfillFigures, backfillTable, measureBackfill } from './backfill';
-import { type ColdStartFigures, coldStartTable, measureColdStart } from './cold-start';
-import { type BelowLimitCost, type CostPer1M, costPer1M, costTable } from './cost';
+import { backfillTable, measureBackfill, type BackfillFigures } from './backfill';
+import { coldStartTable, measureColdStart, type ColdStartFigures } from './cold-start';
+import { costPer1M, costTable, type BelowLimitCost, type CostPer1M } from './cost';
 import { packageDeployment } from './deployment';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
-import { type TargetCheck, checkTargets, targetsTable } from './targets';
-import { type WebhookFigures, measureWebhook, webhookTables } from './webhook-cpu';
-import { type CallEconomy, type RegistrationVariant, SEPARATE_CALLS_VARIANT, economyTable, measureCallEconomy } from './worker-economy';
-import { type BelowLimitRun, type ThroughputRun, type ThroughputSettings, belowLimitTable, measureBelowLimit, measureThroughput, throughputTable } from './worker-throughput';
+import { checkTargets, targetsTable, type TargetCheck } from './targets';
+import { measureWebhook, webhookTables, type WebhookFigures } from './webhook-cpu';
+import {
+  economyTable,
+  measureCallEconomy,
+  SEPARATE_CALLS_VARIANT,
+  type CallEconomy,
+  type RegistrationVariant,
+} from './worker-economy';
+import {
+  belowLimitTable,
+  measureBelowLimit,
+  measureThroughput,
+  throughputTable,
+  type BelowLimitRun,
+  type ThroughputRun,
+  type ThroughputSettings,
+} from './worker-throughput';
 
 export interface BenchResults {
   date: string;
@@ -19,8 +34,15 @@ export interface BenchResults {
   cpuModel: string;
   profile: BenchProfile['name'];
   durationSeconds: number;
-  deployed: { webhookMemoryMb: number; workerMemoryMb: number; workerTimeoutSeconds: number; workerBatchSize: number; workerMaxConcurrency: number;
-    registrationVariant: RegistrationVariant; capillaryRateLimitPerMinute: number };
+  deployed: {
+    webhookMemoryMb: number;
+    workerMemoryMb: number;
+    workerTimeoutSeconds: number;
+    workerBatchSize: number;
+    workerMaxConcurrency: number;
+    registrationVariant: RegistrationVariant;
+    capillaryRateLimitPerMinute: number;
+  };
   webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
   worker: {
@@ -36,11 +58,14 @@ export interface BenchResults {
     /** new followers arriving one at a time below the first limit, in the deployed variant */
     belowLimit: BelowLimitRun;
   };
-  costPer1M: CostPer1M & { workerConcurrency: number; registrationVariant: RegistrationVariant;
+  costPer1M: CostPer1M & {
+    workerConcurrency: number;
+    registrationVariant: RegistrationVariant;
     /** total at the first limit, per registration variant */
     totalByVariant: Record<string, number>;
     /** at the first limit, followers arriving below it (one per invocation) */
-    belowLimit: BelowLimitCost };
+    belowLimit: BelowLimitCost;
+  };
   backfill: BackfillFigures;
   targets: TargetCheck[];
   /** the printed tables, as Markdown */
@@ -54,9 +79,14 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
   try {
     const { webhook, worker } = deployment;
     // on-link registers nobody at follow time; its calls come at link time, measured like an instore+line follower.
-    const registrationVariant: RegistrationVariant = worker.environment.CAPILLARY_REGISTRATION_MODE === 'line-only' ? 'line-only'
-      : worker.environment.CAPILLARY_REGISTER_PROFILES_TOGETHER === 'true' ? 'instore+line, profiles together'
-        : worker.environment.CAPILLARY_SUBSCRIBE_ON_REGISTER === 'false' ? SEPARATE_CALLS_VARIANT : 'instore+line';
+    const registrationVariant: RegistrationVariant =
+      worker.environment.CAPILLARY_REGISTRATION_MODE === 'line-only'
+        ? 'line-only'
+        : worker.environment.CAPILLARY_REGISTER_PROFILES_TOGETHER === 'true'
+          ? 'instore+line, profiles together'
+          : worker.environment.CAPILLARY_SUBSCRIBE_ON_REGISTER === 'false'
+            ? SEPARATE_CALLS_VARIANT
+            : 'instore+line';
     progress('figures 1–2: webhook CPU and SQS calls…');
     const webhookFigures = await measureWebhook(profile.webhook, webhook);
     progress('figure 3: cold start…');
@@ -70,18 +100,32 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     let belowLimit: BelowLimitRun;
     let backfill: BackfillFigures;
     const settings: ThroughputSettings = {
-      profile: profile.throughput, deployedVariant: registrationVariant, worker, batchSize: deployment.workerBatchSize,
+      profile: profile.throughput,
+      deployedVariant: registrationVariant,
+      worker,
+      batchSize: deployment.workerBatchSize,
       deployedConcurrency: deployment.workerMaxConcurrency,
     };
     try {
       progress('figure 4: worker calls per event…');
       economy = await measureCallEconomy(profile.economy.usersPerCase);
-      const concurrencies = [...new Set([...profile.throughput.concurrencies, deployment.workerMaxConcurrency])].sort((a, b) => a - b);
+      const concurrencies = [...new Set([...profile.throughput.concurrencies, deployment.workerMaxConcurrency])].sort(
+        (a, b) => a - b,
+      );
       runs = await measureThroughput(settings, concurrencies, (run) =>
-        progress(`figure 5: ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s): ${run.events} events, utilisation ${run.rateUtilisation}`));
-      belowLimit = await measureBelowLimit(settings, registrationVariant, profile.throughput.rateLimitsPerMinute[0] as number,
-        economy[registrationVariant].newFollower.capillary);
-      progress(`figure 5b: ${belowLimit.eventsPerMinute} followers/min below ${belowLimit.rateLimitPerMinute}/min: ${belowLimit.workerSecondsPerEvent} worker s each`);
+        progress(
+          `figure 5: ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s): ${run.events} events, utilisation ${run.rateUtilisation}`,
+        ),
+      );
+      belowLimit = await measureBelowLimit(
+        settings,
+        registrationVariant,
+        profile.throughput.rateLimitsPerMinute[0] as number,
+        economy[registrationVariant].newFollower.capillary,
+      );
+      progress(
+        `figure 5b: ${belowLimit.eventsPerMinute} followers/min below ${belowLimit.rateLimitPerMinute}/min: ${belowLimit.workerSecondsPerEvent} worker s each`,
+      );
       progress('figure 7: backfill…');
       backfill = await measureBackfill(profile.backfill, progress);
     } finally {
@@ -89,31 +133,62 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     }
 
     const deployedRuns = runs.filter((run) => run.variant === registrationVariant);
-    const perLimitAndConcurrency = (value: (run: ThroughputRun) => number) => byKey(profile.throughput.rateLimitsPerMinute, (limit) =>
-      Object.fromEntries(deployedRuns.filter((run) => run.rateLimitPerMinute === limit).map((run) => [run.concurrency, value(run)])));
+    const perLimitAndConcurrency = (value: (run: ThroughputRun) => number) =>
+      byKey(profile.throughput.rateLimitsPerMinute, (limit) =>
+        Object.fromEntries(
+          deployedRuns.filter((run) => run.rateLimitPerMinute === limit).map((run) => [run.concurrency, value(run)]),
+        ),
+      );
     const firstLimit = profile.throughput.rateLimitsPerMinute[0];
     /** runs at the deployed concurrency: every limit in the deployed variant, the first limit in the others */
     const atDeployedConcurrency = runs.filter((run) => run.concurrency === deployment.workerMaxConcurrency);
-    const costOf = (variant: RegistrationVariant, variantRuns: readonly Pick<ThroughputRun, 'rateLimitPerMinute' | 'workerSecondsPerEvent' | 'limiterWritesPerCapillaryCall'>[],
-      eventsPerWorkerInvocation?: number) => costPer1M({
-      deployment,
-      webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
-      sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
-      newFollower: economy[variant].newFollower,
-      workerSecondsPerEvent: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent])),
-      limiterWritesPerCapillaryCall: Object.fromEntries(variantRuns.map((run) => [run.rateLimitPerMinute, run.limiterWritesPerCapillaryCall])),
-      eventsPerWorkerInvocation,
-    });
-    const backlogCostOf = (variant: RegistrationVariant) => costOf(variant, atDeployedConcurrency.filter((run) => run.variant === variant));
+    const costOf = (
+      variant: RegistrationVariant,
+      variantRuns: readonly Pick<
+        ThroughputRun,
+        'rateLimitPerMinute' | 'workerSecondsPerEvent' | 'limiterWritesPerCapillaryCall'
+      >[],
+      eventsPerWorkerInvocation?: number,
+    ) =>
+      costPer1M({
+        deployment,
+        webhookCpuMicros: webhookFigures.cpu[1]?.handlerMicros ?? NaN,
+        sqsCallsPerWebhook: webhookFigures.sqsCallsPerRequest[1] ?? NaN,
+        newFollower: economy[variant].newFollower,
+        workerSecondsPerEvent: Object.fromEntries(
+          variantRuns.map((run) => [run.rateLimitPerMinute, run.workerSecondsPerEvent]),
+        ),
+        limiterWritesPerCapillaryCall: Object.fromEntries(
+          variantRuns.map((run) => [run.rateLimitPerMinute, run.limiterWritesPerCapillaryCall]),
+        ),
+        eventsPerWorkerInvocation,
+      });
+    const backlogCostOf = (variant: RegistrationVariant) =>
+      costOf(
+        variant,
+        atDeployedConcurrency.filter((run) => run.variant === variant),
+      );
     const cost = backlogCostOf(registrationVariant);
     const belowLimitCost: BelowLimitCost = {
-      cost: costOf(registrationVariant, [belowLimit], 1), rateLimitPerMinute: belowLimit.rateLimitPerMinute, shareOfCapacity: belowLimit.shareOfCapacity,
+      cost: costOf(registrationVariant, [belowLimit], 1),
+      rateLimitPerMinute: belowLimit.rateLimitPerMinute,
+      shareOfCapacity: belowLimit.shareOfCapacity,
     };
     const variants = Object.keys(economy) as RegistrationVariant[];
     const totalByVariant = byKey(variants, (variant) => backlogCostOf(variant).total[String(firstLimit)] ?? NaN);
-    const newFollowersPerHourPer100Rpm = byKey(variants, (variant) =>
-      atDeployedConcurrency.find((run) => run.variant === variant && run.rateLimitPerMinute === firstLimit)?.newFollowersPerHourPer100Rpm ?? NaN);
-    const targets = checkTargets(webhookFigures, coldStart, economy, { runs, belowLimit, newFollowersPerHourPer100Rpm, cost }, backfill);
+    const newFollowersPerHourPer100Rpm = byKey(
+      variants,
+      (variant) =>
+        atDeployedConcurrency.find((run) => run.variant === variant && run.rateLimitPerMinute === firstLimit)
+          ?.newFollowersPerHourPer100Rpm ?? NaN,
+    );
+    const targets = checkTargets(
+      webhookFigures,
+      coldStart,
+      economy,
+      { runs, belowLimit, newFollowersPerHourPer100Rpm, cost },
+      backfill,
+    );
     return {
       date: new Date().toISOString(),
       node: process.version,
@@ -130,7 +205,10 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         registrationVariant,
         capillaryRateLimitPerMinute: Number(worker.environment.CAPILLARY_RATE_LIMIT_RPM),
       },
-      webhook: { cpuRatio: byKey(Object.keys(webhookFigures.cpu), (events) => webhookFigures.cpu[events]?.ratio ?? NaN), ...webhookFigures },
+      webhook: {
+        cpuRatio: byKey(Object.keys(webhookFigures.cpu), (events) => webhookFigures.cpu[events]?.ratio ?? NaN),
+        ...webhookFigures,
+      },
       coldStart,
       worker: {
         callsPerEvent: economy,
@@ -142,7 +220,13 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         throughput: { settings: profile.throughput, runs },
         belowLimit,
       },
-      costPer1M: { ...cost, workerConcurrency: deployment.workerMaxConcurrency, registrationVariant, totalByVariant, belowLimit: belowLimitCost },
+      costPer1M: {
+        ...cost,
+        workerConcurrency: deployment.workerMaxConcurrency,
+        registrationVariant,
+        totalByVariant,
+        belowLimit: belowLimitCost,
+      },
       backfill,
       targets,
       tables: [

@@ -6,17 +6,26 @@
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
  */
 import '../local/quiet-telemetry';
+
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { PROFILES } from './profiles';
 import { runBench } from './run-bench';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { tiny: { type: 'boolean', default: false }, out: { type: 'string', default: path.join(__dirname, 'results.json') } } });
+  const { values } = parseArgs({
+    options: {
+      tiny: { type: 'boolean', default: false },
+      out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    },
+  });
   const profile = PROFILES[values.tiny ? 'tiny' : 'full'];
   const results = await runBench(profile, (line) => process.stderr.write(`bench: ${line}\n`));
-  process.stdout.write(`Bench (${results.profile}) on ${results.date}: node ${results.node}, ${results.cores} cores (${results.cpuModel}), ${results.durationSeconds} s\n\n`);
+  process.stdout.write(
+    `Bench (${results.profile}) on ${results.date}: node ${results.node}, ${results.cores} cores (${results.cpuModel}), ${results.durationSeconds} s\n\n`,
+  );
   process.stdout.write(`${results.tables.join('\n')}\n`);
   writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`results: ${values.out}\n`);

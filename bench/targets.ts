@@ -4,9 +4,9 @@ import type { ColdStartFigures } from './cold-start';
 import type { CostPer1M } from './cost';
 import { round } from './stats';
 import { renderTable } from './table';
-import { type CallEconomy, SEPARATE_CALLS_VARIANT } from './worker-economy';
-import type { BelowLimitRun, ThroughputRun } from './worker-throughput';
 import type { WebhookFigures } from './webhook-cpu';
+import { SEPARATE_CALLS_VARIANT, type CallEconomy } from './worker-economy';
+import type { BelowLimitRun, ThroughputRun } from './worker-throughput';
 
 export interface TargetCheck {
   what: string;
@@ -15,10 +15,24 @@ export interface TargetCheck {
   met: boolean;
 }
 
-const atMost = (what: string, value: number, limit: number): TargetCheck => ({ what, value, target: `≤ ${limit}`, met: value <= limit });
-const atLeast = (what: string, value: number, limit: number): TargetCheck => ({ what, value, target: `≥ ${limit}`, met: value >= limit });
-const exactly = (what: string, value: number, expected: number): TargetCheck => ({ what, value, target: `= ${expected}`, met: value === expected });
-
+const atMost = (what: string, value: number, limit: number): TargetCheck => ({
+  what,
+  value,
+  target: `≤ ${limit}`,
+  met: value <= limit,
+});
+const atLeast = (what: string, value: number, limit: number): TargetCheck => ({
+  what,
+  value,
+  target: `≥ ${limit}`,
+  met: value >= limit,
+});
+const exactly = (what: string, value: number, expected: number): TargetCheck => ({
+  what,
+  value,
+  target: `= ${expected}`,
+  met: value === expected,
+});
 
 export interface WorkerTargetFigures {
   runs: readonly ThroughputRun[];
@@ -28,30 +42,56 @@ export interface WorkerTargetFigures {
   cost: CostPer1M;
 }
 
-export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigures, economy: CallEconomy, { runs, belowLimit, newFollowersPerHourPer100Rpm, cost }: WorkerTargetFigures,
-  backfill: BackfillFigures): TargetCheck[] {
+export function checkTargets(
+  webhook: WebhookFigures,
+  coldStart: ColdStartFigures,
+  economy: CallEconomy,
+  { runs, belowLimit, newFollowersPerHourPer100Rpm, cost }: WorkerTargetFigures,
+  backfill: BackfillFigures,
+): TargetCheck[] {
   const perRun = (run: ThroughputRun) => `${run.variant}, ${run.rateLimitPerMinute}/min, ${run.concurrency} worker(s)`;
   const followersPerHour = (variant: keyof CallEconomy) => newFollowersPerHourPer100Rpm[variant] ?? NaN;
-  const followersPerHourRatio = (variant: keyof CallEconomy) => round(followersPerHour(variant) / followersPerHour(SEPARATE_CALLS_VARIANT), 2);
+  const followersPerHourRatio = (variant: keyof CallEconomy) =>
+    round(followersPerHour(variant) / followersPerHour(SEPARATE_CALLS_VARIANT), 2);
   return [
     // The handler's own work besides the SDK's send(), for a 1-event body: measured with a send() that answers at
     // once, so neither it nor the floor runs the SDK (figure 1 also gives handler − send() and the whole handler).
-    ...Object.entries(webhook.cpu).slice(0, 1).map(([events, cpu]) => atMost(`webhook CPU, own work besides send() vs floor, ${events}-event body`, cpu.ownWorkRatio, 2)),
-    ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) => exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10))),
+    ...Object.entries(webhook.cpu)
+      .slice(0, 1)
+      .map(([events, cpu]) =>
+        atMost(`webhook CPU, own work besides send() vs floor, ${events}-event body`, cpu.ownWorkRatio, 2),
+      ),
+    ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) =>
+      exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10)),
+    ),
     // "The same within noise": the sampled ratios' median, with 15% for a noisy shared machine.
-    ...Object.entries(webhook.cpuRatioByChannels).slice(1).map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),
+    ...Object.entries(webhook.cpuRatioByChannels)
+      .slice(1)
+      .map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),
     atMost('webhook cold start ratio', coldStart.ratio.webhook ?? NaN, 2),
     atMost('Capillary calls, new follower (line-only)', economy['line-only'].newFollower.capillary, 1),
     atMost('Capillary calls, new follower (instore+line)', economy['instore+line'].newFollower.capillary, 2),
     // "Today" is the separate calls of before the folding, measured in the same run under the same limiter.
-    atLeast('new followers/h per 100/min (line-only), ratio to the separate calls', followersPerHourRatio('line-only'), 3),
-    atLeast('new followers/h per 100/min (instore+line), ratio to the separate calls', followersPerHourRatio('instore+line'), 1.5),
+    atLeast(
+      'new followers/h per 100/min (line-only), ratio to the separate calls',
+      followersPerHourRatio('line-only'),
+      3,
+    ),
+    atLeast(
+      'new followers/h per 100/min (instore+line), ratio to the separate calls',
+      followersPerHourRatio('instore+line'),
+      1.5,
+    ),
     atMost('cost per 1M follows at 100 calls/min, USD', cost.total['100'] ?? NaN, 5),
     ...Object.entries(economy).flatMap(([mode, cases]) => [
       exactly(`Capillary calls, unfollow (${mode})`, cases.unfollow.capillary, 1),
       exactly(`Capillary calls, duplicate (${mode})`, cases.duplicate.capillary, 0),
       exactly(`Capillary calls, stale (${mode})`, cases.stale.capillary, 0),
-      atMost(`most DynamoDB writes of any event (${mode})`, Math.max(...Object.values(cases).map((calls) => calls.dynamoWrites)), 2),
+      atMost(
+        `most DynamoDB writes of any event (${mode})`,
+        Math.max(...Object.values(cases).map((calls) => calls.dynamoWrites)),
+        2,
+      ),
     ]),
     ...runs.flatMap((run) => [
       atLeast(`rate utilisation, ${perRun(run)}`, run.rateUtilisation, 0.9),
@@ -71,6 +111,9 @@ export function checkTargets(webhook: WebhookFigures, coldStart: ColdStartFigure
 
 export function targetsTable(checks: readonly TargetCheck[]): string {
   const missed = checks.filter((check) => !check.met).length;
-  return renderTable(`Targets — ${checks.length - missed} met, ${missed} missed`, ['figure', 'value', 'target', 'met'],
-    checks.map((check) => [check.what, check.value, check.target, check.met ? 'yes' : 'NO']));
+  return renderTable(
+    `Targets — ${checks.length - missed} met, ${missed} missed`,
+    ['figure', 'value', 'target', 'met'],
+    checks.map((check) => [check.what, check.value, check.target, check.met ? 'yes' : 'NO']),
+  );
 }

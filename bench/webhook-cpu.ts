@@ -8,24 +8,25 @@
  */
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { LineWebhookEvent } from '../lib/line/callback';
-import { parseCallback } from '../lib/line/callback';
-import { lambdaContext } from '../local/lambda-context';
-import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
-import { toBatches, toEntries } from '../lib/queue/event-queue';
+
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { readWebhookConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
+import { parseCallback, type LineWebhookEvent } from '../lib/line/callback';
 import { withTelemetry } from '../lib/observability/telemetry';
+import { toBatches, toEntries } from '../lib/queue/event-queue';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
+import { countCommands } from '../local/aws-kit';
+import { lambdaContext } from '../local/lambda-context';
 import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../local/line-event-factory';
+import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
 import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import { LocalSqsTransport } from './local-sqs-transport';
 import type { BenchProfile } from './profiles';
-import { countCommands } from '../local/aws-kit';
 import { byKey, median, round } from './stats';
 import { renderTable } from './table';
 
@@ -73,7 +74,8 @@ export function measureWebhook(profile: WebhookProfile, webhook: DeployedFunctio
   return child.next<WebhookFigures>();
 }
 
-const followBody = (events: number): string => callbackBody(Array.from({ length: events }, () => followEvent(lineUserId(), Date.now())));
+const followBody = (events: number): string =>
+  callbackBody(Array.from({ length: events }, () => followEvent(lineUserId(), Date.now())));
 
 /**
  * The least any webhook must do for this body: authenticate it, parse it, and build one SQS entry per
@@ -118,7 +120,10 @@ interface CpuSeries {
 }
 
 /** Interleaved samples of CPU µs per call of each series, after a warm-up of each. */
-async function sampleCpu<K extends string>(profile: WebhookProfile, series: Record<K, () => unknown>): Promise<Record<K, number>[]> {
+async function sampleCpu<K extends string>(
+  profile: WebhookProfile,
+  series: Record<K, () => unknown>,
+): Promise<Record<K, number>[]> {
   const names = Object.keys(series) as K[];
   for (const name of names) await cpuMicrosPerCall(await iterationsFor(profile.warmupMs, series[name]), series[name]);
   const iterations = new Map<K, number>();
@@ -138,24 +143,50 @@ async function measureCpu(profile: WebhookProfile, series: CpuSeries): Promise<W
   const samples = await sampleCpu(profile, series);
   const medianOf = (value: (sample: Record<keyof CpuSeries, number>) => number) => median(samples.map(value));
   return {
-    handlerMicros: round(medianOf((s) => s.handler), 1),
-    sdkSendMicros: round(medianOf((s) => s.sdkSend), 1),
-    floorMicros: round(medianOf((s) => s.floor), 1),
-    ratio: round(medianOf((s) => s.handler / s.floor), 2),
-    ratioWithoutSdk: round(medianOf((s) => (s.handler - s.sdkSend) / s.floor), 2),
-    ownWorkMicros: round(medianOf((s) => s.ownWork), 1),
-    ownWorkRatio: round(medianOf((s) => s.ownWork / s.floor), 2),
+    handlerMicros: round(
+      medianOf((s) => s.handler),
+      1,
+    ),
+    sdkSendMicros: round(
+      medianOf((s) => s.sdkSend),
+      1,
+    ),
+    floorMicros: round(
+      medianOf((s) => s.floor),
+      1,
+    ),
+    ratio: round(
+      medianOf((s) => s.handler / s.floor),
+      2,
+    ),
+    ratioWithoutSdk: round(
+      medianOf((s) => (s.handler - s.sdkSend) / s.floor),
+      2,
+    ),
+    ownWorkMicros: round(
+      medianOf((s) => s.ownWork),
+      1,
+    ),
+    ownWorkRatio: round(
+      medianOf((s) => s.ownWork / s.floor),
+      2,
+    ),
   };
 }
 
 /** A LINE_CHANNELS list of `count` channels, `th` (signed with the local secret) among them. */
 function channelList(count: number): string {
-  return JSON.stringify(Array.from({ length: count }, (_, index) => ({
-    id: index === 0 ? 'th' : `c${index}`,
-    channelSecret: index === 0 ? LOCAL_CHANNEL_SECRET : createHmac('sha256', 'bench').update(String(index)).digest('hex').slice(0, 32),
-    channelAccessToken: `bench-token-${index}`,
-    capillaryLineAccountId: `bench-account-${index}`,
-  })));
+  return JSON.stringify(
+    Array.from({ length: count }, (_, index) => ({
+      id: index === 0 ? 'th' : `c${index}`,
+      channelSecret:
+        index === 0
+          ? LOCAL_CHANNEL_SECRET
+          : createHmac('sha256', 'bench').update(String(index)).digest('hex').slice(0, 32),
+      channelAccessToken: `bench-token-${index}`,
+      capillaryLineAccountId: `bench-account-${index}`,
+    })),
+  );
 }
 
 /**
@@ -163,7 +194,10 @@ function channelList(count: number): string {
  * built as functions/webhook.ts builds it from LINE_CHANNELS: the path picks the channel, so the figures
  * should not differ beyond noise (a handler trying every secret would cost 50 HMACs).
  */
-async function measureChannelScaling(profile: WebhookProfile, context: ReturnType<typeof lambdaContext>): Promise<Pick<WebhookFigures, 'cpuByChannels' | 'cpuRatioByChannels'>> {
+async function measureChannelScaling(
+  profile: WebhookProfile,
+  context: ReturnType<typeof lambdaContext>,
+): Promise<Pick<WebhookFigures, 'cpuByChannels' | 'cpuRatioByChannels'>> {
   const body = followBody(1);
   const request = signedWebhookRequest(body, { channel: 'th' });
   const series: Record<string, () => Promise<void>> = {};
@@ -174,17 +208,22 @@ async function measureChannelScaling(profile: WebhookProfile, context: ReturnTyp
     transport.install(runtime.sqs);
     const callback = parseCallback(Buffer.from(body));
     transport.answer(toBatches(toEntries('th', callback.destination, callback.events)));
-    const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) => handleWebhookRequest(event, runtime));
+    const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) =>
+      handleWebhookRequest(event, runtime),
+    );
     series[count] = async () => {
       const response = await handler(request, context);
-      if (response.statusCode !== 200) throw new Error(`webhook with ${count} channels answered ${response.statusCode}: ${response.body}`);
+      if (response.statusCode !== 200)
+        throw new Error(`webhook with ${count} channels answered ${response.statusCode}: ${response.body}`);
     };
   }
   const samples = await sampleCpu(profile, series);
   const [baseline] = CHANNEL_COUNTS as [number];
   return {
     cpuByChannels: byKey(CHANNEL_COUNTS, (count) => round(median(samples.map((sample) => sample[count] as number)), 1)),
-    cpuRatioByChannels: byKey(CHANNEL_COUNTS, (count) => round(median(samples.map((sample) => (sample[count] as number) / (sample[baseline] as number))), 2)),
+    cpuRatioByChannels: byKey(CHANNEL_COUNTS, (count) =>
+      round(median(samples.map((sample) => (sample[count] as number) / (sample[baseline] as number))), 2),
+    ),
   };
 }
 
@@ -192,14 +231,18 @@ async function measureChannelScaling(profile: WebhookProfile, context: ReturnTyp
 export async function runWebhookMeasurements(profile: WebhookProfile): Promise<WebhookFigures> {
   // The handler exactly as functions/webhook.ts builds it.
   const runtime = { config: await readWebhookConfig(process.env, ssmSecret), sqs: createSqsClient() };
-  const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) => handleWebhookRequest(event, runtime));
+  const handler = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) =>
+    handleWebhookRequest(event, runtime),
+  );
   const transport = new LocalSqsTransport();
   transport.install(runtime.sqs);
   const commands = countCommands(runtime.sqs);
   const context = lambdaContext({ name: 'bench-webhook', memoryMb: 256, timeoutSeconds: 5 });
   // The same handler over a client whose send() answers at once: everything it does but the SDK's send().
   const answeredAtOnce = { send: async () => ({ Successful: [], Failed: [] }) } as unknown as SQSClient;
-  const ownWork = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) => handleWebhookRequest(event, { ...runtime, sqs: answeredAtOnce }));
+  const ownWork = withTelemetry(async (event: Parameters<typeof handleWebhookRequest>[0]) =>
+    handleWebhookRequest(event, { ...runtime, sqs: answeredAtOnce }),
+  );
 
   /** Prepares the transport's answers for this body (the handler and sdkSend send the same batches). */
   const seriesFor = (body: string): CpuSeries => {
@@ -212,7 +255,12 @@ export async function runWebhookMeasurements(profile: WebhookProfile): Promise<W
         const response = await handler(request, context);
         if (response.statusCode !== 200) throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
       },
-      sdkSend: () => Promise.all(batches.map((entries) => runtime.sqs.send(new SendMessageBatchCommand({ QueueUrl: runtime.config.queueUrl, Entries: entries })))),
+      sdkSend: () =>
+        Promise.all(
+          batches.map((entries) =>
+            runtime.sqs.send(new SendMessageBatchCommand({ QueueUrl: runtime.config.queueUrl, Entries: entries })),
+          ),
+        ),
       ownWork: async () => {
         const response = await ownWork(request, context);
         if (response.statusCode !== 200) throw new Error(`webhook answered ${response.statusCode}: ${response.body}`);
@@ -235,15 +283,46 @@ export async function runWebhookMeasurements(profile: WebhookProfile): Promise<W
 
 export function webhookTables(figures: WebhookFigures): string[] {
   return [
-    renderTable('Figure 1 — webhook CPU per request vs floor (HMAC + JSON.parse + entries), same process',
-      ['events/body', 'handler µs', 'SQS SDK send() alone µs', 'handler with send() answering at once µs', 'floor µs', 'ratio', 'own work ratio (1 event: target ≤ 2)',
-        'ratio without SDK (handler − send())'],
-      Object.entries(figures.cpu).map(([events, cpu]) => [events, cpu.handlerMicros, cpu.sdkSendMicros, cpu.ownWorkMicros, cpu.floorMicros, cpu.ratio, cpu.ownWorkRatio,
-        cpu.ratioWithoutSdk])),
-    renderTable('Figure 2 — SendMessageBatch calls per webhook', ['events/body', 'calls', 'target ⌈n/10⌉'],
-      Object.entries(figures.sqsCallsPerRequest).map(([events, calls]) => [events, calls, Math.ceil(Number(events) / 10)])),
-    renderTable('Figure 1b — webhook CPU per 1-event request by channels configured (the path picks the channel)',
+    renderTable(
+      'Figure 1 — webhook CPU per request vs floor (HMAC + JSON.parse + entries), same process',
+      [
+        'events/body',
+        'handler µs',
+        'SQS SDK send() alone µs',
+        'handler with send() answering at once µs',
+        'floor µs',
+        'ratio',
+        'own work ratio (1 event: target ≤ 2)',
+        'ratio without SDK (handler − send())',
+      ],
+      Object.entries(figures.cpu).map(([events, cpu]) => [
+        events,
+        cpu.handlerMicros,
+        cpu.sdkSendMicros,
+        cpu.ownWorkMicros,
+        cpu.floorMicros,
+        cpu.ratio,
+        cpu.ownWorkRatio,
+        cpu.ratioWithoutSdk,
+      ]),
+    ),
+    renderTable(
+      'Figure 2 — SendMessageBatch calls per webhook',
+      ['events/body', 'calls', 'target ⌈n/10⌉'],
+      Object.entries(figures.sqsCallsPerRequest).map(([events, calls]) => [
+        events,
+        calls,
+        Math.ceil(Number(events) / 10),
+      ]),
+    ),
+    renderTable(
+      'Figure 1b — webhook CPU per 1-event request by channels configured (the path picks the channel)',
       ['channels', 'handler µs', 'ratio to 1 channel (target 1 within noise)'],
-      Object.keys(figures.cpuByChannels).map((count) => [count, figures.cpuByChannels[count] ?? NaN, figures.cpuRatioByChannels[count] ?? NaN])),
+      Object.keys(figures.cpuByChannels).map((count) => [
+        count,
+        figures.cpuByChannels[count] ?? NaN,
+        figures.cpuRatioByChannels[count] ?? NaN,
+      ]),
+    ),
   ];
 }

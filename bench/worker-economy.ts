@@ -45,7 +45,9 @@ export type CallEconomy = Record<RegistrationVariant, Record<EconomyCase, Servic
 const SERVICES: readonly (keyof ServiceCalls)[] = ['capillary', 'line', 'dynamoWrites', 'dynamoReads'];
 
 const describeOutcome = ({ outcome, error }: RecordSettled): string =>
-  error ? `error ${error.name}: ${error.message}` : `${outcome?.result}:${outcome && 'action' in outcome ? outcome.action : outcome?.reason}`;
+  error
+    ? `error ${error.name}: ${error.message}`
+    : `${outcome?.result}:${outcome && 'action' in outcome ? outcome.action : outcome?.reason}`;
 
 function callTally(harness: WorkerHarness): () => ServiceCalls {
   const dynamoCommands = countDynamoCommands(harness.dynamo);
@@ -58,7 +60,10 @@ function callTally(harness: WorkerHarness): () => ServiceCalls {
   });
 }
 
-async function measureVariant(variant: RegistrationVariant, usersPerCase: number): Promise<Record<EconomyCase, ServiceCalls>> {
+async function measureVariant(
+  variant: RegistrationVariant,
+  usersPerCase: number,
+): Promise<Record<EconomyCase, ServiceCalls>> {
   const harness = await startWorkerHarness({ capillary: REGISTRATION_VARIANTS[variant] });
   const tally = callTally(harness);
   const { settled } = harness;
@@ -70,10 +75,14 @@ async function measureVariant(variant: RegistrationVariant, usersPerCase: number
     await harness.run(events);
     const unexpected = settled.map(describeOutcome).filter((outcome) => outcome !== expected);
     if (unexpected.length > 0 || settled.length !== events.length) {
-      throw new Error(`${variant}: expected ${events.length} × ${expected}, got ${settled.map(describeOutcome).join(', ')}`);
+      throw new Error(
+        `${variant}: expected ${events.length} × ${expected}, got ${settled.map(describeOutcome).join(', ')}`,
+      );
     }
     const after = tally();
-    return Object.fromEntries(SERVICES.map((service) => [service, round((after[service] - before[service]) / events.length, 2)])) as unknown as ServiceCalls;
+    return Object.fromEntries(
+      SERVICES.map((service) => [service, round((after[service] - before[service]) / events.length, 2)]),
+    ) as unknown as ServiceCalls;
   };
 
   try {
@@ -81,13 +90,22 @@ async function measureVariant(variant: RegistrationVariant, usersPerCase: number
     const minute = (n: number) => Date.UTC(2026, 0, 1) + n * 60_000;
     const returning = users.map((user) => followEvent(user, minute(2), { follow: { isUnblocked: true } }));
     return {
-      newFollower: await callsPerEvent(users.map((user) => followEvent(user, minute(0))), 'applied:register'),
-      unfollow: await callsPerEvent(users.map((user) => unfollowEvent(user, minute(1))), 'applied:subscribe'),
+      newFollower: await callsPerEvent(
+        users.map((user) => followEvent(user, minute(0))),
+        'applied:register',
+      ),
+      unfollow: await callsPerEvent(
+        users.map((user) => unfollowEvent(user, minute(1))),
+        'applied:subscribe',
+      ),
       returningFollower: await callsPerEvent(returning, 'applied:subscribe'),
       // LINE redelivers the very same event (same webhookEventId).
       duplicate: await callsPerEvent(returning, 'skipped:duplicate'),
       // An unfollow older than the follow already applied: overtaken in delivery.
-      stale: await callsPerEvent(users.map((user) => unfollowEvent(user, minute(1.5))), 'skipped:stale'),
+      stale: await callsPerEvent(
+        users.map((user) => unfollowEvent(user, minute(1.5))),
+        'skipped:stale',
+      ),
     };
   } finally {
     await harness.close();
@@ -102,7 +120,16 @@ export async function measureCallEconomy(usersPerCase: number): Promise<CallEcon
 }
 
 export function economyTable(economy: CallEconomy): string {
-  const rows = VARIANTS.flatMap((variant) => Object.entries(economy[variant]).map(([kind, calls]) => [variant, kind, ...SERVICES.map((service) => calls[service])]));
-  return renderTable('Figure 4 — worker calls per event (targets: Capillary ≤ 1 new follower line-only, ≤ 2 instore+line, 1 unfollow, 0 duplicate/stale; DynamoDB writes ≤ 2)',
-    ['mode', 'event', 'Capillary', 'LINE', 'DynamoDB writes', 'DynamoDB reads'], rows);
+  const rows = VARIANTS.flatMap((variant) =>
+    Object.entries(economy[variant]).map(([kind, calls]) => [
+      variant,
+      kind,
+      ...SERVICES.map((service) => calls[service]),
+    ]),
+  );
+  return renderTable(
+    'Figure 4 — worker calls per event (targets: Capillary ≤ 1 new follower line-only, ≤ 2 instore+line, 1 unfollow, 0 duplicate/stale; DynamoDB writes ≤ 2)',
+    ['mode', 'event', 'Capillary', 'LINE', 'DynamoDB writes', 'DynamoDB reads'],
+    rows,
+  );
 }

@@ -1,12 +1,14 @@
 /** One emulated worker Lambda instance (see worker-throughput.ts): its own deps, module state and event loop. */
 import '../local/quiet-telemetry';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { lambdaContext } from '../local/lambda-context';
-import { toSqsEvent } from '../local/lambda-events';
+
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { LIMITER_SUFFIX, countDynamoCommands } from './dynamo-commands';
+import { lambdaContext } from '../local/lambda-context';
+import { toSqsEvent } from '../local/lambda-events';
+import { countDynamoCommands, LIMITER_SUFFIX } from './dynamo-commands';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
 
 const { config, worker } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
@@ -16,7 +18,11 @@ const deps = buildSyncDeps(config, dynamo);
 
 process.on('message', (records: SQSRecord[]) => {
   const started = Date.now();
-  const context = lambdaContext({ name: 'bench-worker', memoryMb: worker.memoryMb, timeoutSeconds: worker.timeoutSeconds });
+  const context = lambdaContext({
+    name: 'bench-worker',
+    memoryMb: worker.memoryMb,
+    timeoutSeconds: worker.timeoutSeconds,
+  });
   void processSqsBatch(toSqsEvent(records), context, deps).then((response) => {
     const done: BatchDone = {
       batchMs: Date.now() - started,

@@ -11,6 +11,7 @@
  * measured over the whole run, tail included.
  */
 import path from 'node:path';
+
 import type { WorkerConfig } from '../lib/config/config';
 import { followEvent, lineUserId } from '../local/line-event-factory';
 import { sqsRecordFor, startWorkerHarness } from '../local/worker-rig';
@@ -74,7 +75,11 @@ export interface BatchDone {
 
 async function startInstance(settings: WorkerInstanceSettings): Promise<ChildChannel> {
   // The parent's environment carries the dynalite endpoint and the quiet telemetry settings.
-  const instance = new ChildChannel(path.join(__dirname, 'worker-instance-child.ts'), [JSON.stringify(settings)], process.env);
+  const instance = new ChildChannel(
+    path.join(__dirname, 'worker-instance-child.ts'),
+    [JSON.stringify(settings)],
+    process.env,
+  );
   await instance.next<'ready'>();
   return instance;
 }
@@ -85,14 +90,21 @@ interface RunSetup {
 }
 
 /** Stand-ins enforcing `rateLimitPerMinute`, and `concurrency` worker instances on one shared bucket, for one run. */
-async function withRun<T>({ profile, worker }: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number,
-  run: (setup: RunSetup) => Promise<T>): Promise<T> {
+async function withRun<T>(
+  { profile, worker }: ThroughputSettings,
+  variant: RegistrationVariant,
+  rateLimitPerMinute: number,
+  concurrency: number,
+  run: (setup: RunSetup) => Promise<T>,
+): Promise<T> {
   const harness = await startWorkerHarness({
     capillary: { ...REGISTRATION_VARIANTS[variant], rateLimitPerMinute },
     capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
     lineStandIn: { latencyMs: profile.latencyMs },
   });
-  const instances = await Promise.all(Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker })));
+  const instances = await Promise.all(
+    Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker })),
+  );
   try {
     return await run({ harness, instances });
   } finally {
@@ -105,7 +117,12 @@ async function withRun<T>({ profile, worker }: ThroughputSettings, variant: Regi
 const acceptedCalls = ({ harness }: RunSetup): number =>
   harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
 
-async function drainWindow(settings: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, concurrency: number): Promise<ThroughputRun> {
+async function drainWindow(
+  settings: ThroughputSettings,
+  variant: RegistrationVariant,
+  rateLimitPerMinute: number,
+  concurrency: number,
+): Promise<ThroughputRun> {
   const { profile, batchSize } = settings;
   return withRun(settings, variant, rateLimitPerMinute, concurrency, async (setup) => {
     const { harness, instances } = setup;
@@ -118,16 +135,18 @@ async function drainWindow(settings: ThroughputSettings, variant: RegistrationVa
 
     const started = Date.now();
     const deadline = started + profile.windowSeconds * 1000;
-    await Promise.all(instances.map(async (instance, index) => {
-      while (Date.now() < deadline && taken < backlog.length) {
-        const batch = backlog.slice(taken, (taken += batchSize));
-        const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
-        batchMs.push(done.batchMs);
-        handed += batch.length;
-        failedEvents += done.failedEvents;
-        limiterWrites[index] = done.limiterWrites;
-      }
-    }));
+    await Promise.all(
+      instances.map(async (instance, index) => {
+        while (Date.now() < deadline && taken < backlog.length) {
+          const batch = backlog.slice(taken, (taken += batchSize));
+          const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
+          batchMs.push(done.batchMs);
+          handed += batch.length;
+          failedEvents += done.failedEvents;
+          limiterWrites[index] = done.limiterWrites;
+        }
+      }),
+    );
     const elapsedMs = Date.now() - started;
     const synced = handed - failedEvents;
     const capillaryCalls = acceptedCalls(setup);
@@ -173,8 +192,12 @@ export interface BelowLimitRun {
  * One instance, one new follower every 60/eventsPerMinute s, each its own batch (an event source that
  * is not behind delivers what arrives), for the profile's window.
  */
-export async function measureBelowLimit(settings: ThroughputSettings, variant: RegistrationVariant, rateLimitPerMinute: number, callsPerFollower: number):
-  Promise<BelowLimitRun> {
+export async function measureBelowLimit(
+  settings: ThroughputSettings,
+  variant: RegistrationVariant,
+  rateLimitPerMinute: number,
+  callsPerFollower: number,
+): Promise<BelowLimitRun> {
   const { profile } = settings;
   const capacityPerMinute = rateLimitPerMinute / callsPerFollower;
   const eventsPerMinute = profile.belowLimitShare * capacityPerMinute;
@@ -214,12 +237,18 @@ export async function measureBelowLimit(settings: ThroughputSettings, variant: R
  * One run per limit and concurrency in the deployed variant, then each other variant at the first limit
  * and the deployed concurrency; one after the other. Needs DynamoDB (dynalite) endpoints in process.env.
  */
-export async function measureThroughput(settings: ThroughputSettings, concurrencies: readonly number[], onRun: (run: ThroughputRun) => void): Promise<ThroughputRun[]> {
+export async function measureThroughput(
+  settings: ThroughputSettings,
+  concurrencies: readonly number[],
+  onRun: (run: ThroughputRun) => void,
+): Promise<ThroughputRun[]> {
   const { profile, deployedVariant, deployedConcurrency } = settings;
   const plan: [RegistrationVariant, number, number][] = profile.rateLimitsPerMinute.flatMap((limit) =>
-    concurrencies.map((concurrency): [RegistrationVariant, number, number] => [deployedVariant, limit, concurrency]));
+    concurrencies.map((concurrency): [RegistrationVariant, number, number] => [deployedVariant, limit, concurrency]),
+  );
   for (const variant of Object.keys(REGISTRATION_VARIANTS) as RegistrationVariant[]) {
-    if (variant !== deployedVariant) plan.push([variant, profile.rateLimitsPerMinute[0] as number, deployedConcurrency]);
+    if (variant !== deployedVariant)
+      plan.push([variant, profile.rateLimitsPerMinute[0] as number, deployedConcurrency]);
   }
   const runs: ThroughputRun[] = [];
   for (const [variant, limit, concurrency] of plan) {
@@ -232,19 +261,68 @@ export async function measureThroughput(settings: ThroughputSettings, concurrenc
 
 export function throughputTable(runs: readonly ThroughputRun[], settings: ThroughputSettings): string {
   const { profile, worker } = settings;
-  return renderTable(`Figure 5 — worker under Capillary's rate limit (new followers; stand-ins answer in ${profile.latencyMs} ms, ` +
-    `${profile.windowSeconds} s window over a ${profile.backlogEvents}-event backlog; worker timeout ${worker.timeoutSeconds} s)`,
-  ['mode', 'limit/min', 'workers', 'events synced', 'followers/h per 100/min', 'Capillary calls', 'utilisation (target ≥ 0.9)', 'over limit (target 0)',
-    'limiter writes/call', 'batch s median', 'batch s max', 'events failed'],
-  runs.map((run) => [run.variant, run.rateLimitPerMinute, run.concurrency, run.events, run.newFollowersPerHourPer100Rpm, run.capillaryCalls, run.rateUtilisation,
-    run.overLimit, run.limiterWritesPerCapillaryCall, run.medianBatchSeconds, `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`,
-    run.failedEvents]));
+  return renderTable(
+    `Figure 5 — worker under Capillary's rate limit (new followers; stand-ins answer in ${profile.latencyMs} ms, ` +
+      `${profile.windowSeconds} s window over a ${profile.backlogEvents}-event backlog; worker timeout ${worker.timeoutSeconds} s)`,
+    [
+      'mode',
+      'limit/min',
+      'workers',
+      'events synced',
+      'followers/h per 100/min',
+      'Capillary calls',
+      'utilisation (target ≥ 0.9)',
+      'over limit (target 0)',
+      'limiter writes/call',
+      'batch s median',
+      'batch s max',
+      'events failed',
+    ],
+    runs.map((run) => [
+      run.variant,
+      run.rateLimitPerMinute,
+      run.concurrency,
+      run.events,
+      run.newFollowersPerHourPer100Rpm,
+      run.capillaryCalls,
+      run.rateUtilisation,
+      run.overLimit,
+      run.limiterWritesPerCapillaryCall,
+      run.medianBatchSeconds,
+      `${run.maxBatchSeconds}${run.maxBatchSeconds > worker.timeoutSeconds ? ' (> timeout)' : ''}`,
+      run.failedEvents,
+    ]),
+  );
 }
 
 export function belowLimitTable(run: BelowLimitRun, latencyMs: number): string {
-  return renderTable(`Figure 5b — new followers arriving below the limit, each its own batch (1 instance, stand-ins answer in ${latencyMs} ms)`,
-    ['mode', 'limit/min', 'followers/min', 'share of what the limit carries', 'events synced', 'Capillary calls', 'over limit (target 0)',
-      'worker s per event', 'limiter writes/call', 'events failed'],
-    [[run.variant, run.rateLimitPerMinute, run.eventsPerMinute, run.shareOfCapacity, run.events, run.capillaryCalls, run.overLimit,
-      run.workerSecondsPerEvent, run.limiterWritesPerCapillaryCall, run.failedEvents]]);
+  return renderTable(
+    `Figure 5b — new followers arriving below the limit, each its own batch (1 instance, stand-ins answer in ${latencyMs} ms)`,
+    [
+      'mode',
+      'limit/min',
+      'followers/min',
+      'share of what the limit carries',
+      'events synced',
+      'Capillary calls',
+      'over limit (target 0)',
+      'worker s per event',
+      'limiter writes/call',
+      'events failed',
+    ],
+    [
+      [
+        run.variant,
+        run.rateLimitPerMinute,
+        run.eventsPerMinute,
+        run.shareOfCapacity,
+        run.events,
+        run.capillaryCalls,
+        run.overLimit,
+        run.workerSecondsPerEvent,
+        run.limiterWritesPerCapillaryCall,
+        run.failedEvents,
+      ],
+    ],
+  );
 }

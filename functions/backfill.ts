@@ -1,5 +1,6 @@
-import type { Context, SQSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context, SQSEvent } from 'aws-lambda';
+
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
@@ -11,7 +12,13 @@ import { createSqsClient } from '../lib/queue/sqs-client';
 const deps = onceAsync(async () => {
   const config = await readBackfillConfig(process.env, ssmSecret);
   const clients = { dynamo: new DynamoDBClient({ cacheMiddleware: true }), sqs: createSqsClient() };
-  return { forChannel: perChannel((channel) => buildBackfillDeps(config, clients, channel)), sqs: clients.sqs, tickQueueUrl: config.tickQueueUrl };
+  return {
+    forChannel: perChannel((channel) => buildBackfillDeps(config, clients, channel)),
+    sqs: clients.sqs,
+    tickQueueUrl: config.tickQueueUrl,
+  };
 });
 
-export const handler = withTelemetry(async (event: SQSEvent, context: Context) => processBackfillTicks(event, context, await deps()));
+export const handler = withTelemetry(async (event: SQSEvent, context: Context) =>
+  processBackfillTicks(event, context, await deps()),
+);

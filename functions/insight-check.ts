@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { readInsightCheckConfig } from '../lib/config/backfill-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { LineFollowersClient } from '../lib/line/follower-pages';
@@ -14,13 +15,23 @@ const deps = onceAsync(async () => {
 /** Every channel in turn; one channel's failure (LINE down for it) does not keep the others from their figure. */
 export const handler = withTelemetry(async (_event: unknown, _context: { awsRequestId: string }) => {
   const { config, dynamo } = await deps();
-  const results = await Promise.allSettled(config.channels.all.map(async (channel) => {
-    const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.line.apiBaseUrl, timeoutMs: config.line.timeoutMs });
-    const destination = channel.destination ?? (await followers.botUserId());
-    return runInsightCheck({ channel: channel.id, followers, dynamo, tableName: config.tableName, destination });
-  }));
+  const results = await Promise.allSettled(
+    config.channels.all.map(async (channel) => {
+      const followers = new LineFollowersClient({
+        channelAccessToken: channel.channelAccessToken,
+        baseUrl: config.line.apiBaseUrl,
+        timeoutMs: config.line.timeoutMs,
+      });
+      const destination = channel.destination ?? (await followers.botUserId());
+      return runInsightCheck({ channel: channel.id, followers, dynamo, tableName: config.tableName, destination });
+    }),
+  );
   const failed = results.filter((result) => result.status === 'rejected');
   // A failed channel fails the invocation, so the function's Errors metric shows it; the others were published.
-  if (failed.length > 0) throw new AggregateError(failed.map((result) => (result as PromiseRejectedResult).reason), `insight check failed for ${failed.length} channel(s)`);
+  if (failed.length > 0)
+    throw new AggregateError(
+      failed.map((result) => (result as PromiseRejectedResult).reason),
+      `insight check failed for ${failed.length} channel(s)`,
+    );
   return results.map((result) => (result as PromiseFulfilledResult<unknown>).value);
 });

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
 import { readLinkApiConfig } from '../lib/config/config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { handleLinkRequest } from '../lib/link-api/handle-link-request';

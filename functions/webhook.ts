@@ -1,11 +1,17 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
 import { readWebhookConfig } from '../lib/config/config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { type WebhookDeps, handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
+import { handleWebhookRequest, type WebhookDeps } from '../lib/webhook/handle-webhook-request';
 
 /** Built on a container's first request: the configuration (secrets from SSM) and the SQS client. */
-const deps = onceAsync(async (): Promise<WebhookDeps> => ({ config: await readWebhookConfig(process.env, ssmSecret), sqs: createSqsClient() }));
+const deps = onceAsync(async (): Promise<WebhookDeps> => ({
+  config: await readWebhookConfig(process.env, ssmSecret),
+  sqs: createSqsClient(),
+}));
 
-export const handler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleWebhookRequest(event, await deps()));
+export const handler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
+  handleWebhookRequest(event, await deps()),
+);

@@ -1,4 +1,5 @@
 import type { Context, SQSEvent } from 'aws-lambda';
+
 import { readWorkerConfig } from '../lib/config/config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { withTelemetry } from '../lib/observability/telemetry';
@@ -8,4 +9,6 @@ import { buildSyncDeps } from '../lib/worker/worker-deps';
 /** Built on a container's first batch: the configuration (secrets from SSM) and the clients. */
 const deps = onceAsync(async () => buildSyncDeps(await readWorkerConfig(process.env, ssmSecret)));
 
-export const handler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, await deps()));
+export const handler = withTelemetry(async (event: SQSEvent, context: Context) =>
+  processSqsBatch(event, context, await deps()),
+);

@@ -1,6 +1,13 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { CreateQueueCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 
 const uniqueSuffix = () => randomBytes(4).toString('hex');
 
@@ -11,13 +18,19 @@ type AwsClient = Pick<SQSClient, 'middlewareStack'> | Pick<DynamoDBClient, 'midd
  * label `labelOf` gives a command and its input. Counted at the first middleware step, so a command
  * the SDK retries counts once per send() by our code.
  */
-export function countCommands(client: AwsClient, labelOf: (commandName: string, input: unknown) => string = (name) => name): Map<string, number> {
+export function countCommands(
+  client: AwsClient,
+  labelOf: (commandName: string, input: unknown) => string = (name) => name,
+): Map<string, number> {
   const counts = new Map<string, number>();
-  (client.middlewareStack as SQSClient['middlewareStack']).add((next, context) => async (args) => {
-    const name = labelOf(String(context.commandName), args.input);
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-    return next(args);
-  }, { step: 'initialize', name: 'countCommands' });
+  (client.middlewareStack as SQSClient['middlewareStack']).add(
+    (next, context) => async (args) => {
+      const name = labelOf(String(context.commandName), args.input);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
   return counts;
 }
 
@@ -28,21 +41,30 @@ export interface TestFifoQueue {
 }
 
 /** A uniquely named FIFO queue with a FIFO DLQ on the local SQS server (globalSetup's fauxqs). */
-export async function createFifoQueue(sqs: SQSClient, { maxReceiveCount = 3, visibilityTimeout = 30 } = {}): Promise<TestFifoQueue> {
+export async function createFifoQueue(
+  sqs: SQSClient,
+  { maxReceiveCount = 3, visibilityTimeout = 30 } = {},
+): Promise<TestFifoQueue> {
   const name = `test-${uniqueSuffix()}`;
-  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }));
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${name}-dlq.fifo`, Attributes: { FifoQueue: 'true' } }),
+  );
   const dlqUrl = dlq.QueueUrl as string;
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
-  const queue = await sqs.send(new CreateQueueCommand({
-    QueueName: `${name}.fifo`,
-    Attributes: {
-      FifoQueue: 'true',
-      VisibilityTimeout: String(visibilityTimeout),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
-    },
-  }));
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes?.QueueArn;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${name}.fifo`,
+      Attributes: {
+        FifoQueue: 'true',
+        VisibilityTimeout: String(visibilityTimeout),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
   const queueUrl = queue.QueueUrl as string;
-  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes?.QueueArn;
   return { queueUrl, queueArn: queueArn as string, dlqUrl };
 }
 
@@ -50,10 +72,15 @@ export async function createFifoQueue(sqs: SQSClient, { maxReceiveCount = 3, vis
 export async function receiveAll(sqs: SQSClient, queueUrl: string, visibilityTimeout = 30): Promise<Message[]> {
   const messages: Message[] = [];
   for (;;) {
-    const result = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: visibilityTimeout,
-      MessageSystemAttributeNames: ['All'],
-    }));
+    const result = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: visibilityTimeout,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     if (!result.Messages?.length) return messages;
     messages.push(...result.Messages);
   }

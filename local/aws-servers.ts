@@ -1,5 +1,6 @@
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import { LOCAL_REGION } from '../ops/serverless-resources';
 
 export interface AwsServers {
@@ -47,4 +48,3 @@ export async function startAwsServers(ports: { dynamoPort: number; sqsPort: numb
     },
   };
 }
-

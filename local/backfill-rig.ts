@@ -5,23 +5,34 @@
  * cancel between them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
+import { runBackfillTick, type BackfillDeps, type TickResult } from '../lib/backfill/run-backfill';
 import type { RateLimiter } from '../lib/capillary/rate-limiter';
 import type { BackfillConfig } from '../lib/config/backfill-config';
 import type { WorkerChannel, WorkerConfig } from '../lib/config/config';
-import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
-import { type BackfillDeps, type TickResult, runBackfillTick } from '../lib/backfill/run-backfill';
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { type WorkerDeps, processSqsBatch } from '../lib/worker/process-sqs-batch';
+import type { BackfillJob } from '../lib/store/backfill-job-store';
+import { processSqsBatch, type WorkerDeps } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { createFifoQueue } from './aws-kit';
 import { lambdaContext } from './lambda-context';
 import { toSqsEvent, toSqsRecord } from './lambda-events';
-import type { BackfillJob } from '../lib/store/backfill-job-store';
-import { createFifoQueue } from './aws-kit';
-import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from './standins/capillary-standin';
-import { type LineStandIn, type LineStandInOptions, startLineStandIn } from './standins/line-standin';
-import { RIG_CHANNEL, type RigCapillarySettings, createUsersTable, workerConfigFor } from './worker-rig';
+import {
+  startCapillaryStandIn,
+  type CapillaryStandIn,
+  type CapillaryStandInOptions,
+} from './standins/capillary-standin';
+import { startLineStandIn, type LineStandIn, type LineStandInOptions } from './standins/line-standin';
+import { createUsersTable, RIG_CHANNEL, workerConfigFor, type RigCapillarySettings } from './worker-rig';
 
 export interface BackfillRigOptions {
   capillaryStandIn?: CapillaryStandInOptions;
@@ -67,22 +78,40 @@ async function drainThroughWorker(sqs: SQSClient, queueUrl: string, deps: Worker
   const context = lambdaContext({ name: 'rig-worker', memoryMb: 256, timeoutSeconds: 60 });
   let processed = 0;
   for (;;) {
-    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 5, AttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-    }));
+    const { Messages: messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 5,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     if (messages.length === 0) return processed;
-    const records = messages.map((message) => toSqsRecord(message, 'arn:aws:sqs:ap-northeast-1:000000000000:rig-events.fifo'));
+    const records = messages.map((message) =>
+      toSqsRecord(message, 'arn:aws:sqs:ap-northeast-1:000000000000:rig-events.fifo'),
+    );
     const { batchItemFailures } = await processSqsBatch(toSqsEvent(records), context, deps);
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = messages.filter((message) => !failed.has(message.MessageId as string));
     if (done.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
     }
     processed += done.length;
   }
 }
 
-export function backfillConfigFor(worker: WorkerConfig, queues: BackfillRig['queues'], overrides: Partial<Omit<BackfillConfig, 'worker'>> = {}): BackfillConfig {
+export function backfillConfigFor(
+  worker: WorkerConfig,
+  queues: BackfillRig['queues'],
+  overrides: Partial<Omit<BackfillConfig, 'worker'>> = {},
+): BackfillConfig {
   return {
     worker,
     ...queues,
@@ -103,21 +132,38 @@ export async function startBackfillRig(options: BackfillRigOptions = {}): Promis
   const sqs = createSqsClient();
   const tableName = options.tableName ?? (await createUsersTable(dynamo));
   const events = await createFifoQueue(sqs, { maxReceiveCount: 5 });
-  const { QueueUrl: tickQueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `backfill-${randomBytes(4).toString('hex')}` }));
-  const queues = { eventsQueueUrl: events.queueUrl, deadLetterQueueUrl: events.dlqUrl, tickQueueUrl: tickQueueUrl as string };
-  const worker = workerConfigFor(tableName, capillary.url, line.url, options.capillary, [{ ...RIG_CHANNEL, ...options.channel }]);
+  const { QueueUrl: tickQueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: `backfill-${randomBytes(4).toString('hex')}` }),
+  );
+  const queues = {
+    eventsQueueUrl: events.queueUrl,
+    deadLetterQueueUrl: events.dlqUrl,
+    tickQueueUrl: tickQueueUrl as string,
+  };
+  const worker = workerConfigFor(tableName, capillary.url, line.url, options.capillary, [
+    { ...RIG_CHANNEL, ...options.channel },
+  ]);
   const config = backfillConfigFor(worker, queues, options.backfill);
-  const deps: BackfillDeps = await buildBackfillDeps(config, { dynamo, sqs, ...(options.sharedLimiter ? { sharedLimiter: options.sharedLimiter } : {}) }, CHANNEL)
-    .catch(async (error: unknown) => {
-      await Promise.all([capillary.close(), line.close()]);
-      throw error;
-    });
+  const deps: BackfillDeps = await buildBackfillDeps(
+    config,
+    { dynamo, sqs, ...(options.sharedLimiter ? { sharedLimiter: options.sharedLimiter } : {}) },
+    CHANNEL,
+  ).catch(async (error: unknown) => {
+    await Promise.all([capillary.close(), line.close()]);
+    throw error;
+  });
 
   const tick = (jobId: string, budgetMs = DEFAULT_TICK_BUDGET_MS) =>
     runBackfillTick({ channel: CHANNEL, jobId }, deps, Date.now() + budgetMs, randomUUID());
   const job = () => deps.jobs.read(CHANNEL);
   return {
-    capillary, line, dynamo, sqs, config, deps, queues,
+    capillary,
+    line,
+    dynamo,
+    sqs,
+    config,
+    deps,
+    queues,
     start: async () => (await deps.jobs.start(CHANNEL, randomUUID(), Date.now())).jobId,
     tick,
     async runToEnd(jobId, maxTicks = 50) {

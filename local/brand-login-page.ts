@@ -51,7 +51,11 @@ export async function startBrandLoginPage(options: BrandLoginPageOptions): Promi
     });
     const body = (await answer.json().catch(() => ({}))) as { redirectUrl?: string; message?: string };
     if (answer.status !== 200 || body.redirectUrl === undefined) {
-      return page(response, answer.status >= 400 ? answer.status : 502, `<p>Could not link: ${escapeHtml(body.message ?? `HTTP ${answer.status}`)}</p>`);
+      return page(
+        response,
+        answer.status >= 400 ? answer.status : 502,
+        `<p>Could not link: ${escapeHtml(body.message ?? `HTTP ${answer.status}`)}</p>`,
+      );
     }
     response.writeHead(302, { location: body.redirectUrl });
     response.end();
@@ -65,10 +69,14 @@ export async function startBrandLoginPage(options: BrandLoginPageOptions): Promi
     }
     if (request.method === 'GET' && url.pathname === '/') {
       const linkToken = escapeHtml(url.searchParams.get('linkToken') ?? '');
-      return page(response, 200, `<h1>Log in to link your LINE account</h1>
+      return page(
+        response,
+        200,
+        `<h1>Log in to link your LINE account</h1>
 <form method="post" action="/login"><input type="hidden" name="linkToken" value="${linkToken}">
 <label>Mobile number (with country code) <input name="mobile" inputmode="numeric" required></label> <button>Log in and link</button></form>
-<p>You can unlink at any time from the LINE chat.</p>`);
+<p>You can unlink at any time from the LINE chat.</p>`,
+      );
     }
     page(response, 404, 'Not found');
   });

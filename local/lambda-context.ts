@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Context } from 'aws-lambda';
+
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../ops/serverless-resources';
 
 export interface LocalFunction {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import { LOCAL_REGION } from '../ops/serverless-resources';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
 
@@ -62,7 +64,13 @@ export function toApiGatewayV2Event(request: HttpRequestParts): APIGatewayProxyE
       apiId: 'local',
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
-      http: { method: request.method, path: request.path, protocol: 'HTTP/1.1', sourceIp: request.sourceIp ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: request.requestId ?? randomUUID(),
       routeKey: route.routeKey,
       stage: '$default',

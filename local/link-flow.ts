@@ -8,7 +8,7 @@ import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { maskUserId } from '../lib/observability/telemetry';
 import { callbackBody, followEvent, postbackEvent } from './line-event-factory';
 import { PipelineAdminClient, type LocalPipelineStatus, type UserRecords } from './pipeline-admin-api';
-import { type ReplayReport, describeCustomers, describeRecord, formatReplayReport, replay } from './replay';
+import { describeCustomers, describeRecord, formatReplayReport, replay, type ReplayReport } from './replay';
 import type { CapillaryState, CustomerSnapshot } from './standins/capillary-standin';
 import type { AccountLinkResult, LineStandInState } from './standins/line-standin';
 
@@ -47,7 +47,11 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
 }
 
 const memberWithMobile = (state: CapillaryState, mobile: string) =>
-  state.customers.find((customer) => customer.profiles.some((p) => p.source === 'INSTORE' && p.identifiers.some((i) => i.type === 'mobile' && i.value === mobile)));
+  state.customers.find((customer) =>
+    customer.profiles.some(
+      (p) => p.source === 'INSTORE' && p.identifiers.some((i) => i.type === 'mobile' && i.value === mobile),
+    ),
+  );
 
 async function drained(admin: PipelineAdminClient, waitSeconds: number): Promise<LocalPipelineStatus> {
   const until = Date.now() + waitSeconds * 1000;
@@ -61,16 +65,22 @@ async function drained(admin: PipelineAdminClient, waitSeconds: number): Promise
 export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowReport> {
   const admin = new PipelineAdminClient(options.webhookUrl);
   const status = await admin.probe();
-  if (status === undefined) throw new LinkFlowError(`${options.webhookUrl} is not a local pipeline: start one with \`npm start\``);
+  if (status === undefined)
+    throw new LinkFlowError(`${options.webhookUrl} is not a local pipeline: start one with \`npm start\``);
   const { capillary, line, brandLoginPage } = status.endpoints;
-  if (!capillary.standIn || !line.standIn) throw new LinkFlowError('npm run link needs the Capillary and LINE stand-ins (unset CAPILLARY_BASE_URL / LINE_API_BASE_URL)');
+  if (!capillary.standIn || !line.standIn)
+    throw new LinkFlowError(
+      'npm run link needs the Capillary and LINE stand-ins (unset CAPILLARY_BASE_URL / LINE_API_BASE_URL)',
+    );
   const destination = status.channels.find((channel) => channel.id === DEFAULT_CHANNEL_ID)?.destination;
-  if (destination === undefined) throw new LinkFlowError('the local pipeline\'s default channel has no destination (LINE_EXPECTED_DESTINATIONS)');
+  if (destination === undefined)
+    throw new LinkFlowError("the local pipeline's default channel has no destination (LINE_EXPECTED_DESTINATIONS)");
 
   // The brand's member, as it exists in store before LINE is involved.
   await fetch(`${capillary.url}/__admin/members`, { method: 'POST', body: JSON.stringify({ mobile: options.mobile }) });
   const memberBefore = memberWithMobile(await json<CapillaryState>(`${capillary.url}/__admin/state`), options.mobile);
-  if (memberBefore === undefined) throw new LinkFlowError(`the Capillary stand-in refused a member with mobile ${options.mobile}`);
+  if (memberBefore === undefined)
+    throw new LinkFlowError(`the Capillary stand-in refused a member with mobile ${options.mobile}`);
 
   // In chat: follow first if the bridge has never seen this user, then the rich menu's "link" postback.
   const records = await admin.userRecords(destination, [options.userId]);
@@ -78,7 +88,10 @@ export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowRep
   const postback = postbackEvent(options.userId, now, 'action=link');
   const events = records[options.userId] ? [postback] : [followEvent(options.userId, now - 1), postback];
   const chat = await replay({
-    bodies: events.map((event) => ({ name: event.type === 'follow' ? 'follow' : 'postback action=link', bytes: Buffer.from(callbackBody([event])) })),
+    bodies: events.map((event) => ({
+      name: event.type === 'follow' ? 'follow' : 'postback action=link',
+      bytes: Buffer.from(callbackBody([event])),
+    })),
     url: options.webhookUrl,
     secret: options.secret,
     tamper: false,
@@ -88,9 +101,13 @@ export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowRep
 
   // The bot's answer holds the button to the brand page, with the link token in it.
   const sent = (await json<LineStandInState>(`${line.url}/__admin/state`)).sent;
-  const answer = sent.find((entry) => entry.replyToken === postback.replyToken) ?? sent.filter((entry) => entry.to === options.userId).at(-1);
-  const linkPage = (answer?.messages[0] as { template?: { actions?: { uri?: string }[] } } | undefined)?.template?.actions?.[0]?.uri;
-  if (linkPage === undefined) throw new LinkFlowError('the bot sent no link button (see the worker log; is LINK_PAGE_URL set?)');
+  const answer =
+    sent.find((entry) => entry.replyToken === postback.replyToken) ??
+    sent.filter((entry) => entry.to === options.userId).at(-1);
+  const linkPage = (answer?.messages[0] as { template?: { actions?: { uri?: string }[] } } | undefined)?.template
+    ?.actions?.[0]?.uri;
+  if (linkPage === undefined)
+    throw new LinkFlowError('the bot sent no link button (see the worker log; is LINK_PAGE_URL set?)');
   const linkToken = new URL(linkPage).searchParams.get('linkToken') ?? '';
 
   // The brand page: log in, get redirected to LINE's account-link URL, and LINE sends the event.
@@ -101,11 +118,14 @@ export async function runLinkFlow(options: LinkFlowOptions): Promise<LinkFlowRep
     redirect: 'manual',
   });
   const location = login.headers.get('location');
-  if (login.status !== 302 || location === null) throw new LinkFlowError(`the brand page did not redirect to LINE: HTTP ${login.status} ${await login.text()}`);
+  if (login.status !== 302 || location === null)
+    throw new LinkFlowError(`the brand page did not redirect to LINE: HTTP ${login.status} ${await login.text()}`);
   const accountLink = await json<AccountLinkResult>(`${location}${options.failed ? '&result=failed' : ''}`);
 
   const after = await drained(admin, options.waitSeconds);
-  const memberAfter = (await json<CapillaryState>(`${capillary.url}/__admin/state`)).customers.find((customer) => customer.id === memberBefore.id);
+  const memberAfter = (await json<CapillaryState>(`${capillary.url}/__admin/state`)).customers.find(
+    (customer) => customer.id === memberBefore.id,
+  );
   const record = (await admin.userRecords(destination, [options.userId]))[options.userId] ?? null;
   return { chat, memberId: memberBefore.id, memberBefore, memberAfter, linkPage, accountLink, record, status: after };
 }

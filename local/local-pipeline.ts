@@ -5,52 +5,59 @@
  * read their configuration from process.env (set here, as serverless.yml sets it), so one pipeline per process.
  */
 import { createServer } from 'node:net';
-import { CreateTableCommand, type CreateTableInput, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  type CreateTableInput,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
-import { type RegistrationMode, readLinkApiConfig, readWebhookConfig, readWorkerConfig } from '../lib/config/config';
-import { LINK_API_ROUTES, handleLinkRequest } from '../lib/link-api/handle-link-request';
-import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';
+import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
+import { readLinkApiConfig, readWebhookConfig, readWorkerConfig, type RegistrationMode } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
+import type { UserSyncState } from '../lib/domain/sync-rules';
+import { handleLinkRequest, LINK_API_ROUTES } from '../lib/link-api/handle-link-request';
+import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { parseQueuedEvent } from '../lib/queue/queued-event';
 import { createSqsClient } from '../lib/queue/sqs-client';
-import type { UserSyncState } from '../lib/domain/sync-rules';
 import { UserSyncStore } from '../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
-import { type RecordSettled, processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { processSqsBatch, type RecordSettled } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { loadLocalResources, queueNamed, stageParams, type LocalResources } from '../ops/serverless-resources';
 import { startAwsServers } from './aws-servers';
-import { startCapillaryStandIn } from './standins/capillary-standin';
-import { type LocalFunction, lambdaContext } from './lambda-context';
-import { logSource } from './log-view';
-import { type LineStandIn, startLineStandIn } from './standins/line-standin';
 import { startBrandLoginPage } from './brand-login-page';
-import { type QueuePoller, type SettledBatch, queueDepth, startQueuePoller, totalOf } from './queue-poller';
+import { lambdaContext, type LocalFunction } from './lambda-context';
 import { LOCAL_CREDENTIALS } from './local-credentials';
-import { LOCAL_CHANNELS, type LocalChannel, localChannel, localChannelsSetting } from './sample-events';
-import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { type LocalResources, loadLocalResources, queueNamed, stageParams } from '../ops/serverless-resources';
+import { logSource } from './log-view';
 import {
   DEFAULT_WEBHOOK_URL,
-  type EventAttempt,
-  type LocalPipelineChannel,
   LOCAL_ADMIN_PREFIX,
+  PIPELINE_ID,
+  PipelineAdminClient,
+  webhookUrlFor,
+  type EventAttempt,
   type LocalEndpoints,
+  type LocalPipelineChannel,
   type LocalPipelineStatus,
   type LocalPorts,
   type LocalQueues,
   type LocalReset,
-  PIPELINE_ID,
-  PipelineAdminClient,
   type ServiceEndpoint,
-  webhookUrlFor,
 } from './pipeline-admin-api';
-import { AdminRequestError, type AdminRoutes, startWebhookServer } from './webhook-server';
+import { queueDepth, startQueuePoller, totalOf, type QueuePoller, type SettledBatch } from './queue-poller';
+import { LOCAL_CHANNELS, localChannel, localChannelsSetting, type LocalChannel } from './sample-events';
+import { startCapillaryStandIn } from './standins/capillary-standin';
+import { startLineStandIn, type LineStandIn } from './standins/line-standin';
+import { AdminRequestError, startWebhookServer, type AdminRoutes } from './webhook-server';
 
 export const LOCAL_STAGE = 'local';
 
@@ -61,10 +68,26 @@ const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET',
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
 /** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
-const WEBHOOK_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`, memoryMb: 256, timeoutSeconds: 5 };
-const WORKER_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-worker`, memoryMb: 512, timeoutSeconds: 30 };
-const BACKFILL_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`, memoryMb: 256, timeoutSeconds: 300 };
-const LINK_API_FUNCTION: LocalFunction = { name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`, memoryMb: 256, timeoutSeconds: 10 };
+const WEBHOOK_FUNCTION: LocalFunction = {
+  name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`,
+  memoryMb: 256,
+  timeoutSeconds: 5,
+};
+const WORKER_FUNCTION: LocalFunction = {
+  name: `line-capillary-bridge-${LOCAL_STAGE}-worker`,
+  memoryMb: 512,
+  timeoutSeconds: 30,
+};
+const BACKFILL_FUNCTION: LocalFunction = {
+  name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`,
+  memoryMb: 256,
+  timeoutSeconds: 300,
+};
+const LINK_API_FUNCTION: LocalFunction = {
+  name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`,
+  memoryMb: 256,
+  timeoutSeconds: 10,
+};
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -97,8 +120,13 @@ export interface LocalPipeline {
 }
 
 export class PortsInUseError extends Error {
-  constructor(public readonly busy: { port: number; service: string }[], hint: string) {
-    super(`Cannot start: ${busy.map(({ port, service }) => `port ${port} (${service})`).join(', ')} already in use on 127.0.0.1. ${hint}`);
+  constructor(
+    public readonly busy: { port: number; service: string }[],
+    hint: string,
+  ) {
+    super(
+      `Cannot start: ${busy.map(({ port, service }) => `port ${port} (${service})`).join(', ')} already in use on 127.0.0.1. ${hint}`,
+    );
     this.name = 'PortsInUseError';
   }
 }
@@ -122,12 +150,18 @@ export function isPortFree(port: number): Promise<boolean> {
 
 /** All busy ports in one message, before anything starts, with who probably holds them. */
 async function assertPortsFree(ports: LocalPorts, wanted: (keyof LocalPorts)[]): Promise<void> {
-  const checks = await Promise.all(wanted.map(async (name) => ({ name, free: ports[name] === 0 || (await isPortFree(ports[name])) })));
-  const busy = checks.filter(({ free }) => !free).map(({ name }) => ({ port: ports[name], service: SERVICE_NAMES[name] }));
+  const checks = await Promise.all(
+    wanted.map(async (name) => ({ name, free: ports[name] === 0 || (await isPortFree(ports[name])) })),
+  );
+  const busy = checks
+    .filter(({ free }) => !free)
+    .map(({ name }) => ({ port: ports[name], service: SERVICE_NAMES[name] }));
   if (busy.length === 0) return;
-  const hint = busy.some(({ port }) => port === ports.webhook) && (await new PipelineAdminClient(`http://127.0.0.1:${ports.webhook}/`).probe())
-    ? `A local pipeline is already running (http://127.0.0.1:${ports.webhook}${LOCAL_ADMIN_PREFIX}status answers): use it, or stop it with Ctrl-C.`
-    : 'Another `npm start`, LocalStack (4566) or DynamoDB Local (8000) may hold them: stop it, or pick other ports (npm start -- --help).';
+  const hint =
+    busy.some(({ port }) => port === ports.webhook) &&
+    (await new PipelineAdminClient(`http://127.0.0.1:${ports.webhook}/`).probe())
+      ? `A local pipeline is already running (http://127.0.0.1:${ports.webhook}${LOCAL_ADMIN_PREFIX}status answers): use it, or stop it with Ctrl-C.`
+      : 'Another `npm start`, LocalStack (4566) or DynamoDB Local (8000) may hold them: stop it, or pick other ports (npm start -- --help).';
   throw new PortsInUseError(busy, hint);
 }
 
@@ -141,8 +175,11 @@ interface CreatedQueues extends LocalQueues {
 
 async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<CreatedQueues> {
   const urls = new Map<string, string>();
-  for (const queue of resources.queues) { // dead-letter queues come first
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+  for (const queue of resources.queues) {
+    // dead-letter queues come first
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }),
+    );
     urls.set(queue.name, QueueUrl as string);
   }
   const events = queueNamed(resources, 'EventsQueue');
@@ -151,7 +188,11 @@ async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<
   const queueUrl = urls.get(events.name) as string;
   const backfillQueueUrl = urls.get(backfill.name) as string;
   const attributesOf = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }))).Attributes ?? {};
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'VisibilityTimeout'] }),
+      )
+    ).Attributes ?? {};
   const attributes = await attributesOf(queueUrl);
   return {
     queueName: events.name,
@@ -159,7 +200,9 @@ async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<
     queueArn: attributes.QueueArn as string,
     deadLetterQueueName: deadLetter.name,
     deadLetterQueueUrl: urls.get(deadLetter.name) as string,
-    maxReceiveCount: Number((JSON.parse(events.attributes.RedrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount),
+    maxReceiveCount: Number(
+      (JSON.parse(events.attributes.RedrivePolicy as string) as { maxReceiveCount: number }).maxReceiveCount,
+    ),
     visibilityTimeoutSeconds: Number(attributes.VisibilityTimeout),
     backfillQueueUrl,
     backfillQueueArn: (await attributesOf(backfillQueueUrl)).QueueArn as string,
@@ -168,7 +211,8 @@ async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<
 
 async function createTables(dynamo: DynamoDBClient, tables: CreateTableInput[]): Promise<string> {
   for (const table of tables) await dynamo.send(new CreateTableCommand(table));
-  if (tables.length !== 1) throw new Error(`serverless.yml must define exactly one DynamoDB table, found ${tables.length}`);
+  if (tables.length !== 1)
+    throw new Error(`serverless.yml must define exactly one DynamoDB table, found ${tables.length}`);
   return tables[0]?.TableName as string;
 }
 
@@ -259,23 +303,39 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
     capillary = { url: options.capillaryBaseUrl, standIn: false };
   }
   if (options.lineApiBaseUrl !== undefined) {
-    return { capillary, line: { url: options.lineApiBaseUrl, standIn: false }, reset: () => resets.forEach((reset) => reset()) };
+    return {
+      capillary,
+      line: { url: options.lineApiBaseUrl, standIn: false },
+      reset: () => resets.forEach((reset) => reset()),
+    };
   }
   // One LINE API for the local channels, each with its own token.
-  const lineStandIn = await startLineStandIn({ port: options.ports.line, channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken) });
+  const lineStandIn = await startLineStandIn({
+    port: options.ports.line,
+    channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken),
+  });
   stopStack.push(() => lineStandIn.close());
   resets.push(() => lineStandIn.reset());
-  if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM) process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
+  if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM)
+    process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
   // The brand page redirects the browser here; the stand-in then sends the signed accountLink event.
   process.env.LINE_ACCOUNT_LINK_URL = `${lineStandIn.url}/dialog/bot/accountLink`;
-  return { capillary, line: { url: lineStandIn.url, standIn: true }, lineStandIn, reset: () => resets.forEach((reset) => reset()) };
+  return {
+    capillary,
+    line: { url: lineStandIn.url, standIn: true },
+    lineStandIn,
+    reset: () => resets.forEach((reset) => reset()),
+  };
 }
 
 /** Starts everything or nothing: a failure part-way stops what already started. */
 export async function startLocalPipeline(options: LocalPipelineOptions): Promise<LocalPipeline> {
   const { ports } = options;
   await assertPortsFree(ports, [
-    'webhook', 'sqs', 'dynamodb', 'brand',
+    'webhook',
+    'sqs',
+    'dynamodb',
+    'brand',
     ...(options.capillaryBaseUrl === undefined ? (['capillary'] as const) : []),
     ...(options.lineApiBaseUrl === undefined ? (['line'] as const) : []),
   ]);
@@ -283,7 +343,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
   const log = new Logger({ serviceName: 'local-pipeline' });
   const stopStack: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stopStack.splice(0).reverse()) await stop().catch((error: unknown) => log.error('Stopping a local service failed', error as Error));
+    for (const stop of stopStack.splice(0).reverse())
+      await stop().catch((error: unknown) => log.error('Stopping a local service failed', error as Error));
   };
 
   try {
@@ -301,7 +362,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const { capillary, line, lineStandIn } = standIns;
     // Its link API address is known once the webhook server listens (port 0 picks one).
     let linkApiUrl = '';
-    const brand = await startBrandLoginPage({ port: ports.brand, linkApiUrl: () => linkApiUrl, linkApiToken: process.env.LINK_API_TOKEN ?? LOCAL_CREDENTIALS.linkApiToken });
+    const brand = await startBrandLoginPage({
+      port: ports.brand,
+      linkApiUrl: () => linkApiUrl,
+      linkApiToken: process.env.LINK_API_TOKEN ?? LOCAL_CREDENTIALS.linkApiToken,
+    });
     stopStack.push(() => brand.close());
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
@@ -315,7 +380,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
     const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
     if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
-    else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name])) process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
+    else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name]))
+      process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
     process.env.LINK_API_TOKEN ??= LOCAL_CREDENTIALS.linkApiToken;
     process.env.LINK_PAGE_URL ??= brand.linkPageUrl;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
@@ -323,14 +389,24 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const webhookDeps = { config: await readWebhookConfig(process.env, ssmSecret), sqs };
     const workerConfig = await readWorkerConfig(process.env, ssmSecret);
     const { registrationMode } = workerConfig.capillary;
-    const channels = workerConfig.channels.all.map(({ id, capillaryLineAccountId, destination }) => ({ id, capillaryLineAccountId, ...(destination ? { destination } : {}) }));
+    const channels = workerConfig.channels.all.map(({ id, capillaryLineAccountId, destination }) => ({
+      id,
+      capillaryLineAccountId,
+      ...(destination ? { destination } : {}),
+    }));
     const attempts = new AttemptLog();
     const workerDeps = { ...buildSyncDeps(workerConfig, dynamo), onSettled: attempts.onRecordSettled };
-    const webhookHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleWebhookRequest(event, webhookDeps));
+    const webhookHandler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
+      handleWebhookRequest(event, webhookDeps),
+    );
     const linkApiDeps = buildLinkApiDeps(await readLinkApiConfig(process.env, ssmSecret), dynamo, sqs);
-    const linkApiHandler = withTelemetry(async (event: APIGatewayProxyEventV2) => handleLinkRequest(event, linkApiDeps));
+    const linkApiHandler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
+      handleLinkRequest(event, linkApiDeps),
+    );
     const linkApiContext = () => lambdaContext(LINK_API_FUNCTION);
-    const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) => processSqsBatch(event, context, workerDeps));
+    const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) =>
+      processSqsBatch(event, context, workerDeps),
+    );
 
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? queues.visibilityTimeoutSeconds;
     const localQueues: LocalQueues = {
@@ -339,28 +415,41 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       maxReceiveCount: queues.maxReceiveCount,
       visibilityTimeoutSeconds,
     };
-    const startPoller = () => startQueuePoller({
-      sqs,
-      queueUrl: queues.queueUrl,
-      queueArn: queues.queueArn,
-      handler: (event, context) => logSource.run('worker', () => workerHandler(event, context)),
-      context: () => lambdaContext(WORKER_FUNCTION),
-      concurrency: options.concurrency,
-      waitTimeSeconds: options.pollWaitSeconds,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-      onBatchReceived: (records) => log.info('Worker invoked', {
-        messages: records.length,
-        events: records.map((record) => `${webhookEventIdOf(record) ?? record.messageId} (receive ${record.attributes.ApproximateReceiveCount})`),
-      }),
-      onBatchSettled: (batch) => {
-        attempts.add(batch);
-        logBatch(log, batch, localQueues);
-      },
-      onPollError: (error) => log.error('Polling the events queue failed', error),
-    });
+    const startPoller = () =>
+      startQueuePoller({
+        sqs,
+        queueUrl: queues.queueUrl,
+        queueArn: queues.queueArn,
+        handler: (event, context) => logSource.run('worker', () => workerHandler(event, context)),
+        context: () => lambdaContext(WORKER_FUNCTION),
+        concurrency: options.concurrency,
+        waitTimeSeconds: options.pollWaitSeconds,
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+        onBatchReceived: (records) =>
+          log.info('Worker invoked', {
+            messages: records.length,
+            events: records.map(
+              (record) =>
+                `${webhookEventIdOf(record) ?? record.messageId} (receive ${record.attributes.ApproximateReceiveCount})`,
+            ),
+          }),
+        onBatchSettled: (batch) => {
+          attempts.add(batch);
+          logBatch(log, batch, localQueues);
+        },
+        onPollError: (error) => log.error('Polling the events queue failed', error),
+      });
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
-    stopStack.push(await startBackfillFunction({ sqs, dynamo, queueUrl: queues.backfillQueueUrl, queueArn: queues.backfillQueueArn, log }));
+    stopStack.push(
+      await startBackfillFunction({
+        sqs,
+        dynamo,
+        queueUrl: queues.backfillQueueUrl,
+        queueArn: queues.backfillQueueArn,
+        log,
+      }),
+    );
 
     /**
      * One step for everything that holds state, so nothing can point at what another part forgot (a user record
@@ -370,7 +459,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const reset = async (): Promise<LocalReset> => {
       await poller.stop();
       try {
-        await Promise.all([queues.queueUrl, queues.deadLetterQueueUrl].map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
+        await Promise.all(
+          [queues.queueUrl, queues.deadLetterQueueUrl].map((QueueUrl) =>
+            sqs.send(new DeleteQueueCommand({ QueueUrl })),
+          ),
+        );
         await createQueues(sqs, resources);
         await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
         await createTables(dynamo, resources.tables);
@@ -378,13 +471,20 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       } finally {
         poller = startPoller();
       }
-      const services = [{ name: 'Capillary', ...capillary }, { name: 'LINE API', ...line }];
+      const services = [
+        { name: 'Capillary', ...capillary },
+        { name: 'LINE API', ...line },
+      ];
       const result: LocalReset = {
         reset: [
-          `queue ${queues.queueName}`, `DLQ ${queues.deadLetterQueueName}`, `table ${tableName}`,
+          `queue ${queues.queueName}`,
+          `DLQ ${queues.deadLetterQueueName}`,
+          `table ${tableName}`,
           ...services.filter(({ standIn }) => standIn).map(({ name }) => `${name} stand-in`),
         ],
-        untouched: services.filter(({ standIn }) => !standIn).map(({ name, url }) => `${name} at ${url} (the real service)`),
+        untouched: services
+          .filter(({ standIn }) => !standIn)
+          .map(({ name, url }) => `${name} at ${url} (the real service)`),
       };
       log.info('Local pipeline reset', { ...result });
       return result;
@@ -398,8 +498,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
-      functionRoutes: Object.fromEntries(LINK_API_ROUTES.map((path) => [path, (event: APIGatewayProxyEventV2) =>
-        logSource.run('link-api', () => linkApiHandler(event, linkApiContext()))])),
+      functionRoutes: Object.fromEntries(
+        LINK_API_ROUTES.map((path) => [
+          path,
+          (event: APIGatewayProxyEventV2) => logSource.run('link-api', () => linkApiHandler(event, linkApiContext())),
+        ]),
+      ),
       onRequest: (request) => log.info('Webhook request received', request),
       onResponse: (response) => log.info('Webhook answered', response),
       onHandlerError: (error) => log.error('Webhook handler failed; answering 500 as API Gateway does', error),
@@ -410,7 +514,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // As LINE does: sign with the channel secret (the first, during a rotation), send to the bot's destination.
     const linkChannel = webhookDeps.config.channels.get(DEFAULT_CHANNEL_ID);
     if (lineStandIn !== undefined && linkChannel?.destination !== undefined) {
-      lineStandIn.connectWebhook({ url: webhook.webhookUrl, channelSecret: linkChannel.channelSecrets[0] ?? '', destination: linkChannel.destination });
+      lineStandIn.connectWebhook({
+        url: webhook.webhookUrl,
+        channelSecret: linkChannel.channelSecrets[0] ?? '',
+        destination: linkChannel.destination,
+      });
     }
     const endpoints: LocalEndpoints = {
       webhookUrl: webhook.webhookUrl,
@@ -443,12 +551,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         const destination = requireParam(query, 'destination');
         const userIds = requireParam(query, 'userIds').split(',');
         const records = await Promise.all(userIds.map((userId) => store.read({ destination, userId })));
-        return Object.fromEntries(userIds.map((userId, index): [string, UserSyncState | null] => [userId, records[index] ?? null]));
+        return Object.fromEntries(
+          userIds.map((userId, index): [string, UserSyncState | null] => [userId, records[index] ?? null]),
+        );
       },
       /** Two resets at once are one reset. */
       'POST reset': () => (resetting ??= reset().finally(() => (resetting = undefined))),
     } satisfies AdminRoutes);
-    return { endpoints, queues: localQueues, tableName, concurrency: options.concurrency, registrationMode, channels, localChannels, status, reset, stop: stopAll };
+    return {
+      endpoints,
+      queues: localQueues,
+      tableName,
+      concurrency: options.concurrency,
+      registrationMode,
+      channels,
+      localChannels,
+      status,
+      reset,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
@@ -459,11 +580,23 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
  * The backfill function as AWS runs it: its tick queue polled one message at a time, the real handler
  * with its configuration read from this environment (so `npm run backfill -- --stage local` drives it).
  */
-async function startBackfillFunction(options: { sqs: SQSClient; dynamo: DynamoDBClient; queueUrl: string; queueArn: string; log: Logger }): Promise<() => Promise<void>> {
+async function startBackfillFunction(options: {
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+  queueUrl: string;
+  queueArn: string;
+  log: Logger;
+}): Promise<() => Promise<void>> {
   const config = await readBackfillConfig(process.env, ssmSecret);
   const clients = { dynamo: options.dynamo, sqs: options.sqs };
-  const deps = { forChannel: perChannel((channel) => buildBackfillDeps(config, clients, channel)), sqs: options.sqs, tickQueueUrl: config.tickQueueUrl };
-  const handler = withTelemetry(async (event: SQSEvent, context: Context) => processBackfillTicks(event, context, deps));
+  const deps = {
+    forChannel: perChannel((channel) => buildBackfillDeps(config, clients, channel)),
+    sqs: options.sqs,
+    tickQueueUrl: config.tickQueueUrl,
+  };
+  const handler = withTelemetry(async (event: SQSEvent, context: Context) =>
+    processBackfillTicks(event, context, deps),
+  );
   const poller = startQueuePoller({
     sqs: options.sqs,
     queueUrl: options.queueUrl,
@@ -473,7 +606,11 @@ async function startBackfillFunction(options: { sqs: SQSClient; dynamo: DynamoDB
     concurrency: 1,
     waitTimeSeconds: 1,
     onBatchSettled: (batch) => {
-      if (batch.handlerError) options.log.error('Backfill invocation failed: SQS retries its tick after the visibility timeout', batch.handlerError);
+      if (batch.handlerError)
+        options.log.error(
+          'Backfill invocation failed: SQS retries its tick after the visibility timeout',
+          batch.handlerError,
+        );
     },
     onPollError: (error) => options.log.error('Polling the backfill queue failed', error),
   });
@@ -482,20 +619,29 @@ async function startBackfillFunction(options: { sqs: SQSClient; dynamo: DynamoDB
 
 function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {
   const left = batch.records.filter((record) => batch.failedMessageIds.has(record.messageId));
-  log.info('Worker batch settled', { messages: batch.records.length, deleted: batch.records.length - left.length, leftForRetry: left.length, ms: batch.durationMs });
+  log.info('Worker batch settled', {
+    messages: batch.records.length,
+    deleted: batch.records.length - left.length,
+    leftForRetry: left.length,
+    ms: batch.durationMs,
+  });
   if (batch.handlerError) log.error('Worker handler failed: the whole batch stays on the queue', batch.handlerError);
   for (const record of left) {
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-    const next = receiveCount >= queues.maxReceiveCount
-      ? `moves to the DLQ ${queues.deadLetterQueueName} on its next receive (maxReceiveCount ${queues.maxReceiveCount})`
-      : `retried once its visibility timeout ends, ${queues.visibilityTimeoutSeconds} s after it was received (receive ${receiveCount} of ${queues.maxReceiveCount})`;
+    const next =
+      receiveCount >= queues.maxReceiveCount
+        ? `moves to the DLQ ${queues.deadLetterQueueName} on its next receive (maxReceiveCount ${queues.maxReceiveCount})`
+        : `retried once its visibility timeout ends, ${queues.visibilityTimeoutSeconds} s after it was received (receive ${receiveCount} of ${queues.maxReceiveCount})`;
     log.warn(`Message left on the queue: ${next}`, { event: webhookEventIdOf(record) ?? record.messageId });
   }
   if (batch.durationMs > queues.visibilityTimeoutSeconds * 1000) {
-    log.warn('The batch ran longer than the visibility timeout, so its messages were redelivered while still in flight; raise --visibility-timeout', {
-      ms: batch.durationMs,
-      visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds,
-    });
+    log.warn(
+      'The batch ran longer than the visibility timeout, so its messages were redelivered while still in flight; raise --visibility-timeout',
+      {
+        ms: batch.durationMs,
+        visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds,
+      },
+    );
   }
 }
 
@@ -503,7 +649,9 @@ function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {
 export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number): string {
   const { endpoints, queues } = pipeline;
   const service = ({ url, standIn }: ServiceEndpoint) =>
-    standIn ? `${url}  stand-in; admin: GET ${url}/__admin/state | calls | faults | config` : `${url}  the real service (from the environment)`;
+    standIn
+      ? `${url}  stand-in; admin: GET ${url}/__admin/state | calls | faults | config`
+      : `${url}  the real service (from the environment)`;
   const urlFlag = endpoints.webhookUrl === DEFAULT_WEBHOOK_URL ? '' : ` --url ${endpoints.webhookUrl}`;
   return [
     '',
@@ -522,8 +670,12 @@ export function describeLocalPipeline(pipeline: LocalPipeline, readyMs: number):
     `  Worker      ${pipeline.concurrency} concurrent invocations of up to 10 messages; registration mode ${pipeline.registrationMode}`,
     '',
     `Replay the samples (another terminal):  npm run replay -- events/${urlFlag}`,
-    ...LOCAL_CHANNELS.filter(({ id }) => id !== DEFAULT_CHANNEL_ID && pipeline.channels.some((channel) => channel.id === id))
-      .map(({ id, samplesDir }) => `  and channel ${id}'s:                   npm run replay -- events/${samplesDir}/ --channel ${id}${urlFlag}`),
+    ...LOCAL_CHANNELS.filter(
+      ({ id }) => id !== DEFAULT_CHANNEL_ID && pipeline.channels.some((channel) => channel.id === id),
+    ).map(
+      ({ id, samplesDir }) =>
+        `  and channel ${id}'s:                   npm run replay -- events/${samplesDir}/ --channel ${id}${urlFlag}`,
+    ),
     `Make Capillary fail:                    npm run fault -- capillary 503 4${urlFlag}   (state | clear: the pending faults)`,
     `Start over (queues, table, stand-ins):  npm run fault -- reset${urlFlag}`,
     `Link a follower to a member:            npm run link -- --user U… --mobile 66812345678${urlFlag}`,

@@ -12,8 +12,17 @@ export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 /** Repeated on every entry or already shown in the line's prefix. */
 const CONTEXT_FIELDS = new Set([
-  'level', 'message', 'timestamp', 'service', 'cold_start', 'function_arn', 'function_memory_size', 'function_name',
-  'function_request_id', 'sampling_rate', 'xray_trace_id',
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+  'sampling_rate',
+  'xray_trace_id',
 ]);
 
 /**
@@ -63,7 +72,10 @@ export interface ReadableLogs {
 const ALWAYS_SHOWN = new Set(['WARN', 'ERROR', 'CRITICAL']);
 
 /** Sets Powertools up for a terminal and routes the console through the one-line view. */
-export function showReadableLogs(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): ReadableLogs {
+export function showReadableLogs(
+  level: LogLevel,
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): ReadableLogs {
   let heldBack: number | undefined;
   Object.assign(process.env, {
     POWERTOOLS_DEV: 'true',

@@ -3,11 +3,11 @@
  * for it, shared by the pipeline and the tools that drive it from another process (replay, fault, the
  * tests). Kept free of the pipeline's own imports so those tools start fast.
  */
+import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { UserSyncState } from '../lib/domain/sync-rules';
 import type { SyncOutcome } from '../lib/worker/sync-line-event';
 import type { PollerCounters, QueueDepth } from './queue-poller';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
-import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 
 export const PIPELINE_ID = 'line-capillary-bridge-local-pipeline';
 export const LOCAL_ADMIN_PREFIX = '/__local/';
@@ -23,7 +23,14 @@ export interface LocalPorts {
 }
 
 /** serverless.yml's `params.local` URLs use these, so `sls invoke local --stage local` reaches a running `npm start`. */
-export const DEFAULT_LOCAL_PORTS: LocalPorts = { webhook: 3000, sqs: 4566, dynamodb: 8000, capillary: 8090, line: 8091, brand: 8092 };
+export const DEFAULT_LOCAL_PORTS: LocalPorts = {
+  webhook: 3000,
+  sqs: 4566,
+  dynamodb: 8000,
+  capillary: 8090,
+  line: 8091,
+  brand: 8092,
+};
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${DEFAULT_LOCAL_PORTS.webhook}${LOCAL_WEBHOOK_PATH}`;
 
 export interface ServiceEndpoint {
@@ -145,6 +152,8 @@ export class PipelineAdminClient {
   }
 
   userRecords(destination: string, userIds: string[]): Promise<UserRecords> {
-    return fetchJson(`${this.adminUrl}user-records?${new URLSearchParams({ destination, userIds: userIds.join(',') })}`);
+    return fetchJson(
+      `${this.adminUrl}user-records?${new URLSearchParams({ destination, userIds: userIds.join(',') })}`,
+    );
   }
 }

@@ -12,6 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import { toSqsEvent, toSqsRecord } from './lambda-events';
 
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -74,10 +75,16 @@ const BATCH_SIZE = 10;
 const PAUSE_AFTER_ERROR_MS = 1000;
 
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
-  const { Attributes: attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
-    QueueUrl: queueUrl,
-    AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-  }));
+  const { Attributes: attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
   return {
     visible: Number(attributes.ApproximateNumberOfMessages ?? 0),
     notVisible: Number(attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
@@ -100,17 +107,25 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   const counters: PollerCounters = { received: 0, deleted: 0, failed: 0, invocations: 0 };
   let inFlight = 0;
   let stopping = false;
-  const reportError = (error: unknown) => options.onPollError?.(error instanceof Error ? error : new Error(String(error)));
+  const reportError = (error: unknown) =>
+    options.onPollError?.(error instanceof Error ? error : new Error(String(error)));
 
   /** A message whose delete fails comes back after the visibility timeout; the worker then skips it as a duplicate. */
   async function deleteMessages(records: SQSRecord[]): Promise<void> {
     try {
-      const result = await sqs.send(new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: records.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
-      }));
+      const result = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: records.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
       counters.deleted += result.Successful?.length ?? 0;
-      if (result.Failed?.length) reportError(new Error(`DeleteMessageBatch failed for ${result.Failed.length} message(s): ${result.Failed[0]?.Message ?? ''}`));
+      if (result.Failed?.length)
+        reportError(
+          new Error(
+            `DeleteMessageBatch failed for ${result.Failed.length} message(s): ${result.Failed[0]?.Message ?? ''}`,
+          ),
+        );
     } catch (error) {
       reportError(error);
     }
@@ -138,15 +153,17 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
   async function loop(): Promise<void> {
     while (!stopping) {
       try {
-        const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: BATCH_SIZE,
-          WaitTimeSeconds: options.waitTimeSeconds,
-          VisibilityTimeout: options.visibilityTimeoutSeconds,
-          // Both spellings: MessageGroupId and ApproximateReceiveCount are needed by the FIFO batch processor.
-          AttributeNames: ['All'],
-          MessageSystemAttributeNames: ['All'],
-        }));
+        const { Messages: messages = [] } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: BATCH_SIZE,
+            WaitTimeSeconds: options.waitTimeSeconds,
+            VisibilityTimeout: options.visibilityTimeoutSeconds,
+            // Both spellings: MessageGroupId and ApproximateReceiveCount are needed by the FIFO batch processor.
+            AttributeNames: ['All'],
+            MessageSystemAttributeNames: ['All'],
+          }),
+        );
         if (messages.length === 0) continue;
         inFlight += 1;
         try {

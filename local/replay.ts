@@ -4,16 +4,21 @@
  * drained) and reports what happened to each event and to each user touched; against any other URL
  * (a deployed stage) it reports the HTTP answers only.
  */
-import { type LineWebhookEvent, parseCallback } from '../lib/line/callback';
 import { isRecord } from '../lib/is-record';
-import { webhookEventId } from './line-event-factory';
-import { signLineBody } from './sign-line-body';
+import { parseCallback, type LineWebhookEvent } from '../lib/line/callback';
 import { maskUserId } from '../lib/observability/telemetry';
 import type { SyncOutcome } from '../lib/worker/sync-line-event';
-import { type CapillaryState, type CustomerSnapshot, customersWithIdentifier } from './standins/capillary-standin';
-import { alignColumns } from './text-table';
-import { type EventAttempt, type LocalPipelineStatus, PipelineAdminClient, type UserRecords } from './pipeline-admin-api';
+import { webhookEventId } from './line-event-factory';
+import {
+  PipelineAdminClient,
+  type EventAttempt,
+  type LocalPipelineStatus,
+  type UserRecords,
+} from './pipeline-admin-api';
 import type { SampleBody } from './sample-events';
+import { signLineBody } from './sign-line-body';
+import { customersWithIdentifier, type CapillaryState, type CustomerSnapshot } from './standins/capillary-standin';
+import { alignColumns } from './text-table';
 
 export interface ReplayOptions {
   bodies: SampleBody[];
@@ -87,12 +92,16 @@ export function asNewEvents(bodies: SampleBody[], now: number): SampleBody[] {
   const parsed = bodies.map((body) => {
     try {
       const value: unknown = JSON.parse(body.bytes.toString('utf8'));
-      return isRecord(value) && Array.isArray(value.events) ? { body, callback: value, events: value.events.filter(isRecord) } : { body };
+      return isRecord(value) && Array.isArray(value.events)
+        ? { body, callback: value, events: value.events.filter(isRecord) }
+        : { body };
     } catch {
       return { body };
     }
   });
-  const timestamps = parsed.flatMap(({ events = [] }) => events.map((event) => event.timestamp)).filter((time): time is number => typeof time === 'number');
+  const timestamps = parsed
+    .flatMap(({ events = [] }) => events.map((event) => event.timestamp))
+    .filter((time): time is number => typeof time === 'number');
   const shift = timestamps.length === 0 ? 0 : now - Math.max(...timestamps);
   const newIds = new Map<unknown, string>();
   return parsed.map(({ body, callback, events }) => {
@@ -138,7 +147,8 @@ async function post(body: SampleBody, options: ReplayOptions): Promise<PostedBod
   return { name: body.name, status: response.status, answer, ...callbackOf(body.bytes) };
 }
 
-const eventLabel = (body: PostedBody, index: number) => (body.events.length > 1 ? `${body.name} #${index + 1}` : body.name);
+const eventLabel = (body: PostedBody, index: number) =>
+  body.events.length > 1 ? `${body.name} #${index + 1}` : body.name;
 
 /**
  * A LINE redelivery reuses the webhookEventId, and each message SQS accepted has its own messageId:
@@ -154,19 +164,25 @@ function fatesOf(bodies: PostedBody[], attempts: EventAttempt[], drained: boolea
     else messages.push([attempt]);
     messagesByEvent.set(attempt.webhookEventId, messages);
   }
-  return bodies.flatMap((body) => body.events.map((event, index): ReplayedEvent => {
-    const label = eventLabel(body, index);
-    if (body.status < 200 || body.status > 299) return { label, event, fate: { kind: 'not-enqueued', status: body.status } };
-    const message = messagesByEvent.get(event.webhookEventId)?.shift() ?? [];
-    const last = message.at(-1);
-    const failedAttempts = message.filter((attempt) => !attempt.deleted);
-    if (last?.deleted) return { label, event, fate: { kind: 'settled', outcome: last.outcome, failedAttempts } };
-    if (!drained) return { label, event, fate: { kind: 'unfinished', failedAttempts } };
-    // Drained: a failed message no longer in the queue was moved to the DLQ by SQS.
-    return { label, event, fate: last === undefined ? { kind: 'deduplicated' } : { kind: 'dead-lettered', failedAttempts } };
-  }));
+  return bodies.flatMap((body) =>
+    body.events.map((event, index): ReplayedEvent => {
+      const label = eventLabel(body, index);
+      if (body.status < 200 || body.status > 299)
+        return { label, event, fate: { kind: 'not-enqueued', status: body.status } };
+      const message = messagesByEvent.get(event.webhookEventId)?.shift() ?? [];
+      const last = message.at(-1);
+      const failedAttempts = message.filter((attempt) => !attempt.deleted);
+      if (last?.deleted) return { label, event, fate: { kind: 'settled', outcome: last.outcome, failedAttempts } };
+      if (!drained) return { label, event, fate: { kind: 'unfinished', failedAttempts } };
+      // Drained: a failed message no longer in the queue was moved to the DLQ by SQS.
+      return {
+        label,
+        event,
+        fate: last === undefined ? { kind: 'deduplicated' } : { kind: 'dead-lettered', failedAttempts },
+      };
+    }),
+  );
 }
-
 
 async function capillaryState(status: LocalPipelineStatus): Promise<CapillaryState | undefined> {
   const { capillary } = status.endpoints;
@@ -175,7 +191,11 @@ async function capillaryState(status: LocalPipelineStatus): Promise<CapillarySta
   return (await response.json()) as CapillaryState;
 }
 
-async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, bodies: PostedBody[]): Promise<ReplayedUser[]> {
+async function usersOf(
+  admin: PipelineAdminClient,
+  status: LocalPipelineStatus,
+  bodies: PostedBody[],
+): Promise<ReplayedUser[]> {
   const usersByDestination = new Map<string, Set<string>>();
   for (const { destination, events } of bodies) {
     if (destination === undefined) continue;
@@ -184,11 +204,19 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
     usersByDestination.set(destination, users);
   }
   const capillary = await capillaryState(status);
-  const holders = (userId: string) => (capillary === undefined ? undefined : customersWithIdentifier(capillary, 'line', userId));
-  const perDestination = await Promise.all([...usersByDestination].map(async ([destination, userIds]) => {
-    const records = userIds.size === 0 ? {} : await admin.userRecords(destination, [...userIds]);
-    return [...userIds].map((userId): ReplayedUser => ({ userId, destination, customers: holders(userId), record: records[userId] ?? null }));
-  }));
+  const holders = (userId: string) =>
+    capillary === undefined ? undefined : customersWithIdentifier(capillary, 'line', userId);
+  const perDestination = await Promise.all(
+    [...usersByDestination].map(async ([destination, userIds]) => {
+      const records = userIds.size === 0 ? {} : await admin.userRecords(destination, [...userIds]);
+      return [...userIds].map((userId): ReplayedUser => ({
+        userId,
+        destination,
+        customers: holders(userId),
+        record: records[userId] ?? null,
+      }));
+    }),
+  );
   return perDestination.flat();
 }
 
@@ -196,7 +224,11 @@ async function usersOf(admin: PipelineAdminClient, status: LocalPipelineStatus, 
 const PROGRESS_AFTER_MS = 1000;
 const PROGRESS_HEARTBEAT_MS = 10_000;
 
-async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineStatus, options: Pick<ReplayOptions, 'waitSeconds' | 'progress'>): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
+async function waitForWorker(
+  admin: PipelineAdminClient,
+  since: LocalPipelineStatus,
+  options: Pick<ReplayOptions, 'waitSeconds' | 'progress'>,
+): Promise<{ status: LocalPipelineStatus; waitedMs: number }> {
   const started = Date.now();
   let lastProgress = { text: '', at: started };
   for (;;) {
@@ -204,9 +236,13 @@ async function waitForWorker(admin: PipelineAdminClient, since: LocalPipelineSta
     const waitedMs = Date.now() - started;
     if (status.drained || waitedMs > options.waitSeconds * 1000) return { status, waitedMs };
     const { visible, notVisible, delayed } = status.queue;
-    const text = `worker: ${status.poller.deleted - since.poller.deleted} message(s) done, ${status.poller.failed - since.poller.failed} failed attempt(s); ` +
+    const text =
+      `worker: ${status.poller.deleted - since.poller.deleted} message(s) done, ${status.poller.failed - since.poller.failed} failed attempt(s); ` +
       `queue: ${visible} waiting, ${notVisible} in flight or awaiting a retry, ${delayed} delayed`;
-    if (waitedMs >= PROGRESS_AFTER_MS && (text !== lastProgress.text || Date.now() - lastProgress.at >= PROGRESS_HEARTBEAT_MS)) {
+    if (
+      waitedMs >= PROGRESS_AFTER_MS &&
+      (text !== lastProgress.text || Date.now() - lastProgress.at >= PROGRESS_HEARTBEAT_MS)
+    ) {
       lastProgress = { text, at: Date.now() };
       options.progress(`${text} (${Math.round(waitedMs / 1000)} s)`);
     }
@@ -226,7 +262,12 @@ export async function followEvents(
 ): Promise<WorkerReport> {
   const { status, waitedMs } = await waitForWorker(admin, before, options);
   const attempts = await admin.attemptsSince(before.lastAttemptSeq);
-  return { status, waitedMs, events: fatesOf(bodies, attempts, status.drained), users: await usersOf(admin, status, bodies) };
+  return {
+    status,
+    waitedMs,
+    events: fatesOf(bodies, attempts, status.drained),
+    users: await usersOf(admin, status, bodies),
+  };
 }
 
 export async function replay(options: ReplayOptions): Promise<ReplayReport> {
@@ -236,17 +277,26 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   // In order, one at a time: the samples tell a story (follow, then unfollow, …).
   for (const body of options.bodies) {
     bodies.push(await post(body, options));
-    if (options.bodies.length >= 20 && bodies.length % 10 === 0) options.progress(`posted ${bodies.length}/${options.bodies.length} bodies`);
+    if (options.bodies.length >= 20 && bodies.length % 10 === 0)
+      options.progress(`posted ${bodies.length}/${options.bodies.length} bodies`);
   }
   if (before === undefined) return { url: options.url, tamper: options.tamper, bodies };
-  return { url: options.url, tamper: options.tamper, bodies, worker: await followEvents(admin, before, bodies, options) };
+  return {
+    url: options.url,
+    tamper: options.tamper,
+    bodies,
+    worker: await followEvents(admin, before, bodies, options),
+  };
 }
 
 /** What the caller should treat as a failed replay: unexpected HTTP answers, or a worker that did not finish. */
 export function replayProblems(report: ReplayReport): string[] {
   const expected = (status: number) => (report.tamper ? status === 401 : status >= 200 && status <= 299);
-  const problems = report.bodies.filter(({ status }) => !expected(status)).map(({ name, status }) => `${name}: HTTP ${status}`);
-  if (report.worker && !report.worker.status.drained) problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
+  const problems = report.bodies
+    .filter(({ status }) => !expected(status))
+    .map(({ name, status }) => `${name}: HTTP ${status}`);
+  if (report.worker && !report.worker.status.drained)
+    problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
   return problems;
 }
 
@@ -262,7 +312,9 @@ function describeOutcome(outcome: SyncOutcome | undefined): string {
     case 'applied':
       return `applied: ${outcome.action} → ${outcome.subscription}${outcome.customerId === undefined ? ', no Capillary customer' : `, customer ${outcome.customerId}`}`;
     case 'skipped':
-      return outcome.reason === 'duplicate' ? 'skipped: duplicate (already applied)' : 'skipped: stale (a newer event was already applied)';
+      return outcome.reason === 'duplicate'
+        ? 'skipped: duplicate (already applied)'
+        : 'skipped: stale (a newer event was already applied)';
     case 'ignored':
       return `ignored: ${outcome.reason}`;
     case 'link':
@@ -274,7 +326,9 @@ function describeOutcome(outcome: SyncOutcome | undefined): string {
 
 function describeFailures(failed: EventAttempt[]): string {
   const last = failed.at(-1);
-  return last?.error ? `failed ×${failed.length} (last: ${last.error.name}: ${last.error.message})` : `failed ×${failed.length}`;
+  return last?.error
+    ? `failed ×${failed.length} (last: ${last.error.name}: ${last.error.message})`
+    : `failed ×${failed.length}`;
 }
 
 function describeFate(fate: EventFate, status: LocalPipelineStatus): string {
@@ -284,56 +338,91 @@ function describeFate(fate: EventFate, status: LocalPipelineStatus): string {
     case 'deduplicated':
       return 'not delivered again: SQS FIFO deduplicated it (same webhookEventId within 5 minutes)';
     case 'settled':
-      return fate.failedAttempts.length === 0 ? describeOutcome(fate.outcome) : `${describeFailures(fate.failedAttempts)} → retried → ${describeOutcome(fate.outcome)}`;
+      return fate.failedAttempts.length === 0
+        ? describeOutcome(fate.outcome)
+        : `${describeFailures(fate.failedAttempts)} → retried → ${describeOutcome(fate.outcome)}`;
     case 'dead-lettered':
       return `${describeFailures(fate.failedAttempts)} → in DLQ ${status.queues.deadLetterQueueName}`;
     case 'unfinished':
-      return fate.failedAttempts.length === 0 ? 'not processed yet' : `${describeFailures(fate.failedAttempts)} → still retrying`;
+      return fate.failedAttempts.length === 0
+        ? 'not processed yet'
+        : `${describeFailures(fate.failedAttempts)} → still retrying`;
   }
 }
 
 /** The LINE subscriptions of each account the customer has a LINE profile in, named by the pipeline's channel. */
 function describeLineAccounts(customer: CustomerSnapshot, channels: LocalPipelineStatus['channels']): string {
-  const accounts = [...new Set(customer.profiles.filter((profile) => profile.source === 'LINE').map((profile) => profile.accountId))];
-  return accounts.map((accountId) => {
-    const channel = channels.find((candidate) => candidate.capillaryLineAccountId === accountId)?.id ?? `account ${accountId}`;
-    const states = customer.subscriptions
-      .filter((subscription) => subscription.channel === 'LINE' && subscription.accountId === accountId)
-      .map((subscription) => `${subscription.priority} ${subscription.type}`)
-      .sort()
-      .join(', ');
-    return `LINE ${channel}: ${states || 'no subscription'}`;
-  }).join('; ') || 'no LINE profile';
+  const accounts = [
+    ...new Set(customer.profiles.filter((profile) => profile.source === 'LINE').map((profile) => profile.accountId)),
+  ];
+  return (
+    accounts
+      .map((accountId) => {
+        const channel =
+          channels.find((candidate) => candidate.capillaryLineAccountId === accountId)?.id ?? `account ${accountId}`;
+        const states = customer.subscriptions
+          .filter((subscription) => subscription.channel === 'LINE' && subscription.accountId === accountId)
+          .map((subscription) => `${subscription.priority} ${subscription.type}`)
+          .sort()
+          .join(', ');
+        return `LINE ${channel}: ${states || 'no subscription'}`;
+      })
+      .join('; ') || 'no LINE profile'
+  );
 }
 
-export function describeCustomers(customers: CustomerSnapshot[] | undefined, channels: LocalPipelineStatus['channels']): string {
+export function describeCustomers(
+  customers: CustomerSnapshot[] | undefined,
+  channels: LocalPipelineStatus['channels'],
+): string {
   if (customers === undefined) return 'real Capillary: not inspected';
   if (customers.length === 0) return 'no customer';
-  return customers.map((customer) => {
-    const sources = customer.profiles.map((profile) => profile.source).join('+');
-    return `customer ${customer.id} (${sources}), ${describeLineAccounts(customer, channels)}`;
-  }).join(' | ') + (customers.length > 1 ? `  ← ${customers.length} customers hold this LINE user` : '');
+  return (
+    customers
+      .map((customer) => {
+        const sources = customer.profiles.map((profile) => profile.source).join('+');
+        return `customer ${customer.id} (${sources}), ${describeLineAccounts(customer, channels)}`;
+      })
+      .join(' | ') + (customers.length > 1 ? `  ← ${customers.length} customers hold this LINE user` : '')
+  );
 }
 
 export function describeRecord(record: ReplayedUser['record']): string {
   if (record === null) return 'no record';
   const customer = record.customerId === undefined ? 'no customer' : `customer ${record.customerId}`;
-  const link = record.link === undefined ? '' : `, link ${record.link.status}${record.link.detail ? ` (${record.link.detail})` : ''}` +
-    (record.linkedCustomerId === undefined ? '' : ` to member ${record.linkedCustomerId}`);
+  const link =
+    record.link === undefined
+      ? ''
+      : `, link ${record.link.status}${record.link.detail ? ` (${record.link.detail})` : ''}` +
+        (record.linkedCustomerId === undefined ? '' : ` to member ${record.linkedCustomerId}`);
   return `${customer}, ${record.subscription ?? 'no subscription'}${link}, last event ${record.lastEventId ?? '-'}`;
 }
 
 export function formatReplayReport(report: ReplayReport): string {
   const lines: string[] = [];
-  const enqueued = report.bodies.reduce((sum, body) => sum + (typeof body.answer.enqueued === 'number' ? body.answer.enqueued : 0), 0);
+  const enqueued = report.bodies.reduce(
+    (sum, body) => sum + (typeof body.answer.enqueued === 'number' ? body.answer.enqueued : 0),
+    0,
+  );
   lines.push(`POST ${report.url}${report.tamper ? ' (wrong signature on purpose)' : ''}`);
-  lines.push(...table(report.bodies.map((body) => [
-    body.name, `HTTP ${body.status}`, typeof body.answer.enqueued === 'number' ? `enqueued ${body.answer.enqueued}` : String(body.answer.message ?? ''),
-  ])));
+  lines.push(
+    ...table(
+      report.bodies.map((body) => [
+        body.name,
+        `HTTP ${body.status}`,
+        typeof body.answer.enqueued === 'number'
+          ? `enqueued ${body.answer.enqueued}`
+          : String(body.answer.message ?? ''),
+      ]),
+    ),
+  );
   lines.push(`  ${report.bodies.length} request(s), ${enqueued} event(s) enqueued`);
 
   if (report.worker === undefined) {
-    lines.push('', 'Not a local pipeline: only the HTTP answers are reported (check the deployed worker in its logs and metrics).');
+    lines.push(
+      '',
+      'Not a local pipeline: only the HTTP answers are reported (check the deployed worker in its logs and metrics).',
+    );
     return `${lines.join('\n')}\n`;
   }
   return `${[...lines, '', formatWorkerReport(report.worker)].join('\n')}`;
@@ -344,13 +433,23 @@ export function formatWorkerReport(worker: WorkerReport): string {
   const lines: string[] = [];
   const { status } = worker;
   const seconds = (worker.waitedMs / 1000).toFixed(1);
-  lines.push(status.drained
-    ? `Worker (queue drained after ${seconds} s; DLQ holds ${status.deadLetterMessages} message(s))`
-    : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`);
+  lines.push(
+    status.drained
+      ? `Worker (queue drained after ${seconds} s; DLQ holds ${status.deadLetterMessages} message(s))`
+      : `Worker (gave up waiting after ${seconds} s: ${status.queue.visible + status.queue.notVisible} message(s) still queued)`,
+  );
   if (worker.events.length === 0) lines.push('  no events');
-  lines.push(...table(worker.events.map(({ label, event, fate }) => [
-    label, event.webhookEventId, event.type, shortId(event.source?.userId), describeFate(fate, status),
-  ])));
+  lines.push(
+    ...table(
+      worker.events.map(({ label, event, fate }) => [
+        label,
+        event.webhookEventId,
+        event.type,
+        shortId(event.source?.userId),
+        describeFate(fate, status),
+      ]),
+    ),
+  );
   if (worker.users.length > 0) {
     lines.push('', 'Users');
     for (const user of worker.users) {

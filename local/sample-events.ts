@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BridgeError } from '../lib/errors';
 
+import { BridgeError } from '../lib/errors';
 import { LOCAL_CREDENTIALS } from './local-credentials';
 
 /** The local channel secret: the samples in events/ and the test vectors of docs/line.md#signature are signed with it. */
@@ -67,7 +67,8 @@ export function replaySecret(channel = 'default'): string {
 export const LOCAL_WEBHOOK_PATH = '/line/webhook';
 
 /** `POST /line/webhook/{channel}`; no channel = `/line/webhook`, which serves the channel `default`. */
-export const webhookPathFor = (channel?: string): string => (channel === undefined ? LOCAL_WEBHOOK_PATH : `${LOCAL_WEBHOOK_PATH}/${encodeURIComponent(channel)}`);
+export const webhookPathFor = (channel?: string): string =>
+  channel === undefined ? LOCAL_WEBHOOK_PATH : `${LOCAL_WEBHOOK_PATH}/${encodeURIComponent(channel)}`;
 
 export interface SampleBody {
   name: string;
@@ -79,7 +80,11 @@ export interface SampleBody {
 export class SampleBodiesError extends BridgeError {
   override readonly name = 'SampleBodiesError';
 
-  constructor(readonly target: string, problem: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly target: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${target === '-' ? 'stdin' : target} ${problem}`, options);
   }
 }
@@ -91,7 +96,11 @@ function statOf(target: string) {
     return statSync(target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SampleBodiesError(target, `${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: ${WHAT_TO_GIVE}`, { cause: error });
+    throw new SampleBodiesError(
+      target,
+      `${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}: ${WHAT_TO_GIVE}`,
+      { cause: error },
+    );
   }
 }
 
@@ -102,11 +111,17 @@ function statOf(target: string) {
 export function readSampleBodies(target: string, stdin: () => Buffer = () => readFileSync(0)): SampleBody[] {
   if (target === '-') {
     const bytes = stdin();
-    if (bytes.length === 0) throw new SampleBodiesError(target, 'was empty: pipe a body in, e.g. `cat events/02-follow.json | npm run replay -- -`');
+    if (bytes.length === 0)
+      throw new SampleBodiesError(
+        target,
+        'was empty: pipe a body in, e.g. `cat events/02-follow.json | npm run replay -- -`',
+      );
     return [{ name: 'stdin', bytes }];
   }
   if (statOf(target).isDirectory()) {
-    const files = readdirSync(target).filter((file) => file.endsWith('.json')).sort();
+    const files = readdirSync(target)
+      .filter((file) => file.endsWith('.json'))
+      .sort();
     if (files.length === 0) throw new SampleBodiesError(target, `has no .json files: ${WHAT_TO_GIVE}`);
     return files.map((file) => ({ name: basename(file, '.json'), bytes: readFileSync(join(target, file)) }));
   }

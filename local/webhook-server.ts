@@ -7,7 +7,9 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+
 import { matchWebhookRoute, toApiGatewayV2Event } from './lambda-events';
 import { LOCAL_ADMIN_PREFIX } from './pipeline-admin-api';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
@@ -66,13 +68,20 @@ function toHttpReply(result: APIGatewayProxyResultV2): HttpReply {
   );
   if (result.cookies?.length) headers['set-cookie'] = result.cookies;
   const body = result.body ?? '';
-  return { status: result.statusCode ?? 200, headers, body: Buffer.from(body, result.isBase64Encoded ? 'base64' : 'utf8') };
+  return {
+    status: result.statusCode ?? 200,
+    headers,
+    body: Buffer.from(body, result.isBase64Encoded ? 'base64' : 'utf8'),
+  };
 }
 
 /** API Gateway joins repeated headers with commas. */
 function flatHeaders(request: IncomingMessage): Record<string, string> {
-  return Object.fromEntries(Object.entries(request.headers).flatMap(([name, value]) =>
-    value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]]));
+  return Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]],
+    ),
+  );
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -115,9 +124,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const name = url.pathname.slice(LOCAL_ADMIN_PREFIX.length);
     const route = options.adminRoutes[`${request.method} ${name}`];
     if (route === undefined) {
-      const methods = Object.keys(options.adminRoutes).filter((key) => key.endsWith(` ${name}`)).map((key) => key.split(' ')[0]);
-      if (methods.length > 0) return jsonReply(405, { message: `${url.pathname} answers ${methods.join(' or ')}, not ${request.method}` });
-      return jsonReply(404, { message: `Not Found; the admin routes are ${Object.keys(options.adminRoutes).join(', ')}` });
+      const methods = Object.keys(options.adminRoutes)
+        .filter((key) => key.endsWith(` ${name}`))
+        .map((key) => key.split(' ')[0]);
+      if (methods.length > 0)
+        return jsonReply(405, { message: `${url.pathname} answers ${methods.join(' or ')}, not ${request.method}` });
+      return jsonReply(404, {
+        message: `Not Found; the admin routes are ${Object.keys(options.adminRoutes).join(', ')}`,
+      });
     }
     try {
       return jsonReply(200, await route(url.searchParams));
@@ -137,7 +151,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     else reply = Promise.resolve(jsonReply(404, { message: 'Not Found' })); // HTTP API's answer for an unknown route
     reply.then(
       (value) => write(response, value),
-      (error: unknown) => write(response, jsonReply(500, { message: error instanceof Error ? error.message : String(error) })),
+      (error: unknown) =>
+        write(response, jsonReply(500, { message: error instanceof Error ? error.message : String(error) })),
     );
   });
   await new Promise<void>((resolve, reject) => {

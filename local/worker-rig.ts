@@ -1,21 +1,27 @@
 import { randomBytes } from 'node:crypto';
+
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { CapillaryConfig, CapillaryOrgConfig, WorkerChannel, WorkerConfig } from '../lib/config/config';
 import { DEFAULTS } from '../lib/config/defaults';
-import { LOCAL_CREDENTIALS } from './local-credentials';
 import type { LineWebhookEvent } from '../lib/line/callback';
-import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn } from './standins/capillary-standin';
-import { lambdaContext } from './lambda-context';
-import { toSqsEvent, toSqsRecord } from './lambda-events';
-import { type LineStandIn, type LineStandInOptions, startLineStandIn } from './standins/line-standin';
-import { loadLocalResources } from '../ops/serverless-resources';
 import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
 import { UserSyncStore } from '../lib/store/user-sync-store';
-import { type RecordSettled, type WorkerDeps, processSqsBatch } from '../lib/worker/process-sqs-batch';
+import { processSqsBatch, type RecordSettled, type WorkerDeps } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
+import { loadLocalResources } from '../ops/serverless-resources';
+import { lambdaContext } from './lambda-context';
+import { toSqsEvent, toSqsRecord } from './lambda-events';
 import { DESTINATION } from './line-event-factory';
+import { LOCAL_CREDENTIALS } from './local-credentials';
+import {
+  startCapillaryStandIn,
+  type CapillaryStandIn,
+  type CapillaryStandInOptions,
+} from './standins/capillary-standin';
+import { startLineStandIn, type LineStandIn, type LineStandInOptions } from './standins/line-standin';
 
 export const LINE_ACCOUNT_ID = '2001914141242';
 export const LOCAL_LINK_PAGE_URL = 'https://brand.example/line/link?linkToken={linkToken}';
@@ -26,7 +32,10 @@ export async function createUsersTable(dynamo: DynamoDBClient): Promise<string> 
   const tableName = `users-${randomBytes(4).toString('hex')}`;
   await dynamo.send(new CreateTableCommand({ ...definition!, TableName: tableName }));
   // dynalite answers ResourceNotFound until the table is ACTIVE, which on a loaded machine is not at once.
-  await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: tableName });
+  await waitUntilTableExists(
+    { client: dynamo, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 },
+    { TableName: tableName },
+  );
   return tableName;
 }
 
@@ -39,10 +48,14 @@ export const RIG_CHANNEL: WorkerChannel = {
 };
 
 /** The sync settings, plus the default org's credentials and rate limit. */
-export type RigCapillarySettings = Partial<CapillaryConfig> & Partial<Pick<CapillaryOrgConfig, 'auth' | 'rateLimitPerMinute'>>;
+export type RigCapillarySettings = Partial<CapillaryConfig> &
+  Partial<Pick<CapillaryOrgConfig, 'auth' | 'rateLimitPerMinute'>>;
 
 export const RIG_CAPILLARY_AUTH: CapillaryOrgConfig['auth'] = {
-  scheme: 'oauth', id: LOCAL_CREDENTIALS.capillaryClientKey, secret: LOCAL_CREDENTIALS.capillaryClientSecret, oauthHeaderName: DEFAULTS.CAPILLARY_OAUTH_HEADER,
+  scheme: 'oauth',
+  id: LOCAL_CREDENTIALS.capillaryClientKey,
+  secret: LOCAL_CREDENTIALS.capillaryClientSecret,
+  oauthHeaderName: DEFAULTS.CAPILLARY_OAUTH_HEADER,
 };
 
 export function workerConfigFor(
@@ -70,12 +83,15 @@ export function workerConfigFor(
       maxAttempts: 3,
       ...capillary,
     },
-    capillaryOrgs: new ById([{
-      id: DEFAULT_CAPILLARY_ORG_ID,
-      baseUrl: capillaryUrl,
-      auth,
-      rateLimitPerMinute,
-    }, ...otherOrgs]),
+    capillaryOrgs: new ById([
+      {
+        id: DEFAULT_CAPILLARY_ORG_ID,
+        baseUrl: capillaryUrl,
+        auth,
+        rateLimitPerMinute,
+      },
+      ...otherOrgs,
+    ]),
     link: {
       chat: { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: undefined },
       linkPageUrl: LOCAL_LINK_PAGE_URL,
@@ -101,31 +117,57 @@ export interface WorkerHarness {
   /** resolves when the worker reports the record with this message id settled */
   whenSettled(messageId: string): Promise<RecordSettled>;
   /** runs events through the real batch processor as one SQS batch, in the given order (default: channel `default`, bot DESTINATION) */
-  run(events: LineWebhookEvent[], receiveCount?: number, via?: { channel?: string; destination?: string }): Promise<SQSBatchResponse>;
+  run(
+    events: LineWebhookEvent[],
+    receiveCount?: number,
+    via?: { channel?: string; destination?: string },
+  ): Promise<SQSBatchResponse>;
   close(): Promise<void>;
 }
 
 let messageSequence = 0;
-export function sqsRecordFor(event: LineWebhookEvent, receiveCount = 1, destination = DESTINATION, channel = DEFAULT_CHANNEL_ID): SQSRecord {
-  return toSqsRecord({
-    MessageId: `m-${++messageSequence}`,
-    Body: serializeQueuedEvent({ channel, destination, event }),
-    Attributes: { MessageGroupId: messageGroupId(destination, event), MessageDeduplicationId: event.webhookEventId, ApproximateReceiveCount: String(receiveCount) },
-  }, 'arn:aws:sqs:ap-northeast-1:000000000000:test.fifo');
+export function sqsRecordFor(
+  event: LineWebhookEvent,
+  receiveCount = 1,
+  destination = DESTINATION,
+  channel = DEFAULT_CHANNEL_ID,
+): SQSRecord {
+  return toSqsRecord(
+    {
+      MessageId: `m-${++messageSequence}`,
+      Body: serializeQueuedEvent({ channel, destination, event }),
+      Attributes: {
+        MessageGroupId: messageGroupId(destination, event),
+        MessageDeduplicationId: event.webhookEventId,
+        ApproximateReceiveCount: String(receiveCount),
+      },
+    },
+    'arn:aws:sqs:ap-northeast-1:000000000000:test.fifo',
+  );
 }
 
-export async function startWorkerHarness(options: {
-  capillary?: RigCapillarySettings;
-  channels?: readonly WorkerChannel[];
-  link?: Partial<WorkerConfig['link']>;
-  capillaryStandIn?: CapillaryStandInOptions;
-  lineStandIn?: LineStandInOptions;
-} = {}): Promise<WorkerHarness> {
+export async function startWorkerHarness(
+  options: {
+    capillary?: RigCapillarySettings;
+    channels?: readonly WorkerChannel[];
+    link?: Partial<WorkerConfig['link']>;
+    capillaryStandIn?: CapillaryStandInOptions;
+    lineStandIn?: LineStandInOptions;
+  } = {},
+): Promise<WorkerHarness> {
   const capillary = await startCapillaryStandIn(options.capillaryStandIn);
   const line = await startLineStandIn(options.lineStandIn);
   const dynamo = new DynamoDBClient({});
   const tableName = await createUsersTable(dynamo);
-  const config = workerConfigFor(tableName, capillary.url, line.url, options.capillary, options.channels, [], options.link);
+  const config = workerConfigFor(
+    tableName,
+    capillary.url,
+    line.url,
+    options.capillary,
+    options.channels,
+    [],
+    options.link,
+  );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
   const deps: WorkerDeps = {
@@ -137,11 +179,20 @@ export async function startWorkerHarness(options: {
   };
   const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
   return {
-    capillary, line, dynamo, config, deps, settled,
+    capillary,
+    line,
+    dynamo,
+    config,
+    deps,
+    settled,
     whenSettled: (messageId) => new Promise((resolve) => waiting.set(messageId, resolve)),
     store: deps.store,
     run: (events, receiveCount = 1, { channel, destination } = {}) =>
-      processSqsBatch(toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))), context, deps),
+      processSqsBatch(
+        toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))),
+        context,
+        deps,
+      ),
     async close() {
       dynamo.destroy();
       await Promise.all([capillary.close(), line.close()]);

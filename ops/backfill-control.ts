@@ -3,16 +3,18 @@
  * stack; this only writes its item, queues its first invocation, and reads its progress.
  */
 import { randomUUID } from 'node:crypto';
-import { type BackfillCounters, etaSeconds } from '../lib/domain/backfill-rules';
+
+import { etaSeconds, type BackfillCounters } from '../lib/domain/backfill-rules';
 import { sendBackfillTick } from '../lib/queue/backfill-ticks';
-import { type BackfillJob, BackfillJobStore } from '../lib/store/backfill-job-store';
+import { BackfillJobStore, type BackfillJob } from '../lib/store/backfill-job-store';
 import { BackfillAlreadyRunningError } from '../lib/store/errors';
 import type { StageTarget } from './stage-target';
 
 /** The committed pages plus the page in progress. */
 export function progressOf(job: BackfillJob): BackfillCounters {
   const total = { ...job.counters };
-  for (const key of Object.keys(total) as (keyof BackfillCounters)[]) if (key !== 'pages') total[key] += job.pageCounters[key];
+  for (const key of Object.keys(total) as (keyof BackfillCounters)[])
+    if (key !== 'pages') total[key] += job.pageCounters[key];
   return total;
 }
 
@@ -25,7 +27,10 @@ function duration(seconds: number): string {
 /** One line: pages, ids seen, already known, registered, opted in, deferred, failed, Capillary calls, ETA. */
 export function describeProgress(job: BackfillJob): string {
   const p = progressOf(job);
-  const eta = job.status === 'running' && job.followersPerHour !== undefined ? etaSeconds(p, job.estimatedFollowers, job.followersPerHour) : undefined;
+  const eta =
+    job.status === 'running' && job.followersPerHour !== undefined
+      ? etaSeconds(p, job.estimatedFollowers, job.followersPerHour)
+      : undefined;
   return [
     `[${job.status}]`,
     `pages ${p.pages}`,
@@ -46,7 +51,10 @@ export function describeSummary(job: BackfillJob): string {
   const lines = [`Backfill ${job.jobId} ${job.status} after ${duration(seconds)}.`, describeProgress(job)];
   if (job.message) lines.push(job.message);
   const failed = progressOf(job).failed;
-  if (failed > 0) lines.push(`${failed} follower(s) Capillary kept rejecting wait in the events DLQ with their reason: fix the cause, then npm run redrive (docs/operations.md#backfill).`);
+  if (failed > 0)
+    lines.push(
+      `${failed} follower(s) Capillary kept rejecting wait in the events DLQ with their reason: fix the cause, then npm run redrive (docs/operations.md#backfill).`,
+    );
   return lines.join('\n');
 }
 

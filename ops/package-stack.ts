@@ -24,7 +24,10 @@ export interface PackagedStack {
 }
 
 export class PackageFailedError extends Error {
-  constructor(public readonly status: number | null, public readonly output: string) {
+  constructor(
+    public readonly status: number | null,
+    public readonly output: string,
+  ) {
     super(`sls package failed (${status ?? 'killed'}):\n${output}`);
     this.name = 'PackageFailedError';
   }
@@ -51,27 +54,53 @@ export function readZip(file: string): Map<string, Buffer> {
   return entries;
 }
 
-export function packageStack({ stage, params = {}, extraArguments = [] }: {
+export function packageStack({
+  stage,
+  params = {},
+  extraArguments = [],
+}: {
   stage: string;
   /** --param name=value pairs */
   params?: Record<string, string>;
   extraArguments?: string[];
 }): PackagedStack {
   const dir = mkdtempSync(path.join(tmpdir(), 'sls-package-'));
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
   env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
   env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
   const paramArguments = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
-  const result = spawnSync('npx', ['sls', 'package', '--stage', stage, '--region', 'ap-northeast-1', '--package', dir, ...paramArguments, ...extraArguments], {
-    cwd: PROJECT_ROOT, env, encoding: 'utf8', timeout: 240_000,
-  });
+  const result = spawnSync(
+    'npx',
+    [
+      'sls',
+      'package',
+      '--stage',
+      stage,
+      '--region',
+      'ap-northeast-1',
+      '--package',
+      dir,
+      ...paramArguments,
+      ...extraArguments,
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
   if (result.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new PackageFailedError(result.status, `${result.stdout}\n${result.stderr}`);
   }
   return {
     dir,
-    template: JSON.parse(readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CloudFormationJson,
+    template: JSON.parse(
+      readFileSync(path.join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as CloudFormationJson,
     bundleOf: (functionName) => readZip(path.join(dir, `${functionName}.zip`)),
     dispose: () => rmSync(dir, { recursive: true, force: true }),
   };

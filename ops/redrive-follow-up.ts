@@ -4,7 +4,7 @@
  * point at the worker's logs, the DLQ depth and the dashboard (docs/operations.md#redrive).
  */
 import { maskUserId } from '../lib/observability/telemetry';
-import { type QueuedLineEvent, parseQueuedEvent } from '../lib/queue/queued-event';
+import { parseQueuedEvent, type QueuedLineEvent } from '../lib/queue/queued-event';
 import type { RedriveResult } from './redrive';
 
 /** The bridge's events among the moved bodies, in the order they moved; anything else moved all the same. */
@@ -27,18 +27,29 @@ export interface DeployedTarget {
 
 export function deployedFollowUp(result: RedriveResult, target: DeployedTarget): string[] {
   const events = movedEvents(result.movedBodies).map(({ event }) => event);
-  const logGroup = target.stage ? `/aws/lambda/line-capillary-bridge-${target.stage}-worker` : 'the worker\'s log group';
-  const filter = events.length > 0
-    ? `filter eventId in [${events.map((event) => `"${event.webhookEventId}"`).join(', ')}]`
-    : 'filter message like /Event (applied|skipped|failed)/';
-  const moved = events.length > 0
-    ? ['Moved events:', ...events.map((event) => `  ${event.webhookEventId}  ${event.type}  ${maskUserId(event.source?.userId) ?? '-'}`)]
-    : result.mode === 'task' ? ['(An SQS message move task does not say which messages it moved; --mode copy lists them.)'] : [];
+  const logGroup = target.stage ? `/aws/lambda/line-capillary-bridge-${target.stage}-worker` : "the worker's log group";
+  const filter =
+    events.length > 0
+      ? `filter eventId in [${events.map((event) => `"${event.webhookEventId}"`).join(', ')}]`
+      : 'filter message like /Event (applied|skipped|failed)/';
+  const moved =
+    events.length > 0
+      ? [
+          'Moved events:',
+          ...events.map(
+            (event) => `  ${event.webhookEventId}  ${event.type}  ${maskUserId(event.source?.userId) ?? '-'}`,
+          ),
+        ]
+      : result.mode === 'task'
+        ? ['(An SQS message move task does not say which messages it moved; --mode copy lists them.)']
+        : [];
   return [
     ...moved,
     'Follow them:',
     `  worker logs   ${logGroup}, CloudWatch Logs Insights: fields @timestamp, message, eventId, user | ${filter}`,
     `  DLQ depth     aws sqs get-queue-attributes --region ${target.region} --queue-url ${target.dlqUrl} --attribute-names ApproximateNumberOfMessages`,
-    ...(target.stage ? [`  dashboard     the DashboardUrl output of stage ${target.stage} (docs/operations.md#dashboard)`] : []),
+    ...(target.stage
+      ? [`  dashboard     the DashboardUrl output of stage ${target.stage} (docs/operations.md#dashboard)`]
+      : []),
   ];
 }

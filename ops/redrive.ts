@@ -4,16 +4,17 @@
  * request) messages are copied: receive → send with the same group and deduplication ids → delete.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
-  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
-  type SQSClient,
   StartMessageMoveTaskCommand,
+  type Message,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 
 export type RedriveMode = 'auto' | 'task' | 'copy';
@@ -70,14 +71,21 @@ export async function redrive(sqs: SQSClient, options: RedriveOptions): Promise<
 }
 
 async function queueArnOf(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
   if (!Attributes?.QueueArn) throw new Error(`no QueueArn for ${queueUrl}`);
   return Attributes.QueueArn;
 }
 
 async function runMoveTask(sqs: SQSClient, options: RedriveOptions): Promise<RedriveResult> {
-  const [sourceArn, destinationArn] = await Promise.all([queueArnOf(sqs, options.dlqUrl), queueArnOf(sqs, options.queueUrl)]);
-  const { TaskHandle } = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn }));
+  const [sourceArn, destinationArn] = await Promise.all([
+    queueArnOf(sqs, options.dlqUrl),
+    queueArnOf(sqs, options.queueUrl),
+  ]);
+  const { TaskHandle } = await sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destinationArn }),
+  );
   for (;;) {
     await sleep(options.pollIntervalMs ?? 2000);
     const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }));
@@ -85,7 +93,8 @@ async function runMoveTask(sqs: SQSClient, options: RedriveOptions): Promise<Red
     const task = Results.find((result) => result.TaskHandle === TaskHandle) ?? Results[0];
     if (task?.Status === 'RUNNING') continue;
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
-    if (task?.Status === 'FAILED') throw new Error(`message move task failed after moving ${moved}: ${task.FailureReason ?? 'no reason given'}`);
+    if (task?.Status === 'FAILED')
+      throw new Error(`message move task failed after moving ${moved}: ${task.FailureReason ?? 'no reason given'}`);
     return { mode: 'task', moved, failed: 0, deferred: 0, movedBodies: [] };
   }
 }
@@ -95,9 +104,15 @@ async function runMoveTask(sqs: SQSClient, options: RedriveOptions): Promise<Red
  * next run finds them instead of waiting out the copy's visibility timeout.
  */
 async function releaseDeferred(sqs: SQSClient, dlqUrl: string, receiptHandles: Map<string, string>): Promise<void> {
-  const entries = [...receiptHandles.values()].map((ReceiptHandle, index) => ({ Id: String(index), ReceiptHandle, VisibilityTimeout: 0 }));
+  const entries = [...receiptHandles.values()].map((ReceiptHandle, index) => ({
+    Id: String(index),
+    ReceiptHandle,
+    VisibilityTimeout: 0,
+  }));
   for (let start = 0; start < entries.length; start += 10) {
-    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries: entries.slice(start, start + 10) }));
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries: entries.slice(start, start + 10) }),
+    );
   }
 }
 
@@ -111,15 +126,17 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
   let moved = 0;
   let failed = 0;
   while (moved + failed < limit) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: options.dlqUrl,
-      MaxNumberOfMessages: Math.min(10, limit - moved - failed),
-      // Messages stay invisible while they are copied; FIFO also holds back the rest of their group meanwhile, so order is kept.
-      VisibilityTimeout: COPY_VISIBILITY_TIMEOUT_SECONDS,
-      WaitTimeSeconds: 1,
-      MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId', 'SentTimestamp'],
-      MessageAttributeNames: ['All'],
-    }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.dlqUrl,
+        MaxNumberOfMessages: Math.min(10, limit - moved - failed),
+        // Messages stay invisible while they are copied; FIFO also holds back the rest of their group meanwhile, so order is kept.
+        VisibilityTimeout: COPY_VISIBILITY_TIMEOUT_SECONDS,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['MessageGroupId', 'MessageDeduplicationId', 'SentTimestamp'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
     if (Messages.length === 0) break;
     const ready: Message[] = [];
     for (const message of Messages) {
@@ -133,21 +150,26 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
       retryAfter = Math.max(retryAfter ?? 0, deduplicatedUntil);
     }
     if (ready.length === 0) continue;
-    const sent = await sqs.send(new SendMessageBatchCommand({
-      QueueUrl: options.queueUrl,
-      Entries: ready.map((message, index) => ({
-        Id: String(index),
-        MessageBody: message.Body,
-        MessageGroupId: message.Attributes?.MessageGroupId,
-        MessageDeduplicationId: message.Attributes?.MessageDeduplicationId,
-        MessageAttributes: message.MessageAttributes,
-      })),
-    }));
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: ready.map((message, index) => ({
+          Id: String(index),
+          MessageBody: message.Body,
+          MessageGroupId: message.Attributes?.MessageGroupId,
+          MessageDeduplicationId: message.Attributes?.MessageDeduplicationId,
+          MessageAttributes: message.MessageAttributes,
+        })),
+      }),
+    );
     const sentIds = new Set((sent.Successful ?? []).map((entry) => entry.Id));
-    const toDelete = ready.flatMap((message, index) => (sentIds.has(String(index)) ? [{ Id: String(index), ReceiptHandle: message.ReceiptHandle }] : []));
-    const deleted = toDelete.length === 0
-      ? { Successful: [] }
-      : await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.dlqUrl, Entries: toDelete }));
+    const toDelete = ready.flatMap((message, index) =>
+      sentIds.has(String(index)) ? [{ Id: String(index), ReceiptHandle: message.ReceiptHandle }] : [],
+    );
+    const deleted =
+      toDelete.length === 0
+        ? { Successful: [] }
+        : await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.dlqUrl, Entries: toDelete }));
     const movedNow = deleted.Successful?.length ?? 0;
     const deletedIds = new Set((deleted.Successful ?? []).map((entry) => entry.Id));
     movedBodies.push(...ready.flatMap((message, index) => (deletedIds.has(String(index)) ? [message.Body ?? ''] : [])));
@@ -155,5 +177,12 @@ async function copyMessages(sqs: SQSClient, options: RedriveOptions): Promise<Re
     failed += ready.length - movedNow;
   }
   await releaseDeferred(sqs, options.dlqUrl, deferredHandles);
-  return { mode: 'copy', moved, failed, deferred: deferredIds.size, movedBodies, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  return {
+    mode: 'copy',
+    moved,
+    failed,
+    deferred: deferredIds.size,
+    movedBodies,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  };
 }

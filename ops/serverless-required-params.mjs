@@ -10,7 +10,10 @@
 export function missingParamProblems(requiredParams, stage) {
   return Object.entries(requiredParams ?? {})
     .filter(([, value]) => value === undefined || value === null || String(value).trim() === '')
-    .map(([name]) => `${name} is not set for stage ${stage}: pass --param ${name}=${EXAMPLES[name] ?? '…'} or add it under params.${stage} in serverless.yml`);
+    .map(
+      ([name]) =>
+        `${name} is not set for stage ${stage}: pass --param ${name}=${EXAMPLES[name] ?? '…'} or add it under params.${stage} in serverless.yml`,
+    );
 }
 
 /** What a value looks like, in the message (docs/deploy.md#stage-parameters). */
@@ -21,7 +24,10 @@ const EXAMPLES = {
 export default class RequiredParamsPlugin {
   constructor(serverless) {
     const check = () => {
-      const problems = missingParamProblems(serverless.service.custom?.requiredParams, serverless.service.provider.stage);
+      const problems = missingParamProblems(
+        serverless.service.custom?.requiredParams,
+        serverless.service.provider.stage,
+      );
       if (problems.length > 0) throw new serverless.classes.Error(problems.join('\n'), 'REQUIRED_PARAM_MISSING');
     };
     // Packaging (which `sls deploy` runs first) and single-function deploys; `sls remove` and `sls print` need no values.

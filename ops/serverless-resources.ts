@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import type { CreateTableInput } from '@aws-sdk/client-dynamodb';
 import yaml from 'js-yaml';
 
@@ -46,30 +47,53 @@ interface CfnResource {
 }
 
 const INTRINSIC_FUNCTIONS = [
-  'Ref', 'Condition', 'Fn::Base64', 'Fn::Cidr', 'Fn::FindInMap', 'Fn::GetAtt', 'Fn::GetAZs', 'Fn::ImportValue',
-  'Fn::Join', 'Fn::Select', 'Fn::Split', 'Fn::Sub', 'Fn::Transform', 'Fn::And', 'Fn::Equals', 'Fn::If', 'Fn::Not', 'Fn::Or',
+  'Ref',
+  'Condition',
+  'Fn::Base64',
+  'Fn::Cidr',
+  'Fn::FindInMap',
+  'Fn::GetAtt',
+  'Fn::GetAZs',
+  'Fn::ImportValue',
+  'Fn::Join',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::Sub',
+  'Fn::Transform',
+  'Fn::And',
+  'Fn::Equals',
+  'Fn::If',
+  'Fn::Not',
+  'Fn::Or',
 ];
 
 /** `!Ref X` → `{ Ref: X }`, `!GetAtt A.B` → `{ 'Fn::GetAtt': ['A', 'B'] }`, … as CloudFormation's JSON form. */
 const CLOUDFORMATION_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
-  INTRINSIC_FUNCTIONS.flatMap((name) => (['scalar', 'sequence', 'mapping'] as const).map((kind) =>
-    new yaml.Type(`!${name.replace('Fn::', '')}`, {
-      kind,
-      construct: (data: unknown) => {
-        if (name === 'Fn::GetAtt' && typeof data === 'string') {
-          const dot = data.indexOf('.');
-          return { [name]: [data.slice(0, dot), data.slice(dot + 1)] };
-        }
-        return { [name]: data };
-      },
-    }))),
+  INTRINSIC_FUNCTIONS.flatMap((name) =>
+    (['scalar', 'sequence', 'mapping'] as const).map(
+      (kind) =>
+        new yaml.Type(`!${name.replace('Fn::', '')}`, {
+          kind,
+          construct: (data: unknown) => {
+            if (name === 'Fn::GetAtt' && typeof data === 'string') {
+              const dot = data.indexOf('.');
+              return { [name]: [data.slice(0, dot), data.slice(dot + 1)] };
+            }
+            return { [name]: data };
+          },
+        }),
+    ),
+  ),
 );
 
 /** `${source:address}` or `${source:address, 'fallback'}` with no variable nested inside (resolved innermost first). */
 const VARIABLE = /\$\{(self|sls|opt|param):([^${},]*)(?:,\s*([^${}]*))?\}/;
 
 class ServerlessVariables {
-  constructor(private readonly config: Yaml, private readonly stage: string) {}
+  constructor(
+    private readonly config: Yaml,
+    private readonly stage: string,
+  ) {}
 
   resolve(value: unknown): unknown {
     if (typeof value === 'string') return this.resolveString(value);
@@ -84,7 +108,8 @@ class ServerlessVariables {
     let current = text;
     for (let match = VARIABLE.exec(current); match; match = VARIABLE.exec(current)) {
       const [variable, source, address, fallback] = match as unknown as [string, string, string, string | undefined];
-      const value = this.lookup(source, address.trim()) ?? (fallback === undefined ? undefined : parseLiteral(fallback));
+      const value =
+        this.lookup(source, address.trim()) ?? (fallback === undefined ? undefined : parseLiteral(fallback));
       if (value === undefined) throw new Error(`serverless.yml: cannot resolve ${variable} for stage "${this.stage}"`);
       // A variable that is the whole string keeps its type (numbers stay numbers), as in the Framework.
       if (variable === current) return value;
@@ -142,9 +167,12 @@ export function loadLocalResources(stage: string, serverlessYmlPath = SERVERLESS
 
   /** The queue a redrive policy targets; serverless.yml names it as `!GetAtt <Queue>.Arn`. */
   const deadLetterQueueOf = (redrivePolicy: Yaml): string => {
-    const [logicalId, attribute] = (redrivePolicy.deadLetterTargetArn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'] ?? [];
+    const [logicalId, attribute] =
+      (redrivePolicy.deadLetterTargetArn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'] ?? [];
     if (logicalId === undefined || attribute !== 'Arn') {
-      throw new Error(`serverless.yml: deadLetterTargetArn must be !GetAtt <Queue>.Arn, got ${JSON.stringify(redrivePolicy.deadLetterTargetArn)}`);
+      throw new Error(
+        `serverless.yml: deadLetterTargetArn must be !GetAtt <Queue>.Arn, got ${JSON.stringify(redrivePolicy.deadLetterTargetArn)}`,
+      );
     }
     return propertiesOf(logicalId).QueueName as string;
   };
@@ -154,7 +182,10 @@ export function loadLocalResources(stage: string, serverlessYmlPath = SERVERLESS
     const attributes = Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, String(value)]));
     const deadLetterQueue = RedrivePolicy === undefined ? undefined : deadLetterQueueOf(RedrivePolicy as Yaml);
     if (deadLetterQueue !== undefined) {
-      attributes.RedrivePolicy = JSON.stringify({ ...(RedrivePolicy as Yaml), deadLetterTargetArn: localQueueArn(deadLetterQueue) });
+      attributes.RedrivePolicy = JSON.stringify({
+        ...(RedrivePolicy as Yaml),
+        deadLetterTargetArn: localQueueArn(deadLetterQueue),
+      });
     }
     return { logicalId, name: QueueName as string, attributes, deadLetterQueue };
   });
@@ -180,7 +211,8 @@ function conditionHolds(conditions: Yaml, expression: unknown): boolean {
   const node = expression as Yaml;
   if (node['Fn::Not']) return !conditionHolds(conditions, (node['Fn::Not'] as unknown[])[0]);
   const [left, right] = (node['Fn::Equals'] ?? []) as unknown[];
-  if (typeof left !== 'string' || typeof right !== 'string') throw new Error(`serverless.yml: cannot decide condition ${JSON.stringify(expression)} before deployment`);
+  if (typeof left !== 'string' || typeof right !== 'string')
+    throw new Error(`serverless.yml: cannot decide condition ${JSON.stringify(expression)} before deployment`);
   return left === right;
 }
 
@@ -189,7 +221,11 @@ function conditionHolds(conditions: Yaml, expression: unknown): boolean {
  * CloudFormation would (AWS::NoValue entries dropped); other CloudFormation references (e.g. `{ Ref: UsersTable }`)
  * are left as they are, for the caller to fill in.
  */
-export function functionEnvironment(stage: string, name: string, serverlessYmlPath = SERVERLESS_YML): Record<string, unknown> {
+export function functionEnvironment(
+  stage: string,
+  name: string,
+  serverlessYmlPath = SERVERLESS_YML,
+): Record<string, unknown> {
   const config = readServerlessYml(serverlessYmlPath);
   const definition = (config.functions as Record<string, Yaml | undefined> | undefined)?.[name];
   if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);

@@ -5,9 +5,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '../lib/queue/sqs-client';
+
 import type { Env } from '../lib/config/config';
-import { LOCAL_REGION, functionEnvironment, loadLocalResources, queueNamed } from './serverless-resources';
+import { createSqsClient } from '../lib/queue/sqs-client';
+import { functionEnvironment, loadLocalResources, LOCAL_REGION, queueNamed } from './serverless-resources';
 
 /** The options every stage command takes (parseArgs form): which stage, which channel, which region. */
 export const STAGE_OPTIONS = {
@@ -27,7 +28,10 @@ export interface StageTarget {
 }
 
 /** Where `npm start` serves DynamoDB and SQS by default (docs/local.md). */
-const LOCAL_ENDPOINTS = { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566' };
+const LOCAL_ENDPOINTS = {
+  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
+  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566',
+};
 
 export async function stageTarget(stage: string, region: string | undefined): Promise<StageTarget> {
   if (stage === 'local') {
@@ -64,6 +68,12 @@ export async function stageTarget(stage: string, region: string | undefined): Pr
  * variables win.
  */
 export function workerEnvironment(target: Pick<StageTarget, 'stage' | 'tableName'>, env: Env): Env {
-  const declared = Object.entries(functionEnvironment(target.stage, 'worker')).filter(([, value]) => typeof value !== 'object');
-  return { ...Object.fromEntries(declared.map(([name, value]) => [name, String(value)])), TABLE_NAME: target.tableName, ...env };
+  const declared = Object.entries(functionEnvironment(target.stage, 'worker')).filter(
+    ([, value]) => typeof value !== 'object',
+  );
+  return {
+    ...Object.fromEntries(declared.map(([name, value]) => [name, String(value)])),
+    TABLE_NAME: target.tableName,
+    ...env,
+  };
 }

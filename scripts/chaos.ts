@@ -8,10 +8,11 @@
  * The same seed replays the same scenario (timing between workers still varies).
  */
 import { parseArgs } from 'node:util';
+
 import { startAwsServers } from '../local/aws-servers';
+import { runBackfillChaos } from '../local/chaos/backfill-chaos';
 import { chaosChecks, formatChaosReport, runChaos } from '../local/chaos/chaos-run';
 import { startChaosServices } from '../local/chaos/chaos-services';
-import { runBackfillChaos } from '../local/chaos/backfill-chaos';
 
 const { values } = parseArgs({
   options: {
@@ -29,12 +30,22 @@ const { values } = parseArgs({
 async function backfillChaos(seed: number): Promise<number> {
   const followers = Number(values.followers);
   process.stdout.write(`Backfill chaos run with seed ${seed} (replay: npm run chaos -- --backfill --seed ${seed})…\n`);
-  const report = await runBackfillChaos({ seed, followers, liveUsers: Math.round(followers / 10), eventsPerLiveUser: 4, rejectedForGood: 10 }, 30 * 60_000);
+  const report = await runBackfillChaos(
+    { seed, followers, liveUsers: Math.round(followers / 10), eventsPerLiveUser: 4, rejectedForGood: 10 },
+    30 * 60_000,
+  );
   process.stdout.write(`${JSON.stringify(report.figures, null, 2)}\n`);
-  for (const problem of report.problems.slice(0, 20)) process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
-  process.stdout.write(`log lines scanned: ${report.logScan.lines}, findings: ${JSON.stringify(report.logScan.findings)}\n`);
+  for (const problem of report.problems.slice(0, 20))
+    process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
+  process.stdout.write(
+    `log lines scanned: ${report.logScan.lines}, findings: ${JSON.stringify(report.logScan.findings)}\n`,
+  );
   const passed = report.problems.length === 0 && Object.keys(report.logScan.findings).length === 0 && followers >= 5000;
-  process.stdout.write(passed ? 'Every user ends as LINE says: no duplicate, nobody lost.\n' : `FAILED: ${report.problems.length} problem(s)\n`);
+  process.stdout.write(
+    passed
+      ? 'Every user ends as LINE says: no duplicate, nobody lost.\n'
+      : `FAILED: ${report.problems.length} problem(s)\n`,
+  );
   return passed ? 0 : 1;
 }
 
@@ -71,9 +82,12 @@ async function main(): Promise<number> {
     });
     process.stdout.write(`${formatChaosReport(report)}\n`);
     for (const example of report.logScan.examples) process.stdout.write(`  log finding: ${example}\n`);
-    for (const problem of report.problems.slice(0, 20)) process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
+    for (const problem of report.problems.slice(0, 20))
+      process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
     const unmet = chaosChecks(report, FULL_RUN_MINIMUM).filter((check) => !check.met);
-    process.stdout.write(unmet.length === 0 ? 'Every check passed.\n' : `FAILED: ${unmet.map((check) => check.requirement).join('; ')}\n`);
+    process.stdout.write(
+      unmet.length === 0 ? 'Every check passed.\n' : `FAILED: ${unmet.map((check) => check.requirement).join('; ')}\n`,
+    );
     return unmet.length === 0 ? 0 : 1;
   } finally {
     await services.close();
@@ -81,7 +95,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(2);
+  },
+);

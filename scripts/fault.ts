@@ -11,6 +11,7 @@
  * Faults apply to the next matching calls in order; watch the retries in the pipeline's log stream.
  */
 import { parseArgs } from 'node:util';
+
 import { DEFAULT_WEBHOOK_URL, PipelineAdminClient, type ServiceEndpoint } from '../local/pipeline-admin-api';
 
 const USAGE = `usage: npm run fault -- <capillary|line> <429|461|500|502|503|504|521|timeout|lost-response> <times> [--path <prefix>] [--method <method>] [--delay-ms <ms>]
@@ -32,28 +33,54 @@ function nonNegativeInteger(raw: string | undefined): number {
 type AdminCall = [method: string, route: string, body?: unknown];
 
 /** The admin calls for a command, in order: [method, route, body]. */
-function adminCallsOf(service: string, command: string, count: string | undefined, values: { path?: string; method?: string; 'delay-ms': string }): AdminCall[] {
+function adminCallsOf(
+  service: string,
+  command: string,
+  count: string | undefined,
+  values: { path?: string; method?: string; 'delay-ms': string },
+): AdminCall[] {
   if (command === 'calls') return [['GET', 'calls']];
-  if (command === 'state') return [['GET', 'faults'], ['GET', 'config']];
-  if (command === 'clear') return [['DELETE', 'faults'], ['POST', 'config', { latencyMs: 0 }]];
+  if (command === 'state')
+    return [
+      ['GET', 'faults'],
+      ['GET', 'config'],
+    ];
+  if (command === 'clear')
+    return [
+      ['DELETE', 'faults'],
+      ['POST', 'config', { latencyMs: 0 }],
+    ];
   if (command === 'reset') {
-    throw new UsageError(`Resetting the ${service} stand-in alone would leave the user table naming what it forgot: ` +
-      `\`npm run fault -- reset\` resets the whole local pipeline, \`npm run fault -- ${service} clear\` clears its faults only.`);
+    throw new UsageError(
+      `Resetting the ${service} stand-in alone would leave the user table naming what it forgot: ` +
+        `\`npm run fault -- reset\` resets the whole local pipeline, \`npm run fault -- ${service} clear\` clears its faults only.`,
+    );
   }
   if (command === 'latency') return [['POST', 'config', { latencyMs: nonNegativeInteger(count) }]];
-  const target = { times: nonNegativeInteger(count), ...(values.path ? { pathPrefix: values.path } : {}), ...(values.method ? { method: values.method } : {}) };
-  if (command === 'timeout') return [['POST', 'faults', { ...target, kind: 'timeout', delayMs: nonNegativeInteger(values['delay-ms']) }]];
+  const target = {
+    times: nonNegativeInteger(count),
+    ...(values.path ? { pathPrefix: values.path } : {}),
+    ...(values.method ? { method: values.method } : {}),
+  };
+  if (command === 'timeout')
+    return [['POST', 'faults', { ...target, kind: 'timeout', delayMs: nonNegativeInteger(values['delay-ms']) }]];
   if (command === 'lost-response') return [['POST', 'faults', { ...target, kind: 'lost-response' }]];
   return [['POST', 'faults', { ...target, status: nonNegativeInteger(command) }]];
 }
 
-async function callStandIn(service: string, endpoint: ServiceEndpoint, [method, route, body]: AdminCall): Promise<boolean> {
+async function callStandIn(
+  service: string,
+  endpoint: ServiceEndpoint,
+  [method, route, body]: AdminCall,
+): Promise<boolean> {
   const response = await fetch(`${endpoint.url}/__admin/${route}`, {
     method,
     headers: { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  process.stdout.write(`${service} stand-in ${method} /__admin/${route} → HTTP ${response.status}\n${JSON.stringify(await response.json(), null, 2)}\n`);
+  process.stdout.write(
+    `${service} stand-in ${method} /__admin/${route} → HTTP ${response.status}\n${JSON.stringify(await response.json(), null, 2)}\n`,
+  );
   return response.ok;
 }
 
@@ -71,7 +98,9 @@ async function main(): Promise<void> {
   const admin = new PipelineAdminClient(values.url);
   if (service === 'reset' && command === undefined) {
     const { reset, untouched } = await admin.reset();
-    process.stdout.write(`Local pipeline reset: ${reset.join(', ')} are as after a fresh \`npm start\` (stand-in customer ids are never reused).\n`);
+    process.stdout.write(
+      `Local pipeline reset: ${reset.join(', ')} are as after a fresh \`npm start\` (stand-in customer ids are never reused).\n`,
+    );
     if (untouched.length > 0) process.stdout.write(`Not reset: ${untouched.join(', ')}.\n`);
     return;
   }
@@ -79,7 +108,8 @@ async function main(): Promise<void> {
   const calls = adminCallsOf(service, command, count, values);
 
   const endpoint = (await admin.status()).endpoints[service];
-  if (!endpoint.standIn) throw new UsageError(`${service} is the real service at ${endpoint.url}, not a stand-in: it takes no faults`);
+  if (!endpoint.standIn)
+    throw new UsageError(`${service} is the real service at ${endpoint.url}, not a stand-in: it takes no faults`);
   for (const call of calls) if (!(await callStandIn(service, endpoint, call))) process.exitCode = 1;
 }
 

@@ -7,12 +7,14 @@
  * with the printed --seed and --path).
  */
 import '../local/quiet-telemetry'; // first: a log line and metrics per request would bury the table
+
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startAwsServers } from '../local/aws-servers';
+
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { createFifoQueue } from '../local/aws-kit';
-import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../local/chaos/fuzz-run';
+import { startAwsServers } from '../local/aws-servers';
+import { formatFuzzReport, HEAP_GROWTH_LIMIT_BYTES, runFuzz } from '../local/chaos/fuzz-run';
 import { formatLinkFuzzReport, runLinkApiFuzz } from '../local/chaos/link-api-fuzz';
 import { startLinkApiHarness } from '../local/link-api-rig';
 
@@ -33,28 +35,47 @@ async function main(): Promise<number> {
     const { queueUrl } = await createFifoQueue(sqs);
     sqs.destroy();
     const seed = Number(values.seed ?? Date.now() % 2 ** 31);
-    process.stdout.write(`Fuzzing the webhook with ${Number(values.requests).toLocaleString('en-US')} requests, seed ${seed}…\n`);
-    const report = await runFuzz({ seed, path: values.path, requests: Number(values.requests), queueUrl, channelSecret: randomBytes(16).toString('hex') });
+    process.stdout.write(
+      `Fuzzing the webhook with ${Number(values.requests).toLocaleString('en-US')} requests, seed ${seed}…\n`,
+    );
+    const report = await runFuzz({
+      seed,
+      path: values.path,
+      requests: Number(values.requests),
+      queueUrl,
+      channelSecret: randomBytes(16).toString('hex'),
+    });
     process.stdout.write(`${formatFuzzReport(report)}\n`);
     const heapGrowth = report.figures.heapAfterBytes - report.figures.heapBeforeBytes;
     const linkApi = await startLinkApiHarness();
-    const linkReport = await runLinkApiFuzz(linkApi, { seed, requests: Number(values['link-requests']), path: values.path }).finally(() => linkApi.close());
+    const linkReport = await runLinkApiFuzz(linkApi, {
+      seed,
+      requests: Number(values['link-requests']),
+      path: values.path,
+    }).finally(() => linkApi.close());
     process.stdout.write(`${formatLinkFuzzReport(linkReport)}\n`);
     const { crashes, queued, noncesStored } = linkReport.figures;
     const problems = [
       ...(report.failure ? [report.failure] : []),
       ...(heapGrowth >= HEAP_GROWTH_LIMIT_BYTES ? [`heap grew by ${heapGrowth} bytes`] : []),
       ...(linkReport.failure ? [`link API: ${linkReport.failure}`] : []),
-      ...(crashes + queued + noncesStored > 0 ? [`link API: ${crashes} crash(es), ${queued} event(s) queued, ${noncesStored} nonce(s) stored`] : []),
+      ...(crashes + queued + noncesStored > 0
+        ? [`link API: ${crashes} crash(es), ${queued} event(s) queued, ${noncesStored} nonce(s) stored`]
+        : []),
     ];
-    process.stdout.write(problems.length === 0 ? 'Every request was answered as it should be.\n' : `FAILED:\n${problems.join('\n')}\n`);
+    process.stdout.write(
+      problems.length === 0 ? 'Every request was answered as it should be.\n' : `FAILED:\n${problems.join('\n')}\n`,
+    );
     return problems.length === 0 ? 0 : 1;
   } finally {
     await aws.stop();
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(2);
+  },
+);

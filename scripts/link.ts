@@ -7,11 +7,13 @@
  * Prints the chat events' outcomes and the member customer before and after.
  */
 import { parseArgs } from 'node:util';
+
 import { formatLinkReport, runLinkFlow } from '../local/link-flow';
 import { DEFAULT_WEBHOOK_URL } from '../local/pipeline-admin-api';
 import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
 
-const USAGE = 'usage: npm run link -- --user <U + 32 hex> --mobile <digits with country code> [--failed] [--url <webhook URL>] [--wait <seconds>]';
+const USAGE =
+  'usage: npm run link -- --user <U + 32 hex> --mobile <digits with country code> [--failed] [--url <webhook URL>] [--wait <seconds>]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
     },
   });
   const waitSeconds = Number(values.wait);
-  if (!/^U[0-9a-f]{32}$/.test(values.user ?? '') || !/^[0-9]{8,15}$/.test(values.mobile ?? '') || !(waitSeconds > 0)) throw new Error(USAGE);
+  if (!/^U[0-9a-f]{32}$/.test(values.user ?? '') || !/^[0-9]{8,15}$/.test(values.mobile ?? '') || !(waitSeconds > 0))
+    throw new Error(USAGE);
   const report = await runLinkFlow({
     webhookUrl: values.url,
     secret: values.secret,
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   const { message, cause } = error as Error & { cause?: Error };
   process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
-  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED') process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
+  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED')
+    process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
   process.exitCode = 1;
 });

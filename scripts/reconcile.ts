@@ -6,8 +6,11 @@
  * Capillary reads take the stage's rate budget; --sample N checks N random customers only.
  */
 import { randomUUID } from 'node:crypto';
+
 import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics are for CloudWatch; this prints its own lines
+
 import { parseArgs } from 'node:util';
+
 import { readWorkerConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
@@ -15,7 +18,8 @@ import { reconcile } from '../lib/reconcile/reconcile';
 import { buildReconcileDeps } from '../lib/reconcile/reconcile-deps';
 import { STAGE_OPTIONS, stageTarget, workerEnvironment } from '../ops/stage-target';
 
-const USAGE = 'usage: npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]';
+const USAGE =
+  'usage: npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -39,13 +43,18 @@ async function main(): Promise<void> {
       console.log(JSON.stringify({ runId, ...report, users: values.verbose ? report.users : undefined }, null, 2));
       return;
     }
-    console.log(`Drift check ${runId} on stage ${values.stage}: ${report.followers} LINE followers, ${report.tableRecords} table records, ${report.capillaryChecked} Capillary customers checked.`);
+    console.log(
+      `Drift check ${runId} on stage ${values.stage}: ${report.followers} LINE followers, ${report.tableRecords} table records, ${report.capillaryChecked} Capillary customers checked.`,
+    );
     for (const drift of DRIFT_CLASSES) {
       console.log(`${drift.padEnd(18)} ${report.counts[drift]}`);
       if (values.verbose && report.users[drift].length > 0) console.log(`  ${report.users[drift].join(' ')}`);
     }
     const total = DRIFT_CLASSES.reduce((sum, drift) => sum + report.counts[drift], 0);
-    if (values.repair) console.log(`Queued ${report.repaired} repair event(s) into the ordered pipeline; run the check again once the queue drains.`);
+    if (values.repair)
+      console.log(
+        `Queued ${report.repaired} repair event(s) into the ordered pipeline; run the check again once the queue drains.`,
+      );
     else if (total > 0) console.log('Run again with --repair to fix these through the ordered pipeline.');
   } finally {
     target.close();

@@ -9,17 +9,20 @@
  * serverless.yml; `--stage local` finds the running `npm start` itself, so no endpoint variables are needed.
  */
 import { parseArgs } from 'node:util';
+
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_REGION, loadLocalResources } from '../ops/serverless-resources';
-import { type RedriveMode, redrive } from '../ops/redrive';
-import { deployedFollowUp, movedEvents } from '../ops/redrive-follow-up';
+
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { DEFAULT_WEBHOOK_URL, type LocalPipelineStatus, PipelineAdminClient } from '../local/pipeline-admin-api';
 import { LOCAL_STAGE } from '../local/local-pipeline';
 import { replaceOldNodeWarning } from '../local/node-support';
-import { type PostedBody, followEvents, formatWorkerReport } from '../local/replay';
+import { DEFAULT_WEBHOOK_URL, PipelineAdminClient, type LocalPipelineStatus } from '../local/pipeline-admin-api';
+import { followEvents, formatWorkerReport, type PostedBody } from '../local/replay';
+import { redrive, type RedriveMode } from '../ops/redrive';
+import { deployedFollowUp, movedEvents } from '../ops/redrive-follow-up';
+import { loadLocalResources, LOCAL_REGION } from '../ops/serverless-resources';
 
-const USAGE = 'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
+const USAGE =
+  'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
 
 /** A mistake the message explains in full. */
 class RedriveUsageError extends Error {
@@ -50,21 +53,36 @@ async function localTarget(webhookUrl: string): Promise<Target> {
   const admin = new PipelineAdminClient(webhookUrl);
   const before = await admin.probe();
   if (before === undefined) {
-    throw new RedriveUsageError(`No local pipeline answers at ${admin.adminUrl}status: start it with \`npm start\`, or pass --url <its webhook URL> if it runs on other ports.`);
+    throw new RedriveUsageError(
+      `No local pipeline answers at ${admin.adminUrl}status: start it with \`npm start\`, or pass --url <its webhook URL> if it runs on other ports.`,
+    );
   }
-  const sqs = createSqsClient({ endpoint: before.endpoints.sqs, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const sqs = createSqsClient({
+    endpoint: before.endpoints.sqs,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   return { sqs, stage: LOCAL_STAGE, region: LOCAL_REGION, local: { admin, before } };
 }
 
 function deployedTarget(stage: string | undefined, region: string | undefined): Target {
   const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!resolved) throw new RedriveUsageError('No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.');
+  if (!resolved)
+    throw new RedriveUsageError(
+      'No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.',
+    );
   return { sqs: createSqsClient({ region: resolved }), stage, region: resolved };
 }
 
 /** The moved events as the replay report's bodies: one per message, labelled in the order they moved. */
-const movedAsBodies = (movedBodies: string[]): PostedBody[] => movedEvents(movedBodies)
-  .map(({ destination, event }, index) => ({ name: `redriven #${index + 1}`, status: 200, answer: {}, destination, events: [event] }));
+const movedAsBodies = (movedBodies: string[]): PostedBody[] =>
+  movedEvents(movedBodies).map(({ destination, event }, index) => ({
+    name: `redriven #${index + 1}`,
+    status: 200,
+    answer: {},
+    destination,
+    events: [event],
+  }));
 
 async function main(): Promise<void> {
   const nodeWarning = replaceOldNodeWarning();
@@ -83,26 +101,40 @@ async function main(): Promise<void> {
   const mode = values.mode as RedriveMode;
   const maxMessages = values.max === undefined ? undefined : Number(values.max);
   const byUrls = values['dlq-url'] !== undefined && values['queue-url'] !== undefined;
-  if (!['auto', 'task', 'copy'].includes(mode) || (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) || (!byUrls && !values.stage)) {
+  if (
+    !['auto', 'task', 'copy'].includes(mode) ||
+    (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) ||
+    (!byUrls && !values.stage)
+  ) {
     throw new RedriveUsageError(USAGE);
   }
 
   // A redrive to the local pipeline knows its own endpoint, unless the caller chose one (AWS_ENDPOINT_URL_SQS or the URLs).
-  const target = values.stage === LOCAL_STAGE && !byUrls && !process.env.AWS_ENDPOINT_URL_SQS
-    ? await localTarget(values.url)
-    : deployedTarget(values.stage, values.region);
+  const target =
+    values.stage === LOCAL_STAGE && !byUrls && !process.env.AWS_ENDPOINT_URL_SQS
+      ? await localTarget(values.url)
+      : deployedTarget(values.stage, values.region);
   const urls = byUrls
     ? { dlqUrl: values['dlq-url'] as string, queueUrl: values['queue-url'] as string }
     : await queueUrlsOfStage(target.sqs, values.stage as string);
 
   const result = await redrive(target.sqs, { ...urls, mode, maxMessages });
-  console.log(`Moved ${result.moved} message(s) from ${urls.dlqUrl} to ${urls.queueUrl} (${result.mode === 'task' ? 'SQS message move task' : 'copy'}).`);
+  console.log(
+    `Moved ${result.moved} message(s) from ${urls.dlqUrl} to ${urls.queueUrl} (${result.mode === 'task' ? 'SQS message move task' : 'copy'}).`,
+  );
   if (result.deferred > 0) {
-    const when = result.retryAfter === undefined ? 'in a few minutes' : `after ${new Date(result.retryAfter).toISOString().slice(11, 19)} UTC`;
-    console.log(`Left ${result.deferred} message(s) in the DLQ: sent less than 5 minutes ago, the queue would deduplicate them. Run again ${when}.`);
+    const when =
+      result.retryAfter === undefined
+        ? 'in a few minutes'
+        : `after ${new Date(result.retryAfter).toISOString().slice(11, 19)} UTC`;
+    console.log(
+      `Left ${result.deferred} message(s) in the DLQ: sent less than 5 minutes ago, the queue would deduplicate them. Run again ${when}.`,
+    );
   }
   if (result.failed > 0) {
-    console.error(`${result.failed} message(s) could not be moved (a send or delete failed); run again: the deduplication id keeps a repeat send from doubling them.`);
+    console.error(
+      `${result.failed} message(s) could not be moved (a send or delete failed); run again: the deduplication id keeps a repeat send from doubling them.`,
+    );
     process.exitCode = 1;
   }
   if (result.moved === 0) return;
@@ -114,14 +146,19 @@ async function main(): Promise<void> {
     console.log(`\n${formatWorkerReport(worker)}`);
     if (!worker.status.drained) process.exitCode = 1;
   } else {
-    console.log(deployedFollowUp(result, { stage: target.stage, region: target.region, dlqUrl: urls.dlqUrl }).join('\n'));
+    console.log(
+      deployedFollowUp(result, { stage: target.stage, region: target.region, dlqUrl: urls.dlqUrl }).join('\n'),
+    );
   }
 }
 
 main().catch((error: unknown) => {
   const { name, message } = error as Error;
   // The SDK's own words for a missing setup, with the fix.
-  const fix = name === 'CredentialsProviderError' ? ' Set AWS credentials (AWS_PROFILE, or aws sso login) for the stage\'s account.' : '';
+  const fix =
+    name === 'CredentialsProviderError'
+      ? " Set AWS credentials (AWS_PROFILE, or aws sso login) for the stage's account."
+      : '';
   console.error(`${message}${fix}`);
   process.exitCode = 1;
 });

@@ -9,11 +9,13 @@
  * not the expected one (2xx, or 401 with --tamper) or the worker did not finish in time.
  */
 import { parseArgs } from 'node:util';
+
 import { DEFAULT_WEBHOOK_URL, webhookUrlFor } from '../local/pipeline-admin-api';
 import { asNewEvents, formatReplayReport, replay, replayProblems } from '../local/replay';
 import { readSampleBodies, replaySecret } from '../local/sample-events';
 
-const USAGE = 'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--channel <id>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
+const USAGE =
+  'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--channel <id>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
 
 /** Their message says what to do; the underlying cause (an ENOENT, …) would only repeat it. */
 const SELF_EXPLAINING_ERRORS = new Set(['SampleBodiesError']);
@@ -59,6 +61,7 @@ main().catch((error: unknown) => {
   }
   // fetch reports "connection refused" only in its cause.
   process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
-  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED') process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
+  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED')
+    process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
   process.exitCode = 1;
 });

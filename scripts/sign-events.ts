@@ -8,12 +8,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { LineCallback } from '../lib/line/callback';
 import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
-import { signLineBody } from '../local/sign-line-body';
 import { toApiGatewayV2Event, toSqsEvent, toSqsRecord } from '../local/lambda-events';
 import { LOCAL_CHANNELS, readSampleBodies, webhookPathFor } from '../local/sample-events';
+import { signLineBody } from '../local/sign-line-body';
 
 const eventsDir = join(__dirname, '..', 'events');
 const LOCAL_QUEUE_ARN = 'arn:aws:sqs:ap-northeast-1:000000000000:line-capillary-bridge-local-events.fifo';
@@ -27,7 +28,11 @@ for (const channel of LOCAL_CHANNELS) {
     const apiEvent = toApiGatewayV2Event({
       method: 'POST',
       path: webhookPathFor(channel.id === DEFAULT_CHANNEL_ID ? undefined : channel.id),
-      headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': signLineBody(bytes, channel.channelSecret), 'user-agent': 'LineBotWebhook/2.0' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'x-line-signature': signLineBody(bytes, channel.channelSecret),
+        'user-agent': 'LineBotWebhook/2.0',
+      },
       body: bytes,
       requestId: `sample-${prefix}${name}`,
       receivedAt: new Date(0),
@@ -35,18 +40,25 @@ for (const channel of LOCAL_CHANNELS) {
     writeFileSync(join(outputDir('apigw'), `${name}.json`), `${JSON.stringify(apiEvent, null, 2)}\n`);
     const callback = JSON.parse(bytes.toString('utf8')) as LineCallback;
     if (callback.events.length === 0) continue;
-    const records = callback.events.map((event, index) => toSqsRecord({
-      MessageId: `${prefix}${name}-${index}`,
-      Body: serializeQueuedEvent({ channel: channel.id, destination: callback.destination, event }),
-      Attributes: {
-        MessageGroupId: messageGroupId(callback.destination, event),
-        MessageDeduplicationId: event.webhookEventId,
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(event.timestamp),
-        ApproximateFirstReceiveTimestamp: String(event.timestamp),
-      },
-    }, LOCAL_QUEUE_ARN));
+    const records = callback.events.map((event, index) =>
+      toSqsRecord(
+        {
+          MessageId: `${prefix}${name}-${index}`,
+          Body: serializeQueuedEvent({ channel: channel.id, destination: callback.destination, event }),
+          Attributes: {
+            MessageGroupId: messageGroupId(callback.destination, event),
+            MessageDeduplicationId: event.webhookEventId,
+            ApproximateReceiveCount: '1',
+            SentTimestamp: String(event.timestamp),
+            ApproximateFirstReceiveTimestamp: String(event.timestamp),
+          },
+        },
+        LOCAL_QUEUE_ARN,
+      ),
+    );
     writeFileSync(join(outputDir('sqs'), `${name}.json`), `${JSON.stringify(toSqsEvent(records), null, 2)}\n`);
   }
 }
-console.log(`signed the samples of channels ${LOCAL_CHANNELS.map((channel) => channel.id).join(', ')} → events/apigw/, events/sqs/`);
+console.log(
+  `signed the samples of channels ${LOCAL_CHANNELS.map((channel) => channel.id).join(', ')} → events/apigw/, events/sqs/`,
+);

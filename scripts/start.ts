@@ -13,12 +13,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { REGISTRATION_MODES, type RegistrationMode } from '../lib/config/config';
-import { type LogLevel, type ReadableLogs, showReadableLogs } from '../local/log-view';
+import { showReadableLogs, type LogLevel, type ReadableLogs } from '../local/log-view';
 import { replaceOldNodeWarning } from '../local/node-support';
-import { DEFAULT_LOCAL_PORTS, type LocalPorts, webhookUrlFor } from '../local/pipeline-admin-api';
-import { LOCAL_CHANNELS, type SampleBody, readSampleBodies, replaySecret } from '../local/sample-events';
+import { DEFAULT_LOCAL_PORTS, webhookUrlFor, type LocalPorts } from '../local/pipeline-admin-api';
+import { LOCAL_CHANNELS, readSampleBodies, replaySecret, type SampleBody } from '../local/sample-events';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N] [--brand-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
@@ -37,11 +38,18 @@ class UsageError extends Error {
   }
 }
 
-function integerOption(values: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+function integerOption(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}`);
   return value;
 }
 
@@ -65,7 +73,8 @@ function parseStartArgs(args: string[]) {
   });
   const port = (name: keyof LocalPorts) => integerOption(values, `${name}-port`, DEFAULT_LOCAL_PORTS[name], 0, 65535);
   const logLevel = values['log-level'].toUpperCase();
-  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel)) throw new UsageError('--log-level must be DEBUG, INFO, WARN or ERROR');
+  if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
+    throw new UsageError('--log-level must be DEBUG, INFO, WARN or ERROR');
   const registrationMode = values['registration-mode'];
   if (registrationMode !== undefined && !(REGISTRATION_MODES as readonly string[]).includes(registrationMode)) {
     throw new UsageError(`--registration-mode must be one of ${REGISTRATION_MODES.join(', ')}`);
@@ -74,9 +83,22 @@ function parseStartArgs(args: string[]) {
     replayTarget: values.replay,
     logLevel: logLevel as LogLevel,
     pipeline: {
-      ports: { webhook: port('webhook'), sqs: port('sqs'), dynamodb: port('dynamodb'), capillary: port('capillary'), line: port('line'), brand: port('brand') },
+      ports: {
+        webhook: port('webhook'),
+        sqs: port('sqs'),
+        dynamodb: port('dynamodb'),
+        capillary: port('capillary'),
+        line: port('line'),
+        brand: port('brand'),
+      },
       concurrency: integerOption(values, 'concurrency', 2, 1, 50),
-      visibilityTimeoutSeconds: integerOption(values, 'visibility-timeout', LOCAL_VISIBILITY_TIMEOUT_SECONDS, 1, 43_200),
+      visibilityTimeoutSeconds: integerOption(
+        values,
+        'visibility-timeout',
+        LOCAL_VISIBILITY_TIMEOUT_SECONDS,
+        1,
+        43_200,
+      ),
       pollWaitSeconds: integerOption(values, 'poll-wait', 1, 0, 20),
       registrationMode: registrationMode as RegistrationMode | undefined,
       capillaryBaseUrl: process.env.CAPILLARY_BASE_URL || undefined,
@@ -113,18 +135,28 @@ async function main(): Promise<void> {
       return;
     }
     stoppingSince = Date.now();
-    process.stdout.write(`\n${signal}: stopping the local pipeline (finishing in-flight batches; Ctrl-C again to force)…\n`);
-    pipeline.stop().then(() => {
-      process.stdout.write('Local pipeline stopped.\n');
-      process.exit(0);
-    }, (error: unknown) => {
-      process.stderr.write(`Stopping failed: ${(error as Error).message}\n`);
-      process.exit(1);
-    });
+    process.stdout.write(
+      `\n${signal}: stopping the local pipeline (finishing in-flight batches; Ctrl-C again to force)…\n`,
+    );
+    pipeline.stop().then(
+      () => {
+        process.stdout.write('Local pipeline stopped.\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`Stopping failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (replays !== undefined) await replayOnce(replays.filter(({ channel }) => pipeline.channels.some((served) => served.id === channel)), pipeline.endpoints.webhookUrl, logs);
+  if (replays !== undefined)
+    await replayOnce(
+      replays.filter(({ channel }) => pipeline.channels.some((served) => served.id === channel)),
+      pipeline.endpoints.webhookUrl,
+      logs,
+    );
 }
 
 interface ChannelReplay {
@@ -138,8 +170,13 @@ function replaysOf(target: string): ChannelReplay[] {
   const own = { channel: DEFAULT_CHANNEL_ID, target, bodies: readSampleBodies(target) }; // a missing target stops here, in one line
   const isDirectory = (path: string) => existsSync(path) && statSync(path).isDirectory();
   if (!isDirectory(target)) return [own];
-  const others = LOCAL_CHANNELS.filter(({ id, samplesDir }) => id !== DEFAULT_CHANNEL_ID && isDirectory(join(target, samplesDir)))
-    .map(({ id, samplesDir }) => ({ channel: id, target: join(target, samplesDir), bodies: readSampleBodies(join(target, samplesDir)) }));
+  const others = LOCAL_CHANNELS.filter(
+    ({ id, samplesDir }) => id !== DEFAULT_CHANNEL_ID && isDirectory(join(target, samplesDir)),
+  ).map(({ id, samplesDir }) => ({
+    channel: id,
+    target: join(target, samplesDir),
+    bodies: readSampleBodies(join(target, samplesDir)),
+  }));
   return [own, ...others];
 }
 
@@ -163,12 +200,15 @@ async function replayOnce(replays: ChannelReplay[], url: string, logs: ReadableL
   }
   const heldBack = resume();
   const rule = '═'.repeat(100);
-  for (const { target, report } of reports) process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
+  for (const { target, report } of reports)
+    process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
   const problems = reports.flatMap(({ report }) => replayProblems(report));
-  process.stdout.write(problems.length > 0
-    ? `Replay problems: ${problems.join('; ')}\n`
-    : `Replay of ${targets} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
-      'The pipeline keeps running and its log stream resumes: `npm run replay -- <file>` in another terminal, Ctrl-C to stop.\n');
+  process.stdout.write(
+    problems.length > 0
+      ? `Replay problems: ${problems.join('; ')}\n`
+      : `Replay of ${targets} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
+          'The pipeline keeps running and its log stream resumes: `npm run replay -- <file>` in another terminal, Ctrl-C to stop.\n',
+  );
 }
 
 main().catch((error: unknown) => {

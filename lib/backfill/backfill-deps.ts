@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+
 import { LineBulkRegistrar } from '../capillary/bulk-upsert';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
-import { type RateLimiter, TAKEN_BY_CALLER } from '../capillary/rate-limiter';
+import { TAKEN_BY_CALLER, type RateLimiter } from '../capillary/rate-limiter';
+import { allOf, SharePacer } from '../capillary/share-pacer';
 import type { BackfillConfig } from '../config/backfill-config';
 import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { followersPerHour } from '../domain/backfill-rules';
@@ -14,7 +17,6 @@ import { BackfillJobStore } from '../store/backfill-job-store';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { BackfillDeps } from './run-backfill';
-import { SharePacer, allOf } from '../capillary/share-pacer';
 
 export interface BackfillClients {
   dynamo: DynamoDBClient;
@@ -27,20 +29,30 @@ export interface BackfillClients {
  * One channel's job clients: its LINE token, its Capillary org (cluster, credentials, rate limit) and its
  * account id there. The bot's user id comes from LINE when the channel does not configure it.
  */
-export async function buildBackfillDeps(config: BackfillConfig, clients: BackfillClients, channelId: string): Promise<BackfillDeps & { owner: string }> {
+export async function buildBackfillDeps(
+  config: BackfillConfig,
+  clients: BackfillClients,
+  channelId: string,
+): Promise<BackfillDeps & { owner: string }> {
   const { worker } = config;
   const { capillary } = worker;
   const channel = worker.channels.get(channelId);
   if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
   const org = worker.capillaryOrgs.get(channel.capillaryOrg);
   // The config reader refuses a channel naming an unknown org, so this is a broken config object.
-  if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+  if (org === undefined)
+    throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const share = new SharePacer((org.rateLimitPerMinute * config.rateSharePercent) / 100);
   // The job keeps to its share, then takes from the org's budget that the live workers use too.
   const limiter = allOf(share, clients.sharedLimiter ?? orgRateLimiter(clients.dynamo, worker.tableName, org));
   // The limiter spaces the calls; the client itself does no pacing.
-  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, limiter: TAKEN_BY_CALLER })
-    .forChannel(channel.id);
+  const http = new CapillaryHttpClient({
+    baseUrl: org.baseUrl,
+    auth: org.auth,
+    timeoutMs: capillary.timeoutMs,
+    maxAttempts: capillary.maxAttempts,
+    limiter: TAKEN_BY_CALLER,
+  }).forChannel(channel.id);
   const followers = new LineFollowersClient({
     channelAccessToken: channel.channelAccessToken,
     baseUrl: worker.line.apiBaseUrl,
@@ -61,7 +73,12 @@ export async function buildBackfillDeps(config: BackfillConfig, clients: Backfil
     settings: {
       batchSize: config.batchSize,
       recordMaxAttempts: config.recordMaxAttempts,
-      followersPerHour: followersPerHour(org.rateLimitPerMinute, config.rateSharePercent / 100, config.batchSize, config.bulkCountsAs),
+      followersPerHour: followersPerHour(
+        org.rateLimitPerMinute,
+        config.rateSharePercent / 100,
+        config.batchSize,
+        config.bulkCountsAs,
+      ),
     },
   };
 }

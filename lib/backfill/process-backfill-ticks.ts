@@ -1,9 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+
 import { onceAsync } from '../config/once-per-container';
 import { logger } from '../observability/telemetry';
 import { parseBackfillTick, sendBackfillTick } from '../queue/backfill-ticks';
-import { type BackfillDeps, runBackfillTick } from './run-backfill';
+import { runBackfillTick, type BackfillDeps } from './run-backfill';
 
 /** Kept back from the Lambda timeout for the checkpoint and the next tick. */
 const RESERVE_MS = 10_000;
@@ -32,7 +33,11 @@ export function perChannel<T>(build: (channel: string) => Promise<T>): (channel:
  * The backfill function's batch (batch size 1): run the tick's channel's job until the deadline, then
  * queue the next invocation. A throw leaves the tick on the queue, so SQS retries it from the checkpoint.
  */
-export async function processBackfillTicks(event: SQSEvent, context: Context, deps: BackfillHandlerDeps): Promise<SQSBatchResponse> {
+export async function processBackfillTicks(
+  event: SQSEvent,
+  context: Context,
+  deps: BackfillHandlerDeps,
+): Promise<SQSBatchResponse> {
   for (const record of event.Records) {
     const tick = parseBackfillTick(record.body);
     const deadlineAt = Date.now() + context.getRemainingTimeInMillis() - RESERVE_MS;

@@ -4,27 +4,26 @@
  * invocation (a continuation tick). The cursor and counters live in DynamoDB (BackfillJobStore), so a
  * crash or a timeout only redoes part of one page, and a redone follower costs no Capillary call.
  */
-import type { LineBulkRegistrar, BulkRecordOutcome } from '../capillary/bulk-upsert';
+import type { BulkRecordOutcome, LineBulkRegistrar } from '../capillary/bulk-upsert';
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryUnavailableError } from '../capillary/errors';
 import {
-  type BackfillCounters,
-  ZERO_COUNTERS,
   addCounters,
   backfillVerdict,
   cursorExpired,
   syntheticFollow,
+  ZERO_COUNTERS,
+  type BackfillCounters,
 } from '../domain/backfill-rules';
 import type { LineEventFacts } from '../domain/sync-rules';
 import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError } from '../line/errors';
-import { type LineFollowersClient, insightDate } from '../line/follower-pages';
+import { insightDate, type LineFollowersClient } from '../line/follower-pages';
 import { countForChannel, logger, maskUserId } from '../observability/telemetry';
 import type { BackfillTickMessage as BackfillTick } from '../queue/backfill-ticks';
 import type { SyntheticEvent, SyntheticEventSender } from '../queue/synthetic-events';
 import type { BackfillJob, BackfillJobStore } from '../store/backfill-job-store';
 import { ClaimLostError } from '../store/errors';
 import type { UserSyncStore } from '../store/user-sync-store';
-
 
 export interface BackfillSettings {
   batchSize: number;
@@ -68,7 +67,12 @@ class TickInterrupted extends Error {
   }
 }
 
-export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, deadlineAt: number, owner: string): Promise<TickResult> {
+export async function runBackfillTick(
+  tick: BackfillTick,
+  deps: BackfillDeps,
+  deadlineAt: number,
+  owner: string,
+): Promise<TickResult> {
   const { jobs, followers } = deps;
   const acquired = await jobs.acquire(tick.channel, tick.jobId, owner, deadlineAt + BATCH_RESERVE_MS, Date.now());
   if (acquired === undefined) {
@@ -86,11 +90,17 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
 
   try {
     if (job.followersPerHour === undefined) {
-      await checkpoint({ estimatedFollowers: await estimateFollowers(followers), followersPerHour: deps.settings.followersPerHour });
+      await checkpoint({
+        estimatedFollowers: await estimateFollowers(followers),
+        followersPerHour: deps.settings.followersPerHour,
+      });
     }
     while (Date.now() < deadlineAt - BATCH_RESERVE_MS) {
       if (cursorExpired(job.cursorIssuedAt, Date.now())) {
-        logger.warn('Backfill cursor older than 24 h: starting again from the first page (known followers cost nothing)', { ...tick });
+        logger.warn(
+          'Backfill cursor older than 24 h: starting again from the first page (known followers cost nothing)',
+          { ...tick },
+        );
         await checkpoint({ cursor: undefined, restarts: job.restarts + 1 });
       }
       let page;
@@ -103,8 +113,12 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
           continue;
         }
         // Retrying cannot fix these: fail the job at once with the cause, rather than after maxReceiveCount invocations.
-        const permanent = error instanceof FollowerListUnavailableError ? error.message
-          : error instanceof LineApiError && error.status === 401 ? `${error.message}: the channel access token was refused; fix LINE_CHANNEL_ACCESS_TOKEN (SSM) and start again` : undefined;
+        const permanent =
+          error instanceof FollowerListUnavailableError
+            ? error.message
+            : error instanceof LineApiError && error.status === 401
+              ? `${error.message}: the channel access token was refused; fix LINE_CHANNEL_ACCESS_TOKEN (SSM) and start again`
+              : undefined;
         if (permanent !== undefined) {
           await checkpoint({ status: 'failed', message: permanent });
           logger.error('Backfill failed', { ...tick, error: permanent });
@@ -118,7 +132,10 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
       for (let start = 0; start < page.userIds.length; start += deps.settings.batchSize) {
         if (Date.now() >= deadlineAt - BATCH_RESERVE_MS) throw new TickInterrupted({ next: true, delaySeconds: 0 });
         const batch = page.userIds.slice(start, start + deps.settings.batchSize);
-        pageCounters = addCounters(pageCounters, await syncFollowers(batch, listingId(job), snapshotAt, deps, deadlineAt));
+        pageCounters = addCounters(
+          pageCounters,
+          await syncFollowers(batch, listingId(job), snapshotAt, deps, deadlineAt),
+        );
         await checkpoint({ pageCounters });
       }
       const counters = addCounters(job.counters, { ...pageCounters, pages: 1 });
@@ -140,7 +157,10 @@ export async function runBackfillTick(tick: BackfillTick, deps: BackfillDeps, de
   } catch (error) {
     if (error instanceof TickInterrupted) return error.result;
     if (error instanceof CapillaryUnavailableError) {
-      logger.warn('Capillary unavailable or no budget left in this invocation: the next one redoes the page', { ...tick, error: error.message });
+      logger.warn('Capillary unavailable or no budget left in this invocation: the next one redoes the page', {
+        ...tick,
+        error: error.message,
+      });
       return { next: true, delaySeconds: error.attempts === 0 ? 0 : UNAVAILABLE_PAUSE_SECONDS };
     }
     throw error;
@@ -177,7 +197,13 @@ interface Claimed {
  * (the live pipeline's rule), upserted in one bulk call, and recorded; rejected records are retried one
  * by one, then go to the DLQ.
  */
-async function syncFollowers(userIds: string[], listing: string, snapshotAt: number, deps: BackfillDeps, deadlineAt: number): Promise<Partial<BackfillCounters>> {
+async function syncFollowers(
+  userIds: string[],
+  listing: string,
+  snapshotAt: number,
+  deps: BackfillDeps,
+  deadlineAt: number,
+): Promise<Partial<BackfillCounters>> {
   const counters: BackfillCounters = { ...ZERO_COUNTERS, idsSeen: userIds.length };
   const keyOf = (userId: string) => ({ destination: deps.destination, userId });
   const handOver: SyntheticEvent[] = [];
@@ -188,7 +214,10 @@ async function syncFollowers(userIds: string[], listing: string, snapshotAt: num
       counters.optedIn += 1;
     } else if (verdict === 'deferred') {
       counters.deferred += 1;
-      handOver.push({ facts: { ...facts, type: 'follow', userId }, reason: 'backfill: a live event for this user was in flight' });
+      handOver.push({
+        facts: { ...facts, type: 'follow', userId },
+        reason: 'backfill: a live event for this user was in flight',
+      });
     }
     return verdict === 'register';
   };
@@ -203,13 +232,15 @@ async function syncFollowers(userIds: string[], listing: string, snapshotAt: num
   // The budget first: a claim is held only for the call itself, never while waiting for tokens.
   if (candidates.length > 0) await deps.registrar.reserve(candidates.length, call);
   const claimed: Claimed[] = [];
-  await Promise.all(candidates.map(async (candidate) => {
-    const claim = await deps.users.claim(keyOf(candidate.userId), candidate.facts);
-    if (claim.claimed) return void claimed.push(candidate);
-    // Refused: the record changed since it was read. "register" again means a claim came and went: hand it over.
-    const verdict = backfillVerdict(candidate.facts, claim.state, Date.now());
-    tally(candidate.userId, candidate.facts, verdict === 'register' ? 'deferred' : verdict);
-  }));
+  await Promise.all(
+    candidates.map(async (candidate) => {
+      const claim = await deps.users.claim(keyOf(candidate.userId), candidate.facts);
+      if (claim.claimed) return void claimed.push(candidate);
+      // Refused: the record changed since it was read. "register" again means a claim came and went: hand it over.
+      const verdict = backfillVerdict(candidate.facts, claim.state, Date.now());
+      tally(candidate.userId, candidate.facts, verdict === 'register' ? 'deferred' : verdict);
+    }),
+  );
 
   let pending = claimed;
   for (let attempt = 1; pending.length > 0 && attempt <= deps.settings.recordMaxAttempts; attempt++) {
@@ -218,7 +249,10 @@ async function syncFollowers(userIds: string[], listing: string, snapshotAt: num
     const rejected: { record: Claimed; outcome: BulkRecordOutcome }[] = [];
     for (const [groupIndex, group] of groups.entries()) {
       if (attempt > 1 || groupIndex > 0) await deps.registrar.reserve(group.length, call);
-      const outcomes = await deps.registrar.upsert(group.map(({ userId }) => userId), call);
+      const outcomes = await deps.registrar.upsert(
+        group.map(({ userId }) => userId),
+        call,
+      );
       counters.capillaryCalls += 1;
       for (const [index, outcome] of outcomes.entries()) {
         const record = group[index] as Claimed;
@@ -236,7 +270,9 @@ async function syncFollowers(userIds: string[], listing: string, snapshotAt: num
         } catch (error) {
           if (!(error instanceof ClaimLostError)) throw error;
           // The claim expired and a newer live event took the record over: that event wins, and sets Capillary itself.
-          logger.warn('Backfill claim taken over by a newer event before it was recorded', { user: maskUserId(record.userId) });
+          logger.warn('Backfill claim taken over by a newer event before it was recorded', {
+            user: maskUserId(record.userId),
+          });
           counters.alreadyKnown += 1;
           continue;
         }
@@ -246,14 +282,21 @@ async function syncFollowers(userIds: string[], listing: string, snapshotAt: num
     }
     if (attempt === deps.settings.recordMaxAttempts && rejected.length > 0) {
       // The claim stays (it expires): a redrive re-claims it as the same event; a newer live event takes over after expiry.
-      await deps.deadLetters.send(rejected.map(({ record, outcome }) => ({
-        facts: { ...record.facts, type: 'follow', userId: record.userId },
-        reason: `backfill: Capillary rejected the record ${attempt} times: ${outcome.reason ?? 'unknown'} (codes ${outcome.codes.join(', ') || 'none'})` +
-          (outcome.customerId === undefined ? '' : `; partly applied as customer ${outcome.customerId}`),
-      })));
+      await deps.deadLetters.send(
+        rejected.map(({ record, outcome }) => ({
+          facts: { ...record.facts, type: 'follow', userId: record.userId },
+          reason:
+            `backfill: Capillary rejected the record ${attempt} times: ${outcome.reason ?? 'unknown'} (codes ${outcome.codes.join(', ') || 'none'})` +
+            (outcome.customerId === undefined ? '' : `; partly applied as customer ${outcome.customerId}`),
+        })),
+      );
       counters.failed += rejected.length;
       for (const { record, outcome } of rejected) {
-        logger.warn('Backfill record rejected by Capillary; sent to the DLQ', { user: maskUserId(record.userId), codes: outcome.codes, reason: outcome.reason });
+        logger.warn('Backfill record rejected by Capillary; sent to the DLQ', {
+          user: maskUserId(record.userId),
+          codes: outcome.codes,
+          reason: outcome.reason,
+        });
       }
     }
     pending = rejected.map(({ record }) => record);

@@ -4,13 +4,12 @@
  * An upsert is safe to repeat: Capillary looks the customer up first and updates instead of adding again.
  */
 import type { CapillaryConfig } from '../config/config';
-import type { BulkCountsAs } from '../domain/backfill-rules';
-import { bulkCost } from '../domain/backfill-rules';
+import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
+import { isRecord } from '../is-record';
 import { lineSubscriptions } from './customer-directory';
 import { CapillaryUnavailableError } from './errors';
-import { type CallOptions, type CapillaryHttpClient, type CapillaryMessage, errorCodes } from './http-client';
+import { errorCodes, type CallOptions, type CapillaryHttpClient, type CapillaryMessage } from './http-client';
 import type { RateLimiter } from './rate-limiter';
-import { isRecord } from '../is-record';
 
 /** Warning "Failed to update subscription for {channel} and priority {priority}" (docs/capillary.md#subscription-codes). */
 const SUBSCRIPTION_FAILED = 91022;
@@ -46,18 +45,23 @@ export class LineBulkRegistrar {
   /** The customer object for one follower: a LINE profile (and the shared externalId in instore+line mode). */
   recordFor(userId: string): Record<string, unknown> {
     const identifiers = [{ type: 'line', value: userId }];
-    if (this.config.registrationMode === 'instore+line') identifiers.push({ type: 'externalId', value: `${this.config.externalIdPrefix}${userId}` });
+    if (this.config.registrationMode === 'instore+line')
+      identifiers.push({ type: 'externalId', value: `${this.config.externalIdPrefix}${userId}` });
     return {
       loyaltyInfo: { loyaltyType: 'non_loyalty' },
-      profiles: [{
-        identifiers,
-        commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
-        fields: {},
-        source: 'LINE',
-        accountId: this.lineAccountId,
-      }],
+      profiles: [
+        {
+          identifiers,
+          commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
+          fields: {},
+          source: 'LINE',
+          accountId: this.lineAccountId,
+        },
+      ],
       extendedFields: {},
-      subscriptionInfo: { subscriptions: lineSubscriptions(this.config, this.lineAccountId, this.config.subscriptionChannel, 'OPTIN') },
+      subscriptionInfo: {
+        subscriptions: lineSubscriptions(this.config, this.lineAccountId, this.config.subscriptionChannel, 'OPTIN'),
+      },
     };
   }
 
@@ -77,12 +81,19 @@ export class LineBulkRegistrar {
    * Throws CapillaryUnavailableError when Capillary stays unavailable: a retry repeats the upsert safely.
    */
   async upsert(userIds: string[], call: CallOptions): Promise<BulkRecordOutcome[]> {
-    const response = await this.http.request('bulk-upsert', 'POST', '/v2/integrations/customer/upsert/bulk?skipChangeIdentifier=false',
-      userIds.map((userId) => this.recordFor(userId)), call);
+    const response = await this.http.request(
+      'bulk-upsert',
+      'POST',
+      '/v2/integrations/customer/upsert/bulk?skipChangeIdentifier=false',
+      userIds.map((userId) => this.recordFor(userId)),
+      call,
+    );
     const items = response.body.response;
     if (!Array.isArray(items) || items.length !== userIds.length) {
       const codes = errorCodes(response.body);
-      const reason = Array.isArray(items) ? `answer has ${items.length} results for ${userIds.length} records` : `HTTP ${response.status}, no per-record results`;
+      const reason = Array.isArray(items)
+        ? `answer has ${items.length} results for ${userIds.length} records`
+        : `HTTP ${response.status}, no per-record results`;
       return userIds.map((userId) => ({ userId, ok: false, subscribed: false, codes, reason }));
     }
     return userIds.map((userId, index) => outcomeOf(userId, items[index]));
@@ -94,8 +105,11 @@ const messagesOf = (list: unknown): CapillaryMessage[] =>
   (Array.isArray(list) ? list : []).map((entry) => (isRecord(entry) ? entry : {}) as unknown as CapillaryMessage);
 
 function outcomeOf(userId: string, raw: unknown): BulkRecordOutcome {
-  const item: BulkResponseItem = isRecord(raw) ? raw : { errors: [{ code: 0, message: 'the answer for this record is not an object' }] };
-  const customerId = typeof item.entityId === 'number' && Number.isSafeInteger(item.entityId) ? item.entityId : undefined;
+  const item: BulkResponseItem = isRecord(raw)
+    ? raw
+    : { errors: [{ code: 0, message: 'the answer for this record is not an object' }] };
+  const customerId =
+    typeof item.entityId === 'number' && Number.isSafeInteger(item.entityId) ? item.entityId : undefined;
   const errors = messagesOf(item.errors);
   const codes = errors.map((error) => Number(error.code));
   const warnings = messagesOf(item.warnings).map((warning) => Number(warning.code));
@@ -107,6 +121,12 @@ function outcomeOf(userId: string, raw: unknown): BulkRecordOutcome {
     ok,
     subscribed: ok && !warnings.includes(SUBSCRIPTION_FAILED),
     codes,
-    ...(ok ? {} : { reason: errors.map((error) => `${error.code}${error.message ? ` ${error.message}` : ''}`).join('; ') || 'no customer id in the answer' }),
+    ...(ok
+      ? {}
+      : {
+          reason:
+            errors.map((error) => `${error.code}${error.message ? ` ${error.message}` : ''}`).join('; ') ||
+            'no customer id in the answer',
+        }),
   };
 }

@@ -1,8 +1,15 @@
 import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
-import { MetricUnit, logger, metrics } from '../observability/telemetry';
-import { type CapillaryApiError, CustomerNotResolvedError, LookupUnsupportedError } from './errors';
-import { type CallOptions, type CapillaryHttpClient, type CapillaryResponse, apiErrorOf, errorCodes, warningCodes } from './http-client';
+import { logger, metrics, MetricUnit } from '../observability/telemetry';
+import { CustomerNotResolvedError, LookupUnsupportedError, type CapillaryApiError } from './errors';
+import {
+  apiErrorOf,
+  errorCodes,
+  warningCodes,
+  type CallOptions,
+  type CapillaryHttpClient,
+  type CapillaryResponse,
+} from './http-client';
 
 /** Codes from docs/capillary.md#codes. */
 const ALREADY_EXISTS = 8006;
@@ -21,7 +28,12 @@ export interface Registration {
 }
 
 /** The LINE channel's subscription entries (both priorities, docs/capillary.md#subscriptions) for one state. */
-export function lineSubscriptions(config: Pick<CapillaryConfig, 'orgUnitId'>, lineAccountId: string, channel: string, state: SubscriptionState) {
+export function lineSubscriptions(
+  config: Pick<CapillaryConfig, 'orgUnitId'>,
+  lineAccountId: string,
+  channel: string,
+  state: SubscriptionState,
+) {
   const { orgUnitId } = config;
   return (['BULK', 'TRANS'] as const).map((priority) => ({
     channel,
@@ -59,7 +71,11 @@ export class LineCustomerDirectory {
   readonly #refused = new Set<FoldedForm>();
 
   /** @param lineAccountId the channel's Source Account ID: on every LINE profile, lookup and subscription */
-  constructor(private readonly http: CapillaryHttpClient, private readonly config: CapillaryConfig, private readonly lineAccountId: string) {
+  constructor(
+    private readonly http: CapillaryHttpClient,
+    private readonly config: CapillaryConfig,
+    private readonly lineAccountId: string,
+  ) {
     this.#subscriptionChannel = config.subscriptionChannel;
   }
 
@@ -91,14 +107,19 @@ export class LineCustomerDirectory {
     const instoreProfile: Profile = { ...names, identifiers: [externalId], source: 'INSTORE', accountId: '' };
     let together: AddOutcome | undefined;
     if (this.config.registerProfilesTogether && !this.#refused.has('profiles-together')) {
-      together = await this.#addWithOptIn(call, 'add-customer-instore+line', [instoreProfile, lineProfile([externalId])]);
-      if (together.outcome === 'created') return { customerId: together.customerId, subscribed: together.subscribed, merged: together.merged };
+      together = await this.#addWithOptIn(call, 'add-customer-instore+line', [
+        instoreProfile,
+        lineProfile([externalId]),
+      ]);
+      if (together.outcome === 'created')
+        return { customerId: together.customerId, subscribed: together.subscribed, merged: together.merged };
       // 8006 (a profile exists) or refused: the separate calls find out which and finish the job.
     }
     const instore = this.#settled(await this.#add(call, 'add-customer-instore', [instoreProfile]));
-    const instoreCustomerId = instore.outcome === 'created'
-      ? instore.customerId
-      : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId.value);
+    const instoreCustomerId =
+      instore.outcome === 'created'
+        ? instore.customerId
+        : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId.value);
     const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([externalId])]);
     const registration = await this.#registered(line, async () => instoreCustomerId);
     // The separate calls worked where the single one failed: this org does not take both profiles at once.
@@ -109,7 +130,8 @@ export class LineCustomerDirectory {
   /** A LINE add that answered: the customer it made, or (8006) the one `existing` finds. */
   async #registered(line: AddOutcome, existing: () => Promise<number>): Promise<Registration> {
     const added = this.#settled(line);
-    if (added.outcome === 'created') return { customerId: added.customerId, subscribed: added.subscribed, merged: added.merged };
+    if (added.outcome === 'created')
+      return { customerId: added.customerId, subscribed: added.subscribed, merged: added.merged };
     return { customerId: await existing(), subscribed: false, merged: false };
   }
 
@@ -120,7 +142,8 @@ export class LineCustomerDirectory {
 
   /** Add customer with the LINE opt-in inside when configured and not refused; refused, the same add without it. */
   async #addWithOptIn(call: CallOptions, operation: string, profiles: Profile[]): Promise<AddOutcome> {
-    if (!this.config.subscribeOnRegister || this.#refused.has('opt-in-on-add')) return this.#add(call, operation, profiles);
+    if (!this.config.subscribeOnRegister || this.#refused.has('opt-in-on-add'))
+      return this.#add(call, operation, profiles);
     const folded = await this.#add(call, operation, profiles, { subscriptions: this.#subscriptions('OPTIN') });
     if (folded.outcome !== 'failed') return folded;
     const plain = await this.#add(call, operation, profiles);
@@ -133,7 +156,10 @@ export class LineCustomerDirectory {
     if (this.#refused.has(form)) return;
     this.#refused.add(form);
     const detail = typeof cause === 'string' ? cause : cause.message;
-    logger.warn(`Capillary refused the folded form ${form}; this container makes the separate calls from now on`, { form, detail });
+    logger.warn(`Capillary refused the folded form ${form}; this container makes the separate calls from now on`, {
+      form,
+      detail,
+    });
     metrics.addMetric('FoldedFormRefused', MetricUnit.Count, 1);
   }
 
@@ -145,8 +171,10 @@ export class LineCustomerDirectory {
     try {
       if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
       // A customer the backfill registered has only the LINE profile, which carries the same externalId.
-      return (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId)))
-        ?? (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId)));
+      return (
+        (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))) ??
+        (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId)))
+      );
     } catch (error) {
       if (error instanceof LookupUnsupportedError) return undefined;
       throw error;
@@ -154,13 +182,20 @@ export class LineCustomerDirectory {
   }
 
   async setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void> {
-    const send = () => this.http.request('update-subscription', 'POST', `/v2/customers/${customerId}/subscriptions`, {
-      communicationId: -1,
-      campaignId: -1,
-      reason: state === 'OPTIN' ? 'LINE follow event' : 'LINE unfollow event',
-      scope: { scope: 'USER', subScope: 'NONE' },
-      subscriptions: this.#subscriptions(state),
-    }, call);
+    const send = () =>
+      this.http.request(
+        'update-subscription',
+        'POST',
+        `/v2/customers/${customerId}/subscriptions`,
+        {
+          communicationId: -1,
+          campaignId: -1,
+          reason: state === 'OPTIN' ? 'LINE follow event' : 'LINE unfollow event',
+          scope: { scope: 'USER', subScope: 'NONE' },
+          subscriptions: this.#subscriptions(state),
+        },
+        call,
+      );
     let response = await send();
     // The docs disagree on the LINE channel literal (docs/capillary.md#subscriptions): on "invalid channel" try the other spelling once.
     if (errorCodes(response.body).includes(INVALID_CHANNEL)) {
@@ -174,29 +209,56 @@ export class LineCustomerDirectory {
     return lineSubscriptions(this.config, this.lineAccountId, this.#subscriptionChannel, state);
   }
 
-  async #add(call: CallOptions, operation: string, profiles: Profile[], subscriptionInfo?: unknown): Promise<AddOutcome> {
-    const response = await this.http.request(operation, 'POST', '/v2/customers', {
-      loyaltyInfo: { loyaltyType: 'non_loyalty' },
-      profiles: profiles.map((profile) => ({ fields: {}, ...profile })),
-      extendedFields: {},
-      ...(subscriptionInfo ? { subscriptionInfo } : {}),
-    }, call);
+  async #add(
+    call: CallOptions,
+    operation: string,
+    profiles: Profile[],
+    subscriptionInfo?: unknown,
+  ): Promise<AddOutcome> {
+    const response = await this.http.request(
+      operation,
+      'POST',
+      '/v2/customers',
+      {
+        loyaltyInfo: { loyaltyType: 'non_loyalty' },
+        profiles: profiles.map((profile) => ({ fields: {}, ...profile })),
+        extendedFields: {},
+        ...(subscriptionInfo ? { subscriptionInfo } : {}),
+      },
+      call,
+    );
     // createdId decides success: the 8050 merge answer has been seen filed under HTTP 500.
     const createdId = response.body.createdId;
     if (typeof createdId === 'number') {
       const warnings = warningCodes(response.body);
       const optInNotSet = subscriptionInfo !== undefined && warnings.includes(SUBSCRIPTION_NOT_SET);
       if (optInNotSet) this.#refuse('opt-in-on-add', `warning ${SUBSCRIPTION_NOT_SET} on ${operation}`);
-      return { outcome: 'created', customerId: createdId, merged: warnings.includes(MERGED), subscribed: subscriptionInfo !== undefined && !optInNotSet };
+      return {
+        outcome: 'created',
+        customerId: createdId,
+        merged: warnings.includes(MERGED),
+        subscribed: subscriptionInfo !== undefined && !optInNotSet,
+      };
     }
     if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { outcome: 'exists', subscribed: false };
     return { outcome: 'failed', error: apiErrorOf(operation, response) };
   }
 
-  async #lookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number | undefined> {
+  async #lookup(
+    call: CallOptions,
+    source: string,
+    identifierName: string,
+    identifierValue: string,
+  ): Promise<number | undefined> {
     const query = new URLSearchParams({ source, identifierName, identifierValue });
     if (source !== 'INSTORE') query.set('accountId', this.lineAccountId);
-    const response = await this.http.request('lookup-customer', 'GET', `/v2/customers/lookup?${query}`, undefined, call);
+    const response = await this.http.request(
+      'lookup-customer',
+      'GET',
+      `/v2/customers/lookup?${query}`,
+      undefined,
+      call,
+    );
     if (typeof response.body.entity === 'number') return response.body.entity;
     const codes = errorCodes(response.body);
     if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
@@ -205,7 +267,12 @@ export class LineCustomerDirectory {
     throw apiErrorOf('lookup-customer', response);
   }
 
-  async #requireLookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number> {
+  async #requireLookup(
+    call: CallOptions,
+    source: string,
+    identifierName: string,
+    identifierValue: string,
+  ): Promise<number> {
     const customerId = await this.#lookup(call, source, identifierName, identifierValue);
     if (customerId === undefined) throw new CustomerNotResolvedError(`${source}/${identifierName}`);
     return customerId;

@@ -19,7 +19,12 @@ export class CapillaryApiError extends BridgeError {
 export class CapillaryUnavailableError extends BridgeError {
   override readonly name = 'CapillaryUnavailableError';
 
-  constructor(public readonly operation: string, public readonly attempts: number, public readonly lastProblem: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly operation: string,
+    public readonly attempts: number,
+    public readonly lastProblem: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Capillary ${operation} still failing after ${attempts} attempts (last: ${lastProblem})`, options);
   }
 }
@@ -28,9 +33,17 @@ export class CapillaryUnavailableError extends BridgeError {
 export class LookupUnsupportedError extends CapillaryApiError {
   override readonly name = 'LookupUnsupportedError';
 
-  constructor(public readonly identifierName: string, requestId: string | undefined) {
-    super('lookup-customer', 400, [8013], requestId,
-      `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`);
+  constructor(
+    public readonly identifierName: string,
+    requestId: string | undefined,
+  ) {
+    super(
+      'lookup-customer',
+      400,
+      [8013],
+      requestId,
+      `(this org does not support lookup by ${identifierName}; use CAPILLARY_REGISTRATION_MODE=instore+line)`,
+    );
   }
 }
 

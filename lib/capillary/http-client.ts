@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+
 import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { CapillaryAuthConfig } from '../config/config';
-import { MetricUnit, countCapillaryError, logger, metrics } from '../observability/telemetry';
+import { isRecord } from '../is-record';
+import { countCapillaryError, logger, metrics, MetricUnit } from '../observability/telemetry';
 import { CapillaryApiError, CapillaryUnavailableError } from './errors';
 import type { RateLimiter } from './rate-limiter';
-import { isRecord } from '../is-record';
 
 /** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
 export interface CapillaryMessage {
@@ -70,7 +71,10 @@ export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ??
 
 /** A failed answer as an error: status, codes, X-Cap-Requestid and the messages Capillary gave. */
 export function apiErrorOf(operation: string, response: CapillaryResponse): CapillaryApiError {
-  const messages = (response.body.errors ?? []).map((e) => e.message).filter(Boolean).join('; ');
+  const messages = (response.body.errors ?? [])
+    .map((e) => e.message)
+    .filter(Boolean)
+    .join('; ');
   return new CapillaryApiError(operation, response.status, errorCodes(response.body), response.requestId, messages);
 }
 export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
@@ -108,13 +112,20 @@ export class CapillaryHttpClient {
     return new CapillaryHttpClient({ ...this.#options, channel }, this.#session);
   }
 
-  async request(operation: string, method: 'GET' | 'POST', path: string, body?: unknown, call: CallOptions = NO_DEADLINE): Promise<CapillaryResponse> {
+  async request(
+    operation: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    call: CallOptions = NO_DEADLINE,
+  ): Promise<CapillaryResponse> {
     const { maxAttempts } = this.#options;
     let lastProblem = '';
     let tokenRefreshed = false;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       const outcome = await this.#attempt(operation, method, path, body, attempt, call);
-      if ('outOfTime' in outcome) throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
+      if ('outOfTime' in outcome)
+        throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
       if ('response' in outcome) {
         const { response } = outcome;
         // An OAuth token can be revoked or expire early: regenerate it once before giving up.
@@ -155,7 +166,8 @@ export class CapillaryHttpClient {
       throw error;
     }
     const remainingMs = () => deadlineAt - Date.now();
-    if (!(await this.#session.limiter.take(cost, deadlineAt - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS) return { outOfTime: true };
+    if (!(await this.#session.limiter.take(cost, deadlineAt - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS)
+      return { outOfTime: true };
     const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
     const report = (status: CapillaryCallRecord['status'], requestId: string | undefined, codes: number[]) =>
@@ -230,14 +242,26 @@ export class CapillaryHttpClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new CapillaryUnavailableError('token/generate', 1, (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (error as Error).message);
+      throw new CapillaryUnavailableError(
+        'token/generate',
+        1,
+        (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (error as Error).message,
+      );
     }
-    if (RETRIABLE_STATUSES.has(response.status)) throw new CapillaryUnavailableError('token/generate', 1, `HTTP ${response.status}`);
-    const body = (await response.json().catch(() => ({}))) as { data?: { accessToken?: string; ttlSeconds?: number } } & CapillaryEnvelope;
+    if (RETRIABLE_STATUSES.has(response.status))
+      throw new CapillaryUnavailableError('token/generate', 1, `HTTP ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as {
+      data?: { accessToken?: string; ttlSeconds?: number };
+    } & CapillaryEnvelope;
     const token = body.data?.accessToken;
     if (!response.ok || !token) {
-      throw new CapillaryApiError('token/generate', response.status, errorCodes(body), response.headers.get('x-cap-requestid') ?? undefined,
-        '(check CAPILLARY_CLIENT_KEY / CAPILLARY_CLIENT_SECRET and the API client access group)');
+      throw new CapillaryApiError(
+        'token/generate',
+        response.status,
+        errorCodes(body),
+        response.headers.get('x-cap-requestid') ?? undefined,
+        '(check CAPILLARY_CLIENT_KEY / CAPILLARY_CLIENT_SECRET and the API client access group)',
+      );
     }
     const ttlMs = Math.max(1, body.data?.ttlSeconds ?? 300) * 1000;
     // Refresh when 80% of the lifetime has passed, so no request goes out with a token about to expire.

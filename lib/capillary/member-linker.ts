@@ -1,6 +1,6 @@
 import type { AttachMethod, CustomerReference } from '../domain/link-rules';
 import { CapillaryApiError } from './errors';
-import { type CallOptions, type CapillaryHttpClient, apiErrorOf, errorCodes } from './http-client';
+import { apiErrorOf, errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
 
 /** Codes from docs/capillary.md#codes and docs/capillary.md#change-identifier. */
 const NOT_FOUND = new Set([8015, 8065, 8009, 8069]);
@@ -25,22 +25,43 @@ type ProfileView = { source?: string; accountId?: string; identifiers?: { type?:
  * it off again. Every write is safe to repeat: "already there" answers are settled by reading the member.
  */
 export class MemberLinker {
-  constructor(private readonly http: CapillaryHttpClient, private readonly lineAccountId: string, private readonly settings: MemberLinkSettings) {}
+  constructor(
+    private readonly http: CapillaryHttpClient,
+    private readonly lineAccountId: string,
+    private readonly settings: MemberLinkSettings,
+  ) {}
 
   /** The member's customer id, or undefined when Capillary has no such member. */
   async findMember(reference: CustomerReference, call: CallOptions): Promise<number | undefined> {
-    if (reference.kind === 'customerId') return (await this.#profiles(reference.value, call)) === undefined ? undefined : reference.value;
-    const query = new URLSearchParams({ source: 'INSTORE', identifierName: reference.kind, identifierValue: reference.value });
-    const response = await this.http.request('link-lookup-member', 'GET', `/v2/customers/lookup?${query}`, undefined, call);
+    if (reference.kind === 'customerId')
+      return (await this.#profiles(reference.value, call)) === undefined ? undefined : reference.value;
+    const query = new URLSearchParams({
+      source: 'INSTORE',
+      identifierName: reference.kind,
+      identifierValue: reference.value,
+    });
+    const response = await this.http.request(
+      'link-lookup-member',
+      'GET',
+      `/v2/customers/lookup?${query}`,
+      undefined,
+      call,
+    );
     if (typeof response.body.entity === 'number') return response.body.entity;
     if (errorCodes(response.body).some((code) => NOT_FOUND.has(code))) return undefined;
     throw apiErrorOf('link-lookup-member', response);
   }
 
-  async attach(memberId: number, lineUserId: string, reference: CustomerReference, call: CallOptions): Promise<AttachResult> {
-    const result = this.settings.attachMethod === 'add-profile'
-      ? await this.#attachByAddProfile(memberId, lineUserId, reference, call)
-      : await this.#changeIdentifier(memberId, 'add', [{ type: 'line', value: lineUserId }], call);
+  async attach(
+    memberId: number,
+    lineUserId: string,
+    reference: CustomerReference,
+    call: CallOptions,
+  ): Promise<AttachResult> {
+    const result =
+      this.settings.attachMethod === 'add-profile'
+        ? await this.#attachByAddProfile(memberId, lineUserId, reference, call)
+        : await this.#changeIdentifier(memberId, 'add', [{ type: 'line', value: lineUserId }], call);
     if (result.attached || result.reason !== 'line-id-taken') return result;
     // "Already there" is this call's own earlier success (a retry) when the member holds the id.
     return (await this.holdsLineId(memberId, lineUserId, call)) ? { attached: true } : result;
@@ -53,7 +74,9 @@ export class MemberLinker {
   async detach(customerId: number, lineUserId: string, call: CallOptions): Promise<void> {
     const profile = this.#lineProfileOf((await this.#profiles(customerId, call)) ?? [], lineUserId);
     if (profile === undefined) return; // already off: this call's own earlier success
-    const identifiers = (profile.identifiers ?? []).filter((i): i is { type: string; value: string } => typeof i.type === 'string' && typeof i.value === 'string');
+    const identifiers = (profile.identifiers ?? []).filter(
+      (i): i is { type: string; value: string } => typeof i.type === 'string' && typeof i.value === 'string',
+    );
     const result = await this.#changeIdentifier(customerId, 'remove', identifiers, call);
     if (!result.attached) throw new CapillaryApiError('link-remove-line-id', 400, [], undefined, result.reason);
   }
@@ -62,9 +85,18 @@ export class MemberLinker {
   async requestMerge(victimId: number, survivorId: number, call: CallOptions): Promise<MergeRequest> {
     const query = this.settings.mergeAutoApprove ? '?client_auto_approve=true' : '';
     // The body's survivor/victim field names are Unconfirmed (docs/capillary.md#merge-requests).
-    const response = await this.http.request('link-merge-request', 'POST', `/v2/requests${query}`, {
-      type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', userId: victimId, survivorUserId: survivorId,
-    }, call);
+    const response = await this.http.request(
+      'link-merge-request',
+      'POST',
+      `/v2/requests${query}`,
+      {
+        type: 'CHANGE_IDENTIFIER',
+        baseType: 'MERGE',
+        userId: victimId,
+        survivorUserId: survivorId,
+      },
+      call,
+    );
     const requestId = response.body.createdId;
     if (typeof requestId !== 'number') throw apiErrorOf('link-merge-request', response);
     const status = await this.http.request('link-merge-status', 'GET', `/v2/requests/${requestId}`, undefined, call);
@@ -76,40 +108,75 @@ export class MemberLinker {
   }
 
   #lineProfileOf(profiles: ProfileView[], lineUserId: string): ProfileView | undefined {
-    return profiles.find((profile) => profile.source === 'LINE' && profile.accountId === this.lineAccountId &&
-      (profile.identifiers ?? []).some((identifier) => identifier.type === 'line' && identifier.value === lineUserId));
+    return profiles.find(
+      (profile) =>
+        profile.source === 'LINE' &&
+        profile.accountId === this.lineAccountId &&
+        (profile.identifiers ?? []).some((identifier) => identifier.type === 'line' && identifier.value === lineUserId),
+    );
   }
 
   /**
    * Capillary's own recipe: a LINE-source profile carrying an identifier the member's INSTORE profile has,
    * so that Capillary merges it into the member (8050).
    */
-  async #attachByAddProfile(memberId: number, lineUserId: string, reference: CustomerReference, call: CallOptions): Promise<AttachResult> {
-    const shared = reference.kind === 'customerId' ? await this.#sharedIdentifierOf(memberId, call) : { type: reference.kind, value: reference.value };
+  async #attachByAddProfile(
+    memberId: number,
+    lineUserId: string,
+    reference: CustomerReference,
+    call: CallOptions,
+  ): Promise<AttachResult> {
+    const shared =
+      reference.kind === 'customerId'
+        ? await this.#sharedIdentifierOf(memberId, call)
+        : { type: reference.kind, value: reference.value };
     if (shared === undefined) return { attached: false, reason: 'member-has-no-mobile-email-or-externalId' };
-    const response = await this.http.request('link-add-line-profile', 'POST', '/v2/customers', {
-      loyaltyInfo: { loyaltyType: 'non_loyalty' },
-      profiles: [{
-        fields: {},
-        identifiers: [{ type: 'line', value: lineUserId }, shared],
-        commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
-        source: 'LINE',
-        accountId: this.lineAccountId,
-      }],
-      extendedFields: {},
-    }, call);
+    const response = await this.http.request(
+      'link-add-line-profile',
+      'POST',
+      '/v2/customers',
+      {
+        loyaltyInfo: { loyaltyType: 'non_loyalty' },
+        profiles: [
+          {
+            fields: {},
+            identifiers: [{ type: 'line', value: lineUserId }, shared],
+            commChannels: [
+              { type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } },
+            ],
+            source: 'LINE',
+            accountId: this.lineAccountId,
+          },
+        ],
+        extendedFields: {},
+      },
+      call,
+    );
     const createdId = response.body.createdId;
     if (createdId === memberId) return { attached: true };
     // Capillary combined the profile with someone else: reported, never taken as a link.
-    if (typeof createdId === 'number') return { attached: false, reason: `capillary-merged-into-customer-${createdId}` };
-    if (errorCodes(response.body).some((code) => LINE_ID_TAKEN.has(code))) return { attached: false, reason: 'line-id-taken' };
+    if (typeof createdId === 'number')
+      return { attached: false, reason: `capillary-merged-into-customer-${createdId}` };
+    if (errorCodes(response.body).some((code) => LINE_ID_TAKEN.has(code)))
+      return { attached: false, reason: 'line-id-taken' };
     throw apiErrorOf('link-add-line-profile', response);
   }
 
-  async #changeIdentifier(customerId: number, change: 'add' | 'remove', identifiers: { type: string; value: string }[], call: CallOptions): Promise<AttachResult> {
+  async #changeIdentifier(
+    customerId: number,
+    change: 'add' | 'remove',
+    identifiers: { type: string; value: string }[],
+    call: CallOptions,
+  ): Promise<AttachResult> {
     const query = new URLSearchParams({ source: 'LINE', accountId: this.lineAccountId });
     const operation = change === 'add' ? 'link-add-line-id' : 'link-remove-line-id';
-    const response = await this.http.request(operation, 'POST', `/v2/customers/${customerId}/changeIdentifier?${query}`, { [change]: identifiers }, call);
+    const response = await this.http.request(
+      operation,
+      'POST',
+      `/v2/customers/${customerId}/changeIdentifier?${query}`,
+      { [change]: identifiers },
+      call,
+    );
     const codes = errorCodes(response.body);
     if (codes.length === 0 && response.status < 400) return { attached: true };
     if (codes.some((code) => LINE_ID_TAKEN.has(code))) return { attached: false, reason: 'line-id-taken' };
@@ -118,7 +185,9 @@ export class MemberLinker {
   }
 
   async #sharedIdentifierOf(memberId: number, call: CallOptions): Promise<{ type: string; value: string } | undefined> {
-    const identifiers = ((await this.#profiles(memberId, call)) ?? []).filter((profile) => profile.source === 'INSTORE').flatMap((p) => p.identifiers ?? []);
+    const identifiers = ((await this.#profiles(memberId, call)) ?? [])
+      .filter((profile) => profile.source === 'INSTORE')
+      .flatMap((p) => p.identifiers ?? []);
     for (const type of ['mobile', 'email', 'externalId']) {
       const found = identifiers.find((identifier) => identifier.type === type && typeof identifier.value === 'string');
       if (found) return { type, value: found.value as string };
@@ -128,7 +197,13 @@ export class MemberLinker {
 
   /** The customer's profiles (`GET /v2/customers/{id}`, docs/capillary.md#lookup), undefined when there is no such customer. */
   async #profiles(customerId: number, call: CallOptions): Promise<ProfileView[] | undefined> {
-    const response = await this.http.request('link-read-member', 'GET', `/v2/customers/${customerId}?source=ALL`, undefined, call);
+    const response = await this.http.request(
+      'link-read-member',
+      'GET',
+      `/v2/customers/${customerId}?source=ALL`,
+      undefined,
+      call,
+    );
     if (Array.isArray(response.body.profiles)) return response.body.profiles as ProfileView[];
     if (errorCodes(response.body).some((code) => NOT_FOUND.has(code))) return undefined;
     throw apiErrorOf('link-read-member', response);

@@ -11,7 +11,10 @@ export class SharePacer implements RateLimiter {
   #nextSlot = 0;
   readonly #msPerToken: number;
 
-  constructor(tokensPerMinute: number, private readonly sleep: (ms: number) => Promise<void> = defaultSleep) {
+  constructor(
+    tokensPerMinute: number,
+    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
+  ) {
     this.#msPerToken = 60_000 / tokensPerMinute;
   }
 

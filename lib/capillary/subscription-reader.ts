@@ -4,14 +4,25 @@
  * when either is opted out, `none` when Capillary holds no LINE subscription for the account.
  */
 import type { SubscriptionState } from '../domain/sync-rules';
-import { CapillaryApiError } from './errors';
-import { type CallOptions, type CapillaryHttpClient, errorCodes } from './http-client';
 import { isRecord } from '../is-record';
+import { CapillaryApiError } from './errors';
+import { errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
 
 export type CapillarySubscription = SubscriptionState | 'none';
 
-export async function readLineSubscription(http: CapillaryHttpClient, lineAccountId: string, customerId: number, call: CallOptions): Promise<CapillarySubscription> {
-  const response = await http.request('read-subscription', 'GET', `/v2/customers/${customerId}/subscriptions`, undefined, call);
+export async function readLineSubscription(
+  http: CapillaryHttpClient,
+  lineAccountId: string,
+  customerId: number,
+  call: CallOptions,
+): Promise<CapillarySubscription> {
+  const response = await http.request(
+    'read-subscription',
+    'GET',
+    `/v2/customers/${customerId}/subscriptions`,
+    undefined,
+    call,
+  );
   const codes = errorCodes(response.body);
   if (response.status >= 400 || codes.length > 0) {
     throw new CapillaryApiError('read-subscription', response.status, codes, response.requestId, '');
@@ -19,7 +30,8 @@ export async function readLineSubscription(http: CapillaryHttpClient, lineAccoun
   const entries = Array.isArray(response.body.subscriptions) ? response.body.subscriptions : [];
   const types = new Map<string, string>();
   for (const entry of entries) {
-    if (!isRecord(entry) || String(entry.channel).toUpperCase() !== 'LINE' || String(entry.accountId) !== lineAccountId) continue;
+    if (!isRecord(entry) || String(entry.channel).toUpperCase() !== 'LINE' || String(entry.accountId) !== lineAccountId)
+      continue;
     types.set(String(entry.priority), String(entry.type));
   }
   if ([...types.values()].includes('OPTOUT')) return 'OPTOUT';

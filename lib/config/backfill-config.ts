@@ -3,10 +3,10 @@
  * job's own settings, read and checked once per cold start like every other function's.
  */
 import type { BulkCountsAs } from '../domain/backfill-rules';
-import { type ById, type ChannelOf, readChannels } from './channels';
-import { type WorkerConfig, readWorkerConfig } from './config';
-import { type Env, EnvReader, type SecretResolver } from './env-reader';
+import { readChannels, type ById, type ChannelOf } from './channels';
+import { readWorkerConfig, type WorkerConfig } from './config';
 import { DEFAULTS } from './defaults';
+import { EnvReader, type Env, type SecretResolver } from './env-reader';
 
 export interface BackfillConfig {
   worker: WorkerConfig;
@@ -37,7 +37,11 @@ export async function readBackfillConfig(env: Env, resolveSecret: SecretResolver
     recordMaxAttempts: read.integer('BACKFILL_RECORD_MAX_ATTEMPTS', DEFAULTS.BACKFILL_RECORD_MAX_ATTEMPTS, 1, 10),
     rateSharePercent: read.integer('BACKFILL_RATE_SHARE_PERCENT', DEFAULTS.BACKFILL_RATE_SHARE_PERCENT, 1, 100),
     // Unconfirmed whether a bulk call counts once or per record: per record (the safe reading) unless set.
-    bulkCountsAs: read.oneOf('CAPILLARY_BULK_COUNTS_AS', ['request', 'record'] as const, DEFAULTS.CAPILLARY_BULK_COUNTS_AS),
+    bulkCountsAs: read.oneOf(
+      'CAPILLARY_BULK_COUNTS_AS',
+      ['request', 'record'] as const,
+      DEFAULTS.CAPILLARY_BULK_COUNTS_AS,
+    ),
     lineTimeoutMs: read.integer('LINE_API_TIMEOUT_MS', DEFAULTS.LINE_API_TIMEOUT_MS, 100, 60_000),
     pageSize: read.integer('BACKFILL_PAGE_SIZE', DEFAULTS.BACKFILL_PAGE_SIZE, 1, 1000),
   };

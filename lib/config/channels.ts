@@ -4,7 +4,7 @@
  * with one SecureString per channel, for more channels than one parameter holds), or the single-channel
  * variables, which mean one channel called `default`. See docs/deploy.md#several-line-channels.
  */
-import { type EnvReader, list } from './env-reader';
+import { list, type EnvReader } from './env-reader';
 import { entryFields, jsonProblem, parseEntries } from './json-list';
 
 /** The channel `POST /line/webhook` (no path segment) serves, and the one the single-channel variables describe. */
@@ -33,7 +33,10 @@ export interface ChannelConfig {
 
 /** The settings a function may or may not need: the webhook needs the secrets, the worker the token and account. */
 export type ChannelField = 'channelSecrets' | 'channelAccessToken' | 'capillaryLineAccountId';
-export type ChannelOf<K extends ChannelField> = Pick<ChannelConfig, 'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | K>;
+export type ChannelOf<K extends ChannelField> = Pick<
+  ChannelConfig,
+  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | K
+>;
 
 /** Entries by id, looked up in O(1): the webhook picks its channel before hashing anything. */
 export class ById<T extends { id: string }> {
@@ -49,9 +52,23 @@ export class ById<T extends { id: string }> {
 }
 
 /** The variables that describe the single channel `default`; none may be combined with LINE_CHANNELS. */
-const SINGLE_CHANNEL_VARIABLES = ['LINE_CHANNEL_SECRET', 'LINE_CHANNEL_ACCESS_TOKEN', 'CAPILLARY_LINE_ACCOUNT_ID', 'LINE_EXPECTED_DESTINATIONS', 'LINE_LOGIN_CHANNEL_ID'];
+const SINGLE_CHANNEL_VARIABLES = [
+  'LINE_CHANNEL_SECRET',
+  'LINE_CHANNEL_ACCESS_TOKEN',
+  'CAPILLARY_LINE_ACCOUNT_ID',
+  'LINE_EXPECTED_DESTINATIONS',
+  'LINE_LOGIN_CHANNEL_ID',
+];
 
-const LIST_FIELDS = ['id', 'channelSecret', 'channelAccessToken', 'capillaryLineAccountId', 'destination', 'lineLoginChannelId', 'capillaryOrg'];
+const LIST_FIELDS = [
+  'id',
+  'channelSecret',
+  'channelAccessToken',
+  'capillaryLineAccountId',
+  'destination',
+  'lineLoginChannelId',
+  'capillaryOrg',
+];
 /** The ways to give a list of channels; one at a time. */
 export const CHANNEL_LIST_VARIABLES = ['LINE_CHANNELS', 'LINE_CHANNELS_PARAM', 'LINE_CHANNELS_PATH'];
 
@@ -60,19 +77,25 @@ export const CHANNEL_LIST_VARIABLES = ['LINE_CHANNELS', 'LINE_CHANNELS_PARAM', '
  * single-channel variables are set; a list is always checked whole). Problems go to `read`, each naming
  * the channel and the field.
  */
-export async function readChannels<K extends ChannelField>(read: EnvReader, needs: readonly K[]): Promise<ById<ChannelOf<K>>> {
+export async function readChannels<K extends ChannelField>(
+  read: EnvReader,
+  needs: readonly K[],
+): Promise<ById<ChannelOf<K>>> {
   const lists = CHANNEL_LIST_VARIABLES.filter((name) => read.optional(name) !== undefined);
   if (lists.length === 0) return new ById([await readSingleChannel(read, needs)]);
   const alsoSet = SINGLE_CHANNEL_VARIABLES.filter((name) => read.isSet(name));
   if (alsoSet.length > 0) {
-    read.problems.push(`${lists[0]} and ${alsoSet.join(', ')} are both set: keep one (the single-channel variables mean one channel "${DEFAULT_CHANNEL_ID}"; move it into the list)`);
+    read.problems.push(
+      `${lists[0]} and ${alsoSet.join(', ')} are both set: keep one (the single-channel variables mean one channel "${DEFAULT_CHANNEL_ID}"; move it into the list)`,
+    );
   }
   if (lists.length > 1) {
     read.problems.push(`${lists.join(' and ')} are set together: keep one`);
     return new ById([]);
   }
-  if (lists[0] === 'LINE_CHANNELS_PATH') return new ById(await readChannelPath(read) as ChannelOf<K>[]);
-  const label = lists[0] === 'LINE_CHANNELS' ? 'LINE_CHANNELS' : `LINE_CHANNELS_PARAM "${read.optional('LINE_CHANNELS_PARAM')}"`;
+  if (lists[0] === 'LINE_CHANNELS_PATH') return new ById((await readChannelPath(read)) as ChannelOf<K>[]);
+  const label =
+    lists[0] === 'LINE_CHANNELS' ? 'LINE_CHANNELS' : `LINE_CHANNELS_PARAM "${read.optional('LINE_CHANNELS_PARAM')}"`;
   const raw = await read.secret('LINE_CHANNELS');
   if (raw === undefined) return new ById([]);
   return new ById(parseChannelList(raw, label, read.problems) as ChannelOf<K>[]);
@@ -84,7 +107,10 @@ async function readChannelPath(read: EnvReader): Promise<ChannelConfig[]> {
   const values = await read.secretsByPath('LINE_CHANNELS_PATH');
   if (values === undefined) return [];
   const names = Object.keys(values).sort();
-  if (names.length === 0) read.problems.push(`${label} holds no parameters: put one SecureString per channel under it, named by the channel id`);
+  if (names.length === 0)
+    read.problems.push(
+      `${label} holds no parameters: put one SecureString per channel under it, named by the channel id`,
+    );
   return names.flatMap((name) => {
     let entry: unknown;
     try {
@@ -93,16 +119,19 @@ async function readChannelPath(read: EnvReader): Promise<ChannelConfig[]> {
       read.problems.push(`${label} ${name} ${jsonProblem(error)}`);
       return [];
     }
-    const withId = typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? { id: name, ...entry } : entry;
+    const withId =
+      typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? { id: name, ...entry } : entry;
     const channel = parseChannelEntry(withId, `${label} ${name}`, read.problems);
-    if (channel !== undefined && channel.id !== name) read.problems.push(`${label} ${name}: id "${channel.id}" differs from the parameter's name: the name is the id`);
+    if (channel !== undefined && channel.id !== name)
+      read.problems.push(`${label} ${name}: id "${channel.id}" differs from the parameter's name: the name is the id`);
     return channel === undefined ? [] : [channel];
   });
 }
 
 async function readSingleChannel<K extends ChannelField>(read: EnvReader, needs: readonly K[]): Promise<ChannelOf<K>> {
   const destinations = list(read.optional('LINE_EXPECTED_DESTINATIONS'));
-  if (destinations.length > 1) read.problems.push('LINE_EXPECTED_DESTINATIONS names one bot per channel: for several channels use LINE_CHANNELS');
+  if (destinations.length > 1)
+    read.problems.push('LINE_EXPECTED_DESTINATIONS names one bot per channel: for several channels use LINE_CHANNELS');
   const channel: Partial<ChannelConfig> = {
     id: DEFAULT_CHANNEL_ID,
     capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
@@ -111,8 +140,10 @@ async function readSingleChannel<K extends ChannelField>(read: EnvReader, needs:
   };
   // Comma-separated: during a secret rotation both the old and the new secret are accepted.
   if (needs.includes('channelSecrets' as K)) channel.channelSecrets = list(await read.secret('LINE_CHANNEL_SECRET'));
-  if (needs.includes('channelAccessToken' as K)) channel.channelAccessToken = (await read.secret('LINE_CHANNEL_ACCESS_TOKEN')) ?? '';
-  if (needs.includes('capillaryLineAccountId' as K)) channel.capillaryLineAccountId = read.required('CAPILLARY_LINE_ACCOUNT_ID');
+  if (needs.includes('channelAccessToken' as K))
+    channel.channelAccessToken = (await read.secret('LINE_CHANNEL_ACCESS_TOKEN')) ?? '';
+  if (needs.includes('capillaryLineAccountId' as K))
+    channel.capillaryLineAccountId = read.required('CAPILLARY_LINE_ACCOUNT_ID');
   return channel as ChannelOf<K>;
 }
 
@@ -131,7 +162,10 @@ function parseChannelEntry(entry: unknown, at: string, problems: string[]): Chan
   if (fields === undefined) return undefined;
   const destination = fields.text('destination', false);
   if (destination !== undefined && !BOT_USER_ID_PATTERN.test(destination)) {
-    fields.problem('destination', 'must be the bot\'s user id, U followed by 32 hex digits (GET /v2/bot/info answers it as userId)');
+    fields.problem(
+      'destination',
+      "must be the bot's user id, U followed by 32 hex digits (GET /v2/bot/info answers it as userId)",
+    );
   }
   return {
     id: fields.id,

@@ -4,11 +4,16 @@
  * Secrets may be given directly (local runs) or as `<NAME>_PARAM`, the name of an SSM SecureString.
  */
 
-import { CHANNEL_ID_PATTERN, type ChannelOf, ById, DEFAULT_CAPILLARY_ORG_ID, readChannels } from './channels';
+import { ById, CHANNEL_ID_PATTERN, DEFAULT_CAPILLARY_ORG_ID, readChannels, type ChannelOf } from './channels';
 import { DEFAULTS } from './defaults';
-import { type Env, EnvReader, type SecretResolver, isHttpUrl } from './env-reader';
+import { EnvReader, isHttpUrl, type Env, type SecretResolver } from './env-reader';
 import { entryFields, parseEntries } from './json-list';
-import { type LinkApiConfig, type WorkerLinkSettings, readLinkApiSettings, readWorkerLinkSettings } from './link-config';
+import {
+  readLinkApiSettings,
+  readWorkerLinkSettings,
+  type LinkApiConfig,
+  type WorkerLinkSettings,
+} from './link-config';
 
 export type { Env, SecretResolver };
 
@@ -82,12 +87,17 @@ export async function readWebhookConfig(env: Env, resolveSecret: SecretResolver)
 
 async function readCapillaryAuth(read: EnvReader): Promise<CapillaryAuthConfig> {
   const oauthHeaderName = read.optional('CAPILLARY_OAUTH_HEADER') ?? DEFAULTS.CAPILLARY_OAUTH_HEADER;
-  const hasOAuth = read.optional('CAPILLARY_CLIENT_KEY') !== undefined || read.optional('CAPILLARY_CLIENT_KEY_PARAM') !== undefined;
-  const hasBasic = read.optional('CAPILLARY_USERNAME') !== undefined || read.optional('CAPILLARY_USERNAME_PARAM') !== undefined;
+  const hasOAuth =
+    read.optional('CAPILLARY_CLIENT_KEY') !== undefined || read.optional('CAPILLARY_CLIENT_KEY_PARAM') !== undefined;
+  const hasBasic =
+    read.optional('CAPILLARY_USERNAME') !== undefined || read.optional('CAPILLARY_USERNAME_PARAM') !== undefined;
   if (hasOAuth || !hasBasic) {
     const id = (await read.secret('CAPILLARY_CLIENT_KEY')) ?? '';
     const secret = (await read.secret('CAPILLARY_CLIENT_SECRET')) ?? '';
-    if (!hasOAuth) read.problems.push('Capillary credentials: set CAPILLARY_CLIENT_KEY + CAPILLARY_CLIENT_SECRET (OAuth) or CAPILLARY_USERNAME + CAPILLARY_PASSWORD (Basic)');
+    if (!hasOAuth)
+      read.problems.push(
+        'Capillary credentials: set CAPILLARY_CLIENT_KEY + CAPILLARY_CLIENT_SECRET (OAuth) or CAPILLARY_USERNAME + CAPILLARY_PASSWORD (Basic)',
+      );
     return { scheme: 'oauth', id, secret, oauthHeaderName };
   }
   return {
@@ -99,23 +109,41 @@ async function readCapillaryAuth(read: EnvReader): Promise<CapillaryAuthConfig> 
 }
 
 const ORG_FIELDS = ['id', 'baseUrl', 'clientKey', 'clientSecret', 'username', 'password', 'rateLimitPerMinute'];
-const ORG_EXAMPLE = '[{"id": "jp", "baseUrl": "https://…", "clientKey": "…", "clientSecret": "…", "rateLimitPerMinute": 100}]';
+const ORG_EXAMPLE =
+  '[{"id": "jp", "baseUrl": "https://…", "clientKey": "…", "clientSecret": "…", "rateLimitPerMinute": 100}]';
 
 /** CAPILLARY_ORGS: the other Capillary orgs channels may name, each with its own credentials and rate limit. */
 async function readOtherCapillaryOrgs(read: EnvReader, oauthHeaderName: string): Promise<CapillaryOrgConfig[]> {
   const raw = await read.secret('CAPILLARY_ORGS', { required: false });
   if (raw === undefined) return [];
-  const label = read.optional('CAPILLARY_ORGS') === undefined ? `CAPILLARY_ORGS_PARAM "${read.optional('CAPILLARY_ORGS_PARAM')}"` : 'CAPILLARY_ORGS';
+  const label =
+    read.optional('CAPILLARY_ORGS') === undefined
+      ? `CAPILLARY_ORGS_PARAM "${read.optional('CAPILLARY_ORGS_PARAM')}"`
+      : 'CAPILLARY_ORGS';
   return parseEntries(raw, label, ORG_EXAMPLE, read.problems, (entry, at) => {
     const fields = entryFields(entry, at, ORG_FIELDS, CHANNEL_ID_PATTERN, read.problems);
     if (fields === undefined) return undefined;
-    if (fields.id === DEFAULT_CAPILLARY_ORG_ID) fields.problem('id', `"${DEFAULT_CAPILLARY_ORG_ID}" is the org of the CAPILLARY_* variables: name this one differently`);
+    if (fields.id === DEFAULT_CAPILLARY_ORG_ID)
+      fields.problem(
+        'id',
+        `"${DEFAULT_CAPILLARY_ORG_ID}" is the org of the CAPILLARY_* variables: name this one differently`,
+      );
     const baseUrl = fields.text('baseUrl', true) ?? '';
     if (baseUrl !== '' && !isHttpUrl(baseUrl)) fields.problem('baseUrl', 'must be an http(s) URL');
     const basic = fields.text('username', false) !== undefined;
     const auth: CapillaryAuthConfig = basic
-      ? { scheme: 'basic', id: fields.text('username', true) ?? '', secret: fields.text('password', true) ?? '', oauthHeaderName }
-      : { scheme: 'oauth', id: fields.text('clientKey', true) ?? '', secret: fields.text('clientSecret', true) ?? '', oauthHeaderName };
+      ? {
+          scheme: 'basic',
+          id: fields.text('username', true) ?? '',
+          secret: fields.text('password', true) ?? '',
+          oauthHeaderName,
+        }
+      : {
+          scheme: 'oauth',
+          id: fields.text('clientKey', true) ?? '',
+          secret: fields.text('clientSecret', true) ?? '',
+          oauthHeaderName,
+        };
     return {
       id: fields.id,
       baseUrl: baseUrl.replace(/\/+$/, ''),
@@ -131,7 +159,8 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
   let orgUnitId: number | undefined;
   if (orgUnit !== 'omit') {
     orgUnitId = Number(orgUnit);
-    if (!Number.isInteger(orgUnitId)) read.problems.push(`CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "${orgUnit}"`);
+    if (!Number.isInteger(orgUnitId))
+      read.problems.push(`CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "${orgUnit}"`);
   }
   const flag = (name: 'CAPILLARY_SUBSCRIBE_ON_REGISTER' | 'CAPILLARY_REGISTER_PROFILES_TOGETHER') =>
     read.oneOf(name, ['true', 'false'] as const, DEFAULTS[name]) === 'true';
@@ -141,11 +170,16 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
     auth: await readCapillaryAuth(read),
     rateLimitPerMinute: read.integer('CAPILLARY_RATE_LIMIT_RPM', DEFAULTS.CAPILLARY_RATE_LIMIT_RPM, 1, 1_000_000),
   };
-  const capillaryOrgs = new ById([defaultOrg, ...(await readOtherCapillaryOrgs(read, defaultOrg.auth.oauthHeaderName))]);
+  const capillaryOrgs = new ById([
+    defaultOrg,
+    ...(await readOtherCapillaryOrgs(read, defaultOrg.auth.oauthHeaderName)),
+  ]);
   const channels = await readChannels(read, ['channelAccessToken', 'capillaryLineAccountId']);
   for (const channel of channels.all) {
     if (capillaryOrgs.get(channel.capillaryOrg) === undefined) {
-      read.problems.push(`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not "${DEFAULT_CAPILLARY_ORG_ID}" nor an id in CAPILLARY_ORGS`);
+      read.problems.push(
+        `channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not "${DEFAULT_CAPILLARY_ORG_ID}" nor an id in CAPILLARY_ORGS`,
+      );
     }
   }
   const config: WorkerConfig = {
@@ -159,7 +193,11 @@ export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver):
     capillary: {
       subscriptionChannel: read.optional('CAPILLARY_SUBSCRIPTION_CHANNEL') ?? DEFAULTS.CAPILLARY_SUBSCRIPTION_CHANNEL,
       orgUnitId,
-      registrationMode: read.oneOf('CAPILLARY_REGISTRATION_MODE', REGISTRATION_MODES, DEFAULTS.CAPILLARY_REGISTRATION_MODE),
+      registrationMode: read.oneOf(
+        'CAPILLARY_REGISTRATION_MODE',
+        REGISTRATION_MODES,
+        DEFAULTS.CAPILLARY_REGISTRATION_MODE,
+      ),
       externalIdPrefix: read.optional('CAPILLARY_EXTERNAL_ID_PREFIX') ?? DEFAULTS.CAPILLARY_EXTERNAL_ID_PREFIX,
       subscribeOnRegister: flag('CAPILLARY_SUBSCRIBE_ON_REGISTER'),
       registerProfilesTogether: flag('CAPILLARY_REGISTER_PROFILES_TOGETHER'),

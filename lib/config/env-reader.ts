@@ -22,7 +22,10 @@ export function isHttpUrl(value: string): boolean {
 export class EnvReader {
   readonly problems: string[] = [];
   readonly #causes: unknown[] = [];
-  constructor(private readonly env: Env, private readonly resolveSecret: SecretResolver) {}
+  constructor(
+    private readonly env: Env,
+    private readonly resolveSecret: SecretResolver,
+  ) {}
 
   optional(name: string): string | undefined {
     const value = this.env[name]?.trim();
@@ -111,4 +114,8 @@ export class EnvReader {
 }
 
 /** Comma-separated values, trimmed, empty ones dropped. */
-export const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+export const list = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);

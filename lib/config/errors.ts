@@ -4,7 +4,10 @@ import { BridgeError } from '../errors';
 export class ConfigError extends BridgeError {
   override readonly name = 'ConfigError';
 
-  constructor(public readonly problems: string[], options?: { cause?: unknown }) {
+  constructor(
+    public readonly problems: string[],
+    options?: { cause?: unknown },
+  ) {
     super(`Invalid configuration: ${problems.join('; ')}`, options);
   }
 }
@@ -14,6 +17,8 @@ export class ChannelNotConfiguredError extends BridgeError {
   override readonly name = 'ChannelNotConfiguredError';
 
   constructor(public readonly channel: string) {
-    super(`channel "${channel}" is not configured (LINE_CHANNELS, or the single-channel variables for "default"); the event is retried, then waits in the DLQ`);
+    super(
+      `channel "${channel}" is not configured (LINE_CHANNELS, or the single-channel variables for "default"); the event is retried, then waits in the DLQ`,
+    );
   }
 }

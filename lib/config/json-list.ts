@@ -34,7 +34,13 @@ export interface EntryFields {
 }
 
 /** Reads one entry's fields; undefined (problems recorded) when it is no object or has no valid id. */
-export function entryFields(entry: unknown, at: string, known: readonly string[], idPattern: RegExp, problems: string[]): EntryFields | undefined {
+export function entryFields(
+  entry: unknown,
+  at: string,
+  known: readonly string[],
+  idPattern: RegExp,
+  problems: string[],
+): EntryFields | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     problems.push(`${at} must be an object`);
     return undefined;
@@ -45,8 +51,10 @@ export function entryFields(entry: unknown, at: string, known: readonly string[]
   const problem = (field: string, text: string) => {
     problems.push(`${where}: ${field} ${text}`);
   };
-  if (id === undefined) problem('id', fields.id === undefined ? 'is missing' : `must match ${idPattern} (a short URL-safe name)`);
-  for (const field of Object.keys(fields)) if (!known.includes(field)) problem(field, `is not a known field (known: ${known.join(', ')})`);
+  if (id === undefined)
+    problem('id', fields.id === undefined ? 'is missing' : `must match ${idPattern} (a short URL-safe name)`);
+  for (const field of Object.keys(fields))
+    if (!known.includes(field)) problem(field, `is not a known field (known: ${known.join(', ')})`);
   if (id === undefined) return undefined;
   return {
     id,
@@ -77,13 +85,18 @@ export function entryFields(entry: unknown, at: string, known: readonly string[]
 
 /** The entries in order, with a problem for every id seen before. */
 export function parseEntries<T extends { id: string }>(
-  raw: string, label: string, example: string, problems: string[], parse: (entry: unknown, at: string) => T | undefined,
+  raw: string,
+  label: string,
+  example: string,
+  problems: string[],
+  parse: (entry: unknown, at: string) => T | undefined,
 ): T[] {
   const seen = new Set<string>();
   return parseJsonArray(raw, label, example, problems).flatMap((entry, index) => {
     const parsed = parse(entry, `${label}[${index}]`);
     if (parsed === undefined) return [];
-    if (seen.has(parsed.id)) problems.push(`${label}[${index}] (id "${parsed.id}"): id is a duplicate: each entry needs its own id`);
+    if (seen.has(parsed.id))
+      problems.push(`${label}[${index}] (id "${parsed.id}"): id is a duplicate: each entry needs its own id`);
     seen.add(parsed.id);
     return [parsed];
   });

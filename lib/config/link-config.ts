@@ -3,9 +3,9 @@
  * problem names the setting (the reader collects them).
  */
 import type { AnonymousCustomerMode, AttachMethod, ChatLinkSettings } from '../domain/link-rules';
-import { type ById, type ChannelOf, readChannels } from './channels';
+import { readChannels, type ById, type ChannelOf } from './channels';
 import { DEFAULTS } from './defaults';
-import { type EnvReader, list } from './env-reader';
+import { list, type EnvReader } from './env-reader';
 
 export interface WorkerLinkSettings {
   chat: ChatLinkSettings;
@@ -48,10 +48,21 @@ export function readWorkerLinkSettings(read: EnvReader): WorkerLinkSettings {
       linkKeyword: read.optional('LINK_KEYWORD'),
     },
     linkPageUrl,
-    attachMethod: read.oneOf('CAPILLARY_LINK_METHOD', ['add-profile', 'change-identifier'] as const, DEFAULTS.CAPILLARY_LINK_METHOD),
-    mergeAutoApprove: read.oneOf('CAPILLARY_MERGE_AUTO_APPROVE', ['true', 'false'] as const, DEFAULTS.CAPILLARY_MERGE_AUTO_APPROVE) === 'true',
-    anonymousCustomer: read.oneOf('CAPILLARY_LINK_ANONYMOUS', ['detach', 'merge-request', 'keep'] as const, DEFAULTS.CAPILLARY_LINK_ANONYMOUS),
-    replyTokenMaxAgeMs: read.integer('LINE_REPLY_TOKEN_MAX_AGE_SECONDS', DEFAULTS.LINE_REPLY_TOKEN_MAX_AGE_SECONDS, 0, 3600) * 1000,
+    attachMethod: read.oneOf(
+      'CAPILLARY_LINK_METHOD',
+      ['add-profile', 'change-identifier'] as const,
+      DEFAULTS.CAPILLARY_LINK_METHOD,
+    ),
+    mergeAutoApprove:
+      read.oneOf('CAPILLARY_MERGE_AUTO_APPROVE', ['true', 'false'] as const, DEFAULTS.CAPILLARY_MERGE_AUTO_APPROVE) ===
+      'true',
+    anonymousCustomer: read.oneOf(
+      'CAPILLARY_LINK_ANONYMOUS',
+      ['detach', 'merge-request', 'keep'] as const,
+      DEFAULTS.CAPILLARY_LINK_ANONYMOUS,
+    ),
+    replyTokenMaxAgeMs:
+      read.integer('LINE_REPLY_TOKEN_MAX_AGE_SECONDS', DEFAULTS.LINE_REPLY_TOKEN_MAX_AGE_SECONDS, 0, 3600) * 1000,
     lineApiTimeoutMs: read.integer('LINE_API_TIMEOUT_MS', DEFAULTS.LINE_API_TIMEOUT_MS, 100, 30_000),
   };
 }
@@ -59,7 +70,8 @@ export function readWorkerLinkSettings(read: EnvReader): WorkerLinkSettings {
 export async function readLinkApiSettings(read: EnvReader): Promise<LinkApiConfig> {
   // Comma-separated: during a rotation the old and the new token are both accepted.
   const tokens = list(await read.secret('LINK_API_TOKEN'));
-  if (tokens.some((token) => token.length < 32)) read.problems.push('LINK_API_TOKEN: every token must be at least 32 characters');
+  if (tokens.some((token) => token.length < 32))
+    read.problems.push('LINK_API_TOKEN: every token must be at least 32 characters');
   return {
     tokens,
     queueUrl: read.url('QUEUE_URL'),

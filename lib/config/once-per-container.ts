@@ -17,13 +17,16 @@ export function onceAsync<T>(build: () => Promise<T>): () => Promise<T> {
 }
 
 /** Reads SecureString parameters through Powertools (cached, decrypted); loaded only when a *_PARAM (or *_PATH) is used. */
-export const ssmSecret: SecretResolver = Object.assign(async (name: string) => {
-  const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
-  return getParameter(name, { decrypt: true, maxAge: 300 });
-}, {
-  /** GetParametersByPath, every page, not recursive: the parameters directly under the path. */
-  byPath: async (path: string): Promise<Record<string, string>> => {
-    const { getParameters } = await import('@aws-lambda-powertools/parameters/ssm');
-    return (await getParameters(path, { decrypt: true, recursive: false, maxAge: 300 })) as Record<string, string>;
+export const ssmSecret: SecretResolver = Object.assign(
+  async (name: string) => {
+    const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
+    return getParameter(name, { decrypt: true, maxAge: 300 });
   },
-});
+  {
+    /** GetParametersByPath, every page, not recursive: the parameters directly under the path. */
+    byPath: async (path: string): Promise<Record<string, string>> => {
+      const { getParameters } = await import('@aws-lambda-powertools/parameters/ssm');
+      return (await getParameters(path, { decrypt: true, recursive: false, maxAge: 300 })) as Record<string, string>;
+    },
+  },
+);

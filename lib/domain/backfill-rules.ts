@@ -6,7 +6,8 @@
  * live event newer than T always wins and a user the table already knows as opted in costs nothing.
  */
 import { createHash } from 'node:crypto';
-import { type LineEventFacts, type SubscriptionState, type UserSyncState, admission } from './sync-rules';
+
+import { admission, type LineEventFacts, type SubscriptionState, type UserSyncState } from './sync-rules';
 
 /** Where a synthetic event comes from: the backfill job, or a drift repair. */
 export type SyntheticOrigin = 'backfill' | 'reconcile';
@@ -33,7 +34,11 @@ export function syntheticFollow(runId: string, userId: string, snapshotAt: numbe
  */
 export type BackfillVerdict = 'known' | 'applied-by-this-job' | 'deferred' | 'register';
 
-export function backfillVerdict(follow: LineEventFacts, state: UserSyncState | undefined, now: number): BackfillVerdict {
+export function backfillVerdict(
+  follow: LineEventFacts,
+  state: UserSyncState | undefined,
+  now: number,
+): BackfillVerdict {
   if (state === undefined) return 'register';
   if (state.lastEventId === follow.webhookEventId) return 'applied-by-this-job';
   // Opted in and nothing pending: Capillary already has them (a claim in flight may be an unfollow: ask admission).
@@ -63,7 +68,14 @@ export interface BackfillCounters {
 }
 
 export const ZERO_COUNTERS: BackfillCounters = {
-  pages: 0, idsSeen: 0, alreadyKnown: 0, registered: 0, optedIn: 0, deferred: 0, failed: 0, capillaryCalls: 0,
+  pages: 0,
+  idsSeen: 0,
+  alreadyKnown: 0,
+  registered: 0,
+  optedIn: 0,
+  deferred: 0,
+  failed: 0,
+  capillaryCalls: 0,
 };
 
 export function addCounters(a: BackfillCounters, b: Partial<BackfillCounters>): BackfillCounters {
@@ -80,13 +92,22 @@ export const bulkCost = (records: number, countsAs: BulkCountsAs): number => (co
  * Followers per hour the job can register at its share of the per-minute limit, when `unknownShare` of the
  * ids seen need a call: the basis of the ETA and of the benchmark's hours for 1,000,000 followers.
  */
-export function followersPerHour(rateLimitPerMinute: number, share: number, batchSize: number, countsAs: BulkCountsAs): number {
+export function followersPerHour(
+  rateLimitPerMinute: number,
+  share: number,
+  batchSize: number,
+  countsAs: BulkCountsAs,
+): number {
   const callsPerHour = rateLimitPerMinute * share * 60;
   return countsAs === 'request' ? callsPerHour * batchSize : callsPerHour;
 }
 
 /** Seconds left for the ids not yet seen, at the measured share of ids that needed a call (all, before any is seen). */
-export function etaSeconds(counters: BackfillCounters, estimatedFollowers: number | undefined, perHour: number): number | undefined {
+export function etaSeconds(
+  counters: BackfillCounters,
+  estimatedFollowers: number | undefined,
+  perHour: number,
+): number | undefined {
   if (estimatedFollowers === undefined || perHour <= 0) return undefined;
   const remaining = Math.max(0, estimatedFollowers - counters.idsSeen);
   const needCall = counters.idsSeen === 0 ? 1 : (counters.registered + counters.failed) / counters.idsSeen;
@@ -107,7 +128,12 @@ export const cursorExpired = (issuedAt: number | undefined, now: number): boolea
  * - `capillary-differs`: the table agrees with LINE, Capillary's subscription does not.
  */
 export type DriftClass = 'unknown-follower' | 'missed-follow' | 'missed-unfollow' | 'capillary-differs';
-export const DRIFT_CLASSES: readonly DriftClass[] = ['unknown-follower', 'missed-follow', 'missed-unfollow', 'capillary-differs'];
+export const DRIFT_CLASSES: readonly DriftClass[] = [
+  'unknown-follower',
+  'missed-follow',
+  'missed-unfollow',
+  'capillary-differs',
+];
 
 export interface UserObservation {
   isFollower: boolean;
@@ -124,7 +150,8 @@ export function classifyDrift({ isFollower, table, capillary }: UserObservation)
   if (isFollower && table?.subscription === 'OPTOUT') return 'missed-follow';
   if (!isFollower && table?.subscription === 'OPTIN') return 'missed-unfollow';
   const expected: SubscriptionState | undefined = table?.subscription;
-  if (capillary !== undefined && expected !== undefined && table?.customerId !== undefined && capillary !== expected) return 'capillary-differs';
+  if (capillary !== undefined && expected !== undefined && table?.customerId !== undefined && capillary !== expected)
+    return 'capillary-differs';
   return undefined;
 }
 

@@ -12,7 +12,10 @@ export class UnsupportedEventTypeError extends BridgeError {
 export class InvalidLinkFieldError extends BridgeError {
   override readonly name = 'InvalidLinkFieldError';
 
-  constructor(public readonly field: string, problem: string) {
+  constructor(
+    public readonly field: string,
+    problem: string,
+  ) {
     super(`${field} ${problem}`);
   }
 }

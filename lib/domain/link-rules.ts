@@ -28,19 +28,27 @@ const EXTERNAL_ID = /^[\x21-\x7e]{1,100}$/;
 
 /** `{"mobile": "66812345678"}` and the like → a reference, or an error naming the field. */
 export function parseCustomerReference(value: unknown, field = 'customer'): CustomerReference {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidLinkFieldError(field, 'must be an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidLinkFieldError(field, 'must be an object');
   const given = CUSTOMER_REFERENCE_KINDS.filter((kind) => (value as Record<string, unknown>)[kind] !== undefined);
-  if (given.length !== 1) throw new InvalidLinkFieldError(field, `must have exactly one of ${CUSTOMER_REFERENCE_KINDS.join(', ')}`);
+  if (given.length !== 1)
+    throw new InvalidLinkFieldError(field, `must have exactly one of ${CUSTOMER_REFERENCE_KINDS.join(', ')}`);
   const kind = given[0] as CustomerReference['kind'];
   const raw = (value as Record<string, unknown>)[kind];
   const at = `${field}.${kind}`;
   if (kind === 'customerId') {
-    if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0) throw new InvalidLinkFieldError(at, 'must be a positive integer');
+    if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw <= 0)
+      throw new InvalidLinkFieldError(at, 'must be a positive integer');
     return { kind, value: raw };
   }
   if (typeof raw !== 'string') throw new InvalidLinkFieldError(at, 'must be a string');
   const pattern = kind === 'mobile' ? MOBILE : kind === 'email' ? EMAIL : EXTERNAL_ID;
-  const problem = kind === 'mobile' ? 'must be 8 to 15 digits with the country code' : kind === 'email' ? 'must be an email address' : 'must be 1 to 100 printable ASCII characters';
+  const problem =
+    kind === 'mobile'
+      ? 'must be 8 to 15 digits with the country code'
+      : kind === 'email'
+        ? 'must be an email address'
+        : 'must be 1 to 100 printable ASCII characters';
   if (raw.length > 254 || !pattern.test(raw)) throw new InvalidLinkFieldError(at, problem);
   return { kind, value: raw };
 }
@@ -89,7 +97,11 @@ export function linkEventKind(event: LinkEventFacts, chat: ChatLinkSettings): Li
       if (event.postbackData === chat.linkPostbackData) return 'start-link';
       return event.postbackData === chat.unlinkPostbackData ? 'unlink' : undefined;
     case 'message':
-      return event.sourceType === 'user' && chat.linkKeyword !== undefined && event.text?.trim().toLowerCase() === chat.linkKeyword.trim().toLowerCase() ? 'start-link' : undefined;
+      return event.sourceType === 'user' &&
+        chat.linkKeyword !== undefined &&
+        event.text?.trim().toLowerCase() === chat.linkKeyword.trim().toLowerCase()
+        ? 'start-link'
+        : undefined;
     default:
       return undefined;
   }
@@ -113,8 +125,11 @@ export type LinkRejection = NonceRefusal | 'impersonation' | 'no-nonce';
  * Whether this event may use this nonce. The store consumes it with a conditional write; this says
  * why a nonce was refused, and catches the event of one user carrying the nonce made for another.
  */
-export function nonceVerdict(record: NonceRecord | undefined, event: { webhookEventId: string; userId: string; destination: string }, now: number):
-  'accept' | LinkRejection {
+export function nonceVerdict(
+  record: NonceRecord | undefined,
+  event: { webhookEventId: string; userId: string; destination: string },
+  now: number,
+): 'accept' | LinkRejection {
   if (record === undefined) return 'unknown-nonce';
   if (record.consumedBy !== undefined && record.consumedBy !== event.webhookEventId) return 'consumed-nonce';
   if (record.consumedBy === undefined && record.expiresAt <= now) return 'expired-nonce';
@@ -126,7 +141,10 @@ export function nonceVerdict(record: NonceRecord | undefined, event: { webhookEv
  * The member gets the user's current state on this channel. LINE sends accountLink only to friends, so
  * an unknown state there is OPTIN; an ID token says nothing about friendship, so unknown is OPTOUT.
  */
-export function subscriptionOnLink(recorded: SubscriptionState | undefined, via: 'accountLink' | 'id-token'): SubscriptionState {
+export function subscriptionOnLink(
+  recorded: SubscriptionState | undefined,
+  via: 'accountLink' | 'id-token',
+): SubscriptionState {
   return recorded ?? (via === 'accountLink' ? 'OPTIN' : 'OPTOUT');
 }
 
@@ -136,8 +154,11 @@ export type AnonymousCustomerMode = 'detach' | 'merge-request' | 'keep';
 export type AttachMethod = 'add-profile' | 'change-identifier';
 
 /** What to do with the customer made at follow time, once the member is known. */
-export function anonymousCustomerAction(anonymousCustomerId: number | undefined, memberId: number, mode: AnonymousCustomerMode):
-  AnonymousCustomerMode | 'none' {
+export function anonymousCustomerAction(
+  anonymousCustomerId: number | undefined,
+  memberId: number,
+  mode: AnonymousCustomerMode,
+): AnonymousCustomerMode | 'none' {
   if (anonymousCustomerId === undefined || anonymousCustomerId === memberId) return 'none';
   return mode;
 }
@@ -148,4 +169,3 @@ export const LINK_TOKEN_PLACEHOLDER = '{linkToken}';
 export function linkPageUrl(template: string, linkToken: string): string {
   return template.split(LINK_TOKEN_PLACEHOLDER).join(encodeURIComponent(linkToken));
 }
-

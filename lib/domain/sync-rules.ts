@@ -1,3 +1,5 @@
+import { UnsupportedEventTypeError } from './errors';
+
 /**
  * What a LINE event means for a Capillary customer. Pure: no AWS, no HTTP.
  *
@@ -7,8 +9,6 @@
  */
 
 export type SubscriptionState = 'OPTIN' | 'OPTOUT';
-
-import { UnsupportedEventTypeError } from './errors';
 
 /**
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
@@ -94,10 +94,12 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   const lane = event.lane ?? 'sync';
-  const [lastTimestamp, lastId] = lane === 'link'
-    ? [state.lastLinkEventTimestamp, state.lastLinkEventId]
-    : [state.lastEventTimestamp, state.lastEventId];
-  if (lastTimestamp !== undefined && event.timestamp <= lastTimestamp) return lastId === event.webhookEventId ? 'duplicate' : 'stale';
+  const [lastTimestamp, lastId] =
+    lane === 'link'
+      ? [state.lastLinkEventTimestamp, state.lastLinkEventId]
+      : [state.lastEventTimestamp, state.lastEventId];
+  if (lastTimestamp !== undefined && event.timestamp <= lastTimestamp)
+    return lastId === event.webhookEventId ? 'duplicate' : 'stale';
   // The same event may re-claim at once: that is its own retry after a crash.
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   const expired = (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now;
@@ -113,7 +115,11 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
  * @param deferRegistration CAPILLARY_REGISTRATION_MODE=on-link: a follower without a customer gets none
  *   until they link; the state is recorded and applied to the member then.
  */
-export function decide(event: LineEventFacts, state: UserSyncState | undefined, deferRegistration = false): SyncDecision {
+export function decide(
+  event: LineEventFacts,
+  state: UserSyncState | undefined,
+  deferRegistration = false,
+): SyncDecision {
   const customerId = state?.customerId;
   if (deferRegistration && customerId === undefined && (event.type === 'follow' || event.type === 'unfollow')) {
     return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };

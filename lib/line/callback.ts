@@ -1,4 +1,5 @@
 import type { webhook } from '@line/bot-sdk';
+
 import { isRecord } from '../is-record';
 import { InvalidCallbackError } from './errors';
 
@@ -23,7 +24,10 @@ const isSqsId = (value: unknown): boolean =>
   typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && SQS_ID_PATTERN.test(value);
 
 const invalidId = (path: string) =>
-  new InvalidCallbackError(`${path} must be a non-empty printable ASCII string of at most ${MAX_ID_LENGTH} characters`, path);
+  new InvalidCallbackError(
+    `${path} must be a non-empty printable ASCII string of at most ${MAX_ID_LENGTH} characters`,
+    path,
+  );
 
 /** Paths are built only for an error: a valid event costs its checks and nothing else. */
 const at = (index: number) => `events[${index}]`;

@@ -4,7 +4,10 @@ import { BridgeError } from '../errors';
 export class InvalidCallbackError extends BridgeError {
   override readonly name = 'InvalidCallbackError';
 
-  constructor(message: string, public readonly path: string) {
+  constructor(
+    message: string,
+    public readonly path: string,
+  ) {
     super(message);
   }
 }
@@ -14,9 +17,11 @@ export class FollowerListUnavailableError extends BridgeError {
   override readonly name = 'FollowerListUnavailableError';
 
   constructor(public readonly requestId: string | undefined) {
-    super('LINE refused to list followers (403): the account is neither Verified nor Premium, and only those may list their ' +
-      'followers. Nothing was changed. Alternative: the daily insight check compares follower counts for every account, and ' +
-      'new followers are synced live; see docs/operations.md#backfill');
+    super(
+      'LINE refused to list followers (403): the account is neither Verified nor Premium, and only those may list their ' +
+        'followers. Nothing was changed. Alternative: the daily insight check compares follower counts for every account, and ' +
+        'new followers are synced live; see docs/operations.md#backfill',
+    );
   }
 }
 
@@ -33,8 +38,16 @@ export class FollowerCursorRejectedError extends BridgeError {
 export class LineApiError extends BridgeError {
   override readonly name = 'LineApiError';
 
-  constructor(public readonly operation: string, public readonly status: number | 'timeout' | 'network-error', public readonly requestId: string | undefined,
-    detail: string, options?: { cause?: unknown }) {
-    super(`LINE ${operation} failed: ${typeof status === 'number' ? `HTTP ${status}` : status} ${detail}`.trim(), options);
+  constructor(
+    public readonly operation: string,
+    public readonly status: number | 'timeout' | 'network-error',
+    public readonly requestId: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `LINE ${operation} failed: ${typeof status === 'number' ? `HTTP ${status}` : status} ${detail}`.trim(),
+      options,
+    );
   }
 }

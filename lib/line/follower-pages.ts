@@ -4,7 +4,7 @@
  */
 import { isRecord } from '../is-record';
 import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError } from './errors';
-import { LineApi, type LineApiOptions, messageOf } from './line-api';
+import { LineApi, messageOf, type LineApiOptions } from './line-api';
 
 /** LINE's maximum page size for followers/ids. */
 export const FOLLOWER_PAGE_LIMIT = 1000;
@@ -60,14 +60,19 @@ export class LineFollowersClient {
   async botUserId(): Promise<string> {
     const { status, body, requestId } = await this.#api.call('bot/info', '/v2/bot/info');
     const userId = isRecord(body) ? body.userId : undefined;
-    if (status !== 200 || typeof userId !== 'string') throw new LineApiError('bot/info', status, requestId, messageOf(body));
+    if (status !== 200 || typeof userId !== 'string')
+      throw new LineApiError('bot/info', status, requestId, messageOf(body));
     return userId;
   }
 
   /** Counts for `date` (yyyyMMdd, UTC+9). LINE allows 60 of these calls an hour. */
   async followerCounts(date: string): Promise<FollowerCounts> {
-    const { status, body, requestId } = await this.#api.call('insight/followers', `/v2/bot/insight/followers?date=${date}`);
-    if (status !== 200 || !isRecord(body) || typeof body.status !== 'string') throw new LineApiError('insight/followers', status, requestId, messageOf(body));
+    const { status, body, requestId } = await this.#api.call(
+      'insight/followers',
+      `/v2/bot/insight/followers?date=${date}`,
+    );
+    if (status !== 200 || !isRecord(body) || typeof body.status !== 'string')
+      throw new LineApiError('insight/followers', status, requestId, messageOf(body));
     const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
     return {
       status: body.status as FollowerCounts['status'],

@@ -22,16 +22,33 @@ export class LineIdTokenVerifier {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      throw new LineApiError('verify-id-token', (error as Error).name === 'TimeoutError' ? 'timeout' : 'network-error', undefined, '', { cause: error });
+      throw new LineApiError(
+        'verify-id-token',
+        (error as Error).name === 'TimeoutError' ? 'timeout' : 'network-error',
+        undefined,
+        '',
+        { cause: error },
+      );
     }
     const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (response.status === 400) return { valid: false, reason: typeof body.error_description === 'string' ? body.error_description : 'invalid_request' };
-    if (!response.ok) throw new LineApiError('verify-id-token', response.status, response.headers.get('x-line-request-id') ?? undefined, '');
+    if (response.status === 400)
+      return {
+        valid: false,
+        reason: typeof body.error_description === 'string' ? body.error_description : 'invalid_request',
+      };
+    if (!response.ok)
+      throw new LineApiError(
+        'verify-id-token',
+        response.status,
+        response.headers.get('x-line-request-id') ?? undefined,
+        '',
+      );
     // LINE checked these already; checked again so that a misrouted answer can never link anyone.
     if (body.iss !== ISSUER) return { valid: false, reason: 'unexpected issuer' };
     if (body.aud !== clientId) return { valid: false, reason: 'audience is not this LINE Login channel' };
     if (typeof body.exp !== 'number' || body.exp * 1000 <= now) return { valid: false, reason: 'expired' };
-    if (typeof body.sub !== 'string' || !/^U[0-9a-f]{32}$/.test(body.sub)) return { valid: false, reason: 'no user id' };
+    if (typeof body.sub !== 'string' || !/^U[0-9a-f]{32}$/.test(body.sub))
+      return { valid: false, reason: 'no user id' };
     return { valid: true, userId: body.sub };
   }
 }

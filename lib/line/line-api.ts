@@ -43,7 +43,11 @@ export class LineApi {
   }
 
   /** LINE's answer; throws LineApiError for a timeout, a network error, or a retriable status after the last attempt. */
-  async call(operation: string, path: string, { method = 'GET', body, headers = {}, repeatable = method === 'GET' }: LineApiRequest = {}): Promise<LineApiAnswer> {
+  async call(
+    operation: string,
+    path: string,
+    { method = 'GET', body, headers = {}, repeatable = method === 'GET' }: LineApiRequest = {},
+  ): Promise<LineApiAnswer> {
     const { baseUrl, channelAccessToken, timeoutMs, maxAttempts = DEFAULT_LINE_API_ATTEMPTS } = this.options;
     const attempts = repeatable ? maxAttempts : 1;
     let problem: LineApiError | undefined;
@@ -52,16 +56,30 @@ export class LineApi {
       try {
         const response = await fetch(`${baseUrl}${path}`, {
           method,
-          headers: { authorization: `Bearer ${channelAccessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+          headers: {
+            authorization: `Bearer ${channelAccessToken}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(timeoutMs),
         });
-        const answer = { status: response.status, body: parseJson(await response.text()), requestId: response.headers.get('x-line-request-id') ?? undefined };
+        const answer = {
+          status: response.status,
+          body: parseJson(await response.text()),
+          requestId: response.headers.get('x-line-request-id') ?? undefined,
+        };
         if (!RETRIABLE.has(answer.status)) return answer;
         problem = new LineApiError(operation, answer.status, answer.requestId, messageOf(answer.body));
       } catch (error) {
         const timedOut = (error as Error).name === 'TimeoutError';
-        problem = new LineApiError(operation, timedOut ? 'timeout' : 'network-error', undefined, (error as Error).message, { cause: error });
+        problem = new LineApiError(
+          operation,
+          timedOut ? 'timeout' : 'network-error',
+          undefined,
+          (error as Error).message,
+          { cause: error },
+        );
       }
     }
     throw problem as LineApiError;

@@ -6,9 +6,7 @@ export interface LineProfileClientOptions {
   timeoutMs: number;
 }
 
-export type ProfileLookup =
-  | { found: true; displayName: string }
-  | { found: false; reason: string };
+export type ProfileLookup = { found: true; displayName: string } | { found: false; reason: string };
 
 /**
  * Display names only enrich a registration: a 404 (not a friend any more, no consent) or any other
@@ -19,7 +17,10 @@ export class LineProfileClient {
   readonly #timeoutMs: number;
 
   constructor(options: LineProfileClientOptions) {
-    this.#client = new messagingApi.MessagingApiClient({ channelAccessToken: options.channelAccessToken, baseURL: options.baseUrl });
+    this.#client = new messagingApi.MessagingApiClient({
+      channelAccessToken: options.channelAccessToken,
+      baseURL: options.baseUrl,
+    });
     this.#timeoutMs = options.timeoutMs;
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE } from '../domain/link-rules';
 import type { LineWebhookEvent } from '../line/callback';
 
@@ -22,4 +23,5 @@ function bridgeEvent(type: string, userId: string, now: number, fields: Record<s
 export const bridgeLinkEvent = (userId: string, nonce: string, now: number): LineWebhookEvent =>
   bridgeEvent(BRIDGE_LINK_TYPE, userId, now, { link: { result: 'ok', nonce } });
 
-export const bridgeUnlinkEvent = (userId: string, now: number): LineWebhookEvent => bridgeEvent(BRIDGE_UNLINK_TYPE, userId, now, {});
+export const bridgeUnlinkEvent = (userId: string, now: number): LineWebhookEvent =>
+  bridgeEvent(BRIDGE_UNLINK_TYPE, userId, now, {});

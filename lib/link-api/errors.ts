@@ -4,7 +4,11 @@ import { BridgeError } from '../errors';
 export class LinkRequestError extends BridgeError {
   override readonly name = 'LinkRequestError';
 
-  constructor(public readonly status: 400 | 401 | 404 | 413, message: string, public readonly field?: string) {
+  constructor(
+    public readonly status: 400 | 401 | 404 | 413,
+    message: string,
+    public readonly field?: string,
+  ) {
     super(message);
   }
 }

@@ -1,18 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { type ById, DEFAULT_CHANNEL_ID } from '../config/channels';
+
+import { DEFAULT_CHANNEL_ID, type ById } from '../config/channels';
 import type { LinkApiConfig, LinkChannel } from '../config/link-config';
 import { InvalidLinkFieldError } from '../domain/errors';
-import { type CustomerReference, parseCustomerReference } from '../domain/link-rules';
+import { parseCustomerReference, type CustomerReference } from '../domain/link-rules';
 import { isRecord } from '../is-record';
+import type { LineWebhookEvent } from '../line/callback';
 import { LineApiError } from '../line/errors';
 import type { LineIdTokenVerifier } from '../line/id-token-verifier';
-import type { LineWebhookEvent } from '../line/callback';
 import { findHeader, rawBodyBytes } from '../line/signature';
-import { MetricUnit, countForChannel, logger, maskUserId, metrics } from '../observability/telemetry';
-import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { countForChannel, logger, maskUserId, metrics, MetricUnit } from '../observability/telemetry';
 import { EnqueueError } from '../queue/errors';
+import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import { encodedSizeLimit } from '../webhook/handle-webhook-request';
 import { bridgeLinkEvent, bridgeUnlinkEvent } from './bridge-events';
@@ -33,7 +35,11 @@ type LinkRoute = (typeof LINK_API_ROUTES)[number];
 const USER_ID = /^U[0-9a-f]{32}$/;
 const TOKEN_FIELD = /^[\x21-\x7e]{1,4096}$/;
 
-const reply = (statusCode: number, body: Record<string, unknown>, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+const reply = (
+  statusCode: number,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
   body: JSON.stringify(body),
@@ -52,7 +58,8 @@ export function isAuthorized(authorization: string | undefined, tokens: readonly
 
 function tokenField(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || !TOKEN_FIELD.test(value)) throw new LinkRequestError(400, `${field} must be a non-empty string of printable ASCII`, field);
+  if (typeof value !== 'string' || !TOKEN_FIELD.test(value))
+    throw new LinkRequestError(400, `${field} must be a non-empty string of printable ASCII`, field);
   return value;
 }
 
@@ -94,10 +101,14 @@ function parseBody(request: APIGatewayProxyEventV2, maxBytes: number): Record<st
  * naming the problem; every link and unlink becomes a queued event of that LINE user, so it is applied
  * in order with the user's follow/unfollow events. Nothing is logged that identifies the person.
  */
-export async function handleLinkRequest(request: APIGatewayProxyEventV2, deps: LinkApiDeps): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handleLinkRequest(
+  request: APIGatewayProxyEventV2,
+  deps: LinkApiDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const route = LINK_API_ROUTES.find((candidate) => candidate === request.rawPath);
   try {
-    if (route === undefined || request.requestContext?.http?.method !== 'POST') throw new LinkRequestError(404, 'no such route');
+    if (route === undefined || request.requestContext?.http?.method !== 'POST')
+      throw new LinkRequestError(404, 'no such route');
     if (!isAuthorized(findHeader(request.headers, 'authorization'), deps.config.tokens)) {
       metrics.addMetric('LinkApiUnauthorized', MetricUnit.Count, 1);
       throw new LinkRequestError(401, 'missing or invalid bearer token');
@@ -109,18 +120,29 @@ export async function handleLinkRequest(request: APIGatewayProxyEventV2, deps: L
     if (error instanceof LinkRequestError) {
       if (error.status !== 401) metrics.addMetric('LinkApiRejected', MetricUnit.Count, 1);
       logger.info('Link API request refused', { route, status: error.status, field: error.field });
-      return reply(error.status, { message: error.message, ...(error.field ? { field: error.field } : {}) },
-        error.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
+      return reply(
+        error.status,
+        { message: error.message, ...(error.field ? { field: error.field } : {}) },
+        error.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+      );
     }
     if (error instanceof LineApiError || error instanceof EnqueueError) {
-      logger.error('Link API dependency failed; answering 503 so the caller retries', { route, error: error.name, message: error.message });
+      logger.error('Link API dependency failed; answering 503 so the caller retries', {
+        route,
+        error: error.name,
+        message: error.message,
+      });
       return reply(503, { message: 'temporarily unavailable; retry' }, { 'retry-after': '1' });
     }
     throw error;
   }
 }
 
-type RouteHandler = (body: Record<string, unknown>, channel: LinkChannel, deps: LinkApiDeps) => Promise<APIGatewayProxyStructuredResultV2>;
+type RouteHandler = (
+  body: Record<string, unknown>,
+  channel: LinkChannel,
+  deps: LinkApiDeps,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 const ROUTES: Record<LinkRoute, RouteHandler> = {
   /** The brand's page has logged the user in: a nonce for LINE's account-link redirect. */
@@ -131,13 +153,21 @@ const ROUTES: Record<LinkRoute, RouteHandler> = {
     const issued = await deps.nonces.findLinkToken(linkToken, now);
     const destination = await deps.destinationOf(channel);
     if (issued === undefined || issued.destination !== destination) {
-      throw new LinkRequestError(400, 'linkToken is unknown or expired: it must come from the link button the bridge sent (valid 10 minutes)', 'linkToken');
+      throw new LinkRequestError(
+        400,
+        'linkToken is unknown or expired: it must come from the link button the bridge sent (valid 10 minutes)',
+        'linkToken',
+      );
     }
     const nonce = LinkNonceStore.newNonce();
     const expiresAt = now + deps.config.nonceTtlMs;
     await deps.nonces.issueNonce(nonce, { userId: issued.userId, destination, customer, expiresAt });
     const redirectUrl = `${deps.config.accountLinkUrl}?${new URLSearchParams({ linkToken, nonce })}`;
-    logger.info('Nonce issued for an account link', { channel: channel.id, user: maskUserId(issued.userId), customer: customer.kind });
+    logger.info('Nonce issued for an account link', {
+      channel: channel.id,
+      user: maskUserId(issued.userId),
+      customer: customer.kind,
+    });
     countForChannel('LinkNonceIssued', channel.id);
     return reply(200, { nonce, redirectUrl, expiresAt: new Date(expiresAt).toISOString() });
   },
@@ -147,7 +177,11 @@ const ROUTES: Record<LinkRoute, RouteHandler> = {
     const idToken = tokenField(body, 'idToken');
     const customer = customerField(body);
     if (channel.lineLoginChannelId === undefined) {
-      throw new LinkRequestError(400, `channel "${channel.id}" has no LINE Login channel id (LINE_LOGIN_CHANNEL_ID)`, 'channel');
+      throw new LinkRequestError(
+        400,
+        `channel "${channel.id}" has no LINE Login channel id (LINE_LOGIN_CHANNEL_ID)`,
+        'channel',
+      );
     }
     const verdict = await deps.idTokens.verify(idToken, channel.lineLoginChannelId);
     if (!verdict.valid) {
@@ -157,9 +191,18 @@ const ROUTES: Record<LinkRoute, RouteHandler> = {
     const now = Date.now();
     const destination = await deps.destinationOf(channel);
     const nonce = LinkNonceStore.newNonce();
-    await deps.nonces.issueNonce(nonce, { userId: verdict.userId, destination, customer, expiresAt: now + deps.config.nonceTtlMs });
+    await deps.nonces.issueNonce(nonce, {
+      userId: verdict.userId,
+      destination,
+      customer,
+      expiresAt: now + deps.config.nonceTtlMs,
+    });
     await enqueue(deps, channel, destination, bridgeLinkEvent(verdict.userId, nonce, now));
-    logger.info('Link by ID token queued', { channel: channel.id, user: maskUserId(verdict.userId), customer: customer.kind });
+    logger.info('Link by ID token queued', {
+      channel: channel.id,
+      user: maskUserId(verdict.userId),
+      customer: customer.kind,
+    });
     return reply(202, { queued: 'link' });
   },
 
@@ -167,14 +210,17 @@ const ROUTES: Record<LinkRoute, RouteHandler> = {
   '/line/link/unlink': async (body, channel, deps) => {
     const destination = await deps.destinationOf(channel);
     let userId: string | undefined;
-    if (body.userId !== undefined && body.customer !== undefined) throw new LinkRequestError(400, 'give userId or customer, not both', 'userId');
+    if (body.userId !== undefined && body.customer !== undefined)
+      throw new LinkRequestError(400, 'give userId or customer, not both', 'userId');
     if (body.userId !== undefined) {
-      if (typeof body.userId !== 'string' || !USER_ID.test(body.userId)) throw new LinkRequestError(400, 'userId must be a LINE user id (U + 32 hex)', 'userId');
+      if (typeof body.userId !== 'string' || !USER_ID.test(body.userId))
+        throw new LinkRequestError(400, 'userId must be a LINE user id (U + 32 hex)', 'userId');
       userId = body.userId;
     } else {
       const customer = customerField(body);
       userId = await deps.nonces.findLinkedUser(destination, customer);
-      if (userId === undefined) throw new LinkRequestError(404, 'no LINE user of this channel is linked to this customer', 'customer');
+      if (userId === undefined)
+        throw new LinkRequestError(404, 'no LINE user of this channel is linked to this customer', 'customer');
     }
     await enqueue(deps, channel, destination, bridgeUnlinkEvent(userId, Date.now()));
     logger.info('Unlink queued', { channel: channel.id, user: maskUserId(userId) });
@@ -183,7 +229,12 @@ const ROUTES: Record<LinkRoute, RouteHandler> = {
 };
 
 /** As the webhook queues LINE's events: the channel's id, its bot, the user's FIFO group. */
-async function enqueue(deps: LinkApiDeps, channel: LinkChannel, destination: string, event: LineWebhookEvent): Promise<void> {
+async function enqueue(
+  deps: LinkApiDeps,
+  channel: LinkChannel,
+  destination: string,
+  event: LineWebhookEvent,
+): Promise<void> {
   await enqueueBatches(deps.sqs, deps.config.queueUrl, toBatches(toEntries(channel.id, destination, [event])));
   countForChannel('LinkEventQueued', channel.id);
 }

@@ -1,21 +1,30 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+
 import type { LinkApiConfig, LinkChannel } from '../config/link-config';
 import { onceAsync } from '../config/once-per-container';
-import { LineIdTokenVerifier } from '../line/id-token-verifier';
 import { LineFollowersClient } from '../line/follower-pages';
+import { LineIdTokenVerifier } from '../line/id-token-verifier';
 import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkApiDeps } from './handle-link-request';
 
 /** The link API's clients, built once per container; a channel without `destination` asks LINE once. */
-export function buildLinkApiDeps(config: LinkApiConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true }), sqs: SQSClient = createSqsClient()): LinkApiDeps {
+export function buildLinkApiDeps(
+  config: LinkApiConfig,
+  dynamo = new DynamoDBClient({ cacheMiddleware: true }),
+  sqs: SQSClient = createSqsClient(),
+): LinkApiDeps {
   const botIds = new Map<string, () => Promise<string>>();
   const destinationOf = (channel: LinkChannel): Promise<string> => {
     if (channel.destination !== undefined) return Promise.resolve(channel.destination);
     let lookup = botIds.get(channel.id);
     if (lookup === undefined) {
-      const line = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs });
+      const line = new LineFollowersClient({
+        channelAccessToken: channel.channelAccessToken,
+        baseUrl: config.lineApiBaseUrl,
+        timeoutMs: config.lineApiTimeoutMs,
+      });
       lookup = onceAsync(() => line.botUserId());
       botIds.set(channel.id, lookup);
     }

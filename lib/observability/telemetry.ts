@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
 import { TELEMETRY } from '../config/defaults';
 
 /**
@@ -34,7 +36,12 @@ const dimensionValues = (dimensions: Record<string, string>): Record<string, str
  * without it (the total, whatever channels a stage has). The dashboard draws each from its own schema
  * (docs/operations.md#dashboard).
  */
-export function countForChannel(name: string, channel: string, value = 1, dimensions: Record<string, string> = {}): void {
+export function countForChannel(
+  name: string,
+  channel: string,
+  value = 1,
+  dimensions: Record<string, string> = {},
+): void {
   const withChannel = metrics.singleMetric();
   withChannel.addDimensions(dimensionValues({ channel, ...dimensions }));
   const alone = Object.keys(dimensions).length === 0;
@@ -48,15 +55,18 @@ export function countForChannel(name: string, channel: string, value = 1, dimens
 }
 
 /** Ignored events are counted per LINE event type (a dimension, since LINE keeps adding types). */
-export const countIgnored = (channel: string, eventType: string): void => countForChannel('EventIgnored', channel, 1, { eventType });
+export const countIgnored = (channel: string, eventType: string): void =>
+  countForChannel('EventIgnored', channel, 1, { eventType });
 
 /** Capillary failures by operation and code (an errors[] code, an HTTP status, or timeout/network-error). */
 export const countCapillaryError = (channel: string, operation: string, code: string): void =>
   countForChannel('CapillaryError', channel, 1, { operation, code });
 
 /** Links refused (unknown / expired / consumed nonce, impersonation, LINE's failed) and links failed (member not found, …), by reason. */
-export const countLinkRejected = (channel: string, reason: string): void => countForChannel('LinkRejected', channel, 1, { reason });
-export const countLinkFailed = (channel: string, reason: string): void => countForChannel('LinkFailed', channel, 1, { reason });
+export const countLinkRejected = (channel: string, reason: string): void =>
+  countForChannel('LinkRejected', channel, 1, { reason });
+export const countLinkFailed = (channel: string, reason: string): void =>
+  countForChannel('LinkFailed', channel, 1, { reason });
 
 /** Adds the Lambda context to every log line and flushes the invocation's metrics (EMF) at the end. */
 export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler: (event: E, context: C) => Promise<R>) {

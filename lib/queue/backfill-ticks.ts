@@ -3,6 +3,7 @@
  * invocation sends the next one before it ends; a crashed one is retried by SQS from the job's checkpoint.
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import { isRecord } from '../is-record';
 import { InvalidBackfillTickError } from './errors';
 
@@ -11,8 +12,19 @@ export interface BackfillTickMessage {
   jobId: string;
 }
 
-export async function sendBackfillTick(sqs: SQSClient, queueUrl: string, tick: BackfillTickMessage, delaySeconds = 0): Promise<void> {
-  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(tick), DelaySeconds: Math.min(900, delaySeconds) }));
+export async function sendBackfillTick(
+  sqs: SQSClient,
+  queueUrl: string,
+  tick: BackfillTickMessage,
+  delaySeconds = 0,
+): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(tick),
+      DelaySeconds: Math.min(900, delaySeconds),
+    }),
+  );
 }
 
 export function parseBackfillTick(body: string): BackfillTickMessage {

@@ -6,7 +6,10 @@ export const MAX_BATCH_BYTES = 256 * 1024;
 export class EventTooLargeError extends BridgeError {
   override readonly name = 'EventTooLargeError';
 
-  constructor(public readonly webhookEventId: string, public readonly bytes: number) {
+  constructor(
+    public readonly webhookEventId: string,
+    public readonly bytes: number,
+  ) {
     super(`Event ${webhookEventId} is ${bytes} bytes, over the ${MAX_BATCH_BYTES}-byte SQS message limit`);
   }
 }
@@ -15,7 +18,10 @@ export class EventTooLargeError extends BridgeError {
 export class EventNestingTooDeepError extends BridgeError {
   override readonly name = 'EventNestingTooDeepError';
 
-  constructor(public readonly webhookEventId: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly webhookEventId: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Event ${webhookEventId} is nested too deeply to be queued`, options);
   }
 }
@@ -31,8 +37,10 @@ export class EnqueueError extends BridgeError {
   override readonly name = 'EnqueueError';
 
   constructor(public readonly failures: EnqueueFailure[]) {
-    super(`${failures.length} event(s) could not be enqueued: ${[...new Set(failures.map((f) => f.reason))].join('; ')}`,
-      { cause: failures.find((f) => f.cause !== undefined)?.cause });
+    super(
+      `${failures.length} event(s) could not be enqueued: ${[...new Set(failures.map((f) => f.reason))].join('; ')}`,
+      { cause: failures.find((f) => f.cause !== undefined)?.cause },
+    );
   }
 
   get failedEventIds(): string[] {

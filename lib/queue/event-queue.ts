@@ -1,6 +1,13 @@
-import { type SendMessageBatchRequestEntry, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+
 import type { LineWebhookEvent } from '../line/callback';
-import { EnqueueError, type EnqueueFailure, EventNestingTooDeepError, EventTooLargeError, MAX_BATCH_BYTES } from './errors';
+import {
+  EnqueueError,
+  EventNestingTooDeepError,
+  EventTooLargeError,
+  MAX_BATCH_BYTES,
+  type EnqueueFailure,
+} from './errors';
 import { messageGroupId, serializeQueuedEvent } from './queued-event';
 
 /** SQS limit of entries in one SendMessageBatch call (the byte limit is MAX_BATCH_BYTES). */
@@ -69,16 +76,21 @@ export async function enqueueBatches(
   options: EnqueueOptions = { maxAttempts: 3, retryDelayMs: 50 },
 ): Promise<void> {
   // One batch (up to 10 events) is every LINE delivery but the largest: sent without the fan-out.
-  const failures = batches.length === 1
-    ? await sendWithRetries(sqs, queueUrl, batches[0] as SendMessageBatchRequestEntry[], options)
-    : (await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)))).flat();
+  const failures =
+    batches.length === 1
+      ? await sendWithRetries(sqs, queueUrl, batches[0] as SendMessageBatchRequestEntry[], options)
+      : (await Promise.all(batches.map((batch) => sendWithRetries(sqs, queueUrl, batch, options)))).flat();
   if (failures.length > 0) throw new EnqueueError(failures);
 }
 
 type EntryFailure = EnqueueFailure & { entry: SendMessageBatchRequestEntry };
 
-const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure =>
-  ({ entry, eventId: entry.MessageDeduplicationId ?? entry.Id ?? '?', reason, cause });
+const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure => ({
+  entry,
+  eventId: entry.MessageDeduplicationId ?? entry.Id ?? '?',
+  reason,
+  cause,
+});
 
 async function sendWithRetries(
   sqs: SQSClient,
@@ -91,9 +103,13 @@ async function sendWithRetries(
   for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
     if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 2)));
     try {
-      const { Failed: failed = [] } = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      const { Failed: failed = [] } = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }),
+      );
       const byId = failed.length === 0 ? undefined : new Map(pending.map((entry) => [entry.Id, entry]));
-      failures = failed.map((f) => failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()));
+      failures = failed.map((f) =>
+        failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()),
+      );
     } catch (error) {
       failures = pending.map((entry) => failureOf(entry, (error as Error).name, error));
     }

@@ -45,8 +45,13 @@ export function parseQueuedEvent(body: string): QueuedLineEvent {
   if (typeof candidate?.destination !== 'string' || typeof event !== 'object' || event === null) {
     throw new InvalidQueuedEventError('expected {channel, destination, event}');
   }
-  if (candidate.channel !== undefined && typeof candidate.channel !== 'string') throw new InvalidQueuedEventError('channel must be a string');
-  if (typeof event.type !== 'string' || typeof event.webhookEventId !== 'string' || typeof event.timestamp !== 'number') {
+  if (candidate.channel !== undefined && typeof candidate.channel !== 'string')
+    throw new InvalidQueuedEventError('channel must be a string');
+  if (
+    typeof event.type !== 'string' ||
+    typeof event.webhookEventId !== 'string' ||
+    typeof event.timestamp !== 'number'
+  ) {
     throw new InvalidQueuedEventError('event lacks type, webhookEventId or timestamp');
   }
   // Messages queued before channels existed (still queued, or in the DLQ for a redrive) came from the one channel.

@@ -5,6 +5,7 @@
  * by the worker under the same per-user record rule and can never overtake a live event.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+
 import type { LineEventFacts } from '../domain/sync-rules';
 import type { LineWebhookEvent } from '../line/callback';
 import { enqueueBatches, toBatches, toEntries } from './event-queue';
@@ -30,14 +31,24 @@ export function toLineEvent({ facts }: SyntheticEvent): LineWebhookEvent {
 }
 
 export class SyntheticEventSender {
-  constructor(private readonly sqs: SQSClient, private readonly queueUrl: string, private readonly channel: string, private readonly destination: string) {}
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+    private readonly channel: string,
+    private readonly destination: string,
+  ) {}
 
   /** Resolves when every event is queued; throws EnqueueError otherwise (nothing is lost: the caller retries). */
   async send(events: SyntheticEvent[]): Promise<void> {
     if (events.length === 0) return;
     const entries = toEntries(this.channel, this.destination, events.map(toLineEvent)).map((sized, index) => ({
       ...sized,
-      entry: { ...sized.entry, MessageAttributes: { reason: { DataType: 'String', StringValue: (events[index] as SyntheticEvent).reason.slice(0, 1000) } } },
+      entry: {
+        ...sized.entry,
+        MessageAttributes: {
+          reason: { DataType: 'String', StringValue: (events[index] as SyntheticEvent).reason.slice(0, 1000) },
+        },
+      },
     }));
     await enqueueBatches(this.sqs, this.queueUrl, toBatches(entries));
   }

@@ -4,8 +4,9 @@
  * table's opted-in count. Published as metrics; FollowerCountDriftPercent has an alarm (serverless.yml).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type LineFollowersClient, insightDate } from '../line/follower-pages';
-import { MetricUnit, logger, metrics } from '../observability/telemetry';
+
+import { insightDate, type LineFollowersClient } from '../line/follower-pages';
+import { logger, metrics, MetricUnit } from '../observability/telemetry';
 import { countOptedIn } from '../store/user-census';
 
 export type InsightCheckResult =
@@ -31,12 +32,22 @@ export async function runInsightCheck(deps: InsightCheckDeps, now = Date.now()):
   const date = insightDate(now);
   const counts = await deps.followers.followerCounts(date);
   if (counts.status !== 'ready' || counts.followers === undefined) {
-    logger.warn('LINE follower counts not ready; no drift figure today', { channel: deps.channel, date, lineStatus: counts.status });
+    logger.warn('LINE follower counts not ready; no drift figure today', {
+      channel: deps.channel,
+      date,
+      lineStatus: counts.status,
+    });
     return { status: 'not-ready', date, lineStatus: counts.status };
   }
   const lineFollowers = Math.max(0, counts.followers - (counts.blocks ?? 0));
   const tableOptedIn = await countOptedIn(deps.dynamo, deps.tableName, deps.destination);
-  const result = { status: 'measured' as const, date, lineFollowers, tableOptedIn, driftPercent: driftPercent(lineFollowers, tableOptedIn) };
+  const result = {
+    status: 'measured' as const,
+    date,
+    lineFollowers,
+    tableOptedIn,
+    driftPercent: driftPercent(lineFollowers, tableOptedIn),
+  };
   // With the channel, and in the same record without it: the alarm watches the largest drift of any channel.
   const figures = metrics.singleMetric();
   figures.addDimensions({ channel: deps.channel });

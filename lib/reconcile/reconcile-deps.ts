@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SharePacer, allOf } from '../capillary/share-pacer';
+
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { TAKEN_BY_CALLER } from '../capillary/rate-limiter';
+import { allOf, SharePacer } from '../capillary/share-pacer';
 import { readLineSubscription } from '../capillary/subscription-reader';
 import type { WorkerConfig } from '../config/config';
 import { DEFAULTS } from '../config/defaults';
@@ -16,25 +17,43 @@ import type { ReconcileDeps } from './reconcile';
 const RECONCILE_RATE_SHARE = 0.25;
 
 /** The drift check's clients for one channel, from the worker's configuration of the stage it checks. */
-export async function buildReconcileDeps(config: WorkerConfig, clients: { dynamo: DynamoDBClient; sqs: SQSClient }, eventsQueueUrl: string,
-  channelId: string): Promise<ReconcileDeps> {
+export async function buildReconcileDeps(
+  config: WorkerConfig,
+  clients: { dynamo: DynamoDBClient; sqs: SQSClient },
+  eventsQueueUrl: string,
+  channelId: string,
+): Promise<ReconcileDeps> {
   const channel = config.channels.get(channelId);
   if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
   const org = config.capillaryOrgs.get(channel.capillaryOrg);
-  if (org === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+  if (org === undefined)
+    throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const { capillary, line } = config;
-  const http = new CapillaryHttpClient({ baseUrl: org.baseUrl, auth: org.auth, timeoutMs: capillary.timeoutMs, maxAttempts: capillary.maxAttempts, limiter: TAKEN_BY_CALLER })
-    .forChannel(channel.id);
-  const followers = new LineFollowersClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS });
+  const http = new CapillaryHttpClient({
+    baseUrl: org.baseUrl,
+    auth: org.auth,
+    timeoutMs: capillary.timeoutMs,
+    maxAttempts: capillary.maxAttempts,
+    limiter: TAKEN_BY_CALLER,
+  }).forChannel(channel.id);
+  const followers = new LineFollowersClient({
+    channelAccessToken: channel.channelAccessToken,
+    baseUrl: line.apiBaseUrl,
+    timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS,
+  });
   const destination = channel.destination ?? (await followers.botUserId());
   return {
     followers,
     dynamo: clients.dynamo,
     tableName: config.tableName,
     destination,
-    readSubscription: (customerId) => readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
+    readSubscription: (customerId) =>
+      readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
     // Its share first, then the org's budget that the live workers and the backfill take from too.
-    limiter: allOf(new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE), orgRateLimiter(clients.dynamo, config.tableName, org)),
+    limiter: allOf(
+      new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE),
+      orgRateLimiter(clients.dynamo, config.tableName, org),
+    ),
     pipeline: new SyntheticEventSender(clients.sqs, eventsQueueUrl, channel.id, destination),
   };
 }

@@ -5,9 +5,17 @@
  * newer than that always wins, and nothing is written around the ordered pipeline.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import type { RateLimiter } from '../capillary/rate-limiter';
 import type { CapillarySubscription } from '../capillary/subscription-reader';
-import { DRIFT_CLASSES, type DriftClass, type UserObservation, classifyDrift, repairEventType, syntheticEventId } from '../domain/backfill-rules';
+import {
+  classifyDrift,
+  DRIFT_CLASSES,
+  repairEventType,
+  syntheticEventId,
+  type DriftClass,
+  type UserObservation,
+} from '../domain/backfill-rules';
 import type { UserSyncState } from '../domain/sync-rules';
 import type { LineFollowersClient } from '../line/follower-pages';
 import { maskUserId } from '../observability/telemetry';
@@ -68,7 +76,8 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   } while (cursor !== undefined);
 
   const records = new Map<string, UserSyncState>();
-  for await (const { userId, state } of scanUserRecords(deps.dynamo, deps.tableName, deps.destination)) records.set(userId, state);
+  for await (const { userId, state } of scanUserRecords(deps.dynamo, deps.tableName, deps.destination))
+    records.set(userId, state);
 
   const observations = new Map<string, UserObservation>();
   for (const userId of new Set([...followerIds, ...records.keys()])) {
@@ -76,17 +85,24 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
   }
   // Capillary is read only where the table and LINE agree and a customer is known: the other classes need no read.
   const checkable = [...observations.entries()]
-    .filter(([, observation]) => observation.table?.customerId !== undefined && classifyDrift(observation) === undefined)
+    .filter(
+      ([, observation]) => observation.table?.customerId !== undefined && classifyDrift(observation) === undefined,
+    )
     .map(([userId]) => userId);
-  const toCheck = options.sample === undefined ? checkable : pick(checkable, options.sample, options.random ?? Math.random);
+  const toCheck =
+    options.sample === undefined ? checkable : pick(checkable, options.sample, options.random ?? Math.random);
   for (const userId of toCheck) {
     const observation = observations.get(userId) as UserObservation;
-    if (!(await deps.limiter.take(1, Date.now() + (options.readTimeoutMs ?? 120_000)))) throw new Error('no Capillary budget for the drift check; try a smaller --sample');
+    if (!(await deps.limiter.take(1, Date.now() + (options.readTimeoutMs ?? 120_000))))
+      throw new Error('no Capillary budget for the drift check; try a smaller --sample');
     observation.capillary = await deps.readSubscription(observation.table?.customerId as number);
   }
 
   const counts = Object.fromEntries(DRIFT_CLASSES.map((drift) => [drift, 0])) as Record<DriftClass, number>;
-  const users = Object.fromEntries(DRIFT_CLASSES.map((drift) => [drift, [] as string[]])) as Record<DriftClass, string[]>;
+  const users = Object.fromEntries(DRIFT_CLASSES.map((drift) => [drift, [] as string[]])) as Record<
+    DriftClass,
+    string[]
+  >;
   const repairs = [];
   for (const [userId, observation] of observations) {
     const drift = classifyDrift(observation);
@@ -94,7 +110,12 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     counts[drift] += 1;
     users[drift].push(maskUserId(userId) as string);
     repairs.push({
-      facts: { type: repairEventType(drift, observation), webhookEventId: syntheticEventId('reconcile', options.runId, userId), timestamp: observedAt, userId },
+      facts: {
+        type: repairEventType(drift, observation),
+        webhookEventId: syntheticEventId('reconcile', options.runId, userId),
+        timestamp: observedAt,
+        userId,
+      },
       reason: `reconcile ${options.runId}: ${drift}`,
     });
   }

@@ -5,14 +5,15 @@
  * write: only the invocation holding the lease moves the job, and a cancel wins over any later write.
  */
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
-  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { type BackfillCounters, ZERO_COUNTERS } from '../domain/backfill-rules';
+
+import { ZERO_COUNTERS, type BackfillCounters } from '../domain/backfill-rules';
 import { BackfillAlreadyRunningError } from './errors';
 
 export type BackfillStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -61,7 +62,10 @@ export const backfillJobKey = (channel: string): string => `job#backfill#${chann
 
 function toJob(item: Record<string, AttributeValue>): BackfillJob {
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
-  const counters = (name: string): BackfillCounters => ({ ...ZERO_COUNTERS, ...(item[name]?.S ? (JSON.parse(item[name].S) as BackfillCounters) : {}) });
+  const counters = (name: string): BackfillCounters => ({
+    ...ZERO_COUNTERS,
+    ...(item[name]?.S ? (JSON.parse(item[name].S) as BackfillCounters) : {}),
+  });
   return {
     channel: item.channel?.S ?? '',
     jobId: item.jobId?.S ?? '',
@@ -81,10 +85,15 @@ function toJob(item: Record<string, AttributeValue>): BackfillJob {
 }
 
 export class BackfillJobStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
 
   async read(channel: string): Promise<BackfillJob | undefined> {
-    const { Item } = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: s(backfillJobKey(channel)) }, ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: s(backfillJobKey(channel)) }, ConsistentRead: true }),
+    );
     return Item ? toJob(Item) : undefined;
   }
 
@@ -103,12 +112,14 @@ export class BackfillJobStore {
       ...(estimatedFollowers === undefined ? {} : { estimatedFollowers: n(estimatedFollowers) }),
     };
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(pk) OR jobStatus <> :running',
-        ExpressionAttributeValues: { ':running': s('running') },
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR jobStatus <> :running',
+          ExpressionAttributeValues: { ':running': s('running') },
+        }),
+      );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.read(channel);
@@ -121,19 +132,37 @@ export class BackfillJobStore {
    * Takes the job for one invocation until `until` (epoch ms): refused (undefined) when the job is not this
    * running job, or another invocation holds an unexpired lease (a duplicate tick).
    */
-  async acquire(channel: string, jobId: string, owner: string, until: number, now: number): Promise<BackfillJob | undefined> {
+  async acquire(
+    channel: string,
+    jobId: string,
+    owner: string,
+    until: number,
+    now: number,
+  ): Promise<BackfillJob | undefined> {
     return this.#update(channel, {
       set: 'leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now',
-      condition: 'jobId = :jobId AND jobStatus = :running AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now OR leaseOwner = :owner)',
+      condition:
+        'jobId = :jobId AND jobStatus = :running AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now OR leaseOwner = :owner)',
       values: { ':owner': s(owner), ':until': n(until), ':now': n(now), ':jobId': s(jobId), ':running': s('running') },
     });
   }
 
   /** Moves the job on; undefined when the lease was lost or the job was cancelled meanwhile: stop. */
-  async checkpoint(channel: string, jobId: string, owner: string, patch: CheckpointPatch, now: number): Promise<BackfillJob | undefined> {
+  async checkpoint(
+    channel: string,
+    jobId: string,
+    owner: string,
+    patch: CheckpointPatch,
+    now: number,
+  ): Promise<BackfillJob | undefined> {
     const sets = ['updatedAt = :now'];
     const removes: string[] = [];
-    const values: Record<string, AttributeValue> = { ':now': n(now), ':owner': s(owner), ':jobId': s(jobId), ':running': s('running') };
+    const values: Record<string, AttributeValue> = {
+      ':now': n(now),
+      ':owner': s(owner),
+      ':jobId': s(jobId),
+      ':running': s('running'),
+    };
     const put = (name: string, value: AttributeValue) => {
       sets.push(`${name} = :${name}`);
       values[`:${name}`] = value;
@@ -177,20 +206,30 @@ export class BackfillJobStore {
     return this.#update(channel, {
       set: 'jobStatus = :cancelled, finishedAt = :now, updatedAt = :now, jobMessage = :message',
       condition: 'jobStatus = :running',
-      values: { ':cancelled': s('cancelled'), ':running': s('running'), ':now': n(now), ':message': s('cancelled by the operator') },
+      values: {
+        ':cancelled': s('cancelled'),
+        ':running': s('running'),
+        ':now': n(now),
+        ':message': s('cancelled by the operator'),
+      },
     });
   }
 
-  async #update(channel: string, update: { set: string; condition: string; values: Record<string, AttributeValue> }): Promise<BackfillJob | undefined> {
+  async #update(
+    channel: string,
+    update: { set: string; condition: string; values: Record<string, AttributeValue> },
+  ): Promise<BackfillJob | undefined> {
     try {
-      const { Attributes } = await this.client.send(new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: s(backfillJobKey(channel)) },
-        UpdateExpression: `SET ${update.set}`,
-        ConditionExpression: update.condition,
-        ExpressionAttributeValues: update.values,
-        ReturnValues: 'ALL_NEW',
-      }));
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(backfillJobKey(channel)) },
+          UpdateExpression: `SET ${update.set}`,
+          ConditionExpression: update.condition,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return Attributes ? toJob(Attributes) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;

@@ -4,7 +4,10 @@ import { BridgeError } from '../errors';
 export class ClaimHeldError extends BridgeError {
   override readonly name = 'ClaimHeldError';
 
-  constructor(public readonly eventId: string, public readonly heldBy: string | undefined) {
+  constructor(
+    public readonly eventId: string,
+    public readonly heldBy: string | undefined,
+  ) {
     super(`User record is claimed by event ${heldBy ?? 'unknown'}; event ${eventId} will be retried`);
   }
 }
@@ -13,7 +16,10 @@ export class ClaimHeldError extends BridgeError {
 export class ClaimLostError extends BridgeError {
   override readonly name = 'ClaimLostError';
 
-  constructor(public readonly eventId: string, options?: { cause?: unknown }) {
+  constructor(
+    public readonly eventId: string,
+    options?: { cause?: unknown },
+  ) {
     super(`Claim for event ${eventId} was lost before the result was recorded`, options);
   }
 }
@@ -22,7 +28,12 @@ export class ClaimLostError extends BridgeError {
 export class BackfillAlreadyRunningError extends BridgeError {
   override readonly name = 'BackfillAlreadyRunningError';
 
-  constructor(public readonly channel: string, public readonly jobId: string) {
-    super(`A backfill (job ${jobId}) is already running for channel "${channel}": follow it with --status, or stop it with --cancel`);
+  constructor(
+    public readonly channel: string,
+    public readonly jobId: string,
+  ) {
+    super(
+      `A backfill (job ${jobId}) is already running for channel "${channel}": follow it with --status, or stop it with --cancel`,
+    );
   }
 }

@@ -1,12 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
+
 import {
   ConditionalCheckFailedException,
-  type AttributeValue,
-  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+
 import type { CustomerReference, NonceRecord } from '../domain/link-rules';
 
 /**
@@ -33,12 +35,15 @@ export interface IssuedLinkToken {
   destination: string;
 }
 
-export type ConsumeResult = { consumed: true; record: NonceRecord } | { consumed: false; record: NonceRecord | undefined };
+export type ConsumeResult =
+  { consumed: true; record: NonceRecord } | { consumed: false; record: NonceRecord | undefined };
 
 function toNonceRecord(item: Record<string, AttributeValue> | undefined): NonceRecord | undefined {
   if (!item?.userId?.S || !item.destination?.S || !item.customerKind?.S || !item.customerValue?.S) return undefined;
   const kind = item.customerKind.S as CustomerReference['kind'];
-  const customer = (kind === 'customerId' ? { kind, value: Number(item.customerValue.S) } : { kind, value: item.customerValue.S }) as CustomerReference;
+  const customer = (
+    kind === 'customerId' ? { kind, value: Number(item.customerValue.S) } : { kind, value: item.customerValue.S }
+  ) as CustomerReference;
   return {
     userId: item.userId.S,
     destination: item.destination.S,
@@ -49,7 +54,10 @@ function toNonceRecord(item: Record<string, AttributeValue> | undefined): NonceR
 }
 
 export class LinkNonceStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
 
   /** URL-safe Base64 of 256 random bits: 43 characters, inside LINE's 10–255. */
   static newNonce(): string {
@@ -57,10 +65,18 @@ export class LinkNonceStore {
   }
 
   async saveLinkToken(linkToken: string, issued: IssuedLinkToken, expiresAt: number): Promise<void> {
-    await this.client.send(new PutItemCommand({
-      TableName: this.tableName,
-      Item: { pk: s(`linktoken#${hashOf(linkToken)}`), userId: s(issued.userId), destination: s(issued.destination), tokenExpiresAt: n(expiresAt), expiresAt: ttlOf(expiresAt) },
-    }));
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: s(`linktoken#${hashOf(linkToken)}`),
+          userId: s(issued.userId),
+          destination: s(issued.destination),
+          tokenExpiresAt: n(expiresAt),
+          expiresAt: ttlOf(expiresAt),
+        },
+      }),
+    );
   }
 
   /** The user a still-valid link token was issued for; undefined for tokens the bridge did not issue or that expired. */
@@ -72,19 +88,21 @@ export class LinkNonceStore {
 
   /** Stores a fresh nonce; a collision (never expected with 256 bits) fails instead of overwriting. */
   async issueNonce(nonce: string, record: NonceRecord): Promise<void> {
-    await this.client.send(new PutItemCommand({
-      TableName: this.tableName,
-      Item: {
-        pk: s(`nonce#${hashOf(nonce)}`),
-        userId: s(record.userId),
-        destination: s(record.destination),
-        customerKind: s(record.customer.kind),
-        customerValue: s(String(record.customer.value)),
-        nonceExpiresAt: n(record.expiresAt),
-        expiresAt: ttlOf(record.expiresAt),
-      },
-      ConditionExpression: 'attribute_not_exists(pk)',
-    }));
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: s(`nonce#${hashOf(nonce)}`),
+          userId: s(record.userId),
+          destination: s(record.destination),
+          customerKind: s(record.customer.kind),
+          customerValue: s(String(record.customer.value)),
+          nonceExpiresAt: n(record.expiresAt),
+          expiresAt: ttlOf(record.expiresAt),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   /**
@@ -95,14 +113,17 @@ export class LinkNonceStore {
   async consume(nonce: string, webhookEventId: string, now: number): Promise<ConsumeResult> {
     const pk = `nonce#${hashOf(nonce)}`;
     try {
-      const result = await this.client.send(new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: s(pk) },
-        UpdateExpression: 'SET consumedBy = :eventId, consumedAt = :now',
-        ConditionExpression: 'attribute_exists(pk) AND (consumedBy = :eventId OR (attribute_not_exists(consumedBy) AND nonceExpiresAt > :now))',
-        ExpressionAttributeValues: { ':eventId': s(webhookEventId), ':now': n(now) },
-        ReturnValues: 'ALL_NEW',
-      }));
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(pk) },
+          UpdateExpression: 'SET consumedBy = :eventId, consumedAt = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND (consumedBy = :eventId OR (attribute_not_exists(consumedBy) AND nonceExpiresAt > :now))',
+          ExpressionAttributeValues: { ':eventId': s(webhookEventId), ':now': n(now) },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return { consumed: true, record: toNonceRecord(result.Attributes) as NonceRecord };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -113,7 +134,12 @@ export class LinkNonceStore {
   /** Remembers which LINE user holds this member (by every reference it was found with), for unlink by customer. */
   async saveMemberLink(destination: string, references: CustomerReference[], userId: string): Promise<void> {
     for (const reference of references) {
-      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: { pk: s(memberLinkKey(destination, reference)), userId: s(userId) } }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: { pk: s(memberLinkKey(destination, reference)), userId: s(userId) },
+        }),
+      );
     }
   }
 
@@ -122,7 +148,9 @@ export class LinkNonceStore {
   }
 
   async #get(pk: string): Promise<Record<string, AttributeValue> | undefined> {
-    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { pk: s(pk) }, ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { pk: s(pk) }, ConsistentRead: true }),
+    );
     return result.Item;
   }
 }

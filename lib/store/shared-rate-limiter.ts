@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
+
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
-  type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { type RateLimiter, type SlotPlan, slotPlan } from '../capillary/rate-limiter';
+
+import { slotPlan, type RateLimiter, type SlotPlan } from '../capillary/rate-limiter';
 import type { CapillaryOrgConfig } from '../config/config';
 
 export interface SharedRateLimiterOptions {
@@ -39,8 +41,17 @@ const RATE_BUCKET_PREFIX = 'rate-limit#capillary#';
 export const isRateBucketKey = (pk: string | undefined): boolean => pk?.startsWith(RATE_BUCKET_PREFIX) === true;
 
 /** The shared budget of a Capillary org's API key, kept in the user table. */
-export function orgRateLimiter(client: DynamoDBClient, tableName: string, org: Pick<CapillaryOrgConfig, 'baseUrl' | 'auth' | 'rateLimitPerMinute'>): SharedRateLimiter {
-  return new SharedRateLimiter({ client, tableName, bucketKey: rateBucketKey(org.baseUrl, org.auth.id), plan: slotPlan(org.rateLimitPerMinute) });
+export function orgRateLimiter(
+  client: DynamoDBClient,
+  tableName: string,
+  org: Pick<CapillaryOrgConfig, 'baseUrl' | 'auth' | 'rateLimitPerMinute'>,
+): SharedRateLimiter {
+  return new SharedRateLimiter({
+    client,
+    tableName,
+    bucketKey: rateBucketKey(org.baseUrl, org.auth.id),
+    plan: slotPlan(org.rateLimitPerMinute),
+  });
 }
 
 /**
@@ -98,7 +109,8 @@ export class SharedRateLimiter implements RateLimiter {
         // At least half a block, more while more takes wait: the records of a batch call one after another, so a
         // block serves the next calls too (few writes per call) without holding much budget back from others.
         const { maxBlock } = this.#options.plan;
-        const wanted = Math.max(tokens, Math.min(maxBlock, Math.max(this.#waiting, Math.ceil(maxBlock / 2)))) - this.#slots.length;
+        const wanted =
+          Math.max(tokens, Math.min(maxBlock, Math.max(this.#waiting, Math.ceil(maxBlock / 2)))) - this.#slots.length;
         this.#booking = this.#book(tokens - this.#slots.length, wanted, deadlineAt).finally(() => {
           this.#booking = undefined;
         });
@@ -120,7 +132,10 @@ export class SharedRateLimiter implements RateLimiter {
       const start = Math.max(this.#seenNextSlotAt, earliest);
       const count = Math.min(wanted, Math.floor((deadlineAt - start) / intervalMs) + 1);
       if (count < needed) return 0;
-      const first = start > earliest ? await this.#bookAfterOthers(earliest, count, deadlineAt) : await this.#bookIdle(earliest, count);
+      const first =
+        start > earliest
+          ? await this.#bookAfterOthers(earliest, count, deadlineAt)
+          : await this.#bookIdle(earliest, count);
       if (first !== undefined) {
         // A slot may be used maxLagMs after its time; one that was already past when the write came back keeps
         // half that (at least BOOKING_GRACE_MS) from then, so no booking lapses before its take can use it.
@@ -140,37 +155,51 @@ export class SharedRateLimiter implements RateLimiter {
 
   /** The bucket is idle (nobody holds a slot from `earliest` on): book from then. Undefined when it was not. */
   async #bookIdle(earliest: number, count: number): Promise<number | undefined> {
-    const booked = await this.#update('SET nextSlotAt = :end', 'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :earliest', {
-      ':earliest': n(earliest),
-      ':end': n(earliest + count * this.#options.plan.intervalMs),
-    });
+    const booked = await this.#update(
+      'SET nextSlotAt = :end',
+      'attribute_not_exists(nextSlotAt) OR nextSlotAt <= :earliest',
+      {
+        ':earliest': n(earliest),
+        ':end': n(earliest + count * this.#options.plan.intervalMs),
+      },
+    );
     return booked === undefined ? undefined : earliest;
   }
 
   /** Slots are booked past `earliest`: take the next `count` after them, if they all start by the deadline. */
   async #bookAfterOthers(earliest: number, count: number, deadlineAt: number): Promise<number | undefined> {
     const span = count * this.#options.plan.intervalMs;
-    const end = await this.#update('SET nextSlotAt = nextSlotAt + :span', 'nextSlotAt > :earliest AND nextSlotAt <= :latestStart', {
-      ':earliest': n(earliest),
-      ':span': n(span),
-      // DynamoDB numbers are finite: no deadline is the largest one.
-      ':latestStart': n(Math.min(Number.MAX_SAFE_INTEGER, deadlineAt - (count - 1) * this.#options.plan.intervalMs)),
-    });
+    const end = await this.#update(
+      'SET nextSlotAt = nextSlotAt + :span',
+      'nextSlotAt > :earliest AND nextSlotAt <= :latestStart',
+      {
+        ':earliest': n(earliest),
+        ':span': n(span),
+        // DynamoDB numbers are finite: no deadline is the largest one.
+        ':latestStart': n(Math.min(Number.MAX_SAFE_INTEGER, deadlineAt - (count - 1) * this.#options.plan.intervalMs)),
+      },
+    );
     return end === undefined ? undefined : end - span;
   }
 
   /** One conditional write; the new nextSlotAt, or undefined when the condition did not hold. */
-  async #update(update: string, condition: string, values: Record<string, AttributeValue>): Promise<number | undefined> {
+  async #update(
+    update: string,
+    condition: string,
+    values: Record<string, AttributeValue>,
+  ): Promise<number | undefined> {
     const { client, tableName, bucketKey } = this.#options;
     try {
-      const result = await client.send(new UpdateItemCommand({
-        TableName: tableName,
-        Key: { pk: { S: bucketKey } },
-        UpdateExpression: update,
-        ConditionExpression: condition,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'UPDATED_NEW',
-      }));
+      const result = await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: bucketKey } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
       return Number(result.Attributes?.nextSlotAt?.N);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
@@ -180,7 +209,9 @@ export class SharedRateLimiter implements RateLimiter {
 
   async #readNextSlotAt(): Promise<number> {
     const { client, tableName, bucketKey } = this.#options;
-    const result = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: bucketKey } }, ConsistentRead: true }));
+    const result = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: bucketKey } }, ConsistentRead: true }),
+    );
     return Number(result.Item?.nextSlotAt?.N ?? 0);
   }
 }

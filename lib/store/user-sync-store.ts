@@ -1,10 +1,11 @@
 import {
   ConditionalCheckFailedException,
-  type AttributeValue,
-  type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+
 import type { EventLane, LineEventFacts, LinkState, SubscriptionState, UserSyncState } from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
 
@@ -26,7 +27,8 @@ export interface TakenOverClaim {
  * A granted claim carries the record as it was before it (its claim fields are the previous claim's);
  * a refused claim carries the record that refused it: domain/sync-rules `admission` says why.
  */
-export type ClaimResult = { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
+export type ClaimResult =
+  { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
 
 /** What an applied event changes in the record; an absent field keeps its value, null removes it. */
 export interface AppliedChange {
@@ -74,11 +76,14 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
     pendingEventId: item.claimEventId?.S,
     pendingExpiresAt: num('claimExpiresAt'),
     linkedCustomerId: num('linkedCustomerId'),
-    link: item.linkStatus?.S === undefined ? undefined : {
-      status: item.linkStatus.S as LinkState['status'],
-      detail: item.linkDetail?.S,
-      at: num('linkAt') ?? 0,
-    },
+    link:
+      item.linkStatus?.S === undefined
+        ? undefined
+        : {
+            status: item.linkStatus.S as LinkState['status'],
+            detail: item.linkDetail?.S,
+            at: num('linkAt') ?? 0,
+          },
   };
 }
 
@@ -104,35 +109,45 @@ export class UserSyncStore {
     const lane = event.lane ?? 'sync';
     const last = LAST_APPLIED[lane];
     try {
-      const result = await this.client.send(new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: 'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt',
-        // admission() in DynamoDB's words: newer than the lane's last applied event, and no live claim of
-        // another event (the same event re-claims at once; an expired claim falls to a newer event of its
-        // lane, or to any event of the other lane).
-        ConditionExpression: `(attribute_not_exists(${last.ts}) OR ${last.ts} < :ts) AND ` +
-          `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${OTHER_LANE_CLAIM[lane]})))`,
-        ExpressionAttributeValues: {
-          ':lane': s(lane),
-          ':otherLane': s(lane === 'link' ? 'sync' : 'link'),
-          ':eventId': s(event.webhookEventId),
-          ':ts': n(event.timestamp),
-          ':now': n(now),
-          ':claimExpiresAt': n(now + this.claimTtlMs),
-          // TTL (seconds) only while a claim is open; completion removes it.
-          ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
-        },
-        ReturnValues: 'ALL_OLD',
-        // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+      const result = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(UserSyncStore.partitionKey(key)) },
+          UpdateExpression:
+            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt',
+          // admission() in DynamoDB's words: newer than the lane's last applied event, and no live claim of
+          // another event (the same event re-claims at once; an expired claim falls to a newer event of its
+          // lane, or to any event of the other lane).
+          ConditionExpression:
+            `(attribute_not_exists(${last.ts}) OR ${last.ts} < :ts) AND ` +
+            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${OTHER_LANE_CLAIM[lane]})))`,
+          ExpressionAttributeValues: {
+            ':lane': s(lane),
+            ':otherLane': s(lane === 'link' ? 'sync' : 'link'),
+            ':eventId': s(event.webhookEventId),
+            ':ts': n(event.timestamp),
+            ':now': n(now),
+            ':claimExpiresAt': n(now + this.claimTtlMs),
+            // TTL (seconds) only while a claim is open; completion removes it.
+            ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
+          },
+          ReturnValues: 'ALL_OLD',
+          // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
       const before = toState(result.Attributes);
       const { pendingEventId, pendingEventTimestamp, pendingExpiresAt } = before;
       const otherLane = (before.pendingLane ?? 'sync') !== lane;
-      const takenOver = pendingEventId !== undefined && pendingEventId !== event.webhookEventId && otherLane
-        ? { eventId: pendingEventId, timestamp: pendingEventTimestamp ?? 0, expiresAt: pendingExpiresAt ?? 0, lane: before.pendingLane ?? 'sync' }
-        : undefined;
+      const takenOver =
+        pendingEventId !== undefined && pendingEventId !== event.webhookEventId && otherLane
+          ? {
+              eventId: pendingEventId,
+              timestamp: pendingEventTimestamp ?? 0,
+              expiresAt: pendingExpiresAt ?? 0,
+              lane: before.pendingLane ?? 'sync',
+            }
+          : undefined;
       return { claimed: true, state: before, ...(takenOver ? { takenOver } : {}) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -141,9 +156,16 @@ export class UserSyncStore {
   }
 
   async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
-    const values: Record<string, AttributeValue> = { ':eventId': s(event.webhookEventId), ':ts': n(event.timestamp), ':now': n(now) };
+    const values: Record<string, AttributeValue> = {
+      ':eventId': s(event.webhookEventId),
+      ':ts': n(event.timestamp),
+      ':now': n(now),
+    };
     const last = LAST_APPLIED[event.lane ?? 'sync'];
-    const set = change.recordEvent === false ? ['updatedAt = :now'] : [`${last.ts} = :ts`, `${last.id} = :eventId`, 'updatedAt = :now'];
+    const set =
+      change.recordEvent === false
+        ? ['updatedAt = :now']
+        : [`${last.ts} = :ts`, `${last.id} = :eventId`, 'updatedAt = :now'];
     if (change.recordEvent === false) delete values[':ts'];
     const remove = change.restoreClaim ? [] : ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
     const put = (attribute: string, value: AttributeValue | null | undefined) => {
@@ -155,8 +177,18 @@ export class UserSyncStore {
     const number = (value: number | null | undefined) => (value === undefined || value === null ? value : n(value));
     if (change.restoreClaim) {
       const { eventId, timestamp, expiresAt, lane } = change.restoreClaim;
-      set.push('claimEventId = :restoredId', 'claimTs = :restoredTs', 'claimExpiresAt = :restoredExpiresAt', 'claimLane = :restoredLane');
-      Object.assign(values, { ':restoredId': s(eventId), ':restoredTs': n(timestamp), ':restoredExpiresAt': n(expiresAt), ':restoredLane': s(lane) });
+      set.push(
+        'claimEventId = :restoredId',
+        'claimTs = :restoredTs',
+        'claimExpiresAt = :restoredExpiresAt',
+        'claimLane = :restoredLane',
+      );
+      Object.assign(values, {
+        ':restoredId': s(eventId),
+        ':restoredTs': n(timestamp),
+        ':restoredExpiresAt': n(expiresAt),
+        ':restoredLane': s(lane),
+      });
     }
     put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
     put('customerId', number(change.customerId));
@@ -167,15 +199,18 @@ export class UserSyncStore {
       put('linkAt', n(change.link.at));
     }
     try {
-      await this.client.send(new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ConditionExpression: 'claimEventId = :eventId',
-        ExpressionAttributeValues: values,
-      }));
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { pk: s(UserSyncStore.partitionKey(key)) },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: 'claimEventId = :eventId',
+          ExpressionAttributeValues: values,
+        }),
+      );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ClaimLostError(event.webhookEventId, { cause: error });
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ClaimLostError(event.webhookEventId, { cause: error });
       throw error;
     }
   }
@@ -186,11 +221,13 @@ export class UserSyncStore {
   }
 
   async #getItem(key: LineUserKey): Promise<Record<string, AttributeValue> | undefined> {
-    const result = await this.client.send(new GetItemCommand({
-      TableName: this.tableName,
-      Key: { pk: s(UserSyncStore.partitionKey(key)) },
-      ConsistentRead: true,
-    }));
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: s(UserSyncStore.partitionKey(key)) },
+        ConsistentRead: true,
+      }),
+    );
     return result.Item;
   }
 }

@@ -1,13 +1,14 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
 import { CHANNEL_ID_PATTERN, DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { WebhookConfig } from '../config/config';
 import { parseCallback } from '../line/callback';
 import { InvalidCallbackError } from '../line/errors';
-import { LINE_SIGNATURE_HEADER, findHeader, isValidLineSignature, rawBodyBytes } from '../line/signature';
-import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { findHeader, isValidLineSignature, LINE_SIGNATURE_HEADER, rawBodyBytes } from '../line/signature';
+import { countForChannel, debugEnabled, logger, metrics, MetricUnit } from '../observability/telemetry';
 import { EnqueueError, EventNestingTooDeepError, EventTooLargeError } from '../queue/errors';
-import { MetricUnit, countForChannel, debugEnabled, logger, metrics } from '../observability/telemetry';
+import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
 
 export interface WebhookDeps {
   config: WebhookConfig;
@@ -36,16 +37,21 @@ function requestedChannel(request: APIGatewayProxyEventV2): string {
  * it is for, enqueue every event, and only then answer 200. Anything that LINE should retry gets a
  * non-2xx; nothing here calls Capillary or LINE.
  */
-export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { config, sqs }: WebhookDeps):
-  Promise<APIGatewayProxyStructuredResultV2> {
+export async function handleWebhookRequest(
+  request: APIGatewayProxyEventV2,
+  { config, sqs }: WebhookDeps,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const requested = requestedChannel(request);
   const channel = config.channels.get(requested);
   if (channel === undefined) {
     metrics.addMetric('ChannelUnknown', MetricUnit.Count, 1);
     // The path is anyone's to choose: log it only when it could be a channel id.
-    logger.warn('Rejected webhook for a channel this deployment does not serve (check LINE_CHANNELS and the webhook URL in the LINE console)', {
-      channel: CHANNEL_ID_PATTERN.test(requested) ? requested : '(not a channel id)',
-    });
+    logger.warn(
+      'Rejected webhook for a channel this deployment does not serve (check LINE_CHANNELS and the webhook URL in the LINE console)',
+      {
+        channel: CHANNEL_ID_PATTERN.test(requested) ? requested : '(not a channel id)',
+      },
+    );
     return reply(404, { message: 'unknown channel' });
   }
   const log = { channel: channel.id };
@@ -59,12 +65,17 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
   const signature = findHeader(request.headers, LINE_SIGNATURE_HEADER);
   if (!isValidLineSignature(raw, channel.channelSecrets, signature)) {
     countForChannel('SignatureInvalid', channel.id);
-    logger.warn('Rejected webhook: x-line-signature missing or not valid for this channel\'s secret. If every request fails, the channel secret is wrong or was reissued.', {
-      ...log,
-      signaturePresent: signature !== undefined,
-      bodyBytes: raw.length,
+    logger.warn(
+      "Rejected webhook: x-line-signature missing or not valid for this channel's secret. If every request fails, the channel secret is wrong or was reissued.",
+      {
+        ...log,
+        signaturePresent: signature !== undefined,
+        bodyBytes: raw.length,
+      },
+    );
+    return reply(401, {
+      message: signature === undefined ? 'missing x-line-signature header' : 'invalid x-line-signature',
     });
-    return reply(401, { message: signature === undefined ? 'missing x-line-signature header' : 'invalid x-line-signature' });
   }
 
   let callback;
@@ -78,7 +89,10 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
   }
   if (channel.destination !== undefined && callback.destination !== channel.destination) {
     countForChannel('DestinationUnexpected', channel.id);
-    logger.warn('Rejected webhook for another bot than this channel\'s destination (check the channel\'s destination setting)', log);
+    logger.warn(
+      "Rejected webhook for another bot than this channel's destination (check the channel's destination setting)",
+      log,
+    );
     return reply(400, { message: 'unexpected destination' });
   }
   if (callback.events.length === 0) return reply(200, { enqueued: 0 }); // the console's Verify button
@@ -90,9 +104,18 @@ export async function handleWebhookRequest(request: APIGatewayProxyEventV2, { co
     if (error instanceof EventNestingTooDeepError) return reply(400, { message: error.message });
     if (!(error instanceof EnqueueError)) throw error;
     countForChannel('EnqueueFailed', channel.id, error.failedEventIds.length);
-    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', { ...log, failed: error.failedEventIds.length, reasons: [...new Set(error.failures.map((f) => f.reason))] });
+    logger.error('Could not enqueue every event; answering 500 so LINE redelivers', {
+      ...log,
+      failed: error.failedEventIds.length,
+      reasons: [...new Set(error.failures.map((f) => f.reason))],
+    });
     return reply(500, { message: 'events could not be queued; retry' });
   }
-  if (debugEnabled()) logger.debug('Enqueued webhook events', { ...log, enqueued: callback.events.length, types: callback.events.map((e) => e.type) });
+  if (debugEnabled())
+    logger.debug('Enqueued webhook events', {
+      ...log,
+      enqueued: callback.events.length,
+      types: callback.events.map((e) => e.type),
+    });
   return reply(200, { enqueued: callback.events.length });
 }

@@ -1,4 +1,4 @@
-import { type LineEventFacts, type UserSyncState, admission } from '../domain/sync-rules';
+import { admission, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
 import { countForChannel, logger, maskUserId } from '../observability/telemetry';
 import { ClaimHeldError } from '../store/errors';
 import type { LineUserKey, TakenOverClaim, UserSyncStore } from '../store/user-sync-store';
@@ -10,8 +10,12 @@ export type Skipped = { result: 'skipped'; reason: 'duplicate' | 'stale' };
  * Claims the user's record for this event, or says why it is skipped (duplicate, stale). Every event
  * that changes anything for a user goes through here, so one user's changes apply in order, once.
  */
-export async function claimUserRecord(key: LineUserKey, facts: LineEventFacts, store: UserSyncStore, channel: string):
-  Promise<{ state: UserSyncState; takenOver?: TakenOverClaim } | { skipped: Skipped }> {
+export async function claimUserRecord(
+  key: LineUserKey,
+  facts: LineEventFacts,
+  store: UserSyncStore,
+  channel: string,
+): Promise<{ state: UserSyncState; takenOver?: TakenOverClaim } | { skipped: Skipped }> {
   const log = { channel, eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
   const now = Date.now();
   const claim = await store.claim(key, facts, now);
@@ -19,7 +23,9 @@ export async function claimUserRecord(key: LineUserKey, facts: LineEventFacts, s
   if (verdict === 'duplicate' || verdict === 'stale') {
     countForChannel(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', channel);
     logger.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
-      ...log, eventTimestamp: facts.timestamp, lastAppliedTimestamp: claim.state.lastEventTimestamp,
+      ...log,
+      eventTimestamp: facts.timestamp,
+      lastAppliedTimestamp: claim.state.lastEventTimestamp,
     });
     return { skipped: { result: 'skipped', reason: verdict } };
   }

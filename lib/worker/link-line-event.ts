@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
+
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
 import type { MemberLinker } from '../capillary/member-linker';
 import type { WorkerLinkSettings } from '../config/link-config';
 import {
+  anonymousCustomerAction,
   BRIDGE_LINK_TYPE,
+  linkPageUrl,
+  nonceVerdict,
+  subscriptionOnLink,
   type LinkEventFacts,
   type LinkEventKind,
   type LinkRejection,
   type NonceRecord,
-  anonymousCustomerAction,
-  linkPageUrl,
-  nonceVerdict,
-  subscriptionOnLink,
 } from '../domain/link-rules';
 import type { LineEventFacts, UserSyncState } from '../domain/sync-rules';
 import type { LineWebhookEvent } from '../line/callback';
@@ -21,7 +22,7 @@ import { countForChannel, countLinkFailed, countLinkRejected, logger, maskUserId
 import type { QueuedLineEvent } from '../queue/queued-event';
 import type { LinkNonceStore } from '../store/link-nonce-store';
 import type { AppliedChange, LineUserKey, TakenOverClaim, UserSyncStore } from '../store/user-sync-store';
-import { type Skipped, claimUserRecord } from './claim-user-record';
+import { claimUserRecord, type Skipped } from './claim-user-record';
 
 /** What a link event needs: the user records, the link state, and its channel's Capillary and LINE clients. */
 interface Deps {
@@ -31,8 +32,16 @@ interface Deps {
 }
 
 export type LinkOutcome =
-  | { result: 'link'; action: 'linked' | 'link-failed' | 'merge-pending' | 'unlinked' | 'not-linked' | 'link-started'; customerId?: number; detail?: string }
-  | { result: 'rejected'; reason: LinkRejection | 'failed-at-line' | 'no-user-id' | 'link-page-not-configured' | 'refused-by-line' };
+  | {
+      result: 'link';
+      action: 'linked' | 'link-failed' | 'merge-pending' | 'unlinked' | 'not-linked' | 'link-started';
+      customerId?: number;
+      detail?: string;
+    }
+  | {
+      result: 'rejected';
+      reason: LinkRejection | 'failed-at-line' | 'no-user-id' | 'link-page-not-configured' | 'refused-by-line';
+    };
 
 /** LINE's link tokens are valid for 10 minutes (docs/line.md#account-link). */
 const LINK_TOKEN_VALIDITY_MS = 10 * 60 * 1000;
@@ -62,10 +71,20 @@ export function linkFactsOf({ event }: QueuedLineEvent): LinkEventFacts {
  * start linking from chat, complete a link from a nonce, or unlink. Rejections (unknown, expired or
  * reused nonces, another user's nonce, LINE's `failed`) are acknowledged and counted, never retried.
  */
-export async function linkLineEvent(message: QueuedLineEvent, kind: LinkEventKind, deps: Deps, deadlineAt: number): Promise<LinkOutcome | Skipped> {
+export async function linkLineEvent(
+  message: QueuedLineEvent,
+  kind: LinkEventKind,
+  deps: Deps,
+  deadlineAt: number,
+): Promise<LinkOutcome | Skipped> {
   const { event, destination } = message;
   const facts = linkFactsOf(message);
-  const log = { channel: deps.channel.id, eventId: event.webhookEventId, type: event.type, user: maskUserId(facts.userId) };
+  const log = {
+    channel: deps.channel.id,
+    eventId: event.webhookEventId,
+    type: event.type,
+    user: maskUserId(facts.userId),
+  };
   if (kind === 'link-failed' || facts.userId === undefined) {
     // LINE's `failed` carries no user and no reply token: nothing to apply, but worth a count and a line.
     const reason = kind === 'link-failed' ? 'failed-at-line' : 'no-user-id';
@@ -74,7 +93,13 @@ export async function linkLineEvent(message: QueuedLineEvent, kind: LinkEventKin
     return { result: 'rejected', reason };
   }
   const key = { destination, userId: facts.userId };
-  const lineFacts: LineEventFacts = { type: event.type, webhookEventId: event.webhookEventId, timestamp: event.timestamp, userId: facts.userId, lane: 'link' };
+  const lineFacts: LineEventFacts = {
+    type: event.type,
+    webhookEventId: event.webhookEventId,
+    timestamp: event.timestamp,
+    userId: facts.userId,
+    lane: 'link',
+  };
   const admitted = await claimUserRecord(key, lineFacts, deps.store, deps.channel.id);
   if ('skipped' in admitted) return admitted.skipped;
   const step = new LinkStep(key, lineFacts, event, admitted, deps, { deadlineAt }, log);
@@ -114,17 +139,34 @@ class LinkStep {
     try {
       const linkToken = await chat.issueLinkToken(this.key.userId);
       await nonces.saveLinkToken(linkToken, this.key, this.#now + LINK_TOKEN_VALIDITY_MS);
-      await this.#answer([{
-        type: 'template',
-        altText: START_LINK_TEXT,
-        template: { type: 'buttons', text: START_LINK_TEXT, actions: [{ type: 'uri', label: 'Link account', uri: linkPageUrl(settings.linkPageUrl, linkToken) }] },
-      }]);
+      await this.#answer([
+        {
+          type: 'template',
+          altText: START_LINK_TEXT,
+          template: {
+            type: 'buttons',
+            text: START_LINK_TEXT,
+            actions: [{ type: 'uri', label: 'Link account', uri: linkPageUrl(settings.linkPageUrl, linkToken) }],
+          },
+        },
+      ]);
     } catch (error) {
       // LINE refusing for good (the user blocked the account since, say) is an answer; throttling and 5xx are retried.
-      if (!(error instanceof LineApiError) || typeof error.status !== 'number' || error.status < 400 || error.status >= 500 || error.status === 429) throw error;
+      if (
+        !(error instanceof LineApiError) ||
+        typeof error.status !== 'number' ||
+        error.status < 400 ||
+        error.status >= 500 ||
+        error.status === 429
+      )
+        throw error;
       await this.#complete({ recordEvent: false });
       countLinkRejected(this.deps.channel.id, 'refused-by-line');
-      logger.warn('LINE refused the link token or the answer; acknowledged, not retried', { ...this.log, operation: error.operation, status: error.status });
+      logger.warn('LINE refused the link token or the answer; acknowledged, not retried', {
+        ...this.log,
+        operation: error.operation,
+        status: error.status,
+      });
       return { result: 'rejected', reason: 'refused-by-line' };
     }
     await this.#complete({});
@@ -159,15 +201,23 @@ class LinkStep {
     const { members } = this.deps.channel;
     if (nonce === undefined) return this.#reject('no-nonce');
     const consumed = await nonces.consume(nonce, this.facts.webhookEventId, this.#now);
-    const verdict = nonceVerdict(consumed.record, { webhookEventId: this.facts.webhookEventId, userId: this.key.userId, destination: this.key.destination }, this.#now);
+    const verdict = nonceVerdict(
+      consumed.record,
+      { webhookEventId: this.facts.webhookEventId, userId: this.key.userId, destination: this.key.destination },
+      this.#now,
+    );
     // The store refused what the rule accepts only if the record changed in between: retry and look again.
-    if (!consumed.consumed && (verdict === 'accept' || verdict === 'impersonation')) throw new Error('Nonce record changed while it was consumed; retrying');
+    if (!consumed.consumed && (verdict === 'accept' || verdict === 'impersonation'))
+      throw new Error('Nonce record changed while it was consumed; retrying');
     if (verdict !== 'accept') return this.#reject(verdict);
     const { customer } = consumed.record as NonceRecord;
 
     const memberId = await members.findMember(customer, this.call);
     if (memberId === undefined) return this.#failed('member-not-found');
-    const subscription = subscriptionOnLink(this.state.subscription, (this.event.type as string) === BRIDGE_LINK_TYPE ? 'id-token' : 'accountLink');
+    const subscription = subscriptionOnLink(
+      this.state.subscription,
+      (this.event.type as string) === BRIDGE_LINK_TYPE ? 'id-token' : 'accountLink',
+    );
     const previous = this.state.customerId;
     const wasMember = previous !== undefined && previous === this.state.linkedCustomerId;
     // A previous member is always detached: two members are never merged or both kept.
@@ -178,21 +228,49 @@ class LinkStep {
     }
     if (handling === 'merge-request') {
       const request = await members.requestMerge(previous as number, memberId, this.call);
-      logger.info('Capillary merge request filed: anonymous customer into the member', { ...this.log, requestId: request.requestId, status: request.status });
+      logger.info('Capillary merge request filed: anonymous customer into the member', {
+        ...this.log,
+        requestId: request.requestId,
+        status: request.status,
+      });
       if (request.status !== 'APPROVED') {
         // The LINE profile moves with the merge once Capillary approves it; until then it stays where it is.
-        await this.#complete({ linkedCustomerId: memberId, link: { status: 'merge-pending', detail: `request ${request.requestId}`, at: this.#now } });
+        await this.#complete({
+          linkedCustomerId: memberId,
+          link: { status: 'merge-pending', detail: `request ${request.requestId}`, at: this.#now },
+        });
         countForChannel('LinkMergePending', channel.id);
-        return { result: 'link', action: 'merge-pending', customerId: memberId, detail: `request ${request.requestId}` };
+        return {
+          result: 'link',
+          action: 'merge-pending',
+          customerId: memberId,
+          detail: `request ${request.requestId}`,
+        };
       }
     }
     const attached = await members.attach(memberId, this.key.userId, customer, this.call);
     if (!attached.attached) return this.#failed(attached.reason);
     await this.deps.channel.customers.setSubscription(memberId, subscription, this.call);
-    await nonces.saveMemberLink(this.key.destination, [customer, { kind: 'customerId', value: memberId }], this.key.userId);
-    await this.#complete({ customerId: memberId, linkedCustomerId: memberId, subscription, link: { status: 'linked', at: this.#now } });
+    await nonces.saveMemberLink(
+      this.key.destination,
+      [customer, { kind: 'customerId', value: memberId }],
+      this.key.userId,
+    );
+    await this.#complete({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      subscription,
+      link: { status: 'linked', at: this.#now },
+    });
     countForChannel('LinkApplied', channel.id);
-    logger.info('LINE profile attached to the member', { ...this.log, customerId: memberId, previousCustomerId: previous, handling, subscription, via: customer.kind });
+    logger.info('LINE profile attached to the member', {
+      ...this.log,
+      customerId: memberId,
+      previousCustomerId: previous,
+      handling,
+      subscription,
+      via: customer.kind,
+    });
     return { result: 'link', action: 'linked', customerId: memberId };
   }
 
@@ -210,7 +288,10 @@ class LinkStep {
   /** Recorded in the user's link status with the reason; a new link attempt starts over. */
   async #failed(reason: string): Promise<LinkOutcome> {
     await this.#complete({ link: { status: 'failed', detail: reason, at: this.#now } });
-    countLinkFailed(this.deps.channel.id, reason.startsWith('capillary-merged-into-customer-') ? 'capillary-merged-elsewhere' : reason);
+    countLinkFailed(
+      this.deps.channel.id,
+      reason.startsWith('capillary-merged-into-customer-') ? 'capillary-merged-elsewhere' : reason,
+    );
     logger.warn('Link failed; recorded in the user record', { ...this.log, reason });
     return { result: 'link', action: 'link-failed', detail: reason };
   }

@@ -1,12 +1,20 @@
 import type { SQSRecord } from 'aws-lambda';
+
 import { BridgeError } from '../errors';
 
 /** An earlier record of the same FIFO message group failed in this batch: this one waits for SQS to retry both, in order. */
 export class MessageGroupSkippedError extends BridgeError {
   override readonly name = 'MessageGroupSkippedError';
 
-  constructor(public readonly messageId: string, public readonly failedMessageId: string, options?: { cause?: unknown }) {
-    super(`Record ${messageId} not processed: record ${failedMessageId} of its message group failed earlier in the batch`, options);
+  constructor(
+    public readonly messageId: string,
+    public readonly failedMessageId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Record ${messageId} not processed: record ${failedMessageId} of its message group failed earlier in the batch`,
+      options,
+    );
   }
 }
 
@@ -17,7 +25,10 @@ export class MessageGroupSkippedError extends BridgeError {
  * other groups are unaffected (Powertools' skipGroupOnError, without processing the batch one by one).
  * Each record runs once, however often or in whatever order the returned handler is called for it.
  */
-export function inMessageGroupOrder<R>(records: readonly SQSRecord[], handle: (record: SQSRecord) => Promise<R>): (record: SQSRecord) => Promise<R> {
+export function inMessageGroupOrder<R>(
+  records: readonly SQSRecord[],
+  handle: (record: SQSRecord) => Promise<R>,
+): (record: SQSRecord) => Promise<R> {
   const predecessor = new Map<string, SQSRecord>();
   const lastOfGroup = new Map<string, SQSRecord>();
   for (const record of records) {
@@ -31,11 +42,17 @@ export function inMessageGroupOrder<R>(records: readonly SQSRecord[], handle: (r
     let started = runs.get(record.messageId);
     if (started === undefined) {
       const previous = predecessor.get(record.messageId);
-      const after = previous === undefined ? Promise.resolve() : run(previous).then(() => undefined, (error: unknown) => {
-        throw error instanceof MessageGroupSkippedError
-          ? new MessageGroupSkippedError(record.messageId, error.failedMessageId, { cause: error.cause })
-          : new MessageGroupSkippedError(record.messageId, previous.messageId, { cause: error });
-      });
+      const after =
+        previous === undefined
+          ? Promise.resolve()
+          : run(previous).then(
+              () => undefined,
+              (error: unknown) => {
+                throw error instanceof MessageGroupSkippedError
+                  ? new MessageGroupSkippedError(record.messageId, error.failedMessageId, { cause: error.cause })
+                  : new MessageGroupSkippedError(record.messageId, previous.messageId, { cause: error });
+              },
+            );
       started = after.then(() => handle(record));
       runs.set(record.messageId, started);
     }

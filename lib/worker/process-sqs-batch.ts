@@ -1,9 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MetricUnit, countForChannel, logger, metrics } from '../observability/telemetry';
+
+import { countForChannel, logger, metrics, MetricUnit } from '../observability/telemetry';
 import { parseQueuedEvent } from '../queue/queued-event';
 import { inMessageGroupOrder } from './message-groups';
-import { type SyncDeps, type SyncOutcome, syncLineEvent } from './sync-line-event';
+import { syncLineEvent, type SyncDeps, type SyncOutcome } from './sync-line-event';
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -47,15 +48,26 @@ export async function processSqsBatch(event: SQSEvent, context: Context, deps: W
       // A body that does not parse names no channel: it is counted in the total only.
       if (channel === undefined) metrics.addMetric('EventFailed', MetricUnit.Count, 1);
       else countForChannel('EventFailed', channel);
-      logger.warn('Event failed; it will be retried', { channel, messageId: record.messageId, eventId: webhookEventId, receiveCount, error: { name, message } });
+      logger.warn('Event failed; it will be retried', {
+        channel,
+        messageId: record.messageId,
+        eventId: webhookEventId,
+        receiveCount,
+        error: { name, message },
+      });
       deps.onSettled?.({ messageId: record.messageId, webhookEventId, receiveCount, error: { name, message } });
       throw error;
     }
   };
   // One processor per batch: it holds the batch's state, and the local poller runs several batches at once.
-  return processPartialResponse(event, inMessageGroupOrder(event.Records, syncRecord), new BatchProcessor(EventType.SQS), {
-    context,
-    processInParallel: true,
-    throwOnFullBatchFailure: false,
-  });
+  return processPartialResponse(
+    event,
+    inMessageGroupOrder(event.Records, syncRecord),
+    new BatchProcessor(EventType.SQS),
+    {
+      context,
+      processInParallel: true,
+      throwOnFullBatchFailure: false,
+    },
+  );
 }

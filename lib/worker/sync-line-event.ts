@@ -1,18 +1,18 @@
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
+import type { MemberLinker } from '../capillary/member-linker';
 import type { ById } from '../config/channels';
 import { ChannelNotConfiguredError } from '../config/errors';
-import type { MemberLinker } from '../capillary/member-linker';
 import type { WorkerLinkSettings } from '../config/link-config';
 import { linkEventKind } from '../domain/link-rules';
-import { type LineEventFacts, type SubscriptionState, decide, ignoreReason } from '../domain/sync-rules';
+import { decide, ignoreReason, type LineEventFacts, type SubscriptionState } from '../domain/sync-rules';
 import type { LineChatClient } from '../line/link-token-client';
 import type { LineProfileClient } from '../line/profile-client';
 import { countForChannel, countIgnored, logger, maskUserId } from '../observability/telemetry';
 import type { QueuedLineEvent } from '../queue/queued-event';
 import type { LinkNonceStore } from '../store/link-nonce-store';
 import type { UserSyncStore } from '../store/user-sync-store';
-import { type Skipped, claimUserRecord } from './claim-user-record';
-import { type LinkOutcome, linkFactsOf, linkLineEvent } from './link-line-event';
+import { claimUserRecord, type Skipped } from './claim-user-record';
+import { linkFactsOf, linkLineEvent, type LinkOutcome } from './link-line-event';
 
 /** What one LINE channel syncs with: its LINE token and its account in its Capillary org. */
 export interface ChannelSyncDeps {
@@ -53,14 +53,24 @@ export function factsOf({ event }: QueuedLineEvent): LineEventFacts {
  * then record what was applied. A throw leaves the claim to be resumed by the retry.
  * @param deadlineAt epoch ms after which no Capillary attempt starts (the invocation's end, less a reserve)
  */
-export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, deadlineAt: number): Promise<SyncOutcome> {
+export async function syncLineEvent(
+  message: QueuedLineEvent,
+  deps: SyncDeps,
+  deadlineAt: number,
+): Promise<SyncOutcome> {
   const facts = factsOf(message);
-  const log = { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
+  const log = {
+    channel: message.channel,
+    eventId: facts.webhookEventId,
+    type: facts.type,
+    user: maskUserId(facts.userId),
+  };
   // A channel removed from LINE_CHANNELS while its events wait: fail, so they reach the DLQ for a redrive.
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   const linkKind = linkEventKind(linkFactsOf(message), deps.link.settings.chat);
-  if (linkKind !== undefined) return linkLineEvent(message, linkKind, { store: deps.store, link: deps.link, channel }, deadlineAt);
+  if (linkKind !== undefined)
+    return linkLineEvent(message, linkKind, { store: deps.store, link: deps.link, channel }, deadlineAt);
   const ignored = ignoreReason(facts);
   if (ignored) {
     countIgnored(channel.id, facts.type);
@@ -78,11 +88,17 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
   switch (decision.action) {
     case 'register': {
       const profile = await channel.profiles.lookup(key.userId);
-      if (!profile.found) logger.info('LINE profile unavailable; registering without a name', { ...log, reason: profile.reason });
-      const registration = await channel.customers.register(key.userId, profile.found ? profile.displayName : undefined, call);
+      if (!profile.found)
+        logger.info('LINE profile unavailable; registering without a name', { ...log, reason: profile.reason });
+      const registration = await channel.customers.register(
+        key.userId,
+        profile.found ? profile.displayName : undefined,
+        call,
+      );
       customerId = registration.customerId;
       // Merges across sources are worth an audit trail (docs/capillary.md#merges).
-      if (registration.merged) logger.info('Capillary merged the LINE profile into an existing customer (8050)', { ...log, customerId });
+      if (registration.merged)
+        logger.info('Capillary merged the LINE profile into an existing customer (8050)', { ...log, customerId });
       if (!registration.subscribed) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
     }
@@ -100,6 +116,11 @@ export async function syncLineEvent(message: QueuedLineEvent, deps: SyncDeps, de
   }
   await deps.store.complete(key, facts, { customerId, subscription: decision.subscription, restoreClaim: takenOver });
   countForChannel('EventApplied', channel.id);
-  logger.info('Event applied and recorded', { ...log, action: decision.action, subscription: decision.subscription, customerId });
+  logger.info('Event applied and recorded', {
+    ...log,
+    action: decision.action,
+    subscription: decision.subscription,
+    customerId,
+  });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };
 }

@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
+import { MemberLinker } from '../capillary/member-linker';
 import { ById } from '../config/channels';
 import type { CapillaryOrgConfig, WorkerConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
-import { MemberLinker } from '../capillary/member-linker';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
@@ -20,26 +21,36 @@ import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
  */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line, link } = config;
-  const orgClient = (org: CapillaryOrgConfig) => new CapillaryHttpClient({
-    baseUrl: org.baseUrl,
-    auth: org.auth,
-    timeoutMs: capillary.timeoutMs,
-    maxAttempts: capillary.maxAttempts,
-    // One budget per API key, shared through the user table by every instance (and the backfill job).
-    limiter: orgRateLimiter(dynamo, config.tableName, org),
-  });
+  const orgClient = (org: CapillaryOrgConfig) =>
+    new CapillaryHttpClient({
+      baseUrl: org.baseUrl,
+      auth: org.auth,
+      timeoutMs: capillary.timeoutMs,
+      maxAttempts: capillary.maxAttempts,
+      // One budget per API key, shared through the user table by every instance (and the backfill job).
+      limiter: orgRateLimiter(dynamo, config.tableName, org),
+    });
   const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
   const channels = config.channels.all.map((channel): ChannelSyncDeps => {
     const http = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
-    if (http === undefined) throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+    if (http === undefined)
+      throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
     const channelHttp = http.forChannel(channel.id);
     return {
       id: channel.id,
       customers: new LineCustomerDirectory(channelHttp, capillary, channel.capillaryLineAccountId),
-      profiles: new LineProfileClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: line.profileTimeoutMs }),
+      profiles: new LineProfileClient({
+        channelAccessToken: channel.channelAccessToken,
+        baseUrl: line.apiBaseUrl,
+        timeoutMs: line.profileTimeoutMs,
+      }),
       members: new MemberLinker(channelHttp, channel.capillaryLineAccountId, link),
-      chat: new LineChatClient({ channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl, timeoutMs: link.lineApiTimeoutMs }),
+      chat: new LineChatClient({
+        channelAccessToken: channel.channelAccessToken,
+        baseUrl: line.apiBaseUrl,
+        timeoutMs: link.lineApiTimeoutMs,
+      }),
     };
   });
   return {

@@ -7,22 +7,24 @@
  * truth at the end (who is a follower), one Capillary customer at most, nobody lost.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import { enqueueBatches, toBatches, toEntries } from '../../lib/queue/event-queue';
-import { type WorkerDeps, processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { processSqsBatch, type WorkerDeps } from '../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
-import { type BackfillRig, startBackfillRig } from '../backfill-rig';
+import { startBackfillRig, type BackfillRig } from '../backfill-rig';
 import { lambdaContext } from '../lambda-context';
 import { toSqsEvent, toSqsRecord } from '../lambda-events';
 import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-event-factory';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { queueDepth, totalOf } from '../queue-poller';
 import { subscriptionOf } from '../standins/capillary-standin';
-import type { FaultRule } from '../standins/standin-kit';
 import { seededUserIds } from '../standins/line-standin';
-import { LOCAL_CREDENTIALS } from '../local-credentials';
+import type { FaultRule } from '../standins/standin-kit';
 import { RIG_CHANNEL } from '../worker-rig';
-import { type LogScanReport, scanLogsDuring } from './log-scan';
+import { scanLogsDuring, type LogScanReport } from './log-scan';
 
 export interface BackfillChaosOptions {
   seed: number;
@@ -80,15 +82,31 @@ function randomFault(random: () => number): FaultRule {
 }
 
 /** Receive → the real batch processor → delete what succeeded; sometimes "dies" before deleting (the messages come back). */
-async function drainSome(sqs: SQSClient, queueUrl: string, deps: WorkerDeps, random: () => number, maxBatches: number, crashPercent: number): Promise<{ crashes: number }> {
+async function drainSome(
+  sqs: SQSClient,
+  queueUrl: string,
+  deps: WorkerDeps,
+  random: () => number,
+  maxBatches: number,
+  crashPercent: number,
+): Promise<{ crashes: number }> {
   const context = lambdaContext({ name: 'chaos-live-worker', memoryMb: 256, timeoutSeconds: 30 });
   let crashes = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 2, AttributeNames: ['All'], MessageSystemAttributeNames: ['All'],
-    }));
+    const { Messages: messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 2,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     if (messages.length === 0) return { crashes };
-    const records = messages.map((message) => toSqsRecord(message, 'arn:aws:sqs:ap-northeast-1:000000000000:chaos-events.fifo'));
+    const records = messages.map((message) =>
+      toSqsRecord(message, 'arn:aws:sqs:ap-northeast-1:000000000000:chaos-events.fifo'),
+    );
     const { batchItemFailures } = await processSqsBatch(toSqsEvent(records), context, deps);
     if (random() * 100 < crashPercent) {
       crashes += 1; // the invocation died after the work, before SQS heard back: everything is received again
@@ -97,13 +115,24 @@ async function drainSome(sqs: SQSClient, queueUrl: string, deps: WorkerDeps, ran
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
     const done = messages.filter((message) => !failed.has(message.MessageId as string));
     if (done.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
     }
   }
   return { crashes };
 }
 
-async function drainAll(rig: BackfillRig, queueUrl: string, deps: WorkerDeps, random: () => number, deadlineAt: number): Promise<number> {
+async function drainAll(
+  rig: BackfillRig,
+  queueUrl: string,
+  deps: WorkerDeps,
+  random: () => number,
+  deadlineAt: number,
+): Promise<number> {
   let crashes = 0;
   while (Date.now() < deadlineAt) {
     crashes += (await drainSome(rig.sqs, queueUrl, deps, random, 50, 0)).crashes;
@@ -114,16 +143,21 @@ async function drainAll(rig: BackfillRig, queueUrl: string, deps: WorkerDeps, ra
 }
 
 /** The run with every log line it writes captured and scanned for user ids, names and secrets (none may appear). */
-export async function runBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs = 10 * 60_000): Promise<BackfillChaosReport> {
+export async function runBackfillChaos(
+  options: BackfillChaosOptions,
+  drainDeadlineMs = 10 * 60_000,
+): Promise<BackfillChaosReport> {
   const secrets = {
-    channels: [{
-      id: RIG_CHANNEL.id,
-      provider: 'rig',
-      destination: '',
-      capillaryLineAccountId: RIG_CHANNEL.capillaryLineAccountId,
-      channelSecret: LOCAL_CREDENTIALS.lineChannelSecret,
-      channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
-    }],
+    channels: [
+      {
+        id: RIG_CHANNEL.id,
+        provider: 'rig',
+        destination: '',
+        capillaryLineAccountId: RIG_CHANNEL.capillaryLineAccountId,
+        channelSecret: LOCAL_CREDENTIALS.lineChannelSecret,
+        channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+      },
+    ],
     capillaryClientKey: LOCAL_CREDENTIALS.capillaryClientKey,
     capillaryClientSecret: LOCAL_CREDENTIALS.capillaryClientSecret,
   };
@@ -131,7 +165,10 @@ export async function runBackfillChaos(options: BackfillChaosOptions, drainDeadl
   return { ...result, logScan };
 }
 
-async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs: number): Promise<Omit<BackfillChaosReport, 'logScan'>> {
+async function playBackfillChaos(
+  options: BackfillChaosOptions,
+  drainDeadlineMs: number,
+): Promise<Omit<BackfillChaosReport, 'logScan'>> {
   const started = Date.now();
   const random = seededRandom(options.seed);
   const followers = seededUserIds(options.followers, `chaos-${options.seed}`);
@@ -142,9 +179,20 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
     capillary: { maxAttempts: 3, timeoutMs: 300 },
   });
   const worker = buildSyncDeps({ ...rig.config.worker, claimTtlSeconds: 5 }, rig.dynamo);
-  const figures = { liveEventsSent: 0, liveEventsDuringBackfill: 0, redeliveries: 0, faultsInjected: 0, jobInterruptions: 0, liveWorkerCrashes: 0 };
+  const figures = {
+    liveEventsSent: 0,
+    liveEventsDuringBackfill: 0,
+    redeliveries: 0,
+    faultsInjected: 0,
+    jobInterruptions: 0,
+    liveWorkerCrashes: 0,
+  };
   try {
-    const rejected = followers.filter((_, index) => index % Math.max(1, Math.floor(options.followers / Math.max(1, options.rejectedForGood))) === 1).slice(0, options.rejectedForGood);
+    const rejected = followers
+      .filter(
+        (_, index) => index % Math.max(1, Math.floor(options.followers / Math.max(1, options.rejectedForGood))) === 1,
+      )
+      .slice(0, options.rejectedForGood);
     rig.capillary.rejectInBulk({ userIds: rejected, code: 8013, times: 1_000_000 });
     // A few others are rejected once or twice: the per-record retry gets them through.
     rig.capillary.rejectInBulk({ userIds: followers.filter((_, index) => index % 97 === 5), code: 1006, times: 1 });
@@ -152,8 +200,15 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
     // Live users: three in four among the followers, the rest newcomers; each sends a few events over the run.
     // Followers from the later part of the list, so that many of their live events come before the job reaches them.
     const later = followers.slice(Math.floor(followers.length / 4));
-    const liveUsers = Array.from({ length: options.liveUsers }, (_, index) => (index % 4 !== 0 ? later[Math.floor(random() * later.length)] as string : lineUserId()));
-    const plans = liveUsers.map((userId) => ({ userId, left: options.eventsPerLiveUser, following: followers.includes(userId), sent: [] as LineWebhookEvent[] }));
+    const liveUsers = Array.from({ length: options.liveUsers }, (_, index) =>
+      index % 4 !== 0 ? (later[Math.floor(random() * later.length)] as string) : lineUserId(),
+    );
+    const plans = liveUsers.map((userId) => ({
+      userId,
+      left: options.eventsPerLiveUser,
+      following: followers.includes(userId),
+      sent: [] as LineWebhookEvent[],
+    }));
 
     const jobId = await rig.start();
     let jobRunning = true;
@@ -168,7 +223,9 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
           figures.redeliveries += 1;
           continue;
         }
-        const event = plan.following ? unfollowEvent(plan.userId, nextTimestamp()) : followEvent(plan.userId, nextTimestamp());
+        const event = plan.following
+          ? unfollowEvent(plan.userId, nextTimestamp())
+          : followEvent(plan.userId, nextTimestamp());
         plan.following = !plan.following;
         if (plan.following) rig.line.addFollowers([plan.userId]);
         rig.line.setBlocked(plan.userId, !plan.following);
@@ -177,7 +234,11 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
         burst.push(event);
       }
       if (burst.length > 0) {
-        await enqueueBatches(rig.sqs, rig.queues.eventsQueueUrl, toBatches(toEntries(RIG_CHANNEL.id, rig.line.botUserId, burst)));
+        await enqueueBatches(
+          rig.sqs,
+          rig.queues.eventsQueueUrl,
+          toBatches(toEntries(RIG_CHANNEL.id, rig.line.botUserId, burst)),
+        );
         figures.liveEventsSent += burst.length;
         if (jobRunning) figures.liveEventsDuringBackfill += burst.length;
       }
@@ -194,7 +255,9 @@ async function playBackfillChaos(options: BackfillChaosOptions, drainDeadlineMs:
       if (jobRunning) {
         // Often less than a page (the reserve is 15 s): the job is interrupted mid-page and resumes many times.
         const budgetMs = 15_000 + Math.floor(random() * 700);
-        const result = await rig.tick(jobId, budgetMs).catch(() => ({ next: true as const, delaySeconds: 0, crashed: true }));
+        const result = await rig
+          .tick(jobId, budgetMs)
+          .catch(() => ({ next: true as const, delaySeconds: 0, crashed: true }));
         if ('crashed' in result || result.next) figures.jobInterruptions += 1;
         jobRunning = result.next;
       }
@@ -234,21 +297,37 @@ async function judge(rig: BackfillRig, users: string[]): Promise<BackfillChaosRe
   const capillary = rig.capillary.state();
   const problems: BackfillChaosReport['problems'] = [];
   for (const userId of users) {
-    const customers = capillary.customers.filter((customer) => customer.profiles.some((profile) => profile.identifiers.some((identifier) =>
-      (identifier.type === 'line' && identifier.value === userId) || (identifier.type === 'externalId' && identifier.value === `line_${userId}`))));
+    const customers = capillary.customers.filter((customer) =>
+      customer.profiles.some((profile) =>
+        profile.identifiers.some(
+          (identifier) =>
+            (identifier.type === 'line' && identifier.value === userId) ||
+            (identifier.type === 'externalId' && identifier.value === `line_${userId}`),
+        ),
+      ),
+    );
     const record = await rig.deps.users.read({ destination: rig.line.botUserId, userId });
     if (customers.length > 1) problems.push({ userId, kind: 'duplicate', detail: `${customers.length} customers` });
     const expected = truth.has(userId) ? 'OPTIN' : 'OPTOUT';
-    const subscription = customers[0] && subscriptionOf(capillary, customers[0].id, 'LINE', RIG_CHANNEL.capillaryLineAccountId);
+    const subscription =
+      customers[0] && subscriptionOf(capillary, customers[0].id, 'LINE', RIG_CHANNEL.capillaryLineAccountId);
     if (expected === 'OPTIN' && customers.length === 0) {
       problems.push({ userId, kind: 'lost', detail: 'a follower with no Capillary customer' });
       continue;
     }
     if (customers[0] && (subscription?.BULK !== expected || subscription?.TRANS !== expected)) {
-      problems.push({ userId, kind: 'state', detail: `Capillary ${JSON.stringify(subscription)}, LINE says ${expected}` });
+      problems.push({
+        userId,
+        kind: 'state',
+        detail: `Capillary ${JSON.stringify(subscription)}, LINE says ${expected}`,
+      });
     }
     if (record?.subscription !== expected && !(expected === 'OPTOUT' && record === undefined)) {
-      problems.push({ userId, kind: 'state', detail: `table ${record?.subscription ?? 'no record'}, LINE says ${expected}` });
+      problems.push({
+        userId,
+        kind: 'state',
+        detail: `table ${record?.subscription ?? 'no record'}, LINE says ${expected}`,
+      });
     }
   }
   return problems;

@@ -4,12 +4,13 @@
  * the logs captured and scanned; then the figures, and the checks they must pass.
  */
 import fc from 'fast-check';
+
 import type { ChaosServices } from './chaos-services';
-import { type LogScanReport, scanLogsDuring } from './log-scan';
+import { scanLogsDuring, type LogScanReport } from './log-scan';
 import type { ProblemKind, UserProblem } from './oracle';
-import { type FleetSettings, type RunFigures, playScenario } from './play-scenario';
-import { type TableRow, countWithShare, formatTable } from './report-table';
-import { type ScenarioShape, scenarioArbitrary } from './scenario';
+import { playScenario, type FleetSettings, type RunFigures } from './play-scenario';
+import { countWithShare, formatTable, type TableRow } from './report-table';
+import { scenarioArbitrary, type ScenarioShape } from './scenario';
 
 export interface ChaosRunOptions {
   seed: number;
@@ -45,7 +46,9 @@ export async function runChaos(services: ChaosServices, options: ChaosRunOptions
   };
   const [scenario] = fc.sample(scenarioArbitrary(shape), { seed: options.seed, numRuns: 1 });
   const started = Date.now();
-  const { result, logScan } = await scanLogsDuring(services.secrets, () => playScenario(services, options.fleet, scenario!));
+  const { result, logScan } = await scanLogsDuring(services.secrets, () =>
+    playScenario(services, options.fleet, scenario!),
+  );
   return { options, figures: result.figures, problems: result.problems, logScan, durationMs: Date.now() - started };
 }
 
@@ -53,7 +56,8 @@ export async function runChaos(services: ChaosServices, options: ChaosRunOptions
 const usersWith = (report: ChaosReport, kind: ProblemKind): number =>
   new Set(report.problems.filter((problem) => problem.kind === kind).map((problem) => problem.userId)).size;
 
-const logFindings = (report: ChaosReport): number => Object.values(report.logScan.findings).reduce((sum, count) => sum + count, 0);
+const logFindings = (report: ChaosReport): number =>
+  Object.values(report.logScan.findings).reduce((sum, count) => sum + count, 0);
 
 export interface ChaosCheck {
   requirement: string;
@@ -61,26 +65,59 @@ export interface ChaosCheck {
 }
 
 /** What a run must show: nothing lost, wrong, duplicated, stale or leaked, under at least the promised amount of trouble. */
-export function chaosChecks(report: ChaosReport, minimum: { users: number; eventsSent: number; lambdaTimeouts: number }): ChaosCheck[] {
+export function chaosChecks(
+  report: ChaosReport,
+  minimum: { users: number; eventsSent: number; lambdaTimeouts: number },
+): ChaosCheck[] {
   const { figures } = report;
   return [
     { requirement: `at least ${minimum.users} users`, met: figures.users >= minimum.users },
-    { requirement: 'at least 3 channels, each with events', met: Object.values(figures.byChannel).filter((channel) => channel.eventsSent > 0).length >= 3 },
-    { requirement: 'users following two channels of one provider (the same user id)', met: figures.usersOnSeveralChannels > 0 },
+    {
+      requirement: 'at least 3 channels, each with events',
+      met: Object.values(figures.byChannel).filter((channel) => channel.eventsSent > 0).length >= 3,
+    },
+    {
+      requirement: 'users following two channels of one provider (the same user id)',
+      met: figures.usersOnSeveralChannels > 0,
+    },
     { requirement: `at least ${minimum.eventsSent} events sent`, met: figures.eventsSent >= minimum.eventsSent },
-    { requirement: 'at least 20 % of events sent are redeliveries', met: figures.redeliveries >= 0.2 * figures.eventsSent },
-    { requirement: 'at least 10 % of Capillary calls hit an injected fault', met: figures.capillaryFaulted >= 0.1 * figures.capillaryCalls },
+    {
+      requirement: 'at least 20 % of events sent are redeliveries',
+      met: figures.redeliveries >= 0.2 * figures.eventsSent,
+    },
+    {
+      requirement: 'at least 10 % of Capillary calls hit an injected fault',
+      met: figures.capillaryFaulted >= 0.1 * figures.capillaryCalls,
+    },
     { requirement: 'Capillary refused a folded add-customer form at least once', met: figures.foldedRefused > 0 },
-    { requirement: 'the worker crashed at least once', met: figures.crashes['before-commit'] + figures.crashes['after-commit'] > 0 },
-    { requirement: `at least ${minimum.lambdaTimeouts} invocation(s) ended by the Lambda timeout`, met: figures.lambdaTimeouts >= minimum.lambdaTimeouts },
-    { requirement: 'every webhook request accepted (LINE redelivers a refused one)', met: figures.eventsAccepted === figures.eventsSent },
-    { requirement: 'no event lost, on any channel', met: figures.lost === 0 && Object.values(figures.byChannel).every((channel) => channel.lost === 0) },
+    {
+      requirement: 'the worker crashed at least once',
+      met: figures.crashes['before-commit'] + figures.crashes['after-commit'] > 0,
+    },
+    {
+      requirement: `at least ${minimum.lambdaTimeouts} invocation(s) ended by the Lambda timeout`,
+      met: figures.lambdaTimeouts >= minimum.lambdaTimeouts,
+    },
+    {
+      requirement: 'every webhook request accepted (LINE redelivers a refused one)',
+      met: figures.eventsAccepted === figures.eventsSent,
+    },
+    {
+      requirement: 'no event lost, on any channel',
+      met: figures.lost === 0 && Object.values(figures.byChannel).every((channel) => channel.lost === 0),
+    },
     { requirement: 'no user whose final state differs from the oracle', met: usersWith(report, 'state') === 0 },
     { requirement: 'no duplicate Capillary customer', met: usersWith(report, 'duplicate') === 0 },
     { requirement: 'no stale subscription call', met: usersWith(report, 'stale') === 0 },
     { requirement: 'no event applied again after it was recorded', met: usersWith(report, 'reapplied') === 0 },
-    { requirement: 'links, unlinks and nonce attacks were played', met: figures.linked > 0 && figures.unlinked > 0 && figures.linkAttacks > 0 },
-    { requirement: 'every linked LINE id on the member it was linked to, never on another customer', met: usersWith(report, 'link') === 0 },
+    {
+      requirement: 'links, unlinks and nonce attacks were played',
+      met: figures.linked > 0 && figures.unlinked > 0 && figures.linkAttacks > 0,
+    },
+    {
+      requirement: 'every linked LINE id on the member it was linked to, never on another customer',
+      met: usersWith(report, 'link') === 0,
+    },
     { requirement: 'no nonce used twice', met: usersWith(report, 'nonce') === 0 },
     { requirement: 'no personal data or secret in the logs', met: logFindings(report) === 0 },
   ];
@@ -89,53 +126,81 @@ export function chaosChecks(report: ChaosReport, minimum: { users: number; event
 /** One line per channel: the same figures as the totals, for that channel's users and events. */
 function channelRows(report: ChaosReport): TableRow[] {
   return Object.entries(report.figures.byChannel).map(([channel, figures]): TableRow => {
-    const problemUsers = new Set(report.problems.filter((problem) => problem.channel === channel).map((problem) => problem.userId)).size;
-    return [`  ${channel}`, [
-      `${figures.users} users`, `${figures.events} events`, `sent ${figures.eventsSent} (${figures.redeliveries} redeliveries)`,
-      `accepted ${figures.eventsAccepted}`, `applied ${figures.applied}`, `skipped ${figures.skippedDuplicate} duplicate / ${figures.skippedStale} stale`,
-      `failed attempts ${figures.failedAttempts}`, `lost ${figures.lost}`, `users with a problem ${problemUsers}`,
-    ].join(', ')];
+    const problemUsers = new Set(
+      report.problems.filter((problem) => problem.channel === channel).map((problem) => problem.userId),
+    ).size;
+    return [
+      `  ${channel}`,
+      [
+        `${figures.users} users`,
+        `${figures.events} events`,
+        `sent ${figures.eventsSent} (${figures.redeliveries} redeliveries)`,
+        `accepted ${figures.eventsAccepted}`,
+        `applied ${figures.applied}`,
+        `skipped ${figures.skippedDuplicate} duplicate / ${figures.skippedStale} stale`,
+        `failed attempts ${figures.failedAttempts}`,
+        `lost ${figures.lost}`,
+        `users with a problem ${problemUsers}`,
+      ].join(', '),
+    ];
   });
 }
 
 export function formatChaosReport(report: ChaosReport): string {
   const { figures, logScan, options } = report;
   const { crashes } = figures;
-  return formatTable(`Chaos run: seed ${options.seed}, ${options.fleet.instances} worker instances, ${(report.durationMs / 1000).toFixed(1)} s`, [
-    ['channels (LINE Official Accounts)', Object.keys(figures.byChannel).length],
-    ...channelRows(report),
-    ['LINE users following two channels of one provider', figures.usersOnSeveralChannels],
-    ['users (per channel followed)', figures.users],
-    ['distinct LINE events', figures.events],
-    ['events sent', figures.eventsSent],
-    ['  of which redeliveries', countWithShare(figures.redeliveries, figures.eventsSent)],
-    ['webhook requests', figures.requests],
-    ['events accepted (HTTP 200)', figures.eventsAccepted],
-    ['enqueued (distinct SQS messages)', figures.enqueued],
-    ['applied', figures.applied],
-    ['skipped: duplicate', figures.skippedDuplicate],
-    ['skipped: stale', figures.skippedStale],
-    ['retried (receives after a failure)', figures.retried],
-    ['failed attempts', figures.failedAttempts],
-    ...Object.entries(figures.failureCauses).sort(([, a], [, b]) => b - a).map(([cause, count]): TableRow => [`  ${cause}`, count]),
-    ['worker crashes (before / after the commit)', `${crashes['before-commit'] + crashes['after-commit']} (${crashes['before-commit']} / ${crashes['after-commit']})`],
-    ['worker stalls before the commit', crashes['stall-before-commit']],
-    ['Lambda timeouts', figures.lambdaTimeouts],
-    ['moved to the DLQ, then redriven', figures.deadLettered],
-    ['left in the DLQ', figures.leftInDlq],
-    ['lost', figures.lost],
-    ['users whose final state ≠ oracle', usersWith(report, 'state')],
-    ['users with a stale subscription call', usersWith(report, 'stale')],
-    ['users with an event applied again after it was recorded', usersWith(report, 'reapplied')],
-    ['users with duplicate customers', usersWith(report, 'duplicate')],
-    ['links / unlinks applied', `${figures.linked} / ${figures.unlinked}`],
-    ['nonce attacks sent (reuse, impersonation); refused links', `${figures.linkAttacks}; ${figures.linkRejected}`],
-    ['users with a LINE id on the wrong customer', usersWith(report, 'link')],
-    ['nonces used twice', usersWith(report, 'nonce')],
-    ['Capillary calls (per distinct event)', `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`],
-    ['Capillary calls answered by an injected fault', countWithShare(figures.capillaryFaulted, figures.capillaryCalls)],
-    ['folded add-customer forms refused (fallback taken)', figures.foldedRefused],
-    ['log lines scanned (bytes)', `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`],
-    ['log findings (user ids, names, phones, secrets)', logFindings(report)],
-  ]);
+  return formatTable(
+    `Chaos run: seed ${options.seed}, ${options.fleet.instances} worker instances, ${(report.durationMs / 1000).toFixed(1)} s`,
+    [
+      ['channels (LINE Official Accounts)', Object.keys(figures.byChannel).length],
+      ...channelRows(report),
+      ['LINE users following two channels of one provider', figures.usersOnSeveralChannels],
+      ['users (per channel followed)', figures.users],
+      ['distinct LINE events', figures.events],
+      ['events sent', figures.eventsSent],
+      ['  of which redeliveries', countWithShare(figures.redeliveries, figures.eventsSent)],
+      ['webhook requests', figures.requests],
+      ['events accepted (HTTP 200)', figures.eventsAccepted],
+      ['enqueued (distinct SQS messages)', figures.enqueued],
+      ['applied', figures.applied],
+      ['skipped: duplicate', figures.skippedDuplicate],
+      ['skipped: stale', figures.skippedStale],
+      ['retried (receives after a failure)', figures.retried],
+      ['failed attempts', figures.failedAttempts],
+      ...Object.entries(figures.failureCauses)
+        .sort(([, a], [, b]) => b - a)
+        .map(([cause, count]): TableRow => [`  ${cause}`, count]),
+      [
+        'worker crashes (before / after the commit)',
+        `${crashes['before-commit'] + crashes['after-commit']} (${crashes['before-commit']} / ${crashes['after-commit']})`,
+      ],
+      ['worker stalls before the commit', crashes['stall-before-commit']],
+      ['Lambda timeouts', figures.lambdaTimeouts],
+      ['moved to the DLQ, then redriven', figures.deadLettered],
+      ['left in the DLQ', figures.leftInDlq],
+      ['lost', figures.lost],
+      ['users whose final state ≠ oracle', usersWith(report, 'state')],
+      ['users with a stale subscription call', usersWith(report, 'stale')],
+      ['users with an event applied again after it was recorded', usersWith(report, 'reapplied')],
+      ['users with duplicate customers', usersWith(report, 'duplicate')],
+      ['links / unlinks applied', `${figures.linked} / ${figures.unlinked}`],
+      ['nonce attacks sent (reuse, impersonation); refused links', `${figures.linkAttacks}; ${figures.linkRejected}`],
+      ['users with a LINE id on the wrong customer', usersWith(report, 'link')],
+      ['nonces used twice', usersWith(report, 'nonce')],
+      [
+        'Capillary calls (per distinct event)',
+        `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`,
+      ],
+      [
+        'Capillary calls answered by an injected fault',
+        countWithShare(figures.capillaryFaulted, figures.capillaryCalls),
+      ],
+      ['folded add-customer forms refused (fallback taken)', figures.foldedRefused],
+      [
+        'log lines scanned (bytes)',
+        `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`,
+      ],
+      ['log findings (user ids, names, phones, secrets)', logFindings(report)],
+    ],
+  );
 }

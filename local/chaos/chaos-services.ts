@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../standins/capillary-standin';
-import { type LineStandIn, startLineStandIn } from '../standins/line-standin';
+
 import { createSqsClient } from '../../lib/queue/sqs-client';
+import { startCapillaryStandIn, type CapillaryStandIn } from '../standins/capillary-standin';
+import { startLineStandIn, type LineStandIn } from '../standins/line-standin';
 import { freezeGhostDynamoCalls, freezeGhostFetches } from './lambda-sandbox';
 
 /** A LINE channel of the chaos runs; channels of one provider see the same user ids. */
@@ -52,14 +54,24 @@ export async function startChaosServices(): Promise<ChaosServices> {
     capillaryClientKey: secret('cap-key'),
     capillaryClientSecret: secret('cap-secret'),
   };
-  const capillary = await startCapillaryStandIn({ clientKey: secrets.capillaryClientKey, clientSecret: secrets.capillaryClientSecret });
-  const line = await startLineStandIn({ channelAccessToken: secrets.channels.map((each) => each.channelAccessToken), unknownUsers: 'not-found' });
+  const capillary = await startCapillaryStandIn({
+    clientKey: secrets.capillaryClientKey,
+    clientSecret: secrets.capillaryClientSecret,
+  });
+  const line = await startLineStandIn({
+    channelAccessToken: secrets.channels.map((each) => each.channelAccessToken),
+    unknownUsers: 'not-found',
+  });
   const dynamo = new DynamoDBClient({});
   freezeGhostDynamoCalls(dynamo);
   const restoreFetch = freezeGhostFetches();
   const sqs = createSqsClient();
   return {
-    capillary, line, sqs, dynamo, secrets,
+    capillary,
+    line,
+    sqs,
+    dynamo,
+    secrets,
     async close() {
       restoreFetch();
       sqs.destroy();

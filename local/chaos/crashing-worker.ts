@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import type { WorkerConfig } from '../../lib/config/config';
 import type { EventLane, LineEventFacts } from '../../lib/domain/sync-rules';
-import { type AppliedChange, type ClaimResult, type LineUserKey, UserSyncStore } from '../../lib/store/user-sync-store';
+import { UserSyncStore, type AppliedChange, type ClaimResult, type LineUserKey } from '../../lib/store/user-sync-store';
 import type { SyncDeps } from '../../lib/worker/sync-line-event';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { crashCurrentInvocation } from './lambda-sandbox';
@@ -37,7 +38,12 @@ export class WorkerJournal {
  * process crashes, or it stalls until the Lambda timeout ends the invocation.
  */
 class CrashingUserSyncStore extends UserSyncStore {
-  constructor(client: DynamoDBClient, tableName: string, claimTtlMs: number, private readonly journal: WorkerJournal) {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    claimTtlMs: number,
+    private readonly journal: WorkerJournal,
+  ) {
     super(client, tableName, claimTtlMs);
   }
 
@@ -59,11 +65,21 @@ class CrashingUserSyncStore extends UserSyncStore {
   }
 
   #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
-    this.journal.storeWrites.push({ kind, destination: key.destination, userId: key.userId, webhookEventId: event.webhookEventId, timestamp: event.timestamp, lane: event.lane ?? 'sync' });
+    this.journal.storeWrites.push({
+      kind,
+      destination: key.destination,
+      userId: key.userId,
+      webhookEventId: event.webhookEventId,
+      timestamp: event.timestamp,
+      lane: event.lane ?? 'sync',
+    });
   }
 }
 
 /** One worker instance's real dependencies (clients, token cache, rate limiter), with the crashing store in place of the plain one. */
 export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
-  return { ...buildSyncDeps(config, dynamo), store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal) };
+  return {
+    ...buildSyncDeps(config, dynamo),
+    store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal),
+  };
 }

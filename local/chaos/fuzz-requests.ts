@@ -5,12 +5,14 @@
  * the HMAC of the exact bytes the webhook will verify.
  */
 import { createHmac } from 'node:crypto';
+
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
+
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import { toApiGatewayV2Event } from '../lambda-events';
-import { webhookPathFor } from '../sample-events';
 import { DESTINATION, followEvent, lineUserId, textMessageEvent, unfollowEvent } from '../line-event-factory';
+import { webhookPathFor } from '../sample-events';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -58,7 +60,8 @@ export const OTHER_FUZZ_CHANNEL = 'other';
  * Where the request is posted: the signing channel's URL (`/line/webhook`, or `/line/webhook/default`),
  * another served channel's URL (its secret is not the one that signed), or a channel the webhook does not serve.
  */
-export type RouteRecipe = { kind: 'plain' } | { kind: 'by-id' } | { kind: 'other-channel' } | { kind: 'unknown'; channel: string };
+export type RouteRecipe =
+  { kind: 'plain' } | { kind: 'by-id' } | { kind: 'other-channel' } | { kind: 'unknown'; channel: string };
 
 export interface FuzzRecipe {
   generator: string;
@@ -85,19 +88,65 @@ export interface BuiltRequest {
 }
 
 const SHAPE_MUTATIONS = [
-  'root-array', 'root-string', 'root-null', 'root-number',
-  'destination-missing', 'destination-number', 'destination-empty', 'destination-too-long', 'destination-space', 'destination-non-ascii',
-  'events-missing', 'events-null', 'events-object', 'events-string',
-  'event-null', 'event-array', 'type-missing', 'type-empty', 'type-number',
-  'id-missing', 'id-empty', 'id-too-long', 'id-space', 'id-non-ascii',
-  'timestamp-missing', 'timestamp-negative', 'timestamp-fraction', 'timestamp-string', 'timestamp-unsafe',
-  'source-string', 'source-without-type', 'user-id-number', 'user-id-empty', 'user-id-non-ascii',
+  'root-array',
+  'root-string',
+  'root-null',
+  'root-number',
+  'destination-missing',
+  'destination-number',
+  'destination-empty',
+  'destination-too-long',
+  'destination-space',
+  'destination-non-ascii',
+  'events-missing',
+  'events-null',
+  'events-object',
+  'events-string',
+  'event-null',
+  'event-array',
+  'type-missing',
+  'type-empty',
+  'type-number',
+  'id-missing',
+  'id-empty',
+  'id-too-long',
+  'id-space',
+  'id-non-ascii',
+  'timestamp-missing',
+  'timestamp-negative',
+  'timestamp-fraction',
+  'timestamp-string',
+  'timestamp-unsafe',
+  'source-string',
+  'source-without-type',
+  'user-id-number',
+  'user-id-empty',
+  'user-id-non-ascii',
 ] as const;
 
 /** Strings that have broken JSON, UTF-8 and SQS handling elsewhere. */
 const UNICODE_EDGES = [
-  '\u0000', '\u0001\u001f', '\ud800', '\udc00', '\udbff\udfff', '😀', '👩‍👩‍👧‍👦', '\ufffe', '\uffff', '\ufeff', '\u202e\u2066',
-  'e\u0301', 'ｔｅｓｔ', '𝕏', '\u2028\u2029', '"\\/\b\f\n\r\t', '</script>', '\\u0000', 'สวัสดี', 'こんにちは', '\u0085\u00a0',
+  '\u0000',
+  '\u0001\u001f',
+  '\ud800',
+  '\udc00',
+  '\udbff\udfff',
+  '😀',
+  '👩‍👩‍👧‍👦',
+  '\ufffe',
+  '\uffff',
+  '\ufeff',
+  '\u202e\u2066',
+  'e\u0301',
+  'ｔｅｓｔ',
+  '𝕏',
+  '\u2028\u2029',
+  '"\\/\b\f\n\r\t',
+  '</script>',
+  '\\u0000',
+  'สวัสดี',
+  'こんにちは',
+  '\u0085\u00a0',
 ];
 
 function lineEvents(count: number): LineWebhookEvent[] {
@@ -108,12 +157,17 @@ function lineEvents(count: number): LineWebhookEvent[] {
   });
 }
 
-const callback = (events: LineWebhookEvent[], extra: Record<string, unknown> = {}) => ({ destination: DESTINATION, events, ...extra });
+const callback = (events: LineWebhookEvent[], extra: Record<string, unknown> = {}) => ({
+  destination: DESTINATION,
+  events,
+  ...extra,
+});
 
 function mutatedShape(mutation: ShapeMutation): unknown {
   const event = lineEvents(1)[0] as Record<string, unknown>;
   const withEvent = (changes: Record<string, unknown>) => callback([{ ...event, ...changes } as LineWebhookEvent]);
-  const without = (field: string) => callback([Object.fromEntries(Object.entries(event).filter(([name]) => name !== field)) as LineWebhookEvent]);
+  const without = (field: string) =>
+    callback([Object.fromEntries(Object.entries(event).filter(([name]) => name !== field)) as LineWebhookEvent]);
   const source = event.source as Record<string, unknown>;
   const body: Record<ShapeMutation, () => unknown> = {
     'root-array': () => [callback([])],
@@ -155,10 +209,13 @@ function mutatedShape(mutation: ShapeMutation): unknown {
 }
 
 function nestedJson(depth: number, container: 'array' | 'object'): string {
-  return container === 'array' ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return container === 'array'
+    ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
-const escapeNonAscii = (json: string) => json.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const escapeNonAscii = (json: string) =>
+  json.replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 interface Body {
   bytes: Buffer;
@@ -166,8 +223,11 @@ interface Body {
   expectedSignedStatus?: 200 | 400 | 413;
 }
 
-const jsonBody = (value: unknown, events: number, expectedSignedStatus?: 200 | 400 | 413): Body =>
-  ({ bytes: Buffer.from(JSON.stringify(value), 'utf8'), events, expectedSignedStatus });
+const jsonBody = (value: unknown, events: number, expectedSignedStatus?: 200 | 400 | 413): Body => ({
+  bytes: Buffer.from(JSON.stringify(value), 'utf8'),
+  events,
+  expectedSignedStatus,
+});
 
 function buildBody(recipe: BodyRecipe): Body {
   switch (recipe.kind) {
@@ -179,7 +239,11 @@ function buildBody(recipe: BodyRecipe): Body {
       return { bytes: Buffer.from(recipe.text, 'utf8'), events: 0 };
     case 'truncated': {
       const whole = Buffer.from(JSON.stringify(callback(lineEvents(recipe.events))), 'utf8');
-      return { bytes: whole.subarray(0, Math.floor(whole.length * recipe.keepFraction)), events: 0, expectedSignedStatus: 400 };
+      return {
+        bytes: whole.subarray(0, Math.floor(whole.length * recipe.keepFraction)),
+        events: 0,
+        expectedSignedStatus: 400,
+      };
     }
     case 'nested': {
       const nested = nestedJson(recipe.depth, recipe.container);
@@ -190,7 +254,9 @@ function buildBody(recipe: BodyRecipe): Body {
         'event-field': JSON.stringify(callback([{ ...event!, nested: 0 }])).replace('"nested":0', `"nested":${nested}`),
       }[recipe.at];
       // Deep nesting inside an event is still a valid event; anywhere else it breaks the shape.
-      return recipe.at === 'event-field' ? { bytes: Buffer.from(text, 'utf8'), events: 1 } : { bytes: Buffer.from(text, 'utf8'), events: 0, expectedSignedStatus: 400 };
+      return recipe.at === 'event-field'
+        ? { bytes: Buffer.from(text, 'utf8'), events: 1 }
+        : { bytes: Buffer.from(text, 'utf8'), events: 0, expectedSignedStatus: 400 };
     }
     case 'huge': {
       const filler = recipe.filler === 'ascii' ? 'x' : 'é'; // 'é' is two UTF-8 bytes
@@ -208,14 +274,25 @@ function buildBody(recipe: BodyRecipe): Body {
       return jsonBody(mutatedShape(recipe.mutation), 0, 400);
     case 'unicode': {
       const [message, follow] = lineEvents(3).reverse() as [LineWebhookEvent, LineWebhookEvent];
-      const value = callback([{ ...message, message: { type: 'text', id: '1', text: recipe.text } }, { ...follow, unknownField: recipe.text }]);
+      const value = callback([
+        { ...message, message: { type: 'text', id: '1', text: recipe.text } },
+        { ...follow, unknownField: recipe.text },
+      ]);
       const json = JSON.stringify(value);
-      return { bytes: Buffer.from(recipe.escaped ? escapeNonAscii(json) : json, 'utf8'), events: 2, expectedSignedStatus: 200 };
+      return {
+        bytes: Buffer.from(recipe.escaped ? escapeNonAscii(json) : json, 'utf8'),
+        events: 2,
+        expectedSignedStatus: 200,
+      };
     }
     case 'invalid-utf8': {
       const json = JSON.stringify(callback([{ ...lineEvents(1)[0]!, note: '@' }]));
       const at = json.indexOf('@');
-      const bytes = Buffer.concat([Buffer.from(json.slice(0, at)), Buffer.from(recipe.bytes), Buffer.from(json.slice(at + 1))]);
+      const bytes = Buffer.concat([
+        Buffer.from(json.slice(0, at)),
+        Buffer.from(recipe.bytes),
+        Buffer.from(json.slice(at + 1)),
+      ]);
       return { bytes, events: 1, expectedSignedStatus: 200 };
     }
   }
@@ -226,24 +303,40 @@ const hmac = (bytes: Buffer, secret: string) => createHmac('sha256', secret).upd
 /** Whether the sender had the valid MAC: alone, next to a wrong one (which one counts is the webhook's choice), or not at all. */
 type MacKnowledge = 'valid' | 'mixed' | 'forged';
 
-function signatureHeaders(recipe: SignatureRecipe, sentBytes: Buffer, secret: string): { headers: Record<string, string>; mac: MacKnowledge } {
+function signatureHeaders(
+  recipe: SignatureRecipe,
+  sentBytes: Buffer,
+  secret: string,
+): { headers: Record<string, string>; mac: MacKnowledge } {
   const valid = hmac(sentBytes, secret).toString('base64');
   const wrong = hmac(sentBytes, `${secret}-wrong`).toString('base64');
   const pick = (value: HeaderValue) => (value === 'valid' ? valid : wrong);
-  const knowledgeOf = (values: HeaderValue[]): MacKnowledge => (!values.includes('valid') ? 'forged' : values.includes('wrong') ? 'mixed' : 'valid');
+  const knowledgeOf = (values: HeaderValue[]): MacKnowledge =>
+    !values.includes('valid') ? 'forged' : values.includes('wrong') ? 'mixed' : 'valid';
   const header = (value: string) => ({ 'x-line-signature': value });
   const forged = (value: string) => ({ headers: header(value), mac: 'forged' as const });
   switch (recipe.kind) {
     case 'valid':
       return { headers: header(valid), mac: 'valid' };
     case 'valid-spelling':
-      return { headers: header({ unpadded: valid.replace(/=+$/, ''), 'trailing-junk': `${valid}!!`, spaces: ` ${valid} ` }[recipe.spelling]), mac: 'valid' };
+      return {
+        headers: header(
+          { unpadded: valid.replace(/=+$/, ''), 'trailing-junk': `${valid}!!`, spaces: ` ${valid} ` }[recipe.spelling],
+        ),
+        mac: 'valid',
+      };
     case 'header-casing':
       return { headers: { [recipe.name]: valid }, mac: 'valid' };
     case 'repeated-header':
-      return { headers: header(recipe.values.map(pick).join(',')), mac: knowledgeOf(recipe.values) === 'valid' ? 'mixed' : knowledgeOf(recipe.values) };
+      return {
+        headers: header(recipe.values.map(pick).join(',')),
+        mac: knowledgeOf(recipe.values) === 'valid' ? 'mixed' : knowledgeOf(recipe.values),
+      };
     case 'two-casings':
-      return { headers: { 'x-line-signature': pick(recipe.lower), 'X-Line-Signature': pick(recipe.upper) }, mac: knowledgeOf([recipe.lower, recipe.upper]) };
+      return {
+        headers: { 'x-line-signature': pick(recipe.lower), 'X-Line-Signature': pick(recipe.upper) },
+        mac: knowledgeOf([recipe.lower, recipe.upper]),
+      };
     case 'missing':
       return { headers: {}, mac: 'forged' };
     case 'empty':
@@ -263,7 +356,10 @@ function signatureHeaders(recipe: SignatureRecipe, sentBytes: Buffer, secret: st
 }
 
 /** The body string API Gateway puts in the event, and the bytes the webhook will decode from it. */
-function encodeBody(bytes: Buffer, transport: Transport): { body: string; isBase64Encoded: boolean; verifiedBytes: Buffer } {
+function encodeBody(
+  bytes: Buffer,
+  transport: Transport,
+): { body: string; isBase64Encoded: boolean; verifiedBytes: Buffer } {
   const asText = bytes.toString('utf8');
   const asBase64 = bytes.toString('base64');
   switch (transport) {
@@ -298,7 +394,12 @@ export function buildFuzzRequest(recipe: FuzzRecipe, secret: string): BuiltReque
   // The other channel's webhook verifies with its own secret: a MAC made with this one is a forgery there.
   const mac = recipe.route.kind === 'other-channel' ? 'forged' : signedMac;
   const encoded = encodeBody(body.bytes, recipe.transport);
-  const event = toApiGatewayV2Event({ method: 'POST', path: routePath(recipe.route), headers: { 'content-type': 'application/json' }, body: Buffer.alloc(0) });
+  const event = toApiGatewayV2Event({
+    method: 'POST',
+    path: routePath(recipe.route),
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.alloc(0),
+  });
   // The header names as the recipe spells them (API Gateway v2 would lower-case them; other front doors do not).
   event.headers = { 'content-type': 'application/json', ...headers };
   event.body = encoded.body;
@@ -329,7 +430,9 @@ const headerValue = fc.constantFrom<HeaderValue>('valid', 'wrong');
 const anySignature = fc.oneof(
   validSignature,
   forgedSignature,
-  fc.constantFrom('unpadded', 'trailing-junk', 'spaces').map((spelling) => ({ kind: 'valid-spelling' as const, spelling })),
+  fc
+    .constantFrom('unpadded', 'trailing-junk', 'spaces')
+    .map((spelling) => ({ kind: 'valid-spelling' as const, spelling })),
   fc.constantFrom('X-Line-Signature', 'X-LINE-SIGNATURE').map((name) => ({ kind: 'header-casing' as const, name })),
   fc.tuple(headerValue, headerValue).map((values) => ({ kind: 'repeated-header' as const, values })),
   fc.record({ lower: headerValue, upper: headerValue }).map((values) => ({ kind: 'two-casings' as const, ...values })),
@@ -339,13 +442,22 @@ const honestTransport = fc.constantFrom<Transport>('text', 'base64');
 
 const ownRoute = fc.constantFrom<RouteRecipe>({ kind: 'plain' }, { kind: 'by-id' });
 /** Path segments a caller may try: ids of other brands, look-alikes, traversal, encodings, anything (never a served id). */
-const unknownChannelRoute: fc.Arbitrary<RouteRecipe> = fc.oneof(
-  fc.constantFrom('jp', 'Default', 'default ', 'other-', '..', '%2e%2e', '__proto__', 'constructor', 'x'.repeat(300)),
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
-).filter((channel) => channel !== FUZZ_CHANNEL && channel !== OTHER_FUZZ_CHANNEL).map((channel) => ({ kind: 'unknown' as const, channel }));
+const unknownChannelRoute: fc.Arbitrary<RouteRecipe> = fc
+  .oneof(
+    fc.constantFrom('jp', 'Default', 'default ', 'other-', '..', '%2e%2e', '__proto__', 'constructor', 'x'.repeat(300)),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+  )
+  .filter((channel) => channel !== FUZZ_CHANNEL && channel !== OTHER_FUZZ_CHANNEL)
+  .map((channel) => ({ kind: 'unknown' as const, channel }));
 
-function generator(name: string, body: fc.Arbitrary<BodyRecipe>, signature: fc.Arbitrary<SignatureRecipe>,
-  transport: fc.Arbitrary<Transport> = honestTransport, queueDown = false, route: fc.Arbitrary<RouteRecipe> = ownRoute): fc.Arbitrary<FuzzRecipe> {
+function generator(
+  name: string,
+  body: fc.Arbitrary<BodyRecipe>,
+  signature: fc.Arbitrary<SignatureRecipe>,
+  transport: fc.Arbitrary<Transport> = honestTransport,
+  queueDown = false,
+  route: fc.Arbitrary<RouteRecipe> = ownRoute,
+): fc.Arbitrary<FuzzRecipe> {
   return fc.record({ body, signature, transport, route }).map((parts) => ({ generator: name, queueDown, ...parts }));
 }
 
@@ -353,30 +465,167 @@ const eventCount = fc.integer({ min: 0, max: 5 });
 
 /** Weighted (per mille) so that most requests are cheap; huge bodies and a refusing queue are rare. */
 export const fuzzRecipe: fc.Arbitrary<FuzzRecipe> = fc.oneof(
-  { weight: 100, arbitrary: generator('random bytes', fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ kind: 'bytes' as const, bytes })), anySignature) },
-  { weight: 100, arbitrary: generator('random text', fc.string({ unit: 'binary', maxLength: 512 }).map((text) => ({ kind: 'text' as const, text })), anySignature) },
-  { weight: 100, arbitrary: generator('truncated JSON', fc.record({ kind: fc.constant('truncated' as const), events: fc.integer({ min: 1, max: 4 }),
-    keepFraction: fc.double({ min: 0, max: 0.999, noNaN: true }) }), mostlySigned) },
-  { weight: 60, arbitrary: generator('deeply nested JSON', fc.record({ kind: fc.constant('nested' as const),
-    depth: fc.oneof(fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 2000, max: 200_000 })),
-    container: fc.constantFrom('array' as const, 'object' as const), at: fc.constantFrom('root' as const, 'events' as const, 'event-field' as const) }), mostlySigned) },
-  { weight: 10, arbitrary: generator('huge body', fc.record({ kind: fc.constant('huge' as const),
-    bytes: fc.integer({ min: MAX_BODY_BYTES - 64, max: MAX_BODY_BYTES + 512 * 1024 }), filler: fc.constantFrom('ascii' as const, 'multibyte' as const) }), anySignature) },
-  { weight: 10, arbitrary: generator('oversized event', fc.integer({ min: 256 * 1024, max: 512 * 1024 }).map((textBytes) => ({ kind: 'oversized-event' as const, textBytes })), validSignature) },
-  { weight: 100, arbitrary: generator('signature headers', eventCount.map((events) => ({ kind: 'callback' as const, events })), anySignature) },
-  { weight: 60, arbitrary: generator('base64 flag lies', eventCount.map((events) => ({ kind: 'callback' as const, events })), validSignature,
-    fc.constantFrom<Transport>('text-claimed-base64', 'base64-claimed-text')) },
-  { weight: 120, arbitrary: generator('valid signature, invalid shape', fc.constantFrom(...SHAPE_MUTATIONS).map((mutation) => ({ kind: 'shape' as const, mutation })), validSignature) },
-  { weight: 100, arbitrary: generator('unicode and escapes', fc.record({ kind: fc.constant('unicode' as const),
-    text: fc.oneof(fc.constantFrom(...UNICODE_EDGES), fc.string({ unit: 'binary', maxLength: 64 }), fc.string({ unit: 'grapheme', maxLength: 64 })),
-    escaped: fc.boolean() }), validSignature) },
-  { weight: 40, arbitrary: generator('invalid UTF-8', fc.array(fc.integer({ min: 0x80, max: 0xff }), { minLength: 1, maxLength: 8 })
-    .map((bytes) => ({ kind: 'invalid-utf8' as const, bytes })), validSignature, fc.constant<Transport>('base64')) },
-  { weight: 5, arbitrary: generator('many events', fc.integer({ min: 6, max: 200 }).map((count) => ({ kind: 'many-events' as const, count })), validSignature) },
-  { weight: 60, arbitrary: generator('valid', eventCount.map((events) => ({ kind: 'callback' as const, events })), validSignature) },
-  { weight: 60, arbitrary: generator('another channel\'s URL', eventCount.map((events) => ({ kind: 'callback' as const, events })), validSignature,
-    honestTransport, false, fc.constant<RouteRecipe>({ kind: 'other-channel' })) },
-  { weight: 40, arbitrary: generator('unknown channel', eventCount.map((events) => ({ kind: 'callback' as const, events })), anySignature,
-    honestTransport, false, unknownChannelRoute) },
-  { weight: 1, arbitrary: generator('queue down', fc.integer({ min: 1, max: 3 }).map((events) => ({ kind: 'callback' as const, events })), validSignature, honestTransport, true) },
+  {
+    weight: 100,
+    arbitrary: generator(
+      'random bytes',
+      fc.uint8Array({ maxLength: 2048 }).map((bytes) => ({ kind: 'bytes' as const, bytes })),
+      anySignature,
+    ),
+  },
+  {
+    weight: 100,
+    arbitrary: generator(
+      'random text',
+      fc.string({ unit: 'binary', maxLength: 512 }).map((text) => ({ kind: 'text' as const, text })),
+      anySignature,
+    ),
+  },
+  {
+    weight: 100,
+    arbitrary: generator(
+      'truncated JSON',
+      fc.record({
+        kind: fc.constant('truncated' as const),
+        events: fc.integer({ min: 1, max: 4 }),
+        keepFraction: fc.double({ min: 0, max: 0.999, noNaN: true }),
+      }),
+      mostlySigned,
+    ),
+  },
+  {
+    weight: 60,
+    arbitrary: generator(
+      'deeply nested JSON',
+      fc.record({
+        kind: fc.constant('nested' as const),
+        depth: fc.oneof(fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 2000, max: 200_000 })),
+        container: fc.constantFrom('array' as const, 'object' as const),
+        at: fc.constantFrom('root' as const, 'events' as const, 'event-field' as const),
+      }),
+      mostlySigned,
+    ),
+  },
+  {
+    weight: 10,
+    arbitrary: generator(
+      'huge body',
+      fc.record({
+        kind: fc.constant('huge' as const),
+        bytes: fc.integer({ min: MAX_BODY_BYTES - 64, max: MAX_BODY_BYTES + 512 * 1024 }),
+        filler: fc.constantFrom('ascii' as const, 'multibyte' as const),
+      }),
+      anySignature,
+    ),
+  },
+  {
+    weight: 10,
+    arbitrary: generator(
+      'oversized event',
+      fc
+        .integer({ min: 256 * 1024, max: 512 * 1024 })
+        .map((textBytes) => ({ kind: 'oversized-event' as const, textBytes })),
+      validSignature,
+    ),
+  },
+  {
+    weight: 100,
+    arbitrary: generator(
+      'signature headers',
+      eventCount.map((events) => ({ kind: 'callback' as const, events })),
+      anySignature,
+    ),
+  },
+  {
+    weight: 60,
+    arbitrary: generator(
+      'base64 flag lies',
+      eventCount.map((events) => ({ kind: 'callback' as const, events })),
+      validSignature,
+      fc.constantFrom<Transport>('text-claimed-base64', 'base64-claimed-text'),
+    ),
+  },
+  {
+    weight: 120,
+    arbitrary: generator(
+      'valid signature, invalid shape',
+      fc.constantFrom(...SHAPE_MUTATIONS).map((mutation) => ({ kind: 'shape' as const, mutation })),
+      validSignature,
+    ),
+  },
+  {
+    weight: 100,
+    arbitrary: generator(
+      'unicode and escapes',
+      fc.record({
+        kind: fc.constant('unicode' as const),
+        text: fc.oneof(
+          fc.constantFrom(...UNICODE_EDGES),
+          fc.string({ unit: 'binary', maxLength: 64 }),
+          fc.string({ unit: 'grapheme', maxLength: 64 }),
+        ),
+        escaped: fc.boolean(),
+      }),
+      validSignature,
+    ),
+  },
+  {
+    weight: 40,
+    arbitrary: generator(
+      'invalid UTF-8',
+      fc
+        .array(fc.integer({ min: 0x80, max: 0xff }), { minLength: 1, maxLength: 8 })
+        .map((bytes) => ({ kind: 'invalid-utf8' as const, bytes })),
+      validSignature,
+      fc.constant<Transport>('base64'),
+    ),
+  },
+  {
+    weight: 5,
+    arbitrary: generator(
+      'many events',
+      fc.integer({ min: 6, max: 200 }).map((count) => ({ kind: 'many-events' as const, count })),
+      validSignature,
+    ),
+  },
+  {
+    weight: 60,
+    arbitrary: generator(
+      'valid',
+      eventCount.map((events) => ({ kind: 'callback' as const, events })),
+      validSignature,
+    ),
+  },
+  {
+    weight: 60,
+    arbitrary: generator(
+      "another channel's URL",
+      eventCount.map((events) => ({ kind: 'callback' as const, events })),
+      validSignature,
+      honestTransport,
+      false,
+      fc.constant<RouteRecipe>({ kind: 'other-channel' }),
+    ),
+  },
+  {
+    weight: 40,
+    arbitrary: generator(
+      'unknown channel',
+      eventCount.map((events) => ({ kind: 'callback' as const, events })),
+      anySignature,
+      honestTransport,
+      false,
+      unknownChannelRoute,
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: generator(
+      'queue down',
+      fc.integer({ min: 1, max: 3 }).map((events) => ({ kind: 'callback' as const, events })),
+      validSignature,
+      honestTransport,
+      true,
+    ),
+  },
 );

@@ -6,13 +6,23 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
+
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { DESTINATION, webhookChannel, webhookConfigFor } from '../line-event-factory';
-import { type BuiltRequest, FUZZ_CHANNEL, type FuzzRecipe, MAX_BODY_BYTES, OTHER_FUZZ_CHANNEL, buildFuzzRequest, fuzzRecipe } from './fuzz-requests';
-import { type TableRow, countWithShare, formatTable } from './report-table';
+import {
+  buildFuzzRequest,
+  FUZZ_CHANNEL,
+  fuzzRecipe,
+  MAX_BODY_BYTES,
+  OTHER_FUZZ_CHANNEL,
+  type BuiltRequest,
+  type FuzzRecipe,
+} from './fuzz-requests';
+import { countWithShare, formatTable, type TableRow } from './report-table';
 
 export interface FuzzOptions {
   seed: number;
@@ -58,15 +68,21 @@ export const HEAP_GROWTH_LIMIT_BYTES = 64 * 1024 * 1024;
 function sqsClients(): { counting: SQSClient; refusing: SQSClient; accepted: () => number } {
   let accepted = 0;
   const counting = createSqsClient();
-  counting.middlewareStack.add((next) => async (args) => {
-    const result = await next(args);
-    accepted += ((result.output as { Successful?: unknown[] }).Successful ?? []).length;
-    return result;
-  }, { step: 'initialize', name: 'countAccepted' });
+  counting.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      accepted += ((result.output as { Successful?: unknown[] }).Successful ?? []).length;
+      return result;
+    },
+    { step: 'initialize', name: 'countAccepted' },
+  );
   const refusing = createSqsClient();
-  refusing.middlewareStack.add(() => async () => {
-    throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
-  }, { step: 'initialize', name: 'refuseEverything' });
+  refusing.middlewareStack.add(
+    () => async () => {
+      throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
+    },
+    { step: 'initialize', name: 'refuseEverything' },
+  );
   return { counting, refusing, accepted: () => accepted };
 }
 
@@ -75,14 +91,21 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-const CLEAR_REASONS: Record<number, RegExp> = { 404: /^unknown channel$/, 401: /x-line-signature/, 413: new RegExp(`exceeds ${MAX_BODY_BYTES} bytes|over the \\d+-byte SQS message limit`), 400: /\S/, 500: /retry/ };
+const CLEAR_REASONS: Record<number, RegExp> = {
+  404: /^unknown channel$/,
+  401: /x-line-signature/,
+  413: new RegExp(`exceeds ${MAX_BODY_BYTES} bytes|over the \\d+-byte SQS message limit`),
+  400: /\S/,
+  500: /retry/,
+};
 
 /** Everything wrong with one answer; empty when the webhook behaved. */
 function violationsOf(recipe: FuzzRecipe, built: BuiltRequest, answer: Answer, enqueued: number): string[] {
   const violations: string[] = [];
   if (built.unknownChannel) {
     // Nothing about such a request matters: it is refused before its body is looked at.
-    if (answer.status !== 404 || answer.body.message !== 'unknown channel') violations.push(`a request to an unknown channel was answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (answer.status !== 404 || answer.body.message !== 'unknown channel')
+      violations.push(`a request to an unknown channel was answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     if (enqueued > 0) violations.push(`${enqueued} message(s) enqueued for an unknown channel`);
     return violations;
   }
@@ -91,17 +114,25 @@ function violationsOf(recipe: FuzzRecipe, built: BuiltRequest, answer: Answer, e
   if (answer.status !== 200) {
     const message = answer.body.message;
     const reason = CLEAR_REASONS[answer.status];
-    if (typeof message !== 'string' || (reason && !reason.test(message))) violations.push(`${answer.status} without a clear message: ${JSON.stringify(answer.body)}`);
+    if (typeof message !== 'string' || (reason && !reason.test(message)))
+      violations.push(`${answer.status} without a clear message: ${JSON.stringify(answer.body)}`);
   }
-  if (built.oversized && answer.status !== 413) violations.push(`a body over ${MAX_BODY_BYTES} bytes was answered ${answer.status}, not 413`);
+  if (built.oversized && answer.status !== 413)
+    violations.push(`a body over ${MAX_BODY_BYTES} bytes was answered ${answer.status}, not 413`);
   if (!built.signed && enqueued > 0) violations.push(`${enqueued} message(s) enqueued for a forged request`);
-  if (!built.signed && !built.oversized && answer.status !== 401) violations.push(`a forged request was answered ${answer.status}, not 401`);
+  if (!built.signed && !built.oversized && answer.status !== 401)
+    violations.push(`a forged request was answered ${answer.status}, not 401`);
   if (built.signed && !built.oversized && built.expectedSignedStatus !== undefined) {
     const expected = built.expectedSignedStatus === 200 && recipe.queueDown ? 500 : built.expectedSignedStatus;
-    if (answer.status !== expected) violations.push(`a signed ${recipe.generator} request was answered ${answer.status}, expected ${expected}: ${JSON.stringify(answer.body)}`);
+    if (answer.status !== expected)
+      violations.push(
+        `a signed ${recipe.generator} request was answered ${answer.status}, expected ${expected}: ${JSON.stringify(answer.body)}`,
+      );
   }
   if (answer.status === 200 && (answer.body.enqueued !== built.events || enqueued !== built.events)) {
-    violations.push(`answered 200 for ${built.events} event(s) with enqueued=${String(answer.body.enqueued)}, SQS accepted ${enqueued}`);
+    violations.push(
+      `answered 200 for ${built.events} event(s) with enqueued=${String(answer.body.enqueued)}, SQS accepted ${enqueued}`,
+    );
   }
   return violations;
 }
@@ -112,14 +143,26 @@ function countInto(counts: Record<string, number>, key: string): void {
 
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const sqs = sqsClients();
-  const config = webhookConfigFor(options.queueUrl, [
-    webhookChannel({ id: FUZZ_CHANNEL, channelSecrets: [options.channelSecret], destination: DESTINATION }),
-    webhookChannel({ id: OTHER_FUZZ_CHANNEL, channelSecrets: [`${options.channelSecret}-other`] }),
-  ], MAX_BODY_BYTES);
+  const config = webhookConfigFor(
+    options.queueUrl,
+    [
+      webhookChannel({ id: FUZZ_CHANNEL, channelSecrets: [options.channelSecret], destination: DESTINATION }),
+      webhookChannel({ id: OTHER_FUZZ_CHANNEL, channelSecrets: [`${options.channelSecret}-other`] }),
+    ],
+    MAX_BODY_BYTES,
+  );
   collectGarbage();
   const figures: FuzzFigures = {
-    requests: 0, byStatus: {}, byGenerator: {}, messagesEnqueued: 0, enqueuedForForged: 0, unhandledExceptions: 0,
-    heapBeforeBytes: heapUsed(), heapAfterBytes: 0, heapMaxBytes: heapUsed(), durationMs: 0,
+    requests: 0,
+    byStatus: {},
+    byGenerator: {},
+    messagesEnqueued: 0,
+    enqueuedForForged: 0,
+    unhandledExceptions: 0,
+    heapBeforeBytes: heapUsed(),
+    heapAfterBytes: 0,
+    heapMaxBytes: heapUsed(),
+    durationMs: 0,
   };
   const started = Date.now();
   let shrinking = false; // after the first violation fast-check only replays smaller variants of it: not counted
@@ -128,12 +171,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const acceptedBefore = sqs.accepted();
     let answer: Answer;
     try {
-      const response = await handleWebhookRequest(built.event, { config, sqs: recipe.queueDown ? sqs.refusing : sqs.counting });
+      const response = await handleWebhookRequest(built.event, {
+        config,
+        sqs: recipe.queueDown ? sqs.refusing : sqs.counting,
+      });
       answer = { status: response.statusCode ?? 0, body: JSON.parse(response.body ?? '{}') as Record<string, unknown> };
     } catch (error) {
       if (!shrinking) figures.unhandledExceptions += 1;
       shrinking = true;
-      throw new Error(`unhandled exception from a ${recipe.generator} request: ${(error as Error).name}: ${(error as Error).message}`);
+      throw new Error(
+        `unhandled exception from a ${recipe.generator} request: ${(error as Error).name}: ${(error as Error).message}`,
+      );
     }
     const enqueued = sqs.accepted() - acceptedBefore;
     const violations = violationsOf(recipe, built, answer, enqueued);
@@ -147,7 +195,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     countInto(figures.byStatus, String(answer.status));
     countInto((figures.byGenerator[recipe.generator] ??= {}), String(answer.status));
     if (figures.requests % HEAP_SAMPLE_EVERY === 0) figures.heapMaxBytes = Math.max(figures.heapMaxBytes, heapUsed());
-    if (figures.requests % QUEUE_PURGE_EVERY === 0) await sqs.counting.send(new PurgeQueueCommand({ QueueUrl: options.queueUrl }));
+    if (figures.requests % QUEUE_PURGE_EVERY === 0)
+      await sqs.counting.send(new PurgeQueueCommand({ QueueUrl: options.queueUrl }));
     if (violations.length > 0) {
       shrinking = true;
       throw new Error(violations.join('; '));
@@ -173,18 +222,33 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export function formatFuzzReport({ options, figures }: FuzzReport): string {
-  const statuses = (counts: Record<string, number>) => Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}: ${count.toLocaleString('en-US')}`).join(', ');
-  const generators = Object.entries(figures.byGenerator).sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, counts]): TableRow => [`  ${name}`, `${Object.values(counts).reduce((sum, count) => sum + count, 0).toLocaleString('en-US')} (${statuses(counts)})`]);
+  const statuses = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, count]) => `${status}: ${count.toLocaleString('en-US')}`)
+      .join(', ');
+  const generators = Object.entries(figures.byGenerator)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, counts]): TableRow => [
+      `  ${name}`,
+      `${Object.values(counts)
+        .reduce((sum, count) => sum + count, 0)
+        .toLocaleString('en-US')} (${statuses(counts)})`,
+    ]);
   return formatTable(`Webhook fuzzing: seed ${options.seed}, ${(figures.durationMs / 1000).toFixed(1)} s`, [
     ['requests', figures.requests],
-    ...Object.entries(figures.byStatus).sort(([a], [b]) => a.localeCompare(b)).map(([status, count]): TableRow => [`  answered ${status}`, countWithShare(count, figures.requests)]),
+    ...Object.entries(figures.byStatus)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([status, count]): TableRow => [`  answered ${status}`, countWithShare(count, figures.requests)]),
     ['by generator (requests, answers)', ''],
     ...generators,
     ['messages enqueued', figures.messagesEnqueued],
     ['messages enqueued for forged requests', figures.enqueuedForForged],
     ['unhandled exceptions', figures.unhandledExceptions],
-    ['heap used before / after (after GC)', `${mebibytes(figures.heapBeforeBytes)} / ${mebibytes(figures.heapAfterBytes)}`],
+    [
+      'heap used before / after (after GC)',
+      `${mebibytes(figures.heapBeforeBytes)} / ${mebibytes(figures.heapAfterBytes)}`,
+    ],
     ['heap used, highest sample', mebibytes(figures.heapMaxBytes)],
   ]);
 }

@@ -6,7 +6,9 @@
  * A request already on the wire when the invocation ends still reaches its server, as in Lambda.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import type { SqsBatchHandler } from '../queue-poller';
 
 export class LambdaTimeoutError extends Error {
@@ -54,33 +56,37 @@ export function crashCurrentInvocation(where: string): never {
 
 /** The poller's handler as one Lambda invocation: ended by the function timeout or by a crash. */
 export function asLambdaInvocation(handler: SqsBatchHandler, timeoutMs: number): SqsBatchHandler {
-  return (event, context) => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => invocation.end(new LambdaTimeoutError(timeoutMs)), timeoutMs);
-    const invocation: Invocation = {
-      ended: false,
-      end(error) {
-        if (invocation.ended) return;
-        invocation.ended = true;
-        clearTimeout(timer);
-        reject(error);
-      },
-    };
-    invocationScope.run(invocation, () => handler(event, context)).then(
-      (response) => {
-        if (invocation.ended) return; // a ghost's answer reaches nobody
-        invocation.ended = true;
-        clearTimeout(timer);
-        resolve(response);
-      },
-      (error: unknown) => invocation.end(error instanceof Error ? error : new Error(String(error))),
-    );
-  });
+  return (event, context) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => invocation.end(new LambdaTimeoutError(timeoutMs)), timeoutMs);
+      const invocation: Invocation = {
+        ended: false,
+        end(error) {
+          if (invocation.ended) return;
+          invocation.ended = true;
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      invocationScope
+        .run(invocation, () => handler(event, context))
+        .then(
+          (response) => {
+            if (invocation.ended) return; // a ghost's answer reaches nobody
+            invocation.ended = true;
+            clearTimeout(timer);
+            resolve(response);
+          },
+          (error: unknown) => invocation.end(error instanceof Error ? error : new Error(String(error))),
+        );
+    });
 }
 
 /** Refuses fetch calls of ended invocations; returns the function that restores the original fetch. */
 export function freezeGhostFetches(): () => void {
   const original = globalThis.fetch;
-  globalThis.fetch = (input, init) => (isGhostCall() ? Promise.reject(new FrozenSandboxError()) : original(input, init));
+  globalThis.fetch = (input, init) =>
+    isGhostCall() ? Promise.reject(new FrozenSandboxError()) : original(input, init);
   return () => {
     globalThis.fetch = original;
   };
@@ -88,8 +94,11 @@ export function freezeGhostFetches(): () => void {
 
 /** Refuses this client's calls made by ended invocations. */
 export function freezeGhostDynamoCalls(client: DynamoDBClient): void {
-  client.middlewareStack.add((next) => async (args) => {
-    if (isGhostCall()) throw new FrozenSandboxError();
-    return next(args);
-  }, { step: 'initialize', name: 'freezeGhostCalls' });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (isGhostCall()) throw new FrozenSandboxError();
+      return next(args);
+    },
+    { step: 'initialize', name: 'freezeGhostCalls' },
+  );
 }

@@ -6,12 +6,13 @@
  * queued, and no nonce may be stored. The handler runs with its real dependencies (dynalite, fauxqs,
  * the LINE stand-in).
  */
-import fc from 'fast-check';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LINK_API_ROUTES, handleLinkRequest } from '../../lib/link-api/handle-link-request';
+import fc from 'fast-check';
+
+import { handleLinkRequest, LINK_API_ROUTES } from '../../lib/link-api/handle-link-request';
 import { countCommands, receiveAll } from '../aws-kit';
-import { LOCAL_LINK_API_TOKEN, type LinkApiHarness, linkApiRequest } from '../link-api-rig';
-import { type TableRow, formatTable } from './report-table';
+import { linkApiRequest, LOCAL_LINK_API_TOKEN, type LinkApiHarness } from '../link-api-rig';
+import { formatTable, type TableRow } from './report-table';
 
 type Auth = 'none' | 'wrong-token' | 'other-scheme' | 'empty-bearer' | 'valid';
 
@@ -41,27 +42,58 @@ const customer = fc.oneof(
 const bodies: Record<string, fc.Arbitrary<Buffer>> = {
   'random bytes': fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes)),
   'random JSON': fc.jsonValue({ maxDepth: 4 }).map(json),
-  'truncated JSON': fc.jsonValue({ maxDepth: 3 }).map((value) => Buffer.from(JSON.stringify({ linkToken: 'x', value }).slice(0, -1))),
-  'nonce, unknown link token': fc.record({ linkToken: fc.oneof(fc.string({ minLength: 1 }), fc.anything()), customer, channel: fc.option(fc.string(), { nil: undefined }) }).map(json),
+  'truncated JSON': fc
+    .jsonValue({ maxDepth: 3 })
+    .map((value) => Buffer.from(JSON.stringify({ linkToken: 'x', value }).slice(0, -1))),
+  'nonce, unknown link token': fc
+    .record({
+      linkToken: fc.oneof(fc.string({ minLength: 1 }), fc.anything()),
+      customer,
+      channel: fc.option(fc.string(), { nil: undefined }),
+    })
+    .map(json),
   'id-token, refused token': fc.record({ idToken: fc.oneof(fc.string(), fc.anything()), customer }).map(json),
-  'unlink, malformed or nobody linked': fc.oneof(
-    fc.record({ userId: fc.oneof(fc.string().filter((id) => !USER_ID.test(id)), fc.anything().filter((id) => typeof id !== 'string')) }),
-    fc.record({ customer: customer.filter((c) => c !== undefined) }),
-    fc.record({ userId: fc.constant(`U${'a'.repeat(32)}`), customer: fc.constant({ mobile: '66812345678' }) }),
-  ).map(json),
-  'oversized': fc.integer({ min: 17 * 1024, max: 64 * 1024 }).map((size) => json({ linkToken: 'x'.repeat(size), customer: { mobile: '66812345678' } })),
+  'unlink, malformed or nobody linked': fc
+    .oneof(
+      fc.record({
+        userId: fc.oneof(
+          fc.string().filter((id) => !USER_ID.test(id)),
+          fc.anything().filter((id) => typeof id !== 'string'),
+        ),
+      }),
+      fc.record({ customer: customer.filter((c) => c !== undefined) }),
+      fc.record({ userId: fc.constant(`U${'a'.repeat(32)}`), customer: fc.constant({ mobile: '66812345678' }) }),
+    )
+    .map(json),
+  oversized: fc
+    .integer({ min: 17 * 1024, max: 64 * 1024 })
+    .map((size) => json({ linkToken: 'x'.repeat(size), customer: { mobile: '66812345678' } })),
 };
 
-export const linkFuzzRecipe: fc.Arbitrary<LinkFuzzRecipe> = fc.oneof(...Object.entries(bodies).map(([generator, body]) => fc.record({
-  auth: fc.oneof({ weight: 3, arbitrary: fc.constant<Auth>('valid') }, { weight: 2, arbitrary: fc.constantFrom<Auth>('none', 'wrong-token', 'other-scheme', 'empty-bearer') }),
-  method: fc.oneof({ weight: 9, arbitrary: fc.constant('POST' as const) }, { weight: 1, arbitrary: fc.constantFrom('GET' as const, 'PUT' as const) }),
-  path: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...LINK_API_ROUTES) }, { weight: 1, arbitrary: fc.constantFrom('/line/link', '/line/link/nonce/', '/line/link/NONCE') }),
-  generator: fc.constant(generator),
-  body,
-})));
+export const linkFuzzRecipe: fc.Arbitrary<LinkFuzzRecipe> = fc.oneof(
+  ...Object.entries(bodies).map(([generator, body]) =>
+    fc.record({
+      auth: fc.oneof(
+        { weight: 3, arbitrary: fc.constant<Auth>('valid') },
+        { weight: 2, arbitrary: fc.constantFrom<Auth>('none', 'wrong-token', 'other-scheme', 'empty-bearer') },
+      ),
+      method: fc.oneof(
+        { weight: 9, arbitrary: fc.constant('POST' as const) },
+        { weight: 1, arbitrary: fc.constantFrom('GET' as const, 'PUT' as const) },
+      ),
+      path: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(...LINK_API_ROUTES) },
+        { weight: 1, arbitrary: fc.constantFrom('/line/link', '/line/link/nonce/', '/line/link/NONCE') },
+      ),
+      generator: fc.constant(generator),
+      body,
+    }),
+  ),
+);
 
 function requestOf(recipe: LinkFuzzRecipe): APIGatewayProxyEventV2 {
-  const token = recipe.auth === 'valid' ? LOCAL_LINK_API_TOKEN : recipe.auth === 'wrong-token' ? `${LOCAL_LINK_API_TOKEN}x` : null;
+  const token =
+    recipe.auth === 'valid' ? LOCAL_LINK_API_TOKEN : recipe.auth === 'wrong-token' ? `${LOCAL_LINK_API_TOKEN}x` : null;
   const request = linkApiRequest(recipe.path, undefined, { token, method: recipe.method, raw: recipe.body });
   if (recipe.auth === 'other-scheme') request.headers.authorization = `Basic ${LOCAL_LINK_API_TOKEN}`;
   if (recipe.auth === 'empty-bearer') request.headers.authorization = 'Bearer ';
@@ -84,24 +116,37 @@ export interface LinkFuzzReport {
 }
 
 /** Every answer checked as it comes; fast-check shrinks the first violation. */
-export async function runLinkApiFuzz(harness: LinkApiHarness, { seed, requests, path }: { seed: number; requests: number; path?: string }): Promise<LinkFuzzReport> {
+export async function runLinkApiFuzz(
+  harness: LinkApiHarness,
+  { seed, requests, path }: { seed: number; requests: number; path?: string },
+): Promise<LinkFuzzReport> {
   const dynamoCalls = countCommands(harness.dynamo);
-  const figures: LinkFuzzFigures = { requests: 0, byStatus: {}, byGenerator: {}, crashes: 0, queued: 0, noncesStored: 0 };
+  const figures: LinkFuzzFigures = {
+    requests: 0,
+    byStatus: {},
+    byGenerator: {},
+    crashes: 0,
+    queued: 0,
+    noncesStored: 0,
+  };
   let failure: string | undefined;
   try {
-    await fc.assert(fc.asyncProperty(linkFuzzRecipe, async (recipe) => {
-      figures.requests += 1;
-      figures.byGenerator[recipe.generator] = (figures.byGenerator[recipe.generator] ?? 0) + 1;
-      let status: number;
-      try {
-        status = (await handleLinkRequest(requestOf(recipe), harness.deps)).statusCode ?? 200;
-      } catch (error) {
-        figures.crashes += 1;
-        throw error;
-      }
-      figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
-      if (status < 400 || status > 499) throw new Error(`answered ${status}`);
-    }), { seed, numRuns: requests, path, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(linkFuzzRecipe, async (recipe) => {
+        figures.requests += 1;
+        figures.byGenerator[recipe.generator] = (figures.byGenerator[recipe.generator] ?? 0) + 1;
+        let status: number;
+        try {
+          status = (await handleLinkRequest(requestOf(recipe), harness.deps)).statusCode ?? 200;
+        } catch (error) {
+          figures.crashes += 1;
+          throw error;
+        }
+        figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
+        if (status < 400 || status > 499) throw new Error(`answered ${status}`);
+      }),
+      { seed, numRuns: requests, path, endOnFailure: true },
+    );
   } catch (error) {
     failure = (error as Error).message;
   }
@@ -113,8 +158,12 @@ export async function runLinkApiFuzz(harness: LinkApiHarness, { seed, requests, 
 export function formatLinkFuzzReport({ seed, figures }: LinkFuzzReport): string {
   const rows: TableRow[] = [
     ['requests', figures.requests],
-    ...Object.entries(figures.byStatus).sort().map(([status, count]): TableRow => [`  answered ${status}`, count]),
-    ...Object.entries(figures.byGenerator).sort().map(([generator, count]): TableRow => [`  ${generator}`, count]),
+    ...Object.entries(figures.byStatus)
+      .sort()
+      .map(([status, count]): TableRow => [`  answered ${status}`, count]),
+    ...Object.entries(figures.byGenerator)
+      .sort()
+      .map(([generator, count]): TableRow => [`  ${generator}`, count]),
     ['crashes (the handler threw)', figures.crashes],
     ['events queued', figures.queued],
     ['nonces stored', figures.noncesStored],

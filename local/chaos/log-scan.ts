@@ -4,16 +4,22 @@
  * line by line and swallowed; only the counts and a few masked examples are kept.
  */
 import { createHash } from 'node:crypto';
+
 import { logger } from '../../lib/observability/telemetry';
 import type { ChaosSecrets } from './chaos-services';
 
 /** Recognisable in any log line: every display name carries this word and a phone number. */
 const DISPLAY_NAME_MARKER = 'ทดสอบ';
-const escapedMarker = [...DISPLAY_NAME_MARKER].map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+const escapedMarker = [...DISPLAY_NAME_MARKER]
+  .map((char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  .join('');
 
 /** A LINE display name with personal data in it (people do put their phone number there). */
 export function personalDisplayName(userId: string): string {
-  const digits = BigInt(`0x${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`).toString().padStart(8, '0').slice(-8);
+  const digits = BigInt(`0x${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`)
+    .toString()
+    .padStart(8, '0')
+    .slice(-8);
   return `${DISPLAY_NAME_MARKER} Somchai 🌸 +66 8${digits}`;
 }
 
@@ -35,7 +41,10 @@ function detectorsFor(secrets: ChaosSecrets): Detector[] {
   const exactly = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g');
   return [
     { kind: 'LINE user id', pattern: /U[0-9a-f]{32}/g },
-    { kind: 'display name', pattern: new RegExp(`${DISPLAY_NAME_MARKER}|${escapedMarker.replace(/\\/g, '\\\\')}`, 'g') },
+    {
+      kind: 'display name',
+      pattern: new RegExp(`${DISPLAY_NAME_MARKER}|${escapedMarker.replace(/\\/g, '\\\\')}`, 'g'),
+    },
     { kind: 'phone number', pattern: /\+66 ?8\d{8}/g },
     // a member's mobile as the link API and the worker see it (country code, digits only), and email addresses
     { kind: 'mobile number', pattern: /\b668\d{8}\b/g },
@@ -103,7 +112,10 @@ export function captureAndScanLogs(secrets: ChaosSecrets): LogCapture {
 }
 
 /** Runs the action with the logs captured and scanned. */
-export async function scanLogsDuring<T>(secrets: ChaosSecrets, action: () => Promise<T>): Promise<{ result: T; logScan: LogScanReport }> {
+export async function scanLogsDuring<T>(
+  secrets: ChaosSecrets,
+  action: () => Promise<T>,
+): Promise<{ result: T; logScan: LogScanReport }> {
   const capture = captureAndScanLogs(secrets);
   try {
     return { result: await action(), logScan: capture.stop() };

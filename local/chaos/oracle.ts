@@ -21,9 +21,9 @@
  * - nonce: no nonce completed two links.
  */
 import type { UserSyncState } from '../../lib/domain/sync-rules';
-import { type CapillaryState, type CustomerSnapshot, subscriptionOf } from '../standins/capillary-standin';
+import { subscriptionOf, type CapillaryState, type CustomerSnapshot } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
-import { type SyncAction, impliedState, isSyncAction, type UserHistory } from './scenario';
+import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
 
 export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce';
 
@@ -69,14 +69,19 @@ function followsInOrder<T>(calls: T[], allowed: T[]): boolean {
 function customersByIdentifier(capillary: CapillaryState): Map<string, CustomerSnapshot[]> {
   const index = new Map<string, CustomerSnapshot[]>();
   for (const customer of capillary.customers) {
-    const values = new Set(customer.profiles.flatMap((profile) => profile.identifiers.map((identifier) => `${identifier.type}:${identifier.value}`)));
+    const values = new Set(
+      customer.profiles.flatMap((profile) =>
+        profile.identifiers.map((identifier) => `${identifier.type}:${identifier.value}`),
+      ),
+    );
     for (const value of values) index.set(value, [...(index.get(value) ?? []), customer]);
   }
   return index;
 }
 
 /** The key of a user's record: the bot and the user. */
-export const recordKey = ({ destination, userId }: { destination: string; userId: string }): string => `${destination}#${userId}`;
+export const recordKey = ({ destination, userId }: { destination: string; userId: string }): string =>
+  `${destination}#${userId}`;
 
 /** Per record and lane: each lane keeps its own order (domain/sync-rules EventLane). */
 function writesByRecord(writes: StoreWrite[]): Map<string, StoreWrite[]> {
@@ -105,9 +110,15 @@ function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: strin
     }
     if (lastCommit && write.timestamp <= lastCommit.timestamp) {
       const kind = write.webhookEventId === lastCommit.webhookEventId ? 'reapplied' : 'stale';
-      problems.push({ kind, detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after event ${lastCommit.webhookEventId} (t=${lastCommit.timestamp}) was recorded` });
+      problems.push({
+        kind,
+        detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after event ${lastCommit.webhookEventId} (t=${lastCommit.timestamp}) was recorded`,
+      });
     } else if (lastClaim && write.timestamp < lastClaim.timestamp) {
-      problems.push({ kind: 'stale', detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after the newer event ${lastClaim.webhookEventId} (t=${lastClaim.timestamp}) had one` });
+      problems.push({
+        kind: 'stale',
+        detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after the newer event ${lastClaim.webhookEventId} (t=${lastClaim.timestamp}) had one`,
+      });
     }
     lastClaim = write;
   }
@@ -117,23 +128,37 @@ function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: strin
 /** The user's follow/unfollow events, in time order, and the state the newest implies. */
 function syncLane(user: UserHistory): { events: UserHistory['events']; actions: SyncAction[] } {
   const indexes = user.actions.flatMap((action, index) => (isSyncAction(action) ? [index] : []));
-  return { events: indexes.map((index) => user.events[index]!), actions: indexes.map((index) => user.actions[index] as SyncAction) };
+  return {
+    events: indexes.map((index) => user.events[index]!),
+    actions: indexes.map((index) => user.actions[index] as SyncAction),
+  };
 }
 
-function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], writesPerLane: StoreWrite[][]): UserProblem[] {
+function judgeUser(
+  user: UserHistory,
+  inputs: OracleInputs,
+  customers: CustomerSnapshot[],
+  writesPerLane: StoreWrite[][],
+): UserProblem[] {
   const problems: UserProblem[] = [];
-  const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, channel: user.channel, kind, detail });
+  const report = (kind: ProblemKind, detail: string) =>
+    problems.push({ userId: user.userId, channel: user.channel, kind, detail });
   const sync = syncLane(user);
   const newest = sync.events.at(-1);
   const expected = impliedState(sync.actions.at(-1) ?? 'unfollow');
   const record = inputs.records.get(recordKey(user));
   const lineAccountId = inputs.lineAccountIds[user.channel] as string;
   if (newest !== undefined && (record?.lastEventId !== newest.webhookEventId || record?.subscription !== expected)) {
-    report('state', `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest.webhookEventId} means ${expected}`);
+    report(
+      'state',
+      `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest.webhookEventId} means ${expected}`,
+    );
   }
   for (const writes of writesPerLane) for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
-  if (customers.length > 1) report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
-  if (user.links.length > 0 || user.actions.includes('unlink')) return [...problems, ...judgeLinkUser(user, inputs, customers, newest ? expected : 'OPTIN')];
+  if (customers.length > 1)
+    report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
+  if (user.links.length > 0 || user.actions.includes('unlink'))
+    return [...problems, ...judgeLinkUser(user, inputs, customers, newest ? expected : 'OPTIN')];
 
   const [customer] = customers;
   if (customer === undefined) {
@@ -142,41 +167,75 @@ function judgeUser(user: UserHistory, inputs: OracleInputs, customers: CustomerS
   }
   const subscription = subscriptionOf(inputs.capillary, customer.id, 'LINE', lineAccountId);
   // Registered through another channel of the provider, never through this one: nothing to opt out of here.
-  const neverHere = record?.customerId === undefined && subscription.BULK === undefined && subscription.TRANS === undefined;
+  const neverHere =
+    record?.customerId === undefined && subscription.BULK === undefined && subscription.TRANS === undefined;
   if (expected === 'OPTOUT' && neverHere) return problems;
   if (subscription.BULK !== expected || subscription.TRANS !== expected) {
     report('state', `Capillary subscription ${JSON.stringify(subscription)}, expected ${expected}`);
   }
-  if (record?.customerId !== customer.id) report('state', `DynamoDB customerId ${record?.customerId}, Capillary customer ${customer.id}`);
-  const calls = changes(customer.subscriptionHistory
-    .filter((change) => change.channel === 'LINE' && change.accountId === lineAccountId)
-    .map((change) => change.type));
+  if (record?.customerId !== customer.id)
+    report('state', `DynamoDB customerId ${record?.customerId}, Capillary customer ${customer.id}`);
+  const calls = changes(
+    customer.subscriptionHistory
+      .filter((change) => change.channel === 'LINE' && change.accountId === lineAccountId)
+      .map((change) => change.type),
+  );
   const eventStates = changes(sync.actions.map(impliedState));
-  if (!followsInOrder(calls, eventStates)) report('stale', `subscription calls ${calls.join(' → ')} do not follow the events' ${eventStates.join(' → ')}`);
+  if (!followsInOrder(calls, eventStates))
+    report('stale', `subscription calls ${calls.join(' → ')} do not follow the events' ${eventStates.join(' → ')}`);
   return problems;
 }
 
 /** Linked users: their member holds the LINE id (and nobody else does) with the newest follow state; unlinked: the member does not. */
-function judgeLinkUser(user: UserHistory, inputs: OracleInputs, customers: CustomerSnapshot[], expected: 'OPTIN' | 'OPTOUT'): UserProblem[] {
+function judgeLinkUser(
+  user: UserHistory,
+  inputs: OracleInputs,
+  customers: CustomerSnapshot[],
+  expected: 'OPTIN' | 'OPTOUT',
+): UserProblem[] {
   const problems: UserProblem[] = [];
-  const report = (kind: ProblemKind, detail: string) => problems.push({ userId: user.userId, channel: user.channel, kind, detail });
+  const report = (kind: ProblemKind, detail: string) =>
+    problems.push({ userId: user.userId, channel: user.channel, kind, detail });
   const memberId = inputs.members.get(recordKey(user));
   const record = inputs.records.get(recordKey(user));
-  const ownEvents = new Set([...user.links.map((link) => link.webhookEventId), ...user.attacks.filter((a) => a.kind === 'reuse').map((a) => a.webhookEventId)]);
-  const effective = new Set(user.links.filter((link) => ownEvents.has(inputs.nonceConsumers.get(link.nonce) ?? '')).map((link) => link.webhookEventId));
+  const ownEvents = new Set([
+    ...user.links.map((link) => link.webhookEventId),
+    ...user.attacks.filter((a) => a.kind === 'reuse').map((a) => a.webhookEventId),
+  ]);
+  const effective = new Set(
+    user.links
+      .filter((link) => ownEvents.has(inputs.nonceConsumers.get(link.nonce) ?? ''))
+      .map((link) => link.webhookEventId),
+  );
   // The newest link-lane action that took effect decides (events are in time order).
-  const decisive = [...user.events.keys()].reverse().find((index) => user.actions[index] === 'unlink' || effective.has(user.events[index]!.webhookEventId));
+  const decisive = [...user.events.keys()]
+    .reverse()
+    .find((index) => user.actions[index] === 'unlink' || effective.has(user.events[index]!.webhookEventId));
   const linked = decisive !== undefined && user.actions[decisive] === 'link';
   const holdsIt = customers.some((customer) => customer.id === memberId);
   if (linked) {
-    if (!holdsIt || customers.length !== 1) report('link', `linked, but the LINE id is on ${customers.map((c) => c.id).join(', ') || 'no customer'}, not only on member ${memberId}`);
+    if (!holdsIt || customers.length !== 1)
+      report(
+        'link',
+        `linked, but the LINE id is on ${customers.map((c) => c.id).join(', ') || 'no customer'}, not only on member ${memberId}`,
+      );
     else {
-      const subscription = subscriptionOf(inputs.capillary, memberId as number, 'LINE', inputs.lineAccountIds[user.channel] as string);
-      if (subscription.BULK !== expected || subscription.TRANS !== expected) report('state', `member subscription ${JSON.stringify(subscription)}, expected ${expected}`);
+      const subscription = subscriptionOf(
+        inputs.capillary,
+        memberId as number,
+        'LINE',
+        inputs.lineAccountIds[user.channel] as string,
+      );
+      if (subscription.BULK !== expected || subscription.TRANS !== expected)
+        report('state', `member subscription ${JSON.stringify(subscription)}, expected ${expected}`);
     }
-    if (record?.linkedCustomerId !== memberId) report('link', `DynamoDB linkedCustomerId ${record?.linkedCustomerId}, member ${memberId}`);
+    if (record?.linkedCustomerId !== memberId)
+      report('link', `DynamoDB linkedCustomerId ${record?.linkedCustomerId}, member ${memberId}`);
   } else if (holdsIt) {
-    report('link', `not linked (newest effective action: ${decisive === undefined ? 'none' : user.actions[decisive]}), but member ${memberId} holds the LINE id`);
+    report(
+      'link',
+      `not linked (newest effective action: ${decisive === undefined ? 'none' : user.actions[decisive]}), but member ${memberId} holds the LINE id`,
+    );
   }
   return problems;
 }
@@ -186,24 +245,45 @@ export function judgeUsers(inputs: OracleInputs): UserProblem[] {
   const writesOf = writesByRecord(inputs.storeWrites);
   const memberOwners = new Map([...inputs.members].map(([key, memberId]) => [memberId, key]));
   const linkedNonces = new Map<string, number>();
-  const nonceOf = new Map(inputs.users.flatMap((user) => [...user.links.map((l) => [l.webhookEventId, l.nonce] as const), ...user.attacks.map((a) => [a.webhookEventId, a.nonce] as const)]));
+  const nonceOf = new Map(
+    inputs.users.flatMap((user) => [
+      ...user.links.map((l) => [l.webhookEventId, l.nonce] as const),
+      ...user.attacks.map((a) => [a.webhookEventId, a.nonce] as const),
+    ]),
+  );
   for (const eventId of inputs.linkedEventIds) {
     const nonce = nonceOf.get(eventId) ?? eventId;
     linkedNonces.set(nonce, (linkedNonces.get(nonce) ?? 0) + 1);
   }
-  const nonceProblems = [...linkedNonces].filter(([, count]) => count > 1)
-    .map(([, count]): UserProblem => ({ userId: '-', channel: '-', kind: 'nonce', detail: `a nonce completed ${count} links` }));
-  return [...nonceProblems, ...inputs.users.flatMap((user) => {
-    // A user who linked keeps the externalId on the detached anonymous customer: only the LINE id counts there.
-    const links = user.links.length > 0 || user.actions.includes('unlink');
-    const holders = [
-      ...(customersOf.get(`line:${user.userId}`) ?? []),
-      ...(links ? [] : (customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? [])),
-    ];
-    const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
-    const foreignMembers = customers.filter((customer) => memberOwners.has(customer.id) && memberOwners.get(customer.id) !== recordKey(user));
-    const foreign = foreignMembers.map((customer): UserProblem => ({ userId: user.userId, channel: user.channel, kind: 'link', detail: `the LINE id is on member ${customer.id} of another user` }));
-    const writes = [writesOf.get(`${recordKey(user)}#sync`) ?? [], writesOf.get(`${recordKey(user)}#link`) ?? []];
-    return [...foreign, ...judgeUser(user, inputs, customers, writes)];
-  })];
+  const nonceProblems = [...linkedNonces]
+    .filter(([, count]) => count > 1)
+    .map(([, count]): UserProblem => ({
+      userId: '-',
+      channel: '-',
+      kind: 'nonce',
+      detail: `a nonce completed ${count} links`,
+    }));
+  return [
+    ...nonceProblems,
+    ...inputs.users.flatMap((user) => {
+      // A user who linked keeps the externalId on the detached anonymous customer: only the LINE id counts there.
+      const links = user.links.length > 0 || user.actions.includes('unlink');
+      const holders = [
+        ...(customersOf.get(`line:${user.userId}`) ?? []),
+        ...(links ? [] : (customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? [])),
+      ];
+      const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
+      const foreignMembers = customers.filter(
+        (customer) => memberOwners.has(customer.id) && memberOwners.get(customer.id) !== recordKey(user),
+      );
+      const foreign = foreignMembers.map((customer): UserProblem => ({
+        userId: user.userId,
+        channel: user.channel,
+        kind: 'link',
+        detail: `the LINE id is on member ${customer.id} of another user`,
+      }));
+      const writes = [writesOf.get(`${recordKey(user)}#sync`) ?? [], writesOf.get(`${recordKey(user)}#link`) ?? []];
+      return [...foreign, ...judgeUser(user, inputs, customers, writes)];
+    }),
+  ];
 }

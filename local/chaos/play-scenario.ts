@@ -6,33 +6,35 @@
  * state is judged user by user.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import {
   DeleteMessageCommand,
-  type Message,
   ReceiveMessageCommand,
   SendMessageCommand,
+  type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import type { UserSyncState } from '../../lib/domain/sync-rules';
+
 import type { WebhookConfig, WorkerConfig } from '../../lib/config/config';
-import { lambdaContext } from '../lambda-context';
-import { type QueuePoller, queueDepth, startQueuePoller, totalOf } from '../queue-poller';
+import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { type RecordSettled, processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { processSqsBatch, type RecordSettled } from '../../lib/worker/process-sqs-batch';
 import type { SyncOutcome } from '../../lib/worker/sync-line-event';
-import { type TestFifoQueue, createFifoQueue } from '../aws-kit';
+import { createFifoQueue, type TestFifoQueue } from '../aws-kit';
+import { lambdaContext } from '../lambda-context';
 import { callbackBody, signedWebhookRequest, webhookChannel, webhookConfigFor } from '../line-event-factory';
-import { RIG_CAPILLARY_AUTH, RIG_CHANNEL, createUsersTable, workerConfigFor } from '../worker-rig';
+import { queueDepth, startQueuePoller, totalOf, type QueuePoller } from '../queue-poller';
+import { createUsersTable, RIG_CAPILLARY_AUTH, RIG_CHANNEL, workerConfigFor } from '../worker-rig';
 import type { ChaosChannel, ChaosServices } from './chaos-services';
-import { WorkerJournal, crashingWorkerDeps } from './crashing-worker';
+import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
-import { type UserProblem, judgeUsers, recordKey } from './oracle';
-import { type CrashPoint, type Deliveries, type Scenario, type UserHistory, deliveriesOf } from './scenario';
+import { judgeUsers, recordKey, type UserProblem } from './oracle';
+import { deliveriesOf, type CrashPoint, type Deliveries, type Scenario, type UserHistory } from './scenario';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
 export interface FleetSettings {
@@ -172,18 +174,25 @@ class Tally {
 }
 
 const outcomeKey = (outcome: SyncOutcome): string =>
-  outcome.result === 'applied' ? 'applied' : outcome.result === 'link' ? `link-${outcome.action}` : `${outcome.result}-${outcome.reason}`;
+  outcome.result === 'applied'
+    ? 'applied'
+    : outcome.result === 'link'
+      ? `link-${outcome.action}`
+      : `${outcome.result}-${outcome.reason}`;
 
 /** Counts the distinct messages SendMessageBatch created: a deduplicated entry answers with the original MessageId. */
 function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
   const sqs = createSqsClient();
   const messageIds = new Set<string>();
-  sqs.middlewareStack.add((next) => async (args) => {
-    const result = await next(args);
-    const successful = (result.output as { Successful?: { MessageId?: string }[] }).Successful ?? [];
-    for (const entry of successful) if (entry.MessageId) messageIds.add(entry.MessageId);
-    return result;
-  }, { step: 'initialize', name: 'countEnqueuedMessages' });
+  sqs.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const successful = (result.output as { Successful?: { MessageId?: string }[] }).Successful ?? [];
+      for (const entry of successful) if (entry.MessageId) messageIds.add(entry.MessageId);
+      return result;
+    },
+    { step: 'initialize', name: 'countEnqueuedMessages' },
+  );
   return { sqs, messageIds };
 }
 
@@ -191,7 +200,13 @@ function webhookSqsClient(): { sqs: SQSClient; messageIds: Set<string> } {
  * Sends every request to its channel's URL signed with its channel's secret, re-sending one that was not
  * answered 200 as LINE does; returns the accepted event ids.
  */
-async function deliverToWebhook(requests: Deliveries['requests'], config: WebhookConfig, sqs: SQSClient, concurrency: number, channels: readonly ChaosChannel[]) {
+async function deliverToWebhook(
+  requests: Deliveries['requests'],
+  config: WebhookConfig,
+  sqs: SQSClient,
+  concurrency: number,
+  channels: readonly ChaosChannel[],
+) {
   const accepted = { requests: 0, eventIds: new Set<string>(), events: 0, eventsByChannel: new Map<string, number>() };
   let next = 0;
   const sender = async () => {
@@ -222,9 +237,14 @@ async function deliverToWebhook(requests: Deliveries['requests'], config: Webhoo
 async function redriveDeadLetters(sqs: SQSClient, queue: TestFifoQueue, round: number): Promise<number> {
   let moved = 0;
   for (;;) {
-    const { Messages: messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'],
-    }));
+    const { Messages: messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     if (messages.length === 0) return moved;
     for (const message of messages) await moveBack(sqs, queue, message, round);
     moved += messages.length;
@@ -232,12 +252,14 @@ async function redriveDeadLetters(sqs: SQSClient, queue: TestFifoQueue, round: n
 }
 
 async function moveBack(sqs: SQSClient, queue: TestFifoQueue, message: Message, round: number): Promise<void> {
-  await sqs.send(new SendMessageCommand({
-    QueueUrl: queue.queueUrl,
-    MessageBody: message.Body,
-    MessageGroupId: message.Attributes?.MessageGroupId,
-    MessageDeduplicationId: `${message.Attributes?.MessageDeduplicationId}-redrive${round}`,
-  }));
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queue.queueUrl,
+      MessageBody: message.Body,
+      MessageGroupId: message.Attributes?.MessageGroupId,
+      MessageDeduplicationId: `${message.Attributes?.MessageDeduplicationId}-redrive${round}`,
+    }),
+  );
   await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
 }
 
@@ -248,7 +270,10 @@ async function until(condition: () => Promise<boolean>, deadline: number, what: 
   }
 }
 
-async function readRecords(store: UserSyncStore, users: readonly UserHistory[]): Promise<Map<string, UserSyncState | undefined>> {
+async function readRecords(
+  store: UserSyncStore,
+  users: readonly UserHistory[],
+): Promise<Map<string, UserSyncState | undefined>> {
   const records = new Map<string, UserSyncState | undefined>();
   const chunk = 25;
   for (let start = 0; start < users.length; start += chunk) {
@@ -268,7 +293,11 @@ interface PreparedBridge {
 }
 
 /** Each linking user is a store member with their own mobile number; the brand page made a nonce for each of their links. */
-async function prepareLinks(services: ChaosServices, tableName: string, users: UserHistory[]): Promise<Map<string, number>> {
+async function prepareLinks(
+  services: ChaosServices,
+  tableName: string,
+  users: UserHistory[],
+): Promise<Map<string, number>> {
   const nonces = new LinkNonceStore(services.dynamo, tableName);
   const members = new Map<string, number>();
   const expiresAt = Date.now() + 3600_000;
@@ -277,13 +306,22 @@ async function prepareLinks(services: ChaosServices, tableName: string, users: U
     const mobile = `668${String(index).padStart(8, '0')}`;
     members.set(recordKey(user), services.capillary.addMember({ mobile }));
     for (const { nonce } of user.links) {
-      await nonces.issueNonce(nonce, { userId: user.userId, destination: user.destination, customer: { kind: 'mobile', value: mobile }, expiresAt });
+      await nonces.issueNonce(nonce, {
+        userId: user.userId,
+        destination: user.destination,
+        customer: { kind: 'mobile', value: mobile },
+        expiresAt,
+      });
     }
   }
   return members;
 }
 
-async function nonceConsumers(dynamo: ChaosServices['dynamo'], tableName: string, users: UserHistory[]): Promise<Map<string, string | undefined>> {
+async function nonceConsumers(
+  dynamo: ChaosServices['dynamo'],
+  tableName: string,
+  users: UserHistory[],
+): Promise<Map<string, string | undefined>> {
   const nonces = new LinkNonceStore(dynamo, tableName);
   const consumers = new Map<string, string | undefined>();
   for (const { nonce } of users.flatMap((user) => user.links)) {
@@ -295,24 +333,47 @@ async function nonceConsumers(dynamo: ChaosServices['dynamo'], tableName: string
 }
 
 /** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions (every chaos channel). */
-async function prepareBridge(services: ChaosServices, fleet: FleetSettings, users: UserHistory[]): Promise<PreparedBridge> {
+async function prepareBridge(
+  services: ChaosServices,
+  fleet: FleetSettings,
+  users: UserHistory[],
+): Promise<PreparedBridge> {
   const { capillary, line, secrets } = services;
   capillary.reset();
   line.reset();
   for (const user of users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
-  const queue = await createFifoQueue(services.sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
+  const queue = await createFifoQueue(services.sqs, {
+    maxReceiveCount: fleet.maxReceiveCount,
+    visibilityTimeout: fleet.visibilityTimeoutSeconds,
+  });
   const tableName = await createUsersTable(services.dynamo);
   const members = await prepareLinks(services, tableName, users);
-  const config = workerConfigFor(tableName, capillary.url, line.url, {
-    timeoutMs: fleet.capillaryTimeoutMs,
-    // Both folded forms on, so the single calls and, where a fault refuses them, their fallback are exercised.
-    registerProfilesTogether: true,
-    auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
-  }, secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({ ...RIG_CHANNEL, id, channelAccessToken, capillaryLineAccountId })));
+  const config = workerConfigFor(
+    tableName,
+    capillary.url,
+    line.url,
+    {
+      timeoutMs: fleet.capillaryTimeoutMs,
+      // Both folded forms on, so the single calls and, where a fault refuses them, their fallback are exercised.
+      registerProfilesTogether: true,
+      auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
+    },
+    secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
+      ...RIG_CHANNEL,
+      id,
+      channelAccessToken,
+      capillaryLineAccountId,
+    })),
+  );
   return {
     queue,
     workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000 },
-    webhookConfig: webhookConfigFor(queue.queueUrl, secrets.channels.map(({ id, channelSecret, destination }) => webhookChannel({ id, channelSecrets: [channelSecret], destination }))),
+    webhookConfig: webhookConfigFor(
+      queue.queueUrl,
+      secrets.channels.map(({ id, channelSecret, destination }) =>
+        webhookChannel({ id, channelSecrets: [channelSecret], destination }),
+      ),
+    ),
     members,
   };
 }
@@ -324,18 +385,36 @@ function usersOnSeveralChannels(users: readonly UserHistory[]): number {
 }
 
 /** Each channel's share of the run: its histories, requests and the settlements of its events. */
-function channelFigures(deliveries: Deliveries, tally: Tally, accepted: { eventIds: Set<string>; eventsByChannel: Map<string, number> }): Record<string, ChannelFigures> {
-  const channelOf = new Map(deliveries.users.flatMap((user) => user.events.map((event) => [event.webhookEventId, user.channel] as const)));
+function channelFigures(
+  deliveries: Deliveries,
+  tally: Tally,
+  accepted: { eventIds: Set<string>; eventsByChannel: Map<string, number> },
+): Record<string, ChannelFigures> {
+  const channelOf = new Map(
+    deliveries.users.flatMap((user) => user.events.map((event) => [event.webhookEventId, user.channel] as const)),
+  );
   const byChannel: Record<string, ChannelFigures> = {};
-  const figuresOf = (channel: string) => (byChannel[channel] ??= {
-    users: 0, events: 0, eventsSent: 0, redeliveries: 0, requests: 0, eventsAccepted: accepted.eventsByChannel.get(channel) ?? 0,
-    applied: 0, skippedDuplicate: 0, skippedStale: 0, failedAttempts: 0, lost: 0,
-  });
+  const figuresOf = (channel: string) =>
+    (byChannel[channel] ??= {
+      users: 0,
+      events: 0,
+      eventsSent: 0,
+      redeliveries: 0,
+      requests: 0,
+      eventsAccepted: accepted.eventsByChannel.get(channel) ?? 0,
+      applied: 0,
+      skippedDuplicate: 0,
+      skippedStale: 0,
+      failedAttempts: 0,
+      lost: 0,
+    });
   for (const user of deliveries.users) {
     const figures = figuresOf(user.channel);
     figures.users += 1;
     figures.events += user.events.length;
-    figures.lost += user.events.filter((event) => accepted.eventIds.has(event.webhookEventId) && !tally.settledEventIds.has(event.webhookEventId)).length;
+    figures.lost += user.events.filter(
+      (event) => accepted.eventIds.has(event.webhookEventId) && !tally.settledEventIds.has(event.webhookEventId),
+    ).length;
   }
   for (const request of deliveries.requests) {
     const figures = figuresOf(request.channel);
@@ -344,7 +423,10 @@ function channelFigures(deliveries: Deliveries, tally: Tally, accepted: { eventI
   }
   for (const figures of Object.values(byChannel)) figures.redeliveries = figures.eventsSent - figures.events;
   const counted: Partial<Record<string, keyof ChannelFigures>> = {
-    applied: 'applied', 'skipped-duplicate': 'skippedDuplicate', 'skipped-stale': 'skippedStale', failed: 'failedAttempts',
+    applied: 'applied',
+    'skipped-duplicate': 'skippedDuplicate',
+    'skipped-stale': 'skippedStale',
+    failed: 'failedAttempts',
   };
   for (const { webhookEventId, key } of tally.settlements) {
     const channel = webhookEventId === undefined ? undefined : channelOf.get(webhookEventId);
@@ -361,7 +443,14 @@ interface WorkerFleet {
 }
 
 /** One poller per Lambda instance, each instance with its own dependencies; the n-th received message arms the n-th planned fault. */
-function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet: FleetSettings, scenario: Scenario, journal: WorkerJournal, tally: Tally): WorkerFleet {
+function startWorkerFleet(
+  services: ChaosServices,
+  bridge: PreparedBridge,
+  fleet: FleetSettings,
+  scenario: Scenario,
+  journal: WorkerJournal,
+  tally: Tally,
+): WorkerFleet {
   let received = 0;
   const onBatchReceived = (records: SQSRecord[]) => {
     for (const record of records) {
@@ -373,14 +462,18 @@ function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet
     }
   };
   const startInstance = (): QueuePoller => {
-    const initialise = () => ({ ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal), onSettled: tally.onSettled });
+    const initialise = () => ({
+      ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal),
+      onSettled: tally.onSettled,
+    });
     let deps = initialise();
     return startQueuePoller({
       sqs: services.sqs,
       queueUrl: bridge.queue.queueUrl,
       queueArn: bridge.queue.queueArn,
       handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
-      context: () => lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
+      context: () =>
+        lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
       concurrency: 1,
       waitTimeSeconds: 1,
       onBatchReceived,
@@ -400,9 +493,15 @@ function startWorkerFleet(services: ChaosServices, bridge: PreparedBridge, fleet
 }
 
 /** Waits until the queue is empty; whatever reached the DLQ meanwhile is moved back and waited for too. */
-async function drainWithRedrive(sqs: SQSClient, queue: TestFifoQueue, workers: WorkerFleet, deadlineMs: number): Promise<{ deadLettered: number; leftInDlq: number }> {
+async function drainWithRedrive(
+  sqs: SQSClient,
+  queue: TestFifoQueue,
+  workers: WorkerFleet,
+  deadlineMs: number,
+): Promise<{ deadLettered: number; leftInDlq: number }> {
   const deadline = Date.now() + deadlineMs;
-  const describeQueue = async () => JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() });
+  const describeQueue = async () =>
+    JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() });
   let deadLettered = 0;
   for (let round = 1; ; round++) {
     await until(workers.isDrained, deadline, describeQueue);
@@ -412,7 +511,11 @@ async function drainWithRedrive(sqs: SQSClient, queue: TestFifoQueue, workers: W
   }
 }
 
-export async function playScenario(services: ChaosServices, fleet: FleetSettings, scenario: Scenario): Promise<RunResult> {
+export async function playScenario(
+  services: ChaosServices,
+  fleet: FleetSettings,
+  scenario: Scenario,
+): Promise<RunResult> {
   const deliveries = deliveriesOf(scenario, services.secrets.channels);
   const bridge = await prepareBridge(services, fleet, deliveries.users);
   const journal = new WorkerJournal(scenario.crashes);
@@ -420,14 +523,25 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
   const tally = new Tally();
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
-    const accepted = await deliverToWebhook(deliveries.requests, bridge.webhookConfig, webhook.sqs, fleet.webhookConcurrency, services.secrets.channels);
+    const accepted = await deliverToWebhook(
+      deliveries.requests,
+      bridge.webhookConfig,
+      webhook.sqs,
+      fleet.webhookConcurrency,
+      services.secrets.channels,
+    );
     const dlq = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
     const problems = judgeUsers({
       users: deliveries.users,
       capillary: services.capillary.state(),
-      records: await readRecords(new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0), deliveries.users),
+      records: await readRecords(
+        new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0),
+        deliveries.users,
+      ),
       storeWrites: journal.storeWrites,
-      lineAccountIds: Object.fromEntries(services.secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId])),
+      lineAccountIds: Object.fromEntries(
+        services.secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId]),
+      ),
       externalIdPrefix: bridge.workerConfig.capillary.externalIdPrefix,
       members: bridge.members,
       nonceConsumers: await nonceConsumers(services.dynamo, bridge.workerConfig.tableName, deliveries.users),
@@ -463,7 +577,8 @@ export async function playScenario(services: ChaosServices, fleet: FleetSettings
       unlinked: tally.count('link-unlinked') + tally.count('link-not-linked'),
       linkRejected: tally.countPrefixed('rejected-'),
       linkAttacks: deliveries.attacks,
-      foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022)).length,
+      foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022))
+        .length,
     };
     return { figures, problems, deliveries };
   } finally {

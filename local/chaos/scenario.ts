@@ -5,12 +5,20 @@
  * user), and which Capillary faults and worker crashes hit the run.
  */
 import fc from 'fast-check';
+
 import type { SubscriptionState } from '../../lib/domain/sync-rules';
 import type { LineWebhookEvent } from '../../lib/line/callback';
+import { LinkNonceStore } from '../../lib/store/link-nonce-store';
+import {
+  accountLinkEvent,
+  followEvent,
+  lineUserId,
+  postbackEvent,
+  redelivery,
+  unfollowEvent,
+} from '../line-event-factory';
 import type { FoldedFormRefusal } from '../standins/capillary-standin';
 import type { FaultRule } from '../standins/standin-kit';
-import { LinkNonceStore } from '../../lib/store/link-nonce-store';
-import { accountLinkEvent, followEvent, lineUserId, postbackEvent, redelivery, unfollowEvent } from '../line-event-factory';
 
 export type SyncAction = 'follow' | 'unfollow' | 'unblock';
 export type LineAction = SyncAction | 'link' | 'unlink';
@@ -78,11 +86,18 @@ export type ChaosFault = FaultRule | FoldedFormRefusal;
 export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<ChaosFault> {
   const onBusinessCalls = { pathPrefix: '/v2/customers' };
   return fc.oneof(
-    fc.record({ status: fc.constantFrom(429 as const, 500 as const, 503 as const), times: fc.integer({ min: 1, max: 2 }) })
+    fc
+      .record({
+        status: fc.constantFrom(429 as const, 500 as const, 503 as const),
+        times: fc.integer({ min: 1, max: 2 }),
+      })
       .map((rule) => ({ ...rule, ...onBusinessCalls })),
-    fc.integer({ min: 1, max: 2 }).map((times) => ({ kind: 'timeout' as const, times, delayMs: timeoutFaultMs, ...onBusinessCalls })),
+    fc
+      .integer({ min: 1, max: 2 })
+      .map((times) => ({ kind: 'timeout' as const, times, delayMs: timeoutFaultMs, ...onBusinessCalls })),
     // a lost add-customer answer: the retry meets 8006 "already exists"
-    fc.constantFrom('gateway-timeout' as const, 'connection-reset' as const)
+    fc
+      .constantFrom('gateway-timeout' as const, 'connection-reset' as const)
       .map((reply) => ({ kind: 'lost-response' as const, reply, times: 1, method: 'POST', ...onBusinessCalls })),
     fc.constantFrom<FoldedFormRefusal>(
       { form: 'subscriptionInfo', answer: 'warning', times: 1 },
@@ -105,18 +120,29 @@ export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> 
       { weight: 3, arbitrary: fc.constantFrom<LineAction>('follow', 'unfollow', 'unblock') },
       { weight: shape.linkPercent ?? 0, arbitrary: fc.constantFrom<LineAction>('link', 'link', 'unlink') },
     ),
-    attack: sometimes(30, fc.record({ kind: fc.constantFrom<LinkAttack>('reuse', 'impersonate'), afterMs: fc.integer({ min: 0, max: 3000 }) })),
+    attack: sometimes(
+      30,
+      fc.record({
+        kind: fc.constantFrom<LinkAttack>('reuse', 'impersonate'),
+        afterMs: fc.integer({ min: 0, max: 3000 }),
+      }),
+    ),
     gapMs: fc.integer({ min: 1, max: 1000 }),
     lateByMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })),
     redeliveredAfterMs: fc.oneof(
       { weight: 100 - shape.redeliveredPercent, arbitrary: fc.constant<number[]>([]) },
-      { weight: shape.redeliveredPercent, arbitrary: fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 2 }) },
+      {
+        weight: shape.redeliveredPercent,
+        arbitrary: fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 2 }),
+      },
     ),
   });
   const planLength = { minLength: shape.planLength.min, maxLength: shape.planLength.max };
   return fc.record({
-    histories: fc.array(fc.array(plannedEvent, { minLength: shape.eventsPerUser.min, maxLength: shape.eventsPerUser.max }),
-      { minLength: shape.users.min, maxLength: shape.users.max }),
+    histories: fc.array(
+      fc.array(plannedEvent, { minLength: shape.eventsPerUser.min, maxLength: shape.eventsPerUser.max }),
+      { minLength: shape.users.min, maxLength: shape.users.max },
+    ),
     requestSizes: fc.array(fc.integer({ min: 1, max: shape.maxRequestSize }), { minLength: 1, maxLength: 8 }),
     faults: fc.array(sometimes(shape.faultPercent, capillaryFault(shape.capillaryTimeoutFaultMs)), planLength),
     crashes: fc.array(sometimes(shape.crashPercent, crashPoint), planLength),
@@ -133,7 +159,9 @@ export interface ScriptedScenario {
 /** A scenario written out by hand, for a test about one situation. */
 export function scriptedScenario({ histories, crashes = [], eventsPerRequest = 1 }: ScriptedScenario): Scenario {
   return {
-    histories: histories.map((history) => history.map(([action, lateByMs]) => ({ action, gapMs: 1, lateByMs, redeliveredAfterMs: [], attack: null }))),
+    histories: histories.map((history) =>
+      history.map(([action, lateByMs]) => ({ action, gapMs: 1, lateByMs, redeliveredAfterMs: [], attack: null })),
+    ),
     requestSizes: [eventsPerRequest],
     faults: [],
     crashes,
@@ -199,17 +227,32 @@ interface Arrival {
  * channel alone in its provider (a person with one user id in two channels is not a link case here); elsewhere
  * they become follows and unfollows.
  */
-export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChannel[], startedAt = 1_700_000_000_000): Deliveries {
+export function deliveriesOf(
+  scenario: Scenario,
+  channels: readonly ScenarioChannel[],
+  startedAt = 1_700_000_000_000,
+): Deliveries {
   const arrivals = new Map<string, Arrival[]>(channels.map((channel) => [channel.id, []]));
   const personIds = new Map<string, string>();
-  const soleInProvider = (channel: ScenarioChannel) => channels.filter((other) => other.provider === channel.provider).length === 1;
+  const soleInProvider = (channel: ScenarioChannel) =>
+    channels.filter((other) => other.provider === channel.provider).length === 1;
   const users = scenario.histories.map((history, index): UserHistory => {
     const channel = channels[index % channels.length] as ScenarioChannel;
     const person = `${channel.provider}#${Math.floor(index / channels.length)}`;
     const userId = personIds.get(person) ?? lineUserId();
     personIds.set(person, userId);
-    const actions = history.map(({ action }): LineAction => (soleInProvider(channel) || isSyncAction(action) ? action : action === 'link' ? 'follow' : 'unfollow'));
-    const user: UserHistory = { userId, channel: channel.id, destination: channel.destination, events: [], actions, links: [], attacks: [] };
+    const actions = history.map(({ action }): LineAction =>
+      soleInProvider(channel) || isSyncAction(action) ? action : action === 'link' ? 'follow' : 'unfollow',
+    );
+    const user: UserHistory = {
+      userId,
+      channel: channel.id,
+      destination: channel.destination,
+      events: [],
+      actions,
+      links: [],
+      attacks: [],
+    };
     let timestamp = startedAt;
     for (const [step, planned] of history.entries()) {
       const action = actions[step] as LineAction;
@@ -219,7 +262,8 @@ export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChan
       const firstArrival = timestamp + planned.lateByMs;
       const channelArrivals = arrivals.get(channel.id) as Arrival[];
       channelArrivals.push({ at: firstArrival, event });
-      for (const after of planned.redeliveredAfterMs) channelArrivals.push({ at: firstArrival + after, event: redelivery(event) });
+      for (const after of planned.redeliveredAfterMs)
+        channelArrivals.push({ at: firstArrival + after, event: redelivery(event) });
       user.events.push(event);
       if (action !== 'link') continue;
       user.links.push({ webhookEventId: event.webhookEventId, nonce });
@@ -240,12 +284,21 @@ export function deliveriesOf(scenario: Scenario, channels: readonly ScenarioChan
     for (let next = 0; next < channelArrivals.length;) {
       const size = scenario.requestSizes[sizeIndex++ % scenario.requestSizes.length] ?? 1;
       const carried = channelArrivals.slice(next, next + size);
-      timed.push({ at: carried[0]!.at, request: { channel: channel.id, destination: channel.destination, events: carried.map(({ event }) => event) } });
+      timed.push({
+        at: carried[0]!.at,
+        request: { channel: channel.id, destination: channel.destination, events: carried.map(({ event }) => event) },
+      });
       next += size;
     }
   }
   const requests = timed.sort((a, b) => a.at - b.at).map(({ request }) => request);
   const sent = [...arrivals.values()].reduce((sum, list) => sum + list.length, 0);
   const attacks = users.reduce((sum, user) => sum + user.attacks.length, 0);
-  return { users, requests, sent, redeliveries: sent - attacks - users.reduce((sum, user) => sum + user.events.length, 0), attacks };
+  return {
+    users,
+    requests,
+    sent,
+    redeliveries: sent - attacks - users.reduce((sum, user) => sum + user.events.length, 0),
+    attacks,
+  };
 }

@@ -7,6 +7,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+
+import { isRecord } from '../../lib/is-record';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 import {
   InvalidAdminRequestError,
   StandInSettings,
@@ -17,8 +20,6 @@ import {
   type StandInRequest,
   type StandInServer,
 } from './standin-kit';
-import { isRecord } from '../../lib/is-record';
-import { LOCAL_CREDENTIALS } from '../local-credentials';
 
 export interface CapillaryStandInOptions {
   /** 0 picks a free port */
@@ -166,7 +167,11 @@ export class UnknownCustomerError extends Error {
 
 /** A documented Capillary error: answered as `errors: [{ status: false, code, message }]`. */
 class CapillaryRequestError extends Error {
-  constructor(public readonly code: number, message: string, public readonly httpStatus: number) {
+  constructor(
+    public readonly code: number,
+    message: string,
+    public readonly httpStatus: number,
+  ) {
     super(message);
     this.name = 'CapillaryRequestError';
   }
@@ -175,23 +180,67 @@ class CapillaryRequestError extends Error {
 /** The opt-in state per priority, e.g. `{ BULK: 'OPTIN', TRANS: 'OPTIN' }`, of one channel and account. */
 /** The customers whose profiles carry this identifier (for `line`, the bridge must leave exactly one per LINE user). */
 export function customersWithIdentifier(state: CapillaryState, type: string, value: string): CustomerSnapshot[] {
-  return state.customers.filter((customer) => customer.profiles.some((profile) => profile.identifiers.some((own) => own.type === type && own.value === value)));
+  return state.customers.filter((customer) =>
+    customer.profiles.some((profile) => profile.identifiers.some((own) => own.type === type && own.value === value)),
+  );
 }
 
-export function subscriptionOf(state: CapillaryState, customerId: number, channel: string, accountId: string): PriorityStates {
+export function subscriptionOf(
+  state: CapillaryState,
+  customerId: number,
+  channel: string,
+  accountId: string,
+): PriorityStates {
   const customer = state.customers.find((candidate) => candidate.id === customerId);
   if (customer === undefined) throw new UnknownCustomerError(customerId);
   const states: PriorityStates = {};
   for (const subscription of customer.subscriptions) {
-    if (subscription.channel === channel.toUpperCase() && subscription.accountId === accountId) states[subscription.priority] = subscription.type;
+    if (subscription.channel === channel.toUpperCase() && subscription.accountId === accountId)
+      states[subscription.priority] = subscription.type;
   }
   return states;
 }
 
-const SOURCES = new Set(['FACEBOOK', 'WEB_ENGAGE', 'WECHAT', 'INSTORE', 'MARTJACK', 'TMALL', 'TAOBAO', 'JD', 'ECOMMERCE', 'WEBSITE', 'LINE', 'MOBILE_APP']);
+const SOURCES = new Set([
+  'FACEBOOK',
+  'WEB_ENGAGE',
+  'WECHAT',
+  'INSTORE',
+  'MARTJACK',
+  'TMALL',
+  'TAOBAO',
+  'JD',
+  'ECOMMERCE',
+  'WEBSITE',
+  'LINE',
+  'MOBILE_APP',
+]);
 const MULTI_ACCOUNT_SOURCES = new Set(['LINE', 'FACEBOOK', 'WECHAT', 'MOBILE_APP']);
-const IDENTIFIER_TYPES = new Set(['mobile', 'email', 'externalId', 'wechat', 'unionId', 'martjackId', 'fbId', 'tmall_uname', 'cuid', 'ali_uname', 'jd_uname', 'vip_uname', 'line', 'cardnumber']);
-const LOOKUP_IDENTIFIER_NAMES = new Set(['mobile', 'email', 'externalId', 'cardnumber', 'wechat', 'martjackId', 'fbId']);
+const IDENTIFIER_TYPES = new Set([
+  'mobile',
+  'email',
+  'externalId',
+  'wechat',
+  'unionId',
+  'martjackId',
+  'fbId',
+  'tmall_uname',
+  'cuid',
+  'ali_uname',
+  'jd_uname',
+  'vip_uname',
+  'line',
+  'cardnumber',
+]);
+const LOOKUP_IDENTIFIER_NAMES = new Set([
+  'mobile',
+  'email',
+  'externalId',
+  'cardnumber',
+  'wechat',
+  'martjackId',
+  'fbId',
+]);
 const PRIORITIES = new Set<string>(['TRANS', 'BULK']);
 const SUBSCRIPTION_TYPES = new Set<string>(['OPTIN', 'OPTOUT']);
 const FIRST_CUSTOMER_ID = 500_000_001;
@@ -255,7 +304,13 @@ function optionalString(value: unknown): string | undefined {
 }
 
 function parseIdentifier(raw: unknown): Identifier {
-  if (!isRecord(raw) || typeof raw.type !== 'string' || !IDENTIFIER_TYPES.has(raw.type) || typeof raw.value !== 'string' || raw.value === '') {
+  if (
+    !isRecord(raw) ||
+    typeof raw.type !== 'string' ||
+    !IDENTIFIER_TYPES.has(raw.type) ||
+    typeof raw.value !== 'string' ||
+    raw.value === ''
+  ) {
     throw new CapillaryRequestError(8013, 'Invalid identifier', 400);
   }
   return { type: raw.type, value: raw.value };
@@ -263,10 +318,13 @@ function parseIdentifier(raw: unknown): Identifier {
 
 function parseProfile(raw: unknown): CustomerProfile {
   if (!isRecord(raw)) throw new CapillaryRequestError(400, 'Each profile must be an object', 400);
-  if (typeof raw.source !== 'string' || !SOURCES.has(raw.source)) throw new CapillaryRequestError(3217, 'Invalid source', 400);
+  if (typeof raw.source !== 'string' || !SOURCES.has(raw.source))
+    throw new CapillaryRequestError(3217, 'Invalid source', 400);
   const accountId = typeof raw.accountId === 'number' ? String(raw.accountId) : (optionalString(raw.accountId) ?? '');
-  if (MULTI_ACCOUNT_SOURCES.has(raw.source) && accountId === '') throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
-  if (!Array.isArray(raw.identifiers) || raw.identifiers.length === 0) throw new CapillaryRequestError(8013, 'Invalid identifier', 400);
+  if (MULTI_ACCOUNT_SOURCES.has(raw.source) && accountId === '')
+    throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
+  if (!Array.isArray(raw.identifiers) || raw.identifiers.length === 0)
+    throw new CapillaryRequestError(8013, 'Invalid identifier', 400);
   const firstName = optionalString(raw.firstName)?.trim();
   const lastName = optionalString(raw.lastName)?.trim();
   return {
@@ -288,7 +346,8 @@ function parseProfiles(body: unknown): CustomerProfile[] {
 }
 
 function parseScope(raw: unknown): void {
-  if (Array.isArray(raw) && raw.length > 1) throw new CapillaryRequestError(1105, 'Multiple scopes are not allowed', 400);
+  if (Array.isArray(raw) && raw.length > 1)
+    throw new CapillaryRequestError(1105, 'Multiple scopes are not allowed', 400);
   const scope: unknown = Array.isArray(raw) ? raw[0] : raw;
   if (!isRecord(scope) || scope.scope !== 'USER') throw new CapillaryRequestError(1103, 'Invalid scope', 400);
 }
@@ -340,7 +399,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const token = headers[behaviour.oauthHeaderName];
     if (typeof token === 'string') return (tokenExpiries.get(token) ?? 0) > clock();
     const basic = headers.authorization?.match(/^Basic (.+)$/)?.[1];
-    return basic !== undefined && Buffer.from(basic, 'base64').toString('utf8') === `${behaviour.tillUsername}:${md5Hex(behaviour.tillPassword)}`;
+    return (
+      basic !== undefined &&
+      Buffer.from(basic, 'base64').toString('utf8') === `${behaviour.tillUsername}:${md5Hex(behaviour.tillPassword)}`
+    );
   };
 
   /** Sliding window over accepted calls only: a refused call does not push the window further out. */
@@ -353,20 +415,23 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return true;
   };
 
-  const answersErrors = (handle: RouteHandler): RouteHandler => async (request, params) => {
-    try {
-      return await handle(request, params);
-    } catch (error) {
-      if (!(error instanceof CapillaryRequestError)) throw error;
-      return { status: error.httpStatus, body: errorEnvelope(error.code, error.message) };
-    }
-  };
+  const answersErrors =
+    (handle: RouteHandler): RouteHandler =>
+    async (request, params) => {
+      try {
+        return await handle(request, params);
+      } catch (error) {
+        if (!(error instanceof CapillaryRequestError)) throw error;
+        return { status: error.httpStatus, body: errorEnvelope(error.code, error.message) };
+      }
+    };
 
   /** Every /v2 route: authenticate, then count against the rate limit (`cost` calls, 1 unless the route says). */
   const authenticated = (handle: RouteHandler, costOf: (request: StandInRequest) => number = () => 1): RouteHandler => {
     const guarded = answersErrors(handle);
     return (request, params) => {
-      if (!isAuthenticated(request.headers)) return { status: 401, body: errorEnvelope(401, 'Authentication failed: invalid or expired credentials') };
+      if (!isAuthenticated(request.headers))
+        return { status: 401, body: errorEnvelope(401, 'Authentication failed: invalid or expired credentials') };
       if (!withinRateLimit(costOf(request))) {
         overLimit += 1;
         return { status: 429, body: errorEnvelope(429, 'Rate limit exceeded, try after some time') };
@@ -382,11 +447,16 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   const holderOf = (identifier: Identifier, inScope: (scope: string) => boolean): StoredCustomer | undefined =>
-    [...customers.values()].find((customer) => customer.profiles.some((profile) => inScope(scopeOf(profile)) && hasIdentifier(profile, identifier)));
+    [...customers.values()].find((customer) =>
+      customer.profiles.some((profile) => inScope(scopeOf(profile)) && hasIdentifier(profile, identifier)),
+    );
 
   const rejectDuplicates = (profiles: CustomerProfile[]): void => {
-    const taken = profiles.some((profile) => profile.identifiers.some((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile))));
-    if (taken) throw new CapillaryRequestError(8006, 'Customer already exists for same source', behaviour.duplicateHttpStatus);
+    const taken = profiles.some((profile) =>
+      profile.identifiers.some((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile))),
+    );
+    if (taken)
+      throw new CapillaryRequestError(8006, 'Customer already exists for same source', behaviour.duplicateHttpStatus);
   };
 
   /** The first existing customer holding any of these identifiers in another source or account (the merge survivor). */
@@ -418,8 +488,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (typeof raw.channel !== 'string' || !behaviour.acceptedSubscriptionChannels.includes(raw.channel)) {
       throw new CapillaryRequestError(1101, 'Invalid channel', 400);
     }
-    if (typeof raw.priority !== 'string' || !PRIORITIES.has(raw.priority)) throw new CapillaryRequestError(1102, 'Invalid priority', 400);
-    if (typeof raw.type !== 'string' || !SUBSCRIPTION_TYPES.has(raw.type)) throw new CapillaryRequestError(1106, 'Invalid subscription status', 400);
+    if (typeof raw.priority !== 'string' || !PRIORITIES.has(raw.priority))
+      throw new CapillaryRequestError(1102, 'Invalid priority', 400);
+    if (typeof raw.type !== 'string' || !SUBSCRIPTION_TYPES.has(raw.type))
+      throw new CapillaryRequestError(1106, 'Invalid subscription status', 400);
     return {
       channel: raw.channel.toUpperCase(),
       accountId: typeof raw.accountId === 'number' ? String(raw.accountId) : (optionalString(raw.accountId) ?? ''),
@@ -437,7 +509,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
 
   /** On add, a subscription that cannot be set is a secondary failure: a warning, the customer still counts. */
   const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown, answer: FoldedFormAnswer) => {
-    const requested: unknown[] = isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
+    const requested: unknown[] =
+      isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
     return requested.flatMap((raw) => {
       try {
         if (answer === 'warning') throw new CapillaryRequestError(1101, 'Invalid channel', 400);
@@ -446,7 +519,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       } catch (error) {
         if (!(error instanceof CapillaryRequestError)) throw error;
         const { channel, priority } = isRecord(raw) ? raw : {};
-        return [envelopeItem(91022, `Failed to update subscription for ${String(channel)} and priority ${String(priority)}`)];
+        return [
+          envelopeItem(91022, `Failed to update subscription for ${String(channel)} and priority ${String(priority)}`),
+        ];
       }
     });
   };
@@ -455,7 +530,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const foldedAnswer = (form: FoldedForm): FoldedFormAnswer => {
     const index = oneOffRefusals.findIndex((refusal) => refusal.form === form);
     const refusal = oneOffRefusals[index];
-    if (refusal === undefined) return form === 'subscriptionInfo' ? behaviour.subscriptionInfoOnAdd : behaviour.profilesOfSeveralSourcesOnAdd;
+    if (refusal === undefined)
+      return form === 'subscriptionInfo' ? behaviour.subscriptionInfoOnAdd : behaviour.profilesOfSeveralSourcesOnAdd;
     if (refusal.times === 1) oneOffRefusals.splice(index, 1);
     else oneOffRefusals[index] = { ...refusal, times: refusal.times - 1 };
     return refusal.answer;
@@ -466,7 +542,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const request = body as Record<string, unknown>; // parseProfiles accepted it as an object
     // The folded forms an org may refuse as a whole, before anything is stored.
     const optInAnswer = request.subscriptionInfo === undefined ? undefined : foldedAnswer('subscriptionInfo');
-    if (optInAnswer === 'refused') throw new CapillaryRequestError(400, 'subscriptionInfo is not supported on add customer for this org', 400);
+    if (optInAnswer === 'refused')
+      throw new CapillaryRequestError(400, 'subscriptionInfo is not supported on add customer for this org', 400);
     if (new Set(profiles.map((profile) => profile.source)).size > 1 && foldedAnswer('severalSources') === 'refused') {
       throw new CapillaryRequestError(400, 'Profiles of several sources in one request are not supported', 400);
     }
@@ -474,9 +551,16 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const survivor = mergeTarget(profiles);
     const customer = survivor ?? createCustomer(request);
     customer.profiles.push(...profiles);
-    const subscriptionWarnings = optInAnswer === undefined ? [] : subscribeOnRegistration(customer, request.subscriptionInfo, optInAnswer);
-    const warnings = [...(survivor === undefined ? [] : [envelopeItem(MERGED.code, MERGED.message)]), ...subscriptionWarnings];
-    return { status: survivor === undefined ? 200 : behaviour.mergeHttpStatus, body: { createdId: customer.id, warnings, sideEffects: [] } };
+    const subscriptionWarnings =
+      optInAnswer === undefined ? [] : subscribeOnRegistration(customer, request.subscriptionInfo, optInAnswer);
+    const warnings = [
+      ...(survivor === undefined ? [] : [envelopeItem(MERGED.code, MERGED.message)]),
+      ...subscriptionWarnings,
+    ];
+    return {
+      status: survivor === undefined ? 200 : behaviour.mergeHttpStatus,
+      body: { createdId: customer.id, warnings, sideEffects: [] },
+    };
   };
 
   const lookupCustomer: RouteHandler = ({ query }) => {
@@ -484,7 +568,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const accountId = query.get('accountId') ?? '';
     const identifierName = query.get('identifierName') ?? '';
     if (source !== 'ALL' && !SOURCES.has(source)) throw new CapillaryRequestError(8012, 'Invalid source', 400);
-    const lookupNames = behaviour.supportsLineLookup ? [...LOOKUP_IDENTIFIER_NAMES, 'line'] : [...LOOKUP_IDENTIFIER_NAMES];
+    const lookupNames = behaviour.supportsLineLookup
+      ? [...LOOKUP_IDENTIFIER_NAMES, 'line']
+      : [...LOOKUP_IDENTIFIER_NAMES];
     if (!lookupNames.includes(identifierName)) throw new CapillaryRequestError(8013, 'Invalid identifier name', 400);
     const notFound = new CapillaryRequestError(NOT_FOUND.code, NOT_FOUND.message, behaviour.notFoundHttpStatus);
     if (MULTI_ACCOUNT_SOURCES.has(source) && accountId === '') throw notFound; // documented: a missing accountId reads as not found
@@ -509,7 +595,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return { status: 200, body: { ...body, warnings: [] } };
   };
 
-  const customerNotFound = () => new CapillaryRequestError(NOT_FOUND.code, 'Customer not found', behaviour.notFoundHttpStatus);
+  const customerNotFound = () =>
+    new CapillaryRequestError(NOT_FOUND.code, 'Customer not found', behaviour.notFoundHttpStatus);
 
   const readSubscriptions: RouteHandler = (_request, [rawId]) => {
     const customer = customerById(rawId, customerNotFound());
@@ -517,15 +604,22 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   const readCustomer: RouteHandler = (_request, [rawId]) => {
-    const { id, profiles, loyaltyInfo, extendedFields, subscriptions } = snapshotOf(customerById(rawId, customerNotFound()));
-    return { status: 200, body: { id, profiles, loyaltyInfo, extendedFields, subscriptionInfo: { subscriptions }, warnings: [] } };
+    const { id, profiles, loyaltyInfo, extendedFields, subscriptions } = snapshotOf(
+      customerById(rawId, customerNotFound()),
+    );
+    return {
+      status: 200,
+      body: { id, profiles, loyaltyInfo, extendedFields, subscriptionInfo: { subscriptions }, warnings: [] },
+    };
   };
 
   const bulkRejections = new Map<string, { code: number; times: number }>();
 
   /** The one applied-yet-failed case the docs show: a record upserted with a status label the org does not have. */
   const statusLabelErrors = (raw: Record<string, unknown>) =>
-    raw.statusLabel === undefined || STATUS_LABELS.has(String(raw.statusLabel)) ? [] : [envelopeItem(STATUS_LABEL_INVALID.code, STATUS_LABEL_INVALID.message)];
+    raw.statusLabel === undefined || STATUS_LABELS.has(String(raw.statusLabel))
+      ? []
+      : [envelopeItem(STATUS_LABEL_INVALID.code, STATUS_LABEL_INVALID.message)];
 
   /**
    * One upsert record: look the customer up by the identifiers of each profile's own source/account → update
@@ -534,10 +628,14 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
    */
   const upsertRecord = (raw: unknown) => {
     try {
-      const lineId = isRecord(raw) && Array.isArray(raw.profiles)
-        ? raw.profiles.flatMap((profile) => (isRecord(profile) && Array.isArray(profile.identifiers) ? profile.identifiers : []))
-          .find((identifier) => isRecord(identifier) && identifier.type === 'line')
-        : undefined;
+      const lineId =
+        isRecord(raw) && Array.isArray(raw.profiles)
+          ? raw.profiles
+              .flatMap((profile) =>
+                isRecord(profile) && Array.isArray(profile.identifiers) ? profile.identifiers : [],
+              )
+              .find((identifier) => isRecord(identifier) && identifier.type === 'line')
+          : undefined;
       const rejection = isRecord(lineId) ? bulkRejections.get(String(lineId.value)) : undefined;
       if (rejection !== undefined) {
         if (rejection.times <= 1) bulkRejections.delete(String((lineId as Record<string, unknown>).value));
@@ -549,14 +647,22 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       const warnings: ReturnType<typeof envelopeItem>[] = [];
       let customer: StoredCustomer | undefined;
       for (const profile of profiles) {
-        const holder = profile.identifiers.map((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile))).find(Boolean);
+        const holder = profile.identifiers
+          .map((identifier) => holderOf(identifier, (scope) => scope === scopeOf(profile)))
+          .find(Boolean);
         if (holder === undefined) continue;
         customer = holder;
         const own = holder.profiles.find((candidate) => scopeOf(candidate) === scopeOf(profile)) as CustomerProfile;
-        for (const identifier of profile.identifiers) if (!hasIdentifier(own, identifier)) own.identifiers.push(identifier);
-        Object.assign(own, { ...(profile.firstName === undefined ? {} : { firstName: profile.firstName }), fields: { ...own.fields, ...profile.fields } });
+        for (const identifier of profile.identifiers)
+          if (!hasIdentifier(own, identifier)) own.identifiers.push(identifier);
+        Object.assign(own, {
+          ...(profile.firstName === undefined ? {} : { firstName: profile.firstName }),
+          fields: { ...own.fields, ...profile.fields },
+        });
       }
-      const newProfiles = profiles.filter((profile) => !customer?.profiles.some((candidate) => scopeOf(candidate) === scopeOf(profile)));
+      const newProfiles = profiles.filter(
+        (profile) => !customer?.profiles.some((candidate) => scopeOf(candidate) === scopeOf(profile)),
+      );
       if (customer === undefined) {
         const survivor = mergeTarget(newProfiles);
         if (survivor !== undefined) warnings.push(envelopeItem(MERGED.code, MERGED.message));
@@ -565,7 +671,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       customer.profiles.push(...newProfiles);
       // The org's standing reading of subscriptionInfo; a refusal is per record here, as a warning.
       const optInAnswer = behaviour.subscriptionInfoOnAdd === 'applied' ? 'applied' : 'warning';
-      if (record.subscriptionInfo !== undefined) warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo, optInAnswer));
+      if (record.subscriptionInfo !== undefined)
+        warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo, optInAnswer));
       const errors = statusLabelErrors(record);
       const { id, ...result } = snapshotOf(customer);
       return { entityId: id, result: { id, ...result }, errors, warnings };
@@ -576,7 +683,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   const bulkUpsert: RouteHandler = ({ body }) => {
-    if (!Array.isArray(body) || body.length === 0) throw new CapillaryRequestError(400, 'The body must be a non-empty JSON array of customers', 400);
+    if (!Array.isArray(body) || body.length === 0)
+      throw new CapillaryRequestError(400, 'The body must be a non-empty JSON array of customers', 400);
     const response = body.map(upsertRecord);
     const failureCount = response.filter((item) => item.errors.length > 0).length;
     // 200 all applied, 201 some failed, 500 all failed (docs/capillary.md#http-status-codes); the body has every record.
@@ -593,23 +701,38 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const source = query.get('source') ?? '';
     if (!SOURCES.has(source)) throw new CapillaryRequestError(8012, 'Invalid source', 400);
     const accountId = query.get('accountId') ?? '';
-    if (MULTI_ACCOUNT_SOURCES.has(source) && accountId === '') throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
+    if (MULTI_ACCOUNT_SOURCES.has(source) && accountId === '')
+      throw new CapillaryRequestError(8045, 'accountId is not passed', 400);
     if (!isRecord(body)) throw new CapillaryRequestError(400, 'Request body must be an object', 400);
-    const list = (field: 'add' | 'remove') => (Array.isArray(body[field]) ? (body[field] as unknown[]).map(parseIdentifier) : []);
+    const list = (field: 'add' | 'remove') =>
+      Array.isArray(body[field]) ? (body[field] as unknown[]).map(parseIdentifier) : [];
     const [added, removed] = [list('add'), list('remove')];
-    if (added.length + removed.length === 0) throw new CapillaryRequestError(400, 'add or remove must list identifiers', 400);
+    if (added.length + removed.length === 0)
+      throw new CapillaryRequestError(400, 'add or remove must list identifiers', 400);
     const scope = scopeOf({ source, accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '' });
     if (added.some((identifier) => holderOf(identifier, (candidate) => candidate === scope))) {
       throw new CapillaryRequestError(8007, 'Identifier already exists in the same source', 400);
     }
     let profile = customer.profiles.find((candidate) => scopeOf(candidate) === scope);
     if (profile === undefined && added.length > 0) {
-      profile = { source, accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '', identifiers: [], commChannels: [], fields: {} };
+      profile = {
+        source,
+        accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '',
+        identifiers: [],
+        commChannels: [],
+        fields: {},
+      };
       customer.profiles.push(profile);
     }
     if (profile !== undefined) {
-      profile.identifiers = [...profile.identifiers.filter((own) => !removed.some((gone) => gone.type === own.type && gone.value === own.value)), ...added];
-      if (profile.identifiers.length === 0) customer.profiles = customer.profiles.filter((candidate) => candidate !== profile);
+      profile.identifiers = [
+        ...profile.identifiers.filter(
+          (own) => !removed.some((gone) => gone.type === own.type && gone.value === own.value),
+        ),
+        ...added,
+      ];
+      if (profile.identifiers.length === 0)
+        customer.profiles = customer.profiles.filter((candidate) => candidate !== profile);
     }
     return { status: 200, body: { createdId: customer.id, warnings: [] } };
   };
@@ -622,7 +745,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const survivor = customers.get(request.survivorId);
     if (request.status === 'PENDING' && victim !== undefined && survivor !== undefined) {
       survivor.profiles.push(...victim.profiles);
-      for (const [key, subscription] of victim.subscriptions) if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
+      for (const [key, subscription] of victim.subscriptions)
+        if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
       survivor.history.push(...victim.history);
       customers.delete(victim.id);
       request.status = 'APPROVED';
@@ -634,9 +758,20 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
       throw new CapillaryRequestError(400, 'type CHANGE_IDENTIFIER and baseType MERGE are required', 400);
     }
-    const victim = customerById(String(body.userId), new CapillaryRequestError(8009, 'Invalid victim customer id', 400));
-    const survivor = customerById(String(body.survivorUserId), new CapillaryRequestError(8009, 'Invalid survivor customer id', 400));
-    const request: MergeRequestRecord = { id: nextRequestId++, victimId: victim.id, survivorId: survivor.id, status: 'PENDING' };
+    const victim = customerById(
+      String(body.userId),
+      new CapillaryRequestError(8009, 'Invalid victim customer id', 400),
+    );
+    const survivor = customerById(
+      String(body.survivorUserId),
+      new CapillaryRequestError(8009, 'Invalid survivor customer id', 400),
+    );
+    const request: MergeRequestRecord = {
+      id: nextRequestId++,
+      victimId: victim.id,
+      survivorId: survivor.id,
+      status: 'PENDING',
+    };
     mergeRequests.set(request.id, request);
     if (behaviour.autoApproveMerges || query.get('client_auto_approve') === 'true') approveMergeRequest(request.id);
     return { status: 201, body: { createdId: request.id, warnings: [] } };
@@ -645,7 +780,17 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const readMergeRequest: RouteHandler = (_request, [rawId]) => {
     const request = mergeRequests.get(Number(rawId));
     if (request === undefined) throw new CapillaryRequestError(404, 'Request not found', 404);
-    return { status: 200, body: { id: request.id, type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', status: request.status, userId: request.victimId, warnings: [] } };
+    return {
+      status: 200,
+      body: {
+        id: request.id,
+        type: 'CHANGE_IDENTIFIER',
+        baseType: 'MERGE',
+        status: request.status,
+        userId: request.victimId,
+        warnings: [],
+      },
+    };
   };
 
   const generateToken: RouteHandler = ({ body }) => {
@@ -662,19 +807,41 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     { method: 'POST', pattern: /^\/v3\/oauth\/token\/generate$/, handle: generateToken },
     { method: 'POST', pattern: /^\/v2\/customers$/, handle: authenticated(addCustomer) },
     { method: 'GET', pattern: /^\/v2\/customers\/lookup$/, handle: authenticated(lookupCustomer) },
-    { method: 'POST', pattern: /^\/v2\/integrations\/customer\/upsert\/bulk$/, handle: authenticated(bulkUpsert, bulkCost) },
-    { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(updateSubscriptions) },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/integrations\/customer\/upsert\/bulk$/,
+      handle: authenticated(bulkUpsert, bulkCost),
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/,
+      handle: authenticated(updateSubscriptions),
+    },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)\/subscriptions$/, handle: authenticated(readSubscriptions) },
     { method: 'GET', pattern: /^\/v2\/customers\/([^/]+)$/, handle: authenticated(readCustomer) },
-    { method: 'POST', pattern: /^\/v2\/customers\/([^/]+)\/changeIdentifier$/, handle: authenticated(changeIdentifier) },
+    {
+      method: 'POST',
+      pattern: /^\/v2\/customers\/([^/]+)\/changeIdentifier$/,
+      handle: authenticated(changeIdentifier),
+    },
     { method: 'POST', pattern: /^\/v2\/requests$/, handle: authenticated(addMergeRequest) },
     { method: 'GET', pattern: /^\/v2\/requests\/([^/]+)$/, handle: authenticated(readMergeRequest) },
   ];
 
-  const state = (): CapillaryState => ({ customers: [...customers.values()].map(snapshotOf), mergeRequests: [...mergeRequests.values()].map((r) => ({ ...r })) });
+  const state = (): CapillaryState => ({
+    customers: [...customers.values()].map(snapshotOf),
+    mergeRequests: [...mergeRequests.values()].map((r) => ({ ...r })),
+  });
 
-  const addMember = (identifiers: Record<string, string>, names: { firstName?: string; lastName?: string } = {}): number => {
-    const profile = parseProfile({ source: 'INSTORE', ...names, identifiers: Object.entries(identifiers).map(([type, value]) => ({ type, value })) });
+  const addMember = (
+    identifiers: Record<string, string>,
+    names: { firstName?: string; lastName?: string } = {},
+  ): number => {
+    const profile = parseProfile({
+      source: 'INSTORE',
+      ...names,
+      identifiers: Object.entries(identifiers).map(([type, value]) => ({ type, value })),
+    });
     rejectDuplicates([profile]);
     const customer = createCustomer({ loyaltyInfo: { loyaltyType: 'loyalty' } });
     customer.profiles.push(profile);
@@ -684,7 +851,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   /** POST /__admin/members `{ "mobile": "668…" }` → `{ customerId }`; POST /__admin/merge-requests/approve `{ id }`. */
   const adminRoutes = {
     'POST /__admin/members': (body: unknown) => {
-      if (!isRecord(body) || Object.values(body).some((value) => typeof value !== 'string')) throw new InvalidAdminRequestError('body must map identifier types to strings');
+      if (!isRecord(body) || Object.values(body).some((value) => typeof value !== 'string'))
+        throw new InvalidAdminRequestError('body must map identifier types to strings');
       try {
         return { customerId: addMember(body as Record<string, string>) };
       } catch (error) {
@@ -725,7 +893,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       nextRequestId = FIRST_REQUEST_ID;
       oneOffRefusals = [];
     },
-    adminRoutes: { ...adminRoutes, 'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)) },
+    adminRoutes: {
+      ...adminRoutes,
+      'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)),
+    },
   });
 
   return {
@@ -737,7 +908,8 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     addMember,
     approveMergeRequest,
     refuseFoldedForm: (refusal) => {
-      if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo') throw new Error('only subscriptionInfo is refused with a warning');
+      if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo')
+        throw new Error('only subscriptionInfo is refused with a warning');
       oneOffRefusals.push({ ...refusal });
     },
   };

@@ -8,10 +8,18 @@
  * account-link dialog that sends the signed `accountLink` event to the connected webhook.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { InvalidAdminRequestError, StandInSettings, startStandInServer, type Clock, type RouteHandler, type StandInServer } from './standin-kit';
+
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { signLineBody } from '../sign-line-body';
+import {
+  InvalidAdminRequestError,
+  StandInSettings,
+  startStandInServer,
+  type Clock,
+  type RouteHandler,
+  type StandInServer,
+} from './standin-kit';
 
 export interface LineProfile {
   displayName: string;
@@ -82,7 +90,6 @@ export interface AccountLinkResult {
   event?: Record<string, unknown>;
 }
 
-
 export interface LineStandIn extends StandInServer<LineSettings> {
   state(): LineStandInState;
   /** adds or replaces a profile, and unblocks the user */
@@ -103,12 +110,18 @@ export interface LineStandIn extends StandInServer<LineSettings> {
 
 /** `count` well-formed user ids derived from `seed`: the same seed gives the same ids. */
 export function seededUserIds(count: number, seed: number | string): string[] {
-  return Array.from({ length: count }, (_, index) => `U${createHash('sha256').update(`${seed}:${index}`).digest('hex').slice(0, 32)}`);
+  return Array.from(
+    { length: count },
+    (_, index) => `U${createHash('sha256').update(`${seed}:${index}`).digest('hex').slice(0, 32)}`,
+  );
 }
 
 const USER_ID = /^U[0-9a-f]{32}$/;
 const NOT_FOUND_REPLY = { status: 404, body: { message: 'Not found' } };
-const UNAUTHORIZED_REPLY = { status: 401, body: { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' } };
+const UNAUTHORIZED_REPLY = {
+  status: 401,
+  body: { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' },
+};
 const RATE_LIMIT_MESSAGE = 'The API rate limit has been exceeded. Try again later.';
 const NOT_VERIFIED_REPLY = { status: 403, body: { message: 'Access to this API is not available for your account' } };
 const INVALID_START_REPLY = { status: 400, body: { message: 'The continuation token is invalid or has expired' } };
@@ -142,17 +155,28 @@ function parseProfile(raw: Record<string, unknown>): LineProfile {
 }
 
 export async function startLineStandIn(options: LineStandInOptions = {}): Promise<LineStandIn> {
-  const bearers = new Set([options.channelAccessToken ?? LOCAL_CREDENTIALS.lineChannelAccessToken].flat().map((token) => `Bearer ${token}`));
+  const bearers = new Set(
+    [options.channelAccessToken ?? LOCAL_CREDENTIALS.lineChannelAccessToken].flat().map((token) => `Bearer ${token}`),
+  );
   const unknownUsers = options.unknownUsers ?? 'generate';
   const initialProfiles = structuredClone(options.profiles ?? {});
   let profiles = new Map(Object.entries(initialProfiles));
   const blocked = new Set<string>();
 
   const clock = options.clock ?? Date.now;
-  const settings = new StandInSettings<LineSettings>({ latencyMs: options.latencyMs ?? 0, verified: options.verified ?? true });
+  const settings = new StandInSettings<LineSettings>({
+    latencyMs: options.latencyMs ?? 0,
+    verified: options.verified ?? true,
+  });
   const followers = new FollowerList(options.followerIds ?? [], clock);
   const botUserId = options.botUserId ?? DEFAULT_BOT_USER_ID;
-  const botInfo = { userId: botUserId, basicId: '@000local', displayName: 'Local bot', chatMode: 'bot', markAsReadMode: 'auto' };
+  const botInfo = {
+    userId: botUserId,
+    basicId: '@000local',
+    displayName: 'Local bot',
+    chatMode: 'bot',
+    markAsReadMode: 'auto',
+  };
 
   const setBlocked = (userId: string, isBlocked: boolean): void => {
     if (isBlocked) {
@@ -174,8 +198,12 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     return generatedProfile(userId);
   };
 
-  const authorized = (handle: RouteHandler): RouteHandler => (request, params) =>
-    request.headers.authorization !== undefined && bearers.has(request.headers.authorization) ? handle(request, params) : UNAUTHORIZED_REPLY;
+  const authorized =
+    (handle: RouteHandler): RouteHandler =>
+    (request, params) =>
+      request.headers.authorization !== undefined && bearers.has(request.headers.authorization)
+        ? handle(request, params)
+        : UNAUTHORIZED_REPLY;
 
   const getProfile: RouteHandler = (_request, [userId = '']) => {
     const profile = profileOf(userId);
@@ -186,7 +214,13 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     if (!settings.current.verified) return NOT_VERIFIED_REPLY;
     const limit = Number(query.get('limit') ?? FOLLOWER_PAGE_DEFAULT);
     if (!Number.isInteger(limit) || limit < 1 || limit > FOLLOWER_PAGE_MAX) {
-      return { status: 400, body: { message: 'The request body has 1 error(s)', details: [{ message: `must be between 1 and ${FOLLOWER_PAGE_MAX}`, property: 'limit' }] } };
+      return {
+        status: 400,
+        body: {
+          message: 'The request body has 1 error(s)',
+          details: [{ message: `must be between 1 and ${FOLLOWER_PAGE_MAX}`, property: 'limit' }],
+        },
+      };
     }
     const page = followers.page(query.get('start'), limit);
     return page === undefined ? INVALID_START_REPLY : { status: 200, body: page };
@@ -195,18 +229,24 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   const getFollowerCounts: RouteHandler = ({ query }) => {
     if (!INSIGHT_DATE.test(query.get('date') ?? '')) return { status: 400, body: { message: 'date must be yyyyMMdd' } };
     const current = followers.ids().length;
-    return { status: 200, body: { status: 'ready', followers: followers.everAdded, targetedReaches: current, blocks: blocked.size } };
+    return {
+      status: 200,
+      body: { status: 'ready', followers: followers.everAdded, targetedReaches: current, blocks: blocked.size },
+    };
   };
 
   /** POST /__admin/followers: `{ userIds: [...] }` adds those, `{ count, seed }` adds that many generated ids. */
   const applyFollowersChange = (body: unknown): { followers: number; added: number } => {
-    if (!isRecord(body)) throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N, "seed": S}');
+    if (!isRecord(body))
+      throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N, "seed": S}');
     let userIds: string[];
     if (Array.isArray(body.userIds)) {
-      if (!body.userIds.every((id) => typeof id === 'string' && USER_ID.test(id))) throw new InvalidAdminRequestError('userIds must be LINE user ids (U + 32 hex)');
+      if (!body.userIds.every((id) => typeof id === 'string' && USER_ID.test(id)))
+        throw new InvalidAdminRequestError('userIds must be LINE user ids (U + 32 hex)');
       userIds = body.userIds as string[];
     } else if (Number.isInteger(body.count) && (body.count as number) >= 0 && (body.count as number) <= 5_000_000) {
-      if (typeof body.seed !== 'number' && typeof body.seed !== 'string') throw new InvalidAdminRequestError('count needs a seed (number or string)');
+      if (typeof body.seed !== 'number' && typeof body.seed !== 'string')
+        throw new InvalidAdminRequestError('count needs a seed (number or string)');
       userIds = seededUserIds(body.count as number, body.seed);
     } else {
       throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N (0 to 5000000), "seed": S}');
@@ -218,7 +258,8 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
 
   /** POST /__admin/profiles: `{ userId, displayName, … }` sets a profile; `{ userId, blocked }` blocks or unblocks. */
   const applyProfileChange = (body: unknown): LineStandInState => {
-    if (!isRecord(body) || typeof body.userId !== 'string') throw new InvalidAdminRequestError('body needs a userId string');
+    if (!isRecord(body) || typeof body.userId !== 'string')
+      throw new InvalidAdminRequestError('body needs a userId string');
     if (typeof body.blocked === 'boolean') setBlocked(body.userId, body.blocked);
     else setProfile(body.userId, parseProfile(body));
     return state();
@@ -232,18 +273,21 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   let webhook: WebhookTarget | undefined;
 
   const issueLinkToken: RouteHandler = (_request, [userId = '']) => {
-    if (!USER_ID.test(userId) || blocked.has(userId)) return { status: 400, body: { message: 'The user is not a friend of the bot' } };
+    if (!USER_ID.test(userId) || blocked.has(userId))
+      return { status: 400, body: { message: 'The user is not a friend of the bot' } };
     const linkToken = randomBytes(24).toString('base64url');
     linkTokens.set(linkToken, { userId, issuedAt: clock(), used: false });
     return { status: 200, body: { linkToken } };
   };
 
-  const messagesOf = (body: unknown): unknown[] | undefined => (isRecord(body) && Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : undefined);
+  const messagesOf = (body: unknown): unknown[] | undefined =>
+    isRecord(body) && Array.isArray(body.messages) && body.messages.length > 0 ? body.messages : undefined;
 
   const reply: RouteHandler = ({ body }) => {
     const messages = messagesOf(body);
     const replyToken = isRecord(body) ? body.replyToken : undefined;
-    if (typeof replyToken !== 'string' || messages === undefined) return { status: 400, body: { message: 'replyToken and messages are required' } };
+    if (typeof replyToken !== 'string' || messages === undefined)
+      return { status: 400, body: { message: 'replyToken and messages are required' } };
     if (usedReplyTokens.has(replyToken)) return { status: 400, body: { message: 'Invalid reply token' } };
     usedReplyTokens.add(replyToken);
     sent.push({ via: 'reply', replyToken, messages });
@@ -253,7 +297,8 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   const push: RouteHandler = ({ body, headers }) => {
     const messages = messagesOf(body);
     const to = isRecord(body) ? body.to : undefined;
-    if (typeof to !== 'string' || messages === undefined) return { status: 400, body: { message: 'to and messages are required' } };
+    if (typeof to !== 'string' || messages === undefined)
+      return { status: 400, body: { message: 'to and messages are required' } };
     const retryKey = headers['x-line-retry-key'];
     if (typeof retryKey === 'string') {
       if (retryKeys.has(retryKey)) return { status: 409, body: { message: 'The retry key is already accepted' } };
@@ -264,20 +309,39 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   };
 
   const verifyIdToken: RouteHandler = ({ body }) => {
-    const invalid = (description: string) => ({ status: 400, body: { error: 'invalid_request', error_description: description } });
-    if (!isRecord(body) || typeof body.id_token !== 'string' || typeof body.client_id !== 'string') return invalid('id_token and client_id are required.');
+    const invalid = (description: string) => ({
+      status: 400,
+      body: { error: 'invalid_request', error_description: description },
+    });
+    if (!isRecord(body) || typeof body.id_token !== 'string' || typeof body.client_id !== 'string')
+      return invalid('id_token and client_id are required.');
     const token = idTokens.get(body.id_token);
     if (token === undefined) return invalid('Invalid IdToken.');
     if (token.expired) return invalid('IdToken expired.');
     if (token.clientId !== body.client_id) return invalid('Invalid IdToken Audience.');
     const iat = Math.floor(clock() / 1000);
-    return { status: 200, body: { iss: 'https://access.line.me', sub: token.userId, aud: token.clientId, exp: iat + 3600, iat, amr: ['pwd'] } };
+    return {
+      status: 200,
+      body: {
+        iss: 'https://access.line.me',
+        sub: token.userId,
+        aud: token.clientId,
+        exp: iat + 3600,
+        iat,
+        amr: ['pwd'],
+      },
+    };
   };
 
-  const completeAccountLink = async (linkToken: string, nonce: string, result: 'ok' | 'failed' = 'ok'): Promise<AccountLinkResult> => {
+  const completeAccountLink = async (
+    linkToken: string,
+    nonce: string,
+    result: 'ok' | 'failed' = 'ok',
+  ): Promise<AccountLinkResult> => {
     const issued = linkTokens.get(linkToken);
     // LINE sends no event at all for an expired or already used link token.
-    if (issued === undefined || issued.used || clock() - issued.issuedAt > LINK_TOKEN_TTL_MS) return { delivered: false, reason: 'link token unknown, used or expired' };
+    if (issued === undefined || issued.used || clock() - issued.issuedAt > LINK_TOKEN_TTL_MS)
+      return { delivered: false, reason: 'link token unknown, used or expired' };
     if (webhook === undefined) return { delivered: false, reason: 'no webhook connected' };
     issued.used = true;
     const event: Record<string, unknown> = {
@@ -288,12 +352,17 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       deliveryContext: { isRedelivery: false },
       link: { result, nonce },
       // A failed link carries no source and no reply token.
-      ...(result === 'ok' ? { source: { type: 'user', userId: issued.userId }, replyToken: randomBytes(16).toString('hex') } : {}),
+      ...(result === 'ok'
+        ? { source: { type: 'user', userId: issued.userId }, replyToken: randomBytes(16).toString('hex') }
+        : {}),
     };
     const body = JSON.stringify({ destination: webhook.destination, events: [event] });
     const response = await fetch(webhook.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'x-line-signature': signLineBody(body, webhook.channelSecret) },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'x-line-signature': signLineBody(body, webhook.channelSecret),
+      },
       body,
     });
     await response.arrayBuffer();
@@ -304,8 +373,12 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   const accountLinkDialog: RouteHandler = async ({ query }) => {
     const linkToken = query.get('linkToken') ?? '';
     const nonce = query.get('nonce') ?? '';
-    if (nonce.length < 10 || nonce.length > 255) return { status: 400, body: { message: 'nonce must be 10 to 255 characters' } };
-    return { status: 200, body: await completeAccountLink(linkToken, nonce, query.get('result') === 'failed' ? 'failed' : 'ok') };
+    if (nonce.length < 10 || nonce.length > 255)
+      return { status: 400, body: { message: 'nonce must be 10 to 255 characters' } };
+    return {
+      status: 200,
+      body: await completeAccountLink(linkToken, nonce, query.get('result') === 'failed' ? 'failed' : 'ok'),
+    };
   };
 
   const issueIdToken = (userId: string, clientId: string, { expired = false } = {}): string => {
@@ -357,15 +430,25 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       'POST /__admin/followers': applyFollowersChange,
       /** `{ userId, clientId, expired? }` → `{ idToken }` */
       'POST /__admin/id-tokens': (body) => {
-        if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string') throw new InvalidAdminRequestError('body needs userId and clientId strings');
+        if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string')
+          throw new InvalidAdminRequestError('body needs userId and clientId strings');
         return { idToken: issueIdToken(body.userId, body.clientId, { expired: body.expired === true }) };
       },
     },
   });
 
   return {
-    ...server, state, setProfile, setBlocked, addFollowers: (userIds) => followers.add(userIds), botUserId,
-    connectWebhook: (target) => { webhook = target; }, completeAccountLink, issueIdToken,
+    ...server,
+    state,
+    setProfile,
+    setBlocked,
+    addFollowers: (userIds) => followers.add(userIds),
+    botUserId,
+    connectWebhook: (target) => {
+      webhook = target;
+    },
+    completeAccountLink,
+    issueIdToken,
   };
 }
 
@@ -381,7 +464,10 @@ class FollowerList {
   #everAdded = new Set<string>();
   readonly #key = randomBytes(16);
 
-  constructor(private readonly initial: string[], private readonly clock: Clock) {
+  constructor(
+    private readonly initial: string[],
+    private readonly clock: Clock,
+  ) {
     this.add(initial);
   }
 

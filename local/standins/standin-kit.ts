@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { isRecord } from '../../lib/is-record';
 import { maskUserId } from '../../lib/observability/telemetry';
 
@@ -63,7 +64,10 @@ export type TimeoutFaultRule = FaultTarget & { kind: 'timeout'; delayMs: number 
  * Run the operation, then lose its answer: a 504 or a reset connection. The client cannot tell the
  * work was done, so its retry meets the consequences (e.g. Capillary's 8006 "already exists").
  */
-export type LostResponseFaultRule = FaultTarget & { kind: 'lost-response'; reply?: 'gateway-timeout' | 'connection-reset' };
+export type LostResponseFaultRule = FaultTarget & {
+  kind: 'lost-response';
+  reply?: 'gateway-timeout' | 'connection-reset';
+};
 export type FaultRule = StatusFaultRule | TimeoutFaultRule | LostResponseFaultRule;
 export type FaultKind = 'status' | 'timeout' | 'lost-response';
 
@@ -122,7 +126,10 @@ export class InvalidAdminRequestError extends Error {
 
 /** A request body the stand-in refuses before any route sees it. */
 class RequestBodyError extends Error {
-  constructor(message: string, public readonly status: 400 | 413) {
+  constructor(
+    message: string,
+    public readonly status: 400 | 413,
+  ) {
     super(message);
     this.name = 'RequestBodyError';
   }
@@ -162,7 +169,9 @@ export class StandInSettings<S extends BaseSettings> {
       }
       const allowsNone = name !== 'latencyMs' && value === null;
       if (!allowsNone && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-        throw new InvalidAdminRequestError(`setting "${name}" must be a non-negative number${name === 'latencyMs' ? '' : ' or null'}`);
+        throw new InvalidAdminRequestError(
+          `setting "${name}" must be a non-negative number${name === 'latencyMs' ? '' : ' or null'}`,
+        );
       }
     }
     this.#current = { ...this.#current, ...patch };
@@ -183,7 +192,8 @@ function parseFaultRule(value: unknown): FaultRule {
     return { ...target, status: value.status as FaultStatus };
   }
   if (value.kind === 'timeout') {
-    if (typeof value.delayMs !== 'number' || !(value.delayMs >= 0)) throw new InvalidAdminRequestError('a timeout fault needs delayMs >= 0');
+    if (typeof value.delayMs !== 'number' || !(value.delayMs >= 0))
+      throw new InvalidAdminRequestError('a timeout fault needs delayMs >= 0');
     return { ...target, kind: 'timeout', delayMs: value.delayMs };
   }
   if (value.kind === 'lost-response') {
@@ -197,7 +207,8 @@ function parseFaultRule(value: unknown): FaultRule {
 }
 
 function parseFaultTarget(value: Record<string, unknown>): FaultTarget {
-  if (!Number.isInteger(value.times) || (value.times as number) < 1) throw new InvalidAdminRequestError('fault times must be an integer >= 1');
+  if (!Number.isInteger(value.times) || (value.times as number) < 1)
+    throw new InvalidAdminRequestError('fault times must be an integer >= 1');
   const target: FaultTarget = { times: value.times as number };
   if (value.method !== undefined) {
     if (typeof value.method !== 'string') throw new InvalidAdminRequestError('fault method must be a string');
@@ -208,7 +219,8 @@ function parseFaultTarget(value: Record<string, unknown>): FaultTarget {
     target.pathPrefix = value.pathPrefix;
   }
   if (value.skip !== undefined) {
-    if (!Number.isInteger(value.skip) || (value.skip as number) < 0) throw new InvalidAdminRequestError('fault skip must be an integer >= 0');
+    if (!Number.isInteger(value.skip) || (value.skip as number) < 0)
+      throw new InvalidAdminRequestError('fault skip must be an integer >= 0');
     target.skip = value.skip as number;
   }
   return target;
@@ -225,7 +237,9 @@ class FaultQueue {
 
   take(method: string, path: string): FaultRule | undefined {
     const index = this.#rules.findIndex(
-      (rule) => (rule.method === undefined || rule.method === method) && (rule.pathPrefix === undefined || path.startsWith(rule.pathPrefix)),
+      (rule) =>
+        (rule.method === undefined || rule.method === method) &&
+        (rule.pathPrefix === undefined || path.startsWith(rule.pathPrefix)),
     );
     const rule = this.#rules[index];
     if (rule === undefined) return undefined;
@@ -304,12 +318,19 @@ async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   if (response.destroyed) return; // the client already hung up (e.g. it timed out)
   const payload = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  });
   response.end(payload);
 }
 
 /** Picks the route for a request: 404 when no pattern matches the path, 405 when only the method is wrong. */
-function dispatch(routes: readonly Route[], request: StandInRequest, errorBody: ErrorBodyFormat): StandInReply | Promise<StandInReply> {
+function dispatch(
+  routes: readonly Route[],
+  request: StandInRequest,
+  errorBody: ErrorBodyFormat,
+): StandInReply | Promise<StandInReply> {
   const onPath = routes.flatMap((route) => {
     const match = route.pattern.exec(request.path);
     return match === null ? [] : [{ route, params: match.slice(1) }];
@@ -320,7 +341,9 @@ function dispatch(routes: readonly Route[], request: StandInRequest, errorBody: 
   return hit.route.handle(request, hit.params);
 }
 
-export async function startStandInServer<S extends BaseSettings>(definition: StandInDefinition<S>): Promise<StandInServer<S>> {
+export async function startStandInServer<S extends BaseSettings>(
+  definition: StandInDefinition<S>,
+): Promise<StandInServer<S>> {
   const { settings, errorBody } = definition;
   const faults = new FaultQueue();
   const log = new CallLog(definition.clock);
@@ -367,9 +390,14 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
   async function serveAdmin(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const route = adminRoutes[`${request.method ?? 'GET'} ${path}`];
     if (route === undefined) {
-      const methods = Object.keys(adminRoutes).filter((key) => key.endsWith(` ${path}`)).map((key) => key.split(' ')[0]);
-      if (methods.length > 0) return sendJson(response, 405, { error: `${path} answers ${methods.join(' or ')}, not ${request.method}` });
-      return sendJson(response, 404, { error: `no admin route ${request.method} ${path}; there are: ${Object.keys(adminRoutes).join(', ')}` });
+      const methods = Object.keys(adminRoutes)
+        .filter((key) => key.endsWith(` ${path}`))
+        .map((key) => key.split(' ')[0]);
+      if (methods.length > 0)
+        return sendJson(response, 405, { error: `${path} answers ${methods.join(' or ')}, not ${request.method}` });
+      return sendJson(response, 404, {
+        error: `no admin route ${request.method} ${path}; there are: ${Object.keys(adminRoutes).join(', ')}`,
+      });
     }
     try {
       sendJson(response, 200, route(await readJsonBody(request, DEFAULT_MAX_BODY_BYTES)));
@@ -381,7 +409,13 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
 
   async function serveApi(incoming: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     const method = incoming.method ?? 'GET';
-    const request: StandInRequest = { method, path: url.pathname, query: url.searchParams, headers: incoming.headers, body: undefined };
+    const request: StandInRequest = {
+      method,
+      path: url.pathname,
+      query: url.searchParams,
+      headers: incoming.headers,
+      body: undefined,
+    };
     const answer = (reply: StandInReply, fault?: FaultKind): void => {
       log.record({
         method,
@@ -407,7 +441,10 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
     const fault = faults.take(method, url.pathname);
     if (fault === undefined) return answer(await dispatch(definition.routes, request, errorBody));
     if ('status' in fault) {
-      return answer({ status: fault.status, body: errorBody(fault.status, `Injected fault: HTTP ${fault.status}`) }, 'status');
+      return answer(
+        { status: fault.status, body: errorBody(fault.status, `Injected fault: HTTP ${fault.status}`) },
+        'status',
+      );
     }
     if (fault.kind === 'timeout') {
       await sleep(fault.delayMs, undefined, { signal: closing.signal });
@@ -415,15 +452,24 @@ export async function startStandInServer<S extends BaseSettings>(definition: Sta
     }
     await dispatch(definition.routes, request, errorBody); // the operation does run; only its answer is lost
     if (fault.reply === 'connection-reset') response.destroy();
-    answer({ status: 504, body: errorBody(504, 'Injected fault: the operation ran but its response was lost') }, 'lost-response');
+    answer(
+      { status: 504, body: errorBody(504, 'Injected fault: the operation ran but its response was lost') },
+      'lost-response',
+    );
   }
 
   const server = createServer((incoming, response) => {
     const url = new URL(incoming.url ?? '/', 'http://stand-in');
-    const serve = url.pathname.startsWith('/__admin/') ? serveAdmin(incoming, response, url.pathname) : serveApi(incoming, response, url);
+    const serve = url.pathname.startsWith('/__admin/')
+      ? serveAdmin(incoming, response, url.pathname)
+      : serveApi(incoming, response, url);
     serve.catch((error: unknown) => {
       if (closing.signal.aborted) return void response.destroy();
-      sendJson(response, 500, errorBody(500, `Stand-in failure: ${error instanceof Error ? error.message : String(error)}`));
+      sendJson(
+        response,
+        500,
+        errorBody(500, `Stand-in failure: ${error instanceof Error ? error.message : String(error)}`),
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

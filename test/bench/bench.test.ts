@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import type { BenchResults } from '../../bench/run-bench';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -26,7 +27,11 @@ beforeAll(async () => {
   const out = path.join(dir, 'results.json');
   // Not jest's AWS endpoints: the bench brings its own servers and packages offline.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], { cwd: PROJECT_ROOT, env, timeout: 240_000 });
+  await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
+    cwd: PROJECT_ROOT,
+    env,
+    timeout: 240_000,
+  });
   results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
 }, 300_000);
 
@@ -65,13 +70,25 @@ it('has bundle bytes and a cold start ratio per function', () => {
 });
 
 it('measures calls per event for every case: a redelivered or overtaken event costs no Capillary or LINE call', () => {
-  for (const mode of ['instore+line', 'line-only', 'instore+line, profiles together', 'instore+line, separate calls'] as const) {
+  for (const mode of [
+    'instore+line',
+    'line-only',
+    'instore+line, profiles together',
+    'instore+line, separate calls',
+  ] as const) {
     const calls = results.worker.callsPerEvent[mode];
     for (const kind of ['newFollower', 'returningFollower', 'unfollow', 'duplicate', 'stale'] as const) {
-      for (const service of ['capillary', 'line', 'dynamoWrites', 'dynamoReads'] as const) expectNonNegative(calls[kind][service]);
+      for (const service of ['capillary', 'line', 'dynamoWrites', 'dynamoReads'] as const)
+        expectNonNegative(calls[kind][service]);
       expect(calls[kind].dynamoWrites).toBeLessThanOrEqual(2);
     }
-    for (const kind of ['duplicate', 'stale'] as const) expect({ ...calls[kind], dynamoWrites: 0, dynamoReads: 0 }).toEqual({ capillary: 0, line: 0, dynamoWrites: 0, dynamoReads: 0 });
+    for (const kind of ['duplicate', 'stale'] as const)
+      expect({ ...calls[kind], dynamoWrites: 0, dynamoReads: 0 }).toEqual({
+        capillary: 0,
+        line: 0,
+        dynamoWrites: 0,
+        dynamoReads: 0,
+      });
     expect(calls.unfollow.capillary).toBe(1);
     expect(calls.returningFollower.capillary).toBe(1);
   }
@@ -97,7 +114,12 @@ it('has the rate utilisation, over-limit count and limiter writes per call per c
 });
 
 it('has the new followers per hour per 100 calls/min of every registration variant', () => {
-  expect(Object.keys(results.worker.newFollowersPerHourPer100Rpm).sort()).toEqual(['instore+line', 'instore+line, profiles together', 'instore+line, separate calls', 'line-only']);
+  expect(Object.keys(results.worker.newFollowersPerHourPer100Rpm).sort()).toEqual([
+    'instore+line',
+    'instore+line, profiles together',
+    'instore+line, separate calls',
+    'line-only',
+  ]);
   for (const value of Object.values(results.worker.newFollowersPerHourPer100Rpm)) expect(value).toBeGreaterThan(0);
 });
 
@@ -122,7 +144,8 @@ it('has the backfill figures: one Capillary call per 10 followers, none on a rer
   expect(results.backfill.capillaryCallsPerFollower).toBe(0.1);
   expect(results.backfill.rerunCapillaryCalls).toBe(0);
   for (const limit of ['100', '1000']) {
-    for (const countsAs of ['request', 'record'] as const) expect(results.backfill.followersPerHour[limit]?.[countsAs]).toBeGreaterThan(0);
+    for (const countsAs of ['request', 'record'] as const)
+      expect(results.backfill.followersPerHour[limit]?.[countsAs]).toBeGreaterThan(0);
   }
   expect(results.backfill.hoursFor1MAt100Rpm.record).toBeGreaterThan(results.backfill.hoursFor1MAt100Rpm.request);
   expectNonNegative(results.backfill.liveEventDelayP99Ms);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { PackageFailedError, packageStack } from '../../ops/package-stack';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -41,7 +42,12 @@ describe('sls package', () => {
   });
 
   it('refuses a blank value as well', () => {
-    const failed = refusal(() => packageStack({ stage: 'prod', params: { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', capillaryLineAccountId: ' ' } }));
+    const failed = refusal(() =>
+      packageStack({
+        stage: 'prod',
+        params: { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', capillaryLineAccountId: ' ' },
+      }),
+    );
 
     expect(failed.status).toBe(1);
     expect(errorLines(failed.output)).toEqual([
@@ -52,7 +58,11 @@ describe('sls package', () => {
   it('`npm run package` (stage dev) refuses while dev has no capillaryLineAccountId', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sls-required-'));
     try {
-      const result = spawnSync('npm', ['run', 'package', '--', '--package', dir], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 240_000 });
+      const result = spawnSync('npm', ['run', 'package', '--', '--package', dir], {
+        cwd: PROJECT_ROOT,
+        encoding: 'utf8',
+        timeout: 240_000,
+      });
 
       expect(result.status).toBe(1);
       expect(errorLines(result.stdout)).toEqual([

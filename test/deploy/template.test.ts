@@ -3,22 +3,28 @@
  * checks the CloudFormation template and the per-function bundles against what a production account needs.
  */
 import { execFile } from 'node:child_process';
-import { builtinModules } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { createFifoQueue, receiveAll } from '../../local/aws-kit';
 import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../../local/line-event-factory';
 import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
-import { type PackagedStack, packageStack } from '../../ops/package-stack';
+import { packageStack, type PackagedStack } from '../../ops/package-stack';
 import { loadLocalResources } from '../../ops/serverless-resources';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 const execFileAsync = promisify(execFile);
 const STAGE = 'ci';
-const LOCAL_SECRETS = ['0123456789abcdef0123456789abcdef', 'local-channel-access-token', 'local-client-key', 'local-client-secret'];
+const LOCAL_SECRETS = [
+  '0123456789abcdef0123456789abcdef',
+  'local-channel-access-token',
+  'local-client-key',
+  'local-client-secret',
+];
 
 // CloudFormation JSON is walked freely; its shape is what the assertions check.
 type Json = Record<string, any>;
@@ -35,19 +41,25 @@ const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [valu
 /** Policy statements, with both branches of conditional (Fn::If) statements. */
 function statementsOf(policyDocument: Json): Statement[] {
   return asList(policyDocument.Statement as Json | Json[]).flatMap((statement) =>
-    statement['Fn::If'] ? (statement['Fn::If'] as Json[]).slice(1).filter((branch) => !branch.Ref) : [statement]) as Statement[];
+    statement['Fn::If'] ? (statement['Fn::If'] as Json[]).slice(1).filter((branch) => !branch.Ref) : [statement],
+  ) as Statement[];
 }
 
-const actionsOf = (statements: Statement[]) => new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action)));
-const resourcesFor = (statements: Statement[], action: string) => statements.filter((s) => asList(s.Action).includes(action)).map((s) => s.Resource);
-const ssmParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}` });
+const actionsOf = (statements: Statement[]) =>
+  new Set(statements.filter((s) => s.Effect === 'Allow').flatMap((s) => asList(s.Action)));
+const resourcesFor = (statements: Statement[], action: string) =>
+  statements.filter((s) => asList(s.Action).includes(action)).map((s) => s.Resource);
+const ssmParameter = (secret: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}`,
+});
 
 /** A template's Conditions are decided at packaging time (equalities of literals): evaluated as CloudFormation would. */
 function conditionHolds(conditions: Json, expression: Json | string): boolean {
   if (typeof expression === 'string') return conditionHolds(conditions, conditions[expression] as Json);
   if (expression['Fn::Not']) return !conditionHolds(conditions, (expression['Fn::Not'] as Json[])[0]!);
   const [left, right] = expression['Fn::Equals'] as unknown[];
-  if (typeof left !== 'string' || typeof right !== 'string') throw new Error(`condition not decided at packaging: ${JSON.stringify(expression)}`);
+  if (typeof left !== 'string' || typeof right !== 'string')
+    throw new Error(`condition not decided at packaging: ${JSON.stringify(expression)}`);
   return left === right;
 }
 
@@ -55,7 +67,8 @@ const NO_VALUE = Symbol('AWS::NoValue');
 
 /** The value with every Fn::If taken and every AWS::NoValue dropped, as CloudFormation deploys it. */
 function resolveIfs(conditions: Json, value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => resolveIfs(conditions, item)).filter((item) => item !== NO_VALUE);
+  if (Array.isArray(value))
+    return value.map((item) => resolveIfs(conditions, item)).filter((item) => item !== NO_VALUE);
   if (typeof value !== 'object' || value === null) return value;
   const object = value as Json;
   if (object.Ref === 'AWS::NoValue') return NO_VALUE;
@@ -63,7 +76,11 @@ function resolveIfs(conditions: Json, value: unknown): unknown {
     const [condition, whenTrue, whenFalse] = object['Fn::If'] as [string, unknown, unknown];
     return resolveIfs(conditions, conditionHolds(conditions, condition) ? whenTrue : whenFalse);
   }
-  return Object.fromEntries(Object.entries(object).map(([key, item]) => [key, resolveIfs(conditions, item)]).filter(([, item]) => item !== NO_VALUE));
+  return Object.fromEntries(
+    Object.entries(object)
+      .map(([key, item]) => [key, resolveIfs(conditions, item)])
+      .filter(([, item]) => item !== NO_VALUE),
+  );
 }
 
 type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi';
@@ -98,7 +115,9 @@ class PackagedStackView {
   }
 
   roleStatements(name: FunctionName): Statement[] {
-    return (this.deployed[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) => statementsOf(policy.PolicyDocument));
+    return (this.deployed[`${name}Role`].Properties.Policies as Json[]).flatMap((policy) =>
+      statementsOf(policy.PolicyDocument),
+    );
   }
 }
 
@@ -135,7 +154,10 @@ describe('SQS', () => {
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 },
     });
     expect(resources.EventsDeadLetterQueue.Properties).toMatchObject({
-      QueueName: `line-capillary-bridge-${STAGE}-events-dlq.fifo`, FifoQueue: true, MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true,
+      QueueName: `line-capillary-bridge-${STAGE}-events-dlq.fifo`,
+      FifoQueue: true,
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
     });
   });
 
@@ -149,8 +171,11 @@ describe('SQS', () => {
   });
 
   it('feeds the worker batches of 10 with partial batch responses and a concurrency cap', () => {
-    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping'
-      && resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'EventsQueue') as Json[];
+    const [mapping] = Object.values(resources).filter(
+      (resource: Json) =>
+        resource.Type === 'AWS::Lambda::EventSourceMapping' &&
+        resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'EventsQueue',
+    ) as Json[];
     expect(mapping?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
       FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
@@ -166,13 +191,15 @@ describe('DynamoDB', () => {
   it('keeps the user table on demand, recoverable, encrypted, with claim TTL, through stack removal', () => {
     const table = resources.UsersTable;
     expect(table).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
-    expect(table.Properties).toEqual(expect.objectContaining({
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      SSESpecification: { SSEEnabled: true },
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }));
+    expect(table.Properties).toEqual(
+      expect.objectContaining({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    );
   });
 
   it('matches what the local pipeline creates from the same serverless.yml', () => {
@@ -180,18 +207,30 @@ describe('DynamoDB', () => {
     const { TableName, AttributeDefinitions, KeySchema, BillingMode } = resources.UsersTable.Properties;
     expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
     const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
-    expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort())
-      .toEqual(['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue'].map((id) => [id, resources[id].Properties.QueueName]).sort());
+    expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort()).toEqual(
+      ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue']
+        .map((id) => [id, resources[id].Properties.QueueName])
+        .sort(),
+    );
     expect(eventsQueue?.attributes.VisibilityTimeout).toBe(String(resources.EventsQueue.Properties.VisibilityTimeout));
-    expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '').maxReceiveCount).toBe(resources.EventsQueue.Properties.RedrivePolicy.maxReceiveCount);
+    expect(JSON.parse(eventsQueue?.attributes.RedrivePolicy ?? '').maxReceiveCount).toBe(
+      resources.EventsQueue.Properties.RedrivePolicy.maxReceiveCount,
+    );
   });
 });
 
 describe('Lambda functions', () => {
-  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)('%s runs nodejs22.x on arm64 with its own role and a log group with retention', (name) => {
-    expect(stack.functionNamed(name)).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] } });
-    expect(resources[`${name}LogGroup`].Properties.RetentionInDays).toBeGreaterThan(0);
-  });
+  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)(
+    '%s runs nodejs22.x on arm64 with its own role and a log group with retention',
+    (name) => {
+      expect(stack.functionNamed(name)).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Role: { 'Fn::GetAtt': [`${name}Role`, 'Arn'] },
+      });
+      expect(resources[`${name}LogGroup`].Properties.RetentionInDays).toBeGreaterThan(0);
+    },
+  );
 
   it('receive only SSM parameter names for secrets, never a secret value', () => {
     for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const) {
@@ -211,7 +250,12 @@ describe('Lambda functions', () => {
 
   it('get the environment contract', () => {
     expect(Object.keys(stack.environmentOf('Webhook')).sort()).toEqual([
-      'LINE_CHANNEL_SECRET_PARAM', 'LINE_EXPECTED_DESTINATIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'QUEUE_URL',
+      'LINE_CHANNEL_SECRET_PARAM',
+      'LINE_EXPECTED_DESTINATIONS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'QUEUE_URL',
     ]);
     expect(stack.environmentOf('Webhook').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
     expect(stack.environmentOf('Worker')).toMatchObject({
@@ -236,8 +280,14 @@ describe('IAM', () => {
   it('allows no wildcard action or resource anywhere', () => {
     const allowStatements = Object.values(resources).flatMap((resource: Json) => {
       const properties = resource.Properties ?? {};
-      const documents = [properties.PolicyDocument, ...((properties.Policies ?? []) as Json[]).map((policy) => policy.PolicyDocument)];
-      return documents.filter(Boolean).flatMap(statementsOf).filter((statement) => statement.Effect === 'Allow');
+      const documents = [
+        properties.PolicyDocument,
+        ...((properties.Policies ?? []) as Json[]).map((policy) => policy.PolicyDocument),
+      ];
+      return documents
+        .filter(Boolean)
+        .flatMap(statementsOf)
+        .filter((statement) => statement.Effect === 'Allow');
     });
     expect(allowStatements.length).toBeGreaterThan(0);
     for (const statement of allowStatements) {
@@ -252,7 +302,9 @@ describe('IAM', () => {
 
   it('lets the webhook only enqueue, read its own secret and write its own logs', () => {
     const statements = stack.roleStatements('Webhook');
-    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']));
+    expect(actionsOf(statements)).toEqual(
+      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']),
+    );
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-secret')]);
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
@@ -260,79 +312,131 @@ describe('IAM', () => {
 
   it('lets the worker only consume its queue, use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
-    expect(actionsOf(statements)).toEqual(new Set([
-      'logs:CreateLogStream', 'logs:PutLogEvents',
-      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility',
-      'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
-      'ssm:GetParameter',
-    ]));
+    expect(actionsOf(statements)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ChangeMessageVisibility',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'ssm:GetParameter',
+      ]),
+    );
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
-    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[
-      ssmParameter('line-channel-access-token'), ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret'),
-    ]]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
+      [
+        ssmParameter('line-channel-access-token'),
+        ssmParameter('capillary-client-key'),
+        ssmParameter('capillary-client-secret'),
+      ],
+    ]);
   });
 
   it('lets the backfill only run from its tick queue, hand events to the pipeline and DLQ, use the table without Scan, read its secrets', () => {
     const statements = stack.roleStatements('Backfill');
-    expect(actionsOf(statements)).toEqual(new Set([
-      'logs:CreateLogStream', 'logs:PutLogEvents',
-      'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage',
-      'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem',
-      'ssm:GetParameter',
-    ]));
+    expect(actionsOf(statements)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ChangeMessageVisibility',
+        'sqs:SendMessage',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'ssm:GetParameter',
+      ]),
+    );
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['BackfillQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
       { 'Fn::GetAtt': ['BackfillQueue', 'Arn'] },
       [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }],
     ]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
-    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[
-      ssmParameter('line-channel-access-token'), ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret'),
-    ]]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
+      [
+        ssmParameter('line-channel-access-token'),
+        ssmParameter('capillary-client-key'),
+        ssmParameter('capillary-client-secret'),
+      ],
+    ]);
   });
 
   it('lets the daily insight check only scan the table, read the channel token and write its logs', () => {
     const statements = stack.roleStatements('InsightCheck');
-    expect(actionsOf(statements)).toEqual(new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter']));
+    expect(actionsOf(statements)).toEqual(
+      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter']),
+    );
     expect(resourcesFor(statements, 'dynamodb:Scan')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('line-channel-access-token')]]);
   });
 
   it('lets the link API only enqueue, read and write link items (never a user record), read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('LinkApi');
-    expect(actionsOf(statements)).toEqual(new Set([
-      'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'dynamodb:GetItem', 'dynamodb:PutItem', 'ssm:GetParameter',
-    ]));
+    expect(actionsOf(statements)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'ssm:GetParameter',
+      ]),
+    );
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     const dynamo = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
-    expect(dynamo?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] } });
-    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('link-api-token'), ssmParameter('line-channel-access-token')]]);
+    expect(dynamo?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] },
+    });
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
+      [ssmParameter('link-api-token'), ssmParameter('line-channel-access-token')],
+    ]);
     expect(stack.environmentOf('LinkApi')).toMatchObject({
-      QUEUE_URL: { Ref: 'EventsQueue' }, TABLE_NAME: { Ref: 'UsersTable' }, LINK_API_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/link-api-token`,
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      TABLE_NAME: { Ref: 'UsersTable' },
+      LINK_API_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/link-api-token`,
     });
   });
 
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
     for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole', 'LinkApiRole']) {
-      const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey');
+      const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find(
+        (s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey',
+      );
       expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
-      expect(conditional?.['Fn::If'][1].Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+      expect(conditional?.['Fn::If'][1].Condition).toEqual({
+        StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+      });
     }
   });
 });
 
 describe('HTTP API', () => {
   it('routes POST /line/webhook (channel default) and POST /line/webhook/{channel} to the webhook as a payload 2.0 Lambda proxy, throttled', () => {
-    const routes = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route') as Json[];
+    const routes = Object.values(resources).filter(
+      (resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route',
+    ) as Json[];
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
-      'POST /line/link/id-token', 'POST /line/link/nonce', 'POST /line/link/unlink', 'POST /line/webhook', 'POST /line/webhook/{channel}',
+      'POST /line/link/id-token',
+      'POST /line/link/nonce',
+      'POST /line/link/unlink',
+      'POST /line/webhook',
+      'POST /line/webhook/{channel}',
     ]);
     const webhookRoutes = routes.filter((route) => route.Properties.RouteKey.startsWith('POST /line/webhook'));
     expect(new Set(webhookRoutes.map((route) => JSON.stringify(route.Properties.Target))).size).toBe(1);
     expect(resources.HttpApiIntegrationWebhook.Properties).toMatchObject({
-      IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: { 'Fn::GetAtt': ['WebhookLambdaFunction', 'Arn'] },
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: { 'Fn::GetAtt': ['WebhookLambdaFunction', 'Arn'] },
     });
     const throttling = resources.HttpApiStage.Properties.DefaultRouteSettings;
     expect(throttling.ThrottlingRateLimit).toBeGreaterThan(0);
@@ -341,14 +445,24 @@ describe('HTTP API', () => {
 });
 
 describe('alarms', () => {
-  const alarms = () => Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::CloudWatch::Alarm').map((alarm: Json) => alarm.Properties as Json);
+  const alarms = () =>
+    Object.values(resources)
+      .filter((resource: Json) => resource.Type === 'AWS::CloudWatch::Alarm')
+      .map((alarm: Json) => alarm.Properties as Json);
   const alarmOn = (namespace: string, metricName: string, queue?: string) => {
-    const matching = alarms().filter((alarm) => alarm.Namespace === namespace && alarm.MetricName === metricName
-      && (queue === undefined || alarm.Dimensions[0].Value['Fn::GetAtt']?.[0] === queue));
+    const matching = alarms().filter(
+      (alarm) =>
+        alarm.Namespace === namespace &&
+        alarm.MetricName === metricName &&
+        (queue === undefined || alarm.Dimensions[0].Value['Fn::GetAtt']?.[0] === queue),
+    );
     expect(matching).toHaveLength(1);
     return matching[0] as Json;
   };
-  const httpApiStage = [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }];
+  const httpApiStage = [
+    { Name: 'ApiId', Value: { Ref: 'HttpApi' } },
+    { Name: 'Stage', Value: '$default' },
+  ];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
     expect(alarms()).toHaveLength(9);
@@ -356,36 +470,50 @@ describe('alarms', () => {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
     }
-    expect(resources.AlarmEmailSubscription).toMatchObject({ Condition: 'HasAlarmEmail', Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email' } });
+    expect(resources.AlarmEmailSubscription).toMatchObject({
+      Condition: 'HasAlarmEmail',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email' },
+    });
     expect(resources.HttpApiStage.Properties.StageName).toBe('$default');
   });
 
   it('watch the DLQ, the age of the oldest event, worker errors, signature failures and webhook 4xx/5xx', () => {
     expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'EventsDeadLetterQueue')).toMatchObject({
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }], Threshold: 0,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
     });
     expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toMatchObject({
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsQueue', 'QueueName'] } }],
     });
-    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({ Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }], Threshold: 0 });
+    expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }],
+      Threshold: 0,
+    });
     // The webhook publishes SignatureInvalid through Powertools: its namespace, its service dimension and the channel.
     // One time series per channel (GROUP BY channel): the alarm's contributors name the channel whose secret fails.
     const webhook = stack.environmentOf('Webhook');
-    const [signatures, ...others] = alarms().filter((alarm) => JSON.stringify(alarm.Metrics ?? []).includes('SignatureInvalid'));
+    const [signatures, ...others] = alarms().filter((alarm) =>
+      JSON.stringify(alarm.Metrics ?? []).includes('SignatureInvalid'),
+    );
     expect(others).toEqual([]);
     expect(signatures).toMatchObject({
       AlarmName: `line-capillary-bridge-${STAGE}-signature-failures`,
       Threshold: 5,
-      Metrics: [{
-        Expression: `SELECT SUM(SignatureInvalid) FROM SCHEMA("${webhook.POWERTOOLS_METRICS_NAMESPACE}", channel, service) WHERE service = '${webhook.POWERTOOLS_SERVICE_NAME}' GROUP BY channel`,
-        Period: 300,
-        ReturnData: true,
-      }],
+      Metrics: [
+        {
+          Expression: `SELECT SUM(SignatureInvalid) FROM SCHEMA("${webhook.POWERTOOLS_METRICS_NAMESPACE}", channel, service) WHERE service = '${webhook.POWERTOOLS_SERVICE_NAME}' GROUP BY channel`,
+          Period: 300,
+          ReturnData: true,
+        },
+      ],
     });
     expect(signatures).not.toHaveProperty('Period'); // a query alarm takes its period from the query only
     expect(webhook.POWERTOOLS_METRICS_NAMESPACE).toBe('LineCapillaryBridge');
     // The worker counts a nonce used by another LINE user than its link token's (docs/operations.md#linking).
-    expect(alarmOn('LineCapillaryBridge', 'LinkImpersonation')).toMatchObject({ Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }], Threshold: 0 });
+    expect(alarmOn('LineCapillaryBridge', 'LinkImpersonation')).toMatchObject({
+      Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }],
+      Threshold: 0,
+    });
     expect(alarmOn('AWS/ApiGateway', '5xx')).toMatchObject({ Dimensions: httpApiStage, Threshold: 0 });
     expect(alarmOn('AWS/ApiGateway', '4xx')).toMatchObject({ Dimensions: httpApiStage });
   });
@@ -395,24 +523,46 @@ describe('backfill and drift alarms', () => {
   const alarm = (logicalId: string) => resources[logicalId].Properties as Json;
 
   it('runs the backfill one tick at a time from its own queue, whose visibility outlasts 6 invocations', () => {
-    const [mapping] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::Lambda::EventSourceMapping'
-      && resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'BackfillQueue') as Json[];
-    expect(mapping?.Properties).toMatchObject({ FunctionName: { 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] }, BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });
-    expect(resources.BackfillQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (stack.functionNamed('Backfill').Timeout as number));
-    expect(resources.BackfillQueue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['BackfillDeadLetterQueue', 'Arn'] });
+    const [mapping] = Object.values(resources).filter(
+      (resource: Json) =>
+        resource.Type === 'AWS::Lambda::EventSourceMapping' &&
+        resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'BackfillQueue',
+    ) as Json[];
+    expect(mapping?.Properties).toMatchObject({
+      FunctionName: { 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(resources.BackfillQueue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * (stack.functionNamed('Backfill').Timeout as number),
+    );
+    expect(resources.BackfillQueue.Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': ['BackfillDeadLetterQueue', 'Arn'],
+    });
     expect(stack.environmentOf('Backfill')).toMatchObject({
-      QUEUE_URL: { Ref: 'EventsQueue' }, DEAD_LETTER_QUEUE_URL: { Ref: 'EventsDeadLetterQueue' }, BACKFILL_QUEUE_URL: { Ref: 'BackfillQueue' },
-      BACKFILL_BATCH_SIZE: '10', CAPILLARY_BULK_COUNTS_AS: 'record', BACKFILL_RATE_SHARE_PERCENT: '50',
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      DEAD_LETTER_QUEUE_URL: { Ref: 'EventsDeadLetterQueue' },
+      BACKFILL_QUEUE_URL: { Ref: 'BackfillQueue' },
+      BACKFILL_BATCH_SIZE: '10',
+      CAPILLARY_BULK_COUNTS_AS: 'record',
+      BACKFILL_RATE_SHARE_PERCENT: '50',
     });
   });
 
   it('alarms on a stalled backfill and on a daily follower-count drift above the threshold', () => {
     expect(alarm('BackfillDeadLetterQueueAlarm')).toMatchObject({
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['BackfillDeadLetterQueue', 'QueueName'] } }], Threshold: 0,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['BackfillDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
     });
     expect(alarm('FollowerDriftAlarm')).toMatchObject({
-      Namespace: 'LineCapillaryBridge', MetricName: 'FollowerCountDriftPercent', Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }],
-      Statistic: 'Maximum', Period: 86400, Threshold: 5, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: 'AlarmTopic' }],
+      Namespace: 'LineCapillaryBridge',
+      MetricName: 'FollowerCountDriftPercent',
+      Dimensions: [{ Name: 'service', Value: 'line-capillary-bridge' }],
+      Statistic: 'Maximum',
+      Period: 86400,
+      Threshold: 5,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
     });
     const schedule = Object.values(resources).find((resource: Json) => resource.Type === 'AWS::Events::Rule') as Json;
     expect(schedule.Properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
@@ -424,7 +574,9 @@ describe('outputs', () => {
   it('give the webhook URL for the LINE console, the queues, the table and the alarm topic', () => {
     expect(template.Outputs).toMatchObject({
       WebhookUrl: { Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook' } },
-      ChannelWebhookUrl: { Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook/{channel}' } },
+      ChannelWebhookUrl: {
+        Value: { 'Fn::Sub': 'https://${HttpApi}.execute-api.${AWS::Region}.amazonaws.com/line/webhook/{channel}' },
+      },
       QueueUrl: { Value: { Ref: 'EventsQueue' } },
       DeadLetterQueueUrl: { Value: { Ref: 'EventsDeadLetterQueue' } },
       UsersTableName: { Value: { Ref: 'UsersTable' } },
@@ -446,9 +598,16 @@ describe('dashboard', () => {
       .filter((file) => file.endsWith('.ts'))
       .map((file) => readFileSync(path.join(PROJECT_ROOT, 'lib', file), 'utf8'))
       .join('\n');
-    const firstArguments = [...sources.matchAll(/(?:addMetric\(([^)]*?), MetricUnit|countForChannel\(([^)]*?), (?:channel|\w+\.id)\b)/g)]
-      .map((match) => (match[1] ?? match[2]) as string);
-    return [...new Set(firstArguments.flatMap((argument) => [...argument.matchAll(/'([A-Z][A-Za-z]+)'/g)].map((match) => match[1] as string)))].sort();
+    const firstArguments = [
+      ...sources.matchAll(/(?:addMetric\(([^)]*?), MetricUnit|countForChannel\(([^)]*?), (?:channel|\w+\.id)\b)/g),
+    ].map((match) => (match[1] ?? match[2]) as string);
+    return [
+      ...new Set(
+        firstArguments.flatMap((argument) =>
+          [...argument.matchAll(/'([A-Z][A-Za-z]+)'/g)].map((match) => match[1] as string),
+        ),
+      ),
+    ].sort();
   };
   const searchedMetrics = (body: Json) => {
     const expressions = JSON.stringify(body).match(/MetricName=\\"[A-Za-z]+/g) ?? [];
@@ -459,21 +618,45 @@ describe('dashboard', () => {
     const { references } = dashboard();
 
     expect(resources.Dashboard.Properties.DashboardName).toBe(`line-capillary-bridge-${STAGE}`);
-    for (const reference of references.filter((name) => !name.startsWith('AWS::'))) expect(Object.keys(resources)).toContain(reference.split('.')[0]);
-    expect(references).toEqual(expect.arrayContaining(['EventsQueue.QueueName', 'EventsDeadLetterQueue.QueueName', 'WorkerLambdaFunction', 'HttpApi']));
+    for (const reference of references.filter((name) => !name.startsWith('AWS::')))
+      expect(Object.keys(resources)).toContain(reference.split('.')[0]);
+    expect(references).toEqual(
+      expect.arrayContaining([
+        'EventsQueue.QueueName',
+        'EventsDeadLetterQueue.QueueName',
+        'WorkerLambdaFunction',
+        'HttpApi',
+      ]),
+    );
   });
 
   it('draws every metric the bridge publishes, and only those, found by SEARCH so per-channel dimensions appear too', () => {
     const { body } = dashboard();
 
-    expect(publishedMetrics()).toEqual(expect.arrayContaining(['CapillaryError', 'CapillaryLatency', 'EnqueueFailed', 'EventApplied', 'SignatureInvalid']));
+    expect(publishedMetrics()).toEqual(
+      expect.arrayContaining([
+        'CapillaryError',
+        'CapillaryLatency',
+        'EnqueueFailed',
+        'EventApplied',
+        'SignatureInvalid',
+      ]),
+    );
     expect(searchedMetrics(body)).toEqual(publishedMetrics());
     expect(JSON.stringify(body)).toContain('service=\\"line-capillary-bridge\\"');
   });
 
-  it('draws the queued events from SQS\'s own count for the events queue (the webhook publishes nothing on success)', () => {
-    const events = (dashboard().body.widgets as Json[]).find((widget) => widget.properties.title?.startsWith('Events'))?.properties;
-    expect(events.metrics[0]).toEqual(['AWS/SQS', 'NumberOfMessagesSent', 'QueueName', '<EventsQueue.QueueName>', { label: 'queued (webhook and link API, all channels)' }]);
+  it("draws the queued events from SQS's own count for the events queue (the webhook publishes nothing on success)", () => {
+    const events = (dashboard().body.widgets as Json[]).find((widget) =>
+      widget.properties.title?.startsWith('Events'),
+    )?.properties;
+    expect(events.metrics[0]).toEqual([
+      'AWS/SQS',
+      'NumberOfMessagesSent',
+      'QueueName',
+      '<EventsQueue.QueueName>',
+      { label: 'queued (webhook and link API, all channels)' },
+    ]);
     expect(events.stat).toBe('Sum');
   });
 
@@ -482,11 +665,25 @@ describe('dashboard', () => {
     const widgets = body.widgets as Json[];
     const alarmNames = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::CloudWatch::Alarm');
 
-    expect(widgets.find((widget) => widget.type === 'alarm')?.properties.alarms.sort()).toEqual(alarmNames.map((name) => `<${name}.Arn>`).sort());
+    expect(widgets.find((widget) => widget.type === 'alarm')?.properties.alarms.sort()).toEqual(
+      alarmNames.map((name) => `<${name}.Arn>`).sort(),
+    );
     const queue = widgets.find((widget) => widget.properties.title?.startsWith('Queue'))?.properties;
     expect(queue.metrics).toEqual([
-      ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', '<EventsQueue.QueueName>', { label: 'oldest queued event (s)' }],
-      ['.', 'ApproximateNumberOfMessagesVisible', '.', '<EventsDeadLetterQueue.QueueName>', { label: 'in the DLQ', yAxis: 'right' }],
+      [
+        'AWS/SQS',
+        'ApproximateAgeOfOldestMessage',
+        'QueueName',
+        '<EventsQueue.QueueName>',
+        { label: 'oldest queued event (s)' },
+      ],
+      [
+        '.',
+        'ApproximateNumberOfMessagesVisible',
+        '.',
+        '<EventsDeadLetterQueue.QueueName>',
+        { label: 'in the DLQ', yAxis: 'right' },
+      ],
     ]);
     expect(queue.annotations.horizontal[0].value).toBe(resources.QueueAgeAlarm.Properties.Threshold);
     const duration = widgets.find((widget) => widget.properties.title?.startsWith('Worker duration'))?.properties;
@@ -495,7 +692,8 @@ describe('dashboard', () => {
 
   it('has its console URL as a stack output', () => {
     expect(template.Outputs.DashboardUrl.Value).toEqual({
-      'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}',
+      'Fn::Sub':
+        'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards/dashboard/${Dashboard}',
     });
   });
 });
@@ -508,20 +706,28 @@ describe('bundles', () => {
   };
   /** Left to the nodejs22.x runtime: the SSM client, and what the SDK loads only past the environment credentials. */
   const RUNTIME_MODULES = [
-    '@aws-sdk/client-ssm', '@aws-sdk/credential-provider-http', '@aws-sdk/credential-provider-ini', '@aws-sdk/credential-provider-process',
-    '@aws-sdk/credential-provider-sso', '@aws-sdk/credential-provider-web-identity', '@smithy/core/event-streams', '@smithy/credential-provider-imds',
+    '@aws-sdk/client-ssm',
+    '@aws-sdk/credential-provider-http',
+    '@aws-sdk/credential-provider-ini',
+    '@aws-sdk/credential-provider-process',
+    '@aws-sdk/credential-provider-sso',
+    '@aws-sdk/credential-provider-web-identity',
+    '@smithy/core/event-streams',
+    '@smithy/credential-provider-imds',
   ];
   // String literals survive minification: the DynamoDB protocol's target prefix, Capillary's and LINE's API paths.
   const WORKER_ONLY_MARKERS = ['DynamoDB_20120810', '/v2/customers', '/v3/oauth/token', '/v2/bot/profile'];
 
-  it('are single minified CommonJS files that need only Node built-ins and the runtime\'s SSM client', () => {
+  it("are single minified CommonJS files that need only Node built-ins and the runtime's SSM client", () => {
     for (const name of ['webhook', 'worker'] as const) {
       const code = bundleOf(name);
       const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1] as string);
       // The SDK probes for the optional CRT signer inside a try/catch; the SSM client comes from the nodejs22.x
       // runtime on the first invocation (it reads the secrets once per container); the rest only if ever reached
       // (serverless.yml, esbuild exclude).
-      const external = required.filter((id) => !id.startsWith('node:') && !builtinModules.includes(id) && id !== '@aws-sdk/signature-v4-crt');
+      const external = required.filter(
+        (id) => !id.startsWith('node:') && !builtinModules.includes(id) && id !== '@aws-sdk/signature-v4-crt',
+      );
       expect([...new Set(external)].sort()).toEqual([...RUNTIME_MODULES].sort());
       expect(code).not.toContain('AmazonSSM'); // the SSM client's service id: its code is not in the bundle
       expect(code).not.toContain('sourceMappingURL');
@@ -529,7 +735,7 @@ describe('bundles', () => {
     }
   });
 
-  it('enqueue a signed request from a folder without node_modules, with the role\'s keys in the environment as Lambda sets them', async () => {
+  it("enqueue a signed request from a folder without node_modules, with the role's keys in the environment as Lambda sets them", async () => {
     // Prepare: the webhook bundle alone, as Lambda unzips it (no SDK beside it), and a queue on the local SQS server
     const dir = mkdtempSync(path.join(tmpdir(), 'webhook-bundle-'));
     writeFileSync(path.join(dir, 'webhook.js'), bundleOf('webhook'));
@@ -537,17 +743,28 @@ describe('bundles', () => {
     const { queueUrl } = await createFifoQueue(sqs);
     const request = signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]));
     // Exits once answered: the SDK's keep-alive sockets would hold the process open.
-    const invoke = "require(process.argv[1]).handler(JSON.parse(process.argv[2]), { awsRequestId: 'r1' }).then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); })";
+    const invoke =
+      "require(process.argv[1]).handler(JSON.parse(process.argv[2]), { awsRequestId: 'r1' }).then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); })";
     try {
       // Act: asynchronously, since the SQS server may run in this process
-      const child = await execFileAsync(process.execPath, ['-e', invoke, path.join(dir, 'webhook.js'), JSON.stringify(request)], {
-        encoding: 'utf8',
-        timeout: 30_000,
-        env: {
-          LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET, QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: process.env.AWS_ENDPOINT_URL_SQS, AWS_REGION: 'ap-northeast-1',
-          AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SESSION_TOKEN: 'local', POWERTOOLS_LOG_LEVEL: 'SILENT',
+      const child = await execFileAsync(
+        process.execPath,
+        ['-e', invoke, path.join(dir, 'webhook.js'), JSON.stringify(request)],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: {
+            LINE_CHANNEL_SECRET: LOCAL_CHANNEL_SECRET,
+            QUEUE_URL: queueUrl,
+            AWS_ENDPOINT_URL_SQS: process.env.AWS_ENDPOINT_URL_SQS,
+            AWS_REGION: 'ap-northeast-1',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_SESSION_TOKEN: 'local',
+            POWERTOOLS_LOG_LEVEL: 'SILENT',
+          },
         },
-      });
+      );
       // Assess
       expect(JSON.parse(child.stdout)).toMatchObject({ statusCode: 200, body: JSON.stringify({ enqueued: 1 }) });
       expect(await receiveAll(sqs, queueUrl)).toHaveLength(1);
@@ -557,7 +774,7 @@ describe('bundles', () => {
     }
   });
 
-  it('keep the worker\'s DynamoDB, Capillary and LINE profile code out of the webhook', () => {
+  it("keep the worker's DynamoDB, Capillary and LINE profile code out of the webhook", () => {
     const webhook = bundleOf('webhook');
     const worker = bundleOf('worker');
     for (const marker of WORKER_ONLY_MARKERS) {
@@ -565,7 +782,9 @@ describe('bundles', () => {
       expect(webhook).not.toContain(marker);
     }
     const zipBytes = readFileSync(path.join(stack.dir, 'webhook.zip')).length;
-    console.log(`webhook bundle: ${(webhook.length / 1024).toFixed(0)} KiB of JavaScript, ${(zipBytes / 1024).toFixed(0)} KiB zipped`);
+    console.log(
+      `webhook bundle: ${(webhook.length / 1024).toFixed(0)} KiB of JavaScript, ${(zipBytes / 1024).toFixed(0)} KiB zipped`,
+    );
   });
 });
 
@@ -584,13 +803,18 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
       CAPILLARY_PASSWORD_PARAM: `/line-capillary-bridge/${STAGE}/capillary-password`,
     });
     expect(Object.keys(environment).filter((name) => name.startsWith('CAPILLARY_CLIENT_'))).toEqual([]);
-    expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([[
-      ssmParameter('line-channel-access-token'), ssmParameter('capillary-username'), ssmParameter('capillary-password'),
-    ]]);
+    expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
+      [
+        ssmParameter('line-channel-access-token'),
+        ssmParameter('capillary-username'),
+        ssmParameter('capillary-password'),
+      ],
+    ]);
   });
 
   it('lets both functions decrypt with that key only, and mails the alarms', () => {
-    for (const name of ['Webhook', 'Worker', 'LinkApi'] as const) expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
+    for (const name of ['Webhook', 'Worker', 'LinkApi'] as const)
+      expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
     expect(variant.template.Conditions).toMatchObject({
       HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] },
       HasCustomerManagedSsmKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKeyArn, ''] }] },
@@ -603,23 +827,42 @@ describe('with a LINE channel list and other Capillary orgs', () => {
 
   beforeAll(() => {
     // No capillaryLineAccountId: each channel in the list names its own account.
-    variant = packageCiStack({ capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'list', capillaryOrgs: 'list' }, 'multi');
+    variant = packageCiStack(
+      { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'list', capillaryOrgs: 'list' },
+      'multi',
+    );
   }, 300_000);
-  const multiParameter = (secret: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/multi/${secret}` });
+  const multiParameter = (secret: string) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/multi/${secret}`,
+  });
 
   it('gives both functions the channel list parameter instead of the single-channel variables', () => {
     expect(Object.keys(variant.environmentOf('Webhook')).sort()).toEqual([
-      'LINE_CHANNELS_PARAM', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', 'QUEUE_URL',
+      'LINE_CHANNELS_PARAM',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
+      'POWERTOOLS_SERVICE_NAME',
+      'QUEUE_URL',
     ]);
     const worker = variant.environmentOf('Worker');
-    expect(worker).toMatchObject({ LINE_CHANNELS_PARAM: '/line-capillary-bridge/multi/line-channels', CAPILLARY_ORGS_PARAM: '/line-capillary-bridge/multi/capillary-orgs' });
-    for (const single of ['LINE_CHANNEL_ACCESS_TOKEN_PARAM', 'CAPILLARY_LINE_ACCOUNT_ID', 'LINE_CHANNEL_SECRET_PARAM']) expect(worker).not.toHaveProperty(single);
+    expect(worker).toMatchObject({
+      LINE_CHANNELS_PARAM: '/line-capillary-bridge/multi/line-channels',
+      CAPILLARY_ORGS_PARAM: '/line-capillary-bridge/multi/capillary-orgs',
+    });
+    for (const single of ['LINE_CHANNEL_ACCESS_TOKEN_PARAM', 'CAPILLARY_LINE_ACCOUNT_ID', 'LINE_CHANNEL_SECRET_PARAM'])
+      expect(worker).not.toHaveProperty(single);
   });
 
   it('lets each function read exactly the parameters it is given', () => {
-    expect(resourcesFor(variant.roleStatements('Webhook'), 'ssm:GetParameter')).toEqual([multiParameter('line-channels')]);
+    expect(resourcesFor(variant.roleStatements('Webhook'), 'ssm:GetParameter')).toEqual([
+      multiParameter('line-channels'),
+    ]);
     expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
-      [multiParameter('line-channels'), multiParameter('capillary-client-key'), multiParameter('capillary-client-secret')],
+      [
+        multiParameter('line-channels'),
+        multiParameter('capillary-client-key'),
+        multiParameter('capillary-client-secret'),
+      ],
       multiParameter('capillary-orgs'),
     ]);
   });
@@ -629,7 +872,10 @@ describe('with one SSM parameter per channel under a path', () => {
   let variant: PackagedStackView;
 
   beforeAll(() => {
-    variant = packageCiStack({ capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'path' }, 'multi');
+    variant = packageCiStack(
+      { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'path' },
+      'multi',
+    );
   }, 300_000);
 
   it('gives both functions the path and GetParametersByPath on exactly that path, and no single-channel parameter', () => {
@@ -638,16 +884,22 @@ describe('with one SSM parameter per channel under a path', () => {
     for (const name of ['Webhook', 'Worker'] as const) {
       const environment = variant.environmentOf(name);
       expect(environment.LINE_CHANNELS_PATH).toBe(path);
-      expect(Object.keys(environment).filter((key) => key.startsWith('LINE_CHANNEL') && key !== 'LINE_CHANNELS_PATH')).toEqual([]);
+      expect(
+        Object.keys(environment).filter((key) => key.startsWith('LINE_CHANNEL') && key !== 'LINE_CHANNELS_PATH'),
+      ).toEqual([]);
       expect(resourcesFor(variant.roleStatements(name), 'ssm:GetParametersByPath')).toEqual([pathArn]);
     }
     expect(resourcesFor(variant.roleStatements('Webhook'), 'ssm:GetParameter')).toEqual([]);
-    expect(JSON.stringify(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter'))).not.toContain('line-channel');
+    expect(JSON.stringify(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter'))).not.toContain(
+      'line-channel',
+    );
   });
 });
 
 describe('a misspelt lineChannels value', () => {
   it('fails to package instead of meaning single', () => {
-    expect(() => packageCiStack({ lineChannels: 'lists' })).toThrow(/Cannot resolve variable at "resources\.Conditions\.UsesSingleChannel/);
+    expect(() => packageCiStack({ lineChannels: 'lists' })).toThrow(
+      /Cannot resolve variable at "resources\.Conditions\.UsesSingleChannel/,
+    );
   });
 });

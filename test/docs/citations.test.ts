@@ -2,7 +2,7 @@
  * Code comments cite the repository's docs (docs/<file>.md#<heading>) rather than documents outside the
  * repository: every citation must land on a heading that exists, and nothing may point outside.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -16,18 +16,31 @@ function filesUnder(dir: string): string[] {
 }
 
 /** GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to hyphens. */
-const anchorOf = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+const anchorOf = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} -]/gu, '')
+    .replace(/ /g, '-');
 
 function anchorsOf(doc: string): Set<string> {
   const text = readFileSync(path.join(ROOT, doc), 'utf8');
-  return new Set(text.split('\n').filter((line) => /^#{1,6} /.test(line)).map((line) => anchorOf(line.replace(/^#+ /, ''))));
+  return new Set(
+    text
+      .split('\n')
+      .filter((line) => /^#{1,6} /.test(line))
+      .map((line) => anchorOf(line.replace(/^#+ /, ''))),
+  );
 }
 
 const sources = [...CODE_ROOMS.flatMap((room) => filesUnder(path.join(ROOT, room))), path.join(ROOT, 'serverless.yml')];
 const citations = sources.flatMap((file) =>
   [...readFileSync(file, 'utf8').matchAll(/docs\/([a-z-]+\.md)(?:#([a-z0-9-]+))?/g)].map((match) => ({
-    at: path.relative(ROOT, file), doc: `docs/${match[1]}`, anchor: match[2],
-  })));
+    at: path.relative(ROOT, file),
+    doc: `docs/${match[1]}`,
+    anchor: match[2],
+  })),
+);
 
 describe('citations in the code', () => {
   it('cite docs that exist, at headings that exist', () => {
@@ -43,7 +56,9 @@ describe('citations in the code', () => {
   });
 
   it('never point at documents outside the repository', () => {
-    const outside = sources.filter((file) => /\.\.\/shared|shared\/docs/.test(readFileSync(file, 'utf8')) && !file.endsWith('citations.test.ts'));
+    const outside = sources.filter(
+      (file) => /\.\.\/shared|shared\/docs/.test(readFileSync(file, 'utf8')) && !file.endsWith('citations.test.ts'),
+    );
     expect(outside.map((file) => path.relative(ROOT, file))).toEqual([]);
   });
 });

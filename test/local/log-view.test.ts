@@ -1,6 +1,7 @@
 import { showReadableLogs } from '../../local/log-view';
 
-const entry = (level: string, message: string) => JSON.stringify({ level, message, timestamp: '2026-12-01T08:00:00.000Z', service: 'worker' });
+const entry = (level: string, message: string) =>
+  JSON.stringify({ level, message, timestamp: '2026-12-01T08:00:00.000Z', service: 'worker' });
 
 describe('showReadableLogs', () => {
   const saved = { ...console };
@@ -27,6 +28,11 @@ describe('showReadableLogs', () => {
 
     // Assess
     expect(heldBack).toBe(2);
-    expect(lines.map((line) => line.replace(/^\S+ (\S+)\s+\S+\s+/, '$1 '))).toEqual(['INFO before', 'WARN shown', 'plain text', 'INFO after']);
+    expect(lines.map((line) => line.replace(/^\S+ (\S+)\s+\S+\s+/, '$1 '))).toEqual([
+      'INFO before',
+      'WARN shown',
+      'plain text',
+      'INFO after',
+    ]);
   });
 });

@@ -10,8 +10,10 @@ describe('replaceOldNodeWarning', () => {
     else process.env[SWITCH] = saved;
   });
 
-  it('on Node 20, turns the SDK\'s warning off and gives one line naming the fix', () => {
-    expect(replaceOldNodeWarning('v20.19.4')).toBe('Node v20.19.4 is past its end of life; this works on it, but use Node 22 as Lambda does (`nvm use` reads .nvmrc).');
+  it("on Node 20, turns the SDK's warning off and gives one line naming the fix", () => {
+    expect(replaceOldNodeWarning('v20.19.4')).toBe(
+      'Node v20.19.4 is past its end of life; this works on it, but use Node 22 as Lambda does (`nvm use` reads .nvmrc).',
+    );
     expect(process.env[SWITCH]).toBe('true');
   });
 

@@ -4,10 +4,16 @@ import type { SampleBody } from '../../local/sample-events';
 const NOW = 1_800_000_000_000;
 
 function body(name: string, events: { webhookEventId: string; timestamp: number }[]): SampleBody {
-  return { name, bytes: Buffer.from(JSON.stringify({ destination: 'Ubot', events: events.map((event) => ({ type: 'follow', ...event })) })) };
+  return {
+    name,
+    bytes: Buffer.from(
+      JSON.stringify({ destination: 'Ubot', events: events.map((event) => ({ type: 'follow', ...event })) }),
+    ),
+  };
 }
 
-const eventsOf = (sample: SampleBody) => (JSON.parse(sample.bytes.toString()) as { events: { webhookEventId: string; timestamp: number }[] }).events;
+const eventsOf = (sample: SampleBody) =>
+  (JSON.parse(sample.bytes.toString()) as { events: { webhookEventId: string; timestamp: number }[] }).events;
 
 describe('asNewEvents (replay --fresh)', () => {
   it('gives every event a new webhookEventId, the same new one to events that shared one (a redelivery stays one)', () => {
@@ -31,7 +37,15 @@ describe('asNewEvents (replay --fresh)', () => {
   });
 
   it('moves the timestamps so the latest is now, keeping order and spacing', () => {
-    const fresh = asNewEvents([body('batch', [{ webhookEventId: 'A', timestamp: 1000 }, { webhookEventId: 'B', timestamp: 4000 }])], NOW);
+    const fresh = asNewEvents(
+      [
+        body('batch', [
+          { webhookEventId: 'A', timestamp: 1000 },
+          { webhookEventId: 'B', timestamp: 4000 },
+        ]),
+      ],
+      NOW,
+    );
 
     expect(eventsOf(fresh[0] as SampleBody).map((event) => event.timestamp)).toEqual([NOW - 3000, NOW]);
   });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { readSampleBodies } from '../../local/sample-events';
 
 const EVENTS = path.join(__dirname, '..', '..', 'events');
@@ -13,7 +14,7 @@ describe('readSampleBodies', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a directory\'s .json bodies in name order, byte for byte', () => {
+  it("reads a directory's .json bodies in name order, byte for byte", () => {
     // Prepare
     writeFileSync(path.join(dir, 'b.json'), '{"b":1}');
     writeFileSync(path.join(dir, 'a.json'), '{"a":1}\n');
@@ -23,12 +24,18 @@ describe('readSampleBodies', () => {
     const bodies = readSampleBodies(dir);
 
     // Assess
-    expect(bodies.map(({ name, bytes }) => [name, bytes.toString()])).toEqual([['a', '{"a":1}\n'], ['b', '{"b":1}']]);
+    expect(bodies.map(({ name, bytes }) => [name, bytes.toString()])).toEqual([
+      ['a', '{"a":1}\n'],
+      ['b', '{"b":1}'],
+    ]);
   });
 
   it('names a missing file and what to give instead, in one line', () => {
     expect(() => readSampleBodies(path.join(EVENTS, 'nope.json'))).toThrow(
-      expect.objectContaining({ name: 'SampleBodiesError', message: `${path.join(EVENTS, 'nope.json')} does not exist: ${WHAT_TO_GIVE}` }),
+      expect.objectContaining({
+        name: 'SampleBodiesError',
+        message: `${path.join(EVENTS, 'nope.json')} does not exist: ${WHAT_TO_GIVE}`,
+      }),
     );
   });
 

@@ -1,15 +1,16 @@
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
-  type ListMessageMoveTasksResultEntry,
-  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
+  type ListMessageMoveTasksResultEntry,
+  type Message,
 } from '@aws-sdk/client-sqs';
-import { DEDUPLICATION_WINDOW_MS, redrive } from '../../ops/redrive';
+
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { createFifoQueue, type TestFifoQueue } from '../../local/aws-kit';
+import { DEDUPLICATION_WINDOW_MS, redrive } from '../../ops/redrive';
 
 // globalSetup points the SDK at a local fauxqs, which (like some SQS-compatible servers) has no message move tasks.
 // Its queue URLs name the host sqs.<region>.localhost, which not every resolver knows: keep to the configured endpoint.
@@ -25,16 +26,18 @@ interface DeadLetter {
 /** Puts messages straight into the DLQ, as redrive from the events queue would have left them. */
 async function seedDeadLetters(queue: TestFifoQueue, letters: DeadLetter[]): Promise<void> {
   for (let start = 0; start < letters.length; start += 10) {
-    await sqs.send(new SendMessageBatchCommand({
-      QueueUrl: queue.dlqUrl,
-      Entries: letters.slice(start, start + 10).map((letter, index) => ({
-        Id: String(index),
-        MessageBody: letter.body,
-        MessageGroupId: letter.group,
-        MessageDeduplicationId: `dedup-${letter.body}`,
-        MessageAttributes: { eventType: { DataType: 'String', StringValue: `type-${letter.body}` } },
-      })),
-    }));
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.dlqUrl,
+        Entries: letters.slice(start, start + 10).map((letter, index) => ({
+          Id: String(index),
+          MessageBody: letter.body,
+          MessageGroupId: letter.group,
+          MessageDeduplicationId: `dedup-${letter.body}`,
+          MessageAttributes: { eventType: { DataType: 'String', StringValue: `type-${letter.body}` } },
+        })),
+      }),
+    );
   }
 }
 
@@ -42,21 +45,33 @@ async function seedDeadLetters(queue: TestFifoQueue, letters: DeadLetter[]): Pro
 async function drain(queueUrl: string): Promise<Message[]> {
   const messages: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'],
-    }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
     if (Messages.length === 0) return messages;
     messages.push(...Messages);
-    await sqs.send(new DeleteMessageBatchCommand({
-      QueueUrl: queueUrl, Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
-    }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+      }),
+    );
   }
 }
 
 async function messagesIn(queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({
-    QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-  }));
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
 }
 
@@ -64,16 +79,19 @@ async function messagesIn(queueUrl: string): Promise<number> {
 function withMoveTasks(listResponses: ListMessageMoveTasksResultEntry[][]): { client: SQSClient; started: unknown[] } {
   const client = localSqsClient();
   const started: unknown[] = [];
-  client.middlewareStack.add((next, context) => async (args) => {
-    if (context.commandName === 'StartMessageMoveTaskCommand') {
-      started.push(args.input);
-      return { output: { TaskHandle: 'task-1', $metadata: {} }, response: {} } as never;
-    }
-    if (context.commandName === 'ListMessageMoveTasksCommand') {
-      return { output: { Results: listResponses.shift(), $metadata: {} }, response: {} } as never;
-    }
-    return next(args);
-  }, { step: 'initialize', name: 'moveTaskStub' });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'StartMessageMoveTaskCommand') {
+        started.push(args.input);
+        return { output: { TaskHandle: 'task-1', $metadata: {} }, response: {} } as never;
+      }
+      if (context.commandName === 'ListMessageMoveTasksCommand') {
+        return { output: { Results: listResponses.shift(), $metadata: {} }, response: {} } as never;
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'moveTaskStub' },
+  );
   return { client, started };
 }
 
@@ -83,19 +101,32 @@ describe('redrive', () => {
     const letters = Array.from({ length: 13 }, (_, i) => ({ group: `user-${i % 2}`, body: `event-${i}` }));
     await seedDeadLetters(queue, letters);
 
-    const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, now: afterDeduplicationWindow });
+    const result = await redrive(sqs, {
+      dlqUrl: queue.dlqUrl,
+      queueUrl: queue.queueUrl,
+      now: afterDeduplicationWindow,
+    });
 
     expect(result).toEqual({ mode: 'copy', moved: 13, failed: 0, deferred: 0, movedBodies: expect.any(Array) });
     expect([...result.movedBodies].sort()).toEqual(letters.map((letter) => letter.body).sort());
     expect(await messagesIn(queue.dlqUrl)).toBe(0);
     const redriven = await drain(queue.queueUrl);
-    expect(redriven.map((m) => ({
-      group: m.Attributes?.MessageGroupId,
-      dedup: m.Attributes?.MessageDeduplicationId,
-      type: m.MessageAttributes?.eventType?.StringValue,
-      body: m.Body,
-    })).sort((a, b) => Number(a.body?.split('-')[1]) - Number(b.body?.split('-')[1]))).toEqual(
-      letters.map((letter) => ({ group: letter.group, dedup: `dedup-${letter.body}`, type: `type-${letter.body}`, body: letter.body })),
+    expect(
+      redriven
+        .map((m) => ({
+          group: m.Attributes?.MessageGroupId,
+          dedup: m.Attributes?.MessageDeduplicationId,
+          type: m.MessageAttributes?.eventType?.StringValue,
+          body: m.Body,
+        }))
+        .sort((a, b) => Number(a.body?.split('-')[1]) - Number(b.body?.split('-')[1])),
+    ).toEqual(
+      letters.map((letter) => ({
+        group: letter.group,
+        dedup: `dedup-${letter.body}`,
+        type: `type-${letter.body}`,
+        body: letter.body,
+      })),
     );
     for (const group of ['user-0', 'user-1']) {
       const inGroup = redriven.filter((m) => m.Attributes?.MessageGroupId === group).map((m) => m.Body);
@@ -105,9 +136,17 @@ describe('redrive', () => {
 
   it('stops after maxMessages and leaves the rest in the DLQ', async () => {
     const queue = await createFifoQueue(sqs);
-    await seedDeadLetters(queue, Array.from({ length: 5 }, (_, i) => ({ group: `user-${i}`, body: `event-${i}` })));
+    await seedDeadLetters(
+      queue,
+      Array.from({ length: 5 }, (_, i) => ({ group: `user-${i}`, body: `event-${i}` })),
+    );
 
-    const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, maxMessages: 3, now: afterDeduplicationWindow });
+    const result = await redrive(sqs, {
+      dlqUrl: queue.dlqUrl,
+      queueUrl: queue.queueUrl,
+      maxMessages: 3,
+      now: afterDeduplicationWindow,
+    });
 
     expect(result).toEqual({ mode: 'copy', moved: 3, failed: 0, deferred: 0, movedBodies: expect.any(Array) });
     expect((await drain(queue.queueUrl)).map((message) => message.Body).sort()).toEqual([...result.movedBodies].sort());
@@ -124,7 +163,14 @@ describe('redrive', () => {
 
     const result = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy' });
 
-    expect(result).toEqual({ mode: 'copy', moved: 0, failed: 0, deferred: 2, movedBodies: [], retryAfter: expect.any(Number) });
+    expect(result).toEqual({
+      mode: 'copy',
+      moved: 0,
+      failed: 0,
+      deferred: 2,
+      movedBodies: [],
+      retryAfter: expect.any(Number),
+    });
     // The later of the two decides: from then on neither would be deduplicated.
     expect(result.retryAfter).toBeGreaterThanOrEqual(sentBefore + DEDUPLICATION_WINDOW_MS - 1000);
     expect(result.retryAfter).toBeLessThanOrEqual(sentAfter + DEDUPLICATION_WINDOW_MS + 1000);
@@ -137,7 +183,12 @@ describe('redrive', () => {
     await seedDeadLetters(queue, [{ group: 'user-1', body: 'event-1' }]);
     const deferred = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy' });
 
-    const later = await redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'copy', now: afterDeduplicationWindow });
+    const later = await redrive(sqs, {
+      dlqUrl: queue.dlqUrl,
+      queueUrl: queue.queueUrl,
+      mode: 'copy',
+      now: afterDeduplicationWindow,
+    });
 
     expect(deferred.deferred).toBe(1);
     expect(later).toEqual({ mode: 'copy', moved: 1, failed: 0, deferred: 0, movedBodies: ['event-1'] });
@@ -145,8 +196,12 @@ describe('redrive', () => {
 
   it('reports an unsupported move task when task mode is asked for explicitly', async () => {
     const queue = await createFifoQueue(sqs);
-    await expect(redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'task' })).rejects.toMatchObject({ name: 'InvalidAction' });
-    await expect(redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'task', maxMessages: 1 })).rejects.toThrow(/copy mode/);
+    await expect(redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'task' })).rejects.toMatchObject({
+      name: 'InvalidAction',
+    });
+    await expect(
+      redrive(sqs, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, mode: 'task', maxMessages: 1 }),
+    ).rejects.toThrow(/copy mode/);
   });
 
   it('starts a move task from the DLQ to the events queue and reports its count once it completes', async () => {
@@ -166,9 +221,12 @@ describe('redrive', () => {
 
   it('fails loudly when the move task fails', async () => {
     const queue = await createFifoQueue(sqs);
-    const { client } = withMoveTasks([[{ Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied' }]]);
+    const { client } = withMoveTasks([
+      [{ Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied' }],
+    ]);
 
-    await expect(redrive(client, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, pollIntervalMs: 1 }))
-      .rejects.toThrow('message move task failed after moving 1: AccessDenied');
+    await expect(
+      redrive(client, { dlqUrl: queue.dlqUrl, queueUrl: queue.queueUrl, pollIntervalMs: 1 }),
+    ).rejects.toThrow('message move task failed after moving 1: AccessDenied');
   });
 });

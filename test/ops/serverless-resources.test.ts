@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { loadLocalResources } from '../../ops/serverless-resources';
+
 import { createSqsClient } from '../../lib/queue/sqs-client';
+import { loadLocalResources } from '../../ops/serverless-resources';
 
 function serverlessYml(text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'serverless-resources-')), 'serverless.yml');
@@ -17,12 +19,14 @@ describe('loadLocalResources', () => {
   it('reads the user table and the FIFO queue pair of serverless.yml for a stage', () => {
     const { tables, queues } = loadLocalResources('local');
 
-    expect(tables).toEqual([{
-      TableName: 'line-capillary-bridge-local-users',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }]);
+    expect(tables).toEqual([
+      {
+        TableName: 'line-capillary-bridge-local-users',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      },
+    ]);
     expect(queues.map((queue) => [queue.logicalId, queue.name, queue.isDlq])).toEqual([
       ['EventsDeadLetterQueue', 'line-capillary-bridge-local-events-dlq.fifo', true],
       ['BackfillDeadLetterQueue', 'line-capillary-bridge-local-backfill-dlq', true],
@@ -30,7 +34,11 @@ describe('loadLocalResources', () => {
       ['BackfillQueue', 'line-capillary-bridge-local-backfill', false],
     ]);
     const [deadLetterQueue, , eventsQueue] = queues;
-    expect(deadLetterQueue?.attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false', MessageRetentionPeriod: '1209600' });
+    expect(deadLetterQueue?.attributes).toMatchObject({
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+      MessageRetentionPeriod: '1209600',
+    });
     expect(eventsQueue?.attributes).toMatchObject({
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
@@ -48,7 +56,10 @@ describe('loadLocalResources', () => {
     const { tables, queues } = loadLocalResources('qa');
     expect(tables.map((table) => table.TableName)).toEqual(['line-capillary-bridge-qa-users']);
     expect(queues.map((queue) => queue.name)).toEqual([
-      'line-capillary-bridge-qa-events-dlq.fifo', 'line-capillary-bridge-qa-backfill-dlq', 'line-capillary-bridge-qa-events.fifo', 'line-capillary-bridge-qa-backfill',
+      'line-capillary-bridge-qa-events-dlq.fifo',
+      'line-capillary-bridge-qa-backfill-dlq',
+      'line-capillary-bridge-qa-events.fifo',
+      'line-capillary-bridge-qa-backfill',
     ]);
   });
 
@@ -61,15 +72,25 @@ describe('loadLocalResources', () => {
     for (const table of tables) await dynamo.send(new CreateTableCommand(table));
     const queueUrls = new Map<string, string>();
     for (const queue of queues) {
-      const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+      const { QueueUrl } = await sqs.send(
+        new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }),
+      );
       queueUrls.set(queue.name, QueueUrl as string);
     }
 
-    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: `line-capillary-bridge-${stage}-users` }));
+    const { Table } = await dynamo.send(
+      new DescribeTableCommand({ TableName: `line-capillary-bridge-${stage}-users` }),
+    );
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
-    const attributesOf = async (name: string) => (await sqs.send(new GetQueueAttributesCommand({
-      QueueUrl: queueUrls.get(name), AttributeNames: ['QueueArn', 'RedrivePolicy'],
-    }))).Attributes ?? {};
+    const attributesOf = async (name: string) =>
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrls.get(name),
+            AttributeNames: ['QueueArn', 'RedrivePolicy'],
+          }),
+        )
+      ).Attributes ?? {};
     const deadLetterQueue = await attributesOf(`line-capillary-bridge-${stage}-events-dlq.fifo`);
     const eventsQueue = await attributesOf(`line-capillary-bridge-${stage}-events.fifo`);
     // The ARN form the loader writes is the one the local server gives the DLQ.
@@ -104,7 +125,10 @@ resources:
       name: 'demo-prod-events',
       attributes: {
         VisibilityTimeout: '90',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-1:000000000000:demo-prod-dlq', maxReceiveCount: 3 }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: 'arn:aws:sqs:ap-northeast-1:000000000000:demo-prod-dlq',
+          maxReceiveCount: 3,
+        }),
       },
       isDlq: false,
     });
@@ -117,6 +141,8 @@ resources:
   Resources:
     Events: { Type: AWS::SQS::Queue, Properties: { QueueName: '\${param:missing}.fifo' } }
 `);
-    expect(() => loadLocalResources('dev', file)).toThrow('serverless.yml: cannot resolve ${param:missing} for stage "dev"');
+    expect(() => loadLocalResources('dev', file)).toThrow(
+      'serverless.yml: cannot resolve ${param:missing} for stage "dev"',
+    );
   });
 });

@@ -4,7 +4,7 @@
  * lost, wrong, duplicated, stale, or leaked to the logs. CHAOS_SEED replays a run.
  */
 import { chaosChecks, formatChaosReport, runChaos } from '../../local/chaos/chaos-run';
-import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
+import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-services';
 
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
 
@@ -35,8 +35,11 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
     // Assess
     process.stdout.write(`${formatChaosReport(report)}\n`);
     const unmet = chaosChecks(report, { users: 60, eventsSent: 300, lambdaTimeouts: 0 }).filter((check) => !check.met);
-    expect({ unmet, problems: report.problems.slice(0, 10), logExamples: report.logScan.examples })
-      .toEqual({ unmet: [], problems: [], logExamples: [] });
+    expect({ unmet, problems: report.problems.slice(0, 10), logExamples: report.logScan.examples }).toEqual({
+      unmet: [],
+      problems: [],
+      logExamples: [],
+    });
     expect(report.logScan.lines).toBeGreaterThan(report.figures.events); // the logs were really captured
   }, 120_000);
 });

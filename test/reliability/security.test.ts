@@ -4,16 +4,23 @@
  * chaos suites run over their (fault-ridden) runs; this suite also proves it can see a leak.
  */
 import crypto from 'node:crypto';
+
 import { isValidLineSignature } from '../../lib/line/signature';
-import { signLineBody } from '../../local/sign-line-body';
-import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { logger } from '../../lib/observability/telemetry';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { type ChaosServices, startChaosServices } from '../../local/chaos/chaos-services';
+import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-services';
 import { captureAndScanLogs, personalDisplayName, scanLogsDuring } from '../../local/chaos/log-scan';
-import { QUICK_FLEET, playScenario } from '../../local/chaos/play-scenario';
+import { playScenario, QUICK_FLEET } from '../../local/chaos/play-scenario';
 import { scriptedScenario } from '../../local/chaos/scenario';
-import { callbackBody, followEvent, lineUserId, signedWebhookRequest, webhookConfigFor } from '../../local/line-event-factory';
+import {
+  callbackBody,
+  followEvent,
+  lineUserId,
+  signedWebhookRequest,
+  webhookConfigFor,
+} from '../../local/line-event-factory';
+import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
+import { signLineBody } from '../../local/sign-line-body';
 
 /** The valid signature of the body with one bit flipped: same length, so only the comparison can reject it. */
 function sameLengthWrongSignature(body: string): string {
@@ -45,10 +52,13 @@ describe('x-line-signature comparison', () => {
     const timingSafeEqual = jest.spyOn(crypto, 'timingSafeEqual');
     const send = jest.fn();
     // Act
-    const response = await handleWebhookRequest(signedWebhookRequest(body, { signature: sameLengthWrongSignature(body) }), {
-      config: webhookConfigFor('http://127.0.0.1:1/queue.fifo'),
-      sqs: { send } as never,
-    });
+    const response = await handleWebhookRequest(
+      signedWebhookRequest(body, { signature: sameLengthWrongSignature(body) }),
+      {
+        config: webhookConfigFor('http://127.0.0.1:1/queue.fifo'),
+        sqs: { send } as never,
+      },
+    );
     // Assess
     expect(response.statusCode).toBe(401);
     expect(timingSafeEqual).toHaveBeenCalled();
@@ -68,18 +78,39 @@ describe('logs', () => {
     const userId = lineUserId();
     const capture = captureAndScanLogs(services.secrets);
     // Act
-    logger.info('a careless log line', { userId, displayName: personalDisplayName(userId), token: services.secrets.channels[0]!.channelAccessToken });
+    logger.info('a careless log line', {
+      userId,
+      displayName: personalDisplayName(userId),
+      token: services.secrets.channels[0]!.channelAccessToken,
+    });
     const scan = capture.stop();
     // Assess
-    expect(scan.findings).toEqual({ 'LINE user id': 1, 'display name': 1, 'phone number': 1, 'channel access token': 1 });
+    expect(scan.findings).toEqual({
+      'LINE user id': 1,
+      'display name': 1,
+      'phone number': 1,
+      'channel access token': 1,
+    });
     expect(scan.examples.join('\n')).not.toContain(userId);
   });
 
   it('of a run through webhook, queue and worker hold no personal data or secret', async () => {
     // Prepare: registrations (display names with phone numbers), opt-outs, an unfollow of an unknown user
-    const scenario = scriptedScenario({ histories: [[['follow', 0], ['unfollow', 0], ['unblock', 0]], [['follow', 0]], [['unfollow', 0]]] });
+    const scenario = scriptedScenario({
+      histories: [
+        [
+          ['follow', 0],
+          ['unfollow', 0],
+          ['unblock', 0],
+        ],
+        [['follow', 0]],
+        [['unfollow', 0]],
+      ],
+    });
     // Act
-    const { result, logScan } = await scanLogsDuring(services.secrets, () => playScenario(services, QUICK_FLEET, scenario));
+    const { result, logScan } = await scanLogsDuring(services.secrets, () =>
+      playScenario(services, QUICK_FLEET, scenario),
+    );
     // Assess
     expect(result.problems).toEqual([]);
     expect(logScan.lines).toBeGreaterThan(result.figures.events);

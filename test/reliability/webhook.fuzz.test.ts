@@ -6,8 +6,8 @@
  * a failure, FUZZ_REQUESTS changes the count.
  */
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { HEAP_GROWTH_LIMIT_BYTES, formatFuzzReport, runFuzz } from '../../local/chaos/fuzz-run';
 import { createFifoQueue } from '../../local/aws-kit';
+import { formatFuzzReport, HEAP_GROWTH_LIMIT_BYTES, runFuzz } from '../../local/chaos/fuzz-run';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const requests = Number(process.env.FUZZ_REQUESTS ?? 4000);
@@ -19,7 +19,13 @@ describe(`webhook fuzzing (seed ${seed})`, () => {
     const { queueUrl } = await createFifoQueue(sqs);
     sqs.destroy();
     // Act
-    const report = await runFuzz({ seed, path: process.env.FUZZ_PATH, requests, queueUrl, channelSecret: 'fuzz-channel-secret-0123456789ab' });
+    const report = await runFuzz({
+      seed,
+      path: process.env.FUZZ_PATH,
+      requests,
+      queueUrl,
+      channelSecret: 'fuzz-channel-secret-0123456789ab',
+    });
     // Assess
     process.stdout.write(`${formatFuzzReport(report)}\n`);
     expect(report.failure).toBeUndefined();

@@ -3,10 +3,10 @@
  * process, which Lambda never does. Each invocation must still report exactly its own failed records:
  * a failure reported to the wrong invocation is a message deleted unprocessed, i.e. an event lost.
  */
-import { lambdaContext } from '../../local/lambda-context';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { lambdaContext } from '../../local/lambda-context';
 import { followEvent, lineUserId } from '../../local/line-event-factory';
-import { type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../local/worker-rig';
+import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
 
 describe('two worker invocations at once in one process', () => {
   let harness: WorkerHarness;
@@ -16,7 +16,11 @@ describe('two worker invocations at once in one process', () => {
   afterEach(() => harness.close());
 
   const invoke = (records: ReturnType<typeof sqsRecordFor>[]) =>
-    processSqsBatch({ Records: records }, lambdaContext({ name: 'concurrency-test', memoryMb: 512, timeoutSeconds: 30 }), harness.deps);
+    processSqsBatch(
+      { Records: records },
+      lambdaContext({ name: 'concurrency-test', memoryMb: 512, timeoutSeconds: 30 }),
+      harness.deps,
+    );
 
   it('each report exactly their own failed records', async () => {
     // Prepare: batch A's first record fails on its first Capillary call; its second is held by Capillary for a while

@@ -10,7 +10,9 @@ export async function capturedOutput(action: () => Promise<unknown>): Promise<Re
   const originalWrites = streams.map((stream) => stream.write);
   for (const stream of streams) {
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      lines.push(...(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).split('\n').filter(Boolean));
+      lines.push(
+        ...(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).split('\n').filter(Boolean),
+      );
       rest.find((arg): arg is () => void => typeof arg === 'function')?.();
       return true;
     }) as typeof stream.write;
@@ -32,4 +34,5 @@ export async function capturedOutput(action: () => Promise<unknown>): Promise<Re
 }
 
 /** The EMF records among the output that carry this metric. */
-export const metricRecords = (output: Record<string, unknown>[], name: string) => output.filter((line) => '_aws' in line && name in line);
+export const metricRecords = (output: Record<string, unknown>[], name: string) =>
+  output.filter((line) => '_aws' in line && name in line);

@@ -2,14 +2,19 @@
  * `npm start` as a child process, and commands run against it as an operator's shell would: shared by the
  * local pipeline's tests (replay, redrive, backfill, reconcile).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { type LocalPipelineStatus, PipelineAdminClient } from '../../local/pipeline-admin-api';
+
+import { PipelineAdminClient, type LocalPipelineStatus } from '../../local/pipeline-admin-api';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
 /** Polls until the check passes; the deadline only bounds a hang, it asserts nothing about timing. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, what: string, deadlineMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  deadlineMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const value = await check();
@@ -21,7 +26,9 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
 
 /** A clean shell's environment: none of the suite's local AWS endpoints, stand-in switches or log settings. */
 export function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(AWS_|CAPILLARY_|LINE_|POWERTOOLS_)/.test(name)),
+  );
 }
 
 export interface Finished {
@@ -50,12 +57,37 @@ export interface PipelineProcess {
 
 /** `npm start` on free ports, in its own process group (so a test can press "Ctrl-C" for npx → tsx → node), once ready. */
 export async function startPipelineProcess(deadlineMs = 30_000): Promise<PipelineProcess> {
-  const child = spawn('npx', ['tsx', 'scripts/start.ts', '--webhook-port', '0', '--sqs-port', '0', '--dynamodb-port', '0', '--capillary-port', '0', '--line-port', '0', '--brand-port', '0'], {
-    cwd: ROOT, env: cleanEnv(), detached: true,
-  });
+  const child = spawn(
+    'npx',
+    [
+      'tsx',
+      'scripts/start.ts',
+      '--webhook-port',
+      '0',
+      '--sqs-port',
+      '0',
+      '--dynamodb-port',
+      '0',
+      '--capillary-port',
+      '0',
+      '--line-port',
+      '0',
+      '--brand-port',
+      '0',
+    ],
+    {
+      cwd: ROOT,
+      env: cleanEnv(),
+      detached: true,
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const webhookUrl = await eventually(() => /Webhook +POST (\S+)/.exec(output)?.[1], `the ready banner; output so far:\n${output}`, deadlineMs);
+  const webhookUrl = await eventually(
+    () => /Webhook +POST (\S+)/.exec(output)?.[1],
+    `the ready banner; output so far:\n${output}`,
+    deadlineMs,
+  );
   return { process: child, status: await new PipelineAdminClient(webhookUrl).status(), output: () => output };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 interface BatchEntry {
@@ -43,13 +43,19 @@ export async function startSqsRecorder(plan: FailurePlan): Promise<SqsRecorder> 
       calls.push(entries);
       const failing = new Set(plan(calls.length, entries));
       const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-      res.end(JSON.stringify({
-        Successful: entries.filter((e) => !failing.has(e.Id)).map((e) => {
-          accepted.push(e);
-          return { Id: e.Id, MessageId: `m-${calls.length}-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody) };
+      res.end(
+        JSON.stringify({
+          Successful: entries
+            .filter((e) => !failing.has(e.Id))
+            .map((e) => {
+              accepted.push(e);
+              return { Id: e.Id, MessageId: `m-${calls.length}-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody) };
+            }),
+          Failed: entries
+            .filter((e) => failing.has(e.Id))
+            .map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'injected' })),
         }),
-        Failed: entries.filter((e) => failing.has(e.Id)).map((e) => ({ Id: e.Id, SenderFault: false, Code: 'InternalError', Message: 'injected' })),
-      }));
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,15 +1,15 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { subscriptionOf } from '../../../local/standins/capillary-standin';
-import { seededUserIds } from '../../../local/standins/line-standin';
-import { type BackfillRig, startBackfillRig } from '../../../local/backfill-rig';
-import { receiveAll } from '../../../local/aws-kit';
-import type { BackfillRigOptions } from '../../../local/backfill-rig';
+
 import { syntheticFollow } from '../../../lib/domain/backfill-rules';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../../lib/worker/worker-deps';
+import { receiveAll } from '../../../local/aws-kit';
+import { startBackfillRig, type BackfillRig, type BackfillRigOptions } from '../../../local/backfill-rig';
 import { lambdaContext } from '../../../local/lambda-context';
 import { toSqsEvent } from '../../../local/lambda-events';
 import { unfollowEvent } from '../../../local/line-event-factory';
+import { subscriptionOf } from '../../../local/standins/capillary-standin';
+import { seededUserIds } from '../../../local/standins/line-standin';
 import { LINE_ACCOUNT_ID, sqsRecordFor } from '../../../local/worker-rig';
 
 const started: BackfillRig[] = [];
@@ -25,9 +25,13 @@ async function rigWith(followers: string[], options: BackfillRigOptions = {}): P
 const keyOf = (rig: BackfillRig, userId: string) => ({ destination: rig.line.botUserId, userId });
 const lineState = (rig: BackfillRig, userId: string) => {
   const customers = rig.capillary.customersWithIdentifier('line', userId);
-  return { customers: customers.length, subscription: customers[0] && subscriptionOf(rig.capillary.state(), customers[0].id, 'LINE', LINE_ACCOUNT_ID) };
+  return {
+    customers: customers.length,
+    subscription: customers[0] && subscriptionOf(rig.capillary.state(), customers[0].id, 'LINE', LINE_ACCOUNT_ID),
+  };
 };
-const bulkCalls = (rig: BackfillRig) => rig.capillary.calls().filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length;
+const bulkCalls = (rig: BackfillRig) =>
+  rig.capillary.calls().filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length;
 
 describe('backfill job', () => {
   it('registers every follower once, opted in, 10 per bulk call, and records each in the table', async () => {
@@ -37,12 +41,28 @@ describe('backfill job', () => {
     // Act
     const job = await rig.runToEnd(await rig.start());
     // Assess
-    expect(job).toMatchObject({ status: 'completed', counters: { pages: 1, idsSeen: 25, alreadyKnown: 0, registered: 25, optedIn: 25, failed: 0, deferred: 0, capillaryCalls: 3 } });
+    expect(job).toMatchObject({
+      status: 'completed',
+      counters: {
+        pages: 1,
+        idsSeen: 25,
+        alreadyKnown: 0,
+        registered: 25,
+        optedIn: 25,
+        failed: 0,
+        deferred: 0,
+        capillaryCalls: 3,
+      },
+    });
     expect(bulkCalls(rig)).toBe(3);
     expect(rig.capillaryCalls()).toBe(3);
-    for (const userId of followers) expect(lineState(rig, userId)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
+    for (const userId of followers)
+      expect(lineState(rig, userId)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
     const record = await rig.deps.users.read(keyOf(rig, followers[0]!));
-    expect(record).toMatchObject({ subscription: 'OPTIN', customerId: rig.capillary.customersWithIdentifier('line', followers[0]!)[0]!.id });
+    expect(record).toMatchObject({
+      subscription: 'OPTIN',
+      customerId: rig.capillary.customersWithIdentifier('line', followers[0]!)[0]!.id,
+    });
     expect(record?.pendingEventId).toBeUndefined();
   });
 
@@ -54,14 +74,22 @@ describe('backfill job', () => {
     const again = await rig.runToEnd(await rig.start());
     // Assess
     expect(rig.capillaryCalls()).toBe(callsAfterFirst);
-    expect(again).toMatchObject({ status: 'completed', counters: { idsSeen: 12, alreadyKnown: 12, registered: 0, capillaryCalls: 0 } });
+    expect(again).toMatchObject({
+      status: 'completed',
+      counters: { idsSeen: 12, alreadyKnown: 12, registered: 0, capillaryCalls: 0 },
+    });
   });
 
   it('leaves a follower alone when a live event newer than the snapshot was applied (an unfollow wins)', async () => {
     // Prepare: the user unfollowed "in the future" relative to the backfill's snapshot
     const [unfollower, other] = seededUserIds(2, 'newer');
     const rig = await rigWith([unfollower!, other!]);
-    const unfollow = { type: 'unfollow', webhookEventId: 'live-unfollow', timestamp: Date.now() + 3_600_000, userId: unfollower };
+    const unfollow = {
+      type: 'unfollow',
+      webhookEventId: 'live-unfollow',
+      timestamp: Date.now() + 3_600_000,
+      userId: unfollower,
+    };
     await rig.deps.users.claim(keyOf(rig, unfollower!), unfollow);
     await rig.deps.users.complete(keyOf(rig, unfollower!), unfollow, { subscription: 'OPTOUT' });
     // Act
@@ -69,7 +97,10 @@ describe('backfill job', () => {
     // Assess
     expect(job.counters).toMatchObject({ alreadyKnown: 1, registered: 1 });
     expect(lineState(rig, unfollower!).customers).toBe(0);
-    expect(await rig.deps.users.read(keyOf(rig, unfollower!))).toMatchObject({ subscription: 'OPTOUT', lastEventId: 'live-unfollow' });
+    expect(await rig.deps.users.read(keyOf(rig, unfollower!))).toMatchObject({
+      subscription: 'OPTOUT',
+      lastEventId: 'live-unfollow',
+    });
   });
 
   it('resumes from its cursor after an invocation dies between pages, without calling Capillary again for done pages', async () => {
@@ -85,7 +116,10 @@ describe('backfill job', () => {
     // Assess
     expect(afterCrash).toMatchObject({ status: 'running', counters: { pages: 1, registered: 10 } });
     expect(afterCrash?.cursor).toEqual(expect.any(String));
-    expect(job).toMatchObject({ status: 'completed', counters: { pages: 3, idsSeen: 30, registered: 30, capillaryCalls: 3 } });
+    expect(job).toMatchObject({
+      status: 'completed',
+      counters: { pages: 3, idsSeen: 30, registered: 30, capillaryCalls: 3 },
+    });
     expect(bulkCalls(rig)).toBe(3);
     for (const userId of followers) expect(lineState(rig, userId).customers).toBe(1);
   });
@@ -102,7 +136,8 @@ describe('backfill job', () => {
     // Assess
     expect(interrupted).toEqual({ next: true, delaySeconds: 60 });
     expect(job).toMatchObject({ status: 'completed', counters: { idsSeen: 20, registered: 20, alreadyKnown: 0 } });
-    for (const userId of followers) expect(lineState(rig, userId)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
+    for (const userId of followers)
+      expect(lineState(rig, userId)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
   });
 
   it('repeats a bulk call whose answer was lost without creating a second customer', async () => {
@@ -160,7 +195,10 @@ describe('backfill job', () => {
     expect(lineState(rig, alwaysRejected!).customers).toBe(0);
     const [dead, ...more] = await receiveAll(rig.sqs, rig.queues.deadLetterQueueUrl);
     expect(more).toHaveLength(0);
-    expect(JSON.parse(dead!.Body!)).toMatchObject({ destination: rig.line.botUserId, event: { type: 'follow', source: { userId: alwaysRejected } } });
+    expect(JSON.parse(dead!.Body!)).toMatchObject({
+      destination: rig.line.botUserId,
+      event: { type: 'follow', source: { userId: alwaysRejected } },
+    });
     expect(dead!.Attributes?.MessageGroupId).toBe(`${rig.line.botUserId}:${alwaysRejected}`);
   });
 
@@ -168,18 +206,29 @@ describe('backfill job', () => {
     // Prepare: a live follow claimed the user's record and has not completed
     const [busy, free] = seededUserIds(2, 'deferred');
     const rig = await rigWith([busy!, free!]);
-    await rig.deps.users.claim(keyOf(rig, busy!), { type: 'follow', webhookEventId: 'live-follow', timestamp: Date.now() - 1000, userId: busy });
+    await rig.deps.users.claim(keyOf(rig, busy!), {
+      type: 'follow',
+      webhookEventId: 'live-follow',
+      timestamp: Date.now() - 1000,
+      userId: busy,
+    });
     // Act
     const job = await rig.runToEnd(await rig.start());
     // Assess
     expect(job.counters).toMatchObject({ deferred: 1, registered: 1 });
-    const queued = await rig.sqs.send(new ReceiveMessageCommand({ QueueUrl: rig.queues.eventsQueueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }));
+    const queued = await rig.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: rig.queues.eventsQueueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     expect(queued.Messages).toHaveLength(1);
     expect(queued.Messages![0]!.Attributes?.MessageGroupId).toBe(`${rig.line.botUserId}:${busy}`);
     expect(lineState(rig, busy!).customers).toBe(0);
   });
 
-  it('lets a newer live unfollow that took over a dead invocation\'s claim find the customer the upsert created', async () => {
+  it("lets a newer live unfollow that took over a dead invocation's claim find the customer the upsert created", async () => {
     // Prepare: an invocation claimed the follower and upserted them, then died before recording it; its claim expired
     const [userId] = seededUserIds(1, 'takeover');
     const rig = await rigWith([userId!]);
@@ -188,17 +237,26 @@ describe('backfill job', () => {
     await rig.deps.registrar.upsert([userId!], { deadlineAt: Number.POSITIVE_INFINITY });
     const worker = buildSyncDeps(rig.config.worker, rig.dynamo);
     // Act
-    const response = await processSqsBatch(toSqsEvent([sqsRecordFor(unfollowEvent(userId!, Date.now()), 1, rig.line.botUserId)]),
-      lambdaContext({ name: 'test-worker', memoryMb: 256, timeoutSeconds: 30 }), worker);
+    const response = await processSqsBatch(
+      toSqsEvent([sqsRecordFor(unfollowEvent(userId!, Date.now()), 1, rig.line.botUserId)]),
+      lambdaContext({ name: 'test-worker', memoryMb: 256, timeoutSeconds: 30 }),
+      worker,
+    );
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(lineState(rig, userId!)).toEqual({ customers: 1, subscription: { BULK: 'OPTOUT', TRANS: 'OPTOUT' } });
-    expect(await rig.deps.users.read(keyOf(rig, userId!))).toMatchObject({ subscription: 'OPTOUT', customerId: rig.capillary.customersWithIdentifier('line', userId!)[0]!.id });
+    expect(await rig.deps.users.read(keyOf(rig, userId!))).toMatchObject({
+      subscription: 'OPTOUT',
+      customerId: rig.capillary.customersWithIdentifier('line', userId!)[0]!.id,
+    });
   });
 
   it('fails at once, naming the setting, when LINE refuses the channel access token', async () => {
     // The bot's user id is configured (LINE_BOT_USER_ID), so the first LINE call is the listing itself.
-    const rig = await rigWith(seededUserIds(3, 'token'), { lineStandIn: { channelAccessToken: 'another-token' }, channel: { destination: 'U1f2e3d4c5b6a79880011223344556677' } });
+    const rig = await rigWith(seededUserIds(3, 'token'), {
+      lineStandIn: { channelAccessToken: 'another-token' },
+      channel: { destination: 'U1f2e3d4c5b6a79880011223344556677' },
+    });
     // Act
     const job = await rig.runToEnd(await rig.start());
     // Assess

@@ -3,7 +3,12 @@ import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import type { CapillaryConfig } from '../../../lib/config/config';
 import { lineUserId } from '../../../local/line-event-factory';
-import { type CapillaryStandIn, type CapillaryStandInOptions, startCapillaryStandIn, subscriptionOf } from '../../../local/standins/capillary-standin';
+import {
+  startCapillaryStandIn,
+  subscriptionOf,
+  type CapillaryStandIn,
+  type CapillaryStandInOptions,
+} from '../../../local/standins/capillary-standin';
 import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/worker-rig';
 
 const call = { deadlineAt: Number.POSITIVE_INFINITY };
@@ -18,9 +23,17 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
   const directory = (overrides: Partial<CapillaryConfig> = {}) => {
     const { capillary, capillaryOrgs } = workerConfigFor('unused', standIn.url, 'http://unused');
     const config = { ...capillary, ...overrides };
-    return new LineCustomerDirectory(new CapillaryHttpClient({ ...config, ...capillaryOrgs.get('default')!, limiter: unlimited }), config, LINE_ACCOUNT_ID);
+    return new LineCustomerDirectory(
+      new CapillaryHttpClient({ ...config, ...capillaryOrgs.get('default')!, limiter: unlimited }),
+      config,
+      LINE_ACCOUNT_ID,
+    );
   };
-  const businessCalls = () => standIn.calls().filter((c) => !c.path.startsWith('/v3/oauth')).map((c) => `${c.method} ${c.path.split('?')[0]}`);
+  const businessCalls = () =>
+    standIn
+      .calls()
+      .filter((c) => !c.path.startsWith('/v3/oauth'))
+      .map((c) => `${c.method} ${c.path.split('?')[0]}`);
   afterEach(() => standIn.close());
 
   it('registers INSTORE + LINE on one customer, merged on the shared externalId, opted in inside the LINE add', async () => {
@@ -30,7 +43,10 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     const registration = await directory().register(userId, 'Somchai', call);
     // Assess
     expect(registration).toEqual({ customerId: expect.any(Number), subscribed: true, merged: true });
-    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({
+      BULK: 'OPTIN',
+      TRANS: 'OPTIN',
+    });
     const [customer, ...others] = standIn.customersWithIdentifier('line', userId);
     expect(others).toEqual([]);
     expect(customer!.id).toBe(registration.customerId);
@@ -57,7 +73,10 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     // Assess
     expect(registration.subscribed).toBe(true);
     expect(businessCalls()).toEqual(['POST /v2/customers']);
-    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(standIn.state(), registration.customerId, 'LINE', LINE_ACCOUNT_ID)).toEqual({
+      BULK: 'OPTIN',
+      TRANS: 'OPTIN',
+    });
   });
 
   it('finds a registered LINE user, and nobody for an unknown one', async () => {
@@ -83,6 +102,9 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     // Assess: one refused attempt, then the working spelling is kept
     const updates = standIn.calls().filter((c) => c.path.endsWith('/subscriptions'));
     expect(updates.map((c) => c.errorCodes)).toEqual([[1101], [], []]);
-    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT_ID)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT_ID)).toEqual({
+      BULK: 'OPTIN',
+      TRANS: 'OPTIN',
+    });
   });
 });

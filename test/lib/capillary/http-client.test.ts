@@ -1,10 +1,15 @@
-import type { CapillaryAuthConfig } from '../../../lib/config/config';
 import { CapillaryUnavailableError } from '../../../lib/capillary/errors';
-import { type CapillaryCallRecord, CapillaryHttpClient, errorCodes } from '../../../lib/capillary/http-client';
+import { CapillaryHttpClient, errorCodes, type CapillaryCallRecord } from '../../../lib/capillary/http-client';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
-import { type CapillaryStandIn, startCapillaryStandIn } from '../../../local/standins/capillary-standin';
+import type { CapillaryAuthConfig } from '../../../lib/config/config';
+import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/standins/capillary-standin';
 
-const oauth: CapillaryAuthConfig = { scheme: 'oauth', id: 'local-client-key', secret: 'local-client-secret', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' };
+const oauth: CapillaryAuthConfig = {
+  scheme: 'oauth',
+  id: 'local-client-key',
+  secret: 'local-client-secret',
+  oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN',
+};
 
 describe('CapillaryHttpClient against the Capillary stand-in', () => {
   let standIn: CapillaryStandIn;
@@ -29,14 +34,26 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
   });
   afterEach(() => standIn.close());
 
-  const client = (overrides: Partial<ConstructorParameters<typeof CapillaryHttpClient>[0]> = {}) => new CapillaryHttpClient({
-    baseUrl: standIn.url, auth: oauth, timeoutMs: 500, maxAttempts: 4, limiter,
-    onCall: (call) => records.push(call),
-    sleep: async (ms) => { sleeps.push(ms); },
-    random: () => 1,
-    ...overrides,
-  });
-  const lookup = (http: CapillaryHttpClient) => http.request('lookup-customer', 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x');
+  const client = (overrides: Partial<ConstructorParameters<typeof CapillaryHttpClient>[0]> = {}) =>
+    new CapillaryHttpClient({
+      baseUrl: standIn.url,
+      auth: oauth,
+      timeoutMs: 500,
+      maxAttempts: 4,
+      limiter,
+      onCall: (call) => records.push(call),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 1,
+      ...overrides,
+    });
+  const lookup = (http: CapillaryHttpClient) =>
+    http.request(
+      'lookup-customer',
+      'GET',
+      '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
+    );
 
   it('generates one OAuth token and reuses it across calls', async () => {
     const http = client();
@@ -58,7 +75,9 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
 
   it('gives up after the configured attempts with the last problem named', async () => {
     standIn.injectFault({ status: 521, times: 10, pathPrefix: '/v2/' });
-    await expect(lookup(client({ maxAttempts: 3 }))).rejects.toThrow(new CapillaryUnavailableError('lookup-customer', 3, 'HTTP 521'));
+    await expect(lookup(client({ maxAttempts: 3 }))).rejects.toThrow(
+      new CapillaryUnavailableError('lookup-customer', 3, 'HTTP 521'),
+    );
   });
 
   it('starts no attempt the invocation has no time left for', async () => {
@@ -67,8 +86,13 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
     await lookup(http); // token fetched first, outside the measured window
     standIn.injectFault({ kind: 'timeout', times: 10, delayMs: 3000, pathPrefix: '/v2/' });
     // Act
-    const failure = http.request('lookup-customer', 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
-      undefined, { deadlineAt: Date.now() + 600 });
+    const failure = http.request(
+      'lookup-customer',
+      'GET',
+      '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
+      undefined,
+      { deadlineAt: Date.now() + 600 },
+    );
     // Assess: one full attempt, then the 100 ms left is not worth another
     await expect(failure).rejects.toBeInstanceOf(CapillaryUnavailableError);
     expect(records.filter((r) => r.status === 'timeout')).toHaveLength(1);
@@ -76,7 +100,9 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
   });
 
   it('does not retry a validation error', async () => {
-    const response = await client().request('add-customer', 'POST', '/v2/customers', { profiles: [{ source: 'NOPE', identifiers: [] }] });
+    const response = await client().request('add-customer', 'POST', '/v2/customers', {
+      profiles: [{ source: 'NOPE', identifiers: [] }],
+    });
     expect(response.attempts).toBe(1);
     expect(response.status).toBe(400);
   });
@@ -112,26 +138,40 @@ describe('CapillaryHttpClient against the Capillary stand-in', () => {
   });
 
   it('sends Basic auth as till:md5(password)', async () => {
-    const response = await lookup(client({ auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: '' } }));
+    const response = await lookup(
+      client({ auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: '' } }),
+    );
     expect(errorCodes(response.body)).toEqual([8015]); // authenticated: the lookup ran and found nobody
-    const wrong = await lookup(client({ auth: { scheme: 'basic', id: 'local.till', secret: 'wrong', oauthHeaderName: '' } }));
+    const wrong = await lookup(
+      client({ auth: { scheme: 'basic', id: 'local.till', secret: 'wrong', oauthHeaderName: '' } }),
+    );
     expect(wrong.status).toBe(401);
   });
 
-  it('takes the call\'s cost from the rate limit before every attempt, retries included', async () => {
+  it("takes the call's cost from the rate limit before every attempt, retries included", async () => {
     // Prepare
     standIn.injectFault({ status: 429, times: 1, pathPrefix: '/v2/' });
     const deadlineAt = Date.now() + 10_000;
     // Act
-    await client().request('lookup-customer', 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
-      undefined, { deadlineAt, cost: 3 });
+    await client().request(
+      'lookup-customer',
+      'GET',
+      '/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=x',
+      undefined,
+      { deadlineAt, cost: 3 },
+    );
     // Assess: a take leaves the time an attempt needs (250 ms) before the deadline
-    expect(takes).toEqual([[3, deadlineAt - 250], [3, deadlineAt - 250]]);
+    expect(takes).toEqual([
+      [3, deadlineAt - 250],
+      [3, deadlineAt - 250],
+    ]);
   });
 
   it('sends nothing when the rate limit has no budget before the deadline', async () => {
     budget = false;
-    await expect(lookup(client())).rejects.toThrow(new CapillaryUnavailableError('lookup-customer', 0, 'no time left in this invocation'));
+    await expect(lookup(client())).rejects.toThrow(
+      new CapillaryUnavailableError('lookup-customer', 0, 'no time left in this invocation'),
+    );
     expect(takes.map(([tokens]) => tokens)).toEqual([1]);
     expect(standIn.calls().filter((c) => c.path.startsWith('/v2/'))).toHaveLength(0);
   });

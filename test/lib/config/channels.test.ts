@@ -5,7 +5,8 @@ const noSsm = async () => {
   throw new Error('SSM should not be called');
 };
 /** Only GetParametersByPath, answering `values` (or failing as `byPath` does). */
-const ssmPath = (byPath: (path: string) => Promise<Record<string, string>>) => Object.assign(async () => noSsm(), { byPath });
+const ssmPath = (byPath: (path: string) => Promise<Record<string, string>>) =>
+  Object.assign(async () => noSsm(), { byPath });
 const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/1/q.fifo';
 const BOT_TH = `U${'a'.repeat(32)}`;
 
@@ -27,7 +28,10 @@ const workerEnv = (overrides: Record<string, string | undefined> = {}) => ({
 
 /** The ConfigError's problems, so a test can assert on each one exactly. */
 async function problemsOf(reading: Promise<unknown>): Promise<string[]> {
-  const error = await reading.then(() => undefined, (failure: unknown) => failure);
+  const error = await reading.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
   expect(error).toBeInstanceOf(ConfigError);
   return (error as ConfigError).problems;
 }
@@ -40,18 +44,37 @@ describe('LINE_CHANNELS', () => {
     const config = await readWebhookConfig({ LINE_CHANNELS: JSON.stringify(channels), QUEUE_URL }, noSsm);
     // Assess
     expect(config.channels.all.map((channel) => channel.id)).toEqual(['th', 'tw']);
-    expect(config.channels.get('th')).toMatchObject({ channelSecrets: ['old', 'new'], destination: BOT_TH, capillaryOrg: 'default' });
+    expect(config.channels.get('th')).toMatchObject({
+      channelSecrets: ['old', 'new'],
+      destination: BOT_TH,
+      capillaryOrg: 'default',
+    });
     expect(config.channels.get('tw')?.channelSecrets).toEqual(['secret-tw']);
     expect(config.channels.get('jp')).toBeUndefined();
     expect(config.channels.get('__proto__')).toBeUndefined();
   });
 
-  it('gives the worker each channel\'s token, Capillary account and org', async () => {
+  it("gives the worker each channel's token, Capillary account and org", async () => {
     const channels = [channelEntry('th'), channelEntry('jp', { capillaryOrg: 'jp-org' })];
-    const orgs = [{ id: 'jp-org', baseUrl: 'https://sg.api.capillarytech.com/', username: 'till', password: 'pw', rateLimitPerMinute: 300 }];
-    const config = await readWorkerConfig(workerEnv({ LINE_CHANNELS: JSON.stringify(channels), CAPILLARY_ORGS: JSON.stringify(orgs) }), noSsm);
+    const orgs = [
+      {
+        id: 'jp-org',
+        baseUrl: 'https://sg.api.capillarytech.com/',
+        username: 'till',
+        password: 'pw',
+        rateLimitPerMinute: 300,
+      },
+    ];
+    const config = await readWorkerConfig(
+      workerEnv({ LINE_CHANNELS: JSON.stringify(channels), CAPILLARY_ORGS: JSON.stringify(orgs) }),
+      noSsm,
+    );
     expect(config.channels.get('jp')).toEqual({
-      id: 'jp', channelSecrets: ['secret-jp'], channelAccessToken: 'token-jp', capillaryLineAccountId: 'account-jp', capillaryOrg: 'jp-org',
+      id: 'jp',
+      channelSecrets: ['secret-jp'],
+      channelAccessToken: 'token-jp',
+      capillaryLineAccountId: 'account-jp',
+      capillaryOrg: 'jp-org',
     });
     expect(config.capillaryOrgs.get('jp-org')).toEqual({
       id: 'jp-org',
@@ -64,10 +87,13 @@ describe('LINE_CHANNELS', () => {
 
   it('reads the list from the SSM SecureString LINE_CHANNELS_PARAM names, once', async () => {
     const names: string[] = [];
-    const config = await readWebhookConfig({ LINE_CHANNELS_PARAM: '/bridge/prod/line-channels', QUEUE_URL }, async (name) => {
-      names.push(name);
-      return JSON.stringify([channelEntry('th')]);
-    });
+    const config = await readWebhookConfig(
+      { LINE_CHANNELS_PARAM: '/bridge/prod/line-channels', QUEUE_URL },
+      async (name) => {
+        names.push(name);
+        return JSON.stringify([channelEntry('th')]);
+      },
+    );
     expect(config.channels.get('th')?.channelSecrets).toEqual(['secret-th']);
     expect(names).toEqual(['/bridge/prod/line-channels']);
   });
@@ -83,39 +109,83 @@ describe('LINE_CHANNELS', () => {
     // Act
     const config = await readWorkerConfig(workerEnv({ LINE_CHANNELS_PATH: '/bridge/prod/line-channels' }), resolver);
     // Assess
-    expect(config.channels.all.map((channel) => [channel.id, channel.capillaryLineAccountId])).toEqual([['th', 'account-th'], ['tw', 'account-tw']]);
+    expect(config.channels.all.map((channel) => [channel.id, channel.capillaryLineAccountId])).toEqual([
+      ['th', 'account-th'],
+      ['tw', 'account-tw'],
+    ]);
     expect(paths).toEqual(['/bridge/prod/line-channels']);
   });
 
   it('keeps the single-channel variables as one channel "default", reading only what the function needs', async () => {
-    const webhook = await readWebhookConfig({ LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: BOT_TH, QUEUE_URL }, noSsm);
-    expect(webhook.channels.all).toEqual([{ id: 'default', capillaryOrg: 'default', destination: BOT_TH, channelSecrets: ['s'] }]);
-    const worker = await readWorkerConfig(workerEnv({ LINE_CHANNEL_ACCESS_TOKEN: 't', CAPILLARY_LINE_ACCOUNT_ID: 'a' }), noSsm);
-    expect(worker.channels.all).toEqual([{ id: 'default', capillaryOrg: 'default', channelAccessToken: 't', capillaryLineAccountId: 'a' }]);
+    const webhook = await readWebhookConfig(
+      { LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: BOT_TH, QUEUE_URL },
+      noSsm,
+    );
+    expect(webhook.channels.all).toEqual([
+      { id: 'default', capillaryOrg: 'default', destination: BOT_TH, channelSecrets: ['s'] },
+    ]);
+    const worker = await readWorkerConfig(
+      workerEnv({ LINE_CHANNEL_ACCESS_TOKEN: 't', CAPILLARY_LINE_ACCOUNT_ID: 'a' }),
+      noSsm,
+    );
+    expect(worker.channels.all).toEqual([
+      { id: 'default', capillaryOrg: 'default', channelAccessToken: 't', capillaryLineAccountId: 'a' },
+    ]);
   });
 });
 
 describe('cold-start errors name the channel and the field', () => {
   const webhookProblems = (channels: unknown, extra: Record<string, string> = {}) =>
-    problemsOf(readWebhookConfig({ LINE_CHANNELS: typeof channels === 'string' ? channels : JSON.stringify(channels), QUEUE_URL, ...extra }, noSsm));
+    problemsOf(
+      readWebhookConfig(
+        { LINE_CHANNELS: typeof channels === 'string' ? channels : JSON.stringify(channels), QUEUE_URL, ...extra },
+        noSsm,
+      ),
+    );
 
   it('refuses the list and the single-channel variables at once', async () => {
-    expect(await webhookProblems([channelEntry('th')], { LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: BOT_TH })).toEqual([
+    expect(
+      await webhookProblems([channelEntry('th')], { LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: BOT_TH }),
+    ).toEqual([
       'LINE_CHANNELS and LINE_CHANNEL_SECRET, LINE_EXPECTED_DESTINATIONS are both set: keep one (the single-channel variables mean one channel "default"; move it into the list)',
     ]);
-    expect(await problemsOf(readWorkerConfig(workerEnv({ LINE_CHANNELS: JSON.stringify([channelEntry('th')]), CAPILLARY_LINE_ACCOUNT_ID: 'a' }), noSsm)))
-      .toEqual([expect.stringMatching(/^LINE_CHANNELS and CAPILLARY_LINE_ACCOUNT_ID are both set/)]);
+    expect(
+      await problemsOf(
+        readWorkerConfig(
+          workerEnv({ LINE_CHANNELS: JSON.stringify([channelEntry('th')]), CAPILLARY_LINE_ACCOUNT_ID: 'a' }),
+          noSsm,
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^LINE_CHANNELS and CAPILLARY_LINE_ACCOUNT_ID are both set/)]);
   });
 
   it('refuses two ways of listing channels at once', async () => {
-    expect(await webhookProblems([channelEntry('th')], { LINE_CHANNELS_PARAM: '/x' })).toEqual(['LINE_CHANNELS and LINE_CHANNELS_PARAM are set together: keep one']);
-    expect(await webhookProblems([channelEntry('th')], { LINE_CHANNELS_PATH: '/x' })).toEqual(['LINE_CHANNELS and LINE_CHANNELS_PATH are set together: keep one']);
+    expect(await webhookProblems([channelEntry('th')], { LINE_CHANNELS_PARAM: '/x' })).toEqual([
+      'LINE_CHANNELS and LINE_CHANNELS_PARAM are set together: keep one',
+    ]);
+    expect(await webhookProblems([channelEntry('th')], { LINE_CHANNELS_PATH: '/x' })).toEqual([
+      'LINE_CHANNELS and LINE_CHANNELS_PATH are set together: keep one',
+    ]);
   });
 
   it('names the parameter under LINE_CHANNELS_PATH that is broken, empty or misnamed', async () => {
-    const read = (values: Record<string, string>) => problemsOf(readWebhookConfig({ LINE_CHANNELS_PATH: '/p', QUEUE_URL }, ssmPath(async () => values)));
-    expect(await read({})).toEqual(['LINE_CHANNELS_PATH "/p" holds no parameters: put one SecureString per channel under it, named by the channel id']);
-    expect(await read({ th: '{"channelSecret": "s3cr3t", ', tw: JSON.stringify(channelEntry('jp')), Bad: JSON.stringify(channelEntry('th')) })).toEqual([
+    const read = (values: Record<string, string>) =>
+      problemsOf(
+        readWebhookConfig(
+          { LINE_CHANNELS_PATH: '/p', QUEUE_URL },
+          ssmPath(async () => values),
+        ),
+      );
+    expect(await read({})).toEqual([
+      'LINE_CHANNELS_PATH "/p" holds no parameters: put one SecureString per channel under it, named by the channel id',
+    ]);
+    expect(
+      await read({
+        th: '{"channelSecret": "s3cr3t", ',
+        tw: JSON.stringify(channelEntry('jp')),
+        Bad: JSON.stringify(channelEntry('th')),
+      }),
+    ).toEqual([
       'LINE_CHANNELS_PATH "/p" Bad: id "th" differs from the parameter\'s name: the name is the id',
       expect.stringMatching(/^LINE_CHANNELS_PATH "\/p" th is not valid JSON/),
       'LINE_CHANNELS_PATH "/p" tw: id "jp" differs from the parameter\'s name: the name is the id',
@@ -126,8 +196,9 @@ describe('cold-start errors name the channel and the field', () => {
     const denied = ssmPath(async () => {
       throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
     });
-    expect(await problemsOf(readWebhookConfig({ LINE_CHANNELS_PATH: '/p', QUEUE_URL }, denied)))
-      .toEqual(['LINE_CHANNELS_PATH: cannot read the SSM parameters under "/p" (AccessDeniedException)']);
+    expect(await problemsOf(readWebhookConfig({ LINE_CHANNELS_PATH: '/p', QUEUE_URL }, denied))).toEqual([
+      'LINE_CHANNELS_PATH: cannot read the SSM parameters under "/p" (AccessDeniedException)',
+    ]);
   });
 
   it('refuses a duplicate id', async () => {
@@ -157,23 +228,38 @@ describe('cold-start errors name the channel and the field', () => {
 
   it('says where malformed JSON breaks without quoting any of it (it holds secrets)', async () => {
     const problems = await webhookProblems('[{"id": "th", "channelSecret": "s3cr3t-value" "channelAccessToken": "t"}]');
-    expect(problems).toEqual([expect.stringMatching(/^LINE_CHANNELS is not valid JSON( \(error at character \d+\))?$/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^LINE_CHANNELS is not valid JSON( \(error at character \d+\))?$/),
+    ]);
     expect(problems.join()).not.toContain('s3cr3t');
   });
 
   it.each([['{}'], ['[]'], ['"th"']])('refuses %s: not a list of channels', async (raw) => {
-    expect(await webhookProblems(raw)).toEqual([expect.stringMatching(/^LINE_CHANNELS must be a JSON array of at least one entry/)]);
+    expect(await webhookProblems(raw)).toEqual([
+      expect.stringMatching(/^LINE_CHANNELS must be a JSON array of at least one entry/),
+    ]);
   });
 
   it('names the SSM parameter a broken list came from', async () => {
-    const problems = await problemsOf(readWebhookConfig({ LINE_CHANNELS_PARAM: '/bridge/prod/line-channels', QUEUE_URL }, async () => JSON.stringify([{ id: 'th' }])));
+    const problems = await problemsOf(
+      readWebhookConfig({ LINE_CHANNELS_PARAM: '/bridge/prod/line-channels', QUEUE_URL }, async () =>
+        JSON.stringify([{ id: 'th' }]),
+      ),
+    );
     expect(problems[0]).toBe('LINE_CHANNELS_PARAM "/bridge/prod/line-channels"[0] (id "th"): channelSecret is missing');
   });
 
   it('refuses a channel naming a Capillary org that is not configured, and a broken org', async () => {
     const channels = [channelEntry('jp', { capillaryOrg: 'jp-org' })];
     const orgs = [{ id: 'default', baseUrl: 'ftp://x', clientKey: 'k' }];
-    expect(await problemsOf(readWorkerConfig(workerEnv({ LINE_CHANNELS: JSON.stringify(channels), CAPILLARY_ORGS: JSON.stringify(orgs) }), noSsm))).toEqual([
+    expect(
+      await problemsOf(
+        readWorkerConfig(
+          workerEnv({ LINE_CHANNELS: JSON.stringify(channels), CAPILLARY_ORGS: JSON.stringify(orgs) }),
+          noSsm,
+        ),
+      ),
+    ).toEqual([
       'CAPILLARY_ORGS[0] (id "default"): id "default" is the org of the CAPILLARY_* variables: name this one differently',
       'CAPILLARY_ORGS[0] (id "default"): baseUrl must be an http(s) URL',
       'CAPILLARY_ORGS[0] (id "default"): clientSecret is missing',
@@ -182,7 +268,13 @@ describe('cold-start errors name the channel and the field', () => {
   });
 
   it('refuses several destinations for the single channel', async () => {
-    expect(await problemsOf(readWebhookConfig({ LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: `${BOT_TH},U${'b'.repeat(32)}`, QUEUE_URL }, noSsm)))
-      .toEqual(['LINE_EXPECTED_DESTINATIONS names one bot per channel: for several channels use LINE_CHANNELS']);
+    expect(
+      await problemsOf(
+        readWebhookConfig(
+          { LINE_CHANNEL_SECRET: 's', LINE_EXPECTED_DESTINATIONS: `${BOT_TH},U${'b'.repeat(32)}`, QUEUE_URL },
+          noSsm,
+        ),
+      ),
+    ).toEqual(['LINE_EXPECTED_DESTINATIONS names one bot per channel: for several channels use LINE_CHANNELS']);
   });
 });

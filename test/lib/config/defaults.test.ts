@@ -1,17 +1,24 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { DEFAULTS, SERVERLESS_PARAMS, TELEMETRY } from '../../../lib/config/defaults';
 import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
-import { type Yaml, readServerlessYml } from '../../../ops/serverless-resources';
+import { readServerlessYml, type Yaml } from '../../../ops/serverless-resources';
 
 const README = readFileSync(path.resolve(__dirname, '../../../README.md'), 'utf8');
 
 /** The README configuration table as setting → default; "`A` / `B` | `1` / `2`" rows name two settings. */
 function readmeDefaults(): Map<string, string> {
-  const section = README.slice(README.indexOf('## Configuration'), README.indexOf('\n## ', README.indexOf('## Configuration') + 1));
+  const section = README.slice(
+    README.indexOf('## Configuration'),
+    README.indexOf('\n## ', README.indexOf('## Configuration') + 1),
+  );
   const defaults = new Map<string, string>();
   for (const line of section.split('\n').filter((row) => row.startsWith('| `'))) {
-    const [names = '', values = ''] = line.split('|').slice(1, 3).map((cell) => cell.trim());
+    const [names = '', values = ''] = line
+      .split('|')
+      .slice(1, 3)
+      .map((cell) => cell.trim());
     const split = (cell: string) => cell.split(' / ').map((part) => part.replace(/`/g, '').trim());
     split(names).forEach((name, index) => defaults.set(name, split(values)[index] ?? ''));
   }
@@ -23,9 +30,12 @@ describe('each default is written once', () => {
   const params = (serverless.params as Record<string, Yaml>).default as Yaml;
   const readme = readmeDefaults();
 
-  it.each(Object.entries(SERVERLESS_PARAMS))('serverless.yml params.default.%s agrees with config/defaults (%s)', (env, param) => {
-    expect(String(params[param as string])).toBe(String(DEFAULTS[env as keyof typeof DEFAULTS]));
-  });
+  it.each(Object.entries(SERVERLESS_PARAMS))(
+    'serverless.yml params.default.%s agrees with config/defaults (%s)',
+    (env, param) => {
+      expect(String(params[param as string])).toBe(String(DEFAULTS[env as keyof typeof DEFAULTS]));
+    },
+  );
 
   it.each(Object.keys(DEFAULTS))('the README configuration table gives the default of %s', (env) => {
     const setting = SERVERLESS_PARAMS[env as keyof typeof DEFAULTS] ?? env;
@@ -45,6 +55,8 @@ describe('each default is written once', () => {
     expect(worker.CAPILLARY_CLIENT_KEY).toBe(LOCAL_CREDENTIALS.capillaryClientKey);
     expect(worker.CAPILLARY_CLIENT_SECRET).toBe(LOCAL_CREDENTIALS.capillaryClientSecret);
     expect(local.linkApi!.LINK_API_TOKEN).toBe(LOCAL_CREDENTIALS.linkApiToken);
-    expect((serverless.params as Record<string, Yaml>).local!.capillaryLineAccountId).toBe(LOCAL_CREDENTIALS.capillaryLineAccountId);
+    expect((serverless.params as Record<string, Yaml>).local!.capillaryLineAccountId).toBe(
+      LOCAL_CREDENTIALS.capillaryLineAccountId,
+    );
   });
 });

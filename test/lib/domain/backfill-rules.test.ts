@@ -1,5 +1,4 @@
 import {
-  ZERO_COUNTERS,
   backfillVerdict,
   bulkCost,
   classifyDrift,
@@ -9,6 +8,7 @@ import {
   repairEventType,
   syntheticEventId,
   syntheticFollow,
+  ZERO_COUNTERS,
 } from '../../../lib/domain/backfill-rules';
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
 
@@ -20,15 +20,65 @@ const follow = syntheticFollow('job-1:0', USER, SNAPSHOT);
 describe('backfillVerdict', () => {
   it.each<[string, UserSyncState | undefined, ReturnType<typeof backfillVerdict>]>([
     ['no record', undefined, 'register'],
-    ['opted in, nothing pending', { customerId: 1, subscription: 'OPTIN', lastEventTimestamp: 500, lastEventId: 'e' }, 'known'],
-    ['opted out by an older event', { customerId: 1, subscription: 'OPTOUT', lastEventTimestamp: 500, lastEventId: 'e' }, 'register'],
-    ['opted out by an event after the snapshot', { customerId: 1, subscription: 'OPTOUT', lastEventTimestamp: SNAPSHOT + 1, lastEventId: 'e' }, 'known'],
-    ['this job already applied it', { customerId: 1, subscription: 'OPTIN', lastEventTimestamp: SNAPSHOT, lastEventId: follow.webhookEventId }, 'applied-by-this-job'],
-    ['a live claim in flight', { subscription: 'OPTOUT', lastEventTimestamp: 500, lastEventId: 'e', pendingEventId: 'live', pendingEventTimestamp: 600, pendingExpiresAt: NOW + 1 }, 'deferred'],
-    ['opted in while an unfollow is in flight', { subscription: 'OPTIN', lastEventTimestamp: 500, lastEventId: 'e', pendingEventId: 'live', pendingEventTimestamp: 600, pendingExpiresAt: NOW + 1 }, 'deferred'],
-    ['its own claim from a crashed invocation', { pendingEventId: follow.webhookEventId, pendingEventTimestamp: SNAPSHOT, pendingExpiresAt: NOW + 1 }, 'register'],
-    ['an expired claim of an older event', { pendingEventId: 'old', pendingEventTimestamp: 600, pendingExpiresAt: NOW - 1 }, 'register'],
-    ['a claim of a newer event, expired', { pendingEventId: 'newer', pendingEventTimestamp: SNAPSHOT + 5, pendingExpiresAt: NOW - 1 }, 'known'],
+    [
+      'opted in, nothing pending',
+      { customerId: 1, subscription: 'OPTIN', lastEventTimestamp: 500, lastEventId: 'e' },
+      'known',
+    ],
+    [
+      'opted out by an older event',
+      { customerId: 1, subscription: 'OPTOUT', lastEventTimestamp: 500, lastEventId: 'e' },
+      'register',
+    ],
+    [
+      'opted out by an event after the snapshot',
+      { customerId: 1, subscription: 'OPTOUT', lastEventTimestamp: SNAPSHOT + 1, lastEventId: 'e' },
+      'known',
+    ],
+    [
+      'this job already applied it',
+      { customerId: 1, subscription: 'OPTIN', lastEventTimestamp: SNAPSHOT, lastEventId: follow.webhookEventId },
+      'applied-by-this-job',
+    ],
+    [
+      'a live claim in flight',
+      {
+        subscription: 'OPTOUT',
+        lastEventTimestamp: 500,
+        lastEventId: 'e',
+        pendingEventId: 'live',
+        pendingEventTimestamp: 600,
+        pendingExpiresAt: NOW + 1,
+      },
+      'deferred',
+    ],
+    [
+      'opted in while an unfollow is in flight',
+      {
+        subscription: 'OPTIN',
+        lastEventTimestamp: 500,
+        lastEventId: 'e',
+        pendingEventId: 'live',
+        pendingEventTimestamp: 600,
+        pendingExpiresAt: NOW + 1,
+      },
+      'deferred',
+    ],
+    [
+      'its own claim from a crashed invocation',
+      { pendingEventId: follow.webhookEventId, pendingEventTimestamp: SNAPSHOT, pendingExpiresAt: NOW + 1 },
+      'register',
+    ],
+    [
+      'an expired claim of an older event',
+      { pendingEventId: 'old', pendingEventTimestamp: 600, pendingExpiresAt: NOW - 1 },
+      'register',
+    ],
+    [
+      'a claim of a newer event, expired',
+      { pendingEventId: 'newer', pendingEventTimestamp: SNAPSHOT + 5, pendingExpiresAt: NOW - 1 },
+      'known',
+    ],
   ])('%s → %s', (_name, state, verdict) => {
     expect(backfillVerdict(follow, state, NOW)).toBe(verdict);
   });
@@ -38,8 +88,14 @@ describe('syntheticEventId', () => {
   it('is stable per run and user, differs between runs, origins and users, and carries no part of the user id', () => {
     const id = syntheticEventId('backfill', 'job-1:0', USER);
     expect(syntheticEventId('backfill', 'job-1:0', USER)).toBe(id);
-    expect(new Set([id, syntheticEventId('backfill', 'job-1:1', USER), syntheticEventId('reconcile', 'job-1:0', USER),
-      syntheticEventId('backfill', 'job-1:0', 'U1123456789abcdef0123456789abcdef')]).size).toBe(4);
+    expect(
+      new Set([
+        id,
+        syntheticEventId('backfill', 'job-1:1', USER),
+        syntheticEventId('reconcile', 'job-1:0', USER),
+        syntheticEventId('backfill', 'job-1:0', 'U1123456789abcdef0123456789abcdef'),
+      ]).size,
+    ).toBe(4);
     expect(id).toMatch(/^backfill-[0-9a-f]{32}$/);
     expect(id).not.toContain(USER.slice(1, 9));
   });
@@ -52,16 +108,28 @@ describe('classifyDrift', () => {
     ['a follower without a record', { isFollower: true, table: undefined }, 'unknown-follower'],
     ['a follower the table has opted out', { isFollower: true, table: optedOut }, 'missed-follow'],
     ['an opted-in record LINE no longer lists', { isFollower: false, table: optedIn }, 'missed-unfollow'],
-    ['agreement, Capillary opted out', { isFollower: true, table: optedIn, capillary: 'OPTOUT' as const }, 'capillary-differs'],
-    ['agreement, Capillary has no subscription', { isFollower: true, table: optedIn, capillary: 'none' as const }, 'capillary-differs'],
+    [
+      'agreement, Capillary opted out',
+      { isFollower: true, table: optedIn, capillary: 'OPTOUT' as const },
+      'capillary-differs',
+    ],
+    [
+      'agreement, Capillary has no subscription',
+      { isFollower: true, table: optedIn, capillary: 'none' as const },
+      'capillary-differs',
+    ],
     ['agreement everywhere', { isFollower: true, table: optedIn, capillary: 'OPTIN' as const }, undefined],
     ['an opted-out non-follower', { isFollower: false, table: optedOut, capillary: 'OPTOUT' as const }, undefined],
-    ['a record being changed right now', { isFollower: true, table: { ...optedOut, pendingEventId: 'live' } }, undefined],
+    [
+      'a record being changed right now',
+      { isFollower: true, table: { ...optedOut, pendingEventId: 'live' } },
+      undefined,
+    ],
   ])('%s → %s', (_name, observation, drift) => {
     expect(classifyDrift(observation)).toBe(drift);
   });
 
-  it('repairs toward LINE\'s truth, and toward the table for Capillary drift', () => {
+  it("repairs toward LINE's truth, and toward the table for Capillary drift", () => {
     expect(repairEventType('unknown-follower', { isFollower: true, table: undefined })).toBe('follow');
     expect(repairEventType('missed-follow', { isFollower: true, table: optedOut })).toBe('follow');
     expect(repairEventType('missed-unfollow', { isFollower: false, table: optedIn })).toBe('unfollow');

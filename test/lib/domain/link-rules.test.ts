@@ -1,12 +1,12 @@
 import { InvalidLinkFieldError } from '../../../lib/domain/errors';
 import {
-  type NonceRecord,
   anonymousCustomerAction,
   linkEventKind,
   linkPageUrl,
   nonceVerdict,
   parseCustomerReference,
   subscriptionOnLink,
+  type NonceRecord,
 } from '../../../lib/domain/link-rules';
 
 const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
@@ -30,7 +30,9 @@ describe('linkEventKind', () => {
   });
 
   it('never starts a link from text when no keyword is configured', () => {
-    expect(linkEventKind({ type: 'message', sourceType: 'user', text: 'Link card' }, { ...CHAT, linkKeyword: undefined })).toBeUndefined();
+    expect(
+      linkEventKind({ type: 'message', sourceType: 'user', text: 'Link card' }, { ...CHAT, linkKeyword: undefined }),
+    ).toBeUndefined();
   });
 });
 
@@ -54,16 +56,23 @@ describe('parseCustomerReference', () => {
     [{ externalId: 'with space' }, 'customer.externalId'],
     [{ customerId: 1.5 }, 'customer.customerId'],
   ])('refuses %j naming %s', (value, field) => {
-    expect(() => parseCustomerReference(value)).toThrow(expect.objectContaining({ name: InvalidLinkFieldError.name, field }));
+    expect(() => parseCustomerReference(value)).toThrow(
+      expect.objectContaining({ name: InvalidLinkFieldError.name, field }),
+    );
   });
 });
 
 describe('nonceVerdict', () => {
   const NOW = 10_000;
-  const record: NonceRecord = { userId: 'Ua', destination: 'D', customer: { kind: 'mobile', value: '66812345678' }, expiresAt: NOW + 1 };
+  const record: NonceRecord = {
+    userId: 'Ua',
+    destination: 'D',
+    customer: { kind: 'mobile', value: '66812345678' },
+    expiresAt: NOW + 1,
+  };
   const event = { webhookEventId: 'E1', userId: 'Ua', destination: 'D' };
 
-  it('accepts the nonce for the user its link token was issued for, also on that event\'s retry after expiry', () => {
+  it("accepts the nonce for the user its link token was issued for, also on that event's retry after expiry", () => {
     expect(nonceVerdict(record, event, NOW)).toBe('accept');
     expect(nonceVerdict({ ...record, consumedBy: 'E1', expiresAt: NOW - 1 }, event, NOW)).toBe('accept');
   });
@@ -93,6 +102,8 @@ describe('the rest of the link rules', () => {
   });
 
   it('puts the URL-encoded link token into LINK_PAGE_URL', () => {
-    expect(linkPageUrl('https://brand.example/link?t={linkToken}&x={linkToken}', 'a+b/c')).toBe('https://brand.example/link?t=a%2Bb%2Fc&x=a%2Bb%2Fc');
+    expect(linkPageUrl('https://brand.example/link?t={linkToken}&x={linkToken}', 'a+b/c')).toBe(
+      'https://brand.example/link?t=a%2Bb%2Fc&x=a%2Bb%2Fc',
+    );
   });
 });

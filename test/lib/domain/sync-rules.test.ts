@@ -1,8 +1,12 @@
 import { UnsupportedEventTypeError } from '../../../lib/domain/errors';
-import { type LineEventFacts, admission, decide, ignoreReason } from '../../../lib/domain/sync-rules';
+import { admission, decide, ignoreReason, type LineEventFacts } from '../../../lib/domain/sync-rules';
 
 const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
-  type: 'follow', webhookEventId: 'E2', timestamp: 2000, userId: 'Uuser', ...overrides,
+  type: 'follow',
+  webhookEventId: 'E2',
+  timestamp: 2000,
+  userId: 'Uuser',
+  ...overrides,
 });
 
 describe('ignoreReason', () => {
@@ -24,13 +28,24 @@ describe('admission', () => {
   const NOW = 10_000;
 
   describe('lanes', () => {
-    const link = (overrides: Partial<LineEventFacts> = {}) => facts({ type: 'accountLink', lane: 'link', ...overrides });
+    const link = (overrides: Partial<LineEventFacts> = {}) =>
+      facts({ type: 'accountLink', lane: 'link', ...overrides });
 
     it('orders a link event against the last link event only, not against follows', () => {
       expect(admission(link({ timestamp: 1000 }), { lastEventTimestamp: 5000, lastEventId: 'F' }, NOW)).toBe('apply');
-      expect(admission(link({ timestamp: 1000 }), { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' }, NOW)).toBe('stale');
-      expect(admission(link({ timestamp: 1500, webhookEventId: 'L' }), { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' }, NOW)).toBe('duplicate');
-      expect(admission(facts({ timestamp: 1000 }), { lastLinkEventTimestamp: 5000, lastLinkEventId: 'L' }, NOW)).toBe('apply');
+      expect(admission(link({ timestamp: 1000 }), { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' }, NOW)).toBe(
+        'stale',
+      );
+      expect(
+        admission(
+          link({ timestamp: 1500, webhookEventId: 'L' }),
+          { lastLinkEventTimestamp: 1500, lastLinkEventId: 'L' },
+          NOW,
+        ),
+      ).toBe('duplicate');
+      expect(admission(facts({ timestamp: 1000 }), { lastLinkEventTimestamp: 5000, lastLinkEventId: 'L' }, NOW)).toBe(
+        'apply',
+      );
     });
 
     it('waits for a live claim of the other lane, and takes an expired one over whatever its timestamp', () => {
@@ -40,7 +55,8 @@ describe('admission', () => {
       expect(admission(facts({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW - 1 }, NOW)).toBe('stale');
     });
   });
-  const verdict = (event: Partial<LineEventFacts>, state: Parameters<typeof admission>[1]) => admission(facts(event), state, NOW);
+  const verdict = (event: Partial<LineEventFacts>, state: Parameters<typeof admission>[1]) =>
+    admission(facts(event), state, NOW);
 
   it('applies the first event for a user', () => {
     expect(verdict({}, {})).toBe('apply');
@@ -55,14 +71,22 @@ describe('admission', () => {
   });
 
   it('calls an event stale when a newer one was claimed but never recorded (its worker died)', () => {
-    const state = { lastEventTimestamp: 1000, lastEventId: 'E0', pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW - 1 };
+    const state = {
+      lastEventTimestamp: 1000,
+      lastEventId: 'E0',
+      pendingEventTimestamp: 3000,
+      pendingEventId: 'E3',
+      pendingExpiresAt: NOW - 1,
+    };
     expect(verdict({ timestamp: 2000 }, state)).toBe('stale');
     expect(verdict({ timestamp: 4000 }, state)).toBe('apply'); // the claim expired: a newer event takes it over
     expect(verdict({ webhookEventId: 'E3', timestamp: 3000 }, state)).toBe('apply'); // its own retry
   });
 
-  it('holds a newer event back while another event\'s claim is live', () => {
-    expect(verdict({ timestamp: 4000 }, { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW })).toBe('held');
+  it("holds a newer event back while another event's claim is live", () => {
+    expect(
+      verdict({ timestamp: 4000 }, { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW }),
+    ).toBe('held');
   });
 
   it('calls an older or equally old different event stale', () => {
@@ -77,16 +101,26 @@ describe('decide', () => {
   });
 
   it('opts a known customer back in on a follow (unblock) without registering again', () => {
-    expect(decide(facts({ isUnblocked: true }), { customerId: 7, subscription: 'OPTOUT' }))
-      .toEqual({ action: 'subscribe', subscription: 'OPTIN', customerId: 7 });
+    expect(decide(facts({ isUnblocked: true }), { customerId: 7, subscription: 'OPTOUT' })).toEqual({
+      action: 'subscribe',
+      subscription: 'OPTIN',
+      customerId: 7,
+    });
   });
 
   it('opts a known customer out on unfollow', () => {
-    expect(decide(facts({ type: 'unfollow' }), { customerId: 7 })).toEqual({ action: 'subscribe', subscription: 'OPTOUT', customerId: 7 });
+    expect(decide(facts({ type: 'unfollow' }), { customerId: 7 })).toEqual({
+      action: 'subscribe',
+      subscription: 'OPTOUT',
+      customerId: 7,
+    });
   });
 
   it('resolves an unknown user before recording an unfollow', () => {
-    expect(decide(facts({ type: 'unfollow' }), {})).toEqual({ action: 'resolve-then-subscribe', subscription: 'OPTOUT' });
+    expect(decide(facts({ type: 'unfollow' }), {})).toEqual({
+      action: 'resolve-then-subscribe',
+      subscription: 'OPTOUT',
+    });
   });
 
   it('refuses event types it has no rule for', () => {

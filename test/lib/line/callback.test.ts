@@ -1,6 +1,6 @@
 import { parseCallback } from '../../../lib/line/callback';
 import { InvalidCallbackError } from '../../../lib/line/errors';
-import { DESTINATION, callbackBody, followEvent, lineUserId } from '../../../local/line-event-factory';
+import { callbackBody, DESTINATION, followEvent, lineUserId } from '../../../local/line-event-factory';
 
 const parse = (text: string) => parseCallback(Buffer.from(text, 'utf8'));
 
@@ -13,7 +13,13 @@ describe('parseCallback', () => {
   });
 
   it('accepts unknown event types and events without a source', () => {
-    const event = { type: 'somethingNew', mode: 'active', timestamp: 5, webhookEventId: '01ABC', deliveryContext: { isRedelivery: false } };
+    const event = {
+      type: 'somethingNew',
+      mode: 'active',
+      timestamp: 5,
+      webhookEventId: '01ABC',
+      deliveryContext: { isRedelivery: false },
+    };
     expect(parse(callbackBody([event as never])).events).toHaveLength(1);
   });
 
@@ -22,10 +28,26 @@ describe('parseCallback', () => {
     ['an array', '[]', '$'],
     ['no destination', '{"events":[]}', 'destination'],
     ['events not an array', `{"destination":"${DESTINATION}","events":{}}`, 'events'],
-    ['an event without type', `{"destination":"${DESTINATION}","events":[{"timestamp":1,"webhookEventId":"x"}]}`, 'events[0].type'],
-    ['an event without webhookEventId', `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1}]}`, 'events[0].webhookEventId'],
-    ['a string timestamp', `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":"1","webhookEventId":"x"}]}`, 'events[0].timestamp'],
-    ['a non-ASCII user id', `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1,"webhookEventId":"x","source":{"type":"user","userId":"Ü"}}]}`, 'events[0].source.userId'],
+    [
+      'an event without type',
+      `{"destination":"${DESTINATION}","events":[{"timestamp":1,"webhookEventId":"x"}]}`,
+      'events[0].type',
+    ],
+    [
+      'an event without webhookEventId',
+      `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1}]}`,
+      'events[0].webhookEventId',
+    ],
+    [
+      'a string timestamp',
+      `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":"1","webhookEventId":"x"}]}`,
+      'events[0].timestamp',
+    ],
+    [
+      'a non-ASCII user id',
+      `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1,"webhookEventId":"x","source":{"type":"user","userId":"Ü"}}]}`,
+      'events[0].source.userId',
+    ],
   ])('rejects %s, naming where', (_case, text, path) => {
     expect(() => parse(text)).toThrow(InvalidCallbackError);
     try {

@@ -1,15 +1,21 @@
 import { LineApiError } from '../../../lib/line/errors';
-import { LineApi, type LineApiOptions, messageOf } from '../../../lib/line/line-api';
+import { LineApi, messageOf, type LineApiOptions } from '../../../lib/line/line-api';
 import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
-import { type LineStandIn, startLineStandIn } from '../../../local/standins/line-standin';
+import { startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
 
 describe('LineApi against the LINE stand-in', () => {
   let line: LineStandIn;
   let pauses: number[];
-  const api = (overrides: Partial<LineApiOptions> = {}) => new LineApi({
-    channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken, baseUrl: line.url, timeoutMs: 1000,
-    sleep: async (ms) => { pauses.push(ms); }, ...overrides,
-  });
+  const api = (overrides: Partial<LineApiOptions> = {}) =>
+    new LineApi({
+      channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+      baseUrl: line.url,
+      timeoutMs: 1000,
+      sleep: async (ms) => {
+        pauses.push(ms);
+      },
+      ...overrides,
+    });
 
   beforeEach(async () => {
     line = await startLineStandIn();
@@ -38,21 +44,28 @@ describe('LineApi against the LINE stand-in', () => {
 
   it('gives up after maxAttempts with the last failure', async () => {
     line.injectFault({ status: 503, times: 5, pathPrefix: '/v2/bot/info' });
-    await expect(api({ maxAttempts: 2 }).call('bot/info', '/v2/bot/info')).rejects.toMatchObject({ name: 'LineApiError', operation: 'bot/info', status: 503 });
+    await expect(api({ maxAttempts: 2 }).call('bot/info', '/v2/bot/info')).rejects.toMatchObject({
+      name: 'LineApiError',
+      operation: 'bot/info',
+      status: 503,
+    });
     expect(line.calls()).toHaveLength(2);
   });
 
   it('makes a call that is not repeatable once, whatever LINE answers', async () => {
     line.injectFault({ status: 503, times: 5, pathPrefix: '/v2/bot/message/push' });
-    await expect(api().call('push', '/v2/bot/message/push', { method: 'POST', body: { to: 'U1', messages: [] } }))
-      .rejects.toMatchObject({ name: 'LineApiError', status: 503 });
+    await expect(
+      api().call('push', '/v2/bot/message/push', { method: 'POST', body: { to: 'U1', messages: [] } }),
+    ).rejects.toMatchObject({ name: 'LineApiError', status: 503 });
     expect(line.calls()).toHaveLength(1);
     expect(pauses).toEqual([]);
   });
 
   it('names a timeout and an unreachable host as such', async () => {
     line.configure({ latencyMs: 300 });
-    await expect(api({ timeoutMs: 50, maxAttempts: 1 }).call('bot/info', '/v2/bot/info')).rejects.toMatchObject({ status: 'timeout' });
+    await expect(api({ timeoutMs: 50, maxAttempts: 1 }).call('bot/info', '/v2/bot/info')).rejects.toMatchObject({
+      status: 'timeout',
+    });
     const unreachable = api({ baseUrl: 'http://127.0.0.1:1', maxAttempts: 1 }).call('bot/info', '/v2/bot/info');
     await expect(unreachable).rejects.toBeInstanceOf(LineApiError);
     await expect(unreachable).rejects.toMatchObject({ status: 'network-error' });
@@ -60,7 +73,7 @@ describe('LineApi against the LINE stand-in', () => {
 });
 
 describe('messageOf', () => {
-  it('quotes LINE\'s message, says when the answer was not JSON, and is empty otherwise', () => {
+  it("quotes LINE's message, says when the answer was not JSON, and is empty otherwise", () => {
     expect(messageOf({ message: 'Invalid reply token' })).toBe('(Invalid reply token)');
     expect(messageOf(undefined)).toBe('(the answer is not JSON)');
     expect(messageOf({})).toBe('');

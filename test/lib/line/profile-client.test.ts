@@ -1,12 +1,17 @@
 import { LineProfileClient } from '../../../lib/line/profile-client';
-import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
 import { lineUserId } from '../../../local/line-event-factory';
-import { type LineStandIn, startLineStandIn } from '../../../local/standins/line-standin';
+import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
+import { startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
 
 describe('LineProfileClient against the LINE stand-in', () => {
   let line: LineStandIn;
   const client = (overrides: Partial<ConstructorParameters<typeof LineProfileClient>[0]> = {}) =>
-    new LineProfileClient({ channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken, baseUrl: line.url, timeoutMs: 1000, ...overrides });
+    new LineProfileClient({
+      channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
+      baseUrl: line.url,
+      timeoutMs: 1000,
+      ...overrides,
+    });
 
   beforeEach(async () => {
     line = await startLineStandIn({ unknownUsers: 'not-found' });
@@ -27,7 +32,10 @@ describe('LineProfileClient against the LINE stand-in', () => {
   });
 
   it('answers with the HTTP status for a rejected token', async () => {
-    expect(await client({ channelAccessToken: 'wrong' }).lookup(lineUserId())).toEqual({ found: false, reason: 'http-401' });
+    expect(await client({ channelAccessToken: 'wrong' }).lookup(lineUserId())).toEqual({
+      found: false,
+      reason: 'http-401',
+    });
   });
 
   it('gives up after its timeout: a slow LINE API never holds a follow back', async () => {
@@ -36,6 +44,9 @@ describe('LineProfileClient against the LINE stand-in', () => {
   });
 
   it('answers "unavailable" when the API cannot be reached', async () => {
-    expect(await client({ baseUrl: 'http://127.0.0.1:1' }).lookup(lineUserId())).toEqual({ found: false, reason: 'network-error' });
+    expect(await client({ baseUrl: 'http://127.0.0.1:1' }).lookup(lineUserId())).toEqual({
+      found: false,
+      reason: 'network-error',
+    });
   });
 });

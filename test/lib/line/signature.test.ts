@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { findHeader, isValidLineSignature, rawBodyBytes } from '../../../lib/line/signature';
-import { signLineBody } from '../../../local/sign-line-body';
 import { LOCAL_CHANNEL_SECRET } from '../../../local/sample-events';
+import { signLineBody } from '../../../local/sign-line-body';
 
 // docs/line.md#signature: compact bodies and their signatures under the documented test secret.
 const documentedVectors: [string, string][] = [
@@ -26,7 +27,9 @@ describe('isValidLineSignature', () => {
     const digest = Buffer.from(documentedVectors[1]![1], 'base64');
     digest[31] = digest[31]! ^ 1;
     // Act + Assess
-    expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], digest.toString('base64'))).toBe(false);
+    expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], digest.toString('base64'))).toBe(
+      false,
+    );
   });
 
   it('rejects a missing or empty signature without throwing', () => {
@@ -35,7 +38,9 @@ describe('isValidLineSignature', () => {
   });
 
   it('rejects the body once it has been re-serialised', () => {
-    const reserialised = Buffer.from(JSON.stringify(JSON.parse(sample('04-text-message.json').toString('utf8')), null, 1));
+    const reserialised = Buffer.from(
+      JSON.stringify(JSON.parse(sample('04-text-message.json').toString('utf8')), null, 1),
+    );
     expect(isValidLineSignature(reserialised, [LOCAL_CHANNEL_SECRET], documentedVectors[3]![1])).toBe(false);
   });
 

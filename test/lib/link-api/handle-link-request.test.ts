@@ -4,7 +4,12 @@ import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { receiveAll } from '../../../local/aws-kit';
 import { scanLogsDuring } from '../../../local/chaos/log-scan';
 import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
-import { LOCAL_LINK_API_TOKEN, type LinkApiHarness, linkApiRequest, startLinkApiHarness } from '../../../local/link-api-rig';
+import {
+  linkApiRequest,
+  LOCAL_LINK_API_TOKEN,
+  startLinkApiHarness,
+  type LinkApiHarness,
+} from '../../../local/link-api-rig';
 import { LOCAL_LINE_LOGIN_CHANNEL_ID } from '../../../local/sample-events';
 
 const MOBILE = '66812345678';
@@ -18,9 +23,17 @@ describe('link API', () => {
 
   const call = async (path: string, body: unknown, options?: Parameters<typeof linkApiRequest>[2]) => {
     const response = await handleLinkRequest(linkApiRequest(path, body, options), harness.deps);
-    return { status: response.statusCode, body: JSON.parse(response.body ?? '{}') as Record<string, unknown>, headers: response.headers };
+    return {
+      status: response.statusCode,
+      body: JSON.parse(response.body ?? '{}') as Record<string, unknown>,
+      headers: response.headers,
+    };
   };
-  const queued = async () => (await receiveAll(harness.sqs, harness.queue.queueUrl)).map((message) => ({ ...parseQueuedEvent(message.Body!), group: message.Attributes?.MessageGroupId }));
+  const queued = async () =>
+    (await receiveAll(harness.sqs, harness.queue.queueUrl)).map((message) => ({
+      ...parseQueuedEvent(message.Body!),
+      group: message.Attributes?.MessageGroupId,
+    }));
   const issuedLinkToken = async (userId: string) => {
     const linkToken = `lt-${userId.slice(1, 9)}`;
     await harness.deps.nonces.saveLinkToken(linkToken, { userId, destination: DESTINATION }, Date.now() + 600_000);
@@ -28,7 +41,7 @@ describe('link API', () => {
   };
 
   describe('POST /line/link/nonce', () => {
-    it('answers a single-use nonce of ≥ 128 random bits (URL-safe Base64), the LINE redirect URL and the expiry; stored for the token\'s user', async () => {
+    it("answers a single-use nonce of ≥ 128 random bits (URL-safe Base64), the LINE redirect URL and the expiry; stored for the token's user", async () => {
       // Prepare
       const userId = lineUserId();
       const linkToken = await issuedLinkToken(userId);
@@ -38,16 +51,27 @@ describe('link API', () => {
       expect(response.status).toBe(200);
       const nonce = response.body.nonce as string;
       expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
-      expect(response.body.redirectUrl).toBe(`https://access.line.me/dialog/bot/accountLink?linkToken=${linkToken}&nonce=${nonce}`);
+      expect(response.body.redirectUrl).toBe(
+        `https://access.line.me/dialog/bot/accountLink?linkToken=${linkToken}&nonce=${nonce}`,
+      );
       expect(Date.parse(response.body.expiresAt as string)).toBeGreaterThan(Date.now());
       const consumed = await harness.deps.nonces.consume(nonce, 'E1', Date.now());
-      expect(consumed).toEqual({ consumed: true, record: expect.objectContaining({ userId, destination: DESTINATION, customer: { kind: 'mobile', value: MOBILE } }) });
+      expect(consumed).toEqual({
+        consumed: true,
+        record: expect.objectContaining({
+          userId,
+          destination: DESTINATION,
+          customer: { kind: 'mobile', value: MOBILE },
+        }),
+      });
       expect(await queued()).toEqual([]);
     });
 
     it('makes a different nonce each time', async () => {
       const linkToken = await issuedLinkToken(lineUserId());
-      const nonces = await Promise.all([1, 2, 3].map(() => call('/line/link/nonce', { linkToken, customer: { email: 'a@example.com' } })));
+      const nonces = await Promise.all(
+        [1, 2, 3].map(() => call('/line/link/nonce', { linkToken, customer: { email: 'a@example.com' } })),
+      );
       expect(new Set(nonces.map((r) => r.body.nonce)).size).toBe(3);
     });
 
@@ -58,7 +82,7 @@ describe('link API', () => {
   });
 
   describe('POST /line/link/id-token', () => {
-    it('verifies the ID token with LINE (client_id = the LINE Login channel) and queues a link event in the user\'s FIFO group', async () => {
+    it("verifies the ID token with LINE (client_id = the LINE Login channel) and queues a link event in the user's FIFO group", async () => {
       // Prepare
       const userId = lineUserId();
       const idToken = harness.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID);
@@ -68,18 +92,36 @@ describe('link API', () => {
       expect(response).toEqual({ status: 202, body: { queued: 'link' }, headers: expect.anything() });
       const [message, ...others] = await queued();
       expect(others).toEqual([]);
-      expect(message).toMatchObject({ destination: DESTINATION, group: `${DESTINATION}:${userId}`, event: { type: BRIDGE_LINK_TYPE, source: { userId } } });
+      expect(message).toMatchObject({
+        destination: DESTINATION,
+        group: `${DESTINATION}:${userId}`,
+        event: { type: BRIDGE_LINK_TYPE, source: { userId } },
+      });
       const nonce = (message!.event.link as { nonce: string }).nonce;
-      expect((await harness.deps.nonces.consume(nonce, message!.event.webhookEventId, Date.now())).record).toMatchObject({ userId, customer: { kind: 'externalId', value: 'POS-1' } });
+      expect(
+        (await harness.deps.nonces.consume(nonce, message!.event.webhookEventId, Date.now())).record,
+      ).toMatchObject({ userId, customer: { kind: 'externalId', value: 'POS-1' } });
       expect(harness.line.calls().map((c) => c.path)).toEqual(['/oauth2/v2.1/verify']);
     });
 
     it.each([
       ['unknown', () => 'not-a-real-token', /Invalid IdToken/],
-      ['expired', (userId: string, h: LinkApiHarness) => h.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID, { expired: true }), /expired/],
-      ['for another LINE Login channel', (userId: string, h: LinkApiHarness) => h.line.issueIdToken(userId, '1999999999'), /Audience/],
+      [
+        'expired',
+        (userId: string, h: LinkApiHarness) =>
+          h.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID, { expired: true }),
+        /expired/,
+      ],
+      [
+        'for another LINE Login channel',
+        (userId: string, h: LinkApiHarness) => h.line.issueIdToken(userId, '1999999999'),
+        /Audience/,
+      ],
     ])('answers 401 for an ID token that is %s, and queues nothing', async (_case, token, message) => {
-      const response = await call('/line/link/id-token', { idToken: token(lineUserId(), harness), customer: { mobile: MOBILE } });
+      const response = await call('/line/link/id-token', {
+        idToken: token(lineUserId(), harness),
+        customer: { mobile: MOBILE },
+      });
       expect(response.status).toBe(401);
       expect(response.body.message).toMatch(message);
       expect(await queued()).toEqual([]);
@@ -90,12 +132,24 @@ describe('link API', () => {
     it('queues an unlink for a user id', async () => {
       const userId = lineUserId();
       expect((await call('/line/link/unlink', { userId })).status).toBe(202);
-      expect(await queued()).toEqual([expect.objectContaining({ group: `${DESTINATION}:${userId}`, event: expect.objectContaining({ type: BRIDGE_UNLINK_TYPE }) })]);
+      expect(await queued()).toEqual([
+        expect.objectContaining({
+          group: `${DESTINATION}:${userId}`,
+          event: expect.objectContaining({ type: BRIDGE_UNLINK_TYPE }),
+        }),
+      ]);
     });
 
     it('finds the user of a linked customer, and answers 404 for a customer nobody is linked to', async () => {
       const userId = lineUserId();
-      await harness.deps.nonces.saveMemberLink(DESTINATION, [{ kind: 'mobile', value: MOBILE }, { kind: 'customerId', value: 42 }], userId);
+      await harness.deps.nonces.saveMemberLink(
+        DESTINATION,
+        [
+          { kind: 'mobile', value: MOBILE },
+          { kind: 'customerId', value: 42 },
+        ],
+        userId,
+      );
       expect((await call('/line/link/unlink', { customer: { customerId: 42 } })).status).toBe(202);
       expect((await call('/line/link/unlink', { customer: { email: 'nobody@example.com' } })).status).toBe(404);
       expect((await queued()).map((m) => m.event.source?.userId)).toEqual([userId]);
@@ -106,12 +160,22 @@ describe('link API', () => {
     // Prepare
     const userId = lineUserId();
     const linkToken = await issuedLinkToken(userId);
-    const channel = { id: 'default', provider: 'p', destination: DESTINATION, capillaryLineAccountId: 'a', channelSecret: LOCAL_LINK_API_TOKEN, channelAccessToken: linkToken };
+    const channel = {
+      id: 'default',
+      provider: 'p',
+      destination: DESTINATION,
+      capillaryLineAccountId: 'a',
+      channelSecret: LOCAL_LINK_API_TOKEN,
+      channelAccessToken: linkToken,
+    };
     const secrets = { channels: [channel], capillaryClientKey: 'unused-key', capillaryClientSecret: 'unused-secret' };
     // Act
     const { result, logScan } = await scanLogsDuring(secrets, async () => [
       await call('/line/link/nonce', { linkToken, customer: { mobile: MOBILE } }),
-      await call('/line/link/id-token', { idToken: harness.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID), customer: { email: 'somchai@example.com' } }),
+      await call('/line/link/id-token', {
+        idToken: harness.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID),
+        customer: { email: 'somchai@example.com' },
+      }),
       await call('/line/link/unlink', { userId }),
       await call('/line/link/nonce', { linkToken: 'unknown', customer: { email: 'somchai@example.com' } }),
     ]);
@@ -147,25 +211,48 @@ describe('link API', () => {
       ['an array', ['x'], undefined, '$'],
       ['no linkToken', { customer: { mobile: MOBILE } }, undefined, 'linkToken'],
       ['no customer', { linkToken: 'lt' }, undefined, 'customer'],
-      ['two customer references', { linkToken: 'lt', customer: { mobile: MOBILE, email: 'a@example.com' } }, undefined, 'customer'],
+      [
+        'two customer references',
+        { linkToken: 'lt', customer: { mobile: MOBILE, email: 'a@example.com' } },
+        undefined,
+        'customer',
+      ],
       ['a malformed mobile', { linkToken: 'lt', customer: { mobile: '+66 81' } }, undefined, 'customer.mobile'],
       ['a malformed email', { linkToken: 'lt', customer: { email: 'nope' } }, undefined, 'customer.email'],
-      ['a non-numeric customerId', { linkToken: 'lt', customer: { customerId: '42' } }, undefined, 'customer.customerId'],
-      ['a channel that is not a string', { channel: 7, linkToken: 'lt', customer: { mobile: MOBILE } }, undefined, 'channel'],
+      [
+        'a non-numeric customerId',
+        { linkToken: 'lt', customer: { customerId: '42' } },
+        undefined,
+        'customer.customerId',
+      ],
+      [
+        'a channel that is not a string',
+        { channel: 7, linkToken: 'lt', customer: { mobile: MOBILE } },
+        undefined,
+        'channel',
+      ],
     ])('answers 400 naming the field for %s', async (_case, body, raw, field) => {
       const response = await call('/line/link/nonce', body, { raw });
       expect(response).toMatchObject({ status: 400, body: { field } });
     });
 
     it('answers 404 for an unknown channel and for an unknown route, 413 for a body over the limit', async () => {
-      expect(await call('/line/link/nonce', { channel: 'other', linkToken: 'lt', customer: { mobile: MOBILE } })).toMatchObject({ status: 404, body: { field: 'channel' } });
+      expect(
+        await call('/line/link/nonce', { channel: 'other', linkToken: 'lt', customer: { mobile: MOBILE } }),
+      ).toMatchObject({ status: 404, body: { field: 'channel' } });
       expect((await call('/line/link/other', {})).status).toBe(404);
       expect((await call('/line/link/unlink', { userId: 'x'.repeat(20_000) })).status).toBe(413);
     });
 
     it('answers 400 for an unlink with a malformed user id, and with both userId and customer', async () => {
-      expect(await call('/line/link/unlink', { userId: 'U123' })).toMatchObject({ status: 400, body: { field: 'userId' } });
-      expect(await call('/line/link/unlink', { userId: lineUserId(), customer: { mobile: MOBILE } })).toMatchObject({ status: 400, body: { field: 'userId' } });
+      expect(await call('/line/link/unlink', { userId: 'U123' })).toMatchObject({
+        status: 400,
+        body: { field: 'userId' },
+      });
+      expect(await call('/line/link/unlink', { userId: lineUserId(), customer: { mobile: MOBILE } })).toMatchObject({
+        status: 400,
+        body: { field: 'userId' },
+      });
     });
   });
 });

@@ -40,12 +40,20 @@ describe('toEntries', () => {
 
 describe('toBatches', () => {
   it('fills batches up to 10 entries', () => {
-    const entries = toEntries('th', DESTINATION, Array.from({ length: 21 }, () => followEvent(lineUserId(), 1)));
+    const entries = toEntries(
+      'th',
+      DESTINATION,
+      Array.from({ length: 21 }, () => followEvent(lineUserId(), 1)),
+    );
     expect(toBatches(entries).map((batch) => batch.length)).toEqual([MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES, 1]);
   });
 
   it('starts a new batch before the byte limit is passed', () => {
-    const entries = toEntries('th', DESTINATION, [eventOfQueuedBytes(MAX_BATCH_BYTES / 2), eventOfQueuedBytes(MAX_BATCH_BYTES / 2), followEvent(lineUserId(), 1)]);
+    const entries = toEntries('th', DESTINATION, [
+      eventOfQueuedBytes(MAX_BATCH_BYTES / 2),
+      eventOfQueuedBytes(MAX_BATCH_BYTES / 2),
+      followEvent(lineUserId(), 1),
+    ]);
     expect(toBatches(entries).map((batch) => batch.map((entry) => entry.Id))).toEqual([['0', '1'], ['2']]);
   });
 });

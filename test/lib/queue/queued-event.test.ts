@@ -15,13 +15,22 @@ describe('serializeQueuedEvent', () => {
 });
 
 describe('parseQueuedEvent', () => {
-  it.each(['not json', '{}', '{"destination":"U1","event":{"type":"follow"}}', '{"channel":7,"destination":"U1","event":{"type":"follow","webhookEventId":"e","timestamp":1}}'])('rejects %s', (body) => {
+  it.each([
+    'not json',
+    '{}',
+    '{"destination":"U1","event":{"type":"follow"}}',
+    '{"channel":7,"destination":"U1","event":{"type":"follow","webhookEventId":"e","timestamp":1}}',
+  ])('rejects %s', (body) => {
     expect(() => parseQueuedEvent(body)).toThrow(InvalidQueuedEventError);
   });
 
   it('reads a message queued before channels existed as one of the channel "default"', () => {
     const event = followEvent(lineUserId(), 1);
-    expect(parseQueuedEvent(JSON.stringify({ destination: DESTINATION, event }))).toEqual({ channel: 'default', destination: DESTINATION, event });
+    expect(parseQueuedEvent(JSON.stringify({ destination: DESTINATION, event }))).toEqual({
+      channel: 'default',
+      destination: DESTINATION,
+      event,
+    });
   });
 });
 
@@ -29,7 +38,11 @@ describe('messageGroupId', () => {
   it('scopes the user by the bot, and falls back to the group or room', () => {
     const userId = lineUserId();
     expect(messageGroupId(DESTINATION, followEvent(userId, 1))).toBe(`${DESTINATION}:${userId}`);
-    expect(messageGroupId('Uother', followEvent(userId, 1))).not.toBe(messageGroupId(DESTINATION, followEvent(userId, 1)));
-    expect(messageGroupId(DESTINATION, { ...followEvent(userId, 1), source: { type: 'group', groupId: 'Cg' } })).toBe(`${DESTINATION}:Cg`);
+    expect(messageGroupId('Uother', followEvent(userId, 1))).not.toBe(
+      messageGroupId(DESTINATION, followEvent(userId, 1)),
+    );
+    expect(messageGroupId(DESTINATION, { ...followEvent(userId, 1), source: { type: 'group', groupId: 'Cg' } })).toBe(
+      `${DESTINATION}:Cg`,
+    );
   });
 });

@@ -1,28 +1,40 @@
-import { subscriptionOf } from '../../../local/standins/capillary-standin';
-import { seededUserIds } from '../../../local/standins/line-standin';
-import { type BackfillRig, startBackfillRig } from '../../../local/backfill-rig';
-import { LINE_ACCOUNT_ID } from '../../../local/worker-rig';
+import { LineFollowersClient } from '../../../lib/line/follower-pages';
 import { maskUserId } from '../../../lib/observability/telemetry';
+import { driftPercent, runInsightCheck } from '../../../lib/reconcile/insight-check';
 import { reconcile } from '../../../lib/reconcile/reconcile';
 import { buildReconcileDeps } from '../../../lib/reconcile/reconcile-deps';
-import { runInsightCheck, driftPercent } from '../../../lib/reconcile/insight-check';
-import { LineFollowersClient } from '../../../lib/line/follower-pages';
+import { startBackfillRig, type BackfillRig } from '../../../local/backfill-rig';
+import { subscriptionOf } from '../../../local/standins/capillary-standin';
+import { seededUserIds } from '../../../local/standins/line-standin';
+import { LINE_ACCOUNT_ID } from '../../../local/worker-rig';
 
 let rig: BackfillRig;
 afterEach(() => rig.close());
 
 const deps = () => buildReconcileDeps(rig.config.worker, rig, rig.queues.eventsQueueUrl, 'default');
-const check = async (options: { repair?: boolean; sample?: number } = {}) => reconcile(await deps(), { runId: `run-${Math.random()}`, repair: false, ...options });
+const check = async (options: { repair?: boolean; sample?: number } = {}) =>
+  reconcile(await deps(), { runId: `run-${Math.random()}`, repair: false, ...options });
 const capillaryState = (userId: string) => {
   const [customer, ...others] = rig.capillary.customersWithIdentifier('line', userId);
-  return { customers: others.length + (customer ? 1 : 0), subscription: customer && subscriptionOf(rig.capillary.state(), customer.id, 'LINE', LINE_ACCOUNT_ID) };
+  return {
+    customers: others.length + (customer ? 1 : 0),
+    subscription: customer && subscriptionOf(rig.capillary.state(), customer.id, 'LINE', LINE_ACCOUNT_ID),
+  };
 };
 const key = (userId: string) => ({ destination: rig.line.botUserId, userId });
 
 /** Four followers backfilled, then one drift of each class. */
 async function driftOfEachClass() {
-  const [unfollowed, capillaryChanged, optedOutInTable, steady, newcomer] = seededUserIds(5, 'drift') as [string, string, string, string, string];
-  rig = await startBackfillRig({ lineStandIn: { followerIds: [unfollowed, capillaryChanged, optedOutInTable, steady] } });
+  const [unfollowed, capillaryChanged, optedOutInTable, steady, newcomer] = seededUserIds(5, 'drift') as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  rig = await startBackfillRig({
+    lineStandIn: { followerIds: [unfollowed, capillaryChanged, optedOutInTable, steady] },
+  });
   await rig.runToEnd(await rig.start());
   // missed-unfollow: LINE no longer lists them, the table still says OPTIN
   rig.line.setBlocked(unfollowed, true);
@@ -30,7 +42,12 @@ async function driftOfEachClass() {
   const changed = (await rig.deps.users.read(key(capillaryChanged)))!.customerId!;
   await rig.deps.customers.setSubscription(changed, 'OPTOUT', { deadlineAt: Number.POSITIVE_INFINITY });
   // missed-follow: the table recorded an unfollow, but LINE lists them
-  const oldUnfollow = { type: 'unfollow', webhookEventId: 'recorded-unfollow', timestamp: Date.now(), userId: optedOutInTable };
+  const oldUnfollow = {
+    type: 'unfollow',
+    webhookEventId: 'recorded-unfollow',
+    timestamp: Date.now(),
+    userId: optedOutInTable,
+  };
   await rig.deps.users.claim(key(optedOutInTable), oldUnfollow);
   await rig.deps.users.complete(key(optedOutInTable), oldUnfollow, { subscription: 'OPTOUT' });
   // unknown-follower: a follower the bridge never heard of
@@ -44,7 +61,12 @@ describe('drift check', () => {
     // Act
     const report = await check();
     // Assess
-    expect(report.counts).toEqual({ 'unknown-follower': 1, 'missed-follow': 1, 'missed-unfollow': 1, 'capillary-differs': 1 });
+    expect(report.counts).toEqual({
+      'unknown-follower': 1,
+      'missed-follow': 1,
+      'missed-unfollow': 1,
+      'capillary-differs': 1,
+    });
     expect(report.users).toEqual({
       'unknown-follower': [maskUserId(users.newcomer)],
       'missed-follow': [maskUserId(users.optedOutInTable)],
@@ -63,10 +85,24 @@ describe('drift check', () => {
     // Assess
     expect(report.repaired).toBe(4);
     expect(applied).toBe(4);
-    expect(after.counts).toEqual({ 'unknown-follower': 0, 'missed-follow': 0, 'missed-unfollow': 0, 'capillary-differs': 0 });
-    expect(capillaryState(users.unfollowed)).toEqual({ customers: 1, subscription: { BULK: 'OPTOUT', TRANS: 'OPTOUT' } });
-    expect(capillaryState(users.capillaryChanged)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
-    expect(capillaryState(users.optedOutInTable)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
+    expect(after.counts).toEqual({
+      'unknown-follower': 0,
+      'missed-follow': 0,
+      'missed-unfollow': 0,
+      'capillary-differs': 0,
+    });
+    expect(capillaryState(users.unfollowed)).toEqual({
+      customers: 1,
+      subscription: { BULK: 'OPTOUT', TRANS: 'OPTOUT' },
+    });
+    expect(capillaryState(users.capillaryChanged)).toEqual({
+      customers: 1,
+      subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' },
+    });
+    expect(capillaryState(users.optedOutInTable)).toEqual({
+      customers: 1,
+      subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' },
+    });
     expect(capillaryState(users.newcomer)).toEqual({ customers: 1, subscription: { BULK: 'OPTIN', TRANS: 'OPTIN' } });
   });
 
@@ -74,13 +110,21 @@ describe('drift check', () => {
     const users = await driftOfEachClass();
     const report = await check({ repair: true });
     // The "unfollowed" user follows again after the list was read: the live follow is applied first.
-    const liveFollow = { type: 'follow', webhookEventId: 'live-refollow', timestamp: report.observedAt + 1000, userId: users.unfollowed };
+    const liveFollow = {
+      type: 'follow',
+      webhookEventId: 'live-refollow',
+      timestamp: report.observedAt + 1000,
+      userId: users.unfollowed,
+    };
     await rig.deps.users.claim(key(users.unfollowed), liveFollow);
     await rig.deps.users.complete(key(users.unfollowed), liveFollow, { subscription: 'OPTIN' });
     // Act
     await rig.drainPipeline();
     // Assess: the repair (an unfollow observed earlier) was skipped as stale
-    expect(await rig.deps.users.read(key(users.unfollowed))).toMatchObject({ subscription: 'OPTIN', lastEventId: 'live-refollow' });
+    expect(await rig.deps.users.read(key(users.unfollowed))).toMatchObject({
+      subscription: 'OPTIN',
+      lastEventId: 'live-refollow',
+    });
     expect(capillaryState(users.unfollowed).subscription).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
   });
 
@@ -96,15 +140,26 @@ describe('drift check', () => {
 });
 
 describe('daily insight check', () => {
-  it('publishes the gap between LINE\'s follower count and the table\'s opted-in count as a percentage', async () => {
+  it("publishes the gap between LINE's follower count and the table's opted-in count as a percentage", async () => {
     // Prepare: 10 followers, 8 backfilled, 2 followed after
     const followers = seededUserIds(10, 'insight');
     rig = await startBackfillRig({ lineStandIn: { followerIds: followers.slice(0, 8) } });
     await rig.runToEnd(await rig.start());
     rig.line.addFollowers(followers.slice(8));
-    const lineFollowers = new LineFollowersClient({ channelAccessToken: 'local-channel-access-token', baseUrl: rig.line.url, timeoutMs: 1000, maxAttempts: 1 });
+    const lineFollowers = new LineFollowersClient({
+      channelAccessToken: 'local-channel-access-token',
+      baseUrl: rig.line.url,
+      timeoutMs: 1000,
+      maxAttempts: 1,
+    });
     // Act
-    const result = await runInsightCheck({ channel: 'default', followers: lineFollowers, dynamo: rig.dynamo, tableName: rig.config.worker.tableName, destination: rig.line.botUserId });
+    const result = await runInsightCheck({
+      channel: 'default',
+      followers: lineFollowers,
+      dynamo: rig.dynamo,
+      tableName: rig.config.worker.tableName,
+      destination: rig.line.botUserId,
+    });
     // Assess
     expect(result).toMatchObject({ status: 'measured', lineFollowers: 10, tableOptedIn: 8, driftPercent: 20 });
   });

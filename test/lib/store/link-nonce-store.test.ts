@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import type { NonceRecord } from '../../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../../lib/store/link-nonce-store';
 import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
@@ -13,7 +14,11 @@ describe('LinkNonceStore on dynalite', () => {
   afterAll(() => dynamo.destroy());
 
   const record = (overrides: Partial<NonceRecord> = {}): NonceRecord => ({
-    userId: lineUserId(), destination: DESTINATION, customer: { kind: 'email', value: 'a@example.com' }, expiresAt: Date.now() + 60_000, ...overrides,
+    userId: lineUserId(),
+    destination: DESTINATION,
+    customer: { kind: 'email', value: 'a@example.com' },
+    expiresAt: Date.now() + 60_000,
+    ...overrides,
   });
 
   it('makes 256-bit URL-safe nonces, never the same twice', () => {
@@ -31,16 +36,26 @@ describe('LinkNonceStore on dynalite', () => {
     // Assess
     const winners = results.flatMap((result, i) => (result.consumed ? [`E${i}`] : []));
     expect(winners).toHaveLength(1);
-    expect(results.filter((result) => !result.consumed).every((result) => result.record?.consumedBy === winners[0])).toBe(true);
+    expect(
+      results.filter((result) => !result.consumed).every((result) => result.record?.consumedBy === winners[0]),
+    ).toBe(true);
     expect((await store.consume(nonce, winners[0]!, Date.now())).consumed).toBe(true);
   });
 
   it('refuses an expired or unknown nonce, and never overwrites an issued one', async () => {
     const nonce = LinkNonceStore.newNonce();
     await store.issueNonce(nonce, record({ expiresAt: Date.now() - 1 }));
-    expect(await store.consume(nonce, 'E1', Date.now())).toEqual({ consumed: false, record: expect.objectContaining({ expiresAt: expect.any(Number) }) });
-    expect(await store.consume(LinkNonceStore.newNonce(), 'E1', Date.now())).toEqual({ consumed: false, record: undefined });
-    await expect(store.issueNonce(nonce, record())).rejects.toThrow(expect.objectContaining({ name: 'ConditionalCheckFailedException' }));
+    expect(await store.consume(nonce, 'E1', Date.now())).toEqual({
+      consumed: false,
+      record: expect.objectContaining({ expiresAt: expect.any(Number) }),
+    });
+    expect(await store.consume(LinkNonceStore.newNonce(), 'E1', Date.now())).toEqual({
+      consumed: false,
+      record: undefined,
+    });
+    await expect(store.issueNonce(nonce, record())).rejects.toThrow(
+      expect.objectContaining({ name: 'ConditionalCheckFailedException' }),
+    );
   });
 
   it('finds the user of a link token until it expires, and the user linked to a member by each reference', async () => {
@@ -48,7 +63,14 @@ describe('LinkNonceStore on dynalite', () => {
     await store.saveLinkToken('token-1', { userId, destination: DESTINATION }, Date.now() + 1000);
     expect(await store.findLinkToken('token-1', Date.now())).toEqual({ userId, destination: DESTINATION });
     expect(await store.findLinkToken('token-1', Date.now() + 2000)).toBeUndefined();
-    await store.saveMemberLink(DESTINATION, [{ kind: 'email', value: 'A@Example.com' }, { kind: 'customerId', value: 9 }], userId);
+    await store.saveMemberLink(
+      DESTINATION,
+      [
+        { kind: 'email', value: 'A@Example.com' },
+        { kind: 'customerId', value: 9 },
+      ],
+      userId,
+    );
     expect(await store.findLinkedUser(DESTINATION, { kind: 'email', value: 'a@example.com' })).toBe(userId);
     expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 9 })).toBe(userId);
     expect(await store.findLinkedUser('other-bot', { kind: 'customerId', value: 9 })).toBeUndefined();

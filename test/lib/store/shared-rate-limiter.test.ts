@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { slotPlan } from '../../../lib/capillary/rate-limiter';
-import { SharedRateLimiter, rateBucketKey } from '../../../lib/store/shared-rate-limiter';
+import { rateBucketKey, SharedRateLimiter } from '../../../lib/store/shared-rate-limiter';
 import { countCommands } from '../../../local/aws-kit';
 import { createUsersTable } from '../../../local/worker-rig';
 
@@ -28,7 +29,10 @@ describe('SharedRateLimiter against dynalite', () => {
     let wakeAt: number | undefined;
     const sleeps: number[] = [];
     const limiter = new SharedRateLimiter({
-      client: dynamo, tableName, bucketKey, plan: slotPlan(limitPerMinute),
+      client: dynamo,
+      tableName,
+      bucketKey,
+      plan: slotPlan(limitPerMinute),
       now: () => now,
       sleep: async (ms) => {
         wakeAt = now + ms;
@@ -62,7 +66,10 @@ describe('SharedRateLimiter against dynalite', () => {
   });
 
   it('keeps separate budgets for separate API keys', async () => {
-    const [a, b] = [instance(600, rateBucketKey('https://capillary.example', 'key-b')), instance(600, rateBucketKey('https://capillary.example', 'key-c'))];
+    const [a, b] = [
+      instance(600, rateBucketKey('https://capillary.example', 'key-b')),
+      instance(600, rateBucketKey('https://capillary.example', 'key-c')),
+    ];
     expect(await a.take(1, now)).toBe(true);
     expect(await b.take(1, now)).toBe(true);
   });
@@ -112,7 +119,10 @@ describe('SharedRateLimiter against dynalite', () => {
   it('uses a booking made while the clock moved on, even where no slot may lag (under 67/min)', async () => {
     // Prepare: every reading of the clock is 40 ms later, as on a slow machine
     const limiter = new SharedRateLimiter({
-      client: dynamo, tableName, bucketKey: rateBucketKey('https://capillary.example', 'key-i'), plan: slotPlan(60),
+      client: dynamo,
+      tableName,
+      bucketKey: rateBucketKey('https://capillary.example', 'key-i'),
+      plan: slotPlan(60),
       now: () => (now += 40),
       sleep: async () => {},
     });

@@ -1,5 +1,6 @@
-import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { type Admission, type LineEventFacts, type UserSyncState, admission } from '../../../lib/domain/sync-rules';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+
+import { admission, type Admission, type LineEventFacts, type UserSyncState } from '../../../lib/domain/sync-rules';
 import { ClaimLostError } from '../../../lib/store/errors';
 import { UserSyncStore } from '../../../lib/store/user-sync-store';
 import { createUsersTable } from '../../../local/worker-rig';
@@ -7,14 +8,27 @@ import { createUsersTable } from '../../../local/worker-rig';
 const NOW = 1_000_000;
 const CLAIM_TTL_MS = 60_000;
 const key = { destination: 'Ubot', userId: 'Uuser' };
-const event = (webhookEventId: string, timestamp: number): LineEventFacts => ({ type: 'follow', webhookEventId, timestamp, userId: key.userId });
-const linkEvent = (webhookEventId: string, timestamp: number): LineEventFacts => ({ ...event(webhookEventId, timestamp), type: 'accountLink', lane: 'link' });
+const event = (webhookEventId: string, timestamp: number): LineEventFacts => ({
+  type: 'follow',
+  webhookEventId,
+  timestamp,
+  userId: key.userId,
+});
+const linkEvent = (webhookEventId: string, timestamp: number): LineEventFacts => ({
+  ...event(webhookEventId, timestamp),
+  type: 'accountLink',
+  lane: 'link',
+});
 
 /** The record as the store writes it (attribute names of user-sync-store.ts). */
 function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { pk: { S: UserSyncStore.partitionKey(key) } };
-  const n = (name: string, value: number | undefined) => { if (value !== undefined) item[name] = { N: String(value) }; };
-  const s = (name: string, value: string | undefined) => { if (value !== undefined) item[name] = { S: value }; };
+  const n = (name: string, value: number | undefined) => {
+    if (value !== undefined) item[name] = { N: String(value) };
+  };
+  const s = (name: string, value: string | undefined) => {
+    if (value !== undefined) item[name] = { S: value };
+  };
   n('lastEventTs', state.lastEventTimestamp);
   s('lastEventId', state.lastEventId);
   n('claimTs', state.pendingEventTimestamp);
@@ -30,7 +44,12 @@ const applied = { lastEventTimestamp: 2000, lastEventId: 'E2' };
 const liveClaim = { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW + 1 };
 const expiredClaim = { pendingEventTimestamp: 3000, pendingEventId: 'E3', pendingExpiresAt: NOW - 1 };
 const linked = { lastLinkEventTimestamp: 2000, lastLinkEventId: 'L2' };
-const expiredLinkClaim = { pendingEventTimestamp: 3000, pendingEventId: 'L3', pendingExpiresAt: NOW - 1, pendingLane: 'link' as const };
+const expiredLinkClaim = {
+  pendingEventTimestamp: 3000,
+  pendingEventId: 'L3',
+  pendingExpiresAt: NOW - 1,
+  pendingLane: 'link' as const,
+};
 
 /** Every branch of the ordering rule: [case, stored record (undefined = none), event, the rule's verdict]. */
 const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = [
@@ -43,14 +62,29 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
   ['newer, while another event holds a live claim', { ...applied, ...liveClaim }, event('E4', 4000), 'held'],
   ['older than a live claim', { ...applied, ...liveClaim }, event('E25', 2500), 'stale'],
   ['newer than an expired claim', { ...applied, ...expiredClaim }, event('E4', 4000), 'apply'],
-  ['older than an expired claim (its event may wait in the DLQ)', { ...applied, ...expiredClaim }, event('E25', 2500), 'stale'],
+  [
+    'older than an expired claim (its event may wait in the DLQ)',
+    { ...applied, ...expiredClaim },
+    event('E25', 2500),
+    'stale',
+  ],
   ['a link older than the last applied follow (its own lane)', applied, linkEvent('L1', 1000), 'apply'],
   ['a link older than the last applied link', { ...applied, ...linked }, linkEvent('L1', 1000), 'stale'],
   ['the last applied link again', { ...applied, ...linked }, linkEvent('L2', 2000), 'duplicate'],
   ['a follow older than the last applied link', { ...applied, ...linked }, event('E25', 2500), 'apply'],
   ['a link while a follow holds a live claim', { ...applied, ...liveClaim }, linkEvent('L4', 4000), 'held'],
-  ['a link older than an expired follow claim (the other lane)', { ...applied, ...expiredClaim }, linkEvent('L1', 1000), 'apply'],
-  ['a follow older than an expired link claim (the other lane)', { ...applied, ...expiredLinkClaim }, event('E25', 2500), 'apply'],
+  [
+    'a link older than an expired follow claim (the other lane)',
+    { ...applied, ...expiredClaim },
+    linkEvent('L1', 1000),
+    'apply',
+  ],
+  [
+    'a follow older than an expired link claim (the other lane)',
+    { ...applied, ...expiredLinkClaim },
+    event('E25', 2500),
+    'apply',
+  ],
 ];
 
 describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
@@ -83,23 +117,40 @@ describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
     await store.complete(key, facts, { customerId: 42, subscription: 'OPTIN' }, NOW + 5);
     // Assess
     expect(await store.read(key)).toEqual({
-      customerId: 42, subscription: 'OPTIN', lastEventTimestamp: 1000, lastEventId: 'E1',
-      pendingEventTimestamp: undefined, pendingEventId: undefined, pendingExpiresAt: undefined,
+      customerId: 42,
+      subscription: 'OPTIN',
+      lastEventTimestamp: 1000,
+      lastEventId: 'E1',
+      pendingEventTimestamp: undefined,
+      pendingEventId: undefined,
+      pendingExpiresAt: undefined,
     });
-    const { Item } = await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }));
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }),
+    );
     expect(Item?.expiresAt).toBeUndefined(); // the abandoned-claim TTL goes with the claim
   });
 
-  it('puts back the other lane\'s expired claim it took over, so that lane\'s older events stay stale', async () => {
+  it("puts back the other lane's expired claim it took over, so that lane's older events stay stale", async () => {
     // Prepare: follow E3 claimed and died; link L1 takes the expired claim over
     await store.claim(key, event('E3', 3000), NOW);
     const later = NOW + CLAIM_TTL_MS + 1;
     const link = await store.claim(key, linkEvent('L1', 1000), later);
     expect(link).toMatchObject({ claimed: true, takenOver: { eventId: 'E3', timestamp: 3000, lane: 'sync' } });
     // Act
-    await store.complete(key, linkEvent('L1', 1000), { linkedCustomerId: 7, restoreClaim: link.claimed ? link.takenOver : undefined }, later);
+    await store.complete(
+      key,
+      linkEvent('L1', 1000),
+      { linkedCustomerId: 7, restoreClaim: link.claimed ? link.takenOver : undefined },
+      later,
+    );
     // Assess: an older follow is stale against E3 again; E3's own retry may claim
-    expect(await store.read(key)).toMatchObject({ linkedCustomerId: 7, lastLinkEventId: 'L1', pendingEventId: 'E3', pendingLane: 'sync' });
+    expect(await store.read(key)).toMatchObject({
+      linkedCustomerId: 7,
+      lastLinkEventId: 'L1',
+      pendingEventId: 'E3',
+      pendingLane: 'sync',
+    });
     expect((await store.claim(key, event('E2', 2000), later)).claimed).toBe(false);
     expect((await store.claim(key, event('E3', 3000), later)).claimed).toBe(true);
   });

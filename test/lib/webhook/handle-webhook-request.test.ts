@@ -1,18 +1,31 @@
 import crypto from 'node:crypto';
+
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createSqsClient } from '../../../lib/queue/sqs-client';
+
 import type { WebhookConfig } from '../../../lib/config/config';
-import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { logger } from '../../../lib/observability/telemetry';
+import { parseQueuedEvent } from '../../../lib/queue/queued-event';
+import { createSqsClient } from '../../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
 import { countCommands, createFifoQueue, receiveAll } from '../../../local/aws-kit';
 import {
-  DESTINATION, callbackBody, followEvent, lineUserId, signedWebhookRequest, textMessageEvent, unfollowEvent, webhookChannel, webhookConfigFor,
+  callbackBody,
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  signedWebhookRequest,
+  textMessageEvent,
+  unfollowEvent,
+  webhookChannel,
+  webhookConfigFor,
 } from '../../../local/line-event-factory';
 import { capturedOutput, metricRecords } from '../../support/captured-output';
 import { startSqsRecorder } from '../../support/sqs-recorder';
 
-const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({ ...webhookConfigFor(queueUrl), ...overrides });
+const configFor = (queueUrl: string, overrides: Partial<WebhookConfig> = {}): WebhookConfig => ({
+  ...webhookConfigFor(queueUrl),
+  ...overrides,
+});
 
 describe('handleWebhookRequest against the local SQS server', () => {
   let sqs: SQSClient;
@@ -54,13 +67,17 @@ describe('handleWebhookRequest against the local SQS server', () => {
   });
 
   it('finds a signature header sent with other casing', async () => {
-    const response = await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]), { headerName: 'X-Line-Signature' }));
+    const response = await handle(
+      signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]), { headerName: 'X-Line-Signature' }),
+    );
     expect(response.statusCode).toBe(200);
   });
 
   it('verifies a base64-encoded body over its decoded bytes', async () => {
     // API Gateway base64-encodes bodies without a text content type
-    const request = signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]), { contentType: 'application/octet-stream' });
+    const request = signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)]), {
+      contentType: 'application/octet-stream',
+    });
     expect(request.isBase64Encoded).toBe(true);
     expect((await handle(request)).statusCode).toBe(200);
     expect(await receiveAll(sqs, queueUrl)).toHaveLength(1);
@@ -95,8 +112,17 @@ describe('handleWebhookRequest against the local SQS server', () => {
   });
 
   it('sends 25 events in 3 SendMessageBatch calls and keeps unknown types and group events', async () => {
-    const events = Array.from({ length: 25 }, (_, i) => (i % 5 === 0 ? textMessageEvent(lineUserId(), i) : unfollowEvent(lineUserId(), i)));
-    events.push({ type: 'somethingNew', mode: 'active', timestamp: 99, webhookEventId: '01NEWTYPE00000000000000000', source: { type: 'group', groupId: 'Cabc' }, deliveryContext: { isRedelivery: false } } as never);
+    const events = Array.from({ length: 25 }, (_, i) =>
+      i % 5 === 0 ? textMessageEvent(lineUserId(), i) : unfollowEvent(lineUserId(), i),
+    );
+    events.push({
+      type: 'somethingNew',
+      mode: 'active',
+      timestamp: 99,
+      webhookEventId: '01NEWTYPE00000000000000000',
+      source: { type: 'group', groupId: 'Cabc' },
+      deliveryContext: { isRedelivery: false },
+    } as never);
     const response = await handle(signedWebhookRequest(callbackBody(events.slice(0, 25))));
     expect(response.statusCode).toBe(200);
     expect(commands.get('SendMessageBatchCommand')).toBe(3);
@@ -104,8 +130,10 @@ describe('handleWebhookRequest against the local SQS server', () => {
   });
 
   it('rejects a body for another bot when the channel names its destination', async () => {
-    const response = await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)], 'Uffffffffffffffffffffffffffffffff')),
-      webhookConfigFor(queueUrl, [webhookChannel({ destination: DESTINATION })]));
+    const response = await handle(
+      signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)], 'Uffffffffffffffffffffffffffffffff')),
+      webhookConfigFor(queueUrl, [webhookChannel({ destination: DESTINATION })]),
+    );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body as string)).toEqual({ message: 'unexpected destination' });
     expect(commands.size).toBe(0);
@@ -119,11 +147,19 @@ describe('handleWebhookRequest when SQS fails entries', () => {
     const sqs = new SQSClient({ endpoint: recorder.endpoint });
     const events = Array.from({ length: 5 }, (_, i) => followEvent(lineUserId(), i + 1));
     // Act
-    const response = await handleWebhookRequest(signedWebhookRequest(callbackBody(events)), { config: configFor(`${recorder.endpoint}/000000000000/q.fifo`), sqs });
+    const response = await handleWebhookRequest(signedWebhookRequest(callbackBody(events)), {
+      config: configFor(`${recorder.endpoint}/000000000000/q.fifo`),
+      sqs,
+    });
     // Assess
     expect(response.statusCode).toBe(200);
-    expect(recorder.calls.map((entries) => entries.map((e) => e.Id))).toEqual([['0', '1', '2', '3', '4'], ['1', '3']]);
-    expect(recorder.accepted.map((e) => e.MessageDeduplicationId).sort()).toEqual(events.map((e) => e.webhookEventId).sort());
+    expect(recorder.calls.map((entries) => entries.map((e) => e.Id))).toEqual([
+      ['0', '1', '2', '3', '4'],
+      ['1', '3'],
+    ]);
+    expect(recorder.accepted.map((e) => e.MessageDeduplicationId).sort()).toEqual(
+      events.map((e) => e.webhookEventId).sort(),
+    );
     sqs.destroy();
     await recorder.close();
   });
@@ -131,8 +167,10 @@ describe('handleWebhookRequest when SQS fails entries', () => {
   it('answers 500 so LINE redelivers when an entry keeps failing', async () => {
     const recorder = await startSqsRecorder((_call, entries) => entries.filter((e) => e.Id === '0').map((e) => e.Id));
     const sqs = new SQSClient({ endpoint: recorder.endpoint });
-    const response = await handleWebhookRequest(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1), followEvent(lineUserId(), 2)])),
-      { config: configFor(`${recorder.endpoint}/000000000000/q.fifo`), sqs });
+    const response = await handleWebhookRequest(
+      signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1), followEvent(lineUserId(), 2)])),
+      { config: configFor(`${recorder.endpoint}/000000000000/q.fifo`), sqs },
+    );
     expect(response.statusCode).toBe(500);
     expect(recorder.calls.length).toBe(3); // bounded retries
     sqs.destroy();
@@ -164,7 +202,7 @@ describe('handleWebhookRequest with several channels', () => {
   const signedFor = (channel: string, secret: string, destination: string, events = [followEvent(lineUserId(), 1)]) =>
     signedWebhookRequest(callbackBody(events, destination), { channel, secret });
 
-  it('verifies with the secret of the channel in the path only: channel th\'s signature posted to tw gets 401', async () => {
+  it("verifies with the secret of the channel in the path only: channel th's signature posted to tw gets 401", async () => {
     // Prepare
     const body = [followEvent(lineUserId(), 1)];
     // Act
@@ -198,7 +236,9 @@ describe('handleWebhookRequest with several channels', () => {
 
   it('computes one HMAC per secret of the requested channel, however many channels there are', async () => {
     // Prepare: 50 channels, the requested one with a single secret
-    const many = Array.from({ length: 50 }, (_, index) => webhookChannel({ id: `c${index}`, channelSecrets: [`${index}`.padStart(32, 'x')] }));
+    const many = Array.from({ length: 50 }, (_, index) =>
+      webhookChannel({ id: `c${index}`, channelSecrets: [`${index}`.padStart(32, 'x')] }),
+    );
     const request = signedFor('c37', '37'.padStart(32, 'x'), BOT_TH);
     const hmac = jest.spyOn(crypto, 'createHmac');
     // Act
@@ -211,13 +251,15 @@ describe('handleWebhookRequest with several channels', () => {
 
   it('serves the channel default at POST /line/webhook, and 404 there when the list has no default', async () => {
     const withDefault = [...channels, webhookChannel()];
-    expect((await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)])), withDefault)).statusCode).toBe(200);
+    expect(
+      (await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)])), withDefault)).statusCode,
+    ).toBe(200);
     expect((await handle(signedWebhookRequest(callbackBody([followEvent(lineUserId(), 1)])))).statusCode).toBe(404);
     const [message] = await receiveAll(sqs, queueUrl);
     expect(parseQueuedEvent(message!.Body!).channel).toBe('default');
   });
 
-  it('refuses a body signed with the right secret but for another bot than the channel\'s destination', async () => {
+  it("refuses a body signed with the right secret but for another bot than the channel's destination", async () => {
     const response = await handle(signedFor('th', 'a'.repeat(32), BOT_TW));
     expect(response.statusCode).toBe(400);
     expect(commands.size).toBe(0);
@@ -230,8 +272,12 @@ describe('handleWebhookRequest with several channels', () => {
     const [record, ...others] = metricRecords(output, 'SignatureInvalid');
     expect(others).toEqual([]);
     expect(record).toMatchObject({ channel: 'tw', SignatureInvalid: 1 });
-    expect((record!._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'channel'], ['service']]);
-    expect(output.filter((line) => line.level === 'WARN')).toEqual([expect.objectContaining({ channel: 'tw', signaturePresent: true })]);
+    expect(
+      (record!._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!.Dimensions,
+    ).toEqual([['service', 'channel'], ['service']]);
+    expect(output.filter((line) => line.level === 'WARN')).toEqual([
+      expect.objectContaining({ channel: 'tw', signaturePresent: true }),
+    ]);
   });
 
   it('writes nothing at INFO for a request it enqueues (SQS and the worker count those events)', async () => {
@@ -244,6 +290,14 @@ describe('handleWebhookRequest with several channels', () => {
       logger.setLogLevel('DEBUG');
       return handle(signedFor('th', 'a'.repeat(32), BOT_TH));
     });
-    expect(output).toEqual([expect.objectContaining({ level: 'DEBUG', message: 'Enqueued webhook events', channel: 'th', enqueued: 1, types: ['follow'] })]);
+    expect(output).toEqual([
+      expect.objectContaining({
+        level: 'DEBUG',
+        message: 'Enqueued webhook events',
+        channel: 'th',
+        enqueued: 1,
+        types: ['follow'],
+      }),
+    ]);
   });
 });

@@ -1,10 +1,14 @@
 import type { SQSRecord } from 'aws-lambda';
-import { MessageGroupSkippedError, inMessageGroupOrder } from '../../../lib/worker/message-groups';
+
+import { inMessageGroupOrder, MessageGroupSkippedError } from '../../../lib/worker/message-groups';
 import { toSqsRecord } from '../../../local/lambda-events';
 
 const ARN = 'arn:aws:sqs:ap-northeast-1:000000000000:test.fifo';
 const record = (messageId: string, group: string): SQSRecord =>
-  toSqsRecord({ MessageId: messageId, Body: '{}', Attributes: { MessageGroupId: group, ApproximateReceiveCount: '1' } }, ARN);
+  toSqsRecord(
+    { MessageId: messageId, Body: '{}', Attributes: { MessageGroupId: group, ApproximateReceiveCount: '1' } },
+    ARN,
+  );
 
 /** A handler whose runs the test lets finish one by one. */
 function gatedHandler() {
@@ -39,12 +43,17 @@ describe('inMessageGroupOrder', () => {
     expect(await Promise.all(results)).toEqual(['a1', 'b1', 'a2']);
   });
 
-  it('fails the rest of a failed record\'s group without running it, and only that group', async () => {
+  it("fails the rest of a failed record's group without running it, and only that group", async () => {
     // Prepare
     const records = [record('a1', 'A'), record('a2', 'A'), record('a3', 'A'), record('b1', 'B')];
     const { started, gates, handle, tick } = gatedHandler();
     const run = inMessageGroupOrder(records, handle);
-    const results = records.map((item) => run(item).then((value) => ({ value }), (error: unknown) => ({ error })));
+    const results = records.map((item) =>
+      run(item).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+    );
     await tick();
     // Act
     gates.get('a1')?.fail(new Error('Capillary down'));

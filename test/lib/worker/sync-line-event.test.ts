@@ -1,8 +1,15 @@
-import { subscriptionOf } from '../../../local/standins/capillary-standin';
-import { DESTINATION, followEvent, lineUserId, redelivery, textMessageEvent, unfollowEvent } from '../../../local/line-event-factory';
-import { lambdaContext } from '../../../local/lambda-context';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
-import { LINE_ACCOUNT_ID, type WorkerHarness, sqsRecordFor, startWorkerHarness } from '../../../local/worker-rig';
+import { lambdaContext } from '../../../local/lambda-context';
+import {
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  redelivery,
+  textMessageEvent,
+  unfollowEvent,
+} from '../../../local/line-event-factory';
+import { subscriptionOf } from '../../../local/standins/capillary-standin';
+import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../../local/worker-rig';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
@@ -34,7 +41,11 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
     // INSTORE add, then the LINE add carrying the opt-in (subscriptionInfo)
     expect(apiCalls(harness).map((call) => call.path)).toEqual(['/v2/customers', '/v2/customers']);
-    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: customer!.id, subscription: 'OPTIN', lastEventTimestamp: 1000 });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: customer!.id,
+      subscription: 'OPTIN',
+      lastEventTimestamp: 1000,
+    });
   });
 
   it('makes no Capillary call for a redelivered follow', async () => {
@@ -87,7 +98,11 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     const failingUser = lineUserId();
     const otherUser = lineUserId();
     await harness.run([followEvent(failingUser, 1000)]);
-    harness.capillary.injectFault({ status: 503, times: harness.config.capillary.maxAttempts, pathPrefix: '/v2/customers/' });
+    harness.capillary.injectFault({
+      status: 503,
+      times: harness.config.capillary.maxAttempts,
+      pathPrefix: '/v2/customers/',
+    });
     const unfollow = unfollowEvent(failingUser, 2000);
     const laterFollow = followEvent(failingUser, 3000);
     const settled = harness.settled;
@@ -95,7 +110,9 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     const first = await harness.run([unfollow, laterFollow, followEvent(otherUser, 1500)]);
     // Assess: the failed message and the later one of its group are reported; the other group went through
     expect(first.batchItemFailures).toHaveLength(2);
-    expect(settled.find((s) => s.webhookEventId === unfollow.webhookEventId)?.error?.name).toBe('CapillaryUnavailableError');
+    expect(settled.find((s) => s.webhookEventId === unfollow.webhookEventId)?.error?.name).toBe(
+      'CapillaryUnavailableError',
+    );
     expect(harness.capillary.customersWithIdentifier('line', otherUser)).toHaveLength(1);
     // Act: SQS redelivers the two failed messages
     const retry = await harness.run([unfollow, laterFollow], 2);
@@ -103,7 +120,14 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     expect(retry.batchItemFailures).toEqual([]);
     const [customer] = harness.capillary.customersWithIdentifier('line', failingUser);
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-    expect(customer!.subscriptionHistory.map((h) => h.type)).toEqual(['OPTIN', 'OPTIN', 'OPTOUT', 'OPTOUT', 'OPTIN', 'OPTIN']);
+    expect(customer!.subscriptionHistory.map((h) => h.type)).toEqual([
+      'OPTIN',
+      'OPTIN',
+      'OPTOUT',
+      'OPTOUT',
+      'OPTIN',
+      'OPTIN',
+    ]);
   });
 
   it('resolves the customer after a lost add-customer response (8006) instead of creating a second one', async () => {
@@ -131,14 +155,20 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     expect(first.batchItemFailures).toHaveLength(1);
     expect(retry.batchItemFailures).toEqual([]);
     expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(1);
-    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTIN', lastEventId: follow.webhookEventId });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      subscription: 'OPTIN',
+      lastEventId: follow.webhookEventId,
+    });
   });
 
   it('records the unfollow of someone Capillary does not know, and registers them on a later follow', async () => {
     const userId = lineUserId();
     await harness.run([unfollowEvent(userId, 1000)]);
     expect(harness.capillary.customersWithIdentifier('line', userId)).toHaveLength(0);
-    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTOUT', lastEventTimestamp: 1000 });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      subscription: 'OPTOUT',
+      lastEventTimestamp: 1000,
+    });
     expect((await harness.store.read(userKey(userId)))?.customerId).toBeUndefined();
 
     await harness.run([followEvent(userId, 2000)]);
@@ -156,7 +186,11 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
 
   it('sends a message to the retry path when its body is not a queued LINE event', async () => {
     const record = { ...sqsRecordFor(followEvent(lineUserId(), 1)), body: 'garbage' };
-    const response = await processSqsBatch({ Records: [record] }, lambdaContext({ name: 't', memoryMb: 128, timeoutSeconds: 3 }), harness.deps);
+    const response = await processSqsBatch(
+      { Records: [record] },
+      lambdaContext({ name: 't', memoryMb: 128, timeoutSeconds: 3 }),
+      harness.deps,
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
   });
 });
@@ -181,7 +215,11 @@ describe('worker: configuration variants', () => {
     await harness.run([followEvent(userId, 1000)]);
     const [customer] = harness.capillary.customersWithIdentifier('line', userId);
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-    expect(apiCalls(harness).map((call) => call.path)).toEqual(['/v2/customers', '/v2/customers', `/v2/customers/${customer!.id}/subscriptions`]);
+    expect(apiCalls(harness).map((call) => call.path)).toEqual([
+      '/v2/customers',
+      '/v2/customers',
+      `/v2/customers/${customer!.id}/subscriptions`,
+    ]);
   });
 
   it('registers both profiles, opted in, in one call when configured', async () => {
@@ -199,7 +237,10 @@ describe('worker: configuration variants', () => {
 
   it('falls back to separate calls where the org refuses both profiles in one, once per container', async () => {
     // Prepare
-    harness = await startWorkerHarness({ capillary: { registerProfilesTogether: true }, capillaryStandIn: { profilesOfSeveralSourcesOnAdd: 'refused' } });
+    harness = await startWorkerHarness({
+      capillary: { registerProfilesTogether: true },
+      capillaryStandIn: { profilesOfSeveralSourcesOnAdd: 'refused' },
+    });
     const [first, second] = [lineUserId(), lineUserId()];
     // Act: one user at a time, so the first has taught the worker before the second registers
     await harness.run([followEvent(first, 1000)]);
@@ -215,23 +256,36 @@ describe('worker: configuration variants', () => {
     expect(apiCalls(harness).map((call) => call.status)).toEqual([400, 400, 200, 200, 200, 200]);
   });
 
-  it.each([['warning', 2], ['refused', 3]] as const)('falls back to a separate opt-in where the org answers subscriptionInfo as %s, once per container', async (answer, callsOfTheFirst) => {
-    // Prepare
-    harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' }, capillaryStandIn: { subscriptionInfoOnAdd: answer } });
-    const [first, second] = [lineUserId(), lineUserId()];
-    // Act
-    await harness.run([followEvent(first, 1000)]);
-    const afterFirst = apiCalls(harness).length;
-    await harness.run([followEvent(second, 1000)]);
-    // Assess: the first follower needs the subscriptions call (and, refused outright, the add again); the
-    // second gets add + subscriptions, without subscriptionInfo
-    for (const userId of [first, second]) {
-      const [customer] = harness.capillary.customersWithIdentifier('line', userId);
-      expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-    }
-    expect(afterFirst).toBe(callsOfTheFirst);
-    expect(apiCalls(harness).slice(afterFirst).map((call) => call.requestBody?.includes('subscriptionInfo'))).toEqual([false, false]);
-  });
+  it.each([
+    ['warning', 2],
+    ['refused', 3],
+  ] as const)(
+    'falls back to a separate opt-in where the org answers subscriptionInfo as %s, once per container',
+    async (answer, callsOfTheFirst) => {
+      // Prepare
+      harness = await startWorkerHarness({
+        capillary: { registrationMode: 'line-only' },
+        capillaryStandIn: { subscriptionInfoOnAdd: answer },
+      });
+      const [first, second] = [lineUserId(), lineUserId()];
+      // Act
+      await harness.run([followEvent(first, 1000)]);
+      const afterFirst = apiCalls(harness).length;
+      await harness.run([followEvent(second, 1000)]);
+      // Assess: the first follower needs the subscriptions call (and, refused outright, the add again); the
+      // second gets add + subscriptions, without subscriptionInfo
+      for (const userId of [first, second]) {
+        const [customer] = harness.capillary.customersWithIdentifier('line', userId);
+        expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+      }
+      expect(afterFirst).toBe(callsOfTheFirst);
+      expect(
+        apiCalls(harness)
+          .slice(afterFirst)
+          .map((call) => call.requestBody?.includes('subscriptionInfo')),
+      ).toEqual([false, false]);
+    },
+  );
 
   it('falls back to the other LINE channel spelling when Capillary answers 1101', async () => {
     harness = await startWorkerHarness({ capillaryStandIn: { acceptedSubscriptionChannels: ['line'] } });
@@ -244,7 +298,11 @@ describe('worker: configuration variants', () => {
   });
 
   it('authenticates with a till username and md5 password (Basic)', async () => {
-    harness = await startWorkerHarness({ capillary: { auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' } } });
+    harness = await startWorkerHarness({
+      capillary: {
+        auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN' },
+      },
+    });
     const response = await harness.run([followEvent(lineUserId(), 1000)]);
     expect(response.batchItemFailures).toEqual([]);
     expect(harness.capillary.calls().some((call) => call.path.startsWith('/v3/oauth'))).toBe(false);
@@ -253,7 +311,10 @@ describe('worker: configuration variants', () => {
 
 describe('worker: orgs that cannot look customers up by LINE id', () => {
   it('records an unfollow of an unknown user instead of failing it forever', async () => {
-    const harness = await startWorkerHarness({ capillary: { registrationMode: 'line-only' }, capillaryStandIn: { supportsLineLookup: false } });
+    const harness = await startWorkerHarness({
+      capillary: { registrationMode: 'line-only' },
+      capillaryStandIn: { supportsLineLookup: false },
+    });
     const userId = lineUserId();
     const response = await harness.run([unfollowEvent(userId, 1000)]);
     expect(response.batchItemFailures).toEqual([]);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+
 import { maskUserId } from '../../../lib/observability/telemetry';
-import { closedAfterEach } from '../../support/closed-after-each';
 import { lineUserId } from '../../../local/line-event-factory';
 import {
   startCapillaryStandIn,
@@ -8,6 +8,7 @@ import {
   UnknownCustomerError,
   type CapillaryStandIn,
 } from '../../../local/standins/capillary-standin';
+import { closedAfterEach } from '../../support/closed-after-each';
 
 const LINE_ACCOUNT = '2001914141242';
 const OTHER_LINE_ACCOUNT = '2009999999999';
@@ -40,13 +41,23 @@ function basicAuth(password = 'local-password'): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`local.till:${digest}`).toString('base64')}` };
 }
 
-async function call(standIn: CapillaryStandIn, method: string, path: string, body?: unknown, headers = basicAuth()): Promise<CapReply> {
+async function call(
+  standIn: CapillaryStandIn,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers = basicAuth(),
+): Promise<CapReply> {
   const response = await fetch(`${standIn.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as CapBody, requestId: response.headers.get('x-cap-requestid') };
+  return {
+    status: response.status,
+    body: (await response.json()) as CapBody,
+    requestId: response.headers.get('x-cap-requestid'),
+  };
 }
 
 function lineProfile(userId: string, overrides: Record<string, unknown> = {}) {
@@ -87,7 +98,10 @@ function lookupPath(userId: string, extra = `&accountId=${LINE_ACCOUNT}`): strin
   return `/v2/customers/lookup?source=LINE${extra}&identifierName=line&identifierValue=${userId}`;
 }
 
-async function registerLineUser(standIn: CapillaryStandIn, userId = lineUserId()): Promise<{ userId: string; customerId: number }> {
+async function registerLineUser(
+  standIn: CapillaryStandIn,
+  userId = lineUserId(),
+): Promise<{ userId: string; customerId: number }> {
   const { body } = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId)));
   if (body.createdId === undefined) throw new Error(`registration failed: ${JSON.stringify(body)}`);
   return { userId, customerId: body.createdId };
@@ -101,10 +115,18 @@ describe('Capillary stand-in: authentication', () => {
   it('issues an OAuth token that authenticates /v2 calls through X-CAP-API-OAUTH-TOKEN', async () => {
     // Prepare
     const standIn = await startStandIn();
-    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    const token = await call(
+      standIn,
+      'POST',
+      '/v3/oauth/token/generate',
+      { key: 'local-client-key', secret: 'local-client-secret' },
+      {},
+    );
 
     // Act
-    const lookup = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'X-CAP-API-OAUTH-TOKEN': token.body.data?.accessToken ?? '' });
+    const lookup = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {
+      'X-CAP-API-OAUTH-TOKEN': token.body.data?.accessToken ?? '',
+    });
 
     // Assess
     expect(token.status).toBe(200);
@@ -117,7 +139,13 @@ describe('Capillary stand-in: authentication', () => {
     const standIn = await startStandIn();
 
     // Act
-    const reply = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'wrong' }, {});
+    const reply = await call(
+      standIn,
+      'POST',
+      '/v3/oauth/token/generate',
+      { key: 'local-client-key', secret: 'wrong' },
+      {},
+    );
 
     // Assess
     expect(reply.status).toBe(401);
@@ -128,7 +156,13 @@ describe('Capillary stand-in: authentication', () => {
     // Prepare
     let now = Date.parse('2025-01-01T00:00:00Z');
     const standIn = await startStandIn({ tokenTtlSeconds: 300, clock: () => now });
-    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    const token = await call(
+      standIn,
+      'POST',
+      '/v3/oauth/token/generate',
+      { key: 'local-client-key', secret: 'local-client-secret' },
+      {},
+    );
     const oauth = { 'X-CAP-API-OAUTH-TOKEN': token.body.data?.accessToken ?? '' };
 
     // Act
@@ -144,12 +178,22 @@ describe('Capillary stand-in: authentication', () => {
   it('reads the OAuth token from a configured header name', async () => {
     // Prepare
     const standIn = await startStandIn({ oauthHeaderName: 'CAP-API-ACCESS-TOKEN' });
-    const token = await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    const token = await call(
+      standIn,
+      'POST',
+      '/v3/oauth/token/generate',
+      { key: 'local-client-key', secret: 'local-client-secret' },
+      {},
+    );
     const accessToken = token.body.data?.accessToken ?? '';
 
     // Act
-    const withConfiguredName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'CAP-API-ACCESS-TOKEN': accessToken });
-    const withDefaultName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, { 'X-CAP-API-OAUTH-TOKEN': accessToken });
+    const withConfiguredName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {
+      'CAP-API-ACCESS-TOKEN': accessToken,
+    });
+    const withDefaultName = await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {
+      'X-CAP-API-OAUTH-TOKEN': accessToken,
+    });
 
     // Assess
     expect(codesOf(withConfiguredName.body.errors)).toEqual([8015]); // authenticated, within the limit: the lookup ran
@@ -203,7 +247,10 @@ describe('Capillary stand-in: add customer', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ createdId: 500_000_001, warnings: [], sideEffects: [] });
     expect(standIn.customersWithIdentifier('line', userId)).toEqual([
-      expect.objectContaining({ id: 500_000_001, profiles: [expect.objectContaining({ source: 'LINE', accountId: LINE_ACCOUNT, firstName: 'Somchai' })] }),
+      expect.objectContaining({
+        id: 500_000_001,
+        profiles: [expect.objectContaining({ source: 'LINE', accountId: LINE_ACCOUNT, firstName: 'Somchai' })],
+      }),
     ]);
   });
 
@@ -217,7 +264,9 @@ describe('Capillary stand-in: add customer', () => {
 
     // Assess
     expect(reply.status).toBe(409);
-    expect(reply.body.errors).toEqual([{ status: false, code: 8006, message: 'Customer already exists for same source' }]);
+    expect(reply.body.errors).toEqual([
+      { status: false, code: 8006, message: 'Customer already exists for same source' },
+    ]);
     expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
   });
 
@@ -226,7 +275,10 @@ describe('Capillary stand-in: add customer', () => {
     const standIn = await startStandIn({ mergeHttpStatus: 500 });
     const instore = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66812345678')));
     const userId = lineUserId();
-    const identifiers = [{ type: 'line', value: userId }, { type: 'mobile', value: '66812345678' }];
+    const identifiers = [
+      { type: 'line', value: userId },
+      { type: 'mobile', value: '66812345678' },
+    ];
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { identifiers })));
@@ -234,9 +286,14 @@ describe('Capillary stand-in: add customer', () => {
     // Assess
     expect(reply.status).toBe(500);
     expect(reply.body.createdId).toBe(instore.body.createdId);
-    expect(reply.body.warnings).toEqual([{ status: false, code: 8050, message: 'Same Customer found in other sources,Combining' }]);
+    expect(reply.body.warnings).toEqual([
+      { status: false, code: 8050, message: 'Same Customer found in other sources,Combining' },
+    ]);
     expect(standIn.state().customers).toHaveLength(1);
-    expect(standIn.customersWithIdentifier('line', userId)[0]?.profiles.map((profile) => profile.source)).toEqual(['INSTORE', 'LINE']);
+    expect(standIn.customersWithIdentifier('line', userId)[0]?.profiles.map((profile) => profile.source)).toEqual([
+      'INSTORE',
+      'LINE',
+    ]);
   });
 
   it('treats another LINE account as another source: the same user id merges instead of failing', async () => {
@@ -245,7 +302,12 @@ describe('Capillary stand-in: add customer', () => {
     const { userId, customerId } = await registerLineUser(standIn);
 
     // Act
-    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { accountId: OTHER_LINE_ACCOUNT })));
+    const reply = await call(
+      standIn,
+      'POST',
+      '/v2/customers',
+      customerBody(lineProfile(userId, { accountId: OTHER_LINE_ACCOUNT })),
+    );
 
     // Assess
     expect(reply.body.createdId).toBe(customerId);
@@ -259,12 +321,19 @@ describe('Capillary stand-in: add customer', () => {
     const userId = lineUserId();
 
     // Act
-    const reply = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000001'), lineProfile(userId)));
+    const reply = await call(
+      standIn,
+      'POST',
+      '/v2/customers',
+      customerBody(instoreProfile('66800000001'), lineProfile(userId)),
+    );
 
     // Assess
     expect(reply.status).toBe(200);
     expect(reply.body.warnings).toEqual([]);
-    expect(standIn.state().customers).toEqual([expect.objectContaining({ id: reply.body.createdId, profiles: [expect.anything(), expect.anything()] })]);
+    expect(standIn.state().customers).toEqual([
+      expect.objectContaining({ id: reply.body.createdId, profiles: [expect.anything(), expect.anything()] }),
+    ]);
   });
 
   it.each([
@@ -288,20 +357,29 @@ describe('Capillary stand-in: add customer', () => {
   it('applies subscriptionInfo sent with the registration', async () => {
     // Prepare
     const standIn = await startStandIn();
-    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] } };
+    const body = {
+      ...customerBody(lineProfile(lineUserId())),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] },
+    };
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', body);
 
     // Assess
     expect(reply.body.warnings).toEqual([]);
-    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({
+      BULK: 'OPTIN',
+      TRANS: 'OPTIN',
+    });
   });
 
   it('reports a subscription it cannot set on registration as warning 91022 and still creates the customer', async () => {
     // Prepare
     const standIn = await startStandIn({ acceptedSubscriptionChannels: ['line'] });
-    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+    const body = {
+      ...customerBody(lineProfile(lineUserId())),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] },
+    };
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', body);
@@ -315,7 +393,10 @@ describe('Capillary stand-in: add customer', () => {
   it('answers 91022 for every subscription of an org that takes subscriptionInfo with a warning', async () => {
     // Prepare
     const standIn = await startStandIn({ subscriptionInfoOnAdd: 'warning' });
-    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] } };
+    const body = {
+      ...customerBody(lineProfile(lineUserId())),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] },
+    };
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', body);
@@ -329,7 +410,10 @@ describe('Capillary stand-in: add customer', () => {
   it('refuses the whole add, storing nothing, for an org that refuses subscriptionInfo', async () => {
     // Prepare
     const standIn = await startStandIn({ subscriptionInfoOnAdd: 'refused' });
-    const body = { ...customerBody(lineProfile(lineUserId())), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } };
+    const body = {
+      ...customerBody(lineProfile(lineUserId())),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] },
+    };
 
     // Act
     const reply = await call(standIn, 'POST', '/v2/customers', body);
@@ -347,7 +431,12 @@ describe('Capillary stand-in: add customer', () => {
     const standIn = await startStandIn({ profilesOfSeveralSourcesOnAdd: 'refused' });
 
     // Act
-    const together = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000002'), lineProfile(lineUserId())));
+    const together = await call(
+      standIn,
+      'POST',
+      '/v2/customers',
+      customerBody(instoreProfile('66800000002'), lineProfile(lineUserId())),
+    );
     const alone = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000002')));
 
     // Assess
@@ -362,18 +451,33 @@ describe('Capillary stand-in: add customer', () => {
     const standIn = await startStandIn();
     standIn.refuseFoldedForm({ form: 'severalSources', answer: 'refused', times: 1 });
     standIn.refuseFoldedForm({ form: 'subscriptionInfo', answer: 'warning', times: 1 });
-    const withOptIn = (userId: string) => ({ ...customerBody(lineProfile(userId)), subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] } });
+    const withOptIn = (userId: string) => ({
+      ...customerBody(lineProfile(userId)),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK')] },
+    });
 
     // Act
     const replies = [
-      await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000003'), lineProfile(lineUserId()))),
-      await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66800000003'), lineProfile(lineUserId()))),
+      await call(
+        standIn,
+        'POST',
+        '/v2/customers',
+        customerBody(instoreProfile('66800000003'), lineProfile(lineUserId())),
+      ),
+      await call(
+        standIn,
+        'POST',
+        '/v2/customers',
+        customerBody(instoreProfile('66800000003'), lineProfile(lineUserId())),
+      ),
       await call(standIn, 'POST', '/v2/customers', withOptIn(lineUserId())),
       await call(standIn, 'POST', '/v2/customers', withOptIn(lineUserId())),
     ];
 
     // Assess
-    expect(replies.map((reply) => [reply.status, ...codesOf(reply.body.errors), ...codesOf(reply.body.warnings)])).toEqual([[400, 400], [200], [200, 91022], [200]]);
+    expect(
+      replies.map((reply) => [reply.status, ...codesOf(reply.body.errors), ...codesOf(reply.body.warnings)]),
+    ).toEqual([[400, 400], [200], [200, 91022], [200]]);
   });
 });
 
@@ -401,7 +505,9 @@ describe('Capillary stand-in: lookup', () => {
 
     // Assess
     expect(inOtherAccount.status).toBe(404);
-    expect(inOtherAccount.body.errors).toEqual([{ status: false, code: 8015, message: 'Customer not found for the given identifiers' }]);
+    expect(inOtherAccount.body.errors).toEqual([
+      { status: false, code: 8015, message: 'Customer not found for the given identifiers' },
+    ]);
   });
 
   it('answers 8015 for a LINE lookup without accountId, as documented', async () => {
@@ -433,11 +539,23 @@ describe('Capillary stand-in: lookup', () => {
     // Prepare
     const standIn = await startStandIn();
     const userId = lineUserId();
-    const identifiers = [{ type: 'line', value: userId }, { type: 'mobile', value: '66899999999' }];
-    const registered = await call(standIn, 'POST', '/v2/customers', customerBody(instoreProfile('66899999999'), lineProfile(userId, { identifiers })));
+    const identifiers = [
+      { type: 'line', value: userId },
+      { type: 'mobile', value: '66899999999' },
+    ];
+    const registered = await call(
+      standIn,
+      'POST',
+      '/v2/customers',
+      customerBody(instoreProfile('66899999999'), lineProfile(userId, { identifiers })),
+    );
 
     // Act
-    const reply = await call(standIn, 'GET', '/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=66899999999');
+    const reply = await call(
+      standIn,
+      'GET',
+      '/v2/customers/lookup?source=INSTORE&identifierName=mobile&identifierValue=66899999999',
+    );
 
     // Assess
     expect(reply.body.entity).toBe(registered.body.createdId);
@@ -451,12 +569,20 @@ describe('Capillary stand-in: subscriptions', () => {
     const { customerId } = await registerLineUser(standIn);
 
     // Act
-    const reply = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions?format=json`, subscriptionBody('OPTIN'));
+    const reply = await call(
+      standIn,
+      'POST',
+      `/v2/customers/${customerId}/subscriptions?format=json`,
+      subscriptionBody('OPTIN'),
+    );
 
     // Assess
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ ...subscriptionBody('OPTIN'), warnings: [] });
-    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({
+      BULK: 'OPTIN',
+      TRANS: 'OPTIN',
+    });
   });
 
   it('keeps the latest state per priority and every change in the history', async () => {
@@ -466,17 +592,27 @@ describe('Capillary stand-in: subscriptions', () => {
     await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN'));
 
     // Act
-    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTOUT', { reason: 'LINE unfollow event' }));
+    await call(
+      standIn,
+      'POST',
+      `/v2/customers/${customerId}/subscriptions`,
+      subscriptionBody('OPTOUT', { reason: 'LINE unfollow event' }),
+    );
 
     // Assess
     const [customer] = standIn.state().customers;
-    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
-    expect(customer?.subscriptionHistory.map((change) => `${change.priority}:${change.type}:${change.reason}`)).toEqual([
-      'BULK:OPTIN:LINE follow event',
-      'TRANS:OPTIN:LINE follow event',
-      'BULK:OPTOUT:LINE unfollow event',
-      'TRANS:OPTOUT:LINE unfollow event',
-    ]);
+    expect(subscriptionOf(standIn.state(), customerId, 'line', LINE_ACCOUNT)).toEqual({
+      BULK: 'OPTOUT',
+      TRANS: 'OPTOUT',
+    });
+    expect(customer?.subscriptionHistory.map((change) => `${change.priority}:${change.type}:${change.reason}`)).toEqual(
+      [
+        'BULK:OPTIN:LINE follow event',
+        'TRANS:OPTIN:LINE follow event',
+        'BULK:OPTOUT:LINE unfollow event',
+        'TRANS:OPTOUT:LINE unfollow event',
+      ],
+    );
   });
 
   it('stores either accepted channel spelling under the upper-cased channel', async () => {
@@ -487,7 +623,12 @@ describe('Capillary stand-in: subscriptions', () => {
 
     // Act
     const upper = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN'));
-    const lower = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', { subscriptions: lowerCase }));
+    const lower = await call(
+      standIn,
+      'POST',
+      `/v2/customers/${customerId}/subscriptions`,
+      subscriptionBody('OPTIN', { subscriptions: lowerCase }),
+    );
 
     // Assess
     expect(codesOf(upper.body.errors)).toEqual([1101]);
@@ -507,7 +648,12 @@ describe('Capillary stand-in: subscriptions', () => {
     const { customerId } = await registerLineUser(standIn);
 
     // Act
-    const reply = await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', overrides));
+    const reply = await call(
+      standIn,
+      'POST',
+      `/v2/customers/${customerId}/subscriptions`,
+      subscriptionBody('OPTIN', overrides),
+    );
 
     // Assess
     expect(reply.status).toBe(400);
@@ -523,7 +669,12 @@ describe('Capillary stand-in: subscriptions', () => {
     const mixed = [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'URGENT')];
 
     // Act
-    await call(standIn, 'POST', `/v2/customers/${customerId}/subscriptions`, subscriptionBody('OPTIN', { subscriptions: mixed }));
+    await call(
+      standIn,
+      'POST',
+      `/v2/customers/${customerId}/subscriptions`,
+      subscriptionBody('OPTIN', { subscriptions: mixed }),
+    );
 
     // Assess
     expect(subscriptionOf(standIn.state(), customerId, 'LINE', LINE_ACCOUNT)).toEqual({});
@@ -555,7 +706,11 @@ describe('Capillary stand-in: subscriptions', () => {
     const expected = [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')];
     expect(subscriptions.body).toEqual({ subscriptions: expected, warnings: [] });
     expect(customer.body).toEqual(
-      expect.objectContaining({ id: customerId, subscriptionInfo: { subscriptions: expected }, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] }),
+      expect.objectContaining({
+        id: customerId,
+        subscriptionInfo: { subscriptions: expected },
+        profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })],
+      }),
     );
   });
 
@@ -595,7 +750,13 @@ describe('Capillary stand-in: rate limit', () => {
   it('does not count token generation or unauthenticated calls', async () => {
     // Prepare
     const standIn = await startStandIn({ rateLimitPerMinute: 1 });
-    await call(standIn, 'POST', '/v3/oauth/token/generate', { key: 'local-client-key', secret: 'local-client-secret' }, {});
+    await call(
+      standIn,
+      'POST',
+      '/v3/oauth/token/generate',
+      { key: 'local-client-key', secret: 'local-client-secret' },
+      {},
+    );
     await call(standIn, 'GET', lookupPath(lineUserId()), undefined, {});
 
     // Act
@@ -613,7 +774,10 @@ describe('Capillary stand-in: rate limit', () => {
     const limited = await call(standIn, 'GET', lookupPath(lineUserId()));
 
     // Act
-    await fetch(`${standIn.url}/__admin/config`, { method: 'POST', body: JSON.stringify({ rateLimitPerMinute: null }) });
+    await fetch(`${standIn.url}/__admin/config`, {
+      method: 'POST',
+      body: JSON.stringify({ rateLimitPerMinute: null }),
+    });
     const unlimited = await call(standIn, 'GET', lookupPath(lineUserId()));
 
     // Assess
@@ -657,7 +821,6 @@ describe('Capillary stand-in: faults', () => {
     expect(codesOf(retried.body.errors)).toEqual([8006]);
     expect(standIn.customersWithIdentifier('line', userId)).toHaveLength(1);
   });
-
 });
 
 describe('Capillary stand-in: requests and admin routes', () => {
@@ -688,7 +851,15 @@ describe('Capillary stand-in: requests and admin routes', () => {
     const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
 
     // Assess
-    expect(state).toEqual({ customers: [expect.objectContaining({ id: customerId, profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })] })], mergeRequests: [] });
+    expect(state).toEqual({
+      customers: [
+        expect.objectContaining({
+          id: customerId,
+          profiles: [expect.objectContaining({ identifiers: [{ type: 'line', value: userId }] })],
+        }),
+      ],
+      mergeRequests: [],
+    });
   });
 
   it('forgets customers, faults, calls and settings on POST /__admin/reset, but never reuses a forgotten customer id', async () => {
@@ -711,7 +882,8 @@ describe('Capillary stand-in: requests and admin routes', () => {
 });
 
 describe('Capillary stand-in: linking (change identifier, merge requests, members)', () => {
-  const changeIdentifierPath = (customerId: number) => `/v2/customers/${customerId}/changeIdentifier?source=LINE&accountId=${LINE_ACCOUNT}`;
+  const changeIdentifierPath = (customerId: number) =>
+    `/v2/customers/${customerId}/changeIdentifier?source=LINE&accountId=${LINE_ACCOUNT}`;
 
   it('adds a LINE identifier to a member (a new LINE profile), refuses one another customer holds (8007), and removes it', async () => {
     // Prepare
@@ -719,29 +891,69 @@ describe('Capillary stand-in: linking (change identifier, merge requests, member
     const memberId = standIn.addMember({ mobile: '66812345678' });
     const { userId, customerId: anonymousId } = await registerLineUser(standIn);
     // Act + Assess: held by the anonymous customer
-    const refused = await call(standIn, 'POST', changeIdentifierPath(memberId), { add: [{ type: 'line', value: userId }] });
+    const refused = await call(standIn, 'POST', changeIdentifierPath(memberId), {
+      add: [{ type: 'line', value: userId }],
+    });
     expect({ status: refused.status, codes: codesOf(refused.body.errors) }).toEqual({ status: 400, codes: [8007] });
     // removed from the anonymous customer, then added to the member
-    expect((await call(standIn, 'POST', changeIdentifierPath(anonymousId), { remove: [{ type: 'line', value: userId }] })).body).toMatchObject({ createdId: anonymousId });
-    expect((await call(standIn, 'POST', changeIdentifierPath(memberId), { add: [{ type: 'line', value: userId }] })).body).toMatchObject({ createdId: memberId });
+    expect(
+      (await call(standIn, 'POST', changeIdentifierPath(anonymousId), { remove: [{ type: 'line', value: userId }] }))
+        .body,
+    ).toMatchObject({ createdId: anonymousId });
+    expect(
+      (await call(standIn, 'POST', changeIdentifierPath(memberId), { add: [{ type: 'line', value: userId }] })).body,
+    ).toMatchObject({ createdId: memberId });
     expect(standIn.customersWithIdentifier('line', userId).map((c) => c.id)).toEqual([memberId]);
     expect(standIn.state().customers.find((c) => c.id === anonymousId)?.profiles).toEqual([]);
   });
 
   it('answers 8009 for an unknown customer and 8045 without accountId', async () => {
     const standIn = await startStandIn();
-    expect(codesOf((await call(standIn, 'POST', changeIdentifierPath(1), { add: [{ type: 'line', value: lineUserId() }] })).body.errors)).toEqual([8009]);
+    expect(
+      codesOf(
+        (await call(standIn, 'POST', changeIdentifierPath(1), { add: [{ type: 'line', value: lineUserId() }] })).body
+          .errors,
+      ),
+    ).toEqual([8009]);
     const memberId = standIn.addMember({ mobile: '66812345678' });
-    expect(codesOf((await call(standIn, 'POST', `/v2/customers/${memberId}/changeIdentifier?source=LINE`, { add: [{ type: 'line', value: 'U1' }] })).body.errors)).toEqual([8045]);
+    expect(
+      codesOf(
+        (
+          await call(standIn, 'POST', `/v2/customers/${memberId}/changeIdentifier?source=LINE`, {
+            add: [{ type: 'line', value: 'U1' }],
+          })
+        ).body.errors,
+      ),
+    ).toEqual([8045]);
   });
 
-  it('merges a LINE profile carrying a member\'s mobile into the member (8050)', async () => {
+  it("merges a LINE profile carrying a member's mobile into the member (8050)", async () => {
     const standIn = await startStandIn();
     const memberId = standIn.addMember({ mobile: '66812345678' });
     const userId = lineUserId();
-    const added = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(userId, { identifiers: [{ type: 'line', value: userId }, { type: 'mobile', value: '66812345678' }] })));
-    expect({ createdId: added.body.createdId, warnings: codesOf(added.body.warnings) }).toEqual({ createdId: memberId, warnings: [8050] });
-    expect(standIn.state().customers.find((c) => c.id === memberId)?.profiles.map((p) => p.source)).toEqual(['INSTORE', 'LINE']);
+    const added = await call(
+      standIn,
+      'POST',
+      '/v2/customers',
+      customerBody(
+        lineProfile(userId, {
+          identifiers: [
+            { type: 'line', value: userId },
+            { type: 'mobile', value: '66812345678' },
+          ],
+        }),
+      ),
+    );
+    expect({ createdId: added.body.createdId, warnings: codesOf(added.body.warnings) }).toEqual({
+      createdId: memberId,
+      warnings: [8050],
+    });
+    expect(
+      standIn
+        .state()
+        .customers.find((c) => c.id === memberId)
+        ?.profiles.map((p) => p.source),
+    ).toEqual(['INSTORE', 'LINE']);
   });
 
   it('keeps a merge request PENDING until approved, then moves the victim into the survivor; auto-approves on client_auto_approve', async () => {
@@ -755,21 +967,35 @@ describe('Capillary stand-in: linking (change identifier, merge requests, member
     // Assess
     expect(filed.status).toBe(201);
     const requestId = filed.body.createdId as number;
-    expect((await call(standIn, 'GET', `/v2/requests/${requestId}`)).body).toMatchObject({ status: 'PENDING', userId: anonymousId });
+    expect((await call(standIn, 'GET', `/v2/requests/${requestId}`)).body).toMatchObject({
+      status: 'PENDING',
+      userId: anonymousId,
+    });
     expect(standIn.approveMergeRequest(requestId)).toMatchObject({ status: 'APPROVED' });
     expect(standIn.customersWithIdentifier('line', userId).map((c) => c.id)).toEqual([memberId]);
     expect(standIn.state().customers.map((c) => c.id)).toEqual([memberId]);
     // and with auto-approve
     const second = await registerLineUser(standIn);
-    const auto = await call(standIn, 'POST', '/v2/requests?client_auto_approve=true', { ...body, userId: second.customerId });
-    expect((await call(standIn, 'GET', `/v2/requests/${auto.body.createdId as number}`)).body).toMatchObject({ status: 'APPROVED' });
+    const auto = await call(standIn, 'POST', '/v2/requests?client_auto_approve=true', {
+      ...body,
+      userId: second.customerId,
+    });
+    expect((await call(standIn, 'GET', `/v2/requests/${auto.body.createdId as number}`)).body).toMatchObject({
+      status: 'APPROVED',
+    });
   });
 
   it('adds members over POST /__admin/members and refuses a second member with the same mobile', async () => {
     const standIn = await startStandIn();
-    const first = await fetch(`${standIn.url}/__admin/members`, { method: 'POST', body: JSON.stringify({ mobile: '66812345678' }) });
+    const first = await fetch(`${standIn.url}/__admin/members`, {
+      method: 'POST',
+      body: JSON.stringify({ mobile: '66812345678' }),
+    });
     expect(await first.json()).toEqual({ customerId: expect.any(Number) });
-    const second = await fetch(`${standIn.url}/__admin/members`, { method: 'POST', body: JSON.stringify({ mobile: '66812345678' }) });
+    const second = await fetch(`${standIn.url}/__admin/members`, {
+      method: 'POST',
+      body: JSON.stringify({ mobile: '66812345678' }),
+    });
     expect(second.status).toBe(400);
   });
 });

@@ -1,10 +1,12 @@
 import { messagingApi } from '@line/bot-sdk';
-import { closedAfterEach } from '../../support/closed-after-each';
+
 import { seededUserIds, startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
+import { closedAfterEach } from '../../support/closed-after-each';
 
 const TOKEN = 'local-channel-access-token';
 const startStandIn = closedAfterEach(startLineStandIn);
-const sdk = (standIn: LineStandIn) => new messagingApi.MessagingApiClient({ channelAccessToken: TOKEN, baseURL: standIn.url });
+const sdk = (standIn: LineStandIn) =>
+  new messagingApi.MessagingApiClient({ channelAccessToken: TOKEN, baseURL: standIn.url });
 const get = async (standIn: LineStandIn, path: string) => {
   const response = await fetch(`${standIn.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -55,7 +57,10 @@ describe('LINE stand-in: follower ids', () => {
     expect((await get(standIn, `/v2/bot/followers/ids?limit=2&start=${next}x`)).status).toBe(400);
     expect((await get(standIn, `/v2/bot/followers/ids?limit=2&start=${next}`)).status).toBe(200);
     now += 24 * 3600 * 1000;
-    expect(await get(standIn, `/v2/bot/followers/ids?limit=2&start=${next}`)).toEqual({ status: 400, body: { message: 'The continuation token is invalid or has expired' } });
+    expect(await get(standIn, `/v2/bot/followers/ids?limit=2&start=${next}`)).toEqual({
+      status: 400,
+      body: { message: 'The continuation token is invalid or has expired' },
+    });
   });
 
   it('answers 403 for an account that is not Verified or Premium, switched by {"verified": false} on /__admin/config', async () => {
@@ -64,7 +69,10 @@ describe('LINE stand-in: follower ids', () => {
     const config = await postAdmin(standIn, 'config', { verified: false });
     // Assess
     expect(config.status).toBe(200);
-    expect(await get(standIn, '/v2/bot/followers/ids')).toEqual({ status: 403, body: { message: 'Access to this API is not available for your account' } });
+    expect(await get(standIn, '/v2/bot/followers/ids')).toEqual({
+      status: 403,
+      body: { message: 'Access to this API is not available for your account' },
+    });
     expect((await postAdmin(standIn, 'config', { verified: 'no' })).status).toBe(400);
   });
 
@@ -77,7 +85,11 @@ describe('LINE stand-in: follower ids', () => {
     const again = await (await postAdmin(standIn, 'followers', { count: 3, seed: 42 })).json();
     const bad = await postAdmin(standIn, 'followers', { userIds: ['not-a-user-id'] });
     // Assess
-    expect([byIds, bySeed, again]).toEqual([{ followers: 2, added: 2 }, { followers: 5, added: 3 }, { followers: 5, added: 0 }]);
+    expect([byIds, bySeed, again]).toEqual([
+      { followers: 2, added: 2 },
+      { followers: 5, added: 3 },
+      { followers: 5, added: 0 },
+    ]);
     expect(standIn.state().followerIds).toEqual([...ids, ...seededUserIds(3, 42)]);
     expect(bad.status).toBe(400);
   });
@@ -95,7 +107,7 @@ describe('LINE stand-in: follower counts and bot info', () => {
     expect((await get(standIn, '/v2/bot/insight/followers?date=2026-11-30')).status).toBe(400);
   });
 
-  it('gives the bot\'s own user id', async () => {
+  it("gives the bot's own user id", async () => {
     const standIn = await startStandIn({ botUserId: 'U0123456789abcdef0123456789abcdef' });
     expect((await sdk(standIn).getBotInfo()).userId).toBe('U0123456789abcdef0123456789abcdef');
   });

@@ -1,11 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
-import { signLineBody } from '../../../local/sign-line-body';
+
 import { maskUserId } from '../../../lib/observability/telemetry';
-import { closedAfterEach } from '../../support/closed-after-each';
 import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
+import { signLineBody } from '../../../local/sign-line-body';
 import { startLineStandIn, type LineStandIn } from '../../../local/standins/line-standin';
+import { closedAfterEach } from '../../support/closed-after-each';
 
 const TOKEN = 'local-channel-access-token';
 
@@ -17,15 +19,25 @@ function sdkClient(standIn: LineStandIn, channelAccessToken = TOKEN): messagingA
 
 async function getProfile(standIn: LineStandIn, userId: string, authorization = `Bearer ${TOKEN}`) {
   const response = await fetch(`${standIn.url}/v2/bot/profile/${userId}`, { headers: { authorization } });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, requestId: response.headers.get('x-line-request-id') };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+    requestId: response.headers.get('x-line-request-id'),
+  };
 }
 
 async function postAdmin(standIn: LineStandIn, route: string, body?: unknown): Promise<Response> {
-  return fetch(`${standIn.url}/__admin/${route}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+  return fetch(`${standIn.url}/__admin/${route}`, {
+    method: 'POST',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 }
 
 async function sdkFailure(request: Promise<unknown>): Promise<HTTPFetchError> {
-  const error: unknown = await request.then(() => undefined, (failure: unknown) => failure);
+  const error: unknown = await request.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
   if (!(error instanceof HTTPFetchError)) throw new Error(`expected an HTTPFetchError, got ${String(error)}`);
   return error;
 }
@@ -34,7 +46,12 @@ describe('LINE stand-in: get profile', () => {
   it('serves a configured profile to the @line/bot-sdk MessagingApiClient', async () => {
     // Prepare
     const userId = lineUserId();
-    const profile = { displayName: 'Somchai', pictureUrl: 'https://profile.line-scdn.net/abc', statusMessage: 'hi', language: 'th' };
+    const profile = {
+      displayName: 'Somchai',
+      pictureUrl: 'https://profile.line-scdn.net/abc',
+      statusMessage: 'hi',
+      language: 'th',
+    };
     const standIn = await startStandIn({ profiles: { [userId]: profile } });
 
     // Act
@@ -147,7 +164,15 @@ describe('LINE stand-in: admin routes', () => {
     const state = await (await fetch(`${standIn.url}/__admin/state`)).json();
 
     // Assess
-    expect(state).toEqual({ profiles: { [kept]: { displayName: 'Kept' } }, blockedUserIds: [blocked], unknownUsers: 'generate', followerIds: [], followersEverAdded: 0, linkTokens: [], sent: [] });
+    expect(state).toEqual({
+      profiles: { [kept]: { displayName: 'Kept' } },
+      blockedUserIds: [blocked],
+      unknownUsers: 'generate',
+      followerIds: [],
+      followersEverAdded: 0,
+      linkTokens: [],
+      sent: [],
+    });
   });
 
   it('logs calls with the user id masked', async () => {
@@ -160,7 +185,9 @@ describe('LINE stand-in: admin routes', () => {
     const calls = await (await fetch(`${standIn.url}/__admin/calls`)).json();
 
     // Assess
-    expect(calls).toEqual([expect.objectContaining({ seq: 1, method: 'GET', path: `/v2/bot/profile/${maskUserId(userId)}`, status: 200 })]);
+    expect(calls).toEqual([
+      expect.objectContaining({ seq: 1, method: 'GET', path: `/v2/bot/profile/${maskUserId(userId)}`, status: 200 }),
+    ]);
     expect(JSON.stringify(calls)).not.toContain(userId);
   });
 
@@ -198,12 +225,15 @@ describe('LINE stand-in: admin routes', () => {
     expect(reply.body).toEqual({ userId, displayName: 'Original' });
     expect(standIn.calls()).toHaveLength(1);
   });
-
 });
 
 describe('LINE stand-in: linking', () => {
   const post = (standIn: LineStandIn, path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${standIn.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${standIn.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('issues link tokens to the SDK client and refuses a blocked user', async () => {
     const standIn = await startStandIn();
@@ -220,9 +250,16 @@ describe('LINE stand-in: linking', () => {
     expect((await post(standIn, '/v2/bot/message/reply', { replyToken: 'r1', messages })).status).toBe(200);
     expect((await post(standIn, '/v2/bot/message/reply', { replyToken: 'r1', messages })).status).toBe(400);
     const to = lineUserId();
-    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(200);
-    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(409);
-    expect(standIn.state().sent).toEqual([{ via: 'reply', replyToken: 'r1', messages }, { via: 'push', to, messages }]);
+    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(
+      200,
+    );
+    expect((await post(standIn, '/v2/bot/message/push', { to, messages }, { 'x-line-retry-key': 'k1' })).status).toBe(
+      409,
+    );
+    expect(standIn.state().sent).toEqual([
+      { via: 'reply', replyToken: 'r1', messages },
+      { via: 'push', to, messages },
+    ]);
   });
 
   it('verifies ID tokens as LINE Login does: payload for a valid one, 400 with the reason otherwise', async () => {
@@ -230,13 +267,24 @@ describe('LINE stand-in: linking', () => {
     const userId = lineUserId();
     const verify = async (idToken: string, clientId: string) => {
       const response = await fetch(`${standIn.url}/oauth2/v2.1/verify`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ id_token: idToken, client_id: clientId }),
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ id_token: idToken, client_id: clientId }),
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    expect(await verify(standIn.issueIdToken(userId, '123'), '123')).toMatchObject({ status: 200, body: { iss: 'https://access.line.me', sub: userId, aud: '123' } });
-    expect(await verify(standIn.issueIdToken(userId, '123'), '999')).toMatchObject({ status: 400, body: { error_description: 'Invalid IdToken Audience.' } });
-    expect(await verify(standIn.issueIdToken(userId, '123', { expired: true }), '123')).toMatchObject({ status: 400, body: { error_description: 'IdToken expired.' } });
+    expect(await verify(standIn.issueIdToken(userId, '123'), '123')).toMatchObject({
+      status: 200,
+      body: { iss: 'https://access.line.me', sub: userId, aud: '123' },
+    });
+    expect(await verify(standIn.issueIdToken(userId, '123'), '999')).toMatchObject({
+      status: 400,
+      body: { error_description: 'Invalid IdToken Audience.' },
+    });
+    expect(await verify(standIn.issueIdToken(userId, '123', { expired: true }), '123')).toMatchObject({
+      status: 400,
+      body: { error_description: 'IdToken expired.' },
+    });
     expect(await verify('nope', '123')).toMatchObject({ status: 400, body: { error_description: 'Invalid IdToken.' } });
   });
 
@@ -253,7 +301,11 @@ describe('LINE stand-in: linking', () => {
     });
     await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', () => resolve()));
     const standIn = await startStandIn();
-    standIn.connectWebhook({ url: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/line/webhook`, channelSecret: 'secret', destination: DESTINATION });
+    standIn.connectWebhook({
+      url: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/line/webhook`,
+      channelSecret: 'secret',
+      destination: DESTINATION,
+    });
     const userId = lineUserId();
     try {
       const { linkToken } = await sdkClient(standIn).issueLinkToken(userId);
@@ -269,7 +321,12 @@ describe('LINE stand-in: linking', () => {
         expect(signature).toBe(signLineBody(body, 'secret'));
         return (JSON.parse(body) as { destination: string; events: Record<string, unknown>[] }).events[0];
       });
-      expect(events[0]).toMatchObject({ type: 'accountLink', source: { type: 'user', userId }, link: { result: 'ok', nonce: 'nonce-0123456789' }, replyToken: expect.any(String) });
+      expect(events[0]).toMatchObject({
+        type: 'accountLink',
+        source: { type: 'user', userId },
+        link: { result: 'ok', nonce: 'nonce-0123456789' },
+        replyToken: expect.any(String),
+      });
       expect(events[1]).toMatchObject({ type: 'accountLink', link: { result: 'failed', nonce: 'nonce-9876543210' } });
       expect(events[1]).not.toHaveProperty('source');
       expect(events[1]).not.toHaveProperty('replyToken');

@@ -1,6 +1,6 @@
 import { maskUserId } from '../../../lib/observability/telemetry';
 import { lineUserId } from '../../../local/line-event-factory';
-import { type BaseSettings, StandInSettings, startStandInServer } from '../../../local/standins/standin-kit';
+import { StandInSettings, startStandInServer, type BaseSettings } from '../../../local/standins/standin-kit';
 import { closedAfterEach } from '../../support/closed-after-each';
 
 /**
@@ -27,10 +27,11 @@ const startServer = closedAfterEach(startNotesApi);
 
 const post = (url: string, body: unknown) => fetch(`${url}/notes`, { method: 'POST', body: JSON.stringify(body) });
 const notesOf = async (url: string) => (await (await fetch(`${url}/notes`)).json()) as unknown[];
-const admin = (url: string, route: string, body: unknown) => fetch(`${url}/__admin/${route}`, { method: 'POST', body: JSON.stringify(body) });
+const admin = (url: string, route: string, body: unknown) =>
+  fetch(`${url}/__admin/${route}`, { method: 'POST', body: JSON.stringify(body) });
 
 describe('stand-in kit: faults', () => {
-  it('answers an injected status in the API\'s own error body, for the matching method and path only', async () => {
+  it("answers an injected status in the API's own error body, for the matching method and path only", async () => {
     // Prepare
     const server = await startServer();
     server.injectFault({ status: 521, times: 1, method: 'POST', pathPrefix: '/notes' });
@@ -72,7 +73,9 @@ describe('stand-in kit: faults', () => {
   it('lets a client give up on a held request and closes promptly anyway', async () => {
     const server = await startNotesApi();
     server.injectFault({ kind: 'timeout', times: 1, delayMs: 30_000 });
-    await expect(fetch(`${server.url}/notes`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(
+      fetch(`${server.url}/notes`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(100) }),
+    ).rejects.toThrow();
     const closedAt = performance.now();
     await server.close();
     expect(performance.now() - closedAt).toBeLessThan(1_000);
@@ -90,8 +93,14 @@ describe('stand-in kit: faults', () => {
     expect(lost.status).toBe(504);
     await expect(reset).rejects.toThrow();
     expect(await notesOf(server.url)).toEqual([{ n: 1 }, { n: 2 }]);
-    expect(server.calls().slice(0, 2).map(({ status, fault }) => ({ status, fault }))).toEqual([
-      { status: 504, fault: 'lost-response' }, { status: null, fault: 'lost-response' },
+    expect(
+      server
+        .calls()
+        .slice(0, 2)
+        .map(({ status, fault }) => ({ status, fault })),
+    ).toEqual([
+      { status: 504, fault: 'lost-response' },
+      { status: null, fault: 'lost-response' },
     ]);
   });
 
@@ -99,8 +108,14 @@ describe('stand-in kit: faults', () => {
     // Prepare
     const server = await startServer();
     // Act
-    const accepted = await admin(server.url, 'faults', [{ status: 503, times: 2 }, { status: 429, times: 1 }]);
-    const refused = await admin(server.url, 'faults', [{ status: 502, times: 1 }, { status: 404, times: 1 }]);
+    const accepted = await admin(server.url, 'faults', [
+      { status: 503, times: 2 },
+      { status: 429, times: 1 },
+    ]);
+    const refused = await admin(server.url, 'faults', [
+      { status: 502, times: 1 },
+      { status: 404, times: 1 },
+    ]);
     const statuses = [];
     for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await fetch(`${server.url}/notes`)).status);
     // Assess
@@ -113,7 +128,10 @@ describe('stand-in kit: faults', () => {
 describe('stand-in kit: requests, settings and admin routes', () => {
   it('refuses a body over the size cap with 413 and malformed JSON with 400, before any route', async () => {
     const server = await startServer();
-    const tooLarge = await fetch(`${server.url}/notes`, { method: 'POST', body: JSON.stringify({ padding: 'x'.repeat(1_100_000) }) });
+    const tooLarge = await fetch(`${server.url}/notes`, {
+      method: 'POST',
+      body: JSON.stringify({ padding: 'x'.repeat(1_100_000) }),
+    });
     const malformed = await fetch(`${server.url}/notes`, { method: 'POST', body: '{"n": [' });
     expect(tooLarge.status).toBe(413);
     expect(malformed.status).toBe(400);
@@ -176,7 +194,8 @@ describe('stand-in kit: requests, settings and admin routes', () => {
     expect(await getReset.json()).toEqual({ error: '/__admin/reset answers POST, not GET' });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({
-      error: 'no admin route GET /__admin/nope; there are: GET /__admin/state, GET /__admin/calls, GET /__admin/faults, POST /__admin/faults, ' +
+      error:
+        'no admin route GET /__admin/nope; there are: GET /__admin/state, GET /__admin/calls, GET /__admin/faults, POST /__admin/faults, ' +
         'DELETE /__admin/faults, GET /__admin/config, POST /__admin/config, POST /__admin/reset',
     });
   });
