@@ -6,7 +6,7 @@
  */
 import type { CapillaryConfig } from '../lib/config/config';
 import type { LineWebhookEvent } from '../lib/line/callback';
-import type { RecordSettled } from '../lib/worker/process-sqs-batch';
+import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';
 import { startWorkerHarness, type WorkerHarness } from '../local/worker-rig';
 import { countDynamoCommands } from './dynamo-commands';

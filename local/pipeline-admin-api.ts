@@ -5,7 +5,7 @@
  */
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import type { UserSyncState } from '../lib/domain/sync-rules';
-import type { SyncOutcome } from '../lib/worker/sync-line-event';
+import type { EventOutcome } from '../lib/worker/handle-queued-event';
 import type { PollerCounters, QueueDepth } from './queue-poller';
 import { LOCAL_WEBHOOK_PATH } from './sample-events';
 
@@ -69,7 +69,7 @@ export interface EventAttempt {
   receiveCount: number;
   /** the worker succeeded and the message was deleted; false = left on the queue for a retry (or the DLQ) */
   deleted: boolean;
-  outcome?: SyncOutcome;
+  outcome?: EventOutcome;
   error?: { name: string; message: string };
 }
 

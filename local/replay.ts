@@ -7,7 +7,7 @@
 import { isRecord } from '../lib/is-record';
 import { parseCallback, type LineWebhookEvent } from '../lib/line/callback';
 import { maskUserId } from '../lib/observability/telemetry';
-import type { SyncOutcome } from '../lib/worker/sync-line-event';
+import type { EventOutcome } from '../lib/worker/handle-queued-event';
 import { webhookEventId } from './line-event-factory';
 import {
   PipelineAdminClient,
@@ -46,7 +46,7 @@ export type EventFate =
   | { kind: 'not-enqueued'; status: number }
   /** accepted by the webhook, never delivered to the worker: SQS FIFO dropped it as a duplicate */
   | { kind: 'deduplicated' }
-  | { kind: 'settled'; outcome?: SyncOutcome; failedAttempts: EventAttempt[] }
+  | { kind: 'settled'; outcome?: EventOutcome; failedAttempts: EventAttempt[] }
   | { kind: 'dead-lettered'; failedAttempts: EventAttempt[] }
   /** the wait ended first */
   | { kind: 'unfinished'; failedAttempts: EventAttempt[] };
@@ -306,7 +306,7 @@ const shortId = (userId: string | undefined) => (userId === undefined ? '-' : `$
 
 const table = (rows: string[][]): string[] => alignColumns(rows).map((line) => `  ${line}`);
 
-function describeOutcome(outcome: SyncOutcome | undefined): string {
+function describeOutcome(outcome: EventOutcome | undefined): string {
   if (outcome === undefined) return 'done (no outcome reported)';
   switch (outcome.result) {
     case 'applied':

@@ -8,8 +8,9 @@ import type { CapillaryConfig, CapillaryOrgConfig, WorkerChannel, WorkerConfig }
 import { DEFAULTS } from '../lib/config/defaults';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
-import { UserSyncStore } from '../lib/store/user-sync-store';
-import { processSqsBatch, type RecordSettled, type WorkerDeps } from '../lib/worker/process-sqs-batch';
+import type { UserRecordStore } from '../lib/store/ports';
+import type { RecordSettled, WorkerDeps } from '../lib/worker/handle-queued-event';
+import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
 import { loadLocalResources } from '../ops/serverless-resources';
 import { lambdaContext } from './lambda-context';
@@ -109,7 +110,7 @@ export interface WorkerHarness {
   capillary: CapillaryStandIn;
   line: LineStandIn;
   dynamo: DynamoDBClient;
-  store: UserSyncStore;
+  store: UserRecordStore;
   config: WorkerConfig;
   deps: WorkerDeps;
   /** every record settlement the worker reported, in order */

@@ -53,58 +53,13 @@ export function parseCustomerReference(value: unknown, field = 'customer'): Cust
   return { kind, value: raw };
 }
 
-/** The parts of an event the link rules look at. */
-export interface LinkEventFacts {
-  type: string;
-  userId?: string;
-  /** `user` in a one-to-one chat; `group` / `room` elsewhere */
-  sourceType?: string;
-  linkResult?: string;
-  nonce?: string;
-  postbackData?: string;
-  text?: string;
-}
-
+/** How a user starts and ends linking in chat (domain/event-route routes by these). */
 export interface ChatLinkSettings {
   /** postback `data` that starts linking (default `action=link`) */
   linkPostbackData: string;
   unlinkPostbackData: string;
   /** a text message equal to this (case and surrounding space ignored) also starts linking; undefined = off */
   linkKeyword: string | undefined;
-}
-
-export type LinkEventKind =
-  /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
-  | 'link'
-  /** LINE's accountLink failed (no source, no reply token): acknowledged and counted */
-  | 'link-failed'
-  /** the user asked in chat: issue a link token and answer with the brand's page */
-  | 'start-link'
-  | 'unlink';
-
-/** Which link rule an event falls under, if any; everything else is the follow/unfollow rules' business. */
-export function linkEventKind(event: LinkEventFacts, chat: ChatLinkSettings): LinkEventKind | undefined {
-  switch (event.type) {
-    case 'accountLink':
-      return event.linkResult === 'ok' ? 'link' : 'link-failed';
-    case BRIDGE_LINK_TYPE:
-      return 'link';
-    case BRIDGE_UNLINK_TYPE:
-      return 'unlink';
-    case 'postback':
-      // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
-      if (event.sourceType !== 'user') return undefined;
-      if (event.postbackData === chat.linkPostbackData) return 'start-link';
-      return event.postbackData === chat.unlinkPostbackData ? 'unlink' : undefined;
-    case 'message':
-      return event.sourceType === 'user' &&
-        chat.linkKeyword !== undefined &&
-        event.text?.trim().toLowerCase() === chat.linkKeyword.trim().toLowerCase()
-        ? 'start-link'
-        : undefined;
-    default:
-      return undefined;
-  }
 }
 
 /** A nonce as stored by the link API (docs/line.md#account-link step 4). */

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 import type { CustomerReference, NonceRecord } from '../domain/link-rules';
+import type { LinkStateStore } from './ports';
 
 /**
  * Link state beside the user records, in the same table under its own key prefixes (the link API's role
@@ -53,7 +54,7 @@ function toNonceRecord(item: Record<string, AttributeValue> | undefined): NonceR
   };
 }
 
-export class LinkNonceStore {
+export class LinkNonceStore implements LinkStateStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,

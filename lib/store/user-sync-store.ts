@@ -8,6 +8,7 @@ import {
 
 import type { EventLane, LineEventFacts, LinkState, SubscriptionState, UserSyncState } from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
+import type { UserRecordStore } from './ports';
 
 export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
@@ -94,7 +95,7 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
  * written for DynamoDB, and a completion after them. Two writes per applied event, none on the hot
  * path of a duplicate beyond the rejected claim.
  */
-export class UserSyncStore {
+export class UserSyncStore implements UserRecordStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,

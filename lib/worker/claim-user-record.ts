@@ -1,10 +1,22 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+
 import { admission, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
-import { countForChannel, logger, maskUserId } from '../observability/telemetry';
+import { countForChannel } from '../observability/telemetry';
 import { ClaimHeldError } from '../store/errors';
-import type { LineUserKey, TakenOverClaim, UserSyncStore } from '../store/user-sync-store';
+import type { AppliedChange, LineUserKey, UserRecordStore } from '../store/ports';
 
 /** An event the user's record refuses: the same event again, or overtaken by a newer one. */
 export type Skipped = { result: 'skipped'; reason: 'duplicate' | 'stale' };
+
+/** An event holding its user's record: the kind of work it is for does its part, then completes it. */
+export interface ClaimedEvent {
+  key: LineUserKey;
+  event: LineEventFacts;
+  /** the record as it was before this claim */
+  state: UserSyncState;
+  /** Records what the event applied and releases the claim (putting back another lane's claim it took over). */
+  complete(change: Omit<AppliedChange, 'restoreClaim'>): Promise<void>;
+}
 
 /**
  * Claims the user's record for this event, or says why it is skipped (duplicate, stale). Every event
@@ -12,25 +24,32 @@ export type Skipped = { result: 'skipped'; reason: 'duplicate' | 'stale' };
  */
 export async function claimUserRecord(
   key: LineUserKey,
-  facts: LineEventFacts,
-  store: UserSyncStore,
+  event: LineEventFacts,
+  store: UserRecordStore,
   channel: string,
-): Promise<{ state: UserSyncState; takenOver?: TakenOverClaim } | { skipped: Skipped }> {
-  const log = { channel, eventId: facts.webhookEventId, type: facts.type, user: maskUserId(facts.userId) };
+  log: Logger,
+): Promise<{ claimed: ClaimedEvent } | { skipped: Skipped }> {
   const now = Date.now();
-  const claim = await store.claim(key, facts, now);
-  const verdict = claim.claimed ? 'apply' : admission(facts, claim.state, now);
+  const claim = await store.claim(key, event, now);
+  const verdict = claim.claimed ? 'apply' : admission(event, claim.state, now);
   if (verdict === 'duplicate' || verdict === 'stale') {
     countForChannel(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', channel);
-    logger.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
-      ...log,
-      eventTimestamp: facts.timestamp,
+    log.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {
+      eventTimestamp: event.timestamp,
       lastAppliedTimestamp: claim.state.lastEventTimestamp,
     });
     return { skipped: { result: 'skipped', reason: verdict } };
   }
   // Refused although the rule says apply: the record changed in between (a claim came and went). Retry.
-  if (!claim.claimed) throw new ClaimHeldError(facts.webhookEventId, claim.state.pendingEventId);
-  logger.info('Event claimed', log);
-  return { state: claim.state, takenOver: claim.takenOver };
+  if (!claim.claimed) throw new ClaimHeldError(event.webhookEventId, claim.state.pendingEventId);
+  log.info('Event claimed');
+  const { state, takenOver } = claim;
+  return {
+    claimed: {
+      key,
+      event,
+      state,
+      complete: (change) => store.complete(key, event, { ...change, restoreClaim: takenOver }),
+    },
+  };
 }

@@ -6,18 +6,31 @@ import { MemberLinker } from '../capillary/member-linker';
 import { ById } from '../config/channels';
 import type { CapillaryOrgConfig, WorkerConfig } from '../config/config';
 import { ConfigError } from '../config/errors';
+import type { WorkerLinkSettings } from '../config/link-config';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
+import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
-import type { ChannelSyncDeps, SyncDeps } from './sync-line-event';
+import type { LinkChannel } from './link/link-context';
+import type { SyncChannel } from './sync/sync-line-event';
+
+/** One LINE channel's clients: what its follows sync with and what its links work with. */
+export type ChannelClients = SyncChannel & LinkChannel;
+
+/** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
+export interface SyncDeps {
+  store: UserRecordStore;
+  channels: ById<ChannelClients>;
+  link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+}
 
 /**
- * The worker's clients, built once per container from its configuration: one Capillary HTTP client per
- * org (its rate budget and token shared by the org's channels), and per channel a LINE profile client
- * and a chat client (link tokens, replies, pushes) with the channel's token, and a customer directory and
- * a member linker writing with the channel's Capillary account id.
+ * The worker's stores (DynamoDB) and clients, built once per container from its configuration: one
+ * Capillary HTTP client per org (its rate budget and token shared by the org's channels), and per channel
+ * a LINE profile client and a chat client (link tokens, replies, pushes) with the channel's token, and a
+ * customer directory and a member linker writing with the channel's Capillary account id.
  */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line, link } = config;
@@ -31,7 +44,7 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
       limiter: orgRateLimiter(dynamo, config.tableName, org),
     });
   const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
-  const channels = config.channels.all.map((channel): ChannelSyncDeps => {
+  const channels = config.channels.all.map((channel): ChannelClients => {
     const http = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
     if (http === undefined)

@@ -12,7 +12,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from
 
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import { enqueueBatches, toBatches, toEntries } from '../../lib/queue/event-queue';
-import { processSqsBatch, type WorkerDeps } from '../../lib/worker/process-sqs-batch';
+import type { WorkerDeps } from '../../lib/worker/handle-queued-event';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { startBackfillRig, type BackfillRig } from '../backfill-rig';
 import { lambdaContext } from '../lambda-context';

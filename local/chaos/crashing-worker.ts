@@ -1,10 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import type { WorkerConfig } from '../../lib/config/config';
-import type { EventLane, LineEventFacts } from '../../lib/domain/sync-rules';
-import { UserSyncStore, type AppliedChange, type ClaimResult, type LineUserKey } from '../../lib/store/user-sync-store';
-import type { SyncDeps } from '../../lib/worker/sync-line-event';
-import { buildSyncDeps } from '../../lib/worker/worker-deps';
+import type { EventLane, LineEventFacts, UserSyncState } from '../../lib/domain/sync-rules';
+import type { AppliedChange, ClaimResult, LineUserKey, UserRecordStore } from '../../lib/store/ports';
+import { buildSyncDeps, type SyncDeps } from '../../lib/worker/worker-deps';
 import { crashCurrentInvocation } from './lambda-sandbox';
 import type { CrashPoint } from './scenario';
 
@@ -34,34 +33,34 @@ export class WorkerJournal {
 }
 
 /**
- * The real store, but the worker dies on schedule around the commit (after Capillary was called): its
+ * The worker's store, but the worker dies on schedule around the commit (after Capillary was called): its
  * process crashes, or it stalls until the Lambda timeout ends the invocation.
  */
-class CrashingUserSyncStore extends UserSyncStore {
+class CrashingUserRecordStore implements UserRecordStore {
   constructor(
-    client: DynamoDBClient,
-    tableName: string,
-    claimTtlMs: number,
+    private readonly store: UserRecordStore,
     private readonly journal: WorkerJournal,
-  ) {
-    super(client, tableName, claimTtlMs);
-  }
+  ) {}
 
-  override async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
-    const result = await super.claim(key, event, now);
+  async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
+    const result = await this.store.claim(key, event, now);
     if (result.claimed) this.#record('claim', key, event);
     return result;
   }
 
-  override async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now?: number): Promise<void> {
+  async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now?: number): Promise<void> {
     const crash = this.journal.nextCommitCrash();
     if (crash !== null) this.journal.crashes[crash] += 1;
     if (crash === 'stall-before-commit') await new Promise<never>(() => {});
     if (crash === 'before-commit') crashCurrentInvocation('after the Capillary call, before the DynamoDB commit');
-    await super.complete(key, event, change, now);
+    await this.store.complete(key, event, change, now);
     // A released claim (a refused link) records nothing in its lane.
     this.#record(change.recordEvent === false ? 'release' : 'commit', key, event);
     if (crash === 'after-commit') crashCurrentInvocation('after the DynamoDB commit');
+  }
+
+  read(key: LineUserKey): Promise<UserSyncState | undefined> {
+    return this.store.read(key);
   }
 
   #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
@@ -76,10 +75,8 @@ class CrashingUserSyncStore extends UserSyncStore {
   }
 }
 
-/** One worker instance's real dependencies (clients, token cache, rate limiter), with the crashing store in place of the plain one. */
+/** One worker instance's real dependencies (clients, token cache, rate limiter), its store wrapped to crash on schedule. */
 export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
-  return {
-    ...buildSyncDeps(config, dynamo),
-    store: new CrashingUserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000, journal),
-  };
+  const deps = buildSyncDeps(config, dynamo);
+  return { ...deps, store: new CrashingUserRecordStore(deps.store, journal) };
 }

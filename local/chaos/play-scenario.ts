@@ -22,8 +22,8 @@ import { createSqsClient } from '../../lib/queue/sqs-client';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { processSqsBatch, type RecordSettled } from '../../lib/worker/process-sqs-batch';
-import type { SyncOutcome } from '../../lib/worker/sync-line-event';
+import type { EventOutcome, RecordSettled } from '../../lib/worker/handle-queued-event';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { createFifoQueue, type TestFifoQueue } from '../aws-kit';
 import { lambdaContext } from '../lambda-context';
 import { callbackBody, signedWebhookRequest, webhookChannel, webhookConfigFor } from '../line-event-factory';
@@ -173,7 +173,7 @@ class Tally {
   }
 }
 
-const outcomeKey = (outcome: SyncOutcome): string =>
+const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
     : outcome.result === 'link'

@@ -17,7 +17,7 @@ import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { ClaimHeldError, ClaimLostError } from '../../lib/store/errors';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { syncLineEvent, type SyncOutcome } from '../../lib/worker/sync-line-event';
+import { handleQueuedEvent, type EventOutcome } from '../../lib/worker/handle-queued-event';
 import { createFifoQueue } from '../../local/aws-kit';
 import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-services';
 import { playScenario, QUICK_FLEET } from '../../local/chaos/play-scenario';
@@ -33,7 +33,7 @@ import {
   webhookConfigFor,
 } from '../../local/line-event-factory';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
+import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
 
 type Outage = 'none' | 'partial' | 'full';
 
@@ -247,8 +247,8 @@ describe('two workers claiming the same user at once', () => {
   afterEach(() => harness.close());
 
   const sync = (event: LineWebhookEvent) =>
-    syncLineEvent({ channel: 'default', destination: DESTINATION, event }, harness.deps, Number.POSITIVE_INFINITY);
-  const appliedCount = (results: PromiseSettledResult<SyncOutcome>[]) =>
+    handleQueuedEvent(sqsRecordFor(event), harness.deps, Number.POSITIVE_INFINITY);
+  const appliedCount = (results: PromiseSettledResult<EventOutcome>[]) =>
     results.filter((result) => result.status === 'fulfilled' && result.value.result === 'applied').length;
   const customersOf = (userId: string) => harness.capillary.customersWithIdentifier('line', userId);
 

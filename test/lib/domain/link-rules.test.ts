@@ -1,40 +1,12 @@
 import { InvalidLinkFieldError } from '../../../lib/domain/errors';
 import {
   anonymousCustomerAction,
-  linkEventKind,
   linkPageUrl,
   nonceVerdict,
   parseCustomerReference,
   subscriptionOnLink,
   type NonceRecord,
 } from '../../../lib/domain/link-rules';
-
-const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
-
-describe('linkEventKind', () => {
-  it.each([
-    [{ type: 'accountLink', linkResult: 'ok' }, 'link'],
-    [{ type: 'accountLink', linkResult: 'failed' }, 'link-failed'],
-    [{ type: 'bridge.link' }, 'link'],
-    [{ type: 'bridge.unlink' }, 'unlink'],
-    [{ type: 'postback', sourceType: 'user', postbackData: 'action=link' }, 'start-link'],
-    [{ type: 'postback', sourceType: 'user', postbackData: 'action=unlink' }, 'unlink'],
-    [{ type: 'postback', sourceType: 'user', postbackData: 'action=buy' }, undefined],
-    [{ type: 'postback', sourceType: 'group', postbackData: 'action=link' }, undefined],
-    [{ type: 'message', sourceType: 'user', text: '  link CARD ' }, 'start-link'],
-    [{ type: 'message', sourceType: 'room', text: 'Link card' }, undefined],
-    [{ type: 'message', sourceType: 'user', text: 'link' }, undefined],
-    [{ type: 'follow' }, undefined],
-  ])('%j → %s', (facts, kind) => {
-    expect(linkEventKind(facts, CHAT)).toBe(kind);
-  });
-
-  it('never starts a link from text when no keyword is configured', () => {
-    expect(
-      linkEventKind({ type: 'message', sourceType: 'user', text: 'Link card' }, { ...CHAT, linkKeyword: undefined }),
-    ).toBeUndefined();
-  });
-});
 
 describe('parseCustomerReference', () => {
   it.each([

@@ -1,15 +1,6 @@
-import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
-import { lambdaContext } from '../../../local/lambda-context';
-import {
-  DESTINATION,
-  followEvent,
-  lineUserId,
-  redelivery,
-  textMessageEvent,
-  unfollowEvent,
-} from '../../../local/line-event-factory';
-import { subscriptionOf } from '../../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../../local/worker-rig';
+import { DESTINATION, followEvent, lineUserId, redelivery, unfollowEvent } from '../../../../local/line-event-factory';
+import { subscriptionOf } from '../../../../local/standins/capillary-standin';
+import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../../../local/worker-rig';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
@@ -174,24 +165,6 @@ describe('worker: follow / unfollow → Capillary (instore+line)', () => {
     await harness.run([followEvent(userId, 2000)]);
     const [customer] = harness.capillary.customersWithIdentifier('line', userId);
     expect(lineSubscription(harness, customer!.id)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
-  });
-
-  it('acknowledges other event types without touching Capillary or DynamoDB', async () => {
-    const userId = lineUserId();
-    const response = await harness.run([textMessageEvent(userId, 1000)]);
-    expect(response.batchItemFailures).toEqual([]);
-    expect(apiCalls(harness)).toHaveLength(0);
-    expect(await harness.store.read(userKey(userId))).toBeUndefined();
-  });
-
-  it('sends a message to the retry path when its body is not a queued LINE event', async () => {
-    const record = { ...sqsRecordFor(followEvent(lineUserId(), 1)), body: 'garbage' };
-    const response = await processSqsBatch(
-      { Records: [record] },
-      lambdaContext({ name: 't', memoryMb: 128, timeoutSeconds: 3 }),
-      harness.deps,
-    );
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
   });
 });
 

@@ -1,0 +1,108 @@
+/**
+ * What a queued event is for: which kind of work takes it, decided from the event's facts alone. Pure.
+ *
+ * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/); a new kind
+ * of work adds a case here, its rule in routeOf, and its module beside them.
+ */
+import type { LineWebhookEvent } from '../line/callback';
+import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
+import { ignoreReason, type IgnoreReason, type LineEventFacts } from './sync-rules';
+
+/** Everything the router and the kinds of work read from a queued event, taken from it once. */
+export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
+  /** `user` in a one-to-one chat; `group` / `room` elsewhere */
+  sourceType?: string;
+  replyToken?: string;
+  /** accountLink: `ok` or `failed` */
+  linkResult?: string;
+  nonce?: string;
+  postbackData?: string;
+  /** a text message's text */
+  text?: string;
+}
+
+/** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
+type LinkWork =
+  /** the user asked in chat: issue a link token and answer with the brand's page */
+  | { kind: 'start-link' }
+  /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
+  | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
+  /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
+  | { kind: 'unlink'; answerInChat: boolean };
+
+export type EventRoute =
+  /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
+  | { kind: 'sync'; userId: string; lane: 'sync' }
+  | (LinkWork & { userId: string; lane: 'link' })
+  /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
+  | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
+  /** no kind of work takes it: acknowledged and counted */
+  | { kind: 'ignored'; reason: IgnoreReason };
+
+/** The routes whose work changes one user's record: the worker claims the record in `lane` first. */
+export type RecordRoute = Extract<EventRoute, { lane: unknown }>;
+
+const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export function eventFactsOf(event: LineWebhookEvent): EventFacts {
+  const link = event.link as { result?: unknown; nonce?: unknown } | undefined;
+  const postback = event.postback as { data?: unknown } | undefined;
+  const message = event.message as { type?: unknown; text?: unknown } | undefined;
+  return {
+    type: event.type,
+    webhookEventId: event.webhookEventId,
+    timestamp: event.timestamp,
+    userId: event.source?.userId,
+    isUnblocked: event.follow?.isUnblocked,
+    sourceType: event.source?.type,
+    replyToken: text(event.replyToken),
+    linkResult: text(link?.result),
+    nonce: text(link?.nonce),
+    postbackData: text(postback?.data),
+    text: message?.type === 'text' ? text(message.text) : undefined,
+  };
+}
+
+/** Linking first (its postbacks and texts would otherwise be ignored), then the follow/unfollow rules. */
+export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+  const link = linkRouteOf(facts, chat);
+  if (link !== undefined) return link;
+  const ignored = ignoreReason(facts);
+  if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
+  return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };
+}
+
+function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | undefined {
+  switch (facts.type) {
+    case 'accountLink':
+      return facts.linkResult === 'ok'
+        ? ofUser(facts, { kind: 'complete-link', nonce: facts.nonce, via: 'accountLink' })
+        : { kind: 'link-refused', reason: 'failed-at-line' };
+    case BRIDGE_LINK_TYPE:
+      return ofUser(facts, { kind: 'complete-link', nonce: facts.nonce, via: 'id-token' });
+    case BRIDGE_UNLINK_TYPE:
+      return ofUser(facts, { kind: 'unlink', answerInChat: false });
+    case 'postback':
+      // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
+      if (facts.sourceType !== 'user') return undefined;
+      if (facts.postbackData === chat.linkPostbackData) return ofUser(facts, { kind: 'start-link' });
+      return facts.postbackData === chat.unlinkPostbackData
+        ? ofUser(facts, { kind: 'unlink', answerInChat: true })
+        : undefined;
+    case 'message':
+      return facts.sourceType === 'user' &&
+        chat.linkKeyword !== undefined &&
+        facts.text?.trim().toLowerCase() === chat.linkKeyword.trim().toLowerCase()
+        ? ofUser(facts, { kind: 'start-link' })
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** A link step needs the user's record; an event without a user id has none. */
+function ofUser(facts: EventFacts, work: LinkWork): EventRoute {
+  return facts.userId === undefined
+    ? { kind: 'link-refused', reason: 'no-user-id' }
+    : { ...work, userId: facts.userId, lane: 'link' };
+}

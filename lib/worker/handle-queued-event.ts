@@ -1,0 +1,132 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSRecord } from 'aws-lambda';
+
+import { ChannelNotConfiguredError } from '../config/errors';
+import { eventFactsOf, routeOf, type EventFacts, type EventRoute } from '../domain/event-route';
+import type { IgnoreReason } from '../domain/sync-rules';
+import {
+  countForChannel,
+  countIgnored,
+  countLinkRejected,
+  logger,
+  maskUserId,
+  metrics,
+  MetricUnit,
+} from '../observability/telemetry';
+import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
+import { claimUserRecord, type Skipped } from './claim-user-record';
+import { completeLink } from './link/complete-link';
+import type { LinkContext, LinkOutcome } from './link/link-context';
+import { startLink } from './link/start-link';
+import { unlink } from './link/unlink';
+import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
+import type { SyncDeps } from './worker-deps';
+
+/** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
+export type EventOutcome = SyncOutcome | LinkOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+
+/** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
+export interface RecordSettled {
+  messageId: string;
+  webhookEventId: string | undefined;
+  receiveCount: number;
+  outcome?: EventOutcome;
+  error?: { name: string; message: string };
+}
+
+export interface WorkerDeps extends SyncDeps {
+  /** Lambda passes none; the local pipeline, benchmark and tests listen here. */
+  onSettled?: (settled: RecordSettled) => void;
+}
+
+/**
+ * One SQS record = one queued LINE event, settled at most once: parsed, routed (domain/event-route), its
+ * user's record claimed when its work changes it, then handed to its kind of work (sync/, link/). A throw
+ * fails the record: SQS retries it (the retry resumes the claim), then moves it to the DLQ.
+ * @param deadlineAt epoch ms after which no Capillary attempt starts (the invocation's end, less a reserve)
+ */
+export async function handleQueuedEvent(
+  record: SQSRecord,
+  deps: WorkerDeps,
+  deadlineAt: number,
+): Promise<EventOutcome> {
+  const { messageId } = record;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  let message: QueuedLineEvent | undefined;
+  let log: Logger = logger;
+  try {
+    message = parseQueuedEvent(record.body);
+    const facts = eventFactsOf(message.event);
+    const route = routeOf(facts, deps.link.settings.chat);
+    const user = maskUserId(facts.userId);
+    log = logger.createChild({
+      persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
+    });
+    const outcome = await settle({ message, facts, route, log }, deps, deadlineAt);
+    deps.onSettled?.({ messageId, webhookEventId: facts.webhookEventId, receiveCount, outcome });
+    return outcome;
+  } catch (error) {
+    const { name, message: detail } = error as Error;
+    // A body that does not parse names no channel: it is counted in the total only.
+    if (message === undefined) metrics.addMetric('EventFailed', MetricUnit.Count, 1);
+    else countForChannel('EventFailed', message.channel);
+    log.warn('Event failed; it will be retried', { messageId, receiveCount, error: { name, message: detail } });
+    const webhookEventId = message?.event.webhookEventId;
+    deps.onSettled?.({ messageId, webhookEventId, receiveCount, error: { name, message: detail } });
+    throw error;
+  }
+}
+
+/** A queued event as the worker understands it: its facts, what it is for, and its log context. */
+interface RoutedEvent {
+  message: QueuedLineEvent;
+  facts: EventFacts;
+  route: EventRoute;
+  log: Logger;
+}
+
+async function settle(
+  { message, facts, route, log }: RoutedEvent,
+  deps: SyncDeps,
+  deadlineAt: number,
+): Promise<EventOutcome> {
+  // A channel removed from LINE_CHANNELS while its events wait: fail, so they reach the DLQ for a redrive.
+  const channel = deps.channels.get(message.channel);
+  if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
+  if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
+  const key = { destination: message.destination, userId: route.userId };
+  const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
+  if ('skipped' in claim) return claim.skipped;
+  // The claimed event goes to its kind of work, which completes the claim.
+  const { claimed } = claim;
+  const call = { deadlineAt };
+  if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
+  const { nonces, settings } = deps.link;
+  const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
+  switch (route.kind) {
+    case 'start-link':
+      return startLink(link);
+    case 'complete-link':
+      return completeLink(link, route);
+    case 'unlink':
+      return unlink(link, route);
+  }
+}
+
+/** Nothing to apply: counted and logged, never retried. */
+function acknowledge(
+  route: Extract<EventRoute, { kind: 'ignored' | 'link-refused' }>,
+  eventType: string,
+  channel: string,
+  log: Logger,
+): EventOutcome {
+  if (route.kind === 'ignored') {
+    countIgnored(channel, eventType);
+    log.info('Event acknowledged without side effects', { reason: route.reason });
+    return { result: 'ignored', reason: route.reason };
+  }
+  // LINE's `failed` carries no user and no reply token: nothing to apply, but worth a count and a line.
+  countLinkRejected(channel, route.reason);
+  log.warn('Account link event without a linkable user acknowledged', { reason: route.reason });
+  return { result: 'rejected', reason: route.reason };
+}

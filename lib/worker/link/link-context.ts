@@ -1,0 +1,49 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { MemberLinker } from '../../capillary/member-linker';
+import type { WorkerLinkSettings } from '../../config/link-config';
+import type { EventFacts } from '../../domain/event-route';
+import type { LinkRejection } from '../../domain/link-rules';
+import type { LineChatClient } from '../../line/link-token-client';
+import type { LinkStateStore } from '../../store/ports';
+import type { ClaimedEvent } from '../claim-user-record';
+
+/** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
+export interface LinkChannel {
+  id: string;
+  customers: LineCustomerDirectory;
+  members: MemberLinker;
+  /** link tokens, replies and pushes with this channel's token */
+  chat: LineChatClient;
+}
+
+/**
+ * One link event of one user, in that user's order (its FIFO group and its record's claim), with what
+ * its step works with. Every step ends by completing the claim.
+ */
+export interface LinkContext {
+  claimed: ClaimedEvent;
+  facts: EventFacts;
+  channel: LinkChannel;
+  nonces: LinkStateStore;
+  settings: WorkerLinkSettings;
+  /** the event's log context (channel, event, masked user) */
+  log: Logger;
+  call: { deadlineAt: number };
+  /** when the step started (after the claim): link times and token expiries count from here */
+  now: number;
+}
+
+/** Rejections (unknown, expired or reused nonces, another user's nonce, LINE's `failed`) are acknowledged, never retried. */
+export type LinkOutcome =
+  | {
+      result: 'link';
+      action: 'linked' | 'link-failed' | 'merge-pending' | 'unlinked' | 'not-linked' | 'link-started';
+      customerId?: number;
+      detail?: string;
+    }
+  | {
+      result: 'rejected';
+      reason: LinkRejection | 'failed-at-line' | 'no-user-id' | 'link-page-not-configured' | 'refused-by-line';
+    };

@@ -1,0 +1,92 @@
+import { eventFactsOf, routeOf, type EventFacts, type EventRoute } from '../../../lib/domain/event-route';
+import { accountLinkEvent, followEvent, postbackEvent, textMessageEvent } from '../../../local/line-event-factory';
+
+const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
+const USER = `U${'a'.repeat(32)}`;
+const facts = (overrides: Partial<EventFacts>): EventFacts => ({
+  type: 'follow',
+  webhookEventId: '01EVENT',
+  timestamp: 1000,
+  userId: USER,
+  ...overrides,
+});
+const link = (work: object): EventRoute => ({ ...work, userId: USER, lane: 'link' }) as EventRoute;
+const ignored = { kind: 'ignored', reason: 'unsupported-type' };
+
+describe('routeOf', () => {
+  it.each([
+    [{ type: 'follow' }, { kind: 'sync', userId: USER, lane: 'sync' }],
+    [{ type: 'unfollow' }, { kind: 'sync', userId: USER, lane: 'sync' }],
+    [
+      { type: 'accountLink', linkResult: 'ok', nonce: 'N' },
+      link({ kind: 'complete-link', nonce: 'N', via: 'accountLink' }),
+    ],
+    [
+      { type: 'accountLink', linkResult: 'failed' },
+      { kind: 'link-refused', reason: 'failed-at-line' },
+    ],
+    [{ type: 'bridge.link', nonce: 'N' }, link({ kind: 'complete-link', nonce: 'N', via: 'id-token' })],
+    [{ type: 'bridge.unlink' }, link({ kind: 'unlink', answerInChat: false })],
+    [{ type: 'postback', sourceType: 'user', postbackData: 'action=link' }, link({ kind: 'start-link' })],
+    [
+      { type: 'postback', sourceType: 'user', postbackData: 'action=unlink' },
+      link({ kind: 'unlink', answerInChat: true }),
+    ],
+    [{ type: 'postback', sourceType: 'user', postbackData: 'action=buy' }, ignored],
+    [{ type: 'postback', sourceType: 'group', postbackData: 'action=link' }, ignored],
+    [{ type: 'message', sourceType: 'user', text: '  link CARD ' }, link({ kind: 'start-link' })],
+    [{ type: 'message', sourceType: 'room', text: 'Link card' }, ignored],
+    [{ type: 'message', sourceType: 'user', text: 'link' }, ignored],
+    [{ type: 'beacon' }, ignored],
+  ] as const)('%j → %j', (overrides, route) => {
+    expect(routeOf(facts(overrides), CHAT)).toEqual(route);
+  });
+
+  it('never starts a link from text when no keyword is configured', () => {
+    const text = facts({ type: 'message', sourceType: 'user', text: 'Link card' });
+    expect(routeOf(text, { ...CHAT, linkKeyword: undefined })).toEqual(ignored);
+  });
+
+  it('refuses a link step that names no user, and ignores a follow that names none', () => {
+    expect(routeOf(facts({ type: 'bridge.link', nonce: 'N', userId: undefined }), CHAT)).toEqual({
+      kind: 'link-refused',
+      reason: 'no-user-id',
+    });
+    // LINE's failed result is refused as such, user or not
+    expect(routeOf(facts({ type: 'accountLink', linkResult: 'failed', userId: undefined }), CHAT)).toEqual({
+      kind: 'link-refused',
+      reason: 'failed-at-line',
+    });
+    expect(routeOf(facts({ type: 'follow', userId: undefined }), CHAT)).toEqual({
+      kind: 'ignored',
+      reason: 'no-user-id',
+    });
+  });
+});
+
+describe('eventFactsOf', () => {
+  it('takes the ordering fields and the user of every event, and each kind its own fields', () => {
+    const follow = followEvent(USER, 1000, { follow: { isUnblocked: true } });
+    expect(eventFactsOf(follow)).toMatchObject({
+      type: 'follow',
+      webhookEventId: follow.webhookEventId,
+      timestamp: 1000,
+      userId: USER,
+      sourceType: 'user',
+      isUnblocked: true,
+    });
+    expect(eventFactsOf(accountLinkEvent(USER, 2000, 'N', 'ok'))).toMatchObject({ linkResult: 'ok', nonce: 'N' });
+    expect(eventFactsOf(postbackEvent(USER, 3000, 'action=link'))).toMatchObject({
+      postbackData: 'action=link',
+      replyToken: expect.any(String),
+    });
+    expect(eventFactsOf(textMessageEvent(USER, 4000, 'Link card'))).toMatchObject({ text: 'Link card' });
+  });
+
+  it('reads no text from other message types, and no field of the wrong type', () => {
+    const sticker = { ...textMessageEvent(USER, 1000), message: { type: 'sticker', text: 'Link card' } };
+    expect(eventFactsOf(sticker).text).toBeUndefined();
+    const odd = { ...postbackEvent(USER, 1000, 'x'), postback: { data: 42 }, replyToken: 7 };
+    expect(eventFactsOf(odd)).toMatchObject({ postbackData: undefined, replyToken: undefined });
+  });
+});

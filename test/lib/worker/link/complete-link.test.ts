@@ -1,0 +1,306 @@
+import { bridgeLinkEvent } from '../../../../lib/link-api/bridge-events';
+import { LinkNonceStore } from '../../../../lib/store/link-nonce-store';
+import {
+  accountLinkEvent,
+  followEvent,
+  lineUserId,
+  redelivery,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../../../../local/worker-rig';
+import {
+  apiCalls,
+  customer,
+  holders,
+  lineSubscription,
+  MOBILE,
+  nonceFor,
+  startLinkHarness,
+  userKey,
+} from '../../../support/link-harness';
+
+describe('worker: linking a follower to the brand member', () => {
+  let harness: WorkerHarness;
+  afterEach(() => harness.close());
+
+  it.each([
+    ['mobile', { mobile: MOBILE }, { kind: 'mobile', value: MOBILE }],
+    ['email', { email: 'somchai@example.com' }, { kind: 'email', value: 'somchai@example.com' }],
+    ['externalId', { externalId: 'POS-000123' }, { kind: 'externalId', value: 'POS-000123' }],
+  ] as const)(
+    "links by %s: the member gets this channel's LINE profile opted in; the anonymous customer loses it and is opted out",
+    async (_kind, identifiers, reference) => {
+      // Prepare: a store member, and the same person following (which made an anonymous customer)
+      harness = await startLinkHarness();
+      const memberId = harness.capillary.addMember(identifiers);
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)]);
+      const [anonymousId] = holders(harness, userId);
+      const nonce = await nonceFor(harness, userId, reference);
+      // Act
+      const response = await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+      expect(holders(harness, userId)).toEqual([memberId]);
+      expect(
+        customer(harness, memberId)!
+          .profiles.map((p) => p.source)
+          .sort(),
+      ).toEqual(['INSTORE', 'LINE']);
+      expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+      expect(anonymousId).not.toBe(memberId);
+      expect(lineSubscription(harness, anonymousId!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+      expect(await harness.store.read(userKey(userId))).toMatchObject({
+        customerId: memberId,
+        linkedCustomerId: memberId,
+        subscription: 'OPTIN',
+        link: { status: 'linked' },
+        lastEventTimestamp: 1000,
+        lastLinkEventTimestamp: 2000,
+      });
+    },
+  );
+
+  it("orders links apart from follows: a link delivered after a newer unfollow still links, with the newest follow's state", async () => {
+    // Prepare
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000), unfollowEvent(userId, 3000)]);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE });
+    // Act: the link happened at 2000 but arrives after the unfollow at 3000; then the user follows again
+    await harness.run([accountLinkEvent(userId, 2000, nonce), followEvent(userId, 4000)]);
+    // Assess
+    expect(harness.settled.slice(-2).map((s) => s.outcome?.result)).toEqual(['link', 'applied']);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('links with the state the user has now: a follower who blocked the account is attached opted out', async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000), unfollowEvent(userId, 1500)]);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE });
+    await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+  });
+
+  it('uses a nonce once: a redelivery is a duplicate, a second event with the same nonce is rejected, neither calls Capillary', async () => {
+    harness = await startLinkHarness();
+    harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE });
+    const link = accountLinkEvent(userId, 2000, nonce);
+    await harness.run([link]);
+    const callsAfterLink = apiCalls(harness).length;
+    // Act
+    await harness.run([redelivery(link)], 2);
+    await harness.run([accountLinkEvent(userId, 3000, nonce)]);
+    // Assess
+    expect(harness.settled.slice(-2).map((s) => s.outcome)).toEqual([
+      { result: 'skipped', reason: 'duplicate' },
+      { result: 'rejected', reason: 'consumed-nonce' },
+    ]);
+    expect(apiCalls(harness)).toHaveLength(callsAfterLink);
+  });
+
+  it("rejects a nonce made for another user's link token as impersonation, links nobody, and burns the nonce", async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const [victim, attacker] = [lineUserId(), lineUserId()];
+    const nonce = await nonceFor(harness, victim, { kind: 'mobile', value: MOBILE });
+    // Act
+    const response = await harness.run([
+      accountLinkEvent(attacker, 2000, nonce),
+      accountLinkEvent(victim, 3000, nonce),
+    ]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.map((s) => s.outcome)).toEqual([
+      { result: 'rejected', reason: 'impersonation' },
+      { result: 'rejected', reason: 'consumed-nonce' },
+    ]);
+    expect(holders(harness, attacker)).toEqual([]);
+    expect(customer(harness, memberId)!.profiles.map((p) => p.source)).toEqual(['INSTORE']);
+    expect((await harness.store.read(userKey(attacker)))?.linkedCustomerId).toBeUndefined();
+  });
+
+  it.each([
+    ['an expired nonce', 'expired-nonce', { expiresInMs: -1 }],
+    ['a nonce the link API never made', 'unknown-nonce', undefined],
+  ] as const)('acknowledges %s without calling Capillary', async (_case, reason, options) => {
+    harness = await startLinkHarness();
+    harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    const nonce = options
+      ? await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, options)
+      : LinkNonceStore.newNonce();
+    const response = await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'rejected', reason });
+    expect(apiCalls(harness)).toEqual([]);
+  });
+
+  it('records a member Capillary cannot find as a failed link with the reason, and does not retry it', async () => {
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: '66899999999' });
+    const response = await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({
+      result: 'link',
+      action: 'link-failed',
+      detail: 'member-not-found',
+    });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: anonymousId,
+      link: { status: 'failed', detail: 'member-not-found' },
+    });
+    expect(holders(harness, userId)).toEqual([anonymousId]);
+  });
+
+  it('links by customerId with the add-profile method, using an identifier the member already has', async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ email: 'a@example.com' });
+    const userId = lineUserId();
+    const nonce = await nonceFor(harness, userId, { kind: 'customerId', value: memberId });
+    await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+  });
+
+  it('links with the change-identifier method', async () => {
+    harness = await startLinkHarness({ link: { attachMethod: 'change-identifier' } });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE });
+    await harness.run([accountLinkEvent(userId, 2000, nonce)]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(apiCalls(harness).some((call) => call.path.includes(`/v2/customers/${memberId}/changeIdentifier`))).toBe(
+      true,
+    );
+  });
+
+  it("links from a verified ID token (the link API's bridge.link): a user the bridge never saw is attached opted out", async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ email: 'a@example.com' });
+    const userId = lineUserId();
+    const response = await harness.run([
+      bridgeLinkEvent(userId, await nonceFor(harness, userId, { kind: 'email', value: 'a@example.com' }), Date.now()),
+    ]);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      linkedCustomerId: memberId,
+      subscription: 'OPTOUT',
+    });
+  });
+
+  it('two providers (two user ids, two LINE accounts) → one member with both LINE profiles, each with its own state', async () => {
+    harness = await startLinkHarness();
+    const secondDestination = `U${'f'.repeat(32)}`;
+    const secondAccount = 'second-line-account';
+    await harness.close();
+    harness = await startWorkerHarness({
+      channels: [RIG_CHANNEL, { ...RIG_CHANNEL, id: 'second', capillaryLineAccountId: secondAccount }],
+    });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const runSecond = (events: ReturnType<typeof followEvent>[]) =>
+      harness.run(events, 1, { channel: 'second', destination: secondDestination });
+    const [first, other] = [lineUserId(), lineUserId()];
+    // Act: linked on the first channel while a friend; on the second after blocking it
+    await harness.run([followEvent(first, 1000)]);
+    await harness.run([
+      accountLinkEvent(first, 2000, await nonceFor(harness, first, { kind: 'mobile', value: MOBILE })),
+    ]);
+    await runSecond([followEvent(other, 1000), unfollowEvent(other, 1500)]);
+    await runSecond([
+      accountLinkEvent(
+        other,
+        2000,
+        await nonceFor(harness, other, { kind: 'mobile', value: MOBILE }, { destination: secondDestination }),
+      ),
+    ]);
+    // Assess
+    expect(holders(harness, first)).toEqual([memberId]);
+    expect(holders(harness, other)).toEqual([memberId]);
+    expect(
+      customer(harness, memberId)!
+        .profiles.filter((p) => p.source === 'LINE')
+        .map((p) => p.accountId)
+        .sort(),
+    ).toEqual([LINE_ACCOUNT_ID, secondAccount].sort());
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(lineSubscription(harness, memberId, secondAccount)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+  });
+});
+
+describe('worker: the anonymous customer made at follow time', () => {
+  let harness: WorkerHarness;
+  afterEach(() => harness.close());
+
+  const followThenLink = async () => {
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    return { memberId, userId, anonymousId: anonymousId! };
+  };
+
+  it('merge-request: files a merge request; while it is pending the LINE profile stays and the link is merge-pending', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const { memberId, userId, anonymousId } = await followThenLink();
+    const [request] = harness.capillary.state().mergeRequests;
+    expect(request).toMatchObject({ victimId: anonymousId, survivorId: memberId, status: 'PENDING' });
+    expect(holders(harness, userId)).toEqual([anonymousId]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: anonymousId,
+      linkedCustomerId: memberId,
+      link: { status: 'merge-pending', detail: `request ${request!.id}` },
+    });
+  });
+
+  it('merge-request with auto-approve: the anonymous customer is merged into the member, which ends with the LINE profile', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request', mergeAutoApprove: true } });
+    const { memberId, userId, anonymousId } = await followThenLink();
+    expect(harness.capillary.state().mergeRequests).toEqual([expect.objectContaining({ status: 'APPROVED' })]);
+    expect(customer(harness, anonymousId)).toBeUndefined();
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('keep: the anonymous customer keeps the LINE id, so Capillary refuses a second one and the link is recorded failed', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'keep' } });
+    const { userId, anonymousId } = await followThenLink();
+    expect(holders(harness, userId)).toEqual([anonymousId]);
+    expect(lineSubscription(harness, anonymousId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: anonymousId,
+      link: { status: 'failed', detail: 'line-id-taken' },
+    });
+  });
+
+  it('on-link: a follow registers nobody; the link attaches the member with the recorded state', async () => {
+    harness = await startLinkHarness({ capillary: { registrationMode: 'on-link' } });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    expect(apiCalls(harness)).toEqual([]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTIN' });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    expect(harness.capillary.state().customers.map((c) => c.id)).toEqual([memberId]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+});

@@ -1,0 +1,51 @@
+/** The worker harness as the link tests use it: members, nonces the link API would have made, and what Capillary holds. */
+import type { WorkerConfig } from '../../lib/config/config';
+import type { CustomerReference } from '../../lib/domain/link-rules';
+import { LinkNonceStore } from '../../lib/store/link-nonce-store';
+import { DESTINATION } from '../../local/line-event-factory';
+import { subscriptionOf, type CustomerSnapshot } from '../../local/standins/capillary-standin';
+import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
+
+export const MOBILE = '66812345678';
+export const userKey = (userId: string, destination = DESTINATION) => ({ destination, userId });
+export const lineSubscription = (harness: WorkerHarness, customerId: number, accountId = LINE_ACCOUNT_ID) =>
+  subscriptionOf(harness.capillary.state(), customerId, 'LINE', accountId);
+/** Capillary business calls (the OAuth token call is excluded). */
+export const apiCalls = (harness: WorkerHarness) =>
+  harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+/** The Capillary customers holding this LINE user id. */
+export const holders = (harness: WorkerHarness, userId: string): number[] =>
+  harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+export const customer = (harness: WorkerHarness, id: number): CustomerSnapshot | undefined =>
+  harness.capillary.state().customers.find((c) => c.id === id);
+
+/** What the link API stores for a nonce (lib/link-api), written straight into the store. */
+export async function nonceFor(
+  harness: WorkerHarness,
+  userId: string,
+  reference: CustomerReference,
+  { expiresInMs = 600_000, destination = DESTINATION } = {},
+) {
+  const nonce = LinkNonceStore.newNonce();
+  await harness.deps.link.nonces.issueNonce(nonce, {
+    userId,
+    destination,
+    customer: reference,
+    expiresAt: Date.now() + expiresInMs,
+  });
+  return nonce;
+}
+
+export async function startLinkHarness(
+  options: {
+    capillary?: Partial<WorkerConfig['capillary']>;
+    link?: Partial<WorkerConfig['link']>;
+    autoApproveMerges?: boolean;
+  } = {},
+) {
+  return startWorkerHarness({
+    capillary: options.capillary,
+    link: options.link,
+    capillaryStandIn: { autoApproveMerges: options.autoApproveMerges },
+  });
+}
