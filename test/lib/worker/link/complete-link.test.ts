@@ -144,6 +144,29 @@ describe('worker: linking a follower to the brand member', () => {
     expect(apiCalls(harness)).toEqual([]);
   });
 
+  it('retries an event whose nonce changed while it was consumed, and links on the retry', async () => {
+    // Prepare: the store refuses the first consume as if another delivery of the event had just consumed it
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE });
+    const { nonces } = harness.deps.link;
+    const consume = nonces.consume.bind(nonces);
+    jest.spyOn(nonces, 'consume').mockImplementationOnce(async (...args) => {
+      const { record } = await consume(...args);
+      return { consumed: false, record: record && { ...record, consumedBy: undefined } };
+    });
+    const link = accountLinkEvent(userId, 2000, nonce);
+    // Act
+    const first = await harness.run([link]);
+    const retry = await harness.run([link], 2);
+    // Assess
+    expect(first.batchItemFailures).toHaveLength(1);
+    expect(harness.settled.at(-2)?.error?.name).toBe('NonceChangedError');
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+  });
+
   it('records a member Capillary cannot find as a failed link with the reason, and does not retry it', async () => {
     harness = await startLinkHarness();
     const userId = lineUserId();
