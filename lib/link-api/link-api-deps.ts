@@ -7,7 +7,15 @@ import { LineFollowersClient } from '../line/follower-pages';
 import { LineIdTokenVerifier } from '../line/id-token-verifier';
 import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
-import type { LinkApiDeps } from './handle-link-request';
+
+export interface LinkApiDeps {
+  config: LinkApiConfig;
+  sqs: SQSClient;
+  nonces: LinkNonceStore;
+  idTokens: LineIdTokenVerifier;
+  /** the channel's bot user id: its `destination` setting, or `GET /v2/bot/info` once per cold start */
+  destinationOf(channel: LinkChannel): Promise<string>;
+}
 
 /** The link API's clients, built once per container; a channel without `destination` asks LINE once. */
 export function buildLinkApiDeps(

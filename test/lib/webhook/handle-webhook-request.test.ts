@@ -85,7 +85,10 @@ describe('handleWebhookRequest against the local SQS server', () => {
 
   it('verifies a body with escaped emoji exactly as sent, and passes the text on unchanged', async () => {
     const userId = lineUserId();
-    const body = `{"destination":"${DESTINATION}","events":[{"type":"message","mode":"active","timestamp":5,"source":{"type":"user","userId":"${userId}"},"webhookEventId":"01EMOJI0000000000000000000","deliveryContext":{"isRedelivery":false},"message":{"type":"text","id":"1","text":"\\uD83E\\uDD28 and 🤨"}}]}`;
+    const body =
+      `{"destination":"${DESTINATION}","events":[{"type":"message","mode":"active","timestamp":5,` +
+      `"source":{"type":"user","userId":"${userId}"},"webhookEventId":"01EMOJI0000000000000000000",` +
+      `"deliveryContext":{"isRedelivery":false},"message":{"type":"text","id":"1","text":"\\uD83E\\uDD28 and 🤨"}}]}`;
     const response = await handle(signedWebhookRequest(body));
     expect(response.statusCode).toBe(200);
     const [message] = await receiveAll(sqs, queueUrl);
