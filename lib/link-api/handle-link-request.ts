@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 import { DEFAULT_CHANNEL_ID, type ById } from '../config/channels';
-import type { LinkApiConfig, LinkChannel } from '../config/link-config';
+import type { LinkApiConfig, LinkChannel } from '../config/link-api-config';
 import { InvalidLinkFieldError } from '../domain/errors';
 import { parseCustomerReference, type CustomerReference } from '../domain/link-rules';
 import { isRecord } from '../is-record';

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 import { CHANNEL_ID_PATTERN, DEFAULT_CHANNEL_ID } from '../config/channels';
-import type { WebhookConfig } from '../config/config';
+import type { WebhookConfig } from '../config/webhook-config';
 import { parseCallback } from '../line/callback';
 import { InvalidCallbackError } from '../line/errors';
 import { findHeader, isValidLineSignature, LINE_SIGNATURE_HEADER, rawBodyBytes } from '../line/signature';

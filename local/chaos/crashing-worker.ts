@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import type { WorkerConfig } from '../../lib/config/config';
+import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { EventLane, LineEventFacts } from '../../lib/domain/sync-rules';
 import { UserSyncStore, type AppliedChange, type ClaimResult, type LineUserKey } from '../../lib/store/user-sync-store';
 import type { SyncDeps } from '../../lib/worker/sync-line-event';

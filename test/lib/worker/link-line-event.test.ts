@@ -1,4 +1,4 @@
-import type { WorkerConfig } from '../../../lib/config/config';
+import type { WorkerConfig } from '../../../lib/config/worker-config';
 import type { CustomerReference } from '../../../lib/domain/link-rules';
 import { bridgeLinkEvent, bridgeUnlinkEvent } from '../../../lib/link-api/bridge-events';
 import { LinkNonceStore } from '../../../lib/store/link-nonce-store';
