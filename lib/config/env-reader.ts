@@ -14,7 +14,10 @@ export interface SecretResolver {
 
 /** Where a section records what is wrong, each problem naming the setting (or the part of it) at fault. */
 export interface ProblemLog {
-  /** `name` is the setting or the part of it at fault; `message` follows it: "is not set", "must be …". */
+  /**
+   * `name` is the setting (or the part of it) at fault and `message` follows it: "QUEUE_URL" "is not set".
+   * A name ending in a colon introduces a statement about the setting: "LINK_API_TOKEN:" "every token must …".
+   */
   problem(name: string, message: string): void;
 }
 
