@@ -12,8 +12,8 @@ import path from 'node:path';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { readWebhookConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
+import { readWebhookConfig } from '../lib/config/webhook-config';
 import { parseCallback, type LineWebhookEvent } from '../lib/line/callback';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { toBatches, toEntries } from '../lib/queue/event-queue';

@@ -4,7 +4,7 @@
  * a batch of distinct users; the outcome of every event is checked, so a case cannot silently measure
  * a different path.
  */
-import type { CapillaryConfig } from '../lib/config/config';
+import type { CapillaryConfig } from '../lib/config/capillary-registration';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';

@@ -12,7 +12,7 @@
  */
 import path from 'node:path';
 
-import type { WorkerConfig } from '../lib/config/config';
+import type { WorkerConfig } from '../lib/config/worker-config';
 import { followEvent, lineUserId } from '../local/line-event-factory';
 import { sqsRecordFor, startWorkerHarness } from '../local/worker-rig';
 import { ChildChannel } from './child-channel';

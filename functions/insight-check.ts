@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import { readInsightCheckConfig } from '../lib/config/backfill-config';
+import { readInsightCheckConfig } from '../lib/config/insight-check-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { LineFollowersClient } from '../lib/line/follower-pages';
 import { withTelemetry } from '../lib/observability/telemetry';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-import { readLinkApiConfig } from '../lib/config/config';
+import { readLinkApiConfig } from '../lib/config/link-api-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { handleLinkRequest } from '../lib/link-api/handle-link-request';
 import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-import { readWebhookConfig } from '../lib/config/config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { readWebhookConfig } from '../lib/config/webhook-config';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { handleWebhookRequest, type WebhookDeps } from '../lib/webhook/handle-webhook-request';

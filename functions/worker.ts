@@ -1,7 +1,7 @@
 import type { Context, SQSEvent } from 'aws-lambda';
 
-import { readWorkerConfig } from '../lib/config/config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { readWorkerConfig } from '../lib/config/worker-config';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';

@@ -18,7 +18,7 @@ import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { runBackfillTick, type BackfillDeps, type TickResult } from '../lib/backfill/run-backfill';
 import type { RateLimiter } from '../lib/capillary/rate-limiter';
 import type { BackfillConfig } from '../lib/config/backfill-config';
-import type { WorkerChannel, WorkerConfig } from '../lib/config/config';
+import type { WorkerChannel, WorkerConfig } from '../lib/config/worker-config';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import type { BackfillJob } from '../lib/store/backfill-job-store';
 import type { WorkerDeps } from '../lib/worker/handle-queued-event';

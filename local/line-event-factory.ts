@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import type { WebhookChannel, WebhookConfig } from '../lib/config/config';
+import type { WebhookChannel, WebhookConfig } from '../lib/config/webhook-config';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { toApiGatewayV2Event } from './lambda-events';
 import { LOCAL_CHANNEL_SECRET, webhookPathFor } from './sample-events';

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { DEFAULTS } from '../lib/config/defaults';
-import type { LinkApiConfig } from '../lib/config/link-config';
+import type { LinkApiConfig } from '../lib/config/link-api-config';
 import { buildLinkApiDeps, type LinkApiDeps } from '../lib/link-api/link-api-deps';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { createFifoQueue, type TestFifoQueue } from './aws-kit';

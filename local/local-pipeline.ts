@@ -19,9 +19,12 @@ import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-l
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
+import type { RegistrationMode } from '../lib/config/capillary-registration';
 import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { readLinkApiConfig, readWebhookConfig, readWorkerConfig, type RegistrationMode } from '../lib/config/config';
+import { readLinkApiConfig } from '../lib/config/link-api-config';
 import { ssmSecret } from '../lib/config/once-per-container';
+import { readWebhookConfig } from '../lib/config/webhook-config';
+import { readWorkerConfig } from '../lib/config/worker-config';
 import type { UserSyncState } from '../lib/domain/sync-rules';
 import { handleLinkRequest, LINK_API_ROUTES } from '../lib/link-api/handle-link-request';
 import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
+import type { CapillaryOrgConfig } from '../lib/config/capillary-orgs';
+import type { CapillaryConfig } from '../lib/config/capillary-registration';
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import type { CapillaryConfig, CapillaryOrgConfig, WorkerChannel, WorkerConfig } from '../lib/config/config';
 import { DEFAULTS } from '../lib/config/defaults';
+import type { WorkerChannel, WorkerConfig } from '../lib/config/worker-config';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
 import type { UserRecordStore } from '../lib/store/ports';

@@ -6,7 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-import type { Env } from '../lib/config/config';
+import type { Env } from '../lib/config/env-reader';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { functionEnvironment, loadLocalResources, LOCAL_REGION, queueNamed } from './serverless-resources';
 

@@ -11,8 +11,8 @@ import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics
 
 import { parseArgs } from 'node:util';
 
-import { readWorkerConfig } from '../lib/config/config';
 import { ssmSecret } from '../lib/config/once-per-container';
+import { readWorkerConfig } from '../lib/config/worker-config';
 import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
 import { reconcile } from '../lib/reconcile/reconcile';
 import { buildReconcileDeps } from '../lib/reconcile/reconcile-deps';

@@ -14,8 +14,8 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { REGISTRATION_MODES, type RegistrationMode } from '../lib/config/capillary-registration';
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { REGISTRATION_MODES, type RegistrationMode } from '../lib/config/config';
 import { showReadableLogs, type LogLevel, type ReadableLogs } from '../local/log-view';
 import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_LOCAL_PORTS, webhookUrlFor, type LocalPorts } from '../local/pipeline-admin-api';

@@ -3,7 +3,7 @@
  * one add-customer object per follower with the LINE profile and the opt-in inline (`subscriptionInfo`).
  * An upsert is safe to repeat: Capillary looks the customer up first and updates instead of adding again.
  */
-import type { CapillaryConfig } from '../config/config';
+import type { CapillaryConfig } from '../config/capillary-registration';
 import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
 import { isRecord } from '../is-record';
 import { lineSubscriptions } from './customer-directory';

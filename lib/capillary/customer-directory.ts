@@ -1,4 +1,4 @@
-import type { CapillaryConfig } from '../config/config';
+import type { CapillaryConfig } from '../config/capillary-registration';
 import type { SubscriptionState } from '../domain/sync-rules';
 import { logger, metrics, MetricUnit } from '../observability/telemetry';
 import { CustomerNotResolvedError, LookupUnsupportedError, type CapillaryApiError } from './errors';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import type { CapillaryAuthConfig } from '../config/capillary-orgs';
 import { DEFAULT_CHANNEL_ID } from '../config/channels';
-import type { CapillaryAuthConfig } from '../config/config';
 import { isRecord } from '../is-record';
 import { countCapillaryError, logger, metrics, MetricUnit } from '../observability/telemetry';
 import { CapillaryApiError, CapillaryUnavailableError } from './errors';

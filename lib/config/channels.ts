@@ -4,7 +4,7 @@
  * with one SecureString per channel, for more channels than one parameter holds), or the single-channel
  * variables, which mean one channel called `default`. See docs/deploy.md#several-line-channels.
  */
-import { list, type EnvReader } from './env-reader';
+import { list, type EnvReader, type ProblemLog } from './env-reader';
 import { entryFields, jsonProblem, parseEntries } from './json-list';
 
 /** The channel `POST /line/webhook` (no path segment) serves, and the one the single-channel variables describe. */
@@ -85,12 +85,13 @@ export async function readChannels<K extends ChannelField>(
   if (lists.length === 0) return new ById([await readSingleChannel(read, needs)]);
   const alsoSet = SINGLE_CHANNEL_VARIABLES.filter((name) => read.isSet(name));
   if (alsoSet.length > 0) {
-    read.problems.push(
-      `${lists[0]} and ${alsoSet.join(', ')} are both set: keep one (the single-channel variables mean one channel "${DEFAULT_CHANNEL_ID}"; move it into the list)`,
+    read.problem(
+      `${lists[0]} and ${alsoSet.join(', ')}`,
+      `are both set: keep one (the single-channel variables mean one channel "${DEFAULT_CHANNEL_ID}"; move it into the list)`,
     );
   }
   if (lists.length > 1) {
-    read.problems.push(`${lists.join(' and ')} are set together: keep one`);
+    read.problem(lists.join(' and '), 'are set together: keep one');
     return new ById([]);
   }
   if (lists[0] === 'LINE_CHANNELS_PATH') return new ById((await readChannelPath(read)) as ChannelOf<K>[]);
@@ -98,32 +99,30 @@ export async function readChannels<K extends ChannelField>(
     lists[0] === 'LINE_CHANNELS' ? 'LINE_CHANNELS' : `LINE_CHANNELS_PARAM "${read.optional('LINE_CHANNELS_PARAM')}"`;
   const raw = await read.secret('LINE_CHANNELS');
   if (raw === undefined) return new ById([]);
-  return new ById(parseChannelList(raw, label, read.problems) as ChannelOf<K>[]);
+  return new ById(parseChannelList(raw, label, read) as ChannelOf<K>[]);
 }
 
-/** One SecureString per channel under the path: a channel entry (JSON object), whose id is the parameter's last name segment. */
+/** One SecureString per channel under the path: a channel entry (JSON object), its id the parameter's last name segment. */
 async function readChannelPath(read: EnvReader): Promise<ChannelConfig[]> {
   const label = `LINE_CHANNELS_PATH "${read.optional('LINE_CHANNELS_PATH')}"`;
   const values = await read.secretsByPath('LINE_CHANNELS_PATH');
   if (values === undefined) return [];
   const names = Object.keys(values).sort();
   if (names.length === 0)
-    read.problems.push(
-      `${label} holds no parameters: put one SecureString per channel under it, named by the channel id`,
-    );
+    read.problem(label, 'holds no parameters: put one SecureString per channel under it, named by the channel id');
   return names.flatMap((name) => {
     let entry: unknown;
     try {
       entry = JSON.parse(values[name] as string);
     } catch (error) {
-      read.problems.push(`${label} ${name} ${jsonProblem(error)}`);
+      read.problem(`${label} ${name}`, jsonProblem(error));
       return [];
     }
     const withId =
       typeof entry === 'object' && entry !== null && !Array.isArray(entry) ? { id: name, ...entry } : entry;
-    const channel = parseChannelEntry(withId, `${label} ${name}`, read.problems);
+    const channel = parseChannelEntry(withId, `${label} ${name}`, read);
     if (channel !== undefined && channel.id !== name)
-      read.problems.push(`${label} ${name}: id "${channel.id}" differs from the parameter's name: the name is the id`);
+      read.problem(`${label} ${name}: id`, `"${channel.id}" differs from the parameter's name: the name is the id`);
     return channel === undefined ? [] : [channel];
   });
 }
@@ -131,7 +130,7 @@ async function readChannelPath(read: EnvReader): Promise<ChannelConfig[]> {
 async function readSingleChannel<K extends ChannelField>(read: EnvReader, needs: readonly K[]): Promise<ChannelOf<K>> {
   const destinations = list(read.optional('LINE_EXPECTED_DESTINATIONS'));
   if (destinations.length > 1)
-    read.problems.push('LINE_EXPECTED_DESTINATIONS names one bot per channel: for several channels use LINE_CHANNELS');
+    read.problem('LINE_EXPECTED_DESTINATIONS', 'names one bot per channel: for several channels use LINE_CHANNELS');
   const channel: Partial<ChannelConfig> = {
     id: DEFAULT_CHANNEL_ID,
     capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
@@ -153,12 +152,12 @@ const optionalField = <N extends string>(name: N, value: string | undefined): Pa
 const EXAMPLE = '[{"id": "th", "channelSecret": "…", "channelAccessToken": "…", "capillaryLineAccountId": "…"}]';
 
 /** Checks the whole list: every problem names the channel (or its position) and the field, never a value. */
-export function parseChannelList(raw: string, label: string, problems: string[]): ChannelConfig[] {
-  return parseEntries(raw, label, EXAMPLE, problems, (entry, at) => parseChannelEntry(entry, at, problems));
+function parseChannelList(raw: string, label: string, log: ProblemLog): ChannelConfig[] {
+  return parseEntries(raw, label, EXAMPLE, log, (entry, at) => parseChannelEntry(entry, at, log));
 }
 
-function parseChannelEntry(entry: unknown, at: string, problems: string[]): ChannelConfig | undefined {
-  const fields = entryFields(entry, at, LIST_FIELDS, CHANNEL_ID_PATTERN, problems);
+function parseChannelEntry(entry: unknown, at: string, log: ProblemLog): ChannelConfig | undefined {
+  const fields = entryFields(entry, at, LIST_FIELDS, CHANNEL_ID_PATTERN, log);
   if (fields === undefined) return undefined;
   const destination = fields.text('destination', false);
   if (destination !== undefined && !BOT_USER_ID_PATTERN.test(destination)) {

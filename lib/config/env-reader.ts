@@ -1,3 +1,8 @@
+/**
+ * Configuration is read and validated once per cold start. Every problem names the setting, so a
+ * deployment with a missing variable fails loudly on its first invocation instead of misbehaving.
+ * Secrets may be given directly (local runs) or as `<NAME>_PARAM`, the name of an SSM SecureString.
+ */
 import { ConfigError } from './errors';
 
 export type Env = Record<string, string | undefined>;
@@ -5,6 +10,15 @@ export type Env = Record<string, string | undefined>;
 export interface SecretResolver {
   (parameterName: string): Promise<string | undefined>;
   byPath?: (path: string) => Promise<Record<string, string>>;
+}
+
+/** Where a section records what is wrong, each problem naming the setting (or the part of it) at fault. */
+export interface ProblemLog {
+  /**
+   * `name` is the setting (or the part of it) at fault and `message` follows it: "QUEUE_URL" "is not set".
+   * A name ending in a colon introduces a statement about the setting: "LINK_API_TOKEN:" "every token must …".
+   */
+  problem(name: string, message: string): void;
 }
 
 export function isHttpUrl(value: string): boolean {
@@ -16,16 +30,22 @@ export function isHttpUrl(value: string): boolean {
 }
 
 /**
- * Reads settings from the environment and collects every problem instead of stopping at the first,
- * so one cold start names everything an operator must fix.
+ * The one reader every section of a function's configuration reads through: it collects every problem
+ * instead of stopping at the first, so one cold start names everything an operator must fix.
  */
-export class EnvReader {
-  readonly problems: string[] = [];
+export class EnvReader implements ProblemLog {
+  readonly #problems: string[] = [];
   readonly #causes: unknown[] = [];
   constructor(
     private readonly env: Env,
     private readonly resolveSecret: SecretResolver,
   ) {}
+
+  /** The same problem found by two sections (a setting both read) is listed once. */
+  problem(name: string, message: string): void {
+    const text = `${name} ${message}`;
+    if (!this.#problems.includes(text)) this.#problems.push(text);
+  }
 
   optional(name: string): string | undefined {
     const value = this.env[name]?.trim();
@@ -34,14 +54,14 @@ export class EnvReader {
 
   required(name: string): string {
     const value = this.optional(name);
-    if (value === undefined) this.problems.push(`${name} is not set`);
+    if (value === undefined) this.problem(name, 'is not set');
     return value ?? '';
   }
 
   url(name: string, fallback?: string): string {
     const value = fallback === undefined ? this.required(name) : (this.optional(name) ?? fallback);
     if (value === '') return value;
-    if (!isHttpUrl(value)) this.problems.push(`${name} must be an http(s) URL, got "${value}"`);
+    if (!isHttpUrl(value)) this.problem(name, `must be an http(s) URL, got "${value}"`);
     return value.replace(/\/+$/, '');
   }
 
@@ -50,7 +70,7 @@ export class EnvReader {
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      this.problem(name, `must be an integer from ${min} to ${max}, got "${raw}"`);
       return fallback;
     }
     return value;
@@ -60,10 +80,15 @@ export class EnvReader {
     const raw = this.optional(name);
     if (raw === undefined) return fallback;
     if (!(allowed as readonly string[]).includes(raw)) {
-      this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      this.problem(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
       return fallback;
     }
     return raw as T;
+  }
+
+  /** `true` or `false`, as serverless.yml passes flags. */
+  flag(name: string, fallback: 'true' | 'false'): boolean {
+    return this.oneOf(name, ['true', 'false'] as const, fallback) === 'true';
   }
 
   /** `NAME` or `NAME_PARAM` is set (to anything but blanks). */
@@ -77,15 +102,15 @@ export class EnvReader {
     if (direct !== undefined) return direct;
     const parameterName = this.optional(`${name}_PARAM`);
     if (parameterName === undefined) {
-      if (required) this.problems.push(`${name} (or ${name}_PARAM) is not set`);
+      if (required) this.problem(name, `(or ${name}_PARAM) is not set`);
       return undefined;
     }
     try {
       const value = await this.resolveSecret(parameterName);
-      if (!value) this.problems.push(`${name}_PARAM names SSM parameter "${parameterName}", which is empty`);
+      if (!value) this.problem(`${name}_PARAM`, `names SSM parameter "${parameterName}", which is empty`);
       return value;
     } catch (error) {
-      this.problems.push(`${name}_PARAM: cannot read SSM parameter "${parameterName}" (${(error as Error).name})`);
+      this.problem(`${name}_PARAM:`, `cannot read SSM parameter "${parameterName}" (${(error as Error).name})`);
       this.#causes.push(error);
       return undefined;
     }
@@ -96,21 +121,37 @@ export class EnvReader {
     const path = this.optional(name);
     if (path === undefined) return undefined;
     if (this.resolveSecret.byPath === undefined) {
-      this.problems.push(`${name}: SSM parameters by path cannot be read here`);
+      this.problem(`${name}:`, 'SSM parameters by path cannot be read here');
       return undefined;
     }
     try {
       return await this.resolveSecret.byPath(path);
     } catch (error) {
-      this.problems.push(`${name}: cannot read the SSM parameters under "${path}" (${(error as Error).name})`);
+      this.problem(`${name}:`, `cannot read the SSM parameters under "${path}" (${(error as Error).name})`);
       this.#causes.push(error);
       return undefined;
     }
   }
 
+  /** Throws every problem recorded so far in one ConfigError (the first SSM failure as its cause). */
   done(): void {
-    if (this.problems.length > 0) throw new ConfigError(this.problems, { cause: this.#causes[0] });
+    if (this.#problems.length > 0) throw new ConfigError([...this.#problems], { cause: this.#causes[0] });
   }
+}
+
+/**
+ * A function's configuration: every section read through one reader, then every problem of the function
+ * thrown together (ConfigError) or the configuration returned.
+ */
+export async function readConfig<T>(
+  env: Env,
+  resolveSecret: SecretResolver,
+  readSections: (read: EnvReader) => T | Promise<T>,
+): Promise<T> {
+  const read = new EnvReader(env, resolveSecret);
+  const config = await readSections(read);
+  read.done();
+  return config;
 }
 
 /** Comma-separated values, trimmed, empty ones dropped. */

@@ -18,7 +18,8 @@ export class ChannelNotConfiguredError extends BridgeError {
 
   constructor(public readonly channel: string) {
     super(
-      `channel "${channel}" is not configured (LINE_CHANNELS, or the single-channel variables for "default"); the event is retried, then waits in the DLQ`,
+      `channel "${channel}" is not configured (LINE_CHANNELS, or the single-channel variables for "default"); ` +
+        'the event is retried, then waits in the DLQ',
     );
   }
 }

@@ -3,6 +3,7 @@
  * id each. Every problem names the entry (by id when it has one) and the field, never a value (values
  * are secrets).
  */
+import type { ProblemLog } from './env-reader';
 
 /** The position of a JSON syntax error, never the text around it (it may hold a secret). */
 export function jsonProblem(error: unknown): string {
@@ -11,16 +12,16 @@ export function jsonProblem(error: unknown): string {
 }
 
 /** A non-empty JSON array, or [] with the problem recorded. */
-export function parseJsonArray(raw: string, label: string, example: string, problems: string[]): unknown[] {
+export function parseJsonArray(raw: string, label: string, example: string, log: ProblemLog): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    problems.push(`${label} ${jsonProblem(error)}`);
+    log.problem(label, jsonProblem(error));
     return [];
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    problems.push(`${label} must be a JSON array of at least one entry, e.g. ${example}`);
+    log.problem(label, `must be a JSON array of at least one entry, e.g. ${example}`);
     return [];
   }
   return parsed;
@@ -39,18 +40,16 @@ export function entryFields(
   at: string,
   known: readonly string[],
   idPattern: RegExp,
-  problems: string[],
+  log: ProblemLog,
 ): EntryFields | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    problems.push(`${at} must be an object`);
+    log.problem(at, 'must be an object');
     return undefined;
   }
   const fields = entry as Record<string, unknown>;
   const id = typeof fields.id === 'string' && idPattern.test(fields.id) ? fields.id : undefined;
   const where = id === undefined ? at : `${at} (id "${id}")`;
-  const problem = (field: string, text: string) => {
-    problems.push(`${where}: ${field} ${text}`);
-  };
+  const problem = (field: string, text: string) => log.problem(`${where}: ${field}`, text);
   if (id === undefined)
     problem('id', fields.id === undefined ? 'is missing' : `must match ${idPattern} (a short URL-safe name)`);
   for (const field of Object.keys(fields))
@@ -88,15 +87,15 @@ export function parseEntries<T extends { id: string }>(
   raw: string,
   label: string,
   example: string,
-  problems: string[],
+  log: ProblemLog,
   parse: (entry: unknown, at: string) => T | undefined,
 ): T[] {
   const seen = new Set<string>();
-  return parseJsonArray(raw, label, example, problems).flatMap((entry, index) => {
+  return parseJsonArray(raw, label, example, log).flatMap((entry, index) => {
     const parsed = parse(entry, `${label}[${index}]`);
     if (parsed === undefined) return [];
     if (seen.has(parsed.id))
-      problems.push(`${label}[${index}] (id "${parsed.id}"): id is a duplicate: each entry needs its own id`);
+      log.problem(`${label}[${index}] (id "${parsed.id}"): id`, 'is a duplicate: each entry needs its own id');
     seen.add(parsed.id);
     return [parsed];
   });

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-import type { LinkApiConfig, LinkChannel } from '../config/link-config';
+import type { LinkApiConfig, LinkChannel } from '../config/link-api-config';
 import { onceAsync } from '../config/once-per-container';
 import { LineFollowersClient } from '../line/follower-pages';
 import { LineIdTokenVerifier } from '../line/id-token-verifier';

@@ -1,4 +1,4 @@
-import type { LinkChannel } from '../config/link-config';
+import type { LinkChannel } from '../config/link-api-config';
 import { parseCustomerReference } from '../domain/link-rules';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../http/errors';
 import type { LineWebhookEvent } from '../line/callback';

@@ -1,5 +1,5 @@
 import { DEFAULT_CHANNEL_ID, type ById } from '../config/channels';
-import type { LinkChannel } from '../config/link-config';
+import type { LinkChannel } from '../config/link-api-config';
 import { BadRequestError, NotFoundError } from '../http/errors';
 
 const USER_ID = /^U[0-9a-f]{32}$/;

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 import { slotPlan, type RateLimiter, type SlotPlan } from '../capillary/rate-limiter';
-import type { CapillaryOrgConfig } from '../config/config';
+import type { CapillaryOrgConfig } from '../config/capillary-orgs';
 
 export interface SharedRateLimiterOptions {
   client: DynamoDBClient;

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 import { CHANNEL_ID_PATTERN, DEFAULT_CHANNEL_ID } from '../config/channels';
-import type { WebhookChannel, WebhookConfig } from '../config/config';
+import type { WebhookChannel, WebhookConfig } from '../config/webhook-config';
 import { errorResponse } from '../http/error-response';
 import { BadRequestError, NotFoundError, UnauthorizedError } from '../http/errors';
 import { findHeader } from '../http/headers';

@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import type { WorkerConfig } from '../../lib/config/config';
+import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { EventLane, LineEventFacts, UserSyncState } from '../../lib/domain/sync-rules';
 import type { AppliedChange, ClaimResult, LineUserKey, UserRecordStore } from '../../lib/store/ports';
 import { buildSyncDeps, type SyncDeps } from '../../lib/worker/worker-deps';

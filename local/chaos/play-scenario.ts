@@ -16,7 +16,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
-import type { WebhookConfig, WorkerConfig } from '../../lib/config/config';
+import type { WebhookConfig } from '../../lib/config/webhook-config';
+import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';

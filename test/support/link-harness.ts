@@ -1,5 +1,5 @@
 /** The worker harness as the link tests use it: members, nonces the link API would have made, and what Capillary holds. */
-import type { WorkerConfig } from '../../lib/config/config';
+import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { CustomerReference } from '../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { DESTINATION } from '../../local/line-event-factory';

@@ -1,7 +1,7 @@
 import { LineCustomerDirectory } from '../../../lib/capillary/customer-directory';
 import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
-import type { CapillaryConfig } from '../../../lib/config/config';
+import type { CapillaryConfig } from '../../../lib/config/capillary-registration';
 import { lineUserId } from '../../../local/line-event-factory';
 import {
   startCapillaryStandIn,

@@ -1,9 +1,7 @@
-import { readWebhookConfig, readWorkerConfig } from '../../../lib/config/config';
-import { ConfigError } from '../../../lib/config/errors';
+import { readWebhookConfig } from '../../../lib/config/webhook-config';
+import { readWorkerConfig } from '../../../lib/config/worker-config';
+import { noSsm, problemsOf } from './config-fixtures';
 
-const noSsm = async () => {
-  throw new Error('SSM should not be called');
-};
 /** Only GetParametersByPath, answering `values` (or failing as `byPath` does). */
 const ssmPath = (byPath: (path: string) => Promise<Record<string, string>>) =>
   Object.assign(async () => noSsm(), { byPath });
@@ -25,16 +23,6 @@ const workerEnv = (overrides: Record<string, string | undefined> = {}) => ({
   CAPILLARY_CLIENT_SECRET: 'secret',
   ...overrides,
 });
-
-/** The ConfigError's problems, so a test can assert on each one exactly. */
-async function problemsOf(reading: Promise<unknown>): Promise<string[]> {
-  const error = await reading.then(
-    () => undefined,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return (error as ConfigError).problems;
-}
 
 describe('LINE_CHANNELS', () => {
   it('gives the webhook every channel with its secrets, rotation lists included, looked up by id', async () => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 
 import { SQSClient } from '@aws-sdk/client-sqs';
 
-import type { WebhookConfig } from '../../../lib/config/config';
+import type { WebhookConfig } from '../../../lib/config/webhook-config';
 import { logger } from '../../../lib/observability/telemetry';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { createSqsClient } from '../../../lib/queue/sqs-client';

@@ -1,5 +1,5 @@
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../../lib/config/channels';
-import type { WorkerChannel } from '../../../lib/config/config';
+import type { WorkerChannel } from '../../../lib/config/worker-config';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../../lib/worker/worker-deps';
 import { lambdaContext } from '../../../local/lambda-context';

@@ -1,62 +1,6 @@
-import { readLinkApiConfig, readWebhookConfig, readWorkerConfig } from '../../../lib/config/config';
 import { ConfigError } from '../../../lib/config/errors';
-
-const noSsm = async () => {
-  throw new Error('SSM should not be called');
-};
-
-const workerEnv = (overrides: Record<string, string | undefined> = {}) => ({
-  TABLE_NAME: 'users',
-  LINE_CHANNEL_ACCESS_TOKEN: 'token',
-  CAPILLARY_BASE_URL: 'https://apac2.api.capillarytech.com/',
-  CAPILLARY_LINE_ACCOUNT_ID: '2001914141242',
-  CAPILLARY_CLIENT_KEY: 'key',
-  CAPILLARY_CLIENT_SECRET: 'secret',
-  ...overrides,
-});
-
-describe('readWebhookConfig', () => {
-  it('accepts several channel secrets for a rotation', async () => {
-    const config = await readWebhookConfig(
-      { LINE_CHANNEL_SECRET: 'old, new', QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q.fifo' },
-      noSsm,
-    );
-    expect(config.channels.all).toEqual([{ id: 'default', capillaryOrg: 'default', channelSecrets: ['old', 'new'] }]);
-    expect(config.maxBodyBytes).toBe(1024 * 1024);
-  });
-
-  it('names every missing setting at once', async () => {
-    await expect(readWebhookConfig({}, noSsm)).rejects.toThrow(
-      /LINE_CHANNEL_SECRET \(or LINE_CHANNEL_SECRET_PARAM\) is not set; QUEUE_URL is not set/,
-    );
-  });
-
-  it('reads a secret from the SSM parameter it names', async () => {
-    const names: string[] = [];
-    const config = await readWebhookConfig(
-      {
-        LINE_CHANNEL_SECRET_PARAM: '/bridge/prod/line-channel-secret',
-        QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/1/q.fifo',
-      },
-      async (name) => {
-        names.push(name);
-        return 'from-ssm';
-      },
-    );
-    expect(config.channels.get('default')?.channelSecrets).toEqual(['from-ssm']);
-    expect(names).toEqual(['/bridge/prod/line-channel-secret']);
-  });
-
-  it('reports an unreadable SSM parameter by setting name, without its value', async () => {
-    const failure = readWebhookConfig({ LINE_CHANNEL_SECRET_PARAM: '/x', QUEUE_URL: 'https://q' }, async () => {
-      throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-    });
-    await expect(failure).rejects.toThrow(
-      'LINE_CHANNEL_SECRET_PARAM: cannot read SSM parameter "/x" (AccessDeniedException)',
-    );
-    await expect(failure).rejects.toMatchObject({ name: 'ConfigError', cause: { name: 'AccessDeniedException' } });
-  });
-});
+import { readWorkerConfig } from '../../../lib/config/worker-config';
+import { noSsm, problemsOf, workerEnv } from './config-fixtures';
 
 describe('readWorkerConfig', () => {
   it('applies the documented defaults', async () => {
@@ -155,33 +99,25 @@ describe('linking settings', () => {
       /LINK_PAGE_URL must be an http\(s\) URL/,
     );
   });
+});
 
-  it('reads the link API: several tokens, and each channel with its bot (destination) and LINE Login channel', async () => {
-    const base = {
-      QUEUE_URL: 'https://sqs.ap-northeast-1.amazonaws.com/1/q.fifo',
-      TABLE_NAME: 'users',
-      LINE_CHANNEL_ACCESS_TOKEN: 'token',
-      LINE_LOGIN_CHANNEL_ID: '2000000001',
-    };
-    const tokens = `${'a'.repeat(32)},${'b'.repeat(32)}`;
-    const config = await readLinkApiConfig(
-      { ...base, LINK_API_TOKEN: tokens, LINE_EXPECTED_DESTINATIONS: `U${'1'.repeat(32)}` },
-      noSsm,
-    );
-    expect(config.tokens).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
-    expect(config.channels.all).toEqual([
-      expect.objectContaining({
-        id: 'default',
-        destination: `U${'1'.repeat(32)}`,
-        lineLoginChannelId: '2000000001',
-        channelAccessToken: 'token',
-      }),
+describe('readWorkerConfig problems', () => {
+  it('lists the problems of every section together: orgs, channels, table, LINE, registration, linking', async () => {
+    const env = workerEnv({
+      CAPILLARY_RATE_LIMIT_RPM: '0',
+      LINE_CHANNEL_ACCESS_TOKEN: undefined,
+      TABLE_NAME: undefined,
+      LINE_PROFILE_TIMEOUT_MS: '50',
+      CAPILLARY_ORG_UNIT_ID: 'x',
+      CAPILLARY_LINK_METHOD: 'upsert',
+    });
+    expect(await problemsOf(readWorkerConfig(env, noSsm))).toEqual([
+      'CAPILLARY_RATE_LIMIT_RPM must be an integer from 1 to 1000000, got "0"',
+      'LINE_CHANNEL_ACCESS_TOKEN (or LINE_CHANNEL_ACCESS_TOKEN_PARAM) is not set',
+      'TABLE_NAME is not set',
+      'LINE_PROFILE_TIMEOUT_MS must be an integer from 100 to 30000, got "50"',
+      'CAPILLARY_ORG_UNIT_ID must be an integer or "omit", got "x"',
+      'CAPILLARY_LINK_METHOD must be one of add-profile, change-identifier, got "upsert"',
     ]);
-    await expect(readLinkApiConfig({ ...base, LINK_API_TOKEN: 'short' }, noSsm)).rejects.toThrow(
-      /LINK_API_TOKEN: every token must be at least 32 characters/,
-    );
-    await expect(readLinkApiConfig({ QUEUE_URL: base.QUEUE_URL }, noSsm)).rejects.toThrow(
-      /LINK_API_TOKEN \(or LINK_API_TOKEN_PARAM\) is not set; TABLE_NAME is not set; LINE_CHANNEL_ACCESS_TOKEN \(or LINE_CHANNEL_ACCESS_TOKEN_PARAM\) is not set/,
-    );
   });
 });

@@ -1,0 +1,45 @@
+/** The worker's configuration: the table, the channels' tokens, the Capillary orgs, how followers are written, and linking. */
+import { checkChannelOrgs, readCapillaryOrgs, type CapillaryOrgConfig } from './capillary-orgs';
+import { readCapillaryRegistration, type CapillaryConfig } from './capillary-registration';
+import { readChannels, type ById, type ChannelOf } from './channels';
+import { DEFAULTS } from './defaults';
+import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
+import { readLineApiBaseUrl } from './line-api';
+import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
+import { readTableName } from './resources';
+
+export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
+
+export interface WorkerConfig {
+  tableName: string;
+  claimTtlSeconds: number;
+  channels: ById<WorkerChannel>;
+  line: { apiBaseUrl: string; profileTimeoutMs: number };
+  capillary: CapillaryConfig;
+  /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
+  capillaryOrgs: ById<CapillaryOrgConfig>;
+  link: WorkerLinkSettings;
+}
+
+export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
+  return readConfig(env, resolveSecret, readWorkerSections);
+}
+
+/** The worker's sections, problems left in `read`: the backfill job reads them beside its own. */
+export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig> {
+  const capillaryOrgs = await readCapillaryOrgs(read);
+  const channels = await readChannels(read, ['channelAccessToken', 'capillaryLineAccountId']);
+  checkChannelOrgs(read, channels.all, capillaryOrgs);
+  return {
+    tableName: readTableName(read),
+    claimTtlSeconds: read.integer('CLAIM_TTL_SECONDS', DEFAULTS.CLAIM_TTL_SECONDS, 5, 3600),
+    channels,
+    line: {
+      apiBaseUrl: readLineApiBaseUrl(read),
+      profileTimeoutMs: read.integer('LINE_PROFILE_TIMEOUT_MS', DEFAULTS.LINE_PROFILE_TIMEOUT_MS, 100, 30_000),
+    },
+    capillary: readCapillaryRegistration(read),
+    capillaryOrgs,
+    link: readWorkerLinkSettings(read),
+  };
+}
