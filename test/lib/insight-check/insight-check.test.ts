@@ -1,6 +1,6 @@
 import { driftPercent, runInsightCheck } from '../../../lib/insight-check/insight-check';
 import { LineFollowersClient } from '../../../lib/line/follower-pages';
-import { startBackfillRig, type BackfillRig } from '../../../local/backfill-rig';
+import { startBackfillRig, type BackfillRig } from '../../../local/rigs/backfill-rig';
 import { seededUserIds } from '../../../local/standins/line-standin';
 
 const started: BackfillRig[] = [];

@@ -12,8 +12,8 @@ import {
   textMessageEvent,
   unfollowEvent,
 } from '../../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../../../local/rigs/worker-rig';
 import { subscriptionOf, type CustomerSnapshot } from '../../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../../../local/worker-rig';
 
 const MOBILE = '66812345678';
 const userKey = (userId: string, destination = DESTINATION) => ({ destination, userId });

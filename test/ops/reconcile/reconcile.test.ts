@@ -1,8 +1,8 @@
 import { maskUserId } from '../../../lib/observability/telemetry';
-import { startBackfillRig, type BackfillRig } from '../../../local/backfill-rig';
+import { startBackfillRig, type BackfillRig } from '../../../local/rigs/backfill-rig';
+import { LINE_ACCOUNT_ID } from '../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../local/standins/capillary-standin';
 import { seededUserIds } from '../../../local/standins/line-standin';
-import { LINE_ACCOUNT_ID } from '../../../local/worker-rig';
 import { DriftCheckBudgetError } from '../../../ops/reconcile/errors';
 import { reconcile } from '../../../ops/reconcile/reconcile';
 import { buildReconcileDeps } from '../../../ops/reconcile/reconcile-deps';
