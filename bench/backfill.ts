@@ -1,5 +1,5 @@
 /**
- * Figure 7: the backfill. On the stand-ins and dynalite, with the job's real code (local/backfill-rig.ts):
+ * Figure 7: the backfill. On the stand-ins and dynalite, with the job's real code (local/rigs/backfill-rig.ts):
  * - Capillary calls per follower with batch 10, and on a second run after completion (target 0);
  * - followers per hour at 100 and 1,000 calls/min, a bulk call counted as 1 request and as N records (the
  *   stand-in enforces the limit the same way), over a fixed window at the deployed share of the budget;
