@@ -1,6 +1,6 @@
 // ESLint flat config (ESLint 9). Two jobs:
 //   1. typescript-eslint's recommended rules for all TypeScript in the repository;
-//   2. the one-way import rule between the repository's rooms (issue 9):
+//   2. the one-way import rule between the repository's rooms (issue 9, issue 18):
 //
 //        functions/  Lambda entry points + wiring   -> lib/, functions/, packages
 //        lib/        what the Lambda bundles hold   -> lib/, packages
@@ -13,6 +13,13 @@
 //      Each room lists what it MAY import (an allow-list): an import of any other file in the repository
 //      (another room, events/, package.json, a new top-level folder, ...) is an error. Only test/ imports
 //      test/. import-x/no-cycle forbids import cycles at all, inside a room as well as between rooms.
+//
+//      Inside local/, three rooms, each importing only those before it:
+//        the laptop pipeline and the stand-ins   local/*.ts, local/standins/, local/types/
+//        the rigs                                local/rigs/ (handlers on dynalite/fauxqs for tests, bench, chaos)
+//        the chaos and fuzz runners              local/chaos/
+//      The rigs live in local/ rather than test/support/ because the bench and the chaos/fuzz scripts use them too,
+//      and those may not import test/. Helpers only tests use go to test/support/.
 //
 // import-x/no-restricted-paths only sees imports it can resolve, so import-x/no-unresolved is on too: an
 // import the resolver cannot follow is an error instead of a silent hole in the boundary.
@@ -57,6 +64,23 @@ const ROOM_RULES = {
   bench: 'bench/ may import only lib/, local/, ops/, bench/ and packages (never test/).',
 };
 
+/** The rooms inside local/ (see the top of this file). */
+const LOCAL_PIPELINE = ['./local/*.ts', './local/standins', './local/types'];
+const LOCAL_ZONES = [
+  {
+    target: LOCAL_PIPELINE,
+    from: ['./local/rigs', './local/chaos'],
+    message:
+      'The laptop pipeline and the stand-ins import neither the rigs (local/rigs/) nor the chaos runners (local/chaos/).',
+  },
+  {
+    target: './local/rigs',
+    from: './local/chaos',
+    message:
+      'The rigs (local/rigs/) do not import the chaos and fuzz runners (local/chaos/): the runners build on the rigs.',
+  },
+];
+
 const zones = [
   ...Object.entries(ALLOWED).map(([room, allowed]) => ({
     target: `./${room}`,
@@ -64,6 +88,7 @@ const zones = [
     except: [...allowed.map((r) => `./${r}`), './node_modules'],
     message: ROOM_RULES[room],
   })),
+  ...LOCAL_ZONES,
   // Top-level files (jest.config.ts, ...): nothing but test/ imports test/.
   { target: './*.ts', from: './test', message: 'Nothing but test/ imports test/.' },
 ];

@@ -1,5 +1,5 @@
 /**
- * Figure 7: the backfill. On the stand-ins and dynalite, with the job's real code (local/backfill-rig.ts):
+ * Figure 7: the backfill. On the stand-ins and dynalite, with the job's real code (local/rigs/backfill-rig.ts):
  * - Capillary calls per follower with batch 10, and on a second run after completion (target 0);
  * - followers per hour at 100 and 1,000 calls/min, a bulk call counted as 1 request and as N records (the
  *   stand-in enforces the limit the same way), over a fixed window at the deployed share of the budget;
@@ -14,12 +14,12 @@ import { ById } from '../lib/config/channels';
 import type { BulkCountsAs } from '../lib/domain/backfill-rules';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { startBackfillRig } from '../local/backfill-rig';
 import { lambdaContext } from '../local/lambda-context';
 import { toSqsEvent } from '../local/lambda-events';
 import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';
+import { startBackfillRig } from '../local/rigs/backfill-rig';
+import { sqsRecordFor } from '../local/rigs/worker-rig';
 import { seededUserIds } from '../local/standins/line-standin';
-import { sqsRecordFor } from '../local/worker-rig';
 import { progressOf } from '../ops/backfill-control';
 import type { BenchProfile } from './profiles';
 import { round } from './stats';

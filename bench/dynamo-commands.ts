@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import { isRateBucketKey } from '../lib/store/shared-rate-limiter';
-import { countCommands } from '../local/aws-kit';
+import { countCommands } from '../local/rigs/aws-kit';
 
 /** The rate limiter's DynamoDB commands, counted apart from the user records' (e.g. "UpdateItemCommand:limiter"). */
 export const LIMITER_SUFFIX = ':limiter';

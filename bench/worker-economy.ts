@@ -8,7 +8,7 @@ import type { CapillaryConfig } from '../lib/config/capillary-registration';
 import type { LineWebhookEvent } from '../lib/line/callback';
 import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { followEvent, lineUserId, unfollowEvent } from '../local/line-event-factory';
-import { startWorkerHarness, type WorkerHarness } from '../local/worker-rig';
+import { startWorkerHarness, type WorkerHarness } from '../local/rigs/worker-rig';
 import { countDynamoCommands } from './dynamo-commands';
 import { round } from './stats';
 import { renderTable } from './table';

@@ -14,7 +14,7 @@ import path from 'node:path';
 
 import type { WorkerConfig } from '../lib/config/worker-config';
 import { followEvent, lineUserId } from '../local/line-event-factory';
-import { sqsRecordFor, startWorkerHarness } from '../local/worker-rig';
+import { sqsRecordFor, startWorkerHarness } from '../local/rigs/worker-rig';
 import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import type { BenchProfile } from './profiles';

@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import { readInsightCheckConfig } from '../lib/config/insight-check-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { runInsightCheck } from '../lib/insight-check/insight-check';
 import { LineFollowersClient } from '../lib/line/follower-pages';
 import { withTelemetry } from '../lib/observability/telemetry';
-import { runInsightCheck } from '../lib/reconcile/insight-check';
 
 /** Built on a container's first run: the configuration (the channels' tokens from SSM) and the clients. */
 const deps = onceAsync(async () => {

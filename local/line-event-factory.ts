@@ -1,11 +1,10 @@
+/**
+ * LINE webhook events and callback bodies as LINE sends them (docs/line.md#webhook-events), for the laptop
+ * pipeline (replay, the link flow), the rigs, the chaos and fuzz runs, the benchmark and the tests.
+ */
 import { randomBytes } from 'node:crypto';
 
-import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import type { WebhookChannel, WebhookConfig } from '../lib/config/webhook-config';
 import type { LineWebhookEvent } from '../lib/line/callback';
-import { toApiGatewayV2Event } from './lambda-events';
-import { LOCAL_CHANNEL_SECRET, webhookPathFor } from './sample-events';
-import { signLineBody } from './sign-line-body';
 
 export const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
 
@@ -80,41 +79,3 @@ export const redelivery = (event: LineWebhookEvent): LineWebhookEvent => ({
 
 export const callbackBody = (events: LineWebhookEvent[], destination = DESTINATION): string =>
   JSON.stringify({ destination, events });
-
-export interface SignedRequestOptions {
-  secret?: string;
-  /** the path's channel segment; none = `POST /line/webhook` */
-  channel?: string;
-  signature?: string | null;
-  contentType?: string;
-  headerName?: string;
-}
-
-/** An API Gateway v2 event as LINE's POST would produce it, signed over the exact bytes. */
-export function signedWebhookRequest(body: string | Buffer, options: SignedRequestOptions = {}) {
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json; charset=utf-8' };
-  const signature =
-    options.signature === undefined ? signLineBody(bytes, options.secret ?? LOCAL_CHANNEL_SECRET) : options.signature;
-  if (signature !== null) headers[options.headerName ?? 'x-line-signature'] = signature;
-  const event = toApiGatewayV2Event({ method: 'POST', path: webhookPathFor(options.channel), headers, body: bytes });
-  if (options.headerName) {
-    // keep the caller's header casing, as a REST API (v1) front door would
-    event.headers = { ...headers };
-  }
-  return event;
-}
-
-/** A webhook channel: `default` with the local secret unless told otherwise. */
-export const webhookChannel = (overrides: Partial<WebhookChannel> = {}): WebhookChannel => ({
-  id: DEFAULT_CHANNEL_ID,
-  channelSecrets: [LOCAL_CHANNEL_SECRET],
-  capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
-  ...overrides,
-});
-
-export const webhookConfigFor = (
-  queueUrl: string,
-  channels: WebhookChannel[] = [webhookChannel()],
-  maxBodyBytes = 1024 * 1024,
-): WebhookConfig => ({ channels: new ById(channels), queueUrl, maxBodyBytes });

@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 import { createSqsClient } from '../lib/queue/sqs-client';
-import { createFifoQueue } from '../local/aws-kit';
 import { startAwsServers } from '../local/aws-servers';
 import { formatFuzzReport, HEAP_GROWTH_LIMIT_BYTES, runFuzz } from '../local/chaos/fuzz-run';
 import { formatLinkFuzzReport, runLinkApiFuzz } from '../local/chaos/link-api-fuzz';
-import { startLinkApiHarness } from '../local/link-api-rig';
+import { createFifoQueue } from '../local/rigs/aws-kit';
+import { startLinkApiHarness } from '../local/rigs/link-api-rig';
 
 const { values } = parseArgs({
   options: {

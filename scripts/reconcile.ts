@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { readWorkerConfig } from '../lib/config/worker-config';
 import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
-import { reconcile } from '../lib/reconcile/reconcile';
-import { buildReconcileDeps } from '../lib/reconcile/reconcile-deps';
+import { reconcile } from '../ops/reconcile/reconcile';
+import { buildReconcileDeps } from '../ops/reconcile/reconcile-deps';
 import { STAGE_OPTIONS, stageTarget, workerEnvironment } from '../ops/stage-target';
 
 const USAGE =

@@ -4,48 +4,25 @@
  * invocation (a continuation tick). The cursor and counters live in DynamoDB (BackfillJobStore), so a
  * crash or a timeout only redoes part of one page, and a redone follower costs no Capillary call.
  */
-import type { BulkRecordOutcome, LineBulkRegistrar } from '../capillary/bulk-upsert';
-import type { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryUnavailableError } from '../capillary/errors';
-import {
-  addCounters,
-  backfillVerdict,
-  cursorExpired,
-  syntheticFollow,
-  ZERO_COUNTERS,
-  type BackfillCounters,
-} from '../domain/backfill-rules';
-import type { LineEventFacts } from '../domain/sync-rules';
+import { addCounters, cursorExpired, ZERO_COUNTERS, type BackfillCounters } from '../domain/backfill-rules';
 import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError } from '../line/errors';
-import { insightDate, type LineFollowersClient } from '../line/follower-pages';
-import { countForChannel, logger, maskUserId } from '../observability/telemetry';
+import { insightDate, type FollowerPage, type LineFollowersClient } from '../line/follower-pages';
+import { countForChannel, logger } from '../observability/telemetry';
 import type { BackfillTickMessage as BackfillTick } from '../queue/backfill-ticks';
-import type { SyntheticEvent, SyntheticEventSender } from '../queue/synthetic-events';
 import type { BackfillJob, BackfillJobStore } from '../store/backfill-job-store';
-import { ClaimLostError } from '../store/errors';
-import type { UserSyncStore } from '../store/user-sync-store';
+import { HeldJob } from './held-job';
+import { registerBatch, type BatchDeps, type BatchSettings } from './register-batch';
 
-export interface BackfillSettings {
+export interface BackfillSettings extends BatchSettings {
   batchSize: number;
-  /** attempts per rejected record, the first bulk call included; then the DLQ */
-  recordMaxAttempts: number;
   /** at the job's share of the budget: the ETA's basis */
   followersPerHour: number;
 }
 
-export interface BackfillDeps {
+export interface BackfillDeps extends BatchDeps {
   jobs: BackfillJobStore;
-  users: UserSyncStore;
   followers: LineFollowersClient;
-  registrar: LineBulkRegistrar;
-  /** for the opt-in when an org ignored the inline one */
-  customers: LineCustomerDirectory;
-  /** the events queue: followers handed to the ordered pipeline */
-  pipeline: SyntheticEventSender;
-  /** the events DLQ: records Capillary kept rejecting, with the reason */
-  deadLetters: SyntheticEventSender;
-  /** the bot's user id: the `destination` part of the user records */
-  destination: string;
   settings: BackfillSettings;
 }
 
@@ -60,12 +37,10 @@ const BATCH_RESERVE_MS = 15_000;
 /** After Capillary stayed unavailable: the next invocation waits this long. */
 const UNAVAILABLE_PAUSE_SECONDS = 60;
 
-/** Stops the tick without committing the page; the next invocation redoes it. */
-class TickInterrupted extends Error {
-  constructor(public readonly result: TickResult) {
-    super('tick interrupted');
-  }
-}
+/** The deadline came: the next invocation goes on (a page left unfinished is redone from its start). */
+const GO_ON: TickResult = { next: true, delaySeconds: 0 };
+/** A checkpoint found the job cancelled or held by another invocation: stop without committing more. */
+const STOPPED: TickResult = { next: false, status: 'stopped (cancelled, or taken over)' };
 
 export async function runBackfillTick(
   tick: BackfillTick,
@@ -73,89 +48,14 @@ export async function runBackfillTick(
   deadlineAt: number,
   owner: string,
 ): Promise<TickResult> {
-  const { jobs, followers } = deps;
-  const acquired = await jobs.acquire(tick.channel, tick.jobId, owner, deadlineAt + BATCH_RESERVE_MS, Date.now());
+  const acquired = await deps.jobs.acquire(tick.channel, tick.jobId, owner, deadlineAt + BATCH_RESERVE_MS, Date.now());
   if (acquired === undefined) {
     logger.info('Backfill tick ignored: the job is not running, or another invocation holds it', { ...tick });
     return { next: false, status: 'not-acquired' };
   }
-  let job: BackfillJob = acquired;
-  const { channel } = tick;
-  const checkpoint = async (patch: Parameters<BackfillJobStore['checkpoint']>[3]): Promise<BackfillJob> => {
-    const updated = await jobs.checkpoint(tick.channel, tick.jobId, owner, patch, Date.now());
-    if (updated === undefined) throw new TickInterrupted({ next: false, status: 'stopped (cancelled, or taken over)' });
-    job = updated;
-    return updated;
-  };
-
   try {
-    if (job.followersPerHour === undefined) {
-      await checkpoint({
-        estimatedFollowers: await estimateFollowers(followers),
-        followersPerHour: deps.settings.followersPerHour,
-      });
-    }
-    while (Date.now() < deadlineAt - BATCH_RESERVE_MS) {
-      if (cursorExpired(job.cursorIssuedAt, Date.now())) {
-        logger.warn(
-          'Backfill cursor older than 24 h: starting again from the first page (known followers cost nothing)',
-          { ...tick },
-        );
-        await checkpoint({ cursor: undefined, restarts: job.restarts + 1 });
-      }
-      let page;
-      try {
-        page = await followers.page(job.cursor);
-      } catch (error) {
-        if (error instanceof FollowerCursorRejectedError) {
-          logger.warn('LINE rejected the backfill cursor: starting again from the first page', { ...tick });
-          await checkpoint({ cursor: undefined, restarts: job.restarts + 1 });
-          continue;
-        }
-        // Retrying cannot fix these: fail the job at once with the cause, rather than after maxReceiveCount invocations.
-        const permanent =
-          error instanceof FollowerListUnavailableError
-            ? error.message
-            : error instanceof LineApiError && error.status === 401
-              ? `${error.message}: the channel access token was refused; fix LINE_CHANNEL_ACCESS_TOKEN (SSM) and start again`
-              : undefined;
-        if (permanent !== undefined) {
-          await checkpoint({ status: 'failed', message: permanent });
-          logger.error('Backfill failed', { ...tick, error: permanent });
-          return { next: false, status: 'failed' };
-        }
-        throw error;
-      }
-      const snapshotAt = Date.now();
-      // A page is redone from its start after an interruption: its counters are recounted, calls carried over.
-      let pageCounters: BackfillCounters = { ...ZERO_COUNTERS, capillaryCalls: job.pageCounters.capillaryCalls };
-      for (let start = 0; start < page.userIds.length; start += deps.settings.batchSize) {
-        if (Date.now() >= deadlineAt - BATCH_RESERVE_MS) throw new TickInterrupted({ next: true, delaySeconds: 0 });
-        const batch = page.userIds.slice(start, start + deps.settings.batchSize);
-        pageCounters = addCounters(
-          pageCounters,
-          await syncFollowers(batch, listingId(job), snapshotAt, deps, deadlineAt),
-        );
-        await checkpoint({ pageCounters });
-      }
-      const counters = addCounters(job.counters, { ...pageCounters, pages: 1 });
-      const done = page.next === undefined;
-      await checkpoint({
-        cursor: page.next,
-        cursorIssuedAt: snapshotAt,
-        counters,
-        pageCounters: ZERO_COUNTERS,
-        ...(done ? { status: 'completed' as const } : {}),
-      });
-      countForChannel('BackfillFollowersSeen', channel, pageCounters.idsSeen);
-      if (done) {
-        logger.info('Backfill completed', { ...tick, ...counters });
-        return { next: false, status: 'completed' };
-      }
-    }
-    return { next: true, delaySeconds: 0 };
+    return await followPages(new HeldJob(deps.jobs, tick, owner, acquired), deps, deadlineAt);
   } catch (error) {
-    if (error instanceof TickInterrupted) return error.result;
     if (error instanceof CapillaryUnavailableError) {
       logger.warn('Capillary unavailable or no budget left in this invocation: the next one redoes the page', {
         ...tick,
@@ -165,8 +65,99 @@ export async function runBackfillTick(
     }
     throw error;
   } finally {
-    await jobs.release(tick.channel, tick.jobId, owner);
+    await deps.jobs.release(tick.channel, tick.jobId, owner);
   }
+}
+
+async function followPages(held: HeldJob, deps: BackfillDeps, deadlineAt: number): Promise<TickResult> {
+  const { tick } = held;
+  if (held.job.followersPerHour === undefined) {
+    const estimate = await estimateFollowers(deps.followers);
+    if (!(await held.checkpoint({ estimatedFollowers: estimate, followersPerHour: deps.settings.followersPerHour })))
+      return STOPPED;
+  }
+  while (Date.now() < deadlineAt - BATCH_RESERVE_MS) {
+    if (cursorExpired(held.job.cursorIssuedAt, Date.now())) {
+      logger.warn(
+        'Backfill cursor older than 24 h: starting again from the first page (known followers cost nothing)',
+        {
+          ...tick,
+        },
+      );
+      if (!(await held.restartListing())) return STOPPED;
+    }
+    const read = await readPage(held.job.cursor, deps.followers);
+    if (read.kind === 'cursor-rejected') {
+      logger.warn('LINE rejected the backfill cursor: starting again from the first page', { ...tick });
+      if (!(await held.restartListing())) return STOPPED;
+      continue;
+    }
+    if (read.kind === 'failed') {
+      if (!(await held.checkpoint({ status: 'failed', message: read.message }))) return STOPPED;
+      logger.error('Backfill failed', { ...tick, error: read.message });
+      return { next: false, status: 'failed' };
+    }
+    const outcome = await registerPage(held, read.page, deps, deadlineAt);
+    if (outcome !== 'next-page') return outcome;
+  }
+  return GO_ON;
+}
+
+type PageRead =
+  | { kind: 'page'; page: FollowerPage }
+  | { kind: 'cursor-rejected' }
+  /** retrying cannot fix it: the job fails at once with the cause, rather than after maxReceiveCount invocations */
+  | { kind: 'failed'; message: string };
+
+async function readPage(cursor: string | undefined, followers: LineFollowersClient): Promise<PageRead> {
+  try {
+    return { kind: 'page', page: await followers.page(cursor) };
+  } catch (error) {
+    if (error instanceof FollowerCursorRejectedError) return { kind: 'cursor-rejected' };
+    if (error instanceof FollowerListUnavailableError) return { kind: 'failed', message: error.message };
+    if (error instanceof LineApiError && error.status === 401) {
+      const fix = 'the channel access token was refused; fix LINE_CHANNEL_ACCESS_TOKEN (SSM) and start again';
+      return { kind: 'failed', message: `${error.message}: ${fix}` };
+    }
+    throw error;
+  }
+}
+
+/** The page's followers batch by batch, each checkpointed; then the page is committed with the next cursor. */
+async function registerPage(
+  held: HeldJob,
+  page: FollowerPage,
+  deps: BackfillDeps,
+  deadlineAt: number,
+): Promise<TickResult | 'next-page'> {
+  const { tick } = held;
+  const snapshotAt = Date.now();
+  const { batchSize } = deps.settings;
+  // A page is redone from its start after an interruption: its counters are recounted, calls carried over.
+  let pageCounters: BackfillCounters = { ...ZERO_COUNTERS, capillaryCalls: held.job.pageCounters.capillaryCalls };
+  for (let start = 0; start < page.userIds.length; start += batchSize) {
+    if (Date.now() >= deadlineAt - BATCH_RESERVE_MS) return GO_ON;
+    const batch = page.userIds.slice(start, start + batchSize);
+    pageCounters = addCounters(
+      pageCounters,
+      await registerBatch(batch, listingId(held.job), snapshotAt, deps, deadlineAt),
+    );
+    if (!(await held.checkpoint({ pageCounters }))) return STOPPED;
+  }
+  const counters = addCounters(held.job.counters, { ...pageCounters, pages: 1 });
+  const done = page.next === undefined;
+  const committed = await held.checkpoint({
+    cursor: page.next,
+    cursorIssuedAt: snapshotAt,
+    counters,
+    pageCounters: ZERO_COUNTERS,
+    ...(done ? { status: 'completed' as const } : {}),
+  });
+  if (!committed) return STOPPED;
+  countForChannel('BackfillFollowersSeen', tick.channel, pageCounters.idsSeen);
+  if (!done) return 'next-page';
+  logger.info('Backfill completed', { ...tick, ...counters });
+  return { next: false, status: 'completed' };
 }
 
 /**
@@ -185,122 +176,4 @@ async function estimateFollowers(followers: LineFollowersClient): Promise<number
     logger.warn('LINE follower counts unavailable: the backfill shows no ETA', { error: (error as Error).message });
     return undefined;
   }
-}
-
-interface Claimed {
-  userId: string;
-  facts: LineEventFacts;
-}
-
-/**
- * One batch of follower ids through the per-user record: known ones cost nothing, the rest are claimed
- * (the live pipeline's rule), upserted in one bulk call, and recorded; rejected records are retried one
- * by one, then go to the DLQ.
- */
-async function syncFollowers(
-  userIds: string[],
-  listing: string,
-  snapshotAt: number,
-  deps: BackfillDeps,
-  deadlineAt: number,
-): Promise<Partial<BackfillCounters>> {
-  const counters: BackfillCounters = { ...ZERO_COUNTERS, idsSeen: userIds.length };
-  const keyOf = (userId: string) => ({ destination: deps.destination, userId });
-  const handOver: SyntheticEvent[] = [];
-  const tally = (userId: string, facts: LineEventFacts, verdict: ReturnType<typeof backfillVerdict>): boolean => {
-    if (verdict === 'known') counters.alreadyKnown += 1;
-    else if (verdict === 'applied-by-this-job') {
-      counters.registered += 1;
-      counters.optedIn += 1;
-    } else if (verdict === 'deferred') {
-      counters.deferred += 1;
-      handOver.push({
-        facts: { ...facts, type: 'follow', userId },
-        reason: 'backfill: a live event for this user was in flight',
-      });
-    }
-    return verdict === 'register';
-  };
-
-  const now = Date.now();
-  const states = await Promise.all(userIds.map((userId) => deps.users.read(keyOf(userId))));
-  const candidates = userIds
-    .map((userId) => ({ userId, facts: syntheticFollow(listing, userId, snapshotAt) }))
-    .filter(({ userId, facts }, index) => tally(userId, facts, backfillVerdict(facts, states[index], now)));
-
-  const call = { deadlineAt };
-  // The budget first: a claim is held only for the call itself, never while waiting for tokens.
-  if (candidates.length > 0) await deps.registrar.reserve(candidates.length, call);
-  const claimed: Claimed[] = [];
-  await Promise.all(
-    candidates.map(async (candidate) => {
-      const claim = await deps.users.claim(keyOf(candidate.userId), candidate.facts);
-      if (claim.claimed) return void claimed.push(candidate);
-      // Refused: the record changed since it was read. "register" again means a claim came and went: hand it over.
-      const verdict = backfillVerdict(candidate.facts, claim.state, Date.now());
-      tally(candidate.userId, candidate.facts, verdict === 'register' ? 'deferred' : verdict);
-    }),
-  );
-
-  let pending = claimed;
-  for (let attempt = 1; pending.length > 0 && attempt <= deps.settings.recordMaxAttempts; attempt++) {
-    // First attempt: one call for the batch; then each rejected record on its own, so one bad record fails alone.
-    const groups = attempt === 1 ? [pending] : pending.map((record) => [record]);
-    const rejected: { record: Claimed; outcome: BulkRecordOutcome }[] = [];
-    for (const [groupIndex, group] of groups.entries()) {
-      if (attempt > 1 || groupIndex > 0) await deps.registrar.reserve(group.length, call);
-      const outcomes = await deps.registrar.upsert(
-        group.map(({ userId }) => userId),
-        call,
-      );
-      counters.capillaryCalls += 1;
-      for (const [index, outcome] of outcomes.entries()) {
-        const record = group[index] as Claimed;
-        if (!outcome.ok) {
-          rejected.push({ record, outcome });
-          continue;
-        }
-        const customerId = outcome.customerId as number;
-        if (!outcome.subscribed) {
-          await deps.customers.setSubscription(customerId, 'OPTIN', call);
-          counters.capillaryCalls += 1;
-        }
-        try {
-          await deps.users.complete(keyOf(record.userId), record.facts, { customerId, subscription: 'OPTIN' });
-        } catch (error) {
-          if (!(error instanceof ClaimLostError)) throw error;
-          // The claim expired and a newer live event took the record over: that event wins, and sets Capillary itself.
-          logger.warn('Backfill claim taken over by a newer event before it was recorded', {
-            user: maskUserId(record.userId),
-          });
-          counters.alreadyKnown += 1;
-          continue;
-        }
-        counters.registered += 1;
-        counters.optedIn += 1;
-      }
-    }
-    if (attempt === deps.settings.recordMaxAttempts && rejected.length > 0) {
-      // The claim stays (it expires): a redrive re-claims it as the same event; a newer live event takes over after expiry.
-      await deps.deadLetters.send(
-        rejected.map(({ record, outcome }) => ({
-          facts: { ...record.facts, type: 'follow', userId: record.userId },
-          reason:
-            `backfill: Capillary rejected the record ${attempt} times: ${outcome.reason ?? 'unknown'} (codes ${outcome.codes.join(', ') || 'none'})` +
-            (outcome.customerId === undefined ? '' : `; partly applied as customer ${outcome.customerId}`),
-        })),
-      );
-      counters.failed += rejected.length;
-      for (const { record, outcome } of rejected) {
-        logger.warn('Backfill record rejected by Capillary; sent to the DLQ', {
-          user: maskUserId(record.userId),
-          codes: outcome.codes,
-          reason: outcome.reason,
-        });
-      }
-    }
-    pending = rejected.map(({ record }) => record);
-  }
-  await deps.pipeline.send(handOver);
-  return counters;
 }

@@ -142,7 +142,8 @@ export class BackfillJobStore {
     return this.#update(channel, {
       set: 'leaseOwner = :owner, leaseExpiresAt = :until, updatedAt = :now',
       condition:
-        'jobId = :jobId AND jobStatus = :running AND (attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now OR leaseOwner = :owner)',
+        'jobId = :jobId AND jobStatus = :running AND ' +
+        '(attribute_not_exists(leaseExpiresAt) OR leaseExpiresAt < :now OR leaseOwner = :owner)',
       values: { ':owner': s(owner), ':until': n(until), ':now': n(now), ':jobId': s(jobId), ':running': s('running') },
     });
   }

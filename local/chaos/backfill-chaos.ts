@@ -15,16 +15,16 @@ import { enqueueBatches, toBatches, toEntries } from '../../lib/queue/event-queu
 import type { WorkerDeps } from '../../lib/worker/handle-queued-event';
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
-import { startBackfillRig, type BackfillRig } from '../backfill-rig';
 import { lambdaContext } from '../lambda-context';
 import { toSqsEvent, toSqsRecord } from '../lambda-events';
 import { followEvent, lineUserId, redelivery, unfollowEvent } from '../line-event-factory';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { queueDepth, totalOf } from '../queue-poller';
+import { startBackfillRig, type BackfillRig } from '../rigs/backfill-rig';
+import { RIG_CHANNEL } from '../rigs/worker-rig';
 import { subscriptionOf } from '../standins/capillary-standin';
 import { seededUserIds } from '../standins/line-standin';
 import type { FaultRule } from '../standins/standin-kit';
-import { RIG_CHANNEL } from '../worker-rig';
 import { scanLogsDuring, type LogScanReport } from './log-scan';
 
 export interface BackfillChaosOptions {

@@ -12,7 +12,8 @@ import fc from 'fast-check';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
-import { DESTINATION, webhookChannel, webhookConfigFor } from '../line-event-factory';
+import { DESTINATION } from '../line-event-factory';
+import { webhookChannel, webhookConfigFor } from '../rigs/webhook-rig';
 import {
   buildFuzzRequest,
   FUZZ_CHANNEL,

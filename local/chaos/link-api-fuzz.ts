@@ -10,8 +10,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 
 import { handleLinkRequest, LINK_API_ROUTES } from '../../lib/link-api/handle-link-request';
-import { countCommands, receiveAll } from '../aws-kit';
-import { linkApiRequest, LOCAL_LINK_API_TOKEN, type LinkApiHarness } from '../link-api-rig';
+import { countCommands, receiveAll } from '../rigs/aws-kit';
+import { linkApiRequest, LOCAL_LINK_API_TOKEN, type LinkApiHarness } from '../rigs/link-api-rig';
 import { formatTable, type TableRow } from './report-table';
 
 type Auth = 'none' | 'wrong-token' | 'other-scheme' | 'empty-bearer' | 'valid';

@@ -10,8 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { createFifoQueue, receiveAll } from '../../local/aws-kit';
-import { callbackBody, followEvent, lineUserId, signedWebhookRequest } from '../../local/line-event-factory';
+import { callbackBody, followEvent, lineUserId } from '../../local/line-event-factory';
+import { createFifoQueue, receiveAll } from '../../local/rigs/aws-kit';
+import { signedWebhookRequest } from '../../local/rigs/webhook-rig';
 import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { packageStack, type PackagedStack } from '../../ops/package-stack';
 import { loadLocalResources } from '../../ops/serverless-resources';

@@ -7,11 +7,11 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
-import { createFifoQueue } from '../../local/aws-kit';
 import { lambdaContext } from '../../local/lambda-context';
 import { isPortFree } from '../../local/local-pipeline';
 import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
 import { startQueuePoller, type SqsBatchHandler } from '../../local/queue-poller';
+import { createFifoQueue } from '../../local/rigs/aws-kit';
 import { customersWithIdentifier, subscriptionOf, type CapillaryState } from '../../local/standins/capillary-standin';
 import { eventually, run, startPipelineProcess, type Finished } from '../support/pipeline-process';
 

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { createFifoQueue, type TestFifoQueue } from '../../local/aws-kit';
+import { createFifoQueue, type TestFifoQueue } from '../../local/rigs/aws-kit';
 import { DEDUPLICATION_WINDOW_MS, redrive } from '../../ops/redrive';
 
 // globalSetup points the SDK at a local fauxqs, which (like some SQS-compatible servers) has no message move tasks.

@@ -18,7 +18,6 @@ import { createSqsClient } from '../../lib/queue/sqs-client';
 import { ClaimHeldError, ClaimLostError } from '../../lib/store/errors';
 import { handleWebhookRequest } from '../../lib/webhook/handle-webhook-request';
 import { handleQueuedEvent, type EventOutcome } from '../../lib/worker/handle-queued-event';
-import { createFifoQueue } from '../../local/aws-kit';
 import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-services';
 import { playScenario, QUICK_FLEET } from '../../local/chaos/play-scenario';
 import { scriptedScenario } from '../../local/chaos/scenario';
@@ -28,12 +27,12 @@ import {
   followEvent,
   lineUserId,
   redelivery,
-  signedWebhookRequest,
   unfollowEvent,
-  webhookConfigFor,
 } from '../../local/line-event-factory';
+import { createFifoQueue } from '../../local/rigs/aws-kit';
+import { signedWebhookRequest, webhookConfigFor } from '../../local/rigs/webhook-rig';
+import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
 
 type Outage = 'none' | 'partial' | 'full';
 

@@ -17,7 +17,7 @@ import { FollowerCursorRejectedError, FollowerListUnavailableError, LineApiError
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { parseBackfillTick } from '../../lib/queue/backfill-ticks';
 import { InvalidBackfillTickError } from '../../lib/queue/errors';
-import { workerConfigFor } from '../../local/worker-rig';
+import { workerConfigFor } from '../../local/rigs/worker-rig';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const RUNS = 150;

@@ -3,7 +3,7 @@
  * FUZZ_SEED / FUZZ_PATH replay a failure): no crash, no link, every answer a 4xx.
  */
 import { formatLinkFuzzReport, runLinkApiFuzz } from '../../local/chaos/link-api-fuzz';
-import { startLinkApiHarness, type LinkApiHarness } from '../../local/link-api-rig';
+import { startLinkApiHarness, type LinkApiHarness } from '../../local/rigs/link-api-rig';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const requests = Number(process.env.FUZZ_LINK_REQUESTS ?? 10_000);

@@ -12,13 +12,8 @@ import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-
 import { captureAndScanLogs, personalDisplayName, scanLogsDuring } from '../../local/chaos/log-scan';
 import { playScenario, QUICK_FLEET } from '../../local/chaos/play-scenario';
 import { scriptedScenario } from '../../local/chaos/scenario';
-import {
-  callbackBody,
-  followEvent,
-  lineUserId,
-  signedWebhookRequest,
-  webhookConfigFor,
-} from '../../local/line-event-factory';
+import { callbackBody, followEvent, lineUserId } from '../../local/line-event-factory';
+import { signedWebhookRequest, webhookConfigFor } from '../../local/rigs/webhook-rig';
 import { LOCAL_CHANNEL_SECRET } from '../../local/sample-events';
 import { signLineBody } from '../../local/sign-line-body';
 

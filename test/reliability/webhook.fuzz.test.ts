@@ -6,8 +6,8 @@
  * a failure, FUZZ_REQUESTS changes the count.
  */
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { createFifoQueue } from '../../local/aws-kit';
 import { formatFuzzReport, HEAP_GROWTH_LIMIT_BYTES, runFuzz } from '../../local/chaos/fuzz-run';
+import { createFifoQueue } from '../../local/rigs/aws-kit';
 
 const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const requests = Number(process.env.FUZZ_REQUESTS ?? 4000);

@@ -6,7 +6,7 @@
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { lambdaContext } from '../../local/lambda-context';
 import { followEvent, lineUserId } from '../../local/line-event-factory';
-import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
+import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 
 describe('two worker invocations at once in one process', () => {
   let harness: WorkerHarness;

@@ -3,8 +3,8 @@ import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { CustomerReference } from '../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { DESTINATION } from '../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf, type CustomerSnapshot } from '../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
 
 export const MOBILE = '66812345678';
 export const userKey = (userId: string, destination = DESTINATION) => ({ destination, userId });

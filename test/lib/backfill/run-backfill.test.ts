@@ -3,14 +3,14 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { syntheticFollow } from '../../../lib/domain/backfill-rules';
 import { processSqsBatch } from '../../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../../lib/worker/worker-deps';
-import { receiveAll } from '../../../local/aws-kit';
-import { startBackfillRig, type BackfillRig, type BackfillRigOptions } from '../../../local/backfill-rig';
 import { lambdaContext } from '../../../local/lambda-context';
 import { toSqsEvent } from '../../../local/lambda-events';
 import { unfollowEvent } from '../../../local/line-event-factory';
+import { receiveAll } from '../../../local/rigs/aws-kit';
+import { startBackfillRig, type BackfillRig, type BackfillRigOptions } from '../../../local/rigs/backfill-rig';
+import { LINE_ACCOUNT_ID, sqsRecordFor } from '../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../local/standins/capillary-standin';
 import { seededUserIds } from '../../../local/standins/line-standin';
-import { LINE_ACCOUNT_ID, sqsRecordFor } from '../../../local/worker-rig';
 
 const started: BackfillRig[] = [];
 afterEach(async () => {

@@ -3,13 +3,13 @@ import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import type { CapillaryConfig } from '../../../lib/config/capillary-registration';
 import { lineUserId } from '../../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/rigs/worker-rig';
 import {
   startCapillaryStandIn,
   subscriptionOf,
   type CapillaryStandIn,
   type CapillaryStandInOptions,
 } from '../../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/worker-rig';
 
 const call = { deadlineAt: Number.POSITIVE_INFINITY };
 /** The rate limit is the limiter's own test (test/lib/store/shared-rate-limiter.test.ts); here every call may go. */

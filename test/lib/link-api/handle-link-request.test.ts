@@ -1,15 +1,15 @@
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE } from '../../../lib/domain/link-rules';
 import { handleLinkRequest } from '../../../lib/link-api/handle-link-request';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
-import { receiveAll } from '../../../local/aws-kit';
 import { scanLogsDuring } from '../../../local/chaos/log-scan';
 import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
+import { receiveAll } from '../../../local/rigs/aws-kit';
 import {
   linkApiRequest,
   LOCAL_LINK_API_TOKEN,
   startLinkApiHarness,
   type LinkApiHarness,
-} from '../../../local/link-api-rig';
+} from '../../../local/rigs/link-api-rig';
 import { LOCAL_LINE_LOGIN_CHANNEL_ID } from '../../../local/sample-events';
 
 const MOBILE = '66812345678';

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { NonceRecord } from '../../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../../lib/store/link-nonce-store';
 import { DESTINATION, lineUserId } from '../../../local/line-event-factory';
-import { createUsersTable } from '../../../local/worker-rig';
+import { createUsersTable } from '../../../local/rigs/worker-rig';
 
 describe('LinkNonceStore on dynalite', () => {
   const dynamo = new DynamoDBClient({});

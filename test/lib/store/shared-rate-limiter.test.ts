@@ -2,8 +2,8 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { slotPlan } from '../../../lib/capillary/rate-limiter';
 import { rateBucketKey, SharedRateLimiter } from '../../../lib/store/shared-rate-limiter';
-import { countCommands } from '../../../local/aws-kit';
-import { createUsersTable } from '../../../local/worker-rig';
+import { countCommands } from '../../../local/rigs/aws-kit';
+import { createUsersTable } from '../../../local/rigs/worker-rig';
 
 /**
  * Virtual time: the clock stands still and a take that must wait records the moment it would wake, so

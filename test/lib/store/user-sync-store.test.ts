@@ -3,7 +3,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } f
 import { admission, type Admission, type LineEventFacts, type UserSyncState } from '../../../lib/domain/sync-rules';
 import { ClaimLostError } from '../../../lib/store/errors';
 import { UserSyncStore } from '../../../lib/store/user-sync-store';
-import { createUsersTable } from '../../../local/worker-rig';
+import { createUsersTable } from '../../../local/rigs/worker-rig';
 
 const NOW = 1_000_000;
 const CLAIM_TTL_MS = 60_000;

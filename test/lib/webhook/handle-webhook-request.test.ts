@@ -7,18 +7,16 @@ import { logger } from '../../../lib/observability/telemetry';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
 import { handleWebhookRequest } from '../../../lib/webhook/handle-webhook-request';
-import { countCommands, createFifoQueue, receiveAll } from '../../../local/aws-kit';
 import {
   callbackBody,
   DESTINATION,
   followEvent,
   lineUserId,
-  signedWebhookRequest,
   textMessageEvent,
   unfollowEvent,
-  webhookChannel,
-  webhookConfigFor,
 } from '../../../local/line-event-factory';
+import { countCommands, createFifoQueue, receiveAll } from '../../../local/rigs/aws-kit';
+import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../../../local/rigs/webhook-rig';
 import { capturedOutput, metricRecords } from '../../support/captured-output';
 import { startSqsRecorder } from '../../support/sqs-recorder';
 

@@ -9,7 +9,7 @@ import {
   postbackEvent,
   textMessageEvent,
 } from '../../../local/line-event-factory';
-import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../../local/worker-rig';
+import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../../local/rigs/worker-rig';
 import { capturedOutput } from '../../support/captured-output';
 import { apiCalls, userKey } from '../../support/link-harness';
 

@@ -6,17 +6,17 @@ import { lambdaContext } from '../../../local/lambda-context';
 import { toSqsEvent } from '../../../local/lambda-events';
 import { followEvent, lineUserId, unfollowEvent } from '../../../local/line-event-factory';
 import {
-  startCapillaryStandIn,
-  subscriptionOf,
-  type CapillaryStandIn,
-} from '../../../local/standins/capillary-standin';
-import {
   RIG_CAPILLARY_AUTH,
   sqsRecordFor,
   startWorkerHarness,
   workerConfigFor,
   type WorkerHarness,
-} from '../../../local/worker-rig';
+} from '../../../local/rigs/worker-rig';
+import {
+  startCapillaryStandIn,
+  subscriptionOf,
+  type CapillaryStandIn,
+} from '../../../local/standins/capillary-standin';
 import { capturedOutput } from '../../support/captured-output';
 
 /** Two Official Accounts of one provider: the same person has the same user id in both. */

@@ -7,7 +7,12 @@ import {
   redelivery,
   unfollowEvent,
 } from '../../../../local/line-event-factory';
-import { LINE_ACCOUNT_ID, RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../../../../local/worker-rig';
+import {
+  LINE_ACCOUNT_ID,
+  RIG_CHANNEL,
+  startWorkerHarness,
+  type WorkerHarness,
+} from '../../../../local/rigs/worker-rig';
 import {
   apiCalls,
   customer,

@@ -1,5 +1,5 @@
 import { DESTINATION, lineUserId, postbackEvent, textMessageEvent } from '../../../../local/line-event-factory';
-import type { WorkerHarness } from '../../../../local/worker-rig';
+import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { startLinkHarness } from '../../../support/link-harness';
 
 describe('worker: starting the link in chat', () => {

@@ -1,6 +1,6 @@
 import { bridgeUnlinkEvent } from '../../../../lib/link-api/bridge-events';
 import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
-import type { WorkerHarness } from '../../../../local/worker-rig';
+import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { holders, lineSubscription, MOBILE, nonceFor, startLinkHarness, userKey } from '../../../support/link-harness';
 
 describe('worker: unlinking', () => {

@@ -1,6 +1,6 @@
 import { DESTINATION, followEvent, lineUserId, redelivery, unfollowEvent } from '../../../../local/line-event-factory';
+import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../../local/standins/capillary-standin';
-import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../../../local/worker-rig';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));

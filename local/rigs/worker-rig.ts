@@ -3,28 +3,28 @@ import { randomBytes } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
-import type { CapillaryOrgConfig } from '../lib/config/capillary-orgs';
-import type { CapillaryConfig } from '../lib/config/capillary-registration';
-import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { DEFAULTS } from '../lib/config/defaults';
-import type { WorkerChannel, WorkerConfig } from '../lib/config/worker-config';
-import type { LineWebhookEvent } from '../lib/line/callback';
-import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event';
-import type { UserRecordStore } from '../lib/store/ports';
-import type { RecordSettled, WorkerDeps } from '../lib/worker/handle-queued-event';
-import { processSqsBatch } from '../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { loadLocalResources } from '../ops/serverless-resources';
-import { lambdaContext } from './lambda-context';
-import { toSqsEvent, toSqsRecord } from './lambda-events';
-import { DESTINATION } from './line-event-factory';
-import { LOCAL_CREDENTIALS } from './local-credentials';
+import type { CapillaryOrgConfig } from '../../lib/config/capillary-orgs';
+import type { CapillaryConfig } from '../../lib/config/capillary-registration';
+import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../../lib/config/channels';
+import { DEFAULTS } from '../../lib/config/defaults';
+import type { WorkerChannel, WorkerConfig } from '../../lib/config/worker-config';
+import type { LineWebhookEvent } from '../../lib/line/callback';
+import { messageGroupId, serializeQueuedEvent } from '../../lib/queue/queued-event';
+import type { UserRecordStore } from '../../lib/store/ports';
+import type { RecordSettled, WorkerDeps } from '../../lib/worker/handle-queued-event';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../../lib/worker/worker-deps';
+import { loadLocalResources } from '../../ops/serverless-resources';
+import { lambdaContext } from '../lambda-context';
+import { toSqsEvent, toSqsRecord } from '../lambda-events';
+import { DESTINATION } from '../line-event-factory';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 import {
   startCapillaryStandIn,
   type CapillaryStandIn,
   type CapillaryStandInOptions,
-} from './standins/capillary-standin';
-import { startLineStandIn, type LineStandIn, type LineStandInOptions } from './standins/line-standin';
+} from '../standins/capillary-standin';
+import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../standins/line-standin';
 
 export const LINE_ACCOUNT_ID = '2001914141242';
 export const LOCAL_LINK_PAGE_URL = 'https://brand.example/line/link?linkToken={linkToken}';

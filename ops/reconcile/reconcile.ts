@@ -6,8 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import type { RateLimiter } from '../capillary/rate-limiter';
-import type { CapillarySubscription } from '../capillary/subscription-reader';
+import type { RateLimiter } from '../../lib/capillary/rate-limiter';
 import {
   classifyDrift,
   DRIFT_CLASSES,
@@ -15,12 +14,14 @@ import {
   syntheticEventId,
   type DriftClass,
   type UserObservation,
-} from '../domain/backfill-rules';
-import type { UserSyncState } from '../domain/sync-rules';
-import type { LineFollowersClient } from '../line/follower-pages';
-import { maskUserId } from '../observability/telemetry';
-import type { SyntheticEventSender } from '../queue/synthetic-events';
-import { scanUserRecords } from '../store/user-census';
+} from '../../lib/domain/backfill-rules';
+import type { UserSyncState } from '../../lib/domain/sync-rules';
+import type { LineFollowersClient } from '../../lib/line/follower-pages';
+import { maskUserId } from '../../lib/observability/telemetry';
+import type { SyntheticEventSender } from '../../lib/queue/synthetic-events';
+import { scanUserRecords } from '../../lib/store/user-census';
+import { DriftCheckBudgetError } from './errors';
+import type { CapillarySubscription } from './subscription-reader';
 
 export interface ReconcileDeps {
   followers: LineFollowersClient;
@@ -93,8 +94,8 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     options.sample === undefined ? checkable : pick(checkable, options.sample, options.random ?? Math.random);
   for (const userId of toCheck) {
     const observation = observations.get(userId) as UserObservation;
-    if (!(await deps.limiter.take(1, Date.now() + (options.readTimeoutMs ?? 120_000))))
-      throw new Error('no Capillary budget for the drift check; try a smaller --sample');
+    const waitMs = options.readTimeoutMs ?? 120_000;
+    if (!(await deps.limiter.take(1, Date.now() + waitMs))) throw new DriftCheckBudgetError(waitMs);
     observation.capillary = await deps.readSubscription(observation.table?.customerId as number);
   }
 

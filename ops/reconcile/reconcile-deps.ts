@@ -1,17 +1,17 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-import { CapillaryHttpClient } from '../capillary/http-client';
-import { TAKEN_BY_CALLER } from '../capillary/rate-limiter';
-import { allOf, SharePacer } from '../capillary/share-pacer';
-import { readLineSubscription } from '../capillary/subscription-reader';
-import { DEFAULTS } from '../config/defaults';
-import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
-import type { WorkerConfig } from '../config/worker-config';
-import { LineFollowersClient } from '../line/follower-pages';
-import { SyntheticEventSender } from '../queue/synthetic-events';
-import { orgRateLimiter } from '../store/shared-rate-limiter';
+import { CapillaryHttpClient } from '../../lib/capillary/http-client';
+import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
+import { allOf, SharePacer } from '../../lib/capillary/share-pacer';
+import { DEFAULTS } from '../../lib/config/defaults';
+import { ChannelNotConfiguredError, ConfigError } from '../../lib/config/errors';
+import type { WorkerConfig } from '../../lib/config/worker-config';
+import { LineFollowersClient } from '../../lib/line/follower-pages';
+import { SyntheticEventSender } from '../../lib/queue/synthetic-events';
+import { orgRateLimiter } from '../../lib/store/shared-rate-limiter';
 import type { ReconcileDeps } from './reconcile';
+import { readLineSubscription } from './subscription-reader';
 
 /** The drift check's share of the per-minute limit: it must not starve live events. */
 const RECONCILE_RATE_SHARE = 0.25;

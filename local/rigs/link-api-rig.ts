@@ -2,17 +2,17 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
-import { DEFAULTS } from '../lib/config/defaults';
-import type { LinkApiConfig } from '../lib/config/link-api-config';
-import { buildLinkApiDeps, type LinkApiDeps } from '../lib/link-api/link-api-deps';
-import { createSqsClient } from '../lib/queue/sqs-client';
+import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../../lib/config/channels';
+import { DEFAULTS } from '../../lib/config/defaults';
+import type { LinkApiConfig } from '../../lib/config/link-api-config';
+import { buildLinkApiDeps, type LinkApiDeps } from '../../lib/link-api/link-api-deps';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import { toApiGatewayV2Event } from '../lambda-events';
+import { DESTINATION } from '../line-event-factory';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
+import { LOCAL_LINE_LOGIN_CHANNEL_ID } from '../sample-events';
+import { startLineStandIn, type LineStandIn } from '../standins/line-standin';
 import { createFifoQueue, type TestFifoQueue } from './aws-kit';
-import { toApiGatewayV2Event } from './lambda-events';
-import { DESTINATION } from './line-event-factory';
-import { LOCAL_CREDENTIALS } from './local-credentials';
-import { LOCAL_LINE_LOGIN_CHANNEL_ID } from './sample-events';
-import { startLineStandIn, type LineStandIn } from './standins/line-standin';
 import { createUsersTable } from './worker-rig';
 
 export const LOCAL_LINK_API_TOKEN = LOCAL_CREDENTIALS.linkApiToken;

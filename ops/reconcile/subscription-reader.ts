@@ -3,10 +3,10 @@
  * docs/capillary.md#subscriptions) for the drift check: OPTIN when both priorities are opted in, OPTOUT
  * when either is opted out, `none` when Capillary holds no LINE subscription for the account.
  */
-import type { SubscriptionState } from '../domain/sync-rules';
-import { isRecord } from '../is-record';
-import { CapillaryApiError } from './errors';
-import { errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
+import { CapillaryApiError } from '../../lib/capillary/errors';
+import { errorCodes, type CallOptions, type CapillaryHttpClient } from '../../lib/capillary/http-client';
+import type { SubscriptionState } from '../../lib/domain/sync-rules';
+import { isRecord } from '../../lib/is-record';
 
 export type CapillarySubscription = SubscriptionState | 'none';
 

@@ -1,12 +1,11 @@
-import { LineFollowersClient } from '../../../lib/line/follower-pages';
 import { maskUserId } from '../../../lib/observability/telemetry';
-import { driftPercent, runInsightCheck } from '../../../lib/reconcile/insight-check';
-import { reconcile } from '../../../lib/reconcile/reconcile';
-import { buildReconcileDeps } from '../../../lib/reconcile/reconcile-deps';
-import { startBackfillRig, type BackfillRig } from '../../../local/backfill-rig';
+import { startBackfillRig, type BackfillRig } from '../../../local/rigs/backfill-rig';
+import { LINE_ACCOUNT_ID } from '../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../local/standins/capillary-standin';
 import { seededUserIds } from '../../../local/standins/line-standin';
-import { LINE_ACCOUNT_ID } from '../../../local/worker-rig';
+import { DriftCheckBudgetError } from '../../../ops/reconcile/errors';
+import { reconcile } from '../../../ops/reconcile/reconcile';
+import { buildReconcileDeps } from '../../../ops/reconcile/reconcile-deps';
 
 let rig: BackfillRig;
 afterEach(() => rig.close());
@@ -137,39 +136,27 @@ describe('drift check', () => {
     expect(report.capillaryChecked).toBe(1);
     expect(rig.capillaryCalls() - before).toBe(1);
   });
-});
 
-describe('daily insight check', () => {
-  it("publishes the gap between LINE's follower count and the table's opted-in count as a percentage", async () => {
-    // Prepare: 10 followers, 8 backfilled, 2 followed after
-    const followers = seededUserIds(10, 'insight');
-    rig = await startBackfillRig({ lineStandIn: { followerIds: followers.slice(0, 8) } });
-    await rig.runToEnd(await rig.start());
-    rig.line.addFollowers(followers.slice(8));
-    const lineFollowers = new LineFollowersClient({
-      channelAccessToken: 'local-channel-access-token',
-      baseUrl: rig.line.url,
-      timeoutMs: 1000,
-      maxAttempts: 1,
-    });
+  it('stops with DriftCheckBudgetError when the shared Capillary budget has no token for a read', async () => {
+    await driftOfEachClass();
+    const refused: number[] = [];
+    const starved = {
+      ...(await deps()),
+      limiter: {
+        take: async (_tokens: number, deadlineAt: number) => {
+          refused.push(deadlineAt - Date.now());
+          return false;
+        },
+      },
+    };
+    const before = rig.capillaryCalls();
     // Act
-    const result = await runInsightCheck({
-      channel: 'default',
-      followers: lineFollowers,
-      dynamo: rig.dynamo,
-      tableName: rig.config.worker.tableName,
-      destination: rig.line.botUserId,
-    });
+    const checking = reconcile(starved, { runId: 'starved', repair: true, readTimeoutMs: 5_000 });
     // Assess
-    expect(result).toMatchObject({ status: 'measured', lineFollowers: 10, tableOptedIn: 8, driftPercent: 20 });
-  });
-
-  it.each([
-    [1000, 1000, 0],
-    [1000, 950, 5],
-    [1000, 1100, 10],
-    [0, 3, 100],
-  ])('drift of LINE %i vs table %i is %f %%', (line, table, percent) => {
-    expect(driftPercent(line, table)).toBe(percent);
+    await expect(checking).rejects.toThrow(DriftCheckBudgetError);
+    await expect(checking).rejects.toMatchObject({ waitedMs: 5_000, message: /try a smaller --sample/ });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toBeGreaterThan(4_000);
+    expect(rig.capillaryCalls()).toBe(before);
   });
 });

@@ -14,25 +14,25 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 
-import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
-import { runBackfillTick, type BackfillDeps, type TickResult } from '../lib/backfill/run-backfill';
-import type { RateLimiter } from '../lib/capillary/rate-limiter';
-import type { BackfillConfig } from '../lib/config/backfill-config';
-import type { WorkerChannel, WorkerConfig } from '../lib/config/worker-config';
-import { createSqsClient } from '../lib/queue/sqs-client';
-import type { BackfillJob } from '../lib/store/backfill-job-store';
-import type { WorkerDeps } from '../lib/worker/handle-queued-event';
-import { processSqsBatch } from '../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { createFifoQueue } from './aws-kit';
-import { lambdaContext } from './lambda-context';
-import { toSqsEvent, toSqsRecord } from './lambda-events';
+import { buildBackfillDeps } from '../../lib/backfill/backfill-deps';
+import { runBackfillTick, type BackfillDeps, type TickResult } from '../../lib/backfill/run-backfill';
+import type { RateLimiter } from '../../lib/capillary/rate-limiter';
+import type { BackfillConfig } from '../../lib/config/backfill-config';
+import type { WorkerChannel, WorkerConfig } from '../../lib/config/worker-config';
+import { createSqsClient } from '../../lib/queue/sqs-client';
+import type { BackfillJob } from '../../lib/store/backfill-job-store';
+import type { WorkerDeps } from '../../lib/worker/handle-queued-event';
+import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
+import { buildSyncDeps } from '../../lib/worker/worker-deps';
+import { lambdaContext } from '../lambda-context';
+import { toSqsEvent, toSqsRecord } from '../lambda-events';
 import {
   startCapillaryStandIn,
   type CapillaryStandIn,
   type CapillaryStandInOptions,
-} from './standins/capillary-standin';
-import { startLineStandIn, type LineStandIn, type LineStandInOptions } from './standins/line-standin';
+} from '../standins/capillary-standin';
+import { startLineStandIn, type LineStandIn, type LineStandInOptions } from '../standins/line-standin';
+import { createFifoQueue } from './aws-kit';
 import { createUsersTable, RIG_CHANNEL, workerConfigFor, type RigCapillarySettings } from './worker-rig';
 
 export interface BackfillRigOptions {
