@@ -7,8 +7,9 @@ import type { CapillaryConfig } from '../config/config';
 import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
 import { isRecord } from '../is-record';
 import { lineSubscriptions } from './customer-directory';
+import { errorCodes, type CapillaryMessage } from './envelope';
 import { CapillaryUnavailableError } from './errors';
-import { errorCodes, type CallOptions, type CapillaryHttpClient, type CapillaryMessage } from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 import type { RateLimiter } from './rate-limiter';
 
 /** Warning "Failed to update subscription for {channel} and priority {priority}" (docs/capillary.md#subscription-codes). */

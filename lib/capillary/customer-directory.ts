@@ -1,15 +1,9 @@
 import type { CapillaryConfig } from '../config/config';
 import type { SubscriptionState } from '../domain/sync-rules';
 import { logger, metrics, MetricUnit } from '../observability/telemetry';
+import { apiErrorOf, errorCodes, warningCodes, type CapillaryResponse } from './envelope';
 import { CustomerNotResolvedError, LookupUnsupportedError, type CapillaryApiError } from './errors';
-import {
-  apiErrorOf,
-  errorCodes,
-  warningCodes,
-  type CallOptions,
-  type CapillaryHttpClient,
-  type CapillaryResponse,
-} from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 
 /** Codes from docs/capillary.md#codes. */
 const ALREADY_EXISTS = 8006;

@@ -1,6 +1,7 @@
 import type { AttachMethod, CustomerReference } from '../domain/link-rules';
+import { apiErrorOf, errorCodes } from './envelope';
 import { CapillaryApiError } from './errors';
-import { apiErrorOf, errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 
 /** Codes from docs/capillary.md#codes and docs/capillary.md#change-identifier. */
 const NOT_FOUND = new Set([8015, 8065, 8009, 8069]);

@@ -5,8 +5,9 @@
  */
 import type { SubscriptionState } from '../domain/sync-rules';
 import { isRecord } from '../is-record';
+import { errorCodes } from './envelope';
 import { CapillaryApiError } from './errors';
-import { errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 
 export type CapillarySubscription = SubscriptionState | 'none';
 
