@@ -6,7 +6,7 @@
 import type { CapillaryConfig } from '../config/config';
 import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
 import { isRecord } from '../is-record';
-import { lineSubscriptions } from './customer-directory';
+import { lineCommChannel, lineSubscriptions } from './customer-calls';
 import { errorCodes, type CapillaryMessage } from './envelope';
 import { CapillaryUnavailableError } from './errors';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
@@ -53,7 +53,7 @@ export class LineBulkRegistrar {
       profiles: [
         {
           identifiers,
-          commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
+          commChannels: [lineCommChannel(userId)],
           fields: {},
           source: 'LINE',
           accountId: this.lineAccountId,
