@@ -6,9 +6,10 @@
 import type { CapillaryConfig } from '../config/capillary-registration';
 import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
 import { isRecord } from '../is-record';
-import { lineSubscriptions } from './customer-directory';
+import { lineCommChannel, lineSubscriptions } from './customer-calls';
+import { errorCodes, type CapillaryMessage } from './envelope';
 import { CapillaryUnavailableError } from './errors';
-import { errorCodes, type CallOptions, type CapillaryHttpClient, type CapillaryMessage } from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 import type { RateLimiter } from './rate-limiter';
 
 /** Warning "Failed to update subscription for {channel} and priority {priority}" (docs/capillary.md#subscription-codes). */
@@ -52,7 +53,7 @@ export class LineBulkRegistrar {
       profiles: [
         {
           identifiers,
-          commChannels: [{ type: 'line', value: userId, primary: true, verified: true, meta: { residence: true } }],
+          commChannels: [lineCommChannel(userId)],
           fields: {},
           source: 'LINE',
           accountId: this.lineAccountId,

@@ -1,23 +1,21 @@
 import type { CapillaryConfig } from '../config/capillary-registration';
 import type { SubscriptionState } from '../domain/sync-rules';
-import { logger, metrics, MetricUnit } from '../observability/telemetry';
-import { CustomerNotResolvedError, LookupUnsupportedError, type CapillaryApiError } from './errors';
 import {
-  apiErrorOf,
-  errorCodes,
-  warningCodes,
-  type CallOptions,
-  type CapillaryHttpClient,
-  type CapillaryResponse,
-} from './http-client';
+  addCustomer,
+  lineCommChannel,
+  lineSubscriptions,
+  lookupCustomer,
+  requireCustomer,
+  SUBSCRIPTION_NOT_SET,
+  type AddOutcome,
+  type Profile,
+} from './customer-calls';
+import { apiErrorOf, errorCodes, type CapillaryResponse } from './envelope';
+import { LookupUnsupportedError } from './errors';
+import { FoldedFormRefusals } from './folded-forms';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
 
-/** Codes from docs/capillary.md#codes. */
-const ALREADY_EXISTS = 8006;
-const MERGED = 8050;
-/** Warning on a successful add: a subscription in `subscriptionInfo` could not be set. */
-const SUBSCRIPTION_NOT_SET = 91022;
-const NOT_FOUND = new Set([8015, 8065]);
-const INVALID_IDENTIFIER_NAME = 8013;
+/** "Invalid channel" (docs/capillary.md#codes) */
 const INVALID_CHANNEL = 1101;
 
 export interface Registration {
@@ -26,35 +24,6 @@ export interface Registration {
   subscribed: boolean;
   merged: boolean;
 }
-
-/** The LINE channel's subscription entries (both priorities, docs/capillary.md#subscriptions) for one state. */
-export function lineSubscriptions(
-  config: Pick<CapillaryConfig, 'orgUnitId'>,
-  lineAccountId: string,
-  channel: string,
-  state: SubscriptionState,
-) {
-  const { orgUnitId } = config;
-  return (['BULK', 'TRANS'] as const).map((priority) => ({
-    channel,
-    priority,
-    type: state,
-    accountId: lineAccountId,
-    sourceName: 'LINE',
-    ...(orgUnitId === undefined ? {} : { orgUnitId }),
-  }));
-}
-
-/** A form of add customer that folds two calls into one (docs/capillary.md#folded-registration). */
-export type FoldedForm = 'opt-in-on-add' | 'profiles-together';
-
-type AddOutcome =
-  | { outcome: 'created'; customerId: number; merged: boolean; subscribed: boolean }
-  /** 8006: a profile exists already (a retry after a lost response, or registered elsewhere) */
-  | { outcome: 'exists'; subscribed: false }
-  | { outcome: 'failed'; error: CapillaryApiError };
-
-type Profile = Record<string, unknown>;
 
 /**
  * The Capillary side of a LINE follower: register (INSTORE + LINE profile, or LINE only), find,
@@ -68,7 +37,7 @@ type Profile = Record<string, unknown>;
  */
 export class LineCustomerDirectory {
   #subscriptionChannel: string;
-  readonly #refused = new Set<FoldedForm>();
+  readonly #refused = new FoldedFormRefusals();
 
   /** @param lineAccountId the channel's Source Account ID: on every LINE profile, lookup and subscription */
   constructor(
@@ -94,7 +63,7 @@ export class LineCustomerDirectory {
     const lineProfile = (identifiers: { type: string; value: string }[]): Profile => ({
       ...names,
       identifiers: [{ type: 'line', value: lineUserId }, ...identifiers],
-      commChannels: [{ type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } }],
+      commChannels: [lineCommChannel(lineUserId)],
       source: 'LINE',
       accountId: this.lineAccountId,
     });
@@ -123,7 +92,7 @@ export class LineCustomerDirectory {
     const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([externalId])]);
     const registration = await this.#registered(line, async () => instoreCustomerId);
     // The separate calls worked where the single one failed: this org does not take both profiles at once.
-    if (together?.outcome === 'failed') this.#refuse('profiles-together', together.error);
+    if (together?.outcome === 'failed') this.#refused.refuse('profiles-together', together.error);
     return registration;
   }
 
@@ -147,20 +116,8 @@ export class LineCustomerDirectory {
     const folded = await this.#add(call, operation, profiles, { subscriptions: this.#subscriptions('OPTIN') });
     if (folded.outcome !== 'failed') return folded;
     const plain = await this.#add(call, operation, profiles);
-    if (plain.outcome !== 'failed') this.#refuse('opt-in-on-add', folded.error);
+    if (plain.outcome !== 'failed') this.#refused.refuse('opt-in-on-add', folded.error);
     return plain;
-  }
-
-  #refuse(form: FoldedForm, cause: CapillaryApiError | string): void {
-    // Records of one batch may all have tried the form before the first refusal came back: say it once.
-    if (this.#refused.has(form)) return;
-    this.#refused.add(form);
-    const detail = typeof cause === 'string' ? cause : cause.message;
-    logger.warn(`Capillary refused the folded form ${form}; this container makes the separate calls from now on`, {
-      form,
-      detail,
-    });
-    metrics.addMetric('FoldedFormRefused', MetricUnit.Count, 1);
   }
 
   /**
@@ -215,67 +172,23 @@ export class LineCustomerDirectory {
     profiles: Profile[],
     subscriptionInfo?: unknown,
   ): Promise<AddOutcome> {
-    const response = await this.http.request(
-      operation,
-      'POST',
-      '/v2/customers',
-      {
-        loyaltyInfo: { loyaltyType: 'non_loyalty' },
-        profiles: profiles.map((profile) => ({ fields: {}, ...profile })),
-        extendedFields: {},
-        ...(subscriptionInfo ? { subscriptionInfo } : {}),
-      },
-      call,
-    );
-    // createdId decides success: the 8050 merge answer has been seen filed under HTTP 500.
-    const createdId = response.body.createdId;
-    if (typeof createdId === 'number') {
-      const warnings = warningCodes(response.body);
-      const optInNotSet = subscriptionInfo !== undefined && warnings.includes(SUBSCRIPTION_NOT_SET);
-      if (optInNotSet) this.#refuse('opt-in-on-add', `warning ${SUBSCRIPTION_NOT_SET} on ${operation}`);
-      return {
-        outcome: 'created',
-        customerId: createdId,
-        merged: warnings.includes(MERGED),
-        subscribed: subscriptionInfo !== undefined && !optInNotSet,
-      };
-    }
-    if (errorCodes(response.body).includes(ALREADY_EXISTS)) return { outcome: 'exists', subscribed: false };
-    return { outcome: 'failed', error: apiErrorOf(operation, response) };
+    const added = await addCustomer(this.http, call, operation, profiles, subscriptionInfo);
+    if (added.outcome === 'created' && added.optInNotSet)
+      this.#refused.refuse('opt-in-on-add', `warning ${SUBSCRIPTION_NOT_SET} on ${operation}`);
+    return added;
   }
 
-  async #lookup(
+  #lookup(
     call: CallOptions,
     source: string,
     identifierName: string,
     identifierValue: string,
   ): Promise<number | undefined> {
-    const query = new URLSearchParams({ source, identifierName, identifierValue });
-    if (source !== 'INSTORE') query.set('accountId', this.lineAccountId);
-    const response = await this.http.request(
-      'lookup-customer',
-      'GET',
-      `/v2/customers/lookup?${query}`,
-      undefined,
-      call,
-    );
-    if (typeof response.body.entity === 'number') return response.body.entity;
-    const codes = errorCodes(response.body);
-    if (codes.some((code) => NOT_FOUND.has(code))) return undefined;
-    // identifierName=line is undocumented (docs/capillary.md#lookup); an org that rejects it cannot be searched by LINE id.
-    if (codes.includes(INVALID_IDENTIFIER_NAME)) throw new LookupUnsupportedError(identifierName, response.requestId);
-    throw apiErrorOf('lookup-customer', response);
+    return lookupCustomer(this.http, this.lineAccountId, { source, identifierName, identifierValue }, call);
   }
 
-  async #requireLookup(
-    call: CallOptions,
-    source: string,
-    identifierName: string,
-    identifierValue: string,
-  ): Promise<number> {
-    const customerId = await this.#lookup(call, source, identifierName, identifierValue);
-    if (customerId === undefined) throw new CustomerNotResolvedError(`${source}/${identifierName}`);
-    return customerId;
+  #requireLookup(call: CallOptions, source: string, identifierName: string, identifierValue: string): Promise<number> {
+    return requireCustomer(this.http, this.lineAccountId, { source, identifierName, identifierValue }, call);
   }
 
   #assertNoErrors(operation: string, response: CapillaryResponse): void {

@@ -1,31 +1,12 @@
-import { createHash } from 'node:crypto';
-
 import type { CapillaryAuthConfig } from '../config/capillary-orgs';
 import { DEFAULT_CHANNEL_ID } from '../config/channels';
-import { isRecord } from '../is-record';
 import { countCapillaryError, logger, metrics, MetricUnit } from '../observability/telemetry';
-import { CapillaryApiError, CapillaryUnavailableError } from './errors';
+import { sleep, type Sleep } from '../retry/sleep';
+import { exponentialDelay, fullJitter, withRetries } from '../retry/with-retries';
+import { CapillaryAuth } from './auth';
+import { envelopeOf, errorCodes, RETRIABLE_STATUSES, type CapillaryEnvelope, type CapillaryResponse } from './envelope';
+import { CapillaryUnavailableError } from './errors';
 import type { RateLimiter } from './rate-limiter';
-
-/** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
-export interface CapillaryMessage {
-  status?: boolean;
-  code: number;
-  message?: string;
-}
-
-export interface CapillaryEnvelope {
-  errors?: CapillaryMessage[] | null;
-  warnings?: CapillaryMessage[] | null;
-  [field: string]: unknown;
-}
-
-export interface CapillaryResponse {
-  status: number;
-  body: CapillaryEnvelope;
-  requestId: string | undefined;
-  attempts: number;
-}
 
 export interface CapillaryCallRecord {
   operation: string;
@@ -47,7 +28,7 @@ export interface CapillaryHttpOptions {
   channel?: string;
   /** Observer for every attempt, after it is logged and counted (tests, benchmark). */
   onCall?: (call: CapillaryCallRecord) => void;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   random?: () => number;
 }
 
@@ -58,35 +39,14 @@ export interface CallOptions {
   cost?: number;
 }
 
+type AttemptOutcome = { response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true };
+
 const NO_DEADLINE: CallOptions = { deadlineAt: Number.POSITIVE_INFINITY };
 
-/** Throttling and "try again later" answers (docs/capillary.md#retries): retried with backoff. */
-const RETRIABLE_STATUSES = new Set([429, 461, 502, 503, 504, 521]);
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_CAP_MS = 4000;
 /** Not worth starting an attempt with less time than this. */
 const MIN_ATTEMPT_MS = 250;
-
-export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ?? []).map((e) => Number(e.code));
-
-/** A failed answer as an error: status, codes, X-Cap-Requestid and the messages Capillary gave. */
-export function apiErrorOf(operation: string, response: CapillaryResponse): CapillaryApiError {
-  const messages = (response.body.errors ?? [])
-    .map((e) => e.message)
-    .filter(Boolean)
-    .join('; ');
-  return new CapillaryApiError(operation, response.status, errorCodes(response.body), response.requestId, messages);
-}
-export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** What every channel on one Capillary org shares: the org's rate budget and its OAuth token. */
-class OrgSession {
-  token: { value: string; refreshAt: number } | undefined;
-  tokenRequest: Promise<string> | undefined;
-  constructor(readonly limiter: RateLimiter) {}
-}
 
 /**
  * One Capillary HTTP call = auth header, timeout, bounded retries with exponential backoff and full
@@ -94,22 +54,23 @@ class OrgSession {
  */
 export class CapillaryHttpClient {
   readonly #options: CapillaryHttpOptions;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #random: () => number;
-  readonly #session: OrgSession;
+  readonly #sleep: Sleep;
+  readonly #backoffMs: (attempt: number) => number;
+  readonly #auth: CapillaryAuth;
   readonly #channel: string;
 
-  constructor(options: CapillaryHttpOptions, session?: OrgSession) {
+  /** `auth` is the org's, shared by every channel on it (see forChannel). */
+  constructor(options: CapillaryHttpOptions, auth?: CapillaryAuth) {
     this.#options = options;
-    this.#sleep = options.sleep ?? defaultSleep;
-    this.#random = options.random ?? Math.random;
-    this.#session = session ?? new OrgSession(options.limiter);
+    this.#sleep = options.sleep ?? sleep;
+    this.#backoffMs = fullJitter(exponentialDelay(BACKOFF_BASE_MS, BACKOFF_CAP_MS), options.random ?? Math.random);
+    this.#auth = auth ?? new CapillaryAuth(options);
     this.#channel = options.channel ?? DEFAULT_CHANNEL_ID;
   }
 
   /** The same org (one rate budget, one token) calling for another channel: its logs and metrics name that channel. */
   forChannel(channel: string): CapillaryHttpClient {
-    return new CapillaryHttpClient({ ...this.#options, channel }, this.#session);
+    return new CapillaryHttpClient({ ...this.#options, channel }, this.#auth);
   }
 
   async request(
@@ -122,31 +83,30 @@ export class CapillaryHttpClient {
     const { maxAttempts } = this.#options;
     let lastProblem = '';
     let tokenRefreshed = false;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const outcome = await this.#attempt(operation, method, path, body, attempt, call);
-      if ('outOfTime' in outcome)
-        throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
-      if ('response' in outcome) {
-        const { response } = outcome;
-        // An OAuth token can be revoked or expire early: regenerate it once before giving up.
-        if (response.status === 401 && this.#options.auth.scheme === 'oauth' && !tokenRefreshed) {
-          tokenRefreshed = true;
-          this.#session.token = undefined;
-          continue;
+    const outcome = await withRetries<CapillaryResponse, string>(
+      { maxAttempts, delayMs: this.#backoffMs, sleep: this.#sleep },
+      async (attempt) => {
+        const result = await this.#attempt(operation, method, path, body, attempt, call);
+        if ('outOfTime' in result)
+          throw new CapillaryUnavailableError(operation, attempt - 1, lastProblem || 'no time left in this invocation');
+        if ('problem' in result) {
+          lastProblem = result.problem;
+          return { failed: lastProblem };
         }
-        if (!RETRIABLE_STATUSES.has(response.status)) return { ...response, attempts: attempt };
+        const { response } = result;
+        // An OAuth token can be revoked or expire early: regenerate it once before giving up.
+        if (response.status === 401 && this.#auth.usesOAuth && !tokenRefreshed) {
+          tokenRefreshed = true;
+          this.#auth.forgetToken();
+          return { failed: lastProblem, withoutPause: true };
+        }
+        if (!RETRIABLE_STATUSES.has(response.status)) return { done: { ...response, attempts: attempt } };
         lastProblem = `HTTP ${response.status}`;
-      } else {
-        lastProblem = outcome.problem;
-      }
-      if (attempt < maxAttempts) await this.#sleep(this.#backoffMs(attempt));
-    }
-    throw new CapillaryUnavailableError(operation, maxAttempts, lastProblem);
-  }
-
-  #backoffMs(attempt: number): number {
-    const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-    return Math.round(this.#random() * ceiling);
+        return { failed: lastProblem };
+      },
+    );
+    if ('done' in outcome) return outcome.done;
+    throw new CapillaryUnavailableError(operation, maxAttempts, outcome.failed);
   }
 
   async #attempt(
@@ -156,17 +116,17 @@ export class CapillaryHttpClient {
     body: unknown,
     attempt: number,
     { deadlineAt, cost = 1 }: CallOptions,
-  ): Promise<{ response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true }> {
+  ): Promise<AttemptOutcome> {
     let authHeaders: Record<string, string>;
     try {
-      authHeaders = await this.#authHeaders();
+      authHeaders = await this.#auth.headers();
     } catch (error) {
       // A token endpoint that is throttled or down is as transient as the call it was for.
       if (error instanceof CapillaryUnavailableError) return { problem: `token: ${error.lastProblem}` };
       throw error;
     }
     const remainingMs = () => deadlineAt - Date.now();
-    if (!(await this.#session.limiter.take(cost, deadlineAt - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS)
+    if (!(await this.#options.limiter.take(cost, deadlineAt - MIN_ATTEMPT_MS)) || remainingMs() < MIN_ATTEMPT_MS)
       return { outOfTime: true };
     const timeoutMs = Math.min(this.#options.timeoutMs, remainingMs());
     const started = Date.now();
@@ -188,10 +148,7 @@ export class CapillaryHttpClient {
     const requestId = response.headers.get('x-cap-requestid') ?? undefined;
     let parsed: CapillaryEnvelope;
     try {
-      const text = await response.text();
-      const json: unknown = text ? JSON.parse(text) : {};
-      // A JSON answer that is not an object (null, a number) carries no envelope.
-      parsed = isRecord(json) ? (json as CapillaryEnvelope) : {};
+      parsed = envelopeOf(await response.text());
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
       report(timedOut ? 'timeout' : response.status, requestId, []);
@@ -210,62 +167,5 @@ export class CapillaryHttpClient {
     }
     logger.info('Capillary call', { channel: this.#channel, ...call });
     this.#options.onCall?.(call);
-  }
-
-  async #authHeaders(): Promise<Record<string, string>> {
-    const { auth } = this.#options;
-    if (auth.scheme === 'basic') {
-      const digest = createHash('md5').update(auth.secret).digest('hex');
-      return { authorization: `Basic ${Buffer.from(`${auth.id}:${digest}`).toString('base64')}` };
-    }
-    return { [auth.oauthHeaderName]: await this.#oauthToken() };
-  }
-
-  async #oauthToken(): Promise<string> {
-    const session = this.#session;
-    if (session.token && Date.now() < session.token.refreshAt) return session.token.value;
-    // Concurrent records (of every channel on the org) share one token request.
-    session.tokenRequest ??= this.#generateToken().finally(() => {
-      session.tokenRequest = undefined;
-    });
-    return session.tokenRequest;
-  }
-
-  async #generateToken(): Promise<string> {
-    const { auth, baseUrl, timeoutMs } = this.#options;
-    let response: Response;
-    try {
-      response = await fetch(`${baseUrl}/v3/oauth/token/generate`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ key: auth.id, secret: auth.secret }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new CapillaryUnavailableError(
-        'token/generate',
-        1,
-        (error as Error).name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (error as Error).message,
-      );
-    }
-    if (RETRIABLE_STATUSES.has(response.status))
-      throw new CapillaryUnavailableError('token/generate', 1, `HTTP ${response.status}`);
-    const body = (await response.json().catch(() => ({}))) as {
-      data?: { accessToken?: string; ttlSeconds?: number };
-    } & CapillaryEnvelope;
-    const token = body.data?.accessToken;
-    if (!response.ok || !token) {
-      throw new CapillaryApiError(
-        'token/generate',
-        response.status,
-        errorCodes(body),
-        response.headers.get('x-cap-requestid') ?? undefined,
-        '(check CAPILLARY_CLIENT_KEY / CAPILLARY_CLIENT_SECRET and the API client access group)',
-      );
-    }
-    const ttlMs = Math.max(1, body.data?.ttlSeconds ?? 300) * 1000;
-    // Refresh when 80% of the lifetime has passed, so no request goes out with a token about to expire.
-    this.#session.token = { value: token, refreshAt: Date.now() + ttlMs * 0.8 };
-    return token;
   }
 }

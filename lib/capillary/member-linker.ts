@@ -1,6 +1,9 @@
 import type { AttachMethod, CustomerReference } from '../domain/link-rules';
+import { lineCommChannel } from './customer-calls';
+import { apiErrorOf, errorCodes } from './envelope';
 import { CapillaryApiError } from './errors';
-import { apiErrorOf, errorCodes, type CallOptions, type CapillaryHttpClient } from './http-client';
+import type { CallOptions, CapillaryHttpClient } from './http-client';
+import { lineProfileOf, sharedIdentifierOf, type ProfileView } from './member-profiles';
 
 /** Codes from docs/capillary.md#codes and docs/capillary.md#change-identifier. */
 const NOT_FOUND = new Set([8015, 8065, 8009, 8069]);
@@ -17,8 +20,6 @@ export interface MergeRequest {
   requestId: number;
   status: string;
 }
-
-type ProfileView = { source?: string; accountId?: string; identifiers?: { type?: string; value?: string }[] };
 
 /**
  * The Capillary side of linking: find the brand's member, put this channel's LINE profile on it, and take
@@ -72,7 +73,7 @@ export class MemberLinker {
    * every identifier of it, so no leftover (an externalId, the member's mobile) blocks a later register or link.
    */
   async detach(customerId: number, lineUserId: string, call: CallOptions): Promise<void> {
-    const profile = this.#lineProfileOf((await this.#profiles(customerId, call)) ?? [], lineUserId);
+    const profile = lineProfileOf((await this.#profiles(customerId, call)) ?? [], this.lineAccountId, lineUserId);
     if (profile === undefined) return; // already off: this call's own earlier success
     const identifiers = (profile.identifiers ?? []).filter(
       (i): i is { type: string; value: string } => typeof i.type === 'string' && typeof i.value === 'string',
@@ -104,16 +105,7 @@ export class MemberLinker {
   }
 
   async holdsLineId(customerId: number, lineUserId: string, call: CallOptions): Promise<boolean> {
-    return this.#lineProfileOf((await this.#profiles(customerId, call)) ?? [], lineUserId) !== undefined;
-  }
-
-  #lineProfileOf(profiles: ProfileView[], lineUserId: string): ProfileView | undefined {
-    return profiles.find(
-      (profile) =>
-        profile.source === 'LINE' &&
-        profile.accountId === this.lineAccountId &&
-        (profile.identifiers ?? []).some((identifier) => identifier.type === 'line' && identifier.value === lineUserId),
-    );
+    return lineProfileOf((await this.#profiles(customerId, call)) ?? [], this.lineAccountId, lineUserId) !== undefined;
   }
 
   /**
@@ -128,7 +120,7 @@ export class MemberLinker {
   ): Promise<AttachResult> {
     const shared =
       reference.kind === 'customerId'
-        ? await this.#sharedIdentifierOf(memberId, call)
+        ? sharedIdentifierOf((await this.#profiles(memberId, call)) ?? [])
         : { type: reference.kind, value: reference.value };
     if (shared === undefined) return { attached: false, reason: 'member-has-no-mobile-email-or-externalId' };
     const response = await this.http.request(
@@ -141,9 +133,7 @@ export class MemberLinker {
           {
             fields: {},
             identifiers: [{ type: 'line', value: lineUserId }, shared],
-            commChannels: [
-              { type: 'line', value: lineUserId, primary: true, verified: true, meta: { residence: true } },
-            ],
+            commChannels: [lineCommChannel(lineUserId)],
             source: 'LINE',
             accountId: this.lineAccountId,
           },
@@ -182,17 +172,6 @@ export class MemberLinker {
     if (codes.some((code) => LINE_ID_TAKEN.has(code))) return { attached: false, reason: 'line-id-taken' };
     if (change === 'remove' && codes.length > 0) return { attached: false, reason: `codes ${codes.join(',')}` };
     throw apiErrorOf(operation, response);
-  }
-
-  async #sharedIdentifierOf(memberId: number, call: CallOptions): Promise<{ type: string; value: string } | undefined> {
-    const identifiers = ((await this.#profiles(memberId, call)) ?? [])
-      .filter((profile) => profile.source === 'INSTORE')
-      .flatMap((p) => p.identifiers ?? []);
-    for (const type of ['mobile', 'email', 'externalId']) {
-      const found = identifiers.find((identifier) => identifier.type === type && typeof identifier.value === 'string');
-      if (found) return { type, value: found.value as string };
-    }
-    return undefined;
   }
 
   /** The customer's profiles (`GET /v2/customers/{id}`, docs/capillary.md#lookup), undefined when there is no such customer. */

@@ -1,6 +1,5 @@
+import { sleep, type Sleep } from '../retry/sleep';
 import type { RateLimiter } from './rate-limiter';
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Keeps one job (the backfill, the drift check) to its share of the Capillary budget (a part of the per-minute limit),
@@ -13,7 +12,7 @@ export class SharePacer implements RateLimiter {
 
   constructor(
     tokensPerMinute: number,
-    private readonly sleep: (ms: number) => Promise<void> = defaultSleep,
+    private readonly pause: Sleep = sleep,
   ) {
     this.#msPerToken = 60_000 / tokensPerMinute;
   }
@@ -23,7 +22,7 @@ export class SharePacer implements RateLimiter {
     const slot = Math.max(now, this.#nextSlot);
     if (slot > deadlineAt) return false;
     this.#nextSlot = slot + tokens * this.#msPerToken;
-    if (slot > now) await this.sleep(slot - now);
+    if (slot > now) await this.pause(slot - now);
     return true;
   }
 }

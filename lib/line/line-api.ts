@@ -1,4 +1,6 @@
 import { isRecord } from '../is-record';
+import { sleep, type Sleep } from '../retry/sleep';
+import { exponentialDelay, withRetries } from '../retry/with-retries';
 import { LineApiError } from './errors';
 
 export interface LineApiOptions {
@@ -8,7 +10,7 @@ export interface LineApiOptions {
   timeoutMs: number;
   /** attempts per repeatable call for 429/5xx/timeouts; DEFAULT_LINE_API_ATTEMPTS unless a test wants fewer */
   maxAttempts?: number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 export interface LineApiRequest {
@@ -36,10 +38,10 @@ const BACKOFF_MS = 500;
  * retries with backoff for repeatable calls. Plain fetch: the SDK's client has no timeout option.
  */
 export class LineApi {
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: Sleep;
 
   constructor(private readonly options: LineApiOptions) {
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep ?? sleep;
   }
 
   /** LINE's answer; throws LineApiError for a timeout, a network error, or a retriable status after the last attempt. */
@@ -49,40 +51,36 @@ export class LineApi {
     { method = 'GET', body, headers = {}, repeatable = method === 'GET' }: LineApiRequest = {},
   ): Promise<LineApiAnswer> {
     const { baseUrl, channelAccessToken, timeoutMs, maxAttempts = DEFAULT_LINE_API_ATTEMPTS } = this.options;
-    const attempts = repeatable ? maxAttempts : 1;
-    let problem: LineApiError | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) await this.#sleep(BACKOFF_MS * 2 ** (attempt - 2));
-      try {
-        const response = await fetch(`${baseUrl}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${channelAccessToken}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...headers,
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        const answer = {
-          status: response.status,
-          body: parseJson(await response.text()),
-          requestId: response.headers.get('x-line-request-id') ?? undefined,
-        };
-        if (!RETRIABLE.has(answer.status)) return answer;
-        problem = new LineApiError(operation, answer.status, answer.requestId, messageOf(answer.body));
-      } catch (error) {
-        const timedOut = (error as Error).name === 'TimeoutError';
-        problem = new LineApiError(
-          operation,
-          timedOut ? 'timeout' : 'network-error',
-          undefined,
-          (error as Error).message,
-          { cause: error },
-        );
-      }
-    }
-    throw problem as LineApiError;
+    const outcome = await withRetries<LineApiAnswer, LineApiError>(
+      { maxAttempts: repeatable ? maxAttempts : 1, delayMs: exponentialDelay(BACKOFF_MS), sleep: this.#sleep },
+      async () => {
+        try {
+          const response = await fetch(`${baseUrl}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${channelAccessToken}`,
+              ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+              ...headers,
+            },
+            body: body === undefined ? undefined : JSON.stringify(body),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          const answer = {
+            status: response.status,
+            body: parseJson(await response.text()),
+            requestId: response.headers.get('x-line-request-id') ?? undefined,
+          };
+          if (!RETRIABLE.has(answer.status)) return { done: answer };
+          return { failed: new LineApiError(operation, answer.status, answer.requestId, messageOf(answer.body)) };
+        } catch (error) {
+          const timedOut = (error as Error).name === 'TimeoutError';
+          const status = timedOut ? 'timeout' : 'network-error';
+          return { failed: new LineApiError(operation, status, undefined, (error as Error).message, { cause: error }) };
+        }
+      },
+    );
+    if ('done' in outcome) return outcome.done;
+    throw outcome.failed;
   }
 }
 

@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 
 import type { LineWebhookEvent } from '../line/callback';
+import { exponentialDelay, withRetries } from '../retry/with-retries';
 import {
   EnqueueError,
   EventNestingTooDeepError,
@@ -99,21 +100,32 @@ async function sendWithRetries(
   { maxAttempts, retryDelayMs }: EnqueueOptions,
 ): Promise<EntryFailure[]> {
   let pending = batch;
-  let failures: EntryFailure[] = [];
-  for (let attempt = 1; attempt <= maxAttempts && pending.length > 0; attempt++) {
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 2)));
-    try {
-      const { Failed: failed = [] } = await sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }),
-      );
-      const byId = failed.length === 0 ? undefined : new Map(pending.map((entry) => [entry.Id, entry]));
-      failures = failed.map((f) =>
-        failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()),
-      );
-    } catch (error) {
-      failures = pending.map((entry) => failureOf(entry, (error as Error).name, error));
-    }
-    pending = failures.map((f) => f.entry);
+  const outcome = await withRetries<EntryFailure[], EntryFailure[]>(
+    { maxAttempts, delayMs: exponentialDelay(retryDelayMs) },
+    async () => {
+      const failures = await sendOnce(sqs, queueUrl, pending);
+      pending = failures.map((f) => f.entry);
+      return failures.length === 0 ? { done: failures } : { failed: failures };
+    },
+  );
+  return 'done' in outcome ? outcome.done : outcome.failed;
+}
+
+/** The entries SQS did not accept: those it rejected, or all of them when the call failed. */
+async function sendOnce(
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: SendMessageBatchRequestEntry[],
+): Promise<EntryFailure[]> {
+  try {
+    const { Failed: failed = [] } = await sqs.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }),
+    );
+    const byId = failed.length === 0 ? undefined : new Map(entries.map((entry) => [entry.Id, entry]));
+    return failed.map((f) =>
+      failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()),
+    );
+  } catch (error) {
+    return entries.map((entry) => failureOf(entry, (error as Error).name, error));
   }
-  return failures;
 }

@@ -10,6 +10,7 @@ import {
 
 import { slotPlan, type RateLimiter, type SlotPlan } from '../capillary/rate-limiter';
 import type { CapillaryOrgConfig } from '../config/capillary-orgs';
+import { sleep, type Sleep } from '../retry/sleep';
 
 export interface SharedRateLimiterOptions {
   client: DynamoDBClient;
@@ -18,7 +19,7 @@ export interface SharedRateLimiterOptions {
   bucketKey: string;
   plan: SlotPlan;
   now?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
 /** How long a freshly booked slot stays usable at the least: the take that booked it runs a moment later. */
@@ -26,8 +27,6 @@ const BOOKING_GRACE_MS = 100;
 
 /** Attempts at one booking before giving up for this take (only concurrent bookings make one fail). */
 const MAX_BOOKING_ATTEMPTS = 5;
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The bucket item of an API key, next to the user records (its key cannot be a LINE destination + user id).
@@ -65,7 +64,7 @@ export function orgRateLimiter(
 export class SharedRateLimiter implements RateLimiter {
   readonly #options: SharedRateLimiterOptions;
   readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: Sleep;
   /** booked, unused slots, ascending, each with the moment it lapses */
   #slots: { at: number; until: number }[] = [];
   /** the bucket's nextSlotAt as last seen (0 = not yet) */
@@ -77,7 +76,7 @@ export class SharedRateLimiter implements RateLimiter {
   constructor(options: SharedRateLimiterOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#sleep = options.sleep ?? defaultSleep;
+    this.#sleep = options.sleep ?? sleep;
   }
 
   async take(tokens: number, deadlineAt: number): Promise<boolean> {

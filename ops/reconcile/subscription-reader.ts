@@ -3,8 +3,9 @@
  * docs/capillary.md#subscriptions) for the drift check: OPTIN when both priorities are opted in, OPTOUT
  * when either is opted out, `none` when Capillary holds no LINE subscription for the account.
  */
+import { errorCodes } from '../../lib/capillary/envelope';
 import { CapillaryApiError } from '../../lib/capillary/errors';
-import { errorCodes, type CallOptions, type CapillaryHttpClient } from '../../lib/capillary/http-client';
+import type { CallOptions, CapillaryHttpClient } from '../../lib/capillary/http-client';
 import type { SubscriptionState } from '../../lib/domain/sync-rules';
 import { isRecord } from '../../lib/is-record';
 

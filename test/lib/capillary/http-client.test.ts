@@ -1,5 +1,6 @@
+import { errorCodes } from '../../../lib/capillary/envelope';
 import { CapillaryUnavailableError } from '../../../lib/capillary/errors';
-import { CapillaryHttpClient, errorCodes, type CapillaryCallRecord } from '../../../lib/capillary/http-client';
+import { CapillaryHttpClient, type CapillaryCallRecord } from '../../../lib/capillary/http-client';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import type { CapillaryAuthConfig } from '../../../lib/config/capillary-orgs';
 import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/standins/capillary-standin';

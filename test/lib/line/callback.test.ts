@@ -45,7 +45,8 @@ describe('parseCallback', () => {
     ],
     [
       'a non-ASCII user id',
-      `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1,"webhookEventId":"x","source":{"type":"user","userId":"Ü"}}]}`,
+      `{"destination":"${DESTINATION}","events":[{"type":"follow","timestamp":1,"webhookEventId":"x",` +
+        `"source":{"type":"user","userId":"Ü"}}]}`,
       'events[0].source.userId',
     ],
   ])('rejects %s, naming where', (_case, text, path) => {
