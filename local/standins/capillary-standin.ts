@@ -2,7 +2,8 @@
  * A local Capillary CRM that follows docs/capillary.md: OAuth token and till Basic auth, add
  * customer with per-source/account identifier uniqueness and automatic merge (8006 / 8050), lookup
  * (8015), subscription updates (11xx codes), and the bulk upsert (per-record results and errors, a
- * record that is applied and failed at once, merges, `subscriptionInfo`). Everything the docs mark Unconfirmed (HTTP statuses,
+ * record that is applied and failed at once, merges, `subscriptionInfo`), and the behavioural-events integration URL
+ * (behavioural-events-ingest.ts). Everything the docs mark Unconfirmed (HTTP statuses,
  * LINE lookup, channel spelling, subscriptions on add, several sources in one add) is an option, so tests can play each reading.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -10,6 +11,14 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
+import {
+  BehaviouralEventsIngest,
+  behaviouralEventsPath,
+  parseRefusal,
+  type BehaviouralEventRefusal,
+  type BehaviouralEventsOptions,
+  type BehaviouralEventsState,
+} from './behavioural-events-ingest';
 import {
   InvalidAdminRequestError,
   StandInSettings,
@@ -60,6 +69,10 @@ export interface CapillaryStandInOptions {
   autoApproveMerges?: boolean;
   /** milliseconds since the epoch; replace to move token expiry and the rate window in tests */
   clock?: Clock;
+  /** the behavioural-events integration URL (local/standins/behavioural-events-ingest.ts) */
+  behaviouralEvents?: BehaviouralEventsOptions;
+  /** posts per sliding 60 s window on that URL, a bucket of its own; undefined = unlimited */
+  behaviouralEventsRateLimitPerMinute?: number;
 }
 
 /** A customer merge request (`POST /v2/requests`, docs/capillary.md#merge-requests). */
@@ -75,6 +88,8 @@ export interface CapillarySettings {
   /** null = unlimited */
   rateLimitPerMinute: number | null;
   bulkCountsPerRecord: boolean;
+  /** null = unlimited */
+  behaviouralEventsRateLimitPerMinute: number | null;
 }
 
 /** Makes the bulk upsert reject these LINE users' records (no result) `times` times each (0 clears), e.g. to test the per-record retry. */
@@ -131,6 +146,7 @@ export interface CustomerSnapshot {
 export interface CapillaryState {
   customers: CustomerSnapshot[];
   mergeRequests: MergeRequestRecord[];
+  behaviouralEvents: BehaviouralEventsState;
 }
 
 export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
@@ -146,6 +162,10 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   approveMergeRequest(id: number): MergeRequestRecord;
   /** the next `times` adds using this folded form are answered as by an org that does not take it (chaos faults) */
   refuseFoldedForm(refusal: FoldedFormRefusal): void;
+  /** the behavioural-events integration URL the bridge posts to (with Basic auth of its credentials) */
+  behaviouralEventsUrl: string;
+  /** the next `times` well-formed behavioural events are refused with HTTP 400 (bad input) */
+  refuseBehaviouralEvents(refusal: BehaviouralEventRefusal): void;
 }
 
 export type FoldedForm = 'subscriptionInfo' | 'severalSources';
@@ -383,7 +403,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     latencyMs: options.latencyMs ?? 0,
     rateLimitPerMinute: options.rateLimitPerMinute ?? null,
     bulkCountsPerRecord: options.bulkCountsPerRecord ?? true,
+    behaviouralEventsRateLimitPerMinute: options.behaviouralEventsRateLimitPerMinute ?? null,
   });
+  const behaviouralEvents = new BehaviouralEventsIngest(options.behaviouralEvents ?? {}, clock, errorEnvelope);
 
   const customers = new Map<number, StoredCustomer>();
   let nextCustomerId = FIRST_CUSTOMER_ID;
@@ -826,11 +848,22 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     },
     { method: 'POST', pattern: /^\/v2\/requests$/, handle: authenticated(addMergeRequest) },
     { method: 'GET', pattern: /^\/v2\/requests\/([^/]+)$/, handle: authenticated(readMergeRequest) },
+    // Its own Basic credentials and rate bucket: not the REST API's (see behavioural-events-ingest.ts).
+    {
+      method: 'POST',
+      pattern: /^\/webhooks\/([^/]+)$/,
+      handle: ({ headers, body }, [integrationId]) =>
+        behaviouralEvents.post(decodeURIComponent(integrationId ?? ''), headers.authorization, body, {
+          rateLimitPerMinute: settings.current.behaviouralEventsRateLimitPerMinute,
+          isCustomer: (id) => customers.has(id),
+        }),
+    },
   ];
 
   const state = (): CapillaryState => ({
     customers: [...customers.values()].map(snapshotOf),
     mergeRequests: [...mergeRequests.values()].map((r) => ({ ...r })),
+    behaviouralEvents: behaviouralEvents.state(),
   });
 
   const addMember = (
@@ -892,10 +925,13 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       mergeRequests.clear();
       nextRequestId = FIRST_REQUEST_ID;
       oneOffRefusals = [];
+      behaviouralEvents.reset();
     },
     adminRoutes: {
       ...adminRoutes,
       'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)),
+      /** `{ "times": N, "message"?: "…" }`: the next N well-formed behavioural events are refused with 400 */
+      'POST /__admin/behavioural-events/refusals': (body: unknown) => behaviouralEvents.refuse(parseRefusal(body)),
     },
   });
 
@@ -912,5 +948,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
         throw new Error('only subscriptionInfo is refused with a warning');
       oneOffRefusals.push({ ...refusal });
     },
+    behaviouralEventsUrl: `${server.url}${behaviouralEventsPath(behaviouralEvents.integrationId)}`,
+    refuseBehaviouralEvents: (refusal) => void behaviouralEvents.refuse(parseRefusal(refusal)),
   };
 }

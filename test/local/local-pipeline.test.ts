@@ -40,7 +40,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     const replay = await run('npx', ['tsx', 'scripts/replay.ts', 'events/', '--url', status.endpoints.webhookUrl]);
     expect(replay.stderr).not.toMatch(/Replay problems/);
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toContain('8 request(s), 13 event(s) enqueued');
+    expect(replay.stdout).toContain('11 request(s), 16 event(s) enqueued');
     expect(replay.stdout).toMatch(/Worker \(queue drained after [\d.]+ s; DLQ holds 0 message\(s\)\)/);
     expect(replay.stdout).toMatch(/03-follow-redelivered .* not delivered again: SQS FIFO deduplicated it/);
     expect(replay.stdout).toMatch(/08-mixed-batch #6 .* skipped: stale/);

@@ -3,10 +3,15 @@ import { createHash } from 'node:crypto';
 import { maskUserId } from '../../../lib/observability/telemetry';
 import { lineUserId } from '../../../local/line-event-factory';
 import {
+  LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS,
+  LOCAL_BEHAVIOURAL_EVENTS_INTEGRATION,
+} from '../../../local/standins/behavioural-events-ingest';
+import {
   startCapillaryStandIn,
   subscriptionOf,
   UnknownCustomerError,
   type CapillaryStandIn,
+  type CapillaryState,
 } from '../../../local/standins/capillary-standin';
 import { closedAfterEach } from '../../support/closed-after-each';
 
@@ -859,6 +864,7 @@ describe('Capillary stand-in: requests and admin routes', () => {
         }),
       ],
       mergeRequests: [],
+      behaviouralEvents: { posted: [], duplicates: {}, overLimit: 0 },
     });
   });
 
@@ -997,5 +1003,212 @@ describe('Capillary stand-in: linking (change identifier, merge requests, member
       body: JSON.stringify({ mobile: '66812345678' }),
     });
     expect(second.status).toBe(400);
+  });
+});
+
+describe('Capillary stand-in: behavioural-events integration URL', () => {
+  const EVENTS_AUTH = `Basic ${Buffer.from(LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS).toString('base64')}`;
+  const checkin = (overrides: Record<string, unknown> = {}) => ({
+    event_name: 'line_checkin',
+    external_event_id: '01JH9P0STBACK0CHECKIN00001',
+    eventDateTime: '2026-01-01 12:34:56',
+    customer_id: '500000001',
+    postback_data: 'action=checkin&store=shibuya',
+    ...overrides,
+  });
+
+  async function postEvent(url: string, body: unknown, authorization = EVENTS_AUTH) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const messageOf = (body: Record<string, unknown>) => (body.errors as EnvelopeItem[])[0]?.message;
+
+  it('serves POST /webhooks/<integration>: takes the event with Capillary\'s "pushed" answer and records it', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const customerId = standIn.addMember({ mobile: '66812345678' });
+
+    // Act
+    const posted = await postEvent(standIn.behaviouralEventsUrl, checkin({ customer_id: String(customerId) }));
+
+    // Assess
+    expect(standIn.behaviouralEventsUrl).toBe(`${standIn.url}/webhooks/${LOCAL_BEHAVIOURAL_EVENTS_INTEGRATION}`);
+    expect(posted).toEqual({
+      status: 200,
+      body: {
+        status: { code: 1100, message: 'Event is pushed to transformation state' },
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+    });
+    const state = (await (await fetch(`${standIn.url}/__admin/state`)).json()) as CapillaryState;
+    expect(state.behaviouralEvents).toEqual({
+      posted: [
+        {
+          seq: 1,
+          receivedAt: expect.any(String),
+          eventName: 'line_checkin',
+          externalEventId: '01JH9P0STBACK0CHECKIN00001',
+          customerId: String(customerId),
+          knownCustomer: true,
+          body: checkin({ customer_id: String(customerId) }),
+        },
+      ],
+      duplicates: {},
+      overLimit: 0,
+    });
+  });
+
+  it('takes an event for a customer it does not have (Capillary resolves it later), marking it unknown', async () => {
+    const standIn = await startStandIn();
+    expect((await postEvent(standIn.behaviouralEventsUrl, checkin({ customer_id: '999' }))).status).toBe(200);
+    expect(standIn.state().behaviouralEvents.posted[0]).toMatchObject({ customerId: '999', knownCustomer: false });
+  });
+
+  it('counts duplicates per external_event_id, as Capillary takes a duplicate too', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const other = checkin({ external_event_id: '01JH9P0STBACK0CHECKIN00002' });
+
+    // Act
+    for (const body of [checkin(), other, checkin(), checkin()])
+      expect((await postEvent(standIn.behaviouralEventsUrl, body)).status).toBe(200);
+
+    // Assess
+    const { posted, duplicates } = standIn.state().behaviouralEvents;
+    expect(posted.map((event) => event.seq)).toEqual([1, 2, 3, 4]);
+    expect(duplicates).toEqual({ '01JH9P0STBACK0CHECKIN00001': 3 });
+  });
+
+  it.each([
+    ['no credentials', ''],
+    ['a wrong password', `Basic ${Buffer.from('local.events:wrong').toString('base64')}`],
+    ['the REST API till credentials', basicAuth().authorization as string],
+  ])('answers 401 for %s and records nothing', async (_name, authorization) => {
+    const standIn = await startStandIn();
+    const refused = await postEvent(standIn.behaviouralEventsUrl, checkin(), authorization);
+    expect(refused.status).toBe(401);
+    expect(messageOf(refused.body)).toBe('Authentication failed');
+    expect(standIn.state().behaviouralEvents.posted).toEqual([]);
+  });
+
+  it('answers 404 for another integration, and takes the configured integration and credentials', async () => {
+    const standIn = await startStandIn({ behaviouralEvents: { integrationId: 'abc123', credentials: 'u:p' } });
+    expect((await postEvent(`${standIn.url}/webhooks/local-engagement`, checkin())).status).toBe(404);
+    const auth = `Basic ${Buffer.from('u:p').toString('base64')}`;
+    expect((await postEvent(`${standIn.url}/webhooks/abc123`, checkin(), auth)).status).toBe(200);
+  });
+
+  it.each([
+    ['a body that is no object', ['line_checkin'], 'The body must be a JSON object of the event fields'],
+    ['no event_name', checkin({ event_name: undefined }), 'event_name is required (a non-empty string)'],
+    [
+      'an empty external_event_id',
+      checkin({ external_event_id: '' }),
+      'external_event_id is required (a non-empty string)',
+    ],
+    ['a numeric customer_id', checkin({ customer_id: 500000001 }), 'customer_id is required (a non-empty string)'],
+    [
+      'an ISO eventDateTime',
+      checkin({ eventDateTime: '2026-01-01T12:34:56Z' }),
+      'eventDateTime must be yyyy-MM-dd HH:mm:ss',
+    ],
+    [
+      'an impossible date',
+      checkin({ eventDateTime: '2026-02-30 12:00:00' }),
+      'eventDateTime must be yyyy-MM-dd HH:mm:ss',
+    ],
+    ['hour 24', checkin({ eventDateTime: '2026-01-01 24:00:00' }), 'eventDateTime must be yyyy-MM-dd HH:mm:ss'],
+    ['no eventDateTime', checkin({ eventDateTime: undefined }), 'eventDateTime must be yyyy-MM-dd HH:mm:ss'],
+    ['a nested attribute', checkin({ postback: { data: 'x' } }), 'postback must be a string, number or boolean'],
+  ])('answers 400 for %s and records nothing', async (_name, body, message) => {
+    const standIn = await startStandIn();
+    const refused = await postEvent(standIn.behaviouralEventsUrl, body);
+    expect(refused.status).toBe(400);
+    expect(messageOf(refused.body)).toBe(message);
+    expect(standIn.state().behaviouralEvents.posted).toEqual([]);
+  });
+
+  it('checks the configured customer field', async () => {
+    const standIn = await startStandIn({ behaviouralEvents: { customerField: 'member' } });
+    const refused = await postEvent(standIn.behaviouralEventsUrl, checkin());
+    expect(messageOf(refused.body)).toBe('member is required (a non-empty string)');
+    expect((await postEvent(standIn.behaviouralEventsUrl, checkin({ member: '7' }))).status).toBe(200);
+    expect(standIn.state().behaviouralEvents.posted[0]?.customerId).toBe('7');
+  });
+
+  it('refuses the next well-formed events with 400 when told to over the admin route, then takes them again', async () => {
+    // Prepare
+    const standIn = await startStandIn();
+    const admin = await fetch(`${standIn.url}/__admin/behavioural-events/refusals`, {
+      method: 'POST',
+      body: JSON.stringify({ times: 2, message: 'Attribute postback_data is not defined for the event' }),
+    });
+    const badAdmin = await fetch(`${standIn.url}/__admin/behavioural-events/refusals`, {
+      method: 'POST',
+      body: JSON.stringify({ times: 0 }),
+    });
+
+    // Act
+    const answers = [];
+    for (let post = 0; post < 3; post++) answers.push(await postEvent(standIn.behaviouralEventsUrl, checkin()));
+
+    // Assess
+    expect(admin.status).toBe(200);
+    expect(badAdmin.status).toBe(400);
+    expect(answers.map(({ status }) => status)).toEqual([400, 400, 200]);
+    expect(messageOf(answers[0]!.body)).toBe('Attribute postback_data is not defined for the event');
+    expect(standIn.state().behaviouralEvents.posted).toHaveLength(1);
+  });
+
+  it('answers injected 429 and 500 instead of taking the event', async () => {
+    const standIn = await startStandIn();
+    standIn.injectFault({ status: 429, times: 1, pathPrefix: '/webhooks/' });
+    standIn.injectFault({ status: 500, times: 1, pathPrefix: '/webhooks/' });
+    const statuses = [];
+    for (let post = 0; post < 3; post++)
+      statuses.push((await postEvent(standIn.behaviouralEventsUrl, checkin())).status);
+    expect(statuses).toEqual([429, 500, 200]);
+    expect(standIn.state().behaviouralEvents.posted).toHaveLength(1);
+  });
+
+  it('takes the event behind a lost response, so a retry shows as a duplicate', async () => {
+    const standIn = await startStandIn();
+    standIn.injectFault({ kind: 'lost-response', times: 1, pathPrefix: '/webhooks/' });
+    expect((await postEvent(standIn.behaviouralEventsUrl, checkin())).status).toBe(504);
+    expect((await postEvent(standIn.behaviouralEventsUrl, checkin())).status).toBe(200);
+    expect(standIn.state().behaviouralEvents.duplicates).toEqual({ '01JH9P0STBACK0CHECKIN00001': 2 });
+  });
+
+  it('has a rate limit of its own: the REST API keeps its budget, and the limit is set over /__admin/config', async () => {
+    // Prepare
+    const standIn = await startStandIn({ rateLimitPerMinute: 1 });
+    await fetch(`${standIn.url}/__admin/config`, {
+      method: 'POST',
+      body: JSON.stringify({ behaviouralEventsRateLimitPerMinute: 1 }),
+    });
+
+    // Act
+    const first = await postEvent(standIn.behaviouralEventsUrl, checkin());
+    const second = await postEvent(standIn.behaviouralEventsUrl, checkin());
+    const restCall = await call(standIn, 'POST', '/v2/customers', customerBody(lineProfile(lineUserId())));
+
+    // Assess
+    expect([first.status, second.status]).toEqual([200, 429]);
+    expect(restCall.status).toBe(200);
+    expect(standIn.state().behaviouralEvents).toMatchObject({ overLimit: 1, posted: [expect.anything()] });
+  });
+
+  it('forgets posted events and pending refusals on reset', async () => {
+    const standIn = await startStandIn();
+    await postEvent(standIn.behaviouralEventsUrl, checkin());
+    standIn.refuseBehaviouralEvents({ times: 1 });
+    standIn.reset();
+    expect((await postEvent(standIn.behaviouralEventsUrl, checkin())).status).toBe(200);
+    expect(standIn.state().behaviouralEvents.posted.map((event) => event.seq)).toEqual([1]);
   });
 });
