@@ -131,6 +131,7 @@ async function registerPage(
   deadlineAt: number,
 ): Promise<TickResult | 'next-page'> {
   const { tick } = held;
+  const { channel } = tick;
   const snapshotAt = Date.now();
   const { batchSize } = deps.settings;
   // A page is redone from its start after an interruption: its counters are recounted, calls carried over.
@@ -154,7 +155,7 @@ async function registerPage(
     ...(done ? { status: 'completed' as const } : {}),
   });
   if (!committed) return STOPPED;
-  countForChannel('BackfillFollowersSeen', tick.channel, pageCounters.idsSeen);
+  countForChannel('BackfillFollowersSeen', channel, pageCounters.idsSeen);
   if (!done) return 'next-page';
   logger.info('Backfill completed', { ...tick, ...counters });
   return { next: false, status: 'completed' };
