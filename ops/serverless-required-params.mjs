@@ -29,10 +29,9 @@ const url =
       return `must be the origin only, without a path or trailing slash: ${parsed.origin}`;
     return undefined;
   };
-const oneOf =
-  (...allowed) =>
-  (value) =>
-    allowed.includes(value) ? undefined : `must be one of ${allowed.join(', ')}`;
+/** `allowed` stays readable on the rule, for the test that holds it to what lib/config accepts. */
+const oneOf = (...allowed) =>
+  Object.assign((value) => (allowed.includes(value) ? undefined : `must be one of ${allowed.join(', ')}`), { allowed });
 const integer =
   (min, max = Number.MAX_SAFE_INTEGER) =>
   (value) =>
@@ -191,7 +190,7 @@ export function settingProblems({ params = {}, stage, cliParam }) {
   const fromCli = new Set();
   for (const { name, value } of parseCliParams(cliParam)) {
     if (!known.includes(name)) problems.push(unknown(name, `--param ${name}`));
-    else if (value === undefined || value.trim() === '')
+    else if (value === undefined || value === '')
       problems.push(
         REQUIRED.includes(name)
           ? `--param ${name}= has no value: give one, e.g. --param ${name}=${EXAMPLES[name] ?? '…'}`
