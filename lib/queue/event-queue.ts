@@ -9,6 +9,7 @@ import {
   type EnqueueFailure,
 } from './errors';
 import { messageGroupId, serializeQueuedEvent } from './queued-event';
+import { sendFailureReason } from './send-failure';
 
 /** SQS limit of entries in one SendMessageBatch call (the byte limit is MAX_BATCH_BYTES). */
 export const MAX_BATCH_ENTRIES = 10;
@@ -111,7 +112,7 @@ async function sendWithRetries(
         failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()),
       );
     } catch (error) {
-      failures = pending.map((entry) => failureOf(entry, (error as Error).name, error));
+      failures = pending.map((entry) => failureOf(entry, sendFailureReason(error), error));
     }
     pending = failures.map((f) => f.entry);
   }
