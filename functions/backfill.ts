@@ -5,6 +5,7 @@ import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
 import { readBackfillConfig } from '../lib/config/backfill-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { eventOfKind } from '../lib/entry/event-shape';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { createSqsClient } from '../lib/queue/sqs-client';
 
@@ -20,5 +21,5 @@ const deps = onceAsync(async () => {
 });
 
 export const handler = withTelemetry(async (event: SQSEvent, context: Context) =>
-  processBackfillTicks(event, context, await deps()),
+  processBackfillTicks(eventOfKind('backfill', 'sqs', event), context, await deps()),
 );

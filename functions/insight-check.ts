@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import { readInsightCheckConfig } from '../lib/config/insight-check-config';
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
+import { eventOfKind } from '../lib/entry/event-shape';
 import { runInsightCheck } from '../lib/insight-check/insight-check';
 import { LineFollowersClient } from '../lib/line/follower-pages';
 import { withTelemetry } from '../lib/observability/telemetry';
@@ -13,7 +14,8 @@ const deps = onceAsync(async () => {
 });
 
 /** Every channel in turn; one channel's failure (LINE down for it) does not keep the others from their figure. */
-export const handler = withTelemetry(async (_event: unknown, _context: { awsRequestId: string }) => {
+export const handler = withTelemetry(async (event: unknown, _context: { awsRequestId: string }) => {
+  eventOfKind('insightCheck', 'schedule', event);
   const { config, dynamo } = await deps();
   const results = await Promise.allSettled(
     config.channels.all.map(async (channel) => {

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { onceAsync, ssmSecret } from '../lib/config/once-per-container';
 import { readWebhookConfig } from '../lib/config/webhook-config';
+import { eventOfKind } from '../lib/entry/event-shape';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { handleWebhookRequest, type WebhookDeps } from '../lib/webhook/handle-webhook-request';
@@ -13,5 +14,5 @@ const deps = onceAsync(async (): Promise<WebhookDeps> => ({
 }));
 
 export const handler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
-  handleWebhookRequest(event, await deps()),
+  handleWebhookRequest(eventOfKind('webhook', 'http', event), await deps()),
 );

@@ -1,7 +1,7 @@
 /**
- * `sls package` as a deployment runs it, but offline-safe: no AWS credentials, profile, region or endpoint
- * from the caller's shell (or jest's globalSetup) reach it. The packaged-stack tests and the benchmark
- * both read what `sls deploy` would ship from here.
+ * `sls package` as a deployment runs it (and `sls invoke local`), but offline-safe: no AWS credentials, profile,
+ * region or endpoint from the caller's shell (or jest's globalSetup) reach it. The packaged-stack tests and the
+ * benchmark both read what `sls deploy` would ship from here.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -54,6 +54,27 @@ export function readZip(file: string): Map<string, Buffer> {
   return entries;
 }
 
+/** The environment `sls` runs in here: the caller's, without any AWS credentials, profile, region or endpoint. */
+function offlineEnvironment(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
+  );
+  env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
+  env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
+  return env;
+}
+
+/** `sls <argv> --region ap-northeast-1 --param …` in the project, offline; `scratch` holds nothing AWS can read. */
+export function runSlsOffline(argv: string[], params: Record<string, string>, scratch: string) {
+  const paramArguments = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
+  return spawnSync('npx', ['sls', ...argv, '--region', 'ap-northeast-1', ...paramArguments], {
+    cwd: PROJECT_ROOT,
+    env: offlineEnvironment(scratch),
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+}
+
 export function packageStack({
   stage,
   params = {},
@@ -65,33 +86,7 @@ export function packageStack({
   extraArguments?: string[];
 }): PackagedStack {
   const dir = mkdtempSync(path.join(tmpdir(), 'sls-package-'));
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')),
-  );
-  env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'no-credentials');
-  env.AWS_CONFIG_FILE = path.join(dir, 'no-config');
-  const paramArguments = Object.entries(params).flatMap(([name, value]) => ['--param', `${name}=${value}`]);
-  const result = spawnSync(
-    'npx',
-    [
-      'sls',
-      'package',
-      '--stage',
-      stage,
-      '--region',
-      'ap-northeast-1',
-      '--package',
-      dir,
-      ...paramArguments,
-      ...extraArguments,
-    ],
-    {
-      cwd: PROJECT_ROOT,
-      env,
-      encoding: 'utf8',
-      timeout: 240_000,
-    },
-  );
+  const result = runSlsOffline(['package', '--stage', stage, '--package', dir, ...extraArguments], params, dir);
   if (result.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new PackageFailedError(result.status, `${result.stdout}\n${result.stderr}`);

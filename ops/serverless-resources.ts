@@ -137,11 +137,13 @@ class ServerlessVariables {
   }
 }
 
-function parseLiteral(text: string): string | number {
+function parseLiteral(text: string): string | number | null {
   const literal = text.trim();
   const quoted = /^(['"])(.*)\1$/.exec(literal);
   if (quoted) return quoted[2] as string;
   if (/^-?\d+(\.\d+)?$/.test(literal)) return Number(literal);
+  // `${…, null}`: a setting the stage leaves out (the Framework drops it from a function's environment).
+  if (literal === 'null') return null;
   throw new Error(`serverless.yml: unsupported variable fallback ${literal}`);
 }
 
@@ -205,20 +207,9 @@ export function stageParams(stage: string, serverlessYmlPath = SERVERLESS_YML): 
   return { ...params.default, ...params[stage] };
 }
 
-/** A condition of serverless.yml as it stands once the stage's variables are in: Fn::Equals of literals, Fn::Not. */
-function conditionHolds(conditions: Yaml, expression: unknown): boolean {
-  if (typeof expression === 'string') return conditionHolds(conditions, conditions[expression]);
-  const node = expression as Yaml;
-  if (node['Fn::Not']) return !conditionHolds(conditions, (node['Fn::Not'] as unknown[])[0]);
-  const [left, right] = (node['Fn::Equals'] ?? []) as unknown[];
-  if (typeof left !== 'string' || typeof right !== 'string')
-    throw new Error(`serverless.yml: cannot decide condition ${JSON.stringify(expression)} before deployment`);
-  return left === right;
-}
-
 /**
- * The environment serverless.yml gives function `name` on `stage`, variables resolved and Fn::If decided as
- * CloudFormation would (AWS::NoValue entries dropped); other CloudFormation references (e.g. `{ Ref: UsersTable }`)
+ * The environment serverless.yml gives function `name` on `stage`, variables resolved and the variables the stage
+ * leaves out (resolved to null) dropped, as the Framework does; CloudFormation references (e.g. `{ Ref: UsersTable }`)
  * are left as they are, for the caller to fill in.
  */
 export function functionEnvironment(
@@ -229,12 +220,6 @@ export function functionEnvironment(
   const config = readServerlessYml(serverlessYmlPath);
   const definition = (config.functions as Record<string, Yaml | undefined> | undefined)?.[name];
   if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);
-  const variables = new ServerlessVariables(config, stage);
-  const conditions = variables.resolve((config.resources as Yaml | undefined)?.Conditions ?? {}) as Yaml;
-  const environment = variables.resolve(definition.environment ?? {}) as Record<string, unknown>;
-  const decided = Object.entries(environment).map(([variable, value]): [string, unknown] => {
-    const choice = (value as Yaml | null)?.['Fn::If'] as [string, unknown, unknown] | undefined;
-    return [variable, choice === undefined ? value : conditionHolds(conditions, choice[0]) ? choice[1] : choice[2]];
-  });
-  return Object.fromEntries(decided.filter(([, value]) => (value as Yaml | null)?.Ref !== 'AWS::NoValue'));
+  const environment = new ServerlessVariables(config, stage).resolve(definition.environment ?? {}) as Yaml;
+  return Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== null));
 }

@@ -10,6 +10,7 @@ import {
   type EnqueueFailure,
 } from './errors';
 import { messageGroupId, serializeQueuedEvent } from './queued-event';
+import { sendFailureReason } from './send-failure';
 
 /** SQS limit of entries in one SendMessageBatch call (the byte limit is MAX_BATCH_BYTES). */
 export const MAX_BATCH_ENTRIES = 10;
@@ -126,6 +127,6 @@ async function sendOnce(
       failureOf(byId?.get(f.Id) as SendMessageBatchRequestEntry, `${f.Code}: ${f.Message ?? ''}`.trim()),
     );
   } catch (error) {
-    return entries.map((entry) => failureOf(entry, (error as Error).name, error));
+    return entries.map((entry) => failureOf(entry, sendFailureReason(error), error));
   }
 }

@@ -2,7 +2,7 @@
  * Packages the stack exactly as `sls deploy` would (stage ci), offline and without AWS credentials, and
  * checks the CloudFormation template and the per-function bundles against what a production account needs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -54,32 +54,39 @@ const ssmParameter = (secret: string) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/${STAGE}/${secret}`,
 });
 
-/** A template's Conditions are decided at packaging time (equalities of literals): evaluated as CloudFormation would. */
-function conditionHolds(conditions: Json, expression: Json | string): boolean {
-  if (typeof expression === 'string') return conditionHolds(conditions, conditions[expression] as Json);
-  if (expression['Fn::Not']) return !conditionHolds(conditions, (expression['Fn::Not'] as Json[])[0]!);
-  const [left, right] = expression['Fn::Equals'] as unknown[];
+/** The template's stack parameters as a deployment leaves them: their defaults (`sls deploy` passes none). */
+const parameterDefaults = (template: Json): Json =>
+  Object.fromEntries(Object.entries((template.Parameters ?? {}) as Json).map(([name, p]) => [name, p.Default]));
+
+/** A condition as CloudFormation evaluates it: equalities of literals or of stack parameters, and their negation. */
+function conditionHolds(template: Json, expression: Json | string): boolean {
+  if (typeof expression === 'string') return conditionHolds(template, template.Conditions[expression] as Json);
+  if (expression['Fn::Not']) return !conditionHolds(template, (expression['Fn::Not'] as Json[])[0]!);
+  const [left, right] = (expression['Fn::Equals'] as unknown[]).map((side) =>
+    (side as Json | null)?.Ref === undefined ? side : parameterDefaults(template)[(side as Json).Ref as string],
+  );
   if (typeof left !== 'string' || typeof right !== 'string')
-    throw new Error(`condition not decided at packaging: ${JSON.stringify(expression)}`);
+    throw new Error(`condition not decided at deployment: ${JSON.stringify(expression)}`);
   return left === right;
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
 
-/** The value with every Fn::If taken and every AWS::NoValue dropped, as CloudFormation deploys it. */
-function resolveIfs(conditions: Json, value: unknown): unknown {
-  if (Array.isArray(value))
-    return value.map((item) => resolveIfs(conditions, item)).filter((item) => item !== NO_VALUE);
+/** The value with every Fn::If taken, stack parameters filled in and every AWS::NoValue dropped, as deployed. */
+function resolveIfs(template: Json, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => resolveIfs(template, item)).filter((item) => item !== NO_VALUE);
   if (typeof value !== 'object' || value === null) return value;
   const object = value as Json;
   if (object.Ref === 'AWS::NoValue') return NO_VALUE;
+  if (typeof object.Ref === 'string' && object.Ref in parameterDefaults(template))
+    return parameterDefaults(template)[object.Ref];
   if (object['Fn::If']) {
     const [condition, whenTrue, whenFalse] = object['Fn::If'] as [string, unknown, unknown];
-    return resolveIfs(conditions, conditionHolds(conditions, condition) ? whenTrue : whenFalse);
+    return resolveIfs(template, conditionHolds(template, condition) ? whenTrue : whenFalse);
   }
   return Object.fromEntries(
     Object.entries(object)
-      .map(([key, item]) => [key, resolveIfs(conditions, item)])
+      .map(([key, item]) => [key, resolveIfs(template, item)])
       .filter(([, item]) => item !== NO_VALUE),
   );
 }
@@ -92,7 +99,7 @@ class PackagedStackView {
 
   /** What CloudFormation deploys: the resources with the template's conditions applied. */
   get deployed(): Json {
-    return resolveIfs(this.template.Conditions as Json, this.resources) as Json;
+    return resolveIfs(this.template, this.resources) as Json;
   }
 
   get dir(): string {
@@ -128,6 +135,32 @@ const packageCiStack = (params: Record<string, string> = {}, stage = STAGE): Pac
   packaged.push(stack);
   return new PackagedStackView(stack);
 };
+
+/** Packaged on first use, once: the tests that read a variant package it in their beforeAll. */
+function packagedOnce(make: () => PackagedStackView): () => PackagedStackView {
+  let view: PackagedStackView | undefined;
+  return () => (view ??= make());
+}
+const KMS_KEY_ARN = 'arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const basicVariant = packagedOnce(() =>
+  packageCiStack({
+    capillaryAuth: 'basic',
+    ssmKmsKeyArn: KMS_KEY_ARN,
+    alarmEmail: 'ops@example.com',
+    tagOwner: 'crm-team',
+    tagCostCenter: 'cc-1234',
+  }),
+);
+// No capillaryLineAccountId: each channel in the list names its own account.
+const listVariant = packagedOnce(() =>
+  packageCiStack(
+    { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'list', capillaryOrgs: 'list' },
+    'multi',
+  ),
+);
+const pathVariant = packagedOnce(() =>
+  packageCiStack({ capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'path' }, 'multi'),
+);
 
 let stack: PackagedStackView;
 let template: Json;
@@ -209,7 +242,7 @@ describe('DynamoDB', () => {
     expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
     const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
     expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort()).toEqual(
-      ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue']
+      ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue', 'InsightCheckFailureQueue']
         .map((id) => [id, resources[id].Properties.QueueName])
         .sort(),
     );
@@ -330,11 +363,8 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
-      [
-        ssmParameter('line-channel-access-token'),
-        ssmParameter('capillary-client-key'),
-        ssmParameter('capillary-client-secret'),
-      ],
+      ssmParameter('line-channel-access-token'),
+      [ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret')],
     ]);
   });
 
@@ -362,21 +392,21 @@ describe('IAM', () => {
     ]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
-      [
-        ssmParameter('line-channel-access-token'),
-        ssmParameter('capillary-client-key'),
-        ssmParameter('capillary-client-secret'),
-      ],
+      ssmParameter('line-channel-access-token'),
+      [ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret')],
     ]);
   });
 
-  it('lets the daily insight check only scan the table, read the channel token and write its logs', () => {
+  it('lets the daily insight check only scan the table, read the channel token, record a failed run and write its logs', () => {
     const statements = stack.roleStatements('InsightCheck');
     expect(actionsOf(statements)).toEqual(
-      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter']),
+      new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'dynamodb:Scan', 'ssm:GetParameter', 'sqs:SendMessage']),
     );
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
+      { 'Fn::GetAtt': ['InsightCheckFailureQueue', 'Arn'] },
+    ]);
     expect(resourcesFor(statements, 'dynamodb:Scan')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
-    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([[ssmParameter('line-channel-access-token')]]);
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-access-token')]);
   });
 
   it('lets the link API only enqueue, read and write link items (never a user record), read its own secrets and write its own logs', () => {
@@ -397,7 +427,8 @@ describe('IAM', () => {
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] },
     });
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
-      [ssmParameter('link-api-token'), ssmParameter('line-channel-access-token')],
+      ssmParameter('link-api-token'),
+      ssmParameter('line-channel-access-token'),
     ]);
     expect(stack.environmentOf('LinkApi')).toMatchObject({
       QUEUE_URL: { Ref: 'EventsQueue' },
@@ -407,14 +438,20 @@ describe('IAM', () => {
   });
 
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
-    expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    expect(template.Parameters.SsmKmsKeyArn.Default).toBe('');
+    expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'SsmKmsKeyArn' }, ''] }],
+    });
+    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)
+      expect(actionsOf(stack.roleStatements(name))).not.toContain('kms:Decrypt');
     for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole', 'LinkApiRole']) {
       const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find(
         (s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey',
       );
       expect(conditional?.['Fn::If'][0]).toBe('HasCustomerManagedSsmKey');
-      expect(conditional?.['Fn::If'][1].Condition).toEqual({
-        StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+      expect(conditional?.['Fn::If'][1]).toMatchObject({
+        Resource: { Ref: 'SsmKmsKeyArn' },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
       });
     }
   });
@@ -466,7 +503,7 @@ describe('alarms', () => {
   ];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(9);
+    expect(alarms()).toHaveLength(10);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
@@ -790,11 +827,11 @@ describe('bundles', () => {
 });
 
 describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () => {
-  const kmsKeyArn = 'arn:aws:kms:ap-northeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const kmsKeyArn = KMS_KEY_ARN;
   let variant: PackagedStackView;
 
   beforeAll(() => {
-    variant = packageCiStack({ capillaryAuth: 'basic', ssmKmsKeyArn: kmsKeyArn, alarmEmail: 'ops@example.com' });
+    variant = basicVariant();
   }, 300_000);
 
   it('gives the worker the Basic credential parameter names and read access to exactly those', () => {
@@ -805,21 +842,19 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
     });
     expect(Object.keys(environment).filter((name) => name.startsWith('CAPILLARY_CLIENT_'))).toEqual([]);
     expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
-      [
-        ssmParameter('line-channel-access-token'),
-        ssmParameter('capillary-username'),
-        ssmParameter('capillary-password'),
-      ],
+      ssmParameter('line-channel-access-token'),
+      [ssmParameter('capillary-username'), ssmParameter('capillary-password')],
     ]);
   });
 
   it('lets both functions decrypt with that key only, and mails the alarms', () => {
     for (const name of ['Webhook', 'Worker', 'LinkApi'] as const)
       expect(resourcesFor(variant.roleStatements(name), 'kms:Decrypt')).toEqual([kmsKeyArn]);
-    expect(variant.template.Conditions).toMatchObject({
-      HasAlarmEmail: { 'Fn::Not': [{ 'Fn::Equals': ['ops@example.com', ''] }] },
-      HasCustomerManagedSsmKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKeyArn, ''] }] },
+    expect(variant.template.Parameters).toMatchObject({
+      AlarmEmail: { Default: 'ops@example.com' },
+      SsmKmsKeyArn: { Default: kmsKeyArn },
     });
+    expect(variant.deployed.AlarmEmailSubscription.Properties.Endpoint).toBe('ops@example.com');
   });
 });
 
@@ -827,11 +862,7 @@ describe('with a LINE channel list and other Capillary orgs', () => {
   let variant: PackagedStackView;
 
   beforeAll(() => {
-    // No capillaryLineAccountId: each channel in the list names its own account.
-    variant = packageCiStack(
-      { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'list', capillaryOrgs: 'list' },
-      'multi',
-    );
+    variant = listVariant();
   }, 300_000);
   const multiParameter = (secret: string) => ({
     'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/line-capillary-bridge/multi/${secret}`,
@@ -859,12 +890,12 @@ describe('with a LINE channel list and other Capillary orgs', () => {
       multiParameter('line-channels'),
     ]);
     expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
+      multiParameter('line-channels'),
       [
-        multiParameter('line-channels'),
         multiParameter('capillary-client-key'),
         multiParameter('capillary-client-secret'),
+        multiParameter('capillary-orgs'),
       ],
-      multiParameter('capillary-orgs'),
     ]);
   });
 });
@@ -873,10 +904,7 @@ describe('with one SSM parameter per channel under a path', () => {
   let variant: PackagedStackView;
 
   beforeAll(() => {
-    variant = packageCiStack(
-      { capillaryBaseUrl: 'https://apac2.api.capillarytech.com', lineChannels: 'path' },
-      'multi',
-    );
+    variant = pathVariant();
   }, 300_000);
 
   it('gives both functions the path and GetParametersByPath on exactly that path, and no single-channel parameter', () => {
@@ -900,7 +928,184 @@ describe('with one SSM parameter per channel under a path', () => {
 describe('a misspelt lineChannels value', () => {
   it('fails to package instead of meaning single', () => {
     expect(() => packageCiStack({ lineChannels: 'lists' })).toThrow(
-      /Cannot resolve variable at "resources\.Conditions\.UsesSingleChannel/,
+      'lineChannels "lists" (--param lineChannels) must be one of single, list, path',
     );
   });
+});
+
+describe('every stage invokable with `sls invoke local`', () => {
+  beforeAll(() => {
+    listVariant();
+    pathVariant();
+  }, 600_000);
+
+  it.each([
+    ['a single channel', () => stack],
+    ['a channel list', listVariant],
+    ['a channel path', pathVariant],
+  ])(
+    'with %s, gives each function only values and Refs to this stack (what invoke local resolves), no Fn::If',
+    (_mode, view) => {
+      const { resources: packagedResources } = view();
+      for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const) {
+        const variables = packagedResources[`${name}LambdaFunction`].Properties.Environment.Variables as Json;
+        for (const value of Object.values(variables)) {
+          if (typeof value === 'string') continue;
+          expect(Object.keys(value as Json)).toEqual(['Ref']);
+          expect(Object.keys(packagedResources)).toContain((value as Json).Ref);
+        }
+      }
+    },
+  );
+});
+
+describe('HTTP API access logs', () => {
+  it('go to their own log group with retention, one JSON line per request without any LINE id', () => {
+    expect(resources.HttpApiLogGroup.Properties.RetentionInDays).toBe(30);
+    const { AccessLogSettings } = resources.HttpApiStage.Properties;
+    expect(AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const format = AccessLogSettings.Format as string;
+    expect(format).not.toContain('\n');
+    expect(Object.keys(JSON.parse(format) as Json)).toEqual([
+      'requestId',
+      'requestTime',
+      'ip',
+      'userAgent',
+      'routeKey',
+      'status',
+      'protocol',
+      'responseLength',
+      'responseLatency',
+      'integrationStatus',
+      'integrationLatency',
+      'error',
+      'integrationError',
+    ]);
+    // The route key is the template (/line/webhook/{channel}); the path, query string, headers and body never appear.
+    for (const variable of ['$context.path', '$context.rawPath', 'querystring', '$input', '$request', 'header'])
+      expect(format.toLowerCase()).not.toContain(variable.toLowerCase());
+  });
+});
+
+describe('stack tags', () => {
+  const stackTagsOf = (view: PackagedStackView) =>
+    (JSON.parse(readFileSync(path.join(view.dir, 'serverless-state.json'), 'utf8')) as Json).service.provider
+      .stackTags as Json;
+
+  beforeAll(() => {
+    basicVariant();
+  }, 300_000);
+
+  it('name the application and stage, with an owner and cost center a stage sets with --param', () => {
+    expect(stackTagsOf(stack)).toEqual({
+      Application: 'line-capillary-bridge',
+      Stage: STAGE,
+      Owner: 'unassigned',
+      CostCenter: 'unassigned',
+    });
+    expect(stackTagsOf(basicVariant())).toMatchObject({ Owner: 'crm-team', CostCenter: 'cc-1234' });
+  });
+});
+
+describe('TLS only', () => {
+  const tlsDenials = (type: string) =>
+    Object.values(resources)
+      .filter((resource: Json) => resource.Type === type)
+      .flatMap((policy: Json) => statementsOf(policy.Properties.PolicyDocument))
+      .filter(
+        (statement) => statement.Effect === 'Deny' && statement.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      );
+
+  it('every queue and dead-letter queue refuses any request that is not over TLS', () => {
+    const queues = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(5);
+    const denials = tlsDenials('AWS::SQS::QueuePolicy');
+    for (const queue of queues) {
+      const denial = denials.find((statement) =>
+        asList(statement.Resource).some(
+          (arn) => JSON.stringify(arn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }),
+        ),
+      );
+      expect(denial).toMatchObject({ Action: 'sqs:*', Principal: '*' });
+      const policy = Object.values(resources).find(
+        (resource: Json) =>
+          resource.Type === 'AWS::SQS::QueuePolicy' &&
+          (resource.Properties.Queues as Json[]).some((ref) => ref.Ref === queue),
+      );
+      expect(policy).toBeDefined();
+    }
+  });
+
+  it('the alarm topic refuses publishing without TLS, and takes the alarms of this account only', () => {
+    const [policy] = Object.values(resources).filter((resource: Json) => resource.Type === 'AWS::SNS::TopicPolicy');
+    expect(policy?.Properties.Topics).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(tlsDenials('AWS::SNS::TopicPolicy')).toEqual([
+      expect.objectContaining({ Action: 'sns:Publish', Principal: '*', Resource: { Ref: 'AlarmTopic' } }),
+    ]);
+    const allows = statementsOf(policy?.Properties.PolicyDocument).filter((statement) => statement.Effect === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      }),
+    ]);
+  });
+});
+
+describe('scheduled functions', () => {
+  it('record a run that failed every attempt on an alarmed failure queue', () => {
+    const scheduled = Object.values(resources)
+      .filter((resource: Json) => resource.Type === 'AWS::Events::Rule')
+      .flatMap((rule: Json) => (rule.Properties.Targets as Json[]).map((target) => target.Arn['Fn::GetAtt'][0]));
+    expect(scheduled).toEqual(['InsightCheckLambdaFunction']);
+    for (const functionId of scheduled) {
+      const invokeConfig = Object.values(resources).find(
+        (resource: Json) =>
+          resource.Type === 'AWS::Lambda::EventInvokeConfig' && resource.Properties.FunctionName.Ref === functionId,
+      );
+      const destination = invokeConfig?.Properties.DestinationConfig.OnFailure.Destination as Json;
+      const [queue] = destination['Fn::GetAtt'] as string[];
+      expect(resources[queue!].Type).toBe('AWS::SQS::Queue');
+      const alarm = Object.values(resources).find(
+        (resource: Json) =>
+          resource.Type === 'AWS::CloudWatch::Alarm' &&
+          JSON.stringify(resource.Properties.Dimensions) ===
+            JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]),
+      );
+      expect(alarm?.Properties).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      });
+    }
+  });
+});
+
+describe("AWS's CloudFormation linter", () => {
+  // Optional tooling (pip install cfn-lint): CI installs nothing for it, so without it this is one skipped test.
+  const installed = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!installed)
+    process.stderr.write('cfn-lint is not installed: the packaged templates are not linted (pip install cfn-lint)\n');
+
+  beforeAll(() => {
+    basicVariant();
+    listVariant();
+    pathVariant();
+  }, 900_000);
+
+  (installed ? it : it.skip)(
+    'finds no error and no warning in any packaged variant (cfn-lint)',
+    () => {
+      const templates = packaged.map((stack) => path.join(stack.dir, 'cloudformation-template-update-stack.json'));
+      expect(templates).toHaveLength(4);
+      const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(lint.stdout + lint.stderr).toBe('');
+      expect(lint.status).toBe(0);
+    },
+    150_000,
+  );
 });

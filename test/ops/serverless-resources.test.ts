@@ -7,7 +7,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { loadLocalResources } from '../../ops/serverless-resources';
+import { functionEnvironment, loadLocalResources } from '../../ops/serverless-resources';
 
 function serverlessYml(text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'serverless-resources-')), 'serverless.yml');
@@ -32,6 +32,7 @@ describe('loadLocalResources', () => {
       ['BackfillDeadLetterQueue', 'line-capillary-bridge-local-backfill-dlq', true],
       ['EventsQueue', 'line-capillary-bridge-local-events.fifo', false],
       ['BackfillQueue', 'line-capillary-bridge-local-backfill', false],
+      ['InsightCheckFailureQueue', 'line-capillary-bridge-local-insight-check-failures', false],
     ]);
     const [deadLetterQueue, , eventsQueue] = queues;
     expect(deadLetterQueue?.attributes).toMatchObject({
@@ -60,6 +61,7 @@ describe('loadLocalResources', () => {
       'line-capillary-bridge-qa-backfill-dlq',
       'line-capillary-bridge-qa-events.fifo',
       'line-capillary-bridge-qa-backfill',
+      'line-capillary-bridge-qa-insight-check-failures',
     ]);
   });
 
@@ -144,5 +146,46 @@ resources:
     expect(() => loadLocalResources('dev', file)).toThrow(
       'serverless.yml: cannot resolve ${param:missing} for stage "dev"',
     );
+  });
+});
+
+describe('functionEnvironment', () => {
+  it("leaves out what the stage's channel mode does not set, as the Framework drops a variable resolved to null", () => {
+    const file = serverlessYml(`
+service: demo
+params:
+  default: { mode: single }
+  multi: { mode: list }
+custom:
+  byMode:
+    single: { SECRET_PARAM: /demo/secret }
+    list: { LIST_PARAM: /demo/list }
+functions:
+  hook:
+    environment:
+      SECRET_PARAM: \${self:custom.byMode.\${param:mode}.SECRET_PARAM, null}
+      LIST_PARAM: \${self:custom.byMode.\${param:mode}.LIST_PARAM, null}
+      QUEUE_URL: !Ref Queue
+`);
+    expect(functionEnvironment('prod', 'hook', file)).toEqual({
+      SECRET_PARAM: '/demo/secret',
+      QUEUE_URL: { Ref: 'Queue' },
+    });
+    expect(functionEnvironment('multi', 'hook', file)).toEqual({
+      LIST_PARAM: '/demo/list',
+      QUEUE_URL: { Ref: 'Queue' },
+    });
+  });
+
+  it("gives the worker of a deployed stage serverless.yml's single-channel variables and no channel list", () => {
+    const environment = functionEnvironment('ci', 'worker');
+    expect(environment).toMatchObject({
+      LINE_CHANNEL_ACCESS_TOKEN_PARAM: '/line-capillary-bridge/ci/line-channel-access-token',
+      CAPILLARY_LINE_ACCOUNT_ID: 'ci-line-account',
+      TABLE_NAME: { Ref: 'UsersTable' },
+    });
+    expect(
+      Object.keys(environment).filter((name) => name.startsWith('LINE_CHANNELS') || name.startsWith('CAPILLARY_ORGS')),
+    ).toEqual([]);
   });
 });
