@@ -8,7 +8,7 @@ import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/sta
 describe('CapillaryAuth', () => {
   let standIn: CapillaryStandIn;
   const oauth = (overrides: Partial<typeof RIG_CAPILLARY_AUTH> = {}, baseUrl = standIn.url) =>
-    new CapillaryAuth({ baseUrl, auth: { ...RIG_CAPILLARY_AUTH, ...overrides }, timeoutMs: 1000 });
+    new CapillaryAuth({ baseUrl, auth: { ...RIG_CAPILLARY_AUTH, ...overrides }, timeoutMs: 5000 });
   const tokenRequests = () => standIn.calls().filter((c) => c.path === '/v3/oauth/token/generate').length;
 
   beforeEach(async () => {
@@ -23,7 +23,7 @@ describe('CapillaryAuth', () => {
     const auth = new CapillaryAuth({
       baseUrl: standIn.url,
       auth: { scheme: 'basic', id: 'local.till', secret: 'local-password', oauthHeaderName: '' },
-      timeoutMs: 1000,
+      timeoutMs: 5000,
     });
     const digest = createHash('md5').update('local-password').digest('hex');
 

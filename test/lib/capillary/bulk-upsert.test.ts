@@ -23,7 +23,7 @@ function registrar(
   const http = new CapillaryHttpClient({
     baseUrl,
     auth: RIG_CAPILLARY_AUTH,
-    timeoutMs: 1000,
+    timeoutMs: 5000,
     maxAttempts: 1,
     limiter: TAKEN_BY_CALLER,
   });

@@ -50,7 +50,7 @@ describe('customer calls against the Capillary stand-in', () => {
     http = new CapillaryHttpClient({
       baseUrl: standIn.url,
       auth: RIG_CAPILLARY_AUTH,
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       maxAttempts: 1,
       limiter: TAKEN_BY_CALLER,
     });

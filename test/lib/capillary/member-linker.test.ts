@@ -16,7 +16,7 @@ describe('MemberLinker against the Capillary stand-in', () => {
       new CapillaryHttpClient({
         baseUrl: standIn.url,
         auth,
-        timeoutMs: 1000,
+        timeoutMs: 5000,
         maxAttempts: 1,
         limiter: TAKEN_BY_CALLER,
       }),

@@ -22,7 +22,7 @@ describe('LineFollowersClient against the LINE stand-in', () => {
     new LineFollowersClient({
       channelAccessToken: LOCAL_CREDENTIALS.lineChannelAccessToken,
       baseUrl: line.url,
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       sleep: async () => {},
       ...overrides,
     });
@@ -101,7 +101,7 @@ describe('LineFollowersClient on answers of an unexpected shape', () => {
   let fetchSpy: jest.SpiedFunction<typeof fetch>;
   const answering = (body: unknown) => {
     fetchSpy = jest.spyOn(globalThis, 'fetch').mockResolvedValue(Response.json(body));
-    return new LineFollowersClient({ channelAccessToken: 't', baseUrl: 'https://line.invalid', timeoutMs: 1000 });
+    return new LineFollowersClient({ channelAccessToken: 't', baseUrl: 'https://line.invalid', timeoutMs: 5000 });
   };
   afterEach(() => fetchSpy.mockRestore());
 

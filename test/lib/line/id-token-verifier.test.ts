@@ -8,7 +8,7 @@ const CLIENT_ID = '2000000001';
 describe('LineIdTokenVerifier against the LINE stand-in', () => {
   let line: LineStandIn;
   const verifier = (overrides: { baseUrl?: string; timeoutMs?: number } = {}) =>
-    new LineIdTokenVerifier({ baseUrl: line.url, timeoutMs: 1000, ...overrides });
+    new LineIdTokenVerifier({ baseUrl: line.url, timeoutMs: 5000, ...overrides });
 
   beforeEach(async () => {
     line = await startLineStandIn();
@@ -68,7 +68,7 @@ describe('LineIdTokenVerifier on a misrouted answer', () => {
   let fetchSpy: jest.SpiedFunction<typeof fetch>;
   const verdictOn = (body: Record<string, unknown>) => {
     fetchSpy.mockResolvedValue(Response.json(body));
-    return new LineIdTokenVerifier({ baseUrl: 'https://line.invalid', timeoutMs: 1000 }).verify('t', CLIENT_ID, now);
+    return new LineIdTokenVerifier({ baseUrl: 'https://line.invalid', timeoutMs: 5000 }).verify('t', CLIENT_ID, now);
   };
 
   beforeEach(() => {

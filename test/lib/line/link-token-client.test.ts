@@ -9,7 +9,7 @@ const text = (body: string) => ({ type: 'text', text: body });
 describe('LineChatClient against the LINE stand-in', () => {
   let line: LineStandIn;
   const chat = (channelAccessToken: string = LOCAL_CREDENTIALS.lineChannelAccessToken) =>
-    new LineChatClient({ channelAccessToken, baseUrl: line.url, timeoutMs: 1000, sleep: async () => {} });
+    new LineChatClient({ channelAccessToken, baseUrl: line.url, timeoutMs: 5000, sleep: async () => {} });
 
   beforeEach(async () => {
     line = await startLineStandIn();
