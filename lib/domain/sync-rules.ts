@@ -18,6 +18,17 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 export const EVENT_LANES = ['sync', 'link'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
 
+/**
+ * What a newer event of a lane does about an older event of the lane that claimed and was never recorded nor
+ * released (its worker died; its message is retried or waits in the DLQ), once that claim expired:
+ * - `take-over`: it goes ahead. Sync events set an absolute state and look Capillary up where the record is silent,
+ *   so they need not know what the older one did; the older one is then stale.
+ * - `wait`: it waits until that event is recorded or released. A link event acts on what the record says the
+ *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
+ *   already have changed in Capillary. Only such lanes release events (a refused link).
+ */
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = { sync: 'take-over', link: 'wait' };
+
 /** An event of a lane, by its id and timestamp. */
 export interface LaneEvent {
   eventId: string;
@@ -138,12 +149,11 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   const last = lastApplied(state, lane);
   if (last.timestamp !== undefined && event.timestamp <= last.timestamp)
     return last.eventId === event.webhookEventId ? 'duplicate' : 'stale';
+  const unrecorded = unrecordedClaims(state, lane).filter((claim) => claim.eventId !== event.webhookEventId);
   // A newer event of the lane got as far as Capillary and may have changed it; an older one must not undo that,
   // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ).
-  const overtaken = unrecordedClaims(state, lane).some(
-    (claim) => claim.eventId !== event.webhookEventId && event.timestamp <= claim.timestamp,
-  );
-  if (overtaken) return 'stale';
+  if (unrecorded.some((claim) => event.timestamp <= claim.timestamp)) return 'stale';
+  if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
   // The same event may re-claim at once: that is its own retry after a crash.
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   // Another event's claim: wait for it, or take it over once it expired (its worker died).

@@ -41,8 +41,6 @@ export interface LaneAttributes {
   /** the newest event that claimed and was neither recorded nor released (UserSyncState.inFlight) */
   inFlightTs: string;
   inFlightId: string;
-  /** every such event, as `inFlightEntry` strings: a release hands in-flight back to the newest of the others */
-  inFlightSet: string;
 }
 
 /** One row per lane (domain/sync-rules EVENT_LANES): a new lane is a new row, nothing else in the store. */
@@ -52,43 +50,17 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     lastId: 'lastEventId',
     inFlightTs: 'syncInFlightTs',
     inFlightId: 'syncInFlightId',
-    inFlightSet: 'syncInFlightSet',
   },
   link: {
     lastTs: 'lastLinkEventTs',
     lastId: 'lastLinkEventId',
     inFlightTs: 'linkInFlightTs',
     inFlightId: 'linkInFlightId',
-    inFlightSet: 'linkInFlightSet',
   },
 };
 
 /** Claims written before lanes existed carry no `claimLane`: they are sync claims. */
 export const UNNAMED_CLAIM_LANE: EventLane = 'sync';
-
-/** An in-flight event as a member of its lane's string set (event ids hold no space). */
-export const inFlightEntry = ({ eventId, timestamp }: LaneEvent): string => `${timestamp} ${eventId}`;
-
-function parseInFlightEntry(entry: string): LaneEvent {
-  const space = entry.indexOf(' ');
-  return { timestamp: Number(entry.slice(0, space)), eventId: entry.slice(space + 1) };
-}
-
-/** The newest in-flight event of the lane once `released` is gone from it; undefined when none is left. */
-export function newestInFlightWithout(
-  item: Record<string, AttributeValue> | undefined,
-  lane: EventLane,
-  released: LaneEvent,
-): LaneEvent | undefined {
-  const releasedEntry = inFlightEntry(released);
-  return (item?.[LANE_ATTRIBUTES[lane].inFlightSet]?.SS ?? [])
-    .filter((entry) => entry !== releasedEntry)
-    .map(parseInFlightEntry)
-    .reduce<LaneEvent | undefined>(
-      (newest, event) => (newest && newest.timestamp >= event.timestamp ? newest : event),
-      undefined,
-    );
-}
 
 export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
   if (!item) return {};

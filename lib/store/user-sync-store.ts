@@ -6,13 +6,11 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-import { laneOf, type EventLane, type LaneEvent, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
+import { LANE_ORDER, laneOf, type EventLane, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
 import {
-  inFlightEntry,
   LANE_ATTRIBUTES,
   n,
-  newestInFlightWithout,
   s,
   toState,
   UNNAMED_CLAIM_LANE,
@@ -46,8 +44,6 @@ const otherLaneClaim = (lane: EventLane): string =>
 
 const CLAIM_ATTRIBUTES = ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
 
-const eventOf = (event: LineEventFacts): LaneEvent => ({ eventId: event.webhookEventId, timestamp: event.timestamp });
-
 /**
  * One DynamoDB item per LINE user: the Capillary customer id, the subscription state and the last
  * applied event. It is the idempotency and ordering guard, built on single-item conditional writes:
@@ -68,7 +64,11 @@ export class UserSyncStore {
 
   async claim(key: LineUserKey, event: LineEventFacts, now = Date.now()): Promise<ClaimResult> {
     const lane = laneOf(event);
-    const { lastTs, inFlightTs, inFlightId, inFlightSet } = LANE_ATTRIBUTES[lane];
+    const { lastTs, inFlightTs, inFlightId } = LANE_ATTRIBUTES[lane];
+    // A lane that waits for its unrecorded event admits no other event past it (domain/sync-rules LANE_ORDER).
+    const takesOver = LANE_ORDER[lane] === 'take-over';
+    const pastInFlight = `${inFlightId} = :eventId${takesOver ? ` OR ${inFlightTs} < :ts` : ''}`;
+    const expiredClaimFalls = takesOver ? `(claimTs < :ts OR ${otherLaneClaim(lane)})` : otherLaneClaim(lane);
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
@@ -76,19 +76,19 @@ export class UserSyncStore {
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
           UpdateExpression:
             'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt, ' +
-            `${inFlightTs} = :ts, ${inFlightId} = :eventId ADD ${inFlightSet} :inFlightEntry`,
-          // admission() in DynamoDB's words: newer than the lane's last applied event and than its in-flight one
-          // (unless it is that one), and no live claim of another event (the same event re-claims at once; an
-          // expired claim falls to a newer event of its lane, or to any event of another lane).
+            `${inFlightTs} = :ts, ${inFlightId} = :eventId`,
+          // admission() in DynamoDB's words: newer than the lane's last applied event, past the lane's unrecorded
+          // event (it is that event, or newer where the lane takes over), and no live claim of another event (the
+          // same event re-claims at once; an expired claim falls to a newer event of its lane where it takes
+          // over, or to any event of another lane).
           ConditionExpression:
             `(attribute_not_exists(${lastTs}) OR ${lastTs} < :ts) AND ` +
-            `(attribute_not_exists(${inFlightTs}) OR ${inFlightTs} < :ts OR ${inFlightId} = :eventId) AND ` +
-            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${otherLaneClaim(lane)})))`,
+            `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND ` +
+            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND ${expiredClaimFalls}))`,
           ExpressionAttributeValues: {
             ':lane': s(lane),
             ':eventId': s(event.webhookEventId),
             ':ts': n(event.timestamp),
-            ':inFlightEntry': { SS: [inFlightEntry(eventOf(event))] },
             ':now': n(now),
             ':claimExpiresAt': n(now + this.claimTtlMs),
             // TTL (seconds) only while a claim is open; completion removes it.
@@ -119,26 +119,15 @@ export class UserSyncStore {
   }
 
   async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
-    const { lastTs, lastId, inFlightTs, inFlightId, inFlightSet } = LANE_ATTRIBUTES[laneOf(event)];
+    const { lastTs, lastId, inFlightTs, inFlightId } = LANE_ATTRIBUTES[laneOf(event)];
     const values: Record<string, AttributeValue> = { ':eventId': s(event.webhookEventId), ':now': n(now) };
     const set = ['updatedAt = :now'];
-    const remove = change.restoreClaim ? [] : [...CLAIM_ATTRIBUTES];
-    let deleteClause = '';
-    if (change.recordEvent === false) {
-      // Released: in-flight goes back to the newest of the lane's other unrecorded events, which may have reached Capillary.
-      const newest = newestInFlightWithout(await this.#getItem(key), laneOf(event), eventOf(event));
-      if (newest === undefined) remove.push(inFlightTs, inFlightId, inFlightSet);
-      else {
-        set.push(`${inFlightTs} = :inFlightTs`, `${inFlightId} = :inFlightId`);
-        Object.assign(values, { ':inFlightTs': n(newest.timestamp), ':inFlightId': s(newest.eventId) });
-        deleteClause = ` DELETE ${inFlightSet} :released`;
-        values[':released'] = { SS: [inFlightEntry(eventOf(event))] };
-      }
-    } else {
+    // Recorded, the event overtakes its lane's older unrecorded ones; released, it was its lane's only one
+    // (lanes that release wait for their unrecorded events: domain/sync-rules LANE_ORDER).
+    const remove = [...(change.restoreClaim ? [] : CLAIM_ATTRIBUTES), inFlightTs, inFlightId];
+    if (change.recordEvent !== false) {
       set.push(`${lastTs} = :ts`, `${lastId} = :eventId`);
       values[':ts'] = n(event.timestamp);
-      // The lane's other unrecorded events are older than this one, so overtaken by it.
-      remove.push(inFlightTs, inFlightId, inFlightSet);
     }
     writeChange(change, { set, remove, values });
     try {
@@ -146,8 +135,7 @@ export class UserSyncStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}${deleteClause}`,
-          // The claim held: nothing else wrote the record since it was read (a release reads it first).
+          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
           ConditionExpression: 'claimEventId = :eventId',
           ExpressionAttributeValues: values,
         }),

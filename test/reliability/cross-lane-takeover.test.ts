@@ -7,15 +7,26 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { LineEventFacts } from '../../lib/domain/sync-rules';
 import type { LineWebhookEvent } from '../../lib/line/callback';
+import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { UserSyncStore, type AppliedChange, type LineUserKey } from '../../lib/store/user-sync-store';
 import { processSqsBatch, type WorkerDeps } from '../../lib/worker/process-sqs-batch';
 import { lambdaContext } from '../../local/lambda-context';
 import { toSqsEvent } from '../../local/lambda-events';
-import { followEvent, lineUserId, postbackEvent, unfollowEvent } from '../../local/line-event-factory';
+import {
+  accountLinkEvent,
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  postbackEvent,
+  unfollowEvent,
+} from '../../local/line-event-factory';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
 import { LINE_ACCOUNT_ID, sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../../local/worker-rig';
 
 const CLAIM_TTL_MS = 500;
+const MOBILE = '66812345678';
+const holders = (harness: WorkerHarness, userId: string): number[] =>
+  harness.capillary.customersWithIdentifier('line', userId).map((customer) => customer.id);
 
 class WorkerDiedError extends Error {
   override readonly name = 'WorkerDiedError';
@@ -71,5 +82,33 @@ describe('worker: a claim taken over by another lane whose worker dies too', () 
       BULK: 'OPTIN',
       TRANS: 'OPTIN',
     });
+  });
+
+  it('link A attaches the member and dies; the newer unlink U waits for it, and the member ends without the LINE id', async () => {
+    // Prepare
+    const userId = lineUserId();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const nonce = LinkNonceStore.newNonce();
+    await deps.link.nonces.issueNonce(nonce, {
+      userId,
+      destination: DESTINATION,
+      customer: { kind: 'mobile', value: MOBILE },
+      expiresAt: Date.now() + 600_000,
+    });
+    await deliver(followEvent(userId, 1000));
+    const link = accountLinkEvent(userId, 2000, nonce);
+    expect(await deliver(link, { dies: true })).toMatchObject({ failed: true });
+    expect(holders(harness, userId)).toEqual([memberId]);
+    // Act: the link's message waits in the DLQ while the unlink is delivered; then both are redriven, in order
+    const unlink = postbackEvent(userId, 3000, 'action=unlink');
+    const whileLinkParked = await deliver(unlink);
+    const redriven = [await deliver(link), await deliver(unlink)];
+    // Assess: the unlink did not go ahead on a record that did not know the link had attached the member
+    expect(whileLinkParked.settled?.error?.name).toBe('ClaimHeldError');
+    expect(redriven.map(({ settled }) => settled?.outcome)).toEqual([
+      { result: 'link', action: 'linked', customerId: memberId },
+      { result: 'link', action: 'unlinked', customerId: memberId },
+    ]);
+    expect(holders(harness, userId)).not.toContain(memberId);
   });
 });

@@ -40,7 +40,6 @@ function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   for (const [lane, inFlight] of Object.entries(state.inFlight ?? {})) {
     n(`${lane}InFlightTs`, inFlight.timestamp);
     s(`${lane}InFlightId`, inFlight.eventId);
-    item[`${lane}InFlightSet`] = { SS: [`${inFlight.timestamp} ${inFlight.eventId}`] };
   }
   return item;
 }
@@ -140,10 +139,28 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
     'stale',
   ],
   [
-    "a link newer than the link lane's in-flight event, the follow's claim expired",
+    "a link newer than the link lane's in-flight event (the lane waits for it), the follow's claim expired",
     { ...linkInFlightUnderFollowClaim, ...expired },
     linkEvent('L5', 5000),
+    'held',
+  ],
+  [
+    "the link lane's in-flight event again (its retry), the follow's claim expired",
+    { ...linkInFlightUnderFollowClaim, ...expired },
+    linkEvent('L3', 3000),
     'apply',
+  ],
+  [
+    'a link newer than an expired link claim (the lane waits for it)',
+    { ...applied, ...expiredLinkClaim },
+    linkEvent('L4', 4000),
+    'held',
+  ],
+  [
+    "a link newer than the link lane's in-flight event, no claim left",
+    { ...applied, inFlight: { link: { eventId: 'L3', timestamp: 3000 } } },
+    linkEvent('L4', 4000),
+    'held',
   ],
   [
     "a follow older than the sync lane's in-flight event, no claim left (the link completed)",
@@ -316,17 +333,25 @@ describe(`UserSyncStore.claim agrees with the domain rule (${endpoint ?? 'dynali
     });
   });
 
-  describe('a released claim hands in-flight back to the newest unrecorded event of its lane', () => {
-    it('link L2 dies; L3 takes over and is refused: L1 stays stale against L2, which may have linked', async () => {
+  describe('the link lane waits for its unrecorded event', () => {
+    it('link L2 dies; the newer L3 is held until L2 is recorded, then applies', async () => {
       // Prepare
       await store.claim(key, linkEvent('L2', 2000), NOW);
-      await store.claim(key, linkEvent('L3', 3000), NOW + CLAIM_TTL_MS + 1);
-      // Act
-      await store.complete(key, linkEvent('L3', 3000), { recordEvent: false }, NOW + CLAIM_TTL_MS + 2);
-      // Assess
-      expect((await store.read(key))?.inFlight).toEqual({ link: { eventId: 'L2', timestamp: 2000 } });
-      expect((await store.claim(key, linkEvent('L1', 1000), NOW + CLAIM_TTL_MS + 3)).claimed).toBe(false);
-      expect((await store.claim(key, linkEvent('L2', 2000), NOW + CLAIM_TTL_MS + 3)).claimed).toBe(true);
+      const later = NOW + CLAIM_TTL_MS + 1;
+      // Act + Assess
+      const newer = await store.claim(key, linkEvent('L3', 3000), later);
+      expect(newer.claimed).toBe(false);
+      expect(admission(linkEvent('L3', 3000), newer.state, later)).toBe('held');
+      expect((await store.claim(key, linkEvent('L2', 2000), later)).claimed).toBe(true); // L2's retry
+      await store.complete(key, linkEvent('L2', 2000), { linkedCustomerId: 7 }, later);
+      expect((await store.claim(key, linkEvent('L3', 3000), later)).claimed).toBe(true);
+    });
+
+    it('a released link (refused) leaves nothing in flight: an older link of the user may still apply', async () => {
+      await store.claim(key, linkEvent('L3', 3000), NOW);
+      await store.complete(key, linkEvent('L3', 3000), { recordEvent: false }, NOW);
+      expect((await store.read(key))?.inFlight).toBeUndefined();
+      expect((await store.claim(key, linkEvent('L2', 2000), NOW)).claimed).toBe(true);
     });
   });
 });
