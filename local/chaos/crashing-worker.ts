@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import type { WorkerConfig } from '../../lib/config/config';
-import type { EventLane, LineEventFacts } from '../../lib/domain/sync-rules';
+import type { EventLane, LineEventFacts, UserSyncState } from '../../lib/domain/sync-rules';
 import { UserSyncStore, type AppliedChange, type ClaimResult, type LineUserKey } from '../../lib/store/user-sync-store';
 import type { SyncDeps } from '../../lib/worker/sync-line-event';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
@@ -17,6 +17,8 @@ export interface StoreWrite {
   webhookEventId: string;
   timestamp: number;
   lane: EventLane;
+  /** claims: the record the claim replaced, as DynamoDB returned it (it shows claims nobody journaled) */
+  before?: UserSyncState;
 }
 
 /** Shared by every worker instance of a run: the crash schedule, and every granted claim and accepted commit, in order. */
@@ -49,7 +51,7 @@ class CrashingUserSyncStore extends UserSyncStore {
 
   override async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
     const result = await super.claim(key, event, now);
-    if (result.claimed) this.#record('claim', key, event);
+    if (result.claimed) this.#record('claim', key, event, result.state);
     return result;
   }
 
@@ -64,7 +66,7 @@ class CrashingUserSyncStore extends UserSyncStore {
     if (crash === 'after-commit') crashCurrentInvocation('after the DynamoDB commit');
   }
 
-  #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
+  #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts, before?: UserSyncState): void {
     this.journal.storeWrites.push({
       kind,
       destination: key.destination,
@@ -72,6 +74,7 @@ class CrashingUserSyncStore extends UserSyncStore {
       webhookEventId: event.webhookEventId,
       timestamp: event.timestamp,
       lane: event.lane ?? 'sync',
+      before,
     });
   }
 }
