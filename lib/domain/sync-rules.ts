@@ -15,7 +15,25 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
  * after a newer follow still links, and an older follow is not made stale by a link.
  */
-export type EventLane = 'sync' | 'link';
+export const EVENT_LANES = ['sync', 'link'] as const;
+export type EventLane = (typeof EVENT_LANES)[number];
+
+/**
+ * What a newer event of a lane does about an older event of the lane that claimed and was never recorded nor
+ * released (its worker died; its message is retried or waits in the DLQ), once that claim expired:
+ * - `take-over`: it goes ahead. Sync events set an absolute state and look Capillary up where the record is silent,
+ *   so they need not know what the older one did; the older one is then stale.
+ * - `wait`: it waits until that event is recorded or released. A link event acts on what the record says the
+ *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
+ *   already have changed in Capillary. Only such lanes release events (a refused link).
+ */
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = { sync: 'take-over', link: 'wait' };
+
+/** An event of a lane, by its id and timestamp. */
+export interface LaneEvent {
+  eventId: string;
+  timestamp: number;
+}
 
 /** The per-user record kept in DynamoDB, as the core sees it. */
 export interface UserSyncState {
@@ -27,12 +45,18 @@ export interface UserSyncState {
   /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
+  /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
   pendingEventTimestamp?: number;
   pendingEventId?: string;
   /** epoch ms after which another event may take the pending claim over */
   pendingExpiresAt?: number;
+  /**
+   * Per lane, the newest event that claimed and was neither recorded nor released: it may have reached Capillary.
+   * Kept when its claim expires or another lane takes the claim over (records from before it have only the claim).
+   */
+  inFlight?: Partial<Record<EventLane, LaneEvent>>;
   /** the brand's member this LINE user is linked to (domain/link-rules) */
   linkedCustomerId?: number;
   link?: LinkState;
@@ -86,6 +110,34 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
   return undefined;
 }
 
+/** Where the state keeps each lane's last applied event. */
+export const LAST_APPLIED_FIELDS: Record<
+  EventLane,
+  { timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp'; eventId: 'lastEventId' | 'lastLinkEventId' }
+> = {
+  sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
+  link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
+};
+
+export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? 'sync';
+
+/** The last applied event of the lane. */
+export function lastApplied(state: UserSyncState, lane: EventLane): Partial<LaneEvent> {
+  const fields = LAST_APPLIED_FIELDS[lane];
+  return { eventId: state[fields.eventId], timestamp: state[fields.timestamp] };
+}
+
+/** The lane's claimed events that were not recorded nor released: its in-flight one, and the claim if it is the lane's. */
+function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
+  const claims: LaneEvent[] = [];
+  const inFlight = state.inFlight?.[lane];
+  if (inFlight) claims.push(inFlight);
+  const { pendingEventId: eventId, pendingEventTimestamp: timestamp } = state;
+  if ((state.pendingLane ?? 'sync') === lane && eventId !== undefined && timestamp !== undefined)
+    claims.push({ eventId, timestamp });
+  return claims;
+}
+
 /**
  * The one ordering rule. An event applies only when it is newer than the last applied one for the user:
  * LINE does not order deliveries and redelivers, so "not newer" is either the same event again or
@@ -93,22 +145,19 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
  * to agree), and the worker asks it why a claim was refused.
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
-  const lane = event.lane ?? 'sync';
-  const [lastTimestamp, lastId] =
-    lane === 'link'
-      ? [state.lastLinkEventTimestamp, state.lastLinkEventId]
-      : [state.lastEventTimestamp, state.lastEventId];
-  if (lastTimestamp !== undefined && event.timestamp <= lastTimestamp)
-    return lastId === event.webhookEventId ? 'duplicate' : 'stale';
+  const lane = laneOf(event);
+  const last = lastApplied(state, lane);
+  if (last.timestamp !== undefined && event.timestamp <= last.timestamp)
+    return last.eventId === event.webhookEventId ? 'duplicate' : 'stale';
+  const unrecorded = unrecordedClaims(state, lane).filter((claim) => claim.eventId !== event.webhookEventId);
+  // A newer event of the lane got as far as Capillary and may have changed it; an older one must not undo that,
+  // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ).
+  if (unrecorded.some((claim) => event.timestamp <= claim.timestamp)) return 'stale';
+  if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
   // The same event may re-claim at once: that is its own retry after a crash.
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
-  const expired = (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now;
-  // Another lane's claim says nothing about this event's order: wait for it, or take it over once expired.
-  if ((state.pendingLane ?? 'sync') !== lane) return expired ? 'apply' : 'held';
-  // A newer event got as far as Capillary and may have changed it; an older one must not undo that, even
-  // once that event's claim has expired (its message may wait in the DLQ for a redrive).
-  if (state.pendingEventTimestamp !== undefined && event.timestamp <= state.pendingEventTimestamp) return 'stale';
-  return expired ? 'apply' : 'held';
+  // Another event's claim: wait for it, or take it over once it expired (its worker died).
+  return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';
 }
 
 /**

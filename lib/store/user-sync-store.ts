@@ -6,22 +6,26 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-import type { EventLane, LineEventFacts, LinkState, SubscriptionState, UserSyncState } from '../domain/sync-rules';
+import { LANE_ORDER, laneOf, type EventLane, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
 import type { UserRecordStore } from './ports';
+import {
+  LANE_ATTRIBUTES,
+  n,
+  s,
+  toState,
+  UNNAMED_CLAIM_LANE,
+  writeChange,
+  type AppliedChange,
+  type TakenOverClaim,
+} from './user-sync-record';
+
+export { toState, type AppliedChange, type TakenOverClaim } from './user-sync-record';
 
 export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
   destination: string;
   userId: string;
-}
-
-/** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
-export interface TakenOverClaim {
-  eventId: string;
-  timestamp: number;
-  expiresAt: number;
-  lane: EventLane;
 }
 
 /**
@@ -31,62 +35,15 @@ export interface TakenOverClaim {
 export type ClaimResult =
   { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
 
-/** What an applied event changes in the record; an absent field keeps its value, null removes it. */
-export interface AppliedChange {
-  /** false: release the claim without recording the event as its lane's last (a refused link must not make the user's own link stale) */
-  recordEvent?: false;
-  /**
-   * The other lane's expired claim this event took over: written back instead of removing the claim, so
-   * an older event of that lane stays stale against it (its own retry, or a newer event, takes it again).
-   */
-  restoreClaim?: TakenOverClaim;
-  customerId?: number | null;
-  subscription?: SubscriptionState;
-  linkedCustomerId?: number | null;
-  link?: LinkState;
-}
-
 const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
-/** Where each lane (domain/sync-rules EventLane) records its last applied event. */
-const LAST_APPLIED: Record<EventLane, { ts: string; id: string }> = {
-  sync: { ts: 'lastEventTs', id: 'lastEventId' },
-  link: { ts: 'lastLinkEventTs', id: 'lastLinkEventId' },
-};
-/** A claim of the other lane; records from before lanes existed have sync claims without `claimLane`. */
-const OTHER_LANE_CLAIM: Record<EventLane, string> = {
-  sync: 'claimLane = :otherLane',
-  link: '(attribute_not_exists(claimLane) OR claimLane = :otherLane)',
-};
+/** A claim of another lane (domain/sync-rules EventLane); claims without `claimLane` are of the unnamed lane. */
+const otherLaneClaim = (lane: EventLane): string =>
+  lane === UNNAMED_CLAIM_LANE
+    ? '(attribute_exists(claimLane) AND claimLane <> :lane)'
+    : '(attribute_not_exists(claimLane) OR claimLane <> :lane)';
 
-const s = (value: string): AttributeValue => ({ S: value });
-const n = (value: number): AttributeValue => ({ N: String(value) });
-
-export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
-  if (!item) return {};
-  const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
-  return {
-    customerId: num('customerId'),
-    subscription: item.subscription?.S as SubscriptionState | undefined,
-    lastEventTimestamp: num('lastEventTs'),
-    lastEventId: item.lastEventId?.S,
-    lastLinkEventTimestamp: num('lastLinkEventTs'),
-    lastLinkEventId: item.lastLinkEventId?.S,
-    pendingLane: item.claimLane?.S as EventLane | undefined,
-    pendingEventTimestamp: num('claimTs'),
-    pendingEventId: item.claimEventId?.S,
-    pendingExpiresAt: num('claimExpiresAt'),
-    linkedCustomerId: num('linkedCustomerId'),
-    link:
-      item.linkStatus?.S === undefined
-        ? undefined
-        : {
-            status: item.linkStatus.S as LinkState['status'],
-            detail: item.linkDetail?.S,
-            at: num('linkAt') ?? 0,
-          },
-  };
-}
+const CLAIM_ATTRIBUTES = ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
 
 /**
  * One DynamoDB item per LINE user: the Capillary customer id, the subscription state and the last
@@ -107,24 +64,30 @@ export class UserSyncStore implements UserRecordStore {
   }
 
   async claim(key: LineUserKey, event: LineEventFacts, now = Date.now()): Promise<ClaimResult> {
-    const lane = event.lane ?? 'sync';
-    const last = LAST_APPLIED[lane];
+    const lane = laneOf(event);
+    const { lastTs, inFlightTs, inFlightId } = LANE_ATTRIBUTES[lane];
+    // A lane that waits for its unrecorded event admits no other event past it (domain/sync-rules LANE_ORDER).
+    const takesOver = LANE_ORDER[lane] === 'take-over';
+    const pastInFlight = `${inFlightId} = :eventId${takesOver ? ` OR ${inFlightTs} < :ts` : ''}`;
+    const expiredClaimFalls = takesOver ? `(claimTs < :ts OR ${otherLaneClaim(lane)})` : otherLaneClaim(lane);
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
           UpdateExpression:
-            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt',
-          // admission() in DynamoDB's words: newer than the lane's last applied event, and no live claim of
-          // another event (the same event re-claims at once; an expired claim falls to a newer event of its
-          // lane, or to any event of the other lane).
+            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt, ' +
+            `${inFlightTs} = :ts, ${inFlightId} = :eventId`,
+          // admission() in DynamoDB's words: newer than the lane's last applied event, past the lane's unrecorded
+          // event (it is that event, or newer where the lane takes over), and no live claim of another event (the
+          // same event re-claims at once; an expired claim falls to a newer event of its lane where it takes
+          // over, or to any event of another lane).
           ConditionExpression:
-            `(attribute_not_exists(${last.ts}) OR ${last.ts} < :ts) AND ` +
-            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${OTHER_LANE_CLAIM[lane]})))`,
+            `(attribute_not_exists(${lastTs}) OR ${lastTs} < :ts) AND ` +
+            `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND ` +
+            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND ${expiredClaimFalls}))`,
           ExpressionAttributeValues: {
             ':lane': s(lane),
-            ':otherLane': s(lane === 'link' ? 'sync' : 'link'),
             ':eventId': s(event.webhookEventId),
             ':ts': n(event.timestamp),
             ':now': n(now),
@@ -139,14 +102,14 @@ export class UserSyncStore implements UserRecordStore {
       );
       const before = toState(result.Attributes);
       const { pendingEventId, pendingEventTimestamp, pendingExpiresAt } = before;
-      const otherLane = (before.pendingLane ?? 'sync') !== lane;
+      const claimLane = before.pendingLane ?? UNNAMED_CLAIM_LANE;
       const takenOver =
-        pendingEventId !== undefined && pendingEventId !== event.webhookEventId && otherLane
+        pendingEventId !== undefined && pendingEventId !== event.webhookEventId && claimLane !== lane
           ? {
               eventId: pendingEventId,
               timestamp: pendingEventTimestamp ?? 0,
               expiresAt: pendingExpiresAt ?? 0,
-              lane: before.pendingLane ?? 'sync',
+              lane: claimLane,
             }
           : undefined;
       return { claimed: true, state: before, ...(takenOver ? { takenOver } : {}) };
@@ -157,54 +120,23 @@ export class UserSyncStore implements UserRecordStore {
   }
 
   async complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now = Date.now()): Promise<void> {
-    const values: Record<string, AttributeValue> = {
-      ':eventId': s(event.webhookEventId),
-      ':ts': n(event.timestamp),
-      ':now': n(now),
-    };
-    const last = LAST_APPLIED[event.lane ?? 'sync'];
-    const set =
-      change.recordEvent === false
-        ? ['updatedAt = :now']
-        : [`${last.ts} = :ts`, `${last.id} = :eventId`, 'updatedAt = :now'];
-    if (change.recordEvent === false) delete values[':ts'];
-    const remove = change.restoreClaim ? [] : ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
-    const put = (attribute: string, value: AttributeValue | null | undefined) => {
-      if (value === undefined) return;
-      if (value === null) return void remove.push(attribute);
-      set.push(`${attribute} = :${attribute}`);
-      values[`:${attribute}`] = value;
-    };
-    const number = (value: number | null | undefined) => (value === undefined || value === null ? value : n(value));
-    if (change.restoreClaim) {
-      const { eventId, timestamp, expiresAt, lane } = change.restoreClaim;
-      set.push(
-        'claimEventId = :restoredId',
-        'claimTs = :restoredTs',
-        'claimExpiresAt = :restoredExpiresAt',
-        'claimLane = :restoredLane',
-      );
-      Object.assign(values, {
-        ':restoredId': s(eventId),
-        ':restoredTs': n(timestamp),
-        ':restoredExpiresAt': n(expiresAt),
-        ':restoredLane': s(lane),
-      });
+    const { lastTs, lastId, inFlightTs, inFlightId } = LANE_ATTRIBUTES[laneOf(event)];
+    const values: Record<string, AttributeValue> = { ':eventId': s(event.webhookEventId), ':now': n(now) };
+    const set = ['updatedAt = :now'];
+    // Recorded, the event overtakes its lane's older unrecorded ones; released, it was its lane's only one
+    // (lanes that release wait for their unrecorded events: domain/sync-rules LANE_ORDER).
+    const remove = [...(change.restoreClaim ? [] : CLAIM_ATTRIBUTES), inFlightTs, inFlightId];
+    if (change.recordEvent !== false) {
+      set.push(`${lastTs} = :ts`, `${lastId} = :eventId`);
+      values[':ts'] = n(event.timestamp);
     }
-    put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
-    put('customerId', number(change.customerId));
-    put('linkedCustomerId', number(change.linkedCustomerId));
-    if (change.link) {
-      put('linkStatus', s(change.link.status));
-      put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
-      put('linkAt', n(change.link.at));
-    }
+    writeChange(change, { set, remove, values });
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
           ConditionExpression: 'claimEventId = :eventId',
           ExpressionAttributeValues: values,
         }),

@@ -16,6 +16,8 @@ export interface StoreWrite {
   webhookEventId: string;
   timestamp: number;
   lane: EventLane;
+  /** claims: the record the claim replaced, as DynamoDB returned it (it shows claims nobody journaled) */
+  before?: UserSyncState;
 }
 
 /** Shared by every worker instance of a run: the crash schedule, and every granted claim and accepted commit, in order. */
@@ -44,7 +46,7 @@ class CrashingUserRecordStore implements UserRecordStore {
 
   async claim(key: LineUserKey, event: LineEventFacts, now?: number): Promise<ClaimResult> {
     const result = await this.store.claim(key, event, now);
-    if (result.claimed) this.#record('claim', key, event);
+    if (result.claimed) this.#record('claim', key, event, result.state);
     return result;
   }
 
@@ -63,7 +65,7 @@ class CrashingUserRecordStore implements UserRecordStore {
     return this.store.read(key);
   }
 
-  #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts): void {
+  #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts, before?: UserSyncState): void {
     this.journal.storeWrites.push({
       kind,
       destination: key.destination,
@@ -71,6 +73,7 @@ class CrashingUserRecordStore implements UserRecordStore {
       webhookEventId: event.webhookEventId,
       timestamp: event.timestamp,
       lane: event.lane ?? 'sync',
+      before,
     });
   }
 }

@@ -10,7 +10,10 @@
  *   provider share the user id, so the person's LINE profiles must all be on that one customer).
  * - stale: no subscription call went "back". The customer's subscription history, in call order, must
  *   follow the user's events in time order (a call may repeat, a retry, but never return to an older
- *   event), and no claim (what permits Capillary calls) went to an event older than one already claimed.
+ *   event), and no claim (what permits Capillary calls) went to an event not newer than another of its lane
+ *   that was granted one and not released (a refused link), whatever became of that claim since (expired, taken
+ *   over by another lane). Claims are read from the workers' journals and from each claim's before-image, which
+ *   shows DynamoDB's own record of claims and commits a worker made but never journaled.
  * - reapplied: no claim went to an event already committed, so the only repeated Capillary calls are
  *   the retries of an event whose worker died before recording it.
  * - link (users who link or unlink): a user whose newest effective link-lane action is a link has their
@@ -20,7 +23,7 @@
  *   burnt by an impersonation attempt links nobody.
  * - nonce: no nonce completed two links.
  */
-import type { UserSyncState } from '../../lib/domain/sync-rules';
+import { EVENT_LANES, lastApplied, type EventLane, type UserSyncState } from '../../lib/domain/sync-rules';
 import { subscriptionOf, type CapillaryState, type CustomerSnapshot } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
@@ -83,44 +86,83 @@ function customersByIdentifier(capillary: CapillaryState): Map<string, CustomerS
 export const recordKey = ({ destination, userId }: { destination: string; userId: string }): string =>
   `${destination}#${userId}`;
 
-/** Per record and lane: each lane keeps its own order (domain/sync-rules EventLane). */
+/** Each record's writes, in journal order. */
 function writesByRecord(writes: StoreWrite[]): Map<string, StoreWrite[]> {
   const byRecord = new Map<string, StoreWrite[]>();
-  for (const write of writes) {
-    const key = `${recordKey(write)}#${write.lane}`;
-    byRecord.set(key, [...(byRecord.get(key) ?? []), write]);
-  }
+  for (const write of writes) byRecord.set(recordKey(write), [...(byRecord.get(recordKey(write)) ?? []), write]);
   return byRecord;
 }
 
-/** Claims that went back in time or to an event already recorded, from one user's store writes in order. */
+/** An event of a lane that was granted a claim and not released: it may have reached Capillary. */
+interface ClaimedEvent {
+  eventId: string;
+  timestamp: number;
+  recorded: boolean;
+}
+
+/**
+ * The claims and commits a claim's before-image shows: DynamoDB's own word, so a claim or commit that reached the
+ * table but was never journaled (its worker died first) is still known from the next claim of the record on.
+ */
+function witnessedBy(before: UserSyncState): (ClaimedEvent & { lane: EventLane })[] {
+  const witnessed: (ClaimedEvent & { lane: EventLane })[] = [];
+  for (const lane of EVENT_LANES) {
+    const last = lastApplied(before, lane);
+    if (last.eventId !== undefined && last.timestamp !== undefined)
+      witnessed.push({ lane, eventId: last.eventId, timestamp: last.timestamp, recorded: true });
+    const inFlight = before.inFlight?.[lane];
+    if (inFlight) witnessed.push({ lane, ...inFlight, recorded: false });
+  }
+  const { pendingEventId, pendingEventTimestamp, pendingLane } = before;
+  if (pendingEventId !== undefined && pendingEventTimestamp !== undefined)
+    witnessed.push({
+      lane: pendingLane ?? 'sync',
+      eventId: pendingEventId,
+      timestamp: pendingEventTimestamp,
+      recorded: false,
+    });
+  return witnessed;
+}
+
+/**
+ * Claims that went back in time or to an event already recorded, from one record's writes in order. Per lane, every
+ * event granted a claim counts until it is released (a refused link left no trace), whatever happened to its claim
+ * since: expired, taken over by another lane, overwritten.
+ */
 function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: string }[] {
   const problems: { kind: ProblemKind; detail: string }[] = [];
-  let lastClaim: StoreWrite | undefined;
-  let lastCommit: StoreWrite | undefined;
+  const lanes = new Map<EventLane, Map<string, ClaimedEvent>>(EVENT_LANES.map((lane) => [lane, new Map()]));
+  const remember = (lane: EventLane, event: ClaimedEvent) => {
+    const claimed = lanes.get(lane)!;
+    claimed.set(event.eventId, { ...event, recorded: event.recorded || claimed.get(event.eventId)?.recorded === true });
+  };
   for (const write of writes) {
-    if (write.kind === 'commit') {
-      lastCommit = write;
-      continue;
-    }
-    // A released claim left no trace: an older event of the lane may then apply.
+    const claimed = lanes.get(write.lane)!;
+    const event = { eventId: write.webhookEventId, timestamp: write.timestamp };
     if (write.kind === 'release') {
-      if (lastClaim?.webhookEventId === write.webhookEventId) lastClaim = undefined;
+      claimed.delete(write.webhookEventId);
       continue;
     }
-    if (lastCommit && write.timestamp <= lastCommit.timestamp) {
-      const kind = write.webhookEventId === lastCommit.webhookEventId ? 'reapplied' : 'stale';
-      problems.push({
-        kind,
-        detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after event ${lastCommit.webhookEventId} (t=${lastCommit.timestamp}) was recorded`,
-      });
-    } else if (lastClaim && write.timestamp < lastClaim.timestamp) {
-      problems.push({
-        kind: 'stale',
-        detail: `claim granted to event ${write.webhookEventId} (t=${write.timestamp}) after the newer event ${lastClaim.webhookEventId} (t=${lastClaim.timestamp}) had one`,
-      });
+    if (write.kind === 'commit') {
+      remember(write.lane, { ...event, recorded: true });
+      continue;
     }
-    lastClaim = write;
+    for (const { lane, ...witnessed } of witnessedBy(write.before ?? {})) remember(lane, witnessed);
+    for (const other of claimed.values()) {
+      const granted = `claim granted to event ${write.webhookEventId} (t=${write.timestamp})`;
+      if (other.eventId === write.webhookEventId) {
+        if (other.recorded) problems.push({ kind: 'reapplied', detail: `${granted} after it was recorded` });
+      } else if (write.timestamp <= other.timestamp) {
+        const newer = `event ${other.eventId} (t=${other.timestamp})`;
+        problems.push({
+          kind: 'stale',
+          detail: other.recorded
+            ? `${granted} after ${newer} was recorded`
+            : `${granted} after the newer ${newer} had one`,
+        });
+      }
+    }
+    remember(write.lane, { ...event, recorded: false });
   }
   return problems;
 }
@@ -138,7 +180,7 @@ function judgeUser(
   user: UserHistory,
   inputs: OracleInputs,
   customers: CustomerSnapshot[],
-  writesPerLane: StoreWrite[][],
+  writes: StoreWrite[],
 ): UserProblem[] {
   const problems: UserProblem[] = [];
   const report = (kind: ProblemKind, detail: string) =>
@@ -154,7 +196,7 @@ function judgeUser(
       `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest.webhookEventId} means ${expected}`,
     );
   }
-  for (const writes of writesPerLane) for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
+  for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
   if (customers.length > 1)
     report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
   if (user.links.length > 0 || user.actions.includes('unlink'))
@@ -282,8 +324,7 @@ export function judgeUsers(inputs: OracleInputs): UserProblem[] {
         kind: 'link',
         detail: `the LINE id is on member ${customer.id} of another user`,
       }));
-      const writes = [writesOf.get(`${recordKey(user)}#sync`) ?? [], writesOf.get(`${recordKey(user)}#link`) ?? []];
-      return [...foreign, ...judgeUser(user, inputs, customers, writes)];
+      return [...foreign, ...judgeUser(user, inputs, customers, writesOf.get(recordKey(user)) ?? [])];
     }),
   ];
 }

@@ -55,6 +55,41 @@ describe('admission', () => {
       expect(admission(facts({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW - 1 }, NOW)).toBe('stale');
     });
   });
+  describe("a lane's in-flight event (claimed, neither recorded nor released)", () => {
+    const link = (overrides: Partial<LineEventFacts> = {}) =>
+      facts({ type: 'accountLink', lane: 'link', ...overrides });
+    const followInFlight = { inFlight: { sync: { eventId: 'F3', timestamp: 3000 } } };
+    const linkInFlight = { inFlight: { link: { eventId: 'L3', timestamp: 3000 } } };
+    const expiredClaimOf = (pendingEventId: string, pendingLane: 'sync' | 'link') => ({
+      pendingEventId,
+      pendingEventTimestamp: 4000,
+      pendingLane,
+      pendingExpiresAt: NOW - 1,
+    });
+
+    it('makes older events of its lane stale after another lane took its claim over, and lets its own retry apply', () => {
+      const state = { ...followInFlight, ...expiredClaimOf('L4', 'link') };
+      expect(admission(facts({ timestamp: 2000 }), state, NOW)).toBe('stale');
+      expect(admission(facts({ timestamp: 3000 }), state, NOW)).toBe('stale');
+      expect(admission(facts({ webhookEventId: 'F3', timestamp: 3000 }), state, NOW)).toBe('apply');
+      expect(admission(link({ timestamp: 1000 }), { ...linkInFlight, ...expiredClaimOf('F4', 'sync') }, NOW)).toBe(
+        'stale',
+      );
+    });
+
+    it('lets a newer sync event take over, but holds a newer link event until it is recorded or released', () => {
+      expect(admission(facts({ timestamp: 5000 }), followInFlight, NOW)).toBe('apply');
+      expect(admission(link({ timestamp: 5000 }), linkInFlight, NOW)).toBe('held');
+      expect(admission(link({ timestamp: 5000 }), expiredClaimOf('L4', 'link'), NOW)).toBe('held');
+      expect(admission(link({ webhookEventId: 'L3', timestamp: 3000 }), linkInFlight, NOW)).toBe('apply');
+    });
+
+    it("says nothing about the other lane's events", () => {
+      expect(admission(facts({ timestamp: 1000 }), linkInFlight, NOW)).toBe('apply');
+      expect(admission(link({ timestamp: 1000 }), followInFlight, NOW)).toBe('apply');
+    });
+  });
+
   const verdict = (event: Partial<LineEventFacts>, state: Parameters<typeof admission>[1]) =>
     admission(facts(event), state, NOW);
 

@@ -20,7 +20,7 @@ const linkEvent = (webhookEventId: string, timestamp: number): LineEventFacts =>
   lane: 'link',
 });
 
-/** The record as the store writes it (attribute names of user-sync-store.ts). */
+/** The record as the store writes it (attribute names of user-sync-record.ts). */
 function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { pk: { S: UserSyncStore.partitionKey(key) } };
   const n = (name: string, value: number | undefined) => {
@@ -37,6 +37,10 @@ function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   s('claimLane', state.pendingLane);
   n('lastLinkEventTs', state.lastLinkEventTimestamp);
   s('lastLinkEventId', state.lastLinkEventId);
+  for (const [lane, inFlight] of Object.entries(state.inFlight ?? {})) {
+    n(`${lane}InFlightTs`, inFlight.timestamp);
+    s(`${lane}InFlightId`, inFlight.eventId);
+  }
   return item;
 }
 
@@ -50,6 +54,24 @@ const expiredLinkClaim = {
   pendingExpiresAt: NOW - 1,
   pendingLane: 'link' as const,
 };
+/** Follow E3 claimed and its worker died; link L4 took the expired claim over, and its worker died too. */
+const followInFlightUnderLinkClaim: UserSyncState = {
+  ...applied,
+  inFlight: { sync: { eventId: 'E3', timestamp: 3000 }, link: { eventId: 'L4', timestamp: 4000 } },
+  pendingEventTimestamp: 4000,
+  pendingEventId: 'L4',
+  pendingLane: 'link',
+};
+/** Unlink L3 claimed and its worker died; follow E4 took the expired claim over, and its worker died too. */
+const linkInFlightUnderFollowClaim: UserSyncState = {
+  ...applied,
+  inFlight: { link: { eventId: 'L3', timestamp: 3000 }, sync: { eventId: 'E4', timestamp: 4000 } },
+  pendingEventTimestamp: 4000,
+  pendingEventId: 'E4',
+  pendingLane: 'sync',
+};
+const expired = { pendingExpiresAt: NOW - 1 };
+const live = { pendingExpiresAt: NOW + 1 };
 
 /** Every branch of the ordering rule: [case, stored record (undefined = none), event, the rule's verdict]. */
 const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = [
@@ -85,10 +107,95 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
     event('E25', 2500),
     'apply',
   ],
+  // Cross-lane takeovers: the lane's in-flight event outlives its claim.
+  [
+    "a follow older than the sync lane's in-flight event, whose claim a link took over",
+    { ...followInFlightUnderLinkClaim, ...expired },
+    event('E25', 2500),
+    'stale',
+  ],
+  [
+    "the sync lane's in-flight event again (its retry), the link's claim expired",
+    { ...followInFlightUnderLinkClaim, ...expired },
+    event('E3', 3000),
+    'apply',
+  ],
+  [
+    "the sync lane's in-flight event again, the link's claim live",
+    { ...followInFlightUnderLinkClaim, ...live },
+    event('E3', 3000),
+    'held',
+  ],
+  [
+    "a follow newer than the sync lane's in-flight event, the link's claim expired",
+    { ...followInFlightUnderLinkClaim, ...expired },
+    event('E5', 5000),
+    'apply',
+  ],
+  [
+    "a link older than the link lane's in-flight event, whose claim a follow took over",
+    { ...linkInFlightUnderFollowClaim, ...expired },
+    linkEvent('L1', 1000),
+    'stale',
+  ],
+  [
+    "a link newer than the link lane's in-flight event (the lane waits for it), the follow's claim expired",
+    { ...linkInFlightUnderFollowClaim, ...expired },
+    linkEvent('L5', 5000),
+    'held',
+  ],
+  [
+    "the link lane's in-flight event again (its retry), the follow's claim expired",
+    { ...linkInFlightUnderFollowClaim, ...expired },
+    linkEvent('L3', 3000),
+    'apply',
+  ],
+  [
+    'a link newer than an expired link claim (the lane waits for it)',
+    { ...applied, ...expiredLinkClaim },
+    linkEvent('L4', 4000),
+    'held',
+  ],
+  [
+    "a link newer than the link lane's in-flight event, no claim left",
+    { ...applied, inFlight: { link: { eventId: 'L3', timestamp: 3000 } } },
+    linkEvent('L4', 4000),
+    'held',
+  ],
+  [
+    "a follow older than the sync lane's in-flight event, no claim left (the link completed)",
+    { ...applied, inFlight: { sync: { eventId: 'E3', timestamp: 3000 } } },
+    event('E25', 2500),
+    'stale',
+  ],
+  [
+    "a follow as old as the sync lane's in-flight event, another event",
+    { ...applied, inFlight: { sync: { eventId: 'E3', timestamp: 3000 } } },
+    event('E9', 3000),
+    'stale',
+  ],
+  [
+    "the sync lane's in-flight event again, no claim left",
+    { ...applied, inFlight: { sync: { eventId: 'E3', timestamp: 3000 } } },
+    event('E3', 3000),
+    'apply',
+  ],
+  [
+    "a follow older than the link lane's in-flight event (another lane's says nothing)",
+    { ...applied, inFlight: { link: { eventId: 'L3', timestamp: 3000 } } },
+    event('E25', 2500),
+    'apply',
+  ],
 ];
 
-describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
-  const dynamo = new DynamoDBClient({});
+/**
+ * dynalite by default; DYNAMODB_LOCAL_ENDPOINT=http://localhost:8000 runs the same tests against AWS's DynamoDB Local
+ * (or any DynamoDB endpoint the SDK's credentials reach), to check dynalite reads the expressions as DynamoDB does.
+ */
+const endpoint = process.env.DYNAMODB_LOCAL_ENDPOINT;
+
+describe(`UserSyncStore.claim agrees with the domain rule (${endpoint ?? 'dynalite'})`, () => {
+  const dynamo = new DynamoDBClient(endpoint ? { endpoint } : {});
   let tableName: string;
   let store: UserSyncStore;
   beforeEach(async () => {
@@ -171,5 +278,80 @@ describe('UserSyncStore.claim agrees with the domain rule (dynalite)', () => {
     // Assess
     await expect(completion).rejects.toBeInstanceOf(ClaimLostError);
     await expect(completion).rejects.toMatchObject({ cause: { name: 'ConditionalCheckFailedException' } });
+  });
+
+  describe('a claim taken over by another lane is not forgotten when that lane dies too', () => {
+    const afterExpiry = (steps: number) => NOW + steps * (CLAIM_TTL_MS + 1);
+    const unlink = (webhookEventId: string, timestamp: number): LineEventFacts => ({
+      ...linkEvent(webhookEventId, timestamp),
+      type: 'postback',
+    });
+
+    it('sync Y claims and dies; link L takes the claim over and dies; the older sync X is stale', async () => {
+      // Prepare
+      expect((await store.claim(key, event('Y', 2000), afterExpiry(0))).claimed).toBe(true);
+      const link = await store.claim(key, linkEvent('L', 3000), afterExpiry(1));
+      expect(link).toMatchObject({ claimed: true, takenOver: { eventId: 'Y', lane: 'sync' } });
+      // Act
+      const older = await store.claim(key, event('X', 1000), afterExpiry(2));
+      // Assess
+      expect(older.claimed).toBe(false);
+      expect(admission(event('X', 1000), older.state, afterExpiry(2))).toBe('stale');
+      expect((await store.claim(key, event('Y', 2000), afterExpiry(2))).claimed).toBe(true); // Y's own retry
+    });
+
+    it('unlink U claims and dies; follow F takes the claim over and dies; the older link A is stale', async () => {
+      // Prepare
+      expect((await store.claim(key, unlink('U', 2000), afterExpiry(0))).claimed).toBe(true);
+      const follow = await store.claim(key, event('F', 3000), afterExpiry(1));
+      expect(follow).toMatchObject({ claimed: true, takenOver: { eventId: 'U', lane: 'link' } });
+      // Act
+      const older = await store.claim(key, linkEvent('A', 1000), afterExpiry(2));
+      // Assess
+      expect(older.claimed).toBe(false);
+      expect(admission(linkEvent('A', 1000), older.state, afterExpiry(2))).toBe('stale');
+    });
+
+    it('keeps the in-flight event when the other lane completes without putting the claim back', async () => {
+      // Prepare: follow Y dies; link L takes over and completes on a retry that no longer knows Y's claim
+      await store.claim(key, event('Y', 2000), afterExpiry(0));
+      await store.claim(key, linkEvent('L', 3000), afterExpiry(1));
+      await store.complete(key, linkEvent('L', 3000), { linkedCustomerId: 7 }, afterExpiry(1));
+      // Act
+      const older = await store.claim(key, event('X', 1000), afterExpiry(1));
+      // Assess
+      expect(older).toMatchObject({ claimed: false, state: { inFlight: { sync: { eventId: 'Y', timestamp: 2000 } } } });
+      expect((await store.claim(key, event('Y', 2000), afterExpiry(1))).claimed).toBe(true);
+    });
+
+    it('recording an event ends its lane in flight, not the other lane', async () => {
+      await store.claim(key, linkEvent('L', 3000), afterExpiry(0));
+      await store.claim(key, event('Y', 2000), afterExpiry(1));
+      await store.complete(key, event('Y', 2000), { subscription: 'OPTIN' }, afterExpiry(1));
+      expect((await store.read(key))?.inFlight).toEqual({ link: { eventId: 'L', timestamp: 3000 } });
+      expect((await store.claim(key, linkEvent('K', 2500), afterExpiry(1))).claimed).toBe(false);
+    });
+  });
+
+  describe('the link lane waits for its unrecorded event', () => {
+    it('link L2 dies; the newer L3 is held until L2 is recorded, then applies', async () => {
+      // Prepare
+      await store.claim(key, linkEvent('L2', 2000), NOW);
+      const later = NOW + CLAIM_TTL_MS + 1;
+      // Act + Assess
+      const newer = await store.claim(key, linkEvent('L3', 3000), later);
+      expect(newer.claimed).toBe(false);
+      expect(admission(linkEvent('L3', 3000), newer.state, later)).toBe('held');
+      expect((await store.claim(key, linkEvent('L2', 2000), later)).claimed).toBe(true); // L2's retry
+      await store.complete(key, linkEvent('L2', 2000), { linkedCustomerId: 7 }, later);
+      expect((await store.claim(key, linkEvent('L3', 3000), later)).claimed).toBe(true);
+    });
+
+    it('a released link (refused) leaves nothing in flight: an older link of the user may still apply', async () => {
+      await store.claim(key, linkEvent('L3', 3000), NOW);
+      await store.complete(key, linkEvent('L3', 3000), { recordEvent: false }, NOW);
+      expect((await store.read(key))?.inFlight).toBeUndefined();
+      expect((await store.claim(key, linkEvent('L2', 2000), NOW)).claimed).toBe(true);
+    });
   });
 });

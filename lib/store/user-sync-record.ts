@@ -1,0 +1,128 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+
+import {
+  EVENT_LANES,
+  LAST_APPLIED_FIELDS,
+  type EventLane,
+  type LaneEvent,
+  type LinkState,
+  type SubscriptionState,
+  type UserSyncState,
+} from '../domain/sync-rules';
+
+/** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
+export interface TakenOverClaim {
+  eventId: string;
+  timestamp: number;
+  expiresAt: number;
+  lane: EventLane;
+}
+
+/** What an applied event changes in the record; an absent field keeps its value, null removes it. */
+export interface AppliedChange {
+  /** false: release the claim without recording the event as its lane's last (a refused link must not make the user's own link stale) */
+  recordEvent?: false;
+  /**
+   * The other lane's expired claim this event took over: written back instead of removing the claim. That lane's
+   * in-flight event keeps it stale-proof anyway; a claim written before in-flight events existed has no other trace.
+   */
+  restoreClaim?: TakenOverClaim;
+  customerId?: number | null;
+  subscription?: SubscriptionState;
+  linkedCustomerId?: number | null;
+  link?: LinkState;
+}
+
+/** Where the user record keeps one lane's events. */
+export interface LaneAttributes {
+  /** the last applied event */
+  lastTs: string;
+  lastId: string;
+  /** the newest event that claimed and was neither recorded nor released (UserSyncState.inFlight) */
+  inFlightTs: string;
+  inFlightId: string;
+}
+
+/** One row per lane (domain/sync-rules EVENT_LANES): a new lane is a new row, nothing else in the store. */
+export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
+  sync: {
+    lastTs: 'lastEventTs',
+    lastId: 'lastEventId',
+    inFlightTs: 'syncInFlightTs',
+    inFlightId: 'syncInFlightId',
+  },
+  link: {
+    lastTs: 'lastLinkEventTs',
+    lastId: 'lastLinkEventId',
+    inFlightTs: 'linkInFlightTs',
+    inFlightId: 'linkInFlightId',
+  },
+};
+
+/** Claims written before lanes existed carry no `claimLane`: they are sync claims. */
+export const UNNAMED_CLAIM_LANE: EventLane = 'sync';
+
+export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
+  if (!item) return {};
+  const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name].N));
+  const lanes: Partial<UserSyncState> = {};
+  const inFlight: Partial<Record<EventLane, LaneEvent>> = {};
+  for (const lane of EVENT_LANES) {
+    const attributes = LANE_ATTRIBUTES[lane];
+    lanes[LAST_APPLIED_FIELDS[lane].timestamp] = num(attributes.lastTs);
+    lanes[LAST_APPLIED_FIELDS[lane].eventId] = item[attributes.lastId]?.S;
+    const [eventId, timestamp] = [item[attributes.inFlightId]?.S, num(attributes.inFlightTs)];
+    if (eventId !== undefined && timestamp !== undefined) inFlight[lane] = { eventId, timestamp };
+  }
+  return {
+    customerId: num('customerId'),
+    subscription: item.subscription?.S as SubscriptionState | undefined,
+    ...lanes,
+    pendingLane: item.claimLane?.S as EventLane | undefined,
+    pendingEventTimestamp: num('claimTs'),
+    pendingEventId: item.claimEventId?.S,
+    pendingExpiresAt: num('claimExpiresAt'),
+    ...(Object.keys(inFlight).length > 0 ? { inFlight } : {}),
+    linkedCustomerId: num('linkedCustomerId'),
+    link:
+      item.linkStatus?.S === undefined
+        ? undefined
+        : {
+            status: item.linkStatus.S as LinkState['status'],
+            detail: item.linkDetail?.S,
+            at: num('linkAt') ?? 0,
+          },
+  };
+}
+
+export const s = (value: string): AttributeValue => ({ S: value });
+export const n = (value: number): AttributeValue => ({ N: String(value) });
+
+/** Adds what the change sets and removes to an update expression's clauses. */
+export function writeChange(
+  change: AppliedChange,
+  update: { set: string[]; remove: string[]; values: Record<string, AttributeValue> },
+): void {
+  const put = (attribute: string, value: AttributeValue | null | undefined) => {
+    if (value === undefined) return;
+    if (value === null) return void update.remove.push(attribute);
+    update.set.push(`${attribute} = :${attribute}`);
+    update.values[`:${attribute}`] = value;
+  };
+  const number = (value: number | null | undefined) => (value === undefined || value === null ? value : n(value));
+  if (change.restoreClaim) {
+    const { eventId, timestamp, expiresAt, lane } = change.restoreClaim;
+    put('claimEventId', s(eventId));
+    put('claimTs', n(timestamp));
+    put('claimExpiresAt', n(expiresAt));
+    put('claimLane', s(lane));
+  }
+  put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
+  put('customerId', number(change.customerId));
+  put('linkedCustomerId', number(change.linkedCustomerId));
+  if (change.link) {
+    put('linkStatus', s(change.link.status));
+    put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
+    put('linkAt', n(change.link.at));
+  }
+}
