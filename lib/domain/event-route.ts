@@ -6,7 +6,7 @@
  */
 import type { LineWebhookEvent } from '../line/callback';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
-import { ignoreReason, type IgnoreReason, type LineEventFacts } from './sync-rules';
+import type { LineEventFacts } from './sync-rules';
 
 /** Everything the router and the kinds of work read from a queued event, taken from it once. */
 export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
@@ -41,6 +41,18 @@ export type EventRoute =
 
 /** The routes whose work changes one user's record: the worker claims the record in `lane` first. */
 export type RecordRoute = Extract<EventRoute, { lane: unknown }>;
+
+export type IgnoreReason = 'unsupported-type' | 'no-user-id';
+
+/** The event types the follow/unfollow rules (domain/sync-rules) apply to. */
+const SYNCED_TYPES = new Set(['follow', 'unfollow']);
+
+/** Event types that never touch Capillary are acknowledged and counted, nothing more. */
+export function ignoreReason(event: Pick<LineEventFacts, 'type' | 'userId'>): IgnoreReason | undefined {
+  if (!SYNCED_TYPES.has(event.type)) return 'unsupported-type';
+  if (!event.userId) return 'no-user-id';
+  return undefined;
+}
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
 

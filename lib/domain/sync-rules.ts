@@ -91,8 +91,6 @@ export type SyncDecision =
   /** registration deferred until the user links (CAPILLARY_REGISTRATION_MODE=on-link): only the record changes */
   | { action: 'record'; subscription: SubscriptionState };
 
-export type IgnoreReason = 'unsupported-type' | 'no-user-id';
-
 /**
  * What the user's record says about an event: apply it, or skip it as the same event again
  * (`duplicate`) or one overtaken by a newer event (`stale`); `held` = another event's live claim is
@@ -100,15 +98,6 @@ export type IgnoreReason = 'unsupported-type' | 'no-user-id';
  */
 export type Admission = 'apply' | 'duplicate' | 'stale' | 'held';
 export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
-
-const SYNCED_TYPES = new Set(['follow', 'unfollow']);
-
-/** Event types that never touch Capillary are acknowledged and counted, nothing more. */
-export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
-  if (!SYNCED_TYPES.has(event.type)) return 'unsupported-type';
-  if (!event.userId) return 'no-user-id';
-  return undefined;
-}
 
 /** Where the state keeps each lane's last applied event. */
 export const LAST_APPLIED_FIELDS: Record<

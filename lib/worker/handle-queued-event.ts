@@ -2,8 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 
 import { ChannelNotConfiguredError } from '../config/errors';
-import { eventFactsOf, routeOf, type EventFacts, type EventRoute } from '../domain/event-route';
-import type { IgnoreReason } from '../domain/sync-rules';
+import { eventFactsOf, routeOf, type EventFacts, type EventRoute, type IgnoreReason } from '../domain/event-route';
 import {
   countForChannel,
   countIgnored,

@@ -1,4 +1,4 @@
-import { eventFactsOf, routeOf, type EventFacts, type EventRoute } from '../../../lib/domain/event-route';
+import { eventFactsOf, ignoreReason, routeOf, type EventFacts, type EventRoute } from '../../../lib/domain/event-route';
 import { accountLinkEvent, followEvent, postbackEvent, textMessageEvent } from '../../../local/line-event-factory';
 
 const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
@@ -88,5 +88,20 @@ describe('eventFactsOf', () => {
     expect(eventFactsOf(sticker).text).toBeUndefined();
     const odd = { ...postbackEvent(USER, 1000, 'x'), postback: { data: 42 }, replyToken: 7 };
     expect(eventFactsOf(odd)).toMatchObject({ postbackData: undefined, replyToken: undefined });
+  });
+});
+
+describe('ignoreReason', () => {
+  it.each(['message', 'postback', 'accountLink', 'somethingNew'])('ignores %s events', (type) => {
+    expect(ignoreReason({ type, userId: 'Uuser' })).toBe('unsupported-type');
+  });
+
+  it('ignores follow/unfollow events that carry no user id', () => {
+    expect(ignoreReason({ type: 'follow', userId: undefined })).toBe('no-user-id');
+  });
+
+  it('keeps follow and unfollow events with a user', () => {
+    expect(ignoreReason({ type: 'follow', userId: 'Uuser' })).toBeUndefined();
+    expect(ignoreReason({ type: 'unfollow', userId: 'Uuser' })).toBeUndefined();
   });
 });

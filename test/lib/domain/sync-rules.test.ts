@@ -1,5 +1,5 @@
 import { UnsupportedEventTypeError } from '../../../lib/domain/errors';
-import { admission, decide, ignoreReason, type LineEventFacts } from '../../../lib/domain/sync-rules';
+import { admission, decide, type LineEventFacts } from '../../../lib/domain/sync-rules';
 
 const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
   type: 'follow',
@@ -7,21 +7,6 @@ const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
   timestamp: 2000,
   userId: 'Uuser',
   ...overrides,
-});
-
-describe('ignoreReason', () => {
-  it.each(['message', 'postback', 'accountLink', 'somethingNew'])('ignores %s events', (type) => {
-    expect(ignoreReason(facts({ type }))).toBe('unsupported-type');
-  });
-
-  it('ignores follow/unfollow events that carry no user id', () => {
-    expect(ignoreReason(facts({ userId: undefined }))).toBe('no-user-id');
-  });
-
-  it('keeps follow and unfollow events with a user', () => {
-    expect(ignoreReason(facts({ type: 'follow' }))).toBeUndefined();
-    expect(ignoreReason(facts({ type: 'unfollow' }))).toBeUndefined();
-  });
 });
 
 describe('admission', () => {
