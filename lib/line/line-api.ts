@@ -14,7 +14,7 @@ export interface LineApiOptions {
 }
 
 export interface LineApiRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   body?: unknown;
   headers?: Record<string, string>;
   /** repeat 429/5xx/timeouts: only for calls a repeat changes nothing for (the default for GET reads) */

@@ -5,6 +5,7 @@
  * record that is applied and failed at once, merges, `subscriptionInfo`), and the behavioural-events integration URL
  * (behavioural-events-ingest.ts). Everything the docs mark Unconfirmed (HTTP statuses,
  * LINE lookup, channel spelling, subscriptions on add, several sources in one add) is an option, so tests can play each reading.
+ * Tiers and points per customer, and the loyalty embeds of a customer read: capillary-loyalty.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -19,6 +20,12 @@ import {
   type BehaviouralEventsOptions,
   type BehaviouralEventsState,
 } from './behavioural-events-ingest';
+import {
+  DEFAULT_LOYALTY_PROGRAM,
+  LoyaltyLedger,
+  type LoyaltyProgram,
+  type MemberLoyaltyRecord,
+} from './capillary-loyalty';
 import {
   InvalidAdminRequestError,
   StandInSettings,
@@ -73,6 +80,8 @@ export interface CapillaryStandInOptions {
   behaviouralEvents?: BehaviouralEventsOptions;
   /** posts per sliding 60 s window on that URL, a bucket of its own; undefined = unlimited */
   behaviouralEventsRateLimitPerMinute?: number;
+  /** the org's loyalty program, its tiers and their thresholds (capillary-loyalty.ts) */
+  loyaltyProgram?: LoyaltyProgram;
 }
 
 /** A customer merge request (`POST /v2/requests`, docs/capillary.md#merge-requests). */
@@ -147,6 +156,8 @@ export interface CapillaryState {
   customers: CustomerSnapshot[];
   mergeRequests: MergeRequestRecord[];
   behaviouralEvents: BehaviouralEventsState;
+  /** customer id → tier, points and expiry schedule, for the customers whose loyalty was changed */
+  loyalty: Record<string, MemberLoyaltyRecord>;
 }
 
 export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
@@ -166,6 +177,8 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   behaviouralEventsUrl: string;
   /** the next `times` well-formed behavioural events are refused with HTTP 400 (bad input) */
   refuseBehaviouralEvents(refusal: BehaviouralEventRefusal): void;
+  /** tiers and points per customer (capillary-loyalty.ts) */
+  loyalty: LoyaltyLedger;
 }
 
 export type FoldedForm = 'subscriptionInfo' | 'severalSources';
@@ -408,6 +421,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const behaviouralEvents = new BehaviouralEventsIngest(options.behaviouralEvents ?? {}, clock, errorEnvelope);
 
   const customers = new Map<number, StoredCustomer>();
+  const loyalty = new LoyaltyLedger(options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM, (id) => customers.has(id));
   let nextCustomerId = FIRST_CUSTOMER_ID;
   // Tokens are the API client's sessions: a data reset does not revoke them (clients cache tokens).
   const tokenExpiries = new Map<string, number>();
@@ -625,13 +639,21 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return { status: 200, body: { subscriptions: snapshotOf(customer).subscriptions, warnings: [] } };
   };
 
-  const readCustomer: RouteHandler = (_request, [rawId]) => {
+  const readCustomer: RouteHandler = ({ query }, [rawId]) => {
     const { id, profiles, loyaltyInfo, extendedFields, subscriptions } = snapshotOf(
       customerById(rawId, customerNotFound()),
     );
     return {
       status: 200,
-      body: { id, profiles, loyaltyInfo, extendedFields, subscriptionInfo: { subscriptions }, warnings: [] },
+      body: {
+        id,
+        profiles,
+        loyaltyInfo,
+        extendedFields,
+        subscriptionInfo: { subscriptions },
+        ...loyalty.embeds(id, query.get('embed')),
+        warnings: [],
+      },
     };
   };
 
@@ -864,6 +886,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     customers: [...customers.values()].map(snapshotOf),
     mergeRequests: [...mergeRequests.values()].map((r) => ({ ...r })),
     behaviouralEvents: behaviouralEvents.state(),
+    loyalty: loyalty.members(),
   });
 
   const addMember = (
@@ -926,10 +949,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       nextRequestId = FIRST_REQUEST_ID;
       oneOffRefusals = [];
       behaviouralEvents.reset();
+      loyalty.reset();
     },
     adminRoutes: {
       ...adminRoutes,
       'POST /__admin/bulk-rejections': (body: unknown) => rejectInBulk(parseRejection(body)),
+      ...loyalty.adminRoutes,
       /** `{ "times": N, "message"?: "…" }`: the next N well-formed behavioural events are refused with 400 */
       'POST /__admin/behavioural-events/refusals': (body: unknown) => behaviouralEvents.refuse(parseRefusal(body)),
     },
@@ -950,5 +975,6 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     },
     behaviouralEventsUrl: `${server.url}${behaviouralEventsPath(behaviouralEvents.integrationId)}`,
     refuseBehaviouralEvents: (refusal) => void behaviouralEvents.refuse(parseRefusal(refusal)),
+    loyalty,
   };
 }

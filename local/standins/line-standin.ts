@@ -5,13 +5,15 @@
  * 24 h → 400, 403 for an account that is not Verified/Premium); follower counts (insight); bot info.
  * Bearer-token auth and `x-line-request-id` on every answer. For linking (docs/line.md#account-link,
  * docs/line.md#id-token): link tokens, reply and push (recorded), ID token verification, and the
- * account-link dialog that sends the signed `accountLink` event to the connected webhook.
+ * account-link dialog that sends the signed `accountLink` event to the connected webhook. Rich menus per user and
+ * the loading animation: line-rich-menus.ts.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { signLineBody } from '../sign-line-body';
+import { RichMenuRegistry, type RichMenuState } from './line-rich-menus';
 import {
   InvalidAdminRequestError,
   StandInSettings,
@@ -54,7 +56,7 @@ export interface LineSettings {
   verified: boolean;
 }
 
-export interface LineStandInState {
+export interface LineStandInState extends RichMenuState {
   profiles: Record<string, LineProfile>;
   blockedUserIds: string[];
   unknownUsers: UnknownLineUsers;
@@ -106,6 +108,8 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   completeAccountLink(linkToken: string, nonce: string, result?: 'ok' | 'failed'): Promise<AccountLinkResult>;
   /** an ID token as LINE Login or LIFF would hand the user's browser */
   issueIdToken(userId: string, clientId: string, options?: { expired?: boolean }): string;
+  /** the menus that exist, their aliases, each user's linked menu (line-rich-menus.ts) */
+  richMenus: RichMenuRegistry;
 }
 
 /** `count` well-formed user ids derived from `seed`: the same seed gives the same ids. */
@@ -190,6 +194,8 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     profiles.set(userId, profile);
     setBlocked(userId, false);
   };
+
+  const richMenus = new RichMenuRegistry((userId) => blocked.has(userId));
 
   const profileOf = (userId: string): LineProfile | undefined => {
     if (blocked.has(userId)) return undefined;
@@ -395,6 +401,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     followersEverAdded: followers.everAdded,
     linkTokens: [...linkTokens].map(([linkToken, issued]) => ({ linkToken, ...issued })),
     sent: structuredClone(sent),
+    ...richMenus.state(),
   });
 
   const server = await startStandInServer({
@@ -413,6 +420,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       { method: 'POST', pattern: /^\/v2\/bot\/message\/push$/, handle: authorized(push) },
       { method: 'POST', pattern: /^\/oauth2\/v2\.1\/verify$/, handle: verifyIdToken },
       { method: 'GET', pattern: /^\/dialog\/bot\/accountLink$/, handle: accountLinkDialog },
+      ...richMenus.routes(authorized),
     ],
     snapshot: state,
     resetState: () => {
@@ -424,10 +432,12 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       usedReplyTokens.clear();
       retryKeys.clear();
       sent = [];
+      richMenus.reset();
     },
     adminRoutes: {
       'POST /__admin/profiles': applyProfileChange,
       'POST /__admin/followers': applyFollowersChange,
+      ...richMenus.adminRoutes,
       /** `{ userId, clientId, expired? }` → `{ idToken }` */
       'POST /__admin/id-tokens': (body) => {
         if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string')
@@ -449,6 +459,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     },
     completeAccountLink,
     issueIdToken,
+    richMenus,
   };
 }
 

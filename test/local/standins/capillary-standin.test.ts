@@ -865,6 +865,7 @@ describe('Capillary stand-in: requests and admin routes', () => {
       ],
       mergeRequests: [],
       behaviouralEvents: { posted: [], duplicates: {}, overLimit: 0 },
+      loyalty: {},
     });
   });
 

@@ -172,6 +172,9 @@ describe('LINE stand-in: admin routes', () => {
       followersEverAdded: 0,
       linkTokens: [],
       sent: [],
+      richMenus: [],
+      userRichMenus: {},
+      loadingAnimations: [],
     });
   });
 
