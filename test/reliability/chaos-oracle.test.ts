@@ -33,7 +33,12 @@ const write = (
 function claimProblems(storeWrites: StoreWrite[]): string[] {
   const problems: UserProblem[] = judgeUsers({
     users: [user],
-    capillary: { customers: [], mergeRequests: [], behaviouralEvents: { posted: [], duplicates: {}, overLimit: 0 } },
+    capillary: {
+      customers: [],
+      mergeRequests: [],
+      behaviouralEvents: { posted: [], duplicates: {}, overLimit: 0 },
+      loyalty: {},
+    },
     records: new Map(),
     storeWrites,
     lineAccountIds: { th: 'account-th' },
