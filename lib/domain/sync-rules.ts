@@ -17,6 +17,8 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
  */
 export const EVENT_LANES = ['sync', 'link'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
+/** The lane of events and claims that name none: they were written before lanes existed. */
+export const UNNAMED_LANE: EventLane = 'sync';
 
 /**
  * What a newer event of a lane does about an older event of the lane that claimed and was never recorded nor
@@ -77,7 +79,7 @@ export interface LineEventFacts {
   timestamp: number;
   userId?: string;
   isUnblocked?: boolean;
-  /** 'sync' when absent */
+  /** UNNAMED_LANE when absent */
   lane?: EventLane;
 }
 
@@ -108,7 +110,8 @@ export const LAST_APPLIED_FIELDS: Record<
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
 };
 
-export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? 'sync';
+export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? UNNAMED_LANE;
+export const claimLaneOf = (state: UserSyncState): EventLane => state.pendingLane ?? UNNAMED_LANE;
 
 /** The last applied event of the lane. */
 export function lastApplied(state: UserSyncState, lane: EventLane): Partial<LaneEvent> {
@@ -122,7 +125,7 @@ function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
   const inFlight = state.inFlight?.[lane];
   if (inFlight) claims.push(inFlight);
   const { pendingEventId: eventId, pendingEventTimestamp: timestamp } = state;
-  if ((state.pendingLane ?? 'sync') === lane && eventId !== undefined && timestamp !== undefined)
+  if (claimLaneOf(state) === lane && eventId !== undefined && timestamp !== undefined)
     claims.push({ eventId, timestamp });
   return claims;
 }

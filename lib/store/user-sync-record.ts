@@ -10,7 +10,7 @@ import {
   type UserSyncState,
 } from '../domain/sync-rules';
 
-/** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
+/** The expired claim of another lane that a claim took over: put back on completion (UserSyncStore.complete). */
 export interface TakenOverClaim {
   eventId: string;
   timestamp: number;
@@ -58,9 +58,6 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     inFlightId: 'linkInFlightId',
   },
 };
-
-/** Claims written before lanes existed carry no `claimLane`: they are sync claims. */
-export const UNNAMED_CLAIM_LANE: EventLane = 'sync';
 
 export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
   if (!item) return {};

@@ -6,7 +6,15 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-import { LANE_ORDER, laneOf, type EventLane, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
+import {
+  claimLaneOf,
+  LANE_ORDER,
+  laneOf,
+  UNNAMED_LANE,
+  type EventLane,
+  type LineEventFacts,
+  type UserSyncState,
+} from '../domain/sync-rules';
 import { ClaimLostError } from './errors';
 import type { UserRecordStore } from './ports';
 import {
@@ -14,7 +22,6 @@ import {
   n,
   s,
   toState,
-  UNNAMED_CLAIM_LANE,
   writeChange,
   type AppliedChange,
   type TakenOverClaim,
@@ -39,7 +46,7 @@ const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** A claim of another lane (domain/sync-rules EventLane); claims without `claimLane` are of the unnamed lane. */
 const otherLaneClaim = (lane: EventLane): string =>
-  lane === UNNAMED_CLAIM_LANE
+  lane === UNNAMED_LANE
     ? '(attribute_exists(claimLane) AND claimLane <> :lane)'
     : '(attribute_not_exists(claimLane) OR claimLane <> :lane)';
 
@@ -102,7 +109,7 @@ export class UserSyncStore implements UserRecordStore {
       );
       const before = toState(result.Attributes);
       const { pendingEventId, pendingEventTimestamp, pendingExpiresAt } = before;
-      const claimLane = before.pendingLane ?? UNNAMED_CLAIM_LANE;
+      const claimLane = claimLaneOf(before);
       const takenOver =
         pendingEventId !== undefined && pendingEventId !== event.webhookEventId && claimLane !== lane
           ? {
