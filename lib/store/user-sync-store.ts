@@ -44,6 +44,8 @@ export interface AppliedChange {
   subscription?: SubscriptionState;
   linkedCustomerId?: number | null;
   link?: LinkState;
+  /** the member index keys pointing at this user; null (or none) removes them */
+  linkRefs?: string[] | null;
 }
 
 const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
@@ -85,6 +87,7 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
             detail: item.linkDetail?.S,
             at: num('linkAt') ?? 0,
           },
+    ...(item.linkRefs?.SS === undefined ? {} : { linkRefs: item.linkRefs.SS }),
   };
 }
 
@@ -194,6 +197,8 @@ export class UserSyncStore implements UserRecordStore {
     put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
     put('customerId', number(change.customerId));
     put('linkedCustomerId', number(change.linkedCustomerId));
+    if (change.linkRefs !== undefined)
+      put('linkRefs', change.linkRefs === null || change.linkRefs.length === 0 ? null : { SS: change.linkRefs });
     if (change.link) {
       put('linkStatus', s(change.link.status));
       put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
