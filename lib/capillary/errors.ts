@@ -57,7 +57,7 @@ export class CustomerNotResolvedError extends BridgeError {
 
 /**
  * Capillary no longer has the customer a call named (merged away, deleted on a PII request, or unknown):
- * retrying cannot help; the worker looks the user up again instead (docs/architecture.md#identity).
+ * retrying cannot help; the worker looks the user up again instead (docs/architecture.md#identity-who-is-who-stays-true).
  */
 export class CustomerGoneError extends BridgeError {
   override readonly name = 'CustomerGoneError';
