@@ -16,8 +16,8 @@ import type { LinkStateStore } from './ports';
  * Link state beside the user records, in the same table under its own key prefixes (the link API's role
  * may touch only these, see serverless.yml): link tokens the worker issued (→ the LINE user), nonces the
  * link API made (→ customer reference + LINE user, single use), which LINE user a member is linked to
- * (for unlink by customer), and the ID tokens already used (each links once). Tokens and nonces are stored only as hashes: the table never holds a
- * value that would let someone complete a link.
+ * (for unlink by customer), and the ID tokens already used (each links once). Tokens and nonces are
+ * stored only as hashes: the table never holds a value that would let someone complete a link.
  */
 export const LINK_KEY_PREFIXES = ['linktoken#', 'nonce#', 'linkref#', 'idtoken#'] as const;
 
