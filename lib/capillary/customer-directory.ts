@@ -10,8 +10,8 @@ import {
   type AddOutcome,
   type Profile,
 } from './customer-calls';
-import { apiErrorOf, errorCodes, type CapillaryResponse } from './envelope';
-import { LookupUnsupportedError } from './errors';
+import { apiErrorOf, errorCodes, goneCodesOf, type CapillaryResponse } from './envelope';
+import { CustomerGoneError, LookupUnsupportedError } from './errors';
 import { FoldedFormRefusals } from './folded-forms';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
 
@@ -159,6 +159,8 @@ export class LineCustomerDirectory {
       this.#subscriptionChannel = this.#subscriptionChannel === 'LINE' ? 'line' : 'LINE';
       response = await send();
     }
+    const gone = goneCodesOf(response.body);
+    if (gone.length > 0) throw new CustomerGoneError('update-subscription', customerId, gone);
     this.#assertNoErrors('update-subscription', response);
   }
 

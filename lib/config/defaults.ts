@@ -31,6 +31,7 @@ export const DEFAULTS = {
   CAPILLARY_MERGE_AUTO_APPROVE: 'false',
   LINE_REPLY_TOKEN_MAX_AGE_SECONDS: 50,
   LINK_NONCE_TTL_SECONDS: 600,
+  LINK_ID_TOKEN_MAX_AGE_SECONDS: 600,
   LINK_API_MAX_BODY_BYTES: 16 * 1024,
   LINE_ACCOUNT_LINK_URL: 'https://access.line.me/dialog/bot/accountLink',
 } as const;

@@ -19,6 +19,8 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   postbackData?: string;
   /** a text message's text */
   text?: string;
+  /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
+  unlinkMemberId?: number;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -28,7 +30,7 @@ type LinkWork =
   /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
   | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
   /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
-  | { kind: 'unlink'; answerInChat: boolean };
+  | { kind: 'unlink'; answerInChat: boolean; memberId?: number };
 
 export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
@@ -60,6 +62,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
   const link = event.link as { result?: unknown; nonce?: unknown } | undefined;
   const postback = event.postback as { data?: unknown } | undefined;
   const message = event.message as { type?: unknown; text?: unknown } | undefined;
+  const unlinkOf = event.unlink as { memberId?: unknown } | undefined;
   return {
     type: event.type,
     webhookEventId: event.webhookEventId,
@@ -72,6 +75,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     nonce: text(link?.nonce),
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
+    unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
   };
 }
 
@@ -93,7 +97,11 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
     case BRIDGE_LINK_TYPE:
       return ofUser(facts, { kind: 'complete-link', nonce: facts.nonce, via: 'id-token' });
     case BRIDGE_UNLINK_TYPE:
-      return ofUser(facts, { kind: 'unlink', answerInChat: false });
+      return ofUser(facts, {
+        kind: 'unlink',
+        answerInChat: false,
+        ...(facts.unlinkMemberId === undefined ? {} : { memberId: facts.unlinkMemberId }),
+      });
     case 'postback':
       // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
       if (facts.sourceType !== 'user') return undefined;

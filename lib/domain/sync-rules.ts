@@ -62,6 +62,8 @@ export interface UserSyncState {
   /** the brand's member this LINE user is linked to (domain/link-rules) */
   linkedCustomerId?: number;
   link?: LinkState;
+  /** the member index entries (link-nonce-store `linkref#` keys) that point at this user: removed on re-link and unlink */
+  linkRefs?: string[];
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */

@@ -31,6 +31,8 @@ export interface AppliedChange {
   subscription?: SubscriptionState;
   linkedCustomerId?: number | null;
   link?: LinkState;
+  /** the member index keys pointing at this user; null (or none) removes them */
+  linkRefs?: string[] | null;
 }
 
 /** Where the user record keeps one lane's events. */
@@ -89,6 +91,7 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
             detail: item.linkDetail?.S,
             at: num('linkAt') ?? 0,
           },
+    ...(item.linkRefs?.SS === undefined ? {} : { linkRefs: item.linkRefs.SS }),
   };
 }
 
@@ -122,4 +125,6 @@ export function writeChange(
     put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
     put('linkAt', n(change.link.at));
   }
+  if (change.linkRefs !== undefined)
+    put('linkRefs', change.linkRefs === null || change.linkRefs.length === 0 ? null : { SS: change.linkRefs });
 }

@@ -282,6 +282,10 @@ const RATE_WINDOW_MS = 60_000;
 
 const NOT_FOUND = { code: 8015, message: 'Customer not found for the given identifiers' };
 const MERGED = { code: 8050, message: 'Same Customer found in other sources,Combining' };
+/** A merge victim's id answers this on every call naming it (docs/capillary.md#codes). */
+const MERGED_AWAY = { code: 8069, message: 'The customer is merged into another account' };
+const MERGE_PENDING = { code: 9018, message: 'A merge request is already pending for the victim' };
+const ALREADY_MERGED = { code: 9023, message: 'The customers are already merged' };
 const STATUS_LABEL_INVALID = { code: 3017, message: 'Status label is invalid' };
 /** Labels the stand-in org has configured; any other `statusLabel` gives the documented applied-yet-failed record. */
 const STATUS_LABELS = new Set(['Active']);
@@ -476,8 +480,13 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     };
   };
 
+  /** victim id → survivor id of every approved merge: what a call naming the victim is answered with */
+  const mergedAway = new Map<number, number>();
+
   const customerById = (rawId: string | undefined, missing: CapillaryRequestError): StoredCustomer => {
     const customer = customers.get(Number(rawId));
+    if (customer === undefined && mergedAway.has(Number(rawId)))
+      throw new CapillaryRequestError(MERGED_AWAY.code, MERGED_AWAY.message, 400);
     if (customer === undefined) throw missing;
     return customer;
   };
@@ -793,6 +802,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
         if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
       survivor.history.push(...victim.history);
       customers.delete(victim.id);
+      mergedAway.set(victim.id, survivor.id);
       request.status = 'APPROVED';
     }
     return { ...request };
@@ -802,6 +812,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
       throw new CapillaryRequestError(400, 'type CHANGE_IDENTIFIER and baseType MERGE are required', 400);
     }
+    if (mergedAway.get(Number(body.userId)) === Number(body.survivorUserId))
+      throw new CapillaryRequestError(ALREADY_MERGED.code, ALREADY_MERGED.message, 400);
+    if ([...mergeRequests.values()].some((r) => r.victimId === Number(body.userId) && r.status === 'PENDING'))
+      throw new CapillaryRequestError(MERGE_PENDING.code, MERGE_PENDING.message, 400);
     const victim = customerById(
       String(body.userId),
       new CapillaryRequestError(8009, 'Invalid victim customer id', 400),
@@ -942,6 +956,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       // Ids are never reused, even across resets: a record kept elsewhere (the bridge's user table) that still
       // names a forgotten customer must not land on someone registered since.
       customers.clear();
+      mergedAway.clear();
       acceptedCallTimes = [];
       overLimit = 0;
       bulkRejections.clear();

@@ -107,7 +107,8 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   /** what LINE does when the user opens the account-link URL: check the token, then send the event */
   completeAccountLink(linkToken: string, nonce: string, result?: 'ok' | 'failed'): Promise<AccountLinkResult>;
   /** an ID token as LINE Login or LIFF would hand the user's browser */
-  issueIdToken(userId: string, clientId: string, options?: { expired?: boolean }): string;
+  /** `issuedAt` (epoch ms, default now) is the token's `iat`, as LINE sets it when the user logs in */
+  issueIdToken(userId: string, clientId: string, options?: { expired?: boolean; issuedAt?: number }): string;
   /** the menus that exist, their aliases, each user's linked menu (line-rich-menus.ts) */
   richMenus: RichMenuRegistry;
 }
@@ -272,7 +273,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   };
 
   const linkTokens = new Map<string, { userId: string; issuedAt: number; used: boolean }>();
-  const idTokens = new Map<string, { userId: string; clientId: string; expired: boolean }>();
+  const idTokens = new Map<string, { userId: string; clientId: string; expired: boolean; issuedAt: number }>();
   const usedReplyTokens = new Set<string>();
   const retryKeys = new Set<string>();
   let sent: SentMessages[] = [];
@@ -325,7 +326,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     if (token === undefined) return invalid('Invalid IdToken.');
     if (token.expired) return invalid('IdToken expired.');
     if (token.clientId !== body.client_id) return invalid('Invalid IdToken Audience.');
-    const iat = Math.floor(clock() / 1000);
+    const iat = Math.floor(token.issuedAt / 1000);
     return {
       status: 200,
       body: {
@@ -387,9 +388,13 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     };
   };
 
-  const issueIdToken = (userId: string, clientId: string, { expired = false } = {}): string => {
+  const issueIdToken = (
+    userId: string,
+    clientId: string,
+    { expired = false, issuedAt = clock() }: { expired?: boolean; issuedAt?: number } = {},
+  ): string => {
     const idToken = `local-id-token.${randomUUID()}`;
-    idTokens.set(idToken, { userId, clientId, expired });
+    idTokens.set(idToken, { userId, clientId, expired, issuedAt });
     return idToken;
   };
 

@@ -424,7 +424,7 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     const dynamo = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
     expect(dynamo?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*', 'idtoken#?*'] },
     });
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('link-api-token'),

@@ -6,6 +6,7 @@ import type { WorkerLinkSettings } from '../../config/link-config';
 import type { EventFacts } from '../../domain/event-route';
 import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
+import type { LineProfileClient } from '../../line/profile-client';
 import type { LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 
@@ -16,6 +17,8 @@ export interface LinkChannel {
   members: MemberLinker;
   /** link tokens, replies and pushes with this channel's token */
   chat: LineChatClient;
+  /** the display name for a customer of the user's own again (after an unlink) */
+  profiles: LineProfileClient;
 }
 
 /**
