@@ -13,9 +13,10 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 /**
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
- * after a newer follow still links, and an older follow is not made stale by a link.
+ * after a newer follow still links, and an older follow is not made stale by a link. Capillary's own identity
+ * changes (domain/identity-rules) are ordered among themselves, by the notification's time.
  */
-export type EventLane = 'sync' | 'link';
+export type EventLane = 'sync' | 'link' | 'identity';
 
 /** The per-user record kept in DynamoDB, as the core sees it. */
 export interface UserSyncState {
@@ -27,6 +28,9 @@ export interface UserSyncState {
   /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
+  /** the last applied event of the identity lane */
+  lastIdentityEventTimestamp?: number;
+  lastIdentityEventId?: string;
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
   pendingEventTimestamp?: number;
@@ -36,6 +40,10 @@ export interface UserSyncState {
   /** the brand's member this LINE user is linked to (domain/link-rules) */
   linkedCustomerId?: number;
   link?: LinkState;
+  /** the member index items (`linkref#…`) that point at this user */
+  linkRefs?: string[];
+  /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
+  forgottenAt?: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */
@@ -94,10 +102,11 @@ export function ignoreReason(event: LineEventFacts): IgnoreReason | undefined {
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   const lane = event.lane ?? 'sync';
-  const [lastTimestamp, lastId] =
-    lane === 'link'
-      ? [state.lastLinkEventTimestamp, state.lastLinkEventId]
-      : [state.lastEventTimestamp, state.lastEventId];
+  const [lastTimestamp, lastId]: [number | undefined, string | undefined] = {
+    sync: [state.lastEventTimestamp, state.lastEventId],
+    link: [state.lastLinkEventTimestamp, state.lastLinkEventId],
+    identity: [state.lastIdentityEventTimestamp, state.lastIdentityEventId],
+  }[lane] as [number | undefined, string | undefined];
   if (lastTimestamp !== undefined && event.timestamp <= lastTimestamp)
     return lastId === event.webhookEventId ? 'duplicate' : 'stale';
   // The same event may re-claim at once: that is its own retry after a crash.
@@ -121,6 +130,9 @@ export function decide(
   deferRegistration = false,
 ): SyncDecision {
   const customerId = state?.customerId;
+  // A forgotten user is on no customer: only a new consent (a follow after the deletion) registers them again.
+  if (state !== undefined && keepsForgotten(event, state))
+    return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
   if (deferRegistration && customerId === undefined && (event.type === 'follow' || event.type === 'unfollow')) {
     return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
   }
@@ -135,4 +147,13 @@ export function decide(
       : { action: 'subscribe', subscription: 'OPTOUT', customerId };
   }
   throw new UnsupportedEventTypeError(event.type);
+}
+
+/**
+ * Whether the user stays forgotten after this follow/unfollow: an unfollow touches nothing in Capillary, and a follow
+ * from before the deletion is no new consent. A newer follow registers the user afresh and clears the mark.
+ */
+export function keepsForgotten(event: LineEventFacts, state: UserSyncState): boolean {
+  if (state.forgottenAt === undefined) return false;
+  return event.type !== 'follow' || event.timestamp <= state.forgottenAt;
 }

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 import type { EventLane, LineEventFacts, LinkState, SubscriptionState, UserSyncState } from '../domain/sync-rules';
+import { identityAttributes } from './customer-index';
 import { ClaimLostError } from './errors';
 import type { UserRecordStore } from './ports';
 
@@ -14,6 +15,11 @@ export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
   destination: string;
   userId: string;
+  /**
+   * The channel the record belongs to and the Capillary org its customer ids live in: written with the ids, for the
+   * customer → users index (store/customer-index). Absent: the `default` org, and no channel attribute.
+   */
+  owner?: { channel: string; capillaryOrg: string };
 }
 
 /** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
@@ -41,22 +47,26 @@ export interface AppliedChange {
    */
   restoreClaim?: TakenOverClaim;
   customerId?: number | null;
-  subscription?: SubscriptionState;
+  subscription?: SubscriptionState | null;
   linkedCustomerId?: number | null;
-  link?: LinkState;
+  link?: LinkState | null;
+  /** the member index items (`linkref#…`) that point at this user */
+  linkRefs?: string[] | null;
+  /** when Capillary deleted the customer on a PII request (domain/identity-rules); null clears the mark */
+  forgottenAt?: number | null;
 }
-
-const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** Where each lane (domain/sync-rules EventLane) records its last applied event. */
 const LAST_APPLIED: Record<EventLane, { ts: string; id: string }> = {
   sync: { ts: 'lastEventTs', id: 'lastEventId' },
   link: { ts: 'lastLinkEventTs', id: 'lastLinkEventId' },
+  identity: { ts: 'lastIdentityEventTs', id: 'lastIdentityEventId' },
 };
-/** A claim of the other lane; records from before lanes existed have sync claims without `claimLane`. */
+/** A claim of another lane; records from before lanes existed have sync claims without `claimLane`. */
 const OTHER_LANE_CLAIM: Record<EventLane, string> = {
-  sync: 'claimLane = :otherLane',
-  link: '(attribute_not_exists(claimLane) OR claimLane = :otherLane)',
+  sync: '(attribute_exists(claimLane) AND claimLane <> :lane)',
+  link: '(attribute_not_exists(claimLane) OR claimLane <> :lane)',
+  identity: '(attribute_not_exists(claimLane) OR claimLane <> :lane)',
 };
 
 const s = (value: string): AttributeValue => ({ S: value });
@@ -72,6 +82,8 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
     lastEventId: item.lastEventId?.S,
     lastLinkEventTimestamp: num('lastLinkEventTs'),
     lastLinkEventId: item.lastLinkEventId?.S,
+    lastIdentityEventTimestamp: num('lastIdentityEventTs'),
+    lastIdentityEventId: item.lastIdentityEventId?.S,
     pendingLane: item.claimLane?.S as EventLane | undefined,
     pendingEventTimestamp: num('claimTs'),
     pendingEventId: item.claimEventId?.S,
@@ -85,6 +97,8 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
             detail: item.linkDetail?.S,
             at: num('linkAt') ?? 0,
           },
+    ...(item.linkRefs?.SS ? { linkRefs: item.linkRefs.SS } : {}),
+    ...(item.forgottenAt?.N ? { forgottenAt: Number(item.forgottenAt.N) } : {}),
   };
 }
 
@@ -115,7 +129,7 @@ export class UserSyncStore implements UserRecordStore {
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
           UpdateExpression:
-            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt',
+            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane',
           // admission() in DynamoDB's words: newer than the lane's last applied event, and no live claim of
           // another event (the same event re-claims at once; an expired claim falls to a newer event of its
           // lane, or to any event of the other lane).
@@ -124,13 +138,10 @@ export class UserSyncStore implements UserRecordStore {
             `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND (claimTs < :ts OR ${OTHER_LANE_CLAIM[lane]})))`,
           ExpressionAttributeValues: {
             ':lane': s(lane),
-            ':otherLane': s(lane === 'link' ? 'sync' : 'link'),
             ':eventId': s(event.webhookEventId),
             ':ts': n(event.timestamp),
             ':now': n(now),
             ':claimExpiresAt': n(now + this.claimTtlMs),
-            // TTL (seconds) only while a claim is open; completion removes it.
-            ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
           },
           ReturnValues: 'ALL_OLD',
           // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
@@ -168,6 +179,7 @@ export class UserSyncStore implements UserRecordStore {
         ? ['updatedAt = :now']
         : [`${last.ts} = :ts`, `${last.id} = :eventId`, 'updatedAt = :now'];
     if (change.recordEvent === false) delete values[':ts'];
+    // `expiresAt`: the TTL claims used to set on the user item (no longer: a user item never expires).
     const remove = change.restoreClaim ? [] : ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
     const put = (attribute: string, value: AttributeValue | null | undefined) => {
       if (value === undefined) return;
@@ -191,7 +203,7 @@ export class UserSyncStore implements UserRecordStore {
         ':restoredLane': s(lane),
       });
     }
-    put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
+    put('subscription', change.subscription ? s(change.subscription) : change.subscription);
     put('customerId', number(change.customerId));
     put('linkedCustomerId', number(change.linkedCustomerId));
     if (change.link) {
@@ -199,6 +211,7 @@ export class UserSyncStore implements UserRecordStore {
       put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
       put('linkAt', n(change.link.at));
     }
+    for (const [attribute, value] of Object.entries(identityAttributes(key, change))) put(attribute, value);
     try {
       await this.client.send(
         new UpdateItemCommand({

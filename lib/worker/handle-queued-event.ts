@@ -94,7 +94,8 @@ async function settle(
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
-  const key = { destination: message.destination, userId: route.userId };
+  const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
+  const key = { destination: message.destination, userId: route.userId, owner };
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
