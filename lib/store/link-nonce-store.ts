@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import {
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
@@ -146,6 +147,13 @@ export class LinkNonceStore implements LinkStateStore {
 
   async findLinkedUser(destination: string, reference: CustomerReference): Promise<string | undefined> {
     return (await this.#get(memberLinkKey(destination, reference)))?.userId?.S;
+  }
+
+  /** Deletes member index items by key (a user record's `linkRefs`); only `linkref#` keys, and a missing one is no error. */
+  async removeMemberLinks(pks: string[]): Promise<void> {
+    for (const pk of pks.filter((key) => key.startsWith('linkref#'))) {
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: { pk: s(pk) } }));
+    }
   }
 
   async #get(pk: string): Promise<Record<string, AttributeValue> | undefined> {

@@ -28,4 +28,6 @@ export interface LinkStateStore {
   consume(nonce: string, webhookEventId: string, now: number): Promise<ConsumeResult>;
   saveMemberLink(destination: string, references: CustomerReference[], userId: string): Promise<void>;
   findLinkedUser(destination: string, reference: CustomerReference): Promise<string | undefined>;
+  /** Deletes the member index items with these keys (a user record's `linkRefs`). */
+  removeMemberLinks(pks: string[]): Promise<void>;
 }
