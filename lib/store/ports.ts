@@ -31,3 +31,6 @@ export interface LinkStateStore {
   /** Deletes the member index items with these keys (a user record's `linkRefs`). */
   removeMemberLinks(pks: string[]): Promise<void>;
 }
+
+export type { CustomerIndex, IndexedUser } from './customer-index';
+export type { NotificationLog } from './notification-log';

@@ -267,7 +267,14 @@ describe('Lambda functions', () => {
   );
 
   it('receive only SSM parameter names for secrets, never a secret value', () => {
-    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const) {
+    for (const name of [
+      'Webhook',
+      'Worker',
+      'Backfill',
+      'InsightCheck',
+      'LinkApi',
+      'CapillaryNotifications',
+    ] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
         if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
@@ -437,6 +444,34 @@ describe('IAM', () => {
     });
   });
 
+  it('lets the notifications function only query the customer index, read and write its de-duplication items, enqueue, read its token and write its logs', () => {
+    const statements = stack.roleStatements('CapillaryNotifications');
+    expect(actionsOf(statements)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'ssm:GetParameter',
+      ]),
+    );
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
+      { 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' },
+      { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' },
+    ]);
+    const items = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
+    expect(items?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notif#?*'] } });
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('capillary-notifications-token')]);
+    expect(stack.environmentOf('CapillaryNotifications')).toMatchObject({
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      TABLE_NAME: { Ref: 'UsersTable' },
+      CAPILLARY_NOTIFICATIONS_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/capillary-notifications-token`,
+    });
+  });
+
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Parameters.SsmKmsKeyArn.Default).toBe('');
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({
@@ -444,7 +479,14 @@ describe('IAM', () => {
     });
     for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)
       expect(actionsOf(stack.roleStatements(name))).not.toContain('kms:Decrypt');
-    for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole', 'LinkApiRole']) {
+    for (const role of [
+      'WebhookRole',
+      'WorkerRole',
+      'BackfillRole',
+      'InsightCheckRole',
+      'LinkApiRole',
+      'CapillaryNotificationsRole',
+    ]) {
       const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find(
         (s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey',
       );
@@ -463,6 +505,8 @@ describe('HTTP API', () => {
       (resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route',
     ) as Json[];
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'POST /capillary/notifications',
+      'POST /capillary/notifications/{org}',
       'POST /line/link/id-token',
       'POST /line/link/nonce',
       'POST /line/link/unlink',
