@@ -58,7 +58,8 @@ export async function startNotificationsHarness(
   sqs: SQSClient = createSqsClient(),
 ): Promise<NotificationsHarness> {
   const dynamo = new DynamoDBClient({});
-  const queue = await createFifoQueue(createSqsClient());
+  const admin = createSqsClient(); // the local queue server, whatever `sqs` talks to
+  const queue = await createFifoQueue(admin).finally(() => admin.destroy());
   const tableName = await createUsersTable(dynamo);
   const deps = buildNotificationsDeps(notificationsConfigFor(queue.queueUrl, tableName, overrides), dynamo, sqs);
   return {

@@ -91,7 +91,7 @@ function resolveIfs(template: Json, value: unknown): unknown {
   );
 }
 
-type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi';
+type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi' | 'CapillaryNotifications';
 
 /** What the assertions read off `sls package`'s output. */
 class PackagedStackView {
@@ -238,8 +238,9 @@ describe('DynamoDB', () => {
 
   it('matches what the local pipeline creates from the same serverless.yml', () => {
     const local = loadLocalResources(STAGE);
-    const { TableName, AttributeDefinitions, KeySchema, BillingMode } = resources.UsersTable.Properties;
-    expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
+    const { TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes } =
+      resources.UsersTable.Properties;
+    expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes }]);
     const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
     expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort()).toEqual(
       ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue', 'InsightCheckFailureQueue']
@@ -254,7 +255,7 @@ describe('DynamoDB', () => {
 });
 
 describe('Lambda functions', () => {
-  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)(
+  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi', 'CapillaryNotifications'] as const)(
     '%s runs nodejs22.x on arm64 with its own role and a log group with retention',
     (name) => {
       expect(stack.functionNamed(name)).toMatchObject({
@@ -364,9 +365,12 @@ describe('IAM', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
         'ssm:GetParameter',
       ]),
     );
+    const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
+    expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
@@ -389,9 +393,12 @@ describe('IAM', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
         'ssm:GetParameter',
       ]),
     );
+    const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
+    expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['BackfillQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
       { 'Fn::GetAtt': ['BackfillQueue', 'Arn'] },
@@ -459,8 +466,7 @@ describe('IAM', () => {
     );
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
-      { 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' },
-      { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' },
+      [{ 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' }, { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' }],
     ]);
     const items = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
     expect(items?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notif#?*'] } });
@@ -547,7 +553,7 @@ describe('alarms', () => {
   ];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(11);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');

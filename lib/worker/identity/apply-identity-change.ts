@@ -18,13 +18,6 @@ export interface IdentityContext {
   now: number;
 }
 
-const METRIC: Record<IdentityAction, string> = {
-  repointed: 'IdentityRepointed',
-  'link-settled': 'IdentityLinkSettled',
-  forgotten: 'IdentityForgotten',
-  'not-named': 'IdentityNotNamed',
-};
-
 /**
  * A claimed identity event (a merge or a PII deletion in Capillary) → the user's record re-pointed, its pending
  * link settled, or the user forgotten, as domain/identity-rules decides from the record as the claim read it (the
@@ -44,7 +37,16 @@ export async function applyIdentityChange({
   if (action === 'forgotten' && state.linkRefs !== undefined && state.linkRefs.length > 0)
     await nonces.removeMemberLinks(state.linkRefs);
   await claimed.complete(change);
-  countForChannel(METRIC[action], channel);
+  countForChannel(
+    action === 'repointed'
+      ? 'IdentityRepointed'
+      : action === 'link-settled'
+        ? 'IdentityLinkSettled'
+        : action === 'forgotten'
+          ? 'IdentityForgotten'
+          : 'IdentityNotNamed',
+    channel,
+  );
   const customerId = change.customerId ?? undefined;
   log.info('Capillary identity change applied to the user record', { notice: notice.type, action, customerId });
   return { result: 'identity', action, ...(customerId === undefined ? {} : { customerId }) };
