@@ -70,6 +70,7 @@ export async function buildBackfillDeps(
     pipeline: new SyntheticEventSender(clients.sqs, config.eventsQueueUrl, channel.id, destination),
     deadLetters: new SyntheticEventSender(clients.sqs, config.deadLetterQueueUrl, channel.id, destination),
     destination,
+    recordOwner: { channel: channel.id, capillaryOrg: channel.capillaryOrg },
     settings: {
       batchSize: config.batchSize,
       recordMaxAttempts: config.recordMaxAttempts,

@@ -11,7 +11,7 @@ import type { LineEventFacts } from '../domain/sync-rules';
 import { logger, maskUserId } from '../observability/telemetry';
 import type { SyntheticEvent, SyntheticEventSender } from '../queue/synthetic-events';
 import { ClaimLostError } from '../store/errors';
-import type { UserSyncStore } from '../store/user-sync-store';
+import type { LineUserKey, UserSyncStore } from '../store/user-sync-store';
 
 export interface BatchSettings {
   /** attempts per rejected record, the first bulk call included; then the DLQ */
@@ -29,6 +29,8 @@ export interface BatchDeps {
   deadLetters: SyntheticEventSender;
   /** the bot's user id: the `destination` part of the user records */
   destination: string;
+  /** the channel and its Capillary org, written with the customer ids (store/customer-index) */
+  recordOwner?: LineUserKey['owner'];
   settings: BatchSettings;
 }
 
@@ -193,4 +195,4 @@ function rejectionReason(outcome: BulkRecordOutcome, attempts: number): string {
   return `backfill: Capillary rejected the record ${attempts} times: ${outcome.reason ?? 'unknown'} (codes ${codes})${partly}`;
 }
 
-const keyOf = (deps: BatchDeps, userId: string) => ({ destination: deps.destination, userId });
+const keyOf = (deps: BatchDeps, userId: string) => ({ destination: deps.destination, userId, owner: deps.recordOwner });

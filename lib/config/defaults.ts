@@ -33,6 +33,7 @@ export const DEFAULTS = {
   LINK_NONCE_TTL_SECONDS: 600,
   LINK_ID_TOKEN_MAX_AGE_SECONDS: 600,
   LINK_API_MAX_BODY_BYTES: 16 * 1024,
+  CAPILLARY_NOTIFICATIONS_MAX_BODY_BYTES: 256 * 1024,
   LINE_ACCOUNT_LINK_URL: 'https://access.line.me/dialog/bot/accountLink',
 } as const;
 

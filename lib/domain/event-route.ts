@@ -1,10 +1,11 @@
 /**
  * What a queued event is for: which kind of work takes it, decided from the event's facts alone. Pure.
  *
- * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/); a new kind
+ * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/, identity/); a new kind
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
+import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
 
@@ -21,6 +22,8 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   text?: string;
   /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
   unlinkMemberId?: number;
+  /** a Capillary identity event's notice (domain/identity-rules) */
+  identity?: IdentityNotice;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -36,6 +39,8 @@ export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
   | { kind: 'sync'; userId: string; lane: 'sync' }
   | (LinkWork & { userId: string; lane: 'link' })
+  /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
+  | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -76,11 +81,16 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
+    identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
   };
 }
 
-/** Linking first (its postbacks and texts would otherwise be ignored), then the follow/unfollow rules. */
+const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
+
+/** Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be ignored), then follow/unfollow. */
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+  if (facts.identity !== undefined && facts.userId !== undefined)
+    return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   const ignored = ignoreReason(facts);

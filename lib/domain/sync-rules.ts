@@ -13,9 +13,10 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 /**
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
- * after a newer follow still links, and an older follow is not made stale by a link.
+ * after a newer follow still links, and an older follow is not made stale by a link. Capillary's own identity
+ * changes (domain/identity-rules) are ordered among themselves, by the notification's time.
  */
-export const EVENT_LANES = ['sync', 'link'] as const;
+export const EVENT_LANES = ['sync', 'link', 'identity'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
 /** The lane of events and claims that name none: they were written before lanes existed. */
 export const UNNAMED_LANE: EventLane = 'sync';
@@ -29,7 +30,12 @@ export const UNNAMED_LANE: EventLane = 'sync';
  *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
  *   already have changed in Capillary. Only such lanes release events (a refused link).
  */
-export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = { sync: 'take-over', link: 'wait' };
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = {
+  sync: 'take-over',
+  link: 'wait',
+  // Capillary's notices set absolute facts (who survived a merge, who was deleted): like sync, a newer one may go ahead.
+  identity: 'take-over',
+};
 
 /** An event of a lane, by its id and timestamp. */
 export interface LaneEvent {
@@ -47,6 +53,9 @@ export interface UserSyncState {
   /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
+  /** the last applied event of the identity lane */
+  lastIdentityEventTimestamp?: number;
+  lastIdentityEventId?: string;
   /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
@@ -62,8 +71,10 @@ export interface UserSyncState {
   /** the brand's member this LINE user is linked to (domain/link-rules) */
   linkedCustomerId?: number;
   link?: LinkState;
-  /** the member index entries (link-nonce-store `linkref#` keys) that point at this user: removed on re-link and unlink */
+  /** the member index items (`linkref#…`) that point at this user */
   linkRefs?: string[];
+  /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
+  forgottenAt?: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */
@@ -106,10 +117,14 @@ export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 /** Where the state keeps each lane's last applied event. */
 export const LAST_APPLIED_FIELDS: Record<
   EventLane,
-  { timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp'; eventId: 'lastEventId' | 'lastLinkEventId' }
+  {
+    timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp' | 'lastIdentityEventTimestamp';
+    eventId: 'lastEventId' | 'lastLinkEventId' | 'lastIdentityEventId';
+  }
 > = {
   sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
+  identity: { timestamp: 'lastIdentityEventTimestamp', eventId: 'lastIdentityEventId' },
 };
 
 export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? UNNAMED_LANE;
@@ -164,6 +179,9 @@ export function decide(
   deferRegistration = false,
 ): SyncDecision {
   const customerId = state?.customerId;
+  // A forgotten user is on no customer: only a new consent (a follow after the deletion) registers them again.
+  if (state !== undefined && keepsForgotten(event, state))
+    return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
   if (deferRegistration && customerId === undefined && (event.type === 'follow' || event.type === 'unfollow')) {
     return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
   }
@@ -178,4 +196,13 @@ export function decide(
       : { action: 'subscribe', subscription: 'OPTOUT', customerId };
   }
   throw new UnsupportedEventTypeError(event.type);
+}
+
+/**
+ * Whether the user stays forgotten after this follow/unfollow: an unfollow touches nothing in Capillary, and a follow
+ * from before the deletion is no new consent. A newer follow registers the user afresh and clears the mark.
+ */
+export function keepsForgotten(event: LineEventFacts, state: UserSyncState): boolean {
+  if (state.forgottenAt === undefined) return false;
+  return event.type !== 'follow' || event.timestamp <= state.forgottenAt;
 }

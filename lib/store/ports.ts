@@ -36,3 +36,6 @@ export interface LinkStateStore {
   /** With `heldBy`, only the entries still pointing at that user. */
   removeMemberLinks(pks: readonly string[], heldBy?: string): Promise<void>;
 }
+
+export type { CustomerIndex, IndexedUser } from './customer-index';
+export type { NotificationLog } from './notification-log';

@@ -15,6 +15,7 @@ import {
   type LineEventFacts,
   type UserSyncState,
 } from '../domain/sync-rules';
+import { identityAttributes } from './customer-index';
 import { ClaimLostError } from './errors';
 import type { UserRecordStore } from './ports';
 import {
@@ -33,6 +34,11 @@ export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
   destination: string;
   userId: string;
+  /**
+   * The channel the record belongs to and the Capillary org its customer ids live in: written with the ids, for the
+   * customer → users index (store/customer-index). Absent: the `default` org, and no channel attribute.
+   */
+  owner?: { channel: string; capillaryOrg: string };
 }
 
 /**
@@ -42,14 +48,13 @@ export interface LineUserKey {
 export type ClaimResult =
   { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
 
-const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
-
 /** A claim of another lane (domain/sync-rules EventLane); claims without `claimLane` are of the unnamed lane. */
 const otherLaneClaim = (lane: EventLane): string =>
   lane === UNNAMED_LANE
     ? '(attribute_exists(claimLane) AND claimLane <> :lane)'
     : '(attribute_not_exists(claimLane) OR claimLane <> :lane)';
 
+// `expiresAt`: the TTL claims used to set on the user item; removed with the claim (a user item never expires).
 const CLAIM_ATTRIBUTES = ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
 
 /**
@@ -83,7 +88,7 @@ export class UserSyncStore implements UserRecordStore {
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
           UpdateExpression:
-            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt, ' +
+            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, ' +
             `${inFlightTs} = :ts, ${inFlightId} = :eventId`,
           // admission() in DynamoDB's words: newer than the lane's last applied event, past the lane's unrecorded
           // event (it is that event, or newer where the lane takes over), and no live claim of another event (the
@@ -99,8 +104,6 @@ export class UserSyncStore implements UserRecordStore {
             ':ts': n(event.timestamp),
             ':now': n(now),
             ':claimExpiresAt': n(now + this.claimTtlMs),
-            // TTL (seconds) only while a claim is open; completion removes it.
-            ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
           },
           ReturnValues: 'ALL_OLD',
           // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
@@ -137,7 +140,7 @@ export class UserSyncStore implements UserRecordStore {
       set.push(`${lastTs} = :ts`, `${lastId} = :eventId`);
       values[':ts'] = n(event.timestamp);
     }
-    writeChange(change, { set, remove, values });
+    writeChange(change, { set, remove, values }, identityAttributes(key, change));
     try {
       await this.client.send(
         new UpdateItemCommand({

@@ -17,8 +17,8 @@ import { UserSyncStore } from '../store/user-sync-store';
 import type { LinkChannel } from './link/link-context';
 import type { SyncChannel } from './sync/sync-line-event';
 
-/** One LINE channel's clients: what its follows sync with and what its links work with. */
-export type ChannelClients = SyncChannel & LinkChannel;
+/** One LINE channel's clients: what its follows sync with and what its links work with, and its Capillary org. */
+export type ChannelClients = SyncChannel & LinkChannel & { capillaryOrg: string };
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
@@ -53,6 +53,7 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     const channelHttp = http.forChannel(channel.id);
     return {
       id: channel.id,
+      capillaryOrg: channel.capillaryOrg,
       customers: new LineCustomerDirectory(channelHttp, capillary, channel.capillaryLineAccountId),
       profiles: new LineProfileClient({
         channelAccessToken: channel.channelAccessToken,

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import type { LineCustomerDirectory } from '../../capillary/customer-directory';
 import { CustomerGoneError } from '../../capillary/errors';
-import { decide, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
+import { decide, keepsForgotten, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { ClaimedEvent } from '../claim-user-record';
@@ -58,7 +58,14 @@ export async function syncLineEvent(
       if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
-  await complete({ customerId, subscription: decision.subscription, ...gone });
+  // A follow after the user was forgotten is a new consent: the mark goes (domain/sync-rules keepsForgotten).
+  const consentAgain = state.forgottenAt !== undefined && !keepsForgotten(event, state);
+  await complete({
+    customerId,
+    subscription: decision.subscription,
+    ...gone,
+    ...(consentAgain ? { forgottenAt: null } : {}),
+  });
   countForChannel('EventApplied', channel.id);
   log.info('Event applied and recorded', { action: decision.action, subscription: decision.subscription, customerId });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };

@@ -1,5 +1,5 @@
 import { UnsupportedEventTypeError } from '../../../lib/domain/errors';
-import { admission, decide, type LineEventFacts } from '../../../lib/domain/sync-rules';
+import { admission, decide, keepsForgotten, type LineEventFacts } from '../../../lib/domain/sync-rules';
 
 const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
   type: 'follow',
@@ -145,5 +145,26 @@ describe('decide', () => {
 
   it('refuses event types it has no rule for', () => {
     expect(() => decide(facts({ type: 'message' }), {})).toThrow(UnsupportedEventTypeError);
+  });
+
+  describe('a user forgotten on a PII deletion', () => {
+    const forgotten = { forgottenAt: 5_000, subscription: undefined };
+    it('only records an unfollow: nothing in Capillary', () => {
+      expect(decide(facts({ type: 'unfollow', timestamp: 9_000 }), forgotten)).toEqual({
+        action: 'record',
+        subscription: 'OPTOUT',
+      });
+      expect(keepsForgotten(facts({ type: 'unfollow', timestamp: 9_000 }), forgotten)).toBe(true);
+    });
+
+    it('only records a follow from before the deletion (no new consent)', () => {
+      expect(decide(facts({ timestamp: 4_000 }), forgotten)).toEqual({ action: 'record', subscription: 'OPTIN' });
+      expect(keepsForgotten(facts({ timestamp: 5_000 }), forgotten)).toBe(true);
+    });
+
+    it('registers afresh on a follow after the deletion, and the mark goes', () => {
+      expect(decide(facts({ timestamp: 6_000 }), forgotten)).toEqual({ action: 'register', subscription: 'OPTIN' });
+      expect(keepsForgotten(facts({ timestamp: 6_000 }), forgotten)).toBe(false);
+    });
   });
 });
