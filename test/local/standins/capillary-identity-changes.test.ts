@@ -6,6 +6,7 @@ import { startCapillaryStandIn } from '../../../local/standins/capillary-standin
 import { closedAfterEach } from '../../support/closed-after-each';
 
 const startStandIn = closedAfterEach(startCapillaryStandIn);
+type CapErrors = { errors: { code: number }[] };
 const basic = `Basic ${Buffer.from(`local.till:${createHash('md5').update('local-password').digest('hex')}`).toString('base64')}`;
 
 /** Capillary's webhook target: answers the given statuses in turn (then 200), and keeps what it received. */
@@ -48,7 +49,7 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
       expect(answer.status).toBe(200);
       expect(standIn.customersWithIdentifier('email', 'victim@example.com').map((c) => c.id)).toEqual([survivor]);
       const read = await fetch(`${standIn.url}/v2/customers/${victim}`, { headers: { authorization: basic } });
-      expect((await read.json()).errors.map((error: { code: number }) => error.code)).toEqual([8069, 91009]);
+      expect(((await read.json()) as CapErrors).errors.map((error) => error.code)).toEqual([8069, 91009]);
       expect(receiver.received).toHaveLength(2);
       expect(receiver.received[1]).toEqual({
         authorization: 'Bearer secret-token',
@@ -78,7 +79,7 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
       const read = await fetch(`${standIn.url}/v2/customers/${customerId}/subscriptions`, {
         headers: { authorization: basic },
       });
-      expect((await read.json()).errors[0].code).toBe(8109);
+      expect(((await read.json()) as CapErrors).errors[0]?.code).toBe(8109);
       expect(receiver.received.map(({ body }) => body)).toEqual([
         expect.objectContaining({
           eventName: 'requestUpdated',
