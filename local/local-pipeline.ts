@@ -22,12 +22,15 @@ import { readBackfillConfig } from '../lib/config/backfill-config';
 import type { RegistrationMode } from '../lib/config/capillary-registration';
 import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { readLinkApiConfig } from '../lib/config/link-api-config';
+import { readNotificationsConfig } from '../lib/config/notifications-config';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { readWebhookConfig } from '../lib/config/webhook-config';
 import { readWorkerConfig } from '../lib/config/worker-config';
 import type { UserSyncState } from '../lib/domain/sync-rules';
 import { handleLinkRequest, LINK_API_ROUTES } from '../lib/link-api/handle-link-request';
 import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';
+import { handleNotificationRequest } from '../lib/notifications/handle-notification-request';
+import { buildNotificationsDeps } from '../lib/notifications/notifications-deps';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { parseQueuedEvent } from '../lib/queue/queued-event';
 import { createSqsClient } from '../lib/queue/sqs-client';
@@ -92,6 +95,13 @@ const LINK_API_FUNCTION: LocalFunction = {
   memoryMb: 256,
   timeoutSeconds: 10,
 };
+const NOTIFICATIONS_FUNCTION: LocalFunction = {
+  name: `line-capillary-bridge-${LOCAL_STAGE}-capillaryNotifications`,
+  memoryMb: 256,
+  timeoutSeconds: 10,
+};
+/** Capillary's event notifications of the `default` org, as the stand-in (or a real org's webhook) posts them. */
+const NOTIFICATIONS_PATH = '/capillary/notifications';
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -387,6 +397,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name]))
       process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
     process.env.LINK_API_TOKEN ??= LOCAL_CREDENTIALS.linkApiToken;
+    process.env.CAPILLARY_NOTIFICATIONS_TOKEN ??= LOCAL_CREDENTIALS.capillaryNotificationsToken;
     process.env.LINK_PAGE_URL ??= brand.linkPageUrl;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
     // surface now, not as every event failing its way into the DLQ.
@@ -408,6 +419,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handleLinkRequest(event, linkApiDeps),
     );
     const linkApiContext = () => lambdaContext(LINK_API_FUNCTION);
+    const notificationsDeps = buildNotificationsDeps(
+      await readNotificationsConfig(process.env, ssmSecret),
+      dynamo,
+      sqs,
+    );
+    const notificationsHandler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
+      handleNotificationRequest(event, notificationsDeps),
+    );
     const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) =>
       processSqsBatch(event, context, workerDeps),
     );
@@ -502,12 +521,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
-      functionRoutes: Object.fromEntries(
-        LINK_API_ROUTES.map((path) => [
-          path,
-          (event: APIGatewayProxyEventV2) => logSource.run('link-api', () => linkApiHandler(event, linkApiContext())),
-        ]),
-      ),
+      functionRoutes: {
+        ...Object.fromEntries(
+          LINK_API_ROUTES.map((path) => [
+            path,
+            (event: APIGatewayProxyEventV2) => logSource.run('link-api', () => linkApiHandler(event, linkApiContext())),
+          ]),
+        ),
+        [NOTIFICATIONS_PATH]: (event: APIGatewayProxyEventV2) =>
+          logSource.run('capillary-notifications', () =>
+            notificationsHandler(event, lambdaContext(NOTIFICATIONS_FUNCTION)),
+          ),
+      },
       onRequest: (request) => log.info('Webhook request received', request),
       onResponse: (response) => log.info('Webhook answered', response),
       onHandlerError: (error) => log.error('Webhook handler failed; answering 500 as API Gateway does', error),
@@ -515,6 +540,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Stopped first: no new requests while the worker drains.
     stopStack.push(() => webhook.close());
     linkApiUrl = `${webhook.origin}/line/link`;
+    // As Capillary's webhook would be configured (docs/deploy.md#capillary-event-notifications): the stand-in's merges
+    // and PII deletions (POST /__admin/merge, /__admin/delete) reach the notifications function.
+    if (capillary.standIn) {
+      const answer = await fetch(`${capillary.url}/__admin/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          url: `${webhook.origin}${NOTIFICATIONS_PATH}`,
+          authorization: `Bearer ${process.env.CAPILLARY_NOTIFICATIONS_TOKEN}`,
+        }),
+      });
+      if (!answer.ok) throw new Error(`the Capillary stand-in refused its notifications URL (${answer.status})`);
+    }
     // As LINE does: sign with the channel secret (the first, during a rotation), send to the bot's destination.
     const linkChannel = webhookDeps.config.channels.get(DEFAULT_CHANNEL_ID);
     if (lineStandIn !== undefined && linkChannel?.destination !== undefined) {

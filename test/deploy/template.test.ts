@@ -393,12 +393,9 @@ describe('IAM', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
-        'dynamodb:DeleteItem',
         'ssm:GetParameter',
       ]),
     );
-    const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
-    expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['BackfillQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
       { 'Fn::GetAtt': ['BackfillQueue', 'Arn'] },
