@@ -36,7 +36,14 @@ import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
 import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { loadLocalResources, queueNamed, stageParams, type LocalResources } from '../ops/serverless-resources';
+import {
+  loadLocalResources,
+  queueNamed,
+  readServerlessYml,
+  stageParams,
+  type LocalResources,
+  type Yaml,
+} from '../ops/serverless-resources';
 import { startAwsServers } from './aws-servers';
 import { startBrandLoginPage } from './brand-login-page';
 import { lambdaContext, type LocalFunction } from './lambda-context';
@@ -71,27 +78,32 @@ const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET',
 /** The stand-in enforces serverless.yml's local limit and the worker paces itself to it. */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
-/** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
-const WEBHOOK_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`,
-  memoryMb: 256,
-  timeoutSeconds: 5,
-};
-const WORKER_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-worker`,
-  memoryMb: 512,
-  timeoutSeconds: 30,
-};
-const BACKFILL_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`,
-  memoryMb: 256,
-  timeoutSeconds: 300,
-};
-const LINK_API_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`,
-  memoryMb: 256,
-  timeoutSeconds: 10,
-};
+/**
+ * A function as serverless.yml deploys it on `stage`: its name, memory and timeout (a `${param:…}` read from the
+ * stage's params), so the local worker meets the same limits as the deployed one. The handlers' logs carry them.
+ */
+export function deployedFunction(stage: string, name: string): LocalFunction {
+  const definition = (readServerlessYml().functions as Record<string, Yaml | undefined>)[name];
+  if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);
+  const params = stageParams(stage);
+  const numberOf = (field: string): number => {
+    const raw = definition[field];
+    const param = typeof raw === 'string' ? /^\$\{param:(\w+)\}$/.exec(raw)?.[1] : undefined;
+    const value = Number(param === undefined ? raw : params[param]);
+    if (!(value > 0)) throw new Error(`serverless.yml: function ${name} has no numeric ${field} on stage ${stage}`);
+    return value;
+  };
+  return {
+    name: `line-capillary-bridge-${stage}-${name}`,
+    memoryMb: numberOf('memorySize'),
+    timeoutSeconds: numberOf('timeout'),
+  };
+}
+
+const WEBHOOK_FUNCTION = deployedFunction(LOCAL_STAGE, 'webhook');
+const WORKER_FUNCTION = deployedFunction(LOCAL_STAGE, 'worker');
+const BACKFILL_FUNCTION = deployedFunction(LOCAL_STAGE, 'backfill');
+const LINK_API_FUNCTION = deployedFunction(LOCAL_STAGE, 'linkApi');
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -524,6 +536,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         destination: linkChannel.destination,
       });
     }
+    // What each channel's console would hold: the bot, this webhook URL (active) and the secret LINE signs with.
+    for (const { id, channelAccessToken, destination } of workerConfig.channels.all) {
+      lineStandIn?.setUpChannel({
+        channelAccessToken,
+        webhookEndpoint: webhookUrlFor(webhook.webhookUrl, id),
+        webhookActive: true,
+        channelSecret: webhookDeps.config.channels.get(id)?.channelSecrets[0] ?? '',
+        ...(destination ? { botUserId: destination } : {}),
+      });
+    }
     const endpoints: LocalEndpoints = {
       webhookUrl: webhook.webhookUrl,
       adminUrl: `${webhook.origin}${LOCAL_ADMIN_PREFIX}`,
@@ -544,6 +566,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       queues: localQueues,
       tableName,
       channels,
+      localChannels,
       endpoints,
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
