@@ -52,9 +52,11 @@ import { logSource } from './log-view';
 import {
   DEFAULT_WEBHOOK_URL,
   LOCAL_ADMIN_PREFIX,
+  namesOwnChannels,
   PIPELINE_ID,
   PipelineAdminClient,
   webhookUrlFor,
+  type BackfillInvocationError,
   type EventAttempt,
   type LocalEndpoints,
   type LocalPipelineChannel,
@@ -73,8 +75,6 @@ import { AdminRequestError, startWebhookServer, type AdminRoutes } from './webho
 export const LOCAL_STAGE = 'local';
 
 const [LOCAL_DEFAULT_CHANNEL] = LOCAL_CHANNELS as [LocalChannel, ...LocalChannel[]];
-/** The environment describes the developer's own channels (a real channel secret for a tunnel from LINE, say). */
-const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
 /** The stand-in enforces serverless.yml's local limit and the worker paces itself to it. */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
@@ -394,7 +394,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
     });
     // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
-    const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
+    const localChannels = !namesOwnChannels(process.env);
     if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
     else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name]))
       process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
@@ -457,6 +457,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       });
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
+    let lastBackfillError: BackfillInvocationError | undefined;
     stopStack.push(
       await startBackfillFunction({
         sqs,
@@ -464,6 +465,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         queueUrl: queues.backfillQueueUrl,
         queueArn: queues.backfillQueueArn,
         log,
+        onInvocationError: (error) => (lastBackfillError = error),
       }),
     );
 
@@ -567,6 +569,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       tableName,
       channels,
       localChannels,
+      ...(lastBackfillError ? { lastBackfillError } : {}),
       endpoints,
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
@@ -613,6 +616,7 @@ async function startBackfillFunction(options: {
   queueUrl: string;
   queueArn: string;
   log: Logger;
+  onInvocationError(error: BackfillInvocationError): void;
 }): Promise<() => Promise<void>> {
   const config = await readBackfillConfig(process.env, ssmSecret);
   const clients = { dynamo: options.dynamo, sqs: options.sqs };
@@ -633,15 +637,31 @@ async function startBackfillFunction(options: {
     concurrency: 1,
     waitTimeSeconds: 1,
     onBatchSettled: (batch) => {
-      if (batch.handlerError)
-        options.log.error(
-          'Backfill invocation failed: SQS retries its tick after the visibility timeout',
-          batch.handlerError,
-        );
+      if (!batch.handlerError) return;
+      options.log.error(
+        'Backfill invocation failed: SQS retries its tick after the visibility timeout',
+        batch.handlerError,
+      );
+      const channel = channelOfTick(batch.records[0]?.body);
+      options.onInvocationError({
+        at: new Date().toISOString(),
+        ...(channel ? { channel } : {}),
+        name: batch.handlerError.name,
+        message: batch.handlerError.message,
+      });
     },
     onPollError: (error) => options.log.error('Polling the backfill queue failed', error),
   });
   return () => poller.stop();
+}
+
+function channelOfTick(body: string | undefined): string | undefined {
+  try {
+    const channel = (JSON.parse(body ?? '') as { channel?: unknown }).channel;
+    return typeof channel === 'string' ? channel : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {

@@ -87,7 +87,17 @@ export interface LocalPipelineStatus {
   channels: LocalPipelineChannel[];
   /** the channels are the sample ones (LOCAL_CHANNELS); false = the developer's own, from their environment */
   localChannels: boolean;
+  /** the backfill function's last failed invocation (SQS retries its tick), for `npm run backfill -- --status` */
+  lastBackfillError?: BackfillInvocationError;
   endpoints: LocalEndpoints;
+}
+
+export interface BackfillInvocationError {
+  at: string;
+  /** the channel of the tick that failed, when its body names one */
+  channel?: string;
+  name: string;
+  message: string;
 }
 
 /**
@@ -102,9 +112,19 @@ export function runningPipelineEnvironment(status: LocalPipelineStatus, stageEnv
     LINE_API_BASE_URL: status.endpoints.line.url,
     TABLE_NAME: status.tableName,
   };
-  if (!status.localChannels) return env;
-  for (const name of [...SINGLE_CHANNEL_VARIABLES, ...CHANNEL_LIST_VARIABLES]) delete env[name];
-  return { ...env, LINE_CHANNELS: localChannelsSetting() };
+  return status.localChannels ? withLocalChannels(env) : env;
+}
+
+/** The environment variables that name a developer's own channels; without them `npm start` serves the local ones. */
+export const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
+
+export const namesOwnChannels = (env: Env): boolean => OWN_CHANNEL_VARIABLES.some((name) => env[name]);
+
+/** `env` with the local channels (LOCAL_CHANNELS) in place of the single channel serverless.yml's local stage describes. */
+export function withLocalChannels(env: Env): Env {
+  const local: Env = { ...env };
+  for (const name of [...SINGLE_CHANNEL_VARIABLES, ...CHANNEL_LIST_VARIABLES]) delete local[name];
+  return { ...local, LINE_CHANNELS: localChannelsSetting() };
 }
 
 /** A channel the pipeline serves (no secrets). */

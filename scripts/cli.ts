@@ -13,7 +13,10 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** parseArgs, strict; `--help` prints the usage and exits 0, a wrong option is a UsageError naming it. */
+/**
+ * parseArgs, strict. `--help` prints the usage and exits 0; a mistaken option prints one line naming it, then the
+ * usage, and exits 1 (Node's own error would be a stack trace).
+ */
 export function parseCli<O extends Options, P extends boolean = false>(
   usage: string,
   options: O,
@@ -29,7 +32,8 @@ export function parseCli<O extends Options, P extends boolean = false>(
     if (!String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) throw error;
     // Node's message ends with advice for programmers ("To specify a positional argument starting with…").
     const [problem] = (error as Error).message.split('. ');
-    throw new UsageError(`${problem}.\n${usage}`);
+    process.stderr.write(`${problem}.\n${usage}\n`);
+    process.exit(1);
   }
 }
 
