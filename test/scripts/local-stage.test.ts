@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 
 import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
 import { LOCAL_CHANNELS } from '../../local/sample-events';
+import { expectDocSample, onDefaultPorts } from '../support/doc-samples';
 import {
   eventually,
   ROOT,
@@ -58,6 +59,7 @@ describe('npm run doctor -- --stage local', () => {
     expect(stdout).toMatch(/✔ LINE tw +webhook test: LINE called the webhook: HTTP 200/);
     expect(stdout).toMatch(/^\d+ passed, 0 failed, 1 unknown\.$/m);
     expect(code).toBe(0);
+    expectDocSample('docs/local.md', 'npm run doctor -- --stage local --test-webhook', onDefaultPorts(stdout, status));
   }, 90_000);
 
   it('fails what the stand-ins were told to break, each ✘ followed by its fix, with exit status 1', async () => {
@@ -146,6 +148,7 @@ describe('channels on the local stage', () => {
     await operator('scripts/replay.ts', ['events/02-follow.json', '--url', status.endpoints.webhookUrl, '--fresh']);
     const { code, stdout } = await operator('scripts/state.ts', ['--url', status.endpoints.webhookUrl]);
     expect(code).toBe(0);
+    expectDocSample('docs/local.md', 'npm run state', stdout);
     expect(stdout).toMatch(/^CHANNEL +USER +CUSTOMER +SUBSCRIPTION +LINK +CAPILLARY$/m);
     expect(stdout).toMatch(
       /^default +u_cc443f847009 \(Ua1b2c3d4…\) +5\d{8} +OPTIN +- +customer 5\d{8} \(INSTORE\+LINE\), LINE default: BULK OPTIN, TRANS OPTIN$/m,
