@@ -144,6 +144,32 @@ describe('channels on the local stage', () => {
     );
   }, 60_000);
 
+  it('backfill --status shows why the backfill function fails while the job stays [running]', async () => {
+    await admin(status.endpoints.line.url, 'faults', { status: 500, pathPrefix: '/v2/bot/followers', times: 500 });
+    const url = ['--url', status.endpoints.webhookUrl];
+    // The job follows until it ends, which it does not while LINE fails: stop following after a while.
+    const { sqs, dynamodb, capillary, line } = status.endpoints;
+    const following = await run(
+      'timeout',
+      ['30', 'npx', 'tsx', 'scripts/backfill.ts', '--stage', 'local', '--channel', 'tw', '--interval', '0.5', ...url],
+      '',
+      {
+        AWS_ENDPOINT_URL_SQS: sqs,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+        CAPILLARY_BASE_URL: capillary.url,
+        LINE_API_BASE_URL: line.url,
+      },
+    );
+    const shown = await operator('scripts/backfill.ts', ['--stage', 'local', '--channel', 'tw', '--status', ...url]);
+    await operator('scripts/backfill.ts', ['--stage', 'local', '--channel', 'tw', '--cancel', ...url]);
+    await fetch(`${status.endpoints.line.url}/__admin/faults`, { method: 'DELETE' });
+    const failure =
+      /The backfill function failed at \S+ \(SQS retries it\): LineApiError: LINE followers\/ids failed: HTTP 500/;
+    expect(following.stdout).toMatch(failure);
+    expect(shown.stdout).toMatch(/\[running\]/);
+    expect(shown.stdout).toMatch(failure);
+  }, 90_000);
+
   it('npm run state lists every user record with its Capillary customer', async () => {
     await operator('scripts/replay.ts', ['events/02-follow.json', '--url', status.endpoints.webhookUrl, '--fresh']);
     const { code, stdout } = await operator('scripts/state.ts', ['--url', status.endpoints.webhookUrl]);
