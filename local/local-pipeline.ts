@@ -39,7 +39,14 @@ import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
 import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { loadLocalResources, queueNamed, stageParams, type LocalResources } from '../ops/serverless-resources';
+import {
+  loadLocalResources,
+  queueNamed,
+  readServerlessYml,
+  stageParams,
+  type LocalResources,
+  type Yaml,
+} from '../ops/serverless-resources';
 import { startAwsServers } from './aws-servers';
 import { startBrandLoginPage } from './brand-login-page';
 import { lambdaContext, type LocalFunction } from './lambda-context';
@@ -48,9 +55,11 @@ import { logSource } from './log-view';
 import {
   DEFAULT_WEBHOOK_URL,
   LOCAL_ADMIN_PREFIX,
+  namesOwnChannels,
   PIPELINE_ID,
   PipelineAdminClient,
   webhookUrlFor,
+  type BackfillInvocationError,
   type EventAttempt,
   type LocalEndpoints,
   type LocalPipelineChannel,
@@ -69,37 +78,36 @@ import { AdminRequestError, startWebhookServer, type AdminRoutes } from './webho
 export const LOCAL_STAGE = 'local';
 
 const [LOCAL_DEFAULT_CHANNEL] = LOCAL_CHANNELS as [LocalChannel, ...LocalChannel[]];
-/** The environment describes the developer's own channels (a real channel secret for a tunnel from LINE, say). */
-const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
 /** The stand-in enforces serverless.yml's local limit and the worker paces itself to it. */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
-/** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
-const WEBHOOK_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`,
-  memoryMb: 256,
-  timeoutSeconds: 5,
-};
-const WORKER_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-worker`,
-  memoryMb: 512,
-  timeoutSeconds: 30,
-};
-const BACKFILL_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`,
-  memoryMb: 256,
-  timeoutSeconds: 300,
-};
-const LINK_API_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`,
-  memoryMb: 256,
-  timeoutSeconds: 10,
-};
-const NOTIFICATIONS_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-capillaryNotifications`,
-  memoryMb: 256,
-  timeoutSeconds: 10,
-};
+/**
+ * A function as serverless.yml deploys it on `stage`: its name, memory and timeout (a `${param:…}` read from the
+ * stage's params), so the local worker meets the same limits as the deployed one. The handlers' logs carry them.
+ */
+export function deployedFunction(stage: string, name: string): LocalFunction {
+  const definition = (readServerlessYml().functions as Record<string, Yaml | undefined>)[name];
+  if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);
+  const params = stageParams(stage);
+  const numberOf = (field: string): number => {
+    const raw = definition[field];
+    const param = typeof raw === 'string' ? /^\$\{param:(\w+)\}$/.exec(raw)?.[1] : undefined;
+    const value = Number(param === undefined ? raw : params[param]);
+    if (!(value > 0)) throw new Error(`serverless.yml: function ${name} has no numeric ${field} on stage ${stage}`);
+    return value;
+  };
+  return {
+    name: `line-capillary-bridge-${stage}-${name}`,
+    memoryMb: numberOf('memorySize'),
+    timeoutSeconds: numberOf('timeout'),
+  };
+}
+
+const WEBHOOK_FUNCTION = deployedFunction(LOCAL_STAGE, 'webhook');
+const WORKER_FUNCTION = deployedFunction(LOCAL_STAGE, 'worker');
+const BACKFILL_FUNCTION = deployedFunction(LOCAL_STAGE, 'backfill');
+const LINK_API_FUNCTION = deployedFunction(LOCAL_STAGE, 'linkApi');
+const NOTIFICATIONS_FUNCTION = deployedFunction(LOCAL_STAGE, 'capillaryNotifications');
 /** Capillary's event notifications of the `default` org, as the stand-in (or a real org's webhook) posts them. */
 const NOTIFICATIONS_PATH = '/capillary/notifications';
 
@@ -392,7 +400,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
     });
     // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
-    const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
+    const localChannels = !namesOwnChannels(process.env);
     if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
     else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name]))
       process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
@@ -464,6 +472,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       });
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
+    let lastBackfillError: BackfillInvocationError | undefined;
     stopStack.push(
       await startBackfillFunction({
         sqs,
@@ -471,6 +480,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         queueUrl: queues.backfillQueueUrl,
         queueArn: queues.backfillQueueArn,
         log,
+        onInvocationError: (error) => (lastBackfillError = error),
       }),
     );
 
@@ -562,6 +572,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         destination: linkChannel.destination,
       });
     }
+    // What each channel's console would hold: the bot, this webhook URL (active) and the secret LINE signs with.
+    for (const { id, channelAccessToken, destination } of workerConfig.channels.all) {
+      lineStandIn?.setUpChannel({
+        channelAccessToken,
+        webhookEndpoint: webhookUrlFor(webhook.webhookUrl, id),
+        webhookActive: true,
+        channelSecret: webhookDeps.config.channels.get(id)?.channelSecrets[0] ?? '',
+        ...(destination ? { botUserId: destination } : {}),
+      });
+    }
     const endpoints: LocalEndpoints = {
       webhookUrl: webhook.webhookUrl,
       adminUrl: `${webhook.origin}${LOCAL_ADMIN_PREFIX}`,
@@ -582,6 +602,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       queues: localQueues,
       tableName,
       channels,
+      localChannels,
+      ...(lastBackfillError ? { lastBackfillError } : {}),
       endpoints,
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
@@ -628,6 +650,7 @@ async function startBackfillFunction(options: {
   queueUrl: string;
   queueArn: string;
   log: Logger;
+  onInvocationError(error: BackfillInvocationError): void;
 }): Promise<() => Promise<void>> {
   const config = await readBackfillConfig(process.env, ssmSecret);
   const clients = { dynamo: options.dynamo, sqs: options.sqs };
@@ -648,15 +671,31 @@ async function startBackfillFunction(options: {
     concurrency: 1,
     waitTimeSeconds: 1,
     onBatchSettled: (batch) => {
-      if (batch.handlerError)
-        options.log.error(
-          'Backfill invocation failed: SQS retries its tick after the visibility timeout',
-          batch.handlerError,
-        );
+      if (!batch.handlerError) return;
+      options.log.error(
+        'Backfill invocation failed: SQS retries its tick after the visibility timeout',
+        batch.handlerError,
+      );
+      const channel = channelOfTick(batch.records[0]?.body);
+      options.onInvocationError({
+        at: new Date().toISOString(),
+        ...(channel ? { channel } : {}),
+        name: batch.handlerError.name,
+        message: batch.handlerError.message,
+      });
     },
     onPollError: (error) => options.log.error('Polling the backfill queue failed', error),
   });
   return () => poller.stop();
+}
+
+function channelOfTick(body: string | undefined): string | undefined {
+  try {
+    const channel = (JSON.parse(body ?? '') as { channel?: unknown }).channel;
+    return typeof channel === 'string' ? channel : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {

@@ -10,25 +10,28 @@
 import '../local/quiet-telemetry'; // first: a log line and metrics per request would bury the table
 
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { startAwsServers } from '../local/aws-servers';
 import { formatFuzzReport, HEAP_GROWTH_LIMIT_BYTES, runFuzz } from '../local/chaos/fuzz-run';
 import { formatLinkFuzzReport, runLinkApiFuzz } from '../local/chaos/link-api-fuzz';
 import { formatNotificationsFuzzReport, runNotificationsFuzz } from '../local/chaos/notifications-fuzz';
+import { quietOldNodeWarning } from '../local/node-support';
 import { createFifoQueue } from '../local/rigs/aws-kit';
 import { startLinkApiHarness } from '../local/rigs/link-api-rig';
 import { startNotificationsHarness } from '../local/rigs/notifications-rig';
+import { parseCli } from './cli';
 
-const { values } = parseArgs({
-  options: {
-    requests: { type: 'string', default: '100000' },
-    'link-requests': { type: 'string', default: '20000' },
-    'notification-requests': { type: 'string', default: '10000' },
-    seed: { type: 'string' },
-    path: { type: 'string' },
-  },
+const USAGE =
+  'usage: npm run fuzz [-- --requests 100000] [--link-requests 20000] [--notification-requests 10000] [--seed N] [--path P]';
+
+quietOldNodeWarning();
+const { values } = parseCli(USAGE, {
+  requests: { type: 'string', default: '100000' },
+  'link-requests': { type: 'string', default: '20000' },
+  'notification-requests': { type: 'string', default: '10000' },
+  seed: { type: 'string' },
+  path: { type: 'string' },
 });
 
 async function main(): Promise<number> {

@@ -13,6 +13,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { signLineBody } from '../sign-line-body';
+import { LineChannelWebhooks, type LineChannelWebhook } from './line-channel-webhooks';
 import { RichMenuRegistry, type RichMenuState } from './line-rich-menus';
 import {
   InvalidAdminRequestError,
@@ -47,6 +48,8 @@ export interface LineStandInOptions {
   /** false: followers/ids answers 403 */
   verified?: boolean;
   botUserId?: string;
+  /** per channel (by token): its bot, webhook endpoint and secret (npm run doctor checks them) */
+  channels?: LineChannelWebhook[];
   clock?: Clock;
 }
 
@@ -104,6 +107,8 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   botUserId: string;
   /** the webhook the account-link dialog calls */
   connectWebhook(target: WebhookTarget): void;
+  /** a channel's bot, webhook endpoint (and whether it is active) and secret, as its console was set up (kept by reset) */
+  setUpChannel(channel: LineChannelWebhook): void;
   /** what LINE does when the user opens the account-link URL: check the token, then send the event */
   completeAccountLink(linkToken: string, nonce: string, result?: 'ok' | 'failed'): Promise<AccountLinkResult>;
   /** an ID token as LINE Login or LIFF would hand the user's browser */
@@ -175,6 +180,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   });
   const followers = new FollowerList(options.followerIds ?? [], clock);
   const botUserId = options.botUserId ?? DEFAULT_BOT_USER_ID;
+  const channelWebhooks = new LineChannelWebhooks(options.channels ?? [], botUserId, clock);
   const botInfo = {
     userId: botUserId,
     basicId: '@000local',
@@ -419,7 +425,29 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       { method: 'GET', pattern: /^\/v2\/bot\/profile\/([^/]+)$/, handle: authorized(getProfile) },
       { method: 'GET', pattern: /^\/v2\/bot\/followers\/ids$/, handle: authorized(getFollowerIds) },
       { method: 'GET', pattern: /^\/v2\/bot\/insight\/followers$/, handle: authorized(getFollowerCounts) },
-      { method: 'GET', pattern: /^\/v2\/bot\/info$/, handle: authorized(() => ({ status: 200, body: botInfo })) },
+      {
+        method: 'GET',
+        pattern: /^\/v2\/bot\/info$/,
+        handle: authorized(({ headers }) => ({
+          status: 200,
+          body: { ...botInfo, userId: channelWebhooks.botUserIdOf(headers.authorization) },
+        })),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v2\/bot\/channel\/webhook\/endpoint$/,
+        handle: authorized(channelWebhooks.getEndpoint),
+      },
+      {
+        method: 'PUT',
+        pattern: /^\/v2\/bot\/channel\/webhook\/endpoint$/,
+        handle: authorized(channelWebhooks.putEndpoint),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/v2\/bot\/channel\/webhook\/test$/,
+        handle: authorized(channelWebhooks.testEndpoint),
+      },
       { method: 'POST', pattern: /^\/v2\/bot\/user\/([^/]+)\/linkToken$/, handle: authorized(issueLinkToken) },
       { method: 'POST', pattern: /^\/v2\/bot\/message\/reply$/, handle: authorized(reply) },
       { method: 'POST', pattern: /^\/v2\/bot\/message\/push$/, handle: authorized(push) },
@@ -438,11 +466,13 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       retryKeys.clear();
       sent = [];
       richMenus.reset();
+      channelWebhooks.reset();
     },
     adminRoutes: {
       'POST /__admin/profiles': applyProfileChange,
       'POST /__admin/followers': applyFollowersChange,
       ...richMenus.adminRoutes,
+      'POST /__admin/channels': channelWebhooks.adminConfigure,
       /** `{ userId, clientId, expired? }` → `{ idToken }` */
       'POST /__admin/id-tokens': (body) => {
         if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string')
@@ -462,6 +492,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     connectWebhook: (target) => {
       webhook = target;
     },
+    setUpChannel: (channel) => channelWebhooks.setUp(channel),
     completeAccountLink,
     issueIdToken,
     richMenus,
