@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { CustomerDirectory } from '../../capillary/customer-directory';
 import { decide, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
@@ -9,7 +9,7 @@ import type { ClaimedEvent } from '../claim-user-record';
 /** What a follow or unfollow syncs with: the channel's LINE profiles and its account in its Capillary org. */
 export interface SyncChannel {
   id: string;
-  customers: LineCustomerDirectory;
+  customers: CustomerDirectory;
   profiles: LineProfileClient;
 }
 
