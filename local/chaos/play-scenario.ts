@@ -358,6 +358,8 @@ async function prepareBridge(
       timeoutMs: fleet.capillaryTimeoutMs,
       // Both folded forms on, so the single calls and, where a fault refuses them, their fallback are exercised.
       registerProfilesTogether: true,
+      // A batch's new followers in one bulk upsert, a call taking one token (its faults: scenario.ts bulkUpsertFault).
+      bulkCountsAs: 'request',
       auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
     },
     secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
@@ -460,6 +462,7 @@ function startWorkerFleet(
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
       const fault = scenario.faults[received++];
       if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
+      else if (fault && 'bulkRecordRejections' in fault) services.capillary.rejectFirstBulkRecords(fault);
       else if (fault) services.capillary.injectFault(fault);
     }
   };
