@@ -128,6 +128,8 @@ export interface RunFigures {
   linkAttacks: number;
   /** add-customer calls whose folded form (opt-in inside, both profiles) was refused, each followed by the separate calls */
   foldedRefused: number;
+  /** bulk upserts of a batch's new followers (lib/worker/bulk), answered or faulted */
+  bulkUpserts: number;
 }
 
 export interface RunResult {
@@ -584,6 +586,7 @@ export async function playScenario(
       linkAttacks: deliveries.attacks,
       foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022))
         .length,
+      bulkUpserts: businessCalls.filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length,
     };
     return { figures, problems, deliveries };
   } finally {
