@@ -111,6 +111,12 @@ export interface BulkRejection {
   times: number;
 }
 
+/** One record of each of the next `times` bulk upserts rejected (the first), as Capillary may refuse one record of a call. */
+export interface FirstBulkRecordRejection {
+  bulkRecordRejections: number;
+  code: number;
+}
+
 export type FoldedFormAnswer = 'applied' | 'warning' | 'refused';
 export type Priority = 'TRANS' | 'BULK';
 export type SubscriptionType = 'OPTIN' | 'OPTOUT';
@@ -170,6 +176,8 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   /** authenticated calls refused with 429 by the rate limit since the start or the last reset */
   overLimitCount(): number;
   rejectInBulk(rejection: BulkRejection): void;
+  /** the next `times` bulk upserts each have their first record rejected with `code`, whoever it is (chaos faults) */
+  rejectFirstBulkRecords(rejection: FirstBulkRecordRejection): void;
   /** a brand's existing member: one INSTORE profile with these identifiers (e.g. `{ mobile: '66812345678' }`) */
   addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
   /** what Capillary's team does with a pending merge request */
@@ -767,10 +775,22 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     }
   };
 
+  let firstRecordRejections: FirstBulkRecordRejection = { bulkRecordRejections: 0, code: 8013 };
+  const rejectedFirst = (code: number) => ({
+    entityId: null,
+    result: null,
+    errors: [envelopeItem(code, 'Rejected by the stand-in (injected)')],
+    warnings: [],
+  });
+
   const bulkUpsert: RouteHandler = ({ body }) => {
     if (!Array.isArray(body) || body.length === 0)
       throw new CapillaryRequestError(400, 'The body must be a non-empty JSON array of customers', 400);
-    const response = body.map(upsertRecord);
+    const rejectFirst = firstRecordRejections.bulkRecordRejections > 0;
+    if (rejectFirst) firstRecordRejections.bulkRecordRejections -= 1;
+    const response = body.map((raw, index) =>
+      rejectFirst && index === 0 ? rejectedFirst(firstRecordRejections.code) : upsertRecord(raw),
+    );
     const failureCount = response.filter((item) => item.errors.length > 0).length;
     // 200 all applied, 201 some failed, 500 all failed (docs/capillary.md#http-status-codes); the body has every record.
     const status = failureCount === 0 ? 200 : failureCount < response.length ? 201 : 500;
@@ -1047,6 +1067,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       acceptedCallTimes = [];
       overLimit = 0;
       bulkRejections.clear();
+      firstRecordRejections = { bulkRecordRejections: 0, code: 8013 };
       mergeRequests.clear();
       goneCustomers.clear();
       nextRequestId = FIRST_REQUEST_ID;
@@ -1069,6 +1090,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     customersWithIdentifier: (type, value) => customersWithIdentifier(state(), type, value),
     overLimitCount: () => overLimit,
     rejectInBulk,
+    rejectFirstBulkRecords: (rejection) => void (firstRecordRejections = { ...rejection }),
     addMember,
     approveMergeRequest,
     refuseFoldedForm: (refusal) => {

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { CustomerDirectory } from '../../capillary/customer-directory';
 import { CustomerGoneError } from '../../capillary/errors';
 import { decide, keepsForgotten, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
@@ -11,7 +11,7 @@ import { registerFollower } from './register-follower';
 /** What a follow or unfollow syncs with: the channel's LINE profiles and its account in its Capillary org. */
 export interface SyncChannel {
   id: string;
-  customers: LineCustomerDirectory;
+  customers: CustomerDirectory;
   profiles: LineProfileClient;
 }
 
