@@ -19,7 +19,7 @@ describe('LineIdTokenVerifier against the LINE stand-in', () => {
     const userId = lineUserId();
     const idToken = line.issueIdToken(userId, CLIENT_ID);
 
-    expect(await verifier().verify(idToken, CLIENT_ID)).toEqual({ valid: true, userId });
+    expect(await verifier().verify(idToken, CLIENT_ID)).toMatchObject({ valid: true, userId });
   });
 
   it("answers LINE's reason for a token it refuses (400): unknown, expired, or for another channel", async () => {
@@ -64,7 +64,7 @@ describe('LineIdTokenVerifier against the LINE stand-in', () => {
 describe('LineIdTokenVerifier on a misrouted answer', () => {
   const userId = lineUserId();
   const now = Date.UTC(2026, 0, 1);
-  const valid = { iss: 'https://access.line.me', aud: CLIENT_ID, exp: now / 1000 + 60, sub: userId };
+  const valid = { iss: 'https://access.line.me', aud: CLIENT_ID, exp: now / 1000 + 60, iat: now / 1000, sub: userId };
   let fetchSpy: jest.SpiedFunction<typeof fetch>;
   const verdictOn = (body: Record<string, unknown>) => {
     fetchSpy.mockResolvedValue(Response.json(body));
@@ -77,7 +77,7 @@ describe('LineIdTokenVerifier on a misrouted answer', () => {
   afterEach(() => fetchSpy.mockRestore());
 
   it('links nobody unless issuer, audience, expiry and user id all check out', async () => {
-    expect(await verdictOn(valid)).toEqual({ valid: true, userId });
+    expect(await verdictOn(valid)).toEqual({ valid: true, userId, issuedAt: now, expiresAt: now + 60_000 });
     expect(await verdictOn({ ...valid, iss: 'https://example.com' })).toEqual({
       valid: false,
       reason: 'unexpected issuer',
