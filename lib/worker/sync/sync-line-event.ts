@@ -2,7 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import type { CustomerDirectory } from '../../capillary/customer-directory';
 import { CustomerGoneError } from '../../capillary/errors';
-import { decide, keepsForgotten, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
+import { decide, keepsForgotten, type SyncDecision } from '../../domain/sync-decision';
+import type { SubscriptionState } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { ClaimedEvent } from '../claim-user-record';
