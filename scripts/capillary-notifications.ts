@@ -9,8 +9,6 @@
  */
 import '../local/quiet-telemetry'; // first: the library's JSON logs are for CloudWatch; this prints its own lines
 
-import { parseArgs } from 'node:util';
-
 import { CapillaryHttpClient } from '../lib/capillary/http-client';
 import { DEFAULT_CAPILLARY_ORG_ID } from '../lib/config/channels';
 import { list } from '../lib/config/env-reader';
@@ -21,6 +19,7 @@ import { LOCAL_CREDENTIALS } from '../local/local-credentials';
 import { inTouchSettings, subscribe, webhookAccount } from '../ops/capillary-notifications';
 import { functionEnvironment } from '../ops/serverless-resources';
 import { stageTarget, workerEnvironment } from '../ops/stage-target';
+import { parseCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run capillary-notifications -- --stage <stage> (--subscribe | --print) [--url <notifications URL>] [--org <id>] [--region <region>]';
@@ -36,17 +35,15 @@ async function notificationsToken(stage: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      org: { type: 'string', default: DEFAULT_CAPILLARY_ORG_ID },
-      url: { type: 'string' },
-      subscribe: { type: 'boolean', default: false },
-      print: { type: 'boolean', default: false },
-    },
+  const { values } = parseCli(USAGE, {
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    org: { type: 'string', default: DEFAULT_CAPILLARY_ORG_ID },
+    url: { type: 'string' },
+    subscribe: { type: 'boolean', default: false },
+    print: { type: 'boolean', default: false },
   });
-  if (!values.stage || values.subscribe === values.print) throw new Error(USAGE);
+  if (!values.stage || values.subscribe === values.print) throw new UsageError(USAGE);
   const url = values.url ?? (values.stage === 'local' ? LOCAL_URL : undefined);
   if (url === undefined) throw new Error(`--url is needed: the stack output CapillaryNotificationsUrl\n${USAGE}`);
   const org = values.org as string;
