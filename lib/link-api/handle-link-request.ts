@@ -54,6 +54,7 @@ const linkApiAnswers = (route: LinkRoute | undefined): ErrorAnswers => ({
 export async function handleLinkRequest(
   request: APIGatewayProxyEventV2,
   deps: LinkApiDeps,
+  now = Date.now(),
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const route = LINK_API_ROUTES.find((candidate) => candidate === request.rawPath);
   try {
@@ -65,7 +66,7 @@ export async function handleLinkRequest(
     }
     const body = parseJsonObject(readBody(request, deps.config.maxBodyBytes));
     const channel = channelField(body, deps.config.channels);
-    const { status, body: answer } = await LINK_ROUTES[route](body, channel, deps);
+    const { status, body: answer } = await LINK_ROUTES[route](body, channel, deps, now);
     return jsonResponse(status, answer, NO_STORE);
   } catch (error) {
     return errorResponse(error, linkApiAnswers(route));

@@ -19,6 +19,8 @@ type RouteHandler = (
   body: Record<string, unknown>,
   channel: LinkChannel,
   deps: LinkApiDeps,
+  /** the request's time: link times, nonce expiries and the ID token's age count from it */
+  now: number,
 ) => Promise<LinkRouteAnswer>;
 
 /** As the webhook queues LINE's events: the channel's id, its bot, the user's FIFO group. */
@@ -34,10 +36,9 @@ async function enqueue(
 
 export const LINK_ROUTES = {
   /** The brand's page has logged the user in: a nonce for LINE's account-link redirect. */
-  '/line/link/nonce': async (body, channel, deps) => {
+  '/line/link/nonce': async (body, channel, deps, now) => {
     const linkToken = tokenField(body, 'linkToken');
     const customer = parseCustomerReference(body.customer);
-    const now = Date.now();
     const issued = await deps.nonces.findLinkToken(linkToken, now);
     const destination = await deps.destinationOf(channel);
     if (issued === undefined || issued.destination !== destination) {
@@ -61,7 +62,7 @@ export const LINK_ROUTES = {
   },
 
   /** LINE Login / LIFF: LINE vouches for the user; the link is queued as that user's event. */
-  '/line/link/id-token': async (body, channel, deps) => {
+  '/line/link/id-token': async (body, channel, deps, now) => {
     const idToken = tokenField(body, 'idToken');
     const customer = parseCustomerReference(body.customer);
     if (channel.lineLoginChannelId === undefined) {
@@ -79,7 +80,6 @@ export const LINK_ROUTES = {
         challenge: 'Bearer',
       });
     }
-    const now = Date.now();
     if (now - verdict.issuedAt > deps.config.idTokenMaxAgeMs) {
       countForChannel('LinkIdTokenRejected', channel.id);
       throw new UnauthorizedError('id-token-too-old', 'idToken rejected: issued too long ago; log in again', {
@@ -112,7 +112,7 @@ export const LINK_ROUTES = {
   },
 
   /** `{userId}` or `{customer}` (as it was linked, or its customerId). */
-  '/line/link/unlink': async (body, channel, deps) => {
+  '/line/link/unlink': async (body, channel, deps, now) => {
     const destination = await deps.destinationOf(channel);
     if (body.userId !== undefined && body.customer !== undefined)
       throw new BadRequestError('field-conflict', 'give userId or customer, not both', { field: 'userId' });
@@ -127,7 +127,7 @@ export const LINK_ROUTES = {
     const { userId } = linked;
     // By customer: the worker unlinks only if the user is still linked to this member when it applies.
     const memberId = 'memberId' in linked ? linked.memberId : undefined;
-    await enqueue(deps, channel, destination, bridgeUnlinkEvent(userId, Date.now(), memberId));
+    await enqueue(deps, channel, destination, bridgeUnlinkEvent(userId, now, memberId));
     logger.info('Unlink queued', { channel: channel.id, user: maskUserId(userId) });
     return { status: 202, body: { queued: 'unlink' } };
   },

@@ -34,6 +34,8 @@ export interface ChaosServices {
   /** the worker's client: calls from an ended invocation are refused */
   dynamo: DynamoDBClient;
   secrets: ChaosSecrets;
+  /** runs a Capillary admin action (a merge, a deletion) as if Capillary's clock read `time`: its notification's createdAt */
+  atCapillaryTime<T>(time: number, act: () => T): T;
   close(): Promise<void>;
 }
 
@@ -54,9 +56,11 @@ export async function startChaosServices(): Promise<ChaosServices> {
     capillaryClientKey: secret('cap-key'),
     capillaryClientSecret: secret('cap-secret'),
   };
+  let capillaryTime: number | undefined;
   const capillary = await startCapillaryStandIn({
     clientKey: secrets.capillaryClientKey,
     clientSecret: secrets.capillaryClientSecret,
+    clock: () => capillaryTime ?? Date.now(),
   });
   const line = await startLineStandIn({
     channelAccessToken: secrets.channels.map((each) => each.channelAccessToken),
@@ -72,6 +76,14 @@ export async function startChaosServices(): Promise<ChaosServices> {
     sqs,
     dynamo,
     secrets,
+    atCapillaryTime(time, act) {
+      capillaryTime = time;
+      try {
+        return act();
+      } finally {
+        capillaryTime = undefined;
+      }
+    },
     async close() {
       restoreFetch();
       sqs.destroy();

@@ -28,7 +28,7 @@ import { subscriptionOf, type CapillaryState, type CustomerSnapshot } from '../s
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
 
-export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce';
+export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce' | 'identity';
 
 export interface UserProblem {
   userId: string;
@@ -52,6 +52,11 @@ export interface OracleInputs {
   nonceConsumers: Map<string, string | undefined>;
   /** the events whose outcome was "linked" */
   linkedEventIds: string[];
+  /**
+   * The identity mix is on: identity-oracle.ts judges customers, links and subscriptions (merges, deletions and
+   * link targets are beyond this file's model); here only each record's sync lane and claims are judged.
+   */
+  identityMix?: boolean;
 }
 
 /** Collapses repeats: OPTIN, OPTIN, OPTOUT → OPTIN, OPTOUT. */
@@ -190,13 +195,16 @@ function judgeUser(
   const expected = impliedState(sync.actions.at(-1) ?? 'unfollow');
   const record = inputs.records.get(recordKey(user));
   const lineAccountId = inputs.lineAccountIds[user.channel] as string;
-  if (newest !== undefined && (record?.lastEventId !== newest.webhookEventId || record?.subscription !== expected)) {
+  // A forgotten user's record drops its subscription until the next follow/unfollow.
+  const subscriptionKept = inputs.identityMix === true || record?.subscription === expected;
+  if (newest !== undefined && (record?.lastEventId !== newest.webhookEventId || !subscriptionKept)) {
     report(
       'state',
       `DynamoDB has ${record?.subscription} from event ${record?.lastEventId}; the newest event ${newest.webhookEventId} means ${expected}`,
     );
   }
   for (const { kind, detail } of claimProblems(writes)) report(kind, detail);
+  if (inputs.identityMix) return problems;
   if (customers.length > 1)
     report('duplicate', `${customers.length} Capillary customers: ${customers.map((c) => c.id).join(', ')}`);
   if (user.links.length > 0 || user.actions.includes('unlink'))
@@ -315,9 +323,11 @@ export function judgeUsers(inputs: OracleInputs): UserProblem[] {
         ...(links ? [] : (customersOf.get(`externalId:${inputs.externalIdPrefix}${user.userId}`) ?? [])),
       ];
       const customers = [...new Map(holders.map((customer) => [customer.id, customer])).values()];
-      const foreignMembers = customers.filter(
-        (customer) => memberOwners.has(customer.id) && memberOwners.get(customer.id) !== recordKey(user),
-      );
+      const foreignMembers = inputs.identityMix
+        ? []
+        : customers.filter(
+            (customer) => memberOwners.has(customer.id) && memberOwners.get(customer.id) !== recordKey(user),
+          );
       const foreign = foreignMembers.map((customer): UserProblem => ({
         userId: user.userId,
         channel: user.channel,

@@ -33,10 +33,19 @@ import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../rigs/
 import { createUsersTable, RIG_CAPILLARY_AUTH, RIG_CHANNEL, workerConfigFor } from '../rigs/worker-rig';
 import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
+import { startIdentityMix, type IdentityFigures, type IdentityMix, type IdentityRunOptions } from './identity-run';
+import { linkChannelsOf } from './identity-scenario';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
 import { judgeUsers, recordKey, type UserProblem } from './oracle';
-import { deliveriesOf, type CrashPoint, type Deliveries, type Scenario, type UserHistory } from './scenario';
+import {
+  deliveriesOf,
+  type CrashPoint,
+  type Deliveries,
+  type Scenario,
+  type UserHistory,
+  type WebhookDelivery,
+} from './scenario';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
 export interface FleetSettings {
@@ -130,6 +139,10 @@ export interface RunFigures {
   foldedRefused: number;
   /** bulk upserts of a batch's new followers (lib/worker/bulk), answered or faulted */
   bulkUpserts: number;
+  /** events the brand's backend sent through the link API instead of LINE (the identity mix) */
+  viaLinkApi: number;
+  /** the identity mix, when played */
+  identity?: IdentityFigures;
 }
 
 export interface RunResult {
@@ -210,11 +223,16 @@ async function deliverToWebhook(
   sqs: SQSClient,
   concurrency: number,
   channels: readonly ChaosChannel[],
-) {
-  const accepted = { requests: 0, eventIds: new Set<string>(), events: 0, eventsByChannel: new Map<string, number>() };
+  accepted: Accepted,
+  callApi?: (request: WebhookDelivery) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const sender = async () => {
     for (let index = next++; index < requests.length; index = next++) {
+      if (requests[index]!.apiCall !== undefined) {
+        await callApi?.(requests[index]!);
+        continue;
+      }
       const { channel, destination, events } = requests[index]!;
       const secret = channels.find((candidate) => candidate.id === channel)?.channelSecret;
       const request = signedWebhookRequest(callbackBody(events, destination), { secret, channel });
@@ -231,7 +249,13 @@ async function deliverToWebhook(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, sender));
-  return accepted;
+}
+
+interface Accepted {
+  requests: number;
+  eventIds: Set<string>;
+  events: number;
+  eventsByChannel: Map<string, number>;
 }
 
 /**
@@ -341,6 +365,7 @@ async function prepareBridge(
   services: ChaosServices,
   fleet: FleetSettings,
   users: UserHistory[],
+  identity?: IdentityRunOptions,
 ): Promise<PreparedBridge> {
   const { capillary, line, secrets } = services;
   capillary.reset();
@@ -351,7 +376,8 @@ async function prepareBridge(
     visibilityTimeout: fleet.visibilityTimeoutSeconds,
   });
   const tableName = await createUsersTable(services.dynamo);
-  const members = await prepareLinks(services, tableName, users);
+  // The identity mix makes its own members and nonces (identity-play.ts).
+  const members = identity ? new Map<string, number>() : await prepareLinks(services, tableName, users);
   const config = workerConfigFor(
     tableName,
     capillary.url,
@@ -363,6 +389,7 @@ async function prepareBridge(
       // A batch's new followers in one bulk upsert, a call taking one token (its faults: scenario.ts bulkUpsertFault).
       bulkCountsAs: 'request',
       auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
+      ...(identity ? { registrationMode: identity.registration } : {}),
     },
     secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
       ...RIG_CHANNEL,
@@ -370,6 +397,8 @@ async function prepareBridge(
       channelAccessToken,
       capillaryLineAccountId,
     })),
+    [],
+    identity ? { anonymousCustomer: identity.anonymousCustomer } : {},
   );
   return {
     queue,
@@ -522,39 +551,74 @@ export async function playScenario(
   services: ChaosServices,
   fleet: FleetSettings,
   scenario: Scenario,
+  identityOptions?: IdentityRunOptions,
 ): Promise<RunResult> {
-  const deliveries = deliveriesOf(scenario, services.secrets.channels);
-  const bridge = await prepareBridge(services, fleet, deliveries.users);
+  const channels = services.secrets.channels;
+  // The identity mix plays on the clock (link API times, notification times) and links on one channel per provider.
+  const deliveries = identityOptions
+    ? deliveriesOf(scenario, channels, Date.now(), (channel) => linkChannelsOf(channels).has(channel.id))
+    : deliveriesOf(scenario, channels);
+  const bridge = await prepareBridge(services, fleet, deliveries.users, identityOptions);
   const journal = new WorkerJournal(scenario.crashes);
   const webhook = webhookSqsClient();
   const tally = new Tally();
+  const identity: IdentityMix | undefined = identityOptions
+    ? await startIdentityMix(
+        services,
+        deliveries,
+        { tableName: bridge.workerConfig.tableName, queueUrl: bridge.queue.queueUrl, sqs: services.sqs },
+        identityOptions,
+      )
+    : undefined;
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
-    const accepted = await deliverToWebhook(
-      deliveries.requests,
-      bridge.webhookConfig,
-      webhook.sqs,
-      fleet.webhookConcurrency,
-      services.secrets.channels,
+    const accepted: Accepted = { requests: 0, eventIds: new Set(), events: 0, eventsByChannel: new Map() };
+    const dlq = { deadLettered: 0, leftInDlq: 0 };
+    // Two rounds with the identity mix: Capillary acts at the quiet moment between them.
+    for (const [round, requests] of (identity?.plan.rounds ?? [deliveries.requests]).entries()) {
+      if (round > 0) identity?.atCut();
+      await deliverToWebhook(
+        requests,
+        bridge.webhookConfig,
+        webhook.sqs,
+        fleet.webhookConcurrency,
+        channels,
+        accepted,
+        identity?.callApi,
+      );
+      await identity?.settled();
+      const drained = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
+      dlq.deadLettered += drained.deadLettered;
+      dlq.leftInDlq = drained.leftInDlq;
+    }
+    const capillaryState = services.capillary.state();
+    const records = await readRecords(
+      new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0),
+      deliveries.users,
     );
-    const dlq = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
+    const consumers = await nonceConsumers(services.dynamo, bridge.workerConfig.tableName, deliveries.users);
     const problems = judgeUsers({
       users: deliveries.users,
-      capillary: services.capillary.state(),
-      records: await readRecords(
-        new UserSyncStore(services.dynamo, bridge.workerConfig.tableName, 0),
-        deliveries.users,
-      ),
+      capillary: capillaryState,
+      records,
       storeWrites: journal.storeWrites,
-      lineAccountIds: Object.fromEntries(
-        services.secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId]),
-      ),
+      lineAccountIds: Object.fromEntries(channels.map((channel) => [channel.id, channel.capillaryLineAccountId])),
       externalIdPrefix: bridge.workerConfig.capillary.externalIdPrefix,
       members: bridge.members,
-      nonceConsumers: await nonceConsumers(services.dynamo, bridge.workerConfig.tableName, deliveries.users),
+      nonceConsumers: consumers,
       linkedEventIds: tally.linkedEventIds,
+      identityMix: identity !== undefined,
     });
     const businessCalls = services.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+    const judged = identity?.judge({
+      capillary: capillaryState,
+      records,
+      nonceConsumers: consumers,
+      outcomes: tally.outcomes,
+      goneAnswers: businessCalls.filter((call) => call.errorCodes.some((code) => code === 8069 || code === 8109))
+        .length,
+    });
+    problems.push(...(judged?.problems ?? []));
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),
       usersOnSeveralChannels: usersOnSeveralChannels(deliveries.users),
@@ -587,10 +651,13 @@ export async function playScenario(
       foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022))
         .length,
       bulkUpserts: businessCalls.filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length,
+      viaLinkApi: (identity?.plan.rounds.flat() ?? []).filter((request) => request.apiCall !== undefined).length,
+      ...(judged ? { identity: judged.figures } : {}),
     };
     return { figures, problems, deliveries };
   } finally {
     await workers.stop();
+    await identity?.close();
     webhook.sqs.destroy();
   }
 }

@@ -210,6 +210,8 @@ export interface WebhookDelivery {
   channel: string;
   destination: string;
   events: LineWebhookEvent[];
+  /** the identity mix: this event goes through the link API instead (no events then), at the event's time */
+  apiCall?: { webhookEventId: string; userId: string; timestamp: number };
 }
 
 export interface Deliveries {
@@ -239,26 +241,26 @@ interface Arrival {
 /**
  * Turns the plan into LINE events and the requests that carry them, ordered by arrival. History i plays on
  * channel i mod n; the i-th history of each channel is one person, so channels of one provider get the same
- * (fresh) user id for it and channels of another provider a different one. Links and unlinks play only on a
- * channel alone in its provider (a person with one user id in two channels is not a link case here); elsewhere
- * they become follows and unfollows.
+ * (fresh) user id for it and channels of another provider a different one. Links and unlinks play only where
+ * `playsLinks` says (by default a channel alone in its provider: a person with one user id in two channels is not
+ * a link case there); elsewhere they become follows and unfollows.
  */
 export function deliveriesOf(
   scenario: Scenario,
   channels: readonly ScenarioChannel[],
   startedAt = 1_700_000_000_000,
+  playsLinks: (channel: ScenarioChannel) => boolean = (channel) =>
+    channels.filter((other) => other.provider === channel.provider).length === 1,
 ): Deliveries {
   const arrivals = new Map<string, Arrival[]>(channels.map((channel) => [channel.id, []]));
   const personIds = new Map<string, string>();
-  const soleInProvider = (channel: ScenarioChannel) =>
-    channels.filter((other) => other.provider === channel.provider).length === 1;
   const users = scenario.histories.map((history, index): UserHistory => {
     const channel = channels[index % channels.length] as ScenarioChannel;
     const person = `${channel.provider}#${Math.floor(index / channels.length)}`;
     const userId = personIds.get(person) ?? lineUserId();
     personIds.set(person, userId);
     const actions = history.map(({ action }): LineAction =>
-      soleInProvider(channel) || isSyncAction(action) ? action : action === 'link' ? 'follow' : 'unfollow',
+      playsLinks(channel) || isSyncAction(action) ? action : action === 'link' ? 'follow' : 'unfollow',
     );
     const user: UserHistory = {
       userId,

@@ -1,0 +1,279 @@
+/**
+ * The identity invariant (issue 19), checked for every LINE user on every channel once the queue is drained,
+ * against Capillary's own state (the stand-in's customers, their LINE profiles per account and subscriptions) and
+ * the bridge's records. What each user should be is derived from the scenario, not from the bridge: the newest
+ * follow/unfollow says friend or not; the user's link-lane actions, folded in time order, say linked (to the member
+ * a mobile number names, wherever Capillary's merges moved it) or not; a PII deletion that took the user's LINE
+ * profile away, with no follow after it, says forgotten.
+ *
+ * - friend: exactly one customer carries the user's LINE profile of the channel's account, opted in (BULK and
+ *   TRANS); registration `on-link`: a friend who never linked is on none.
+ * - not a friend: at most one, not opted in.
+ * - linked: that customer is the member (for every channel of the provider: the sibling link); unlinked: a customer
+ *   other than their members.
+ * - forgotten: no customer carries the profile; the record is marked and names no customer.
+ * - record: names the customer that carries the profile (or one Capillary merged away: healed by the next event,
+ *   counted apart) and the member when linked, nothing when not.
+ * - leftovers: no customer is opted in on an account it carries no LINE profile of, and no customer carries a LINE
+ *   profile of a user the run does not know.
+ */
+import type { SubscriptionState, UserSyncState } from '../../lib/domain/sync-rules';
+import {
+  customersWithIdentifier,
+  subscriptionOf,
+  type CapillaryState,
+  type CustomerSnapshot,
+} from '../standins/capillary-standin';
+import { carrierOf, targetMobile, type IdentityFacts } from './identity-play';
+import type { IdentityPlan } from './identity-scenario';
+import type { UserProblem } from './oracle';
+import { isSyncAction, type UserHistory } from './scenario';
+
+export const IDENTITY_CHECKS = [
+  'friend on exactly one customer carrying its LINE profile',
+  'not a friend: on at most one customer',
+  'subscription as LINE implies',
+  'linked: on their member',
+  'unlinked: on a customer of their own',
+  'forgotten: on no customer',
+  'on-link: a friend who never linked is on none',
+  'record names the customer and member',
+  'no bridge leftover on any customer',
+] as const;
+export type IdentityCheck = (typeof IDENTITY_CHECKS)[number];
+
+export interface IdentityInputs {
+  users: UserHistory[];
+  plan: IdentityPlan;
+  facts: IdentityFacts;
+  capillary: CapillaryState;
+  /** the DynamoDB record of each user, by recordKey */
+  records: Map<string, UserSyncState | undefined>;
+  nonceConsumers: Map<string, string | undefined>;
+  /** each channel's Capillary account */
+  lineAccountIds: Record<string, string>;
+  registration: 'instore+line' | 'on-link';
+}
+
+export interface IdentityVerdict {
+  problems: UserProblem[];
+  checks: Record<IdentityCheck, { checked: number; failed: number }>;
+  /** records naming a customer Capillary merged away (a notification overtaken, or none sent): the next event heals them */
+  recordsNamingGoneCustomer: number;
+}
+
+/** What the scenario says a user should be on one channel. */
+interface Expected {
+  friend: boolean;
+  /** the member's mobile number when linked */
+  linkedTo?: string;
+  everLinked: boolean;
+  forgotten: boolean;
+}
+
+const key = (user: { destination: string; userId: string }) => `${user.destination}#${user.userId}`;
+
+/** The user's link-lane actions in time order, each applied when it took effect; the last state stands. */
+function foldLinks(user: UserHistory, inputs: IdentityInputs): { linkedTo?: string; everLinked: boolean } {
+  const { plan, facts, nonceConsumers } = inputs;
+  const ownEvents = new Set([
+    ...user.links.map((link) => link.webhookEventId),
+    ...user.attacks.filter((attack) => attack.kind === 'reuse').map((attack) => attack.webhookEventId),
+  ]);
+  let linkedTo: string | undefined;
+  let everLinked = false;
+  for (const [index, action] of user.actions.entries()) {
+    const eventId = user.events[index]!.webhookEventId;
+    if (action === 'unlink') {
+      const byCustomer = plan.unlinksByCustomer.has(eventId);
+      if (!byCustomer || facts.apiAnswers.get(eventId)?.status === 202) linkedTo = undefined;
+      continue;
+    }
+    if (action !== 'link') continue;
+    const planned = plan.links.get(eventId);
+    if (planned?.target !== 'own' && planned?.target !== 'second') continue; // fails: nothing changes
+    const nonce = user.links.find((link) => link.webhookEventId === eventId)?.nonce ?? '';
+    const effective =
+      planned.via === 'id-token'
+        ? facts.apiAnswers.get(eventId)?.status === 202
+        : ownEvents.has(nonceConsumers.get(nonce) ?? '');
+    if (!effective) continue;
+    linkedTo = targetMobile(facts, user, planned.target);
+    everLinked = true;
+  }
+  return { linkedTo, everLinked };
+}
+
+function expectedOf(
+  user: UserHistory,
+  inputs: IdentityInputs,
+  linkUserOf: (user: UserHistory) => UserHistory,
+): Expected {
+  const sync = user.actions.flatMap((action, index) => (isSyncAction(action) ? [{ action, index }] : []));
+  const newest = sync.at(-1);
+  const friend = newest !== undefined && newest.action !== 'unfollow';
+  const accountId = inputs.lineAccountIds[user.channel];
+  const deletedAt = (of: UserHistory, account = inputs.lineAccountIds[of.channel]) =>
+    Math.max(
+      -Infinity,
+      ...inputs.facts.deletedProfiles
+        .filter((deleted) => deleted.lineUserId === of.userId && deleted.accountId === account)
+        .map((deleted) => deleted.at),
+    );
+  const deletion = deletedAt(user, accountId);
+  const followedSince = sync.some(
+    ({ action, index }) => action !== 'unfollow' && user.events[index]!.timestamp > deletion,
+  );
+  const forgotten = deletion > -Infinity && !followedSince;
+  const linkUser = linkUserOf(user);
+  const links = foldLinks(linkUser, inputs);
+  // A deleted member takes the link with it (no link-lane event follows a deletion in the plan).
+  const unlinkedByDeletion = deletedAt(linkUser) > -Infinity || deletion > -Infinity;
+  return {
+    friend,
+    forgotten,
+    everLinked: links.everLinked,
+    ...(links.linkedTo !== undefined && !unlinkedByDeletion ? { linkedTo: links.linkedTo } : {}),
+  };
+}
+
+const optedIn = (states: Partial<Record<string, SubscriptionState>>) =>
+  states.BULK === 'OPTIN' || states.TRANS === 'OPTIN';
+
+export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
+  const checks = Object.fromEntries(
+    IDENTITY_CHECKS.map((name) => [name, { checked: 0, failed: 0 }]),
+  ) as IdentityVerdict['checks'];
+  const problems: UserProblem[] = [];
+  let recordsNamingGoneCustomer = 0;
+  const { capillary, plan, facts } = inputs;
+  const exists = new Set(capillary.customers.map((customer) => customer.id));
+  const linkUsers = new Map(inputs.users.filter((u) => plan.linkChannels.has(u.channel)).map((u) => [u.userId, u]));
+  const linkUserOf = (user: UserHistory) =>
+    plan.linkChannels.has(user.channel) ? user : (linkUsers.get(user.userId) ?? user);
+  const memberIdOf = (mobile: string) => customersWithIdentifier(capillary, 'mobile', mobile)[0]?.id;
+
+  for (const user of inputs.users) {
+    const record = inputs.records.get(key(user));
+    const check = (name: IdentityCheck, holds: boolean, detail: () => string) => {
+      checks[name].checked += 1;
+      if (holds) return;
+      checks[name].failed += 1;
+      problems.push({
+        userId: user.userId,
+        channel: user.channel,
+        kind: 'identity',
+        detail: `${name}: ${detail()} (${user.channel}: ${historyOf(linkUserOf(user), inputs)}; record link ${record?.link?.status ?? '-'} ${record?.link?.detail ?? ''})`,
+      });
+    };
+    const accountId = inputs.lineAccountIds[user.channel] as string;
+    const expected = expectedOf(user, inputs, linkUserOf);
+    const carriers = carrierOf(capillary.customers, user.userId, accountId);
+    const ids = () => carriers.map((customer) => customer.id).join(', ') || 'none';
+    const [carrier] = carriers;
+    const members = facts.members.get(key(linkUserOf(user)));
+
+    if (expected.forgotten) {
+      check('forgotten: on no customer', carriers.length === 0, () => `carried by ${ids()}`);
+    } else if (inputs.registration === 'on-link' && !expected.everLinked) {
+      check('on-link: a friend who never linked is on none', carriers.length === 0, () => `carried by ${ids()}`);
+    } else if (expected.friend) {
+      check(
+        'friend on exactly one customer carrying its LINE profile',
+        carriers.length === 1,
+        () => `carried by ${ids()}`,
+      );
+    } else {
+      check('not a friend: on at most one customer', carriers.length <= 1, () => `carried by ${ids()}`);
+    }
+    if (carriers.length > 1)
+      problems.push({ userId: user.userId, channel: user.channel, kind: 'duplicate', detail: `carried by ${ids()}` });
+    if (carrier !== undefined && carriers.length === 1 && !expected.forgotten) {
+      const states = subscriptionOf(capillary, carrier.id, 'LINE', accountId);
+      const holds = expected.friend ? states.BULK === 'OPTIN' && states.TRANS === 'OPTIN' : !optedIn(states);
+      check(
+        'subscription as LINE implies',
+        holds,
+        () => `${JSON.stringify(states)} on ${carrier.id}, friend ${expected.friend}`,
+      );
+    }
+    if (expected.linkedTo !== undefined) {
+      const memberId = memberIdOf(expected.linkedTo);
+      check(
+        'linked: on their member',
+        carriers.length === 1 && carrier?.id === memberId,
+        () => `member ${memberId}, carried by ${ids()}`,
+      );
+    } else if (members !== undefined && expected.everLinked && carrier !== undefined) {
+      const own = [memberIdOf(members.own), memberIdOf(members.second)];
+      check('unlinked: on a customer of their own', !own.includes(carrier.id), () => `still on member ${carrier.id}`);
+    }
+    // The record: the carrier and the member, or a customer merged away that the next event re-resolves.
+    const names = (id: number | undefined, wanted: number | undefined) => {
+      if (id === wanted) return true;
+      if (id !== undefined && !exists.has(id)) {
+        recordsNamingGoneCustomer += 1;
+        return true;
+      }
+      return false;
+    };
+    const memberId = expected.linkedTo === undefined ? undefined : memberIdOf(expected.linkedTo);
+    const recordHolds = expected.forgotten
+      ? record?.forgottenAt !== undefined && record.customerId === undefined && record.linkedCustomerId === undefined
+      : (carrier === undefined || record?.customerId === undefined || names(record.customerId, carrier.id)) &&
+        names(record?.linkedCustomerId, memberId);
+    check('record names the customer and member', recordHolds, () =>
+      JSON.stringify({
+        customerId: record?.customerId,
+        linkedCustomerId: record?.linkedCustomerId,
+        forgottenAt: record?.forgottenAt,
+        carrier: carrier?.id,
+        memberId,
+      }),
+    );
+  }
+  problems.push(...leftovers(inputs, checks));
+  return { problems, checks, recordsNamingGoneCustomer };
+}
+
+/** Every customer: opted in only where it carries a LINE profile of that account, and only LINE users the run knows. */
+function leftovers(inputs: IdentityInputs, checks: IdentityVerdict['checks']): UserProblem[] {
+  const known = new Set([...inputs.users.map((user) => user.userId), ...inputs.facts.foreignLineIds]);
+  const problems: UserProblem[] = [];
+  for (const customer of inputs.capillary.customers) {
+    checks['no bridge leftover on any customer'].checked += 1;
+    const found = leftoverOn(customer, known);
+    if (found === undefined) continue;
+    checks['no bridge leftover on any customer'].failed += 1;
+    problems.push({ userId: '-', channel: '-', kind: 'identity', detail: `customer ${customer.id}: ${found}` });
+  }
+  return problems;
+}
+
+function leftoverOn(customer: CustomerSnapshot, known: Set<string>): string | undefined {
+  const lineProfiles = customer.profiles.filter((profile) => profile.source === 'LINE');
+  const strangers = lineProfiles.flatMap((profile) =>
+    profile.identifiers.filter((identifier) => identifier.type === 'line' && !known.has(identifier.value)),
+  );
+  if (strangers.length > 0) return `carries ${strangers.length} LINE id(s) of no user of the run`;
+  const accounts = new Set(lineProfiles.map((profile) => profile.accountId));
+  const stray = customer.subscriptions.find(
+    (subscription) =>
+      subscription.channel === 'LINE' && subscription.type === 'OPTIN' && !accounts.has(subscription.accountId),
+  );
+  return stray && `opted in on account ${stray.accountId} without a LINE profile of it`;
+}
+
+/** The user's actions as the oracle reads them, for a problem's detail: `link(second,id-token:202)`, `unlink(customer:404)`. */
+function historyOf(user: UserHistory, { plan, facts }: IdentityInputs): string {
+  return user.actions
+    .map((action, index) => {
+      const eventId = user.events[index]!.webhookEventId;
+      const answer = facts.apiAnswers.get(eventId)?.status;
+      if (action === 'unlink') return plan.unlinksByCustomer.has(eventId) ? `unlink(customer:${answer})` : 'unlink';
+      const link = plan.links.get(eventId);
+      if (link === undefined) return action;
+      return `link(${link.target},${link.via}${answer === undefined ? '' : `:${answer}`})`;
+    })
+    .join(',');
+}
