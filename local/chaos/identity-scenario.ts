@@ -118,10 +118,17 @@ function planLinks(users: UserHistory[], random: () => number): Pick<IdentityPla
 /** Capillary's actions at the cut, on users with no link-lane event after it (a deleted member is not linked again). */
 function planActions(users: UserHistory[], cutAt: number, random: () => number): PlannedCapillaryAction[] {
   const key = (user: UserHistory) => `${user.destination}#${user.userId}`;
-  const linksAfterCut = (user: UserHistory) =>
-    user.actions.some(
-      (action, index) => (action === 'link' || action === 'unlink') && user.events[index]!.timestamp >= cutAt,
-    );
+  // By person: a deletion of the customer of one channel may take the profiles of the provider's other channels.
+  const linkingAfterCut = new Set(
+    users
+      .filter((user) =>
+        user.actions.some(
+          (action, index) => (action === 'link' || action === 'unlink') && user.events[index]!.timestamp >= cutAt,
+        ),
+      )
+      .map((user) => user.userId),
+  );
+  const linksAfterCut = (user: UserHistory) => linkingAfterCut.has(user.userId);
   const candidates = users.filter((user) => !linksAfterCut(user) && chance(random, MIX.capillaryAction));
   const subjects = new Set<string>();
   const actions: PlannedCapillaryAction[] = [];

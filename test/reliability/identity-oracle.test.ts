@@ -1,0 +1,200 @@
+/**
+ * The chaos run's identity oracle, fed Capillary states by hand: it must report each planted violation of the
+ * identity invariant (a LINE id left on a merged-away victim, a friend on no customer, a forgotten user still
+ * carried, a linked user off their member, an opt-in left behind, a record naming another customer) and nothing
+ * when the state is right.
+ */
+import type { UserSyncState } from '../../lib/domain/sync-rules';
+import { judgeIdentity, type IdentityInputs } from '../../local/chaos/identity-oracle';
+import type { IdentityFacts } from '../../local/chaos/identity-play';
+import type { IdentityPlan } from '../../local/chaos/identity-scenario';
+import type { UserHistory } from '../../local/chaos/scenario';
+import { accountLinkEvent, followEvent, unfollowEvent } from '../../local/line-event-factory';
+import type { CustomerSnapshot } from '../../local/standins/capillary-standin';
+
+const destination = 'Ubot';
+const account = 'account-th';
+const MEMBER_MOBILE = '66800000000';
+
+const friend: UserHistory = {
+  userId: 'Ufriend',
+  channel: 'th',
+  destination,
+  events: [followEvent('Ufriend', 1000)],
+  actions: ['follow'],
+  links: [],
+  attacks: [],
+};
+const link = accountLinkEvent('Ulinked', 2000, 'nonce-1');
+const linked: UserHistory = {
+  userId: 'Ulinked',
+  channel: 'th',
+  destination,
+  events: [followEvent('Ulinked', 1000), link],
+  actions: ['follow', 'link'],
+  links: [{ webhookEventId: link.webhookEventId, nonce: 'nonce-1' }],
+  attacks: [],
+};
+const leaving: UserHistory = {
+  userId: 'Uleaving',
+  channel: 'th',
+  destination,
+  events: [followEvent('Uleaving', 1000), unfollowEvent('Uleaving', 1500)],
+  actions: ['follow', 'unfollow'],
+  links: [],
+  attacks: [],
+};
+
+function customer(id: number, lineIds: string[], optIn: boolean, mobile?: string): CustomerSnapshot {
+  const subscription = (priority: 'BULK' | 'TRANS') => ({
+    channel: 'LINE',
+    accountId: account,
+    priority,
+    type: optIn ? ('OPTIN' as const) : ('OPTOUT' as const),
+    sourceName: 'LINE',
+  });
+  return {
+    id,
+    profiles: [
+      ...lineIds.map((value) => ({
+        source: 'LINE',
+        accountId: account,
+        identifiers: [{ type: 'line', value }],
+        commChannels: [],
+        fields: {},
+      })),
+      ...(mobile
+        ? [
+            {
+              source: 'INSTORE',
+              accountId: '',
+              identifiers: [{ type: 'mobile', value: mobile }],
+              commChannels: [],
+              fields: {},
+            },
+          ]
+        : []),
+    ],
+    extendedFields: {},
+    subscriptions: lineIds.length > 0 || optIn ? [subscription('BULK'), subscription('TRANS')] : [],
+    subscriptionHistory: [],
+  };
+}
+
+const plan: IdentityPlan = {
+  cutAt: 1800,
+  rounds: [[], []],
+  links: new Map([[link.webhookEventId, { target: 'own', via: 'accountLink', replayed: false }]]),
+  unlinksByCustomer: new Set(),
+  actions: [],
+  linkChannels: new Set(['th']),
+};
+
+const facts = (deleted: IdentityFacts['deletedProfiles'] = []): IdentityFacts => ({
+  members: new Map([[`${destination}#Ulinked`, { own: MEMBER_MOBILE, second: '66800000001' }]]),
+  takenMobiles: new Map(),
+  missingMobile: '66900000000',
+  foreignLineIds: new Set(),
+  apiAnswers: new Map(),
+  actions: [],
+  deletedProfiles: deleted,
+  notificationsRelayed: 0,
+  notificationsRefused: 0,
+});
+
+/** A right state: the friend on its own customer, the linked user on their member, the one who left opted out. */
+const rightCustomers = (): CustomerSnapshot[] => [
+  customer(1, ['Ufriend'], true),
+  customer(2, ['Ulinked'], true, MEMBER_MOBILE),
+  customer(3, [], false, '66800000001'),
+  customer(4, ['Uleaving'], false),
+];
+const rightRecords = (): Map<string, UserSyncState> =>
+  new Map([
+    [`${destination}#Ufriend`, { customerId: 1 }],
+    [`${destination}#Ulinked`, { customerId: 2, linkedCustomerId: 2 }],
+    [`${destination}#Uleaving`, { customerId: 4 }],
+  ]);
+
+function problems(
+  customers: CustomerSnapshot[],
+  {
+    records = rightRecords(),
+    deleted,
+  }: { records?: Map<string, UserSyncState>; deleted?: IdentityFacts['deletedProfiles'] } = {},
+): string[] {
+  const inputs: IdentityInputs = {
+    users: [friend, linked, leaving],
+    plan,
+    facts: facts(deleted),
+    capillary: {
+      customers,
+      mergeRequests: [],
+      behaviouralEvents: { posted: [], duplicates: {}, overLimit: 0 },
+      loyalty: {},
+    },
+    records,
+    nonceConsumers: new Map([['nonce-1', link.webhookEventId]]),
+    lineAccountIds: { th: account },
+    registration: 'instore+line',
+  };
+  return judgeIdentity(inputs).problems.map(
+    (problem) => `${problem.userId} ${problem.kind}: ${problem.detail.split(' (')[0]}`,
+  );
+}
+
+describe('chaos identity oracle', () => {
+  it('reports nothing when every friend, linked user and former friend is where the invariant says', () => {
+    expect(problems(rightCustomers())).toEqual([]);
+  });
+
+  it('reports a LINE id left on a merged-away victim (the survivor carries it too)', () => {
+    const customers = [...rightCustomers(), customer(5, ['Ufriend'], true)];
+    expect(problems(customers)).toEqual(
+      expect.arrayContaining([
+        'Ufriend identity: friend on exactly one customer carrying its LINE profile: carried by 1, 5',
+        'Ufriend duplicate: carried by 1, 5',
+      ]),
+    );
+  });
+
+  it('reports a friend on no customer', () => {
+    const customers = rightCustomers().filter((each) => each.id !== 1);
+    expect(problems(customers)).toContain(
+      'Ufriend identity: friend on exactly one customer carrying its LINE profile: carried by none',
+    );
+  });
+
+  it('reports a linked user left on their anonymous customer instead of the member', () => {
+    const customers = [
+      customer(1, ['Ufriend'], true),
+      customer(2, [], false, MEMBER_MOBILE),
+      customer(6, ['Ulinked'], true),
+      customer(4, ['Uleaving'], false),
+    ];
+    expect(problems(customers)).toContain('Ulinked identity: linked: on their member: member 2, carried by 6');
+  });
+
+  it('reports a user whose customer was deleted on a PII request still carried, and a record not forgotten', () => {
+    const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600 }];
+    expect(problems(rightCustomers(), { deleted })).toEqual([
+      'Uleaving identity: forgotten: on no customer: carried by 4',
+      'Uleaving identity: record names the customer and member: {"customerId":4,"carrier":4}',
+    ]);
+  });
+
+  it('reports an opt-in left on a customer that no longer carries the LINE profile, and a stranger LINE id', () => {
+    const customers = [...rightCustomers(), customer(7, [], true), customer(8, ['Ustranger'], false)];
+    expect(problems(customers)).toEqual([
+      '- identity: customer 7: opted in on account account-th without a LINE profile of it',
+      '- identity: customer 8: carries 1 LINE id(s) of no user of the run',
+    ]);
+  });
+
+  it('reports a record that names another customer than the one carrying the profile', () => {
+    const records = rightRecords().set(`${destination}#Ufriend`, { customerId: 4 });
+    expect(problems(rightCustomers(), { records })).toEqual([
+      'Ufriend identity: record names the customer and member: {"customerId":4,"carrier":1}',
+    ]);
+  });
+});
