@@ -86,6 +86,13 @@ async function main(): Promise<number> {
     for (const example of report.logScan.examples) process.stdout.write(`  log finding: ${example}\n`);
     for (const problem of report.problems.slice(0, 20))
       process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
+    const byChannel = new Map<string, number>();
+    for (const { channel, kind } of report.problems)
+      byChannel.set(`${channel}/${kind}`, (byChannel.get(`${channel}/${kind}`) ?? 0) + 1);
+    if (byChannel.size > 0)
+      process.stdout.write(
+        `  problems by channel and kind: ${[...byChannel].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
+      );
     const unmet = chaosChecks(report, FULL_RUN_MINIMUM).filter((check) => !check.met);
     process.stdout.write(
       unmet.length === 0 ? 'Every check passed.\n' : `FAILED: ${unmet.map((check) => check.requirement).join('; ')}\n`,

@@ -60,10 +60,12 @@ const MIX = {
   idToken: 25,
   idTokenReplayed: 50,
   unlinkByCustomer: 40,
-  /** users whose customer Capillary touches at the cut */
-  capillaryAction: 12,
+  /** friends at the cut whose customer Capillary touches then */
+  capillaryAction: 35,
   chained: 30,
 };
+
+const NOTIFICATION_MODES: NotificationMode[] = ['once', 'duplicated', 'late', 'none', 'once'];
 
 /** A small seeded generator (mulberry32): the same seed plans the same mix. */
 export function seededRandom(seed: number): () => number {
@@ -85,7 +87,6 @@ export const linkChannelsOf = (channels: readonly ScenarioChannel[]): Set<string
       .map((c) => c.id),
   );
 
-const pick = <T>(random: () => number, choices: readonly T[]): T => choices[Math.floor(random() * choices.length)] as T;
 const chance = (random: () => number, percent: number): boolean => random() * 100 < percent;
 
 function planLinks(users: UserHistory[], random: () => number): Pick<IdentityPlan, 'links' | 'unlinksByCustomer'> {
@@ -129,7 +130,15 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
       .map((user) => user.userId),
   );
   const linksAfterCut = (user: UserHistory) => linkingAfterCut.has(user.userId);
-  const candidates = users.filter((user) => !linksAfterCut(user) && chance(random, MIX.capillaryAction));
+  const friendAtCut = (user: UserHistory) =>
+    user.actions
+      .filter((action, index) => action !== 'link' && action !== 'unlink' && user.events[index]!.timestamp < cutAt)
+      .at(-1) !== 'unfollow';
+  const candidates = users.filter(
+    (user) => !linksAfterCut(user) && friendAtCut(user) && chance(random, MIX.capillaryAction),
+  );
+  // Kinds and notification modes in turn, so that even a small run plays each of them.
+  let turn = 0;
   const subjects = new Set<string>();
   const actions: PlannedCapillaryAction[] = [];
   let createdAt = cutAt;
@@ -137,12 +146,10 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
     if (subjects.has(key(user))) continue;
     subjects.add(key(user));
     const linksBefore = user.actions.some((action) => action === 'link');
-    const kind = pick<CapillaryActionKind>(
-      random,
-      linksBefore
-        ? ['merge-linked-member', 'merge-linked-member', 'delete']
-        : ['merge-anonymous-into-member', 'merge-anonymous-into-anonymous', 'delete'],
-    );
+    const kinds: CapillaryActionKind[] = linksBefore
+      ? ['merge-linked-member', 'delete']
+      : ['merge-anonymous-into-member', 'delete', 'merge-anonymous-into-anonymous'];
+    const kind = kinds[turn % kinds.length] as CapillaryActionKind;
     const survivor =
       kind === 'merge-anonymous-into-anonymous'
         ? users.find((other) => other.channel !== user.channel && !subjects.has(key(other)) && !linksAfterCut(other))
@@ -155,9 +162,10 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
       subject: key(user),
       ...(survivor ? { survivorOf: key(survivor) } : {}),
       chained,
-      notification: pick<NotificationMode>(random, ['once', 'once', 'duplicated', 'late', 'none']),
+      notification: NOTIFICATION_MODES[turn % NOTIFICATION_MODES.length] as NotificationMode,
       createdAt,
     });
+    turn += 1;
     createdAt += chained ? 2 : 1;
   }
   return actions;
