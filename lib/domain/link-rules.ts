@@ -22,6 +22,12 @@ export interface SiblingMove {
   customer: CustomerReference;
 }
 
+/** The field of a queued sibling event: the reference as the link API takes it (`{"mobile": "…"}`). */
+export const siblingMoveField = ({ memberId, customer }: SiblingMove) => ({
+  memberId,
+  customer: { [customer.kind]: customer.value },
+});
+
 /** The move of a queued sibling event, or undefined when the event does not carry a valid one. */
 export function siblingMoveOf(raw: unknown): SiblingMove | undefined {
   if (!isRecord(raw) || typeof raw.memberId !== 'number' || !Number.isSafeInteger(raw.memberId) || raw.memberId <= 0)

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { BRIDGE_LINK_SIBLING_TYPE, type SiblingMove } from '../../domain/link-rules';
+import { BRIDGE_LINK_SIBLING_TYPE, siblingMoveField, type SiblingMove } from '../../domain/link-rules';
 import type { UserSyncState } from '../../domain/sync-rules';
 import type { LineWebhookEvent } from '../../line/callback';
 import { countForChannel } from '../../observability/telemetry';
@@ -105,7 +105,7 @@ export function siblingEvent(
     webhookEventId: `SIBLING-${digest}`,
     source: { type: 'user', userId },
     deliveryContext: { isRedelivery: false },
-    sibling: move,
+    sibling: siblingMoveField(move),
   } as LineWebhookEvent;
 }
 
