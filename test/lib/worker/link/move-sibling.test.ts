@@ -1,5 +1,5 @@
 import { parseQueuedEvent, serializeQueuedEvent } from '../../../../lib/queue/queued-event';
-import { accountLinkEvent, followEvent, lineUserId } from '../../../../local/line-event-factory';
+import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
 import { MOBILE, nonceFor } from '../../../support/link-harness';
 import {
   BOT,
@@ -139,5 +139,27 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
     expect(holders(harness, jpUserId)).toEqual([jpCustomer]);
     expect(lineSubscriptionOf(harness, jpCustomer, 'jp')).toEqual(OPTIN);
     expect(await harness.store.read({ destination: BOT.jp, userId: jpUserId })).toEqual(jpRecord);
+  });
+
+  it('an unlink is per channel: the other channel stays linked on the member', async () => {
+    // Prepare
+    await linkInTh();
+    await harness.deliver(await harness.queued());
+    // Act
+    const response = await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
+    // Assess: tw untouched; th's own registration merges into the customer holding the LINE id (8050): the member
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      link: { status: 'linked' },
+    });
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+    const th = await harness.store.read({ destination: BOT.th, userId });
+    expect(th).toMatchObject({ customerId: memberId, link: { status: 'unlinked' } });
+    expect(th?.linkedCustomerId).toBeUndefined();
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(await harness.queued()).toEqual([]);
   });
 });
