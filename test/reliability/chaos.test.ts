@@ -1,7 +1,9 @@
 /**
  * The chaos run at a size that fits `npm test` (`npm run chaos` is the full one): hundreds of LINE
- * events with redeliveries, Capillary faults and worker crashes through the real bridge. Nothing may be
- * lost, wrong, duplicated, stale, or leaked to the logs. CHAOS_SEED replays a run.
+ * events with redeliveries, Capillary faults and worker crashes through the real bridge, and the identity mix
+ * (links to other members and failing ones, link API ID tokens and unlinks, Capillary merges and PII deletions
+ * with their notifications). Nothing may be lost, wrong, duplicated, stale, or leaked to the logs, and the
+ * identity invariant holds for every user and channel. CHAOS_SEED replays a run.
  */
 import { chaosChecks, formatChaosReport, runChaos } from '../../local/chaos/chaos-run';
 import { startChaosServices, type ChaosServices } from '../../local/chaos/chaos-services';
@@ -15,11 +17,11 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
   });
   afterAll(() => services.close());
 
-  it('loses, duplicates and leaks nothing, and leaves every user as their newest event says', async () => {
+  it('loses, duplicates and leaks nothing, and leaves every user as their newest event and the identity invariant say', async () => {
     // Act
     const report = await runChaos(services, {
       seed,
-      users: 60,
+      users: 120,
       eventsPerUser: { min: 4, max: 8 },
       fleet: {
         instances: 4,
@@ -29,17 +31,17 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
         maxReceiveCount: 6,
         capillaryTimeoutMs: 300,
         webhookConcurrency: 4,
-        drainDeadlineMs: 60_000,
+        drainDeadlineMs: 240_000,
       },
     });
     // Assess
     process.stdout.write(`${formatChaosReport(report)}\n`);
-    const unmet = chaosChecks(report, { users: 60, eventsSent: 300, lambdaTimeouts: 0 }).filter((check) => !check.met);
+    const unmet = chaosChecks(report, { users: 120, eventsSent: 600, lambdaTimeouts: 0 }).filter((check) => !check.met);
     expect({ unmet, problems: report.problems.slice(0, 10), logExamples: report.logScan.examples }).toEqual({
       unmet: [],
       problems: [],
       logExamples: [],
     });
     expect(report.logScan.lines).toBeGreaterThan(report.figures.events); // the logs were really captured
-  }, 120_000);
+  }, 600_000);
 });
