@@ -167,6 +167,14 @@ describe('link API', () => {
       ]);
     });
 
+    it("stamps the queued unlink with the request's time (the caller's clock when given)", async () => {
+      const userId = lineUserId();
+      const at = 1_700_000_123_456;
+      const response = await handleLinkRequest(linkApiRequest('/line/link/unlink', { userId }), harness.deps, at);
+      expect(response.statusCode).toBe(202);
+      expect((await queued()).map((m) => m.event.timestamp)).toEqual([at]);
+    });
+
     it('finds the user of a linked customer and names the member; 404 not-linked for a customer nobody is linked to', async () => {
       const userId = lineUserId();
       await harness.deps.nonces.saveMemberLink(
