@@ -9,7 +9,7 @@
  */
 import { startAwsServers } from '../local/aws-servers';
 import { runBackfillChaos } from '../local/chaos/backfill-chaos';
-import { chaosChecks, formatChaosReport, runChaos } from '../local/chaos/chaos-run';
+import { chaosChecks, formatChaosReport, runChaos, type ChaosReport } from '../local/chaos/chaos-run';
 import { startChaosServices } from '../local/chaos/chaos-services';
 import { quietOldNodeWarning } from '../local/node-support';
 import { parseCli } from './cli';
@@ -84,14 +84,18 @@ async function main(): Promise<number> {
     });
     process.stdout.write(`${formatChaosReport(report)}\n`);
     for (const example of report.logScan.examples) process.stdout.write(`  log finding: ${example}\n`);
-    for (const problem of report.problems.slice(0, 20))
-      process.stdout.write(`  ${problem.kind}: user ${problem.userId}: ${problem.detail}\n`);
-    const byChannel = new Map<string, number>();
-    for (const { channel, kind } of report.problems)
-      byChannel.set(`${channel}/${kind}`, (byChannel.get(`${channel}/${kind}`) ?? 0) + 1);
+    // A few of each channel and kind, so that a rare kind is not hidden behind a frequent one.
+    const byChannel = new Map<string, ChaosReport['problems']>();
+    for (const problem of report.problems) {
+      const group = `${problem.channel}/${problem.kind}`;
+      byChannel.set(group, [...(byChannel.get(group) ?? []), problem]);
+    }
+    for (const problems of byChannel.values())
+      for (const problem of problems.slice(0, 8))
+        process.stdout.write(`  ${problem.kind}: user ${problem.userId} (${problem.channel}): ${problem.detail}\n`);
     if (byChannel.size > 0)
       process.stdout.write(
-        `  problems by channel and kind: ${[...byChannel].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
+        `  problems by channel and kind: ${[...byChannel].map(([group, problems]) => `${group} ${problems.length}`).join(', ')}\n`,
       );
     const unmet = chaosChecks(report, FULL_RUN_MINIMUM).filter((check) => !check.met);
     process.stdout.write(
