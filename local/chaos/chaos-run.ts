@@ -162,6 +162,7 @@ function identityChecks({ figures }: ChaosReport): ChaosCheck[] {
       met:
         required.every(played) &&
         (played('Capillary: merge-anonymous-into-member') || played('Capillary: merge-anonymous-into-anonymous')),
+      identity: true,
     },
     {
       requirement: 'ID token replays are all refused (409)',

@@ -152,10 +152,6 @@ function transitions(
       'ID token replays answered otherwise',
       count(answers, ([, a]) => a.replayStatus !== undefined && a.replayStatus !== 409),
     ],
-    [
-      'unlinks in chat',
-      outcome('link-unlinked') + outcome('link-not-linked') - count(byCustomer, ([, a]) => a.status === 202),
-    ],
     ['unlinks by customer (link API) queued (202)', count(byCustomer, ([, a]) => a.status === 202)],
     ['unlinks by customer answered 404 not-linked', count(byCustomer, ([, a]) => a.status === 404)],
     ['worker: linked', outcome('link-linked')],

@@ -137,8 +137,9 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
   const candidates = users.filter(
     (user) => !linksAfterCut(user) && friendAtCut(user) && chance(random, MIX.capillaryAction),
   );
-  // Kinds and notification modes in turn, so that even a small run plays each of them.
+  // Kinds (per kind of subject) and notification modes in turn, so that even a small run plays each of them.
   let turn = 0;
+  const kindTurns = { linked: 0, anonymous: 0 };
   const subjects = new Set<string>();
   const actions: PlannedCapillaryAction[] = [];
   let createdAt = cutAt;
@@ -149,7 +150,7 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
     const kinds: CapillaryActionKind[] = linksBefore
       ? ['merge-linked-member', 'delete']
       : ['merge-anonymous-into-member', 'delete', 'merge-anonymous-into-anonymous'];
-    const kind = kinds[turn % kinds.length] as CapillaryActionKind;
+    const kind = kinds[kindTurns[linksBefore ? 'linked' : 'anonymous']++ % kinds.length] as CapillaryActionKind;
     const survivor =
       kind === 'merge-anonymous-into-anonymous'
         ? users.find((other) => other.channel !== user.channel && !subjects.has(key(other)) && !linksAfterCut(other))
