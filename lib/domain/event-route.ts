@@ -5,7 +5,15 @@
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
-import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
+import {
+  BRIDGE_REATTACH_TYPE,
+  CAPILLARY_DELETE_TYPE,
+  CAPILLARY_MERGE_TYPE,
+  identityNoticeOf,
+  reattachRequestOf,
+  type IdentityNotice,
+  type ReattachRequest,
+} from './identity-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
 
@@ -24,6 +32,8 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   unlinkMemberId?: number;
   /** a Capillary identity event's notice (domain/identity-rules) */
   identity?: IdentityNotice;
+  /** the drift check's reattach repair (domain/identity-rules) */
+  reattach?: ReattachRequest;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -41,6 +51,8 @@ export type EventRoute =
   | (LinkWork & { userId: string; lane: 'link' })
   /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
   | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
+  /** the drift check puts the LINE profile back on the record's customer: it moves a LINE profile, as a link does */
+  | { kind: 'reattach'; request: ReattachRequest; userId: string; lane: 'link' }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -82,6 +94,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     text: message?.type === 'text' ? text(message.text) : undefined,
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
     identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
+    reattach: event.type === (BRIDGE_REATTACH_TYPE as string) ? reattachRequestOf(event.reattach) : undefined,
   };
 }
 
@@ -91,6 +104,8 @@ const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
+  if (facts.reattach !== undefined && facts.userId !== undefined)
+    return { kind: 'reattach', request: facts.reattach, userId: facts.userId, lane: 'link' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   const ignored = ignoreReason(facts);

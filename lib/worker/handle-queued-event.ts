@@ -15,6 +15,7 @@ import {
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
+import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
@@ -24,7 +25,7 @@ import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | IdentityOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  SyncOutcome | LinkOutcome | IdentityOutcome | ReattachOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -114,6 +115,8 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'reattach':
+      return reattachLineProfile(link, route.request);
   }
 }
 

@@ -180,7 +180,7 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link' || outcome.result === 'identity'
+    : outcome.result === 'link' || outcome.result === 'identity' || outcome.result === 'reattach'
       ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 

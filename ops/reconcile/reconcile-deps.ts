@@ -10,6 +10,7 @@ import type { WorkerConfig } from '../../lib/config/worker-config';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { SyntheticEventSender } from '../../lib/queue/synthetic-events';
 import { orgRateLimiter } from '../../lib/store/shared-rate-limiter';
+import { readCustomerIdentity } from './identity-reader';
 import type { ReconcileDeps } from './reconcile';
 import { readLineSubscription } from './subscription-reader';
 
@@ -42,13 +43,16 @@ export async function buildReconcileDeps(
     timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS,
   });
   const destination = channel.destination ?? (await followers.botUserId());
+  const call = { deadlineAt: Number.POSITIVE_INFINITY };
   return {
     followers,
     dynamo: clients.dynamo,
     tableName: config.tableName,
     destination,
-    readSubscription: (customerId) =>
-      readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
+    readSubscription: (customerId) => readLineSubscription(http, channel.capillaryLineAccountId, customerId, call),
+    readIdentity: (customerId, userId, beforeRead) =>
+      readCustomerIdentity(http, channel.capillaryLineAccountId, customerId, userId, { ...call, beforeRead }),
+    defersRegistration: capillary.registrationMode === 'on-link',
     // Its share first, then the org's budget that the live workers and the backfill take from too.
     limiter: allOf(
       new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE),
