@@ -267,4 +267,19 @@ describe('drift check', () => {
     // Assess
     expect(RECONCILE_DRIFT_CLASSES.filter((drift) => report.counts[drift] === 0)).toEqual([]);
   });
+
+  it('leaves a record alone that names another customer by the time its reattach repair is applied', async () => {
+    const users = await identityDrift();
+    const stripped = await customerOf(users.stripped);
+    await check({ repair: true });
+    // A link re-pointed the user before the worker got to the repair.
+    const member = rig.capillary.addMember({ mobile: '66800000003' });
+    await recordChange(users.stripped, { customerId: member });
+    // Act
+    await rig.drainPipeline();
+    // Assess: nothing put back on the customer the check saw
+    expect(holders(users.stripped)).toEqual([]);
+    expect(await customerOf(users.stripped)).toBe(member);
+    expect(rig.capillary.state().customers.find(({ id }) => id === stripped)).toBeDefined();
+  });
 });
