@@ -112,7 +112,10 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
 
 const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
-/** Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be ignored), then follow/unfollow. */
+/**
+ * Capillary's changes and the drift check's repairs (the bridge's own event types), then linking (its postbacks and
+ * texts would otherwise be ignored), then follow/unfollow.
+ */
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
