@@ -3,6 +3,7 @@ import { checkChannelOrgs, readCapillaryOrgs, type CapillaryOrgConfig } from './
 import { readCapillaryRegistration, type CapillaryConfig } from './capillary-registration';
 import { readChannels, type ById, type ChannelOf } from './channels';
 import { DEFAULTS } from './defaults';
+import { readEngagementSettings, type EngagementSettings } from './engagement-config';
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
@@ -19,6 +20,8 @@ export interface WorkerConfig {
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
   link: WorkerLinkSettings;
+  /** LINE engagement → Capillary behavioural events; no rules = off */
+  engagement: EngagementSettings;
 }
 
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
@@ -41,5 +44,6 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig>
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    engagement: await readEngagementSettings(read, channels.all),
   };
 }

@@ -5,6 +5,7 @@
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
+import { matchEngagement, type EngagementLineEvent, type EngagementRule } from './engagement-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
 
@@ -34,6 +35,8 @@ export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
   | { kind: 'sync'; userId: string; lane: 'sync' }
   | (LinkWork & { userId: string; lane: 'link' })
+  /** a tap, beacon, membership … a rule maps (domain/engagement-rules): one Capillary behavioural event, posted once */
+  | { kind: 'engagement'; userId: string; lane: 'engagement'; rule: EngagementRule }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -75,10 +78,22 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
   };
 }
 
-/** Linking first (its postbacks and texts would otherwise be ignored), then the follow/unfollow rules. */
-export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+/** A channel's engagement rules and the event as queued, which they read by path. */
+export interface EngagementInput {
+  rules: readonly EngagementRule[];
+  event: EngagementLineEvent;
+}
+
+/**
+ * Linking first (its postbacks and texts would otherwise be ignored or mapped), then the engagement rules (none:
+ * off), then the follow/unfollow rules.
+ */
+export function routeOf(facts: EventFacts, chat: ChatLinkSettings, engagement?: EngagementInput): EventRoute {
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
+  const rule =
+    engagement && facts.userId !== undefined ? matchEngagement(engagement.rules, engagement.event) : undefined;
+  if (rule !== undefined) return { kind: 'engagement', userId: facts.userId as string, lane: 'engagement', rule };
   const ignored = ignoreReason(facts);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
   return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };

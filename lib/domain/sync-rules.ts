@@ -15,7 +15,7 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
  * after a newer follow still links, and an older follow is not made stale by a link.
  */
-export const EVENT_LANES = ['sync', 'link'] as const;
+export const EVENT_LANES = ['sync', 'link', 'engagement'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
 
 /**
@@ -26,8 +26,14 @@ export type EventLane = (typeof EVENT_LANES)[number];
  * - `wait`: it waits until that event is recorded or released. A link event acts on what the record says the
  *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
  *   already have changed in Capillary. Only such lanes release events (a refused link).
+ * - `unordered`: no event of the lane is ever stale nor waits for another of it. Engagement events are each their
+ *   own fact (a tap, a visit), posted once each whatever their order: the worker remembers what it posted.
  */
-export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = { sync: 'take-over', link: 'wait' };
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait' | 'unordered'> = {
+  sync: 'take-over',
+  link: 'wait',
+  engagement: 'unordered',
+};
 
 /** An event of a lane, by its id and timestamp. */
 export interface LaneEvent {
@@ -45,6 +51,9 @@ export interface UserSyncState {
   /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
+  /** the last posted event of the engagement lane (for the record only: that lane is unordered) */
+  lastEngagementEventTimestamp?: number;
+  lastEngagementEventId?: string;
   /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
@@ -102,10 +111,14 @@ export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 /** Where the state keeps each lane's last applied event. */
 export const LAST_APPLIED_FIELDS: Record<
   EventLane,
-  { timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp'; eventId: 'lastEventId' | 'lastLinkEventId' }
+  {
+    timestamp: `last${'' | 'Link' | 'Engagement'}EventTimestamp`;
+    eventId: `last${'' | 'Link' | 'Engagement'}EventId`;
+  }
 > = {
   sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
+  engagement: { timestamp: 'lastEngagementEventTimestamp', eventId: 'lastEngagementEventId' },
 };
 
 export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? 'sync';
@@ -135,6 +148,7 @@ function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   const lane = laneOf(event);
+  if (LANE_ORDER[lane] === 'unordered') return claimAdmission(event, state, now);
   const last = lastApplied(state, lane);
   if (last.timestamp !== undefined && event.timestamp <= last.timestamp)
     return last.eventId === event.webhookEventId ? 'duplicate' : 'stale';
@@ -143,7 +157,11 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ).
   if (unrecorded.some((claim) => event.timestamp <= claim.timestamp)) return 'stale';
   if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
-  // The same event may re-claim at once: that is its own retry after a crash.
+  return claimAdmission(event, state, now);
+}
+
+/** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
+function claimAdmission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   // Another event's claim: wait for it, or take it over once it expired (its worker died).
   return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';

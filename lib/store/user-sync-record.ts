@@ -57,6 +57,12 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     inFlightTs: 'linkInFlightTs',
     inFlightId: 'linkInFlightId',
   },
+  engagement: {
+    lastTs: 'lastEngagementEventTs',
+    lastId: 'lastEngagementEventId',
+    inFlightTs: 'engagementInFlightTs',
+    inFlightId: 'engagementInFlightId',
+  },
 };
 
 /** Claims written before lanes existed carry no `claimLane`: they are sync claims. */

@@ -14,3 +14,12 @@ export class NonceChangedError extends BridgeError {
     super(`Nonce record changed while event ${eventId} consumed it; retrying`, options);
   }
 }
+
+/** An engagement route for a channel built without its behavioural-events client: a broken configuration object. */
+export class EngagementNotConfiguredError extends BridgeError {
+  override readonly name = 'EngagementNotConfiguredError';
+
+  constructor(public readonly channel: string) {
+    super(`Channel "${channel}" maps engagement events but has no behavioural-events client`);
+  }
+}

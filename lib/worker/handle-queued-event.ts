@@ -14,6 +14,7 @@ import {
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
+import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
@@ -22,7 +23,8 @@ import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
 import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
-export type EventOutcome = SyncOutcome | LinkOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+export type EventOutcome =
+  SyncOutcome | LinkOutcome | EngagementOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -56,7 +58,8 @@ export async function handleQueuedEvent(
   try {
     message = parseQueuedEvent(record.body);
     const facts = eventFactsOf(message.event);
-    const route = routeOf(facts, deps.link.settings.chat);
+    const rules = deps.channels.get(message.channel)?.engagement?.rules ?? [];
+    const route = routeOf(facts, deps.link.settings.chat, { rules, event: message.event });
     const user = maskUserId(facts.userId);
     log = logger.createChild({
       persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
@@ -100,6 +103,10 @@ async function settle(
   const { claimed } = claim;
   const call = { deadlineAt };
   if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
+  if (route.kind === 'engagement') {
+    const engagement = { rule: route.rule, event: message.event };
+    return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
+  }
   const { nonces, settings } = deps.link;
   const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
   switch (route.kind) {

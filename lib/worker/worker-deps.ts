@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
+import { BehaviouralEventsClient } from '../capillary/behavioural-events-client';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { MemberLinker } from '../capillary/member-linker';
+import { slotPlan } from '../capillary/rate-limiter';
 import type { CapillaryOrgConfig } from '../config/capillary-orgs';
 import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
@@ -12,19 +14,23 @@ import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
-import { orgRateLimiter } from '../store/shared-rate-limiter';
+import { DynamoPostedEngagementStore, type PostedEngagementStore } from '../store/posted-engagement-store';
+import { orgRateLimiter, rateBucketKey, SharedRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
+import type { EngagementChannel } from './engagement/post-engagement';
 import type { LinkChannel } from './link/link-context';
 import type { SyncChannel } from './sync/sync-line-event';
 
 /** One LINE channel's clients: what its follows sync with and what its links work with. */
-export type ChannelClients = SyncChannel & LinkChannel;
+export type ChannelClients = SyncChannel & LinkChannel & EngagementChannel;
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
   store: UserRecordStore;
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+  /** the engagement events already posted (each posts once) */
+  engagement: { posted: PostedEngagementStore };
 }
 
 /**
@@ -45,6 +51,31 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
       limiter: orgRateLimiter(dynamo, config.tableName, org),
     });
   const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
+  const { posting, rulesByChannel } = config.engagement;
+  // The ingest URL's own bucket, shared by every instance: a flood of taps never takes a follow's budget.
+  const ingestLimiter =
+    posting &&
+    new SharedRateLimiter({
+      client: dynamo,
+      tableName: config.tableName,
+      bucketKey: rateBucketKey(posting.url, posting.credentials.split(':')[0] ?? ''),
+      plan: slotPlan(posting.rateLimitPerMinute),
+    });
+  const engagementOf = (channel: string): EngagementChannel['engagement'] => {
+    const rules = rulesByChannel.get(channel) ?? [];
+    if (posting === undefined || ingestLimiter === undefined || rules.length === 0) return undefined;
+    const { url, credentials } = posting;
+    const { timeoutMs, maxAttempts } = capillary;
+    const client = new BehaviouralEventsClient({
+      url,
+      credentials,
+      timeoutMs,
+      maxAttempts,
+      limiter: ingestLimiter,
+      channel,
+    });
+    return { rules, client, posting };
+  };
   const channels = config.channels.all.map((channel): ChannelClients => {
     const http = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
@@ -65,11 +96,13 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
         baseUrl: line.apiBaseUrl,
         timeoutMs: link.lineApiTimeoutMs,
       }),
+      engagement: engagementOf(channel.id),
     };
   });
   return {
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+    engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },
   };
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { LineCustomerDirectory, Registration } from '../../capillary/customer-directory';
 import { decide, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
@@ -34,17 +34,8 @@ export async function syncLineEvent(
   let customerId: number | undefined;
   switch (decision.action) {
     case 'register': {
-      const profile = await channel.profiles.lookup(key.userId);
-      if (!profile.found) log.info('LINE profile unavailable; registering without a name', { reason: profile.reason });
-      const registration = await channel.customers.register(
-        key.userId,
-        profile.found ? profile.displayName : undefined,
-        call,
-      );
+      const registration = await registerLineUser(key.userId, channel, log, call);
       customerId = registration.customerId;
-      // Merges across sources are worth an audit trail (docs/capillary.md#merges).
-      if (registration.merged)
-        log.info('Capillary merged the LINE profile into an existing customer (8050)', { customerId });
       if (!registration.subscribed) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
     }
@@ -64,4 +55,22 @@ export async function syncLineEvent(
   countForChannel('EventApplied', channel.id);
   log.info('Event applied and recorded', { action: decision.action, subscription: decision.subscription, customerId });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };
+}
+
+/** Registers a LINE user with no Capillary customer yet, named by their LINE profile where LINE answers it. */
+export async function registerLineUser(
+  userId: string,
+  channel: SyncChannel,
+  log: Logger,
+  call: { deadlineAt: number },
+): Promise<Registration> {
+  const profile = await channel.profiles.lookup(userId);
+  if (!profile.found) log.info('LINE profile unavailable; registering without a name', { reason: profile.reason });
+  const registration = await channel.customers.register(userId, profile.found ? profile.displayName : undefined, call);
+  // Merges across sources are worth an audit trail (docs/capillary.md#merges).
+  if (registration.merged)
+    log.info('Capillary merged the LINE profile into an existing customer (8050)', {
+      customerId: registration.customerId,
+    });
+  return registration;
 }
