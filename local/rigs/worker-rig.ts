@@ -156,7 +156,8 @@ export async function startWorkerHarness(
     capillary?: RigCapillarySettings;
     channels?: readonly WorkerChannel[];
     link?: Partial<WorkerConfig['link']>;
-    engagement?: WorkerConfig['engagement'];
+    /** the engagement settings, given the stand-in (its behavioural-events URL) */
+    engagement?: (capillary: CapillaryStandIn) => WorkerConfig['engagement'];
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
   } = {},
@@ -173,7 +174,7 @@ export async function startWorkerHarness(
     options.channels,
     [],
     options.link,
-    options.engagement,
+    options.engagement?.(capillary),
   );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
