@@ -24,12 +24,18 @@ export interface WorkerConfig {
   engagement: EngagementSettings;
 }
 
+/** What the backfill job shares with the worker: everything but the engagement events, which only the worker posts. */
+export type WorkerSections = Omit<WorkerConfig, 'engagement'>;
+
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
-  return readConfig(env, resolveSecret, readWorkerSections);
+  return readConfig(env, resolveSecret, async (read) => {
+    const sections = await readWorkerSections(read);
+    return { ...sections, engagement: await readEngagementSettings(read, sections.channels.all) };
+  });
 }
 
 /** The worker's sections, problems left in `read`: the backfill job reads them beside its own. */
-export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig> {
+export async function readWorkerSections(read: EnvReader): Promise<WorkerSections> {
   const capillaryOrgs = await readCapillaryOrgs(read);
   const channels = await readChannels(read, ['channelAccessToken', 'capillaryLineAccountId']);
   checkChannelOrgs(read, channels.all, capillaryOrgs);
@@ -44,6 +50,5 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig>
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
-    engagement: await readEngagementSettings(read, channels.all),
   };
 }

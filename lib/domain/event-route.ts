@@ -1,11 +1,12 @@
 /**
  * What a queued event is for: which kind of work takes it, decided from the event's facts alone. Pure.
  *
- * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/); a new kind
+ * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/, identity/); a new kind
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
 import { matchEngagement, type EngagementLineEvent, type EngagementRule } from './engagement-rules';
+import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
 
@@ -20,6 +21,10 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   postbackData?: string;
   /** a text message's text */
   text?: string;
+  /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
+  unlinkMemberId?: number;
+  /** a Capillary identity event's notice (domain/identity-rules) */
+  identity?: IdentityNotice;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -29,12 +34,14 @@ type LinkWork =
   /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
   | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
   /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
-  | { kind: 'unlink'; answerInChat: boolean };
+  | { kind: 'unlink'; answerInChat: boolean; memberId?: number };
 
 export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
   | { kind: 'sync'; userId: string; lane: 'sync' }
   | (LinkWork & { userId: string; lane: 'link' })
+  /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
+  | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
   /** a tap, beacon, membership … a rule maps (domain/engagement-rules): one Capillary behavioural event, posted once */
   | { kind: 'engagement'; userId: string; lane: 'engagement'; rule: EngagementRule }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
@@ -63,6 +70,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
   const link = event.link as { result?: unknown; nonce?: unknown } | undefined;
   const postback = event.postback as { data?: unknown } | undefined;
   const message = event.message as { type?: unknown; text?: unknown } | undefined;
+  const unlinkOf = event.unlink as { memberId?: unknown } | undefined;
   return {
     type: event.type,
     webhookEventId: event.webhookEventId,
@@ -75,8 +83,12 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     nonce: text(link?.nonce),
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
+    unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
+    identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
   };
 }
+
+const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
 /** A channel's engagement rules and the event as queued, which they read by path. */
 export interface EngagementInput {
@@ -85,10 +97,12 @@ export interface EngagementInput {
 }
 
 /**
- * Linking first (its postbacks and texts would otherwise be ignored or mapped), then the engagement rules (none:
- * off), then the follow/unfollow rules.
+ * Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be
+ * ignored or mapped), then the engagement rules (none: off), then follow/unfollow.
  */
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings, engagement?: EngagementInput): EventRoute {
+  if (facts.identity !== undefined && facts.userId !== undefined)
+    return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   const rule =
@@ -108,7 +122,11 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
     case BRIDGE_LINK_TYPE:
       return ofUser(facts, { kind: 'complete-link', nonce: facts.nonce, via: 'id-token' });
     case BRIDGE_UNLINK_TYPE:
-      return ofUser(facts, { kind: 'unlink', answerInChat: false });
+      return ofUser(facts, {
+        kind: 'unlink',
+        answerInChat: false,
+        ...(facts.unlinkMemberId === undefined ? {} : { memberId: facts.unlinkMemberId }),
+      });
     case 'postback':
       // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
       if (facts.sourceType !== 'user') return undefined;

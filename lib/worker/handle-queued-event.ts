@@ -15,6 +15,7 @@ import {
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
 import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
+import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
@@ -24,7 +25,12 @@ import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | EngagementOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  | SyncOutcome
+  | LinkOutcome
+  | IdentityOutcome
+  | EngagementOutcome
+  | Skipped
+  | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -42,7 +48,7 @@ export interface WorkerDeps extends SyncDeps {
 
 /**
  * One SQS record = one queued LINE event, settled at most once: parsed, routed (domain/event-route), its
- * user's record claimed when its work changes it, then handed to its kind of work (sync/, link/). A throw
+ * user's record claimed when its work changes it, then handed to its kind of work (sync/, link/, identity/). A throw
  * fails the record: SQS retries it (the retry resumes the claim), then moves it to the DLQ.
  * @param deadlineAt epoch ms after which no Capillary attempt starts (the invocation's end, less a reserve)
  */
@@ -96,7 +102,8 @@ async function settle(
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
-  const key = { destination: message.destination, userId: route.userId };
+  const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
+  const key = { destination: message.destination, userId: route.userId, owner };
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
@@ -108,6 +115,8 @@ async function settle(
     return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
   }
   const { nonces, settings } = deps.link;
+  if (route.kind === 'identity')
+    return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
   const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':

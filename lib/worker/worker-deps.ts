@@ -1,34 +1,41 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import { BehaviouralEventsClient } from '../capillary/behavioural-events-client';
+import { LineBulkRegistrar } from '../capillary/bulk-upsert';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { MemberLinker } from '../capillary/member-linker';
-import { slotPlan } from '../capillary/rate-limiter';
 import type { CapillaryOrgConfig } from '../config/capillary-orgs';
 import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
 import type { WorkerLinkSettings } from '../config/link-config';
-import type { WorkerConfig } from '../config/worker-config';
+import type { WorkerConfig, WorkerSections } from '../config/worker-config';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { DynamoPostedEngagementStore, type PostedEngagementStore } from '../store/posted-engagement-store';
-import { orgRateLimiter, rateBucketKey, SharedRateLimiter } from '../store/shared-rate-limiter';
+import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
+import { bulkRegistrationSettings, type BulkRegistrationSettings } from './bulk/bulk-settings';
+import type { BulkChannel } from './bulk/register-in-bulk';
+import { engagementClients } from './engagement/engagement-clients';
 import type { EngagementChannel } from './engagement/post-engagement';
 import type { LinkChannel } from './link/link-context';
 import type { SyncChannel } from './sync/sync-line-event';
 
-/** One LINE channel's clients: what its follows sync with and what its links work with. */
-export type ChannelClients = SyncChannel & LinkChannel & EngagementChannel;
+/**
+ * One LINE channel's clients: what its follows sync with (one by one or in bulk), what its links work with, where
+ * its engagement events go, its org.
+ */
+export type ChannelClients = SyncChannel & LinkChannel & BulkChannel & EngagementChannel & { capillaryOrg: string };
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
   store: UserRecordStore;
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+  /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
+  bulk?: BulkRegistrationSettings;
   /** the engagement events already posted (each posts once) */
   engagement: { posted: PostedEngagementStore };
 }
@@ -37,60 +44,47 @@ export interface SyncDeps {
  * The worker's stores (DynamoDB) and clients, built once per container from its configuration: one
  * Capillary HTTP client per org (its rate budget and token shared by the org's channels), and per channel
  * a LINE profile client and a chat client (link tokens, replies, pushes) with the channel's token, and a
- * customer directory and a member linker writing with the channel's Capillary account id.
+ * customer directory and a member linker writing with the channel's Capillary account id. Without engagement
+ * settings (the backfill job's sections), no channel posts engagement events.
  */
-export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
+export function buildSyncDeps(
+  config: WorkerSections & { engagement?: WorkerConfig['engagement'] },
+  dynamo = new DynamoDBClient({ cacheMiddleware: true }),
+): SyncDeps {
   const { capillary, line, link } = config;
-  const orgClient = (org: CapillaryOrgConfig) =>
-    new CapillaryHttpClient({
+  const orgClient = (org: CapillaryOrgConfig) => {
+    // One budget per API key, shared through the user table by every instance (and the backfill job).
+    const limiter = orgRateLimiter(dynamo, config.tableName, org);
+    const http = new CapillaryHttpClient({
       baseUrl: org.baseUrl,
       auth: org.auth,
       timeoutMs: capillary.timeoutMs,
       maxAttempts: capillary.maxAttempts,
-      // One budget per API key, shared through the user table by every instance (and the backfill job).
-      limiter: orgRateLimiter(dynamo, config.tableName, org),
+      limiter,
     });
-  const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
-  const { posting, rulesByChannel } = config.engagement;
-  // The ingest URL's own bucket, shared by every instance: a flood of taps never takes a follow's budget.
-  const ingestLimiter =
-    posting &&
-    new SharedRateLimiter({
-      client: dynamo,
-      tableName: config.tableName,
-      bucketKey: rateBucketKey(posting.url, posting.credentials.split(':')[0] ?? ''),
-      plan: slotPlan(posting.rateLimitPerMinute),
-    });
-  const engagementOf = (channel: string): EngagementChannel['engagement'] => {
-    const rules = rulesByChannel.get(channel) ?? [];
-    if (posting === undefined || ingestLimiter === undefined || rules.length === 0) return undefined;
-    const { url, credentials } = posting;
-    const { timeoutMs, maxAttempts } = capillary;
-    const client = new BehaviouralEventsClient({
-      url,
-      credentials,
-      timeoutMs,
-      maxAttempts,
-      limiter: ingestLimiter,
-      channel,
-    });
-    return { rules, client, posting };
+    return { http, limiter };
   };
+  const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
+  const engagementOf = engagementClients(config.engagement, { dynamo, tableName: config.tableName }, capillary);
   const channels = config.channels.all.map((channel): ChannelClients => {
-    const http = orgs.get(channel.capillaryOrg);
+    const org = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
-    if (http === undefined)
+    if (org === undefined)
       throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
-    const channelHttp = http.forChannel(channel.id);
+    const channelHttp = org.http.forChannel(channel.id);
+    const accountId = channel.capillaryLineAccountId;
     return {
       id: channel.id,
-      customers: new LineCustomerDirectory(channelHttp, capillary, channel.capillaryLineAccountId),
+      capillaryOrg: channel.capillaryOrg,
+      customers: new LineCustomerDirectory(channelHttp, capillary, accountId),
+      // Its HTTP client takes each bulk call's tokens from the org's budget as it goes.
+      registrar: new LineBulkRegistrar(channelHttp, capillary, accountId, org.limiter, capillary.bulkCountsAs),
       profiles: new LineProfileClient({
         channelAccessToken: channel.channelAccessToken,
         baseUrl: line.apiBaseUrl,
         timeoutMs: line.profileTimeoutMs,
       }),
-      members: new MemberLinker(channelHttp, channel.capillaryLineAccountId, link),
+      members: new MemberLinker(channelHttp, accountId, link),
       chat: new LineChatClient({
         channelAccessToken: channel.channelAccessToken,
         baseUrl: line.apiBaseUrl,
@@ -103,6 +97,7 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+    bulk: bulkRegistrationSettings(capillary),
     engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },
   };
 }

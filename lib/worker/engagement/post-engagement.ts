@@ -8,7 +8,8 @@ import { countForChannel } from '../../observability/telemetry';
 import type { PostedEngagementStore } from '../../store/posted-engagement-store';
 import type { ClaimedEvent } from '../claim-user-record';
 import { EngagementNotConfiguredError } from '../errors';
-import { registerLineUser, type SyncChannel } from '../sync/sync-line-event';
+import { registerLineUser } from '../sync/register-follower';
+import type { SyncChannel } from '../sync/sync-line-event';
 
 /** A channel's behavioural-events client (absent: the channel maps no engagement). */
 export interface EngagementChannel extends SyncChannel {
@@ -48,13 +49,13 @@ export async function postEngagement(
   let customerId = state.customerId;
   let registered: number | undefined;
   if (customerId === undefined) {
-    if (channel.customers.defersRegistration) {
-      log.info('Engagement event of a user with no Capillary customer skipped (registration on link)', {
-        eventName: rule.event,
-      });
+    // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
+    if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
+      const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
+      log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
       return settle('unknown-user', 'EngagementSkippedUnknownUser');
     }
-    customerId = registered = (await registerLineUser(key.userId, channel, log, call)).customerId;
+    customerId = registered = (await registerLineUser(channel, key.userId, log, call)).customerId;
   }
   // The route matched this channel's rules: it has its client unless the configuration object was built by hand.
   if (channel.engagement === undefined) throw new EngagementNotConfiguredError(channel.id);

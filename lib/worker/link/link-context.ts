@@ -1,21 +1,24 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { CustomerDirectory } from '../../capillary/customer-directory';
 import type { MemberLinker } from '../../capillary/member-linker';
 import type { WorkerLinkSettings } from '../../config/link-config';
 import type { EventFacts } from '../../domain/event-route';
 import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
+import type { LineProfileClient } from '../../line/profile-client';
 import type { LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 
 /** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
 export interface LinkChannel {
   id: string;
-  customers: LineCustomerDirectory;
+  customers: CustomerDirectory;
   members: MemberLinker;
   /** link tokens, replies and pushes with this channel's token */
   chat: LineChatClient;
+  /** the display name for a customer of the user's own again (after an unlink) */
+  profiles: LineProfileClient;
 }
 
 /**
