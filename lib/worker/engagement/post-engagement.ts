@@ -37,14 +37,18 @@ export async function postEngagement(
   log: Logger,
   call: { deadlineAt: number },
 ): Promise<EngagementOutcome> {
-  const settle = async (reason: EngagementOutcome['reason'], metric: string, customerId?: number) => {
-    await complete(customerId === undefined ? {} : { customerId });
-    countForChannel(metric, channel.id, 1, { event: rule.event });
-    return { result: 'engagement' as const, event: rule.event, reason };
-  };
+  const perEvent = { event: rule.event };
+  const outcome = (reason: EngagementOutcome['reason']) => ({
+    result: 'engagement' as const,
+    event: rule.event,
+    reason,
+  });
+  // Each count follows the completion: a completion that fails is retried and counted then.
   if (await posted.wasPosted(key.destination, event.webhookEventId)) {
     log.info('Engagement event already posted', { eventName: rule.event });
-    return settle('already-posted', 'EngagementAlreadyPosted');
+    await complete({});
+    countForChannel('EngagementAlreadyPosted', channel.id, 1, perEvent);
+    return outcome('already-posted');
   }
   let customerId = state.customerId;
   let registered: number | undefined;
@@ -53,7 +57,9 @@ export async function postEngagement(
     if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
       const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
       log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
-      return settle('unknown-user', 'EngagementSkippedUnknownUser');
+      await complete({});
+      countForChannel('EngagementSkippedUnknownUser', channel.id, 1, perEvent);
+      return outcome('unknown-user');
     }
     customerId = registered = (await registerLineUser(channel, key.userId, log, call)).customerId;
   }
@@ -68,6 +74,7 @@ export async function postEngagement(
     customerField: posting.customerField,
   });
   const result = await client.post(body, call);
+  const recorded = registered === undefined ? {} : { customerId: registered };
   if (result.outcome === 'refused') {
     log.warn('Capillary refused the engagement event; acknowledged', {
       eventName: rule.event,
@@ -75,9 +82,13 @@ export async function postEngagement(
       message: result.message,
       requestId: result.requestId,
     });
-    return settle('refused', 'EngagementRefused', registered);
+    await complete(recorded);
+    countForChannel('EngagementRefused', channel.id, 1, perEvent);
+    return outcome('refused');
   }
   await posted.remember(key.destination, event.webhookEventId);
   log.info('Engagement event posted', { eventName: rule.event, customerId, requestId: result.requestId });
-  return settle('posted', 'EngagementPosted', registered);
+  await complete(recorded);
+  countForChannel('EngagementPosted', channel.id, 1, perEvent);
+  return outcome('posted');
 }

@@ -1,6 +1,8 @@
 import type { EngagementSettings } from '../../../../lib/config/engagement-config';
 import { parseEngagementRules } from '../../../../lib/domain/engagement-rules';
+import { CAPILLARY_DELETE_TYPE } from '../../../../lib/domain/identity-rules';
 import type { LineWebhookEvent } from '../../../../lib/line/callback';
+import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
 import {
   DESTINATION,
   followEvent,
@@ -136,6 +138,18 @@ describe('worker: LINE engagement → Capillary behavioural events', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(posted(harness)).toHaveLength(0);
       expect(outcomes(harness).at(-1)).toEqual({ result: 'engagement', event: 'line_checkin', reason: 'refused' });
+    });
+
+    it('skips a user Capillary deleted on a PII request until a new follow registers them again', async () => {
+      const { userId, customerId } = await follower(harness);
+      const deletion = identityEventId('n-1', DESTINATION, userId);
+      await harness.run([identityEvent(userId, { type: CAPILLARY_DELETE_TYPE, customerId }, deletion, 1500)]);
+      await harness.run([checkin(userId, 2000)]);
+      expect(posted(harness)).toHaveLength(0);
+      expect(outcomes(harness).at(-1)).toEqual({ result: 'engagement', event: 'line_checkin', reason: 'unknown-user' });
+      await harness.run([followEvent(userId, 3000), checkin(userId, 4000)]);
+      const [again] = harness.capillary.customersWithIdentifier('line', userId);
+      expect(posted(harness).map((event) => event.customerId)).toEqual([String(again!.id)]);
     });
 
     it('never puts the LINE user id, display name or message text in any posted body', async () => {
