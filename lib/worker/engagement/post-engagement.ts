@@ -8,7 +8,7 @@ import { countForChannel } from '../../observability/telemetry';
 import type { PostedEngagementStore } from '../../store/posted-engagement-store';
 import type { ClaimedEvent } from '../claim-user-record';
 import { EngagementNotConfiguredError } from '../errors';
-import { registerLineUser } from '../sync/register-follower';
+import { registerFollower } from '../sync/register-follower';
 import type { SyncChannel } from '../sync/sync-line-event';
 
 /** A channel's behavioural-events client (absent: the channel maps no engagement). */
@@ -61,7 +61,9 @@ export async function postEngagement(
       countForChannel('EngagementSkippedUnknownUser', channel.id, 1, perEvent);
       return outcome('unknown-user');
     }
-    customerId = registered = (await registerLineUser(channel, key.userId, log, call)).customerId;
+    // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
+    const subscription = state.subscription ?? 'OPTIN';
+    customerId = registered = await registerFollower(channel, key.userId, subscription, log, call);
   }
   // The route matched this channel's rules: it has its client unless the configuration object was built by hand.
   if (channel.engagement === undefined) throw new EngagementNotConfiguredError(channel.id);

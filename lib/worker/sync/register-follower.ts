@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { Registration } from '../../capillary/customer-directory';
 import type { CallOptions } from '../../capillary/http-client';
 import type { SubscriptionState } from '../../domain/sync-rules';
 import type { SyncChannel } from './sync-line-event';
@@ -16,27 +15,14 @@ export async function registerFollower(
   log: Logger,
   call: CallOptions,
 ): Promise<number> {
-  const registration = await registerLineUser(channel, userId, log, call);
-  const { customerId } = registration;
-  if (!registration.subscribed || subscription !== 'OPTIN')
-    await channel.customers.setSubscription(customerId, subscription, call);
-  return customerId;
-}
-
-/** A customer for a LINE user the bridge has none for, named by their LINE profile where LINE answers it. */
-export async function registerLineUser(
-  channel: SyncChannel,
-  userId: string,
-  log: Logger,
-  call: CallOptions,
-): Promise<Registration> {
   const profile = await channel.profiles.lookup(userId);
   if (!profile.found) log.info('LINE profile unavailable; registering without a name', { reason: profile.reason });
   const registration = await channel.customers.register(userId, profile.found ? profile.displayName : undefined, call);
+  const { customerId } = registration;
   // Merges across sources are worth an audit trail (docs/capillary.md#merges).
   if (registration.merged)
-    log.info('Capillary merged the LINE profile into an existing customer (8050)', {
-      customerId: registration.customerId,
-    });
-  return registration;
+    log.info('Capillary merged the LINE profile into an existing customer (8050)', { customerId });
+  if (!registration.subscribed || subscription !== 'OPTIN')
+    await channel.customers.setSubscription(customerId, subscription, call);
+  return customerId;
 }
