@@ -7,7 +7,7 @@ import { readEngagementSettings, type EngagementSettings } from './engagement-co
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
-import { readTableName } from './resources';
+import { readEventsQueueUrl, readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
 
@@ -22,6 +22,8 @@ export interface WorkerConfig {
   link: WorkerLinkSettings;
   /** LINE engagement → Capillary behavioural events; no rules = off */
   engagement: EngagementSettings;
+  /** the queue the worker drains: a link queues the moves of the provider's other channels into it (QUEUE_URL) */
+  eventsQueueUrl?: string;
 }
 
 /** What the backfill job shares with the worker: everything but the engagement events, which only the worker posts. */
@@ -50,5 +52,6 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerSection
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    ...(read.optional('QUEUE_URL') === undefined ? {} : { eventsQueueUrl: readEventsQueueUrl(read) }),
   };
 }

@@ -18,6 +18,7 @@ import { postEngagement, type EngagementOutcome } from './engagement/post-engage
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
+import { moveSibling } from './link/move-sibling';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
@@ -117,7 +118,12 @@ async function settle(
   const { nonces, settings } = deps.link;
   if (route.kind === 'identity')
     return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
-  const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
+  const siblings = {
+    channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
+    records: deps.store,
+    queue: deps.queue,
+  };
+  const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':
       return startLink(link);
@@ -125,6 +131,8 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'link-sibling':
+      return moveSibling(link, route.move);
   }
 }
 

@@ -9,8 +9,11 @@ import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
 import type { WorkerLinkSettings } from '../config/link-config';
 import type { WorkerConfig, WorkerSections } from '../config/worker-config';
+import { botDestination } from '../line/bot-destination';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
+import { SqsLineEventQueue, type LineEventQueue } from '../queue/line-event-queue';
+import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { DynamoPostedEngagementStore, type PostedEngagementStore } from '../store/posted-engagement-store';
@@ -20,14 +23,14 @@ import { bulkRegistrationSettings, type BulkRegistrationSettings } from './bulk/
 import type { BulkChannel } from './bulk/register-in-bulk';
 import { engagementClients } from './engagement/engagement-clients';
 import type { EngagementChannel } from './engagement/post-engagement';
-import type { LinkChannel } from './link/link-context';
+import type { SiblingChannel } from './link/link-context';
 import type { SyncChannel } from './sync/sync-line-event';
 
 /**
  * One LINE channel's clients: what its follows sync with (one by one or in bulk), what its links work with, where
  * its engagement events go, its org.
  */
-export type ChannelClients = SyncChannel & LinkChannel & BulkChannel & EngagementChannel & { capillaryOrg: string };
+export type ChannelClients = SyncChannel & SiblingChannel & BulkChannel & EngagementChannel & { capillaryOrg: string };
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
@@ -36,6 +39,8 @@ export interface SyncDeps {
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
   /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
   bulk?: BulkRegistrationSettings;
+  /** where a link queues the moves of the provider's other channels (absent: QUEUE_URL unset) */
+  queue?: LineEventQueue;
   /** the engagement events already posted (each posts once) */
   engagement: { posted: PostedEngagementStore };
 }
@@ -73,23 +78,17 @@ export function buildSyncDeps(
       throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
     const channelHttp = org.http.forChannel(channel.id);
     const accountId = channel.capillaryLineAccountId;
+    const lineApi = { channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl };
     return {
       id: channel.id,
       capillaryOrg: channel.capillaryOrg,
+      destination: botDestination(channel.destination, { ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
       customers: new LineCustomerDirectory(channelHttp, capillary, accountId),
       // Its HTTP client takes each bulk call's tokens from the org's budget as it goes.
       registrar: new LineBulkRegistrar(channelHttp, capillary, accountId, org.limiter, capillary.bulkCountsAs),
-      profiles: new LineProfileClient({
-        channelAccessToken: channel.channelAccessToken,
-        baseUrl: line.apiBaseUrl,
-        timeoutMs: line.profileTimeoutMs,
-      }),
+      profiles: new LineProfileClient({ ...lineApi, timeoutMs: line.profileTimeoutMs }),
       members: new MemberLinker(channelHttp, accountId, link),
-      chat: new LineChatClient({
-        channelAccessToken: channel.channelAccessToken,
-        baseUrl: line.apiBaseUrl,
-        timeoutMs: link.lineApiTimeoutMs,
-      }),
+      chat: new LineChatClient({ ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
       engagement: engagementOf(channel.id),
     };
   });
@@ -98,6 +97,9 @@ export function buildSyncDeps(
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
     bulk: bulkRegistrationSettings(capillary),
+    ...(config.eventsQueueUrl === undefined
+      ? {}
+      : { queue: new SqsLineEventQueue(createSqsClient(), config.eventsQueueUrl) }),
     engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },
   };
 }
