@@ -42,7 +42,7 @@ describe('chaos oracle: engagement events', () => {
       }),
       engagement: TAPS,
     };
-    const run = await playScenario(services, QUICK_FLEET, scenario);
+    const run = await playScenario(services, { ...QUICK_FLEET, drainDeadlineMs: 150_000 }, scenario);
     const posted = () => services.capillary.state().behaviouralEvents.posted;
     expect(run.figures.engagement).toMatchObject({ sent: 18, mapped: 12, posts: 12, postedTwice: 0, unexpected: 0 });
     expect(run.figures.engagement.ingestFaulted).toBeGreaterThan(0);
@@ -64,7 +64,7 @@ describe('chaos oracle: engagement events', () => {
     expect(problems.map(({ detail }) => detail)).toEqual([
       `${first!.externalEventId} (${first!.eventName}): posted 2 times`,
     ]);
-  }, 90_000);
+  }, 200_000);
 
   it('reports a mapped event never posted, an unmapped or unknown one posted, and a body naming the user', () => {
     const sent = (webhookEventId: string, eventName?: string): SentEngagement => ({
