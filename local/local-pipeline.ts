@@ -326,7 +326,11 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
       CAPILLARY_CLIENT_KEY: LOCAL_CREDENTIALS.capillaryClientKey,
       CAPILLARY_CLIENT_SECRET: LOCAL_CREDENTIALS.capillaryClientSecret,
       CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
+      CAPILLARY_BEHAVIOURAL_EVENTS_URL: standIn.behaviouralEventsUrl,
+      CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS: LOCAL_CREDENTIALS.capillaryBehaviouralEventsCredentials,
     });
+    // The default local mapping (serverless.yml's local stage: the samples events/09–11), unless one is set.
+    process.env.LINE_ENGAGEMENT_EVENTS ??= String(stageParams(LOCAL_STAGE).lineEngagementEvents);
   } else {
     capillary = { url: options.capillaryBaseUrl, standIn: false };
   }

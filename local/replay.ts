@@ -342,6 +342,8 @@ function describeOutcome(outcome: EventOutcome | undefined): string {
       return `Capillary identity change: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}`;
     case 'reattach':
       return `drift repair: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}${outcome.detail ? ` (${outcome.detail})` : ''}`;
+    case 'engagement':
+      return `engagement ${outcome.event}: ${outcome.reason}`;
   }
 }
 

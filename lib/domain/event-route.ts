@@ -5,6 +5,7 @@
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
+import { matchEngagement, type EngagementLineEvent, type EngagementRule } from './engagement-rules';
 import {
   BRIDGE_REATTACH_TYPE,
   CAPILLARY_DELETE_TYPE,
@@ -64,6 +65,8 @@ export type EventRoute =
   | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
   /** the drift check puts the LINE profile back on the record's customer: it moves a LINE profile, as a link does */
   | { kind: 'reattach'; request: ReattachRequest; userId: string; lane: 'link' }
+  /** a tap, beacon, membership … a rule maps (domain/engagement-rules): one Capillary behavioural event, posted once */
+  | { kind: 'engagement'; userId: string; lane: 'engagement'; rule: EngagementRule }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -112,17 +115,26 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
 
 const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
+/** A channel's engagement rules and the event as queued, which they read by path. */
+export interface EngagementInput {
+  rules: readonly EngagementRule[];
+  event: EngagementLineEvent;
+}
+
 /**
  * Capillary's changes and the drift check's repairs (the bridge's own event types), then linking (its postbacks and
- * texts would otherwise be ignored), then follow/unfollow.
+ * texts would otherwise be ignored or mapped), then the engagement rules (none: off), then follow/unfollow.
  */
-export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+export function routeOf(facts: EventFacts, chat: ChatLinkSettings, engagement?: EngagementInput): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
   if (facts.reattach !== undefined && facts.userId !== undefined)
     return { kind: 'reattach', request: facts.reattach, userId: facts.userId, lane: 'link' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
+  const rule =
+    engagement && facts.userId !== undefined ? matchEngagement(engagement.rules, engagement.event) : undefined;
+  if (rule !== undefined) return { kind: 'engagement', userId: facts.userId as string, lane: 'engagement', rule };
   const ignored = ignoreReason(facts);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
   return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };

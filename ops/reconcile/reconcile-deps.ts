@@ -6,7 +6,7 @@ import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
 import { allOf, SharePacer } from '../../lib/capillary/share-pacer';
 import { DEFAULTS } from '../../lib/config/defaults';
 import { ChannelNotConfiguredError, ConfigError } from '../../lib/config/errors';
-import type { WorkerConfig } from '../../lib/config/worker-config';
+import type { WorkerSections } from '../../lib/config/worker-config';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { SyntheticEventSender } from '../../lib/queue/synthetic-events';
 import { orgRateLimiter } from '../../lib/store/shared-rate-limiter';
@@ -19,7 +19,7 @@ const RECONCILE_RATE_SHARE = 0.25;
 
 /** The drift check's clients for one channel, from the worker's configuration of the stage it checks. */
 export async function buildReconcileDeps(
-  config: WorkerConfig,
+  config: WorkerSections,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
   eventsQueueUrl: string,
   channelId: string,
