@@ -12,11 +12,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { quietOldNodeWarning } from '../local/node-support';
 import { PROFILES } from './profiles';
 import { runBench, runBurstOnly, type BenchResults } from './run-bench';
 import { targetsTable } from './targets';
 
 async function main(): Promise<void> {
+  quietOldNodeWarning();
   const { values } = parseArgs({
     options: {
       tiny: { type: 'boolean', default: false },
