@@ -239,6 +239,13 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     ]);
     expect(linked.stderr).not.toMatch(/Error/);
     expect(linked.code).toBe(0);
+    // The customer ids depend on what ran before; the event ids and nonce are made per run.
+    expectDocSample('docs/local.md', 'npm run link', onDefaultPorts(linked.stdout, status), [
+      MEASURED_SECONDS,
+      /\b5\d{8}\b/,
+      /\b01TEST\w{20}\b/,
+      /(?<=ok \()[^)]+(?=\))/,
+    ]);
     expect(linked.stdout).toMatch(/follow +\S+ +follow +Ue0e0e0e0… +applied: register → OPTIN/);
     expect(linked.stdout).toMatch(/postback action=link +\S+ +postback +Ue0e0e0e0… +link: link-started/);
     expect(linked.stdout).toMatch(/LINE event +accountLink ok \(\S+\) → webhook HTTP 200/);
