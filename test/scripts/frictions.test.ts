@@ -45,15 +45,23 @@ describe('every script', () => {
   );
 });
 
+/** Scripts that reach the stage's AWS resources (and so build SDK clients) before anything else. */
+const NO_PIPELINE = { AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' };
+const AWS_SCRIPTS: [string, string[]][] = [
+  ['backfill.ts', ['--stage', 'local']],
+  ['capillary-notifications.ts', ['--stage', 'local', '--subscribe']],
+];
+
 describe('a missing setup gets its fix', () => {
-  it('no local pipeline: connection refused asks whether `npm start` runs', async () => {
-    const { code, stderr } = await tsx(['scripts/backfill.ts', '--stage', 'local'], {
-      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
-    });
-    expect(code).toBe(1);
-    expect(mistakes(stderr)).toEqual([expect.stringContaining('ECONNREFUSED'), NO_PIPELINE_HINT]);
-  }, 60_000);
+  it.each(AWS_SCRIPTS)(
+    'no local pipeline: connection refused asks whether `npm start` runs (%s)',
+    async (script, args) => {
+      const { code, stderr } = await tsx([`scripts/${script}`, ...args], NO_PIPELINE);
+      expect(code).toBe(1);
+      expect(mistakes(stderr)).toEqual([expect.stringContaining('ECONNREFUSED'), NO_PIPELINE_HINT]);
+    },
+    60_000,
+  );
 
   it('no AWS credentials: the SDK message, then how to give them', async () => {
     const { code, stderr } = await tsx(['scripts/backfill.ts', '--stage', 'prod', '--region', 'ap-northeast-1'], {
@@ -64,13 +72,14 @@ describe('a missing setup gets its fix', () => {
     expect(mistakes(stderr)).toEqual([expect.stringContaining('Could not load credentials'), AWS_CREDENTIALS_HINT]);
   }, 60_000);
 
-  it("prints at most one line for the AWS SDK's Node warning, never its nine", async () => {
-    const { stderr } = await tsx(['scripts/backfill.ts', '--stage', 'local'], {
-      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
-      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
-    });
-    expect(stderr).not.toContain('NodeVersionSupportWarning');
-    const nodeLines = stderr.split('\n').filter((line) => line.startsWith('Node v'));
-    expect(nodeLines.length).toBe(Number(/^v(\d+)/.exec(process.version)?.[1]) < 22 ? 1 : 0);
-  }, 60_000);
+  it.each(AWS_SCRIPTS)(
+    "prints at most one line for the AWS SDK's Node warning, never its nine (%s)",
+    async (script, args) => {
+      const { stderr } = await tsx([`scripts/${script}`, ...args], NO_PIPELINE);
+      expect(stderr).not.toContain('NodeVersionSupportWarning');
+      const nodeLines = stderr.split('\n').filter((line) => line.startsWith('Node v'));
+      expect(nodeLines.length).toBe(Number(/^v(\d+)/.exec(process.version)?.[1]) < 22 ? 1 : 0);
+    },
+    60_000,
+  );
 });
