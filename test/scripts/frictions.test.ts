@@ -9,9 +9,13 @@ import path from 'node:path';
 import { AWS_CREDENTIALS_HINT, NO_PIPELINE_HINT } from '../../scripts/cli';
 import { ROOT, run } from '../support/pipeline-process';
 
-const SCRIPTS = readdirSync(path.join(ROOT, 'scripts')).filter(
-  (name) => name.endsWith('.ts') && !['cli.ts', 'stage-config.ts'].includes(name),
-);
+/** Every npm script's entry: scripts/*.ts, and the bench's. */
+const SCRIPTS = [
+  ...readdirSync(path.join(ROOT, 'scripts'))
+    .filter((name) => name.endsWith('.ts') && !['cli.ts', 'stage-config.ts'].includes(name))
+    .map((name) => `scripts/${name}`),
+  'bench/run.ts',
+];
 const tsx = (args: string[], env: NodeJS.ProcessEnv = {}) => run('npx', ['tsx', ...args], '', env);
 /** The lines a script printed on stderr, without the one line about an old Node. */
 const mistakes = (stderr: string) =>
@@ -24,17 +28,24 @@ describe('every script', () => {
   it.each(SCRIPTS)(
     '%s answers --help with its usage',
     async (script) => {
-      const { code, stdout } = await tsx([`scripts/${script}`, '--help']);
+      const { code, stdout } = await tsx([script, '--help']);
       expect(code).toBe(0);
       expect(stdout).toMatch(/^usage: npm (run|start)/);
     },
     60_000,
   );
 
-  it.each(['backfill.ts', 'reconcile.ts', 'replay.ts', 'doctor.ts', 'state.ts'])(
+  it.each([
+    'scripts/backfill.ts',
+    'scripts/reconcile.ts',
+    'scripts/replay.ts',
+    'scripts/doctor.ts',
+    'scripts/state.ts',
+    'bench/run.ts',
+  ])(
     '%s names an unknown option in one line, then its usage (no ERR_PARSE_ARGS stack)',
     async (script) => {
-      const { code, stderr } = await tsx([`scripts/${script}`, '--bogus']);
+      const { code, stderr } = await tsx([script, '--bogus']);
       expect(code).toBe(1);
       const [first, second] = mistakes(stderr);
       expect(first).toBe("Unknown option '--bogus'.");
