@@ -6,7 +6,7 @@ import { DEFAULTS } from './defaults';
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
-import { readTableName } from './resources';
+import { readEventsQueueUrl, readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
 
@@ -19,6 +19,8 @@ export interface WorkerConfig {
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
   link: WorkerLinkSettings;
+  /** the queue the worker drains: a link queues the moves of the provider's other channels into it (QUEUE_URL) */
+  eventsQueueUrl?: string;
 }
 
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
@@ -41,5 +43,6 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig>
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    ...(read.optional('QUEUE_URL') === undefined ? {} : { eventsQueueUrl: readEventsQueueUrl(read) }),
   };
 }

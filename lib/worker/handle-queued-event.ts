@@ -17,6 +17,7 @@ import { claimUserRecord, type Skipped } from './claim-user-record';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
+import { moveSibling } from './link/move-sibling';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
@@ -106,7 +107,12 @@ async function settle(
   const { nonces, settings } = deps.link;
   if (route.kind === 'identity')
     return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
-  const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
+  const siblings = {
+    channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
+    records: deps.store,
+    queue: deps.queue,
+  };
+  const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':
       return startLink(link);
@@ -114,6 +120,8 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'link-sibling':
+      return moveSibling(link, route.move);
   }
 }
 

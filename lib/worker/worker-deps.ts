@@ -9,19 +9,22 @@ import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
 import type { WorkerLinkSettings } from '../config/link-config';
 import type { WorkerConfig } from '../config/worker-config';
+import { botDestination } from '../line/bot-destination';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
+import { SqsLineEventQueue, type LineEventQueue } from '../queue/line-event-queue';
+import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import { bulkRegistrationSettings, type BulkRegistrationSettings } from './bulk/bulk-settings';
 import type { BulkChannel } from './bulk/register-in-bulk';
-import type { LinkChannel } from './link/link-context';
+import type { SiblingChannel } from './link/link-context';
 import type { SyncChannel } from './sync/sync-line-event';
 
 /** One LINE channel's clients: what its follows sync with (one by one or in bulk), what its links work with, its org. */
-export type ChannelClients = SyncChannel & LinkChannel & BulkChannel & { capillaryOrg: string };
+export type ChannelClients = SyncChannel & SiblingChannel & BulkChannel & { capillaryOrg: string };
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
@@ -30,6 +33,8 @@ export interface SyncDeps {
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
   /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
   bulk?: BulkRegistrationSettings;
+  /** where a link queues the moves of the provider's other channels (absent: QUEUE_URL unset) */
+  queue?: LineEventQueue;
 }
 
 /**
@@ -60,23 +65,17 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
       throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
     const channelHttp = org.http.forChannel(channel.id);
     const accountId = channel.capillaryLineAccountId;
+    const lineApi = { channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl };
     return {
       id: channel.id,
       capillaryOrg: channel.capillaryOrg,
+      destination: botDestination(channel.destination, { ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
       customers: new LineCustomerDirectory(channelHttp, capillary, accountId),
       // Its HTTP client takes each bulk call's tokens from the org's budget as it goes.
       registrar: new LineBulkRegistrar(channelHttp, capillary, accountId, org.limiter, capillary.bulkCountsAs),
-      profiles: new LineProfileClient({
-        channelAccessToken: channel.channelAccessToken,
-        baseUrl: line.apiBaseUrl,
-        timeoutMs: line.profileTimeoutMs,
-      }),
+      profiles: new LineProfileClient({ ...lineApi, timeoutMs: line.profileTimeoutMs }),
       members: new MemberLinker(channelHttp, accountId, link),
-      chat: new LineChatClient({
-        channelAccessToken: channel.channelAccessToken,
-        baseUrl: line.apiBaseUrl,
-        timeoutMs: link.lineApiTimeoutMs,
-      }),
+      chat: new LineChatClient({ ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
     };
   });
   return {
@@ -84,5 +83,8 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
     bulk: bulkRegistrationSettings(capillary),
+    ...(config.eventsQueueUrl === undefined
+      ? {}
+      : { queue: new SqsLineEventQueue(createSqsClient(), config.eventsQueueUrl) }),
   };
 }

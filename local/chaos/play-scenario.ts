@@ -373,7 +373,8 @@ async function prepareBridge(
   );
   return {
     queue,
-    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000 },
+    // The queue too: a link in one channel of a provider queues the move of the user's other channels of it.
+    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000, eventsQueueUrl: queue.queueUrl },
     webhookConfig: webhookConfigFor(
       queue.queueUrl,
       secrets.channels.map(({ id, channelSecret, destination }) =>

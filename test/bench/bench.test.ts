@@ -31,10 +31,10 @@ beforeAll(async () => {
   ({ stderr } = await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
     cwd: PROJECT_ROOT,
     env,
-    timeout: 240_000,
+    timeout: 480_000,
   }));
   results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
-}, 300_000);
+}, 540_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -163,6 +163,15 @@ it('has the cost per million follow events, as a breakdown and a total', () => {
     expect(results.costPer1M.total[limit]).toBeGreaterThan(0);
     for (const line of Object.values(results.costPer1M.breakdown)) expectNonNegative(line[limit]);
   }
+});
+
+it('has the cost with the live bulk registration, per way a bulk call counts, and checks it against its target', () => {
+  const { request, record } = results.costPer1M.totalWithBulk;
+  expect(request).toBeGreaterThan(0);
+  expect(record).toBeGreaterThan(0);
+  expect(results.targets.map((target) => target.what)).toContain(
+    `cost per 1M follows at ${results.worker.burst.rateLimitPerMinute} calls/min, bulk registration (request counting), USD`,
+  );
 });
 
 it('has the backfill figures: one Capillary call per 10 followers, none on a rerun, a rate per limit and counting', () => {
