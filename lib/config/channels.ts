@@ -4,6 +4,7 @@
  * with one SecureString per channel, for more channels than one parameter holds), or the single-channel
  * variables, which mean one channel called `default`. See docs/deploy.md#several-line-channels.
  */
+import { isRecord } from '../is-record';
 import { list, type EnvReader, type ProblemLog } from './env-reader';
 import { entryFields, jsonProblem, parseEntries } from './json-list';
 
@@ -29,13 +30,15 @@ export interface ChannelConfig {
   lineLoginChannelId?: string;
   /** id of the Capillary org this channel's customers live in */
   capillaryOrg: string;
+  /** the channel's own engagement rules (JSON), checked by config/engagement-config; absent = LINE_ENGAGEMENT_EVENTS */
+  engagementEvents?: unknown;
 }
 
 /** The settings a function may or may not need: the webhook needs the secrets, the worker the token and account. */
 export type ChannelField = 'channelSecrets' | 'channelAccessToken' | 'capillaryLineAccountId';
 export type ChannelOf<K extends ChannelField> = Pick<
   ChannelConfig,
-  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | K
+  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'engagementEvents' | K
 >;
 
 /** Entries by id, looked up in O(1): the webhook picks its channel before hashing anything. */
@@ -68,6 +71,7 @@ const LIST_FIELDS = [
   'destination',
   'lineLoginChannelId',
   'capillaryOrg',
+  'engagementEvents',
 ];
 /** The ways to give a list of channels; one at a time. */
 export const CHANNEL_LIST_VARIABLES = ['LINE_CHANNELS', 'LINE_CHANNELS_PARAM', 'LINE_CHANNELS_PATH'];
@@ -174,5 +178,6 @@ function parseChannelEntry(entry: unknown, at: string, log: ProblemLog): Channel
     capillaryOrg: fields.text('capillaryOrg', false) ?? DEFAULT_CAPILLARY_ORG_ID,
     ...optionalField('destination', destination),
     ...optionalField('lineLoginChannelId', fields.text('lineLoginChannelId', false)),
+    ...(isRecord(entry) && entry.engagementEvents !== undefined ? { engagementEvents: entry.engagementEvents } : {}),
   };
 }

@@ -67,6 +67,12 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     inFlightTs: 'identityInFlightTs',
     inFlightId: 'identityInFlightId',
   },
+  engagement: {
+    lastTs: 'lastEngagementEventTs',
+    lastId: 'lastEngagementEventId',
+    inFlightTs: 'engagementInFlightTs',
+    inFlightId: 'engagementInFlightId',
+  },
 };
 
 export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {

@@ -14,7 +14,9 @@ import {
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
+import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
+import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { moveSibling } from './link/move-sibling';
@@ -25,7 +27,13 @@ import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | IdentityOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  | SyncOutcome
+  | LinkOutcome
+  | IdentityOutcome
+  | ReattachOutcome
+  | EngagementOutcome
+  | Skipped
+  | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -59,7 +67,8 @@ export async function handleQueuedEvent(
   try {
     message = parseQueuedEvent(record.body);
     const facts = eventFactsOf(message.event);
-    const route = routeOf(facts, deps.link.settings.chat);
+    const rules = deps.channels.get(message.channel)?.engagement?.rules ?? [];
+    const route = routeOf(facts, deps.link.settings.chat, { rules, event: message.event });
     const user = maskUserId(facts.userId);
     log = logger.createChild({
       persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
@@ -104,6 +113,10 @@ async function settle(
   const { claimed } = claim;
   const call = { deadlineAt };
   if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
+  if (route.kind === 'engagement') {
+    const engagement = { rule: route.rule, event: message.event };
+    return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
+  }
   const { nonces, settings } = deps.link;
   if (route.kind === 'identity')
     return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
@@ -120,6 +133,8 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'reattach':
+      return reattachLineProfile(link, route.request);
     case 'link-sibling':
       return moveSibling(link, route.move);
   }

@@ -69,6 +69,7 @@ export function workerConfigFor(
   channels: readonly WorkerChannel[] = [RIG_CHANNEL],
   otherOrgs: readonly CapillaryOrgConfig[] = [],
   link: Partial<WorkerConfig['link']> = {},
+  engagement: WorkerConfig['engagement'] = { rulesByChannel: new Map(), posting: undefined },
 ): WorkerConfig {
   return {
     tableName,
@@ -106,6 +107,7 @@ export function workerConfigFor(
       lineApiTimeoutMs: 1000,
       ...link,
     },
+    engagement,
   };
 }
 
@@ -155,6 +157,8 @@ export async function startWorkerHarness(
     capillary?: RigCapillarySettings;
     channels?: readonly WorkerChannel[];
     link?: Partial<WorkerConfig['link']>;
+    /** the engagement settings, given the stand-in (its behavioural-events URL) */
+    engagement?: (capillary: CapillaryStandIn) => WorkerConfig['engagement'];
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
   } = {},
@@ -171,6 +175,7 @@ export async function startWorkerHarness(
     options.channels,
     [],
     options.link,
+    options.engagement?.(capillary),
   );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
