@@ -321,6 +321,8 @@ function describeOutcome(outcome: EventOutcome | undefined): string {
       return `link: ${outcome.action}${outcome.customerId === undefined ? '' : `, member ${outcome.customerId}`}${outcome.detail ? ` (${outcome.detail})` : ''}`;
     case 'rejected':
       return `link rejected: ${outcome.reason}`;
+    case 'points':
+      return `points: ${outcome.action}`;
   }
 }
 

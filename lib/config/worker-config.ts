@@ -6,6 +6,7 @@ import { DEFAULTS } from './defaults';
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
+import { readLoyaltySettings, type LoyaltySettings } from './loyalty-config';
 import { readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
@@ -19,6 +20,8 @@ export interface WorkerConfig {
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
   link: WorkerLinkSettings;
+  /** the program shown, "my points" in chat, the org's card texts (each channel's menus are in its entry) */
+  loyalty: LoyaltySettings;
 }
 
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
@@ -41,5 +44,6 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig>
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    loyalty: readLoyaltySettings(read),
   };
 }

@@ -34,6 +34,8 @@ export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
   | { kind: 'sync'; userId: string; lane: 'sync' }
   | (LinkWork & { userId: string; lane: 'link' })
+  /** "my points" from a one-to-one chat: answered there (worker/loyalty), nothing on the user's record changes */
+  | { kind: 'points'; userId: string }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -75,10 +77,18 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
   };
 }
 
-/** Linking first (its postbacks and texts would otherwise be ignored), then the follow/unfollow rules. */
-export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+/** What asks for the member's points in chat (config/loyalty-config). */
+export interface PointsTriggers {
+  pointsPostbackData: string;
+  pointsKeyword?: string;
+}
+
+/** Linking first (its postbacks and texts would otherwise be ignored), then "my points", then follow/unfollow. */
+export function routeOf(facts: EventFacts, chat: ChatLinkSettings, points?: PointsTriggers): EventRoute {
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
+  if (points !== undefined && facts.userId !== undefined && asksForPoints(facts, points))
+    return { kind: 'points', userId: facts.userId };
   const ignored = ignoreReason(facts);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
   return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };
@@ -110,6 +120,17 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
     default:
       return undefined;
   }
+}
+
+/** Only in a one-to-one chat, as for linking: a member card posted to a group would show the points to all. */
+function asksForPoints(facts: EventFacts, { pointsPostbackData, pointsKeyword }: PointsTriggers): boolean {
+  if (facts.sourceType !== 'user') return false;
+  if (facts.type === 'postback') return facts.postbackData === pointsPostbackData;
+  return (
+    facts.type === 'message' &&
+    pointsKeyword !== undefined &&
+    facts.text?.trim().toLowerCase() === pointsKeyword.trim().toLowerCase()
+  );
 }
 
 /** A link step needs the user's record; an event without a user id has none. */

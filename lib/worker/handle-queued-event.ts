@@ -18,11 +18,13 @@ import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
+import { answerPoints, type PointsOutcome } from './loyalty/points-answer';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
 import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
-export type EventOutcome = SyncOutcome | LinkOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+export type EventOutcome =
+  SyncOutcome | LinkOutcome | PointsOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -56,7 +58,7 @@ export async function handleQueuedEvent(
   try {
     message = parseQueuedEvent(record.body);
     const facts = eventFactsOf(message.event);
-    const route = routeOf(facts, deps.link.settings.chat);
+    const route = routeOf(facts, deps.link.settings.chat, deps.loyalty);
     const user = maskUserId(facts.userId);
     log = logger.createChild({
       persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
@@ -93,12 +95,13 @@ async function settle(
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
+  const call = { deadlineAt };
   const key = { destination: message.destination, userId: route.userId };
+  if (route.kind === 'points') return answerPoints({ key, facts, channel, deps, log, call });
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
   const { claimed } = claim;
-  const call = { deadlineAt };
   if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
   const { nonces, settings } = deps.link;
   const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };

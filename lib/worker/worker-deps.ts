@@ -7,14 +7,18 @@ import type { CapillaryOrgConfig } from '../config/capillary-orgs';
 import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
 import type { WorkerLinkSettings } from '../config/link-config';
-import type { WorkerConfig } from '../config/worker-config';
+import type { LoyaltySettings } from '../config/loyalty-config';
+import type { WorkerChannel, WorkerConfig } from '../config/worker-config';
+import { memberCardTexts } from '../domain/member-card';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
+import { RichMenuClient } from '../line/rich-menu-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
 import type { LinkChannel } from './link/link-context';
+import { TierMenus, type LoyaltyChannel } from './loyalty/loyalty-channel';
 import type { SyncChannel } from './sync/sync-line-event';
 
 /** One LINE channel's clients: what its follows sync with and what its links work with. */
@@ -25,6 +29,7 @@ export interface SyncDeps {
   store: UserRecordStore;
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+  loyalty: LoyaltySettings;
 }
 
 /**
@@ -65,11 +70,34 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
         baseUrl: line.apiBaseUrl,
         timeoutMs: link.lineApiTimeoutMs,
       }),
+      loyalty: loyaltyClients(config, channel, channelHttp),
     };
   });
   return {
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+    loyalty: config.loyalty,
+  };
+}
+
+/** A channel's menus (checked on first use) and card texts: the defaults, the org's, then the channel's language. */
+function loyaltyClients(
+  { line, link, loyalty }: WorkerConfig,
+  channel: WorkerChannel,
+  capillary: CapillaryHttpClient,
+): LoyaltyChannel['loyalty'] {
+  const richMenus = new RichMenuClient({
+    channelAccessToken: channel.channelAccessToken,
+    baseUrl: line.apiBaseUrl,
+    timeoutMs: link.lineApiTimeoutMs,
+  });
+  const map = channel.loyalty?.richMenusByTier;
+  return {
+    capillary,
+    richMenus,
+    menus: map === undefined ? undefined : new TierMenus(map, richMenus, channel.id),
+    cardTexts: memberCardTexts(loyalty.memberCardTexts, channel.loyalty?.memberCardTexts),
+    ...(loyalty.programId === undefined ? {} : { programId: loyalty.programId }),
   };
 }

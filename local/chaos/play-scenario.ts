@@ -178,8 +178,8 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link'
-      ? `link-${outcome.action}`
+    : outcome.result === 'link' || outcome.result === 'points'
+      ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 
 /** Counts the distinct messages SendMessageBatch created: a deduplicated entry answers with the original MessageId. */

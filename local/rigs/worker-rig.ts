@@ -69,6 +69,7 @@ export function workerConfigFor(
   channels: readonly WorkerChannel[] = [RIG_CHANNEL],
   otherOrgs: readonly CapillaryOrgConfig[] = [],
   link: Partial<WorkerConfig['link']> = {},
+  loyalty: Partial<WorkerConfig['loyalty']> = {},
 ): WorkerConfig {
   return {
     tableName,
@@ -105,6 +106,7 @@ export function workerConfigFor(
       lineApiTimeoutMs: 1000,
       ...link,
     },
+    loyalty: { pointsPostbackData: DEFAULTS.POINTS_POSTBACK_DATA, memberCardTexts: {}, ...loyalty },
   };
 }
 
@@ -154,6 +156,7 @@ export async function startWorkerHarness(
     capillary?: RigCapillarySettings;
     channels?: readonly WorkerChannel[];
     link?: Partial<WorkerConfig['link']>;
+    loyalty?: Partial<WorkerConfig['loyalty']>;
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
   } = {},
@@ -170,6 +173,7 @@ export async function startWorkerHarness(
     options.channels,
     [],
     options.link,
+    options.loyalty,
   );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();

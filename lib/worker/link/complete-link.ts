@@ -7,6 +7,7 @@ import {
 } from '../../domain/link-rules';
 import { countForChannel, countLinkFailed, countLinkRejected } from '../../observability/telemetry';
 import { NonceChangedError } from '../errors';
+import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
 
 /**
@@ -61,6 +62,7 @@ export async function completeLink(
     subscription,
     link: { status: 'linked', at: now },
   });
+  await showMemberMenu(channel, key.userId, memberId, link);
   countForChannel('LinkApplied', channel.id);
   log.info('LINE profile attached to the member', {
     customerId: memberId,

@@ -8,9 +8,10 @@ import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
 import type { LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
+import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
 
 /** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
-export interface LinkChannel {
+export interface LinkChannel extends LoyaltyChannel {
   id: string;
   customers: LineCustomerDirectory;
   members: MemberLinker;

@@ -1,4 +1,5 @@
 import { countForChannel } from '../../observability/telemetry';
+import { removeMemberMenu } from '../loyalty/member-menu';
 import { answerInChat } from './chat-answer';
 import type { LinkContext, LinkOutcome } from './link-context';
 import { NOT_LINKED_TEXT, textMessage, UNLINKED_TEXT } from './texts';
@@ -25,6 +26,7 @@ export async function unlink(
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
   // The record keeps its subscription; with no customer, the next follow registers as for anyone new.
   await claimed.complete({ customerId: null, linkedCustomerId: null, link: { status: 'unlinked', at: now } });
+  await removeMemberMenu(channel, claimed.key.userId, link);
   countForChannel('LinkRemoved', channel.id);
   log.info('LINE identity removed from the member', { customerId: memberId });
   return { result: 'link', action: 'unlinked', customerId: memberId };
