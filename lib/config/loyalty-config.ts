@@ -26,7 +26,7 @@ export interface LoyaltySettings extends PointsTriggers {
 
 export function readLoyaltySettings(read: EnvReader): LoyaltySettings {
   const { programId, problems } = parseLoyaltyProgramId(read.optional('CAPILLARY_LOYALTY_PROGRAM_ID'));
-  for (const problem of problems) read.problem('CAPILLARY_LOYALTY_PROGRAM_ID:', problem);
+  report(read, 'CAPILLARY_LOYALTY_PROGRAM_ID', problems);
   const pointsKeyword = read.optional('POINTS_KEYWORD');
   return {
     ...(programId === undefined ? {} : { programId }),

@@ -4,7 +4,6 @@ import { CapillaryApiError, CapillaryUnavailableError } from '../../capillary/er
 import { readMemberLoyalty } from '../../capillary/loyalty-reader';
 import type { EventFacts } from '../../domain/event-route';
 import { memberCardMessage, tryAgainMessage } from '../../domain/member-card';
-import { LineApiError } from '../../line/errors';
 import type { LineMessage } from '../../line/link-token-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { LineUserKey } from '../../store/ports';
@@ -16,7 +15,7 @@ import type { ChannelClients, SyncDeps } from '../worker-deps';
 
 export type PointsOutcome = {
   result: 'points';
-  action: 'member-card' | 'try-again' | 'already-answered' | 'refused-by-line';
+  action: 'member-card' | 'try-again' | 'refused-by-line';
 };
 
 /** "My points" from a one-to-one chat, with what answering it works with. */
@@ -48,8 +47,6 @@ export async function answerPoints(request: PointsRequest): Promise<PointsOutcom
   try {
     await answerInChat(answer, [card.message]);
   } catch (error) {
-    // 409: this event's retry key was accepted before (a redelivery): the member has the answer already.
-    if (error instanceof LineApiError && error.status === 409) return { result: 'points', action: 'already-answered' };
     if (!refusedForGood(error)) throw error;
     countForChannel('PointsAnswerFailed', channel.id, 1, { reason: 'refused-by-line' });
     log.warn('LINE refused the points answer; acknowledged, not retried', { status: error.status });
