@@ -65,11 +65,6 @@ export class TierMenus {
     });
   }
 
-  /** The checks, for a cold start that wants them done before the first member needs them. */
-  async check(): Promise<void> {
-    await this.#resolved();
-  }
-
   /** The menu id of this tier; undefined when the tier has none (or its menu is unknown to LINE). */
   async menuIdFor(tier: MemberTier): Promise<string | undefined> {
     const menu = menuForTier(this.map, tier);
