@@ -30,6 +30,16 @@ export interface BenchProfile {
     /** the below-limit run's arrival rate, as a share of the new followers per minute the limit carries */
     belowLimitShare: number;
   };
+  /** a campaign's burst of new friends (instore+line): the single-call path against the bulk registration */
+  burst: {
+    rateLimitPerMinute: number;
+    /** follow events queued before the workers start (more than the window can register in bulk) */
+    backlogEvents: number;
+    windowSeconds: number;
+    latencyMs: number;
+    /** lone follows (no burst), one batch each at half what the limit carries, for this long per path */
+    loneFollowSeconds: number;
+  };
   backfill: {
     /** followers for the calls-per-follower and rerun figures */
     economyFollowers: number;
@@ -70,6 +80,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       latencyMs: 80,
       belowLimitShare: 0.5,
     },
+    burst: { rateLimitPerMinute: 100, backlogEvents: 2000, windowSeconds: 65, latencyMs: 80, loneFollowSeconds: 40 },
     backfill: {
       economyFollowers: 1000,
       rateLimitsPerMinute: [100, 1000],
@@ -93,6 +104,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       latencyMs: 20,
       belowLimitShare: 0.5,
     },
+    burst: { rateLimitPerMinute: 1200, backlogEvents: 200, windowSeconds: 2, latencyMs: 20, loneFollowSeconds: 2 },
     backfill: {
       economyFollowers: 50,
       rateLimitsPerMinute: [100, 1000],

@@ -8,8 +8,9 @@ import { costPer1M, costTable, type BelowLimitCost, type CostPer1M } from './cos
 import { packageDeployment } from './deployment';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
-import { checkTargets, targetsTable, type TargetCheck } from './targets';
+import { burstTargets, checkTargets, targetsTable, type TargetCheck } from './targets';
 import { measureWebhook, webhookTables, type WebhookFigures } from './webhook-cpu';
+import { burstTable, measureBurst, type BurstFigures } from './worker-burst';
 import {
   economyTable,
   measureCallEconomy,
@@ -57,6 +58,8 @@ export interface BenchResults {
     throughput: { settings: BenchProfile['throughput']; runs: ThroughputRun[] };
     /** new followers arriving one at a time below the first limit, in the deployed variant */
     belowLimit: BelowLimitRun;
+    /** a burst of new friends: single calls against bulk registration (figure 5c) */
+    burst: BurstFigures;
   };
   costPer1M: CostPer1M & {
     workerConcurrency: number;
@@ -98,6 +101,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     let economy: CallEconomy;
     let runs: ThroughputRun[];
     let belowLimit: BelowLimitRun;
+    let burst: BurstFigures;
     let backfill: BackfillFigures;
     const settings: ThroughputSettings = {
       profile: profile.throughput,
@@ -126,6 +130,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       progress(
         `figure 5b: ${belowLimit.eventsPerMinute} followers/min below ${belowLimit.rateLimitPerMinute}/min: ${belowLimit.workerSecondsPerEvent} worker s each`,
       );
+      burst = await measureBurst(profile.burst, settings, progress);
       progress('figure 7: backfill…');
       backfill = await measureBackfill(profile.backfill, progress);
     } finally {
@@ -182,13 +187,16 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         atDeployedConcurrency.find((run) => run.variant === variant && run.rateLimitPerMinute === firstLimit)
           ?.newFollowersPerHourPer100Rpm ?? NaN,
     );
-    const targets = checkTargets(
-      webhookFigures,
-      coldStart,
-      economy,
-      { runs, belowLimit, newFollowersPerHourPer100Rpm, cost },
-      backfill,
-    );
+    const targets = [
+      ...checkTargets(
+        webhookFigures,
+        coldStart,
+        economy,
+        { runs, belowLimit, newFollowersPerHourPer100Rpm, cost },
+        backfill,
+      ),
+      ...burstTargets(burst),
+    ];
     return {
       date: new Date().toISOString(),
       node: process.version,
@@ -219,6 +227,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         newFollowersPerHourPer100Rpm,
         throughput: { settings: profile.throughput, runs },
         belowLimit,
+        burst,
       },
       costPer1M: {
         ...cost,
@@ -235,12 +244,41 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         economyTable(economy),
         throughputTable(runs, settings),
         belowLimitTable(belowLimit, profile.throughput.latencyMs),
+        burstTable(burst, profile.burst),
         costTable(cost, deployment.workerMaxConcurrency, registrationVariant, totalByVariant, belowLimitCost),
         backfillTable(backfill, profile.backfill),
         targetsTable(targets),
       ],
     };
   } finally {
+    deployment.dispose();
+  }
+}
+
+/** Figure 5c alone (`npm run bench -- --only burst`), against the packaged worker as the full run measures it. */
+export async function runBurstOnly(
+  profile: BenchProfile,
+  progress: (line: string) => void,
+): Promise<{ burst: BurstFigures; table: string; targets: TargetCheck[] }> {
+  progress('packaging with sls package (as a deployment would)…');
+  const deployment = packageDeployment();
+  const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
+  Object.assign(process.env, servers.env);
+  try {
+    const burst = await measureBurst(
+      profile.burst,
+      {
+        profile: profile.throughput,
+        deployedVariant: 'instore+line',
+        worker: deployment.worker,
+        batchSize: deployment.workerBatchSize,
+        deployedConcurrency: deployment.workerMaxConcurrency,
+      },
+      progress,
+    );
+    return { burst, table: burstTable(burst, profile.burst), targets: burstTargets(burst) };
+  } finally {
+    await servers.stop();
     deployment.dispose();
   }
 }

@@ -1,27 +1,34 @@
 /**
- * npm run bench [-- --tiny] [-- --out FILE]
+ * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst]
  *
  * Measures the webhook against its physical floor and the worker against Capillary's rate limit (see
  * run-bench.ts and docs/performance.md), prints one table per figure and writes the results as
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
+ * `--only burst` runs figure 5c alone and updates its part of the results file (worker.burst, its table and targets).
  */
 import '../local/quiet-telemetry';
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { PROFILES } from './profiles';
-import { runBench } from './run-bench';
+import { runBench, runBurstOnly, type BenchResults } from './run-bench';
+import { targetsTable } from './targets';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       tiny: { type: 'boolean', default: false },
       out: { type: 'string', default: path.join(__dirname, 'results.json') },
+      only: { type: 'string' },
     },
   });
   const profile = PROFILES[values.tiny ? 'tiny' : 'full'];
+  if (values.only !== undefined) {
+    if (values.only !== 'burst') throw new Error(`--only takes "burst", got "${values.only}"`);
+    return updateBurst(values.out, await runBurstOnly(profile, (line) => process.stderr.write(`bench: ${line}\n`)));
+  }
   const results = await runBench(profile, (line) => process.stderr.write(`bench: ${line}\n`));
   process.stdout.write(
     `Bench (${results.profile}) on ${results.date}: node ${results.node}, ${results.cores} cores (${results.cpuModel}), ${results.durationSeconds} s\n\n`,
@@ -29,6 +36,23 @@ async function main(): Promise<void> {
   process.stdout.write(`${results.tables.join('\n')}\n`);
   writeFileSync(values.out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`results: ${values.out}\n`);
+}
+
+/** Puts figure 5c's part into an existing results file (its figures, table and targets), the rest untouched. */
+function updateBurst(out: string, { burst, table, targets }: Awaited<ReturnType<typeof runBurstOnly>>): void {
+  process.stdout.write(`${table}\n`);
+  if (!existsSync(out)) throw new Error(`${out} does not exist: run the whole bench first`);
+  const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+  const burstTargetNames = new Set(targets.map((target) => target.what));
+  results.worker.burst = burst;
+  results.targets = [...results.targets.filter((target) => !burstTargetNames.has(target.what)), ...targets];
+  const otherTables = results.tables.filter((text) => !text.includes('Figure 5c'));
+  const after = otherTables.findIndex((text) => text.includes('Figure 5b')) + 1;
+  results.tables = [...otherTables.slice(0, after), table, ...otherTables.slice(after)].map((text) =>
+    text.startsWith('Targets') || text.includes('\nTargets') ? targetsTable(results.targets) : text,
+  );
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`results (worker.burst): ${out}\n`);
 }
 
 main().then(

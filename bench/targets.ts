@@ -5,6 +5,7 @@ import type { CostPer1M } from './cost';
 import { round } from './stats';
 import { renderTable } from './table';
 import type { WebhookFigures } from './webhook-cpu';
+import type { BurstFigures } from './worker-burst';
 import { SEPARATE_CALLS_VARIANT, type CallEconomy } from './worker-economy';
 import type { BelowLimitRun, ThroughputRun } from './worker-throughput';
 
@@ -116,4 +117,29 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
     ['figure', 'value', 'target', 'met'],
     checks.map((check) => [check.what, check.value, check.target, check.met ? 'yes' : 'NO']),
   );
+}
+
+/**
+ * Issue 23's targets for a burst of new friends (figure 5c). The lone follow's latency allows 15% for a noisy
+ * shared machine (as the webhook's "same within noise"), plus the batching window, which a FIFO event source has not.
+ */
+export function burstTargets(burst: BurstFigures): TargetCheck[] {
+  return [
+    atLeast(
+      'burst: new followers/h (instore+line, request counting), ratio to single calls',
+      burst.followersPerHourRatio,
+      8,
+    ),
+    atMost('burst: Capillary calls per new follower (instore+line, request counting)', burst.callsPerNewFollower, 0.15),
+    atLeast(
+      'burst: new followers/h (instore+line, record counting), ratio to single calls',
+      burst.followersPerHourRatioRecordCounting,
+      1,
+    ),
+    atMost(
+      'lone follow p99 ms, bulk registration on',
+      burst.loneFollowP99Ms,
+      Math.round(burst.loneFollowP99MsToday * 1.15),
+    ),
+  ];
 }

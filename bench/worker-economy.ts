@@ -65,6 +65,8 @@ async function measureVariant(
   usersPerCase: number,
 ): Promise<Record<EconomyCase, ServiceCalls>> {
   const harness = await startWorkerHarness({ capillary: REGISTRATION_VARIANTS[variant] });
+  // Each follower on its own: figure 4 counts the single-call path (figure 5c measures the bulk registration).
+  harness.deps.bulk = undefined;
   const tally = callTally(harness);
   const { settled } = harness;
 

@@ -11,10 +11,10 @@ import { toSqsEvent } from '../local/lambda-events';
 import { countDynamoCommands, LIMITER_SUFFIX } from './dynamo-commands';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
 
-const { config, worker } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
+const { config, worker, singleRegistrations } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
 const dynamo = new DynamoDBClient({});
 const commands = countDynamoCommands(dynamo);
-const deps = buildSyncDeps(config, dynamo);
+const deps = { ...buildSyncDeps(config, dynamo), ...(singleRegistrations ? { bulk: undefined } : {}) };
 
 process.on('message', (records: SQSRecord[]) => {
   const started = Date.now();

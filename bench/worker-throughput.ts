@@ -14,11 +14,11 @@ import path from 'node:path';
 
 import type { WorkerConfig } from '../lib/config/worker-config';
 import { followEvent, lineUserId } from '../local/line-event-factory';
-import { sqsRecordFor, startWorkerHarness } from '../local/rigs/worker-rig';
+import { sqsRecordFor, startWorkerHarness, type RigCapillarySettings } from '../local/rigs/worker-rig';
 import { ChildChannel } from './child-channel';
 import type { DeployedFunction } from './deployment';
 import type { BenchProfile } from './profiles';
-import { median, round } from './stats';
+import { median, percentile, round } from './stats';
 import { renderTable } from './table';
 import { REGISTRATION_VARIANTS, type RegistrationVariant } from './worker-economy';
 
@@ -65,6 +65,17 @@ export interface ThroughputSettings {
 export interface WorkerInstanceSettings {
   config: WorkerConfig;
   worker: DeployedFunction;
+  /** every new follower registered on its own (the single-call path), never in bulk */
+  singleRegistrations: boolean;
+}
+
+/** What a run changes beside the registration variant: the worker's Capillary settings and the path it registers by. */
+export interface RunVariation {
+  capillary?: RigCapillarySettings;
+  /** the stand-in counts a bulk call once per record (default) or once */
+  bulkCountsPerRecord?: boolean;
+  /** default true: figures 5 and 5b measure the single-call path; the bulk path is the burst figure's */
+  singleRegistrations?: boolean;
 }
 export interface BatchDone {
   batchMs: number;
@@ -96,14 +107,15 @@ async function withRun<T>(
   rateLimitPerMinute: number,
   concurrency: number,
   run: (setup: RunSetup) => Promise<T>,
+  { capillary, bulkCountsPerRecord, singleRegistrations = true }: RunVariation = {},
 ): Promise<T> {
   const harness = await startWorkerHarness({
-    capillary: { ...REGISTRATION_VARIANTS[variant], rateLimitPerMinute },
-    capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute },
+    capillary: { ...REGISTRATION_VARIANTS[variant], ...capillary, rateLimitPerMinute },
+    capillaryStandIn: { latencyMs: profile.latencyMs, rateLimitPerMinute, bulkCountsPerRecord },
     lineStandIn: { latencyMs: profile.latencyMs },
   });
   const instances = await Promise.all(
-    Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker })),
+    Array.from({ length: concurrency }, () => startInstance({ config: harness.config, worker, singleRegistrations })),
   );
   try {
     return await run({ harness, instances });
@@ -117,59 +129,67 @@ async function withRun<T>(
 const acceptedCalls = ({ harness }: RunSetup): number =>
   harness.capillary.calls().filter((call) => !call.path.startsWith('/v3/oauth') && call.status !== 429).length;
 
-async function drainWindow(
+export async function drainWindow(
   settings: ThroughputSettings,
   variant: RegistrationVariant,
   rateLimitPerMinute: number,
   concurrency: number,
+  variation: RunVariation = {},
 ): Promise<ThroughputRun> {
   const { profile, batchSize } = settings;
-  return withRun(settings, variant, rateLimitPerMinute, concurrency, async (setup) => {
-    const { harness, instances } = setup;
-    const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
-    let taken = 0;
-    const batchMs: number[] = [];
-    let handed = 0;
-    let failedEvents = 0;
-    const limiterWrites = instances.map(() => 0);
+  return withRun(
+    settings,
+    variant,
+    rateLimitPerMinute,
+    concurrency,
+    async (setup) => {
+      const { harness, instances } = setup;
+      const backlog = Array.from({ length: profile.backlogEvents }, () => followEvent(lineUserId(), Date.now()));
+      let taken = 0;
+      const batchMs: number[] = [];
+      let handed = 0;
+      let failedEvents = 0;
+      const limiterWrites = instances.map(() => 0);
 
-    const started = Date.now();
-    const deadline = started + profile.windowSeconds * 1000;
-    await Promise.all(
-      instances.map(async (instance, index) => {
-        while (Date.now() < deadline && taken < backlog.length) {
-          const batch = backlog.slice(taken, (taken += batchSize));
-          const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
-          batchMs.push(done.batchMs);
-          handed += batch.length;
-          failedEvents += done.failedEvents;
-          limiterWrites[index] = done.limiterWrites;
-        }
-      }),
-    );
-    const elapsedMs = Date.now() - started;
-    const synced = handed - failedEvents;
-    const capillaryCalls = acceptedCalls(setup);
-    const writes = limiterWrites.reduce((sum, count) => sum + count, 0);
-    return {
-      variant,
-      rateLimitPerMinute,
-      concurrency,
-      events: synced,
-      failedEvents,
-      elapsedSeconds: round(elapsedMs / 1000, 1),
-      capillaryCalls,
-      rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
-      overLimit: harness.capillary.overLimitCount(),
-      eventsPerSecond: round(synced / (elapsedMs / 1000), 2),
-      newFollowersPerHourPer100Rpm: Math.round(((synced / elapsedMs) * 3_600_000 * 100) / rateLimitPerMinute),
-      limiterWrites: writes,
-      limiterWritesPerCapillaryCall: round(writes / capillaryCalls, 3),
-      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
-      medianBatchSeconds: round(median(batchMs) / 1000, 1),
-      maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
-    };
-  });
+      const started = Date.now();
+      const deadline = started + profile.windowSeconds * 1000;
+      await Promise.all(
+        instances.map(async (instance, index) => {
+          while (Date.now() < deadline && taken < backlog.length) {
+            const batch = backlog.slice(taken, (taken += batchSize));
+            const done = await instance.request<BatchDone>(batch.map((event) => sqsRecordFor(event)));
+            batchMs.push(done.batchMs);
+            handed += batch.length;
+            failedEvents += done.failedEvents;
+            limiterWrites[index] = done.limiterWrites;
+          }
+        }),
+      );
+      const elapsedMs = Date.now() - started;
+      const synced = handed - failedEvents;
+      const capillaryCalls = acceptedCalls(setup);
+      const writes = limiterWrites.reduce((sum, count) => sum + count, 0);
+      return {
+        variant,
+        rateLimitPerMinute,
+        concurrency,
+        events: synced,
+        failedEvents,
+        elapsedSeconds: round(elapsedMs / 1000, 1),
+        capillaryCalls,
+        rateUtilisation: round(capillaryCalls / ((rateLimitPerMinute * elapsedMs) / 60_000), 3),
+        overLimit: harness.capillary.overLimitCount(),
+        eventsPerSecond: round(synced / (elapsedMs / 1000), 2),
+        newFollowersPerHourPer100Rpm: Math.round(((synced / elapsedMs) * 3_600_000 * 100) / rateLimitPerMinute),
+        limiterWrites: writes,
+        limiterWritesPerCapillaryCall: round(writes / capillaryCalls, 3),
+        workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
+        medianBatchSeconds: round(median(batchMs) / 1000, 1),
+        maxBatchSeconds: round(Math.max(...batchMs) / 1000, 1),
+      };
+    },
+    variation,
+  );
 }
 
 /** New followers arriving one at a time below the limit: what the worker is billed when it need not wait. */
@@ -186,6 +206,8 @@ export interface BelowLimitRun {
   /** each event is its own batch, as the event source delivers a queue that is not behind */
   workerSecondsPerEvent: number;
   limiterWritesPerCapillaryCall: number;
+  /** 99th percentile of a follower's batch: from its arrival to its registration recorded */
+  batchP99Ms: number;
 }
 
 /**
@@ -197,40 +219,49 @@ export async function measureBelowLimit(
   variant: RegistrationVariant,
   rateLimitPerMinute: number,
   callsPerFollower: number,
+  variation: RunVariation = {},
 ): Promise<BelowLimitRun> {
   const { profile } = settings;
   const capacityPerMinute = rateLimitPerMinute / callsPerFollower;
   const eventsPerMinute = profile.belowLimitShare * capacityPerMinute;
   const gapMs = 60_000 / eventsPerMinute;
-  return withRun(settings, variant, rateLimitPerMinute, 1, async (setup) => {
-    const [instance] = setup.instances as [ChildChannel];
-    const batchMs: number[] = [];
-    let failedEvents = 0;
-    let limiterWrites = 0;
-    const started = Date.now();
-    for (let index = 0; index * gapMs < profile.windowSeconds * 1000; index++) {
-      const wait = started + index * gapMs - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const done = await instance.request<BatchDone>([sqsRecordFor(followEvent(lineUserId(), Date.now()))]);
-      batchMs.push(done.batchMs);
-      failedEvents += done.failedEvents;
-      limiterWrites = done.limiterWrites;
-    }
-    const capillaryCalls = acceptedCalls(setup);
-    const synced = batchMs.length - failedEvents;
-    return {
-      variant,
-      rateLimitPerMinute,
-      eventsPerMinute: round(eventsPerMinute, 1),
-      shareOfCapacity: profile.belowLimitShare,
-      events: synced,
-      failedEvents,
-      overLimit: setup.harness.capillary.overLimitCount(),
-      capillaryCalls,
-      workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
-      limiterWritesPerCapillaryCall: round(limiterWrites / capillaryCalls, 3),
-    };
-  });
+  return withRun(
+    settings,
+    variant,
+    rateLimitPerMinute,
+    1,
+    async (setup) => {
+      const [instance] = setup.instances as [ChildChannel];
+      const batchMs: number[] = [];
+      let failedEvents = 0;
+      let limiterWrites = 0;
+      const started = Date.now();
+      for (let index = 0; index * gapMs < profile.windowSeconds * 1000; index++) {
+        const wait = started + index * gapMs - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const done = await instance.request<BatchDone>([sqsRecordFor(followEvent(lineUserId(), Date.now()))]);
+        batchMs.push(done.batchMs);
+        failedEvents += done.failedEvents;
+        limiterWrites = done.limiterWrites;
+      }
+      const capillaryCalls = acceptedCalls(setup);
+      const synced = batchMs.length - failedEvents;
+      return {
+        variant,
+        rateLimitPerMinute,
+        eventsPerMinute: round(eventsPerMinute, 1),
+        shareOfCapacity: profile.belowLimitShare,
+        events: synced,
+        failedEvents,
+        overLimit: setup.harness.capillary.overLimitCount(),
+        capillaryCalls,
+        workerSecondsPerEvent: round(batchMs.reduce((sum, ms) => sum + ms, 0) / 1000 / synced, 3),
+        limiterWritesPerCapillaryCall: round(limiterWrites / capillaryCalls, 3),
+        batchP99Ms: Math.round(percentile(batchMs, 0.99)),
+      };
+    },
+    variation,
+  );
 }
 
 /**

@@ -10,4 +10,6 @@ export const LOCAL_CREDENTIALS = {
   capillaryLineAccountId: 'local-line-account',
   /** the brand backend's token for the link API (at least 32 characters, as the config requires) */
   linkApiToken: 'local-link-api-token-0123456789abcdef',
+  /** the static Authorization header Capillary's notifications carry (Bearer; at least 32 characters) */
+  capillaryNotificationsToken: 'local-capillary-notifications-token-0123456789',
 } as const;

@@ -22,12 +22,15 @@ import { readBackfillConfig } from '../lib/config/backfill-config';
 import type { RegistrationMode } from '../lib/config/capillary-registration';
 import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { readLinkApiConfig } from '../lib/config/link-api-config';
+import { readNotificationsConfig } from '../lib/config/notifications-config';
 import { ssmSecret } from '../lib/config/once-per-container';
 import { readWebhookConfig } from '../lib/config/webhook-config';
 import { readWorkerConfig } from '../lib/config/worker-config';
 import type { UserSyncState } from '../lib/domain/sync-rules';
 import { handleLinkRequest, LINK_API_ROUTES } from '../lib/link-api/handle-link-request';
 import { buildLinkApiDeps } from '../lib/link-api/link-api-deps';
+import { handleNotificationRequest } from '../lib/notifications/handle-notification-request';
+import { buildNotificationsDeps } from '../lib/notifications/notifications-deps';
 import { withTelemetry } from '../lib/observability/telemetry';
 import { parseQueuedEvent } from '../lib/queue/queued-event';
 import { createSqsClient } from '../lib/queue/sqs-client';
@@ -36,7 +39,14 @@ import { handleWebhookRequest } from '../lib/webhook/handle-webhook-request';
 import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
-import { loadLocalResources, queueNamed, stageParams, type LocalResources } from '../ops/serverless-resources';
+import {
+  loadLocalResources,
+  queueNamed,
+  readServerlessYml,
+  stageParams,
+  type LocalResources,
+  type Yaml,
+} from '../ops/serverless-resources';
 import { startAwsServers } from './aws-servers';
 import { startBrandLoginPage } from './brand-login-page';
 import { lambdaContext, type LocalFunction } from './lambda-context';
@@ -45,9 +55,11 @@ import { logSource } from './log-view';
 import {
   DEFAULT_WEBHOOK_URL,
   LOCAL_ADMIN_PREFIX,
+  namesOwnChannels,
   PIPELINE_ID,
   PipelineAdminClient,
   webhookUrlFor,
+  type BackfillInvocationError,
   type EventAttempt,
   type LocalEndpoints,
   type LocalPipelineChannel,
@@ -66,32 +78,38 @@ import { AdminRequestError, startWebhookServer, type AdminRoutes } from './webho
 export const LOCAL_STAGE = 'local';
 
 const [LOCAL_DEFAULT_CHANNEL] = LOCAL_CHANNELS as [LocalChannel, ...LocalChannel[]];
-/** The environment describes the developer's own channels (a real channel secret for a tunnel from LINE, say). */
-const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
 /** The stand-in enforces serverless.yml's local limit and the worker paces itself to it. */
 const LOCAL_CAPILLARY_RATE_LIMIT_RPM = Number(stageParams(LOCAL_STAGE).capillaryRateLimitRpm);
 
-/** Names and sizes as serverless.yml deploys them; the handlers' logs carry them. */
-const WEBHOOK_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-webhook`,
-  memoryMb: 256,
-  timeoutSeconds: 5,
-};
-const WORKER_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-worker`,
-  memoryMb: 512,
-  timeoutSeconds: 30,
-};
-const BACKFILL_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-backfill`,
-  memoryMb: 256,
-  timeoutSeconds: 300,
-};
-const LINK_API_FUNCTION: LocalFunction = {
-  name: `line-capillary-bridge-${LOCAL_STAGE}-linkApi`,
-  memoryMb: 256,
-  timeoutSeconds: 10,
-};
+/**
+ * A function as serverless.yml deploys it on `stage`: its name, memory and timeout (a `${param:…}` read from the
+ * stage's params), so the local worker meets the same limits as the deployed one. The handlers' logs carry them.
+ */
+export function deployedFunction(stage: string, name: string): LocalFunction {
+  const definition = (readServerlessYml().functions as Record<string, Yaml | undefined>)[name];
+  if (definition === undefined) throw new Error(`serverless.yml declares no function ${name}`);
+  const params = stageParams(stage);
+  const numberOf = (field: string): number => {
+    const raw = definition[field];
+    const param = typeof raw === 'string' ? /^\$\{param:(\w+)\}$/.exec(raw)?.[1] : undefined;
+    const value = Number(param === undefined ? raw : params[param]);
+    if (!(value > 0)) throw new Error(`serverless.yml: function ${name} has no numeric ${field} on stage ${stage}`);
+    return value;
+  };
+  return {
+    name: `line-capillary-bridge-${stage}-${name}`,
+    memoryMb: numberOf('memorySize'),
+    timeoutSeconds: numberOf('timeout'),
+  };
+}
+
+const WEBHOOK_FUNCTION = deployedFunction(LOCAL_STAGE, 'webhook');
+const WORKER_FUNCTION = deployedFunction(LOCAL_STAGE, 'worker');
+const BACKFILL_FUNCTION = deployedFunction(LOCAL_STAGE, 'backfill');
+const LINK_API_FUNCTION = deployedFunction(LOCAL_STAGE, 'linkApi');
+const NOTIFICATIONS_FUNCTION = deployedFunction(LOCAL_STAGE, 'capillaryNotifications');
+/** Capillary's event notifications of the `default` org, as the stand-in (or a real org's webhook) posts them. */
+const NOTIFICATIONS_PATH = '/capillary/notifications';
 
 export interface LocalPipelineOptions {
   /** 0 = any free port */
@@ -382,11 +400,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       ...(options.registrationMode ? { CAPILLARY_REGISTRATION_MODE: options.registrationMode } : {}),
     });
     // A developer's own channels win (a real channel secret for a tunnel from LINE); else the two local channels.
-    const localChannels = !OWN_CHANNEL_VARIABLES.some((name) => process.env[name]);
+    const localChannels = !namesOwnChannels(process.env);
     if (localChannels) process.env.LINE_CHANNELS = localChannelsSetting();
     else if (!CHANNEL_LIST_VARIABLES.some((name) => process.env[name]))
       process.env.CAPILLARY_LINE_ACCOUNT_ID ??= LOCAL_DEFAULT_CHANNEL.capillaryLineAccountId;
     process.env.LINK_API_TOKEN ??= LOCAL_CREDENTIALS.linkApiToken;
+    process.env.CAPILLARY_NOTIFICATIONS_TOKEN ??= LOCAL_CREDENTIALS.capillaryNotificationsToken;
     process.env.LINK_PAGE_URL ??= brand.linkPageUrl;
     // The handlers as functions/ builds them, with configuration read once from this environment: problems
     // surface now, not as every event failing its way into the DLQ.
@@ -408,6 +427,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handleLinkRequest(event, linkApiDeps),
     );
     const linkApiContext = () => lambdaContext(LINK_API_FUNCTION);
+    const notificationsDeps = buildNotificationsDeps(
+      await readNotificationsConfig(process.env, ssmSecret),
+      dynamo,
+      sqs,
+    );
+    const notificationsHandler = withTelemetry(async (event: APIGatewayProxyEventV2) =>
+      handleNotificationRequest(event, notificationsDeps),
+    );
     const workerHandler = withTelemetry(async (event: SQSEvent, context: Context) =>
       processSqsBatch(event, context, workerDeps),
     );
@@ -445,6 +472,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       });
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
+    let lastBackfillError: BackfillInvocationError | undefined;
     stopStack.push(
       await startBackfillFunction({
         sqs,
@@ -452,6 +480,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         queueUrl: queues.backfillQueueUrl,
         queueArn: queues.backfillQueueArn,
         log,
+        onInvocationError: (error) => (lastBackfillError = error),
       }),
     );
 
@@ -502,12 +531,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
-      functionRoutes: Object.fromEntries(
-        LINK_API_ROUTES.map((path) => [
-          path,
-          (event: APIGatewayProxyEventV2) => logSource.run('link-api', () => linkApiHandler(event, linkApiContext())),
-        ]),
-      ),
+      functionRoutes: {
+        ...Object.fromEntries(
+          LINK_API_ROUTES.map((path) => [
+            path,
+            (event: APIGatewayProxyEventV2) => logSource.run('link-api', () => linkApiHandler(event, linkApiContext())),
+          ]),
+        ),
+        [NOTIFICATIONS_PATH]: (event: APIGatewayProxyEventV2) =>
+          logSource.run('capillary-notifications', () =>
+            notificationsHandler(event, lambdaContext(NOTIFICATIONS_FUNCTION)),
+          ),
+      },
       onRequest: (request) => log.info('Webhook request received', request),
       onResponse: (response) => log.info('Webhook answered', response),
       onHandlerError: (error) => log.error('Webhook handler failed; answering 500 as API Gateway does', error),
@@ -515,6 +550,19 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     // Stopped first: no new requests while the worker drains.
     stopStack.push(() => webhook.close());
     linkApiUrl = `${webhook.origin}/line/link`;
+    // As Capillary's webhook would be configured (docs/deploy.md#capillary-event-notifications): the stand-in's merges
+    // and PII deletions (POST /__admin/merge, /__admin/delete) reach the notifications function.
+    if (capillary.standIn) {
+      const answer = await fetch(`${capillary.url}/__admin/notifications`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          url: `${webhook.origin}${NOTIFICATIONS_PATH}`,
+          authorization: `Bearer ${process.env.CAPILLARY_NOTIFICATIONS_TOKEN}`,
+        }),
+      });
+      if (!answer.ok) throw new Error(`the Capillary stand-in refused its notifications URL (${answer.status})`);
+    }
     // As LINE does: sign with the channel secret (the first, during a rotation), send to the bot's destination.
     const linkChannel = webhookDeps.config.channels.get(DEFAULT_CHANNEL_ID);
     if (lineStandIn !== undefined && linkChannel?.destination !== undefined) {
@@ -522,6 +570,16 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         url: webhook.webhookUrl,
         channelSecret: linkChannel.channelSecrets[0] ?? '',
         destination: linkChannel.destination,
+      });
+    }
+    // What each channel's console would hold: the bot, this webhook URL (active) and the secret LINE signs with.
+    for (const { id, channelAccessToken, destination } of workerConfig.channels.all) {
+      lineStandIn?.setUpChannel({
+        channelAccessToken,
+        webhookEndpoint: webhookUrlFor(webhook.webhookUrl, id),
+        webhookActive: true,
+        channelSecret: webhookDeps.config.channels.get(id)?.channelSecrets[0] ?? '',
+        ...(destination ? { botUserId: destination } : {}),
       });
     }
     const endpoints: LocalEndpoints = {
@@ -544,6 +602,8 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       queues: localQueues,
       tableName,
       channels,
+      localChannels,
+      ...(lastBackfillError ? { lastBackfillError } : {}),
       endpoints,
     });
     const store = new UserSyncStore(dynamo, tableName, 0);
@@ -590,6 +650,7 @@ async function startBackfillFunction(options: {
   queueUrl: string;
   queueArn: string;
   log: Logger;
+  onInvocationError(error: BackfillInvocationError): void;
 }): Promise<() => Promise<void>> {
   const config = await readBackfillConfig(process.env, ssmSecret);
   const clients = { dynamo: options.dynamo, sqs: options.sqs };
@@ -610,15 +671,31 @@ async function startBackfillFunction(options: {
     concurrency: 1,
     waitTimeSeconds: 1,
     onBatchSettled: (batch) => {
-      if (batch.handlerError)
-        options.log.error(
-          'Backfill invocation failed: SQS retries its tick after the visibility timeout',
-          batch.handlerError,
-        );
+      if (!batch.handlerError) return;
+      options.log.error(
+        'Backfill invocation failed: SQS retries its tick after the visibility timeout',
+        batch.handlerError,
+      );
+      const channel = channelOfTick(batch.records[0]?.body);
+      options.onInvocationError({
+        at: new Date().toISOString(),
+        ...(channel ? { channel } : {}),
+        name: batch.handlerError.name,
+        message: batch.handlerError.message,
+      });
     },
     onPollError: (error) => options.log.error('Polling the backfill queue failed', error),
   });
   return () => poller.stop();
+}
+
+function channelOfTick(body: string | undefined): string | undefined {
+  try {
+    const channel = (JSON.parse(body ?? '') as { channel?: unknown }).channel;
+    return typeof channel === 'string' ? channel : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function logBatch(log: Logger, batch: SettledBatch, queues: LocalQueues): void {

@@ -16,3 +16,16 @@ export function replaceOldNodeWarning(version: string = process.version): string
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return `Node ${version} is past its end of life; this works on it, but use Node ${SUPPORTED_NODE_MAJOR} as Lambda does (\`nvm use\` reads .nvmrc).`;
 }
+
+/**
+ * For a command-line tool or the test run: on an old Node, the SDK's nine-line warning off and one line on stderr
+ * instead, once. Nothing when the environment already chose (the switch set, e.g. by the parent test run).
+ */
+export function quietOldNodeWarning(
+  version: string = process.version,
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): void {
+  if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED !== undefined) return;
+  const line = replaceOldNodeWarning(version);
+  if (line !== undefined) write(line);
+}

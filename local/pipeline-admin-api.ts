@@ -3,11 +3,12 @@
  * for it, shared by the pipeline and the tools that drive it from another process (replay, fault, the
  * tests). Kept free of the pipeline's own imports so those tools start fast.
  */
-import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
+import { CHANNEL_LIST_VARIABLES, DEFAULT_CHANNEL_ID, SINGLE_CHANNEL_VARIABLES } from '../lib/config/channels';
+import type { Env } from '../lib/config/env-reader';
 import type { UserSyncState } from '../lib/domain/sync-rules';
 import type { EventOutcome } from '../lib/worker/handle-queued-event';
 import type { PollerCounters, QueueDepth } from './queue-poller';
-import { LOCAL_WEBHOOK_PATH } from './sample-events';
+import { LOCAL_WEBHOOK_PATH, localChannelsSetting } from './sample-events';
 
 export const PIPELINE_ID = 'line-capillary-bridge-local-pipeline';
 export const LOCAL_ADMIN_PREFIX = '/__local/';
@@ -84,7 +85,46 @@ export interface LocalPipelineStatus {
   queues: LocalQueues;
   tableName: string;
   channels: LocalPipelineChannel[];
+  /** the channels are the sample ones (LOCAL_CHANNELS); false = the developer's own, from their environment */
+  localChannels: boolean;
+  /** the backfill function's last failed invocation (SQS retries its tick), for `npm run backfill -- --status` */
+  lastBackfillError?: BackfillInvocationError;
   endpoints: LocalEndpoints;
+}
+
+export interface BackfillInvocationError {
+  at: string;
+  /** the channel of the tick that failed, when its body names one */
+  channel?: string;
+  name: string;
+  message: string;
+}
+
+/**
+ * The running pipeline's settings over serverless.yml's local ones (`stageEnv`): its channels, its Capillary and
+ * LINE API, its table. What a command on `--stage local` (reconcile, doctor) reads, so it sees the channels `npm start`
+ * serves (two by default) instead of the single channel serverless.yml describes.
+ */
+export function runningPipelineEnvironment(status: LocalPipelineStatus, stageEnv: Env): Env {
+  const env: Env = {
+    ...stageEnv,
+    CAPILLARY_BASE_URL: status.endpoints.capillary.url,
+    LINE_API_BASE_URL: status.endpoints.line.url,
+    TABLE_NAME: status.tableName,
+  };
+  return status.localChannels ? withLocalChannels(env) : env;
+}
+
+/** The environment variables that name a developer's own channels; without them `npm start` serves the local ones. */
+export const OWN_CHANNEL_VARIABLES = [...CHANNEL_LIST_VARIABLES, 'LINE_CHANNEL_SECRET', 'LINE_CHANNEL_SECRET_PARAM'];
+
+export const namesOwnChannels = (env: Env): boolean => OWN_CHANNEL_VARIABLES.some((name) => env[name]);
+
+/** `env` with the local channels (LOCAL_CHANNELS) in place of the single channel serverless.yml's local stage describes. */
+export function withLocalChannels(env: Env): Env {
+  const local: Env = { ...env };
+  for (const name of [...SINGLE_CHANNEL_VARIABLES, ...CHANNEL_LIST_VARIABLES]) delete local[name];
+  return { ...local, LINE_CHANNELS: localChannelsSetting() };
 }
 
 /** A channel the pipeline serves (no secrets). */

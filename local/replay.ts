@@ -79,6 +79,8 @@ export interface ReplayReport {
   bodies: PostedBody[];
   /** undefined when the URL is not a local pipeline */
   worker?: WorkerReport;
+  /** the channels the local pipeline serves (undefined when the URL is not a local pipeline) */
+  channels?: LocalPipelineStatus['channels'];
 }
 
 /**
@@ -285,6 +287,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     url: options.url,
     tamper: options.tamper,
     bodies,
+    channels: before.channels,
     worker: await followEvents(admin, before, bodies, options),
   };
 }
@@ -294,10 +297,24 @@ export function replayProblems(report: ReplayReport): string[] {
   const expected = (status: number) => (report.tamper ? status === 401 : status >= 200 && status <= 299);
   const problems = report.bodies
     .filter(({ status }) => !expected(status))
-    .map(({ name, status }) => `${name}: HTTP ${status}`);
+    .map((body) => `${body.name}: HTTP ${body.status}${channelHint(body, report.channels)}`);
   if (report.worker && !report.worker.status.drained)
     problems.push(`the worker was not done after ${Math.round(report.worker.waitedMs / 1000)} s`);
   return problems;
+}
+
+/**
+ * The fix for a body posted to the wrong channel: its bot belongs to another channel (400 unexpected destination), or
+ * the URL names no channel (404): the channels the pipeline serves.
+ */
+function channelHint(body: PostedBody, channels: ReplayReport['channels']): string {
+  if (channels === undefined) return '';
+  if (body.status === 404)
+    return ` (no such channel: the pipeline serves ${channels.map(({ id }) => id).join(', ')}; pick one with --channel <id>)`;
+  const owner = channels.find(({ destination }) => destination !== undefined && destination === body.destination);
+  if (body.status === 400 && owner !== undefined)
+    return ` (its destination is channel ${owner.id}'s bot: add --channel ${owner.id})`;
+  return '';
 }
 
 // ---- the printed report ----
@@ -321,6 +338,8 @@ function describeOutcome(outcome: EventOutcome | undefined): string {
       return `link: ${outcome.action}${outcome.customerId === undefined ? '' : `, member ${outcome.customerId}`}${outcome.detail ? ` (${outcome.detail})` : ''}`;
     case 'rejected':
       return `link rejected: ${outcome.reason}`;
+    case 'identity':
+      return `Capillary identity change: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}`;
     case 'points':
       return `points: ${outcome.action}`;
   }

@@ -150,8 +150,8 @@ function parseLiteral(text: string): string | number | null {
 const localQueueArn = (queueName: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${queueName}`;
 
 function toCreateTableInput(properties: Yaml): CreateTableInput {
-  const { TableName, AttributeDefinitions, KeySchema, BillingMode } = properties;
-  return { TableName, AttributeDefinitions, KeySchema, BillingMode } as CreateTableInput;
+  const { TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes } = properties;
+  return { TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes } as CreateTableInput;
 }
 
 /** serverless.yml as data, CloudFormation tags (`!Ref`, `!GetAtt`, …) kept as `{ tag: value }` objects. */

@@ -7,23 +7,25 @@
  * faults and worker crashes. Prints what happened and what survived; exits 1 if any check failed.
  * The same seed replays the same scenario (timing between workers still varies).
  */
-import { parseArgs } from 'node:util';
-
 import { startAwsServers } from '../local/aws-servers';
 import { runBackfillChaos } from '../local/chaos/backfill-chaos';
 import { chaosChecks, formatChaosReport, runChaos } from '../local/chaos/chaos-run';
 import { startChaosServices } from '../local/chaos/chaos-services';
+import { quietOldNodeWarning } from '../local/node-support';
+import { parseCli } from './cli';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string' },
-    users: { type: 'string', default: '1000' },
-    'min-events': { type: 'string', default: '8' },
-    'max-events': { type: 'string', default: '14' },
-    instances: { type: 'string', default: '6' },
-    backfill: { type: 'boolean', default: false },
-    followers: { type: 'string', default: '5000' },
-  },
+const USAGE = `usage: npm run chaos [-- --seed N] [--users 1000] [--min-events 8] [--max-events 14] [--instances 6]
+       npm run chaos -- --backfill [--seed N] [--followers 5000]`;
+
+quietOldNodeWarning();
+const { values } = parseCli(USAGE, {
+  seed: { type: 'string' },
+  users: { type: 'string', default: '1000' },
+  'min-events': { type: 'string', default: '8' },
+  'max-events': { type: 'string', default: '14' },
+  instances: { type: 'string', default: '6' },
+  backfill: { type: 'boolean', default: false },
+  followers: { type: 'string', default: '5000' },
 });
 
 /** The backfill under chaos (local/chaos/backfill-chaos.ts): ≥ 5,000 followers, live events for the same users, faults, crashes. */

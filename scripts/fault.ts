@@ -10,19 +10,14 @@
  * Tells a stand-in of the running local pipeline (`npm start`) to misbehave, through its /__admin routes.
  * Faults apply to the next matching calls in order; watch the retries in the pipeline's log stream.
  */
-import { parseArgs } from 'node:util';
-
 import { DEFAULT_WEBHOOK_URL, PipelineAdminClient, type ServiceEndpoint } from '../local/pipeline-admin-api';
+import { parseCli, runCli, UsageError } from './cli';
 
-const USAGE = `usage: npm run fault -- <capillary|line> <429|461|500|502|503|504|521|timeout|lost-response> <times> [--path <prefix>] [--method <method>] [--delay-ms <ms>]
+const USAGE = `usage: npm run fault -- <capillary|line> <400|401|403|404|429|461|500|502|503|504|521|timeout|lost-response> <times> [--path <prefix>] [--method <method>] [--delay-ms <ms>]
        npm run fault -- <capillary|line> latency <ms>
        npm run fault -- <capillary|line> state | clear | calls
        npm run fault -- reset
        (add --url <webhook URL> when the pipeline does not listen on the default port)`;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function nonNegativeInteger(raw: string | undefined): number {
   const value = Number(raw);
@@ -85,15 +80,16 @@ async function callStandIn(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCli(
+    USAGE,
+    {
       url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
       path: { type: 'string' },
       method: { type: 'string' },
       'delay-ms': { type: 'string', default: '6000' },
     },
-  });
+    { allowPositionals: true },
+  );
   const [service, command, count] = positionals;
   const admin = new PipelineAdminClient(values.url);
   if (service === 'reset' && command === undefined) {
@@ -113,8 +109,4 @@ async function main(): Promise<void> {
   for (const call of calls) if (!(await callStandIn(service, endpoint, call))) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  const { message, cause } = error as Error & { cause?: Error };
-  process.stderr.write(`${message}${cause ? ` (${cause.message}; is \`npm start\` running?)` : ''}\n`);
-  process.exitCode = 1;
-});
+runCli(main);

@@ -6,29 +6,26 @@
  * sends the accountLink event. `--failed` makes the LINE stand-in send a `failed` result instead.
  * Prints the chat events' outcomes and the member customer before and after.
  */
-import { parseArgs } from 'node:util';
-
 import { formatLinkReport, runLinkFlow } from '../local/link-flow';
 import { DEFAULT_WEBHOOK_URL } from '../local/pipeline-admin-api';
 import { LOCAL_CHANNEL_SECRET } from '../local/sample-events';
+import { parseCli, runCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run link -- --user <U + 32 hex> --mobile <digits with country code> [--failed] [--url <webhook URL>] [--wait <seconds>]';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      user: { type: 'string' },
-      mobile: { type: 'string' },
-      failed: { type: 'boolean', default: false },
-      url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
-      secret: { type: 'string', default: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET },
-      wait: { type: 'string', default: '60' },
-    },
+  const { values } = parseCli(USAGE, {
+    user: { type: 'string' },
+    mobile: { type: 'string' },
+    failed: { type: 'boolean', default: false },
+    url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
+    secret: { type: 'string', default: process.env.LINE_CHANNEL_SECRET || LOCAL_CHANNEL_SECRET },
+    wait: { type: 'string', default: '60' },
   });
   const waitSeconds = Number(values.wait);
   if (!/^U[0-9a-f]{32}$/.test(values.user ?? '') || !/^[0-9]{8,15}$/.test(values.mobile ?? '') || !(waitSeconds > 0))
-    throw new Error(USAGE);
+    throw new UsageError(USAGE);
   const report = await runLinkFlow({
     webhookUrl: values.url,
     secret: values.secret,
@@ -41,10 +38,4 @@ async function main(): Promise<void> {
   process.stdout.write(formatLinkReport(report, values.user as string));
 }
 
-main().catch((error: unknown) => {
-  const { message, cause } = error as Error & { cause?: Error };
-  process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
-  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED')
-    process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
-  process.exitCode = 1;
-});
+runCli(main);

@@ -9,33 +9,31 @@ import { randomUUID } from 'node:crypto';
 
 import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics are for CloudWatch; this prints its own lines
 
-import { parseArgs } from 'node:util';
-
-import { ssmSecret } from '../lib/config/once-per-container';
-import { readWorkerConfig } from '../lib/config/worker-config';
 import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
 import { reconcile } from '../ops/reconcile/reconcile';
 import { buildReconcileDeps } from '../ops/reconcile/reconcile-deps';
-import { STAGE_OPTIONS, stageTarget, workerEnvironment } from '../ops/stage-target';
+import { STAGE_OPTIONS, stageTarget } from '../ops/stage-target';
+import { parseCli, runCli, UsageError } from './cli';
+import { assertChannelServed, stageConfig } from './stage-config';
 
 const USAGE =
   'usage: npm run reconcile -- --stage <stage> [--channel <id>] [--repair] [--sample N] [--verbose] [--json] [--region <region>]';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      ...STAGE_OPTIONS,
-      repair: { type: 'boolean', default: false },
-      sample: { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
+  const { values } = parseCli(USAGE, {
+    ...STAGE_OPTIONS,
+    repair: { type: 'boolean', default: false },
+    sample: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   });
   const sample = values.sample === undefined ? undefined : Number(values.sample);
-  if (!values.stage || (sample !== undefined && !(Number.isInteger(sample) && sample >= 0))) throw new Error(USAGE);
+  if (!values.stage || (sample !== undefined && !(Number.isInteger(sample) && sample >= 0)))
+    throw new UsageError(USAGE);
   const target = await stageTarget(values.stage, values.region);
   try {
-    const config = await readWorkerConfig(workerEnvironment(target, process.env), ssmSecret);
+    const config = await stageConfig(target);
+    assertChannelServed(config, values.channel);
     const deps = await buildReconcileDeps(config, target, target.eventsQueueUrl, values.channel as string);
     const runId = randomUUID();
     const report = await reconcile(deps, { runId, repair: values.repair, ...(sample === undefined ? {} : { sample }) });
@@ -61,7 +59,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exitCode = 1;
-});
+runCli(main);

@@ -8,26 +8,19 @@
  * lists the events it moved (copy mode) and where to follow them. With --stage the queue names come from
  * serverless.yml; `--stage local` finds the running `npm start` itself, so no endpoint variables are needed.
  */
-import { parseArgs } from 'node:util';
-
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 import { createSqsClient } from '../lib/queue/sqs-client';
 import { LOCAL_STAGE } from '../local/local-pipeline';
-import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_WEBHOOK_URL, PipelineAdminClient, type LocalPipelineStatus } from '../local/pipeline-admin-api';
 import { followEvents, formatWorkerReport, type PostedBody } from '../local/replay';
 import { redrive, type RedriveMode } from '../ops/redrive';
 import { deployedFollowUp, movedEvents } from '../ops/redrive-follow-up';
 import { loadLocalResources, LOCAL_REGION } from '../ops/serverless-resources';
+import { parseCli, runCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
-
-/** A mistake the message explains in full. */
-class RedriveUsageError extends Error {
-  override readonly name = 'RedriveUsageError';
-}
 
 interface Target {
   sqs: SQSClient;
@@ -41,7 +34,7 @@ async function queueUrlsOfStage(sqs: SQSClient, stage: string): Promise<{ dlqUrl
   const { queues } = loadLocalResources(stage);
   const urlOf = async (logicalId: string) => {
     const queue = queues.find((candidate) => candidate.logicalId === logicalId);
-    if (!queue) throw new RedriveUsageError(`serverless.yml declares no queue ${logicalId}`);
+    if (!queue) throw new UsageError(`serverless.yml declares no queue ${logicalId}`);
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }));
     return QueueUrl as string;
   };
@@ -53,7 +46,7 @@ async function localTarget(webhookUrl: string): Promise<Target> {
   const admin = new PipelineAdminClient(webhookUrl);
   const before = await admin.probe();
   if (before === undefined) {
-    throw new RedriveUsageError(
+    throw new UsageError(
       `No local pipeline answers at ${admin.adminUrl}status: start it with \`npm start\`, or pass --url <its webhook URL> if it runs on other ports.`,
     );
   }
@@ -68,9 +61,7 @@ async function localTarget(webhookUrl: string): Promise<Target> {
 function deployedTarget(stage: string | undefined, region: string | undefined): Target {
   const resolved = region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!resolved)
-    throw new RedriveUsageError(
-      'No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.',
-    );
+    throw new UsageError('No AWS region: pass --region <region> (e.g. --region ap-northeast-1) or set AWS_REGION.');
   return { sqs: createSqsClient({ region: resolved }), stage, region: resolved };
 }
 
@@ -85,18 +76,14 @@ const movedAsBodies = (movedBodies: string[]): PostedBody[] =>
   }));
 
 async function main(): Promise<void> {
-  const nodeWarning = replaceOldNodeWarning();
-  if (nodeWarning) process.stderr.write(`${nodeWarning}\n`);
-  const { values } = parseArgs({
-    options: {
-      stage: { type: 'string' },
-      region: { type: 'string' },
-      url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
-      'dlq-url': { type: 'string' },
-      'queue-url': { type: 'string' },
-      mode: { type: 'string', default: 'auto' },
-      max: { type: 'string' },
-    },
+  const { values } = parseCli(USAGE, {
+    stage: { type: 'string' },
+    region: { type: 'string' },
+    url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
+    'dlq-url': { type: 'string' },
+    'queue-url': { type: 'string' },
+    mode: { type: 'string', default: 'auto' },
+    max: { type: 'string' },
   });
   const mode = values.mode as RedriveMode;
   const maxMessages = values.max === undefined ? undefined : Number(values.max);
@@ -106,7 +93,7 @@ async function main(): Promise<void> {
     (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) ||
     (!byUrls && !values.stage)
   ) {
-    throw new RedriveUsageError(USAGE);
+    throw new UsageError(USAGE);
   }
 
   // A redrive to the local pipeline knows its own endpoint, unless the caller chose one (AWS_ENDPOINT_URL_SQS or the URLs).
@@ -152,13 +139,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  const { name, message } = error as Error;
-  // The SDK's own words for a missing setup, with the fix.
-  const fix =
-    name === 'CredentialsProviderError'
-      ? " Set AWS credentials (AWS_PROFILE, or aws sso login) for the stage's account."
-      : '';
-  console.error(`${message}${fix}`);
-  process.exitCode = 1;
-});
+runCli(main);

@@ -8,22 +8,18 @@
  * event and the resulting Capillary and DynamoDB state of each user. Exit status 1 when an answer was
  * not the expected one (2xx, or 401 with --tamper) or the worker did not finish in time.
  */
-import { parseArgs } from 'node:util';
-
 import { DEFAULT_WEBHOOK_URL, webhookUrlFor } from '../local/pipeline-admin-api';
 import { asNewEvents, formatReplayReport, replay, replayProblems } from '../local/replay';
 import { readSampleBodies, replaySecret } from '../local/sample-events';
+import { parseCli, runCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run replay -- <file.json | directory | -> [--fresh] [--url <webhook URL>] [--channel <id>] [--secret <channel secret>] [--tamper] [--wait <seconds>]';
 
-/** Their message says what to do; the underlying cause (an ENOENT, …) would only repeat it. */
-const SELF_EXPLAINING_ERRORS = new Set(['SampleBodiesError']);
-
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCli(
+    USAGE,
+    {
       url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
       channel: { type: 'string' },
       secret: { type: 'string' },
@@ -31,9 +27,10 @@ async function main(): Promise<void> {
       fresh: { type: 'boolean', default: false },
       wait: { type: 'string', default: '300' },
     },
-  });
+    { allowPositionals: true },
+  );
   const waitSeconds = Number(values.wait);
-  if (positionals.length !== 1 || !(waitSeconds > 0)) throw new Error(USAGE);
+  if (positionals.length !== 1 || !(waitSeconds > 0)) throw new UsageError(USAGE);
 
   const bodies = readSampleBodies(positionals[0] as string);
   const report = await replay({
@@ -52,16 +49,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  const { name, message, cause } = error as Error & { cause?: Error };
-  if (SELF_EXPLAINING_ERRORS.has(name)) {
-    process.stderr.write(`${message}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  // fetch reports "connection refused" only in its cause.
-  process.stderr.write(`${message}${cause ? ` (${cause.message})` : ''}\n`);
-  if (cause && 'code' in cause && cause.code === 'ECONNREFUSED')
-    process.stderr.write('Is the local pipeline running? Start it with `npm start`.\n');
-  process.exitCode = 1;
-});
+runCli(main);

@@ -15,6 +15,12 @@ import { messageGroupId, serializeQueuedEvent } from '../lib/queue/queued-event'
 import { toApiGatewayV2Event, toSqsEvent, toSqsRecord } from '../local/lambda-events';
 import { LOCAL_CHANNELS, readSampleBodies, webhookPathFor } from '../local/sample-events';
 import { signLineBody } from '../local/sign-line-body';
+import { parseCli } from './cli';
+
+parseCli(
+  'usage: npm run sign-events   (no options: rewrites events/apigw/ and events/sqs/ from the sample bodies)',
+  {},
+);
 
 const eventsDir = join(__dirname, '..', 'events');
 const LOCAL_QUEUE_ARN = 'arn:aws:sqs:ap-northeast-1:000000000000:line-capillary-bridge-local-events.fifo';

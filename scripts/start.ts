@@ -12,7 +12,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { REGISTRATION_MODES, type RegistrationMode } from '../lib/config/capillary-registration';
 import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
@@ -20,6 +19,7 @@ import { showReadableLogs, type LogLevel, type ReadableLogs } from '../local/log
 import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_LOCAL_PORTS, webhookUrlFor, type LocalPorts } from '../local/pipeline-admin-api';
 import { LOCAL_CHANNELS, readSampleBodies, replaySecret, type SampleBody } from '../local/sample-events';
+import { parseCli } from './cli';
 
 const USAGE = `usage: npm start -- [--webhook-port N] [--sqs-port N] [--dynamodb-port N] [--capillary-port N] [--line-port N] [--brand-port N]
                     [--concurrency N] [--visibility-timeout SECONDS] [--poll-wait SECONDS]
@@ -54,9 +54,9 @@ function integerOption(
 }
 
 function parseStartArgs(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
+  const { values } = parseCli(
+    USAGE,
+    {
       'webhook-port': { type: 'string' },
       'sqs-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
@@ -70,7 +70,8 @@ function parseStartArgs(args: string[]) {
       'log-level': { type: 'string', default: 'INFO' },
       replay: { type: 'string' },
     },
-  });
+    { args },
+  );
   const port = (name: keyof LocalPorts) => integerOption(values, `${name}-port`, DEFAULT_LOCAL_PORTS[name], 0, 65535);
   const logLevel = values['log-level'].toUpperCase();
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
@@ -113,7 +114,6 @@ const FORCE_STOP_AFTER_MS = 1000;
 const SELF_EXPLAINING_ERRORS = new Set(['UsageError', 'PortsInUseError', 'ConfigError', 'SampleBodiesError']);
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help')) return void process.stdout.write(`${USAGE}\n`);
   const started = Date.now();
   const nodeWarning = replaceOldNodeWarning();
   const options = parseStartArgs(process.argv.slice(2));
@@ -151,12 +151,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (replays !== undefined)
+  if (replays === undefined) return;
+  try {
     await replayOnce(
       replays.filter(({ channel }) => pipeline.channels.some((served) => served.id === channel)),
       pipeline.endpoints.webhookUrl,
       logs,
     );
+  } catch (error) {
+    // Ctrl-C during the replay: the pipeline is going away under it, and the stop line says so.
+    if (stoppingSince === undefined) throw error;
+  }
 }
 
 interface ChannelReplay {

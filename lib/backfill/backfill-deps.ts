@@ -12,6 +12,7 @@ import type { BackfillConfig } from '../config/backfill-config';
 import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
 import { followersPerHour } from '../domain/backfill-rules';
 import { LineFollowersClient } from '../line/follower-pages';
+import { LineProfileClient } from '../line/profile-client';
 import { SyntheticEventSender } from '../queue/synthetic-events';
 import { BackfillJobStore } from '../store/backfill-job-store';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
@@ -67,9 +68,15 @@ export async function buildBackfillDeps(
     followers,
     registrar: new LineBulkRegistrar(http, capillary, channel.capillaryLineAccountId, limiter, config.bulkCountsAs),
     customers: new LineCustomerDirectory(http, capillary, channel.capillaryLineAccountId),
+    profiles: new LineProfileClient({
+      channelAccessToken: channel.channelAccessToken,
+      baseUrl: worker.line.apiBaseUrl,
+      timeoutMs: worker.line.profileTimeoutMs,
+    }),
     pipeline: new SyntheticEventSender(clients.sqs, config.eventsQueueUrl, channel.id, destination),
     deadLetters: new SyntheticEventSender(clients.sqs, config.deadLetterQueueUrl, channel.id, destination),
     destination,
+    recordOwner: { channel: channel.id, capillaryOrg: channel.capillaryOrg },
     settings: {
       batchSize: config.batchSize,
       recordMaxAttempts: config.recordMaxAttempts,

@@ -1,17 +1,19 @@
 /**
  * One batch of follower ids through the per-user record: known ones cost nothing, the rest are claimed
- * (the live pipeline's rule), upserted in one bulk call, and recorded; rejected records are retried one
- * by one, then go to the DLQ.
+ * (the live pipeline's rule), upserted in one bulk call with their LINE display names (the customer a live
+ * follow would make), and recorded; rejected records are retried one by one, then go to the DLQ.
  */
 import type { BulkRecordOutcome, LineBulkRegistrar } from '../capillary/bulk-upsert';
 import type { LineCustomerDirectory } from '../capillary/customer-directory';
 import type { CallOptions } from '../capillary/http-client';
 import { backfillVerdict, syntheticFollow, ZERO_COUNTERS, type BackfillCounters } from '../domain/backfill-rules';
 import type { LineEventFacts } from '../domain/sync-rules';
+import type { LineProfileClient } from '../line/profile-client';
 import { logger, maskUserId } from '../observability/telemetry';
 import type { SyntheticEvent, SyntheticEventSender } from '../queue/synthetic-events';
 import { ClaimLostError } from '../store/errors';
-import type { UserSyncStore } from '../store/user-sync-store';
+import type { LineUserKey, UserSyncStore } from '../store/user-sync-store';
+import { deadLetter, type Rejected } from './dead-letters';
 
 export interface BatchSettings {
   /** attempts per rejected record, the first bulk call included; then the DLQ */
@@ -23,16 +25,20 @@ export interface BatchDeps {
   registrar: LineBulkRegistrar;
   /** for the opt-in when an org ignored the inline one */
   customers: LineCustomerDirectory;
+  /** display names, as a live follow's registration carries them */
+  profiles: Pick<LineProfileClient, 'lookup'>;
   /** the events queue: followers handed to the ordered pipeline */
   pipeline: SyntheticEventSender;
   /** the events DLQ: records Capillary kept rejecting, with the reason */
   deadLetters: SyntheticEventSender;
   /** the bot's user id: the `destination` part of the user records */
   destination: string;
+  /** the channel and its Capillary org, written with the customer ids (store/customer-index) */
+  recordOwner?: LineUserKey['owner'];
   settings: BatchSettings;
 }
 
-interface Claimed {
+export interface Claimed {
   userId: string;
   facts: LineEventFacts;
 }
@@ -115,6 +121,7 @@ async function claimUnknown(
 /** One bulk call for the batch, then each rejected record on its own, so one bad record fails alone; then the DLQ. */
 async function upsertClaimed(claimed: Claimed[], deps: BatchDeps, tally: BatchTally, call: CallOptions): Promise<void> {
   const { recordMaxAttempts } = deps.settings;
+  const displayNames = await displayNamesOf(claimed, deps.profiles);
   let pending = claimed;
   for (let attempt = 1; pending.length > 0 && attempt <= recordMaxAttempts; attempt++) {
     const groups = attempt === 1 ? [pending] : pending.map((record) => [record]);
@@ -124,6 +131,7 @@ async function upsertClaimed(claimed: Claimed[], deps: BatchDeps, tally: BatchTa
       const outcomes = await deps.registrar.upsert(
         group.map(({ userId }) => userId),
         call,
+        displayNames,
       );
       tally.counters.capillaryCalls += 1;
       for (const [index, outcome] of outcomes.entries()) {
@@ -132,9 +140,27 @@ async function upsertClaimed(claimed: Claimed[], deps: BatchDeps, tally: BatchTa
         else rejected.push({ record, outcome });
       }
     }
-    if (attempt === recordMaxAttempts && rejected.length > 0) await deadLetter(rejected, attempt, deps, tally);
+    if (attempt === recordMaxAttempts && rejected.length > 0) {
+      await deadLetter(rejected, attempt, deps.deadLetters);
+      tally.counters.failed += rejected.length;
+    }
     pending = rejected.map(({ record }) => record);
   }
+}
+
+/** The LINE display names of these followers, where LINE gives them (a lookup never fails the batch). */
+async function displayNamesOf(
+  claimed: Claimed[],
+  profiles: BatchDeps['profiles'],
+): Promise<ReadonlyMap<string, string>> {
+  const names = new Map<string, string>();
+  await Promise.all(
+    claimed.map(async ({ userId }) => {
+      const profile = await profiles.lookup(userId);
+      if (profile.found) names.set(userId, profile.displayName);
+    }),
+  );
+  return names;
 }
 
 /** Opts the customer in when the org ignored the inline opt-in, then completes the claim. */
@@ -164,33 +190,4 @@ async function recordUpserted(
   tally.registered();
 }
 
-interface Rejected {
-  record: Claimed;
-  outcome: BulkRecordOutcome;
-}
-
-/** The claim stays (it expires): a redrive re-claims it as the same event; a newer live event takes over after expiry. */
-async function deadLetter(rejected: Rejected[], attempts: number, deps: BatchDeps, tally: BatchTally): Promise<void> {
-  await deps.deadLetters.send(
-    rejected.map(({ record, outcome }) => ({
-      facts: { ...record.facts, type: 'follow', userId: record.userId },
-      reason: rejectionReason(outcome, attempts),
-    })),
-  );
-  tally.counters.failed += rejected.length;
-  for (const { record, outcome } of rejected) {
-    logger.warn('Backfill record rejected by Capillary; sent to the DLQ', {
-      user: maskUserId(record.userId),
-      codes: outcome.codes,
-      reason: outcome.reason,
-    });
-  }
-}
-
-function rejectionReason(outcome: BulkRecordOutcome, attempts: number): string {
-  const codes = outcome.codes.join(', ') || 'none';
-  const partly = outcome.customerId === undefined ? '' : `; partly applied as customer ${outcome.customerId}`;
-  return `backfill: Capillary rejected the record ${attempts} times: ${outcome.reason ?? 'unknown'} (codes ${codes})${partly}`;
-}
-
-const keyOf = (deps: BatchDeps, userId: string) => ({ destination: deps.destination, userId });
+const keyOf = (deps: BatchDeps, userId: string) => ({ destination: deps.destination, userId, owner: deps.recordOwner });

@@ -1,12 +1,13 @@
 /**
  * Registers LINE followers in bulk: `POST /v2/integrations/customer/upsert/bulk` (docs/capillary.md#bulk-upsert),
- * one add-customer object per follower with the LINE profile and the opt-in inline (`subscriptionInfo`).
- * An upsert is safe to repeat: Capillary looks the customer up first and updates instead of adding again.
+ * one add-customer object per follower with the profiles of the registration mode (as a single registration
+ * makes them) and the opt-in inline (`subscriptionInfo`). Used by the backfill and by the worker for a batch's
+ * new followers. An upsert is safe to repeat: Capillary looks the customer up first and updates instead of adding again.
  */
 import type { CapillaryConfig } from '../config/capillary-registration';
 import { bulkCost, type BulkCountsAs } from '../domain/backfill-rules';
 import { isRecord } from '../is-record';
-import { lineCommChannel, lineSubscriptions } from './customer-calls';
+import { lineSubscriptions, registrationProfiles } from './customer-calls';
 import { errorCodes, type CapillaryMessage } from './envelope';
 import { CapillaryUnavailableError } from './errors';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
@@ -14,6 +15,8 @@ import type { RateLimiter } from './rate-limiter';
 
 /** Warning "Failed to update subscription for {channel} and priority {priority}" (docs/capillary.md#subscription-codes). */
 const SUBSCRIPTION_FAILED = 91022;
+/** Warning: the record was merged into a customer of another source (docs/capillary.md#merges). */
+const MERGED = 8050;
 
 export interface BulkRecordOutcome {
   userId: string;
@@ -23,6 +26,8 @@ export interface BulkRecordOutcome {
   ok: boolean;
   /** the inline opt-in was accepted (no 91022 warning) */
   subscribed: boolean;
+  /** Capillary merged the record into an existing customer (8050) */
+  merged: boolean;
   codes: number[];
   reason?: string;
 }
@@ -43,22 +48,12 @@ export class LineBulkRegistrar {
     private readonly countsAs: BulkCountsAs,
   ) {}
 
-  /** The customer object for one follower: a LINE profile (and the shared externalId in instore+line mode). */
-  recordFor(userId: string): Record<string, unknown> {
-    const identifiers = [{ type: 'line', value: userId }];
-    if (this.config.registrationMode === 'instore+line')
-      identifiers.push({ type: 'externalId', value: `${this.config.externalIdPrefix}${userId}` });
+  /** The customer object for one follower: the registration mode's profiles, as a single registration makes them. */
+  recordFor(userId: string, displayName?: string): Record<string, unknown> {
+    const { instore, line } = registrationProfiles(this.config, this.lineAccountId, userId, displayName);
     return {
       loyaltyInfo: { loyaltyType: 'non_loyalty' },
-      profiles: [
-        {
-          identifiers,
-          commChannels: [lineCommChannel(userId)],
-          fields: {},
-          source: 'LINE',
-          accountId: this.lineAccountId,
-        },
-      ],
+      profiles: (instore === undefined ? [line] : [instore, line]).map((profile) => ({ fields: {}, ...profile })),
       extendedFields: {},
       subscriptionInfo: {
         subscriptions: lineSubscriptions(this.config, this.lineAccountId, this.config.subscriptionChannel, 'OPTIN'),
@@ -78,16 +73,22 @@ export class LineBulkRegistrar {
   }
 
   /**
-   * One bulk call for these followers (its budget reserved first); one outcome per follower, in order.
-   * Throws CapillaryUnavailableError when Capillary stays unavailable: a retry repeats the upsert safely.
+   * One bulk call for these followers, with their LINE display names where known; one outcome per follower, in
+   * order. Each attempt costs its tokens (CAPILLARY_BULK_COUNTS_AS) where the HTTP client's limiter takes them;
+   * the backfill reserves them first instead. Throws CapillaryUnavailableError when Capillary stays unavailable:
+   * a retry repeats the upsert safely.
    */
-  async upsert(userIds: string[], call: CallOptions): Promise<BulkRecordOutcome[]> {
+  async upsert(
+    userIds: string[],
+    call: CallOptions,
+    displayNames: ReadonlyMap<string, string> = new Map(),
+  ): Promise<BulkRecordOutcome[]> {
     const response = await this.http.request(
       'bulk-upsert',
       'POST',
       '/v2/integrations/customer/upsert/bulk?skipChangeIdentifier=false',
-      userIds.map((userId) => this.recordFor(userId)),
-      call,
+      userIds.map((userId) => this.recordFor(userId, displayNames.get(userId))),
+      { ...call, cost: bulkCost(userIds.length, this.countsAs) },
     );
     const items = response.body.response;
     if (!Array.isArray(items) || items.length !== userIds.length) {
@@ -95,7 +96,7 @@ export class LineBulkRegistrar {
       const reason = Array.isArray(items)
         ? `answer has ${items.length} results for ${userIds.length} records`
         : `HTTP ${response.status}, no per-record results`;
-      return userIds.map((userId) => ({ userId, ok: false, subscribed: false, codes, reason }));
+      return userIds.map((userId) => ({ userId, ok: false, subscribed: false, merged: false, codes, reason }));
     }
     return userIds.map((userId, index) => outcomeOf(userId, items[index]));
   }
@@ -121,6 +122,7 @@ function outcomeOf(userId: string, raw: unknown): BulkRecordOutcome {
     ...(customerId === undefined ? {} : { customerId }),
     ok,
     subscribed: ok && !warnings.includes(SUBSCRIPTION_FAILED),
+    merged: ok && warnings.includes(MERGED),
     codes,
     ...(ok
       ? {}

@@ -41,6 +41,43 @@ export const lineCommChannel = (lineUserId: string) => ({
 
 export type Profile = Record<string, unknown>;
 
+/** The INSTORE profile's identifier, also on the LINE profile in instore+line mode. */
+export const externalIdOf = (config: Pick<CapillaryConfig, 'externalIdPrefix'>, lineUserId: string): string =>
+  `${config.externalIdPrefix}${lineUserId}`;
+
+/** The profiles a new follower gets in this registration mode: one shape, whichever call (single or bulk) registers them. */
+export interface RegistrationProfiles {
+  /** instore+line: the brand's own profile, found by the shared externalId */
+  instore?: Profile;
+  line: Profile;
+}
+
+/**
+ * Capillary's LINE guide: in instore+line mode an unknown user gets an INSTORE profile and a LINE profile on one
+ * customer. A follow carries no phone number, so both profiles share an externalId to merge on.
+ */
+export function registrationProfiles(
+  config: Pick<CapillaryConfig, 'registrationMode' | 'externalIdPrefix'>,
+  lineAccountId: string,
+  lineUserId: string,
+  displayName: string | undefined,
+): RegistrationProfiles {
+  const names = displayName ? { firstName: displayName.slice(0, 100), lastName: '' } : {};
+  const line = (identifiers: { type: string; value: string }[]): Profile => ({
+    ...names,
+    identifiers: [{ type: 'line', value: lineUserId }, ...identifiers],
+    commChannels: [lineCommChannel(lineUserId)],
+    source: 'LINE',
+    accountId: lineAccountId,
+  });
+  if (config.registrationMode === 'line-only') return { line: line([]) };
+  const externalId = { type: 'externalId', value: externalIdOf(config, lineUserId) };
+  return {
+    instore: { ...names, identifiers: [externalId], source: 'INSTORE', accountId: '' },
+    line: line([externalId]),
+  };
+}
+
 export type AddOutcome =
   /** `optInNotSet`: the add carried the opt-in and Capillary answered it with the 91022 warning */
   | { outcome: 'created'; customerId: number; merged: boolean; subscribed: boolean; optInNotSet: boolean }

@@ -2,16 +2,17 @@ import type { CapillaryConfig } from '../config/capillary-registration';
 import type { SubscriptionState } from '../domain/sync-rules';
 import {
   addCustomer,
-  lineCommChannel,
+  externalIdOf,
   lineSubscriptions,
   lookupCustomer,
+  registrationProfiles,
   requireCustomer,
   SUBSCRIPTION_NOT_SET,
   type AddOutcome,
   type Profile,
 } from './customer-calls';
-import { apiErrorOf, errorCodes, type CapillaryResponse } from './envelope';
-import { LookupUnsupportedError } from './errors';
+import { apiErrorOf, errorCodes, goneCodesOf, type CapillaryResponse } from './envelope';
+import { CustomerGoneError, LookupUnsupportedError } from './errors';
 import { FoldedFormRefusals } from './folded-forms';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
 
@@ -25,6 +26,14 @@ export interface Registration {
   merged: boolean;
 }
 
+/** What the worker asks of a channel's customers; the batch layer may put a bulk registration in front (lib/worker/bulk). */
+export interface CustomerDirectory {
+  readonly defersRegistration: boolean;
+  register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration>;
+  find(lineUserId: string, call: CallOptions): Promise<number | undefined>;
+  setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void>;
+}
+
 /**
  * The Capillary side of a LINE follower: register (INSTORE + LINE profile, or LINE only), find,
  * and set the LINE subscription. Every call is safe to repeat: an add that already happened
@@ -35,7 +44,7 @@ export interface Registration {
  * 91022 warning) gets the separate calls instead, and this directory remembers the refusal for the
  * container's lifetime, so correctness never depends on the folded forms.
  */
-export class LineCustomerDirectory {
+export class LineCustomerDirectory implements CustomerDirectory {
   #subscriptionChannel: string;
   readonly #refused = new FoldedFormRefusals();
 
@@ -54,32 +63,24 @@ export class LineCustomerDirectory {
   }
 
   externalIdFor(lineUserId: string): string {
-    return `${this.config.externalIdPrefix}${lineUserId}`;
+    return externalIdOf(this.config, lineUserId);
   }
 
   async register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration> {
-    const names = displayName ? { firstName: displayName.slice(0, 100), lastName: '' } : {};
-    const externalId = { type: 'externalId', value: this.externalIdFor(lineUserId) };
-    const lineProfile = (identifiers: { type: string; value: string }[]): Profile => ({
-      ...names,
-      identifiers: [{ type: 'line', value: lineUserId }, ...identifiers],
-      commChannels: [lineCommChannel(lineUserId)],
-      source: 'LINE',
-      accountId: this.lineAccountId,
-    });
-    if (this.config.registrationMode === 'line-only') {
-      const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([])]);
+    const { instore: instoreProfile, line: lineProfile } = registrationProfiles(
+      this.config,
+      this.lineAccountId,
+      lineUserId,
+      displayName,
+    );
+    if (instoreProfile === undefined) {
+      const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile]);
       return this.#registered(line, () => this.#requireLookup(call, 'LINE', 'line', lineUserId));
     }
-    // Capillary's LINE guide: an unknown user gets an INSTORE profile and a LINE profile on one
-    // customer. A follow carries no phone number, so both profiles share an externalId to merge on.
-    const instoreProfile: Profile = { ...names, identifiers: [externalId], source: 'INSTORE', accountId: '' };
+    const externalId = this.externalIdFor(lineUserId);
     let together: AddOutcome | undefined;
     if (this.config.registerProfilesTogether && !this.#refused.has('profiles-together')) {
-      together = await this.#addWithOptIn(call, 'add-customer-instore+line', [
-        instoreProfile,
-        lineProfile([externalId]),
-      ]);
+      together = await this.#addWithOptIn(call, 'add-customer-instore+line', [instoreProfile, lineProfile]);
       if (together.outcome === 'created')
         return { customerId: together.customerId, subscribed: together.subscribed, merged: together.merged };
       // 8006 (a profile exists) or refused: the separate calls find out which and finish the job.
@@ -88,8 +89,8 @@ export class LineCustomerDirectory {
     const instoreCustomerId =
       instore.outcome === 'created'
         ? instore.customerId
-        : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId.value);
-    const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile([externalId])]);
+        : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId);
+    const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile]);
     const registration = await this.#registered(line, async () => instoreCustomerId);
     // The separate calls worked where the single one failed: this org does not take both profiles at once.
     if (together?.outcome === 'failed') this.#refused.refuse('profiles-together', together.error);
@@ -127,7 +128,7 @@ export class LineCustomerDirectory {
   async find(lineUserId: string, call: CallOptions): Promise<number | undefined> {
     try {
       if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
-      // A customer the backfill registered has only the LINE profile, which carries the same externalId.
+      // A customer an earlier backfill registered has only the LINE profile, which carries the same externalId.
       return (
         (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))) ??
         (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId)))
@@ -159,6 +160,8 @@ export class LineCustomerDirectory {
       this.#subscriptionChannel = this.#subscriptionChannel === 'LINE' ? 'line' : 'LINE';
       response = await send();
     }
+    const gone = goneCodesOf(response.body);
+    if (gone.length > 0) throw new CustomerGoneError('update-subscription', customerId, gone);
     this.#assertNoErrors('update-subscription', response);
   }
 

@@ -33,6 +33,15 @@ export function envelopeOf(text: string): CapillaryEnvelope {
 
 export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ?? []).map((e) => Number(e.code));
 
+/**
+ * A call naming a customer id answered that Capillary no longer has that customer: not found (1012, 8015,
+ * 8065), merged into another (8069, 91009) or deleted on a PII request (8109), docs/capillary.md#codes.
+ */
+export const CUSTOMER_GONE_CODES: ReadonlySet<number> = new Set([1012, 8015, 8065, 8069, 91009, 8109]);
+
+export const goneCodesOf = (body: CapillaryEnvelope): number[] =>
+  errorCodes(body).filter((code) => CUSTOMER_GONE_CODES.has(code));
+
 export const warningCodes = (body: CapillaryEnvelope): number[] => (body.warnings ?? []).map((w) => Number(w.code));
 
 /** A failed answer as an error: status, codes, X-Cap-Requestid and the messages Capillary gave. */

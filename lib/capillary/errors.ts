@@ -54,3 +54,20 @@ export class CustomerNotResolvedError extends BridgeError {
     super(`Capillary says the customer already exists but the lookup by ${via} did not find it`);
   }
 }
+
+/**
+ * Capillary no longer has the customer a call named (merged away, deleted on a PII request, or unknown):
+ * retrying cannot help; the worker looks the user up again instead (docs/architecture.md#identity-who-is-who-stays-true).
+ */
+export class CustomerGoneError extends BridgeError {
+  override readonly name = 'CustomerGoneError';
+
+  constructor(
+    public readonly operation: string,
+    public readonly customerId: number,
+    public readonly codes: number[],
+    options?: { cause?: unknown },
+  ) {
+    super(`Capillary ${operation}: customer ${customerId} is gone (codes [${codes.join(', ')}])`, options);
+  }
+}

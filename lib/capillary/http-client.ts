@@ -37,6 +37,8 @@ export interface CallOptions {
   deadlineAt: number;
   /** Tokens one attempt takes from the rate limit (default 1; a bulk call 1 or N per CAPILLARY_BULK_COUNTS_AS). */
   cost?: number;
+  /** A write that must not be repeated blindly (a merge request): one attempt; a transient answer throws. */
+  singleAttempt?: boolean;
 }
 
 type AttemptOutcome = { response: Omit<CapillaryResponse, 'attempts'> } | { problem: string } | { outOfTime: true };
@@ -80,7 +82,7 @@ export class CapillaryHttpClient {
     body?: unknown,
     call: CallOptions = NO_DEADLINE,
   ): Promise<CapillaryResponse> {
-    const { maxAttempts } = this.#options;
+    const maxAttempts = call.singleAttempt ? 1 : this.#options.maxAttempts;
     let lastProblem = '';
     let tokenRefreshed = false;
     const outcome = await withRetries<CapillaryResponse, string>(

@@ -4,6 +4,7 @@ import { apiErrorOf, errorCodes } from './envelope';
 import { CapillaryApiError } from './errors';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
 import { lineProfileOf, sharedIdentifierOf, type ProfileView } from './member-profiles';
+import { fileMergeRequest, type MergeRequestOutcome } from './merge-requests';
 
 /** Codes from docs/capillary.md#codes and docs/capillary.md#change-identifier. */
 const NOT_FOUND = new Set([8015, 8065, 8009, 8069]);
@@ -16,10 +17,8 @@ export interface MemberLinkSettings {
 }
 
 export type AttachResult = { attached: true } | { attached: false; reason: string };
-export interface MergeRequest {
-  requestId: number;
-  status: string;
-}
+/** The identifiers a detach took off a customer's LINE profile: what a failed link puts back. */
+export type DetachedProfile = { type: string; value: string }[];
 
 /**
  * The Capillary side of linking: find the brand's member, put this channel's LINE profile on it, and take
@@ -72,36 +71,38 @@ export class MemberLinker {
    * Takes this channel's LINE profile off a customer (the anonymous one on link, the member on unlink):
    * every identifier of it, so no leftover (an externalId, the member's mobile) blocks a later register or link.
    */
-  async detach(customerId: number, lineUserId: string, call: CallOptions): Promise<void> {
+  async detach(customerId: number, lineUserId: string, call: CallOptions): Promise<DetachedProfile> {
     const profile = lineProfileOf((await this.#profiles(customerId, call)) ?? [], this.lineAccountId, lineUserId);
-    if (profile === undefined) return; // already off: this call's own earlier success
+    // Already off (this call's own earlier success): what it took is the LINE id at least.
+    if (profile === undefined) return [{ type: 'line', value: lineUserId }];
     const identifiers = (profile.identifiers ?? []).filter(
       (i): i is { type: string; value: string } => typeof i.type === 'string' && typeof i.value === 'string',
     );
     const result = await this.#changeIdentifier(customerId, 'remove', identifiers, call);
     if (!result.attached) throw new CapillaryApiError('link-remove-line-id', 400, [], undefined, result.reason);
+    return identifiers;
   }
 
-  /** Files "merge victim into survivor"; it stays PENDING for Capillary's review unless auto-approve is on. */
-  async requestMerge(victimId: number, survivorId: number, call: CallOptions): Promise<MergeRequest> {
-    const query = this.settings.mergeAutoApprove ? '?client_auto_approve=true' : '';
-    // The body's survivor/victim field names are Unconfirmed (docs/capillary.md#merge-requests).
-    const response = await this.http.request(
-      'link-merge-request',
-      'POST',
-      `/v2/requests${query}`,
-      {
-        type: 'CHANGE_IDENTIFIER',
-        baseType: 'MERGE',
-        userId: victimId,
-        survivorUserId: survivorId,
-      },
-      call,
+  /** Puts a detached LINE profile back on its customer (a link whose attach failed); nothing when it is there. */
+  async restore(customerId: number, lineUserId: string, detached: DetachedProfile, call: CallOptions): Promise<void> {
+    if (await this.holdsLineId(customerId, lineUserId, call)) return;
+    const result = await this.#changeIdentifier(customerId, 'add', detached, call);
+    if (!result.attached) throw new CapillaryApiError('link-add-line-id', 400, [], undefined, result.reason);
+  }
+
+  /** The member already carries a LINE user of this account other than this one (Capillary keeps one per account). */
+  async holdsAnotherLineUser(memberId: number, lineUserId: string, call: CallOptions): Promise<boolean> {
+    return ((await this.#profiles(memberId, call)) ?? []).some(
+      (profile) =>
+        profile.source === 'LINE' &&
+        profile.accountId === this.lineAccountId &&
+        (profile.identifiers ?? []).some((identifier) => identifier.type === 'line' && identifier.value !== lineUserId),
     );
-    const requestId = response.body.createdId;
-    if (typeof requestId !== 'number') throw apiErrorOf('link-merge-request', response);
-    const status = await this.http.request('link-merge-status', 'GET', `/v2/requests/${requestId}`, undefined, call);
-    return { requestId, status: typeof status.body.status === 'string' ? status.body.status : 'PENDING' };
+  }
+
+  /** Files "merge victim into survivor" once; it stays PENDING for Capillary's review unless auto-approve is on. */
+  requestMerge(victimId: number, survivorId: number, call: CallOptions): Promise<MergeRequestOutcome> {
+    return fileMergeRequest(this.http, { victimId, survivorId, autoApprove: this.settings.mergeAutoApprove }, call);
   }
 
   async holdsLineId(customerId: number, lineUserId: string, call: CallOptions): Promise<boolean> {

@@ -36,12 +36,8 @@ export async function readBackfillConfig(env: Env, resolveSecret: SecretResolver
       batchSize: read.integer('BACKFILL_BATCH_SIZE', DEFAULTS.BACKFILL_BATCH_SIZE, 1, 100),
       recordMaxAttempts: read.integer('BACKFILL_RECORD_MAX_ATTEMPTS', DEFAULTS.BACKFILL_RECORD_MAX_ATTEMPTS, 1, 10),
       rateSharePercent: read.integer('BACKFILL_RATE_SHARE_PERCENT', DEFAULTS.BACKFILL_RATE_SHARE_PERCENT, 1, 100),
-      // Unconfirmed whether a bulk call counts once or per record: per record (the safe reading) unless set.
-      bulkCountsAs: read.oneOf(
-        'CAPILLARY_BULK_COUNTS_AS',
-        ['request', 'record'] as const,
-        DEFAULTS.CAPILLARY_BULK_COUNTS_AS,
-      ),
+      // Read with the worker's sections: the live worker's new followers go in bulk too.
+      bulkCountsAs: worker.capillary.bulkCountsAs,
       // LINE_API_TIMEOUT_MS as the worker's sections read it: one reading, one problem when it is wrong.
       lineTimeoutMs: worker.link.lineApiTimeoutMs,
       pageSize: read.integer('BACKFILL_PAGE_SIZE', DEFAULTS.BACKFILL_PAGE_SIZE, 1, 1000),

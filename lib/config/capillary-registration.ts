@@ -1,4 +1,5 @@
 /** How LINE followers are written to Capillary: the same for every org and channel. */
+import type { BulkCountsAs } from '../domain/backfill-rules';
 import { DEFAULTS } from './defaults';
 import type { EnvReader } from './env-reader';
 
@@ -16,6 +17,8 @@ export interface CapillaryConfig {
   subscribeOnRegister: boolean;
   /** instore+line: both profiles in one add-customer call (Unconfirmed), falling back to two calls where refused */
   registerProfilesTogether: boolean;
+  /** what one bulk upsert takes from the rate limit: the backfill's batches and the worker's new followers (Unconfirmed) */
+  bulkCountsAs: BulkCountsAs;
   timeoutMs: number;
   maxAttempts: number;
 }
@@ -34,6 +37,12 @@ export function readCapillaryRegistration(read: EnvReader): CapillaryConfig {
     registerProfilesTogether: read.flag(
       'CAPILLARY_REGISTER_PROFILES_TOGETHER',
       DEFAULTS.CAPILLARY_REGISTER_PROFILES_TOGETHER,
+    ),
+    // Unconfirmed whether a bulk call counts once or per record: per record (the safe reading) unless set.
+    bulkCountsAs: read.oneOf(
+      'CAPILLARY_BULK_COUNTS_AS',
+      ['request', 'record'] as const,
+      DEFAULTS.CAPILLARY_BULK_COUNTS_AS,
     ),
     timeoutMs: read.integer('CAPILLARY_TIMEOUT_MS', DEFAULTS.CAPILLARY_TIMEOUT_MS, 100, 60_000),
     maxAttempts: read.integer('CAPILLARY_MAX_ATTEMPTS', DEFAULTS.CAPILLARY_MAX_ATTEMPTS, 1, 10),

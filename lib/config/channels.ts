@@ -55,7 +55,7 @@ export class ById<T extends { id: string }> {
 }
 
 /** The variables that describe the single channel `default`; none may be combined with LINE_CHANNELS. */
-const SINGLE_CHANNEL_VARIABLES = [
+export const SINGLE_CHANNEL_VARIABLES = [
   'LINE_CHANNEL_SECRET',
   'LINE_CHANNEL_ACCESS_TOKEN',
   'CAPILLARY_LINE_ACCOUNT_ID',

@@ -21,6 +21,8 @@ export interface LinkApiConfig {
   lineApiTimeoutMs: number;
   accountLinkUrl: string;
   nonceTtlMs: number;
+  /** an ID token issued (`iat`) longer ago than this is refused */
+  idTokenMaxAgeMs: number;
   maxBodyBytes: number;
 }
 
@@ -34,6 +36,8 @@ export async function readLinkApiConfig(env: Env, resolveSecret: SecretResolver)
     lineApiTimeoutMs: readLineApiTimeoutMs(read, 30_000),
     accountLinkUrl: read.url('LINE_ACCOUNT_LINK_URL', DEFAULTS.LINE_ACCOUNT_LINK_URL),
     nonceTtlMs: read.integer('LINK_NONCE_TTL_SECONDS', DEFAULTS.LINK_NONCE_TTL_SECONDS, 60, 3600) * 1000,
+    idTokenMaxAgeMs:
+      read.integer('LINK_ID_TOKEN_MAX_AGE_SECONDS', DEFAULTS.LINK_ID_TOKEN_MAX_AGE_SECONDS, 60, 24 * 3600) * 1000,
     maxBodyBytes: read.integer('LINK_API_MAX_BODY_BYTES', DEFAULTS.LINK_API_MAX_BODY_BYTES, 256, 256 * 1024),
   }));
 }

@@ -1,10 +1,11 @@
 /**
  * What a queued event is for: which kind of work takes it, decided from the event's facts alone. Pure.
  *
- * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/); a new kind
+ * Each kind of work is one case of EventRoute and one module under lib/worker (sync/, link/, identity/); a new kind
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
+import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
 
@@ -19,6 +20,10 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   postbackData?: string;
   /** a text message's text */
   text?: string;
+  /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
+  unlinkMemberId?: number;
+  /** a Capillary identity event's notice (domain/identity-rules) */
+  identity?: IdentityNotice;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -28,12 +33,14 @@ type LinkWork =
   /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
   | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
   /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
-  | { kind: 'unlink'; answerInChat: boolean };
+  | { kind: 'unlink'; answerInChat: boolean; memberId?: number };
 
 export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
   | { kind: 'sync'; userId: string; lane: 'sync' }
   | (LinkWork & { userId: string; lane: 'link' })
+  /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
+  | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
   /** "my points" from a one-to-one chat: answered there (worker/loyalty), nothing on the user's record changes */
   | { kind: 'points'; userId: string }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
@@ -62,6 +69,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
   const link = event.link as { result?: unknown; nonce?: unknown } | undefined;
   const postback = event.postback as { data?: unknown } | undefined;
   const message = event.message as { type?: unknown; text?: unknown } | undefined;
+  const unlinkOf = event.unlink as { memberId?: unknown } | undefined;
   return {
     type: event.type,
     webhookEventId: event.webhookEventId,
@@ -74,8 +82,12 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     nonce: text(link?.nonce),
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
+    unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
+    identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
   };
 }
+
+const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
 /** What asks for the member's points in chat (config/loyalty-config). */
 export interface PointsTriggers {
@@ -83,8 +95,13 @@ export interface PointsTriggers {
   pointsKeyword?: string;
 }
 
-/** Linking first (its postbacks and texts would otherwise be ignored), then "my points", then follow/unfollow. */
+/**
+ * Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be
+ * ignored), then "my points", then follow/unfollow.
+ */
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings, points?: PointsTriggers): EventRoute {
+  if (facts.identity !== undefined && facts.userId !== undefined)
+    return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   if (points !== undefined && facts.userId !== undefined && asksForPoints(facts, points))
@@ -103,7 +120,11 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
     case BRIDGE_LINK_TYPE:
       return ofUser(facts, { kind: 'complete-link', nonce: facts.nonce, via: 'id-token' });
     case BRIDGE_UNLINK_TYPE:
-      return ofUser(facts, { kind: 'unlink', answerInChat: false });
+      return ofUser(facts, {
+        kind: 'unlink',
+        answerInChat: false,
+        ...(facts.unlinkMemberId === undefined ? {} : { memberId: facts.unlinkMemberId }),
+      });
     case 'postback':
       // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
       if (facts.sourceType !== 'user') return undefined;

@@ -1,5 +1,3 @@
-import { UnsupportedEventTypeError } from './errors';
-
 /**
  * What a LINE event means for a Capillary customer. Pure: no AWS, no HTTP.
  *
@@ -13,10 +11,13 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
 /**
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
- * after a newer follow still links, and an older follow is not made stale by a link.
+ * after a newer follow still links, and an older follow is not made stale by a link. Capillary's own identity
+ * changes (domain/identity-rules) are ordered among themselves, by the notification's time.
  */
-export const EVENT_LANES = ['sync', 'link'] as const;
+export const EVENT_LANES = ['sync', 'link', 'identity'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
+/** The lane of events and claims that name none: they were written before lanes existed. */
+export const UNNAMED_LANE: EventLane = 'sync';
 
 /**
  * What a newer event of a lane does about an older event of the lane that claimed and was never recorded nor
@@ -27,7 +28,12 @@ export type EventLane = (typeof EVENT_LANES)[number];
  *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
  *   already have changed in Capillary. Only such lanes release events (a refused link).
  */
-export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = { sync: 'take-over', link: 'wait' };
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = {
+  sync: 'take-over',
+  link: 'wait',
+  // Capillary's notices set absolute facts (who survived a merge, who was deleted): like sync, a newer one may go ahead.
+  identity: 'take-over',
+};
 
 /** An event of a lane, by its id and timestamp. */
 export interface LaneEvent {
@@ -45,6 +51,9 @@ export interface UserSyncState {
   /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
+  /** the last applied event of the identity lane */
+  lastIdentityEventTimestamp?: number;
+  lastIdentityEventId?: string;
   /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
@@ -60,6 +69,10 @@ export interface UserSyncState {
   /** the brand's member this LINE user is linked to (domain/link-rules) */
   linkedCustomerId?: number;
   link?: LinkState;
+  /** the member index items (`linkref#…`) that point at this user */
+  linkRefs?: string[];
+  /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
+  forgottenAt?: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */
@@ -77,19 +90,9 @@ export interface LineEventFacts {
   timestamp: number;
   userId?: string;
   isUnblocked?: boolean;
-  /** 'sync' when absent */
+  /** UNNAMED_LANE when absent */
   lane?: EventLane;
 }
-
-export type SyncDecision =
-  /** follow of someone with no known customer: register, then opt in */
-  | { action: 'register'; subscription: 'OPTIN' }
-  /** follow or unfollow of a known customer: set the subscription */
-  | { action: 'subscribe'; subscription: SubscriptionState; customerId: number }
-  /** unfollow of someone with no known customer: find them if Capillary has them, else remember the opt-out */
-  | { action: 'resolve-then-subscribe'; subscription: 'OPTOUT' }
-  /** registration deferred until the user links (CAPILLARY_REGISTRATION_MODE=on-link): only the record changes */
-  | { action: 'record'; subscription: SubscriptionState };
 
 /**
  * What the user's record says about an event: apply it, or skip it as the same event again
@@ -102,13 +105,18 @@ export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 /** Where the state keeps each lane's last applied event. */
 export const LAST_APPLIED_FIELDS: Record<
   EventLane,
-  { timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp'; eventId: 'lastEventId' | 'lastLinkEventId' }
+  {
+    timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp' | 'lastIdentityEventTimestamp';
+    eventId: 'lastEventId' | 'lastLinkEventId' | 'lastIdentityEventId';
+  }
 > = {
   sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
+  identity: { timestamp: 'lastIdentityEventTimestamp', eventId: 'lastIdentityEventId' },
 };
 
-export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? 'sync';
+export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? UNNAMED_LANE;
+export const claimLaneOf = (state: UserSyncState): EventLane => state.pendingLane ?? UNNAMED_LANE;
 
 /** The last applied event of the lane. */
 export function lastApplied(state: UserSyncState, lane: EventLane): Partial<LaneEvent> {
@@ -122,7 +130,7 @@ function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
   const inFlight = state.inFlight?.[lane];
   if (inFlight) claims.push(inFlight);
   const { pendingEventId: eventId, pendingEventTimestamp: timestamp } = state;
-  if ((state.pendingLane ?? 'sync') === lane && eventId !== undefined && timestamp !== undefined)
+  if (claimLaneOf(state) === lane && eventId !== undefined && timestamp !== undefined)
     claims.push({ eventId, timestamp });
   return claims;
 }
@@ -147,30 +155,4 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   // Another event's claim: wait for it, or take it over once it expired (its worker died).
   return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';
-}
-
-/**
- * @param deferRegistration CAPILLARY_REGISTRATION_MODE=on-link: a follower without a customer gets none
- *   until they link; the state is recorded and applied to the member then.
- */
-export function decide(
-  event: LineEventFacts,
-  state: UserSyncState | undefined,
-  deferRegistration = false,
-): SyncDecision {
-  const customerId = state?.customerId;
-  if (deferRegistration && customerId === undefined && (event.type === 'follow' || event.type === 'unfollow')) {
-    return { action: 'record', subscription: event.type === 'follow' ? 'OPTIN' : 'OPTOUT' };
-  }
-  if (event.type === 'follow') {
-    return customerId === undefined
-      ? { action: 'register', subscription: 'OPTIN' }
-      : { action: 'subscribe', subscription: 'OPTIN', customerId };
-  }
-  if (event.type === 'unfollow') {
-    return customerId === undefined
-      ? { action: 'resolve-then-subscribe', subscription: 'OPTOUT' }
-      : { action: 'subscribe', subscription: 'OPTOUT', customerId };
-  }
-  throw new UnsupportedEventTypeError(event.type);
 }

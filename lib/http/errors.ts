@@ -59,6 +59,15 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** 409: the request conflicts with what was done already (an ID token used once). */
+export class ConflictError extends HttpError {
+  override readonly name = 'ConflictError';
+
+  constructor(reason: string, message: string, options?: Pick<HttpErrorOptions, 'field'>) {
+    super(409, reason, message, options);
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   override readonly name = 'PayloadTooLargeError';
 

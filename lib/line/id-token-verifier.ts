@@ -1,6 +1,8 @@
 import { LineApiError } from './errors';
 
-export type IdTokenVerdict = { valid: true; userId: string } | { valid: false; reason: string };
+/** A valid token's `iat` and `exp` in epoch ms: the link API refuses old tokens and remembers used ones until `exp`. */
+export type IdTokenVerdict =
+  { valid: true; userId: string; issuedAt: number; expiresAt: number } | { valid: false; reason: string };
 
 const ISSUER = 'https://access.line.me';
 
@@ -49,6 +51,7 @@ export class LineIdTokenVerifier {
     if (typeof body.exp !== 'number' || body.exp * 1000 <= now) return { valid: false, reason: 'expired' };
     if (typeof body.sub !== 'string' || !/^U[0-9a-f]{32}$/.test(body.sub))
       return { valid: false, reason: 'no user id' };
-    return { valid: true, userId: body.sub };
+    if (typeof body.iat !== 'number') return { valid: false, reason: 'no issue time' };
+    return { valid: true, userId: body.sub, issuedAt: body.iat * 1000, expiresAt: body.exp * 1000 };
   }
 }

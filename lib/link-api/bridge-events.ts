@@ -23,5 +23,6 @@ function bridgeEvent(type: string, userId: string, now: number, fields: Record<s
 export const bridgeLinkEvent = (userId: string, nonce: string, now: number): LineWebhookEvent =>
   bridgeEvent(BRIDGE_LINK_TYPE, userId, now, { link: { result: 'ok', nonce } });
 
-export const bridgeUnlinkEvent = (userId: string, now: number): LineWebhookEvent =>
-  bridgeEvent(BRIDGE_UNLINK_TYPE, userId, now, {});
+/** By customer, it names the member found linked: the worker unlinks only if the user is still linked to it. */
+export const bridgeUnlinkEvent = (userId: string, now: number, memberId?: number): LineWebhookEvent =>
+  bridgeEvent(BRIDGE_UNLINK_TYPE, userId, now, memberId === undefined ? {} : { unlink: { memberId } });

@@ -6,6 +6,7 @@ import { onceAsync } from '../config/once-per-container';
 import { LineFollowersClient } from '../line/follower-pages';
 import { LineIdTokenVerifier } from '../line/id-token-verifier';
 import { createSqsClient } from '../queue/sqs-client';
+import { IdTokenGuard } from '../store/id-token-guard';
 import { LinkNonceStore } from '../store/link-nonce-store';
 
 export interface LinkApiDeps {
@@ -13,6 +14,8 @@ export interface LinkApiDeps {
   sqs: SQSClient;
   nonces: LinkNonceStore;
   idTokens: LineIdTokenVerifier;
+  /** each verified ID token links once */
+  usedIdTokens: IdTokenGuard;
   /** the channel's bot user id: its `destination` setting, or `GET /v2/bot/info` once per cold start */
   destinationOf(channel: LinkChannel): Promise<string>;
 }
@@ -43,6 +46,7 @@ export function buildLinkApiDeps(
     sqs,
     nonces: new LinkNonceStore(dynamo, config.tableName),
     idTokens: new LineIdTokenVerifier({ baseUrl: config.lineApiBaseUrl, timeoutMs: config.lineApiTimeoutMs }),
+    usedIdTokens: new IdTokenGuard(dynamo, config.tableName),
     destinationOf,
   };
 }

@@ -1,6 +1,6 @@
 import type { LinkChannel } from '../config/link-api-config';
 import { parseCustomerReference } from '../domain/link-rules';
-import { BadRequestError, NotFoundError, UnauthorizedError } from '../http/errors';
+import { BadRequestError, ConflictError, NotFoundError, UnauthorizedError } from '../http/errors';
 import type { LineWebhookEvent } from '../line/callback';
 import { countForChannel, logger, maskUserId } from '../observability/telemetry';
 import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
@@ -80,7 +80,21 @@ export const LINK_ROUTES = {
       });
     }
     const now = Date.now();
+    if (now - verdict.issuedAt > deps.config.idTokenMaxAgeMs) {
+      countForChannel('LinkIdTokenRejected', channel.id);
+      throw new UnauthorizedError('id-token-too-old', 'idToken rejected: issued too long ago; log in again', {
+        field: 'idToken',
+        challenge: 'Bearer',
+      });
+    }
     const destination = await deps.destinationOf(channel);
+    // Remembered before anything is queued: a replay, even of a request that failed after this, links nothing.
+    if (!(await deps.usedIdTokens.useOnce(idToken, verdict.expiresAt))) {
+      countForChannel('LinkIdTokenReplayed', channel.id);
+      throw new ConflictError('id-token-used', 'idToken was used already: each ID token links once', {
+        field: 'idToken',
+      });
+    }
     const nonce = LinkNonceStore.newNonce();
     await deps.nonces.issueNonce(nonce, {
       userId: verdict.userId,
@@ -102,15 +116,18 @@ export const LINK_ROUTES = {
     const destination = await deps.destinationOf(channel);
     if (body.userId !== undefined && body.customer !== undefined)
       throw new BadRequestError('field-conflict', 'give userId or customer, not both', { field: 'userId' });
-    const userId =
+    const linked =
       body.userId !== undefined
-        ? userIdField(body)
+        ? { userId: userIdField(body) }
         : await deps.nonces.findLinkedUser(destination, parseCustomerReference(body.customer));
-    if (userId === undefined)
-      throw new NotFoundError('customer-not-linked', 'no LINE user of this channel is linked to this customer', {
+    if (linked === undefined)
+      throw new NotFoundError('not-linked', 'no LINE user of this channel is linked to this customer', {
         field: 'customer',
       });
-    await enqueue(deps, channel, destination, bridgeUnlinkEvent(userId, Date.now()));
+    const { userId } = linked;
+    // By customer: the worker unlinks only if the user is still linked to this member when it applies.
+    const memberId = 'memberId' in linked ? linked.memberId : undefined;
+    await enqueue(deps, channel, destination, bridgeUnlinkEvent(userId, Date.now(), memberId));
     logger.info('Unlink queued', { channel: channel.id, user: maskUserId(userId) });
     return { status: 202, body: { queued: 'unlink' } };
   },

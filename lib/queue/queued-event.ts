@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import { DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { LineWebhookEvent } from '../line/callback';
 import { InvalidQueuedEventError } from './errors';
@@ -10,15 +12,21 @@ export interface QueuedLineEvent {
   event: LineWebhookEvent;
 }
 
+/** What SQS accepts as a MessageGroupId: 1–128 printable ASCII characters. */
+const SQS_GROUP_ID = /^[\x21-\x7e]{1,128}$/;
+
 /**
  * FIFO order is per user and per bot (`destination`): two channels never share a group, even when they
  * see the same user id (channels of one provider do), so one user's events are applied in order while
- * other users proceed in parallel.
+ * other users proceed in parallel. Everything that queues for a user (webhook, link API, Capillary's
+ * notifications, the backfill) uses this one function, so they all land in the same group.
  */
 export function messageGroupId(destination: string, event: LineWebhookEvent): string {
   const source = event.source;
   const subject = source?.userId ?? source?.groupId ?? source?.roomId ?? 'no-source';
-  return `${destination}:${subject}`;
+  const groupId = `${destination}:${subject}`;
+  // SQS takes at most 128 printable ASCII characters; a longer or odd id would be refused on every delivery.
+  return SQS_GROUP_ID.test(groupId) ? groupId : `sha256:${createHash('sha256').update(groupId).digest('base64url')}`;
 }
 
 const NON_ASCII = /[\u007f-\uffff]/g;

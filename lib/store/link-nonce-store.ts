@@ -15,11 +15,11 @@ import type { LinkStateStore } from './ports';
 /**
  * Link state beside the user records, in the same table under its own key prefixes (the link API's role
  * may touch only these, see serverless.yml): link tokens the worker issued (→ the LINE user), nonces the
- * link API made (→ customer reference + LINE user, single use), and which LINE user a member is linked
- * to (for unlink by customer). Tokens and nonces are stored only as hashes: the table never holds a
- * value that would let someone complete a link.
+ * link API made (→ customer reference + LINE user, single use), which LINE user a member is linked to
+ * (for unlink by customer), and the ID tokens already used (each links once). Tokens and nonces are
+ * stored only as hashes: the table never holds a value that would let someone complete a link.
  */
-export const LINK_KEY_PREFIXES = ['linktoken#', 'nonce#', 'linkref#'] as const;
+export const LINK_KEY_PREFIXES = ['linktoken#', 'nonce#', 'linkref#', 'idtoken#'] as const;
 
 /** DynamoDB removes expired items itself (TTL on `expiresAt`); kept a day past their use for the audit. */
 const RETENTION_MS = 24 * 3600 * 1000;
@@ -28,12 +28,18 @@ const NONCE_BYTES = 32;
 
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
-const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
+export const hashOf = (secret: string): string => createHash('sha256').update(secret).digest('base64url');
 const ttlOf = (expiresAt: number): AttributeValue => n(Math.floor((expiresAt + RETENTION_MS) / 1000));
 
 export interface IssuedLinkToken {
   userId: string;
   destination: string;
+}
+
+/** A member index entry: the LINE user linked to the member, and the member (absent on entries from before it was kept). */
+export interface MemberLink {
+  userId: string;
+  memberId?: number;
 }
 
 export type ConsumeResult =
@@ -132,20 +138,49 @@ export class LinkNonceStore implements LinkStateStore {
     }
   }
 
-  /** Remembers which LINE user holds this member (by every reference it was found with), for unlink by customer. */
-  async saveMemberLink(destination: string, references: CustomerReference[], userId: string): Promise<void> {
-    for (const reference of references) {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: { pk: s(memberLinkKey(destination, reference)), userId: s(userId) },
-        }),
-      );
+  /**
+   * Points the member index at this user and member, by every reference the member was found with (for
+   * unlink by customer); returns the keys, which the user's record keeps so they can be removed.
+   */
+  async saveMemberLink(
+    destination: string,
+    references: CustomerReference[],
+    link: { userId: string; memberId: number },
+  ): Promise<string[]> {
+    const keys = [...new Set(references.map((reference) => memberLinkKey(destination, reference)))];
+    for (const pk of keys) {
+      const Item = { pk: s(pk), userId: s(link.userId), memberId: n(link.memberId) };
+      await this.client.send(new PutItemCommand({ TableName: this.tableName, Item }));
     }
+    return keys;
   }
 
-  async findLinkedUser(destination: string, reference: CustomerReference): Promise<string | undefined> {
-    return (await this.#get(memberLinkKey(destination, reference)))?.userId?.S;
+  async findLinkedUser(destination: string, reference: CustomerReference): Promise<MemberLink | undefined> {
+    const item = await this.#get(memberLinkKey(destination, reference));
+    if (!item?.userId?.S) return undefined;
+    return { userId: item.userId.S, ...(item.memberId?.N ? { memberId: Number(item.memberId.N) } : {}) };
+  }
+
+  /**
+   * Removes member index entries (on re-link, unlink, forget): each becomes an empty item that TTL
+   * deletes. With `heldBy`, only entries still pointing at that user (another may have linked the member since).
+   */
+  async removeMemberLinks(pks: readonly string[], heldBy?: string, now = Date.now()): Promise<void> {
+    for (const pk of pks) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: { pk: s(pk), expiresAt: ttlOf(now) },
+            ...(heldBy === undefined
+              ? {}
+              : { ConditionExpression: 'userId = :userId', ExpressionAttributeValues: { ':userId': s(heldBy) } }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
   }
 
   async #get(pk: string): Promise<Record<string, AttributeValue> | undefined> {

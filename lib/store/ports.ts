@@ -4,10 +4,10 @@
  */
 import type { CustomerReference, NonceRecord } from '../domain/link-rules';
 import type { LineEventFacts, UserSyncState } from '../domain/sync-rules';
-import type { ConsumeResult, IssuedLinkToken } from './link-nonce-store';
+import type { ConsumeResult, IssuedLinkToken, MemberLink } from './link-nonce-store';
 import type { AppliedChange, ClaimResult, LineUserKey } from './user-sync-store';
 
-export type { AppliedChange, ClaimResult, ConsumeResult, IssuedLinkToken, LineUserKey };
+export type { AppliedChange, ClaimResult, ConsumeResult, IssuedLinkToken, LineUserKey, MemberLink };
 export type { TakenOverClaim } from './user-sync-store';
 
 /** One record per LINE user and bot: claimed before any side effect, completed after them (docs/architecture.md). */
@@ -26,6 +26,16 @@ export interface LinkStateStore {
   issueNonce(nonce: string, record: NonceRecord): Promise<void>;
   /** The first event to consume a nonce owns it; its own retry may consume it again; any other is refused. */
   consume(nonce: string, webhookEventId: string, now: number): Promise<ConsumeResult>;
-  saveMemberLink(destination: string, references: CustomerReference[], userId: string): Promise<void>;
-  findLinkedUser(destination: string, reference: CustomerReference): Promise<string | undefined>;
+  /** Points the member index at the user; returns the keys written (kept on the user's record). */
+  saveMemberLink(
+    destination: string,
+    references: CustomerReference[],
+    link: { userId: string; memberId: number },
+  ): Promise<string[]>;
+  findLinkedUser(destination: string, reference: CustomerReference): Promise<MemberLink | undefined>;
+  /** With `heldBy`, only the entries still pointing at that user. */
+  removeMemberLinks(pks: readonly string[], heldBy?: string): Promise<void>;
 }
+
+export type { CustomerIndex, IndexedUser } from './customer-index';
+export type { NotificationLog } from './notification-log';

@@ -10,7 +10,7 @@ import {
   type UserSyncState,
 } from '../domain/sync-rules';
 
-/** The expired claim of the other lane that a claim took over: put back on completion (see `complete`). */
+/** The expired claim of another lane that a claim took over: put back on completion (UserSyncStore.complete). */
 export interface TakenOverClaim {
   eventId: string;
   timestamp: number;
@@ -28,9 +28,13 @@ export interface AppliedChange {
    */
   restoreClaim?: TakenOverClaim;
   customerId?: number | null;
-  subscription?: SubscriptionState;
+  subscription?: SubscriptionState | null;
   linkedCustomerId?: number | null;
-  link?: LinkState;
+  link?: LinkState | null;
+  /** the member index keys pointing at this user; null (or none) removes them */
+  linkRefs?: string[] | null;
+  /** when Capillary deleted the customer on a PII request (domain/identity-rules); null clears the mark */
+  forgottenAt?: number | null;
 }
 
 /** Where the user record keeps one lane's events. */
@@ -57,10 +61,13 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     inFlightTs: 'linkInFlightTs',
     inFlightId: 'linkInFlightId',
   },
+  identity: {
+    lastTs: 'lastIdentityEventTs',
+    lastId: 'lastIdentityEventId',
+    inFlightTs: 'identityInFlightTs',
+    inFlightId: 'identityInFlightId',
+  },
 };
-
-/** Claims written before lanes existed carry no `claimLane`: they are sync claims. */
-export const UNNAMED_CLAIM_LANE: EventLane = 'sync';
 
 export function toState(item: Record<string, AttributeValue> | undefined): UserSyncState {
   if (!item) return {};
@@ -92,16 +99,22 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
             detail: item.linkDetail?.S,
             at: num('linkAt') ?? 0,
           },
+    ...(item.linkRefs?.SS === undefined ? {} : { linkRefs: item.linkRefs.SS }),
+    ...(item.forgottenAt?.N === undefined ? {} : { forgottenAt: Number(item.forgottenAt.N) }),
   };
 }
 
 export const s = (value: string): AttributeValue => ({ S: value });
 export const n = (value: number): AttributeValue => ({ N: String(value) });
 
-/** Adds what the change sets and removes to an update expression's clauses. */
+/**
+ * Adds what the change sets and removes to an update expression's clauses; `derived` = attributes computed
+ * from the change elsewhere (store/customer-index: index keys, link removal, member index keys, the forgotten mark).
+ */
 export function writeChange(
   change: AppliedChange,
   update: { set: string[]; remove: string[]; values: Record<string, AttributeValue> },
+  derived: Record<string, AttributeValue | null | undefined> = {},
 ): void {
   const put = (attribute: string, value: AttributeValue | null | undefined) => {
     if (value === undefined) return;
@@ -117,7 +130,7 @@ export function writeChange(
     put('claimExpiresAt', n(expiresAt));
     put('claimLane', s(lane));
   }
-  put('subscription', change.subscription === undefined ? undefined : s(change.subscription));
+  put('subscription', change.subscription ? s(change.subscription) : change.subscription);
   put('customerId', number(change.customerId));
   put('linkedCustomerId', number(change.linkedCustomerId));
   if (change.link) {
@@ -125,4 +138,5 @@ export function writeChange(
     put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
     put('linkAt', n(change.link.at));
   }
+  for (const [attribute, value] of Object.entries(derived)) put(attribute, value);
 }

@@ -6,7 +6,16 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-import { LANE_ORDER, laneOf, type EventLane, type LineEventFacts, type UserSyncState } from '../domain/sync-rules';
+import {
+  claimLaneOf,
+  LANE_ORDER,
+  laneOf,
+  UNNAMED_LANE,
+  type EventLane,
+  type LineEventFacts,
+  type UserSyncState,
+} from '../domain/sync-rules';
+import { identityAttributes } from './customer-index';
 import { ClaimLostError } from './errors';
 import type { UserRecordStore } from './ports';
 import {
@@ -14,7 +23,6 @@ import {
   n,
   s,
   toState,
-  UNNAMED_CLAIM_LANE,
   writeChange,
   type AppliedChange,
   type TakenOverClaim,
@@ -26,6 +34,11 @@ export interface LineUserKey {
   /** the bot's user id: one table can serve several LINE channels */
   destination: string;
   userId: string;
+  /**
+   * The channel the record belongs to and the Capillary org its customer ids live in: written with the ids, for the
+   * customer → users index (store/customer-index). Absent: the `default` org, and no channel attribute.
+   */
+  owner?: { channel: string; capillaryOrg: string };
 }
 
 /**
@@ -35,14 +48,13 @@ export interface LineUserKey {
 export type ClaimResult =
   { claimed: true; state: UserSyncState; takenOver?: TakenOverClaim } | { claimed: false; state: UserSyncState };
 
-const ABANDONED_CLAIM_RETENTION_MS = 30 * 24 * 3600 * 1000;
-
 /** A claim of another lane (domain/sync-rules EventLane); claims without `claimLane` are of the unnamed lane. */
 const otherLaneClaim = (lane: EventLane): string =>
-  lane === UNNAMED_CLAIM_LANE
+  lane === UNNAMED_LANE
     ? '(attribute_exists(claimLane) AND claimLane <> :lane)'
     : '(attribute_not_exists(claimLane) OR claimLane <> :lane)';
 
+// `expiresAt`: the TTL claims used to set on the user item; removed with the claim (a user item never expires).
 const CLAIM_ATTRIBUTES = ['claimEventId', 'claimTs', 'claimExpiresAt', 'claimLane', 'expiresAt'];
 
 /**
@@ -76,7 +88,7 @@ export class UserSyncStore implements UserRecordStore {
           TableName: this.tableName,
           Key: { pk: s(UserSyncStore.partitionKey(key)) },
           UpdateExpression:
-            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, expiresAt = :abandonedAt, ' +
+            'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, ' +
             `${inFlightTs} = :ts, ${inFlightId} = :eventId`,
           // admission() in DynamoDB's words: newer than the lane's last applied event, past the lane's unrecorded
           // event (it is that event, or newer where the lane takes over), and no live claim of another event (the
@@ -92,8 +104,6 @@ export class UserSyncStore implements UserRecordStore {
             ':ts': n(event.timestamp),
             ':now': n(now),
             ':claimExpiresAt': n(now + this.claimTtlMs),
-            // TTL (seconds) only while a claim is open; completion removes it.
-            ':abandonedAt': n(Math.floor((now + ABANDONED_CLAIM_RETENTION_MS) / 1000)),
           },
           ReturnValues: 'ALL_OLD',
           // DynamoDB then returns the refusing record with the error; dynalite does not, so it is read below.
@@ -102,7 +112,7 @@ export class UserSyncStore implements UserRecordStore {
       );
       const before = toState(result.Attributes);
       const { pendingEventId, pendingEventTimestamp, pendingExpiresAt } = before;
-      const claimLane = before.pendingLane ?? UNNAMED_CLAIM_LANE;
+      const claimLane = claimLaneOf(before);
       const takenOver =
         pendingEventId !== undefined && pendingEventId !== event.webhookEventId && claimLane !== lane
           ? {
@@ -130,7 +140,7 @@ export class UserSyncStore implements UserRecordStore {
       set.push(`${lastTs} = :ts`, `${lastId} = :eventId`);
       values[':ts'] = n(event.timestamp);
     }
-    writeChange(change, { set, remove, values });
+    writeChange(change, { set, remove, values }, identityAttributes(key, change));
     try {
       await this.client.send(
         new UpdateItemCommand({

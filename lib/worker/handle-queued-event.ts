@@ -14,6 +14,7 @@ import {
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
+import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
@@ -24,7 +25,7 @@ import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | PointsOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  SyncOutcome | LinkOutcome | IdentityOutcome | PointsOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -42,7 +43,7 @@ export interface WorkerDeps extends SyncDeps {
 
 /**
  * One SQS record = one queued LINE event, settled at most once: parsed, routed (domain/event-route), its
- * user's record claimed when its work changes it, then handed to its kind of work (sync/, link/). A throw
+ * user's record claimed when its work changes it, then handed to its kind of work (sync/, link/, identity/). A throw
  * fails the record: SQS retries it (the retry resumes the claim), then moves it to the DLQ.
  * @param deadlineAt epoch ms after which no Capillary attempt starts (the invocation's end, less a reserve)
  */
@@ -96,7 +97,8 @@ async function settle(
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
   const call = { deadlineAt };
-  const key = { destination: message.destination, userId: route.userId };
+  const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
+  const key = { destination: message.destination, userId: route.userId, owner };
   if (route.kind === 'points') return answerPoints({ key, facts, channel, deps, log, call });
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
@@ -104,6 +106,8 @@ async function settle(
   const { claimed } = claim;
   if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
   const { nonces, settings } = deps.link;
+  if (route.kind === 'identity')
+    return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
   const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':

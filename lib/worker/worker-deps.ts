@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
+import { LineBulkRegistrar } from '../capillary/bulk-upsert';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
 import { CapillaryHttpClient } from '../capillary/http-client';
 import { MemberLinker } from '../capillary/member-linker';
@@ -17,12 +18,14 @@ import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
+import { bulkRegistrationSettings, type BulkRegistrationSettings } from './bulk/bulk-settings';
+import type { BulkChannel } from './bulk/register-in-bulk';
 import type { LinkChannel } from './link/link-context';
 import { TierMenus, type LoyaltyChannel } from './loyalty/loyalty-channel';
 import type { SyncChannel } from './sync/sync-line-event';
 
-/** One LINE channel's clients: what its follows sync with and what its links work with. */
-export type ChannelClients = SyncChannel & LinkChannel;
+/** One LINE channel's clients: what its follows sync with (one by one or in bulk), what its links work with, its org. */
+export type ChannelClients = SyncChannel & LinkChannel & BulkChannel & { capillaryOrg: string };
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
@@ -30,6 +33,8 @@ export interface SyncDeps {
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
   loyalty: LoyaltySettings;
+  /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
+  bulk?: BulkRegistrationSettings;
 }
 
 /**
@@ -40,31 +45,38 @@ export interface SyncDeps {
  */
 export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient({ cacheMiddleware: true })): SyncDeps {
   const { capillary, line, link } = config;
-  const orgClient = (org: CapillaryOrgConfig) =>
-    new CapillaryHttpClient({
+  const orgClient = (org: CapillaryOrgConfig) => {
+    // One budget per API key, shared through the user table by every instance (and the backfill job).
+    const limiter = orgRateLimiter(dynamo, config.tableName, org);
+    const http = new CapillaryHttpClient({
       baseUrl: org.baseUrl,
       auth: org.auth,
       timeoutMs: capillary.timeoutMs,
       maxAttempts: capillary.maxAttempts,
-      // One budget per API key, shared through the user table by every instance (and the backfill job).
-      limiter: orgRateLimiter(dynamo, config.tableName, org),
+      limiter,
     });
+    return { http, limiter };
+  };
   const orgs = new Map(config.capillaryOrgs.all.map((org) => [org.id, orgClient(org)]));
   const channels = config.channels.all.map((channel): ChannelClients => {
-    const http = orgs.get(channel.capillaryOrg);
+    const org = orgs.get(channel.capillaryOrg);
     // The config reader refuses a channel naming an unknown org, so this is a broken config object.
-    if (http === undefined)
+    if (org === undefined)
       throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
-    const channelHttp = http.forChannel(channel.id);
+    const channelHttp = org.http.forChannel(channel.id);
+    const accountId = channel.capillaryLineAccountId;
     return {
       id: channel.id,
-      customers: new LineCustomerDirectory(channelHttp, capillary, channel.capillaryLineAccountId),
+      capillaryOrg: channel.capillaryOrg,
+      customers: new LineCustomerDirectory(channelHttp, capillary, accountId),
+      // Its HTTP client takes each bulk call's tokens from the org's budget as it goes.
+      registrar: new LineBulkRegistrar(channelHttp, capillary, accountId, org.limiter, capillary.bulkCountsAs),
       profiles: new LineProfileClient({
         channelAccessToken: channel.channelAccessToken,
         baseUrl: line.apiBaseUrl,
         timeoutMs: line.profileTimeoutMs,
       }),
-      members: new MemberLinker(channelHttp, channel.capillaryLineAccountId, link),
+      members: new MemberLinker(channelHttp, accountId, link),
       chat: new LineChatClient({
         channelAccessToken: channel.channelAccessToken,
         baseUrl: line.apiBaseUrl,
@@ -78,6 +90,7 @@ export function buildSyncDeps(config: WorkerConfig, dynamo = new DynamoDBClient(
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
     loyalty: config.loyalty,
+    bulk: bulkRegistrationSettings(capillary),
   };
 }
 

@@ -197,6 +197,10 @@ export function formatChaosReport(report: ChaosReport): string {
       ],
       ['folded add-customer forms refused (fallback taken)', figures.foldedRefused],
       [
+        'bulk upserts of new followers (whole call refused, answer lost, a record rejected among the faults)',
+        figures.bulkUpserts,
+      ],
+      [
         'log lines scanned (bytes)',
         `${logScan.lines.toLocaleString('en-US')} (${logScan.bytes.toLocaleString('en-US')})`,
       ],

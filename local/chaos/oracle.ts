@@ -23,7 +23,7 @@
  *   burnt by an impersonation attempt links nobody.
  * - nonce: no nonce completed two links.
  */
-import { EVENT_LANES, lastApplied, type EventLane, type UserSyncState } from '../../lib/domain/sync-rules';
+import { claimLaneOf, EVENT_LANES, lastApplied, type EventLane, type UserSyncState } from '../../lib/domain/sync-rules';
 import { subscriptionOf, type CapillaryState, type CustomerSnapshot } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
@@ -113,10 +113,10 @@ function witnessedBy(before: UserSyncState): (ClaimedEvent & { lane: EventLane }
     const inFlight = before.inFlight?.[lane];
     if (inFlight) witnessed.push({ lane, ...inFlight, recorded: false });
   }
-  const { pendingEventId, pendingEventTimestamp, pendingLane } = before;
+  const { pendingEventId, pendingEventTimestamp } = before;
   if (pendingEventId !== undefined && pendingEventTimestamp !== undefined)
     witnessed.push({
-      lane: pendingLane ?? 'sync',
+      lane: claimLaneOf(before),
       eventId: pendingEventId,
       timestamp: pendingEventTimestamp,
       recorded: false,

@@ -128,6 +128,8 @@ export interface RunFigures {
   linkAttacks: number;
   /** add-customer calls whose folded form (opt-in inside, both profiles) was refused, each followed by the separate calls */
   foldedRefused: number;
+  /** bulk upserts of a batch's new followers (lib/worker/bulk), answered or faulted */
+  bulkUpserts: number;
 }
 
 export interface RunResult {
@@ -178,7 +180,7 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link' || outcome.result === 'points'
+    : outcome.result === 'link' || outcome.result === 'identity' || outcome.result === 'points'
       ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 
@@ -358,6 +360,8 @@ async function prepareBridge(
       timeoutMs: fleet.capillaryTimeoutMs,
       // Both folded forms on, so the single calls and, where a fault refuses them, their fallback are exercised.
       registerProfilesTogether: true,
+      // A batch's new followers in one bulk upsert, a call taking one token (its faults: scenario.ts bulkUpsertFault).
+      bulkCountsAs: 'request',
       auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
     },
     secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
@@ -460,6 +464,7 @@ function startWorkerFleet(
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
       const fault = scenario.faults[received++];
       if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
+      else if (fault && 'bulkRecordRejections' in fault) services.capillary.rejectFirstBulkRecords(fault);
       else if (fault) services.capillary.injectFault(fault);
     }
   };
@@ -581,6 +586,7 @@ export async function playScenario(
       linkAttacks: deliveries.attacks,
       foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022))
         .length,
+      bulkUpserts: businessCalls.filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length,
     };
     return { figures, problems, deliveries };
   } finally {

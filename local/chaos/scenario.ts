@@ -17,7 +17,7 @@ import {
   redelivery,
   unfollowEvent,
 } from '../line-event-factory';
-import type { FoldedFormRefusal } from '../standins/capillary-standin';
+import type { FirstBulkRecordRejection, FoldedFormRefusal } from '../standins/capillary-standin';
 import type { FaultRule } from '../standins/standin-kit';
 
 export type SyncAction = 'follow' | 'unfollow' | 'unblock';
@@ -76,8 +76,23 @@ export const isSyncAction = (action: LineAction): action is SyncAction => action
 const sometimes = <T>(percent: number, arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
   fc.oneof({ weight: 100 - percent, arbitrary: fc.constant(null) }, { weight: percent, arbitrary });
 
-/** A fault of the stand-in kit, or Capillary refusing a folded form of add customer once (as an org without it would). */
-export type ChaosFault = FaultRule | FoldedFormRefusal;
+/**
+ * A fault of the stand-in kit, Capillary refusing a folded form of add customer once (as an org without it would),
+ * or one record of a bulk upsert rejected.
+ */
+export type ChaosFault = FaultRule | FoldedFormRefusal | FirstBulkRecordRejection;
+
+/** The worker's bulk registration of a batch's new followers: the whole call refused, its answer lost, one record rejected. */
+const bulkUpsertFault: fc.Arbitrary<ChaosFault> = fc.oneof(
+  fc.constant({ status: 500 as const, times: 1, pathPrefix: '/v2/integrations/customer/upsert/bulk' }),
+  fc.constant({
+    kind: 'lost-response' as const,
+    reply: 'gateway-timeout' as const,
+    times: 1,
+    pathPrefix: '/v2/integrations/customer/upsert/bulk',
+  }),
+  fc.constant({ bulkRecordRejections: 1, code: 8013 }),
+);
 
 /**
  * Capillary misbehaving as the docs say it can: throttling, 5xx, slow answers, answers lost after the
@@ -104,6 +119,7 @@ export function capillaryFault(timeoutFaultMs: number): fc.Arbitrary<ChaosFault>
       { form: 'subscriptionInfo', answer: 'refused', times: 1 },
       { form: 'severalSources', answer: 'refused', times: 1 },
     ),
+    bulkUpsertFault,
   );
 }
 

@@ -40,6 +40,7 @@ export function linkApiConfigFor(
     lineApiTimeoutMs: 1000,
     accountLinkUrl: DEFAULTS.LINE_ACCOUNT_LINK_URL,
     nonceTtlMs: DEFAULTS.LINK_NONCE_TTL_SECONDS * 1000,
+    idTokenMaxAgeMs: DEFAULTS.LINK_ID_TOKEN_MAX_AGE_SECONDS * 1000,
     maxBodyBytes: DEFAULTS.LINK_API_MAX_BODY_BYTES,
     ...overrides,
   };

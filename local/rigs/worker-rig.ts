@@ -83,6 +83,7 @@ export function workerConfigFor(
       externalIdPrefix: 'line_',
       subscribeOnRegister: true,
       registerProfilesTogether: false,
+      bulkCountsAs: 'record',
       timeoutMs: 1000,
       maxAttempts: 3,
       ...capillary,

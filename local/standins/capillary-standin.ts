@@ -26,6 +26,7 @@ import {
   type LoyaltyProgram,
   type MemberLoyaltyRecord,
 } from './capillary-loyalty';
+import { CapillaryNotifier, type NotificationDelivery, type NotificationTarget } from './capillary-notifier';
 import {
   InvalidAdminRequestError,
   StandInSettings,
@@ -82,6 +83,8 @@ export interface CapillaryStandInOptions {
   behaviouralEventsRateLimitPerMinute?: number;
   /** the org's loyalty program, its tiers and their thresholds (capillary-loyalty.ts) */
   loyaltyProgram?: LoyaltyProgram;
+  /** where merges and PII deletions are notified (Capillary's event notifications); none = not notified */
+  notifications?: NotificationTarget;
 }
 
 /** A customer merge request (`POST /v2/requests`, docs/capillary.md#merge-requests). */
@@ -106,6 +109,12 @@ export interface BulkRejection {
   userIds: string[];
   code: number;
   times: number;
+}
+
+/** One record of each of the next `times` bulk upserts rejected (the first), as Capillary may refuse one record of a call. */
+export interface FirstBulkRecordRejection {
+  bulkRecordRejections: number;
+  code: number;
 }
 
 export type FoldedFormAnswer = 'applied' | 'warning' | 'refused';
@@ -167,6 +176,8 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   /** authenticated calls refused with 429 by the rate limit since the start or the last reset */
   overLimitCount(): number;
   rejectInBulk(rejection: BulkRejection): void;
+  /** the next `times` bulk upserts each have their first record rejected with `code`, whoever it is (chaos faults) */
+  rejectFirstBulkRecords(rejection: FirstBulkRecordRejection): void;
   /** a brand's existing member: one INSTORE profile with these identifiers (e.g. `{ mobile: '66812345678' }`) */
   addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
   /** what Capillary's team does with a pending merge request */
@@ -179,6 +190,16 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   refuseBehaviouralEvents(refusal: BehaviouralEventRefusal): void;
   /** tiers and points per customer (capillary-loyalty.ts) */
   loyalty: LoyaltyLedger;
+  /** Member Care merges `victim` into `survivor` (profiles, subscriptions move; the victim id answers 8069 + 91009) */
+  mergeCustomers(survivor: number, victim: number): void;
+  /** a PII deletion approved and carried out: the customer's reads and writes answer 8109 */
+  deleteCustomer(customerId: number): void;
+  /** where merges and deletions are notified; undefined stops notifying */
+  sendNotificationsTo(target: NotificationTarget | undefined): void;
+  /** every notification sent, with its attempts and last answer */
+  notifications(): NotificationDelivery[];
+  /** resolves once every notification sent so far was delivered or given up */
+  notificationsSettled(): Promise<void>;
 }
 
 export type FoldedForm = 'subscriptionInfo' | 'severalSources';
@@ -204,11 +225,22 @@ class CapillaryRequestError extends Error {
     public readonly code: number,
     message: string,
     public readonly httpStatus: number,
+    /** more error items of the same answer (a merge victim's 91009 after its 8069) */
+    public readonly alsoErrors: { code: number; message: string }[] = [],
   ) {
     super(message);
     this.name = 'CapillaryRequestError';
   }
 }
+
+/** A customer merged away or deleted: what calls naming its id answer (capillary-api docs §17.4). */
+type GoneCustomer = { mergedInto: number } | { deleted: true };
+const goneCustomerError = (gone: GoneCustomer): CapillaryRequestError =>
+  'mergedInto' in gone
+    ? new CapillaryRequestError(8069, 'The customer is merged into another account.', 400, [
+        { code: 91009, message: `Retrieved survivor account for the requested merge victim: ${gone.mergedInto}` },
+      ])
+    : new CapillaryRequestError(8109, 'Customer is deleted after PII delete request', 400);
 
 /** The opt-in state per priority, e.g. `{ BULK: 'OPTIN', TRANS: 'OPTIN' }`, of one channel and account. */
 /** The customers whose profiles carry this identifier (for `line`, the bridge must leave exactly one per LINE user). */
@@ -282,6 +314,10 @@ const RATE_WINDOW_MS = 60_000;
 
 const NOT_FOUND = { code: 8015, message: 'Customer not found for the given identifiers' };
 const MERGED = { code: 8050, message: 'Same Customer found in other sources,Combining' };
+/** A merge victim's id answers this on every call naming it (docs/capillary.md#codes). */
+const MERGED_AWAY = { code: 8069, message: 'The customer is merged into another account' };
+const MERGE_PENDING = { code: 9018, message: 'A merge request is already pending for the victim' };
+const ALREADY_MERGED = { code: 9023, message: 'The customers are already merged' };
 const STATUS_LABEL_INVALID = { code: 3017, message: 'Status label is invalid' };
 /** Labels the stand-in org has configured; any other `statusLabel` gives the documented applied-yet-failed record. */
 const STATUS_LABELS = new Set(['Active']);
@@ -430,6 +466,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const mergeRequests = new Map<number, MergeRequestRecord>();
   let nextRequestId = FIRST_REQUEST_ID;
   let oneOffRefusals: FoldedFormRefusal[] = [];
+  const goneCustomers = new Map<number, GoneCustomer>();
+  const notifier = new CapillaryNotifier(clock);
+  notifier.configure(options.notifications);
+  let nextDeletionRequestId = FIRST_REQUEST_ID + 5_000_000;
 
   const isAuthenticated = (headers: IncomingHttpHeaders): boolean => {
     const token = headers[behaviour.oauthHeaderName];
@@ -458,7 +498,9 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
         return await handle(request, params);
       } catch (error) {
         if (!(error instanceof CapillaryRequestError)) throw error;
-        return { status: error.httpStatus, body: errorEnvelope(error.code, error.message) };
+        const body = errorEnvelope(error.code, error.message);
+        body.errors.push(...error.alsoErrors.map(({ code, message }) => envelopeItem(code, message)));
+        return { status: error.httpStatus, body };
       }
     };
 
@@ -476,8 +518,15 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     };
   };
 
+  /** victim id → survivor id of every approved merge: what a call naming the victim is answered with */
+  const mergedAway = new Map<number, number>();
+
   const customerById = (rawId: string | undefined, missing: CapillaryRequestError): StoredCustomer => {
     const customer = customers.get(Number(rawId));
+    if (customer === undefined && mergedAway.has(Number(rawId)))
+      throw new CapillaryRequestError(MERGED_AWAY.code, MERGED_AWAY.message, 400);
+    const gone = goneCustomers.get(Number(rawId));
+    if (customer === undefined && gone !== undefined) throw goneCustomerError(gone);
     if (customer === undefined) throw missing;
     return customer;
   };
@@ -726,10 +775,22 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     }
   };
 
+  let firstRecordRejections: FirstBulkRecordRejection = { bulkRecordRejections: 0, code: 8013 };
+  const rejectedFirst = (code: number) => ({
+    entityId: null,
+    result: null,
+    errors: [envelopeItem(code, 'Rejected by the stand-in (injected)')],
+    warnings: [],
+  });
+
   const bulkUpsert: RouteHandler = ({ body }) => {
     if (!Array.isArray(body) || body.length === 0)
       throw new CapillaryRequestError(400, 'The body must be a non-empty JSON array of customers', 400);
-    const response = body.map(upsertRecord);
+    const rejectFirst = firstRecordRejections.bulkRecordRejections > 0;
+    if (rejectFirst) firstRecordRejections.bulkRecordRejections -= 1;
+    const response = body.map((raw, index) =>
+      rejectFirst && index === 0 ? rejectedFirst(firstRecordRejections.code) : upsertRecord(raw),
+    );
     const failureCount = response.filter((item) => item.errors.length > 0).length;
     // 200 all applied, 201 some failed, 500 all failed (docs/capillary.md#http-status-codes); the body has every record.
     const status = failureCount === 0 ? 200 : failureCount < response.length ? 201 : 500;
@@ -793,6 +854,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
         if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
       survivor.history.push(...victim.history);
       customers.delete(victim.id);
+      mergedAway.set(victim.id, survivor.id);
       request.status = 'APPROVED';
     }
     return { ...request };
@@ -802,6 +864,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
       throw new CapillaryRequestError(400, 'type CHANGE_IDENTIFIER and baseType MERGE are required', 400);
     }
+    if (mergedAway.get(Number(body.userId)) === Number(body.survivorUserId))
+      throw new CapillaryRequestError(ALREADY_MERGED.code, ALREADY_MERGED.message, 400);
+    if ([...mergeRequests.values()].some((r) => r.victimId === Number(body.userId) && r.status === 'PENDING'))
+      throw new CapillaryRequestError(MERGE_PENDING.code, MERGE_PENDING.message, 400);
     const victim = customerById(
       String(body.userId),
       new CapillaryRequestError(8009, 'Invalid victim customer id', 400),
@@ -904,8 +970,63 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return customer.id;
   };
 
+  /** Member Care's merge: the victim's profiles, subscriptions and history move to the survivor; then notified. */
+  const mergeCustomers = (survivorId: number, victimId: number): void => {
+    const survivor = customers.get(survivorId);
+    const victim = customers.get(victimId);
+    if (survivor === undefined || victim === undefined || survivorId === victimId)
+      throw new InvalidAdminRequestError('survivor and victim must be two existing customers');
+    survivor.profiles.push(...victim.profiles);
+    for (const [key, subscription] of victim.subscriptions)
+      if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
+    survivor.history.push(...victim.history);
+    customers.delete(victimId);
+    goneCustomers.set(victimId, { mergedInto: survivorId });
+    for (const [id, gone] of goneCustomers)
+      if ('mergedInto' in gone && gone.mergedInto === victimId) goneCustomers.set(id, { mergedInto: survivorId });
+    notifier.merged(survivorId, victimId);
+  };
+
+  /** A PII deletion request approved and carried out at once (CONF_PII_DATA_DELETE_AFTER_DAYS = 0); then notified. */
+  const deleteCustomer = (customerId: number): void => {
+    if (!customers.delete(customerId)) throw new InvalidAdminRequestError(`no customer ${customerId}`);
+    goneCustomers.set(customerId, { deleted: true });
+    notifier.deleted(customerId, nextDeletionRequestId++);
+  };
+
+  const positiveId = (value: unknown, field: string): number => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0)
+      throw new InvalidAdminRequestError(`${field} must be a customer id`);
+    return value;
+  };
+
   /** POST /__admin/members `{ "mobile": "668…" }` → `{ customerId }`; POST /__admin/merge-requests/approve `{ id }`. */
   const adminRoutes = {
+    /** `{ survivor, victim }`: Member Care merges two customers; the notification goes to the configured URL */
+    'POST /__admin/merge': (body: unknown) => {
+      if (!isRecord(body)) throw new InvalidAdminRequestError('body must be { survivor, victim }');
+      mergeCustomers(positiveId(body.survivor, 'survivor'), positiveId(body.victim, 'victim'));
+      return { merged: true, notified: notifier.target !== undefined };
+    },
+    /** `{ customerId }`: a PII deletion; the notification goes to the configured URL */
+    'POST /__admin/delete': (body: unknown) => {
+      if (!isRecord(body)) throw new InvalidAdminRequestError('body must be { customerId }');
+      deleteCustomer(positiveId(body.customerId, 'customerId'));
+      return { deleted: true, notified: notifier.target !== undefined };
+    },
+    /** `{ url, authorization, withEventId? }` (or `{}` to stop): where Capillary's event notifications go */
+    'POST /__admin/notifications': (body: unknown) => {
+      if (!isRecord(body)) throw new InvalidAdminRequestError('body must be { url, authorization, withEventId? }');
+      if (body.url === undefined) {
+        notifier.configure(undefined);
+        return { notifying: false };
+      }
+      if (typeof body.url !== 'string' || typeof body.authorization !== 'string')
+        throw new InvalidAdminRequestError('url and authorization must be strings');
+      const withEventId = typeof body.withEventId === 'boolean' ? body.withEventId : undefined;
+      notifier.configure({ url: body.url, authorization: body.authorization, withEventId });
+      return { notifying: true };
+    },
     'POST /__admin/members': (body: unknown) => {
       if (!isRecord(body) || Object.values(body).some((value) => typeof value !== 'string'))
         throw new InvalidAdminRequestError('body must map identifier types to strings');
@@ -942,10 +1063,13 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       // Ids are never reused, even across resets: a record kept elsewhere (the bridge's user table) that still
       // names a forgotten customer must not land on someone registered since.
       customers.clear();
+      mergedAway.clear();
       acceptedCallTimes = [];
       overLimit = 0;
       bulkRejections.clear();
+      firstRecordRejections = { bulkRecordRejections: 0, code: 8013 };
       mergeRequests.clear();
+      goneCustomers.clear();
       nextRequestId = FIRST_REQUEST_ID;
       oneOffRefusals = [];
       behaviouralEvents.reset();
@@ -966,6 +1090,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     customersWithIdentifier: (type, value) => customersWithIdentifier(state(), type, value),
     overLimitCount: () => overLimit,
     rejectInBulk,
+    rejectFirstBulkRecords: (rejection) => void (firstRecordRejections = { ...rejection }),
     addMember,
     approveMergeRequest,
     refuseFoldedForm: (refusal) => {
@@ -976,5 +1101,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     behaviouralEventsUrl: `${server.url}${behaviouralEventsPath(behaviouralEvents.integrationId)}`,
     refuseBehaviouralEvents: (refusal) => void behaviouralEvents.refuse(parseRefusal(refusal)),
     loyalty,
+    mergeCustomers,
+    deleteCustomer,
+    sendNotificationsTo: (target) => notifier.configure(target),
+    notifications: () => notifier.deliveries(),
+    notificationsSettled: () => notifier.idle(),
   };
 }

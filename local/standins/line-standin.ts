@@ -13,6 +13,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { signLineBody } from '../sign-line-body';
+import { LineChannelWebhooks, type LineChannelWebhook } from './line-channel-webhooks';
 import { RichMenuRegistry, type RichMenuState } from './line-rich-menus';
 import {
   InvalidAdminRequestError,
@@ -47,6 +48,8 @@ export interface LineStandInOptions {
   /** false: followers/ids answers 403 */
   verified?: boolean;
   botUserId?: string;
+  /** per channel (by token): its bot, webhook endpoint and secret (npm run doctor checks them) */
+  channels?: LineChannelWebhook[];
   clock?: Clock;
 }
 
@@ -104,10 +107,13 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   botUserId: string;
   /** the webhook the account-link dialog calls */
   connectWebhook(target: WebhookTarget): void;
+  /** a channel's bot, webhook endpoint (and whether it is active) and secret, as its console was set up (kept by reset) */
+  setUpChannel(channel: LineChannelWebhook): void;
   /** what LINE does when the user opens the account-link URL: check the token, then send the event */
   completeAccountLink(linkToken: string, nonce: string, result?: 'ok' | 'failed'): Promise<AccountLinkResult>;
   /** an ID token as LINE Login or LIFF would hand the user's browser */
-  issueIdToken(userId: string, clientId: string, options?: { expired?: boolean }): string;
+  /** `issuedAt` (epoch ms, default now) is the token's `iat`, as LINE sets it when the user logs in */
+  issueIdToken(userId: string, clientId: string, options?: { expired?: boolean; issuedAt?: number }): string;
   /** the menus that exist, their aliases, each user's linked menu (line-rich-menus.ts) */
   richMenus: RichMenuRegistry;
 }
@@ -174,6 +180,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   });
   const followers = new FollowerList(options.followerIds ?? [], clock);
   const botUserId = options.botUserId ?? DEFAULT_BOT_USER_ID;
+  const channelWebhooks = new LineChannelWebhooks(options.channels ?? [], botUserId, clock);
   const botInfo = {
     userId: botUserId,
     basicId: '@000local',
@@ -272,7 +279,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   };
 
   const linkTokens = new Map<string, { userId: string; issuedAt: number; used: boolean }>();
-  const idTokens = new Map<string, { userId: string; clientId: string; expired: boolean }>();
+  const idTokens = new Map<string, { userId: string; clientId: string; expired: boolean; issuedAt: number }>();
   const usedReplyTokens = new Set<string>();
   const retryKeys = new Set<string>();
   let sent: SentMessages[] = [];
@@ -325,7 +332,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     if (token === undefined) return invalid('Invalid IdToken.');
     if (token.expired) return invalid('IdToken expired.');
     if (token.clientId !== body.client_id) return invalid('Invalid IdToken Audience.');
-    const iat = Math.floor(clock() / 1000);
+    const iat = Math.floor(token.issuedAt / 1000);
     return {
       status: 200,
       body: {
@@ -387,9 +394,13 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     };
   };
 
-  const issueIdToken = (userId: string, clientId: string, { expired = false } = {}): string => {
+  const issueIdToken = (
+    userId: string,
+    clientId: string,
+    { expired = false, issuedAt = clock() }: { expired?: boolean; issuedAt?: number } = {},
+  ): string => {
     const idToken = `local-id-token.${randomUUID()}`;
-    idTokens.set(idToken, { userId, clientId, expired });
+    idTokens.set(idToken, { userId, clientId, expired, issuedAt });
     return idToken;
   };
 
@@ -414,7 +425,29 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       { method: 'GET', pattern: /^\/v2\/bot\/profile\/([^/]+)$/, handle: authorized(getProfile) },
       { method: 'GET', pattern: /^\/v2\/bot\/followers\/ids$/, handle: authorized(getFollowerIds) },
       { method: 'GET', pattern: /^\/v2\/bot\/insight\/followers$/, handle: authorized(getFollowerCounts) },
-      { method: 'GET', pattern: /^\/v2\/bot\/info$/, handle: authorized(() => ({ status: 200, body: botInfo })) },
+      {
+        method: 'GET',
+        pattern: /^\/v2\/bot\/info$/,
+        handle: authorized(({ headers }) => ({
+          status: 200,
+          body: { ...botInfo, userId: channelWebhooks.botUserIdOf(headers.authorization) },
+        })),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v2\/bot\/channel\/webhook\/endpoint$/,
+        handle: authorized(channelWebhooks.getEndpoint),
+      },
+      {
+        method: 'PUT',
+        pattern: /^\/v2\/bot\/channel\/webhook\/endpoint$/,
+        handle: authorized(channelWebhooks.putEndpoint),
+      },
+      {
+        method: 'POST',
+        pattern: /^\/v2\/bot\/channel\/webhook\/test$/,
+        handle: authorized(channelWebhooks.testEndpoint),
+      },
       { method: 'POST', pattern: /^\/v2\/bot\/user\/([^/]+)\/linkToken$/, handle: authorized(issueLinkToken) },
       { method: 'POST', pattern: /^\/v2\/bot\/message\/reply$/, handle: authorized(reply) },
       { method: 'POST', pattern: /^\/v2\/bot\/message\/push$/, handle: authorized(push) },
@@ -433,11 +466,13 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
       retryKeys.clear();
       sent = [];
       richMenus.reset();
+      channelWebhooks.reset();
     },
     adminRoutes: {
       'POST /__admin/profiles': applyProfileChange,
       'POST /__admin/followers': applyFollowersChange,
       ...richMenus.adminRoutes,
+      'POST /__admin/channels': channelWebhooks.adminConfigure,
       /** `{ userId, clientId, expired? }` → `{ idToken }` */
       'POST /__admin/id-tokens': (body) => {
         if (!isRecord(body) || typeof body.userId !== 'string' || typeof body.clientId !== 'string')
@@ -457,6 +492,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     connectWebhook: (target) => {
       webhook = target;
     },
+    setUpChannel: (channel) => channelWebhooks.setUp(channel),
     completeAccountLink,
     issueIdToken,
     richMenus,

@@ -42,7 +42,8 @@ export interface Route {
 /** How an API words a request-level failure (Capillary: an `errors[]` envelope, LINE: `{ message }`). */
 export type ErrorBodyFormat = (status: number, message: string) => unknown;
 
-const FAULT_STATUSES = [429, 461, 500, 502, 503, 504, 521] as const;
+/** Transient failures, and the refusals a misconfiguration meets (a revoked token, an account the API does not know). */
+const FAULT_STATUSES = [400, 401, 403, 404, 429, 461, 500, 502, 503, 504, 521] as const;
 export type FaultStatus = (typeof FAULT_STATUSES)[number];
 
 interface FaultTarget {
@@ -56,8 +57,8 @@ interface FaultTarget {
   skip?: number;
 }
 
-/** Answer with this status instead of running the operation. */
-export type StatusFaultRule = FaultTarget & { status: FaultStatus };
+/** Answer with this status instead of running the operation; `code` is the error code the body carries (the status when absent). */
+export type StatusFaultRule = FaultTarget & { status: FaultStatus; code?: number };
 /** Hold the request for `delayMs`, then answer 504; the operation does not run (a client timeout). */
 export type TimeoutFaultRule = FaultTarget & { kind: 'timeout'; delayMs: number };
 /**
@@ -189,7 +190,13 @@ function parseFaultRule(value: unknown): FaultRule {
     if (!FAULT_STATUSES.includes(value.status as FaultStatus)) {
       throw new InvalidAdminRequestError(`fault status must be one of ${FAULT_STATUSES.join(', ')}`);
     }
-    return { ...target, status: value.status as FaultStatus };
+    if (value.code !== undefined && !Number.isInteger(value.code))
+      throw new InvalidAdminRequestError('fault code must be an integer');
+    return {
+      ...target,
+      status: value.status as FaultStatus,
+      ...(value.code === undefined ? {} : { code: value.code as number }),
+    };
   }
   if (value.kind === 'timeout') {
     if (typeof value.delayMs !== 'number' || !(value.delayMs >= 0))
@@ -352,9 +359,13 @@ export async function startStandInServer<S extends BaseSettings>(
   // Every held request listens on it; more than ten at once is normal under load, not a leak.
   setMaxListeners(0, closing.signal);
 
+  // Headers every API answer carries besides the API's own (e.g. the rate-limit headers a real org may send).
+  let extraHeaders: Record<string, string> = {};
+
   const reset = (): void => {
     definition.resetState();
     faults.clear();
+    extraHeaders = {};
     log.clear();
     settings.restore();
   };
@@ -379,6 +390,16 @@ export async function startStandInServer<S extends BaseSettings>(
       if (!isRecord(body)) throw new InvalidAdminRequestError('config must be a JSON object');
       settings.update(body as Partial<S>); // update() checks every name and value
       return settings.current;
+    },
+    /** `{ "<name>": "<value>" | null }`: headers added to (null: removed from) every API answer */
+    'POST /__admin/headers': (body) => {
+      if (!isRecord(body) || Object.values(body).some((value) => value !== null && typeof value !== 'string'))
+        throw new InvalidAdminRequestError('headers must map names to strings (null removes one)');
+      const patched: Record<string, string | null> = { ...extraHeaders, ...(body as Record<string, string | null>) };
+      extraHeaders = Object.fromEntries(
+        Object.entries(patched).filter((entry): entry is [string, string] => entry[1] !== null),
+      );
+      return extraHeaders;
     },
     'POST /__admin/reset': () => {
       reset();
@@ -430,6 +451,7 @@ export async function startStandInServer<S extends BaseSettings>(
     };
 
     response.setHeader(definition.requestIdHeader, randomUUID());
+    for (const [name, value] of Object.entries(extraHeaders)) response.setHeader(name, value);
     if (settings.current.latencyMs > 0) await sleep(settings.current.latencyMs, undefined, { signal: closing.signal });
     try {
       request.body = await readJsonBody(incoming, DEFAULT_MAX_BODY_BYTES);
@@ -442,7 +464,7 @@ export async function startStandInServer<S extends BaseSettings>(
     if (fault === undefined) return answer(await dispatch(definition.routes, request, errorBody));
     if ('status' in fault) {
       return answer(
-        { status: fault.status, body: errorBody(fault.status, `Injected fault: HTTP ${fault.status}`) },
+        { status: fault.status, body: errorBody(fault.code ?? fault.status, `Injected fault: HTTP ${fault.status}`) },
         'status',
       );
     }

@@ -123,6 +123,24 @@ it('has the new followers per hour per 100 calls/min of every registration varia
   for (const value of Object.values(results.worker.newFollowersPerHourPer100Rpm)) expect(value).toBeGreaterThan(0);
 });
 
+it('has a burst of new friends on the single-call path and in bulk: one call for every batch of new followers', () => {
+  const { burst } = results.worker;
+  const { single, bulkRequest, bulkRecord } = burst.runs;
+  for (const run of [single, bulkRequest, bulkRecord]) {
+    expect(run.events).toBeGreaterThan(0);
+    expect(run.failedEvents).toBe(0);
+  }
+  expect(single.capillaryCalls).toBe(single.events * 2);
+  // Batches of 10 new followers: one bulk call each, whichever way the call counts (a retried call may add one).
+  for (const run of [bulkRequest, bulkRecord]) {
+    expect(run.capillaryCalls).toBeGreaterThanOrEqual(Math.ceil(run.events / 10));
+    expect(run.capillaryCalls).toBeLessThan(run.events / 5);
+  }
+  expect(burst.callsPerNewFollower).toBe(Number((bulkRequest.capillaryCalls / bulkRequest.events).toFixed(3)));
+  expect(burst.loneFollowP99Ms).toBeGreaterThan(0);
+  expect(burst.loneFollowP99MsToday).toBeGreaterThan(0);
+});
+
 it('has followers arriving below the limit: every one synced, none over it, and the worker billed only while it works', () => {
   const run = results.worker.belowLimit;
   expect(run.events).toBeGreaterThan(0);

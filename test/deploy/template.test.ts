@@ -91,7 +91,7 @@ function resolveIfs(template: Json, value: unknown): unknown {
   );
 }
 
-type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi';
+type FunctionName = 'Webhook' | 'Worker' | 'Backfill' | 'InsightCheck' | 'LinkApi' | 'CapillaryNotifications';
 
 /** What the assertions read off `sls package`'s output. */
 class PackagedStackView {
@@ -238,8 +238,9 @@ describe('DynamoDB', () => {
 
   it('matches what the local pipeline creates from the same serverless.yml', () => {
     const local = loadLocalResources(STAGE);
-    const { TableName, AttributeDefinitions, KeySchema, BillingMode } = resources.UsersTable.Properties;
-    expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode }]);
+    const { TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes } =
+      resources.UsersTable.Properties;
+    expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes }]);
     const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
     expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort()).toEqual(
       ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue', 'InsightCheckFailureQueue']
@@ -254,7 +255,7 @@ describe('DynamoDB', () => {
 });
 
 describe('Lambda functions', () => {
-  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)(
+  it.each(['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi', 'CapillaryNotifications'] as const)(
     '%s runs nodejs22.x on arm64 with its own role and a log group with retention',
     (name) => {
       expect(stack.functionNamed(name)).toMatchObject({
@@ -267,7 +268,14 @@ describe('Lambda functions', () => {
   );
 
   it('receive only SSM parameter names for secrets, never a secret value', () => {
-    for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const) {
+    for (const name of [
+      'Webhook',
+      'Worker',
+      'Backfill',
+      'InsightCheck',
+      'LinkApi',
+      'CapillaryNotifications',
+    ] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
         if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
@@ -357,9 +365,12 @@ describe('IAM', () => {
         'dynamodb:GetItem',
         'dynamodb:UpdateItem',
         'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
         'ssm:GetParameter',
       ]),
     );
+    const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
+    expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
@@ -424,7 +435,7 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     const dynamo = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
     expect(dynamo?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linktoken#?*', 'nonce#?*', 'linkref#?*', 'idtoken#?*'] },
     });
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('link-api-token'),
@@ -437,6 +448,33 @@ describe('IAM', () => {
     });
   });
 
+  it('lets the notifications function only query the customer index, read and write its de-duplication items, enqueue, read its token and write its logs', () => {
+    const statements = stack.roleStatements('CapillaryNotifications');
+    expect(actionsOf(statements)).toEqual(
+      new Set([
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:SendMessage',
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'ssm:GetParameter',
+      ]),
+    );
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
+      [{ 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' }, { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' }],
+    ]);
+    const items = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
+    expect(items?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notif#?*'] } });
+    expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('capillary-notifications-token')]);
+    expect(stack.environmentOf('CapillaryNotifications')).toMatchObject({
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      TABLE_NAME: { Ref: 'UsersTable' },
+      CAPILLARY_NOTIFICATIONS_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/capillary-notifications-token`,
+    });
+  });
+
   it('grants kms:Decrypt only for a customer-managed SSM key, and only through SSM', () => {
     expect(template.Parameters.SsmKmsKeyArn.Default).toBe('');
     expect(template.Conditions.HasCustomerManagedSsmKey).toEqual({
@@ -444,7 +482,14 @@ describe('IAM', () => {
     });
     for (const name of ['Webhook', 'Worker', 'Backfill', 'InsightCheck', 'LinkApi'] as const)
       expect(actionsOf(stack.roleStatements(name))).not.toContain('kms:Decrypt');
-    for (const role of ['WebhookRole', 'WorkerRole', 'BackfillRole', 'InsightCheckRole', 'LinkApiRole']) {
+    for (const role of [
+      'WebhookRole',
+      'WorkerRole',
+      'BackfillRole',
+      'InsightCheckRole',
+      'LinkApiRole',
+      'CapillaryNotificationsRole',
+    ]) {
       const conditional = (resources[role].Properties.Policies[0].PolicyDocument.Statement as Json[]).find(
         (s) => s['Fn::If']?.[0] === 'HasCustomerManagedSsmKey',
       );
@@ -463,6 +508,8 @@ describe('HTTP API', () => {
       (resource: Json) => resource.Type === 'AWS::ApiGatewayV2::Route',
     ) as Json[];
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'POST /capillary/notifications',
+      'POST /capillary/notifications/{org}',
       'POST /line/link/id-token',
       'POST /line/link/nonce',
       'POST /line/link/unlink',
@@ -503,7 +550,7 @@ describe('alarms', () => {
   ];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(10);
+    expect(alarms()).toHaveLength(11);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');

@@ -1,4 +1,4 @@
-import { replaceOldNodeWarning } from '../../local/node-support';
+import { quietOldNodeWarning, replaceOldNodeWarning } from '../../local/node-support';
 
 const SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 
@@ -27,5 +27,28 @@ describe('replaceOldNodeWarning', () => {
     process.env[SWITCH] = 'false';
     replaceOldNodeWarning('v20.19.4');
     expect(process.env[SWITCH]).toBe('false');
+  });
+});
+
+describe('quietOldNodeWarning', () => {
+  const saved = process.env[SWITCH];
+  beforeEach(() => delete process.env[SWITCH]);
+  afterAll(() => {
+    if (saved === undefined) delete process.env[SWITCH];
+    else process.env[SWITCH] = saved;
+  });
+
+  it('on Node 20 writes the one line once, then nothing: the switch is set for the rest of the process', () => {
+    const written: string[] = [];
+    quietOldNodeWarning('v20.19.4', (line) => written.push(line));
+    quietOldNodeWarning('v20.19.4', (line) => written.push(line));
+    expect(written).toEqual([expect.stringMatching(/^Node v20\.19\.4 is past its end of life/)]);
+  });
+
+  it('writes nothing when the environment already chose (the test run sets the switch for its workers)', () => {
+    process.env[SWITCH] = 'true';
+    const written: string[] = [];
+    quietOldNodeWarning('v20.19.4', (line) => written.push(line));
+    expect(written).toEqual([]);
   });
 });

@@ -22,9 +22,18 @@ describe('loadLocalResources', () => {
     expect(tables).toEqual([
       {
         TableName: 'line-capillary-bridge-local-users',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'customerKey', AttributeType: 'S' },
+          { AttributeName: 'memberKey', AttributeType: 'S' },
+        ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: ['byCustomer', 'byMember'].map((IndexName, index) => ({
+          IndexName,
+          KeySchema: [{ AttributeName: index === 0 ? 'customerKey' : 'memberKey', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['channel'] },
+        })),
       },
     ]);
     expect(queues.map((queue) => [queue.logicalId, queue.name, queue.isDlq])).toEqual([

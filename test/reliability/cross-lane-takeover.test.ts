@@ -1,7 +1,8 @@
 /**
- * Ordering across lanes through the worker's public entry (processSqsBatch), with worker deaths forced
- * between the Capillary calls and the commit: a claim taken over by an event of another lane must not be
- * forgotten when that event's worker dies too (found by the held-out chaos seeds 20261207 and 31337).
+ * Ordering through the worker's public entry (processSqsBatch), with worker deaths forced between the Capillary
+ * calls and the commit (the held-out chaos seeds 20261207 and 31337, docs/reliability.md Finding 6): a claim taken
+ * over by an event of another lane is not forgotten when that event's worker dies too, and an unlink does not go
+ * ahead of a link that attached the member and died before its record.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,7 +44,7 @@ class DyingUserSyncStore extends UserSyncStore {
   }
 }
 
-describe('worker: a claim taken over by another lane whose worker dies too', () => {
+describe('worker: events whose workers die between Capillary and the commit', () => {
   let harness: WorkerHarness;
   let store: DyingUserSyncStore;
   let deps: WorkerDeps;

@@ -19,7 +19,8 @@ describe('two worker invocations at once in one process', () => {
     processSqsBatch(
       { Records: records },
       lambdaContext({ name: 'concurrency-test', memoryMb: 512, timeoutSeconds: 30 }),
-      harness.deps,
+      // Each follower on its own (no bulk registration): the faults below target the single add-customer calls.
+      { ...harness.deps, bulk: undefined },
     );
 
   it('each report exactly their own failed records', async () => {

@@ -1,4 +1,5 @@
 import { startAwsServers } from '../../local/aws-servers';
+import { quietOldNodeWarning } from '../../local/node-support';
 
 /**
  * One dynalite and one fauxqs per jest run, on ephemeral loopback ports. Test files create their own
@@ -6,6 +7,8 @@ import { startAwsServers } from '../../local/aws-servers';
  * the standard AWS_ENDPOINT_URL_* variables, exactly as the real SDK clients read them.
  */
 export default async function globalSetup(): Promise<void> {
+  // Once for the whole run: the switch it sets reaches every test worker, so none prints the SDK's nine lines.
+  quietOldNodeWarning();
   const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
   Object.assign(process.env, servers.env);
   // Quiet by default; TEST_LOG_LEVEL=DEBUG shows the handlers' structured logs.

@@ -1,25 +1,32 @@
+import { CustomerGoneError } from '../../capillary/errors';
+import type { DetachedProfile } from '../../capillary/member-linker';
 import {
   anonymousCustomerAction,
   nonceVerdict,
   subscriptionOnLink,
+  type CustomerReference,
   type LinkRejection,
   type NonceRecord,
 } from '../../domain/link-rules';
 import { countForChannel, countLinkFailed, countLinkRejected } from '../../observability/telemetry';
+import type { AppliedChange } from '../../store/ports';
 import { NonceChangedError } from '../errors';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
+import { fileMerge } from './merge-request';
 
 /**
  * A nonce to resolve (LINE's accountLink, or the link API's verified ID token): the member it names gets
  * this channel's LINE profile with the user's current state, and the anonymous customer made at follow
- * time is handled as configured. Refused nonces and members Capillary cannot link end the event too.
+ * time is handled as configured. A link moves the LINE profile and never strips it: a member that already
+ * carries another LINE user of this account fails the link before anything changes, and an attach that
+ * fails after the previous customer was detached puts the profile and subscription back first.
  */
 export async function completeLink(
   link: LinkContext,
   { nonce, via }: { nonce: string | undefined; via: 'accountLink' | 'id-token' },
 ): Promise<LinkOutcome> {
-  const { claimed, channel, nonces, settings, log, call, now } = link;
+  const { claimed, channel, settings, log, call, now } = link;
   const { members } = channel;
   const { key, state } = claimed;
   if (nonce === undefined) return reject(link, 'no-nonce');
@@ -29,37 +36,33 @@ export async function completeLink(
 
   const memberId = await members.findMember(customer, call);
   if (memberId === undefined) return fail(link, 'member-not-found');
+  // Capillary keeps one LINE user per account on a customer: the brand page unlinks the other one first.
+  if (await members.holdsAnotherLineUser(memberId, key.userId, call)) return fail(link, 'member-has-another-line-user');
   const subscription = subscriptionOnLink(state.subscription, via);
-  const previous = state.customerId;
+  let previous = state.customerId;
   const wasMember = previous !== undefined && previous === state.linkedCustomerId;
   // A previous member is always detached: two members are never merged or both kept.
   const handling = anonymousCustomerAction(previous, memberId, wasMember ? 'detach' : settings.anonymousCustomer);
-  if (handling === 'detach') {
-    await channel.customers.setSubscription(previous as number, 'OPTOUT', call);
-    await members.detach(previous as number, key.userId, call);
-  }
+  let detached: Detached | undefined;
   if (handling === 'merge-request') {
-    const request = await members.requestMerge(previous as number, memberId, call);
-    log.info('Capillary merge request filed: anonymous customer into the member', {
-      requestId: request.requestId,
-      status: request.status,
-    });
-    if (request.status !== 'APPROVED') {
-      // The LINE profile moves with the merge once Capillary approves it; until then it stays where it is.
-      const detail = `request ${request.requestId}`;
-      await claimed.complete({ linkedCustomerId: memberId, link: { status: 'merge-pending', detail, at: now } });
-      countForChannel('LinkMergePending', channel.id);
-      return { result: 'link', action: 'merge-pending', customerId: memberId, detail };
-    }
+    const merge = await fileMerge(link, previous as number, memberId);
+    if ('result' in merge) return merge;
+    if (merge.victimGone) detached = await detachPrevious(link, previous as number, memberId);
   }
+  if (handling === 'detach') detached = await detachPrevious(link, previous as number, memberId);
+  if (detached !== undefined) previous = detached.customerId;
   const attached = await members.attach(memberId, key.userId, customer, call);
-  if (!attached.attached) return fail(link, attached.reason);
+  if (!attached.attached) {
+    if (detached?.identifiers !== undefined) await restorePrevious(link, detached as Required<Detached>);
+    return fail(link, attached.reason, { customerId: previous ?? null });
+  }
   await channel.customers.setSubscription(memberId, subscription, call);
-  await nonces.saveMemberLink(key.destination, [customer, { kind: 'customerId', value: memberId }], key.userId);
+  const linkRefs = await pointMemberIndex(link, customer, memberId);
   await claimed.complete({
     customerId: memberId,
     linkedCustomerId: memberId,
     subscription,
+    linkRefs,
     link: { status: 'linked', at: now },
   });
   await showMemberMenu(channel, key.userId, memberId, link);
@@ -72,6 +75,70 @@ export async function completeLink(
     via: customer.kind,
   });
   return { result: 'link', action: 'linked', customerId: memberId };
+}
+
+/** The customer the LINE profile was taken off (after a re-resolve, the one that held it), and what was taken. */
+interface Detached {
+  customerId: number | undefined;
+  identifiers?: DetachedProfile;
+}
+
+/**
+ * Opts the previous customer out and takes this channel's LINE profile off it. A previous customer that
+ * Capillary no longer has is re-resolved: whoever holds the LINE identifier now (a merge survivor) is
+ * detached instead; nobody, nothing to detach.
+ */
+async function detachPrevious(link: LinkContext, previous: number, memberId: number): Promise<Detached> {
+  const { channel, claimed, call, log } = link;
+  let holder: number | undefined = previous;
+  try {
+    await channel.customers.setSubscription(previous, 'OPTOUT', call);
+  } catch (error) {
+    if (!(error instanceof CustomerGoneError)) throw error;
+    countForChannel('CustomerReResolved', channel.id);
+    holder = await channel.customers.find(claimed.key.userId, call);
+    log.info('Previous customer gone in Capillary; the user was looked up again', {
+      goneCustomerId: previous,
+      customerId: holder,
+    });
+    if (holder === undefined || holder === previous || holder === memberId) return { customerId: undefined };
+    await channel.customers.setSubscription(holder, 'OPTOUT', call);
+  }
+  return { customerId: holder, identifiers: await channel.members.detach(holder, claimed.key.userId, call) };
+}
+
+/** A failed attach: the LINE profile back on the previous customer, with the subscription it had. */
+async function restorePrevious(
+  { channel, claimed, call, log }: LinkContext,
+  { customerId, identifiers }: Required<Detached>,
+): Promise<void> {
+  const id = customerId as number;
+  await channel.members.restore(id, claimed.key.userId, identifiers, call);
+  if (claimed.state.subscription !== undefined)
+    await channel.customers.setSubscription(id, claimed.state.subscription, call);
+  countForChannel('LinkRestored', channel.id);
+  log.info('Link failed after the detach: LINE profile restored on the previous customer', { customerId: id });
+}
+
+/**
+ * The member index points at this user and member (every reference it was found by); a previous member's
+ * entries go, so an unlink by that member's reference no longer finds this user. Returns the keys kept.
+ */
+async function pointMemberIndex(
+  { claimed, nonces }: LinkContext,
+  customer: CustomerReference,
+  memberId: number,
+): Promise<string[]> {
+  const { key, state } = claimed;
+  const references: CustomerReference[] = [customer, { kind: 'customerId', value: memberId }];
+  const saved = await nonces.saveMemberLink(key.destination, references, { userId: key.userId, memberId });
+  const kept = state.linkRefs ?? [];
+  if (state.linkedCustomerId === memberId) return [...new Set([...kept, ...saved])];
+  await nonces.removeMemberLinks(
+    kept.filter((pk) => !saved.includes(pk)),
+    key.userId,
+  );
+  return saved;
 }
 
 /** Single use: the nonce's record as this event consumed it, or why the link rules refuse it. */
@@ -102,9 +169,13 @@ async function reject({ claimed, channel, log }: LinkContext, reason: LinkReject
   return { result: 'rejected', reason };
 }
 
-/** Recorded in the user's link status with the reason; a new link attempt starts over. */
-async function fail({ claimed, channel, log, now }: LinkContext, reason: string): Promise<LinkOutcome> {
-  await claimed.complete({ link: { status: 'failed', detail: reason, at: now } });
+/** Recorded in the user's link status with the reason; the user keeps their customer; a new attempt starts over. */
+async function fail(
+  { claimed, channel, log, now }: LinkContext,
+  reason: string,
+  change: Pick<AppliedChange, 'customerId'> = {},
+): Promise<LinkOutcome> {
+  await claimed.complete({ ...change, link: { status: 'failed', detail: reason, at: now } });
   countLinkFailed(
     channel.id,
     reason.startsWith('capillary-merged-into-customer-') ? 'capillary-merged-elsewhere' : reason,

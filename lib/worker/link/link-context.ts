@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
+import type { CustomerDirectory } from '../../capillary/customer-directory';
 import type { MemberLinker } from '../../capillary/member-linker';
 import type { WorkerLinkSettings } from '../../config/link-config';
 import type { EventFacts } from '../../domain/event-route';
 import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
+import type { LineProfileClient } from '../../line/profile-client';
 import type { LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
@@ -13,10 +14,12 @@ import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
 /** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
 export interface LinkChannel extends LoyaltyChannel {
   id: string;
-  customers: LineCustomerDirectory;
+  customers: CustomerDirectory;
   members: MemberLinker;
   /** link tokens, replies and pushes with this channel's token */
   chat: LineChatClient;
+  /** the display name for a customer of the user's own again (after an unlink) */
+  profiles: LineProfileClient;
 }
 
 /**

@@ -1,15 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
-import type { LineCustomerDirectory } from '../../capillary/customer-directory';
-import { decide, type SubscriptionState, type SyncDecision } from '../../domain/sync-rules';
+import type { CustomerDirectory } from '../../capillary/customer-directory';
+import { CustomerGoneError } from '../../capillary/errors';
+import { decide, keepsForgotten, type SyncDecision } from '../../domain/sync-decision';
+import type { SubscriptionState } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { ClaimedEvent } from '../claim-user-record';
+import { registerFollower } from './register-follower';
 
 /** What a follow or unfollow syncs with: the channel's LINE profiles and its account in its Capillary org. */
 export interface SyncChannel {
   id: string;
-  customers: LineCustomerDirectory;
+  customers: CustomerDirectory;
   profiles: LineProfileClient;
 }
 
@@ -25,32 +28,28 @@ export type SyncOutcome = {
  * domain/sync-rules decides, then record what was applied. A throw leaves the claim to be resumed by the retry.
  */
 export async function syncLineEvent(
-  { key, event, state, complete }: ClaimedEvent,
+  claimed: ClaimedEvent,
   channel: SyncChannel,
   log: Logger,
   call: { deadlineAt: number },
 ): Promise<SyncOutcome> {
+  const { key, event, state, complete } = claimed;
   const decision = decide(event, state, channel.customers.defersRegistration);
   let customerId: number | undefined;
+  let gone: Awaited<ReturnType<typeof reResolve>> | undefined;
   switch (decision.action) {
-    case 'register': {
-      const profile = await channel.profiles.lookup(key.userId);
-      if (!profile.found) log.info('LINE profile unavailable; registering without a name', { reason: profile.reason });
-      const registration = await channel.customers.register(
-        key.userId,
-        profile.found ? profile.displayName : undefined,
-        call,
-      );
-      customerId = registration.customerId;
-      // Merges across sources are worth an audit trail (docs/capillary.md#merges).
-      if (registration.merged)
-        log.info('Capillary merged the LINE profile into an existing customer (8050)', { customerId });
-      if (!registration.subscribed) await channel.customers.setSubscription(customerId, decision.subscription, call);
+    case 'register':
+      customerId = await registerFollower(channel, key.userId, decision.subscription, log, call);
       break;
-    }
     case 'subscribe':
       customerId = decision.customerId;
-      await channel.customers.setSubscription(customerId, decision.subscription, call);
+      try {
+        await channel.customers.setSubscription(customerId, decision.subscription, call);
+      } catch (error) {
+        if (!(error instanceof CustomerGoneError)) throw error;
+        gone = await reResolve(claimed, channel, decision.subscription, error, log, call);
+        customerId = gone.customerId ?? undefined;
+      }
       break;
     case 'record':
       break;
@@ -60,8 +59,46 @@ export async function syncLineEvent(
       if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
-  await complete({ customerId, subscription: decision.subscription });
+  // A follow after the user was forgotten is a new consent: the mark goes (domain/sync-rules keepsForgotten).
+  const consentAgain = state.forgottenAt !== undefined && !keepsForgotten(event, state);
+  await complete({
+    customerId,
+    subscription: decision.subscription,
+    ...gone,
+    ...(consentAgain ? { forgottenAt: null } : {}),
+  });
   countForChannel('EventApplied', channel.id);
   log.info('Event applied and recorded', { action: decision.action, subscription: decision.subscription, customerId });
   return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };
+}
+
+/**
+ * The record's customer is gone in Capillary (merged away, deleted): retrying cannot help. The user is
+ * looked up again by the LINE identifier and the event applied there; nobody found, it applies as for an
+ * unknown user (a follow registers, an unfollow is recorded). The record is re-pointed either way.
+ */
+async function reResolve(
+  { key, event, state }: ClaimedEvent,
+  channel: SyncChannel,
+  subscription: SubscriptionState,
+  gone: CustomerGoneError,
+  log: Logger,
+  call: { deadlineAt: number },
+): Promise<{ customerId: number | null; linkedCustomerId?: number | null }> {
+  countForChannel('CustomerReResolved', channel.id);
+  const found = await channel.customers.find(key.userId, call);
+  let customerId: number | null = null;
+  if (found !== undefined && found !== gone.customerId) {
+    await channel.customers.setSubscription(found, subscription, call);
+    customerId = found;
+  } else if (event.type === 'follow' && !channel.customers.defersRegistration) {
+    customerId = await registerFollower(channel, key.userId, subscription, log, call);
+  }
+  log.info('Customer gone in Capillary; the user was looked up again', {
+    goneCustomerId: gone.customerId,
+    codes: gone.codes,
+    customerId,
+  });
+  // A linked member merged away lives on in its survivor; a deleted one leaves the user unlinked.
+  return state.linkedCustomerId === gone.customerId ? { customerId, linkedCustomerId: customerId } : { customerId };
 }

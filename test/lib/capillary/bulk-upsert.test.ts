@@ -43,12 +43,22 @@ describe('LineBulkRegistrar.recordFor', () => {
     },
   ];
 
-  it('makes a LINE profile with the shared externalId in instore+line mode, opted in inline', () => {
+  it('makes the INSTORE profile and the LINE profile sharing the externalId in instore+line mode, opted in inline', () => {
     const userId = lineUserId();
-    expect(registrar('http://unused').recordFor(userId)).toEqual({
+    expect(registrar('http://unused').recordFor(userId, 'Somchai')).toEqual({
       loyaltyInfo: { loyaltyType: 'non_loyalty' },
       profiles: [
         {
+          firstName: 'Somchai',
+          lastName: '',
+          identifiers: [{ type: 'externalId', value: `line_${userId}` }],
+          fields: {},
+          source: 'INSTORE',
+          accountId: '',
+        },
+        {
+          firstName: 'Somchai',
+          lastName: '',
           identifiers: [
             { type: 'line', value: userId },
             { type: 'externalId', value: `line_${userId}` },
@@ -67,8 +77,8 @@ describe('LineBulkRegistrar.recordFor', () => {
   it('carries the LINE id alone in line-only mode', () => {
     const userId = lineUserId();
     const config: CapillaryConfig = { ...capillary, registrationMode: 'line-only' };
-    const [profile] = registrar('http://unused', { config }).recordFor(userId).profiles as { identifiers: unknown }[];
-    expect(profile!.identifiers).toEqual([{ type: 'line', value: userId }]);
+    const profiles = registrar('http://unused', { config }).recordFor(userId).profiles as { identifiers: unknown }[];
+    expect(profiles.map((profile) => profile.identifiers)).toEqual([[{ type: 'line', value: userId }]]);
   });
 });
 
@@ -119,7 +129,14 @@ describe('LineBulkRegistrar.upsert against the Capillary stand-in', () => {
     const outcomes = await registrar(standIn.url).upsert(userIds, call);
 
     expect(outcomes).toEqual(
-      userIds.map((userId) => ({ userId, customerId: expect.any(Number), ok: true, subscribed: true, codes: [] })),
+      userIds.map((userId) => ({
+        userId,
+        customerId: expect.any(Number),
+        ok: true,
+        subscribed: true,
+        merged: false,
+        codes: [],
+      })),
     );
     for (const { userId, customerId } of outcomes) {
       expect(standIn.customersWithIdentifier('line', userId).map((c) => c.id)).toEqual([customerId]);
@@ -148,10 +165,11 @@ describe('LineBulkRegistrar.upsert against the Capillary stand-in', () => {
         userId: rejected,
         ok: false,
         subscribed: false,
+        merged: false,
         codes: [8013],
         reason: '8013 Rejected by the stand-in (injected)',
       },
-      { userId: accepted, customerId: expect.any(Number), ok: true, subscribed: true, codes: [] },
+      { userId: accepted, customerId: expect.any(Number), ok: true, subscribed: true, merged: false, codes: [] },
     ]);
   });
 
@@ -160,8 +178,25 @@ describe('LineBulkRegistrar.upsert against the Capillary stand-in', () => {
     const userId = lineUserId();
 
     expect(await registrar(standIn.url).upsert([userId], call)).toEqual([
-      { userId, customerId: expect.any(Number), ok: true, subscribed: false, codes: [] },
+      { userId, customerId: expect.any(Number), ok: true, subscribed: false, merged: false, codes: [] },
     ]);
+  });
+
+  it('has each attempt take its cost from the HTTP client’s limiter: N tokens per record, 1 per request', async () => {
+    await start();
+    const taken: number[] = [];
+    const limiter: RateLimiter = { take: async (tokens) => Boolean(taken.push(tokens)) };
+    const http = new CapillaryHttpClient({
+      baseUrl: standIn.url,
+      auth: RIG_CAPILLARY_AUTH,
+      timeoutMs: 1000,
+      maxAttempts: 1,
+      limiter,
+    });
+    const followers = [lineUserId(), lineUserId(), lineUserId()];
+    for (const countsAs of ['record', 'request'] as const)
+      await new LineBulkRegistrar(http, capillary, LINE_ACCOUNT_ID, TAKEN_BY_CALLER, countsAs).upsert(followers, call);
+    expect(taken).toEqual([3, 1]);
   });
 
   it('throws CapillaryUnavailableError when Capillary stays unavailable', async () => {
@@ -191,10 +226,24 @@ describe('LineBulkRegistrar.upsert on answers of an unexpected shape', () => {
         userId,
         ok: false,
         subscribed: false,
+        merged: false,
         codes: [400],
         reason: 'HTTP 400, no per-record results',
       })),
     );
+  });
+
+  it('reports a record merged into a customer of another source (warning 8050)', async () => {
+    const outcomes = await answering(200, {
+      response: [
+        { entityId: 11, errors: [], warnings: [{ code: 8050, message: 'Same Customer found in other sources' }] },
+        { entityId: 12, errors: [], warnings: [] },
+      ],
+    });
+    expect(outcomes.map(({ customerId, merged }) => ({ customerId, merged }))).toEqual([
+      { customerId: 11, merged: true },
+      { customerId: 12, merged: false },
+    ]);
   });
 
   it('fails every record when the results do not match the records one to one', async () => {
@@ -214,6 +263,7 @@ describe('LineBulkRegistrar.upsert on answers of an unexpected shape', () => {
       customerId: 500000001,
       ok: false,
       subscribed: false,
+      merged: false,
       codes: [3017],
       reason: '3017 Status label is invalid',
     });
@@ -221,6 +271,7 @@ describe('LineBulkRegistrar.upsert on answers of an unexpected shape', () => {
       userId: userIds[1],
       ok: false,
       subscribed: false,
+      merged: false,
       codes: [0],
       reason: '0 the answer for this record is not an object',
     });
@@ -233,6 +284,7 @@ describe('LineBulkRegistrar.upsert on answers of an unexpected shape', () => {
         userId,
         ok: false,
         subscribed: false,
+        merged: false,
         codes: [],
         reason: 'no customer id in the answer',
       })),

@@ -202,9 +202,9 @@ describe('MemberLinker against the Capillary stand-in', () => {
 
       const request = await linker().requestMerge(victimId, survivorId, call);
 
-      expect(request).toEqual({ requestId: expect.any(Number), status: 'PENDING' });
+      expect(request).toEqual({ outcome: 'filed', requestId: expect.any(Number), status: 'PENDING' });
       expect(standIn.state().mergeRequests).toEqual([
-        { id: request.requestId, victimId, survivorId, status: 'PENDING' },
+        { id: (request as { requestId: number }).requestId, victimId, survivorId, status: 'PENDING' },
       ]);
     });
 
@@ -214,8 +214,58 @@ describe('MemberLinker against the Capillary stand-in', () => {
 
       const request = await linker({ mergeAutoApprove: true }).requestMerge(victimId, survivorId, call);
 
-      expect(request.status).toBe('APPROVED');
+      expect(request).toMatchObject({ outcome: 'filed', status: 'APPROVED' });
       expect(standIn.state().customers.map((customer) => customer.id)).toEqual([survivorId]);
+    });
+
+    it('answers pending for a victim with a pending request (9018) and merged for one merged already (9023)', async () => {
+      const victimId = standIn.addMember({ mobile: '66811111111' });
+      const survivorId = standIn.addMember({ mobile: '66822222222' });
+      const first = await linker().requestMerge(victimId, survivorId, call);
+      expect(await linker().requestMerge(victimId, survivorId, call)).toEqual({
+        outcome: 'pending',
+        detail: 'already-pending',
+      });
+      standIn.approveMergeRequest((first as { requestId: number }).requestId);
+      expect(await linker().requestMerge(victimId, survivorId, call)).toEqual({ outcome: 'merged' });
+      expect(standIn.state().mergeRequests).toHaveLength(1);
+    });
+
+    it('files once: a lost answer is pending, request-unconfirmed, and never re-posted', async () => {
+      const victimId = standIn.addMember({ mobile: '66811111111' });
+      const survivorId = standIn.addMember({ mobile: '66822222222' });
+      standIn.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 5 });
+      const retrying = new MemberLinker(
+        new CapillaryHttpClient({
+          baseUrl: standIn.url,
+          auth: RIG_CAPILLARY_AUTH,
+          timeoutMs: 5000,
+          maxAttempts: 3,
+          limiter: TAKEN_BY_CALLER,
+          sleep: async () => undefined,
+        }),
+        LINE_ACCOUNT_ID,
+        { attachMethod: 'add-profile', mergeAutoApprove: false },
+      );
+      expect(await retrying.requestMerge(victimId, survivorId, call)).toEqual({
+        outcome: 'pending',
+        detail: 'request-unconfirmed',
+      });
+      expect(businessCalls().filter((c) => c === 'POST /v2/requests')).toHaveLength(1);
+      expect(standIn.state().mergeRequests).toHaveLength(1);
+    });
+
+    it('throws CustomerGoneError for a victim merged away into someone else (8069)', async () => {
+      const victimId = standIn.addMember({ mobile: '66811111111' });
+      const survivorId = standIn.addMember({ mobile: '66822222222' });
+      const otherId = standIn.addMember({ mobile: '66833333333' });
+      const filed = await linker().requestMerge(victimId, survivorId, call);
+      standIn.approveMergeRequest((filed as { requestId: number }).requestId);
+      await expect(linker().requestMerge(victimId, otherId, call)).rejects.toMatchObject({
+        name: 'CustomerGoneError',
+        customerId: victimId,
+        codes: [8069],
+      });
     });
 
     it('throws CapillaryApiError when Capillary files nothing', async () => {

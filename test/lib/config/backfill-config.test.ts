@@ -60,9 +60,9 @@ describe('readBackfillConfig', () => {
     expect(await problemsOf(readBackfillConfig(env, noSsm))).toEqual([
       'TABLE_NAME is not set',
       'CAPILLARY_REGISTRATION_MODE must be one of instore+line, line-only, on-link, got "later"',
+      'CAPILLARY_BULK_COUNTS_AS must be one of request, record, got "call"',
       'BACKFILL_QUEUE_URL is not set',
       'BACKFILL_BATCH_SIZE must be an integer from 1 to 100, got "0"',
-      'CAPILLARY_BULK_COUNTS_AS must be one of request, record, got "call"',
     ]);
   });
 

@@ -13,6 +13,7 @@ describe('readCapillaryRegistration', () => {
       externalIdPrefix: 'line_',
       subscribeOnRegister: true,
       registerProfilesTogether: false,
+      bulkCountsAs: 'record',
       timeoutMs: 5000,
       maxAttempts: 4,
     });
@@ -26,6 +27,7 @@ describe('readCapillaryRegistration', () => {
       CAPILLARY_EXTERNAL_ID_PREFIX: 'th_',
       CAPILLARY_SUBSCRIBE_ON_REGISTER: 'false',
       CAPILLARY_REGISTER_PROFILES_TOGETHER: 'true',
+      CAPILLARY_BULK_COUNTS_AS: 'request',
       CAPILLARY_TIMEOUT_MS: '60000',
       CAPILLARY_MAX_ATTEMPTS: '1',
     };
@@ -36,6 +38,7 @@ describe('readCapillaryRegistration', () => {
       externalIdPrefix: 'th_',
       subscribeOnRegister: false,
       registerProfilesTogether: true,
+      bulkCountsAs: 'request',
       timeoutMs: 60_000,
       maxAttempts: 1,
     });

@@ -1,4 +1,5 @@
 import { eventFactsOf, ignoreReason, routeOf, type EventFacts, type EventRoute } from '../../../lib/domain/event-route';
+import { identityEvent } from '../../../lib/notifications/identity-events';
 import { accountLinkEvent, followEvent, postbackEvent, textMessageEvent } from '../../../local/line-event-factory';
 
 const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
@@ -61,6 +62,23 @@ describe('routeOf', () => {
       kind: 'ignored',
       reason: 'no-user-id',
     });
+  });
+});
+
+describe('Capillary identity events', () => {
+  it('routes a valid merge or deletion to the identity lane of its user, and ignores one without a valid notice', () => {
+    const merge = identityEvent(USER, { type: 'capillary.merge', survivor: 2, victim: 1 }, 'CAPILLARY-1', 1000);
+    expect(routeOf(eventFactsOf(merge), CHAT)).toEqual({
+      kind: 'identity',
+      notice: { type: 'capillary.merge', survivor: 2, victim: 1 },
+      userId: USER,
+      lane: 'identity',
+    });
+    const deletion = identityEvent(USER, { type: 'capillary.delete', customerId: 1 }, 'CAPILLARY-2', 1000);
+    expect(routeOf(eventFactsOf(deletion), CHAT)).toMatchObject({ kind: 'identity', lane: 'identity' });
+    expect(routeOf(eventFactsOf({ ...deletion, capillary: { customerId: 'x' } }), CHAT)).toEqual(ignored);
+    // a LINE event never carries a notice, whatever fields it has
+    expect(eventFactsOf({ ...followEvent(USER, 1), capillary: { customerId: 1 } }).identity).toBeUndefined();
   });
 });
 

@@ -1,5 +1,4 @@
-import { UnsupportedEventTypeError } from '../../../lib/domain/errors';
-import { admission, decide, type LineEventFacts } from '../../../lib/domain/sync-rules';
+import { admission, type LineEventFacts } from '../../../lib/domain/sync-rules';
 
 const facts = (overrides: Partial<LineEventFacts> = {}): LineEventFacts => ({
   type: 'follow',
@@ -112,38 +111,5 @@ describe('admission', () => {
   it('calls an older or equally old different event stale', () => {
     expect(verdict({ timestamp: 1999 }, { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
     expect(verdict({ timestamp: 2000 }, { lastEventTimestamp: 2000, lastEventId: 'E1' })).toBe('stale');
-  });
-});
-
-describe('decide', () => {
-  it('registers an unknown follower and opts them in', () => {
-    expect(decide(facts(), {})).toEqual({ action: 'register', subscription: 'OPTIN' });
-  });
-
-  it('opts a known customer back in on a follow (unblock) without registering again', () => {
-    expect(decide(facts({ isUnblocked: true }), { customerId: 7, subscription: 'OPTOUT' })).toEqual({
-      action: 'subscribe',
-      subscription: 'OPTIN',
-      customerId: 7,
-    });
-  });
-
-  it('opts a known customer out on unfollow', () => {
-    expect(decide(facts({ type: 'unfollow' }), { customerId: 7 })).toEqual({
-      action: 'subscribe',
-      subscription: 'OPTOUT',
-      customerId: 7,
-    });
-  });
-
-  it('resolves an unknown user before recording an unfollow', () => {
-    expect(decide(facts({ type: 'unfollow' }), {})).toEqual({
-      action: 'resolve-then-subscribe',
-      subscription: 'OPTOUT',
-    });
-  });
-
-  it('refuses event types it has no rule for', () => {
-    expect(() => decide(facts({ type: 'message' }), {})).toThrow(UnsupportedEventTypeError);
   });
 });

@@ -17,9 +17,15 @@ describe('LineIdTokenVerifier against the LINE stand-in', () => {
 
   it("answers the token's user id when LINE verified it for this channel", async () => {
     const userId = lineUserId();
-    const idToken = line.issueIdToken(userId, CLIENT_ID);
+    const issuedAt = Date.now() - 5000;
+    const idToken = line.issueIdToken(userId, CLIENT_ID, { issuedAt });
 
-    expect(await verifier().verify(idToken, CLIENT_ID)).toEqual({ valid: true, userId });
+    expect(await verifier().verify(idToken, CLIENT_ID)).toEqual({
+      valid: true,
+      userId,
+      issuedAt: Math.floor(issuedAt / 1000) * 1000,
+      expiresAt: Math.floor(issuedAt / 1000) * 1000 + 3600_000,
+    });
   });
 
   it("answers LINE's reason for a token it refuses (400): unknown, expired, or for another channel", async () => {
@@ -64,7 +70,13 @@ describe('LineIdTokenVerifier against the LINE stand-in', () => {
 describe('LineIdTokenVerifier on a misrouted answer', () => {
   const userId = lineUserId();
   const now = Date.UTC(2026, 0, 1);
-  const valid = { iss: 'https://access.line.me', aud: CLIENT_ID, exp: now / 1000 + 60, sub: userId };
+  const valid = {
+    iss: 'https://access.line.me',
+    aud: CLIENT_ID,
+    exp: now / 1000 + 60,
+    iat: now / 1000 - 10,
+    sub: userId,
+  };
   let fetchSpy: jest.SpiedFunction<typeof fetch>;
   const verdictOn = (body: Record<string, unknown>) => {
     fetchSpy.mockResolvedValue(Response.json(body));
@@ -76,8 +88,9 @@ describe('LineIdTokenVerifier on a misrouted answer', () => {
   });
   afterEach(() => fetchSpy.mockRestore());
 
-  it('links nobody unless issuer, audience, expiry and user id all check out', async () => {
-    expect(await verdictOn(valid)).toEqual({ valid: true, userId });
+  it('links nobody unless issuer, audience, expiry, issue time and user id all check out', async () => {
+    expect(await verdictOn(valid)).toEqual({ valid: true, userId, issuedAt: now - 10_000, expiresAt: now + 60_000 });
+    expect(await verdictOn({ ...valid, iat: undefined })).toEqual({ valid: false, reason: 'no issue time' });
     expect(await verdictOn({ ...valid, iss: 'https://example.com' })).toEqual({
       valid: false,
       reason: 'unexpected issuer',

@@ -136,6 +136,25 @@ describe('link API', () => {
     });
   });
 
+  describe('an ID token links once', () => {
+    it('answers 409 to a replay of a verified token, with another customer, and queues nothing more', async () => {
+      const userId = lineUserId();
+      const idToken = harness.line.issueIdToken(userId, LOCAL_LINE_LOGIN_CHANNEL_ID);
+      expect((await call('/line/link/id-token', { idToken, customer: { mobile: MOBILE } })).status).toBe(202);
+      const replay = await call('/line/link/id-token', { idToken, customer: { email: 'other@example.com' } });
+      expect(replay).toMatchObject({ status: 409, body: { field: 'idToken' } });
+      expect((await queued()).map((m) => m.event.type)).toEqual([BRIDGE_LINK_TYPE]);
+    });
+
+    it('answers 401 to a token issued longer ago than LINK_ID_TOKEN_MAX_AGE_SECONDS, and queues nothing', async () => {
+      const issuedAt = Date.now() - 11 * 60 * 1000;
+      const idToken = harness.line.issueIdToken(lineUserId(), LOCAL_LINE_LOGIN_CHANNEL_ID, { issuedAt });
+      const response = await call('/line/link/id-token', { idToken, customer: { mobile: MOBILE } });
+      expect(response).toMatchObject({ status: 401, body: { field: 'idToken' } });
+      expect(await queued()).toEqual([]);
+    });
+  });
+
   describe('POST /line/link/unlink', () => {
     it('queues an unlink for a user id', async () => {
       const userId = lineUserId();
@@ -148,7 +167,7 @@ describe('link API', () => {
       ]);
     });
 
-    it('finds the user of a linked customer, and answers 404 for a customer nobody is linked to', async () => {
+    it('finds the user of a linked customer and names the member; 404 not-linked for a customer nobody is linked to', async () => {
       const userId = lineUserId();
       await harness.deps.nonces.saveMemberLink(
         DESTINATION,
@@ -156,11 +175,16 @@ describe('link API', () => {
           { kind: 'mobile', value: MOBILE },
           { kind: 'customerId', value: 42 },
         ],
-        userId,
+        { userId, memberId: 42 },
       );
-      expect((await call('/line/link/unlink', { customer: { customerId: 42 } })).status).toBe(202);
-      expect((await call('/line/link/unlink', { customer: { email: 'nobody@example.com' } })).status).toBe(404);
-      expect((await queued()).map((m) => m.event.source?.userId)).toEqual([userId]);
+      expect((await call('/line/link/unlink', { customer: { mobile: MOBILE } })).status).toBe(202);
+      expect(await call('/line/link/unlink', { customer: { email: 'nobody@example.com' } })).toMatchObject({
+        status: 404,
+        body: { field: 'customer' },
+      });
+      expect((await queued()).map((m) => [m.event.source?.userId, m.event.unlink])).toEqual([
+        [userId, { memberId: 42 }],
+      ]);
     });
   });
 

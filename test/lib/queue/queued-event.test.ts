@@ -45,4 +45,16 @@ describe('messageGroupId', () => {
       `${DESTINATION}:Cg`,
     );
   });
+
+  it('hashes a group id SQS would refuse (over 128 characters, or not printable ASCII) into a stable one', () => {
+    const longUser = `U${'f'.repeat(128)}`;
+    const long = messageGroupId(DESTINATION, followEvent(longUser, 1));
+    expect(long).toMatch(/^sha256:[A-Za-z0-9_-]{43}$/);
+    expect(messageGroupId(DESTINATION, followEvent(longUser, 2))).toBe(long);
+    expect(messageGroupId(DESTINATION, followEvent(`${longUser}0`, 1))).not.toBe(long);
+    expect(messageGroupId(DESTINATION, followEvent('U ü', 1))).toMatch(/^sha256:/);
+    // exactly 128 characters stays as it is
+    const fits = `U${'a'.repeat(128 - DESTINATION.length - 2)}`;
+    expect(messageGroupId(DESTINATION, followEvent(fits, 1))).toBe(`${DESTINATION}:${fits}`);
+  });
 });

@@ -58,21 +58,44 @@ describe('LinkNonceStore on dynalite', () => {
     );
   });
 
-  it('finds the user of a link token until it expires, and the user linked to a member by each reference', async () => {
+  it('finds the user of a link token until it expires, and the user and member linked by each reference', async () => {
     const userId = lineUserId();
     await store.saveLinkToken('token-1', { userId, destination: DESTINATION }, Date.now() + 1000);
     expect(await store.findLinkToken('token-1', Date.now())).toEqual({ userId, destination: DESTINATION });
     expect(await store.findLinkToken('token-1', Date.now() + 2000)).toBeUndefined();
-    await store.saveMemberLink(
+    const keys = await store.saveMemberLink(
       DESTINATION,
       [
         { kind: 'email', value: 'A@Example.com' },
         { kind: 'customerId', value: 9 },
       ],
-      userId,
+      { userId, memberId: 9 },
     );
-    expect(await store.findLinkedUser(DESTINATION, { kind: 'email', value: 'a@example.com' })).toBe(userId);
-    expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 9 })).toBe(userId);
+    expect(keys).toHaveLength(2);
+    expect(keys.every((key) => key.startsWith('linkref#'))).toBe(true);
+    const linked = { userId, memberId: 9 };
+    expect(await store.findLinkedUser(DESTINATION, { kind: 'email', value: 'a@example.com' })).toEqual(linked);
+    expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 9 })).toEqual(linked);
     expect(await store.findLinkedUser('other-bot', { kind: 'customerId', value: 9 })).toBeUndefined();
+  });
+
+  it('removes member index entries, with heldBy only those still pointing at that user', async () => {
+    const [first, second] = [lineUserId(), lineUserId()];
+    const [mine] = await store.saveMemberLink(DESTINATION, [{ kind: 'customerId', value: 1 }], {
+      userId: first,
+      memberId: 1,
+    });
+    const [theirs] = await store.saveMemberLink(DESTINATION, [{ kind: 'customerId', value: 2 }], {
+      userId: second,
+      memberId: 2,
+    });
+    await store.removeMemberLinks([mine!, theirs!], first);
+    expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 1 })).toBeUndefined();
+    expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 2 })).toEqual({
+      userId: second,
+      memberId: 2,
+    });
+    await store.removeMemberLinks([theirs!]);
+    expect(await store.findLinkedUser(DESTINATION, { kind: 'customerId', value: 2 })).toBeUndefined();
   });
 });

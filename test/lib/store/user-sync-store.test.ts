@@ -20,6 +20,12 @@ const linkEvent = (webhookEventId: string, timestamp: number): LineEventFacts =>
   lane: 'link',
 });
 
+const identityEvent = (webhookEventId: string, timestamp: number): LineEventFacts => ({
+  ...event(webhookEventId, timestamp),
+  type: 'capillary.merge',
+  lane: 'identity',
+});
+
 /** The record as the store writes it (attribute names of user-sync-record.ts). */
 function itemOf(state: UserSyncState): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = { pk: { S: UserSyncStore.partitionKey(key) } };
@@ -41,6 +47,8 @@ function itemOf(state: UserSyncState): Record<string, AttributeValue> {
     n(`${lane}InFlightTs`, inFlight.timestamp);
     s(`${lane}InFlightId`, inFlight.eventId);
   }
+  n('lastIdentityEventTs', state.lastIdentityEventTimestamp);
+  s('lastIdentityEventId', state.lastIdentityEventId);
   return item;
 }
 
@@ -186,6 +194,31 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
     event('E25', 2500),
     'apply',
   ],
+  [
+    'a notification older than the last applied follow and link (its own lane)',
+    { ...applied, ...linked },
+    identityEvent('N1', 1000),
+    'apply',
+  ],
+  [
+    'a notification older than the last applied notification',
+    { ...applied, lastIdentityEventTimestamp: 2000, lastIdentityEventId: 'N2' },
+    identityEvent('N1', 1000),
+    'stale',
+  ],
+  ['a notification while a follow holds a live claim', { ...applied, ...liveClaim }, identityEvent('N4', 4000), 'held'],
+  [
+    'a notification older than an expired link claim',
+    { ...applied, ...expiredLinkClaim },
+    identityEvent('N1', 1000),
+    'apply',
+  ],
+  [
+    'a follow older than an expired notification claim',
+    { ...applied, ...expiredClaim, pendingLane: 'identity' },
+    event('E25', 2500),
+    'apply',
+  ],
 ];
 
 /**
@@ -236,6 +269,54 @@ describe(`UserSyncStore.claim agrees with the domain rule (${endpoint ?? 'dynali
       new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }),
     );
     expect(Item?.expiresAt).toBeUndefined(); // the abandoned-claim TTL goes with the claim
+  });
+
+  it('never sets the TTL attribute on a user record: a claimed-then-abandoned record that maps a customer stays', async () => {
+    // Prepare: a user with a customer; a later follow claims and its worker dies
+    await store.claim(key, event('E1', 1000), NOW);
+    await store.complete(key, event('E1', 1000), { customerId: 42, subscription: 'OPTIN' }, NOW);
+    // Act
+    await store.claim(key, event('E2', 2000), NOW + 1);
+    // Assess
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }),
+    );
+    expect(Item).toMatchObject({ customerId: { N: '42' }, claimEventId: { S: 'E2' } });
+    expect(Item?.expiresAt).toBeUndefined();
+  });
+
+  it('writes the customer → users index keys with the ids and removes them with the ids', async () => {
+    // Prepare
+    const owned = { ...key, owner: { channel: 'th', capillaryOrg: 'jp' } };
+    const itemNow = async () =>
+      (
+        await dynamo.send(
+          new GetItemCommand({ TableName: tableName, Key: { pk: { S: UserSyncStore.partitionKey(key) } } }),
+        )
+      ).Item;
+    await store.claim(owned, linkEvent('L1', 1000), NOW);
+    // Act
+    await store.complete(owned, linkEvent('L1', 1000), { customerId: 7, linkedCustomerId: 7 }, NOW);
+    // Assess
+    expect(await itemNow()).toMatchObject({
+      customerKey: { S: 'jp#7' },
+      memberKey: { S: 'jp#7' },
+      channel: { S: 'th' },
+    });
+    // Act: forgotten
+    await store.claim(owned, identityEvent('N1', 2000), NOW);
+    await store.complete(
+      owned,
+      identityEvent('N1', 2000),
+      { customerId: null, linkedCustomerId: null, link: null, subscription: null, linkRefs: null, forgottenAt: 1500 },
+      NOW,
+    );
+    // Assess
+    const item = await itemNow();
+    expect(item).toMatchObject({ forgotten: { BOOL: true }, forgottenAt: { N: '1500' } });
+    for (const gone of ['customerId', 'customerKey', 'linkedCustomerId', 'memberKey', 'subscription', 'linkStatus'])
+      expect(item?.[gone]).toBeUndefined();
+    expect(await store.read(key)).toMatchObject({ forgottenAt: 1500, lastIdentityEventId: 'N1' });
   });
 
   it("puts back the other lane's expired claim it took over, so that lane's older events stay stale", async () => {

@@ -190,4 +190,19 @@ describe('Capillary stand-in: bulk upsert', () => {
     const standIn = await startStandIn();
     expect((await upsert(standIn, [])).status).toBe(400);
   });
+
+  it('rejects the first record of each of the next bulk calls, whoever it is, then answers normally', async () => {
+    const standIn = await startStandIn();
+    standIn.rejectFirstBulkRecords({ bulkRecordRejections: 1, code: 8013 });
+    const [first, second] = [lineUserId(), lineUserId()];
+    // Act
+    const rejected = await upsert(standIn, [lineRecord(first), lineRecord(second)]);
+    const after = await upsert(standIn, [lineRecord(first)]);
+    // Assess
+    expect(rejected.status).toBe(201);
+    expect(rejected.body.response[0]).toMatchObject({ entityId: null, errors: [{ code: 8013 }] });
+    expect(rejected.body.response[1]).toMatchObject({ entityId: expect.any(Number), errors: [] });
+    expect(after.body.response[0]).toMatchObject({ entityId: expect.any(Number), errors: [] });
+    expect(standIn.customersWithIdentifier('line', first)).toHaveLength(1);
+  });
 });

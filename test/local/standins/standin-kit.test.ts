@@ -114,7 +114,7 @@ describe('stand-in kit: faults', () => {
     ]);
     const refused = await admin(server.url, 'faults', [
       { status: 502, times: 1 },
-      { status: 404, times: 1 },
+      { status: 418, times: 1 },
     ]);
     const statuses = [];
     for (let attempt = 0; attempt < 4; attempt += 1) statuses.push((await fetch(`${server.url}/notes`)).status);
@@ -196,7 +196,7 @@ describe('stand-in kit: requests, settings and admin routes', () => {
     expect(await unknown.json()).toEqual({
       error:
         'no admin route GET /__admin/nope; there are: GET /__admin/state, GET /__admin/calls, GET /__admin/faults, POST /__admin/faults, ' +
-        'DELETE /__admin/faults, GET /__admin/config, POST /__admin/config, POST /__admin/reset',
+        'DELETE /__admin/faults, GET /__admin/config, POST /__admin/config, POST /__admin/headers, POST /__admin/reset',
     });
   });
 
@@ -224,5 +224,35 @@ describe('stand-in kit: settings', () => {
     expect(settings.current.verified).toBe(false);
     expect(() => settings.update({ verified: 'no' as never })).toThrow('setting "verified" must be true or false');
     expect(() => settings.update({ verified: null as never })).toThrow('setting "verified" must be true or false');
+  });
+});
+
+describe('stand-in kit: refusals a misconfiguration meets', () => {
+  it("answers a status fault with the error code it names, in the API's own error body", async () => {
+    // Prepare
+    const server = await startServer();
+    await admin(server.url, 'faults', { status: 400, code: 8011, times: 1 });
+    // Act
+    const refused = await fetch(`${server.url}/notes`);
+    // Assess
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain('8011');
+  });
+
+  it('adds the headers POST /__admin/headers names to every answer, until null removes one or a reset', async () => {
+    // Prepare
+    const server = await startServer();
+    // Act
+    await admin(server.url, 'headers', { 'X-RateLimit-Limit': '100', 'X-Other': '1' });
+    const withHeaders = await fetch(`${server.url}/notes`);
+    await admin(server.url, 'headers', { 'X-Other': null });
+    const afterRemoval = await fetch(`${server.url}/notes`);
+    await admin(server.url, 'reset', {});
+    const afterReset = await fetch(`${server.url}/notes`);
+    // Assess
+    expect(withHeaders.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(afterRemoval.headers.get('x-other')).toBeNull();
+    expect(afterRemoval.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(afterReset.headers.get('x-ratelimit-limit')).toBeNull();
   });
 });

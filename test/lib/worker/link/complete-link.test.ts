@@ -192,6 +192,88 @@ describe('worker: linking a follower to the brand member', () => {
     expect(holders(harness, userId)).toEqual([anonymousId]);
   });
 
+  it('fails a link to a member carrying another LINE user of this account before anything changes', async () => {
+    // Prepare: another LINE user is linked to the member already; this user follows (an anonymous customer)
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const [other, userId] = [lineUserId(), lineUserId()];
+    await harness.run([
+      accountLinkEvent(other, 2000, await nonceFor(harness, other, { kind: 'mobile', value: MOBILE })),
+    ]);
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    // Act
+    const response = await harness.run([
+      accountLinkEvent(userId, 3000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    // Assess: the user keeps their customer, its LINE profile and its opt-in; the member keeps the other user
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({
+      result: 'link',
+      action: 'link-failed',
+      detail: 'member-has-another-line-user',
+    });
+    expect(holders(harness, userId)).toEqual([anonymousId]);
+    expect(lineSubscription(harness, anonymousId!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(holders(harness, other)).toEqual([memberId]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: anonymousId,
+      link: { status: 'failed', detail: 'member-has-another-line-user' },
+    });
+  });
+
+  it('restores the previous customer when the attach fails after the detach: LINE profile and opt-in back, record unchanged', async () => {
+    // Prepare: the attach answers "LINE id taken" once, after the anonymous customer was detached
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    const { members } = harness.deps.channels.get('default')!;
+    jest.spyOn(members, 'attach').mockResolvedValueOnce({ attached: false, reason: 'line-id-taken' });
+    // Act
+    const response = await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'line-id-taken' });
+    expect(holders(harness, userId)).toEqual([anonymousId]);
+    expect(lineSubscription(harness, anonymousId!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(customer(harness, memberId)!.profiles.map((p) => p.source)).toEqual(['INSTORE']);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: anonymousId,
+      subscription: 'OPTIN',
+      link: { status: 'failed', detail: 'line-id-taken' },
+    });
+  });
+
+  it('re-resolves a previous customer Capillary merged away: the survivor holding the LINE id is the one detached', async () => {
+    // Prepare: the anonymous customer was merged into another customer in Capillary since the follow
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const survivorId = harness.capillary.addMember({ email: 'survivor@example.com' });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    const merge = await harness.deps.channels.get('default')!.members.requestMerge(anonymousId!, survivorId, {
+      deadlineAt: Number.POSITIVE_INFINITY,
+    });
+    harness.capillary.approveMergeRequest((merge as { requestId: number }).requestId);
+    // Act
+    const response = await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(lineSubscription(harness, survivorId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+    });
+  });
+
   it('links by customerId with the add-profile method, using an identifier the member already has', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ email: 'a@example.com' });
@@ -295,6 +377,21 @@ describe('worker: the anonymous customer made at follow time', () => {
       linkedCustomerId: memberId,
       link: { status: 'merge-pending', detail: `request ${request!.id}` },
     });
+  });
+
+  it('merge-request: a lost answer files nothing twice; the link is merge-pending (request-unconfirmed), not retried', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    harness.capillary.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 5 });
+    const { memberId, userId, anonymousId } = await followThenLink();
+    expect(harness.settled.at(-1)?.outcome).toEqual({
+      result: 'link',
+      action: 'merge-pending',
+      customerId: memberId,
+      detail: 'request-unconfirmed',
+    });
+    expect(harness.capillary.state().mergeRequests).toHaveLength(1);
+    expect(apiCalls(harness).filter((call) => call.path.startsWith('/v2/requests'))).toHaveLength(1);
+    expect(holders(harness, userId)).toEqual([anonymousId]);
   });
 
   it('merge-request with auto-approve: the anonymous customer is merged into the member, which ends with the LINE profile', async () => {

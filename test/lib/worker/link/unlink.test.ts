@@ -1,13 +1,22 @@
 import { bridgeUnlinkEvent } from '../../../../lib/link-api/bridge-events';
-import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
+import {
+  accountLinkEvent,
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  postbackEvent,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
 import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { holders, lineSubscription, MOBILE, nonceFor, startLinkHarness, userKey } from '../../../support/link-harness';
+
+const OTHER_MOBILE = '66898765432';
 
 describe('worker: unlinking', () => {
   let harness: WorkerHarness;
   afterEach(() => harness.close());
 
-  it("unlink takes the LINE id off the member, answers in chat, keeps the record's state; the next follow registers as today", async () => {
+  it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
@@ -19,22 +28,70 @@ describe('worker: unlinking', () => {
     await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
     // Assess
     expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
-    expect(holders(harness, userId)).toEqual([]);
+    const [holder, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect(holder).not.toBe(memberId);
+    expect(lineSubscription(harness, holder!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
     expect(harness.line.state().sent.at(-1)).toMatchObject({
       via: 'reply',
       messages: [{ type: 'text', text: expect.stringContaining('no longer linked') }],
     });
     const record = await harness.store.read(userKey(userId));
-    expect(record).toMatchObject({ subscription: 'OPTIN', link: { status: 'unlinked' } });
-    expect(record?.customerId).toBeUndefined();
+    expect(record).toMatchObject({ customerId: holder, subscription: 'OPTIN', link: { status: 'unlinked' } });
     expect(record?.linkedCustomerId).toBeUndefined();
-    // Act: the next follow
+    expect(record?.linkRefs).toBeUndefined();
+    // The member index no longer points at the user.
+    expect(
+      await harness.deps.link.nonces.findLinkedUser(DESTINATION, { kind: 'mobile', value: MOBILE }),
+    ).toBeUndefined();
+    // Act: the next follow keeps that customer
     await harness.run([followEvent(userId, Date.now() + 1000)]);
-    const [holder, ...others] = holders(harness, userId);
-    expect(others).toEqual([]);
-    expect(holder).not.toBe(memberId);
-    expect(lineSubscription(harness, holder!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(holders(harness, userId)).toEqual([holder]);
+  });
+
+  it('leaves a user who blocked the account on no customer after an unlink (not a friend), opted out on the member', async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000), unfollowEvent(userId, 1500)]);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    await harness.run([bridgeUnlinkEvent(userId, Date.now())]);
+    expect(holders(harness, userId)).toEqual([]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect((await harness.store.read(userKey(userId)))?.customerId).toBeUndefined();
+  });
+
+  it('unlinks by customer only the member it names: after a re-link to another member, nothing changes', async () => {
+    harness = await startLinkHarness();
+    const firstMember = harness.capillary.addMember({ mobile: MOBILE });
+    const secondMember = harness.capillary.addMember({ mobile: OTHER_MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    await harness.run([
+      accountLinkEvent(userId, 3000, await nonceFor(harness, userId, { kind: 'mobile', value: OTHER_MOBILE })),
+    ]);
+    // The re-link removed the first member's index entries and points the second's at the user.
+    const { nonces } = harness.deps.link;
+    expect(await nonces.findLinkedUser(DESTINATION, { kind: 'mobile', value: MOBILE })).toBeUndefined();
+    expect(await nonces.findLinkedUser(DESTINATION, { kind: 'mobile', value: OTHER_MOBILE })).toEqual({
+      userId,
+      memberId: secondMember,
+    });
+    // Act: an unlink queued for the first member (e.g. before the re-link) arrives
+    await harness.run([bridgeUnlinkEvent(userId, Date.now(), firstMember)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'not-linked' });
+    expect(holders(harness, userId)).toEqual([secondMember]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: secondMember,
+      linkedCustomerId: secondMember,
+    });
   });
 
   it('unlinks from the link API (bridge.unlink) without answering in chat', async () => {
@@ -44,9 +101,9 @@ describe('worker: unlinking', () => {
     await harness.run([
       accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
     ]);
-    await harness.run([bridgeUnlinkEvent(userId, Date.now())]);
+    await harness.run([bridgeUnlinkEvent(userId, Date.now(), memberId)]);
     expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
-    expect(holders(harness, userId)).toEqual([]);
+    expect(holders(harness, userId)).not.toContain(memberId);
     expect(harness.line.state().sent).toEqual([]);
   });
 

@@ -1,3 +1,4 @@
+import { CustomerGoneError } from '../../../../lib/capillary/errors';
 import { DESTINATION, followEvent, lineUserId, redelivery, unfollowEvent } from '../../../../local/line-event-factory';
 import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../../local/standins/capillary-standin';
@@ -294,5 +295,72 @@ describe('worker: orgs that cannot look customers up by LINE id', () => {
     expect(apiCalls(harness).flatMap((call) => call.errorCodes)).toEqual([8013]);
     expect(await harness.store.read(userKey(userId))).toMatchObject({ subscription: 'OPTOUT' });
     await harness.close();
+  });
+});
+
+describe('worker: a customer Capillary no longer has is re-resolved, not retried', () => {
+  let harness: WorkerHarness;
+  beforeEach(async () => {
+    harness = await startWorkerHarness({ lineStandIn: { profiles: {} } });
+  });
+  afterEach(() => harness.close());
+
+  const mergeAway = async (victimId: number, survivorId: number) => {
+    const merge = await harness.deps.channels.get('default')!.members.requestMerge(victimId, survivorId, {
+      deadlineAt: Number.POSITIVE_INFINITY,
+    });
+    harness.capillary.approveMergeRequest((merge as { requestId: number }).requestId);
+  };
+
+  it('an unfollow of a user whose customer was merged away opts out the survivor and re-points the record', async () => {
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+    const survivorId = harness.capillary.addMember({ mobile: '66812345678' });
+    await mergeAway(customerId!, survivorId);
+    // Act
+    const response = await harness.run([unfollowEvent(userId, 2000)]);
+    // Assess: applied at once, never failed (so never the DLQ)
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', customerId: survivorId });
+    expect(lineSubscription(harness, survivorId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: survivorId, subscription: 'OPTOUT' });
+  });
+
+  it.each([8069, 8109])(
+    'a follow whose customer is gone (%s) and that nobody else carries registers afresh; no retry',
+    async (code) => {
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)]);
+      const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+      const { customers } = harness.deps.channels.get('default')!;
+      jest
+        .spyOn(customers, 'setSubscription')
+        .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
+      jest.spyOn(customers, 'find').mockResolvedValueOnce(undefined);
+      jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
+      // Act
+      const response = await harness.run([followEvent(userId, 2000)]);
+      // Assess
+      expect(response.batchItemFailures).toEqual([]);
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', customerId: 777 });
+      expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: 777, subscription: 'OPTIN' });
+    },
+  );
+
+  it('an unfollow whose customer is gone and that nobody carries is recorded, the dead customer forgotten', async () => {
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+    const { customers } = harness.deps.channels.get('default')!;
+    jest
+      .spyOn(customers, 'setSubscription')
+      .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [8109]));
+    jest.spyOn(customers, 'find').mockResolvedValueOnce(undefined);
+    const response = await harness.run([unfollowEvent(userId, 2000)]);
+    expect(response.batchItemFailures).toEqual([]);
+    const record = await harness.store.read(userKey(userId));
+    expect(record).toMatchObject({ subscription: 'OPTOUT' });
+    expect(record?.customerId).toBeUndefined();
   });
 });

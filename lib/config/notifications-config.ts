@@ -1,0 +1,34 @@
+/** The Capillary notifications function's configuration (docs/deploy.md#capillary-event-notifications). */
+import { DEFAULTS } from './defaults';
+import { list, readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
+import { readEventsQueueUrl, readTableName } from './resources';
+
+export interface NotificationsConfig {
+  /** the `Authorization: Bearer` values Capillary's webhook is configured with; several during a rotation */
+  tokens: string[];
+  queueUrl: string;
+  tableName: string;
+  maxBodyBytes: number;
+}
+
+export async function readNotificationsConfig(env: Env, resolveSecret: SecretResolver): Promise<NotificationsConfig> {
+  return readConfig(env, resolveSecret, async (read) => ({
+    tokens: await readNotificationTokens(read),
+    queueUrl: readEventsQueueUrl(read),
+    tableName: readTableName(read),
+    maxBodyBytes: read.integer(
+      'CAPILLARY_NOTIFICATIONS_MAX_BODY_BYTES',
+      DEFAULTS.CAPILLARY_NOTIFICATIONS_MAX_BODY_BYTES,
+      1024,
+      6 * 1024 * 1024,
+    ),
+  }));
+}
+
+/** Comma-separated: during a rotation the old and the new token are both accepted. */
+async function readNotificationTokens(read: EnvReader): Promise<string[]> {
+  const tokens = list(await read.secret('CAPILLARY_NOTIFICATIONS_TOKEN'));
+  if (tokens.some((token) => token.length < 32))
+    read.problem('CAPILLARY_NOTIFICATIONS_TOKEN:', 'every token must be at least 32 characters');
+  return tokens;
+}

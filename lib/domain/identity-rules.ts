@@ -1,0 +1,129 @@
+/**
+ * What Capillary's own identity changes mean for a LINE user's record. Pure: no AWS, no HTTP.
+ *
+ * Capillary tells the bridge (its event notifications, lib/notifications) when it merged a customer into another
+ * or deleted one on a PII request. The notifications function queues one identity event per LINE user whose
+ * record names that customer, into the user's FIFO group; the worker applies it in the user's `identity` lane.
+ * Each is an idempotent re-point: it applies only while the record still names the customer, so a duplicate, a
+ * late arrival or an index entry that was already stale changes nothing.
+ */
+import { isRecord } from '../is-record';
+import type { LinkState, UserSyncState } from './sync-rules';
+
+/** Events the notifications function queues; neither LINE nor the link API sends these types. */
+export const CAPILLARY_MERGE_TYPE = 'capillary.merge';
+export const CAPILLARY_DELETE_TYPE = 'capillary.delete';
+
+/** What happened in Capillary, as the queued identity event carries it (field `capillary`). */
+export type IdentityNotice =
+  /** loyaltyCustomerMerge: the victim's profiles now belong to the survivor, and the victim id answers 8069 */
+  | { type: typeof CAPILLARY_MERGE_TYPE; survivor: number; victim: number }
+  /** requestUpdated of an approved merge request: settles the merge-pending link that filed it */
+  | { type: typeof CAPILLARY_MERGE_TYPE; customerId: number; mergeRequestId?: string }
+  /** requestUpdated CUSTOMER / DELETE / APPROVED: the customer's PII is deleted */
+  | { type: typeof CAPILLARY_DELETE_TYPE; customerId: number };
+
+/** What applying a notice changes in the record; an absent field keeps its value, null removes it. */
+export interface IdentityChange {
+  customerId?: number | null;
+  linkedCustomerId?: number | null;
+  link?: LinkState | null;
+  subscription?: null;
+  linkRefs?: null;
+  forgottenAt?: number;
+}
+
+export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-named';
+
+/** `not-named`: the record no longer names the customer (already applied, or re-pointed since): recorded, nothing else. */
+export interface IdentityVerdict {
+  action: IdentityAction;
+  change: IdentityChange;
+}
+
+const customerIdOf = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+
+/** The notice of a queued identity event, or undefined when the event does not carry a valid one. */
+export function identityNoticeOf(type: string, raw: unknown): IdentityNotice | undefined {
+  if (!isRecord(raw)) return undefined;
+  const [survivor, victim, customerId] = [raw.survivor, raw.victim, raw.customerId].map(customerIdOf);
+  if (type === CAPILLARY_DELETE_TYPE) return customerId === undefined ? undefined : { type, customerId };
+  if (type !== CAPILLARY_MERGE_TYPE) return undefined;
+  if (survivor !== undefined && victim !== undefined && survivor !== victim) return { type, survivor, victim };
+  if (customerId === undefined) return undefined;
+  return typeof raw.mergeRequestId === 'string'
+    ? { type, customerId, mergeRequestId: raw.mergeRequestId }
+    : { type, customerId };
+}
+
+/**
+ * @param createdAt when Capillary made the change (the notification's time): a deletion's `forgottenAt`
+ * @param now when the worker applies it: a settled link's time
+ */
+export function identityVerdict(
+  state: UserSyncState,
+  notice: IdentityNotice,
+  createdAt: number,
+  now: number,
+): IdentityVerdict {
+  if (notice.type === CAPILLARY_DELETE_TYPE) return forget(state, notice.customerId, createdAt);
+  return 'victim' in notice ? repoint(state, notice, now) : settleMergeRequest(state, notice, now);
+}
+
+const NOT_NAMED: IdentityVerdict = { action: 'not-named', change: {} };
+const names = (state: UserSyncState, customerId: number) =>
+  state.customerId === customerId || state.linkedCustomerId === customerId;
+
+/** Every id naming the victim now names the survivor; a merge-pending link that this merge completes is linked. */
+function repoint(
+  state: UserSyncState,
+  { survivor, victim }: { survivor: number; victim: number },
+  now: number,
+): IdentityVerdict {
+  if (!names(state, victim)) return NOT_NAMED;
+  const change: IdentityChange = {};
+  if (state.customerId === victim) change.customerId = survivor;
+  if (state.linkedCustomerId === victim) change.linkedCustomerId = survivor;
+  const customerId = change.customerId ?? state.customerId;
+  const settles =
+    state.link?.status === 'merge-pending' && customerId === (change.linkedCustomerId ?? state.linkedCustomerId);
+  if (!settles) return { action: 'repointed', change };
+  return { action: 'link-settled', change: { ...change, link: { status: 'linked', at: now } } };
+}
+
+/**
+ * The merge request a link filed was approved: the anonymous customer is merged into the member, so the record
+ * names the member. A record whose pending link names another request was not filed by this one.
+ */
+function settleMergeRequest(
+  state: UserSyncState,
+  { customerId, mergeRequestId }: { customerId: number; mergeRequestId?: string },
+  now: number,
+): IdentityVerdict {
+  const { link, linkedCustomerId } = state;
+  if (link?.status !== 'merge-pending' || linkedCustomerId === undefined || !names(state, customerId)) return NOT_NAMED;
+  const filedRequest = /^request (\S+)$/.exec(link.detail ?? '')?.[1];
+  if (mergeRequestId !== undefined && filedRequest !== undefined && filedRequest !== mergeRequestId) return NOT_NAMED;
+  return { action: 'link-settled', change: { customerId: linkedCustomerId, link: { status: 'linked', at: now } } };
+}
+
+/**
+ * Capillary deleted the customer's PII: the record keeps only its ordering guard and the mark. The customer, the
+ * member link, the link's state and the member index entries go; only a new follow registers the user again
+ * (domain/sync-rules keepsForgotten).
+ */
+function forget(state: UserSyncState, customerId: number, createdAt: number): IdentityVerdict {
+  if (!names(state, customerId)) return NOT_NAMED;
+  return {
+    action: 'forgotten',
+    change: {
+      customerId: null,
+      linkedCustomerId: null,
+      link: null,
+      subscription: null,
+      linkRefs: null,
+      forgottenAt: createdAt,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+import { identityVerdict, type IdentityAction, type IdentityNotice } from '../../domain/identity-rules';
+import { countForChannel } from '../../observability/telemetry';
+import type { LinkStateStore } from '../../store/ports';
+import type { ClaimedEvent } from '../claim-user-record';
+
+export type IdentityOutcome = { result: 'identity'; action: IdentityAction; customerId?: number };
+
+/** What an identity event works with: no Capillary call (Capillary made the change), only the bridge's own state. */
+export interface IdentityContext {
+  claimed: ClaimedEvent;
+  notice: IdentityNotice;
+  /** the member index, whose entries a forgotten user's record lists */
+  nonces: LinkStateStore;
+  channel: string;
+  log: Logger;
+  now: number;
+}
+
+/**
+ * A claimed identity event (a merge or a PII deletion in Capillary) → the user's record re-pointed, its pending
+ * link settled, or the user forgotten, as domain/identity-rules decides from the record as the claim read it (the
+ * index that found the user may be behind). A record that no longer names the customer records the event only.
+ */
+export async function applyIdentityChange({
+  claimed,
+  notice,
+  nonces,
+  channel,
+  log,
+  now,
+}: IdentityContext): Promise<IdentityOutcome> {
+  const { state, event } = claimed;
+  const { action, change } = identityVerdict(state, notice, event.timestamp, now);
+  // The member index entries go before the record forgets which they were; a crash in between retries both.
+  if (action === 'forgotten' && state.linkRefs !== undefined && state.linkRefs.length > 0)
+    await nonces.removeMemberLinks(state.linkRefs);
+  await claimed.complete(change);
+  countIdentityChange(action, channel);
+  const customerId = change.customerId ?? undefined;
+  log.info('Capillary identity change applied to the user record', { notice: notice.type, action, customerId });
+  return { result: 'identity', action, ...(customerId === undefined ? {} : { customerId }) };
+}
+
+/** One count per outcome, per channel (each name written out: the dashboard test finds the metrics by their names). */
+function countIdentityChange(action: IdentityAction, channel: string): void {
+  if (action === 'repointed') countForChannel('IdentityRepointed', channel);
+  else if (action === 'link-settled') countForChannel('IdentityLinkSettled', channel);
+  else if (action === 'forgotten') countForChannel('IdentityForgotten', channel);
+  else countForChannel('IdentityNotNamed', channel);
+}

@@ -1,0 +1,129 @@
+/**
+ * The Capillary stand-in's event notifications: as Capillary's webhook does (capillary-api docs "Consuming event
+ * notifications"), one JSON object per POST to the configured URL with the configured static headers
+ * (`Authorization`), retried with exponential backoff on 429, 5xx and network failures, never on another 4xx.
+ * Shape A (flat); `eventId` only when configured (the documented loyaltyCustomerMerge sample has none).
+ */
+import { randomUUID } from 'node:crypto';
+
+import { exponentialDelay, withRetries } from '../../lib/retry/with-retries';
+
+export interface NotificationTarget {
+  url: string;
+  /** the static `Authorization` header value, e.g. `Bearer …` */
+  authorization: string;
+  /** add an `eventId` to every notification (default: only where Capillary's samples have one) */
+  withEventId?: boolean;
+}
+
+/** One notification and what became of it. */
+export interface NotificationDelivery {
+  body: Record<string, unknown>;
+  attempts: number;
+  /** the last answer's status; 0 for a network failure */
+  status: number;
+  delivered: boolean;
+}
+
+/** Capillary's org id in the stand-in's notifications (an org of the bridge is named by its URL, not by this). */
+const STAND_IN_ORG_ID = 150014;
+const MAX_ATTEMPTS = 8;
+
+export class CapillaryNotifier {
+  #target: NotificationTarget | undefined;
+  readonly #deliveries: NotificationDelivery[] = [];
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  configure(target: NotificationTarget | undefined): void {
+    this.#target = target;
+  }
+
+  get target(): NotificationTarget | undefined {
+    return this.#target;
+  }
+
+  deliveries(): NotificationDelivery[] {
+    return this.#deliveries.map((delivery) => ({ ...delivery }));
+  }
+
+  /** Resolves once every notification sent so far was delivered or given up. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  merged(survivor: number, victim: number): void {
+    this.#send(
+      {
+        eventName: 'loyaltyCustomerMerge',
+        data: {
+          survivorCustomerIdentifiers: { customerId: survivor },
+          victimCustomerIdentifiers: { customerId: victim },
+          triggeringActivity: { name: 'customerMerge', identifiers: [], additionalAttributes: [] },
+          enteredBy: { id: -1 },
+        },
+        refId: `${STAND_IN_ORG_ID}_${victim}`,
+        apiRequestId: randomUUID(),
+      },
+      false,
+    );
+  }
+
+  /** The PII deletion request's update as the sample shows it: the request's fields at the top level. */
+  deleted(customerId: number, requestId: number): void {
+    this.#send(
+      {
+        eventName: 'requestUpdated',
+        requestTrackingId: String(requestId),
+        requestType: 'CUSTOMER',
+        requestBaseType: 'DELETE',
+        comments: 'deleted by the stand-in',
+        status: 'APPROVED',
+        customerId,
+        data: {
+          requestId: String(requestId),
+          updatedFields: [{ fieldName: 'status', previousValue: 'PENDING', currentValue: 'APPROVED' }],
+        },
+      },
+      true,
+    );
+  }
+
+  #send(fields: Record<string, unknown>, documentedWithEventId: boolean): void {
+    const target = this.#target;
+    if (target === undefined) return;
+    const withEventId = target.withEventId ?? documentedWithEventId;
+    const body = {
+      ...fields,
+      ...(withEventId ? { eventId: randomUUID() } : {}),
+      orgId: STAND_IN_ORG_ID,
+      createdAt: this.clock(),
+    };
+    const delivery: NotificationDelivery = { body, attempts: 0, status: 0, delivered: false };
+    this.#deliveries.push(delivery);
+    const sending = this.#deliver(target, delivery).finally(() => this.#inFlight.delete(sending));
+    this.#inFlight.add(sending);
+  }
+
+  async #deliver(target: NotificationTarget, delivery: NotificationDelivery): Promise<void> {
+    await withRetries({ maxAttempts: MAX_ATTEMPTS, delayMs: exponentialDelay(100, 5000) }, async () => {
+      delivery.attempts += 1;
+      try {
+        const answer = await fetch(target.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: target.authorization },
+          body: JSON.stringify(delivery.body),
+          signal: AbortSignal.timeout(10_000),
+        });
+        delivery.status = answer.status;
+        await answer.arrayBuffer();
+      } catch {
+        delivery.status = 0;
+      }
+      delivery.delivered = delivery.status >= 200 && delivery.status < 300;
+      const retriable = delivery.status === 0 || delivery.status === 429 || delivery.status >= 500;
+      return delivery.delivered || !retriable ? { done: undefined } : { failed: undefined };
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import {
+  CAPILLARY_DELETE_TYPE,
+  CAPILLARY_MERGE_TYPE,
+  identityNoticeOf,
+  identityVerdict,
+  type IdentityNotice,
+} from '../../../lib/domain/identity-rules';
+import type { UserSyncState } from '../../../lib/domain/sync-rules';
+
+const NOW = 9_000;
+const merge: IdentityNotice = { type: CAPILLARY_MERGE_TYPE, survivor: 20, victim: 10 };
+const deletion: IdentityNotice = { type: CAPILLARY_DELETE_TYPE, customerId: 10 };
+
+describe('identityNoticeOf', () => {
+  it.each([
+    [CAPILLARY_MERGE_TYPE, { survivor: 20, victim: 10 }, merge],
+    [
+      CAPILLARY_MERGE_TYPE,
+      { customerId: 10, mergeRequestId: '77' },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '77' },
+    ],
+    [CAPILLARY_DELETE_TYPE, { customerId: 10 }, deletion],
+    [CAPILLARY_MERGE_TYPE, { survivor: 10, victim: 10 }, undefined],
+    [CAPILLARY_MERGE_TYPE, { survivor: 20 }, undefined],
+    [CAPILLARY_DELETE_TYPE, { customerId: '10' }, undefined],
+    [CAPILLARY_DELETE_TYPE, { customerId: -1 }, undefined],
+    [CAPILLARY_DELETE_TYPE, null, undefined],
+    ['follow', { customerId: 10 }, undefined],
+  ])('%s %j → %j', (type, raw, notice) => {
+    expect(identityNoticeOf(type, raw)).toEqual(notice);
+  });
+});
+
+describe('identityVerdict', () => {
+  it.each<[string, UserSyncState, IdentityNotice, ReturnType<typeof identityVerdict>]>([
+    ['a merge re-points the customer', { customerId: 10 }, merge, { action: 'repointed', change: { customerId: 20 } }],
+    [
+      'a merge re-points a linked member (customer and member)',
+      { customerId: 10, linkedCustomerId: 10, link: { status: 'linked', at: 1 } },
+      merge,
+      { action: 'repointed', change: { customerId: 20, linkedCustomerId: 20 } },
+    ],
+    [
+      'a merge of the anonymous customer into the pending member settles the link',
+      { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request 5', at: 1 } },
+      merge,
+      { action: 'link-settled', change: { customerId: 20, link: { status: 'linked', at: NOW } } },
+    ],
+    ['a merge of another customer changes nothing', { customerId: 30 }, merge, { action: 'not-named', change: {} }],
+    ['a merge applied already changes nothing', { customerId: 20 }, merge, { action: 'not-named', change: {} }],
+    [
+      'an approved merge request settles the pending link that filed it',
+      { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request 5', at: 1 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '5' },
+      { action: 'link-settled', change: { customerId: 20, link: { status: 'linked', at: NOW } } },
+    ],
+    [
+      'an approved merge request (no request id, found by the member) settles an unconfirmed one',
+      { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request-unconfirmed', at: 1 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 20 },
+      { action: 'link-settled', change: { customerId: 20, link: { status: 'linked', at: NOW } } },
+    ],
+    [
+      'an approved merge request filed by another link changes nothing',
+      { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request 5', at: 1 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '6' },
+      { action: 'not-named', change: {} },
+    ],
+    [
+      'an approved merge request for a link that is not pending changes nothing',
+      { customerId: 20, linkedCustomerId: 20, link: { status: 'linked', at: 1 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 20 },
+      { action: 'not-named', change: {} },
+    ],
+    [
+      'a deletion forgets the user: customer, member, link, subscription, member index; the mark stays',
+      { customerId: 10, linkedCustomerId: 10, subscription: 'OPTIN', linkRefs: ['linkref#a'] },
+      deletion,
+      {
+        action: 'forgotten',
+        change: {
+          customerId: null,
+          linkedCustomerId: null,
+          link: null,
+          subscription: null,
+          linkRefs: null,
+          forgottenAt: 5_000,
+        },
+      },
+    ],
+    [
+      'a deletion of another customer changes nothing',
+      { customerId: 11 },
+      deletion,
+      { action: 'not-named', change: {} },
+    ],
+  ])('%s', (_name, state, notice, verdict) => {
+    expect(identityVerdict(state, notice, 5_000, NOW)).toEqual(verdict);
+  });
+});

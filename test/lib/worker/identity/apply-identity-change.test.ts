@@ -1,0 +1,140 @@
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
+import {
+  CAPILLARY_DELETE_TYPE,
+  CAPILLARY_MERGE_TYPE,
+  type IdentityNotice,
+} from '../../../../lib/domain/identity-rules';
+import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
+import { UserSyncStore } from '../../../../lib/store/user-sync-store';
+import {
+  accountLinkEvent,
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
+import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
+import { apiCalls, holders, MOBILE, nonceFor, startLinkHarness, userKey } from '../../../support/link-harness';
+
+const notify = (userId: string, notice: IdentityNotice, createdAt: number, key = `n-${createdAt}`) =>
+  identityEvent(userId, notice, identityEventId(key, DESTINATION, userId), createdAt);
+
+describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => {
+  let harness: WorkerHarness;
+  afterEach(() => harness.close());
+
+  it('re-points a follower merged away in Capillary; the next unfollow opts the survivor out, never the victim', async () => {
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [victim] = holders(harness, userId);
+    const survivor = harness.capillary.addMember({ mobile: MOBILE });
+    // Act
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor, victim: victim! }, 2000)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'repointed', customerId: survivor });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: survivor, lastEventTimestamp: 1000 });
+    // the same notification again (another delivery): the lane's duplicate
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor, victim: victim! }, 2000)]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'skipped', reason: 'duplicate' });
+    const before = apiCalls(harness).length;
+    await harness.run([unfollowEvent(userId, 3000)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'subscribe', customerId: survivor });
+    expect(
+      apiCalls(harness)
+        .slice(before)
+        .map((call) => call.path),
+    ).toEqual([`/v2/customers/${survivor}/subscriptions`]);
+  });
+
+  it('settles a merge-pending link when the merge arrives; an older follow is not made stale by it', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymous] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ link: { status: 'merge-pending' } });
+    // Act
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor: memberId, victim: anonymous! }, 3000)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({
+      result: 'identity',
+      action: 'link-settled',
+      customerId: memberId,
+    });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      link: { status: 'linked' },
+    });
+    await harness.run([followEvent(userId, 1500)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied' });
+  });
+
+  it('forgets a deleted customer: record, member index; an unfollow then calls nothing, a new follow registers afresh', async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    const linkRef = `linkref#${DESTINATION}#forgotten-test`;
+    await harness.dynamo.send(
+      new PutItemCommand({
+        TableName: harness.config.tableName,
+        Item: { pk: { S: linkRef }, userId: { S: userId } },
+      }),
+    );
+    await harness.dynamo.send(
+      new UpdateItemCommand({
+        TableName: harness.config.tableName,
+        Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
+        UpdateExpression: 'SET linkRefs = :refs',
+        ExpressionAttributeValues: { ':refs': { SS: [linkRef] } },
+      }),
+    );
+    // Act
+    await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: memberId }, 5000)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'forgotten' });
+    const record = await harness.store.read(userKey(userId));
+    expect(record).toMatchObject({ forgottenAt: 5000, lastLinkEventTimestamp: 2000 });
+    expect([record?.customerId, record?.linkedCustomerId, record?.link, record?.linkRefs]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const ref = await harness.dynamo.send(
+      new GetItemCommand({ TableName: harness.config.tableName, Key: { pk: { S: linkRef } } }),
+    );
+    // the member index entry no longer names the user (an empty item TTL deletes)
+    expect(ref.Item?.userId).toBeUndefined();
+    // a follow from before the deletion, and an unfollow: recorded, no Capillary call
+    const before = apiCalls(harness).length;
+    await harness.run([followEvent(userId, 4000)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', action: 'record' });
+    await harness.run([unfollowEvent(userId, 6000)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', action: 'record' });
+    expect(apiCalls(harness).length).toBe(before);
+    expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBe(5000);
+    // a new consent
+    await harness.run([followEvent(userId, 7000)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', action: 'register' });
+    expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBeUndefined();
+  });
+
+  it('records a notification for a customer the record no longer names, changing nothing', async () => {
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customerId] = holders(harness, userId);
+    await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: customerId! + 1000 }, 2000)]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'not-named' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId, lastIdentityEventTimestamp: 2000 });
+  });
+});

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { startCapillaryStandIn } from '../../../local/standins/capillary-standin';
+import { closedAfterEach } from '../../support/closed-after-each';
+
+const startStandIn = closedAfterEach(startCapillaryStandIn);
+type CapErrors = { errors: { code: number }[] };
+const basic = `Basic ${Buffer.from(`local.till:${createHash('md5').update('local-password').digest('hex')}`).toString('base64')}`;
+
+/** Capillary's webhook target: answers the given statuses in turn (then 200), and keeps what it received. */
+async function startReceiver(statuses: number[]) {
+  const received: { authorization?: string; body: Record<string, unknown> }[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({
+        authorization: request.headers.authorization,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+      });
+      response.statusCode = statuses.shift() ?? 200;
+      response.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/capillary/notifications`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('Capillary stand-in: merges and PII deletions, notified like Capillary', () => {
+  it('merges the victim into the survivor, answers 8069 + 91009 for the victim, and notifies (shape A, no eventId), retrying a 503', async () => {
+    const receiver = await startReceiver([503]);
+    try {
+      const standIn = await startStandIn({
+        notifications: { url: receiver.url, authorization: 'Bearer secret-token' },
+      });
+      const survivor = standIn.addMember({ mobile: '66811111111' });
+      const victim = standIn.addMember({ email: 'victim@example.com' });
+      // Act
+      const answer = await fetch(`${standIn.url}/__admin/merge`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ survivor, victim }),
+      });
+      await standIn.notificationsSettled();
+      // Assess
+      expect(answer.status).toBe(200);
+      expect(standIn.customersWithIdentifier('email', 'victim@example.com').map((c) => c.id)).toEqual([survivor]);
+      const read = await fetch(`${standIn.url}/v2/customers/${victim}`, { headers: { authorization: basic } });
+      expect(((await read.json()) as CapErrors).errors.map((error) => error.code)).toEqual([8069, 91009]);
+      expect(receiver.received).toHaveLength(2);
+      expect(receiver.received[1]).toEqual({
+        authorization: 'Bearer secret-token',
+        body: expect.objectContaining({
+          eventName: 'loyaltyCustomerMerge',
+          data: expect.objectContaining({
+            survivorCustomerIdentifiers: { customerId: survivor },
+            victimCustomerIdentifiers: { customerId: victim },
+          }),
+          createdAt: expect.any(Number),
+        }),
+      });
+      expect(receiver.received[1]?.body.eventId).toBeUndefined();
+      expect(standIn.notifications()).toEqual([expect.objectContaining({ attempts: 2, status: 200, delivered: true })]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('deletes a customer on a PII request: reads answer 8109, the notification carries an eventId; a 400 is not retried', async () => {
+    const receiver = await startReceiver([400]);
+    try {
+      const standIn = await startStandIn({ notifications: { url: receiver.url, authorization: 'Bearer t' } });
+      const customerId = standIn.addMember({ mobile: '66822222222' });
+      standIn.deleteCustomer(customerId);
+      await standIn.notificationsSettled();
+      const read = await fetch(`${standIn.url}/v2/customers/${customerId}/subscriptions`, {
+        headers: { authorization: basic },
+      });
+      expect(((await read.json()) as CapErrors).errors[0]?.code).toBe(8109);
+      expect(receiver.received.map(({ body }) => body)).toEqual([
+        expect.objectContaining({
+          eventName: 'requestUpdated',
+          eventId: expect.any(String),
+          requestType: 'CUSTOMER',
+          requestBaseType: 'DELETE',
+          status: 'APPROVED',
+          customerId,
+        }),
+      ]);
+      expect(standIn.notifications()).toEqual([
+        expect.objectContaining({ attempts: 1, status: 400, delivered: false }),
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -1,0 +1,167 @@
+import type { CapillaryOrgConfig } from '../../../lib/config/capillary-orgs';
+import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
+import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/standins/capillary-standin';
+import { startLineStandIn } from '../../../local/standins/line-standin';
+import { authenticate, checkCapillaryOrg, reportedRateLimit } from '../../../ops/doctor/capillary-checks';
+import type { CheckResult } from '../../../ops/doctor/check';
+import { probeWrites } from '../../../ops/doctor/write-probe';
+import { closedAfterEach } from '../../support/closed-after-each';
+
+const startCapillary = closedAfterEach(startCapillaryStandIn);
+const startLine = closedAfterEach(startLineStandIn);
+const CHANNELS = [{ id: 'th', capillaryLineAccountId: 'line-th' }];
+const MOBILE = '66800000001';
+
+const orgAt = (baseUrl: string, rateLimitPerMinute = 100): CapillaryOrgConfig => ({
+  id: 'default',
+  baseUrl,
+  auth: {
+    scheme: 'oauth',
+    id: LOCAL_CREDENTIALS.capillaryClientKey,
+    secret: LOCAL_CREDENTIALS.capillaryClientSecret,
+    oauthHeaderName: 'X-CAP-API-OAUTH-TOKEN',
+  },
+  rateLimitPerMinute,
+});
+const admin = (standIn: CapillaryStandIn, route: string, body: unknown) =>
+  fetch(`${standIn.url}/__admin/${route}`, { method: 'POST', body: JSON.stringify(body) });
+const statuses = (results: CheckResult[]) => Object.fromEntries(results.map(({ check, status }) => [check, status]));
+const named = (results: CheckResult[], check: string) => results.find((result) => result.check === check);
+
+describe('doctor: Capillary checks', () => {
+  it('passes an org whose cluster, credentials and account answer as configured; the rate limit is unknown without headers', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    // Act
+    const results = await checkCapillaryOrg(orgAt(standIn.url), CHANNELS);
+    // Assess
+    expect(statuses(results)).toEqual({
+      'base URL': 'pass',
+      credentials: 'pass',
+      'account of channel th': 'pass',
+      'rate limit': 'unknown',
+    });
+  });
+
+  it('fails a base URL that is not a Capillary cluster', async () => {
+    // Prepare
+    const line = await startLine();
+    // Act
+    const baseUrl = named(await checkCapillaryOrg(orgAt(line.url), CHANNELS), 'base URL');
+    // Assess
+    expect(baseUrl).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining("set capillaryBaseUrl to the org's cluster host"),
+    });
+  });
+
+  it('fails credentials Capillary refuses, and does not judge the accounts without them', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    await admin(standIn, 'faults', { status: 401, pathPrefix: '/v3/oauth/token/generate', times: 1 });
+    // Act
+    const results = await checkCapillaryOrg(orgAt(standIn.url), CHANNELS);
+    // Assess
+    expect(named(results, 'credentials')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('client key and secret'),
+    });
+    expect(named(results, 'account of channel th')?.status).toBe('unknown');
+  });
+
+  it('fails a source account the org does not know (8011) and names the setting', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    await admin(standIn, 'faults', { status: 400, code: 8011, pathPrefix: '/v2/customers/lookup', times: 1 });
+    // Act
+    const account = named(await checkCapillaryOrg(orgAt(standIn.url), CHANNELS), 'account of channel th');
+    // Assess
+    expect(account).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining('set capillaryLineAccountId of channel th'),
+    });
+  });
+
+  it('compares the limit Capillary reports in its headers with capillaryRateLimitRpm', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    await admin(standIn, 'headers', { 'X-RateLimit-Limit': '50' });
+    // Act
+    const tooFast = named(await checkCapillaryOrg(orgAt(standIn.url, 100), CHANNELS), 'rate limit');
+    const within = named(await checkCapillaryOrg(orgAt(standIn.url, 50), CHANNELS), 'rate limit');
+    // Assess
+    expect(tooFast).toMatchObject({ status: 'fail', fix: 'set capillaryRateLimitRpm to 50 or less' });
+    expect(within?.status).toBe('pass');
+  });
+
+  it.each([
+    ['X-RateLimit-Limit', '600', 600],
+    ['RateLimit-Limit', '100, 100;w=60', 100],
+    ['X-Other', '5', undefined],
+  ])('reads %s: %s', (header, value, limit) => {
+    expect(reportedRateLimit(new Headers({ [header]: value }))?.limit).toBe(limit);
+  });
+});
+
+describe('doctor: the write probe', () => {
+  async function probe(standIn: CapillaryStandIn, subscriptionChannel = 'LINE') {
+    const org = orgAt(standIn.url);
+    const { headers } = await authenticate('Capillary default', org, []);
+    return probeWrites({
+      org,
+      channel: CHANNELS[0] as (typeof CHANNELS)[0],
+      subscriptionChannel,
+      mobile: MOBILE,
+      headers,
+    });
+  }
+
+  it('finds what the org accepts on the test customer and undoes the subscription it set', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    const customerId = standIn.addMember({ mobile: MOBILE });
+    // Act
+    const results = await probe(standIn);
+    // Assess
+    expect(statuses(results)).toEqual({
+      'test customer': 'pass',
+      'subscription channel': 'pass',
+      '`line` lookups': 'pass',
+      'folded registration forms, link method': 'unknown',
+    });
+    const subscriptions = standIn.state().customers.find(({ id }) => id === customerId)?.subscriptions ?? [];
+    expect(subscriptions.map(({ type }) => type)).toEqual(['OPTOUT', 'OPTOUT']);
+  });
+
+  it('names the literal to set when the configured one is refused', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    const customerId = standIn.addMember({ mobile: MOBILE });
+    await admin(standIn, 'faults', {
+      status: 400,
+      code: 1101,
+      method: 'POST',
+      pathPrefix: `/v2/customers/${customerId}/subscriptions`,
+      times: 1,
+    });
+    // Act
+    const channel = named(await probe(standIn), 'subscription channel');
+    // Assess
+    expect(channel).toMatchObject({ status: 'fail', fix: 'set capillarySubscriptionChannel=line' });
+  });
+
+  it('fails without a test customer, naming how to make one', async () => {
+    // Prepare
+    const standIn = await startCapillary();
+    // Act
+    const results = await probe(standIn);
+    // Assess
+    expect(results).toEqual([
+      expect.objectContaining({
+        check: 'test customer',
+        status: 'fail',
+        fix: expect.stringContaining('register a test customer'),
+      }),
+    ]);
+  });
+});
