@@ -342,6 +342,8 @@ function describeOutcome(outcome: EventOutcome | undefined): string {
       return `Capillary identity change: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}`;
     case 'points':
       return `points: ${outcome.action}`;
+    case 'tier':
+      return `Capillary tier change: menu ${outcome.action}`;
   }
 }
 

@@ -8,6 +8,7 @@ import type { LineWebhookEvent } from '../line/callback';
 import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
 import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import type { LineEventFacts } from './sync-rules';
+import { queuedTierNoticeOf, type TierNotice } from './tier-rules';
 
 /** Everything the router and the kinds of work read from a queued event, taken from it once. */
 export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
@@ -24,6 +25,8 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   unlinkMemberId?: number;
   /** a Capillary identity event's notice (domain/identity-rules) */
   identity?: IdentityNotice;
+  /** a Capillary tier change's notice (domain/tier-rules) */
+  tier?: TierNotice;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -41,6 +44,8 @@ export type EventRoute =
   | (LinkWork & { userId: string; lane: 'link' })
   /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
   | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
+  /** Capillary changed the tier of a member this user's record names: the tier's menu (worker/loyalty) */
+  | { kind: 'tier'; notice: TierNotice; userId: string; lane: 'loyalty' }
   /** "my points" from a one-to-one chat: answered there (worker/loyalty), nothing on the user's record changes */
   | { kind: 'points'; userId: string }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
@@ -84,6 +89,7 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     text: message?.type === 'text' ? text(message.text) : undefined,
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
     identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
+    tier: queuedTierNoticeOf(event.type, event.capillary),
   };
 }
 
@@ -102,6 +108,8 @@ export interface PointsTriggers {
 export function routeOf(facts: EventFacts, chat: ChatLinkSettings, points?: PointsTriggers): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
+  if (facts.tier !== undefined && facts.userId !== undefined)
+    return { kind: 'tier', notice: facts.tier, userId: facts.userId, lane: 'loyalty' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   if (points !== undefined && facts.userId !== undefined && asksForPoints(facts, points))

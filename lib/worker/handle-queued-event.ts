@@ -19,13 +19,20 @@ import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
+import { applyTierChange, menuAfterIdentityChange, type TierOutcome } from './loyalty/apply-tier-change';
 import { answerPoints, type PointsOutcome } from './loyalty/points-answer';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
 import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | IdentityOutcome | PointsOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  | SyncOutcome
+  | LinkOutcome
+  | IdentityOutcome
+  | PointsOutcome
+  | TierOutcome
+  | Skipped
+  | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -106,8 +113,13 @@ async function settle(
   const { claimed } = claim;
   if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
   const { nonces, settings } = deps.link;
-  if (route.kind === 'identity')
-    return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
+  if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
+  if (route.kind === 'identity') {
+    const { notice, userId } = route;
+    const outcome = await applyIdentityChange({ claimed, notice, nonces, channel: channel.id, log, now: Date.now() });
+    await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
+    return outcome;
+  }
   const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':

@@ -180,7 +180,10 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link' || outcome.result === 'identity' || outcome.result === 'points'
+    : outcome.result === 'link' ||
+        outcome.result === 'identity' ||
+        outcome.result === 'points' ||
+        outcome.result === 'tier'
       ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 

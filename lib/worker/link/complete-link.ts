@@ -64,6 +64,8 @@ export async function completeLink(
     subscription,
     linkRefs,
     link: { status: 'linked', at: now },
+    // The menu is set from the tier read after this: a tier notification from before it is stale.
+    tierReadAt: now,
   });
   await showMemberMenu(channel, key.userId, memberId, link);
   countForChannel('LinkApplied', channel.id);

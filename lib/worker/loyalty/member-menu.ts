@@ -1,11 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 import { readMemberLoyalty } from '../../capillary/loyalty-reader';
+import type { MemberTier } from '../../domain/loyalty-rules';
 import type { RichMenuOutcome } from '../../line/rich-menu-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { LoyaltyChannel } from './loyalty-channel';
 
 export type MemberMenuOutcome = 'linked' | 'removed' | 'no-map' | 'refused' | 'failed';
+/** What LINE was asked, and what it answered. */
+type MenuChange = ['linked' | 'removed', RichMenuOutcome];
 
 interface MenuCall {
   log: Logger;
@@ -23,49 +26,61 @@ export async function showMemberMenu(
   memberId: number,
   { log, call }: MenuCall,
 ): Promise<MemberMenuOutcome> {
-  const { menus, capillary, programId, richMenus } = channel.loyalty;
+  const { menus, capillary, programId } = channel.loyalty;
   if (menus === undefined) return 'no-map';
-  return applied(channel, log, async () => {
+  return settled(channel, log, async () => {
     const reading = await readMemberLoyalty(capillary, memberId, { call, ...(programId ? { programId } : {}) });
     // Not in the program: no tier, so no member menu (the "*" menu is for members whose tier has no entry).
-    const richMenuId = reading.outcome === 'member' ? await menus.menuIdFor(reading.standing) : undefined;
-    if (richMenuId === undefined) return ['removed', await richMenus.unlinkUser(userId)];
-    return ['linked', await richMenus.linkUser(userId, richMenuId)];
+    return tierMenuChange(channel, userId, reading.outcome === 'member' ? reading.standing : undefined);
   });
 }
 
-/** An unlink: the user's per-user menu goes, so the account's default shows. A channel with no map set none. */
+/** An unlink or a forgotten user: the per-user menu goes, so the account's default shows. Never throws. */
 export async function removeMemberMenu(
   channel: LoyaltyChannel,
   userId: string,
   { log }: Pick<MenuCall, 'log'>,
 ): Promise<MemberMenuOutcome> {
   if (channel.loyalty.menus === undefined) return 'no-map';
-  return applied(channel, log, async () => ['removed', await channel.loyalty.richMenus.unlinkUser(userId)]);
+  return settled(channel, log, () => tierMenuChange(channel, userId, undefined));
+}
+
+/**
+ * The tier's menu linked to the user, or (no tier, or no menu for it) the per-user menu removed: one LINE call.
+ * LINE failing after its retries throws; LINE refusing for good is an outcome (counted by `counted`).
+ */
+export async function tierMenuChange(
+  { loyalty }: LoyaltyChannel,
+  userId: string,
+  tier: MemberTier | undefined,
+): Promise<MenuChange> {
+  const richMenuId = tier === undefined ? undefined : await loyalty.menus?.menuIdFor(tier);
+  if (richMenuId === undefined) return ['removed', await loyalty.richMenus.unlinkUser(userId)];
+  return ['linked', await loyalty.richMenus.linkUser(userId, richMenuId)];
 }
 
 const METRIC = { linked: 'RichMenuLinked', removed: 'RichMenuUnlinked' } as const;
 
-async function applied(
-  { id }: LoyaltyChannel,
-  log: Logger,
-  change: () => Promise<['linked' | 'removed', RichMenuOutcome]>,
-): Promise<MemberMenuOutcome> {
+/** Counted and logged: done, or refused for good (the user blocked the account, the menu was deleted). */
+export function counted({ id }: LoyaltyChannel, log: Logger, [done, outcome]: MenuChange): MemberMenuOutcome {
+  if (outcome.done) {
+    countForChannel(METRIC[done], id);
+    return done;
+  }
+  // The same call would meet the same answer: never retried.
+  const { status, requestId, detail } = outcome.refusal;
+  countForChannel('RichMenuRefused', id);
+  log.warn('LINE refused the member menu; counted, not retried', { change: done, status, requestId, detail });
+  return 'refused';
+}
+
+async function settled(channel: LoyaltyChannel, log: Logger, change: () => Promise<MenuChange>) {
   try {
-    const [done, outcome] = await change();
-    if (outcome.done) {
-      countForChannel(METRIC[done], id);
-      return done;
-    }
-    // The user blocked the account, or the menu was deleted: the same call would meet the same answer.
-    const { status, requestId, detail } = outcome.refusal;
-    countForChannel('RichMenuRefused', id);
-    log.warn('LINE refused the member menu; counted, not retried', { change: done, status, requestId, detail });
-    return 'refused';
+    return counted(channel, log, await change());
   } catch (error) {
     const { name, message } = error as Error;
-    countForChannel('RichMenuFailed', id);
+    countForChannel('RichMenuFailed', channel.id);
     log.warn('Member menu not changed: Capillary or LINE failing', { error: { name, message } });
-    return 'failed';
+    return 'failed' as const;
   }
 }
