@@ -40,7 +40,7 @@ export class TierMenus {
   constructor(
     readonly map: RichMenusByTier,
     client: RichMenuClient,
-    channelId: string,
+    channel: string,
     log: Logger = logger,
   ) {
     this.#resolved = onceAsync(async () => {
@@ -53,9 +53,9 @@ export class TierMenus {
               : undefined
             : await client.resolveAlias(menu.aliasId);
         if (richMenuId === undefined) {
-          countForChannel('RichMenuUnknown', channelId);
+          countForChannel('RichMenuUnknown', channel);
           log.warn('A rich menu of the tier map is unknown to LINE: its members get the default menu', {
-            channel: channelId,
+            channel,
             menu: refKey(menu),
           });
         }

@@ -59,17 +59,16 @@ export async function tierMenuChange(
   return ['linked', await loyalty.richMenus.linkUser(userId, richMenuId)];
 }
 
-const METRIC = { linked: 'RichMenuLinked', removed: 'RichMenuUnlinked' } as const;
-
 /** Counted and logged: done, or refused for good (the user blocked the account, the menu was deleted). */
-export function counted({ id }: LoyaltyChannel, log: Logger, [done, outcome]: MenuChange): MemberMenuOutcome {
+export function counted(channel: LoyaltyChannel, log: Logger, [done, outcome]: MenuChange): MemberMenuOutcome {
   if (outcome.done) {
-    countForChannel(METRIC[done], id);
+    if (done === 'linked') countForChannel('RichMenuLinked', channel.id);
+    else countForChannel('RichMenuUnlinked', channel.id);
     return done;
   }
   // The same call would meet the same answer: never retried.
   const { status, requestId, detail } = outcome.refusal;
-  countForChannel('RichMenuRefused', id);
+  countForChannel('RichMenuRefused', channel.id);
   log.warn('LINE refused the member menu; counted, not retried', { change: done, status, requestId, detail });
   return 'refused';
 }
