@@ -19,7 +19,12 @@ import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
-import { applyTierChange, menuAfterIdentityChange, type TierOutcome } from './loyalty/apply-tier-change';
+import {
+  applyTierChange,
+  menuAfterFollow,
+  menuAfterIdentityChange,
+  type TierOutcome,
+} from './loyalty/apply-tier-change';
 import { answerPoints, type PointsOutcome } from './loyalty/points-answer';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
 import type { SyncDeps } from './worker-deps';
@@ -111,7 +116,11 @@ async function settle(
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
   const { claimed } = claim;
-  if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
+  if (route.kind === 'sync') {
+    const outcome = await syncLineEvent(claimed, channel, log, call);
+    await menuAfterFollow(channel, { userId: route.userId, state: claimed.state, outcome }, { log, call });
+    return outcome;
+  }
   const { nonces, settings } = deps.link;
   if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
   if (route.kind === 'identity') {

@@ -5,6 +5,7 @@ import type { UserSyncState } from '../../domain/sync-rules';
 import { tierMenuAction, type TierNotice } from '../../domain/tier-rules';
 import type { ClaimedEvent } from '../claim-user-record';
 import type { IdentityOutcome } from '../identity/apply-identity-change';
+import type { SyncOutcome } from '../sync/sync-line-event';
 import type { LoyaltyChannel } from './loyalty-channel';
 import { counted, removeMemberMenu, showMemberMenu, tierMenuChange, type MemberMenuOutcome } from './member-menu';
 
@@ -52,4 +53,17 @@ export async function menuAfterIdentityChange(
   if (outcome.action === 'forgotten') await removeMemberMenu(channel, userId, call);
   else if ('victim' in notice && outcome.action !== 'not-named' && state.linkedCustomerId === notice.victim)
     await showMemberMenu(channel, userId, notice.survivor, call);
+}
+
+/**
+ * A linked member followed again (unblocked): LINE refused their menu changes while they were no friend, so the
+ * current tier's menu is set again (one Capillary read; a linked member's follow is rare).
+ */
+export async function menuAfterFollow(
+  channel: LoyaltyChannel,
+  { userId, state, outcome }: { userId: string; state: UserSyncState; outcome: SyncOutcome },
+  call: { log: Logger; call: { deadlineAt: number } },
+): Promise<void> {
+  if (outcome.subscription === 'OPTIN' && state.subscription !== 'OPTIN' && state.linkedCustomerId !== undefined)
+    await showMemberMenu(channel, userId, state.linkedCustomerId, call);
 }

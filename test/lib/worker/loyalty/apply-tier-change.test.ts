@@ -5,7 +5,13 @@ import { parseRichMenusByTier } from '../../../../lib/domain/loyalty-rules';
 import { CAPILLARY_TIER_TYPE } from '../../../../lib/domain/tier-rules';
 import type { LineWebhookEvent } from '../../../../lib/line/callback';
 import { identityEvent } from '../../../../lib/notifications/identity-events';
-import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
+import {
+  accountLinkEvent,
+  followEvent,
+  lineUserId,
+  postbackEvent,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
 import { LOCAL_CREDENTIALS } from '../../../../local/local-credentials';
 import { RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { MOBILE, nonceFor } from '../../../support/link-harness';
@@ -174,6 +180,21 @@ describe('worker: Capillary tier changes → the member menu (loyalty lane)', ()
     const answer = await harness.run([tierEvent(userId, memberId, 2, Date.now() + 1000)]);
     expect(answer.batchItemFailures).toEqual([]);
     expect(lastOutcome()).toEqual({ result: 'tier', action: 'refused' });
+  });
+
+  it('a member who blocked the account while the tier changed gets the current menu when they follow again', async () => {
+    await start();
+    const { memberId, userId } = await linkedMember();
+    harness.line.setBlocked(userId, true);
+    await harness.run([unfollowEvent(userId, Date.now())]);
+    harness.capillary.loyalty.setTier(memberId, 'Gold');
+    expect(await apply(tierEvent(userId, memberId, 2, Date.now() + 1000, 'Gold'))).toMatchObject({ action: 'refused' });
+    expect(menuOf(userId)).toBe(SILVER);
+    // Act
+    harness.line.setBlocked(userId, false);
+    await harness.run([followEvent(userId, Date.now() + 2000)]);
+    // Assess
+    expect(menuOf(userId)).toBe(GOLD);
   });
 
   it('LINE failing after its retries fails the event, so SQS delivers it again', async () => {
