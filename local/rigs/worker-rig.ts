@@ -185,7 +185,8 @@ export async function startWorkerHarness(
       waiting.get(settlement.messageId)?.(settlement);
     },
   };
-  const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
+  // Each run is one invocation, with its own deadline (a long test or bench would otherwise run out of time).
+  const context = () => lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
   return {
     capillary,
     line,
@@ -198,7 +199,7 @@ export async function startWorkerHarness(
     run: (events, receiveCount = 1, { channel, destination } = {}) =>
       processSqsBatch(
         toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))),
-        context,
+        context(),
         deps,
       ),
     async close() {
