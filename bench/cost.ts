@@ -125,12 +125,19 @@ export interface BelowLimitCost {
   shareOfCapacity: number;
 }
 
+/** The bill at the burst's limit (figure 5c) with the live bulk registration, per way a bulk call counts. */
+export interface BulkCost {
+  request: number;
+  record: number;
+}
+
 export function costTable(
   cost: CostPer1M,
   workerConcurrency: number,
   variant: string,
   totalByVariant: Record<string, number>,
   belowLimit: BelowLimitCost,
+  withBulk: BulkCost,
 ): string {
   const limits = Object.keys(cost.total);
   const [firstLimit] = limits;
@@ -155,6 +162,8 @@ export function costTable(
         ...limits.map((limit) => (limit === firstLimit ? usd : '–')),
         '–',
       ]),
+      ['total, bulk registration, a call counts once', withBulk.request, ...limits.slice(1).map(() => '–'), '–'],
+      ['total, bulk registration, a call counts per record', withBulk.record, ...limits.slice(1).map(() => '–'), '–'],
     ],
   );
 }

@@ -11,19 +11,21 @@ import '../local/quiet-telemetry';
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 
+import { parseCli } from '../local/cli-args';
+import { quietOldNodeWarning } from '../local/node-support';
 import { PROFILES } from './profiles';
 import { runBench, runBurstOnly, runLoyaltyOnly, type BenchResults } from './run-bench';
 import { targetsTable } from './targets';
 
+const USAGE = 'usage: npm run bench [-- --tiny] [-- --out FILE] [-- --only burst]';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      tiny: { type: 'boolean', default: false },
-      out: { type: 'string', default: path.join(__dirname, 'results.json') },
-      only: { type: 'string' },
-    },
+  quietOldNodeWarning();
+  const { values } = parseCli(USAGE, {
+    tiny: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    only: { type: 'string' },
   });
   const profile = PROFILES[values.tiny ? 'tiny' : 'full'];
   if (values.only !== undefined) {

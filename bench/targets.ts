@@ -1,7 +1,7 @@
 /** The issue's targets, checked against one run's figures (the bench reports; it never fails on a miss). */
 import type { BackfillFigures } from './backfill';
 import type { ColdStartFigures } from './cold-start';
-import type { CostPer1M } from './cost';
+import type { BulkCost, CostPer1M } from './cost';
 import { round } from './stats';
 import { renderTable } from './table';
 import type { WebhookFigures } from './webhook-cpu';
@@ -123,8 +123,18 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
  * Issue 23's targets for a burst of new friends (figure 5c). The lone follow's latency allows 15% for a noisy
  * shared machine (as the webhook's "same within noise"), plus the batching window, which a FIFO event source has not.
  */
-export function burstTargets(burst: BurstFigures): TargetCheck[] {
+/** Figure 5c's targets; with the full run's cost model, also the bill with bulk registration. */
+export function burstTargets(burst: BurstFigures, bulkCost?: BulkCost): TargetCheck[] {
   return [
+    ...(bulkCost
+      ? [
+          atMost(
+            `cost per 1M follows at ${burst.rateLimitPerMinute} calls/min, bulk registration (request counting), USD`,
+            bulkCost.request,
+            5,
+          ),
+        ]
+      : []),
     atLeast(
       'burst: new followers/h (instore+line, request counting), ratio to single calls',
       burst.followersPerHourRatio,

@@ -159,6 +159,12 @@ export function closestName(name, known) {
   return best !== undefined && best.score <= Math.max(2, Math.floor(name.length / 4)) ? best.candidate : undefined;
 }
 
+/** Names a reader may expect, that the stack cannot have, with why: said instead of a closest-name guess. */
+const NOT_SETTINGS = {
+  workerBatchWindowSeconds:
+    'is not a setting: the events queue is FIFO, and Lambda takes no batching window for a FIFO event source; batches fill from what waits in the queue (docs/capillary.md#live-bulk-registration)',
+};
+
 /** `--param` values as osls receives them (`name=value`, one string or a list). */
 function parseCliParams(param) {
   return [param ?? []].flat().map((entry) => {
@@ -179,6 +185,7 @@ export function settingProblems({ params = {}, stage, cliParam }) {
   const where = (name, fromCli) =>
     fromCli ? `--param ${name}` : `params.${name in (params[stage] ?? {}) ? stage : 'default'}.${name}`;
   const unknown = (name, source) => {
+    if (Object.hasOwn(NOT_SETTINGS, name)) return `${source} ${NOT_SETTINGS[name]}`;
     const suggestion = closestName(name, known);
     return `${source} names no setting${suggestion ? `: did you mean ${suggestion}?` : ''} (the settings: docs/deploy.md#stage-parameters)`;
   };

@@ -4,6 +4,7 @@
  * with one SecureString per channel, for more channels than one parameter holds), or the single-channel
  * variables, which mean one channel called `default`. See docs/deploy.md#several-line-channels.
  */
+import { isRecord } from '../is-record';
 import { list, type EnvReader, type ProblemLog } from './env-reader';
 import { entryFields, jsonProblem, parseEntries } from './json-list';
 import { channelLoyaltyOf, readSingleChannelLoyalty, type ChannelLoyalty } from './loyalty-config';
@@ -32,13 +33,15 @@ export interface ChannelConfig {
   capillaryOrg: string;
   /** the rich menu of each tier, the member card's texts (loyalty-config) */
   loyalty?: ChannelLoyalty;
+  /** the channel's own engagement rules (JSON), checked by config/engagement-config; absent = LINE_ENGAGEMENT_EVENTS */
+  engagementEvents?: unknown;
 }
 
 /** The settings a function may or may not need: the webhook needs the secrets, the worker the token and account. */
 export type ChannelField = 'channelSecrets' | 'channelAccessToken' | 'capillaryLineAccountId';
 export type ChannelOf<K extends ChannelField> = Pick<
   ChannelConfig,
-  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'loyalty' | K
+  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'loyalty' | 'engagementEvents' | K
 >;
 
 /** Entries by id, looked up in O(1): the webhook picks its channel before hashing anything. */
@@ -74,6 +77,7 @@ const LIST_FIELDS = [
   'capillaryOrg',
   'richMenusByTier',
   'memberCardTexts',
+  'engagementEvents',
 ];
 /** The ways to give a list of channels; one at a time. */
 export const CHANNEL_LIST_VARIABLES = ['LINE_CHANNELS', 'LINE_CHANNELS_PARAM', 'LINE_CHANNELS_PATH'];
@@ -182,5 +186,6 @@ function parseChannelEntry(entry: unknown, at: string, log: ProblemLog): Channel
     ...optionalField('destination', destination),
     ...optionalField('lineLoginChannelId', fields.text('lineLoginChannelId', false)),
     ...channelLoyaltyOf(entry, `${at} (id "${fields.id}")`, log),
+    ...(isRecord(entry) && entry.engagementEvents !== undefined ? { engagementEvents: entry.engagementEvents } : {}),
   };
 }

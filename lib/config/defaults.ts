@@ -36,6 +36,9 @@ export const DEFAULTS = {
   LINK_API_MAX_BODY_BYTES: 16 * 1024,
   CAPILLARY_NOTIFICATIONS_MAX_BODY_BYTES: 256 * 1024,
   LINE_ACCOUNT_LINK_URL: 'https://access.line.me/dialog/bot/accountLink',
+  CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: 100,
+  CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'UTC',
+  CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'customer_id',
 } as const;
 
 /** serverless.yml parameter → the environment variable it feeds (for the settings that have a default). */
@@ -49,6 +52,9 @@ export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> =
   CAPILLARY_SUBSCRIBE_ON_REGISTER: 'capillarySubscribeOnRegister',
   CAPILLARY_REGISTER_PROFILES_TOGETHER: 'capillaryRegisterProfilesTogether',
   CAPILLARY_RATE_LIMIT_RPM: 'capillaryRateLimitRpm',
+  CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: 'capillaryBehaviouralEventsRateLimitRpm',
+  CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'capillaryBehaviouralEventsTimezone',
+  CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'capillaryBehaviouralEventsCustomerField',
   WORKER_MAX_CONCURRENCY: 'workerMaxConcurrency',
   BACKFILL_BATCH_SIZE: 'backfillBatchSize',
   BACKFILL_PAGE_SIZE: 'backfillPageSize',

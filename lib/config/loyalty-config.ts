@@ -3,9 +3,9 @@
  * texts in the channel's language; for the deployment, the program to show, the chat triggers of "my points" and
  * the org's card texts. Every problem names its setting (and key), never a value.
  */
-import type { PointsTriggers } from '../domain/event-route';
 import { parseLoyaltyProgramId, parseRichMenusByTier, type RichMenusByTier } from '../domain/loyalty-rules';
 import { parseMemberCardTexts, type MemberCardTexts } from '../domain/member-card';
+import type { PointsTriggers } from '../domain/points-trigger';
 import { DEFAULTS } from './defaults';
 import type { EnvReader, ProblemLog } from './env-reader';
 import { jsonProblem } from './json-list';

@@ -5,8 +5,25 @@
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
-import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
-import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
+import { matchEngagement, type EngagementLineEvent, type EngagementRule } from './engagement-rules';
+import {
+  BRIDGE_REATTACH_TYPE,
+  CAPILLARY_DELETE_TYPE,
+  CAPILLARY_MERGE_TYPE,
+  identityNoticeOf,
+  reattachRequestOf,
+  type IdentityNotice,
+  type ReattachRequest,
+} from './identity-rules';
+import {
+  BRIDGE_LINK_SIBLING_TYPE,
+  BRIDGE_LINK_TYPE,
+  BRIDGE_UNLINK_TYPE,
+  siblingMoveOf,
+  type ChatLinkSettings,
+  type SiblingMove,
+} from './link-rules';
+import { asksForPoints, type PointsTriggers } from './points-trigger';
 import type { LineEventFacts } from './sync-rules';
 import { queuedTierNoticeOf, type TierNotice } from './tier-rules';
 
@@ -23,10 +40,14 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   text?: string;
   /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
   unlinkMemberId?: number;
+  /** bridge.link-sibling: the member a link in another channel of the provider moved the user to */
+  siblingMove?: SiblingMove;
   /** a Capillary identity event's notice (domain/identity-rules) */
   identity?: IdentityNotice;
   /** a Capillary tier change's notice (domain/tier-rules) */
   tier?: TierNotice;
+  /** the drift check's reattach repair (domain/identity-rules) */
+  reattach?: ReattachRequest;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -36,7 +57,9 @@ type LinkWork =
   /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
   | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
   /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
-  | { kind: 'unlink'; answerInChat: boolean; memberId?: number };
+  | { kind: 'unlink'; answerInChat: boolean; memberId?: number }
+  /** a link in another channel of the provider: this channel's LINE profile moves to that member too */
+  | { kind: 'link-sibling'; move: SiblingMove };
 
 export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
@@ -44,10 +67,12 @@ export type EventRoute =
   | (LinkWork & { userId: string; lane: 'link' })
   /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
   | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
-  /** Capillary changed the tier of a member this user's record names: the tier's menu (worker/loyalty) */
-  | { kind: 'tier'; notice: TierNotice; userId: string; lane: 'loyalty' }
-  /** "my points" from a one-to-one chat: answered there (worker/loyalty), nothing on the user's record changes */
-  | { kind: 'points'; userId: string }
+  | { kind: 'tier'; notice: TierNotice; userId: string; lane: 'loyalty' } // a member's tier changed: its menu
+  | { kind: 'points'; userId: string } // "my points" in a one-to-one chat: answered there, the record unchanged
+  /** the drift check puts the LINE profile back on the record's customer: it moves a LINE profile, as a link does */
+  | { kind: 'reattach'; request: ReattachRequest; userId: string; lane: 'link' }
+  /** a tap, beacon, membership … a rule maps (domain/engagement-rules): one Capillary behavioural event, posted once */
+  | { kind: 'engagement'; userId: string; lane: 'engagement'; rule: EngagementRule }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -88,32 +113,44 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
+    siblingMove: event.type === (BRIDGE_LINK_SIBLING_TYPE as string) ? siblingMoveOf(event.sibling) : undefined,
     identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
     tier: queuedTierNoticeOf(event.type, event.capillary),
+    reattach: event.type === (BRIDGE_REATTACH_TYPE as string) ? reattachRequestOf(event.reattach) : undefined,
   };
 }
 
 const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
-/** What asks for the member's points in chat (config/loyalty-config). */
-export interface PointsTriggers {
-  pointsPostbackData: string;
-  pointsKeyword?: string;
+/** A channel's engagement rules and the event as queued, which they read by path. */
+export interface EngagementInput {
+  rules: readonly EngagementRule[];
+  event: EngagementLineEvent;
 }
 
 /**
- * Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be
- * ignored), then "my points", then follow/unfollow.
+ * Capillary's changes and the drift check's repairs (the bridge's own event types), then linking (its postbacks and
+ * texts would otherwise be ignored or mapped), "my points", the engagement rules (none: off), follow/unfollow.
  */
-export function routeOf(facts: EventFacts, chat: ChatLinkSettings, points?: PointsTriggers): EventRoute {
+export function routeOf(
+  facts: EventFacts,
+  chat: ChatLinkSettings,
+  engagement?: EngagementInput,
+  points?: PointsTriggers,
+): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
   if (facts.tier !== undefined && facts.userId !== undefined)
     return { kind: 'tier', notice: facts.tier, userId: facts.userId, lane: 'loyalty' };
+  if (facts.reattach !== undefined && facts.userId !== undefined)
+    return { kind: 'reattach', request: facts.reattach, userId: facts.userId, lane: 'link' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
   if (points !== undefined && facts.userId !== undefined && asksForPoints(facts, points))
     return { kind: 'points', userId: facts.userId };
+  const rule =
+    engagement && facts.userId !== undefined ? matchEngagement(engagement.rules, engagement.event) : undefined;
+  if (rule !== undefined) return { kind: 'engagement', userId: facts.userId as string, lane: 'engagement', rule };
   const ignored = ignoreReason(facts);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
   return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };
@@ -133,6 +170,10 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
         answerInChat: false,
         ...(facts.unlinkMemberId === undefined ? {} : { memberId: facts.unlinkMemberId }),
       });
+    case BRIDGE_LINK_SIBLING_TYPE:
+      return facts.siblingMove === undefined
+        ? undefined
+        : ofUser(facts, { kind: 'link-sibling', move: facts.siblingMove });
     case 'postback':
       // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
       if (facts.sourceType !== 'user') return undefined;
@@ -149,17 +190,6 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
     default:
       return undefined;
   }
-}
-
-/** Only in a one-to-one chat, as for linking: a member card posted to a group would show the points to all. */
-function asksForPoints(facts: EventFacts, { pointsPostbackData, pointsKeyword }: PointsTriggers): boolean {
-  if (facts.sourceType !== 'user') return false;
-  if (facts.type === 'postback') return facts.postbackData === pointsPostbackData;
-  return (
-    facts.type === 'message' &&
-    pointsKeyword !== undefined &&
-    facts.text?.trim().toLowerCase() === pointsKeyword.trim().toLowerCase()
-  );
 }
 
 /** A link step needs the user's record; an event without a user id has none. */

@@ -2,8 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 import type { LinkApiConfig, LinkChannel } from '../config/link-api-config';
-import { onceAsync } from '../config/once-per-container';
-import { LineFollowersClient } from '../line/follower-pages';
+import { botDestination } from '../line/bot-destination';
 import { LineIdTokenVerifier } from '../line/id-token-verifier';
 import { createSqsClient } from '../queue/sqs-client';
 import { IdTokenGuard } from '../store/id-token-guard';
@@ -28,15 +27,13 @@ export function buildLinkApiDeps(
 ): LinkApiDeps {
   const botIds = new Map<string, () => Promise<string>>();
   const destinationOf = (channel: LinkChannel): Promise<string> => {
-    if (channel.destination !== undefined) return Promise.resolve(channel.destination);
     let lookup = botIds.get(channel.id);
     if (lookup === undefined) {
-      const line = new LineFollowersClient({
+      lookup = botDestination(channel.destination, {
         channelAccessToken: channel.channelAccessToken,
         baseUrl: config.lineApiBaseUrl,
         timeoutMs: config.lineApiTimeoutMs,
       });
-      lookup = onceAsync(() => line.botUserId());
       botIds.set(channel.id, lookup);
     }
     return lookup();

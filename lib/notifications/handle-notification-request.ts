@@ -48,8 +48,8 @@ const notificationAnswers: ErrorAnswers = {
 /**
  * Capillary → the bridge (docs/deploy.md#capillary-event-notifications). Authenticates first, then reads every
  * notification of the body (a 400 names the field at fault, before anything is queued); each merge or PII deletion
- * becomes one identity event (a tier change one tier event) per LINE user whose record names the customer, queued into that user's FIFO group so
- * it is ordered with the user's own events. 200 only once all are queued; a notification applied before is 200
+ * becomes one identity event (a tier change one tier event) per LINE user whose record names the customer, queued
+ * into that user's FIFO group so it is ordered with the user's own events. 200 only once all are queued; a notification applied before is 200
  * without queueing; unknown events are 200, counted.
  */
 export async function handleNotificationRequest(

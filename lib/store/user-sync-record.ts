@@ -72,6 +72,12 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     inFlightTs: 'identityInFlightTs',
     inFlightId: 'identityInFlightId',
   },
+  engagement: {
+    lastTs: 'lastEngagementEventTs',
+    lastId: 'lastEngagementEventId',
+    inFlightTs: 'engagementInFlightTs',
+    inFlightId: 'engagementInFlightId',
+  },
   loyalty: {
     lastTs: 'lastTierChangeTs',
     lastId: 'lastTierChangeId',

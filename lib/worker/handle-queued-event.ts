@@ -14,9 +14,12 @@ import {
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
+import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
+import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
+import { moveSibling } from './link/move-sibling';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
 import {
@@ -36,6 +39,8 @@ export type EventOutcome =
   | IdentityOutcome
   | PointsOutcome
   | TierOutcome
+  | ReattachOutcome
+  | EngagementOutcome
   | Skipped
   | { result: 'ignored'; reason: IgnoreReason };
 
@@ -71,7 +76,8 @@ export async function handleQueuedEvent(
   try {
     message = parseQueuedEvent(record.body);
     const facts = eventFactsOf(message.event);
-    const route = routeOf(facts, deps.link.settings.chat, deps.loyalty);
+    const rules = deps.channels.get(message.channel)?.engagement?.rules ?? [];
+    const route = routeOf(facts, deps.link.settings.chat, { rules, event: message.event }, deps.loyalty);
     const user = maskUserId(facts.userId);
     log = logger.createChild({
       persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
@@ -121,6 +127,10 @@ async function settle(
     await menuAfterFollow(channel, { userId: route.userId, state: claimed.state, outcome }, { log, call });
     return outcome;
   }
+  if (route.kind === 'engagement') {
+    const engagement = { rule: route.rule, event: message.event };
+    return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
+  }
   const { nonces, settings } = deps.link;
   if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
   if (route.kind === 'identity') {
@@ -129,7 +139,12 @@ async function settle(
     await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
     return outcome;
   }
-  const link: LinkContext = { claimed, facts, channel, nonces, settings, log, call, now: Date.now() };
+  const siblings = {
+    channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
+    records: deps.store,
+    queue: deps.queue,
+  };
+  const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':
       return startLink(link);
@@ -137,6 +152,10 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'reattach':
+      return reattachLineProfile(link, route.request);
+    case 'link-sibling':
+      return moveSibling(link, route.move);
   }
 }
 

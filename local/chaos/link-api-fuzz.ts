@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { handleLinkRequest, LINK_API_ROUTES } from '../../lib/link-api/handle-link-request';
 import { countCommands, receiveAll } from '../rigs/aws-kit';
 import { linkApiRequest, LOCAL_LINK_API_TOKEN, type LinkApiHarness } from '../rigs/link-api-rig';
+import { fuzzHttpHandler, httpFuzzRows, type HttpFuzzCounts } from './http-fuzz';
 import { formatTable, type TableRow } from './report-table';
 
 type Auth = 'none' | 'wrong-token' | 'other-scheme' | 'empty-bearer' | 'valid';
@@ -100,11 +101,7 @@ function requestOf(recipe: LinkFuzzRecipe): APIGatewayProxyEventV2 {
   return request;
 }
 
-export interface LinkFuzzFigures {
-  requests: number;
-  byStatus: Record<string, number>;
-  byGenerator: Record<string, number>;
-  crashes: number;
+export interface LinkFuzzFigures extends HttpFuzzCounts {
   queued: number;
   noncesStored: number;
 }
@@ -121,50 +118,22 @@ export async function runLinkApiFuzz(
   { seed, requests, path }: { seed: number; requests: number; path?: string },
 ): Promise<LinkFuzzReport> {
   const dynamoCalls = countCommands(harness.dynamo);
+  const { counts, failure } = await fuzzHttpHandler(
+    linkFuzzRecipe,
+    async (recipe) => (await handleLinkRequest(requestOf(recipe), harness.deps)).statusCode ?? 200,
+    { seed, requests, path },
+  );
   const figures: LinkFuzzFigures = {
-    requests: 0,
-    byStatus: {},
-    byGenerator: {},
-    crashes: 0,
-    queued: 0,
-    noncesStored: 0,
+    ...counts,
+    queued: (await receiveAll(harness.sqs, harness.queue.queueUrl)).length,
+    noncesStored: dynamoCalls.get('PutItemCommand') ?? 0,
   };
-  let failure: string | undefined;
-  try {
-    await fc.assert(
-      fc.asyncProperty(linkFuzzRecipe, async (recipe) => {
-        figures.requests += 1;
-        figures.byGenerator[recipe.generator] = (figures.byGenerator[recipe.generator] ?? 0) + 1;
-        let status: number;
-        try {
-          status = (await handleLinkRequest(requestOf(recipe), harness.deps)).statusCode ?? 200;
-        } catch (error) {
-          figures.crashes += 1;
-          throw error;
-        }
-        figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
-        if (status < 400 || status > 499) throw new Error(`answered ${status}`);
-      }),
-      { seed, numRuns: requests, path, endOnFailure: true },
-    );
-  } catch (error) {
-    failure = (error as Error).message;
-  }
-  figures.queued = (await receiveAll(harness.sqs, harness.queue.queueUrl)).length;
-  figures.noncesStored = dynamoCalls.get('PutItemCommand') ?? 0;
   return { seed, figures, failure };
 }
 
 export function formatLinkFuzzReport({ seed, figures }: LinkFuzzReport): string {
   const rows: TableRow[] = [
-    ['requests', figures.requests],
-    ...Object.entries(figures.byStatus)
-      .sort()
-      .map(([status, count]): TableRow => [`  answered ${status}`, count]),
-    ...Object.entries(figures.byGenerator)
-      .sort()
-      .map(([generator, count]): TableRow => [`  ${generator}`, count]),
-    ['crashes (the handler threw)', figures.crashes],
+    ...httpFuzzRows(figures),
     ['events queued', figures.queued],
     ['nonces stored', figures.noncesStored],
   ];

@@ -17,6 +17,7 @@ import {
   NOTIFICATIONS_PATH,
   type NotificationsHarness,
 } from '../rigs/notifications-rig';
+import { fuzzHttpHandler, httpFuzzRows, type HttpFuzzCounts } from './http-fuzz';
 import { formatTable, type TableRow } from './report-table';
 
 type Auth = 'none' | 'wrong-token' | 'other-scheme' | 'empty-bearer' | 'valid';
@@ -161,11 +162,7 @@ function requestOf(recipe: NotificationFuzzRecipe): APIGatewayProxyEventV2 {
   return request;
 }
 
-export interface NotificationFuzzFigures {
-  requests: number;
-  byStatus: Record<string, number>;
-  byGenerator: Record<string, number>;
-  crashes: number;
+export interface NotificationFuzzFigures extends HttpFuzzCounts {
   queued: number;
   notificationsRemembered: number;
 }
@@ -186,50 +183,22 @@ export async function runNotificationsFuzz(
   await harness.users.claim(key, facts);
   await harness.users.complete(key, facts, { customerId: FUZZ_CUSTOMER_ID, linkedCustomerId: FUZZ_CUSTOMER_ID });
   const dynamoCalls = countCommands(harness.dynamo);
+  const { counts, failure } = await fuzzHttpHandler(
+    notificationFuzzRecipe,
+    async (recipe) => (await handleNotificationRequest(requestOf(recipe), harness.deps)).statusCode ?? 200,
+    { seed, requests, path },
+  );
   const figures: NotificationFuzzFigures = {
-    requests: 0,
-    byStatus: {},
-    byGenerator: {},
-    crashes: 0,
-    queued: 0,
-    notificationsRemembered: 0,
+    ...counts,
+    queued: (await receiveAll(harness.sqs, harness.queue.queueUrl)).length,
+    notificationsRemembered: dynamoCalls.get('PutItemCommand') ?? 0,
   };
-  let failure: string | undefined;
-  try {
-    await fc.assert(
-      fc.asyncProperty(notificationFuzzRecipe, async (recipe) => {
-        figures.requests += 1;
-        figures.byGenerator[recipe.generator] = (figures.byGenerator[recipe.generator] ?? 0) + 1;
-        let status: number;
-        try {
-          status = (await handleNotificationRequest(requestOf(recipe), harness.deps)).statusCode ?? 200;
-        } catch (error) {
-          figures.crashes += 1;
-          throw error;
-        }
-        figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
-        if (status < 400 || status > 499) throw new Error(`answered ${status}`);
-      }),
-      { seed, numRuns: requests, path, endOnFailure: true },
-    );
-  } catch (error) {
-    failure = (error as Error).message;
-  }
-  figures.queued = (await receiveAll(harness.sqs, harness.queue.queueUrl)).length;
-  figures.notificationsRemembered = dynamoCalls.get('PutItemCommand') ?? 0;
   return { seed, figures, failure };
 }
 
 export function formatNotificationsFuzzReport({ seed, figures }: NotificationFuzzReport): string {
   const rows: TableRow[] = [
-    ['requests', figures.requests],
-    ...Object.entries(figures.byStatus)
-      .sort()
-      .map(([status, count]): TableRow => [`  answered ${status}`, count]),
-    ...Object.entries(figures.byGenerator)
-      .sort()
-      .map(([generator, count]): TableRow => [`  ${generator}`, count]),
-    ['crashes (the handler threw)', figures.crashes],
+    ...httpFuzzRows(figures),
     ['events queued', figures.queued],
     ['notifications remembered', figures.notificationsRemembered],
   ];

@@ -33,6 +33,8 @@ import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../rigs/
 import { createUsersTable, RIG_CAPILLARY_AUTH, RIG_CHANNEL, workerConfigFor } from '../rigs/worker-rig';
 import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
+import { judgeEngagement, type EngagementFigures } from './engagement-oracle';
+import { chaosEngagementSettings } from './engagement-scenario';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
 import { judgeUsers, recordKey, type UserProblem } from './oracle';
@@ -130,6 +132,8 @@ export interface RunFigures {
   foldedRefused: number;
   /** bulk upserts of a batch's new followers (lib/worker/bulk), answered or faulted */
   bulkUpserts: number;
+  /** LINE engagement posted as Capillary behavioural events (engagement-oracle.ts) */
+  engagement: EngagementFigures;
 }
 
 export interface RunResult {
@@ -182,6 +186,7 @@ const outcomeKey = (outcome: EventOutcome): string =>
     ? 'applied'
     : outcome.result === 'link' ||
         outcome.result === 'identity' ||
+        outcome.result === 'reattach' ||
         outcome.result === 'points' ||
         outcome.result === 'tier'
       ? `${outcome.result}-${outcome.action}`
@@ -376,7 +381,16 @@ async function prepareBridge(
   );
   return {
     queue,
-    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000 },
+    // The queue too: a link in one channel of a provider queues the move of the user's other channels of it.
+    workerConfig: {
+      ...config,
+      claimTtlSeconds: fleet.claimTtlMs / 1000,
+      eventsQueueUrl: queue.queueUrl,
+      engagement: chaosEngagementSettings(
+        capillary.behaviouralEventsUrl,
+        secrets.channels.map(({ id }) => id),
+      ),
+    },
     webhookConfig: webhookConfigFor(
       queue.queueUrl,
       secrets.channels.map(({ id, channelSecret, destination }) =>
@@ -465,6 +479,8 @@ function startWorkerFleet(
     for (const record of records) {
       tally.receives += 1;
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
+      const ingestFault = scenario.engagement?.ingestFaults[received];
+      if (ingestFault) services.capillary.injectFault(ingestFault);
       const fault = scenario.faults[received++];
       if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
       else if (fault && 'bulkRecordRejections' in fault) services.capillary.rejectFirstBulkRecords(fault);
@@ -558,6 +574,12 @@ export async function playScenario(
       linkedEventIds: tally.linkedEventIds,
     });
     const businessCalls = services.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
+    const ingestCalls = services.capillary.calls().filter((call) => call.path.startsWith('/webhooks/'));
+    const engagement = judgeEngagement(
+      deliveries.engagement,
+      services.capillary.state().behaviouralEvents.posted,
+      ingestCalls.filter((call) => call.fault !== undefined).length,
+    );
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),
       usersOnSeveralChannels: usersOnSeveralChannels(deliveries.users),
@@ -590,8 +612,9 @@ export async function playScenario(
       foldedRefused: businessCalls.filter((call) => call.errorCodes.includes(400) || call.warningCodes.includes(91022))
         .length,
       bulkUpserts: businessCalls.filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length,
+      engagement: engagement.figures,
     };
-    return { figures, problems, deliveries };
+    return { figures, problems: [...problems, ...engagement.problems], deliveries };
   } finally {
     await workers.stop();
     webhook.sqs.destroy();

@@ -69,6 +69,7 @@ export function workerConfigFor(
   channels: readonly WorkerChannel[] = [RIG_CHANNEL],
   otherOrgs: readonly CapillaryOrgConfig[] = [],
   link: Partial<WorkerConfig['link']> = {},
+  engagement: WorkerConfig['engagement'] = { rulesByChannel: new Map(), posting: undefined },
   loyalty: Partial<WorkerConfig['loyalty']> = {},
 ): WorkerConfig {
   return {
@@ -107,6 +108,7 @@ export function workerConfigFor(
       lineApiTimeoutMs: 1000,
       ...link,
     },
+    engagement,
     loyalty: { pointsPostbackData: DEFAULTS.POINTS_POSTBACK_DATA, memberCardTexts: {}, ...loyalty },
   };
 }
@@ -157,6 +159,8 @@ export async function startWorkerHarness(
     capillary?: RigCapillarySettings;
     channels?: readonly WorkerChannel[];
     link?: Partial<WorkerConfig['link']>;
+    /** the engagement settings, given the stand-in (its behavioural-events URL) */
+    engagement?: (capillary: CapillaryStandIn) => WorkerConfig['engagement'];
     loyalty?: Partial<WorkerConfig['loyalty']>;
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
@@ -174,6 +178,7 @@ export async function startWorkerHarness(
     options.channels,
     [],
     options.link,
+    options.engagement?.(capillary),
     options.loyalty,
   );
   const settled: RecordSettled[] = [];

@@ -64,6 +64,12 @@ describe('settingProblems', () => {
     ]);
   });
 
+  it('says why the batching window is no setting instead of guessing a name', () => {
+    expect(problemsWith(['workerBatchWindowSeconds=1'])).toEqual([
+      '--param workerBatchWindowSeconds is not a setting: the events queue is FIFO, and Lambda takes no batching window for a FIFO event source; batches fill from what waits in the queue (docs/capillary.md#live-bulk-registration)',
+    ]);
+  });
+
   it('names a misspelt setting under params.<stage> in serverless.yml as well', () => {
     const params = { default: { capillaryAuth: 'oauth' }, prod: { capilaryAuth: 'basic' } };
     expect(problemsWith([], 'prod', params)).toEqual([

@@ -316,6 +316,17 @@ describe('Lambda functions', () => {
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_BASE_URL');
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
   });
+
+  it('give the worker alone the engagement settings: its own rate limit and the credentials parameter name', () => {
+    expect(stack.environmentOf('Worker')).toMatchObject({
+      CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS_PARAM: `/line-capillary-bridge/${STAGE}/capillary-behavioural-events-credentials`,
+      CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'UTC',
+      CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'customer_id',
+      CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: '100',
+    });
+    const backfill = Object.keys(stack.environmentOf('Backfill'));
+    expect(backfill.filter((name) => /ENGAGEMENT|BEHAVIOURAL/.test(name))).toEqual([]);
+  });
 });
 
 describe('IAM', () => {
@@ -352,13 +363,14 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
   });
 
-  it('lets the worker only consume its queue, use its table, read its own secrets and write its own logs', () => {
+  it('lets the worker only consume and send to its queue, use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
     expect(actionsOf(statements)).toEqual(
       new Set([
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ChangeMessageVisibility',
@@ -372,10 +384,14 @@ describe('IAM', () => {
     const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
     expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    // A link's moves for the provider's other channels go to the events queue only.
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(stack.environmentOf('Worker').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
       [ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret')],
+      ssmParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 
@@ -891,6 +907,7 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
     expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
       [ssmParameter('capillary-username'), ssmParameter('capillary-password')],
+      ssmParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 
@@ -943,6 +960,7 @@ describe('with a LINE channel list and other Capillary orgs', () => {
         multiParameter('capillary-client-secret'),
         multiParameter('capillary-orgs'),
       ],
+      multiParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 });

@@ -7,7 +7,8 @@ import type { EventFacts } from '../../domain/event-route';
 import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
 import type { LineProfileClient } from '../../line/profile-client';
-import type { LinkStateStore } from '../../store/ports';
+import type { LineEventQueue } from '../../queue/line-event-queue';
+import type { LinkStateStore, UserRecordStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
 
@@ -22,6 +23,20 @@ export interface LinkChannel extends LoyaltyChannel {
   profiles: LineProfileClient;
 }
 
+/** A channel of the user's Capillary org other than the event's: channels of one provider share the user id. */
+export interface SiblingChannel extends LinkChannel {
+  /** the bot's user id: the first half of its user records' keys and of its FIFO groups */
+  destination(): Promise<string>;
+}
+
+/** What a link reaches beyond its own channel: the org's other channels, their users' records and the queue. */
+export interface SiblingAccess {
+  channels: readonly SiblingChannel[];
+  records: Pick<UserRecordStore, 'read'>;
+  /** undefined where the worker has no queue (QUEUE_URL unset): a link that must move a sibling then fails */
+  queue: LineEventQueue | undefined;
+}
+
 /**
  * One link event of one user, in that user's order (its FIFO group and its record's claim), with what
  * its step works with. Every step ends by completing the claim.
@@ -31,6 +46,7 @@ export interface LinkContext {
   facts: EventFacts;
   channel: LinkChannel;
   nonces: LinkStateStore;
+  siblings: SiblingAccess;
   settings: WorkerLinkSettings;
   /** the event's log context (channel, event, masked user) */
   log: Logger;

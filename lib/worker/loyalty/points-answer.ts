@@ -91,5 +91,7 @@ async function offerLink({ key, facts, channel, deps, log, call }: PointsRequest
   const claim = await claimUserRecord(key, { ...facts, lane: 'link' }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   const { nonces, settings } = deps.link;
-  return startLink({ claimed: claim.claimed, facts, channel, nonces, settings, log, call, now: Date.now() });
+  // Starting a link moves no profile: no other channel of the provider is touched.
+  const siblings = { channels: [], records: deps.store, queue: undefined };
+  return startLink({ claimed: claim.claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() });
 }
