@@ -1,3 +1,5 @@
+import type { LoyaltyProfile } from './loyalty';
+
 /**
  * How much work each figure does. `full` is the run quoted in the README (about 9 minutes on 2 cores,
  * most of it the rate-limited worker windows); `tiny` only proves that every figure runs (npm test).
@@ -30,6 +32,8 @@ export interface BenchProfile {
     /** the below-limit run's arrival rate, as a share of the new followers per minute the limit carries */
     belowLimitShare: number;
   };
+  /** loyalty in LINE (figure 8, bench/loyalty.ts) */
+  loyalty: LoyaltyProfile;
   /** a campaign's burst of new friends (instore+line): the single-call path against the bulk registration */
   burst: {
     rateLimitPerMinute: number;
@@ -81,6 +85,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       belowLimitShare: 0.5,
     },
     burst: { rateLimitPerMinute: 100, backlogEvents: 2000, windowSeconds: 65, latencyMs: 80, loneFollowSeconds: 40 },
+    loyalty: { tierChanges: 200, bulkMembers: 1001, pointsAnswers: 300 },
     backfill: {
       economyFollowers: 1000,
       rateLimitsPerMinute: [100, 1000],
@@ -105,6 +110,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       belowLimitShare: 0.5,
     },
     burst: { rateLimitPerMinute: 1200, backlogEvents: 200, windowSeconds: 2, latencyMs: 20, loneFollowSeconds: 2 },
+    loyalty: { tierChanges: 5, bulkMembers: 5, pointsAnswers: 5 },
     backfill: {
       economyFollowers: 50,
       rateLimitsPerMinute: [100, 1000],

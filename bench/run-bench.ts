@@ -6,6 +6,7 @@ import { backfillTable, measureBackfill, type BackfillFigures } from './backfill
 import { coldStartTable, measureColdStart, type ColdStartFigures } from './cold-start';
 import { costPer1M, costTable, type BelowLimitCost, type BulkCost, type CostPer1M } from './cost';
 import { packageDeployment } from './deployment';
+import { loyaltyTable, loyaltyTargets, measureLoyalty, type LoyaltyFigures } from './loyalty';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
 import { burstTargets, checkTargets, targetsTable, type TargetCheck } from './targets';
@@ -46,6 +47,8 @@ export interface BenchResults {
   };
   webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
+  /** figure 8 (`npm run bench -- --only loyalty`) */
+  loyalty?: LoyaltyFigures;
   worker: {
     callsPerEvent: CallEconomy;
     /** per configured limit, then per number of worker instances (the deployed registration variant) */
@@ -300,5 +303,20 @@ export async function runBurstOnly(
   } finally {
     await servers.stop();
     deployment.dispose();
+  }
+}
+
+/** Figure 8 alone (`npm run bench -- --only loyalty`): the worker and the notifications function in process. */
+export async function runLoyaltyOnly(
+  profile: BenchProfile,
+  progress: (line: string) => void,
+): Promise<{ loyalty: LoyaltyFigures; table: string; targets: TargetCheck[] }> {
+  const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
+  Object.assign(process.env, servers.env);
+  try {
+    const loyalty = await measureLoyalty(profile.loyalty, progress);
+    return { loyalty, table: loyaltyTable(loyalty), targets: loyaltyTargets(loyalty) };
+  } finally {
+    await servers.stop();
   }
 }

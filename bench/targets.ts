@@ -16,7 +16,7 @@ export interface TargetCheck {
   met: boolean;
 }
 
-const atMost = (what: string, value: number, limit: number): TargetCheck => ({
+export const atMost = (what: string, value: number, limit: number): TargetCheck => ({
   what,
   value,
   target: `≤ ${limit}`,

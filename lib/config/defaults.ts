@@ -26,6 +26,7 @@ export const DEFAULTS = {
   LINE_API_TIMEOUT_MS: 10_000,
   LINK_POSTBACK_DATA: 'action=link',
   UNLINK_POSTBACK_DATA: 'action=unlink',
+  POINTS_POSTBACK_DATA: 'action=points',
   CAPILLARY_LINK_METHOD: 'add-profile',
   CAPILLARY_LINK_ANONYMOUS: 'detach',
   CAPILLARY_MERGE_AUTO_APPROVE: 'false',

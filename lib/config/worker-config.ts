@@ -7,6 +7,7 @@ import { readEngagementSettings, type EngagementSettings } from './engagement-co
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
+import { readLoyaltySettings, type LoyaltySettings } from './loyalty-config';
 import { readEventsQueueUrl, readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
@@ -20,6 +21,8 @@ export interface WorkerConfig {
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
   link: WorkerLinkSettings;
+  /** the program shown, "my points" in chat, the org's card texts (each channel's menus are in its entry) */
+  loyalty: LoyaltySettings;
   /** LINE engagement → Capillary behavioural events; no rules = off */
   engagement: EngagementSettings;
   /** the queue the worker drains: a link queues the moves of the provider's other channels into it (QUEUE_URL) */
@@ -52,6 +55,7 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerSection
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    loyalty: readLoyaltySettings(read),
     ...(read.optional('QUEUE_URL') === undefined ? {} : { eventsQueueUrl: readEventsQueueUrl(read) }),
   };
 }

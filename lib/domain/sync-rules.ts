@@ -12,9 +12,10 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
  * after a newer follow still links, and an older follow is not made stale by a link. Capillary's own identity
- * changes (domain/identity-rules) are ordered among themselves, by the notification's time.
+ * changes (domain/identity-rules) are ordered among themselves, by the notification's time; so are its tier
+ * changes (domain/tier-rules), apart from those: a late merge must not be stale because of a newer tier change.
  */
-export const EVENT_LANES = ['sync', 'link', 'identity', 'engagement'] as const;
+export const EVENT_LANES = ['sync', 'link', 'identity', 'engagement', 'loyalty'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
 /** The lane of events and claims that name none: they were written before lanes existed. */
 export const UNNAMED_LANE: EventLane = 'sync';
@@ -36,6 +37,8 @@ export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait' | 'unordered'> =
   // Capillary's notices set absolute facts (who survived a merge, who was deleted): like sync, a newer one may go ahead.
   identity: 'take-over',
   engagement: 'unordered',
+  // A tier change sets the tier's menu (an absolute state): the newest one wins.
+  loyalty: 'take-over',
 };
 
 /** An event of a lane, by its id and timestamp. */
@@ -57,6 +60,9 @@ export interface UserSyncState {
   /** the last applied event of the identity lane */
   lastIdentityEventTimestamp?: number;
   lastIdentityEventId?: string;
+  /** the last applied tier change (loyalty lane); a completed link sets the time it read the member's tier */
+  lastTierChangeTimestamp?: number;
+  lastTierChangeEventId?: string;
   /** the last posted event of the engagement lane (for the record only: that lane is unordered) */
   lastEngagementEventTimestamp?: number;
   lastEngagementEventId?: string;
@@ -112,14 +118,15 @@ export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 export const LAST_APPLIED_FIELDS: Record<
   EventLane,
   {
-    timestamp: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventTimestamp`;
-    eventId: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventId`;
+    timestamp: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventTimestamp` | 'lastTierChangeTimestamp';
+    eventId: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventId` | 'lastTierChangeEventId';
   }
 > = {
   sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
   identity: { timestamp: 'lastIdentityEventTimestamp', eventId: 'lastIdentityEventId' },
   engagement: { timestamp: 'lastEngagementEventTimestamp', eventId: 'lastEngagementEventId' },
+  loyalty: { timestamp: 'lastTierChangeTimestamp', eventId: 'lastTierChangeEventId' },
 };
 
 export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? UNNAMED_LANE;

@@ -8,10 +8,13 @@ import type { CapillaryOrgConfig } from '../config/capillary-orgs';
 import { ById } from '../config/channels';
 import { ConfigError } from '../config/errors';
 import type { WorkerLinkSettings } from '../config/link-config';
-import type { WorkerConfig, WorkerSections } from '../config/worker-config';
+import type { LoyaltySettings } from '../config/loyalty-config';
+import type { WorkerChannel, WorkerConfig, WorkerSections } from '../config/worker-config';
+import { memberCardTexts } from '../domain/member-card';
 import { botDestination } from '../line/bot-destination';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
+import { RichMenuClient } from '../line/rich-menu-client';
 import { SqsLineEventQueue, type LineEventQueue } from '../queue/line-event-queue';
 import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
@@ -24,6 +27,7 @@ import type { BulkChannel } from './bulk/register-in-bulk';
 import { engagementClients } from './engagement/engagement-clients';
 import type { EngagementChannel } from './engagement/post-engagement';
 import type { SiblingChannel } from './link/link-context';
+import { TierMenus, type LoyaltyChannel } from './loyalty/loyalty-channel';
 import type { SyncChannel } from './sync/sync-line-event';
 
 /**
@@ -37,6 +41,7 @@ export interface SyncDeps {
   store: UserRecordStore;
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+  loyalty: LoyaltySettings;
   /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
   bulk?: BulkRegistrationSettings;
   /** where a link queues the moves of the provider's other channels (absent: QUEUE_URL unset) */
@@ -90,16 +95,39 @@ export function buildSyncDeps(
       members: new MemberLinker(channelHttp, accountId, link),
       chat: new LineChatClient({ ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
       engagement: engagementOf(channel.id),
+      loyalty: loyaltyClients(config, channel, channelHttp),
     };
   });
   return {
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+    loyalty: config.loyalty,
     bulk: bulkRegistrationSettings(capillary),
     ...(config.eventsQueueUrl === undefined
       ? {}
       : { queue: new SqsLineEventQueue(createSqsClient(), config.eventsQueueUrl) }),
     engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },
+  };
+}
+
+/** A channel's menus (checked on first use) and card texts: the defaults, the org's, then the channel's language. */
+function loyaltyClients(
+  { line, link, loyalty }: Pick<WorkerConfig, 'line' | 'link' | 'loyalty'>,
+  channel: WorkerChannel,
+  capillary: CapillaryHttpClient,
+): LoyaltyChannel['loyalty'] {
+  const richMenus = new RichMenuClient({
+    channelAccessToken: channel.channelAccessToken,
+    baseUrl: line.apiBaseUrl,
+    timeoutMs: link.lineApiTimeoutMs,
+  });
+  const map = channel.loyalty?.richMenusByTier;
+  return {
+    capillary,
+    richMenus,
+    menus: map === undefined ? undefined : new TierMenus(map, richMenus, channel.id),
+    cardTexts: memberCardTexts(loyalty.memberCardTexts, channel.loyalty?.memberCardTexts),
+    ...(loyalty.programId === undefined ? {} : { programId: loyalty.programId }),
   };
 }

@@ -184,7 +184,11 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link' || outcome.result === 'identity' || outcome.result === 'reattach'
+    : outcome.result === 'link' ||
+        outcome.result === 'identity' ||
+        outcome.result === 'reattach' ||
+        outcome.result === 'points' ||
+        outcome.result === 'tier'
       ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 

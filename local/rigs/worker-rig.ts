@@ -70,6 +70,7 @@ export function workerConfigFor(
   otherOrgs: readonly CapillaryOrgConfig[] = [],
   link: Partial<WorkerConfig['link']> = {},
   engagement: WorkerConfig['engagement'] = { rulesByChannel: new Map(), posting: undefined },
+  loyalty: Partial<WorkerConfig['loyalty']> = {},
 ): WorkerConfig {
   return {
     tableName,
@@ -108,6 +109,7 @@ export function workerConfigFor(
       ...link,
     },
     engagement,
+    loyalty: { pointsPostbackData: DEFAULTS.POINTS_POSTBACK_DATA, memberCardTexts: {}, ...loyalty },
   };
 }
 
@@ -159,6 +161,7 @@ export async function startWorkerHarness(
     link?: Partial<WorkerConfig['link']>;
     /** the engagement settings, given the stand-in (its behavioural-events URL) */
     engagement?: (capillary: CapillaryStandIn) => WorkerConfig['engagement'];
+    loyalty?: Partial<WorkerConfig['loyalty']>;
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
   } = {},
@@ -176,6 +179,7 @@ export async function startWorkerHarness(
     [],
     options.link,
     options.engagement?.(capillary),
+    options.loyalty,
   );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
@@ -186,7 +190,8 @@ export async function startWorkerHarness(
       waiting.get(settlement.messageId)?.(settlement);
     },
   };
-  const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
+  // Each run is one invocation, with its own deadline (a long test or bench would otherwise run out of time).
+  const context = () => lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
   return {
     capillary,
     line,
@@ -199,7 +204,7 @@ export async function startWorkerHarness(
     run: (events, receiveCount = 1, { channel, destination } = {}) =>
       processSqsBatch(
         toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))),
-        context,
+        context(),
         deps,
       ),
     async close() {

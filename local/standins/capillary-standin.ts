@@ -84,7 +84,7 @@ export interface CapillaryStandInOptions {
   behaviouralEventsRateLimitPerMinute?: number;
   /** the org's loyalty program, its tiers and their thresholds (capillary-loyalty.ts) */
   loyaltyProgram?: LoyaltyProgram;
-  /** where merges and PII deletions are notified (Capillary's event notifications); none = not notified */
+  /** where merges, PII deletions and tier changes are notified (Capillary's event notifications); none = not notified */
   notifications?: NotificationTarget;
 }
 
@@ -195,7 +195,7 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   mergeCustomers(survivor: number, victim: number): void;
   /** a PII deletion approved and carried out: the customer's reads and writes answer 8109 */
   deleteCustomer(customerId: number): void;
-  /** where merges and deletions are notified; undefined stops notifying */
+  /** where merges, deletions and tier changes are notified; undefined stops notifying */
   sendNotificationsTo(target: NotificationTarget | undefined): void;
   /** every notification sent, with its attempts and last answer */
   notifications(): NotificationDelivery[];
@@ -458,7 +458,13 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const behaviouralEvents = new BehaviouralEventsIngest(options.behaviouralEvents ?? {}, clock, errorEnvelope);
 
   const customers = new Map<number, StoredCustomer>();
-  const loyalty = new LoyaltyLedger(options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM, (id) => customers.has(id));
+  const program = options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM;
+  // The notifier is made below; a tier only changes once the stand-in serves.
+  const loyalty = new LoyaltyLedger(
+    program,
+    (id) => customers.has(id),
+    (change) => notifier.tierChanged(change, program),
+  );
   let nextCustomerId = FIRST_CUSTOMER_ID;
   // Tokens are the API client's sessions: a data reset does not revoke them (clients cache tokens).
   const tokenExpiries = new Map<string, number>();

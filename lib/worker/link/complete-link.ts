@@ -7,6 +7,7 @@ import {
 } from '../../domain/link-rules';
 import { countForChannel, countLinkRejected } from '../../observability/telemetry';
 import { NonceChangedError } from '../errors';
+import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
 import { fileMerge } from './merge-request';
 import { detachPrevious, failLink as fail, recordLinked, restorePrevious, type Detached } from './move-profile';
@@ -71,6 +72,7 @@ export async function completeLink(
   await channel.customers.setSubscription(memberId, subscription, call);
   await queueSiblingMoves(link, siblings, { memberId, customer });
   await recordLinked(link, customer, memberId, subscription);
+  await showMemberMenu(channel, key.userId, memberId, link);
   countForChannel('LinkApplied', channel.id);
   log.info('LINE profile attached to the member', {
     customerId: memberId,

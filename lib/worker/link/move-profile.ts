@@ -80,6 +80,8 @@ export async function recordLinked(
     subscription,
     linkRefs,
     link: { status: 'linked', at: link.now },
+    // The menu is set from the tier read after this: a tier notification from before it is stale.
+    tierReadAt: link.now,
   });
 }
 

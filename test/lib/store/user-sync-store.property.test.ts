@@ -27,6 +27,7 @@ const LANE_MODEL: Record<EventLane, { type: string; unordered: boolean }> = {
   link: { type: 'accountLink', unordered: false },
   identity: { type: 'capillary.merge', unordered: false },
   engagement: { type: 'postback', unordered: true },
+  loyalty: { type: 'capillary.tier', unordered: false },
 };
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const path = process.env.FC_PATH;
