@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst]
+ * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement]
  *
  * Measures the webhook against its physical floor and the worker against Capillary's rate limit (see
  * run-bench.ts and docs/performance.md), prints one table per figure and writes the results as
@@ -11,20 +11,22 @@ import '../local/quiet-telemetry';
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 
+import { parseCli } from '../local/cli-args';
+import { quietOldNodeWarning } from '../local/node-support';
 import { ENGAGEMENT_FIGURE } from './engagement-burst';
 import { PROFILES, type BenchProfile } from './profiles';
 import { runBench, runBurstOnly, runEngagementOnly, type BenchPart, type BenchResults } from './run-bench';
 import { targetsTable } from './targets';
 
+const USAGE = 'usage: npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement]';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      tiny: { type: 'boolean', default: false },
-      out: { type: 'string', default: path.join(__dirname, 'results.json') },
-      only: { type: 'string' },
-    },
+  quietOldNodeWarning();
+  const { values } = parseCli(USAGE, {
+    tiny: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    only: { type: 'string' },
   });
   const profile = PROFILES[values.tiny ? 'tiny' : 'full'];
   if (values.only !== undefined) {

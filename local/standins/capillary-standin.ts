@@ -52,9 +52,10 @@ export interface CapillaryStandInOptions {
   /**
    * `subscriptionInfo` on add customer (documented in the 2025+ docs; whether LINE works there is open):
    * `applied` (default), `warning` = customer created, each subscription answered with warning 91022,
-   * `refused` = the whole add refused (HTTP 400, code 400), as an org without the feature might.
+   * `refused` = the whole add refused (HTTP 400, code 400), as an org without the feature might, `ignored` = customer
+   * created, the opt-in dropped without a word (the case the worker cannot tell, docs/capillary.md#folded-registration).
    */
-  subscriptionInfoOnAdd?: FoldedFormAnswer;
+  subscriptionInfoOnAdd?: FoldedFormAnswer | 'ignored';
   /**
    * Profiles of several sources in one add customer (Unconfirmed: no documented sample): `applied`
    * (default) makes one customer with all of them, `refused` refuses the add (HTTP 400, code 400).
@@ -593,7 +594,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** On add, a subscription that cannot be set is a secondary failure: a warning, the customer still counts. */
-  const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown, answer: FoldedFormAnswer) => {
+  const subscribeOnRegistration = (
+    customer: StoredCustomer,
+    subscriptionInfo: unknown,
+    answer: FoldedFormAnswer | 'ignored',
+  ) => {
+    if (answer === 'ignored') return [];
     const requested: unknown[] =
       isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
     return requested.flatMap((raw) => {
@@ -612,7 +618,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** How this add's use of a folded form is answered: a pending one-off refusal first, else the org's standing reading. */
-  const foldedAnswer = (form: FoldedForm): FoldedFormAnswer => {
+  const foldedAnswer = (form: FoldedForm): FoldedFormAnswer | 'ignored' => {
     const index = oneOffRefusals.findIndex((refusal) => refusal.form === form);
     const refusal = oneOffRefusals[index];
     if (refusal === undefined)
@@ -763,7 +769,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       }
       customer.profiles.push(...newProfiles);
       // The org's standing reading of subscriptionInfo; a refusal is per record here, as a warning.
-      const optInAnswer = behaviour.subscriptionInfoOnAdd === 'applied' ? 'applied' : 'warning';
+      const optInAnswer = behaviour.subscriptionInfoOnAdd === 'refused' ? 'warning' : behaviour.subscriptionInfoOnAdd;
       if (record.subscriptionInfo !== undefined)
         warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo, optInAnswer));
       const errors = statusLabelErrors(record);

@@ -20,6 +20,7 @@ const expectNonNegative = (value: unknown) => {
 };
 
 let results: BenchResults;
+let stderr: string;
 let dir: string;
 
 beforeAll(async () => {
@@ -27,15 +28,21 @@ beforeAll(async () => {
   const out = path.join(dir, 'results.json');
   // Not jest's AWS endpoints: the bench brings its own servers and packages offline.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
+  ({ stderr } = await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
     cwd: PROJECT_ROOT,
     env,
     timeout: 480_000,
-  });
+  }));
   results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
 }, 540_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("prints at most one line for the AWS SDK's Node warning, never its nine", () => {
+  expect(stderr).not.toContain('NodeVersionSupportWarning');
+  const nodeLines = stderr.split('\n').filter((line) => line.startsWith('Node v'));
+  expect(nodeLines.length).toBe(Number(/^v(\d+)/.exec(process.version)?.[1]) < 22 ? 1 : 0);
+});
 
 it('says when, where and how big the run was', () => {
   expect(Number.isNaN(Date.parse(results.date))).toBe(false);
