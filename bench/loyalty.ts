@@ -152,7 +152,7 @@ async function tierChanges(harness: WorkerHarness, members: { memberId: number }
 
 export function loyaltyTable(figures: LoyaltyFigures): string {
   return renderTable(
-    'Figure 8: loyalty in LINE (stand-ins): calls per tier change, bulk menu sync, "my points" answer time',
+    'Figure 8 — loyalty in LINE (stand-ins): calls per tier change, bulk menu sync, "my points" answer time',
     ['measure', 'value'],
     [
       ['LINE calls per LINE user per tier change', figures.lineCallsPerUserPerTierChange],

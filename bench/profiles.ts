@@ -44,6 +44,22 @@ export interface BenchProfile {
     /** lone follows (no burst), one batch each at half what the limit carries, for this long per path */
     loneFollowSeconds: number;
   };
+  /** a burst of postback taps (engagement events) while new followers arrive (instore+line), against no burst */
+  engagement: {
+    taps: number;
+    /** the tapping users (existing customers), each tapping taps ÷ tappers times */
+    tappers: number;
+    /** taps and new followers arrive over this long, evenly (taps in a random order of users) */
+    arrivalSeconds: number;
+    followersPerMinute: number;
+    /** after the last follower arrives, the run waits this long at most for the followers still queued */
+    waitSeconds: number;
+    /** Capillary's REST limit */
+    rateLimitPerMinute: number;
+    /** the ingest URL's own bucket; absent: as deployed (capillaryBehaviouralEventsRateLimitRpm) */
+    ingestRateLimitPerMinute?: number;
+    latencyMs: number;
+  };
   backfill: {
     /** followers for the calls-per-follower and rerun figures */
     economyFollowers: number;
@@ -86,6 +102,15 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
     },
     burst: { rateLimitPerMinute: 100, backlogEvents: 2000, windowSeconds: 65, latencyMs: 80, loneFollowSeconds: 40 },
     loyalty: { tierChanges: 200, bulkMembers: 1001, pointsAnswers: 300 },
+    engagement: {
+      taps: 10_000,
+      tappers: 1000,
+      arrivalSeconds: 90,
+      followersPerMinute: 25,
+      waitSeconds: 120,
+      rateLimitPerMinute: 100,
+      latencyMs: 80,
+    },
     backfill: {
       economyFollowers: 1000,
       rateLimitsPerMinute: [100, 1000],
@@ -111,6 +136,16 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
     },
     burst: { rateLimitPerMinute: 1200, backlogEvents: 200, windowSeconds: 2, latencyMs: 20, loneFollowSeconds: 2 },
     loyalty: { tierChanges: 5, bulkMembers: 5, pointsAnswers: 5 },
+    engagement: {
+      taps: 100,
+      tappers: 10,
+      arrivalSeconds: 1,
+      followersPerMinute: 240,
+      waitSeconds: 3,
+      rateLimitPerMinute: 1200,
+      ingestRateLimitPerMinute: 6000,
+      latencyMs: 20,
+    },
     backfill: {
       economyFollowers: 50,
       rateLimitsPerMinute: [100, 1000],
