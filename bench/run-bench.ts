@@ -48,8 +48,8 @@ export interface BenchResults {
   };
   webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
-  /** figure 8 (`npm run bench -- --only loyalty`) */
-  loyalty?: LoyaltyFigures;
+  /** figure 8: loyalty in LINE */
+  loyalty: LoyaltyFigures;
   worker: {
     callsPerEvent: CallEconomy;
     /** per configured limit, then per number of worker instances (the deployed registration variant) */
@@ -112,6 +112,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     let burst: BurstFigures;
     let engagement: EngagementFigures;
     let backfill: BackfillFigures;
+    let loyalty: LoyaltyFigures;
     const settings: ThroughputSettings = {
       profile: profile.throughput,
       deployedVariant: registrationVariant,
@@ -143,6 +144,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       engagement = await measureEngagementBurst(profile.engagement, settings, progress);
       progress('figure 7: backfill…');
       backfill = await measureBackfill(profile.backfill, progress);
+      loyalty = await measureLoyalty(profile.loyalty, progress);
     } finally {
       await servers.stop();
     }
@@ -217,6 +219,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       ),
       ...burstTargets(burst, totalWithBulk),
       ...engagementTargets(engagement),
+      ...loyaltyTargets(loyalty),
     ];
     return {
       date: new Date().toISOString(),
@@ -260,6 +263,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         totalWithBulk,
       },
       backfill,
+      loyalty,
       targets,
       tables: [
         ...webhookTables(webhookFigures),
@@ -278,6 +282,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
           totalWithBulk,
         ),
         backfillTable(backfill, profile.backfill),
+        loyaltyTable(loyalty),
         targetsTable(targets),
       ],
     };
