@@ -1,3 +1,5 @@
+import type { LoyaltyProfile } from './loyalty';
+
 /**
  * How much work each figure does. `full` is the run quoted in the README (about 9 minutes on 2 cores,
  * most of it the rate-limited worker windows); `tiny` only proves that every figure runs (npm test).
@@ -30,6 +32,8 @@ export interface BenchProfile {
     /** the below-limit run's arrival rate, as a share of the new followers per minute the limit carries */
     belowLimitShare: number;
   };
+  /** loyalty in LINE (figure 8, bench/loyalty.ts) */
+  loyalty: LoyaltyProfile;
   /** a campaign's burst of new friends (instore+line): the single-call path against the bulk registration */
   burst: {
     rateLimitPerMinute: number;
@@ -39,6 +43,22 @@ export interface BenchProfile {
     latencyMs: number;
     /** lone follows (no burst), one batch each at half what the limit carries, for this long per path */
     loneFollowSeconds: number;
+  };
+  /** a burst of postback taps (engagement events) while new followers arrive (instore+line), against no burst */
+  engagement: {
+    taps: number;
+    /** the tapping users (existing customers), each tapping taps ÷ tappers times */
+    tappers: number;
+    /** taps and new followers arrive over this long, evenly (taps in a random order of users) */
+    arrivalSeconds: number;
+    followersPerMinute: number;
+    /** after the last follower arrives, the run waits this long at most for the followers still queued */
+    waitSeconds: number;
+    /** Capillary's REST limit */
+    rateLimitPerMinute: number;
+    /** the ingest URL's own bucket; absent: as deployed (capillaryBehaviouralEventsRateLimitRpm) */
+    ingestRateLimitPerMinute?: number;
+    latencyMs: number;
   };
   backfill: {
     /** followers for the calls-per-follower and rerun figures */
@@ -81,6 +101,16 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       belowLimitShare: 0.5,
     },
     burst: { rateLimitPerMinute: 100, backlogEvents: 2000, windowSeconds: 65, latencyMs: 80, loneFollowSeconds: 40 },
+    loyalty: { tierChanges: 200, bulkMembers: 1001, pointsAnswers: 300 },
+    engagement: {
+      taps: 10_000,
+      tappers: 1000,
+      arrivalSeconds: 90,
+      followersPerMinute: 25,
+      waitSeconds: 120,
+      rateLimitPerMinute: 100,
+      latencyMs: 80,
+    },
     backfill: {
       economyFollowers: 1000,
       rateLimitsPerMinute: [100, 1000],
@@ -105,6 +135,17 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       belowLimitShare: 0.5,
     },
     burst: { rateLimitPerMinute: 1200, backlogEvents: 200, windowSeconds: 2, latencyMs: 20, loneFollowSeconds: 2 },
+    loyalty: { tierChanges: 5, bulkMembers: 5, pointsAnswers: 5 },
+    engagement: {
+      taps: 100,
+      tappers: 10,
+      arrivalSeconds: 1,
+      followersPerMinute: 240,
+      waitSeconds: 3,
+      rateLimitPerMinute: 1200,
+      ingestRateLimitPerMinute: 6000,
+      latencyMs: 20,
+    },
     backfill: {
       economyFollowers: 50,
       rateLimitsPerMinute: [100, 1000],

@@ -6,9 +6,11 @@ import { backfillTable, measureBackfill, type BackfillFigures } from './backfill
 import { coldStartTable, measureColdStart, type ColdStartFigures } from './cold-start';
 import { costPer1M, costTable, type BelowLimitCost, type BulkCost, type CostPer1M } from './cost';
 import { packageDeployment } from './deployment';
+import { engagementTable, measureEngagementBurst, type EngagementFigures } from './engagement-burst';
+import { loyaltyTable, loyaltyTargets, measureLoyalty, type LoyaltyFigures } from './loyalty';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
-import { burstTargets, checkTargets, targetsTable, type TargetCheck } from './targets';
+import { burstTargets, checkTargets, engagementTargets, targetsTable, type TargetCheck } from './targets';
 import { measureWebhook, webhookTables, type WebhookFigures } from './webhook-cpu';
 import { burstTable, measureBurst, type BurstFigures } from './worker-burst';
 import {
@@ -46,6 +48,8 @@ export interface BenchResults {
   };
   webhook: { cpuRatio: Record<string, number> } & WebhookFigures;
   coldStart: ColdStartFigures;
+  /** figure 8: loyalty in LINE */
+  loyalty: LoyaltyFigures;
   worker: {
     callsPerEvent: CallEconomy;
     /** per configured limit, then per number of worker instances (the deployed registration variant) */
@@ -60,6 +64,8 @@ export interface BenchResults {
     belowLimit: BelowLimitRun;
     /** a burst of new friends: single calls against bulk registration (figure 5c) */
     burst: BurstFigures;
+    /** postback taps while new followers arrive (figure 5d) */
+    engagement: EngagementFigures;
   };
   costPer1M: CostPer1M & {
     workerConcurrency: number;
@@ -104,7 +110,9 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
     let runs: ThroughputRun[];
     let belowLimit: BelowLimitRun;
     let burst: BurstFigures;
+    let engagement: EngagementFigures;
     let backfill: BackfillFigures;
+    let loyalty: LoyaltyFigures;
     const settings: ThroughputSettings = {
       profile: profile.throughput,
       deployedVariant: registrationVariant,
@@ -133,8 +141,10 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         `figure 5b: ${belowLimit.eventsPerMinute} followers/min below ${belowLimit.rateLimitPerMinute}/min: ${belowLimit.workerSecondsPerEvent} worker s each`,
       );
       burst = await measureBurst(profile.burst, settings, progress);
+      engagement = await measureEngagementBurst(profile.engagement, settings, progress);
       progress('figure 7: backfill…');
       backfill = await measureBackfill(profile.backfill, progress);
+      loyalty = await measureLoyalty(profile.loyalty, progress);
     } finally {
       await servers.stop();
     }
@@ -208,6 +218,8 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         backfill,
       ),
       ...burstTargets(burst, totalWithBulk),
+      ...engagementTargets(engagement),
+      ...loyaltyTargets(loyalty),
     ];
     return {
       date: new Date().toISOString(),
@@ -240,6 +252,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         throughput: { settings: profile.throughput, runs },
         belowLimit,
         burst,
+        engagement,
       },
       costPer1M: {
         ...cost,
@@ -250,6 +263,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         totalWithBulk,
       },
       backfill,
+      loyalty,
       targets,
       tables: [
         ...webhookTables(webhookFigures),
@@ -258,6 +272,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         throughputTable(runs, settings),
         belowLimitTable(belowLimit, profile.throughput.latencyMs),
         burstTable(burst, profile.burst),
+        engagementTable(engagement, profile.engagement),
         costTable(
           cost,
           deployment.workerMaxConcurrency,
@@ -267,6 +282,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
           totalWithBulk,
         ),
         backfillTable(backfill, profile.backfill),
+        loyaltyTable(loyalty),
         targetsTable(targets),
       ],
     };
@@ -275,30 +291,73 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
   }
 }
 
-/** Figure 5c alone (`npm run bench -- --only burst`), against the packaged worker as the full run measures it. */
-export async function runBurstOnly(
-  profile: BenchProfile,
+/** One figure's part of the results file, as `--only` measures and writes it. */
+export interface BenchPart<F> {
+  figures: F;
+  table: string;
+  targets: TargetCheck[];
+}
+
+/** The packaged worker and dynalite for one figure alone, the settings as the full run measures it. */
+async function withPackagedWorker<F>(
   progress: (line: string) => void,
-): Promise<{ burst: BurstFigures; table: string; targets: TargetCheck[] }> {
+  measure: (settings: ThroughputSettings) => Promise<BenchPart<F>>,
+  profile: BenchProfile,
+): Promise<BenchPart<F>> {
   progress('packaging with sls package (as a deployment would)…');
   const deployment = packageDeployment();
   const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
   Object.assign(process.env, servers.env);
   try {
-    const burst = await measureBurst(
-      profile.burst,
-      {
-        profile: profile.throughput,
-        deployedVariant: 'instore+line',
-        worker: deployment.worker,
-        batchSize: deployment.workerBatchSize,
-        deployedConcurrency: deployment.workerMaxConcurrency,
-      },
-      progress,
-    );
-    return { burst, table: burstTable(burst, profile.burst), targets: burstTargets(burst) };
+    return await measure({
+      profile: profile.throughput,
+      deployedVariant: 'instore+line',
+      worker: deployment.worker,
+      batchSize: deployment.workerBatchSize,
+      deployedConcurrency: deployment.workerMaxConcurrency,
+    });
   } finally {
     await servers.stop();
     deployment.dispose();
   }
 }
+
+/** Figure 8 alone (`npm run bench -- --only loyalty`): the worker and the notifications function in process. */
+export async function runLoyaltyOnly(
+  profile: BenchProfile,
+  progress: (line: string) => void,
+): Promise<BenchPart<LoyaltyFigures>> {
+  const servers = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
+  Object.assign(process.env, servers.env);
+  try {
+    const loyalty = await measureLoyalty(profile.loyalty, progress);
+    return { figures: loyalty, table: loyaltyTable(loyalty), targets: loyaltyTargets(loyalty) };
+  } finally {
+    await servers.stop();
+  }
+}
+/** Figure 5c alone (`npm run bench -- --only burst`). */
+export const runBurstOnly = (profile: BenchProfile, progress: (line: string) => void) =>
+  withPackagedWorker(
+    progress,
+    async (settings): Promise<BenchPart<BurstFigures>> => {
+      const burst = await measureBurst(profile.burst, settings, progress);
+      return { figures: burst, table: burstTable(burst, profile.burst), targets: burstTargets(burst) };
+    },
+    profile,
+  );
+
+/** Figure 5d alone (`npm run bench -- --only engagement`). */
+export const runEngagementOnly = (profile: BenchProfile, progress: (line: string) => void) =>
+  withPackagedWorker(
+    progress,
+    async (settings): Promise<BenchPart<EngagementFigures>> => {
+      const engagement = await measureEngagementBurst(profile.engagement, settings, progress);
+      return {
+        figures: engagement,
+        table: engagementTable(engagement, profile.engagement),
+        targets: engagementTargets(engagement),
+      };
+    },
+    profile,
+  );

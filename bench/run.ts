@@ -1,33 +1,45 @@
 /**
- * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst]
+ * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement|loyalty]
  *
  * Measures the webhook against its physical floor and the worker against Capillary's rate limit (see
  * run-bench.ts and docs/performance.md), prints one table per figure and writes the results as
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
- * `--only burst` runs figure 5c alone and updates its part of the results file (worker.burst, its table and targets).
+ * `--only burst` runs figure 5c alone and updates its part of the results file (worker.burst, its table and targets);
+ * `--only engagement` likewise figure 5d (worker.engagement), `--only loyalty` figure 8 (loyalty in LINE: loyalty).
  */
 import '../local/quiet-telemetry';
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 
-import { PROFILES } from './profiles';
-import { runBench, runBurstOnly, type BenchResults } from './run-bench';
+import { parseCli } from '../local/cli-args';
+import { quietOldNodeWarning } from '../local/node-support';
+import { ENGAGEMENT_FIGURE } from './engagement-burst';
+import { PROFILES, type BenchProfile } from './profiles';
+import {
+  runBench,
+  runBurstOnly,
+  runEngagementOnly,
+  runLoyaltyOnly,
+  type BenchPart,
+  type BenchResults,
+} from './run-bench';
 import { targetsTable } from './targets';
 
+const USAGE = 'usage: npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement|loyalty]';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      tiny: { type: 'boolean', default: false },
-      out: { type: 'string', default: path.join(__dirname, 'results.json') },
-      only: { type: 'string' },
-    },
+  quietOldNodeWarning();
+  const { values } = parseCli(USAGE, {
+    tiny: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join(__dirname, 'results.json') },
+    only: { type: 'string' },
   });
   const profile = PROFILES[values.tiny ? 'tiny' : 'full'];
   if (values.only !== undefined) {
-    if (values.only !== 'burst') throw new Error(`--only takes "burst", got "${values.only}"`);
-    return updateBurst(values.out, await runBurstOnly(profile, (line) => process.stderr.write(`bench: ${line}\n`)));
+    const only = ONLY[values.only as keyof typeof ONLY];
+    if (only === undefined) throw new Error(`--only takes ${Object.keys(ONLY).join(' or ')}, got "${values.only}"`);
+    return only(values.out, profile, (line) => process.stderr.write(`bench: ${line}\n`));
   }
   const results = await runBench(profile, (line) => process.stderr.write(`bench: ${line}\n`));
   process.stdout.write(
@@ -38,21 +50,47 @@ async function main(): Promise<void> {
   process.stdout.write(`results: ${values.out}\n`);
 }
 
-/** Puts figure 5c's part into an existing results file (its figures, table and targets), the rest untouched. */
-function updateBurst(out: string, { burst, table, targets }: Awaited<ReturnType<typeof runBurstOnly>>): void {
+/** What `--only` runs: the figure, then its part put into the results file after the figure it follows. */
+const ONLY = {
+  burst: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
+    updatePart(out, await runBurstOnly(profile, progress), {
+      figure: 'Figure 5c',
+      after: 'Figure 5b',
+      put: (results, burst) => (results.worker.burst = burst),
+    }),
+  engagement: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
+    updatePart(out, await runEngagementOnly(profile, progress), {
+      figure: ENGAGEMENT_FIGURE,
+      after: 'Figure 5c',
+      put: (results, engagement) => (results.worker.engagement = engagement),
+    }),
+  loyalty: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
+    updatePart(out, await runLoyaltyOnly(profile, progress), {
+      figure: 'Figure 8',
+      after: 'Figure 7',
+      put: (results, loyalty) => (results.loyalty = loyalty),
+    }),
+};
+
+/** Puts one figure's part into an existing results file (its figures, table and targets), the rest untouched. */
+function updatePart<F>(
+  out: string,
+  { figures, table, targets }: BenchPart<F>,
+  { figure, after, put }: { figure: string; after: string; put: (results: BenchResults, figures: F) => void },
+): void {
   process.stdout.write(`${table}\n`);
   if (!existsSync(out)) throw new Error(`${out} does not exist: run the whole bench first`);
   const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
-  const burstTargetNames = new Set(targets.map((target) => target.what));
-  results.worker.burst = burst;
-  results.targets = [...results.targets.filter((target) => !burstTargetNames.has(target.what)), ...targets];
-  const otherTables = results.tables.filter((text) => !text.includes('Figure 5c'));
-  const after = otherTables.findIndex((text) => text.includes('Figure 5b')) + 1;
-  results.tables = [...otherTables.slice(0, after), table, ...otherTables.slice(after)].map((text) =>
-    text.startsWith('Targets') || text.includes('\nTargets') ? targetsTable(results.targets) : text,
+  const targetNames = new Set(targets.map((target) => target.what));
+  put(results, figures);
+  results.targets = [...results.targets.filter((target) => !targetNames.has(target.what)), ...targets];
+  const otherTables = results.tables.filter((text) => !text.includes(`${figure} `));
+  const at = otherTables.findIndex((text) => text.includes(`${after} `)) + 1;
+  results.tables = [...otherTables.slice(0, at), table, ...otherTables.slice(at)].map((text) =>
+    text.startsWith('### Targets') ? targetsTable(results.targets) : text,
   );
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`results (worker.burst): ${out}\n`);
+  process.stdout.write(`results (${figure}): ${out}\n`);
 }
 
 main().then(

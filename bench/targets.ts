@@ -2,6 +2,7 @@
 import type { BackfillFigures } from './backfill';
 import type { ColdStartFigures } from './cold-start';
 import type { BulkCost, CostPer1M } from './cost';
+import type { EngagementFigures } from './engagement-burst';
 import { round } from './stats';
 import { renderTable } from './table';
 import type { WebhookFigures } from './webhook-cpu';
@@ -16,7 +17,7 @@ export interface TargetCheck {
   met: boolean;
 }
 
-const atMost = (what: string, value: number, limit: number): TargetCheck => ({
+export const atMost = (what: string, value: number, limit: number): TargetCheck => ({
   what,
   value,
   target: `≤ ${limit}`,
@@ -151,5 +152,17 @@ export function burstTargets(burst: BurstFigures, bulkCost?: BulkCost): TargetCh
       burst.loneFollowP99Ms,
       Math.round(burst.loneFollowP99MsToday * 1.15),
     ),
+  ];
+}
+
+/**
+ * Issue 21's targets for a burst of engagement events (figure 5d): followers' delay within 10 % of the run without the
+ * burst, one ingest call per event, none over Capillary's limit or the ingest URL's own.
+ */
+export function engagementTargets(figures: EngagementFigures): TargetCheck[] {
+  return [
+    atMost('engagement burst: follower delay p99, ratio to no burst', figures.followerDelayP99Ratio, 1.1),
+    exactly('engagement burst: ingest calls per event', figures.ingestCallsPerEvent, 1),
+    exactly("engagement burst: calls over Capillary's limit or the ingest URL's", figures.overLimit, 0),
   ];
 }

@@ -4,6 +4,7 @@ import '../local/quiet-telemetry';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 
+import type { RecordSettled } from '../lib/worker/handle-queued-event';
 import { processSqsBatch } from '../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../lib/worker/worker-deps';
 import { lambdaContext } from '../local/lambda-context';
@@ -11,13 +12,29 @@ import { toSqsEvent } from '../local/lambda-events';
 import { countDynamoCommands, LIMITER_SUFFIX } from './dynamo-commands';
 import type { BatchDone, WorkerInstanceSettings } from './worker-throughput';
 
-const { config, worker, singleRegistrations } = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
+const {
+  config,
+  worker,
+  singleRegistrations,
+  engagementRules = [],
+} = JSON.parse(process.argv[2] ?? '') as WorkerInstanceSettings;
 const dynamo = new DynamoDBClient({});
 const commands = countDynamoCommands(dynamo);
-const deps = { ...buildSyncDeps(config, dynamo), ...(singleRegistrations ? { bulk: undefined } : {}) };
+// The rules' Map arrived as {}: rebuilt from the rules sent beside it.
+const engagement = {
+  posting: config.engagement.posting,
+  rulesByChannel: new Map(config.channels.all.map(({ id }) => [id, engagementRules])),
+};
+let settledAt: Record<string, number> = {};
+const deps = {
+  ...buildSyncDeps({ ...config, engagement }, dynamo),
+  ...(singleRegistrations ? { bulk: undefined } : {}),
+  onSettled: ({ messageId }: RecordSettled) => void (settledAt[messageId] = Date.now()),
+};
 
 process.on('message', (records: SQSRecord[]) => {
   const started = Date.now();
+  settledAt = {};
   const context = lambdaContext({
     name: 'bench-worker',
     memoryMb: worker.memoryMb,
@@ -28,6 +45,7 @@ process.on('message', (records: SQSRecord[]) => {
       batchMs: Date.now() - started,
       failedEvents: response.batchItemFailures.length,
       limiterWrites: commands.get(`UpdateItemCommand${LIMITER_SUFFIX}`) ?? 0,
+      settledAt,
     };
     process.send?.(done);
   });

@@ -13,6 +13,7 @@
 import path from 'node:path';
 
 import type { WorkerConfig } from '../lib/config/worker-config';
+import type { EngagementRule } from '../lib/domain/engagement-rules';
 import { followEvent, lineUserId } from '../local/line-event-factory';
 import { sqsRecordFor, startWorkerHarness, type RigCapillarySettings } from '../local/rigs/worker-rig';
 import { ChildChannel } from './child-channel';
@@ -67,6 +68,8 @@ export interface WorkerInstanceSettings {
   worker: DeployedFunction;
   /** every new follower registered on its own (the single-call path), never in bulk */
   singleRegistrations: boolean;
+  /** the engagement rules of every channel (a Map does not cross to the instance; none = engagement off) */
+  engagementRules?: EngagementRule[];
 }
 
 /** What a run changes beside the registration variant: the worker's Capillary settings and the path it registers by. */
@@ -82,9 +85,11 @@ export interface BatchDone {
   failedEvents: number;
   /** this instance's limiter writes so far */
   limiterWrites: number;
+  /** message id → when its record settled (epoch ms), for delays of single events */
+  settledAt: Record<string, number>;
 }
 
-async function startInstance(settings: WorkerInstanceSettings): Promise<ChildChannel> {
+export async function startInstance(settings: WorkerInstanceSettings): Promise<ChildChannel> {
   // The parent's environment carries the dynalite endpoint and the quiet telemetry settings.
   const instance = new ChildChannel(
     path.join(__dirname, 'worker-instance-child.ts'),

@@ -12,4 +12,6 @@ export const LOCAL_CREDENTIALS = {
   linkApiToken: 'local-link-api-token-0123456789abcdef',
   /** the static Authorization header Capillary's notifications carry (Bearer; at least 32 characters) */
   capillaryNotificationsToken: 'local-capillary-notifications-token-0123456789',
+  /** `user:password` of the Capillary stand-in's behavioural-events integration */
+  capillaryBehaviouralEventsCredentials: 'local.events:local-events-password',
 } as const;

@@ -14,7 +14,7 @@ import {
   type CreateTableInput,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
 import { buildBackfillDeps } from '../lib/backfill/backfill-deps';
 import { perChannel, processBackfillTicks } from '../lib/backfill/process-backfill-ticks';
@@ -277,6 +277,12 @@ class AttemptLog {
   }
 }
 
+/** A 2xx answer, as API Gateway maps the handler's result (a bare value is a 200). */
+function isAccepted(result: APIGatewayProxyResultV2): boolean {
+  const status = typeof result === 'object' && result.statusCode !== undefined ? result.statusCode : 200;
+  return status >= 200 && status <= 299;
+}
+
 function webhookEventIdOf(record: SQSRecord): string | undefined {
   try {
     return parseQueuedEvent(record.body).event.webhookEventId;
@@ -320,7 +326,11 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
       CAPILLARY_CLIENT_KEY: LOCAL_CREDENTIALS.capillaryClientKey,
       CAPILLARY_CLIENT_SECRET: LOCAL_CREDENTIALS.capillaryClientSecret,
       CAPILLARY_RATE_LIMIT_RPM: String(rateLimitPerMinute),
+      CAPILLARY_BEHAVIOURAL_EVENTS_URL: standIn.behaviouralEventsUrl,
+      CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS: LOCAL_CREDENTIALS.capillaryBehaviouralEventsCredentials,
     });
+    // The default local mapping (serverless.yml's local stage: the samples events/09–11), unless one is set.
+    process.env.LINE_ENGAGEMENT_EVENTS ??= String(stageParams(LOCAL_STAGE).lineEngagementEvents);
   } else {
     capillary = { url: options.capillaryBaseUrl, standIn: false };
   }
@@ -528,7 +538,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     const adminRoutes: AdminRoutes = {};
     const webhook = await startWebhookServer({
       port: ports.webhook,
-      handler: (event, context) => logSource.run('webhook', () => webhookHandler(event, context)),
+      handler: async (event, context) => {
+        const result = await logSource.run('webhook', () => webhookHandler(event, context));
+        // The replay and the demo play LINE: what the webhook accepted is what LINE delivered, and its follower list follows.
+        if (lineStandIn !== undefined && event.body !== undefined && isAccepted(result))
+          lineStandIn.recordDelivery(Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8'));
+        return result;
+      },
       context: () => lambdaContext(WEBHOOK_FUNCTION),
       adminRoutes,
       functionRoutes: {

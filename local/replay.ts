@@ -340,6 +340,14 @@ function describeOutcome(outcome: EventOutcome | undefined): string {
       return `link rejected: ${outcome.reason}`;
     case 'identity':
       return `Capillary identity change: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}`;
+    case 'reattach':
+      return `drift repair: ${outcome.action}${outcome.customerId === undefined ? '' : `, customer ${outcome.customerId}`}${outcome.detail ? ` (${outcome.detail})` : ''}`;
+    case 'engagement':
+      return `engagement ${outcome.event}: ${outcome.reason}`;
+    case 'points':
+      return `points: ${outcome.action}`;
+    case 'tier':
+      return `Capillary tier change: menu ${outcome.action}`;
   }
 }
 

@@ -201,6 +201,16 @@ export function loadLocalResources(stage: string, serverlessYmlPath = SERVERLESS
   };
 }
 
+/** The names of the CloudWatch alarms serverless.yml declares, as they are on `stage`. */
+export function alarmNames(stage: string, serverlessYmlPath = SERVERLESS_YML): string[] {
+  const config = readServerlessYml(serverlessYmlPath);
+  const variables = new ServerlessVariables(config, stage);
+  const resources = ((config.resources as Yaml | undefined)?.Resources ?? {}) as Record<string, CfnResource>;
+  return Object.values(resources)
+    .filter(({ Type }) => Type === 'AWS::CloudWatch::Alarm')
+    .map(({ Properties }) => variables.resolve(Properties?.AlarmName) as string);
+}
+
 /** serverless.yml's `params` for a stage: the stage's own over `default`. */
 export function stageParams(stage: string, serverlessYmlPath = SERVERLESS_YML): Yaml {
   const params = (readServerlessYml(serverlessYmlPath).params ?? {}) as Record<string, Yaml | undefined>;

@@ -10,9 +10,13 @@ import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics
 
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+
 import type { BackfillJob } from '../lib/store/backfill-job-store';
-import { DEFAULT_WEBHOOK_URL, PipelineAdminClient, type BackfillInvocationError } from '../local/pipeline-admin-api';
+import { DEFAULT_WEBHOOK_URL, PipelineAdminClient } from '../local/pipeline-admin-api';
 import { BackfillControl, describeProgress, describeSummary } from '../ops/backfill-control';
+import { backfillLogGroup, lastInvocationError, type InvocationError } from '../ops/backfill-invocation-errors';
+import { LOCAL_REGION } from '../ops/serverless-resources';
 import { STAGE_OPTIONS, stageTarget } from '../ops/stage-target';
 import { parseCli, runCli, UsageError } from './cli';
 import { refuseUnknownChannel } from './stage-config';
@@ -20,23 +24,44 @@ import { refuseUnknownChannel } from './stage-config';
 const USAGE =
   'usage: npm run backfill -- --stage <stage> [--channel <id>] [--region <region>] [--status | --cancel] [--interval <seconds>] [--url <local webhook URL>]';
 
-/**
- * On the local stage, the backfill function's last failed invocation for this job's channel since the job last moved:
- * the reason a job shows `[running]` without progress. Deployed, the function's log holds it.
- */
-async function invocationError(
-  stage: string,
-  url: string,
-  job: BackfillJob,
-): Promise<BackfillInvocationError | undefined> {
-  if (stage !== 'local') return undefined;
-  const error = (await new PipelineAdminClient(url).probe())?.lastBackfillError;
-  if (error === undefined || (error.channel !== undefined && error.channel !== job.channel)) return undefined;
-  return Date.parse(error.at) >= job.updatedAt ? error : undefined;
-}
+/** Where the backfill function's failed invocations are told: the running pipeline locally, its log deployed. */
+type FailureSource = { local: true; url: string } | { local: false; logs: CloudWatchLogsClient; logGroup: string };
 
-const describeInvocationError = (error: BackfillInvocationError) =>
-  `The backfill function failed at ${error.at} (SQS retries it): ${error.name}: ${error.message}`;
+/** How often a follow reads a deployed function's log (FilterLogEvents allows a few requests a second per account). */
+const LOG_READ_INTERVAL_MS = 10_000;
+
+/**
+ * The backfill function's last failed invocation since the job last moved, as a line (and a key that changes with
+ * each new failure): the reason a job shows `[running]` without progress. Locally only a failure of this job's
+ * channel counts; deployed, the function's log does not say which channel's tick failed.
+ */
+async function invocationFailure(
+  source: FailureSource,
+  job: BackfillJob,
+): Promise<{ key: string; line: string } | undefined> {
+  const describe = (error: InvocationError) => ({
+    key: error.at,
+    line: `The backfill function failed at ${error.at} (SQS retries it): ${error.name}: ${error.message}`,
+  });
+  if (source.local) {
+    const error = (await new PipelineAdminClient(source.url).probe())?.lastBackfillError;
+    if (error === undefined || (error.channel !== undefined && error.channel !== job.channel)) return undefined;
+    return Date.parse(error.at) >= job.updatedAt ? describe(error) : undefined;
+  }
+  const reading = await lastInvocationError(source.logs, source.logGroup, job.updatedAt);
+  if ('unreadable' in reading)
+    return {
+      key: 'unreadable',
+      line: `The backfill function's log could not be read (${reading.unreadable}): aws logs tail ${source.logGroup} --since 1h`,
+    };
+  if (reading.error === undefined) return undefined;
+  const { key, line } = describe(reading.error);
+  return {
+    key,
+    line: `${line}
+  its log: aws logs tail ${source.logGroup} --since 1h`,
+  };
+}
 
 async function main(): Promise<void> {
   const { values } = parseCli(USAGE, {
@@ -50,6 +75,14 @@ async function main(): Promise<void> {
   if (!values.stage || (values.status && values.cancel) || !(interval > 0)) throw new UsageError(USAGE);
   const { channel } = values;
   const target = await stageTarget(values.stage, values.region);
+  const source: FailureSource =
+    values.stage === 'local'
+      ? { local: true, url: values.url }
+      : {
+          local: false,
+          logs: new CloudWatchLogsClient({ region: values.region ?? process.env.AWS_REGION ?? LOCAL_REGION }),
+          logGroup: backfillLogGroup(values.stage),
+        };
   try {
     await refuseUnknownChannel(target, channel);
     const control = new BackfillControl(target);
@@ -66,8 +99,8 @@ async function main(): Promise<void> {
       console.log(
         values.cancel ? `Cancelled: it stops after its current batch.\n${describeProgress(job)}` : describeSummary(job),
       );
-      const failure = job.status === 'running' ? await invocationError(values.stage, values.url, job) : undefined;
-      if (failure) console.log(describeInvocationError(failure));
+      const failure = job.status === 'running' ? await invocationFailure(source, job) : undefined;
+      if (failure) console.log(failure.line);
       return;
     }
     const { job: startedJob, resumed } = await control.start(channel);
@@ -78,6 +111,7 @@ async function main(): Promise<void> {
     );
     let last = '';
     let lastFailure = '';
+    let failureReadAt = 0;
     for (;;) {
       const job = await control.status(channel);
       if (job === undefined || job.jobId !== startedJob.jobId)
@@ -90,13 +124,17 @@ async function main(): Promise<void> {
       const line = describeProgress(job);
       if (line !== last) console.log(line);
       last = line;
-      const failure = await invocationError(values.stage, values.url, job);
-      if (failure && failure.at !== lastFailure) console.log(describeInvocationError(failure));
-      lastFailure = failure?.at ?? lastFailure;
+      if (source.local || Date.now() - failureReadAt >= LOG_READ_INTERVAL_MS) {
+        failureReadAt = Date.now();
+        const failure = await invocationFailure(source, job);
+        if (failure && failure.key !== lastFailure) console.log(failure.line);
+        lastFailure = failure?.key ?? lastFailure;
+      }
       await sleep(interval * 1000);
     }
   } finally {
     target.close();
+    if (!source.local) source.logs.destroy();
   }
 }
 

@@ -19,7 +19,7 @@ import { LOCAL_CREDENTIALS } from '../local/local-credentials';
 import { inTouchSettings, subscribe, webhookAccount } from '../ops/capillary-notifications';
 import { functionEnvironment } from '../ops/serverless-resources';
 import { stageTarget, workerEnvironment } from '../ops/stage-target';
-import { parseCli, UsageError } from './cli';
+import { parseCli, runCli, UsageError } from './cli';
 
 const USAGE =
   'usage: npm run capillary-notifications -- --stage <stage> (--subscribe | --print) [--url <notifications URL>] [--org <id>] [--region <region>]';
@@ -72,7 +72,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error((error as Error).message);
-  process.exitCode = 1;
-});
+runCli(main);

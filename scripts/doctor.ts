@@ -8,6 +8,7 @@
  */
 import '../local/quiet-telemetry'; // first: the library's JSON logs are for CloudWatch; this prints its own lines
 
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
@@ -26,6 +27,7 @@ import { runDoctor } from '../ops/doctor/doctor';
 import { doctorExitCode, formatResults, resultsAsJson } from '../ops/doctor/format';
 import { richMenuIdsOf } from '../ops/doctor/line-checks';
 import {
+  alarmNames,
   functionEnvironment,
   loadLocalResources,
   LOCAL_REGION,
@@ -118,6 +120,7 @@ function deployedStage(stage: string, region: string | undefined, webhookUrl: st
       sqs: createSqsClient({ region: clientRegion }),
       dynamo: new DynamoDBClient({ region: clientRegion }),
       ssm: new SSMClient({ region: clientRegion }),
+      cloudWatch: new CloudWatchClient({ region: clientRegion }),
     },
   };
 }
@@ -137,6 +140,7 @@ async function main(): Promise<void> {
     kmsKeyArn: String(stageParams(stage).ssmKmsKeyArn ?? ''),
     queues: resources.queues.map(({ name, isDlq }) => ({ name, isDlq })),
     tableName: target.env.TABLE_NAME as string,
+    alarmNames: local ? [] : alarmNames(stage),
   };
   try {
     const results = await runDoctor({

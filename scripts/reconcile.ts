@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 
 import '../local/quiet-telemetry'; // first: the library's JSON logs and metrics are for CloudWatch; this prints its own lines
 
-import { DRIFT_CLASSES } from '../lib/domain/backfill-rules';
+import { RECONCILE_DRIFT_CLASSES } from '../ops/reconcile/identity-drift';
 import { reconcile } from '../ops/reconcile/reconcile';
 import { buildReconcileDeps } from '../ops/reconcile/reconcile-deps';
 import { STAGE_OPTIONS, stageTarget } from '../ops/stage-target';
@@ -38,17 +38,22 @@ async function main(): Promise<void> {
     const runId = randomUUID();
     const report = await reconcile(deps, { runId, repair: values.repair, ...(sample === undefined ? {} : { sample }) });
     if (values.json) {
-      console.log(JSON.stringify({ runId, ...report, users: values.verbose ? report.users : undefined }, null, 2));
+      const { users, forgottenUsers, ...counted } = report;
+      const named = values.verbose ? { users, forgottenUsers } : {};
+      console.log(JSON.stringify({ runId, ...counted, ...named }, null, 2));
       return;
     }
     console.log(
       `Drift check ${runId} on stage ${values.stage}: ${report.followers} LINE followers, ${report.tableRecords} table records, ${report.capillaryChecked} Capillary customers checked.`,
     );
-    for (const drift of DRIFT_CLASSES) {
+    for (const drift of RECONCILE_DRIFT_CLASSES) {
       console.log(`${drift.padEnd(18)} ${report.counts[drift]}`);
       if (values.verbose && report.users[drift].length > 0) console.log(`  ${report.users[drift].join(' ')}`);
     }
-    const total = DRIFT_CLASSES.reduce((sum, drift) => sum + report.counts[drift], 0);
+    // Not drift: Capillary deleted them on a PII request, and they stay on no customer until they follow again.
+    console.log(`${'forgotten'.padEnd(18)} ${report.forgotten} (deleted on a PII request: not drift, never repaired)`);
+    if (values.verbose && report.forgottenUsers.length > 0) console.log(`  ${report.forgottenUsers.join(' ')}`);
+    const total = RECONCILE_DRIFT_CLASSES.reduce((sum, drift) => sum + report.counts[drift], 0);
     if (values.repair)
       console.log(
         `Queued ${report.repaired} repair event(s) into the ordered pipeline; run the check again once the queue drains.`,

@@ -16,8 +16,7 @@ import { CustomerGoneError, LookupUnsupportedError } from './errors';
 import { FoldedFormRefusals } from './folded-forms';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
 
-/** "Invalid channel" (docs/capillary.md#codes) */
-const INVALID_CHANNEL = 1101;
+const INVALID_CHANNEL = 1101; // "Invalid channel" (docs/capillary.md#codes)
 
 export interface Registration {
   customerId: number;
@@ -128,10 +127,11 @@ export class LineCustomerDirectory implements CustomerDirectory {
   async find(lineUserId: string, call: CallOptions): Promise<number | undefined> {
     try {
       if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
-      // A customer an earlier backfill registered has only the LINE profile, which carries the same externalId.
+      // A backfilled customer has only the LINE profile (same externalId); a linked member, only the LINE id.
       return (
         (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))) ??
-        (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId)))
+        (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId))) ??
+        (await this.#lookup(call, 'LINE', 'line', lineUserId))
       );
     } catch (error) {
       if (error instanceof LookupUnsupportedError) return undefined;

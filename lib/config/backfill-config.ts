@@ -6,10 +6,10 @@ import type { BulkCountsAs } from '../domain/backfill-rules';
 import { DEFAULTS } from './defaults';
 import { readConfig, type Env, type SecretResolver } from './env-reader';
 import { readEventsQueueUrl } from './resources';
-import { readWorkerSections, type WorkerConfig } from './worker-config';
+import { readWorkerSections, type WorkerSections } from './worker-config';
 
 export interface BackfillConfig {
-  worker: WorkerConfig;
+  worker: WorkerSections;
   eventsQueueUrl: string;
   deadLetterQueueUrl: string;
   /** the job's own queue: one message per invocation to come */

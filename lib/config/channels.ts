@@ -4,8 +4,10 @@
  * with one SecureString per channel, for more channels than one parameter holds), or the single-channel
  * variables, which mean one channel called `default`. See docs/deploy.md#several-line-channels.
  */
+import { isRecord } from '../is-record';
 import { list, type EnvReader, type ProblemLog } from './env-reader';
 import { entryFields, jsonProblem, parseEntries } from './json-list';
+import { channelLoyaltyOf, readSingleChannelLoyalty, type ChannelLoyalty } from './loyalty-config';
 
 /** The channel `POST /line/webhook` (no path segment) serves, and the one the single-channel variables describe. */
 export const DEFAULT_CHANNEL_ID = 'default';
@@ -29,13 +31,17 @@ export interface ChannelConfig {
   lineLoginChannelId?: string;
   /** id of the Capillary org this channel's customers live in */
   capillaryOrg: string;
+  /** the rich menu of each tier, the member card's texts (loyalty-config) */
+  loyalty?: ChannelLoyalty;
+  /** the channel's own engagement rules (JSON), checked by config/engagement-config; absent = LINE_ENGAGEMENT_EVENTS */
+  engagementEvents?: unknown;
 }
 
 /** The settings a function may or may not need: the webhook needs the secrets, the worker the token and account. */
 export type ChannelField = 'channelSecrets' | 'channelAccessToken' | 'capillaryLineAccountId';
 export type ChannelOf<K extends ChannelField> = Pick<
   ChannelConfig,
-  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | K
+  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'loyalty' | 'engagementEvents' | K
 >;
 
 /** Entries by id, looked up in O(1): the webhook picks its channel before hashing anything. */
@@ -58,6 +64,7 @@ export const SINGLE_CHANNEL_VARIABLES = [
   'CAPILLARY_LINE_ACCOUNT_ID',
   'LINE_EXPECTED_DESTINATIONS',
   'LINE_LOGIN_CHANNEL_ID',
+  'LINE_RICH_MENUS_BY_TIER',
 ];
 
 const LIST_FIELDS = [
@@ -68,6 +75,9 @@ const LIST_FIELDS = [
   'destination',
   'lineLoginChannelId',
   'capillaryOrg',
+  'richMenusByTier',
+  'memberCardTexts',
+  'engagementEvents',
 ];
 /** The ways to give a list of channels; one at a time. */
 export const CHANNEL_LIST_VARIABLES = ['LINE_CHANNELS', 'LINE_CHANNELS_PARAM', 'LINE_CHANNELS_PATH'];
@@ -136,6 +146,7 @@ async function readSingleChannel<K extends ChannelField>(read: EnvReader, needs:
     capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
     ...optionalField('destination', destinations[0]),
     ...optionalField('lineLoginChannelId', read.optional('LINE_LOGIN_CHANNEL_ID')),
+    ...readSingleChannelLoyalty(read),
   };
   // Comma-separated: during a secret rotation both the old and the new secret are accepted.
   if (needs.includes('channelSecrets' as K)) channel.channelSecrets = list(await read.secret('LINE_CHANNEL_SECRET'));
@@ -174,5 +185,7 @@ function parseChannelEntry(entry: unknown, at: string, log: ProblemLog): Channel
     capillaryOrg: fields.text('capillaryOrg', false) ?? DEFAULT_CAPILLARY_ORG_ID,
     ...optionalField('destination', destination),
     ...optionalField('lineLoginChannelId', fields.text('lineLoginChannelId', false)),
+    ...channelLoyaltyOf(entry, `${at} (id "${fields.id}")`, log),
+    ...(isRecord(entry) && entry.engagementEvents !== undefined ? { engagementEvents: entry.engagementEvents } : {}),
   };
 }

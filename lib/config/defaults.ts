@@ -26,6 +26,7 @@ export const DEFAULTS = {
   LINE_API_TIMEOUT_MS: 10_000,
   LINK_POSTBACK_DATA: 'action=link',
   UNLINK_POSTBACK_DATA: 'action=unlink',
+  POINTS_POSTBACK_DATA: 'action=points',
   CAPILLARY_LINK_METHOD: 'add-profile',
   CAPILLARY_LINK_ANONYMOUS: 'detach',
   CAPILLARY_MERGE_AUTO_APPROVE: 'false',
@@ -35,6 +36,9 @@ export const DEFAULTS = {
   LINK_API_MAX_BODY_BYTES: 16 * 1024,
   CAPILLARY_NOTIFICATIONS_MAX_BODY_BYTES: 256 * 1024,
   LINE_ACCOUNT_LINK_URL: 'https://access.line.me/dialog/bot/accountLink',
+  CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: 100,
+  CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'UTC',
+  CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'customer_id',
 } as const;
 
 /** serverless.yml parameter → the environment variable it feeds (for the settings that have a default). */
@@ -48,6 +52,9 @@ export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> =
   CAPILLARY_SUBSCRIBE_ON_REGISTER: 'capillarySubscribeOnRegister',
   CAPILLARY_REGISTER_PROFILES_TOGETHER: 'capillaryRegisterProfilesTogether',
   CAPILLARY_RATE_LIMIT_RPM: 'capillaryRateLimitRpm',
+  CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: 'capillaryBehaviouralEventsRateLimitRpm',
+  CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'capillaryBehaviouralEventsTimezone',
+  CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'capillaryBehaviouralEventsCustomerField',
   WORKER_MAX_CONCURRENCY: 'workerMaxConcurrency',
   BACKFILL_BATCH_SIZE: 'backfillBatchSize',
   BACKFILL_PAGE_SIZE: 'backfillPageSize',

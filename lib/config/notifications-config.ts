@@ -1,4 +1,5 @@
 /** The Capillary notifications function's configuration (docs/deploy.md#capillary-event-notifications). */
+import { parseLoyaltyProgramId } from '../domain/loyalty-rules';
 import { DEFAULTS } from './defaults';
 import { list, readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readEventsQueueUrl, readTableName } from './resources';
@@ -9,10 +10,13 @@ export interface NotificationsConfig {
   queueUrl: string;
   tableName: string;
   maxBodyBytes: number;
+  /** CAPILLARY_LOYALTY_PROGRAM_ID: tier notifications of other programs change no menu; undefined = any program */
+  loyaltyProgramId?: number;
 }
 
 export async function readNotificationsConfig(env: Env, resolveSecret: SecretResolver): Promise<NotificationsConfig> {
   return readConfig(env, resolveSecret, async (read) => ({
+    ...loyaltyProgramOf(read),
     tokens: await readNotificationTokens(read),
     queueUrl: readEventsQueueUrl(read),
     tableName: readTableName(read),
@@ -31,4 +35,10 @@ async function readNotificationTokens(read: EnvReader): Promise<string[]> {
   if (tokens.some((token) => token.length < 32))
     read.problem('CAPILLARY_NOTIFICATIONS_TOKEN:', 'every token must be at least 32 characters');
   return tokens;
+}
+
+function loyaltyProgramOf(read: EnvReader): { loyaltyProgramId?: number } {
+  const { programId, problems } = parseLoyaltyProgramId(read.optional('CAPILLARY_LOYALTY_PROGRAM_ID'));
+  for (const problem of problems) read.problem('CAPILLARY_LOYALTY_PROGRAM_ID', problem.replace(/^\S+ /, ''));
+  return programId === undefined ? {} : { loyaltyProgramId: programId };
 }

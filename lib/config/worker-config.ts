@@ -3,9 +3,11 @@ import { checkChannelOrgs, readCapillaryOrgs, type CapillaryOrgConfig } from './
 import { readCapillaryRegistration, type CapillaryConfig } from './capillary-registration';
 import { readChannels, type ById, type ChannelOf } from './channels';
 import { DEFAULTS } from './defaults';
+import { readEngagementSettings, type EngagementSettings } from './engagement-config';
 import { readConfig, type Env, type EnvReader, type SecretResolver } from './env-reader';
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
+import { readLoyaltySettings, type LoyaltySettings } from './loyalty-config';
 import { readEventsQueueUrl, readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
@@ -19,16 +21,26 @@ export interface WorkerConfig {
   /** the `default` org (the CAPILLARY_* variables) first, then CAPILLARY_ORGS */
   capillaryOrgs: ById<CapillaryOrgConfig>;
   link: WorkerLinkSettings;
+  /** the program shown, "my points" in chat, the org's card texts (each channel's menus are in its entry) */
+  loyalty: LoyaltySettings;
+  /** LINE engagement → Capillary behavioural events; no rules = off */
+  engagement: EngagementSettings;
   /** the queue the worker drains: a link queues the moves of the provider's other channels into it (QUEUE_URL) */
   eventsQueueUrl?: string;
 }
 
+/** What the backfill job shares with the worker: everything but the engagement events, which only the worker posts. */
+export type WorkerSections = Omit<WorkerConfig, 'engagement'>;
+
 export async function readWorkerConfig(env: Env, resolveSecret: SecretResolver): Promise<WorkerConfig> {
-  return readConfig(env, resolveSecret, readWorkerSections);
+  return readConfig(env, resolveSecret, async (read) => {
+    const sections = await readWorkerSections(read);
+    return { ...sections, engagement: await readEngagementSettings(read, sections.channels.all) };
+  });
 }
 
 /** The worker's sections, problems left in `read`: the backfill job reads them beside its own. */
-export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig> {
+export async function readWorkerSections(read: EnvReader): Promise<WorkerSections> {
   const capillaryOrgs = await readCapillaryOrgs(read);
   const channels = await readChannels(read, ['channelAccessToken', 'capillaryLineAccountId']);
   checkChannelOrgs(read, channels.all, capillaryOrgs);
@@ -43,6 +55,7 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerConfig>
     capillary: readCapillaryRegistration(read),
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
+    loyalty: readLoyaltySettings(read),
     ...(read.optional('QUEUE_URL') === undefined ? {} : { eventsQueueUrl: readEventsQueueUrl(read) }),
   };
 }

@@ -5,7 +5,16 @@
  * of work adds a case here, its rule in routeOf, and its module beside them.
  */
 import type { LineWebhookEvent } from '../line/callback';
-import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, identityNoticeOf, type IdentityNotice } from './identity-rules';
+import { matchEngagement, type EngagementLineEvent, type EngagementRule } from './engagement-rules';
+import {
+  BRIDGE_REATTACH_TYPE,
+  CAPILLARY_DELETE_TYPE,
+  CAPILLARY_MERGE_TYPE,
+  identityNoticeOf,
+  reattachRequestOf,
+  type IdentityNotice,
+  type ReattachRequest,
+} from './identity-rules';
 import {
   BRIDGE_LINK_SIBLING_TYPE,
   BRIDGE_LINK_TYPE,
@@ -14,7 +23,9 @@ import {
   type ChatLinkSettings,
   type SiblingMove,
 } from './link-rules';
+import { asksForPoints, type PointsTriggers } from './points-trigger';
 import type { LineEventFacts } from './sync-rules';
+import { queuedTierNoticeOf, type TierNotice } from './tier-rules';
 
 /** Everything the router and the kinds of work read from a queued event, taken from it once. */
 export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
@@ -33,6 +44,10 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   siblingMove?: SiblingMove;
   /** a Capillary identity event's notice (domain/identity-rules) */
   identity?: IdentityNotice;
+  /** a Capillary tier change's notice (domain/tier-rules) */
+  tier?: TierNotice;
+  /** the drift check's reattach repair (domain/identity-rules) */
+  reattach?: ReattachRequest;
 }
 
 /** The steps of linking (domain/link-rules), each on the user's record in the link lane. */
@@ -52,6 +67,12 @@ export type EventRoute =
   | (LinkWork & { userId: string; lane: 'link' })
   /** Capillary merged or deleted a customer this user's record names (domain/identity-rules) */
   | { kind: 'identity'; notice: IdentityNotice; userId: string; lane: 'identity' }
+  | { kind: 'tier'; notice: TierNotice; userId: string; lane: 'loyalty' } // a member's tier changed: its menu
+  | { kind: 'points'; userId: string } // "my points" in a one-to-one chat: answered there, the record unchanged
+  /** the drift check puts the LINE profile back on the record's customer: it moves a LINE profile, as a link does */
+  | { kind: 'reattach'; request: ReattachRequest; userId: string; lane: 'link' }
+  /** a tap, beacon, membership … a rule maps (domain/engagement-rules): one Capillary behavioural event, posted once */
+  | { kind: 'engagement'; userId: string; lane: 'engagement'; rule: EngagementRule }
   /** a link event with no user to link: LINE's failed accountLink (no source, no reply token), or no user id */
   | { kind: 'link-refused'; reason: 'failed-at-line' | 'no-user-id' }
   /** no kind of work takes it: acknowledged and counted */
@@ -94,17 +115,42 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
     siblingMove: event.type === (BRIDGE_LINK_SIBLING_TYPE as string) ? siblingMoveOf(event.sibling) : undefined,
     identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
+    tier: queuedTierNoticeOf(event.type, event.capillary),
+    reattach: event.type === (BRIDGE_REATTACH_TYPE as string) ? reattachRequestOf(event.reattach) : undefined,
   };
 }
 
 const IDENTITY_TYPES = new Set([CAPILLARY_MERGE_TYPE, CAPILLARY_DELETE_TYPE]);
 
-/** Capillary's changes (the bridge's own event types), then linking (its postbacks and texts would otherwise be ignored), then follow/unfollow. */
-export function routeOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute {
+/** A channel's engagement rules and the event as queued, which they read by path. */
+export interface EngagementInput {
+  rules: readonly EngagementRule[];
+  event: EngagementLineEvent;
+}
+
+/**
+ * Capillary's changes and the drift check's repairs (the bridge's own event types), then linking (its postbacks and
+ * texts would otherwise be ignored or mapped), "my points", the engagement rules (none: off), follow/unfollow.
+ */
+export function routeOf(
+  facts: EventFacts,
+  chat: ChatLinkSettings,
+  engagement?: EngagementInput,
+  points?: PointsTriggers,
+): EventRoute {
   if (facts.identity !== undefined && facts.userId !== undefined)
     return { kind: 'identity', notice: facts.identity, userId: facts.userId, lane: 'identity' };
+  if (facts.tier !== undefined && facts.userId !== undefined)
+    return { kind: 'tier', notice: facts.tier, userId: facts.userId, lane: 'loyalty' };
+  if (facts.reattach !== undefined && facts.userId !== undefined)
+    return { kind: 'reattach', request: facts.reattach, userId: facts.userId, lane: 'link' };
   const link = linkRouteOf(facts, chat);
   if (link !== undefined) return link;
+  if (points !== undefined && facts.userId !== undefined && asksForPoints(facts, points))
+    return { kind: 'points', userId: facts.userId };
+  const rule =
+    engagement && facts.userId !== undefined ? matchEngagement(engagement.rules, engagement.event) : undefined;
+  if (rule !== undefined) return { kind: 'engagement', userId: facts.userId as string, lane: 'engagement', rule };
   const ignored = ignoreReason(facts);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
   return { kind: 'sync', userId: facts.userId as string, lane: 'sync' };

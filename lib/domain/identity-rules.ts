@@ -14,6 +14,25 @@ import type { LinkState, UserSyncState } from './sync-rules';
 export const CAPILLARY_MERGE_TYPE = 'capillary.merge';
 export const CAPILLARY_DELETE_TYPE = 'capillary.delete';
 
+/**
+ * The drift check's repair of a user whose LINE profile is on no customer or on another one than the record names: the
+ * profile goes (back) on the customer the record names (ops/reconcile, lib/worker/identity/reattach-line-profile).
+ */
+export const BRIDGE_REATTACH_TYPE = 'bridge.reattach';
+
+/** What the reattach event carries (field `reattach`): the customer the check saw the record name, and who held the profile. */
+export interface ReattachRequest {
+  customerId: number;
+  holderId?: number;
+}
+
+export function reattachRequestOf(raw: unknown): ReattachRequest | undefined {
+  if (!isRecord(raw)) return undefined;
+  const [customerId, holderId] = [raw.customerId, raw.holderId].map(customerIdOf);
+  if (customerId === undefined || holderId === customerId) return undefined;
+  return holderId === undefined ? { customerId } : { customerId, holderId };
+}
+
 /** What happened in Capillary, as the queued identity event carries it (field `capillary`). */
 export type IdentityNotice =
   /** loyaltyCustomerMerge: the victim's profiles now belong to the survivor, and the victim id answers 8069 */

@@ -12,9 +12,10 @@ export type SubscriptionState = 'OPTIN' | 'OPTOUT';
  * Each lane has its own order. Follow/unfollow events set a state, so an older one is stale once a newer
  * one applied; link events (domain/link-rules) are ordered among themselves only: a link that arrives
  * after a newer follow still links, and an older follow is not made stale by a link. Capillary's own identity
- * changes (domain/identity-rules) are ordered among themselves, by the notification's time.
+ * changes (domain/identity-rules) are ordered among themselves, by the notification's time; so are its tier
+ * changes (domain/tier-rules), apart from those: a late merge must not be stale because of a newer tier change.
  */
-export const EVENT_LANES = ['sync', 'link', 'identity'] as const;
+export const EVENT_LANES = ['sync', 'link', 'identity', 'engagement', 'loyalty'] as const;
 export type EventLane = (typeof EVENT_LANES)[number];
 /** The lane of events and claims that name none: they were written before lanes existed. */
 export const UNNAMED_LANE: EventLane = 'sync';
@@ -27,12 +28,17 @@ export const UNNAMED_LANE: EventLane = 'sync';
  * - `wait`: it waits until that event is recorded or released. A link event acts on what the record says the
  *   lane's previous event did (an unlink detaches the member the record names), which an unrecorded link may
  *   already have changed in Capillary. Only such lanes release events (a refused link).
+ * - `unordered`: no event of the lane is ever stale nor waits for another of it. Engagement events are each their
+ *   own fact (a tap, a visit), posted once each whatever their order: the worker remembers what it posted.
  */
-export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait'> = {
+export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait' | 'unordered'> = {
   sync: 'take-over',
   link: 'wait',
   // Capillary's notices set absolute facts (who survived a merge, who was deleted): like sync, a newer one may go ahead.
   identity: 'take-over',
+  engagement: 'unordered',
+  // A tier change sets the tier's menu (an absolute state): the newest one wins.
+  loyalty: 'take-over',
 };
 
 /** An event of a lane, by its id and timestamp. */
@@ -54,6 +60,12 @@ export interface UserSyncState {
   /** the last applied event of the identity lane */
   lastIdentityEventTimestamp?: number;
   lastIdentityEventId?: string;
+  /** the last applied tier change (loyalty lane); a completed link sets the time it read the member's tier */
+  lastTierChangeTimestamp?: number;
+  lastTierChangeEventId?: string;
+  /** the last posted event of the engagement lane (for the record only: that lane is unordered) */
+  lastEngagementEventTimestamp?: number;
+  lastEngagementEventId?: string;
   /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
   /** an event that was claimed but not recorded: in flight, or its worker died (it may be in the DLQ) */
@@ -106,13 +118,15 @@ export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 export const LAST_APPLIED_FIELDS: Record<
   EventLane,
   {
-    timestamp: 'lastEventTimestamp' | 'lastLinkEventTimestamp' | 'lastIdentityEventTimestamp';
-    eventId: 'lastEventId' | 'lastLinkEventId' | 'lastIdentityEventId';
+    timestamp: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventTimestamp` | 'lastTierChangeTimestamp';
+    eventId: `last${'' | 'Link' | 'Identity' | 'Engagement'}EventId` | 'lastTierChangeEventId';
   }
 > = {
   sync: { timestamp: 'lastEventTimestamp', eventId: 'lastEventId' },
   link: { timestamp: 'lastLinkEventTimestamp', eventId: 'lastLinkEventId' },
   identity: { timestamp: 'lastIdentityEventTimestamp', eventId: 'lastIdentityEventId' },
+  engagement: { timestamp: 'lastEngagementEventTimestamp', eventId: 'lastEngagementEventId' },
+  loyalty: { timestamp: 'lastTierChangeTimestamp', eventId: 'lastTierChangeEventId' },
 };
 
 export const laneOf = (event: LineEventFacts): EventLane => event.lane ?? UNNAMED_LANE;
@@ -143,6 +157,7 @@ function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   const lane = laneOf(event);
+  if (LANE_ORDER[lane] === 'unordered') return claimAdmission(event, state, now);
   const last = lastApplied(state, lane);
   if (last.timestamp !== undefined && event.timestamp <= last.timestamp)
     return last.eventId === event.webhookEventId ? 'duplicate' : 'stale';
@@ -151,7 +166,11 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ).
   if (unrecorded.some((claim) => event.timestamp <= claim.timestamp)) return 'stale';
   if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
-  // The same event may re-claim at once: that is its own retry after a crash.
+  return claimAdmission(event, state, now);
+}
+
+/** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
+function claimAdmission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   if (state.pendingEventId === undefined || state.pendingEventId === event.webhookEventId) return 'apply';
   // Another event's claim: wait for it, or take it over once it expired (its worker died).
   return (state.pendingExpiresAt ?? Number.POSITIVE_INFINITY) < now ? 'apply' : 'held';

@@ -15,11 +15,12 @@ import { notificationsOf } from './envelope';
 import { identityEvent, identityEventId } from './identity-events';
 import { interpret, type Interpretation } from './identity-notices';
 import type { NotificationsDeps } from './notifications-deps';
+import { interpretTier, isTierEvent, type TierInterpretation } from './tier-notices';
 
 /** `POST /capillary/notifications` serves the `default` org; `/capillary/notifications/<org>` an org of CAPILLARY_ORGS. */
 const ROUTE = /^\/capillary\/notifications(?:\/([^/]+))?\/?$/;
 
-type Applied = Extract<Interpretation, { kind: 'identity' }>;
+type Applied = Extract<Interpretation | TierInterpretation, { kind: 'identity' | 'tier' }>;
 
 /** 4xx are counted (401 apart) and logged by status and field; what failed to queue is a 503 Capillary retries. */
 const notificationAnswers: ErrorAnswers = {
@@ -47,8 +48,8 @@ const notificationAnswers: ErrorAnswers = {
 /**
  * Capillary → the bridge (docs/deploy.md#capillary-event-notifications). Authenticates first, then reads every
  * notification of the body (a 400 names the field at fault, before anything is queued); each merge or PII deletion
- * becomes one identity event per LINE user whose record names the customer, queued into that user's FIFO group so
- * it is ordered with the user's own events. 200 only once all are queued; a notification applied before is 200
+ * becomes one identity event (a tier change one tier event) per LINE user whose record names the customer, queued
+ * into that user's FIFO group so it is ordered with the user's own events. 200 only once all are queued; a notification applied before is 200
  * without queueing; unknown events are 200, counted.
  */
 export async function handleNotificationRequest(
@@ -65,7 +66,9 @@ export async function handleNotificationRequest(
     const interpreted = notificationsOf(jsonOf(readBody(request, deps.config.maxBodyBytes))).map((notification) => ({
       name: notification.name,
       createdAt: notification.createdAt,
-      ...interpret(notification),
+      ...(isTierEvent(notification.name)
+        ? interpretTier({ ...notification, name: notification.name }, deps.config.loyaltyProgramId)
+        : interpret(notification)),
     }));
     const tally = { received: interpreted.length, applied: 0, duplicates: 0, ignored: 0, queued: 0 };
     for (const notification of interpreted) {
@@ -128,7 +131,8 @@ async function applyNotification(
   }));
   if (numbered.length > 0) await enqueueBatches(deps.sqs, deps.config.queueUrl, toBatches(numbered));
   metrics.addMetric('CapillaryNotificationApplied', MetricUnit.Count, 1);
-  metrics.addMetric('IdentityEventQueued', MetricUnit.Count, numbered.length);
+  if (applied.kind === 'tier') metrics.addMetric('TierEventQueued', MetricUnit.Count, numbered.length);
+  else metrics.addMetric('IdentityEventQueued', MetricUnit.Count, numbered.length);
   logger.info('Capillary notification queued for its LINE users', {
     notice: applied.notice.type,
     users: numbered.length,

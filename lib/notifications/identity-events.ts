@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import type { IdentityNotice } from '../domain/identity-rules';
+import type { TierNotice } from '../domain/tier-rules';
 import type { LineWebhookEvent } from '../line/callback';
 
 /**
@@ -13,12 +14,13 @@ export function identityEventId(notificationKey: string, destination: string, us
 }
 
 /**
- * A Capillary identity change for one LINE user, shaped like LINE's events so the worker orders it in the user's
- * FIFO group and record (lane `identity`, domain/identity-rules). Its time is the notification's.
+ * A Capillary identity (or tier) change for one LINE user, shaped like LINE's events so the worker orders it in the
+ * user's FIFO group and record (lane `identity`, domain/identity-rules; lane `loyalty`, domain/tier-rules). Its time
+ * is the notification's.
  */
 export function identityEvent(
   userId: string,
-  { type, ...notice }: IdentityNotice,
+  { type, ...notice }: IdentityNotice | TierNotice,
   webhookEventId: string,
   createdAt: number,
 ): LineWebhookEvent {

@@ -35,6 +35,11 @@ export interface AppliedChange {
   linkRefs?: string[] | null;
   /** when Capillary deleted the customer on a PII request (domain/identity-rules); null clears the mark */
   forgottenAt?: number | null;
+  /**
+   * When a completed link read the member's current tier (and set its menu): the loyalty lane's last applied time,
+   * so a tier notification from before that read is stale (domain/tier-rules).
+   */
+  tierReadAt?: number;
 }
 
 /** Where the user record keeps one lane's events. */
@@ -66,6 +71,18 @@ export const LANE_ATTRIBUTES: Record<EventLane, LaneAttributes> = {
     lastId: 'lastIdentityEventId',
     inFlightTs: 'identityInFlightTs',
     inFlightId: 'identityInFlightId',
+  },
+  engagement: {
+    lastTs: 'lastEngagementEventTs',
+    lastId: 'lastEngagementEventId',
+    inFlightTs: 'engagementInFlightTs',
+    inFlightId: 'engagementInFlightId',
+  },
+  loyalty: {
+    lastTs: 'lastTierChangeTs',
+    lastId: 'lastTierChangeId',
+    inFlightTs: 'tierInFlightTs',
+    inFlightId: 'tierInFlightId',
   },
 };
 
@@ -138,5 +155,6 @@ export function writeChange(
     put('linkDetail', change.link.detail === undefined ? null : s(change.link.detail));
     put('linkAt', n(change.link.at));
   }
+  put(LANE_ATTRIBUTES.loyalty.lastTs, number(change.tierReadAt));
   for (const [attribute, value] of Object.entries(derived)) put(attribute, value);
 }

@@ -79,9 +79,19 @@ export class UserSyncStore implements UserRecordStore {
     const lane = laneOf(event);
     const { lastTs, inFlightTs, inFlightId } = LANE_ATTRIBUTES[lane];
     // A lane that waits for its unrecorded event admits no other event past it (domain/sync-rules LANE_ORDER).
-    const takesOver = LANE_ORDER[lane] === 'take-over';
+    const order = LANE_ORDER[lane];
+    const takesOver = order === 'take-over';
     const pastInFlight = `${inFlightId} = :eventId${takesOver ? ` OR ${inFlightTs} < :ts` : ''}`;
-    const expiredClaimFalls = takesOver ? `(claimTs < :ts OR ${otherLaneClaim(lane)})` : otherLaneClaim(lane);
+    // An unordered lane's events are never stale: only the claim is checked, and an expired one falls to any event.
+    const ordered =
+      order === 'unordered'
+        ? ''
+        : `(attribute_not_exists(${lastTs}) OR ${lastTs} < :ts) AND ` +
+          `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND `;
+    const expiredClaimFalls =
+      order === 'unordered'
+        ? ''
+        : ` AND ${takesOver ? `(claimTs < :ts OR ${otherLaneClaim(lane)})` : otherLaneClaim(lane)}`;
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
@@ -95,9 +105,8 @@ export class UserSyncStore implements UserRecordStore {
           // same event re-claims at once; an expired claim falls to a newer event of its lane where it takes
           // over, or to any event of another lane).
           ConditionExpression:
-            `(attribute_not_exists(${lastTs}) OR ${lastTs} < :ts) AND ` +
-            `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND ` +
-            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now AND ${expiredClaimFalls}))`,
+            ordered +
+            `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now${expiredClaimFalls}))`,
           ExpressionAttributeValues: {
             ':lane': s(lane),
             ':eventId': s(event.webhookEventId),

@@ -15,6 +15,15 @@ export class NonceChangedError extends BridgeError {
   }
 }
 
+/** An engagement route for a channel built without its behavioural-events client: a broken configuration object. */
+export class EngagementNotConfiguredError extends BridgeError {
+  override readonly name = 'EngagementNotConfiguredError';
+
+  constructor(public readonly channel: string) {
+    super(`Channel "${channel}" maps engagement events but has no behavioural-events client`);
+  }
+}
+
 /**
  * A link must move the LINE profile of another channel of the provider (same user id) but the worker has no queue
  * to queue that channel's move into (QUEUE_URL unset): nothing was changed; the event is retried, then the DLQ.

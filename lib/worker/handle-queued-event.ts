@@ -14,18 +14,35 @@ import {
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
 import { claimUserRecord, type Skipped } from './claim-user-record';
+import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
+import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
 import { moveSibling } from './link/move-sibling';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
+import {
+  applyTierChange,
+  menuAfterFollow,
+  menuAfterIdentityChange,
+  type TierOutcome,
+} from './loyalty/apply-tier-change';
+import { answerPoints, type PointsOutcome } from './loyalty/points-answer';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
 import type { SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
-  SyncOutcome | LinkOutcome | IdentityOutcome | Skipped | { result: 'ignored'; reason: IgnoreReason };
+  | SyncOutcome
+  | LinkOutcome
+  | IdentityOutcome
+  | PointsOutcome
+  | TierOutcome
+  | ReattachOutcome
+  | EngagementOutcome
+  | Skipped
+  | { result: 'ignored'; reason: IgnoreReason };
 
 /** What became of one delivery of a record: the local pipeline and the tests report it without parsing logs. */
 export interface RecordSettled {
@@ -59,7 +76,8 @@ export async function handleQueuedEvent(
   try {
     message = parseQueuedEvent(record.body);
     const facts = eventFactsOf(message.event);
-    const route = routeOf(facts, deps.link.settings.chat);
+    const rules = deps.channels.get(message.channel)?.engagement?.rules ?? [];
+    const route = routeOf(facts, deps.link.settings.chat, { rules, event: message.event }, deps.loyalty);
     const user = maskUserId(facts.userId);
     log = logger.createChild({
       persistentKeys: { channel: message.channel, eventId: facts.webhookEventId, type: facts.type, user },
@@ -96,17 +114,31 @@ async function settle(
   const channel = deps.channels.get(message.channel);
   if (channel === undefined) throw new ChannelNotConfiguredError(message.channel);
   if (route.kind === 'ignored' || route.kind === 'link-refused') return acknowledge(route, facts.type, channel.id, log);
+  const call = { deadlineAt };
   const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
   const key = { destination: message.destination, userId: route.userId, owner };
+  if (route.kind === 'points') return answerPoints({ key, facts, channel, deps, log, call });
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
   const { claimed } = claim;
-  const call = { deadlineAt };
-  if (route.kind === 'sync') return syncLineEvent(claimed, channel, log, call);
+  if (route.kind === 'sync') {
+    const outcome = await syncLineEvent(claimed, channel, log, call);
+    await menuAfterFollow(channel, { userId: route.userId, state: claimed.state, outcome }, { log, call });
+    return outcome;
+  }
+  if (route.kind === 'engagement') {
+    const engagement = { rule: route.rule, event: message.event };
+    return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
+  }
   const { nonces, settings } = deps.link;
-  if (route.kind === 'identity')
-    return applyIdentityChange({ claimed, notice: route.notice, nonces, channel: channel.id, log, now: Date.now() });
+  if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
+  if (route.kind === 'identity') {
+    const { notice, userId } = route;
+    const outcome = await applyIdentityChange({ claimed, notice, nonces, channel: channel.id, log, now: Date.now() });
+    await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
+    return outcome;
+  }
   const siblings = {
     channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
     records: deps.store,
@@ -120,6 +152,8 @@ async function settle(
       return completeLink(link, route);
     case 'unlink':
       return unlink(link, route);
+    case 'reattach':
+      return reattachLineProfile(link, route.request);
     case 'link-sibling':
       return moveSibling(link, route.move);
   }

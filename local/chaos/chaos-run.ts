@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 
 import type { ChaosServices } from './chaos-services';
+import { engagementRows } from './engagement-oracle';
 import { identityFailures, identityRows, type IdentityRunOptions } from './identity-run';
 import { scanLogsDuring, type LogScanReport } from './log-scan';
 import type { ProblemKind, UserProblem } from './oracle';
@@ -31,7 +32,7 @@ const DEFAULT_IDENTITY: Omit<IdentityRunOptions, 'seed'> = {
  * The mix of trouble: a third of events redelivered, a quarter of received messages arm a Capillary fault,
  * 5 % of commits crash or stall; one event in four is a link or unlink, a third of links attacked.
  */
-const TROUBLE = { redeliveredPercent: 35, faultPercent: 25, crashPercent: 5, linkPercent: 1 };
+const TROUBLE = { redeliveredPercent: 35, faultPercent: 25, crashPercent: 5, linkPercent: 1, engagementPerHistory: 1 };
 const CAPILLARY_TIMEOUT_FAULT_MS = 600;
 
 export interface ChaosReport {
@@ -129,6 +130,17 @@ export function chaosChecks(
       met: usersWith(report, 'link') === 0,
     },
     { requirement: 'no nonce used twice', met: usersWith(report, 'nonce') === 0 },
+    {
+      requirement: 'engagement events played, some unmapped, with faults on the ingest URL',
+      met:
+        figures.engagement.mapped > 0 &&
+        figures.engagement.sent > figures.engagement.mapped &&
+        figures.engagement.ingestFaulted > 0,
+    },
+    {
+      requirement: 'every mapped engagement event posted exactly once, none for unmapped ones',
+      met: report.problems.every((problem) => problem.kind !== 'engagement'),
+    },
     { requirement: 'no personal data or secret in the logs', met: logFindings(report) === 0 },
     { requirement: 'nothing left in the DLQ', met: figures.leftInDlq === 0 },
     {
@@ -241,6 +253,7 @@ export function formatChaosReport(report: ChaosReport): string {
       ['nonce attacks sent (reuse, impersonation); refused links', `${figures.linkAttacks}; ${figures.linkRejected}`],
       ['users with a LINE id on the wrong customer', usersWith(report, 'link')],
       ['nonces used twice', usersWith(report, 'nonce')],
+      ...engagementRows(figures.engagement),
       [
         'Capillary calls (per distinct event)',
         `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`,

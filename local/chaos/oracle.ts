@@ -23,12 +23,20 @@
  *   burnt by an impersonation attempt links nobody.
  * - nonce: no nonce completed two links.
  */
-import { claimLaneOf, EVENT_LANES, lastApplied, type EventLane, type UserSyncState } from '../../lib/domain/sync-rules';
+import {
+  claimLaneOf,
+  EVENT_LANES,
+  LANE_ORDER,
+  lastApplied,
+  type EventLane,
+  type UserSyncState,
+} from '../../lib/domain/sync-rules';
 import { subscriptionOf, type CapillaryState, type CustomerSnapshot } from '../standins/capillary-standin';
 import type { StoreWrite } from './crashing-worker';
 import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
 
-export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce' | 'identity';
+/** `engagement`: local/chaos/engagement-oracle.ts; `identity`: local/chaos/identity-oracle.ts */
+export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce' | 'engagement' | 'identity';
 
 export interface UserProblem {
   userId: string;
@@ -132,7 +140,8 @@ function witnessedBy(before: UserSyncState): (ClaimedEvent & { lane: EventLane }
 /**
  * Claims that went back in time or to an event already recorded, from one record's writes in order. Per lane, every
  * event granted a claim counts until it is released (a refused link left no trace), whatever happened to its claim
- * since: expired, taken over by another lane, overwritten.
+ * since: expired, taken over by another lane, overwritten. An unordered lane (engagement) has no order to go back
+ * in: that its events post once is engagement-oracle.ts's check.
  */
 function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: string }[] {
   const problems: { kind: ProblemKind; detail: string }[] = [];
@@ -142,6 +151,7 @@ function claimProblems(writes: StoreWrite[]): { kind: ProblemKind; detail: strin
     claimed.set(event.eventId, { ...event, recorded: event.recorded || claimed.get(event.eventId)?.recorded === true });
   };
   for (const write of writes) {
+    if (LANE_ORDER[write.lane] === 'unordered') continue;
     const claimed = lanes.get(write.lane)!;
     const event = { eventId: write.webhookEventId, timestamp: write.timestamp };
     if (write.kind === 'release') {

@@ -33,6 +33,8 @@ import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../rigs/
 import { createUsersTable, RIG_CAPILLARY_AUTH, RIG_CHANNEL, workerConfigFor } from '../rigs/worker-rig';
 import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
+import { judgeEngagement, type EngagementFigures } from './engagement-oracle';
+import { chaosEngagementSettings } from './engagement-scenario';
 import { startIdentityMix, type IdentityFigures, type IdentityMix, type IdentityRunOptions } from './identity-run';
 import { linkChannelsOf } from './identity-scenario';
 import { asLambdaInvocation } from './lambda-sandbox';
@@ -143,6 +145,8 @@ export interface RunFigures {
   viaLinkApi: number;
   /** the identity mix, when played */
   identity?: IdentityFigures;
+  /** LINE engagement posted as Capillary behavioural events (engagement-oracle.ts) */
+  engagement: EngagementFigures;
 }
 
 export interface RunResult {
@@ -193,7 +197,11 @@ class Tally {
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
-    : outcome.result === 'link' || outcome.result === 'identity'
+    : outcome.result === 'link' ||
+        outcome.result === 'identity' ||
+        outcome.result === 'reattach' ||
+        outcome.result === 'points' ||
+        outcome.result === 'tier'
       ? `${outcome.result}-${outcome.action}`
       : `${outcome.result}-${outcome.reason}`;
 
@@ -403,7 +411,15 @@ async function prepareBridge(
   return {
     queue,
     // The queue too: a link in one channel of a provider queues the move of the user's other channels of it.
-    workerConfig: { ...config, claimTtlSeconds: fleet.claimTtlMs / 1000, eventsQueueUrl: queue.queueUrl },
+    workerConfig: {
+      ...config,
+      claimTtlSeconds: fleet.claimTtlMs / 1000,
+      eventsQueueUrl: queue.queueUrl,
+      engagement: chaosEngagementSettings(
+        capillary.behaviouralEventsUrl,
+        secrets.channels.map(({ id }) => id),
+      ),
+    },
     webhookConfig: webhookConfigFor(
       queue.queueUrl,
       secrets.channels.map(({ id, channelSecret, destination }) =>
@@ -492,6 +508,8 @@ function startWorkerFleet(
     for (const record of records) {
       tally.receives += 1;
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
+      const ingestFault = scenario.engagement?.ingestFaults[received];
+      if (ingestFault) services.capillary.injectFault(ingestFault);
       const fault = scenario.faults[received++];
       if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
       else if (fault && 'bulkRecordRejections' in fault) services.capillary.rejectFirstBulkRecords(fault);
@@ -620,6 +638,12 @@ export async function playScenario(
         .length,
     });
     problems.push(...(judged?.problems ?? []));
+    const ingestCalls = services.capillary.calls().filter((call) => call.path.startsWith('/webhooks/'));
+    const engagement = judgeEngagement(
+      deliveries.engagement,
+      services.capillary.state().behaviouralEvents.posted,
+      ingestCalls.filter((call) => call.fault !== undefined).length,
+    );
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),
       usersOnSeveralChannels: usersOnSeveralChannels(deliveries.users),
@@ -654,8 +678,9 @@ export async function playScenario(
       bulkUpserts: businessCalls.filter((call) => call.path.startsWith('/v2/integrations/customer/upsert/bulk')).length,
       viaLinkApi: (identity?.plan.rounds.flat() ?? []).filter((request) => request.apiCall !== undefined).length,
       ...(judged ? { identity: judged.figures } : {}),
+      engagement: engagement.figures,
     };
-    return { figures, problems, deliveries };
+    return { figures, problems: [...problems, ...engagement.problems], deliveries };
   } finally {
     await workers.stop();
     await identity?.close();

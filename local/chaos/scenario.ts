@@ -19,6 +19,12 @@ import {
 } from '../line-event-factory';
 import type { FirstBulkRecordRejection, FoldedFormRefusal } from '../standins/capillary-standin';
 import type { FaultRule } from '../standins/standin-kit';
+import {
+  engagementDeliveries,
+  engagementPlanArbitrary,
+  type EngagementPlan,
+  type SentEngagement,
+} from './engagement-scenario';
 
 export type SyncAction = 'follow' | 'unfollow' | 'unblock';
 export type LineAction = SyncAction | 'link' | 'unlink';
@@ -48,6 +54,8 @@ export interface Scenario {
   faults: (ChaosFault | null)[];
   /** the n-th DynamoDB commit crashes or stalls the worker at that point */
   crashes: (CrashPoint | null)[];
+  /** taps and texts among the histories, and faults on the ingest URL (engagement-scenario.ts); absent: none */
+  engagement?: EngagementPlan;
 }
 
 export interface ScenarioShape {
@@ -66,6 +74,8 @@ export interface ScenarioShape {
   planLength: { min: number; max: number };
   /** weight of link/unlink against 3 for follow/unfollow/unblock (0 or absent: no linking) */
   linkPercent?: number;
+  /** engagement events per user history, on average (0 or absent: none) */
+  engagementPerHistory?: number;
 }
 
 const ACTION_STATE: Record<SyncAction, SubscriptionState> = { follow: 'OPTIN', unblock: 'OPTIN', unfollow: 'OPTOUT' };
@@ -162,6 +172,14 @@ export function scenarioArbitrary(shape: ScenarioShape): fc.Arbitrary<Scenario> 
     requestSizes: fc.array(fc.integer({ min: 1, max: shape.maxRequestSize }), { minLength: 1, maxLength: 8 }),
     faults: fc.array(sometimes(shape.faultPercent, capillaryFault(shape.capillaryTimeoutFaultMs)), planLength),
     crashes: fc.array(sometimes(shape.crashPercent, crashPoint), planLength),
+    engagement: engagementPlanArbitrary({
+      histories: shape.users.max,
+      perHistory: shape.engagementPerHistory ?? 0,
+      redeliveredPercent: shape.redeliveredPercent,
+      faultPercent: shape.faultPercent,
+      timeoutFaultMs: shape.capillaryTimeoutFaultMs,
+      planLength: shape.planLength.max,
+    }),
   });
 }
 
@@ -224,6 +242,8 @@ export interface Deliveries {
   redeliveries: number;
   /** accountLink events carrying a nonce already sent (see LinkAttack) */
   attacks: number;
+  /** the engagement events, one each (their redeliveries are in `sent` and `redeliveries`) */
+  engagement: SentEngagement[];
 }
 
 function lineEvent(userId: string, action: LineAction, timestamp: number, nonce: string): LineWebhookEvent {
@@ -295,6 +315,8 @@ export function deliveriesOf(
     }
     return user;
   });
+  const engagement = engagementDeliveries(scenario.engagement, users);
+  for (const { channel, ...arrival } of engagement.arrivals) arrivals.get(channel)?.push(arrival);
   const timed: { at: number; request: WebhookDelivery }[] = [];
   let sizeIndex = 0;
   for (const channel of channels) {
@@ -316,7 +338,8 @@ export function deliveriesOf(
     users,
     requests,
     sent,
-    redeliveries: sent - attacks - users.reduce((sum, user) => sum + user.events.length, 0),
+    redeliveries: sent - attacks - engagement.sent.length - users.reduce((sum, user) => sum + user.events.length, 0),
     attacks,
+    engagement: engagement.sent,
   };
 }

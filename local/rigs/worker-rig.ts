@@ -69,6 +69,8 @@ export function workerConfigFor(
   channels: readonly WorkerChannel[] = [RIG_CHANNEL],
   otherOrgs: readonly CapillaryOrgConfig[] = [],
   link: Partial<WorkerConfig['link']> = {},
+  engagement: WorkerConfig['engagement'] = { rulesByChannel: new Map(), posting: undefined },
+  loyalty: Partial<WorkerConfig['loyalty']> = {},
 ): WorkerConfig {
   return {
     tableName,
@@ -106,6 +108,8 @@ export function workerConfigFor(
       lineApiTimeoutMs: 1000,
       ...link,
     },
+    engagement,
+    loyalty: { pointsPostbackData: DEFAULTS.POINTS_POSTBACK_DATA, memberCardTexts: {}, ...loyalty },
   };
 }
 
@@ -155,6 +159,9 @@ export async function startWorkerHarness(
     capillary?: RigCapillarySettings;
     channels?: readonly WorkerChannel[];
     link?: Partial<WorkerConfig['link']>;
+    /** the engagement settings, given the stand-in (its behavioural-events URL) */
+    engagement?: (capillary: CapillaryStandIn) => WorkerConfig['engagement'];
+    loyalty?: Partial<WorkerConfig['loyalty']>;
     capillaryStandIn?: CapillaryStandInOptions;
     lineStandIn?: LineStandInOptions;
   } = {},
@@ -171,6 +178,8 @@ export async function startWorkerHarness(
     options.channels,
     [],
     options.link,
+    options.engagement?.(capillary),
+    options.loyalty,
   );
   const settled: RecordSettled[] = [];
   const waiting = new Map<string, (settlement: RecordSettled) => void>();
@@ -181,7 +190,8 @@ export async function startWorkerHarness(
       waiting.get(settlement.messageId)?.(settlement);
     },
   };
-  const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
+  // Each run is one invocation, with its own deadline (a long test or bench would otherwise run out of time).
+  const context = () => lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
   return {
     capillary,
     line,
@@ -194,7 +204,7 @@ export async function startWorkerHarness(
     run: (events, receiveCount = 1, { channel, destination } = {}) =>
       processSqsBatch(
         toSqsEvent(events.map((e) => sqsRecordFor(e, receiveCount, destination, channel))),
-        context,
+        context(),
         deps,
       ),
     async close() {

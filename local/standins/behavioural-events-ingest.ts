@@ -8,11 +8,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { isRecord } from '../../lib/is-record';
+import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { InvalidAdminRequestError, type Clock, type StandInReply } from './standin-kit';
 
 export const LOCAL_BEHAVIOURAL_EVENTS_INTEGRATION = 'local-engagement';
 /** `user:password` of the local integration (Capillary shows them with the integration's URL). */
-export const LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS = 'local.events:local-events-password';
+export const LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS = LOCAL_CREDENTIALS.capillaryBehaviouralEventsCredentials;
 export const behaviouralEventsPath = (integrationId: string): string =>
   `/webhooks/${encodeURIComponent(integrationId)}`;
 

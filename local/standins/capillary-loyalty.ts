@@ -58,6 +58,8 @@ export class LoyaltyLedger {
   constructor(
     readonly program: LoyaltyProgram,
     private readonly isCustomer: (customerId: number) => boolean,
+    /** told of every tier change (the stand-in's tier notifications) */
+    private readonly onTierChange: (change: TierChangeRecord) => void = () => {},
   ) {}
 
   memberOf(customerId: number): MemberLoyaltyRecord {
@@ -76,7 +78,9 @@ export class LoyaltyLedger {
     const member = this.#member(customerId);
     const previousTierNumber = member.tierNumber;
     member.tierNumber = found.tierNumber;
-    return { customerId, previousTierNumber, tierNumber: found.tierNumber };
+    const change = { customerId, previousTierNumber, tierNumber: found.tierNumber };
+    this.onTierChange(change);
+    return change;
   }
 
   setPoints(customerId: number, points: number, expirySchedules?: ExpiryEntry[]): MemberLoyaltyRecord {

@@ -2,11 +2,13 @@
  * The Capillary stand-in's event notifications: as Capillary's webhook does (capillary-api docs "Consuming event
  * notifications"), one JSON object per POST to the configured URL with the configured static headers
  * (`Authorization`), retried with exponential backoff on 429, 5xx and network failures, never on another 4xx.
- * Shape A (flat); `eventId` only when configured (the documented loyaltyCustomerMerge sample has none).
+ * Shape A (flat); `eventId` only when configured (the documented loyaltyCustomerMerge sample has none). Times only
+ * go forward: two changes in one millisecond still have an order.
  */
 import { randomUUID } from 'node:crypto';
 
 import { exponentialDelay, withRetries } from '../../lib/retry/with-retries';
+import type { LoyaltyProgram, TierChangeRecord } from './capillary-loyalty';
 
 export interface NotificationTarget {
   url: string;
@@ -33,6 +35,7 @@ export class CapillaryNotifier {
   #target: NotificationTarget | undefined;
   readonly #deliveries: NotificationDelivery[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  #lastCreatedAt = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -90,6 +93,12 @@ export class CapillaryNotifier {
     );
   }
 
+  /** A tier change as `tierUpgraded`, `tierDowngraded` or `tierRenewed` (samples: "Event schema – tier"). */
+  tierChanged(change: TierChangeRecord, program: LoyaltyProgram): void {
+    const { eventName, ...fields } = tierNotificationFields(change, program);
+    this.#send({ eventName, ...fields, apiRequestId: randomUUID() }, true);
+  }
+
   #send(fields: Record<string, unknown>, documentedWithEventId: boolean): void {
     const target = this.#target;
     if (target === undefined) return;
@@ -98,7 +107,7 @@ export class CapillaryNotifier {
       ...fields,
       ...(withEventId ? { eventId: randomUUID() } : {}),
       orgId: STAND_IN_ORG_ID,
-      createdAt: this.clock(),
+      createdAt: (this.#lastCreatedAt = Math.max(this.clock(), this.#lastCreatedAt + 1)),
     };
     const delivery: NotificationDelivery = { body, attempts: 0, status: 0, delivered: false };
     this.#deliveries.push(delivery);
@@ -126,4 +135,43 @@ export class CapillaryNotifier {
       return delivery.delivered || !retriable ? { done: undefined } : { failed: undefined };
     });
   }
+}
+
+const NEW_TIER_FIELD = {
+  tierUpgraded: 'upgradedTierNumber',
+  tierDowngraded: 'downgradedTierNumber',
+  tierRenewed: 'currentTierNumber',
+} as const;
+
+/** A tier notification's fields but its envelope's time and ids, as the current docs' sample writes them. */
+export function tierNotificationFields(
+  { customerId, previousTierNumber, tierNumber }: TierChangeRecord,
+  program: LoyaltyProgram,
+): Record<string, unknown> & { eventName: keyof typeof NEW_TIER_FIELD } {
+  const eventName =
+    tierNumber > previousTierNumber
+      ? 'tierUpgraded'
+      : tierNumber < previousTierNumber
+        ? 'tierDowngraded'
+        : 'tierRenewed';
+  return {
+    eventName,
+    refId: `${STAND_IN_ORG_ID}_${customerId}`,
+    data: {
+      customerIdentifiers: { customerId },
+      entityInformation: { entityType: 'USER', entityId: customerId },
+      loyaltyProgramDetails: {
+        id: program.id,
+        name: program.name,
+        isDefault: true,
+        pointsToCurrencyRatio: 1,
+        tiers: program.tiers.map(({ tierNumber: number, tierName }) => ({ tierNumber: number, tierName })),
+      },
+      loyaltyProgramId: program.id,
+      ...(eventName === 'tierRenewed' ? {} : { previousTierNumber }),
+      [NEW_TIER_FIELD[eventName]]: tierNumber,
+      tierExpiryDate: '2126-12-31',
+      notes: 'changed by the stand-in',
+    },
+  };
 }

@@ -52,9 +52,10 @@ export interface CapillaryStandInOptions {
   /**
    * `subscriptionInfo` on add customer (documented in the 2025+ docs; whether LINE works there is open):
    * `applied` (default), `warning` = customer created, each subscription answered with warning 91022,
-   * `refused` = the whole add refused (HTTP 400, code 400), as an org without the feature might.
+   * `refused` = the whole add refused (HTTP 400, code 400), as an org without the feature might, `ignored` = customer
+   * created, the opt-in dropped without a word (the case the worker cannot tell, docs/capillary.md#folded-registration).
    */
-  subscriptionInfoOnAdd?: FoldedFormAnswer;
+  subscriptionInfoOnAdd?: FoldedFormAnswer | 'ignored';
   /**
    * Profiles of several sources in one add customer (Unconfirmed: no documented sample): `applied`
    * (default) makes one customer with all of them, `refused` refuses the add (HTTP 400, code 400).
@@ -83,7 +84,7 @@ export interface CapillaryStandInOptions {
   behaviouralEventsRateLimitPerMinute?: number;
   /** the org's loyalty program, its tiers and their thresholds (capillary-loyalty.ts) */
   loyaltyProgram?: LoyaltyProgram;
-  /** where merges and PII deletions are notified (Capillary's event notifications); none = not notified */
+  /** where merges, PII deletions and tier changes are notified (Capillary's event notifications); none = not notified */
   notifications?: NotificationTarget;
 }
 
@@ -194,7 +195,7 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   mergeCustomers(survivor: number, victim: number): void;
   /** a PII deletion approved and carried out: the customer's reads and writes answer 8109 */
   deleteCustomer(customerId: number): void;
-  /** where merges and deletions are notified; undefined stops notifying */
+  /** where merges, deletions and tier changes are notified; undefined stops notifying */
   sendNotificationsTo(target: NotificationTarget | undefined): void;
   /** every notification sent, with its attempts and last answer */
   notifications(): NotificationDelivery[];
@@ -457,7 +458,13 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const behaviouralEvents = new BehaviouralEventsIngest(options.behaviouralEvents ?? {}, clock, errorEnvelope);
 
   const customers = new Map<number, StoredCustomer>();
-  const loyalty = new LoyaltyLedger(options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM, (id) => customers.has(id));
+  const program = options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM;
+  // The notifier is made below; a tier only changes once the stand-in serves.
+  const loyalty = new LoyaltyLedger(
+    program,
+    (id) => customers.has(id),
+    (change) => notifier.tierChanged(change, program),
+  );
   let nextCustomerId = FIRST_CUSTOMER_ID;
   // Tokens are the API client's sessions: a data reset does not revoke them (clients cache tokens).
   const tokenExpiries = new Map<string, number>();
@@ -593,7 +600,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** On add, a subscription that cannot be set is a secondary failure: a warning, the customer still counts. */
-  const subscribeOnRegistration = (customer: StoredCustomer, subscriptionInfo: unknown, answer: FoldedFormAnswer) => {
+  const subscribeOnRegistration = (
+    customer: StoredCustomer,
+    subscriptionInfo: unknown,
+    answer: FoldedFormAnswer | 'ignored',
+  ) => {
+    if (answer === 'ignored') return [];
     const requested: unknown[] =
       isRecord(subscriptionInfo) && Array.isArray(subscriptionInfo.subscriptions) ? subscriptionInfo.subscriptions : [];
     return requested.flatMap((raw) => {
@@ -612,7 +624,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   };
 
   /** How this add's use of a folded form is answered: a pending one-off refusal first, else the org's standing reading. */
-  const foldedAnswer = (form: FoldedForm): FoldedFormAnswer => {
+  const foldedAnswer = (form: FoldedForm): FoldedFormAnswer | 'ignored' => {
     const index = oneOffRefusals.findIndex((refusal) => refusal.form === form);
     const refusal = oneOffRefusals[index];
     if (refusal === undefined)
@@ -763,7 +775,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       }
       customer.profiles.push(...newProfiles);
       // The org's standing reading of subscriptionInfo; a refusal is per record here, as a warning.
-      const optInAnswer = behaviour.subscriptionInfoOnAdd === 'applied' ? 'applied' : 'warning';
+      const optInAnswer = behaviour.subscriptionInfoOnAdd === 'refused' ? 'warning' : behaviour.subscriptionInfoOnAdd;
       if (record.subscriptionInfo !== undefined)
         warnings.push(...subscribeOnRegistration(customer, record.subscriptionInfo, optInAnswer));
       const errors = statusLabelErrors(record);

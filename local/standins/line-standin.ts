@@ -8,12 +8,13 @@
  * account-link dialog that sends the signed `accountLink` event to the connected webhook. Rich menus per user and
  * the loading animation: line-rich-menus.ts.
  */
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 import { isRecord } from '../../lib/is-record';
 import { LOCAL_CREDENTIALS } from '../local-credentials';
 import { signLineBody } from '../sign-line-body';
 import { LineChannelWebhooks, type LineChannelWebhook } from './line-channel-webhooks';
+import { ChannelFollowers } from './line-followers';
 import { RichMenuRegistry, type RichMenuState } from './line-rich-menus';
 import {
   InvalidAdminRequestError,
@@ -63,10 +64,12 @@ export interface LineStandInState extends RichMenuState {
   profiles: Record<string, LineProfile>;
   blockedUserIds: string[];
   unknownUsers: UnknownLineUsers;
-  /** current followers, in friend-add order */
+  /** current followers, in friend-add order (of every bot no delivered event changed) */
   followerIds: string[];
   /** first-time adds ever (insight `followers`, which never decreases) */
   followersEverAdded: number;
+  /** per bot that delivered follow/unfollow events changed: its current followers */
+  followerIdsByBot: Record<string, string[]>;
   linkTokens: { linkToken: string; userId: string; issuedAt: number; used: boolean }[];
   /** every message sent by reply or push, in order */
   sent: SentMessages[];
@@ -101,8 +104,13 @@ export interface LineStandIn extends StandInServer<LineSettings> {
   setProfile(userId: string, profile: LineProfile): void;
   /** a blocked user answers 404 and leaves the follower list, as after an unfollow; unblocking follows again */
   setBlocked(userId: string, blocked: boolean): void;
-  /** makes these users followers (a follow), in this order */
+  /** makes these users followers (a follow) of every bot, in this order */
   addFollowers(userIds: string[]): void;
+  /**
+   * A webhook body LINE delivered to a bot (locally the replay, the demo and the chaos run play LINE): its follow and
+   * unfollow events change that bot's follower list, the newest per user winning, as LINE's list follows its users.
+   */
+  recordDelivery(body: Buffer | string): void;
   /** the bot's own user id (bot info, and the `destination` of its webhooks) */
   botUserId: string;
   /** the webhook the account-link dialog calls */
@@ -137,7 +145,6 @@ const NOT_VERIFIED_REPLY = { status: 403, body: { message: 'Access to this API i
 const INVALID_START_REPLY = { status: 400, body: { message: 'The continuation token is invalid or has expired' } };
 const FOLLOWER_PAGE_MAX = 1000;
 const FOLLOWER_PAGE_DEFAULT = 300;
-const CURSOR_LIFETIME_MS = 24 * 3600 * 1000;
 const DEFAULT_BOT_USER_ID = 'U1f2e3d4c5b6a79880011223344556677';
 const INSIGHT_DATE = /^\d{8}$/;
 /** LINE's link tokens last 10 minutes (docs/line.md#account-link). */
@@ -178,7 +185,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     latencyMs: options.latencyMs ?? 0,
     verified: options.verified ?? true,
   });
-  const followers = new FollowerList(options.followerIds ?? [], clock);
+  const followers = new ChannelFollowers(options.followerIds ?? [], clock);
   const botUserId = options.botUserId ?? DEFAULT_BOT_USER_ID;
   const channelWebhooks = new LineChannelWebhooks(options.channels ?? [], botUserId, clock);
   const botInfo = {
@@ -223,7 +230,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     return profile === undefined ? NOT_FOUND_REPLY : { status: 200, body: { userId, ...profile } };
   };
 
-  const getFollowerIds: RouteHandler = ({ query }) => {
+  const getFollowerIds: RouteHandler = ({ query, headers }) => {
     if (!settings.current.verified) return NOT_VERIFIED_REPLY;
     const limit = Number(query.get('limit') ?? FOLLOWER_PAGE_DEFAULT);
     if (!Number.isInteger(limit) || limit < 1 || limit > FOLLOWER_PAGE_MAX) {
@@ -235,16 +242,16 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
         },
       };
     }
-    const page = followers.page(query.get('start'), limit);
+    const page = followers.of(channelWebhooks.botUserIdOf(headers.authorization)).page(query.get('start'), limit);
     return page === undefined ? INVALID_START_REPLY : { status: 200, body: page };
   };
 
-  const getFollowerCounts: RouteHandler = ({ query }) => {
+  const getFollowerCounts: RouteHandler = ({ query, headers }) => {
     if (!INSIGHT_DATE.test(query.get('date') ?? '')) return { status: 400, body: { message: 'date must be yyyyMMdd' } };
-    const current = followers.ids().length;
+    const list = followers.of(channelWebhooks.botUserIdOf(headers.authorization));
     return {
       status: 200,
-      body: { status: 'ready', followers: followers.everAdded, targetedReaches: current, blocks: blocked.size },
+      body: { status: 'ready', followers: list.everAdded, targetedReaches: list.ids().length, blocks: blocked.size },
     };
   };
 
@@ -264,9 +271,10 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     } else {
       throw new InvalidAdminRequestError('body must be {"userIds": [...]} or {"count": N (0 to 5000000), "seed": S}');
     }
-    const before = followers.ids().length;
+    const shared = followers.shared;
+    const before = shared.ids().length;
     followers.add(userIds.filter((userId) => !blocked.has(userId)));
-    return { followers: followers.ids().length, added: followers.ids().length - before };
+    return { followers: shared.ids().length, added: shared.ids().length - before };
   };
 
   /** POST /__admin/profiles: `{ userId, displayName, … }` sets a profile; `{ userId, blocked }` blocks or unblocks. */
@@ -408,8 +416,9 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     profiles: structuredClone(Object.fromEntries(profiles)),
     blockedUserIds: [...blocked],
     unknownUsers,
-    followerIds: followers.ids(),
-    followersEverAdded: followers.everAdded,
+    followerIds: followers.shared.ids(),
+    followersEverAdded: followers.shared.everAdded,
+    followerIdsByBot: followers.byBot(),
     linkTokens: [...linkTokens].map(([linkToken, issued]) => ({ linkToken, ...issued })),
     sent: structuredClone(sent),
     ...richMenus.state(),
@@ -488,6 +497,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     setProfile,
     setBlocked,
     addFollowers: (userIds) => followers.add(userIds),
+    recordDelivery: (body) => followers.delivered(body),
     botUserId,
     connectWebhook: (target) => {
       webhook = target;
@@ -497,87 +507,4 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
     issueIdToken,
     richMenus,
   };
-}
-
-/**
- * Followers in friend-add order. Each add gets a sequence number and a page's `next` names the last one
- * returned, so removals while someone pages never make them skip a follower. The token is signed (a
- * changed or made-up token answers 400, as LINE's does) and carries its issue time (it expires after 24 h).
- */
-class FollowerList {
-  #bySeq = new Map<number, string>();
-  #seqOf = new Map<string, number>();
-  #nextSeq = 1;
-  #everAdded = new Set<string>();
-  readonly #key = randomBytes(16);
-
-  constructor(
-    private readonly initial: string[],
-    private readonly clock: Clock,
-  ) {
-    this.add(initial);
-  }
-
-  add(userIds: string[]): void {
-    for (const userId of userIds) {
-      if (this.#seqOf.has(userId)) continue;
-      const seq = this.#nextSeq++;
-      this.#bySeq.set(seq, userId);
-      this.#seqOf.set(userId, seq);
-      this.#everAdded.add(userId);
-    }
-  }
-
-  remove(userId: string): void {
-    const seq = this.#seqOf.get(userId);
-    if (seq === undefined) return;
-    this.#seqOf.delete(userId);
-    this.#bySeq.delete(seq);
-  }
-
-  ids(): string[] {
-    return [...this.#bySeq.values()];
-  }
-
-  get everAdded(): number {
-    return this.#everAdded.size;
-  }
-
-  /** undefined: the token is invalid or expired */
-  page(start: string | null, limit: number): { userIds: string[]; next?: string } | undefined {
-    let after = 0;
-    if (start !== null) {
-      const cursor = this.#read(start);
-      if (cursor === undefined || this.clock() - cursor.issuedAt >= CURSOR_LIFETIME_MS) return undefined;
-      after = cursor.after;
-    }
-    const entries = [...this.#bySeq.entries()].filter(([seq]) => seq > after).slice(0, limit + 1);
-    const page = entries.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      userIds: page.map(([, userId]) => userId),
-      ...(entries.length > limit && last !== undefined ? { next: this.#token(last[0]) } : {}),
-    };
-  }
-
-  reset(): void {
-    this.#bySeq.clear();
-    this.#seqOf.clear();
-    this.#everAdded.clear();
-    this.#nextSeq = 1;
-    this.add(this.initial);
-  }
-
-  #token(after: number): string {
-    const payload = Buffer.from(JSON.stringify({ after, issuedAt: this.clock() })).toString('base64url');
-    return `${payload}.${createHmac('sha256', this.#key).update(payload).digest('base64url')}`;
-  }
-
-  #read(token: string): { after: number; issuedAt: number } | undefined {
-    const [payload = '', signature = ''] = token.split('.');
-    const expected = createHmac('sha256', this.#key).update(payload).digest();
-    const given = Buffer.from(signature, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { after: number; issuedAt: number };
-  }
 }

@@ -1,12 +1,14 @@
 /**
  * The doctor's AWS checks for a stage: every SSM parameter a function reads exists, is a SecureString and
  * decrypts (under the key the functions may use), the queues and DLQs exist (with their depth; a DLQ holding
- * messages fails), the user table's point-in-time recovery, and the alarms (not readable from here: see below).
+ * messages fails), the alarms (alarms-check.ts) and the user table's point-in-time recovery.
  */
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DescribeContinuousBackupsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DescribeParametersCommand, GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 
+import { checkAlarms } from './alarms-check';
 import { fail, pass, unknown, type CheckResult } from './check';
 
 export interface AwsTarget {
@@ -16,12 +18,15 @@ export interface AwsTarget {
   sqs: SQSClient;
   dynamo: DynamoDBClient;
   ssm?: SSMClient;
+  cloudWatch?: CloudWatchClient;
   /** SSM parameter name → the functions that read it */
   parameters: ReadonlyMap<string, readonly string[]>;
   /** the key the functions may decrypt with (ssmKmsKeyArn); empty = the AWS-managed aws/ssm */
   kmsKeyArn: string;
   queues: readonly { name: string; isDlq: boolean }[];
   tableName: string;
+  /** the alarm names serverless.yml declares for the stage */
+  alarmNames: readonly string[];
 }
 
 const AREA = 'AWS';
@@ -33,7 +38,15 @@ export async function checkAws(target: AwsTarget): Promise<CheckResult[]> {
     results.push(pass(AREA, 'SSM parameters', 'none on the local stage: its settings are literal values'));
   else for (const [name, readers] of target.parameters) results.push(await checkParameter(target, name, readers));
   for (const queue of target.queues) results.push(await checkQueue(target, queue));
-  results.push(target.local ? pass(AREA, 'alarms', 'none on the local stage') : alarmsNotChecked(target.stage));
+  if (target.local) results.push(pass(AREA, 'alarms', 'none on the local stage'));
+  else
+    results.push(
+      ...(await checkAlarms({
+        stage: target.stage,
+        cloudWatch: target.cloudWatch as CloudWatchClient,
+        alarmNames: target.alarmNames,
+      })),
+    );
   results.push(
     target.local
       ? pass(AREA, 'point-in-time recovery', 'not on the local stage (dynalite)')
@@ -128,12 +141,3 @@ async function checkRecovery(target: AwsTarget): Promise<CheckResult> {
     return unknown(AREA, check, `cannot be read: ${errorName(error)}`);
   }
 }
-
-/** The CloudWatch client is not among the dependencies the bridge ships; the console shows the same in one click. */
-const alarmsNotChecked = (stage: string): CheckResult =>
-  unknown(
-    AREA,
-    'alarms',
-    'not read from here (no CloudWatch client among the dependencies)',
-    `CloudWatch console → Alarms → "In alarm", filtered by line-capillary-bridge-${stage}`,
-  );

@@ -64,8 +64,8 @@ export async function runDoctor(run: DoctorRun): Promise<CheckResult[]> {
       ...(await probeWrites({
         org,
         channel: ofOrg[0] as WorkerChannel,
-        subscriptionChannel: config.capillary.subscriptionChannel,
-        ...optional('orgUnitId', config.capillary.orgUnitId),
+        capillary: config.capillary,
+        attachMethod: config.link.attachMethod,
         mobile: run.writeProbeMobile,
         headers,
       })),

@@ -1,43 +1,50 @@
 /**
  * `npm run doctor -- --write-probe <mobile>`: on a test customer the operator names, finds out what the org accepts
- * where Capillary's docs leave it Unconfirmed (docs/capillary.md), and prints it as the settings to use. Each write is
- * undone where Capillary allows: a subscription goes back to its state before the probe (or OPTOUT, when it had none:
- * Capillary cannot remove one). Registrations and links are not probed: a customer or profile cannot be removed again.
+ * where Capillary's docs leave it Unconfirmed (docs/capillary.md#unconfirmed), and prints it as the settings to use:
+ * the subscription channel literal here, the opt-in folded into an add, the link method and `line` lookups in
+ * attach-probe.ts. Each write is undone where Capillary allows: a subscription goes back to its state before the probe
+ * (or OPTOUT, when it had none: Capillary cannot remove one), an attached LINE id is taken off again. Both profiles in
+ * one add are not probed: that makes a customer, which cannot be removed.
  */
 import type { CapillaryOrgConfig } from '../../lib/config/capillary-orgs';
-import { errorCodesOf } from './capillary-checks';
-import { fail, pass, unknown, type CheckResult } from './check';
-import { field, isAnswer, probe, type ProbeOutcome } from './http-probe';
+import type { CapillaryConfig } from '../../lib/config/capillary-registration';
+import type { AttachMethod } from '../../lib/domain/link-rules';
+import { probeAttach } from './attach-probe';
+import { fail, pass, type CheckResult } from './check';
+import { field, isAnswer } from './http-probe';
+import { accepted, describe, ProbeSession } from './probe-session';
 
 export interface WriteProbeTarget {
   org: CapillaryOrgConfig;
   /** the channel whose Source Account ID the probes use */
   channel: { id: string; capillaryLineAccountId: string };
-  /** capillarySubscriptionChannel as configured; tried first */
-  subscriptionChannel: string;
-  orgUnitId?: number;
+  /** the registration settings as configured: capillarySubscriptionChannel is tried first */
+  capillary: Pick<
+    CapillaryConfig,
+    'subscriptionChannel' | 'orgUnitId' | 'subscribeOnRegister' | 'registerProfilesTogether' | 'registrationMode'
+  >;
+  attachMethod: AttachMethod;
   mobile: string;
   headers: Record<string, string>;
 }
 
 const CHANNEL_LITERALS = ['LINE', 'line', 'Line'];
-const INVALID_IDENTIFIER_NAME = 8013;
-/** A well-formed LINE user id no one has. */
-const NOBODY = `U${'0'.repeat(32)}`;
-
-type SubscriptionType = 'OPTIN' | 'OPTOUT';
 
 export async function probeWrites(target: WriteProbeTarget): Promise<CheckResult[]> {
-  const area = `Capillary ${target.org.id}`;
-  const { org, headers, channel } = target;
-  const call = (path: string, init: RequestInit = {}) =>
-    probe(`${org.baseUrl}${path}`, { ...init, headers: { ...headers, 'content-type': 'application/json' } });
-
-  const found = await call(
+  const { org, channel, capillary } = target;
+  const session = new ProbeSession(
+    `Capillary ${org.id}`,
+    org,
+    target.headers,
+    channel.capillaryLineAccountId,
+    capillary,
+  );
+  const { area } = session;
+  const found = await session.get(
     `/v2/customers/lookup?${new URLSearchParams({ source: 'INSTORE', identifierName: 'mobile', identifierValue: target.mobile })}`,
   );
-  const customerId = isAnswer(found) ? field(found.body, 'entity') : undefined;
-  if (customerId === undefined)
+  const customerId = Number(isAnswer(found) ? field(found.body, 'entity') : undefined);
+  if (!Number.isInteger(customerId))
     return [
       fail(
         area,
@@ -46,98 +53,57 @@ export async function probeWrites(target: WriteProbeTarget): Promise<CheckResult
         'register a test customer with that mobile in Capillary, then run the probe again',
       ),
     ];
-  const lineLookup = await call(
-    `/v2/customers/lookup?${new URLSearchParams({ source: 'LINE', accountId: channel.capillaryLineAccountId, identifierName: 'line', identifierValue: NOBODY })}`,
-  );
+  const subscription = await probeSubscriptionChannel(session, capillary.subscriptionChannel, customerId);
   return [
     pass(area, 'test customer', `customer ${customerId}`),
-    await probeSubscriptionChannel(area, target, customerId, call),
-    isAnswer(lineLookup) && errorCodesOf(lineLookup.body).includes(INVALID_IDENTIFIER_NAME)
-      ? pass(
-          area,
-          '`line` lookups',
-          'refused (8013): the worker finds LINE users by externalId instead; nothing to set',
-        )
-      : pass(area, '`line` lookups', `accepted (${describe(lineLookup)}): nothing to set`),
-    unknown(
-      area,
-      'folded registration forms, link method',
-      'not probed: a customer or a profile added by a probe cannot be removed again',
-      'follow a test channel once and read the worker log: it names the form the org refused (docs/capillary.md#folded-registration)',
-    ),
+    subscription.result,
+    ...(await probeAttach(session, {
+      customerId,
+      mobile: target.mobile,
+      literal: subscription.literal ?? capillary.subscriptionChannel,
+      capillary,
+      attachMethod: target.attachMethod,
+    })),
   ];
 }
 
+/** The first literal the org accepts, the configured one first; the test customer's subscription set back after. */
 async function probeSubscriptionChannel(
-  area: string,
-  target: WriteProbeTarget,
-  customerId: string,
-  call: (path: string, init?: RequestInit) => Promise<ProbeOutcome>,
-): Promise<CheckResult> {
+  session: ProbeSession,
+  configured: string,
+  customerId: number,
+): Promise<{ result: CheckResult; literal?: string }> {
+  const { area } = session;
   const check = 'subscription channel';
-  const path = `/v2/customers/${customerId}/subscriptions`;
-  const before = await call(path);
-  const prior = isAnswer(before) ? lineStateOf(before.body, target.channel.capillaryLineAccountId) : undefined;
-  const set = (literal: string, type: SubscriptionType) =>
-    call(path, {
-      method: 'POST',
-      body: JSON.stringify({
-        communicationId: -1,
-        campaignId: -1,
-        reason: 'line-capillary-bridge doctor probe',
-        scope: { scope: 'USER', subScope: 'NONE' },
-        subscriptions: (['BULK', 'TRANS'] as const).map((priority) => ({
-          channel: literal,
-          priority,
-          type,
-          accountId: target.channel.capillaryLineAccountId,
-          sourceName: 'LINE',
-          ...(target.orgUnitId === undefined ? {} : { orgUnitId: target.orgUnitId }),
-        })),
-      }),
-    });
-  const candidates = [...new Set([target.subscriptionChannel, ...CHANNEL_LITERALS])];
+  const prior = await session.lineState(customerId);
+  const candidates = [...new Set([configured, ...CHANNEL_LITERALS])];
   for (const literal of candidates) {
-    const answer = await set(literal, 'OPTIN');
-    if (!isAnswer(answer) || answer.status >= 400 || errorCodesOf(answer.body).length > 0) continue;
-    const restored = await set(literal, prior ?? 'OPTOUT');
+    if (!accepted(await session.setLineState(customerId, literal, 'OPTIN'))) continue;
+    const restored = await session.setLineState(customerId, literal, prior ?? 'OPTOUT');
     const undo = prior === undefined ? 'left OPTOUT (it had none; Capillary cannot remove one)' : `back to ${prior}`;
-    const undone =
-      isAnswer(restored) && restored.status < 400 ? undo : `NOT restored (${describe(restored)}): set it back by hand`;
+    const undone = accepted(restored) ? undo : `NOT restored (${describe(restored)}): set it back by hand`;
     const setting = `capillarySubscriptionChannel=${literal}`;
-    return literal === target.subscriptionChannel
-      ? pass(
-          area,
-          check,
-          `the org accepts "${literal}": ${setting} (as set); the test customer's LINE subscription is ${undone}`,
-        )
-      : fail(
-          area,
-          check,
-          `the org refuses "${target.subscriptionChannel}" and accepts "${literal}"; the test customer's subscription is ${undone}`,
-          `set ${setting}`,
-        );
+    const result =
+      literal === configured
+        ? pass(
+            area,
+            check,
+            `the org accepts "${literal}": ${setting} (as set); the test customer's LINE subscription is ${undone}`,
+          )
+        : fail(
+            area,
+            check,
+            `the org refuses "${configured}" and accepts "${literal}"; the test customer's subscription is ${undone}`,
+            `set ${setting}`,
+          );
+    return { result, literal };
   }
-  return fail(
-    area,
-    check,
-    `the org accepts none of ${candidates.join(', ')} as the LINE subscription channel`,
-    'ask Capillary to enable LINE as a subscription channel for the org (docs/capillary.md#subscriptions)',
-  );
-}
-
-/** OPTIN / OPTOUT of the channel's LINE subscription (BULK), undefined when it has none. */
-function lineStateOf(body: unknown, accountId: string): SubscriptionType | undefined {
-  const entries = (body as { subscriptions?: Record<string, unknown>[] } | undefined)?.subscriptions ?? [];
-  const entry = entries.find(
-    (item) =>
-      String(item.channel).toUpperCase() === 'LINE' && String(item.accountId) === accountId && item.priority === 'BULK',
-  );
-  return entry?.type === 'OPTIN' || entry?.type === 'OPTOUT' ? entry.type : undefined;
-}
-
-function describe(outcome: ProbeOutcome): string {
-  if (!isAnswer(outcome)) return `no answer: ${outcome.unreachable}`;
-  const codes = errorCodesOf(outcome.body);
-  return `HTTP ${outcome.status}${codes.length > 0 ? `, codes ${codes.join(', ')}` : ''}`;
+  return {
+    result: fail(
+      area,
+      check,
+      `the org accepts none of ${candidates.join(', ')} as the LINE subscription channel`,
+      'ask Capillary to enable LINE as a subscription channel for the org (docs/capillary.md#subscriptions)',
+    ),
+  };
 }

@@ -6,10 +6,11 @@ import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
 import { allOf, SharePacer } from '../../lib/capillary/share-pacer';
 import { DEFAULTS } from '../../lib/config/defaults';
 import { ChannelNotConfiguredError, ConfigError } from '../../lib/config/errors';
-import type { WorkerConfig } from '../../lib/config/worker-config';
+import type { WorkerSections } from '../../lib/config/worker-config';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { SyntheticEventSender } from '../../lib/queue/synthetic-events';
 import { orgRateLimiter } from '../../lib/store/shared-rate-limiter';
+import { readCustomerIdentity } from './identity-reader';
 import type { ReconcileDeps } from './reconcile';
 import { readLineSubscription } from './subscription-reader';
 
@@ -18,7 +19,7 @@ const RECONCILE_RATE_SHARE = 0.25;
 
 /** The drift check's clients for one channel, from the worker's configuration of the stage it checks. */
 export async function buildReconcileDeps(
-  config: WorkerConfig,
+  config: WorkerSections,
   clients: { dynamo: DynamoDBClient; sqs: SQSClient },
   eventsQueueUrl: string,
   channelId: string,
@@ -42,13 +43,16 @@ export async function buildReconcileDeps(
     timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS,
   });
   const destination = channel.destination ?? (await followers.botUserId());
+  const call = { deadlineAt: Number.POSITIVE_INFINITY };
   return {
     followers,
     dynamo: clients.dynamo,
     tableName: config.tableName,
     destination,
-    readSubscription: (customerId) =>
-      readLineSubscription(http, channel.capillaryLineAccountId, customerId, { deadlineAt: Number.POSITIVE_INFINITY }),
+    readSubscription: (customerId) => readLineSubscription(http, channel.capillaryLineAccountId, customerId, call),
+    readIdentity: (customerId, userId, beforeRead) =>
+      readCustomerIdentity(http, channel.capillaryLineAccountId, customerId, userId, { ...call, beforeRead }),
+    defersRegistration: capillary.registrationMode === 'on-link',
     // Its share first, then the org's budget that the live workers and the backfill take from too.
     limiter: allOf(
       new SharePacer(org.rateLimitPerMinute * RECONCILE_RATE_SHARE),

@@ -1,26 +1,28 @@
 /**
- * The drift check (docs/operations.md#drift-check): LINE's follower list, the user table and Capillary's
- * subscription state compared user by user, counted per drift class, and — with `repair` — each drift
- * fixed by a synthetic event in the user's FIFO group, timestamped when LINE's list was read: a live event
- * newer than that always wins, and nothing is written around the ordered pipeline.
+ * The drift check (docs/operations.md#drift-check): LINE's follower list, the user table and Capillary (who holds the
+ * user's LINE profile, and its subscription) compared user by user, counted per drift class (ops/reconcile/
+ * identity-drift), and — with `repair` — each drift fixed by a synthetic event in the user's FIFO group, timestamped
+ * when LINE's list was read: a live event newer than that always wins, and nothing is written around the ordered
+ * pipeline. Forgotten users (deleted on a PII request) are reported apart and left alone.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import type { RateLimiter } from '../../lib/capillary/rate-limiter';
-import {
-  classifyDrift,
-  DRIFT_CLASSES,
-  repairEventType,
-  syntheticEventId,
-  type DriftClass,
-  type UserObservation,
-} from '../../lib/domain/backfill-rules';
+import { classifyDrift, syntheticEventId } from '../../lib/domain/backfill-rules';
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import type { LineFollowersClient } from '../../lib/line/follower-pages';
 import { maskUserId } from '../../lib/observability/telemetry';
-import type { SyntheticEventSender } from '../../lib/queue/synthetic-events';
+import type { SyntheticEvent, SyntheticEventSender } from '../../lib/queue/synthetic-events';
 import { scanUserRecords } from '../../lib/store/user-census';
 import { DriftCheckBudgetError } from './errors';
+import {
+  classifyReconcile,
+  RECONCILE_DRIFT_CLASSES,
+  repairOf,
+  type ReconcileDriftClass,
+  type ReconcileObservation,
+} from './identity-drift';
+import type { CustomerIdentity } from './identity-reader';
 import type { CapillarySubscription } from './subscription-reader';
 
 export interface ReconcileDeps {
@@ -30,6 +32,10 @@ export interface ReconcileDeps {
   destination: string;
   /** one Capillary read per checked customer */
   readSubscription: (customerId: number) => Promise<CapillarySubscription>;
+  /** who holds the user's LINE profile: the customer read, then (when it lacks the profile) a lookup; `beforeRead` each */
+  readIdentity: (customerId: number, userId: string, beforeRead: () => Promise<void>) => Promise<CustomerIdentity>;
+  /** CAPILLARY_REGISTRATION_MODE=on-link: friends who never linked have no customer */
+  defersRegistration: boolean;
   /** the shared Capillary budget: each read takes one token */
   limiter: RateLimiter;
   /** the events queue */
@@ -51,9 +57,12 @@ export interface ReconcileReport {
   followers: number;
   tableRecords: number;
   capillaryChecked: number;
-  counts: Record<DriftClass, number>;
+  counts: Record<ReconcileDriftClass, number>;
   /** masked user ids per class */
-  users: Record<DriftClass, string[]>;
+  users: Record<ReconcileDriftClass, string[]>;
+  /** users Capillary deleted on a PII request: on no customer on purpose, not drift */
+  forgotten: number;
+  forgottenUsers: string[];
   repaired: number;
 }
 
@@ -66,8 +75,7 @@ function pick<T>(items: T[], count: number, random: () => number): T[] {
   return copy.slice(0, count);
 }
 
-export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
-  const observedAt = Date.now();
+async function readFollowers(deps: ReconcileDeps): Promise<Set<string>> {
   const followerIds = new Set<string>();
   let cursor: string | undefined;
   do {
@@ -75,49 +83,76 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     for (const userId of page.userIds) followerIds.add(userId);
     cursor = page.next;
   } while (cursor !== undefined);
+  return followerIds;
+}
 
+/** Capillary for each checked customer: who holds the LINE profile, then (all well so far) the subscription. */
+async function readCapillary(
+  deps: ReconcileDeps,
+  checked: [string, ReconcileObservation][],
+  readTimeoutMs: number,
+): Promise<void> {
+  const beforeRead = async () => {
+    if (!(await deps.limiter.take(1, Date.now() + readTimeoutMs))) throw new DriftCheckBudgetError(readTimeoutMs);
+  };
+  for (const [userId, observation] of checked) {
+    const customerId = observation.table?.customerId as number;
+    observation.identity = await deps.readIdentity(customerId, userId, beforeRead);
+    if (observation.identity.kind !== 'holds-line-profile' || classifyDrift(observation) !== undefined) continue;
+    await beforeRead();
+    observation.capillary = await deps.readSubscription(customerId);
+  }
+}
+
+export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions): Promise<ReconcileReport> {
+  const observedAt = Date.now();
+  const followerIds = await readFollowers(deps);
   const records = new Map<string, UserSyncState>();
   for await (const { userId, state } of scanUserRecords(deps.dynamo, deps.tableName, deps.destination))
     records.set(userId, state);
 
-  const observations = new Map<string, UserObservation>();
+  const observations = new Map<string, ReconcileObservation>();
   for (const userId of new Set([...followerIds, ...records.keys()])) {
     observations.set(userId, { isFollower: followerIds.has(userId), table: records.get(userId) });
   }
-  // Capillary is read only where the table and LINE agree and a customer is known: the other classes need no read.
-  const checkable = [...observations.entries()]
-    .filter(
-      ([, observation]) => observation.table?.customerId !== undefined && classifyDrift(observation) === undefined,
-    )
-    .map(([userId]) => userId);
-  const toCheck =
+  // Capillary is read for the records that name a customer and are neither forgotten nor being changed right now.
+  const checkable = [...observations.entries()].filter(
+    ([, { table }]) =>
+      table?.customerId !== undefined && table.forgottenAt === undefined && table.pendingEventId === undefined,
+  );
+  const checked =
     options.sample === undefined ? checkable : pick(checkable, options.sample, options.random ?? Math.random);
-  for (const userId of toCheck) {
-    const observation = observations.get(userId) as UserObservation;
-    const waitMs = options.readTimeoutMs ?? 120_000;
-    if (!(await deps.limiter.take(1, Date.now() + waitMs))) throw new DriftCheckBudgetError(waitMs);
-    observation.capillary = await deps.readSubscription(observation.table?.customerId as number);
-  }
+  await readCapillary(deps, checked, options.readTimeoutMs ?? 120_000);
 
-  const counts = Object.fromEntries(DRIFT_CLASSES.map((drift) => [drift, 0])) as Record<DriftClass, number>;
-  const users = Object.fromEntries(DRIFT_CLASSES.map((drift) => [drift, [] as string[]])) as Record<
-    DriftClass,
+  const counts = Object.fromEntries(RECONCILE_DRIFT_CLASSES.map((drift) => [drift, 0])) as Record<
+    ReconcileDriftClass,
+    number
+  >;
+  const users = Object.fromEntries(RECONCILE_DRIFT_CLASSES.map((drift) => [drift, [] as string[]])) as Record<
+    ReconcileDriftClass,
     string[]
   >;
-  const repairs = [];
+  const forgottenUsers: string[] = [];
+  const repairs: SyntheticEvent[] = [];
   for (const [userId, observation] of observations) {
-    const drift = classifyDrift(observation);
-    if (drift === undefined) continue;
-    counts[drift] += 1;
-    users[drift].push(maskUserId(userId) as string);
+    const verdict = classifyReconcile(observation, deps);
+    if (verdict === undefined) continue;
+    if (verdict === 'forgotten') {
+      forgottenUsers.push(maskUserId(userId) as string);
+      continue;
+    }
+    counts[verdict] += 1;
+    users[verdict].push(maskUserId(userId) as string);
+    const { type, ...fields } = repairOf(verdict, observation);
     repairs.push({
       facts: {
-        type: repairEventType(drift, observation),
+        type,
         webhookEventId: syntheticEventId('reconcile', options.runId, userId),
         timestamp: observedAt,
         userId,
       },
-      reason: `reconcile ${options.runId}: ${drift}`,
+      ...fields,
+      reason: `reconcile ${options.runId}: ${verdict}`,
     });
   }
   if (options.repair) await deps.pipeline.send(repairs);
@@ -125,9 +160,11 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions):
     observedAt,
     followers: followerIds.size,
     tableRecords: records.size,
-    capillaryChecked: toCheck.length,
+    capillaryChecked: checked.length,
     counts,
     users,
+    forgotten: forgottenUsers.length,
+    forgottenUsers,
     repaired: options.repair ? repairs.length : 0,
   };
 }

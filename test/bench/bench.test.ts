@@ -20,6 +20,7 @@ const expectNonNegative = (value: unknown) => {
 };
 
 let results: BenchResults;
+let stderr: string;
 let dir: string;
 
 beforeAll(async () => {
@@ -27,15 +28,21 @@ beforeAll(async () => {
   const out = path.join(dir, 'results.json');
   // Not jest's AWS endpoints: the bench brings its own servers and packages offline.
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-  await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
+  ({ stderr } = await promisify(execFile)('npx', ['tsx', 'bench/run.ts', '--tiny', '--out', out], {
     cwd: PROJECT_ROOT,
     env,
     timeout: 480_000,
-  });
+  }));
   results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
 }, 540_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("prints at most one line for the AWS SDK's Node warning, never its nine", () => {
+  expect(stderr).not.toContain('NodeVersionSupportWarning');
+  const nodeLines = stderr.split('\n').filter((line) => line.startsWith('Node v'));
+  expect(nodeLines.length).toBe(Number(/^v(\d+)/.exec(process.version)?.[1]) < 22 ? 1 : 0);
+});
 
 it('says when, where and how big the run was', () => {
   expect(Number.isNaN(Date.parse(results.date))).toBe(false);
@@ -176,4 +183,33 @@ it('has the backfill figures: one Capillary call per 10 followers, none on a rer
   }
   expect(results.backfill.hoursFor1MAt100Rpm.record).toBeGreaterThan(results.backfill.hoursFor1MAt100Rpm.request);
   expectNonNegative(results.backfill.liveEventDelayP99Ms);
+});
+
+it('has a burst of postback taps while new followers arrive: every tap posted once, none over either limit', () => {
+  const { engagement } = results.worker;
+  const { withoutBurst, withBurst } = engagement.runs;
+  expect(withoutBurst.followers).toBeGreaterThan(0);
+  expect(withoutBurst.followersSynced).toBe(withoutBurst.followers);
+  expect(withoutBurst.tapsPosted).toBe(0);
+  expect(withBurst.followers).toBe(withoutBurst.followers);
+  // Every tap arrived: posted or still queued at the stop. A call beyond one per tap is a retry (a timeout on a
+  // loaded machine), so the figure is a ratio, checked against its target by the bench, not here.
+  expect(withBurst.tapsPosted).toBeGreaterThan(0);
+  expect(withBurst.tapsPosted + withBurst.tapsQueued).toBe(engagement.taps);
+  expect(withBurst.ingestCalls).toBeGreaterThanOrEqual(withBurst.tapsPosted);
+  expect(withBurst.tapsPostedTwice).toBeLessThanOrEqual(withBurst.ingestCalls - withBurst.tapsPosted);
+  expect(engagement.ingestCallsPerEvent).toBe(Number((withBurst.ingestCalls / withBurst.tapsPosted).toFixed(3)));
+  for (const run of [withoutBurst, withBurst]) {
+    expect(run.failedEvents).toBe(0);
+    expect(run.overLimit).toEqual({ capillary: 0, ingest: 0 });
+    expect(run.followerDelayP99Ms).toBeGreaterThan(0);
+  }
+  expect(engagement.overLimit).toBe(0);
+  expect(engagement.followerDelayP99Ratio).toBe(
+    Number((withBurst.followerDelayP99Ms / withoutBurst.followerDelayP99Ms).toFixed(2)),
+  );
+  expect(engagement.ratioIsLowerBound).toBe(withBurst.followersUnsynced > 0);
+  expect(results.targets.map((target) => target.what)).toContain(
+    'engagement burst: follower delay p99, ratio to no burst',
+  );
 });

@@ -316,6 +316,17 @@ describe('Lambda functions', () => {
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_BASE_URL');
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
   });
+
+  it('give the worker alone the engagement settings: its own rate limit and the credentials parameter name', () => {
+    expect(stack.environmentOf('Worker')).toMatchObject({
+      CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS_PARAM: `/line-capillary-bridge/${STAGE}/capillary-behavioural-events-credentials`,
+      CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'UTC',
+      CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'customer_id',
+      CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: '100',
+    });
+    const backfill = Object.keys(stack.environmentOf('Backfill'));
+    expect(backfill.filter((name) => /ENGAGEMENT|BEHAVIOURAL/.test(name))).toEqual([]);
+  });
 });
 
 describe('IAM', () => {
@@ -380,6 +391,7 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
       [ssmParameter('capillary-client-key'), ssmParameter('capillary-client-secret')],
+      ssmParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 
@@ -895,6 +907,7 @@ describe('with Basic auth, a customer-managed SSM key and an alarm e-mail', () =
     expect(resourcesFor(variant.roleStatements('Worker'), 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
       [ssmParameter('capillary-username'), ssmParameter('capillary-password')],
+      ssmParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 
@@ -947,6 +960,7 @@ describe('with a LINE channel list and other Capillary orgs', () => {
         multiParameter('capillary-client-secret'),
         multiParameter('capillary-orgs'),
       ],
+      multiParameter('capillary-behavioural-events-credentials'),
     ]);
   });
 });

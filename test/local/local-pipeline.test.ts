@@ -9,10 +9,11 @@ import { createSqsClient } from '../../lib/queue/sqs-client';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { lambdaContext } from '../../local/lambda-context';
 import { isPortFree } from '../../local/local-pipeline';
-import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
+import { DEFAULT_WEBHOOK_URL, type LocalPipelineStatus } from '../../local/pipeline-admin-api';
 import { startQueuePoller, type SqsBatchHandler } from '../../local/queue-poller';
 import { createFifoQueue } from '../../local/rigs/aws-kit';
 import { customersWithIdentifier, subscriptionOf, type CapillaryState } from '../../local/standins/capillary-standin';
+import { expectDocSample, MEASURED_SECONDS, onDefaultPorts } from '../support/doc-samples';
 import { eventually, run, startPipelineProcess, type Finished } from '../support/pipeline-process';
 
 const DESTINATION = 'U1f2e3d4c5b6a79880011223344556677';
@@ -36,8 +37,18 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     if (!stopped) process.kill(-(pipeline.pid as number), 'SIGKILL');
   });
 
+  it('prints what runs where, as docs/local.md shows it (on Node 20 one more line, which the doc mentions)', () => {
+    const banner = /Local pipeline ready[\s\S]*?Ctrl-C stops everything\.\n/.exec(output)?.[0] ?? output;
+    // On its default ports the pipeline's hints need no --url.
+    const onDefaults = onDefaultPorts(banner, status).replaceAll(` --url ${DEFAULT_WEBHOOK_URL}`, '');
+    expectDocSample('docs/local.md', 'npm start', onDefaults, [MEASURED_SECONDS]);
+  });
+
   it('replays the samples and leaves every user in the expected Capillary and DynamoDB state', async () => {
     const replay = await run('npx', ['tsx', 'scripts/replay.ts', 'events/', '--url', status.endpoints.webhookUrl]);
+    expectDocSample('docs/local.md', 'npm run replay -- events/', onDefaultPorts(replay.stdout, status), [
+      MEASURED_SECONDS,
+    ]);
     expect(replay.stderr).not.toMatch(/Replay problems/);
     expect(replay.code).toBe(0);
     expect(replay.stdout).toContain('11 request(s), 16 event(s) enqueued');
@@ -119,6 +130,12 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     ]);
     // Assess
     expect(replay.code).toBe(0);
+    expectDocSample(
+      'docs/local.md',
+      'npm run replay -- events/tw/ --channel tw',
+      onDefaultPorts(replay.stdout, status),
+      [MEASURED_SECONDS],
+    );
     expect(replay.stdout).toContain(`POST ${status.endpoints.webhookUrl}/tw`);
     expect(replay.stdout).toContain('2 request(s), 2 event(s) enqueued');
     expect(replay.stdout).toMatch(
@@ -168,6 +185,13 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     const replay = await tsx('replay', 'events/02-follow.json', '--fresh');
 
     expect(replay.code).toBe(0);
+    const transcript = [
+      '$ npm run fault -- capillary 503 6 --path /v2/customers',
+      '$ npm run replay -- events/02-follow.json --fresh',
+      onDefaultPorts(replay.stdout, status),
+    ].join('\n');
+    // --fresh makes new event ids on every run.
+    expectDocSample('docs/local.md', 'the retry walkthrough', transcript, [MEASURED_SECONDS, /01TEST\w{20}/]);
     expect(replay.stdout).toMatch(
       /02-follow +\w{26} +follow +Ua1b2c3d4… +failed ×1 \(last: CapillaryUnavailableError: Capillary update-subscription still failing after 4 attempts \(last: HTTP 503\)\) → retried → applied: subscribe → OPTIN, customer 500000001/,
     );
@@ -184,6 +208,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
 
     // Assess
     expect(reset.code).toBe(0);
+    expectDocSample('docs/local.md', 'npm run fault -- reset', `$ npm run fault -- reset\n${reset.stdout}`);
     expect(reset.stdout).toContain(
       'Local pipeline reset: queue line-capillary-bridge-local-events.fifo, DLQ line-capillary-bridge-local-events-dlq.fifo, table line-capillary-bridge-local-users, Capillary stand-in, LINE API stand-in',
     );
@@ -214,6 +239,13 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     ]);
     expect(linked.stderr).not.toMatch(/Error/);
     expect(linked.code).toBe(0);
+    // The customer ids depend on what ran before; the event ids and nonce are made per run.
+    expectDocSample('docs/local.md', 'npm run link', onDefaultPorts(linked.stdout, status), [
+      MEASURED_SECONDS,
+      /\b5\d{8}\b/,
+      /\b01TEST\w{20}\b/,
+      /(?<=ok \()[^)]+(?=\))/,
+    ]);
     expect(linked.stdout).toMatch(/follow +\S+ +follow +Ue0e0e0e0… +applied: register → OPTIN/);
     expect(linked.stdout).toMatch(/postback action=link +\S+ +postback +Ue0e0e0e0… +link: link-started/);
     expect(linked.stdout).toMatch(/LINE event +accountLink ok \(\S+\) → webhook HTTP 200/);

@@ -7,7 +7,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
-import { functionEnvironment, loadLocalResources } from '../../ops/serverless-resources';
+import { alarmNames, functionEnvironment, loadLocalResources } from '../../ops/serverless-resources';
 
 function serverlessYml(text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'serverless-resources-')), 'serverless.yml');
@@ -196,5 +196,25 @@ functions:
     expect(
       Object.keys(environment).filter((name) => name.startsWith('LINE_CHANNELS') || name.startsWith('CAPILLARY_ORGS')),
     ).toEqual([]);
+  });
+});
+
+describe('alarmNames', () => {
+  it('names every CloudWatch alarm of the template as it is on the stage, nothing else', () => {
+    const file = serverlessYml(`
+service: demo
+resources:
+  Resources:
+    Errors:
+      Type: AWS::CloudWatch::Alarm
+      Properties: { AlarmName: '\${self:service}-\${sls:stage}-errors', Threshold: 0 }
+    Age: { Type: AWS::CloudWatch::Alarm, Properties: { AlarmName: '\${self:service}-\${sls:stage}-age' } }
+    Events: { Type: AWS::SQS::Queue, Properties: { QueueName: '\${self:service}-\${sls:stage}-events' } }
+`);
+    expect(alarmNames('prod', file)).toEqual(['demo-prod-errors', 'demo-prod-age']);
+  });
+
+  it("reads serverless.yml's own alarms, the dead-letter queue's among them", () => {
+    expect(alarmNames('prod')).toContain('line-capillary-bridge-prod-dead-letter-queue');
   });
 });

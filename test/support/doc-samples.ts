@@ -11,13 +11,14 @@ const ROOT = path.resolve(__dirname, '../..');
 
 /** The output as `npm start` on its default ports would print it. */
 export function onDefaultPorts(output: string, status: LocalPipelineStatus): string {
-  const { webhookUrl, sqs, dynamodb, capillary, line } = status.endpoints;
+  const { webhookUrl, sqs, dynamodb, capillary, line, brandLoginPage } = status.endpoints;
   const ports: [string, number][] = [
     [webhookUrl, DEFAULT_LOCAL_PORTS.webhook],
     [sqs, DEFAULT_LOCAL_PORTS.sqs],
     [dynamodb, DEFAULT_LOCAL_PORTS.dynamodb],
     [capillary.url, DEFAULT_LOCAL_PORTS.capillary],
     [line.url, DEFAULT_LOCAL_PORTS.line],
+    [brandLoginPage, DEFAULT_LOCAL_PORTS.brand],
   ];
   return ports.reduce(
     (text, [url, port]) => text.replaceAll(`127.0.0.1:${new URL(url).port}`, `127.0.0.1:${port}`),
@@ -25,7 +26,14 @@ export function onDefaultPorts(output: string, status: LocalPipelineStatus): str
   );
 }
 
-export function expectDocSample(doc: string, command: string, output: string): void {
+/**
+ * `volatile`: what differs from run to run (a duration, a fresh event id); compared as `…` on both sides, while
+ * UPDATE_DOCS=1 writes this run's values.
+ */
+/** Durations a run measures (`ready in 0.9 s`, `queue drained after 1.3 s`). */
+export const MEASURED_SECONDS = /(?<=(ready in|drained after) )[\d.]+ s/;
+
+export function expectDocSample(doc: string, command: string, output: string, volatile: RegExp[] = []): void {
   const file = path.join(ROOT, doc);
   const text = readFileSync(file, 'utf8');
   const marker = text.indexOf(`<!-- sample: ${command} (`);
@@ -37,5 +45,7 @@ export function expectDocSample(doc: string, command: string, output: string): v
     writeFileSync(file, `${text.slice(0, contentStart)}${expected}${text.slice(contentEnd)}`);
     return;
   }
-  expect(text.slice(contentStart, contentEnd)).toBe(expected);
+  const masked = (sample: string) =>
+    volatile.reduce((masking, pattern) => masking.replace(new RegExp(pattern.source, 'g'), '…'), sample);
+  expect(masked(text.slice(contentStart, contentEnd))).toBe(masked(expected));
 }

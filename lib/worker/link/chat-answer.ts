@@ -1,11 +1,17 @@
 import { createHash } from 'node:crypto';
 
 import type { LineMessage } from '../../line/link-token-client';
-import type { LinkContext } from './link-context';
+import type { LinkChannel, LinkContext } from './link-context';
+
+/** What an answer needs: the event, its user (a claimed record's key) and the channel's chat. */
+export type ChatAnswerContext = Pick<LinkContext, 'facts' | 'settings' | 'now'> & {
+  channel: Pick<LinkChannel, 'chat'>;
+  claimed: Pick<LinkContext['claimed'], 'key'>;
+};
 
 /** By reply token while it is fresh, else (or when LINE refuses it) by push, at most once per event. */
 export async function answerInChat(
-  { channel, claimed, facts, settings, now }: LinkContext,
+  { channel, claimed, facts, settings, now }: ChatAnswerContext,
   messages: LineMessage[],
 ): Promise<void> {
   const fresh = now - facts.timestamp < settings.replyTokenMaxAgeMs;

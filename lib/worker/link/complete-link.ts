@@ -7,9 +7,10 @@ import {
 } from '../../domain/link-rules';
 import { countForChannel, countLinkRejected } from '../../observability/telemetry';
 import { NonceChangedError } from '../errors';
+import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
 import { fileMerge } from './merge-request';
-import { detachPrevious, failLink as fail, pointMemberIndex, restorePrevious, type Detached } from './move-profile';
+import { detachPrevious, failLink as fail, recordLinked, restorePrevious, type Detached } from './move-profile';
 import {
   detachSiblings,
   queueSiblingMoves,
@@ -30,7 +31,7 @@ export async function completeLink(
   link: LinkContext,
   { nonce, via }: { nonce: string | undefined; via: 'accountLink' | 'id-token' },
 ): Promise<LinkOutcome> {
-  const { claimed, channel, settings, log, call, now } = link;
+  const { claimed, channel, settings, log, call } = link;
   const { members } = channel;
   const { key, state } = claimed;
   if (nonce === undefined) return reject(link, 'no-nonce');
@@ -70,14 +71,8 @@ export async function completeLink(
   }
   await channel.customers.setSubscription(memberId, subscription, call);
   await queueSiblingMoves(link, siblings, { memberId, customer });
-  const linkRefs = await pointMemberIndex(link, customer, memberId);
-  await claimed.complete({
-    customerId: memberId,
-    linkedCustomerId: memberId,
-    subscription,
-    linkRefs,
-    link: { status: 'linked', at: now },
-  });
+  await recordLinked(link, customer, memberId, subscription);
+  await showMemberMenu(channel, key.userId, memberId, link);
   countForChannel('LinkApplied', channel.id);
   log.info('LINE profile attached to the member', {
     customerId: memberId,

@@ -10,9 +10,10 @@ import type { LineProfileClient } from '../../line/profile-client';
 import type { LineEventQueue } from '../../queue/line-event-queue';
 import type { LinkStateStore, UserRecordStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
+import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
 
 /** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
-export interface LinkChannel {
+export interface LinkChannel extends LoyaltyChannel {
   id: string;
   customers: CustomerDirectory;
   members: MemberLinker;

@@ -66,11 +66,30 @@ export async function restorePrevious(
   log.info('Link failed after the detach: LINE profile restored on the previous customer', { customerId });
 }
 
+/** The user is on the member: the member index points at them, and the record says linked. */
+export async function recordLinked(
+  link: LinkContext,
+  customer: CustomerReference,
+  memberId: number,
+  subscription: SubscriptionState,
+): Promise<void> {
+  const linkRefs = await pointMemberIndex(link, customer, memberId);
+  await link.claimed.complete({
+    customerId: memberId,
+    linkedCustomerId: memberId,
+    subscription,
+    linkRefs,
+    link: { status: 'linked', at: link.now },
+    // The menu is set from the tier read after this: a tier notification from before it is stale.
+    tierReadAt: link.now,
+  });
+}
+
 /**
  * The member index points at this user and member (every reference it was found by); a previous member's
  * entries go, so an unlink by that member's reference no longer finds this user. Returns the keys kept.
  */
-export async function pointMemberIndex(
+async function pointMemberIndex(
   { claimed, nonces }: LinkContext,
   customer: CustomerReference,
   memberId: number,

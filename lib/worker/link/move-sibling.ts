@@ -1,7 +1,7 @@
 import { subscriptionOnLink, type SiblingMove } from '../../domain/link-rules';
 import { countForChannel } from '../../observability/telemetry';
 import type { LinkContext, LinkOutcome } from './link-context';
-import { detachPrevious, failLink, pointMemberIndex, restorePrevious } from './move-profile';
+import { detachPrevious, failLink, recordLinked, restorePrevious } from './move-profile';
 
 /**
  * A link in another channel of the provider (same user id, same Capillary org) moved the user to a member: this
@@ -10,7 +10,7 @@ import { detachPrevious, failLink, pointMemberIndex, restorePrevious } from './m
  * channel's subscription; an attach that fails puts it back. Already there: recorded, nothing written.
  */
 export async function moveSibling(link: LinkContext, { memberId, customer }: SiblingMove): Promise<LinkOutcome> {
-  const { claimed, channel, log, call, now } = link;
+  const { claimed, channel, log, call } = link;
   const { key, state } = claimed;
   const previous = state.customerId;
   if (previous === undefined || (previous === memberId && state.linkedCustomerId === memberId)) {
@@ -32,14 +32,7 @@ export async function moveSibling(link: LinkContext, { memberId, customer }: Sib
     }
     await channel.customers.setSubscription(memberId, subscription, call);
   }
-  const linkRefs = await pointMemberIndex(link, customer, memberId);
-  await claimed.complete({
-    customerId: memberId,
-    linkedCustomerId: memberId,
-    subscription,
-    linkRefs,
-    link: { status: 'linked', at: now },
-  });
+  await recordLinked(link, customer, memberId, subscription);
   countForChannel('LinkSiblingMoved', channel.id);
   log.info('LINE profile moved to the member another channel of the provider linked to', {
     customerId: memberId,

@@ -47,7 +47,7 @@ async function sendLinkPage(link: LinkContext, pageUrl: string): Promise<'sent' 
 }
 
 /** A 4xx other than 429 (the user blocked the account since, say); throttling, 5xx and timeouts are retried. */
-function refusedForGood(error: unknown): error is LineApiError {
+export function refusedForGood(error: unknown): error is LineApiError {
   return (
     error instanceof LineApiError &&
     typeof error.status === 'number' &&

@@ -1,5 +1,6 @@
 import { CustomerGoneError } from '../../capillary/errors';
 import { countForChannel } from '../../observability/telemetry';
+import { removeMemberMenu } from '../loyalty/member-menu';
 import { registerFollower } from '../sync/register-follower';
 import { answerInChat } from './chat-answer';
 import type { LinkContext, LinkOutcome } from './link-context';
@@ -37,6 +38,7 @@ export async function unlink(
     linkRefs: null,
     link: { status: 'unlinked', at: now },
   });
+  await removeMemberMenu(channel, key.userId, link);
   countForChannel('LinkRemoved', channel.id);
   log.info('LINE identity removed from the member', { customerId: memberId, ownCustomerId: own });
   return { result: 'link', action: 'unlinked', customerId: memberId };

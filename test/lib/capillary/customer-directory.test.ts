@@ -1,9 +1,10 @@
 import { LineCustomerDirectory } from '../../../lib/capillary/customer-directory';
 import { CapillaryHttpClient } from '../../../lib/capillary/http-client';
+import { MemberLinker } from '../../../lib/capillary/member-linker';
 import type { RateLimiter } from '../../../lib/capillary/rate-limiter';
 import type { CapillaryConfig } from '../../../lib/config/capillary-registration';
 import { lineUserId } from '../../../local/line-event-factory';
-import { LINE_ACCOUNT_ID, workerConfigFor } from '../../../local/rigs/worker-rig';
+import { LINE_ACCOUNT_ID, RIG_CAPILLARY_AUTH, workerConfigFor } from '../../../local/rigs/worker-rig';
 import {
   startCapillaryStandIn,
   subscriptionOf,
@@ -85,6 +86,25 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     const { customerId } = await directory().register(known, undefined, call);
     expect(await directory().find(known, call)).toBe(customerId);
     expect(await directory().find(lineUserId(), call)).toBeUndefined();
+  });
+
+  it('finds a member a link attached the LINE profile to (no externalId of the bridge), by the LINE id', async () => {
+    await start();
+    const userId = lineUserId();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    const members = new MemberLinker(
+      new CapillaryHttpClient({
+        baseUrl: standIn.url,
+        auth: RIG_CAPILLARY_AUTH,
+        timeoutMs: 5000,
+        maxAttempts: 1,
+        limiter: unlimited,
+      }),
+      LINE_ACCOUNT_ID,
+      { attachMethod: 'add-profile', mergeAutoApprove: false },
+    );
+    await members.attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
+    expect(await directory().find(userId, call)).toBe(memberId);
   });
 
   it('answers "nobody" where the org cannot be searched by LINE id (8013), so an unfollow is still recorded', async () => {

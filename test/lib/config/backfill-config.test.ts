@@ -13,7 +13,9 @@ const backfillEnv = (overrides: Record<string, string | undefined> = {}) =>
 describe('readBackfillConfig', () => {
   it("reads the worker's configuration, the queues and the documented defaults of the job", async () => {
     const config = await readBackfillConfig(backfillEnv(), noSsm);
-    expect(config.worker).toEqual(await readWorkerConfig(backfillEnv(), noSsm));
+    const { engagement, ...workerSections } = await readWorkerConfig(backfillEnv(), noSsm);
+    expect(engagement.posting).toBeUndefined();
+    expect(config.worker).toEqual(workerSections);
     expect(config).toMatchObject({
       eventsQueueUrl: 'https://sqs.ap-northeast-1.amazonaws.com/1/events.fifo',
       deadLetterQueueUrl: 'https://sqs.ap-northeast-1.amazonaws.com/1/events-dlq.fifo',
@@ -25,6 +27,12 @@ describe('readBackfillConfig', () => {
       lineTimeoutMs: 10_000,
       pageSize: 1000,
     });
+  });
+
+  it("reads no engagement settings: mapped events are the worker's, so their ingest URL is not needed", async () => {
+    const env = backfillEnv({ LINE_ENGAGEMENT_EVENTS: '[{"type": "postback", "data": "a", "event": "line_tap"}]' });
+    await expect(readWorkerConfig(env, noSsm)).rejects.toThrow(/CAPILLARY_BEHAVIOURAL_EVENTS_URL/);
+    await expect(readBackfillConfig(env, noSsm)).resolves.not.toHaveProperty('worker.engagement');
   });
 
   it('reads the settings of the job', async () => {

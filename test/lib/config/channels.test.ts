@@ -206,7 +206,7 @@ describe('cold-start errors name the channel and the field', () => {
     expect(await webhookProblems(channels)).toEqual([
       'LINE_CHANNELS[0] (id "th"): channelAccessToken is missing',
       'LINE_CHANNELS[0] (id "th"): capillaryLineAccountId must be a non-empty string',
-      'LINE_CHANNELS[1] (id "tw"): channelsecret is not a known field (known: id, channelSecret, channelAccessToken, capillaryLineAccountId, destination, lineLoginChannelId, capillaryOrg)',
+      'LINE_CHANNELS[1] (id "tw"): channelsecret is not a known field (known: id, channelSecret, channelAccessToken, capillaryLineAccountId, destination, lineLoginChannelId, capillaryOrg, richMenusByTier, memberCardTexts, engagementEvents)',
       'LINE_CHANNELS[1] (id "tw"): destination must be the bot\'s user id, U followed by 32 hex digits (GET /v2/bot/info answers it as userId)',
       'LINE_CHANNELS[2]: id must match /^[a-z0-9][a-z0-9_-]{0,31}$/ (a short URL-safe name)',
       'LINE_CHANNELS[3]: id is missing',

@@ -55,6 +55,9 @@ describe('each default is written once', () => {
     expect(worker.CAPILLARY_CLIENT_KEY).toBe(LOCAL_CREDENTIALS.capillaryClientKey);
     expect(worker.CAPILLARY_CLIENT_SECRET).toBe(LOCAL_CREDENTIALS.capillaryClientSecret);
     expect(local.linkApi!.LINK_API_TOKEN).toBe(LOCAL_CREDENTIALS.linkApiToken);
+    expect(worker.CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS).toBe(
+      LOCAL_CREDENTIALS.capillaryBehaviouralEventsCredentials,
+    );
     expect((serverless.params as Record<string, Yaml>).local!.capillaryLineAccountId).toBe(
       LOCAL_CREDENTIALS.capillaryLineAccountId,
     );

@@ -1,5 +1,7 @@
 import { eventFactsOf, ignoreReason, routeOf, type EventFacts, type EventRoute } from '../../../lib/domain/event-route';
+import type { ReattachRequest } from '../../../lib/domain/identity-rules';
 import { identityEvent } from '../../../lib/notifications/identity-events';
+import { toLineEvent } from '../../../lib/queue/synthetic-events';
 import { siblingEvent } from '../../../lib/worker/link/sibling-profiles';
 import { accountLinkEvent, followEvent, postbackEvent, textMessageEvent } from '../../../local/line-event-factory';
 
@@ -80,6 +82,28 @@ describe('Capillary identity events', () => {
     expect(routeOf(eventFactsOf({ ...deletion, capillary: { customerId: 'x' } }), CHAT)).toEqual(ignored);
     // a LINE event never carries a notice, whatever fields it has
     expect(eventFactsOf({ ...followEvent(USER, 1), capillary: { customerId: 1 } }).identity).toBeUndefined();
+  });
+});
+
+describe("the drift check's reattach repair", () => {
+  it('routes a valid one to the link lane of its user (it moves a LINE profile), and ignores one without a valid request', () => {
+    const reattach = (request: unknown) =>
+      toLineEvent({
+        facts: { type: 'bridge.reattach', webhookEventId: 'reconcile-1', timestamp: 1000, userId: USER },
+        reattach: request as ReattachRequest,
+        reason: 'test',
+      });
+    expect(routeOf(eventFactsOf(reattach({ customerId: 7, holderId: 9 })), CHAT)).toEqual({
+      kind: 'reattach',
+      request: { customerId: 7, holderId: 9 },
+      userId: USER,
+      lane: 'link',
+    });
+    expect(routeOf(eventFactsOf(reattach({ customerId: 7 })), CHAT)).toMatchObject({ request: { customerId: 7 } });
+    expect(routeOf(eventFactsOf(reattach({ customerId: 7, holderId: 7 })), CHAT)).toEqual(ignored);
+    expect(routeOf(eventFactsOf(reattach({ customerId: 'x' })), CHAT)).toEqual(ignored);
+    // a LINE event never carries one, whatever fields it has
+    expect(eventFactsOf({ ...followEvent(USER, 1), reattach: { customerId: 7 } }).reattach).toBeUndefined();
   });
 });
 

@@ -1,9 +1,10 @@
 /**
- * The ordering rule as a property of the real store: one user's events of both lanes claim, die at any step
- * (after the claim, before or after the commit), have their claims expire and taken over by either lane,
- * commit, or are released (a refused link). At every claim, DynamoDB's condition and `admission()` agree,
- * and no claim goes to an event older than one of its lane that claimed and was not released, nor to an
- * event already recorded.
+ * The ordering rule as a property of the real store: one user's events of every lane claim, die at any step
+ * (after the claim, before or after the commit), have their claims expire and taken over by any lane,
+ * commit, or are released (a refused link). At every claim, DynamoDB's condition and `admission()` agree;
+ * in an ordered lane no claim goes to an event older than one of its lane that claimed and was not released,
+ * nor to an event already recorded; no event is refused as stale or duplicate but by its own lane; and an
+ * unordered lane's event (engagement) claims exactly when no other event's live claim is in the way.
  *
  * Reproduce a failure: FC_SEED=<seed> FC_PATH=<path> npx jest user-sync-store.property
  * DYNAMODB_LOCAL_ENDPOINT=http://localhost:8000 runs it against AWS's DynamoDB Local instead of dynalite.
@@ -17,6 +18,17 @@ import { UserSyncStore } from '../../../lib/store/user-sync-store';
 import { createUsersTable } from '../../../local/rigs/worker-rig';
 
 const CLAIM_TTL_MS = 1000;
+/**
+ * The model's own view of each lane (the contract, not LANE_ORDER): a type of event it carries, and whether its
+ * events are unordered (each its own fact: never stale, never making another stale).
+ */
+const LANE_MODEL: Record<EventLane, { type: string; unordered: boolean }> = {
+  sync: { type: 'follow', unordered: false },
+  link: { type: 'accountLink', unordered: false },
+  identity: { type: 'capillary.merge', unordered: false },
+  engagement: { type: 'postback', unordered: true },
+  loyalty: { type: 'capillary.tier', unordered: false },
+};
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 const path = process.env.FC_PATH;
 const numRuns = Number(process.env.FC_RUNS ?? 100);
@@ -81,7 +93,7 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
           // Prepare: a fresh user per run
           const key = { destination: 'Ubot', userId: `Uproperty${run++}` };
           const events: LineEventFacts[] = planned.map(({ lane, timestamp }, index) => ({
-            type: lane === 'link' ? 'accountLink' : 'follow',
+            type: LANE_MODEL[lane].type,
             webhookEventId: `E${index}`,
             timestamp,
             lane,
@@ -92,6 +104,8 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
           /** events whose worker holds a claim (or held it: it may have expired) and is alive, longest first */
           const working: LineEventFacts[] = [];
           let now = 1_000_000;
+          /** the last granted claim, until its worker records or releases it (a claim put back then has expired) */
+          let liveClaim: { event: LineEventFacts; expiresAt: number } | undefined;
           /** A live worker records its event, or releases it (a refused link: nothing reached Capillary). */
           const finish = async (event: LineEventFacts, as: 'commit' | 'release') => {
             const release = as === 'release' && event.lane === 'link'; // only links are refused
@@ -102,6 +116,7 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
               if (!(error instanceof ClaimLostError)) throw error;
               return;
             }
+            if (liveClaim?.event === event) liveClaim = undefined;
             if (release) mayHaveReached.delete(event);
             else recorded.add(event);
           };
@@ -115,20 +130,40 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
             if (step.kind !== 'deliver') continue;
             const event = events[step.event]!;
             const claim = await store.claim(key, event, now);
+            const verdict = admission(event, claim.state, now);
             expect({ event: event.webhookEventId, claimed: claim.claimed }).toEqual({
               event: event.webhookEventId,
-              claimed: admission(event, claim.state, now) === 'apply',
+              claimed: verdict === 'apply',
             });
-            if (!claim.claimed) continue;
-            const overtaking = [...mayHaveReached].filter(
+            // Its ordered lane's events that claimed and may have reached Capillary at or after its time (or itself,
+            // recorded); an unordered lane's events go back in their lane by design, each posted once.
+            const ownLaneAhead = [...mayHaveReached].filter(
               (other) =>
                 other.lane === event.lane &&
+                !LANE_MODEL[event.lane!].unordered &&
                 (other === event ? recorded.has(event) : other.timestamp >= event.timestamp),
             );
-            expect({ claimed: event.webhookEventId, after: overtaking.map((other) => other.webhookEventId) }).toEqual({
-              claimed: event.webhookEventId,
-              after: [],
-            });
+            // Stale or duplicate only by its own lane: no other lane ever makes an event stale.
+            if (verdict === 'stale' || verdict === 'duplicate')
+              expect({ refused: event.webhookEventId, byOwnLane: ownLaneAhead.length > 0 }).toEqual({
+                refused: event.webhookEventId,
+                byOwnLane: true,
+              });
+            if (LANE_MODEL[event.lane!].unordered) {
+              const free = liveClaim === undefined || liveClaim.event === event || liveClaim.expiresAt < now;
+              expect({ unordered: event.webhookEventId, claimed: claim.claimed }).toEqual({
+                unordered: event.webhookEventId,
+                claimed: free,
+              });
+            }
+            if (!claim.claimed) continue;
+            liveClaim = { event, expiresAt: now + CLAIM_TTL_MS };
+            expect({ claimed: event.webhookEventId, after: ownLaneAhead.map((other) => other.webhookEventId) }).toEqual(
+              {
+                claimed: event.webhookEventId,
+                after: [],
+              },
+            );
             mayHaveReached.add(event);
             if (step.then === 'holds') working.push(event);
             else if (step.then === 'dies') now += CLAIM_TTL_MS + 1;

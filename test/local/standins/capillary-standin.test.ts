@@ -412,6 +412,23 @@ describe('Capillary stand-in: add customer', () => {
     expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
   });
 
+  it('creates the customer without the opt-in and without a word for an org that ignores subscriptionInfo', async () => {
+    // Prepare
+    const standIn = await startStandIn({ subscriptionInfoOnAdd: 'ignored' });
+    const body = {
+      ...customerBody(lineProfile(lineUserId())),
+      subscriptionInfo: { subscriptions: [lineSubscription('OPTIN', 'BULK'), lineSubscription('OPTIN', 'TRANS')] },
+    };
+
+    // Act
+    const reply = await call(standIn, 'POST', '/v2/customers', body);
+
+    // Assess
+    expect(reply.status).toBe(200);
+    expect(reply.body.warnings).toEqual([]);
+    expect(subscriptionOf(standIn.state(), reply.body.createdId as number, 'LINE', LINE_ACCOUNT)).toEqual({});
+  });
+
   it('refuses the whole add, storing nothing, for an org that refuses subscriptionInfo', async () => {
     // Prepare
     const standIn = await startStandIn({ subscriptionInfoOnAdd: 'refused' });

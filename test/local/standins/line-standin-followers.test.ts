@@ -111,4 +111,62 @@ describe('LINE stand-in: follower counts and bot info', () => {
     const standIn = await startStandIn({ botUserId: 'U0123456789abcdef0123456789abcdef' });
     expect((await sdk(standIn).getBotInfo()).userId).toBe('U0123456789abcdef0123456789abcdef');
   });
+
+  describe('follows what LINE delivered (the replay and the demo play LINE locally)', () => {
+    const TW_TOKEN = 'local-channel-access-token-tw';
+    const TW_BOT = 'U2e3d4c5b6a7988001122334455667788';
+    const callback = (destination: string, events: [type: string, userId: string, timestamp: number][]) =>
+      JSON.stringify({
+        destination,
+        events: events.map(([type, userId, timestamp]) => ({ type, timestamp, source: { type: 'user', userId } })),
+      });
+    const followersOf = async (standIn: LineStandIn, token: string) => {
+      const response = await fetch(`${standIn.url}/v2/bot/followers/ids`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return ((await response.json()) as { userIds: string[] }).userIds;
+    };
+
+    it("changes the delivering bot's list only, the newest event per user winning whatever the order of arrival", async () => {
+      const [friend, leaver, late, stayer] = seededUserIds(4, 'delivered') as [string, string, string, string];
+      const standIn = await startStandIn({ channelAccessToken: [TOKEN, TW_TOKEN], followerIds: [stayer] });
+      standIn.setUpChannel({ channelAccessToken: TW_TOKEN, botUserId: TW_BOT });
+      // Act
+      standIn.recordDelivery(
+        callback(TW_BOT, [
+          ['follow', friend, 1000],
+          ['unfollow', leaver, 3000],
+          ['follow', leaver, 2000],
+          ['message', late, 4000],
+        ]),
+      );
+      standIn.recordDelivery(
+        Buffer.from(
+          callback(TW_BOT, [
+            ['unfollow', friend, 500],
+            ['follow', late, 5000],
+          ]),
+        ),
+      );
+      standIn.recordDelivery('not a callback');
+      // Assess
+      expect(await followersOf(standIn, TW_TOKEN)).toEqual([stayer, friend, late]);
+      expect(await followersOf(standIn, TOKEN)).toEqual([stayer]);
+      expect(standIn.state().followerIdsByBot).toEqual({ [TW_BOT]: [stayer, friend, late] });
+    });
+
+    it('keeps what its owner sets for every bot: an added follower and a block reach a bot with a list of its own', async () => {
+      const [delivered, added] = seededUserIds(2, 'owner') as [string, string];
+      const standIn = await startStandIn();
+      standIn.recordDelivery(callback(standIn.botUserId, [['follow', delivered, 1000]]));
+      // Act
+      standIn.addFollowers([added]);
+      standIn.setBlocked(delivered, true);
+      // Assess
+      expect(await followersOf(standIn, TOKEN)).toEqual([added]);
+      expect(standIn.state().followerIds).toEqual([added]);
+      await fetch(`${standIn.url}/__admin/reset`, { method: 'POST' });
+      expect(await followersOf(standIn, TOKEN)).toEqual([]);
+    });
+  });
 });

@@ -170,6 +170,7 @@ describe('LINE stand-in: admin routes', () => {
       unknownUsers: 'generate',
       followerIds: [],
       followersEverAdded: 0,
+      followerIdsByBot: {},
       linkTokens: [],
       sent: [],
       richMenus: [],

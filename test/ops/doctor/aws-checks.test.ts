@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -31,6 +32,12 @@ const fakeDynamo = (status: string) =>
     }),
   }) as unknown as DynamoDBClient;
 
+/** CloudWatch holding the stage's one alarm, OK (the alarms check has its own tests, against moto). */
+const ALARM_NAME = 'line-capillary-bridge-prod-dead-letter-queue';
+const fakeCloudWatch = {
+  send: async () => ({ MetricAlarms: [{ AlarmName: ALARM_NAME, StateValue: 'OK' }] }),
+} as unknown as CloudWatchClient;
+
 const sqs: SQSClient = createSqsClient({ region: 'ap-northeast-1' });
 afterAll(() => sqs.destroy());
 
@@ -57,6 +64,8 @@ function deployed(overrides: Partial<AwsTarget>, names: { events: string; dlq: s
       { name: names.events, isDlq: false },
     ],
     tableName: 'line-capillary-bridge-prod-users',
+    cloudWatch: fakeCloudWatch,
+    alarmNames: [ALARM_NAME],
     ...overrides,
   };
 }
@@ -64,14 +73,14 @@ function deployed(overrides: Partial<AwsTarget>, names: { events: string; dlq: s
 const byCheck = (results: CheckResult[]) => Object.fromEntries(results.map((result) => [result.check, result]));
 
 describe('doctor: AWS checks', () => {
-  it('passes a deployed stage whose parameters, queues and table are as serverless.yml makes them; alarms are left to the console', async () => {
+  it('passes a deployed stage whose parameters, queues and table are and alarms are as serverless.yml makes them', async () => {
     // Prepare
     const names = await queues();
     // Act
     const results = await checkAws(deployed({}, names));
     // Assess
-    expect(results.map(({ status }) => status)).toEqual(['pass', 'pass', 'pass', 'unknown', 'pass']);
-    expect(byCheck(results).alarms?.fix).toContain('line-capillary-bridge-prod');
+    expect(results.map(({ status }) => status)).toEqual(['pass', 'pass', 'pass', 'pass', 'pass']);
+    expect(byCheck(results).alarms?.detail).toBe('all 1 exist, 0 in ALARM');
   });
 
   it('fails a missing parameter, one in the wrong key, and one that does not decrypt, each with its fix', async () => {

@@ -2,15 +2,13 @@ import type { CapillaryOrgConfig } from '../../../lib/config/capillary-orgs';
 import { LOCAL_CREDENTIALS } from '../../../local/local-credentials';
 import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/standins/capillary-standin';
 import { startLineStandIn } from '../../../local/standins/line-standin';
-import { authenticate, checkCapillaryOrg, reportedRateLimit } from '../../../ops/doctor/capillary-checks';
+import { checkCapillaryOrg, reportedRateLimit } from '../../../ops/doctor/capillary-checks';
 import type { CheckResult } from '../../../ops/doctor/check';
-import { probeWrites } from '../../../ops/doctor/write-probe';
 import { closedAfterEach } from '../../support/closed-after-each';
 
 const startCapillary = closedAfterEach(startCapillaryStandIn);
 const startLine = closedAfterEach(startLineStandIn);
 const CHANNELS = [{ id: 'th', capillaryLineAccountId: 'line-th' }];
-const MOBILE = '66800000001';
 
 const orgAt = (baseUrl: string, rateLimitPerMinute = 100): CapillaryOrgConfig => ({
   id: 'default',
@@ -100,68 +98,5 @@ describe('doctor: Capillary checks', () => {
     ['X-Other', '5', undefined],
   ])('reads %s: %s', (header, value, limit) => {
     expect(reportedRateLimit(new Headers({ [header]: value }))?.limit).toBe(limit);
-  });
-});
-
-describe('doctor: the write probe', () => {
-  async function probe(standIn: CapillaryStandIn, subscriptionChannel = 'LINE') {
-    const org = orgAt(standIn.url);
-    const { headers } = await authenticate('Capillary default', org, []);
-    return probeWrites({
-      org,
-      channel: CHANNELS[0] as (typeof CHANNELS)[0],
-      subscriptionChannel,
-      mobile: MOBILE,
-      headers,
-    });
-  }
-
-  it('finds what the org accepts on the test customer and undoes the subscription it set', async () => {
-    // Prepare
-    const standIn = await startCapillary();
-    const customerId = standIn.addMember({ mobile: MOBILE });
-    // Act
-    const results = await probe(standIn);
-    // Assess
-    expect(statuses(results)).toEqual({
-      'test customer': 'pass',
-      'subscription channel': 'pass',
-      '`line` lookups': 'pass',
-      'folded registration forms, link method': 'unknown',
-    });
-    const subscriptions = standIn.state().customers.find(({ id }) => id === customerId)?.subscriptions ?? [];
-    expect(subscriptions.map(({ type }) => type)).toEqual(['OPTOUT', 'OPTOUT']);
-  });
-
-  it('names the literal to set when the configured one is refused', async () => {
-    // Prepare
-    const standIn = await startCapillary();
-    const customerId = standIn.addMember({ mobile: MOBILE });
-    await admin(standIn, 'faults', {
-      status: 400,
-      code: 1101,
-      method: 'POST',
-      pathPrefix: `/v2/customers/${customerId}/subscriptions`,
-      times: 1,
-    });
-    // Act
-    const channel = named(await probe(standIn), 'subscription channel');
-    // Assess
-    expect(channel).toMatchObject({ status: 'fail', fix: 'set capillarySubscriptionChannel=line' });
-  });
-
-  it('fails without a test customer, naming how to make one', async () => {
-    // Prepare
-    const standIn = await startCapillary();
-    // Act
-    const results = await probe(standIn);
-    // Assess
-    expect(results).toEqual([
-      expect.objectContaining({
-        check: 'test customer',
-        status: 'fail',
-        fix: expect.stringContaining('register a test customer'),
-      }),
-    ]);
   });
 });

@@ -1,0 +1,382 @@
+/**
+ * Figure 5d (issue 21): a burst of postback taps from existing customers, mapped by a rule to a Capillary behavioural
+ * event, while new followers arrive (instore+line), against the same arrivals with no burst. The deployed number of
+ * worker instances (worker-instance-child.ts, bulk registration on as deployed) drains one queue holding both, against
+ * the stand-ins enforcing Capillary's REST limit and the ingest URL's own.
+ *
+ * The queue is the events queue as SQS FIFO hands it to Lambda: oldest message first, a message group (one user) with
+ * a batch in flight is skipped, and a batch starts with as many messages of one group as it can take ("Amazon SQS
+ * first attempts to return as many messages with the same message group ID as possible", FIFO queue delivery logic in
+ * the SQS developer guide). So a follower's delay, from its arrival to its registration recorded, includes the
+ * queue's wait behind the taps that arrived before it. The run stops once every follower is synced, or `waitSeconds`
+ * after the last one arrived: a follower still queued then counts its wait so far, and the ratio is a lower bound.
+ */
+import type { SQSRecord } from 'aws-lambda';
+
+import { DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../lib/config/channels';
+import type { WorkerConfig } from '../lib/config/worker-config';
+import { parseEngagementRules } from '../lib/domain/engagement-rules';
+import { DESTINATION, followEvent, lineUserId, postbackEvent, webhookEventId } from '../local/line-event-factory';
+import { sqsRecordFor, startWorkerHarness, type WorkerHarness } from '../local/rigs/worker-rig';
+import { LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS } from '../local/standins/behavioural-events-ingest';
+import type { ChildChannel } from './child-channel';
+import type { BenchProfile } from './profiles';
+import { percentile, round } from './stats';
+import { renderTable } from './table';
+import { REGISTRATION_VARIANTS } from './worker-economy';
+import { startInstance, type BatchDone, type ThroughputSettings } from './worker-throughput';
+
+export const ENGAGEMENT_FIGURE = 'Figure 5d';
+const VARIANT = 'instore+line';
+const { rules: RULES } = parseEngagementRules(
+  [
+    {
+      type: 'postback',
+      data: 'action=checkin*',
+      event: 'line_checkin',
+      attributes: { postback_data: 'postback.data' },
+    },
+  ],
+  'bench',
+);
+const POLL_MS = 10;
+
+type EngagementProfile = BenchProfile['engagement'];
+
+export interface EngagementRun {
+  burst: boolean;
+  followers: number;
+  followersSynced: number;
+  /** still queued (or failed) when the run stopped: their delay is their wait until then */
+  followersUnsynced: number;
+  /** arrival → registration recorded, 99th percentile */
+  followerDelayP99Ms: number;
+  /** handed to a worker → registration recorded, 99th percentile (the worker's own time, queue wait left out) */
+  followerWorkP99Ms: number;
+  /** distinct taps the ingest took */
+  tapsPosted: number;
+  /** taps still queued when the run stopped */
+  tapsQueued: number;
+  /** every POST to the ingest URL, refused ones included */
+  ingestCalls: number;
+  /** taps the ingest took more than once */
+  tapsPostedTwice: number;
+  /** Capillary REST calls accepted (OAuth token requests excluded) */
+  capillaryCalls: number;
+  overLimit: { capillary: number; ingest: number };
+  failedEvents: number;
+  elapsedSeconds: number;
+}
+
+export interface EngagementFigures {
+  variant: typeof VARIANT;
+  taps: number;
+  tappers: number;
+  concurrency: number;
+  rateLimitPerMinute: number;
+  ingestRateLimitPerMinute: number;
+  /** follower delay p99 with the burst ÷ without */
+  followerDelayP99Ratio: number;
+  /** followers were still queued at the stop: the true ratio is higher */
+  ratioIsLowerBound: boolean;
+  /** the worker's own time for a follower, p99 with the burst ÷ without (the separate bucket's part) */
+  followerWorkP99Ratio: number;
+  /** ingest calls ÷ distinct taps posted, in the burst run */
+  ingestCallsPerEvent: number;
+  /** calls refused over Capillary's limit or the ingest URL's, both runs */
+  overLimit: number;
+  runs: { withoutBurst: EngagementRun; withBurst: EngagementRun };
+}
+
+interface Queued {
+  record: SQSRecord;
+  group: string;
+}
+
+/** The events queue as SQS FIFO delivers it to Lambda's poller (see the top of this file). */
+class FifoQueue {
+  #waiting: Queued[] = [];
+  readonly #inFlight = new Set<string>();
+
+  get length(): number {
+    return this.#waiting.length;
+  }
+
+  send(message: Queued): void {
+    this.#waiting.push(message);
+  }
+
+  receive(max: number): Queued[] {
+    const first = this.#waiting.find(({ group }) => !this.#inFlight.has(group));
+    if (first === undefined) return [];
+    const batch = new Set(this.#waiting.filter(({ group }) => group === first.group).slice(0, max));
+    for (const message of this.#waiting) {
+      if (batch.size >= max) break;
+      if (!this.#inFlight.has(message.group)) batch.add(message);
+    }
+    this.#waiting = this.#waiting.filter((message) => !batch.has(message));
+    for (const { group } of batch) this.#inFlight.add(group);
+    return [...batch];
+  }
+
+  done(batch: readonly Queued[]): void {
+    for (const { group } of batch) this.#inFlight.delete(group);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function engagementSettings(url: string, rateLimitPerMinute: number): WorkerConfig['engagement'] {
+  return {
+    rulesByChannel: new Map([[DEFAULT_CHANNEL_ID, RULES]]),
+    posting: {
+      url,
+      credentials: LOCAL_BEHAVIOURAL_EVENTS_CREDENTIALS,
+      timeZone: 'UTC',
+      customerField: 'customer_id',
+      rateLimitPerMinute,
+    },
+  };
+}
+
+/** Existing customers, their records written as an earlier follow left them (no Capillary call, no token taken). */
+async function seedTappers({ capillary, store }: WorkerHarness, count: number): Promise<string[]> {
+  const users = Array.from({ length: count }, lineUserId);
+  const followedAt = Date.now() - 3_600_000;
+  for (let start = 0; start < users.length; start += 50) {
+    await Promise.all(
+      users.slice(start, start + 50).map(async (userId, index) => {
+        const key = {
+          destination: DESTINATION,
+          userId,
+          owner: { channel: DEFAULT_CHANNEL_ID, capillaryOrg: DEFAULT_CAPILLARY_ORG_ID },
+        };
+        const facts = { type: 'follow', webhookEventId: webhookEventId(), timestamp: followedAt, userId };
+        const customerId = capillary.addMember({ mobile: `6689${String(start + index).padStart(7, '0')}` });
+        await store.claim(key, facts);
+        await store.complete(key, facts, { customerId, subscription: 'OPTIN' });
+      }),
+    );
+  }
+  return users;
+}
+
+/** When each event arrives (ms from the start): followers evenly, and each tapper's taps in a random order. */
+function arrivalPlan(profile: EngagementProfile, tappers: readonly string[]) {
+  const spanMs = profile.arrivalSeconds * 1000;
+  const followerGapMs = 60_000 / profile.followersPerMinute;
+  const followers = Array.from({ length: Math.floor(spanMs / followerGapMs) + 1 }, (_, index) => ({
+    atMs: index * followerGapMs,
+    tapper: undefined,
+  }));
+  const tapOrder = Array.from(
+    { length: tappers.length === 0 ? 0 : profile.taps },
+    (_, index) => tappers[index % tappers.length],
+  );
+  for (let index = tapOrder.length - 1; index > 0; index--) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [tapOrder[index], tapOrder[other]] = [tapOrder[other], tapOrder[index]];
+  }
+  const taps = tapOrder.map((tapper, index) => ({ atMs: (index * spanMs) / tapOrder.length, tapper }));
+  return [...followers, ...taps].sort((a, b) => a.atMs - b.atMs);
+}
+
+async function runOnce(
+  profile: EngagementProfile,
+  settings: ThroughputSettings,
+  ingestRateLimitPerMinute: number,
+  burst: boolean,
+): Promise<EngagementRun> {
+  const { rateLimitPerMinute, latencyMs } = profile;
+  const harness = await startWorkerHarness({
+    capillary: { ...REGISTRATION_VARIANTS[VARIANT], rateLimitPerMinute },
+    capillaryStandIn: { latencyMs, rateLimitPerMinute, behaviouralEventsRateLimitPerMinute: ingestRateLimitPerMinute },
+    lineStandIn: { latencyMs },
+    engagement: (capillary) => engagementSettings(capillary.behaviouralEventsUrl, ingestRateLimitPerMinute),
+  });
+  const instances: ChildChannel[] = [];
+  try {
+    instances.push(
+      ...(await Promise.all(
+        Array.from({ length: settings.deployedConcurrency }, () =>
+          startInstance({
+            config: harness.config,
+            worker: settings.worker,
+            singleRegistrations: false,
+            engagementRules: RULES,
+          }),
+        ),
+      )),
+    );
+    const plan = arrivalPlan(profile, burst ? await seedTappers(harness, profile.tappers) : []);
+    const queue = new FifoQueue();
+    const followers: { arrivedAt: number; handedAt?: number; settledAt?: number }[] = [];
+    const byMessageId = new Map<string, (typeof followers)[number]>();
+    let failedEvents = 0;
+    const started = Date.now();
+    const stopAt = started + (profile.arrivalSeconds + profile.waitSeconds) * 1000;
+    const allArrived = () => plan.length === 0;
+    const finished = () =>
+      Date.now() >= stopAt || (allArrived() && followers.every((follower) => follower.settledAt !== undefined));
+
+    const feed = async () => {
+      while (plan.length > 0) {
+        const now = Date.now();
+        while (plan.length > 0 && started + (plan[0]?.atMs ?? 0) <= now) {
+          const { tapper } = plan.shift()!;
+          const event =
+            tapper === undefined
+              ? followEvent(lineUserId(), now)
+              : postbackEvent(tapper, now, 'action=checkin&store=shibuya');
+          const record = sqsRecordFor(event);
+          if (tapper === undefined) {
+            const follower = { arrivedAt: now };
+            followers.push(follower);
+            byMessageId.set(record.messageId, follower);
+          }
+          queue.send({ record, group: record.attributes.MessageGroupId ?? '' });
+        }
+        await sleep(POLL_MS);
+      }
+    };
+    const work = async (instance: ChildChannel) => {
+      while (!finished()) {
+        const batch = queue.receive(settings.batchSize);
+        if (batch.length === 0) {
+          await sleep(POLL_MS);
+          continue;
+        }
+        const handedAt = Date.now();
+        for (const { record } of batch) {
+          const follower = byMessageId.get(record.messageId);
+          if (follower) follower.handedAt = handedAt;
+        }
+        const done = await instance.request<BatchDone>(batch.map(({ record }) => record));
+        failedEvents += done.failedEvents;
+        for (const [messageId, at] of Object.entries(done.settledAt)) {
+          const follower = byMessageId.get(messageId);
+          if (follower) follower.settledAt = at;
+        }
+        queue.done(batch);
+      }
+    };
+    await Promise.all([feed(), ...instances.map(work)]);
+    const stoppedAt = Date.now();
+
+    const synced = followers.filter((follower) => follower.settledAt !== undefined);
+    const { posted, duplicates, overLimit } = harness.capillary.state().behaviouralEvents;
+    const calls = harness.capillary.calls();
+    const isIngest = (path: string) => path.startsWith('/webhooks/');
+    return {
+      burst,
+      followers: followers.length,
+      followersSynced: synced.length,
+      followersUnsynced: followers.length - synced.length,
+      followerDelayP99Ms: Math.round(
+        percentile(
+          followers.map((follower) => (follower.settledAt ?? stoppedAt) - follower.arrivedAt),
+          0.99,
+        ),
+      ),
+      followerWorkP99Ms:
+        synced.length === 0
+          ? NaN
+          : Math.round(
+              percentile(
+                synced.map((follower) => follower.settledAt! - follower.handedAt!),
+                0.99,
+              ),
+            ),
+      tapsPosted: new Set(posted.map((event) => event.externalEventId)).size,
+      tapsQueued: queue.length - followers.filter((follower) => follower.handedAt === undefined).length,
+      ingestCalls: calls.filter((call) => isIngest(call.path)).length,
+      tapsPostedTwice: Object.keys(duplicates).length,
+      capillaryCalls: calls.filter(
+        (call) => !isIngest(call.path) && !call.path.startsWith('/v3/oauth') && call.status !== 429,
+      ).length,
+      overLimit: { capillary: harness.capillary.overLimitCount(), ingest: overLimit },
+      failedEvents,
+      elapsedSeconds: round((stoppedAt - started) / 1000, 1),
+    };
+  } finally {
+    for (const instance of instances) instance.stop();
+    await harness.close();
+  }
+}
+
+/** Needs DynamoDB (dynalite) endpoints in process.env. */
+export async function measureEngagementBurst(
+  profile: EngagementProfile,
+  settings: ThroughputSettings,
+  progress: (line: string) => void,
+): Promise<EngagementFigures> {
+  const ingestRateLimitPerMinute =
+    profile.ingestRateLimitPerMinute ?? Number(settings.worker.environment.CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM);
+  const report = (run: EngagementRun) =>
+    progress(
+      `figure 5d: ${run.burst ? 'with' : 'without'} the burst: ${run.followersSynced}/${run.followers} followers synced, ` +
+        `delay p99 ${run.followerDelayP99Ms} ms; ${run.tapsPosted} taps posted, ${run.tapsQueued} still queued`,
+    );
+  const withoutBurst = await runOnce(profile, settings, ingestRateLimitPerMinute, false);
+  report(withoutBurst);
+  const withBurst = await runOnce(profile, settings, ingestRateLimitPerMinute, true);
+  report(withBurst);
+  const sumOverLimit = (run: EngagementRun) => run.overLimit.capillary + run.overLimit.ingest;
+  return {
+    variant: VARIANT,
+    taps: profile.taps,
+    tappers: profile.tappers,
+    concurrency: settings.deployedConcurrency,
+    rateLimitPerMinute: profile.rateLimitPerMinute,
+    ingestRateLimitPerMinute,
+    followerDelayP99Ratio: round(withBurst.followerDelayP99Ms / withoutBurst.followerDelayP99Ms, 2),
+    ratioIsLowerBound: withBurst.followersUnsynced > 0,
+    followerWorkP99Ratio: round(withBurst.followerWorkP99Ms / withoutBurst.followerWorkP99Ms, 2),
+    ingestCallsPerEvent: round(withBurst.ingestCalls / withBurst.tapsPosted, 3),
+    overLimit: sumOverLimit(withoutBurst) + sumOverLimit(withBurst),
+    runs: { withoutBurst, withBurst },
+  };
+}
+
+export function engagementTable(figures: EngagementFigures, profile: EngagementProfile): string {
+  const rows: [string, EngagementRun][] = [
+    ['no burst', figures.runs.withoutBurst],
+    [`${figures.taps} taps from ${figures.tappers} users`, figures.runs.withBurst],
+  ];
+  return renderTable(
+    `${ENGAGEMENT_FIGURE} — postback taps (engagement events) while new followers arrive (${VARIANT}, ` +
+      `${figures.rateLimitPerMinute}/min Capillary, ${figures.ingestRateLimitPerMinute}/min ingest URL, ` +
+      `${figures.concurrency} workers, ${profile.followersPerMinute} followers/min and the taps over ${profile.arrivalSeconds} s, ` +
+      `stop ${profile.waitSeconds} s after the last; stand-ins answer in ${profile.latencyMs} ms)`,
+    [
+      'run',
+      'followers synced',
+      'still queued at the stop',
+      'follower delay p99 ms',
+      'follower work p99 ms',
+      'taps posted',
+      'taps still queued',
+      'ingest calls',
+      'posted twice',
+      'Capillary calls',
+      'over limit (Capillary, ingest)',
+      'failed',
+      's',
+    ],
+    rows.map(([name, run]) => [
+      name,
+      `${run.followersSynced}/${run.followers}`,
+      run.followersUnsynced,
+      `${run.followersUnsynced > 0 ? '≥ ' : ''}${run.followerDelayP99Ms}`,
+      run.followerWorkP99Ms,
+      run.tapsPosted,
+      run.tapsQueued,
+      run.ingestCalls,
+      run.tapsPostedTwice,
+      run.capillaryCalls,
+      `${run.overLimit.capillary}, ${run.overLimit.ingest}`,
+      run.failedEvents,
+      run.elapsedSeconds,
+    ]),
+  );
+}

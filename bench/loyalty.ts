@@ -1,0 +1,184 @@
+/**
+ * Figure 8: loyalty in LINE against the stand-ins (docs/performance.md). Per tier change: LINE and Capillary calls
+ * per LINE user of the member (the notification through the real notifications function, its tier events through
+ * the real worker); the bulk menu sync's LINE calls per 500 members; and the "my points" answer's time from the
+ * worker taking the event to LINE answering the reply call (the webhook and the SQS hop add figures 1–2's time).
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+
+import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+import { parseRichMenusByTier } from '../lib/domain/loyalty-rules';
+import { handleNotificationRequest } from '../lib/notifications/handle-notification-request';
+import { buildNotificationsDeps } from '../lib/notifications/notifications-deps';
+import { parseQueuedEvent } from '../lib/queue/queued-event';
+import { LinkNonceStore } from '../lib/store/link-nonce-store';
+import { accountLinkEvent, DESTINATION, lineUserId, postbackEvent } from '../local/line-event-factory';
+import { notificationRequest, notificationsConfigFor } from '../local/rigs/notifications-rig';
+import { RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../local/rigs/worker-rig';
+import { DEFAULT_LOYALTY_PROGRAM } from '../local/standins/capillary-loyalty';
+import { tierNotificationFields } from '../local/standins/capillary-notifier';
+import { syncMemberMenus } from '../ops/loyalty/menu-sync';
+import { buildMenuSyncDeps } from '../ops/loyalty/menu-sync-deps';
+import { percentile, round } from './stats';
+import { renderTable } from './table';
+import { atMost, type TargetCheck } from './targets';
+
+export interface LoyaltyProfile {
+  /** members with a linked LINE user whose tier changes once each */
+  tierChanges: number;
+  /** linked members the bulk sync links */
+  bulkMembers: number;
+  /** "my points" answers timed */
+  pointsAnswers: number;
+}
+
+export interface LoyaltyFigures {
+  lineCallsPerUserPerTierChange: number;
+  capillaryCallsPerTierChange: number;
+  bulkMembers: number;
+  bulkLineCalls: number;
+  /** the fewest calls LINE's 500-user limit allows: per menu, its users / 500 rounded up */
+  bulkLineCallsFloor: number;
+  /** `memberCards`: answers that were the member card (not "try again") */
+  pointsAnswerMs: { p50: number; p99: number; samples: number; memberCards: number };
+}
+
+const MENUS = {
+  Silver: `richmenu-${'a'.repeat(32)}`,
+  Gold: `richmenu-${'b'.repeat(32)}`,
+  '*': `richmenu-${'c'.repeat(32)}`,
+};
+
+export async function measureLoyalty(
+  profile: LoyaltyProfile,
+  progress: (line: string) => void,
+): Promise<LoyaltyFigures> {
+  const channel = {
+    ...RIG_CHANNEL,
+    destination: DESTINATION,
+    loyalty: { richMenusByTier: parseRichMenusByTier(MENUS, 'bench').map! },
+  };
+  const harness = await startWorkerHarness({ channels: [channel] });
+  try {
+    for (const richMenuId of Object.values(MENUS)) harness.line.richMenus.create({ richMenuId });
+    const members = Math.max(profile.tierChanges, profile.bulkMembers, profile.pointsAnswers);
+    progress(`loyalty: linking ${members} members…`);
+    const linked = await linkMembers(harness, members);
+    progress(`loyalty: ${profile.tierChanges} tier changes…`);
+    const tier = await tierChanges(harness, linked.slice(0, profile.tierChanges));
+    progress(`loyalty: bulk menu sync of ${linked.length} members…`);
+    const deps = await buildMenuSyncDeps(harness.config, harness.dynamo, channel.id);
+    const bulk = await syncMemberMenus(deps!, { dryRun: false });
+    progress(`loyalty: ${profile.pointsAnswers} "my points" answers…`);
+    const times: number[] = [];
+    let memberCards = 0;
+    for (const { userId } of linked.slice(0, profile.pointsAnswers)) {
+      const started = performance.now();
+      await harness.run([postbackEvent(userId, Date.now(), 'action=points')]);
+      times.push(performance.now() - started);
+      const outcome = harness.settled.at(-1)?.outcome;
+      if (outcome?.result === 'points' && outcome.action === 'member-card') memberCards += 1;
+    }
+    return {
+      ...tier,
+      bulkMembers: bulk.members,
+      bulkLineCalls: bulk.lineCalls,
+      bulkLineCallsFloor: Object.values(bulk.byMenu).reduce((sum, users) => sum + Math.ceil(users / 500), 0),
+      pointsAnswerMs: {
+        p50: round(percentile(times, 0.5), 1),
+        p99: round(percentile(times, 0.99), 1),
+        samples: times.length,
+        memberCards,
+      },
+    };
+  } finally {
+    await harness.close();
+  }
+}
+
+async function linkMembers(harness: WorkerHarness, count: number) {
+  const nonces = new LinkNonceStore(harness.dynamo, harness.config.tableName);
+  const linked: { userId: string; memberId: number }[] = [];
+  for (let index = 0; index < count; index++) {
+    const mobile = `6683${String(index).padStart(7, '0')}`;
+    const memberId = harness.capillary.addMember({ mobile });
+    const userId = lineUserId();
+    const nonce = LinkNonceStore.newNonce();
+    const customer = { kind: 'mobile' as const, value: mobile };
+    await nonces.issueNonce(nonce, { userId, destination: DESTINATION, customer, expiresAt: Date.now() + 600_000 });
+    await harness.run([accountLinkEvent(userId, Date.now(), nonce)]);
+    linked.push({ userId, memberId });
+  }
+  return linked;
+}
+
+/** Each member's tier changes once; Capillary's notification goes through the notifications function and the worker. */
+async function tierChanges(harness: WorkerHarness, members: { memberId: number }[]) {
+  const queued: string[] = [];
+  const sqs = {
+    send: async (command: SendMessageBatchCommand) => {
+      queued.push(...(command.input.Entries ?? []).map((entry) => entry.MessageBody as string));
+      return { Successful: [], Failed: [] };
+    },
+  } as unknown as SQSClient;
+  const notifications = buildNotificationsDeps(
+    notificationsConfigFor('bench', harness.config.tableName),
+    harness.dynamo,
+    sqs,
+  );
+  const [lineBefore, capillaryBefore] = [harness.line.calls().length, harness.capillary.calls().length];
+  let users = 0;
+  for (const { memberId } of members) {
+    const change = harness.capillary.loyalty.setTier(memberId, 'Gold');
+    const body = {
+      ...tierNotificationFields(change, DEFAULT_LOYALTY_PROGRAM),
+      eventId: randomUUID(),
+      createdAt: Date.now(),
+    };
+    await handleNotificationRequest(notificationRequest(body), notifications);
+    for (const message of queued.splice(0)) {
+      const { event } = parseQueuedEvent(message);
+      users += 1;
+      await harness.run([event]);
+    }
+  }
+  return {
+    lineCallsPerUserPerTierChange: round((harness.line.calls().length - lineBefore) / users, 3),
+    capillaryCallsPerTierChange: round((harness.capillary.calls().length - capillaryBefore) / members.length, 3),
+  };
+}
+
+export function loyaltyTable(figures: LoyaltyFigures): string {
+  return renderTable(
+    'Figure 8 — loyalty in LINE (stand-ins): calls per tier change, bulk menu sync, "my points" answer time',
+    ['measure', 'value'],
+    [
+      ['LINE calls per LINE user per tier change', figures.lineCallsPerUserPerTierChange],
+      ['Capillary calls per tier change', figures.capillaryCallsPerTierChange],
+      [`bulk sync: LINE calls for ${figures.bulkMembers} members`, figures.bulkLineCalls],
+      ['bulk sync: fewest calls possible (per menu, users / 500 rounded up)', figures.bulkLineCallsFloor],
+      [
+        `"my points" p50 ms (worker → reply call, ${figures.pointsAnswerMs.samples} answers)`,
+        figures.pointsAnswerMs.p50,
+      ],
+      ['"my points" p99 ms', figures.pointsAnswerMs.p99],
+      ['"my points" answered with the member card', figures.pointsAnswerMs.memberCards],
+    ],
+  );
+}
+
+/** Issue 20's targets; LINE's reply token lasts about a minute, so the answer's p99 must be far below 60 s. */
+export function loyaltyTargets(figures: LoyaltyFigures): TargetCheck[] {
+  return [
+    atMost('loyalty: LINE calls per LINE user per tier change', figures.lineCallsPerUserPerTierChange, 1),
+    atMost('loyalty: Capillary calls per tier change', figures.capillaryCallsPerTierChange, 0),
+    atMost(
+      'loyalty: bulk sync LINE calls (≤ 1 per 500 members of a menu)',
+      figures.bulkLineCalls,
+      figures.bulkLineCallsFloor,
+    ),
+    atMost('loyalty: "my points" p99 ms (worker → reply call)', figures.pointsAnswerMs.p99, 5000),
+  ];
+}

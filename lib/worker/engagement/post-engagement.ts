@@ -1,0 +1,96 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+import type { BehaviouralEventsClient } from '../../capillary/behavioural-events-client';
+import type { EngagementPosting } from '../../config/engagement-config';
+import { behaviouralEventBody } from '../../domain/behavioural-event-body';
+import type { EngagementLineEvent, EngagementRule } from '../../domain/engagement-rules';
+import { countForChannel } from '../../observability/telemetry';
+import type { PostedEngagementStore } from '../../store/posted-engagement-store';
+import type { ClaimedEvent } from '../claim-user-record';
+import { EngagementNotConfiguredError } from '../errors';
+import { registerFollower } from '../sync/register-follower';
+import type { SyncChannel } from '../sync/sync-line-event';
+
+/** A channel's behavioural-events client (absent: the channel maps no engagement). */
+export interface EngagementChannel extends SyncChannel {
+  engagement?: { rules: readonly EngagementRule[]; client: BehaviouralEventsClient; posting: EngagementPosting };
+}
+
+export type EngagementOutcome = {
+  result: 'engagement';
+  event: string;
+  /** what became of it: posted; refused by Capillary (bad input, acknowledged); posted before (a redelivery); no customer (on-link) */
+  reason: 'posted' | 'refused' | 'already-posted' | 'unknown-user';
+};
+
+/**
+ * A claimed engagement event (engagement lane: never stale) → at most one Capillary behavioural event. What was
+ * posted is remembered after the post, so a redelivery or re-queue posts nothing; a crash between the post and
+ * the remembering posts again on the retry, and the event's unique key (external_event_id) keeps Capillary
+ * from counting it twice (docs/engagement.md). Transient failures throw: SQS retries, then the DLQ.
+ */
+export async function postEngagement(
+  { key, state, complete }: ClaimedEvent,
+  { rule, event }: { rule: EngagementRule; event: EngagementLineEvent },
+  channel: EngagementChannel,
+  posted: PostedEngagementStore,
+  log: Logger,
+  call: { deadlineAt: number },
+): Promise<EngagementOutcome> {
+  const perEvent = { event: rule.event };
+  const outcome = (reason: EngagementOutcome['reason']) => ({
+    result: 'engagement' as const,
+    event: rule.event,
+    reason,
+  });
+  // Each count follows the completion: a completion that fails is retried and counted then.
+  if (await posted.wasPosted(key.destination, event.webhookEventId)) {
+    log.info('Engagement event already posted', { eventName: rule.event });
+    await complete({});
+    countForChannel('EngagementAlreadyPosted', channel.id, 1, perEvent);
+    return outcome('already-posted');
+  }
+  let customerId = state.customerId;
+  let registered: number | undefined;
+  if (customerId === undefined) {
+    // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
+    if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
+      const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
+      log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
+      await complete({});
+      countForChannel('EngagementSkippedUnknownUser', channel.id, 1, perEvent);
+      return outcome('unknown-user');
+    }
+    // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
+    const subscription = state.subscription ?? 'OPTIN';
+    customerId = registered = await registerFollower(channel, key.userId, subscription, log, call);
+  }
+  // The route matched this channel's rules: it has its client unless the configuration object was built by hand.
+  if (channel.engagement === undefined) throw new EngagementNotConfiguredError(channel.id);
+  const { client, posting } = channel.engagement;
+  const body = behaviouralEventBody({
+    rule,
+    event,
+    customerId,
+    timeZone: posting.timeZone,
+    customerField: posting.customerField,
+  });
+  const result = await client.post(body, call);
+  const recorded = registered === undefined ? {} : { customerId: registered };
+  if (result.outcome === 'refused') {
+    log.warn('Capillary refused the engagement event; acknowledged', {
+      eventName: rule.event,
+      status: result.status,
+      message: result.message,
+      requestId: result.requestId,
+    });
+    await complete(recorded);
+    countForChannel('EngagementRefused', channel.id, 1, perEvent);
+    return outcome('refused');
+  }
+  await posted.remember(key.destination, event.webhookEventId);
+  log.info('Engagement event posted', { eventName: rule.event, customerId, requestId: result.requestId });
+  await complete(recorded);
+  countForChannel('EngagementPosted', channel.id, 1, perEvent);
+  return outcome('posted');
+}

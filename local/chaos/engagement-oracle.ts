@@ -1,0 +1,88 @@
+/**
+ * What must hold for the engagement events of a chaos run once the queue is drained, checked against what the
+ * Capillary stand-in's ingest URL took (it records every post, duplicates included):
+ * - every event a rule maps was posted exactly once, under its event name, and nothing else was posted: not an
+ *   event no rule maps, not an event nobody sent;
+ * - no posted body carries a LINE user id (Capillary keeps behavioural events after a PII deletion).
+ */
+import type { PostedBehaviouralEvent } from '../standins/behavioural-events-ingest';
+import type { SentEngagement } from './engagement-scenario';
+import type { UserProblem } from './oracle';
+import type { TableRow } from './report-table';
+
+export interface EngagementFigures {
+  /** distinct engagement events sent (redeliveries not counted) */
+  sent: number;
+  /** of which a rule maps */
+  mapped: number;
+  /** posts the ingest took, repeats included */
+  posts: number;
+  /** events posted more than once */
+  postedTwice: number;
+  /** mapped events never posted */
+  notPosted: number;
+  /** posts of events no rule maps, or nobody sent */
+  unexpected: number;
+  /** attempts on the ingest answered by an injected fault */
+  ingestFaulted: number;
+}
+
+export function judgeEngagement(
+  sent: readonly SentEngagement[],
+  posted: readonly PostedBehaviouralEvent[],
+  ingestFaulted = 0,
+): { figures: EngagementFigures; problems: UserProblem[] } {
+  const problems: UserProblem[] = [];
+  const postsOf = new Map<string, PostedBehaviouralEvent[]>();
+  for (const post of posted) postsOf.set(post.externalEventId, [...(postsOf.get(post.externalEventId) ?? []), post]);
+  const figures: EngagementFigures = {
+    sent: sent.length,
+    mapped: sent.filter((event) => event.eventName !== undefined).length,
+    posts: posted.length,
+    postedTwice: 0,
+    notPosted: 0,
+    unexpected: 0,
+    ingestFaulted,
+  };
+  for (const event of sent) {
+    const posts = postsOf.get(event.webhookEventId) ?? [];
+    postsOf.delete(event.webhookEventId);
+    const report = (detail: string) =>
+      problems.push({ userId: event.userId, channel: event.channel, kind: 'engagement', detail });
+    if (event.eventName === undefined) {
+      if (posts.length > 0) report(`${event.webhookEventId}: no rule maps it, posted ${posts.length} time(s)`);
+      figures.unexpected += posts.length > 0 ? 1 : 0;
+      continue;
+    }
+    if (posts.length === 0) figures.notPosted += 1;
+    if (posts.length > 1) figures.postedTwice += 1;
+    if (posts.length !== 1) report(`${event.webhookEventId} (${event.eventName}): posted ${posts.length} times`);
+    for (const post of posts) {
+      if (post.eventName !== event.eventName) report(`${event.webhookEventId}: posted as ${post.eventName}`);
+      if (JSON.stringify(post.body).includes(event.userId))
+        report(`${event.webhookEventId}: its body names the LINE user`);
+    }
+  }
+  for (const [externalEventId, posts] of postsOf) {
+    figures.unexpected += 1;
+    problems.push({
+      userId: '(unknown)',
+      channel: '(unknown)',
+      kind: 'engagement',
+      detail: `${externalEventId}: posted ${posts.length} time(s), never sent`,
+    });
+  }
+  return { figures, problems };
+}
+
+/** The engagement lines of the chaos report. */
+export function engagementRows(figures: EngagementFigures): TableRow[] {
+  return [
+    ['engagement events sent (distinct; mapped by a rule)', `${figures.sent} (${figures.mapped})`],
+    ['  behavioural events posted (ingest calls answered by a fault)', `${figures.posts} (${figures.ingestFaulted})`],
+    [
+      '  mapped events posted twice / never; unmapped or unknown posted',
+      `${figures.postedTwice} / ${figures.notPosted}; ${figures.unexpected}`,
+    ],
+  ];
+}
