@@ -8,6 +8,7 @@ import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { buildSyncDeps } from '../../lib/worker/worker-deps';
 import { lambdaContext } from '../../local/lambda-context';
 import { toSqsEvent, toSqsRecord } from '../../local/lambda-events';
+import { followEvent, lineUserId } from '../../local/line-event-factory';
 import { createFifoQueue, receiveAll, type TestFifoQueue } from '../../local/rigs/aws-kit';
 import { startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
@@ -83,3 +84,20 @@ export const lineAccountsOf = (harness: WorkerHarness, customerId: number): stri
     .filter((profile) => profile.source === 'LINE')
     .map((profile) => profile.accountId)
     .sort();
+
+/** The customers carrying this LINE user id (in any account). */
+export const holdersOf = (harness: WorkerHarness, userId: string): number[] =>
+  harness.capillary.customersWithIdentifier('line', userId).map((customer) => customer.id);
+
+/** One person follows th and tw (one customer, a LINE profile per account) and is a store member with `mobile`. */
+export async function personOnBothChannels(
+  mobile: string,
+): Promise<{ harness: SiblingHarness; memberId: number; userId: string; anonymousId: number }> {
+  const harness = await startSiblingHarness();
+  const memberId = harness.capillary.addMember({ mobile });
+  const userId = lineUserId();
+  await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+  await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
+  const [anonymousId] = holdersOf(harness, userId) as [number];
+  return { harness, memberId, userId, anonymousId };
+}

@@ -3,9 +3,10 @@ import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../
 import { MOBILE, nonceFor } from '../../../support/link-harness';
 import {
   BOT,
+  holdersOf,
   lineAccountsOf,
   lineSubscriptionOf,
-  startSiblingHarness,
+  personOnBothChannels,
   VIA,
   type SiblingHarness,
 } from '../../../support/sibling-harness';
@@ -15,8 +16,6 @@ const OPTOUT = { BULK: 'OPTOUT', TRANS: 'OPTOUT' };
 /** Capillary writes (reads and the OAuth token excluded). */
 const writes = (harness: SiblingHarness) =>
   harness.capillary.calls().filter((call) => call.method === 'POST' && call.path.startsWith('/v2/'));
-const holders = (harness: SiblingHarness, userId: string) =>
-  harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
 
 describe('worker: a link moves the LINE profiles of every channel of the provider (bridge.link-sibling)', () => {
   let harness: SiblingHarness;
@@ -24,13 +23,7 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
   let userId: string;
   let anonymousId: number;
   beforeEach(async () => {
-    // Prepare: one person follows th and tw (one customer, a LINE profile per account) and is a store member
-    harness = await startSiblingHarness();
-    memberId = harness.capillary.addMember({ mobile: MOBILE });
-    userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-    await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
-    [anonymousId] = holders(harness, userId) as [number];
+    ({ harness, memberId, userId, anonymousId } = await personOnBothChannels(MOBILE));
   });
   afterEach(() => harness.close());
 
@@ -53,7 +46,7 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
       event: { type: 'bridge.link-sibling', sibling: { memberId } },
     });
     expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
-    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
     expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
     expect(lineSubscriptionOf(harness, memberId, 'th')).toEqual(OPTIN);
     expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
@@ -128,7 +121,7 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
     // Prepare: the same person follows jp, whose provider gives them another user id
     const jpUserId = lineUserId();
     await harness.run([followEvent(jpUserId, 1200)], 1, VIA.jp);
-    const [jpCustomer] = holders(harness, jpUserId) as [number];
+    const [jpCustomer] = holdersOf(harness, jpUserId) as [number];
     const jpRecord = await harness.store.read({ destination: BOT.jp, userId: jpUserId });
     // Act
     await linkInTh();
@@ -136,7 +129,7 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
     await harness.deliver(queued);
     // Assess
     expect(queued.map((message) => parseQueuedEvent(message.Body!).channel)).toEqual(['tw']);
-    expect(holders(harness, jpUserId)).toEqual([jpCustomer]);
+    expect(holdersOf(harness, jpUserId)).toEqual([jpCustomer]);
     expect(lineSubscriptionOf(harness, jpCustomer, 'jp')).toEqual(OPTIN);
     expect(await harness.store.read({ destination: BOT.jp, userId: jpUserId })).toEqual(jpRecord);
   });
@@ -159,7 +152,7 @@ describe('worker: a link moves the LINE profiles of every channel of the provide
     const th = await harness.store.read({ destination: BOT.th, userId });
     expect(th).toMatchObject({ customerId: memberId, link: { status: 'unlinked' } });
     expect(th?.linkedCustomerId).toBeUndefined();
-    expect(holders(harness, userId)).toEqual([memberId]);
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
     expect(await harness.queued()).toEqual([]);
   });
 });

@@ -1,18 +1,17 @@
 import { siblingEvent } from '../../../../lib/worker/link/sibling-profiles';
-import { accountLinkEvent, followEvent, lineUserId } from '../../../../local/line-event-factory';
+import { accountLinkEvent, lineUserId } from '../../../../local/line-event-factory';
 import { MOBILE, nonceFor } from '../../../support/link-harness';
 import {
   BOT,
+  holdersOf,
   lineAccountsOf,
   lineSubscriptionOf,
-  startSiblingHarness,
+  personOnBothChannels,
   VIA,
   type SiblingHarness,
 } from '../../../support/sibling-harness';
 
 const OPTIN = { BULK: 'OPTIN', TRANS: 'OPTIN' };
-const holders = (harness: SiblingHarness, userId: string) =>
-  harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
 
 describe('worker: the link side of moving the provider’s other channels', () => {
   let harness: SiblingHarness;
@@ -20,13 +19,7 @@ describe('worker: the link side of moving the provider’s other channels', () =
   let userId: string;
   let anonymousId: number;
   beforeEach(async () => {
-    // Prepare: one person follows th and tw (one customer, a LINE profile per account) and is a store member
-    harness = await startSiblingHarness();
-    memberId = harness.capillary.addMember({ mobile: MOBILE });
-    userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-    await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
-    [anonymousId] = holders(harness, userId) as [number];
+    ({ harness, memberId, userId, anonymousId } = await personOnBothChannels(MOBILE));
   });
   afterEach(() => harness.close());
 
@@ -46,7 +39,7 @@ describe('worker: the link side of moving the provider’s other channels', () =
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'line-id-taken' });
-    expect(holders(harness, userId)).toEqual([anonymousId]);
+    expect(holdersOf(harness, userId)).toEqual([anonymousId]);
     expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
     expect(lineSubscriptionOf(harness, anonymousId, 'th')).toEqual(OPTIN);
     expect(lineSubscriptionOf(harness, anonymousId, 'tw')).toEqual(OPTIN);
