@@ -4,12 +4,12 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 import { LineBulkRegistrar } from '../capillary/bulk-upsert';
+import { channelCapillaryHttp } from '../capillary/channel-http';
 import { LineCustomerDirectory } from '../capillary/customer-directory';
-import { CapillaryHttpClient } from '../capillary/http-client';
-import { TAKEN_BY_CALLER, type RateLimiter } from '../capillary/rate-limiter';
+import type { RateLimiter } from '../capillary/rate-limiter';
 import { allOf, SharePacer } from '../capillary/share-pacer';
 import type { BackfillConfig } from '../config/backfill-config';
-import { ChannelNotConfiguredError, ConfigError } from '../config/errors';
+import { ChannelNotConfiguredError } from '../config/errors';
 import { followersPerHour } from '../domain/backfill-rules';
 import { LineFollowersClient } from '../line/follower-pages';
 import { LineProfileClient } from '../line/profile-client';
@@ -39,21 +39,10 @@ export async function buildBackfillDeps(
   const { capillary } = worker;
   const channel = worker.channels.get(channelId);
   if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
-  const org = worker.capillaryOrgs.get(channel.capillaryOrg);
-  // The config reader refuses a channel naming an unknown org, so this is a broken config object.
-  if (org === undefined)
-    throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
+  const { org, http } = channelCapillaryHttp(worker.capillaryOrgs, channel, capillary);
   const share = new SharePacer((org.rateLimitPerMinute * config.rateSharePercent) / 100);
   // The job keeps to its share, then takes from the org's budget that the live workers use too.
   const limiter = allOf(share, clients.sharedLimiter ?? orgRateLimiter(clients.dynamo, worker.tableName, org));
-  // The limiter spaces the calls; the client itself does no pacing.
-  const http = new CapillaryHttpClient({
-    baseUrl: org.baseUrl,
-    auth: org.auth,
-    timeoutMs: capillary.timeoutMs,
-    maxAttempts: capillary.maxAttempts,
-    limiter: TAKEN_BY_CALLER,
-  }).forChannel(channel.id);
   const followers = new LineFollowersClient({
     channelAccessToken: channel.channelAccessToken,
     baseUrl: worker.line.apiBaseUrl,

@@ -1,11 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-import { CapillaryHttpClient } from '../../lib/capillary/http-client';
+import { channelCapillaryHttp } from '../../lib/capillary/channel-http';
 import { readMemberLoyalty } from '../../lib/capillary/loyalty-reader';
-import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
 import { allOf, SharePacer } from '../../lib/capillary/share-pacer';
 import { DEFAULTS } from '../../lib/config/defaults';
-import { ChannelNotConfiguredError, ConfigError } from '../../lib/config/errors';
+import { ChannelNotConfiguredError } from '../../lib/config/errors';
 import type { WorkerConfig } from '../../lib/config/worker-config';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { RichMenuClient } from '../../lib/line/rich-menu-client';
@@ -27,17 +26,8 @@ export async function buildMenuSyncDeps(
   if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
   const map = channel.loyalty?.richMenusByTier;
   if (map === undefined) return undefined;
-  const org = config.capillaryOrgs.get(channel.capillaryOrg);
-  if (org === undefined)
-    throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const { capillary, line, loyalty } = config;
-  const http = new CapillaryHttpClient({
-    baseUrl: org.baseUrl,
-    auth: org.auth,
-    timeoutMs: capillary.timeoutMs,
-    maxAttempts: capillary.maxAttempts,
-    limiter: TAKEN_BY_CALLER,
-  }).forChannel(channel.id);
+  const { org, http } = channelCapillaryHttp(config.capillaryOrgs, channel, capillary);
   const lineClient = { channelAccessToken: channel.channelAccessToken, baseUrl: line.apiBaseUrl };
   const richMenus = new RichMenuClient({ ...lineClient, timeoutMs: DEFAULTS.LINE_API_TIMEOUT_MS });
   const destination =

@@ -1,11 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
-import { CapillaryHttpClient } from '../../lib/capillary/http-client';
-import { TAKEN_BY_CALLER } from '../../lib/capillary/rate-limiter';
+import { channelCapillaryHttp } from '../../lib/capillary/channel-http';
 import { allOf, SharePacer } from '../../lib/capillary/share-pacer';
 import { DEFAULTS } from '../../lib/config/defaults';
-import { ChannelNotConfiguredError, ConfigError } from '../../lib/config/errors';
+import { ChannelNotConfiguredError } from '../../lib/config/errors';
 import type { WorkerSections } from '../../lib/config/worker-config';
 import { LineFollowersClient } from '../../lib/line/follower-pages';
 import { SyntheticEventSender } from '../../lib/queue/synthetic-events';
@@ -26,17 +25,8 @@ export async function buildReconcileDeps(
 ): Promise<ReconcileDeps> {
   const channel = config.channels.get(channelId);
   if (channel === undefined) throw new ChannelNotConfiguredError(channelId);
-  const org = config.capillaryOrgs.get(channel.capillaryOrg);
-  if (org === undefined)
-    throw new ConfigError([`channel "${channel.id}": capillaryOrg "${channel.capillaryOrg}" is not configured`]);
   const { capillary, line } = config;
-  const http = new CapillaryHttpClient({
-    baseUrl: org.baseUrl,
-    auth: org.auth,
-    timeoutMs: capillary.timeoutMs,
-    maxAttempts: capillary.maxAttempts,
-    limiter: TAKEN_BY_CALLER,
-  }).forChannel(channel.id);
+  const { org, http } = channelCapillaryHttp(config.capillaryOrgs, channel, capillary);
   const followers = new LineFollowersClient({
     channelAccessToken: channel.channelAccessToken,
     baseUrl: line.apiBaseUrl,
