@@ -7,15 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-
 import { parseRichMenusByTier } from '../lib/domain/loyalty-rules';
 import { handleNotificationRequest } from '../lib/notifications/handle-notification-request';
-import { buildNotificationsDeps } from '../lib/notifications/notifications-deps';
 import { parseQueuedEvent } from '../lib/queue/queued-event';
 import { LinkNonceStore } from '../lib/store/link-nonce-store';
 import { accountLinkEvent, DESTINATION, lineUserId, postbackEvent } from '../local/line-event-factory';
-import { notificationRequest, notificationsConfigFor } from '../local/rigs/notifications-rig';
+import { notificationRequest, notificationsKeepingQueued } from '../local/rigs/notifications-rig';
 import { RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../local/rigs/worker-rig';
 import { DEFAULT_LOYALTY_PROGRAM } from '../local/standins/capillary-loyalty';
 import { tierNotificationFields } from '../local/standins/capillary-notifier';
@@ -116,18 +113,7 @@ async function linkMembers(harness: WorkerHarness, count: number) {
 
 /** Each member's tier changes once; Capillary's notification goes through the notifications function and the worker. */
 async function tierChanges(harness: WorkerHarness, members: { memberId: number }[]) {
-  const queued: string[] = [];
-  const sqs = {
-    send: async (command: SendMessageBatchCommand) => {
-      queued.push(...(command.input.Entries ?? []).map((entry) => entry.MessageBody as string));
-      return { Successful: [], Failed: [] };
-    },
-  } as unknown as SQSClient;
-  const notifications = buildNotificationsDeps(
-    notificationsConfigFor('bench', harness.config.tableName),
-    harness.dynamo,
-    sqs,
-  );
+  const { notifications, queued } = notificationsKeepingQueued('bench', harness.dynamo, harness.config.tableName);
   const [lineBefore, capillaryBefore] = [harness.line.calls().length, harness.capillary.calls().length];
   let users = 0;
   for (const { memberId } of members) {

@@ -6,14 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 
 import type { WorkerChannel } from '../../lib/config/worker-config';
 import { menuForTier, parseRichMenusByTier } from '../../lib/domain/loyalty-rules';
 import type { LineWebhookEvent } from '../../lib/line/callback';
 import { handleNotificationRequest } from '../../lib/notifications/handle-notification-request';
-import { buildNotificationsDeps } from '../../lib/notifications/notifications-deps';
 import { parseQueuedEvent } from '../../lib/queue/queued-event';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import {
@@ -25,7 +23,7 @@ import {
   redelivery,
   unfollowEvent,
 } from '../line-event-factory';
-import { notificationRequest, notificationsConfigFor } from '../rigs/notifications-rig';
+import { notificationRequest, notificationsKeepingQueued } from '../rigs/notifications-rig';
 import { RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../rigs/worker-rig';
 import { DEFAULT_LOYALTY_PROGRAM } from '../standins/capillary-loyalty';
 import { tierNotificationFields } from '../standins/capillary-notifier';
@@ -101,18 +99,7 @@ async function play(harness: WorkerHarness, userCount: number, steps: LoyaltySte
   const userIds = Array.from({ length: userCount }, () => lineUserId());
   const mobiles = userIds.map((_, index) => `6682${String(index).padStart(7, '0')}`);
   const members = mobiles.map((mobile) => harness.capillary.addMember({ mobile }));
-  const queued: string[] = [];
-  const sqs = {
-    send: async (command: SendMessageBatchCommand) => {
-      queued.push(...(command.input.Entries ?? []).map((entry) => entry.MessageBody as string));
-      return { Successful: [], Failed: [] };
-    },
-  } as unknown as SQSClient;
-  const notifications = buildNotificationsDeps(
-    notificationsConfigFor('local-queue', harness.config.tableName),
-    harness.dynamo,
-    sqs,
-  );
+  const { notifications, queued } = notificationsKeepingQueued('local-queue', harness.dynamo, harness.config.tableName);
   const nonces = new LinkNonceStore(harness.dynamo, harness.config.tableName);
   const asked = new Map<string, Set<string>>();
   const counts = { lineEvents: 0, tierNotifications: 0, tierEvents: 0, linkedFriends: 0, menusLinked: 0 };

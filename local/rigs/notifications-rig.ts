@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { DEFAULTS } from '../../lib/config/defaults';
@@ -73,4 +73,23 @@ export async function startNotificationsHarness(
       dynamo.destroy();
     },
   };
+}
+
+/**
+ * The notifications function over `tableName` with a queue that only keeps what it is sent: a caller delivers the
+ * queued bodies to the worker itself, when and in what order it chooses.
+ */
+export function notificationsKeepingQueued(
+  queueName: string,
+  dynamo: DynamoDBClient,
+  tableName: string,
+): { notifications: NotificationsDeps; queued: string[] } {
+  const queued: string[] = [];
+  const sqs = {
+    send: async (command: SendMessageBatchCommand) => {
+      queued.push(...(command.input.Entries ?? []).map((entry) => entry.MessageBody as string));
+      return { Successful: [], Failed: [] };
+    },
+  } as unknown as SQSClient;
+  return { notifications: buildNotificationsDeps(notificationsConfigFor(queueName, tableName), dynamo, sqs), queued };
 }
