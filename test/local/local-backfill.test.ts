@@ -3,21 +3,12 @@
  * as an operator runs them: the job runs in the local pipeline's backfill function, fed by its queue.
  */
 import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
-import { run, startPipelineProcess, type Finished, type PipelineProcess } from '../support/pipeline-process';
+import { runAsOperator, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process';
 
 let pipeline: PipelineProcess;
 let status: LocalPipelineStatus;
 
-/** The operator's shell: pointed at this pipeline's local servers (npm start's own ports are taken by other runs). */
-function operator(script: string, args: string[]): Promise<Finished> {
-  const { sqs, dynamodb, capillary, line } = status.endpoints;
-  return run('npx', ['tsx', script, ...args], '', {
-    AWS_ENDPOINT_URL_SQS: sqs,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
-    CAPILLARY_BASE_URL: capillary.url,
-    LINE_API_BASE_URL: line.url,
-  });
-}
+const operator = (script: string, args: string[]) => runAsOperator(status, script, args);
 
 beforeAll(async () => {
   pipeline = await startPipelineProcess(90_000);

@@ -5,20 +5,12 @@
  */
 import type { LocalPipelineStatus } from '../../local/pipeline-admin-api';
 import { LOCAL_CHANNELS } from '../../local/sample-events';
-import { run, startPipelineProcess, type Finished, type PipelineProcess } from '../support/pipeline-process';
+import { runAsOperator, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process';
 
 let pipeline: PipelineProcess;
 let status: LocalPipelineStatus;
 
-function operator(script: string, args: string[]): Promise<Finished> {
-  const { sqs, dynamodb, capillary, line } = status.endpoints;
-  return run('npx', ['tsx', script, ...args], '', {
-    AWS_ENDPOINT_URL_SQS: sqs,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
-    CAPILLARY_BASE_URL: capillary.url,
-    LINE_API_BASE_URL: line.url,
-  });
-}
+const operator = (script: string, args: string[]) => runAsOperator(status, script, args);
 
 beforeAll(async () => {
   pipeline = await startPipelineProcess(90_000);

@@ -12,24 +12,15 @@ import {
   eventually,
   ROOT,
   run,
+  runAsOperator,
   startPipelineProcess,
-  type Finished,
   type PipelineProcess,
 } from '../support/pipeline-process';
 
 let pipeline: PipelineProcess;
 let status: LocalPipelineStatus;
 
-/** The operator's shell, pointed at this pipeline (npm start's own ports are taken by other runs). */
-function operator(script: string, args: string[]): Promise<Finished> {
-  const { sqs, dynamodb, capillary, line } = status.endpoints;
-  return run('npx', ['tsx', script, ...args], '', {
-    AWS_ENDPOINT_URL_SQS: sqs,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
-    CAPILLARY_BASE_URL: capillary.url,
-    LINE_API_BASE_URL: line.url,
-  });
-}
+const operator = (script: string, args: string[]) => runAsOperator(status, script, args);
 const admin = (url: string, route: string, body: unknown) =>
   fetch(`${url}/__admin/${route}`, {
     method: 'POST',

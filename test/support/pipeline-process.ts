@@ -91,3 +91,14 @@ export async function startPipelineProcess(deadlineMs = 30_000): Promise<Pipelin
   );
   return { process: child, status: await new PipelineAdminClient(webhookUrl).status(), output: () => output };
 }
+
+/** The operator's shell: a script run against this pipeline's local servers (npm start's own ports are taken by other runs). */
+export function runAsOperator(status: LocalPipelineStatus, script: string, args: string[]): Promise<Finished> {
+  const { sqs, dynamodb, capillary, line } = status.endpoints;
+  return run('npx', ['tsx', script, ...args], '', {
+    AWS_ENDPOINT_URL_SQS: sqs,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+    CAPILLARY_BASE_URL: capillary.url,
+    LINE_API_BASE_URL: line.url,
+  });
+}
