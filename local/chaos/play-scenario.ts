@@ -164,7 +164,7 @@ class Tally {
   readonly linkedEventIds: string[] = [];
   readonly settledEventIds = new Set<string>();
   /** every settlement's outcome key ('failed' for a failed attempt), by event, for the per-channel figures */
-  readonly settlements: { webhookEventId: string | undefined; key: string }[] = [];
+  readonly settlements: { webhookEventId: string | undefined; key: string; cause?: string }[] = [];
   failedAttempts = 0;
   readonly failureCauses: Record<string, number> = {};
   receives = 0;
@@ -172,7 +172,7 @@ class Tally {
   lambdaTimeouts = 0;
 
   readonly onSettled = ({ webhookEventId, outcome, error }: RecordSettled): void => {
-    this.settlements.push({ webhookEventId, key: outcome ? outcomeKey(outcome) : 'failed' });
+    this.settlements.push({ webhookEventId, key: outcome ? outcomeKey(outcome) : 'failed', cause: error?.name });
     if (!outcome) {
       this.failedAttempts += 1;
       const cause = error?.name ?? 'unknown';
@@ -187,6 +187,14 @@ class Tally {
 
   count(key: string): number {
     return this.outcomes.get(key) ?? 0;
+  }
+
+  /** The latest attempts, newest last: when the queue does not drain, the events still cycling and why. */
+  recentAttempts(count: number): string {
+    return this.settlements
+      .slice(-count)
+      .map(({ webhookEventId, key, cause }) => `${webhookEventId ?? '?'} ${cause ?? key}`)
+      .join(', ');
   }
 
   countPrefixed(prefix: string): number {
@@ -553,10 +561,12 @@ async function drainWithRedrive(
   queue: TestFifoQueue,
   workers: WorkerFleet,
   deadlineMs: number,
+  tally: Tally,
 ): Promise<{ deadLettered: number; leftInDlq: number }> {
   const deadline = Date.now() + deadlineMs;
   const describeQueue = async () =>
-    JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() });
+    `${JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() })}; ` +
+    `latest attempts: ${tally.recentAttempts(30)}`;
   let deadLettered = 0;
   for (let round = 1; ; round++) {
     await until(workers.isDrained, deadline, describeQueue);
@@ -606,7 +616,7 @@ export async function playScenario(
         identity?.callApi,
       );
       await identity?.settled();
-      const drained = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs);
+      const drained = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs, tally);
       dlq.deadLettered += drained.deadLettered;
       dlq.leftInDlq = drained.leftInDlq;
     }
