@@ -363,14 +363,13 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
   });
 
-  it('lets the worker only consume and send to its queue, use its table, read its own secrets and write its own logs', () => {
+  it('lets the worker only consume its queue (it sends nothing), use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
     expect(actionsOf(statements)).toEqual(
       new Set([
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:ReceiveMessage',
-        'sqs:SendMessage',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ChangeMessageVisibility',
@@ -384,9 +383,7 @@ describe('IAM', () => {
     const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
     expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
-    // A link's moves for the provider's other channels go to the events queue only.
-    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
-    expect(stack.environmentOf('Worker').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
+    expect(stack.environmentOf('Worker').QUEUE_URL).toBeUndefined();
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
