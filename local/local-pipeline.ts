@@ -70,7 +70,13 @@ import {
   type ServiceEndpoint,
 } from './pipeline-admin-api';
 import { queueDepth, startQueuePoller, totalOf, type QueuePoller, type SettledBatch } from './queue-poller';
-import { LOCAL_CHANNELS, localChannel, localChannelsSetting, type LocalChannel } from './sample-events';
+import {
+  LOCAL_CHANNELS,
+  LOCAL_TIER_MENUS,
+  localChannel,
+  localChannelsSetting,
+  type LocalChannel,
+} from './sample-events';
 import { startCapillaryStandIn } from './standins/capillary-standin';
 import { startLineStandIn, type LineStandIn } from './standins/line-standin';
 import { AdminRequestError, startWebhookServer, type AdminRoutes } from './webhook-server';
@@ -347,7 +353,14 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
     channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken),
   });
   stopStack.push(() => lineStandIn.close());
-  resets.push(() => lineStandIn.reset());
+  // The menus the local channels map tiers to, as the brand would have created them (kept by a reset).
+  const createTierMenus = () =>
+    LOCAL_TIER_MENUS.forEach(({ richMenuId, name }) => lineStandIn.richMenus.create({ richMenuId, name }));
+  createTierMenus();
+  resets.push(() => {
+    lineStandIn.reset();
+    createTierMenus();
+  });
   if (process.env.LINE_CHANNEL_SECRET || process.env.LINE_CHANNEL_SECRET_PARAM)
     process.env.LINE_CHANNEL_ACCESS_TOKEN = LOCAL_DEFAULT_CHANNEL.channelAccessToken;
   // The brand page redirects the browser here; the stand-in then sends the signed accountLink event.

@@ -16,12 +16,32 @@ export interface LocalChannel {
   destination: string;
   /** the LINE Login channel whose ID tokens the link API accepts for this channel */
   lineLoginChannelId?: string;
+  /** tier name → rich menu id (docs/loyalty.md#tier--rich-menu) */
+  richMenusByTier?: Record<string, string>;
   /** the sample bodies, relative to events/ */
   samplesDir: string;
 }
 
 /** The local LINE Login channel (the LINE stand-in verifies the ID tokens it issues for it). */
 export const LOCAL_LINE_LOGIN_CHANNEL_ID = '2000000001';
+
+/** A rich menu the brand made for a tier of its loyalty program. */
+export interface LocalTierMenu {
+  tierName: string;
+  richMenuId: string;
+  name: string;
+}
+
+/**
+ * The menus of the `default` channel's tiers, one per tier of the Capillary stand-in's program (Silver, Gold,
+ * Platinum), which the LINE stand-in holds as if the brand had created them, so `npm run demo` shows the menu follow
+ * the tier.
+ */
+export const LOCAL_TIER_MENUS: readonly LocalTierMenu[] = ['Silver', 'Gold', 'Platinum'].map((tierName, index) => ({
+  tierName,
+  richMenuId: `richmenu-${String(index + 1).padStart(32, '0')}`,
+  name: `${tierName} members`,
+}));
 
 /**
  * The two channels `npm start` serves when the environment names none: two Official Accounts of one
@@ -36,6 +56,7 @@ export const LOCAL_CHANNELS: readonly LocalChannel[] = [
     capillaryLineAccountId: LOCAL_CREDENTIALS.capillaryLineAccountId,
     destination: 'U1f2e3d4c5b6a79880011223344556677',
     lineLoginChannelId: LOCAL_LINE_LOGIN_CHANNEL_ID,
+    richMenusByTier: Object.fromEntries(LOCAL_TIER_MENUS.map(({ tierName, richMenuId }) => [tierName, richMenuId])),
     samplesDir: '.',
   },
   {

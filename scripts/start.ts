@@ -18,6 +18,7 @@ import { DEFAULT_CHANNEL_ID } from '../lib/config/channels';
 import { showReadableLogs, type LogLevel, type ReadableLogs } from '../local/log-view';
 import { replaceOldNodeWarning } from '../local/node-support';
 import { DEFAULT_LOCAL_PORTS, webhookUrlFor, type LocalPorts } from '../local/pipeline-admin-api';
+import type { ReplayReport } from '../local/replay';
 import { LOCAL_CHANNELS, readSampleBodies, replaySecret, type SampleBody } from '../local/sample-events';
 import { parseCli } from './cli';
 
@@ -153,10 +154,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   if (replays === undefined) return;
   try {
+    const { capillary, line, webhookUrl } = pipeline.endpoints;
     await replayOnce(
       replays.filter(({ channel }) => pipeline.channels.some((served) => served.id === channel)),
-      pipeline.endpoints.webhookUrl,
+      webhookUrl,
       logs,
+      // The tier menus are the local channels' and live in the stand-ins.
+      pipeline.localChannels && capillary.standIn && line.standIn,
     );
   } catch (error) {
     // Ctrl-C during the replay: the pipeline is going away under it, and the stop line says so.
@@ -185,8 +189,17 @@ function replaysOf(target: string): ChannelReplay[] {
   return [own, ...others];
 }
 
-/** The demo: the reports come last and alone; the routine log lines of the replay are held back, WARN and ERROR are not. */
-async function replayOnce(replays: ChannelReplay[], url: string, logs: ReadableLogs): Promise<void> {
+/**
+ * The demo: the reports come last and alone; the routine log lines of the replay are held back, WARN and ERROR are not.
+ * With `showLoyalty`, the user of the account-link sample is then linked to a member whose tier Capillary raises, and
+ * the member's rich menu is shown before and after.
+ */
+async function replayOnce(
+  replays: ChannelReplay[],
+  url: string,
+  logs: ReadableLogs,
+  showLoyalty: boolean,
+): Promise<void> {
   const { formatReplayReport, replay, replayProblems } = await import('../local/replay');
   const targets = replays.map(({ target }) => target).join(' and ');
   process.stdout.write(`Replaying ${targets} (the log stream shows only warnings and errors until the report)…\n`);
@@ -203,17 +216,41 @@ async function replayOnce(replays: ChannelReplay[], url: string, logs: ReadableL
     });
     reports.push({ target, report });
   }
+  const loyalty = showLoyalty && reports[0] ? await loyaltyLines(reports[0].report, url) : undefined;
   const heldBack = resume();
   const rule = '═'.repeat(100);
   for (const { target, report } of reports)
     process.stdout.write(`\n${rule}\nReplay of ${target}\n${rule}\n${formatReplayReport(report)}${rule}\n`);
-  const problems = reports.flatMap(({ report }) => replayProblems(report));
+  if (loyalty?.lines) process.stdout.write(`${loyalty.lines}${rule}\n`);
+  const problems = [
+    ...reports.flatMap(({ report }) => replayProblems(report)),
+    ...(loyalty?.problem ? [loyalty.problem] : []),
+  ];
   process.stdout.write(
     problems.length > 0
       ? `Replay problems: ${problems.join('; ')}\n`
       : `Replay of ${targets} done (${heldBack} routine log lines not shown: \`npm start\` and \`npm run replay\` in two terminals show them all).\n` +
           'The pipeline keeps running and its log stream resumes: `npm run replay -- <file>` in another terminal, Ctrl-C to stop.\n',
   );
+}
+
+/** The loyalty lines of the demo (none without an account-link sample in the replay), or why they could not be shown. */
+async function loyaltyLines(report: ReplayReport, url: string): Promise<{ lines?: string; problem?: string }> {
+  const { accountLinkSample, formatLoyaltyDemo, runLoyaltyDemo } = await import('../local/loyalty-demo');
+  const sample = accountLinkSample(report);
+  if (sample === undefined) return {};
+  try {
+    const demo = await runLoyaltyDemo({
+      ...sample,
+      webhookUrl: url,
+      secret: replaySecret(DEFAULT_CHANNEL_ID),
+      waitSeconds: 60,
+      progress: (line) => process.stderr.write(`… ${line}\n`),
+    });
+    return { lines: formatLoyaltyDemo(demo) };
+  } catch (error) {
+    return { problem: `Loyalty in LINE not shown: ${(error as Error).message}` };
+  }
 }
 
 main().catch((error: unknown) => {
