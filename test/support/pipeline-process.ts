@@ -55,8 +55,11 @@ export interface PipelineProcess {
   output(): string;
 }
 
-/** `npm start` on free ports, in its own process group (so a test can press "Ctrl-C" for npx → tsx → node), once ready. */
-export async function startPipelineProcess(deadlineMs = 30_000): Promise<PipelineProcess> {
+/**
+ * `npm start` on free ports, in its own process group (so a test can press "Ctrl-C" for npx → tsx → node), once ready;
+ * `args` are more options (`--replay events/`: `npm run demo`).
+ */
+export async function startPipelineProcess(deadlineMs = 30_000, args: string[] = []): Promise<PipelineProcess> {
   const child = spawn(
     'npx',
     [
@@ -74,6 +77,7 @@ export async function startPipelineProcess(deadlineMs = 30_000): Promise<Pipelin
       '0',
       '--brand-port',
       '0',
+      ...args,
     ],
     {
       cwd: ROOT,
