@@ -7,6 +7,7 @@ import { DEMO_MEMBER_MOBILE } from '../../local/loyalty-demo';
 import { LOCAL_TIER_MENUS } from '../../local/sample-events';
 import type { CapillaryState } from '../../local/standins/capillary-standin';
 import type { LineStandInState } from '../../local/standins/line-standin';
+import { expectDocSample } from '../support/doc-samples';
 import { eventually, startPipelineProcess, type PipelineProcess } from '../support/pipeline-process';
 
 /** The user of events/05-account-link.json. */
@@ -49,6 +50,7 @@ it("shows the member's menu after the link, then the next tier's menu once Capil
     ),
   );
   expect(section).not.toContain(USER);
+  expectDocSample('docs/local.md', 'npm run demo', section, [/[\d.]+ s(?= after the change)/]);
   // What the lines say is what the stand-ins hold: the member is Gold, and LINE was asked for Gold's menu.
   const memberId = Number(heading.exec(section)?.[1]);
   const capillary = await stateOf<CapillaryState>(demo.status.endpoints.capillary.url);
