@@ -317,6 +317,10 @@ describe('Lambda functions', () => {
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
   });
 
+  it('give the worker what asks for the member card: the postback data, and the keyword (empty: off)', () => {
+    expect(stack.environmentOf('Worker')).toMatchObject({ POINTS_POSTBACK_DATA: 'action=points', POINTS_KEYWORD: '' });
+  });
+
   it('give the worker alone the engagement settings: its own rate limit and the credentials parameter name', () => {
     expect(stack.environmentOf('Worker')).toMatchObject({
       CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS_PARAM: `/line-capillary-bridge/${STAGE}/capillary-behavioural-events-credentials`,
