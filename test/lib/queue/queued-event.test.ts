@@ -67,6 +67,7 @@ describe('messageGroupId', () => {
     expect(messageGroupId(DESTINATION, followEvent(longUser, 2))).toBe(long);
     expect(messageGroupId(DESTINATION, followEvent(`${longUser}0`, 1))).not.toBe(long);
     expect(messageGroupId(DESTINATION, followEvent('U ü', 1))).toMatch(/^sha256:/);
+    expect(messageGroupId('U bot\n', followEvent(lineUserId(), 1))).toMatch(/^sha256:/); // the destination too
     // exactly 128 characters stays as it is
     const fits = `U${'a'.repeat(128 - DESTINATION.length - 2)}`;
     expect(messageGroupId(DESTINATION, followEvent(fits, 1))).toBe(`${DESTINATION}:${fits}`);
