@@ -418,11 +418,9 @@ async function prepareBridge(
   );
   return {
     queue,
-    // The queue too: a link in one channel of a provider queues the move of the user's other channels of it.
     workerConfig: {
       ...config,
       claimTtlSeconds: fleet.claimTtlMs / 1000,
-      eventsQueueUrl: queue.queueUrl,
       engagement: chaosEngagementSettings(
         capillary.behaviouralEventsUrl,
         secrets.channels.map(({ id }) => id),

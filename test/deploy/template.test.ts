@@ -317,6 +317,10 @@ describe('Lambda functions', () => {
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
   });
 
+  it('give the worker what asks for the member card: the postback data, and the keyword (empty: off)', () => {
+    expect(stack.environmentOf('Worker')).toMatchObject({ POINTS_POSTBACK_DATA: 'action=points', POINTS_KEYWORD: '' });
+  });
+
   it('give the worker alone the engagement settings: its own rate limit and the credentials parameter name', () => {
     expect(stack.environmentOf('Worker')).toMatchObject({
       CAPILLARY_BEHAVIOURAL_EVENTS_CREDENTIALS_PARAM: `/line-capillary-bridge/${STAGE}/capillary-behavioural-events-credentials`,
@@ -363,14 +367,13 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
   });
 
-  it('lets the worker only consume and send to its queue, use its table, read its own secrets and write its own logs', () => {
+  it('lets the worker only consume its queue (it sends nothing), use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
     expect(actionsOf(statements)).toEqual(
       new Set([
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:ReceiveMessage',
-        'sqs:SendMessage',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ChangeMessageVisibility',
@@ -384,9 +387,7 @@ describe('IAM', () => {
     const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
     expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
-    // A link's moves for the provider's other channels go to the events queue only.
-    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
-    expect(stack.environmentOf('Worker').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
+    expect(stack.environmentOf('Worker').QUEUE_URL).toBeUndefined();
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
