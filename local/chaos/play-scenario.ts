@@ -5,6 +5,7 @@
  * the queue is drained (retries, and a redrive from the DLQ when something lands there), and the end
  * state is judged user by user.
  */
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import {
@@ -19,6 +20,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { WebhookConfig } from '../../lib/config/webhook-config';
 import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { UserSyncState } from '../../lib/domain/sync-rules';
+import { maskUserId } from '../../lib/observability/telemetry';
 import { createSqsClient } from '../../lib/queue/sqs-client';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
 import { UserSyncStore } from '../../lib/store/user-sync-store';
@@ -164,7 +166,13 @@ class Tally {
   readonly linkedEventIds: string[] = [];
   readonly settledEventIds = new Set<string>();
   /** every settlement's outcome key ('failed' for a failed attempt), by event, for the per-channel figures */
-  readonly settlements: { webhookEventId: string | undefined; key: string; cause?: string }[] = [];
+  readonly settlements: {
+    webhookEventId: string | undefined;
+    key: string;
+    cause?: string;
+    at: number;
+    outcome?: EventOutcome;
+  }[] = [];
   failedAttempts = 0;
   readonly failureCauses: Record<string, number> = {};
   receives = 0;
@@ -172,14 +180,14 @@ class Tally {
   lambdaTimeouts = 0;
 
   readonly onSettled = ({ webhookEventId, outcome, error }: RecordSettled): void => {
-    this.settlements.push({ webhookEventId, key: outcome ? outcomeKey(outcome) : 'failed', cause: error?.name });
+    const key = outcome ? outcomeKey(outcome) : 'failed';
+    this.settlements.push({ webhookEventId, key, cause: error?.name, at: Date.now(), outcome });
     if (!outcome) {
       this.failedAttempts += 1;
       const cause = error?.name ?? 'unknown';
       this.failureCauses[cause] = (this.failureCauses[cause] ?? 0) + 1;
       return;
     }
-    const key = outcomeKey(outcome);
     this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
     if (webhookEventId !== undefined) this.settledEventIds.add(webhookEventId);
     if (key === 'link-linked' && webhookEventId !== undefined) this.linkedEventIds.push(webhookEventId);
@@ -688,10 +696,31 @@ export async function playScenario(
       ...(judged ? { identity: judged.figures } : {}),
       engagement: engagement.figures,
     };
-    return { figures, problems: [...problems, ...engagement.problems], deliveries };
+    const result = { figures, problems: [...problems, ...engagement.problems], deliveries };
+    if (process.env.CHAOS_TRACE_FILE)
+      writeTrace(process.env.CHAOS_TRACE_FILE, result, tally, services.capillary.calls());
+    return result;
   } finally {
     await workers.stop();
     await identity?.close();
     webhook.sqs.destroy();
   }
+}
+
+/**
+ * CHAOS_TRACE_FILE=<path>: the run's events per user, every settlement and every Capillary call (user ids masked as
+ * the bridge's logs mask them), to follow one failing user's history by hand.
+ */
+function writeTrace(path: string, result: RunResult, tally: Tally, calls: readonly unknown[]): void {
+  const users = result.deliveries.users.map((user) => ({
+    user: maskUserId(user.userId),
+    channel: user.channel,
+    events: user.events.map((event, index) => ({
+      id: event.webhookEventId,
+      timestamp: event.timestamp,
+      action: user.actions[index],
+    })),
+  }));
+  const problems = result.problems.map((problem) => ({ ...problem, userId: maskUserId(problem.userId) }));
+  writeFileSync(path, JSON.stringify({ users, settlements: tally.settlements, calls, problems }));
 }
