@@ -10,7 +10,14 @@ import { engagementTable, measureEngagementBurst, type EngagementFigures } from 
 import { loyaltyTable, loyaltyTargets, measureLoyalty, type LoyaltyFigures } from './loyalty';
 import type { BenchProfile } from './profiles';
 import { byKey } from './stats';
-import { burstTargets, checkTargets, engagementTargets, targetsTable, type TargetCheck } from './targets';
+import {
+  burstTargets,
+  checkTargets,
+  engagementTargets,
+  targetsTable,
+  webhookTargets,
+  type TargetCheck,
+} from './targets';
 import { measureWebhook, webhookTables, type WebhookFigures } from './webhook-cpu';
 import { burstTable, measureBurst, type BurstFigures } from './worker-burst';
 import {
@@ -237,10 +244,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
         registrationVariant,
         capillaryRateLimitPerMinute: Number(worker.environment.CAPILLARY_RATE_LIMIT_RPM),
       },
-      webhook: {
-        cpuRatio: byKey(Object.keys(webhookFigures.cpu), (events) => webhookFigures.cpu[events]?.ratio ?? NaN),
-        ...webhookFigures,
-      },
+      webhook: webhookResults(webhookFigures),
       coldStart,
       worker: {
         callsPerEvent: economy,
@@ -294,8 +298,31 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
 /** One figure's part of the results file, as `--only` measures and writes it. */
 export interface BenchPart<F> {
   figures: F;
-  table: string;
+  /** its tables, in the order the full run prints them */
+  tables: string[];
   targets: TargetCheck[];
+}
+
+/** The results file's webhook part: figures 1, 1b and 2, and figure 1's ratio per body size on its own. */
+export const webhookResults = (figures: WebhookFigures): BenchResults['webhook'] => ({
+  cpuRatio: byKey(Object.keys(figures.cpu), (events) => figures.cpu[events]?.ratio ?? NaN),
+  ...figures,
+});
+
+/** Figures 1, 1b and 2 alone (`npm run bench -- --only webhook`): the packaged webhook's settings, as the full run. */
+export async function runWebhookOnly(
+  profile: BenchProfile,
+  progress: (line: string) => void,
+): Promise<BenchPart<WebhookFigures>> {
+  progress('packaging with sls package (as a deployment would)…');
+  const deployment = packageDeployment();
+  try {
+    progress('figures 1–2: webhook CPU and SQS calls…');
+    const webhook = await measureWebhook(profile.webhook, deployment.webhook);
+    return { figures: webhook, tables: webhookTables(webhook), targets: webhookTargets(webhook) };
+  } finally {
+    deployment.dispose();
+  }
 }
 
 /** The packaged worker and dynalite for one figure alone, the settings as the full run measures it. */
@@ -331,7 +358,7 @@ export async function runLoyaltyOnly(
   Object.assign(process.env, servers.env);
   try {
     const loyalty = await measureLoyalty(profile.loyalty, progress);
-    return { figures: loyalty, table: loyaltyTable(loyalty), targets: loyaltyTargets(loyalty) };
+    return { figures: loyalty, tables: [loyaltyTable(loyalty)], targets: loyaltyTargets(loyalty) };
   } finally {
     await servers.stop();
   }
@@ -342,7 +369,7 @@ export const runBurstOnly = (profile: BenchProfile, progress: (line: string) => 
     progress,
     async (settings): Promise<BenchPart<BurstFigures>> => {
       const burst = await measureBurst(profile.burst, settings, progress);
-      return { figures: burst, table: burstTable(burst, profile.burst), targets: burstTargets(burst) };
+      return { figures: burst, tables: [burstTable(burst, profile.burst)], targets: burstTargets(burst) };
     },
     profile,
   );
@@ -355,7 +382,7 @@ export const runEngagementOnly = (profile: BenchProfile, progress: (line: string
       const engagement = await measureEngagementBurst(profile.engagement, settings, progress);
       return {
         figures: engagement,
-        table: engagementTable(engagement, profile.engagement),
+        tables: [engagementTable(engagement, profile.engagement)],
         targets: engagementTargets(engagement),
       };
     },

@@ -1,10 +1,11 @@
 /**
- * npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement|loyalty]
+ * npm run bench [-- --tiny] [-- --out FILE] [-- --only webhook|burst|engagement|loyalty]
  *
  * Measures the webhook against its physical floor and the worker against Capillary's rate limit (see
  * run-bench.ts and docs/performance.md), prints one table per figure and writes the results as
  * JSON (bench/results.json unless --out). `--tiny` runs every figure at a token size, only to show it runs.
- * `--only burst` runs figure 5c alone and updates its part of the results file (worker.burst, its table and targets);
+ * `--only webhook` runs figures 1, 2 and 1b alone and updates the webhook part of the results file (figure 6's cost
+ * keeps the full run's handler CPU). `--only burst` runs figure 5c alone and updates its part of the results file (worker.burst, its table and targets);
  * `--only engagement` likewise figure 5d (worker.engagement), `--only loyalty` figure 8 (loyalty in LINE: loyalty).
  */
 import '../local/quiet-telemetry';
@@ -21,12 +22,14 @@ import {
   runBurstOnly,
   runEngagementOnly,
   runLoyaltyOnly,
+  runWebhookOnly,
+  webhookResults,
   type BenchPart,
   type BenchResults,
 } from './run-bench';
 import { targetsTable } from './targets';
 
-const USAGE = 'usage: npm run bench [-- --tiny] [-- --out FILE] [-- --only burst|engagement|loyalty]';
+const USAGE = 'usage: npm run bench [-- --tiny] [-- --out FILE] [-- --only webhook|burst|engagement|loyalty]';
 
 async function main(): Promise<void> {
   quietOldNodeWarning();
@@ -50,47 +53,60 @@ async function main(): Promise<void> {
   process.stdout.write(`results: ${values.out}\n`);
 }
 
-/** What `--only` runs: the figure, then its part put into the results file after the figure it follows. */
+/** What `--only` runs: the figures, then their part put into the results file after the figure they follow. */
 const ONLY = {
+  webhook: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
+    updatePart(out, await runWebhookOnly(profile, progress), {
+      figures: ['Figure 1', 'Figure 2', 'Figure 1b'],
+      put: (results, webhook) => (results.webhook = webhookResults(webhook)),
+    }),
   burst: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
     updatePart(out, await runBurstOnly(profile, progress), {
-      figure: 'Figure 5c',
+      figures: ['Figure 5c'],
       after: 'Figure 5b',
       put: (results, burst) => (results.worker.burst = burst),
     }),
   engagement: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
     updatePart(out, await runEngagementOnly(profile, progress), {
-      figure: ENGAGEMENT_FIGURE,
+      figures: [ENGAGEMENT_FIGURE],
       after: 'Figure 5c',
       put: (results, engagement) => (results.worker.engagement = engagement),
     }),
   loyalty: async (out: string, profile: BenchProfile, progress: (line: string) => void) =>
     updatePart(out, await runLoyaltyOnly(profile, progress), {
-      figure: 'Figure 8',
+      figures: ['Figure 8'],
       after: 'Figure 7',
       put: (results, loyalty) => (results.loyalty = loyalty),
     }),
 };
 
-/** Puts one figure's part into an existing results file (its figures, table and targets), the rest untouched. */
+/**
+ * Puts one part into an existing results file (its figures, tables and targets), the rest untouched: its tables after
+ * the figure `after` names (first without one).
+ */
 function updatePart<F>(
   out: string,
-  { figures, table, targets }: BenchPart<F>,
-  { figure, after, put }: { figure: string; after: string; put: (results: BenchResults, figures: F) => void },
+  { figures, tables, targets }: BenchPart<F>,
+  {
+    figures: names,
+    after,
+    put,
+  }: { figures: string[]; after?: string; put: (results: BenchResults, figures: F) => void },
 ): void {
-  process.stdout.write(`${table}\n`);
+  process.stdout.write(`${tables.join('\n')}\n`);
   if (!existsSync(out)) throw new Error(`${out} does not exist: run the whole bench first`);
   const results = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
   const targetNames = new Set(targets.map((target) => target.what));
   put(results, figures);
   results.targets = [...results.targets.filter((target) => !targetNames.has(target.what)), ...targets];
-  const otherTables = results.tables.filter((text) => !text.includes(`${figure} `));
-  const at = otherTables.findIndex((text) => text.includes(`${after} `)) + 1;
-  results.tables = [...otherTables.slice(0, at), table, ...otherTables.slice(at)].map((text) =>
+  const titled = (text: string, figure: string) => text.startsWith(`### ${figure} `);
+  const otherTables = results.tables.filter((text) => !names.some((figure) => titled(text, figure)));
+  const at = after === undefined ? 0 : otherTables.findIndex((text) => titled(text, after)) + 1;
+  results.tables = [...otherTables.slice(0, at), ...tables, ...otherTables.slice(at)].map((text) =>
     text.startsWith('### Targets') ? targetsTable(results.targets) : text,
   );
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`results (${figure}): ${out}\n`);
+  process.stdout.write(`results (${names.join(', ')}): ${out}\n`);
 }
 
 main().then(

@@ -36,6 +36,26 @@ const exactly = (what: string, value: number, expected: number): TargetCheck => 
   met: value === expected,
 });
 
+/** Figures 1, 1b and 2's targets (the webhook's CPU and SQS calls). */
+export function webhookTargets(webhook: WebhookFigures): TargetCheck[] {
+  return [
+    // The handler's own work besides the SDK's send(), for a 1-event body: measured with a send() that answers at
+    // once, so neither it nor the floor runs the SDK (figure 1 also gives handler − send() and the whole handler).
+    ...Object.entries(webhook.cpu)
+      .slice(0, 1)
+      .map(([events, cpu]) =>
+        atMost(`webhook CPU, own work besides send() vs floor, ${events}-event body`, cpu.ownWorkRatio, 2),
+      ),
+    ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) =>
+      exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10)),
+    ),
+    // "The same within noise": the sampled ratios' median, with 15% for a noisy shared machine.
+    ...Object.entries(webhook.cpuRatioByChannels)
+      .slice(1)
+      .map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),
+  ];
+}
+
 export interface WorkerTargetFigures {
   runs: readonly ThroughputRun[];
   belowLimit: BelowLimitRun;
@@ -56,20 +76,7 @@ export function checkTargets(
   const followersPerHourRatio = (variant: keyof CallEconomy) =>
     round(followersPerHour(variant) / followersPerHour(SEPARATE_CALLS_VARIANT), 2);
   return [
-    // The handler's own work besides the SDK's send(), for a 1-event body: measured with a send() that answers at
-    // once, so neither it nor the floor runs the SDK (figure 1 also gives handler − send() and the whole handler).
-    ...Object.entries(webhook.cpu)
-      .slice(0, 1)
-      .map(([events, cpu]) =>
-        atMost(`webhook CPU, own work besides send() vs floor, ${events}-event body`, cpu.ownWorkRatio, 2),
-      ),
-    ...Object.entries(webhook.sqsCallsPerRequest).map(([events, calls]) =>
-      exactly(`SendMessageBatch calls, n = ${events}`, calls, Math.ceil(Number(events) / 10)),
-    ),
-    // "The same within noise": the sampled ratios' median, with 15% for a noisy shared machine.
-    ...Object.entries(webhook.cpuRatioByChannels)
-      .slice(1)
-      .map(([count, ratio]) => atMost(`webhook CPU with ${count} channels vs 1`, ratio, 1.15)),
+    ...webhookTargets(webhook),
     atMost('webhook cold start ratio', coldStart.ratio.webhook ?? NaN, 2),
     atMost('Capillary calls, new follower (line-only)', economy['line-only'].newFollower.capillary, 1),
     atMost('Capillary calls, new follower (instore+line)', economy['instore+line'].newFollower.capillary, 2),

@@ -1,21 +1,25 @@
 import { createHash } from 'node:crypto';
 
-import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
 import { TELEMETRY } from '../config/defaults';
+import { InvocationLogger, InvocationMetrics } from './invocation-telemetry';
 
 /**
  * The service name and metrics namespace are the product's, not a deployment's (the alarms in
  * serverless.yml name the same namespace); the log level comes from POWERTOOLS_LOG_LEVEL.
  */
-export const logger = new Logger({ serviceName: TELEMETRY.serviceName });
-export const metrics = new Metrics({ serviceName: TELEMETRY.serviceName, namespace: TELEMETRY.metricsNamespace });
+export const logger = new InvocationLogger({ serviceName: TELEMETRY.serviceName });
+export const metrics = new InvocationMetrics({
+  serviceName: TELEMETRY.serviceName,
+  namespace: TELEMETRY.metricsNamespace,
+});
 export { MetricUnit };
 
 /**
- * Whether a DEBUG line would be written. Ask before a DEBUG line on a hot path: a filtered `logger.debug` still
- * reads the environment and splits the X-Ray trace header before it drops the line.
+ * Whether a DEBUG line would be written (the logger keeps its level). Ask before a DEBUG line on a hot path: a filtered
+ * `logger.debug` still reads the environment and splits the X-Ray trace header before it drops the line.
  */
 export const debugEnabled = (): boolean => logger.level <= LogLevelThreshold.DEBUG;
 
@@ -75,8 +79,8 @@ export function withTelemetry<E, C extends { awsRequestId: string }, R>(handler:
     try {
       return await handler(event, context);
     } finally {
-      // A Verify request or an ignored event records nothing; publishing then only logs a warning.
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      // A Verify request or an ignored event records nothing.
+      metrics.publishIfStored();
     }
   };
 }

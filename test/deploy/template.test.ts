@@ -277,7 +277,8 @@ describe('Lambda functions', () => {
       'CapillaryNotifications',
     ] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
-        if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
+        // Whole words of the name: POINTS_KEYWORD is a chat keyword, CAPILLARY_CLIENT_KEY_PARAM a secret's name.
+        if (/(^|_)(SECRET|TOKEN|PASSWORD|USERNAME|KEY|CREDENTIALS)(_|$)/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
           expect(value).toMatch(new RegExp(`^/line-capillary-bridge/${STAGE}/[a-z-]+$`));
         }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,6 +18,8 @@ const documentedVectors: [string, string][] = [
 const sample = (file: string) => readFileSync(join(__dirname, '..', '..', '..', 'events', file));
 
 describe('isValidLineSignature', () => {
+  afterEach(() => jest.restoreAllMocks());
+
   it.each(documentedVectors)('accepts the documented signature of %s', (file, signature) => {
     expect(isValidLineSignature(sample(file), [LOCAL_CHANNEL_SECRET], signature)).toBe(true);
     expect(signLineBody(sample(file), LOCAL_CHANNEL_SECRET)).toBe(signature);
@@ -35,6 +38,23 @@ describe('isValidLineSignature', () => {
   it('rejects a missing or empty signature without throwing', () => {
     expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], undefined)).toBe(false);
     expect(isValidLineSignature(sample('02-follow.json'), [LOCAL_CHANNEL_SECRET], '')).toBe(false);
+  });
+
+  it('rejects a header of any other length or base64 garbage without throwing or comparing', () => {
+    // Prepare
+    const body = sample('02-follow.json');
+    const digest = Buffer.from(documentedVectors[1]![1], 'base64');
+    const timingSafeEqual = jest.spyOn(crypto, 'timingSafeEqual');
+    const headers = [
+      digest.subarray(0, 31).toString('base64'), // one byte short
+      Buffer.concat([digest, Buffer.from([0])]).toString('base64'), // one byte over
+      digest.toString('hex'), // the right digest, wrongly encoded
+      '!!!! not base64 at all ~~~~',
+      '=',
+    ];
+    // Act + Assess
+    for (const header of headers) expect(isValidLineSignature(body, [LOCAL_CHANNEL_SECRET], header)).toBe(false);
+    expect(timingSafeEqual).not.toHaveBeenCalled();
   });
 
   it('rejects the body once it has been re-serialised', () => {

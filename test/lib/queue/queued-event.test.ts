@@ -12,6 +12,20 @@ describe('serializeQueuedEvent', () => {
     expect(body).toMatch(/^[\x20-\x7e]*$/);
     expect(parseQueuedEvent(body)).toEqual({ channel: 'th', destination: DESTINATION, event });
   });
+
+  it.each([
+    ['DEL, the one ASCII character it escapes', '\u007f', '\\u007f'],
+    ['a Latin-1 character', 'é', '\\u00e9'],
+  ])('escapes %s, and leaves an ASCII-only event as JSON.stringify writes it', (_what, text, escaped) => {
+    const ascii = textMessageEvent(lineUserId(), 1, 'plain text');
+    const event = textMessageEvent(lineUserId(), 1, `before ${text} after`);
+    expect(serializeQueuedEvent({ channel: 'th', destination: DESTINATION, event: ascii })).toBe(
+      JSON.stringify({ channel: 'th', destination: DESTINATION, event: ascii }),
+    );
+    expect(serializeQueuedEvent({ channel: 'th', destination: DESTINATION, event })).toContain(
+      `before ${escaped} after`,
+    );
+  });
 });
 
 describe('parseQueuedEvent', () => {
@@ -53,6 +67,7 @@ describe('messageGroupId', () => {
     expect(messageGroupId(DESTINATION, followEvent(longUser, 2))).toBe(long);
     expect(messageGroupId(DESTINATION, followEvent(`${longUser}0`, 1))).not.toBe(long);
     expect(messageGroupId(DESTINATION, followEvent('U ü', 1))).toMatch(/^sha256:/);
+    expect(messageGroupId('U bot\n', followEvent(lineUserId(), 1))).toMatch(/^sha256:/); // the destination too
     // exactly 128 characters stays as it is
     const fits = `U${'a'.repeat(128 - DESTINATION.length - 2)}`;
     expect(messageGroupId(DESTINATION, followEvent(fits, 1))).toBe(`${DESTINATION}:${fits}`);
