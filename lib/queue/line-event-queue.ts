@@ -5,7 +5,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 
 import type { LineWebhookEvent } from '../line/callback';
-import { enqueueBatches, toBatches, toEntries } from './event-queue';
+import { enqueueEvents } from './event-queue';
 
 export interface LineEventQueue {
   /** Resolves when every event is queued; throws EnqueueError otherwise (the caller's event is retried). */
@@ -19,7 +19,6 @@ export class SqsLineEventQueue implements LineEventQueue {
   ) {}
 
   async send(channel: string, destination: string, events: LineWebhookEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await enqueueBatches(this.sqs, this.queueUrl, toBatches(toEntries(channel, destination, events)));
+    await enqueueEvents(this.sqs, this.queueUrl, channel, destination, events);
   }
 }
