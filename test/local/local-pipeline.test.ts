@@ -210,7 +210,7 @@ describe('npm start + npm run replay -- events/ (as the README runs them)', () =
     expect(reset.code).toBe(0);
     expectDocSample('docs/local.md', 'npm run fault -- reset', `$ npm run fault -- reset\n${reset.stdout}`);
     expect(reset.stdout).toContain(
-      'Local pipeline reset: queue line-capillary-bridge-local-events.fifo, DLQ line-capillary-bridge-local-events-dlq.fifo, table line-capillary-bridge-local-users, Capillary stand-in, LINE API stand-in',
+      'Local pipeline reset: queue line-capillary-bridge-local-events.fifo, DLQ line-capillary-bridge-local-events-dlq.fifo, engagement queue and DLQ, table line-capillary-bridge-local-users, Capillary stand-in, LINE API stand-in',
     );
     expect(unfollow.stdout).toMatch(
       /06-unfollow +01JH0X5R2T8Y1V4K7M0P3A6S9D +unfollow +Ua1b2c3d4… +applied: resolve-then-subscribe → OPTOUT, no Capillary customer/,
