@@ -329,6 +329,12 @@ describe('operator mistakes get one line naming the fix', () => {
       'No local pipeline answers at http://127.0.0.1:9/__local/status: start it with `npm start`, or pass --url <its webhook URL> if it runs on other ports.',
     ],
     [
+      'a redrive of a queue the worker does not drain',
+      ['scripts/redrive.ts', '--stage', 'prod', '--queue', 'backfill'],
+      '',
+      'usage: npm run redrive -- (--stage <stage> [--queue events|engagement] | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]',
+    ],
+    [
       'a deployed redrive without a region',
       ['scripts/redrive.ts', '--stage', 'prod'],
       '',

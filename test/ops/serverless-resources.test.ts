@@ -38,12 +38,14 @@ describe('loadLocalResources', () => {
     ]);
     expect(queues.map((queue) => [queue.logicalId, queue.name, queue.isDlq])).toEqual([
       ['EventsDeadLetterQueue', 'line-capillary-bridge-local-events-dlq.fifo', true],
+      ['EngagementDeadLetterQueue', 'line-capillary-bridge-local-engagement-dlq.fifo', true],
       ['BackfillDeadLetterQueue', 'line-capillary-bridge-local-backfill-dlq', true],
       ['EventsQueue', 'line-capillary-bridge-local-events.fifo', false],
+      ['EngagementQueue', 'line-capillary-bridge-local-engagement.fifo', false],
       ['BackfillQueue', 'line-capillary-bridge-local-backfill', false],
       ['InsightCheckFailureQueue', 'line-capillary-bridge-local-insight-check-failures', false],
     ]);
-    const [deadLetterQueue, , eventsQueue] = queues;
+    const [deadLetterQueue, , , eventsQueue] = queues;
     expect(deadLetterQueue?.attributes).toMatchObject({
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
@@ -214,7 +216,13 @@ resources:
     expect(alarmNames('prod', file)).toEqual(['demo-prod-errors', 'demo-prod-age']);
   });
 
-  it("reads serverless.yml's own alarms, the dead-letter queue's among them", () => {
-    expect(alarmNames('prod')).toContain('line-capillary-bridge-prod-dead-letter-queue');
+  it("reads serverless.yml's own alarms, both dead-letter queues' among them (the doctor checks them all)", () => {
+    expect(alarmNames('prod')).toEqual(
+      expect.arrayContaining(
+        ['dead-letter-queue', 'engagement-dead-letter-queue', 'engagement-queue-age'].map(
+          (alarm) => `line-capillary-bridge-prod-${alarm}`,
+        ),
+      ),
+    );
   });
 });
