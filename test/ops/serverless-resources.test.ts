@@ -69,8 +69,10 @@ describe('loadLocalResources', () => {
     expect(tables.map((table) => table.TableName)).toEqual(['line-capillary-bridge-qa-users']);
     expect(queues.map((queue) => queue.name)).toEqual([
       'line-capillary-bridge-qa-events-dlq.fifo',
+      'line-capillary-bridge-qa-engagement-dlq.fifo',
       'line-capillary-bridge-qa-backfill-dlq',
       'line-capillary-bridge-qa-events.fifo',
+      'line-capillary-bridge-qa-engagement.fifo',
       'line-capillary-bridge-qa-backfill',
       'line-capillary-bridge-qa-insight-check-failures',
     ]);
