@@ -8,7 +8,7 @@ import { readConfig, type Env, type EnvReader, type SecretResolver } from './env
 import { readLineApiBaseUrl } from './line-api';
 import { readWorkerLinkSettings, type WorkerLinkSettings } from './link-config';
 import { readLoyaltySettings, type LoyaltySettings } from './loyalty-config';
-import { readEventsQueueUrl, readTableName } from './resources';
+import { readTableName } from './resources';
 
 export type WorkerChannel = ChannelOf<'channelAccessToken' | 'capillaryLineAccountId'>;
 
@@ -25,8 +25,6 @@ export interface WorkerConfig {
   loyalty: LoyaltySettings;
   /** LINE engagement → Capillary behavioural events; no rules = off */
   engagement: EngagementSettings;
-  /** the queue the worker drains: a link queues the moves of the provider's other channels into it (QUEUE_URL) */
-  eventsQueueUrl?: string;
 }
 
 /** What the backfill job shares with the worker: everything but the engagement events, which only the worker posts. */
@@ -56,6 +54,5 @@ export async function readWorkerSections(read: EnvReader): Promise<WorkerSection
     capillaryOrgs,
     link: readWorkerLinkSettings(read),
     loyalty: readLoyaltySettings(read),
-    ...(read.optional('QUEUE_URL') === undefined ? {} : { eventsQueueUrl: readEventsQueueUrl(read) }),
   };
 }

@@ -15,14 +15,7 @@ import {
   type IdentityNotice,
   type ReattachRequest,
 } from './identity-rules';
-import {
-  BRIDGE_LINK_SIBLING_TYPE,
-  BRIDGE_LINK_TYPE,
-  BRIDGE_UNLINK_TYPE,
-  siblingMoveOf,
-  type ChatLinkSettings,
-  type SiblingMove,
-} from './link-rules';
+import { BRIDGE_LINK_TYPE, BRIDGE_UNLINK_TYPE, type ChatLinkSettings } from './link-rules';
 import { asksForPoints, type PointsTriggers } from './points-trigger';
 import type { LineEventFacts } from './sync-rules';
 import { queuedTierNoticeOf, type TierNotice } from './tier-rules';
@@ -40,8 +33,6 @@ export interface EventFacts extends Omit<LineEventFacts, 'lane'> {
   text?: string;
   /** bridge.unlink by customer: the member the link API found linked; another member is not unlinked */
   unlinkMemberId?: number;
-  /** bridge.link-sibling: the member a link in another channel of the provider moved the user to */
-  siblingMove?: SiblingMove;
   /** a Capillary identity event's notice (domain/identity-rules) */
   identity?: IdentityNotice;
   /** a Capillary tier change's notice (domain/tier-rules) */
@@ -57,9 +48,8 @@ type LinkWork =
   /** a nonce to resolve: LINE's accountLink ok, or the link API's verified ID token */
   | { kind: 'complete-link'; nonce: string | undefined; via: 'accountLink' | 'id-token' }
   /** a postback in chat (answered there), or the link API's bridge.unlink (no chat to answer in) */
-  | { kind: 'unlink'; answerInChat: boolean; memberId?: number }
-  /** a link in another channel of the provider: this channel's LINE profile moves to that member too */
-  | { kind: 'link-sibling'; move: SiblingMove };
+  | { kind: 'unlink'; answerInChat: boolean; memberId?: number };
+/** a link in another channel of the provider: this channel's LINE profile moves to that member too */
 
 export type EventRoute =
   /** follow / unfollow: the user's subscription in Capillary (domain/sync-rules) */
@@ -113,7 +103,6 @@ export function eventFactsOf(event: LineWebhookEvent): EventFacts {
     postbackData: text(postback?.data),
     text: message?.type === 'text' ? text(message.text) : undefined,
     unlinkMemberId: typeof unlinkOf?.memberId === 'number' ? unlinkOf.memberId : undefined,
-    siblingMove: event.type === (BRIDGE_LINK_SIBLING_TYPE as string) ? siblingMoveOf(event.sibling) : undefined,
     identity: IDENTITY_TYPES.has(event.type) ? identityNoticeOf(event.type, event.capillary) : undefined,
     tier: queuedTierNoticeOf(event.type, event.capillary),
     reattach: event.type === (BRIDGE_REATTACH_TYPE as string) ? reattachRequestOf(event.reattach) : undefined,
@@ -170,10 +159,6 @@ function linkRouteOf(facts: EventFacts, chat: ChatLinkSettings): EventRoute | un
         answerInChat: false,
         ...(facts.unlinkMemberId === undefined ? {} : { memberId: facts.unlinkMemberId }),
       });
-    case BRIDGE_LINK_SIBLING_TYPE:
-      return facts.siblingMove === undefined
-        ? undefined
-        : ofUser(facts, { kind: 'link-sibling', move: facts.siblingMove });
     case 'postback':
       // Only in a one-to-one chat: a link button posted to a group would be the user's link token in public.
       if (facts.sourceType !== 'user') return undefined;

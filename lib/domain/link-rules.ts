@@ -6,40 +6,12 @@
  * event carrying a nonce of its own). Both end as one queued event of that LINE user, ordered with the
  * user's follow/unfollow events. Unlinking arrives as a postback or as a `bridge.unlink` event.
  */
-import { isRecord } from '../is-record';
 import { InvalidLinkFieldError } from './errors';
 import type { SubscriptionState } from './sync-rules';
 
 /** Events the link API queues itself; LINE never sends these types. */
 export const BRIDGE_LINK_TYPE = 'bridge.link';
 export const BRIDGE_UNLINK_TYPE = 'bridge.unlink';
-/** The worker queues it into a channel of the same provider (same user id) once a link completed in another. */
-export const BRIDGE_LINK_SIBLING_TYPE = 'bridge.link-sibling';
-
-/** What a sibling move carries (field `sibling`): the member to move this channel's LINE profile to, as it was found. */
-export interface SiblingMove {
-  memberId: number;
-  customer: CustomerReference;
-}
-
-/** The field of a queued sibling event: the reference as the link API takes it (`{"mobile": "…"}`). */
-export const siblingMoveField = ({ memberId, customer }: SiblingMove) => ({
-  memberId,
-  customer: { [customer.kind]: customer.value },
-});
-
-/** The move of a queued sibling event, or undefined when the event does not carry a valid one. */
-export function siblingMoveOf(raw: unknown): SiblingMove | undefined {
-  if (!isRecord(raw) || typeof raw.memberId !== 'number' || !Number.isSafeInteger(raw.memberId) || raw.memberId <= 0)
-    return undefined;
-  try {
-    return { memberId: raw.memberId, customer: parseCustomerReference(raw.customer) };
-  } catch (error) {
-    if (error instanceof InvalidLinkFieldError) return undefined;
-    throw error;
-  }
-}
-
 /** How the member is found in Capillary: exactly one of these (docs/capillary.md#attach-line-to-a-member). */
 export type CustomerReference =
   | { kind: 'mobile'; value: string }

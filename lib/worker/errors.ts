@@ -23,21 +23,3 @@ export class EngagementNotConfiguredError extends BridgeError {
     super(`Channel "${channel}" maps engagement events but has no behavioural-events client`);
   }
 }
-
-/**
- * A link must move the LINE profile of another channel of the provider (same user id) but the worker has no queue
- * to queue that channel's move into (QUEUE_URL unset): nothing was changed; the event is retried, then the DLQ.
- */
-export class SiblingQueueMissingError extends BridgeError {
-  override readonly name = 'SiblingQueueMissingError';
-
-  constructor(
-    public readonly eventId: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Event ${eventId} must queue a link move for another channel of the provider, but QUEUE_URL is not set`,
-      options,
-    );
-  }
-}

@@ -19,7 +19,6 @@ import { applyIdentityChange, type IdentityOutcome } from './identity/apply-iden
 import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
-import { moveSibling } from './link/move-sibling';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
 import {
@@ -142,7 +141,6 @@ async function settle(
   const siblings = {
     channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
     records: deps.store,
-    queue: deps.queue,
   };
   const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
   switch (route.kind) {
@@ -154,8 +152,6 @@ async function settle(
       return unlink(link, route);
     case 'reattach':
       return reattachLineProfile(link, route.request);
-    case 'link-sibling':
-      return moveSibling(link, route.move);
   }
 }
 

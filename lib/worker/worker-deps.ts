@@ -15,8 +15,6 @@ import { botDestination } from '../line/bot-destination';
 import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { RichMenuClient } from '../line/rich-menu-client';
-import { SqsLineEventQueue, type LineEventQueue } from '../queue/line-event-queue';
-import { createSqsClient } from '../queue/sqs-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
 import type { LinkStateStore, UserRecordStore } from '../store/ports';
 import { DynamoPostedEngagementStore, type PostedEngagementStore } from '../store/posted-engagement-store';
@@ -44,8 +42,6 @@ export interface SyncDeps {
   loyalty: LoyaltySettings;
   /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
   bulk?: BulkRegistrationSettings;
-  /** where a link queues the moves of the provider's other channels (absent: QUEUE_URL unset) */
-  queue?: LineEventQueue;
   /** the engagement events already posted (each posts once) */
   engagement: { posted: PostedEngagementStore };
 }
@@ -104,9 +100,6 @@ export function buildSyncDeps(
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
     loyalty: config.loyalty,
     bulk: bulkRegistrationSettings(capillary),
-    ...(config.eventsQueueUrl === undefined
-      ? {}
-      : { queue: new SqsLineEventQueue(createSqsClient(), config.eventsQueueUrl) }),
     engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },
   };
 }

@@ -46,7 +46,7 @@ export function checkLoyalty({ users, menuOfMember }: LoyaltyObservation): Loyal
           kind: 'wrong-menu',
           detail: `has ${user.menu}, tier maps to ${expected}`,
         });
-    } else if (memberId === undefined && user.menu !== undefined)
+    } else if (user.friend && memberId === undefined && user.menu !== undefined)
       problems.push({ userId: user.userId, kind: 'stray-menu', detail: `not linked, has ${user.menu}` });
     if (user.answers > user.askedInChat)
       problems.push({

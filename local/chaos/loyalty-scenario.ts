@@ -156,6 +156,13 @@ async function play(harness: WorkerHarness, userCount: number, steps: LoyaltySte
     for (const delivery of due) await delivery.deliver();
   }
   for (const delivery of pending.reverse()) await delivery.deliver();
+  // Then everyone who blocked the account follows again: LINE refused their menu changes meanwhile, and the follow
+  // must set the menu right (an unlink's removal refused while they were blocked included).
+  const blocked = new Set(harness.line.state().blockedUserIds);
+  for (const userId of userIds.filter((id) => blocked.has(id))) {
+    harness.line.setBlocked(userId, false);
+    await deliverLine(followEvent(userId, Math.max(clock + 1, Date.now()), { follow: { isUnblocked: true } }))();
+  }
   return { problems: await observe(harness, userIds, asked, counts), counts };
 }
 

@@ -431,11 +431,9 @@ async function prepareBridge(
   return {
     queue,
     engagementQueue,
-    // The queue too: a link in one channel of a provider queues the move of the user's other channels of it.
     workerConfig: {
       ...config,
       claimTtlSeconds: fleet.claimTtlMs / 1000,
-      eventsQueueUrl: queue.queueUrl,
       engagement,
     },
     webhookConfig: {

@@ -302,7 +302,8 @@ describe('Lambda functions', () => {
       'CapillaryNotifications',
     ] as const) {
       for (const [variable, value] of Object.entries(stack.environmentOf(name))) {
-        if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY/.test(variable)) {
+        // POINTS_KEYWORD is a chat trigger, not a key.
+        if (/SECRET|TOKEN|PASSWORD|USERNAME|KEY(?!WORD)/.test(variable)) {
           expect(variable).toMatch(/_PARAM$/);
           expect(value).toMatch(new RegExp(`^/line-capillary-bridge/${STAGE}/[a-z-]+$`));
         }
@@ -322,6 +323,7 @@ describe('Lambda functions', () => {
       'LINE_CHANNEL_SECRET_PARAM',
       'LINE_ENGAGEMENT_EVENTS',
       'LINE_EXPECTED_DESTINATIONS',
+      'POINTS_KEYWORD',
       'POINTS_POSTBACK_DATA',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
@@ -332,11 +334,12 @@ describe('Lambda functions', () => {
       QUEUE_URL: { Ref: 'EventsQueue' },
       ENGAGEMENT_QUEUE_URL: { Ref: 'EngagementQueue' },
     });
-    // The webhook routes by the worker's own settings: the same rules, customer field and points postback.
+    // The webhook routes by the worker's own settings: the same rules, customer field and points triggers.
     for (const name of [
       'LINE_ENGAGEMENT_EVENTS',
       'CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD',
       'POINTS_POSTBACK_DATA',
+      'POINTS_KEYWORD',
     ])
       expect(stack.environmentOf('Webhook')[name]).toBe(stack.environmentOf('Worker')[name]);
     expect(stack.environmentOf('Worker')).toMatchObject({
@@ -354,6 +357,10 @@ describe('Lambda functions', () => {
     });
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_BASE_URL');
     expect(stack.environmentOf('Worker')).toHaveProperty('CAPILLARY_LINE_ACCOUNT_ID');
+  });
+
+  it('give the worker what asks for the member card: the postback data, and the keyword (empty: off)', () => {
+    expect(stack.environmentOf('Worker')).toMatchObject({ POINTS_POSTBACK_DATA: 'action=points', POINTS_KEYWORD: '' });
   });
 
   it('give the worker alone the engagement settings: its own rate limit and the credentials parameter name', () => {
@@ -404,14 +411,13 @@ describe('IAM', () => {
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
   });
 
-  it('lets the worker only consume both queues and send to the events queue, use its table, read its own secrets and write its own logs', () => {
+  it('lets the worker only consume both queues (it sends nothing), use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
     expect(actionsOf(statements)).toEqual(
       new Set([
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:ReceiveMessage',
-        'sqs:SendMessage',
         'sqs:DeleteMessage',
         'sqs:GetQueueAttributes',
         'sqs:ChangeMessageVisibility',
@@ -426,12 +432,9 @@ describe('IAM', () => {
     expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
     for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])
       expect(resourcesFor(statements, action)).toEqual([
-        { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
-        { 'Fn::GetAtt': ['EngagementQueue', 'Arn'] },
+        [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['EngagementQueue', 'Arn'] }],
       ]);
-    // A link's moves for the provider's other channels go to the events queue only.
-    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
-    expect(stack.environmentOf('Worker').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
+    expect(stack.environmentOf('Worker').QUEUE_URL).toBeUndefined();
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
       ssmParameter('line-channel-access-token'),
@@ -998,6 +1001,7 @@ describe('with a LINE channel list and other Capillary orgs', () => {
       'ENGAGEMENT_QUEUE_URL',
       'LINE_CHANNELS_PARAM',
       'LINE_ENGAGEMENT_EVENTS',
+      'POINTS_KEYWORD',
       'POINTS_POSTBACK_DATA',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',

@@ -18,14 +18,10 @@ describe(`loyalty chaos (seed ${seed})`, () => {
     expect(counts.linkedFriends).toBeGreaterThan(0);
   }, 300_000);
 
-  // Known to fail (issue 20 open): this seed leaves a per-user menu on a user who is not linked
-  // (docs/loyalty.md#known-failure). `failing` turns red the day it passes, so the mark cannot outlive the fix.
-  it.failing(
-    'replays seed 1338292981 without a stray menu',
-    async () => {
-      const [scenario] = fc.sample(loyaltyScenarioArbitrary(8, 200), { seed: 1338292981, numRuns: 1 });
-      expect((await playLoyaltyScenario(scenario!)).problems).toEqual([]);
-    },
-    300_000,
-  );
+  // This seed once left a per-user menu on a user unlinked while blocked (LINE refused the removal), kept after they
+  // followed again (docs/loyalty.md#stray-menu-after-a-blocked-unlink).
+  it('replays seed 1338292981 without a stray menu', async () => {
+    const [scenario] = fc.sample(loyaltyScenarioArbitrary(8, 200), { seed: 1338292981, numRuns: 1 });
+    expect((await playLoyaltyScenario(scenario!)).problems).toEqual([]);
+  }, 300_000);
 });

@@ -1,15 +1,7 @@
 /** Three channels on one Capillary org: `th` and `tw` of one provider (one user id per person), `jp` of another. */
-import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../lib/config/channels';
 import type { WorkerChannel, WorkerConfig } from '../../lib/config/worker-config';
-import { createSqsClient } from '../../lib/queue/sqs-client';
-import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
-import { buildSyncDeps } from '../../lib/worker/worker-deps';
-import { lambdaContext } from '../../local/lambda-context';
-import { toSqsEvent, toSqsRecord } from '../../local/lambda-events';
 import { followEvent, lineUserId } from '../../local/line-event-factory';
-import { createFifoQueue, receiveAll, type TestFifoQueue } from '../../local/rigs/aws-kit';
 import { startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
 
@@ -28,51 +20,15 @@ const channel = (id: keyof typeof BOT): WorkerChannel => ({
   destination: BOT[id],
 });
 
-export interface SiblingHarness extends WorkerHarness {
-  sqs: SQSClient;
-  queue: TestFifoQueue;
-  /** what the worker queued since the last call, taken off the queue */
-  queued(): Promise<Message[]>;
-  /** runs queued messages through the worker as SQS delivers them (this delivery count) */
-  deliver(messages: Message[], receiveCount?: number): ReturnType<WorkerHarness['run']>;
-}
+export type SiblingHarness = WorkerHarness;
 
-/** The worker harness with the three channels, and the worker's deps built with a real (local) events queue. */
-export async function startSiblingHarness(link: Partial<WorkerConfig['link']> = {}): Promise<SiblingHarness> {
-  const harness = await startWorkerHarness({
+/** The worker harness with the three channels. */
+export function startSiblingHarness(link: Partial<WorkerConfig['link']> = {}): Promise<SiblingHarness> {
+  return startWorkerHarness({
     channels: [channel('th'), channel('tw'), channel('jp')],
     lineStandIn: { channelAccessToken: ['token-th', 'token-tw', 'token-jp'], profiles: {} },
     link,
   });
-  const sqs = createSqsClient();
-  const queue = await createFifoQueue(sqs);
-  Object.assign(harness.deps, buildSyncDeps({ ...harness.config, eventsQueueUrl: queue.queueUrl }, harness.dynamo));
-  const context = lambdaContext({ name: 'test-worker', memoryMb: 512, timeoutSeconds: 30 });
-  const deliver = (messages: Message[], receiveCount = 1) =>
-    processSqsBatch(
-      toSqsEvent(
-        messages.map((message) =>
-          toSqsRecord(
-            { ...message, Attributes: { ...message.Attributes, ApproximateReceiveCount: String(receiveCount) } },
-            queue.queueArn,
-          ),
-        ),
-      ),
-      context,
-      harness.deps,
-    );
-  return {
-    ...harness,
-    store: harness.deps.store,
-    sqs,
-    queue,
-    queued: () => receiveAll(sqs, queue.queueUrl),
-    deliver,
-    async close() {
-      sqs.destroy();
-      await harness.close();
-    },
-  };
 }
 
 export const lineSubscriptionOf = (harness: WorkerHarness, customerId: number, id: keyof typeof BOT) =>

@@ -12,11 +12,15 @@ import type { LinkContext, LinkOutcome } from './link-context';
 import { fileMerge } from './merge-request';
 import { detachPrevious, failLink as fail, recordLinked, restorePrevious, type Detached } from './move-profile';
 import {
+  attachSiblings,
+  claimSiblings,
   detachSiblings,
-  queueSiblingMoves,
+  onACustomer,
+  recordSiblingsLinked,
+  release,
   restoreSiblings,
   siblingHoldsAnotherLineUser,
-  siblingsToMove,
+  type SiblingRecord,
 } from './sibling-profiles';
 
 /**
@@ -41,13 +45,14 @@ export async function completeLink(
 
   const memberId = await members.findMember(customer, call);
   if (memberId === undefined) return fail(link, 'member-not-found');
+  const siblings = await claimSiblings(link);
+  if ('skipped' in siblings) return siblings.skipped;
   // Capillary keeps one LINE user per account on a customer: the brand page unlinks the other one first.
-  const siblings = await siblingsToMove(link, memberId);
   if (
     (await members.holdsAnotherLineUser(memberId, key.userId, call)) ||
-    (await siblingHoldsAnotherLineUser(link, siblings, memberId))
+    (await siblingHoldsAnotherLineUser(link, onACustomer(siblings), memberId))
   )
-    return fail(link, 'member-has-another-line-user');
+    return failWithSiblings(link, siblings, 'member-has-another-line-user');
   const subscription = subscriptionOnLink(state.subscription, via);
   let previous = state.customerId;
   const wasMember = previous !== undefined && previous === state.linkedCustomerId;
@@ -57,20 +62,25 @@ export async function completeLink(
   const move = { channel, userId: key.userId, call, log };
   if (handling === 'merge-request') {
     const merge = await fileMerge(link, previous as number, memberId);
-    if ('result' in merge) return merge;
+    if ('result' in merge) {
+      await release(siblings);
+      return merge;
+    }
     if (merge.victimGone) detached = await detachPrevious(move, previous as number, memberId);
   }
   if (handling === 'detach') detached = await detachPrevious(move, previous as number, memberId);
   if (detached !== undefined) previous = detached.customerId;
   await detachSiblings(link, siblings, memberId);
   const attached = await members.attach(memberId, key.userId, customer, call);
-  if (!attached.attached) {
+  const refusal = attached.attached ? await attachSiblings(link, siblings, memberId, customer) : attached.reason;
+  if (refusal !== undefined) {
+    if (attached.attached) await members.detach(memberId, key.userId, call);
     if (detached !== undefined) await restorePrevious(move, detached, state.subscription);
-    await restoreSiblings(link, siblings);
-    return fail(link, attached.reason, { customerId: previous ?? null });
+    await restoreSiblings(link, siblings, memberId);
+    return failWithSiblings(link, siblings, refusal, { customerId: previous ?? null });
   }
   await channel.customers.setSubscription(memberId, subscription, call);
-  await queueSiblingMoves(link, siblings, { memberId, customer });
+  await recordSiblingsLinked(link, siblings, customer, memberId);
   await recordLinked(link, customer, memberId, subscription);
   await showMemberMenu(channel, key.userId, memberId, link);
   countForChannel('LinkApplied', channel.id);
@@ -80,9 +90,20 @@ export async function completeLink(
     handling,
     subscription,
     via: customer.kind,
-    siblings: siblings.length,
+    siblings: onACustomer(siblings).length,
   });
   return { result: 'link', action: 'linked', customerId: memberId };
+}
+
+/** The link failed: the siblings' records as they were, this one's link status says why. */
+async function failWithSiblings(
+  link: LinkContext,
+  siblings: readonly SiblingRecord[],
+  reason: string,
+  change?: Parameters<typeof fail>[2],
+): Promise<LinkOutcome> {
+  await release(siblings);
+  return fail(link, reason, change);
 }
 
 /** Single use: the nonce's record as this event consumed it, or why the link rules refuse it. */

@@ -7,9 +7,8 @@ import type { EventFacts } from '../../domain/event-route';
 import type { LinkRejection } from '../../domain/link-rules';
 import type { LineChatClient } from '../../line/link-token-client';
 import type { LineProfileClient } from '../../line/profile-client';
-import type { LineEventQueue } from '../../queue/line-event-queue';
 import type { LinkStateStore, UserRecordStore } from '../../store/ports';
-import type { ClaimedEvent } from '../claim-user-record';
+import type { ClaimedEvent, Skipped } from '../claim-user-record';
 import type { LoyaltyChannel } from '../loyalty/loyalty-channel';
 
 /** A link step's channel: its account in Capillary (customers, members) and its LINE token (chat). */
@@ -29,12 +28,10 @@ export interface SiblingChannel extends LinkChannel {
   destination(): Promise<string>;
 }
 
-/** What a link reaches beyond its own channel: the org's other channels, their users' records and the queue. */
+/** What a link reaches beyond its own channel: the org's other channels and their users' records. */
 export interface SiblingAccess {
   channels: readonly SiblingChannel[];
-  records: Pick<UserRecordStore, 'read'>;
-  /** undefined where the worker has no queue (QUEUE_URL unset): a link that must move a sibling then fails */
-  queue: LineEventQueue | undefined;
+  records: UserRecordStore;
 }
 
 /**
@@ -55,8 +52,12 @@ export interface LinkContext {
   now: number;
 }
 
-/** Rejections (unknown, expired or reused nonces, another user's nonce, LINE's `failed`) are acknowledged, never retried. */
+/**
+ * Rejections (unknown, expired or reused nonces, another user's nonce, LINE's `failed`) are acknowledged, never retried;
+ * skipped: a newer link-lane event of the provider's other channel overtook it.
+ */
 export type LinkOutcome =
+  | Skipped
   | {
       result: 'link';
       action: 'linked' | 'link-failed' | 'merge-pending' | 'unlinked' | 'not-linked' | 'link-started';

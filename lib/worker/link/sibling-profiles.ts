@@ -1,48 +1,65 @@
-import { createHash } from 'node:crypto';
-
-import { BRIDGE_LINK_SIBLING_TYPE, siblingMoveField, type SiblingMove } from '../../domain/link-rules';
-import type { UserSyncState } from '../../domain/sync-rules';
-import type { LineWebhookEvent } from '../../line/callback';
+import { subscriptionOnLink, type CustomerReference } from '../../domain/link-rules';
 import { countForChannel } from '../../observability/telemetry';
-import { SiblingQueueMissingError } from '../errors';
+import { ClaimHeldError } from '../../store/errors';
+import { claimUserRecord, type ClaimedEvent, type Skipped } from '../claim-user-record';
+import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, SiblingChannel } from './link-context';
-import { detachPrevious, restorePrevious, type Detached, type ProfileMove } from './move-profile';
+import { detachPrevious, recordLinked, restorePrevious, type Detached, type ProfileMove } from './move-profile';
 
 /**
  * Channels of one provider see the same user id, and Capillary keeps a LINE user id on one customer across the
- * org's accounts: adding it to the member while another account's profile carries it on another customer merges
- * the add into that customer (8050) instead of the member. So a link takes the user's LINE profiles of the org's
- * other channels off their customers first, attaches its own, and then queues each of those channels a
- * `bridge.link-sibling` event that attaches that channel's profile to the member under that channel's claim.
+ * org's accounts: adding it to a member while another account's profile carries it on another customer merges the
+ * add into that customer (8050). So the user's profiles of the provider move together, in the link (or unlink)
+ * event itself, each under this event's claim on that channel's record of the user: while they move, no event of
+ * those channels (a follow, say) acts on a customer the move is changing.
  */
 export interface SiblingRecord {
   channel: SiblingChannel;
-  destination: string;
-  state: UserSyncState & { customerId: number };
+  /** this event's claim on the channel's record of the user */
+  claimed: ClaimedEvent;
   /** what the link took off the sibling's customer: put back if the link fails */
   detached?: Detached;
 }
 
-/** The org's other channels whose record of this user names a customer other than the member. */
-export async function siblingsToMove(link: LinkContext, memberId: number): Promise<SiblingRecord[]> {
-  const { siblings, claimed } = link;
-  const { userId, destination: own } = claimed.key;
-  const found = await Promise.all(
-    siblings.channels.map(async (channel) => {
-      const destination = await channel.destination();
-      const state = destination === own ? undefined : await siblings.records.read({ destination, userId });
-      return { channel, destination, state };
-    }),
-  );
-  const moving = found.filter(
-    (sibling): sibling is SiblingRecord =>
-      sibling.state?.customerId !== undefined && sibling.state.customerId !== memberId,
-  );
-  // Checked before anything changes: without a queue, the siblings' moves could not follow.
-  if (moving.length > 0 && siblings.queue === undefined)
-    throw new SiblingQueueMissingError(claimed.event.webhookEventId);
-  return moving;
+/**
+ * This event's claims on the user's records of the org's other channels, in the link lane and by the same rule as
+ * its own. A record that recorded this event already (a retry after it completed there) needs nothing. A sibling
+ * record that holds a newer link-lane event makes this one stale; a live claim there makes it wait: every claim
+ * this event holds is released first (nothing has changed yet), so two links on two siblings never wait on each other.
+ */
+export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] | { skipped: Skipped }> {
+  const { siblings, claimed, log } = link;
+  const claims: SiblingRecord[] = [];
+  const releaseAll = () => release([...claims, { claimed }]);
+  // Channel entries of one bot share the user's record: it is claimed once (this event's own, if it is the event's bot).
+  const bots = new Set([claimed.key.destination]);
+  try {
+    for (const channel of siblings.channels) {
+      const key = { destination: await channel.destination(), userId: claimed.key.userId };
+      if (bots.has(key.destination)) continue;
+      bots.add(key.destination);
+      const sibling = await claimUserRecord(key, claimed.event, siblings.records, channel.id, log);
+      if ('claimed' in sibling) claims.push({ channel, claimed: sibling.claimed });
+      else if (sibling.skipped.reason === 'stale') {
+        await releaseAll();
+        return sibling;
+      }
+    }
+  } catch (error) {
+    if (error instanceof ClaimHeldError) await releaseAll();
+    throw error;
+  }
+  return claims;
 }
+
+/** Leaves each record as it was: claimed, nothing applied (the event is not recorded there). */
+export async function release(records: readonly Pick<SiblingRecord, 'claimed'>[]): Promise<void> {
+  for (const { claimed } of records) await claimed.complete({ recordEvent: false });
+}
+
+/** The siblings whose record names a customer: their profile is somewhere in Capillary, and moves with the user's. */
+export const onACustomer = (records: readonly SiblingRecord[]) =>
+  records.filter((record) => record.claimed.state.customerId !== undefined);
 
 /** The member already carries another LINE user in one of the siblings' accounts (Capillary keeps one per account). */
 export async function siblingHoldsAnotherLineUser(
@@ -55,61 +72,60 @@ export async function siblingHoldsAnotherLineUser(
   return false;
 }
 
-/** Each sibling opted out on its customer and its LINE profile taken off (what was taken is kept on the record). */
+/** Each sibling not on the member yet: opted out on its customer and its LINE profile taken off. */
 export async function detachSiblings(link: LinkContext, records: SiblingRecord[], memberId: number): Promise<void> {
-  for (const record of records)
-    record.detached = await detachPrevious(moveOf(link, record), record.state.customerId, memberId);
-}
-
-/** The link failed: each sibling's LINE profile back on its customer, with its subscription. */
-export async function restoreSiblings(link: LinkContext, records: readonly SiblingRecord[]): Promise<void> {
-  for (const record of records)
-    if (record.detached !== undefined)
-      await restorePrevious(moveOf(link, record), record.detached, record.state.subscription);
-}
-
-/** One `bridge.link-sibling` per sibling, queued before the link completes (a failed send retries the link). */
-export async function queueSiblingMoves(
-  link: LinkContext,
-  records: readonly SiblingRecord[],
-  move: SiblingMove,
-): Promise<void> {
-  const { siblings, claimed, channel, now, log } = link;
-  for (const { channel: sibling, destination } of records) {
-    await siblings.queue?.send(sibling.id, destination, [
-      siblingEvent(claimed.event.webhookEventId, destination, claimed.key.userId, move, now),
-    ]);
-    countForChannel('LinkSiblingQueued', channel.id);
-    log.info('Link move queued for another channel of the provider', { siblingChannel: sibling.id });
+  for (const record of onACustomer(records)) {
+    const previous = record.claimed.state.customerId as number;
+    if (previous !== memberId) record.detached = await detachPrevious(moveOf(link, record), previous, memberId);
   }
 }
 
-/**
- * The move for one sibling channel, shaped like LINE's events so the worker orders it in that channel's FIFO group
- * and record (lane `link`). Its id derives from the link event and the sibling's bot, so a retried link queues
- * the same event: SQS drops it within 5 minutes, the sibling's record (a duplicate) after that.
- */
-export function siblingEvent(
-  linkEventId: string,
-  destination: string,
-  userId: string,
-  move: SiblingMove,
-  now: number,
-): LineWebhookEvent {
-  const digest = createHash('sha256').update(`${linkEventId}\n${destination}`).digest('base64url');
-  const type: string = BRIDGE_LINK_SIBLING_TYPE; // not a LINE type: LINE never sends it
-  return {
-    type,
-    mode: 'active',
-    timestamp: now,
-    webhookEventId: `SIBLING-${digest}`,
-    source: { type: 'user', userId },
-    deliveryContext: { isRedelivery: false },
-    sibling: siblingMoveField(move),
-  } as LineWebhookEvent;
+/** Each detached sibling's profile onto the member; the first refusal's reason, or undefined when all are on. */
+export async function attachSiblings(
+  link: LinkContext,
+  records: readonly SiblingRecord[],
+  memberId: number,
+  customer: CustomerReference,
+): Promise<string | undefined> {
+  for (const { channel, detached } of records) {
+    if (detached === undefined) continue;
+    const attached = await channel.members.attach(memberId, link.claimed.key.userId, customer, link.call);
+    if (!attached.attached) return attached.reason;
+  }
+  return undefined;
 }
 
-function moveOf({ claimed, call, log }: LinkContext, { channel }: SiblingRecord): ProfileMove {
+/** The link failed: each sibling's LINE profile back on its customer (off the member first), with its subscription. */
+export async function restoreSiblings(link: LinkContext, records: readonly SiblingRecord[], memberId: number) {
+  for (const record of records) {
+    if (record.detached === undefined) continue;
+    await record.channel.members.detach(memberId, link.claimed.key.userId, link.call);
+    await restorePrevious(moveOf(link, record), record.detached, record.claimed.state.subscription);
+  }
+}
+
+/** Each sibling on a customer is now on the member with its own subscription, recorded linked; the rest released. */
+export async function recordSiblingsLinked(
+  link: LinkContext,
+  records: readonly SiblingRecord[],
+  customer: CustomerReference,
+  memberId: number,
+): Promise<void> {
+  for (const record of records) {
+    const { channel, claimed } = record;
+    if (claimed.state.customerId === undefined) {
+      await claimed.complete({});
+      continue;
+    }
+    const subscription = subscriptionOnLink(claimed.state.subscription, 'id-token');
+    await channel.customers.setSubscription(memberId, subscription, link.call);
+    await recordLinked({ ...link, claimed }, customer, memberId, subscription);
+    await showMemberMenu(channel, claimed.key.userId, memberId, { ...link, log: moveOf(link, record).log });
+    countForChannel('LinkSiblingMoved', channel.id);
+  }
+}
+
+export function moveOf({ claimed, call, log }: LinkContext, { channel }: Pick<SiblingRecord, 'channel'>): ProfileMove {
   return {
     channel,
     userId: claimed.key.userId,

@@ -1,9 +1,11 @@
 import { CustomerGoneError } from '../../capillary/errors';
+import type { SubscriptionState } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
 import { removeMemberMenu } from '../loyalty/member-menu';
 import { registerFollower } from '../sync/register-follower';
 import { answerInChat } from './chat-answer';
 import type { LinkContext, LinkOutcome } from './link-context';
+import { claimSiblings, moveOf, release, type SiblingRecord } from './sibling-profiles';
 import { NOT_LINKED_TEXT, textMessage, UNLINKED_TEXT } from './texts';
 
 /**
@@ -16,7 +18,7 @@ export async function unlink(
   link: LinkContext,
   { answerInChat: answer, memberId: expected }: { answerInChat: boolean; memberId?: number },
 ): Promise<LinkOutcome> {
-  const { claimed, channel, nonces, log, call, now } = link;
+  const { claimed, channel, nonces, log, now } = link;
   const { key, state } = claimed;
   const memberId = state.linkedCustomerId;
   if (memberId === undefined || (expected !== undefined && expected !== memberId)) {
@@ -25,27 +27,65 @@ export async function unlink(
     log.info('Unlink requested for a user who is not linked (to that member)', { expected, memberId });
     return { result: 'link', action: 'not-linked' };
   }
-  // Opt the member out on this channel first: if the removal then fails, no campaign reaches them meanwhile.
-  const holder = await optOutHolder(link, memberId);
-  if (holder !== undefined) await channel.members.detach(holder, key.userId, call);
+  // The provider's other channels carry the same LINE id: left on the member, they would pull this one back (8050).
+  const siblings = await claimSiblings(link);
+  if ('skipped' in siblings) return siblings.skipped;
+  const onMember = siblings.filter((sibling) => sibling.claimed.state.customerId === memberId);
+  for (const sibling of onMember) await takeOffMember({ ...link, channel: sibling.channel }, memberId);
+  await takeOffMember(link, memberId);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
-  const friend = state.subscription === 'OPTIN' && !channel.customers.defersRegistration;
-  const own = friend ? await registerFollower(channel, key.userId, 'OPTIN', log, call) : undefined;
-  await claimed.complete({
-    customerId: own ?? null,
-    linkedCustomerId: null,
-    linkRefs: null,
-    link: { status: 'unlinked', at: now },
-  });
+  const own = await ownCustomerAgain(link, state.subscription);
+  await claimed.complete(unlinkedChange(own, now));
+  for (const sibling of onMember) await unlinkSibling(link, sibling);
+  await release(siblings.filter((sibling) => !onMember.includes(sibling)));
   await removeMemberMenu(channel, key.userId, link);
   countForChannel('LinkRemoved', channel.id);
-  log.info('LINE identity removed from the member', { customerId: memberId, ownCustomerId: own });
+  log.info('LINE identity removed from the member', {
+    customerId: memberId,
+    ownCustomerId: own,
+    siblings: onMember.length,
+  });
   return { result: 'link', action: 'unlinked', customerId: memberId };
 }
 
+/** The channel's LINE profile off the member (or whoever holds it now), opted out there first. */
+async function takeOffMember(link: LinkContext, memberId: number): Promise<void> {
+  const holder = await optOutHolder(link, memberId);
+  if (holder !== undefined) await link.channel.members.detach(holder, link.claimed.key.userId, link.call);
+}
+
+/** A friend gets a customer of their own again at once (unless registration waits for a link). */
+async function ownCustomerAgain(
+  { channel, claimed, log, call }: Pick<LinkContext, 'channel' | 'claimed' | 'log' | 'call'>,
+  subscription: SubscriptionState | undefined,
+): Promise<number | undefined> {
+  const friend = subscription === 'OPTIN' && !channel.customers.defersRegistration;
+  return friend ? registerFollower(channel, claimed.key.userId, 'OPTIN', log, call) : undefined;
+}
+
+const unlinkedChange = (own: number | undefined, now: number) => ({
+  customerId: own ?? null,
+  linkedCustomerId: null,
+  linkRefs: null,
+  link: { status: 'unlinked' as const, at: now },
+});
+
+/** A sibling off the member too: its own customer again (Capillary puts it with this channel's: one LINE id). */
+async function unlinkSibling(link: LinkContext, { channel, claimed }: SiblingRecord): Promise<void> {
+  const log = moveOf(link, { channel }).log;
+  await link.nonces.removeMemberLinks(claimed.state.linkRefs ?? [], claimed.key.userId);
+  const own = await ownCustomerAgain({ channel, claimed, log, call: link.call }, claimed.state.subscription);
+  await claimed.complete(unlinkedChange(own, link.now));
+  await removeMemberMenu(channel, claimed.key.userId, { log });
+  countForChannel('LinkSiblingMoved', channel.id);
+}
+
 /** The member, or (gone in Capillary) whoever holds the LINE id now, opted out on this channel. */
-async function optOutHolder({ channel, claimed, call, log }: LinkContext, memberId: number) {
+async function optOutHolder(
+  { channel, claimed, call, log }: Pick<LinkContext, 'channel' | 'claimed' | 'call' | 'log'>,
+  memberId: number,
+) {
   try {
     await channel.customers.setSubscription(memberId, 'OPTOUT', call);
     return memberId;

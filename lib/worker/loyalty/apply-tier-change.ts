@@ -56,14 +56,16 @@ export async function menuAfterIdentityChange(
 }
 
 /**
- * A linked member followed again (unblocked): LINE refused their menu changes while they were no friend, so the
- * current tier's menu is set again (one Capillary read; a linked member's follow is rare).
+ * A user followed again (unblocked): LINE refused their menu changes while they were no friend, so a linked member's
+ * current tier's menu is set again (one Capillary read; a linked member's follow is rare), and a user who was ever
+ * linked but is not now loses a per-user menu an unlink could not remove while they were blocked.
  */
 export async function menuAfterFollow(
   channel: LoyaltyChannel,
   { userId, state, outcome }: { userId: string; state: UserSyncState; outcome: SyncOutcome },
   call: { log: Logger; call: { deadlineAt: number } },
 ): Promise<void> {
-  if (outcome.subscription === 'OPTIN' && state.subscription !== 'OPTIN' && state.linkedCustomerId !== undefined)
-    await showMemberMenu(channel, userId, state.linkedCustomerId, call);
+  if (outcome.subscription !== 'OPTIN' || state.subscription === 'OPTIN') return;
+  if (state.linkedCustomerId !== undefined) await showMemberMenu(channel, userId, state.linkedCustomerId, call);
+  else if (state.link !== undefined) await removeMemberMenu(channel, userId, call);
 }

@@ -92,6 +92,6 @@ async function offerLink({ key, facts, channel, deps, log, call }: PointsRequest
   if ('skipped' in claim) return claim.skipped;
   const { nonces, settings } = deps.link;
   // Starting a link moves no profile: no other channel of the provider is touched.
-  const siblings = { channels: [], records: deps.store, queue: undefined };
+  const siblings = { channels: [], records: deps.store };
   return startLink({ claimed: claim.claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() });
 }

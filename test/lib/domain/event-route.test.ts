@@ -2,7 +2,6 @@ import { eventFactsOf, ignoreReason, routeOf, type EventFacts, type EventRoute }
 import type { ReattachRequest } from '../../../lib/domain/identity-rules';
 import { identityEvent } from '../../../lib/notifications/identity-events';
 import { toLineEvent } from '../../../lib/queue/synthetic-events';
-import { siblingEvent } from '../../../lib/worker/link/sibling-profiles';
 import { accountLinkEvent, followEvent, postbackEvent, textMessageEvent } from '../../../local/line-event-factory';
 
 const CHAT = { linkPostbackData: 'action=link', unlinkPostbackData: 'action=unlink', linkKeyword: 'Link card' };
@@ -104,18 +103,6 @@ describe("the drift check's reattach repair", () => {
     expect(routeOf(eventFactsOf(reattach({ customerId: 'x' })), CHAT)).toEqual(ignored);
     // a LINE event never carries one, whatever fields it has
     expect(eventFactsOf({ ...followEvent(USER, 1), reattach: { customerId: 7 } }).reattach).toBeUndefined();
-  });
-});
-
-describe('link moves of the provider’s other channels', () => {
-  it('routes a valid bridge.link-sibling to the link lane of its user, and ignores one without a valid move', () => {
-    const move = { memberId: 7, customer: { kind: 'email', value: 'a@example.com' } } as const;
-    const event = siblingEvent('LINK-1', USER, USER, move, 1000);
-    expect(routeOf(eventFactsOf(event), CHAT)).toEqual(link({ kind: 'link-sibling', move }));
-    for (const sibling of [{ memberId: 0, customer: { email: 'a@example.com' } }, { memberId: 7 }, 'x'])
-      expect(routeOf(eventFactsOf({ ...event, sibling }), CHAT)).toEqual(ignored);
-    // a LINE event never carries a move, whatever fields it has
-    expect(eventFactsOf({ ...followEvent(USER, 1), sibling: event.sibling }).siblingMove).toBeUndefined();
   });
 });
 

@@ -1,5 +1,4 @@
-import { siblingEvent } from '../../../../lib/worker/link/sibling-profiles';
-import { accountLinkEvent, lineUserId } from '../../../../local/line-event-factory';
+import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
 import { MOBILE, nonceFor } from '../../../support/link-harness';
 import {
   BOT,
@@ -12,8 +11,12 @@ import {
 } from '../../../support/sibling-harness';
 
 const OPTIN = { BULK: 'OPTIN', TRANS: 'OPTIN' };
+const OPTOUT = { BULK: 'OPTOUT', TRANS: 'OPTOUT' };
+/** Capillary writes (reads and the OAuth token excluded). */
+const writes = (harness: SiblingHarness) =>
+  harness.capillary.calls().filter((call) => call.method === 'POST' && call.path.startsWith('/v2/'));
 
-describe('worker: the link side of moving the provider’s other channels', () => {
+describe('worker: a link or unlink moves the LINE profiles of every channel of the provider, in one event', () => {
   let harness: SiblingHarness;
   let memberId: number;
   let userId: string;
@@ -23,19 +26,44 @@ describe('worker: the link side of moving the provider’s other channels', () =
   });
   afterEach(() => harness.close());
 
-  const linkEventInTh = async () =>
+  const twKey = () => ({ destination: BOT.tw, userId });
+  const linkEventInTh = async (timestamp = 2000) =>
     accountLinkEvent(
       userId,
-      2000,
+      timestamp,
       await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th }),
     );
+  const linkInTh = async () => harness.run([await linkEventInTh()], 1, VIA.th);
 
-  it("a failed attach puts back this channel's and the sibling's LINE profiles and queues nothing", async () => {
-    // Prepare: th's attach answers "LINE id taken" once, after both profiles came off the customer
-    const { members } = harness.deps.channels.get('th')!;
-    jest.spyOn(members, 'attach').mockResolvedValueOnce({ attached: false, reason: 'line-id-taken' });
+  it('linked in one channel: the member carries both LINE profiles opted in, the old customer none', async () => {
     // Act
-    const response = await harness.run([await linkEventInTh()], 1, VIA.th);
+    const response = await linkInTh();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, memberId, 'th')).toEqual(OPTIN);
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+    expect(lineAccountsOf(harness, anonymousId)).toEqual([]);
+    expect(lineSubscriptionOf(harness, anonymousId, 'th')).toEqual(OPTOUT);
+    expect(lineSubscriptionOf(harness, anonymousId, 'tw')).toEqual(OPTOUT);
+    for (const destination of [BOT.th, BOT.tw]) {
+      const record = await harness.store.read({ destination, userId });
+      expect(record).toMatchObject({ customerId: memberId, linkedCustomerId: memberId, link: { status: 'linked' } });
+      expect(record?.pendingEventId).toBeUndefined();
+      expect(record?.inFlight).toBeUndefined();
+    }
+  });
+
+  it("a failed attach puts back this channel's and the sibling's LINE profiles; the sibling's record is as it was", async () => {
+    // Prepare: th's attach answers "LINE id taken" once, after both profiles came off the customer
+    const twBefore = await harness.store.read(twKey());
+    jest
+      .spyOn(harness.deps.channels.get('th')!.members, 'attach')
+      .mockResolvedValueOnce({ attached: false, reason: 'line-id-taken' });
+    // Act
+    const response = await linkInTh();
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'line-id-taken' });
@@ -44,55 +72,95 @@ describe('worker: the link side of moving the provider’s other channels', () =
     expect(lineSubscriptionOf(harness, anonymousId, 'th')).toEqual(OPTIN);
     expect(lineSubscriptionOf(harness, anonymousId, 'tw')).toEqual(OPTIN);
     expect(lineAccountsOf(harness, memberId)).toEqual([]);
-    expect(await harness.queued()).toEqual([]);
+    expect({ ...(await harness.store.read(twKey())), updatedAt: undefined }).toEqual({
+      ...twBefore,
+      updatedAt: undefined,
+    });
+  });
+
+  it("a sibling's attach refused after this channel's: everything back as before the link", async () => {
+    // Prepare
+    jest
+      .spyOn(harness.deps.channels.get('tw')!.members, 'attach')
+      .mockResolvedValueOnce({ attached: false, reason: 'line-id-taken' });
+    // Act
+    await linkInTh();
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'line-id-taken' });
+    expect(holdersOf(harness, userId)).toEqual([anonymousId]);
+    expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, anonymousId, 'tw')).toEqual(OPTIN);
+    expect(lineAccountsOf(harness, memberId)).toEqual([]);
+    expect(await harness.store.read({ destination: BOT.th, userId })).toMatchObject({
+      customerId: anonymousId,
+      link: { status: 'failed', detail: 'line-id-taken' },
+    });
   });
 
   it('fails the link before anything changes when the member carries another LINE user in a sibling account', async () => {
     // Prepare: another person is linked to the member on tw
     const other = lineUserId();
-    await harness.run(
-      [
-        accountLinkEvent(
-          other,
-          1500,
-          await nonceFor(harness, other, { kind: 'mobile', value: MOBILE }, { destination: BOT.tw }),
-        ),
-      ],
-      1,
-      VIA.tw,
-    );
-    const writesBefore = harness.capillary.calls().filter((call) => call.method === 'POST').length;
+    const nonce = await nonceFor(harness, other, { kind: 'mobile', value: MOBILE }, { destination: BOT.tw });
+    await harness.run([accountLinkEvent(other, 1500, nonce)], 1, VIA.tw);
+    const writesBefore = writes(harness).length;
     // Act
-    await harness.run([await linkEventInTh()], 1, VIA.th);
+    await linkInTh();
     // Assess
     expect(harness.settled.at(-1)?.outcome).toMatchObject({
       action: 'link-failed',
       detail: 'member-has-another-line-user',
     });
-    expect(harness.capillary.calls().filter((call) => call.method === 'POST')).toHaveLength(writesBefore);
+    expect(writes(harness)).toHaveLength(writesBefore);
     expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
-    expect(await harness.queued()).toEqual([]);
   });
 
-  it('without a queue (QUEUE_URL unset), a link that must move a sibling fails before anything changes and is retried', async () => {
-    // Prepare
-    delete harness.deps.queue;
-    const writesBefore = harness.capillary.calls().filter((call) => call.method === 'POST').length;
+  it("waits while an event of the sibling's channel holds its record, changing nothing, then links", async () => {
+    // Prepare: a tw event claimed the record (its worker is still at work)
+    const follow = { ...followEvent(userId, 1900), lane: 'sync' as const };
+    expect((await harness.store.claim(twKey(), follow)).claimed).toBe(true);
+    const writesBefore = writes(harness).length;
+    const link = await linkEventInTh();
     // Act
-    const response = await harness.run([await linkEventInTh()], 1, VIA.th);
+    const held = await harness.run([link], 1, VIA.th);
+    // Assess: retried, nothing written, this channel's record not held by the link meanwhile
+    expect(held.batchItemFailures).toHaveLength(1);
+    expect(harness.settled.at(-1)?.error?.name).toBe('ClaimHeldError');
+    expect(writes(harness)).toHaveLength(writesBefore);
+    expect((await harness.store.read({ destination: BOT.th, userId }))?.pendingEventId).toBeUndefined();
+    // Act: the tw event completes; the link is retried
+    const tw = await harness.store.read(twKey());
+    await harness.store.complete(twKey(), follow, {});
+    const retry = await harness.run([link], 2, VIA.th);
     // Assess
-    expect(response.batchItemFailures).toHaveLength(1);
-    expect(harness.settled.at(-1)?.error?.name).toBe('SiblingQueueMissingError');
-    expect(harness.capillary.calls().filter((call) => call.method === 'POST')).toHaveLength(writesBefore);
+    expect(tw?.pendingEventId).toBeDefined();
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
   });
 
-  it('a retried link queues the same move: SQS keeps one', async () => {
-    // Prepare: the link's completion fails once, after the move was queued
+  it("is stale when the sibling's record holds a newer link-lane event, and changes nothing", async () => {
+    // Prepare: tw recorded a newer link-lane event (an unlink in tw's chat, say)
+    const newer = { ...postbackEvent(userId, 2500, 'action=unlink'), lane: 'link' as const };
+    await harness.store.claim(twKey(), newer);
+    await harness.store.complete(twKey(), newer, {});
+    const writesBefore = writes(harness).length;
+    // Act
+    const response = await linkInTh();
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'skipped', reason: 'stale' });
+    expect(writes(harness)).toHaveLength(writesBefore);
+    expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
+    expect((await harness.store.read({ destination: BOT.th, userId }))?.pendingEventId).toBeUndefined();
+  });
+
+  it("a link retried after the sibling's record completed (its worker died before its own) ends linked", async () => {
+    // Prepare: the link's own completion fails once, after tw's record completed
     const link = await linkEventInTh();
     const { store } = harness.deps;
     const complete = store.complete.bind(store);
-    jest.spyOn(store, 'complete').mockImplementationOnce(async () => {
-      throw new Error('DynamoDB unavailable');
+    jest.spyOn(store, 'complete').mockImplementation(async (key, event, change, now) => {
+      if (key.destination === BOT.th && change.linkedCustomerId !== undefined) throw new Error('DynamoDB unavailable');
+      return complete(key, event, change, now);
     });
     // Act
     const first = await harness.run([link], 1, VIA.th);
@@ -102,20 +170,72 @@ describe('worker: the link side of moving the provider’s other channels', () =
     expect(first.batchItemFailures).toHaveLength(1);
     expect(retry.batchItemFailures).toEqual([]);
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'linked', customerId: memberId });
-    expect(await harness.queued()).toHaveLength(1);
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
   });
 
-  it('names the move by the link event and the sibling bot, the same on every retry of the link', () => {
-    const move = { memberId: 7, customer: { kind: 'mobile', value: MOBILE } } as const;
-    const event = siblingEvent('LINK-1', BOT.tw, userId, move, 5000);
-    expect(event).toMatchObject({
-      type: 'bridge.link-sibling',
-      timestamp: 5000,
-      sibling: { memberId: 7, customer: { mobile: MOBILE } },
-    });
-    expect(siblingEvent('LINK-1', BOT.tw, 'U-other', move, 6000).webhookEventId).toBe(event.webhookEventId);
-    expect(siblingEvent('LINK-1', BOT.jp, userId, move, 5000).webhookEventId).not.toBe(event.webhookEventId);
-    expect(siblingEvent('LINK-2', BOT.tw, userId, move, 5000).webhookEventId).not.toBe(event.webhookEventId);
-    expect(event.webhookEventId.length).toBeLessThanOrEqual(128);
+  it('leaves a channel of another provider on the same org untouched', async () => {
+    // Prepare: the same person follows jp, whose provider gives them another user id
+    const jpUserId = lineUserId();
+    await harness.run([followEvent(jpUserId, 1200)], 1, VIA.jp);
+    const [jpCustomer] = holdersOf(harness, jpUserId) as [number];
+    const jpRecord = await harness.store.read({ destination: BOT.jp, userId: jpUserId });
+    // Act
+    await linkInTh();
+    // Assess
+    expect(holdersOf(harness, jpUserId)).toEqual([jpCustomer]);
+    expect(lineSubscriptionOf(harness, jpCustomer, 'jp')).toEqual(OPTIN);
+    expect(await harness.store.read({ destination: BOT.jp, userId: jpUserId })).toEqual(jpRecord);
+  });
+
+  it('a follow in the sibling channel after the link lands on the member, with no new customer', async () => {
+    // Prepare
+    await linkInTh();
+    const customersBefore = harness.capillary.state().customers.length;
+    // Act
+    await harness.run([followEvent(userId, 3000, { follow: { isUnblocked: true } })], 1, VIA.tw);
+    // Assess
+    expect(harness.capillary.state().customers).toHaveLength(customersBefore);
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+  });
+
+  it('an unlink takes every channel of the provider off the member: one customer of their own again', async () => {
+    // Prepare
+    await linkInTh();
+    // Act
+    const response = await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    expect(lineAccountsOf(harness, memberId)).toEqual([]);
+    const holders = holdersOf(harness, userId);
+    expect(holders).toHaveLength(1);
+    const [own] = holders as [number];
+    expect(own).not.toBe(memberId);
+    expect(lineAccountsOf(harness, own)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, own, 'th')).toEqual(OPTIN);
+    expect(lineSubscriptionOf(harness, own, 'tw')).toEqual(OPTIN);
+    for (const destination of [BOT.th, BOT.tw]) {
+      const record = await harness.store.read({ destination, userId });
+      expect(record).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
+      expect(record?.linkedCustomerId).toBeUndefined();
+      expect(record?.pendingEventId).toBeUndefined();
+    }
+  });
+
+  it('an unlink when the sibling channel is blocked: its profile leaves the member, it gets no customer', async () => {
+    // Prepare
+    await linkInTh();
+    await harness.run([{ ...followEvent(userId, 2600), type: 'unfollow' }], 1, VIA.tw);
+    // Act
+    await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
+    // Assess
+    expect(lineAccountsOf(harness, memberId)).toEqual([]);
+    const [own] = holdersOf(harness, userId) as [number];
+    expect(lineAccountsOf(harness, own)).toEqual(['account-th']);
+    const tw = await harness.store.read(twKey());
+    expect(tw).toMatchObject({ subscription: 'OPTOUT', link: { status: 'unlinked' } });
+    expect(tw?.customerId).toBeUndefined();
   });
 });

@@ -197,6 +197,22 @@ describe('worker: Capillary tier changes → the member menu (loyalty lane)', ()
     expect(menuOf(userId)).toBe(GOLD);
   });
 
+  it('a user unlinked while blocked (LINE refused the removal) loses the per-user menu when they follow again', async () => {
+    await start();
+    const { userId } = await linkedMember();
+    // the unlink was sent before the block and arrives after it: LINE refuses the removal
+    const unlink = postbackEvent(userId, Date.now() + 500, 'action=unlink');
+    harness.line.setBlocked(userId, true);
+    await harness.run([unfollowEvent(userId, Date.now() + 400)]);
+    await harness.run([unlink]);
+    expect(menuOf(userId)).toBe(SILVER);
+    // Act
+    harness.line.setBlocked(userId, false);
+    await harness.run([followEvent(userId, Date.now() + 2000)]);
+    // Assess
+    expect(menuOf(userId)).toBeUndefined();
+  });
+
   it('LINE failing after its retries fails the event, so SQS delivers it again', async () => {
     await start();
     const { memberId, userId } = await linkedMember();
