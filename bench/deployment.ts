@@ -28,9 +28,11 @@ export interface DeployedFunction {
 export interface Deployment {
   webhook: DeployedFunction;
   worker: DeployedFunction;
-  /** the worker's SQS event source mapping */
+  /** the worker's SQS event source mapping on the events queue */
   workerBatchSize: number;
   workerMaxConcurrency: number;
+  /** its mapping on the engagement queue */
+  engagementMaxConcurrency: number;
   dispose(): void;
 }
 
@@ -72,18 +74,22 @@ export function packageDeployment(): Deployment {
       ];
     }),
   );
-  const [webhook, worker, [mapping]] = [
+  const mappingOf = (queue: string) =>
+    ofType('AWS::Lambda::EventSourceMapping').find((mapping) => mapping.EventSourceArn['Fn::GetAtt']?.[0] === queue);
+  const [webhook, worker, mapping, engagementMapping] = [
     functions.get('webhook'),
     functions.get('worker'),
-    ofType('AWS::Lambda::EventSourceMapping'),
+    mappingOf('EventsQueue'),
+    mappingOf('EngagementQueue'),
   ];
-  if (!webhook || !worker || !mapping)
-    throw new Error('sls package produced no webhook, worker or SQS event source mapping');
+  if (!webhook || !worker || !mapping || !engagementMapping)
+    throw new Error('sls package produced no webhook, worker or SQS event source mappings of both queues');
   return {
     webhook,
     worker,
     workerBatchSize: mapping.BatchSize as number,
     workerMaxConcurrency: mapping.ScalingConfig.MaximumConcurrency as number,
+    engagementMaxConcurrency: engagementMapping.ScalingConfig.MaximumConcurrency as number,
     dispose: stack.dispose,
   };
 }

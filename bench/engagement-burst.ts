@@ -1,15 +1,16 @@
 /**
  * Figure 5d (issue 21): a burst of postback taps from existing customers, mapped by a rule to a Capillary behavioural
- * event, while new followers arrive (instore+line), against the same arrivals with no burst. The deployed number of
- * worker instances (worker-instance-child.ts, bulk registration on as deployed) drains one queue holding both, against
- * the stand-ins enforcing Capillary's REST limit and the ingest URL's own.
+ * event, while new followers arrive (instore+line), against the same arrivals with no burst. As deployed, the webhook
+ * queues the taps on the engagement queue and the follows on the events queue, and each queue's event source runs its
+ * own worker instances (worker-instance-child.ts, bulk registration on as deployed; workerMaxConcurrency and
+ * engagementMaxConcurrency), against the stand-ins enforcing Capillary's REST limit and the ingest URL's own.
  *
- * The queue is the events queue as SQS FIFO hands it to Lambda: oldest message first, a message group (one user) with
- * a batch in flight is skipped, and a batch starts with as many messages of one group as it can take ("Amazon SQS
- * first attempts to return as many messages with the same message group ID as possible", FIFO queue delivery logic in
- * the SQS developer guide). So a follower's delay, from its arrival to its registration recorded, includes the
- * queue's wait behind the taps that arrived before it. The run stops once every follower is synced, or `waitSeconds`
- * after the last one arrived: a follower still queued then counts its wait so far, and the ratio is a lower bound.
+ * Each queue is played as SQS FIFO hands it to Lambda: oldest message first, a message group (one user) with a batch
+ * in flight is skipped, and a batch starts with as many messages of one group as it can take ("Amazon SQS first
+ * attempts to return as many messages with the same message group ID as possible", FIFO queue delivery logic in the
+ * SQS developer guide). A follower's delay, from its arrival to its registration recorded, includes its queue's wait.
+ * The run stops once every follower is synced, or `waitSeconds` after the last one arrived: a follower still queued
+ * then counts its wait so far, and the ratio is a lower bound.
  */
 import type { SQSRecord } from 'aws-lambda';
 
@@ -72,7 +73,10 @@ export interface EngagementFigures {
   variant: typeof VARIANT;
   taps: number;
   tappers: number;
+  /** the events queue's worker instances */
   concurrency: number;
+  /** the engagement queue's */
+  engagementConcurrency: number;
   rateLimitPerMinute: number;
   ingestRateLimitPerMinute: number;
   /** follower delay p99 with the burst ÷ without */
@@ -93,7 +97,7 @@ interface Queued {
   group: string;
 }
 
-/** The events queue as SQS FIFO delivers it to Lambda's poller (see the top of this file). */
+/** A FIFO queue as SQS delivers it to Lambda's poller (see the top of this file). */
 class FifoQueue {
   #waiting: Queued[] = [];
   readonly #inFlight = new Set<string>();
@@ -195,10 +199,16 @@ async function runOnce(
     engagement: (capillary) => engagementSettings(capillary.behaviouralEventsUrl, ingestRateLimitPerMinute),
   });
   const instances: ChildChannel[] = [];
+  const queues = { events: new FifoQueue(), engagement: new FifoQueue() };
+  // Each queue's event source with its own instances, as deployed.
+  const sources = [
+    ...Array.from({ length: settings.deployedConcurrency }, () => queues.events),
+    ...Array.from({ length: settings.engagementConcurrency }, () => queues.engagement),
+  ];
   try {
     instances.push(
       ...(await Promise.all(
-        Array.from({ length: settings.deployedConcurrency }, () =>
+        sources.map(() =>
           startInstance({
             config: harness.config,
             worker: settings.worker,
@@ -209,7 +219,6 @@ async function runOnce(
       )),
     );
     const plan = arrivalPlan(profile, burst ? await seedTappers(harness, profile.tappers) : []);
-    const queue = new FifoQueue();
     const followers: { arrivedAt: number; handedAt?: number; settledAt?: number }[] = [];
     const byMessageId = new Map<string, (typeof followers)[number]>();
     let failedEvents = 0;
@@ -234,12 +243,16 @@ async function runOnce(
             followers.push(follower);
             byMessageId.set(record.messageId, follower);
           }
-          queue.send({ record, group: record.attributes.MessageGroupId ?? '' });
+          // As the webhook routes them: a tap a rule maps to the engagement queue, a follow to the events queue.
+          (tapper === undefined ? queues.events : queues.engagement).send({
+            record,
+            group: record.attributes.MessageGroupId ?? '',
+          });
         }
         await sleep(POLL_MS);
       }
     };
-    const work = async (instance: ChildChannel) => {
+    const work = async (instance: ChildChannel, queue: FifoQueue) => {
       while (!finished()) {
         const batch = queue.receive(settings.batchSize);
         if (batch.length === 0) {
@@ -260,7 +273,7 @@ async function runOnce(
         queue.done(batch);
       }
     };
-    await Promise.all([feed(), ...instances.map(work)]);
+    await Promise.all([feed(), ...instances.map((instance, index) => work(instance, sources[index] as FifoQueue))]);
     const stoppedAt = Date.now();
 
     const synced = followers.filter((follower) => follower.settledAt !== undefined);
@@ -288,7 +301,7 @@ async function runOnce(
               ),
             ),
       tapsPosted: new Set(posted.map((event) => event.externalEventId)).size,
-      tapsQueued: queue.length - followers.filter((follower) => follower.handedAt === undefined).length,
+      tapsQueued: queues.engagement.length,
       ingestCalls: calls.filter((call) => isIngest(call.path)).length,
       tapsPostedTwice: Object.keys(duplicates).length,
       capillaryCalls: calls.filter(
@@ -327,6 +340,7 @@ export async function measureEngagementBurst(
     taps: profile.taps,
     tappers: profile.tappers,
     concurrency: settings.deployedConcurrency,
+    engagementConcurrency: settings.engagementConcurrency,
     rateLimitPerMinute: profile.rateLimitPerMinute,
     ingestRateLimitPerMinute,
     followerDelayP99Ratio: round(withBurst.followerDelayP99Ms / withoutBurst.followerDelayP99Ms, 2),
@@ -346,7 +360,8 @@ export function engagementTable(figures: EngagementFigures, profile: EngagementP
   return renderTable(
     `${ENGAGEMENT_FIGURE} — postback taps (engagement events) while new followers arrive (${VARIANT}, ` +
       `${figures.rateLimitPerMinute}/min Capillary, ${figures.ingestRateLimitPerMinute}/min ingest URL, ` +
-      `${figures.concurrency} workers, ${profile.followersPerMinute} followers/min and the taps over ${profile.arrivalSeconds} s, ` +
+      `${figures.concurrency} workers on the events queue and ${figures.engagementConcurrency} on the engagement queue, ` +
+      `${profile.followersPerMinute} followers/min and the taps over ${profile.arrivalSeconds} s, ` +
       `stop ${profile.waitSeconds} s after the last; stand-ins answer in ${profile.latencyMs} ms)`,
     [
       'run',

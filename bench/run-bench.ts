@@ -126,6 +126,7 @@ export async function runBench(profile: BenchProfile, progress: (line: string) =
       worker,
       batchSize: deployment.workerBatchSize,
       deployedConcurrency: deployment.workerMaxConcurrency,
+      engagementConcurrency: deployment.engagementMaxConcurrency,
     };
     try {
       progress('figure 4: worker calls per event…');
@@ -342,6 +343,7 @@ async function withPackagedWorker<F>(
       worker: deployment.worker,
       batchSize: deployment.workerBatchSize,
       deployedConcurrency: deployment.workerMaxConcurrency,
+      engagementConcurrency: deployment.engagementMaxConcurrency,
     });
   } finally {
     await servers.stop();

@@ -60,6 +60,8 @@ export interface ThroughputSettings {
   batchSize: number;
   /** at the deployed concurrency (and the first limit) the other variants are measured too */
   deployedConcurrency: number;
+  /** the instances the engagement queue's event source runs */
+  engagementConcurrency: number;
 }
 
 /** What a worker instance process is started with, and what it answers for each batch. */

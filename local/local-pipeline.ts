@@ -69,7 +69,14 @@ import {
   type LocalReset,
   type ServiceEndpoint,
 } from './pipeline-admin-api';
-import { queueDepth, startQueuePoller, totalOf, type QueuePoller, type SettledBatch } from './queue-poller';
+import {
+  depthOfQueues,
+  pollersTogether,
+  startQueuePoller,
+  totalOf,
+  type QueuePoller,
+  type SettledBatch,
+} from './queue-poller';
 import {
   LOCAL_CHANNELS,
   LOCAL_TIER_MENUS,
@@ -193,10 +200,16 @@ async function assertPortsFree(ports: LocalPorts, wanted: (keyof LocalPorts)[]):
   throw new PortsInUseError(busy, hint);
 }
 
-interface CreatedQueues extends LocalQueues {
+/** A queue the worker drains (an event source of its function) and its DLQ. */
+interface WorkerQueue {
   queueUrl: string;
   queueArn: string;
   deadLetterQueueUrl: string;
+}
+
+interface CreatedQueues extends LocalQueues, WorkerQueue {
+  /** the engagement events' own (serverless.yml EngagementQueue) */
+  engagement: WorkerQueue;
   backfillQueueUrl: string;
   backfillQueueArn: string;
 }
@@ -222,7 +235,13 @@ async function createQueues(sqs: SQSClient, resources: LocalResources): Promise<
       )
     ).Attributes ?? {};
   const attributes = await attributesOf(queueUrl);
+  const engagementUrl = urls.get(queueNamed(resources, 'EngagementQueue').name) as string;
   return {
+    engagement: {
+      queueUrl: engagementUrl,
+      queueArn: (await attributesOf(engagementUrl)).QueueArn as string,
+      deadLetterQueueUrl: urls.get(queueNamed(resources, 'EngagementDeadLetterQueue').name) as string,
+    },
     queueName: events.name,
     queueUrl,
     queueArn: attributes.QueueArn as string,
@@ -415,6 +434,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
     stopStack.push(() => brand.close());
     Object.assign(process.env, {
       QUEUE_URL: queues.queueUrl,
+      ENGAGEMENT_QUEUE_URL: queues.engagement.queueUrl,
       DEAD_LETTER_QUEUE_URL: queues.deadLetterQueueUrl,
       BACKFILL_QUEUE_URL: queues.backfillQueueUrl,
       TABLE_NAME: tableName,
@@ -469,11 +489,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       maxReceiveCount: queues.maxReceiveCount,
       visibilityTimeoutSeconds,
     };
-    const startPoller = () =>
+    // Both event sources of the worker function: the events queue and the engagement queue, each with its instances.
+    const startSourcePoller = ({ queueUrl, queueArn }: WorkerQueue, source: string) =>
       startQueuePoller({
         sqs,
-        queueUrl: queues.queueUrl,
-        queueArn: queues.queueArn,
+        queueUrl,
+        queueArn,
         handler: (event, context) => logSource.run('worker', () => workerHandler(event, context)),
         context: () => lambdaContext(WORKER_FUNCTION),
         concurrency: options.concurrency,
@@ -491,8 +512,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
           attempts.add(batch);
           logBatch(log, batch, localQueues);
         },
-        onPollError: (error) => log.error('Polling the events queue failed', error),
+        onPollError: (error) => log.error(`Polling the ${source} queue failed`, error),
       });
+    const startPoller = () =>
+      pollersTogether([startSourcePoller(queues, 'events'), startSourcePoller(queues.engagement, 'engagement')]);
     let poller: QueuePoller = startPoller();
     stopStack.push(() => poller.stop());
     let lastBackfillError: BackfillInvocationError | undefined;
@@ -512,14 +535,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
      * naming a customer the stand-in no longer has). Queues and table are deleted and created again, which also
      * forgets SQS's deduplication ids, as a fresh `npm start` would. The worker stops first: nothing is in flight.
      */
+    const workerQueueUrls = [queues, queues.engagement].flatMap((queue) => [queue.queueUrl, queue.deadLetterQueueUrl]);
     const reset = async (): Promise<LocalReset> => {
       await poller.stop();
       try {
-        await Promise.all(
-          [queues.queueUrl, queues.deadLetterQueueUrl].map((QueueUrl) =>
-            sqs.send(new DeleteQueueCommand({ QueueUrl })),
-          ),
-        );
+        await Promise.all(workerQueueUrls.map((QueueUrl) => sqs.send(new DeleteQueueCommand({ QueueUrl }))));
         await createQueues(sqs, resources);
         await dynamo.send(new DeleteTableCommand({ TableName: tableName }));
         await createTables(dynamo, resources.tables);
@@ -535,6 +555,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
         reset: [
           `queue ${queues.queueName}`,
           `DLQ ${queues.deadLetterQueueName}`,
+          'engagement queue and DLQ',
           `table ${tableName}`,
           ...services.filter(({ standIn }) => standIn).map(({ name }) => `${name} stand-in`),
         ],
@@ -626,8 +647,10 @@ export async function startLocalPipeline(options: LocalPipelineOptions): Promise
       drained: await poller.isDrained(),
       lastAttemptSeq: attempts.lastSeq,
       poller: { ...poller.counters(), inFlight: poller.inFlight() },
-      queue: await queueDepth(sqs, queues.queueUrl),
-      deadLetterMessages: totalOf(await queueDepth(sqs, queues.deadLetterQueueUrl)),
+      queue: await depthOfQueues(sqs, [queues.queueUrl, queues.engagement.queueUrl]),
+      deadLetterMessages: totalOf(
+        await depthOfQueues(sqs, [queues.deadLetterQueueUrl, queues.engagement.deadLetterQueueUrl]),
+      ),
       queues: localQueues,
       tableName,
       channels,

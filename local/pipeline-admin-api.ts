@@ -76,11 +76,13 @@ export interface EventAttempt {
 
 export interface LocalPipelineStatus {
   pipeline: typeof PIPELINE_ID;
-  /** no message anywhere in the events queue and no batch in the worker */
+  /** no message anywhere in the events or the engagement queue and no batch in the worker */
   drained: boolean;
   lastAttemptSeq: number;
   poller: PollerCounters & { inFlight: number };
+  /** both queues the worker drains, added up */
   queue: QueueDepth;
+  /** both dead-letter queues */
   deadLetterMessages: number;
   queues: LocalQueues;
   tableName: string;

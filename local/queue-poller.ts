@@ -194,3 +194,33 @@ export function startQueuePoller(options: QueuePollerOptions): QueuePoller {
     },
   };
 }
+
+/** The pollers of one function's event sources (the events and the engagement queue) as one: counted, drained, stopped together. */
+export function pollersTogether(pollers: readonly QueuePoller[]): QueuePoller {
+  return {
+    counters: () =>
+      pollers
+        .map((poller) => poller.counters())
+        .reduce((sum, counters) => ({
+          received: sum.received + counters.received,
+          deleted: sum.deleted + counters.deleted,
+          failed: sum.failed + counters.failed,
+          invocations: sum.invocations + counters.invocations,
+        })),
+    inFlight: () => pollers.reduce((sum, poller) => sum + poller.inFlight(), 0),
+    isDrained: async () => (await Promise.all(pollers.map((poller) => poller.isDrained()))).every(Boolean),
+    stop: async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+    },
+  };
+}
+
+/** The queues' depths added up. */
+export async function depthOfQueues(sqs: SQSClient, queueUrls: readonly string[]): Promise<QueueDepth> {
+  const depths = await Promise.all(queueUrls.map((queueUrl) => queueDepth(sqs, queueUrl)));
+  return depths.reduce((sum, depth) => ({
+    visible: sum.visible + depth.visible,
+    notVisible: sum.notVisible + depth.notVisible,
+    delayed: sum.delayed + depth.delayed,
+  }));
+}

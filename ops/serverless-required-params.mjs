@@ -61,6 +61,7 @@ export const SETTING_RULES = {
   queueVisibilityTimeoutSeconds: integer(0, 43200),
   maxReceiveCount: integer(1, 1000),
   workerMaxConcurrency: integer(2, 1000),
+  engagementMaxConcurrency: integer(2, 1000),
   webhookThrottleRateLimit: integer(1),
   webhookThrottleBurstLimit: integer(1),
   lineChannels: oneOf('single', 'list', 'path'),

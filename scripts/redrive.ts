@@ -1,9 +1,10 @@
 /**
- * npm run redrive -- --stage prod --region ap-northeast-1 [--mode auto|task|copy] [--max N]
- * npm run redrive -- --stage local [--url <webhook URL>] [--mode …] [--max N]
+ * npm run redrive -- --stage prod --region ap-northeast-1 [--queue events|engagement] [--mode auto|task|copy] [--max N]
+ * npm run redrive -- --stage local [--url <webhook URL>] [--queue …] [--mode …] [--max N]
  * npm run redrive -- --dlq-url <url> --queue-url <url> [--region …] [--mode …] [--max N]
  *
- * Moves the events in the dead-letter queue back to the events queue (after the cause is fixed), then says what
+ * Moves the events in a dead-letter queue back to its queue (after the cause is fixed): the events queue's, or with
+ * `--queue engagement` the engagement queue's (taps, beacons … that failed every attempt). Then it says what
  * became of them: locally it waits for the worker and reports each event as a replay does; for a deployed stage it
  * lists the events it moved (copy mode) and where to follow them. With --stage the queue names come from
  * serverless.yml; `--stage local` finds the running `npm start` itself, so no endpoint variables are needed.
@@ -20,7 +21,14 @@ import { loadLocalResources, LOCAL_REGION } from '../ops/serverless-resources';
 import { parseCli, runCli, UsageError } from './cli';
 
 const USAGE =
-  'usage: npm run redrive -- (--stage <stage> | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
+  'usage: npm run redrive -- (--stage <stage> [--queue events|engagement] | --dlq-url <url> --queue-url <url>) [--region <region>] [--url <local webhook URL>] [--mode auto|task|copy] [--max <n>]';
+
+/** Each queue the worker drains, by --queue: its logical id in serverless.yml and its DLQ's. */
+const QUEUES = {
+  events: { queue: 'EventsQueue', dlq: 'EventsDeadLetterQueue' },
+  engagement: { queue: 'EngagementQueue', dlq: 'EngagementDeadLetterQueue' },
+} as const;
+type QueueKind = keyof typeof QUEUES;
 
 interface Target {
   sqs: SQSClient;
@@ -30,7 +38,11 @@ interface Target {
   local?: { admin: PipelineAdminClient; before: LocalPipelineStatus };
 }
 
-async function queueUrlsOfStage(sqs: SQSClient, stage: string): Promise<{ dlqUrl: string; queueUrl: string }> {
+async function queueUrlsOfStage(
+  sqs: SQSClient,
+  stage: string,
+  kind: QueueKind,
+): Promise<{ dlqUrl: string; queueUrl: string }> {
   const { queues } = loadLocalResources(stage);
   const urlOf = async (logicalId: string) => {
     const queue = queues.find((candidate) => candidate.logicalId === logicalId);
@@ -38,7 +50,7 @@ async function queueUrlsOfStage(sqs: SQSClient, stage: string): Promise<{ dlqUrl
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }));
     return QueueUrl as string;
   };
-  return { dlqUrl: await urlOf('EventsDeadLetterQueue'), queueUrl: await urlOf('EventsQueue') };
+  return { dlqUrl: await urlOf(QUEUES[kind].dlq), queueUrl: await urlOf(QUEUES[kind].queue) };
 }
 
 /** The running `npm start`, found through its admin API; its SQS server takes any credentials. */
@@ -82,6 +94,7 @@ async function main(): Promise<void> {
     url: { type: 'string', default: DEFAULT_WEBHOOK_URL },
     'dlq-url': { type: 'string' },
     'queue-url': { type: 'string' },
+    queue: { type: 'string', default: 'events' },
     mode: { type: 'string', default: 'auto' },
     max: { type: 'string' },
   });
@@ -91,7 +104,8 @@ async function main(): Promise<void> {
   if (
     !['auto', 'task', 'copy'].includes(mode) ||
     (maxMessages !== undefined && !(Number.isInteger(maxMessages) && maxMessages > 0)) ||
-    (!byUrls && !values.stage)
+    (!byUrls && !values.stage) ||
+    !Object.hasOwn(QUEUES, values.queue)
   ) {
     throw new UsageError(USAGE);
   }
@@ -103,7 +117,7 @@ async function main(): Promise<void> {
       : deployedTarget(values.stage, values.region);
   const urls = byUrls
     ? { dlqUrl: values['dlq-url'] as string, queueUrl: values['queue-url'] as string }
-    : await queueUrlsOfStage(target.sqs, values.stage as string);
+    : await queueUrlsOfStage(target.sqs, values.stage as string, values.queue as QueueKind);
 
   const result = await redrive(target.sqs, { ...urls, mode, maxMessages });
   console.log(

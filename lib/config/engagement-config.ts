@@ -38,15 +38,12 @@ const parseJson = (read: EnvReader, name: string, raw: string | undefined): unkn
   }
 };
 
-/** Every malformed rule is a problem naming the setting and the rule: the cold start fails with all of them. */
-export async function readEngagementSettings(
+/** Each channel's rules; every malformed rule is a problem naming the setting and the rule (the cold start fails). */
+export function readEngagementRules(
   read: EnvReader,
   channels: readonly Pick<ChannelConfig, 'id' | 'engagementEvents'>[],
-): Promise<EngagementSettings> {
-  const customerField =
-    read.optional('CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD') ??
-    DEFAULTS.CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD;
-  const shared = parseJson(read, 'LINE_ENGAGEMENT_EVENTS', read.optional('LINE_ENGAGEMENT_EVENTS'));
+): EngagementSettings['rulesByChannel'] {
+  const customerField = readCustomerField(read);
   const parse = (json: unknown, where: string) => {
     const { rules, problems } = parseEngagementRules(json, where, customerField);
     // Each problem names its rule (`where[i] (event "…"): field …`): the rule is the problem's name.
@@ -57,8 +54,11 @@ export async function readEngagementSettings(
     }
     return rules;
   };
-  const sharedRules = parse(shared, 'LINE_ENGAGEMENT_EVENTS');
-  const rulesByChannel = new Map(
+  const sharedRules = parse(
+    parseJson(read, 'LINE_ENGAGEMENT_EVENTS', read.optional('LINE_ENGAGEMENT_EVENTS')),
+    'LINE_ENGAGEMENT_EVENTS',
+  );
+  return new Map(
     channels.map((channel) => [
       channel.id,
       channel.engagementEvents === undefined
@@ -66,9 +66,20 @@ export async function readEngagementSettings(
         : parse(channel.engagementEvents, `channel "${channel.id}": engagementEvents`),
     ]),
   );
-  const anyRule = [...rulesByChannel.values()].some((rules) => rules.length > 0);
-  return { rulesByChannel, posting: anyRule ? await readPosting(read, customerField) : undefined };
 }
+
+/** The rules, and where and how the matched events are posted when any channel has one. */
+export async function readEngagementSettings(
+  read: EnvReader,
+  channels: readonly Pick<ChannelConfig, 'id' | 'engagementEvents'>[],
+): Promise<EngagementSettings> {
+  const rulesByChannel = readEngagementRules(read, channels);
+  const anyRule = [...rulesByChannel.values()].some((rules) => rules.length > 0);
+  return { rulesByChannel, posting: anyRule ? await readPosting(read, readCustomerField(read)) : undefined };
+}
+
+const readCustomerField = (read: EnvReader): string =>
+  read.optional('CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD') ?? DEFAULTS.CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD;
 
 async function readPosting(read: EnvReader, customerField: string): Promise<EngagementPosting> {
   const timeZone =

@@ -19,15 +19,18 @@ export interface WorkerLinkSettings {
   lineApiTimeoutMs: number;
 }
 
+/** The chat triggers of linking: the worker acts on them, the webhook keeps them off the engagement queue. */
+export const readChatLinkSettings = (read: EnvReader): ChatLinkSettings => ({
+  linkPostbackData: read.optional('LINK_POSTBACK_DATA') ?? DEFAULTS.LINK_POSTBACK_DATA,
+  unlinkPostbackData: read.optional('UNLINK_POSTBACK_DATA') ?? DEFAULTS.UNLINK_POSTBACK_DATA,
+  linkKeyword: read.optional('LINK_KEYWORD'),
+});
+
 export function readWorkerLinkSettings(read: EnvReader): WorkerLinkSettings {
   const linkPageUrl = read.optional('LINK_PAGE_URL');
   if (linkPageUrl !== undefined) read.url('LINK_PAGE_URL');
   return {
-    chat: {
-      linkPostbackData: read.optional('LINK_POSTBACK_DATA') ?? DEFAULTS.LINK_POSTBACK_DATA,
-      unlinkPostbackData: read.optional('UNLINK_POSTBACK_DATA') ?? DEFAULTS.UNLINK_POSTBACK_DATA,
-      linkKeyword: read.optional('LINK_KEYWORD'),
-    },
+    chat: readChatLinkSettings(read),
     linkPageUrl,
     attachMethod: read.oneOf(
       'CAPILLARY_LINK_METHOD',

@@ -27,12 +27,19 @@ export interface LoyaltySettings extends PointsTriggers {
 export function readLoyaltySettings(read: EnvReader): LoyaltySettings {
   const { programId, problems } = parseLoyaltyProgramId(read.optional('CAPILLARY_LOYALTY_PROGRAM_ID'));
   report(read, 'CAPILLARY_LOYALTY_PROGRAM_ID', problems);
-  const pointsKeyword = read.optional('POINTS_KEYWORD');
   return {
     ...(programId === undefined ? {} : { programId }),
+    ...readPointsTriggers(read),
+    memberCardTexts: cardTextsOf(jsonSetting(read, 'MEMBER_CARD_TEXTS'), 'MEMBER_CARD_TEXTS', read) ?? {},
+  };
+}
+
+/** What asks for "my points" in chat: the worker answers it, the webhook keeps it off the engagement queue. */
+export function readPointsTriggers(read: EnvReader): PointsTriggers {
+  const pointsKeyword = read.optional('POINTS_KEYWORD');
+  return {
     pointsPostbackData: read.optional('POINTS_POSTBACK_DATA') ?? DEFAULTS.POINTS_POSTBACK_DATA,
     ...(pointsKeyword === undefined ? {} : { pointsKeyword }),
-    memberCardTexts: cardTextsOf(jsonSetting(read, 'MEMBER_CARD_TEXTS'), 'MEMBER_CARD_TEXTS', read) ?? {},
   };
 }
 

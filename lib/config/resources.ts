@@ -6,3 +6,7 @@ export const readTableName = (read: EnvReader): string => read.required('TABLE_N
 
 /** The FIFO queue of LINE events the worker drains. */
 export const readEventsQueueUrl = (read: EnvReader): string => read.url('QUEUE_URL');
+
+/** The FIFO queue of engagement events (ENGAGEMENT_QUEUE_URL); unset = they share the events queue. */
+export const readEngagementQueueUrl = (read: EnvReader): string | undefined =>
+  read.optional('ENGAGEMENT_QUEUE_URL') === undefined ? undefined : read.url('ENGAGEMENT_QUEUE_URL');

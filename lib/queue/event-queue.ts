@@ -85,6 +85,18 @@ export async function enqueueBatches(
   if (failures.length > 0) throw new EnqueueError(failures);
 }
 
+/** A channel's events into their users' FIFO groups of one queue; nothing to send, no call. */
+export async function enqueueEvents(
+  sqs: SQSClient,
+  queueUrl: string,
+  channel: string,
+  destination: string,
+  events: LineWebhookEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await enqueueBatches(sqs, queueUrl, toBatches(toEntries(channel, destination, events)));
+}
+
 type EntryFailure = EnqueueFailure & { entry: SendMessageBatchRequestEntry };
 
 const failureOf = (entry: SendMessageBatchRequestEntry, reason: string, cause?: unknown): EntryFailure => ({

@@ -11,7 +11,8 @@ import { readBody } from '../http/request-body';
 import { parseCallback, type LineCallback } from '../line/callback';
 import { isValidLineSignature, LINE_SIGNATURE_HEADER } from '../line/signature';
 import { countForChannel, debugEnabled, logger, metrics, MetricUnit } from '../observability/telemetry';
-import { enqueueBatches, toBatches, toEntries } from '../queue/event-queue';
+import { enqueueEvents } from '../queue/event-queue';
+import { eventsByQueue } from './events-by-queue';
 import { webhookHttpError } from './webhook-failures';
 
 export interface WebhookDeps {
@@ -67,8 +68,8 @@ function signedCallback(request: APIGatewayProxyEventV2, channel: WebhookChannel
 
 /**
  * LINE → SQS: pick the channel from the path, authenticate the body, check the callback shape and the bot
- * it is for, enqueue every event, and only then answer 200. Anything that LINE should retry gets a
- * non-2xx; nothing here calls Capillary or LINE.
+ * it is for, enqueue every event (engagement events on their own queue), and only then answer 200. Anything that
+ * LINE should retry gets a non-2xx; nothing here calls Capillary or LINE.
  */
 export async function handleWebhookRequest(
   request: APIGatewayProxyEventV2,
@@ -79,7 +80,12 @@ export async function handleWebhookRequest(
     const channel = servedChannel(requested, config);
     const callback = signedCallback(request, channel, config.maxBodyBytes);
     if (callback.events.length === 0) return jsonResponse(200, { enqueued: 0 }); // the console's Verify button
-    await enqueueBatches(sqs, config.queueUrl, toBatches(toEntries(channel.id, callback.destination, callback.events)));
+    // Every share before the 200: an event a queue did not take is redelivered by LINE (the other deduplicates it).
+    await Promise.all(
+      eventsByQueue(channel.id, callback.events, config).map(({ queueUrl, events }) =>
+        enqueueEvents(sqs, queueUrl, channel.id, callback.destination, events),
+      ),
+    );
     if (debugEnabled())
       logger.debug('Enqueued webhook events', {
         channel: channel.id,

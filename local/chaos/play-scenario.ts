@@ -29,9 +29,9 @@ import type { EventOutcome, RecordSettled } from '../../lib/worker/handle-queued
 import { processSqsBatch } from '../../lib/worker/process-sqs-batch';
 import { lambdaContext } from '../lambda-context';
 import { callbackBody } from '../line-event-factory';
-import { queueDepth, startQueuePoller, totalOf, type QueuePoller } from '../queue-poller';
+import { depthOfQueues, queueDepth, startQueuePoller, totalOf, type QueuePoller } from '../queue-poller';
 import { createFifoQueue, type TestFifoQueue } from '../rigs/aws-kit';
-import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../rigs/webhook-rig';
+import { engagementRoutingFor, signedWebhookRequest, webhookChannel, webhookConfigFor } from '../rigs/webhook-rig';
 import { createUsersTable, RIG_CAPILLARY_AUTH, RIG_CHANNEL, workerConfigFor } from '../rigs/worker-rig';
 import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
@@ -160,6 +160,8 @@ export interface RunResult {
 const LINE_REDELIVERY_ATTEMPTS = 5;
 const DRAIN_POLL_MS = 100;
 const MAX_REDRIVE_ROUNDS = 5;
+/** The engagement queue's event source: a small fleet of its own (engagementMaxConcurrency as deployed). */
+const ENGAGEMENT_INSTANCES = 2;
 
 class Tally {
   readonly outcomes = new Map<string, number>();
@@ -338,6 +340,8 @@ async function readRecords(
 
 interface PreparedBridge {
   queue: TestFifoQueue;
+  /** the engagement events' own queue, as deployed */
+  engagementQueue: TestFifoQueue;
   workerConfig: WorkerConfig;
   webhookConfig: WebhookConfig;
   /** the member customer of each user who links */
@@ -384,6 +388,13 @@ async function nonceConsumers(
   return consumers;
 }
 
+/** The events queue and the engagement queue, each with its DLQ, as the fleet's timings require. */
+function workerQueues(sqs: SQSClient, fleet: FleetSettings): Promise<[TestFifoQueue, TestFifoQueue]> {
+  const create = () =>
+    createFifoQueue(sqs, { maxReceiveCount: fleet.maxReceiveCount, visibilityTimeout: fleet.visibilityTimeoutSeconds });
+  return Promise.all([create(), create()]);
+}
+
 /** Fresh stand-in state, LINE profiles for the users, a new queue and users table, and the configuration of both functions (every chaos channel). */
 async function prepareBridge(
   services: ChaosServices,
@@ -395,10 +406,11 @@ async function prepareBridge(
   capillary.reset();
   line.reset();
   for (const user of users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
-  const queue = await createFifoQueue(services.sqs, {
-    maxReceiveCount: fleet.maxReceiveCount,
-    visibilityTimeout: fleet.visibilityTimeoutSeconds,
-  });
+  const [queue, engagementQueue] = await workerQueues(services.sqs, fleet);
+  const engagement = chaosEngagementSettings(
+    capillary.behaviouralEventsUrl,
+    secrets.channels.map(({ id }) => id),
+  );
   const tableName = await createUsersTable(services.dynamo);
   // The identity mix makes its own members and nonces (identity-play.ts).
   const members = identity ? new Map<string, number>() : await prepareLinks(services, tableName, users);
@@ -426,20 +438,21 @@ async function prepareBridge(
   );
   return {
     queue,
+    engagementQueue,
     workerConfig: {
       ...config,
       claimTtlSeconds: fleet.claimTtlMs / 1000,
-      engagement: chaosEngagementSettings(
-        capillary.behaviouralEventsUrl,
-        secrets.channels.map(({ id }) => id),
-      ),
+      engagement,
     },
-    webhookConfig: webhookConfigFor(
-      queue.queueUrl,
-      secrets.channels.map(({ id, channelSecret, destination }) =>
-        webhookChannel({ id, channelSecrets: [channelSecret], destination }),
+    webhookConfig: {
+      ...webhookConfigFor(
+        queue.queueUrl,
+        secrets.channels.map(({ id, channelSecret, destination }) =>
+          webhookChannel({ id, channelSecrets: [channelSecret], destination }),
+        ),
       ),
-    ),
+      engagement: engagementRoutingFor(engagementQueue.queueUrl, engagement.rulesByChannel),
+    },
     members,
   };
 }
@@ -530,7 +543,7 @@ function startWorkerFleet(
       else if (fault) services.capillary.injectFault(fault);
     }
   };
-  const startInstance = (): QueuePoller => {
+  const startInstance = (queue: TestFifoQueue): QueuePoller => {
     const initialise = () => ({
       ...crashingWorkerDeps(bridge.workerConfig, services.dynamo, journal),
       onSettled: tally.onSettled,
@@ -538,8 +551,8 @@ function startWorkerFleet(
     let deps = initialise();
     return startQueuePoller({
       sqs: services.sqs,
-      queueUrl: bridge.queue.queueUrl,
-      queueArn: bridge.queue.queueArn,
+      queueUrl: queue.queueUrl,
+      queueArn: queue.queueArn,
       handler: asLambdaInvocation((event, context) => processSqsBatch(event, context, deps), fleet.functionTimeoutMs),
       context: () =>
         lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
@@ -553,7 +566,11 @@ function startWorkerFleet(
       },
     });
   };
-  const instances = Array.from({ length: fleet.instances }, startInstance);
+  // Each queue's event source with its own instances; faults and crashes hit both alike.
+  const instances = [
+    ...Array.from({ length: fleet.instances }, () => startInstance(bridge.queue)),
+    ...Array.from({ length: ENGAGEMENT_INSTANCES }, () => startInstance(bridge.engagementQueue)),
+  ];
   return {
     isDrained: async () => (await Promise.all(instances.map((instance) => instance.isDrained()))).every(Boolean),
     batchesInFlight: () => instances.reduce((sum, instance) => sum + instance.inFlight(), 0),
@@ -561,24 +578,33 @@ function startWorkerFleet(
   };
 }
 
-/** Waits until the queue is empty; whatever reached the DLQ meanwhile is moved back and waited for too. */
+/** Waits until both queues are empty; whatever reached either DLQ meanwhile is moved back and waited for too. */
 async function drainWithRedrive(
   sqs: SQSClient,
-  queue: TestFifoQueue,
+  queues: readonly TestFifoQueue[],
   workers: WorkerFleet,
   deadlineMs: number,
   tally: Tally,
 ): Promise<{ deadLettered: number; leftInDlq: number }> {
   const deadline = Date.now() + deadlineMs;
-  const describeQueue = async () =>
-    `${JSON.stringify({ queue: await queueDepth(sqs, queue.queueUrl), batchesInFlight: workers.batchesInFlight() })}; ` +
-    `latest attempts: ${tally.recentAttempts(30)}`;
+  const describeQueue = async () => {
+    const depths = await Promise.all(queues.map(({ queueUrl }) => queueDepth(sqs, queueUrl)));
+    return (
+      `${JSON.stringify({ queues: depths, batchesInFlight: workers.batchesInFlight() })}; ` +
+      `latest attempts: ${tally.recentAttempts(30)}`
+    );
+  };
   let deadLettered = 0;
   for (let round = 1; ; round++) {
     await until(workers.isDrained, deadline, describeQueue);
-    const leftInDlq = totalOf(await queueDepth(sqs, queue.dlqUrl));
+    const leftInDlq = totalOf(
+      await depthOfQueues(
+        sqs,
+        queues.map(({ dlqUrl }) => dlqUrl),
+      ),
+    );
     if (leftInDlq === 0 || round > MAX_REDRIVE_ROUNDS) return { deadLettered, leftInDlq };
-    deadLettered += await redriveDeadLetters(sqs, queue, round);
+    for (const queue of queues) deadLettered += await redriveDeadLetters(sqs, queue, round);
   }
 }
 
@@ -622,7 +648,13 @@ export async function playScenario(
         identity?.callApi,
       );
       await identity?.settled();
-      const drained = await drainWithRedrive(services.sqs, bridge.queue, workers, fleet.drainDeadlineMs, tally);
+      const drained = await drainWithRedrive(
+        services.sqs,
+        [bridge.queue, bridge.engagementQueue],
+        workers,
+        fleet.drainDeadlineMs,
+        tally,
+      );
       dlq.deadLettered += drained.deadLettered;
       dlq.leftInDlq = drained.leftInDlq;
     }

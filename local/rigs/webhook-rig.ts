@@ -3,7 +3,9 @@
  * events signed as LINE signs its POSTs, for tests, the benchmark and the chaos and fuzz runs.
  */
 import { ById, DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../../lib/config/channels';
-import type { WebhookChannel, WebhookConfig } from '../../lib/config/webhook-config';
+import { DEFAULTS } from '../../lib/config/defaults';
+import type { EngagementRouting, WebhookChannel, WebhookConfig } from '../../lib/config/webhook-config';
+import type { EngagementRule } from '../../lib/domain/engagement-rules';
 import { toApiGatewayV2Event } from '../lambda-events';
 import { LOCAL_CHANNEL_SECRET, webhookPathFor } from '../sample-events';
 import { signLineBody } from '../sign-line-body';
@@ -45,3 +47,18 @@ export const webhookConfigFor = (
   channels: WebhookChannel[] = [webhookChannel()],
   maxBodyBytes = 1024 * 1024,
 ): WebhookConfig => ({ channels: new ById(channels), queueUrl, maxBodyBytes });
+
+/** Engagement events to their own queue, with the default chat triggers of linking and "my points". */
+export const engagementRoutingFor = (
+  queueUrl: string,
+  rulesByChannel: ReadonlyMap<string, readonly EngagementRule[]>,
+): EngagementRouting => ({
+  queueUrl,
+  rulesByChannel,
+  chat: {
+    linkPostbackData: DEFAULTS.LINK_POSTBACK_DATA,
+    unlinkPostbackData: DEFAULTS.UNLINK_POSTBACK_DATA,
+    linkKeyword: undefined,
+  },
+  points: { pointsPostbackData: DEFAULTS.POINTS_POSTBACK_DATA },
+});

@@ -195,6 +195,20 @@ describe('SQS', () => {
     });
   });
 
+  it('gives engagement events a twin of the events queue, with its own FIFO dead-letter queue and the same redrive', () => {
+    const { QueueName, RedrivePolicy, ...events } = resources.EventsQueue.Properties;
+    expect(QueueName).toBe(`line-capillary-bridge-${STAGE}-events.fifo`);
+    expect(resources.EngagementQueue.Properties).toEqual({
+      ...events,
+      QueueName: `line-capillary-bridge-${STAGE}-engagement.fifo`,
+      RedrivePolicy: { ...RedrivePolicy, deadLetterTargetArn: { 'Fn::GetAtt': ['EngagementDeadLetterQueue', 'Arn'] } },
+    });
+    expect(resources.EngagementDeadLetterQueue.Properties).toEqual({
+      ...resources.EventsDeadLetterQueue.Properties,
+      QueueName: `line-capillary-bridge-${STAGE}-engagement-dlq.fifo`,
+    });
+  });
+
   it('hides a message for at least 6 worker timeouts, and a worker claim outlives the timeout but not the visibility', () => {
     const visibility = resources.EventsQueue.Properties.VisibilityTimeout as number;
     const workerTimeout = stack.functionNamed('Worker').Timeout as number;
@@ -204,21 +218,24 @@ describe('SQS', () => {
     expect(claimTtl).toBeLessThan(visibility);
   });
 
-  it('feeds the worker batches of 10 with partial batch responses and a concurrency cap', () => {
-    const [mapping] = Object.values(resources).filter(
-      (resource: Json) =>
-        resource.Type === 'AWS::Lambda::EventSourceMapping' &&
-        resource.Properties.EventSourceArn['Fn::GetAtt'][0] === 'EventsQueue',
-    ) as Json[];
-    expect(mapping?.Properties).toMatchObject({
-      EventSourceArn: { 'Fn::GetAtt': ['EventsQueue', 'Arn'] },
-      FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
-    const maximumConcurrency = mapping?.Properties.ScalingConfig.MaximumConcurrency as number;
-    expect(maximumConcurrency).toBeGreaterThanOrEqual(2);
-  });
+  it.each(['EventsQueue', 'EngagementQueue'])(
+    'feeds the worker batches of 10 from %s with partial batch responses and a concurrency cap of its own',
+    (queue) => {
+      const [mapping, ...others] = Object.values(resources).filter(
+        (resource: Json) =>
+          resource.Type === 'AWS::Lambda::EventSourceMapping' &&
+          resource.Properties.EventSourceArn['Fn::GetAtt'][0] === queue,
+      ) as Json[];
+      expect(others).toEqual([]);
+      expect(mapping?.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+        FunctionName: { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(mapping?.Properties.ScalingConfig.MaximumConcurrency).toBe(2);
+    },
+  );
 });
 
 describe('DynamoDB', () => {
@@ -243,7 +260,15 @@ describe('DynamoDB', () => {
     expect(local.tables).toEqual([{ TableName, AttributeDefinitions, KeySchema, BillingMode, GlobalSecondaryIndexes }]);
     const eventsQueue = local.queues.find((queue) => queue.logicalId === 'EventsQueue');
     expect(local.queues.map((queue) => [queue.logicalId, queue.name]).sort()).toEqual(
-      ['EventsQueue', 'EventsDeadLetterQueue', 'BackfillQueue', 'BackfillDeadLetterQueue', 'InsightCheckFailureQueue']
+      [
+        'EventsQueue',
+        'EventsDeadLetterQueue',
+        'EngagementQueue',
+        'EngagementDeadLetterQueue',
+        'BackfillQueue',
+        'BackfillDeadLetterQueue',
+        'InsightCheckFailureQueue',
+      ]
         .map((id) => [id, resources[id].Properties.QueueName])
         .sort(),
     );
@@ -293,14 +318,30 @@ describe('Lambda functions', () => {
 
   it('get the environment contract', () => {
     expect(Object.keys(stack.environmentOf('Webhook')).sort()).toEqual([
+      'CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD',
+      'ENGAGEMENT_QUEUE_URL',
       'LINE_CHANNEL_SECRET_PARAM',
+      'LINE_ENGAGEMENT_EVENTS',
       'LINE_EXPECTED_DESTINATIONS',
+      'POINTS_KEYWORD',
+      'POINTS_POSTBACK_DATA',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
       'QUEUE_URL',
     ]);
-    expect(stack.environmentOf('Webhook').QUEUE_URL).toEqual({ Ref: 'EventsQueue' });
+    expect(stack.environmentOf('Webhook')).toMatchObject({
+      QUEUE_URL: { Ref: 'EventsQueue' },
+      ENGAGEMENT_QUEUE_URL: { Ref: 'EngagementQueue' },
+    });
+    // The webhook routes by the worker's own settings: the same rules, customer field and points triggers.
+    for (const name of [
+      'LINE_ENGAGEMENT_EVENTS',
+      'CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD',
+      'POINTS_POSTBACK_DATA',
+      'POINTS_KEYWORD',
+    ])
+      expect(stack.environmentOf('Webhook')[name]).toBe(stack.environmentOf('Worker')[name]);
     expect(stack.environmentOf('Worker')).toMatchObject({
       TABLE_NAME: { Ref: 'UsersTable' },
       LINE_CHANNEL_ACCESS_TOKEN_PARAM: `/line-capillary-bridge/${STAGE}/line-channel-access-token`,
@@ -358,17 +399,19 @@ describe('IAM', () => {
     expect(resources.IamRoleLambdaExecution).toBeUndefined();
   });
 
-  it('lets the webhook only enqueue, read its own secret and write its own logs', () => {
+  it('lets the webhook only enqueue on both queues, read its own secret and write its own logs', () => {
     const statements = stack.roleStatements('Webhook');
     expect(actionsOf(statements)).toEqual(
       new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'ssm:GetParameter']),
     );
-    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([
+      [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['EngagementQueue', 'Arn'] }],
+    ]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([ssmParameter('line-channel-secret')]);
     expect(resourcesFor(statements, 'logs:PutLogEvents')).toEqual([{ 'Fn::GetAtt': ['WebhookLogGroup', 'Arn'] }]);
   });
 
-  it('lets the worker only consume its queue (it sends nothing), use its table, read its own secrets and write its own logs', () => {
+  it('lets the worker only consume both queues (it sends nothing), use its table, read its own secrets and write its own logs', () => {
     const statements = stack.roleStatements('Worker');
     expect(actionsOf(statements)).toEqual(
       new Set([
@@ -387,7 +430,10 @@ describe('IAM', () => {
     );
     const deletes = statements.find((statement) => asList(statement.Action).includes('dynamodb:DeleteItem'));
     expect(deletes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['linkref#?*'] } });
-    expect(resourcesFor(statements, 'sqs:ReceiveMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'])
+      expect(resourcesFor(statements, action)).toEqual([
+        [{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }, { 'Fn::GetAtt': ['EngagementQueue', 'Arn'] }],
+      ]);
     expect(stack.environmentOf('Worker').QUEUE_URL).toBeUndefined();
     expect(resourcesFor(statements, 'dynamodb:UpdateItem')).toEqual([{ 'Fn::GetAtt': ['UsersTable', 'Arn'] }]);
     expect(resourcesFor(statements, 'ssm:GetParameter')).toEqual([
@@ -568,7 +614,7 @@ describe('alarms', () => {
   ];
 
   it('notify the alarm topic, which mails alarmEmail only when it is set', () => {
-    expect(alarms()).toHaveLength(11);
+    expect(alarms()).toHaveLength(13);
     for (const alarm of alarms()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
@@ -585,8 +631,19 @@ describe('alarms', () => {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'QueueName'] } }],
       Threshold: 0,
     });
-    expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage')).toMatchObject({
+    expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'EventsQueue')).toMatchObject({
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EventsQueue', 'QueueName'] } }],
+    });
+    // The engagement queue and its DLQ alike: a burst of taps waits there, never on the events queue.
+    const eventsAge = alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'EventsQueue');
+    expect(alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', 'EngagementQueue')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EngagementQueue', 'QueueName'] } }],
+      Threshold: eventsAge.Threshold,
+    });
+    expect(alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'EngagementDeadLetterQueue')).toMatchObject({
+      AlarmName: `line-capillary-bridge-${STAGE}-engagement-dead-letter-queue`,
+      AlarmDescription: expect.stringContaining('npm run redrive -- --queue engagement'),
+      Threshold: 0,
     });
     expect(alarmOn('AWS/Lambda', 'Errors')).toMatchObject({
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: 'WorkerLambdaFunction' } }],
@@ -682,6 +739,8 @@ describe('outputs', () => {
       },
       QueueUrl: { Value: { Ref: 'EventsQueue' } },
       DeadLetterQueueUrl: { Value: { Ref: 'EventsDeadLetterQueue' } },
+      EngagementQueueUrl: { Value: { Ref: 'EngagementQueue' } },
+      EngagementDeadLetterQueueUrl: { Value: { Ref: 'EngagementDeadLetterQueue' } },
       UsersTableName: { Value: { Ref: 'UsersTable' } },
       AlarmTopicArn: { Value: { Ref: 'AlarmTopic' } },
     });
@@ -780,6 +839,7 @@ describe('dashboard', () => {
         '<EventsQueue.QueueName>',
         { label: 'oldest queued event (s)' },
       ],
+      ['.', '.', '.', '<EngagementQueue.QueueName>', { label: 'oldest queued engagement event (s)' }],
       [
         '.',
         'ApproximateNumberOfMessagesVisible',
@@ -787,6 +847,7 @@ describe('dashboard', () => {
         '<EventsDeadLetterQueue.QueueName>',
         { label: 'in the DLQ', yAxis: 'right' },
       ],
+      ['.', '.', '.', '<EngagementDeadLetterQueue.QueueName>', { label: 'in the engagement DLQ', yAxis: 'right' }],
     ]);
     expect(queue.annotations.horizontal[0].value).toBe(resources.QueueAgeAlarm.Properties.Threshold);
     const duration = widgets.find((widget) => widget.properties.title?.startsWith('Worker duration'))?.properties;
@@ -936,7 +997,12 @@ describe('with a LINE channel list and other Capillary orgs', () => {
 
   it('gives both functions the channel list parameter instead of the single-channel variables', () => {
     expect(Object.keys(variant.environmentOf('Webhook')).sort()).toEqual([
+      'CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD',
+      'ENGAGEMENT_QUEUE_URL',
       'LINE_CHANNELS_PARAM',
+      'LINE_ENGAGEMENT_EVENTS',
+      'POINTS_KEYWORD',
+      'POINTS_POSTBACK_DATA',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
@@ -1085,7 +1151,7 @@ describe('TLS only', () => {
 
   it('every queue and dead-letter queue refuses any request that is not over TLS', () => {
     const queues = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(5);
+    expect(queues).toHaveLength(7);
     const denials = tlsDenials('AWS::SQS::QueuePolicy');
     for (const queue of queues) {
       const denial = denials.find((statement) =>

@@ -38,12 +38,14 @@ describe('loadLocalResources', () => {
     ]);
     expect(queues.map((queue) => [queue.logicalId, queue.name, queue.isDlq])).toEqual([
       ['EventsDeadLetterQueue', 'line-capillary-bridge-local-events-dlq.fifo', true],
+      ['EngagementDeadLetterQueue', 'line-capillary-bridge-local-engagement-dlq.fifo', true],
       ['BackfillDeadLetterQueue', 'line-capillary-bridge-local-backfill-dlq', true],
       ['EventsQueue', 'line-capillary-bridge-local-events.fifo', false],
+      ['EngagementQueue', 'line-capillary-bridge-local-engagement.fifo', false],
       ['BackfillQueue', 'line-capillary-bridge-local-backfill', false],
       ['InsightCheckFailureQueue', 'line-capillary-bridge-local-insight-check-failures', false],
     ]);
-    const [deadLetterQueue, , eventsQueue] = queues;
+    const [deadLetterQueue, , , eventsQueue] = queues;
     expect(deadLetterQueue?.attributes).toMatchObject({
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
@@ -67,8 +69,10 @@ describe('loadLocalResources', () => {
     expect(tables.map((table) => table.TableName)).toEqual(['line-capillary-bridge-qa-users']);
     expect(queues.map((queue) => queue.name)).toEqual([
       'line-capillary-bridge-qa-events-dlq.fifo',
+      'line-capillary-bridge-qa-engagement-dlq.fifo',
       'line-capillary-bridge-qa-backfill-dlq',
       'line-capillary-bridge-qa-events.fifo',
+      'line-capillary-bridge-qa-engagement.fifo',
       'line-capillary-bridge-qa-backfill',
       'line-capillary-bridge-qa-insight-check-failures',
     ]);
@@ -214,7 +218,13 @@ resources:
     expect(alarmNames('prod', file)).toEqual(['demo-prod-errors', 'demo-prod-age']);
   });
 
-  it("reads serverless.yml's own alarms, the dead-letter queue's among them", () => {
-    expect(alarmNames('prod')).toContain('line-capillary-bridge-prod-dead-letter-queue');
+  it("reads serverless.yml's own alarms, both dead-letter queues' among them (the doctor checks them all)", () => {
+    expect(alarmNames('prod')).toEqual(
+      expect.arrayContaining(
+        ['dead-letter-queue', 'engagement-dead-letter-queue', 'engagement-queue-age'].map(
+          (alarm) => `line-capillary-bridge-prod-${alarm}`,
+        ),
+      ),
+    );
   });
 });

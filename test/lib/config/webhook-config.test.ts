@@ -53,3 +53,55 @@ describe('readWebhookConfig problems', () => {
     ]);
   });
 });
+
+describe('readWebhookConfig engagement queue', () => {
+  const base = { LINE_CHANNEL_SECRET: 's', QUEUE_URL: 'https://sqs.example/1/events.fifo' };
+  const rules = '[{"type": "postback", "data": "action=checkin*", "event": "line_checkin"}]';
+
+  it('routes nothing apart without ENGAGEMENT_QUEUE_URL (one queue, as before)', async () => {
+    const config = await readWebhookConfig({ ...base, LINE_ENGAGEMENT_EVENTS: rules }, noSsm);
+    expect(config.engagement).toBeUndefined();
+  });
+
+  it("reads the queue, each channel's rules and the chat triggers the worker routes by", async () => {
+    const env = {
+      ...base,
+      ENGAGEMENT_QUEUE_URL: 'https://sqs.example/1/engagement.fifo',
+      LINE_ENGAGEMENT_EVENTS: rules,
+      UNLINK_POSTBACK_DATA: 'do=unlink',
+      POINTS_KEYWORD: 'points',
+    };
+    const { engagement } = await readWebhookConfig(env, noSsm);
+    expect(engagement).toMatchObject({
+      queueUrl: 'https://sqs.example/1/engagement.fifo',
+      chat: { unlinkPostbackData: 'do=unlink', linkPostbackData: 'action=link' },
+      points: { pointsPostbackData: 'action=points', pointsKeyword: 'points' },
+    });
+    expect(engagement?.rulesByChannel.get('default')).toEqual([
+      { type: 'postback', data: 'action=checkin*', event: 'line_checkin', attributes: {} },
+    ]);
+  });
+
+  it('fails the cold start on a malformed rule, naming it as the worker does, with or without the queue', async () => {
+    const bad = '[{"type": "postback", "event": "line_tap", "attributes": {"who": "source.userId"}}]';
+    const [withQueue, without] = await Promise.all([
+      problemsOf(
+        readWebhookConfig(
+          { ...base, ENGAGEMENT_QUEUE_URL: 'https://q/engagement.fifo', LINE_ENGAGEMENT_EVENTS: bad },
+          noSsm,
+        ),
+      ),
+      problemsOf(readWebhookConfig({ ...base, LINE_ENGAGEMENT_EVENTS: bad }, noSsm)),
+    ]);
+    expect(withQueue).toEqual([
+      expect.stringMatching(/^LINE_ENGAGEMENT_EVENTS\[0\] \(event "line_tap"\).*source\.userId/),
+    ]);
+    expect(without).toEqual(withQueue);
+  });
+
+  it('refuses an engagement queue that is not a URL', async () => {
+    expect(await problemsOf(readWebhookConfig({ ...base, ENGAGEMENT_QUEUE_URL: 'sqs' }, noSsm))).toEqual([
+      'ENGAGEMENT_QUEUE_URL must be an http(s) URL, got "sqs"',
+    ]);
+  });
+});

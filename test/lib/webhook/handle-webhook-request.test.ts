@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 import type { WebhookConfig } from '../../../lib/config/webhook-config';
+import { parseEngagementRules } from '../../../lib/domain/engagement-rules';
 import { logger } from '../../../lib/observability/telemetry';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
@@ -12,11 +13,17 @@ import {
   DESTINATION,
   followEvent,
   lineUserId,
+  postbackEvent,
   textMessageEvent,
   unfollowEvent,
 } from '../../../local/line-event-factory';
 import { countCommands, createFifoQueue, receiveAll } from '../../../local/rigs/aws-kit';
-import { signedWebhookRequest, webhookChannel, webhookConfigFor } from '../../../local/rigs/webhook-rig';
+import {
+  engagementRoutingFor,
+  signedWebhookRequest,
+  webhookChannel,
+  webhookConfigFor,
+} from '../../../local/rigs/webhook-rig';
 import { capturedOutput, metricRecords } from '../../support/captured-output';
 import { startSqsRecorder } from '../../support/sqs-recorder';
 
@@ -138,6 +145,64 @@ describe('handleWebhookRequest against the local SQS server', () => {
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body as string)).toEqual({ message: 'unexpected destination' });
     expect(commands.size).toBe(0);
+  });
+});
+
+describe('handleWebhookRequest with an engagement queue', () => {
+  let sqs: SQSClient;
+  let eventsQueue: string;
+  let engagementQueue: string;
+  const { rules } = parseEngagementRules(
+    [{ type: 'postback', data: 'action=checkin*', event: 'line_checkin' }],
+    'LINE_ENGAGEMENT_EVENTS',
+  );
+
+  beforeEach(async () => {
+    sqs = createSqsClient();
+    [{ queueUrl: eventsQueue }, { queueUrl: engagementQueue }] = await Promise.all([
+      createFifoQueue(sqs),
+      createFifoQueue(sqs),
+    ]);
+  });
+  afterEach(() => sqs.destroy());
+
+  const handle = (events: Parameters<typeof callbackBody>[0], rulesByChannel = new Map([['default', rules]])) =>
+    handleWebhookRequest(signedWebhookRequest(callbackBody(events)), {
+      config: configFor(eventsQueue, { engagement: engagementRoutingFor(engagementQueue, rulesByChannel) }),
+      sqs,
+    });
+
+  it("queues a mapped tap on the engagement queue, in the user's FIFO group with its event id as dedup id", async () => {
+    // Prepare
+    const userId = lineUserId();
+    const follow = followEvent(userId, 1);
+    const tap = postbackEvent(userId, 2, 'action=checkin&store=7');
+    // Other users: FIFO hides a group's later messages while one is in flight.
+    const unlink = postbackEvent(lineUserId(), 3, 'action=unlink');
+    const unmapped = postbackEvent(lineUserId(), 4, 'action=other');
+    // Act
+    const response = await handle([follow, tap, unlink, unmapped]);
+    // Assess
+    expect(JSON.parse(response.body as string)).toEqual({ enqueued: 4 });
+    const [engaged, ...none] = await receiveAll(sqs, engagementQueue);
+    expect(none).toHaveLength(0);
+    expect(parseQueuedEvent(engaged!.Body!).event).toEqual(tap);
+    expect(engaged!.Attributes?.MessageGroupId).toBe(`${DESTINATION}:${userId}`);
+    expect(engaged!.Attributes?.MessageDeduplicationId).toBe(tap.webhookEventId);
+    const onEvents = await receiveAll(sqs, eventsQueue);
+    expect(onEvents.map((m) => parseQueuedEvent(m.Body!).event.webhookEventId).sort()).toEqual(
+      [follow, unlink, unmapped].map((e) => e.webhookEventId).sort(),
+    );
+    expect(
+      onEvents.find((m) => m.Attributes?.MessageDeduplicationId === follow.webhookEventId)?.Attributes,
+    ).toMatchObject({ MessageGroupId: `${DESTINATION}:${userId}` });
+  });
+
+  it('sends nothing to the engagement queue for a channel without rules', async () => {
+    const response = await handle([postbackEvent(lineUserId(), 1, 'action=checkin')], new Map());
+    expect(response.statusCode).toBe(200);
+    expect(await receiveAll(sqs, engagementQueue)).toHaveLength(0);
+    expect(await receiveAll(sqs, eventsQueue)).toHaveLength(1);
   });
 });
 

@@ -166,6 +166,39 @@ describe('worker: LINE engagement → Capillary behavioural events', () => {
     });
   });
 
+  it('makes ONE customer of an unknown user whose follow (events queue) and tap (engagement queue) run at once', async () => {
+    // Prepare: Capillary slow enough that the two invocations overlap on each user's record
+    harness = await startWorkerHarness({
+      engagement: engagementFor(),
+      lineStandIn: { profiles: {} },
+      capillaryStandIn: { latencyMs: 50 },
+    });
+    const users = Array.from({ length: 4 }, () => lineUserId());
+    let pending = [users.map((userId) => followEvent(userId, 1000)), users.map((userId) => checkin(userId, 2000))];
+    // Act: each queue's event source invokes the worker with its own batch; a record whose user is claimed is retried
+    for (let receive = 1; pending.some((batch) => batch.length > 0) && receive <= 5; receive += 1) {
+      const responses = await Promise.all(pending.map((batch) => harness.run(batch, receive)));
+      const failedIds = new Set(
+        responses.flatMap((response) => response.batchItemFailures.map((f) => f.itemIdentifier)),
+      );
+      const failedEvents = new Set(
+        harness.settled.filter((settled) => failedIds.has(settled.messageId)).map((s) => s.webhookEventId),
+      );
+      pending = pending.map((batch) => batch.filter((event) => failedEvents.has(event.webhookEventId)));
+    }
+    // Assess
+    expect(pending).toEqual([[], []]);
+    for (const userId of users) {
+      const [customer, ...others] = harness.capillary.customersWithIdentifier('line', userId);
+      expect(others).toHaveLength(0);
+      expect(await harness.store.read({ destination: DESTINATION, userId })).toMatchObject({
+        customerId: customer!.id,
+        subscription: 'OPTIN',
+      });
+    }
+    expect(posted(harness)).toHaveLength(users.length);
+  });
+
   it('fails the event (retry, then the DLQ) while the ingest URL answers 429', async () => {
     harness = await startWorkerHarness({
       engagement: engagementFor(),
