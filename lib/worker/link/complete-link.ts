@@ -10,7 +10,14 @@ import { NonceChangedError } from '../errors';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
 import { fileMerge } from './merge-request';
-import { detachPrevious, failLink as fail, recordLinked, restorePrevious, type Detached } from './move-profile';
+import {
+  detachPrevious,
+  failLink as fail,
+  profileHolder,
+  recordLinked,
+  restorePrevious,
+  type Detached,
+} from './move-profile';
 import {
   attachSiblings,
   claimSiblings,
@@ -54,7 +61,8 @@ export async function completeLink(
   )
     return failWithSiblings(link, siblings, 'member-has-another-line-user');
   const subscription = subscriptionOnLink(state.subscription, via);
-  let previous = state.customerId;
+  // Left on a customer the record does not name, the profile would take the attach (8050).
+  let previous = await profileHolder({ channel, userId: key.userId, call }, state.customerId);
   const wasMember = previous !== undefined && previous === state.linkedCustomerId;
   // A previous member is always detached: two members are never merged or both kept.
   const handling = anonymousCustomerAction(previous, memberId, wasMember ? 'detach' : settings.anonymousCustomer);

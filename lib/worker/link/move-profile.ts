@@ -53,6 +53,20 @@ export async function detachPrevious(
   return { customerId: holder, identifiers: await channel.members.detach(holder, userId, call) };
 }
 
+/**
+ * The customer carrying this channel's LINE profile of the user, for a record that names none: a follow whose
+ * registration reached Capillary and never completed (its answer lost) left it there. The lookup finds the person's
+ * customer in the org; only one that carries this channel's account's profile counts.
+ */
+export async function profileHolder(
+  { channel, userId, call }: Omit<ProfileMove, 'log'>,
+  recorded: number | undefined,
+): Promise<number | undefined> {
+  if (recorded !== undefined) return recorded;
+  const found = await channel.customers.find(userId, call);
+  return found !== undefined && (await channel.members.holdsLineId(found, userId, call)) ? found : undefined;
+}
+
 /** A failed attach: the LINE profile back on the previous customer, with the subscription it had. */
 export async function restorePrevious(
   { channel, userId, call, log }: ProfileMove,

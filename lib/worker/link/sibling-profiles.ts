@@ -4,7 +4,14 @@ import { ClaimHeldError } from '../../store/errors';
 import { claimUserRecord, type ClaimedEvent, type Skipped } from '../claim-user-record';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, SiblingChannel } from './link-context';
-import { detachPrevious, recordLinked, restorePrevious, type Detached, type ProfileMove } from './move-profile';
+import {
+  detachPrevious,
+  profileHolder,
+  recordLinked,
+  restorePrevious,
+  type Detached,
+  type ProfileMove,
+} from './move-profile';
 
 /**
  * Channels of one provider see the same user id, and Capillary keeps a LINE user id on one customer across the
@@ -17,6 +24,11 @@ export interface SiblingRecord {
   channel: SiblingChannel;
   /** this event's claim on the channel's record of the user */
   claimed: ClaimedEvent;
+  /**
+   * The customer carrying this channel's LINE profile: the one the record names, else the one Capillary has it on
+   * (a follow whose registration reached Capillary and never completed, its answer lost)
+   */
+  customerId: number | undefined;
   /** what the link took off the sibling's customer: put back if the link fails */
   detached?: Detached;
 }
@@ -39,7 +51,7 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
       if (bots.has(key.destination)) continue;
       bots.add(key.destination);
       const sibling = await claimUserRecord(key, claimed.event, siblings.records, channel.id, log);
-      if ('claimed' in sibling) claims.push({ channel, claimed: sibling.claimed });
+      if ('claimed' in sibling) claims.push({ channel, claimed: sibling.claimed, customerId: undefined });
       else if (sibling.skipped.reason === 'stale') {
         await releaseAll();
         return sibling;
@@ -49,6 +61,11 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
     if (error instanceof ClaimHeldError) await releaseAll();
     throw error;
   }
+  for (const record of claims)
+    record.customerId = await profileHolder(
+      { channel: record.channel, userId: claimed.key.userId, call: link.call },
+      record.claimed.state.customerId,
+    );
   return claims;
 }
 
@@ -59,7 +76,7 @@ export async function release(records: readonly Pick<SiblingRecord, 'claimed'>[]
 
 /** The siblings whose record names a customer: their profile is somewhere in Capillary, and moves with the user's. */
 export const onACustomer = (records: readonly SiblingRecord[]) =>
-  records.filter((record) => record.claimed.state.customerId !== undefined);
+  records.filter((record) => record.customerId !== undefined);
 
 /** The member already carries another LINE user in one of the siblings' accounts (Capillary keeps one per account). */
 export async function siblingHoldsAnotherLineUser(
@@ -75,7 +92,7 @@ export async function siblingHoldsAnotherLineUser(
 /** Each sibling not on the member yet: opted out on its customer and its LINE profile taken off. */
 export async function detachSiblings(link: LinkContext, records: SiblingRecord[], memberId: number): Promise<void> {
   for (const record of onACustomer(records)) {
-    const previous = record.claimed.state.customerId as number;
+    const previous = record.customerId as number;
     if (previous !== memberId) record.detached = await detachPrevious(moveOf(link, record), previous, memberId);
   }
 }
@@ -113,7 +130,7 @@ export async function recordSiblingsLinked(
 ): Promise<void> {
   for (const record of records) {
     const { channel, claimed } = record;
-    if (claimed.state.customerId === undefined) {
+    if (record.customerId === undefined) {
       await claimed.complete({});
       continue;
     }

@@ -30,7 +30,7 @@ export async function unlink(
   // The provider's other channels carry the same LINE id: left on the member, they would pull this one back (8050).
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
-  const onMember = siblings.filter((sibling) => sibling.claimed.state.customerId === memberId);
+  const onMember = siblings.filter((sibling) => sibling.customerId === memberId);
   for (const sibling of onMember) await takeOffMember({ ...link, channel: sibling.channel }, memberId);
   await takeOffMember(link, memberId);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);

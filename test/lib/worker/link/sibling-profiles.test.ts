@@ -6,6 +6,7 @@ import {
   lineAccountsOf,
   lineSubscriptionOf,
   personOnBothChannels,
+  startSiblingHarness,
   VIA,
   type SiblingHarness,
 } from '../../../support/sibling-harness';
@@ -173,6 +174,38 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(holdersOf(harness, userId)).toEqual([memberId]);
     expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
     expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+  });
+
+  it("moves a sibling's profile the record does not name (its follow registered, then its answer was lost)", async () => {
+    // Prepare: a new tw follow registers (8050: onto the th customer) but its completion fails; its claim is released
+    const other = await startSiblingHarness();
+    const member = other.capillary.addMember({ mobile: '66899999999' });
+    const person = lineUserId();
+    await other.run([followEvent(person, 1000)], 1, VIA.th);
+    const twFollow = followEvent(person, 1100);
+    const complete = other.deps.store.complete.bind(other.deps.store);
+    jest.spyOn(other.deps.store, 'complete').mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+    await other.run([twFollow], 1, VIA.tw);
+    jest.spyOn(other.deps.store, 'complete').mockImplementation(complete);
+    await other.deps.store.complete(
+      { destination: BOT.tw, userId: person },
+      { ...twFollow, lane: 'sync' },
+      {
+        recordEvent: false,
+      },
+    );
+    const [anonymous] = holdersOf(other, person) as [number];
+    expect(lineAccountsOf(other, anonymous)).toEqual(['account-th', 'account-tw']);
+    expect((await other.store.read({ destination: BOT.tw, userId: person }))?.customerId).toBeUndefined();
+    // Act
+    const nonce = await nonceFor(other, person, { kind: 'mobile', value: '66899999999' }, { destination: BOT.th });
+    await other.run([accountLinkEvent(person, 2000, nonce)], 1, VIA.th);
+    // Assess
+    expect(other.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: member });
+    expect(holdersOf(other, person)).toEqual([member]);
+    expect(lineAccountsOf(other, member)).toEqual(['account-th', 'account-tw']);
+    expect(lineAccountsOf(other, anonymous)).toEqual([]);
+    await other.close();
   });
 
   it('leaves a channel of another provider on the same org untouched', async () => {
