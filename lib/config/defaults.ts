@@ -55,6 +55,7 @@ export const SERVERLESS_PARAMS: Partial<Record<keyof typeof DEFAULTS, string>> =
   CAPILLARY_BEHAVIOURAL_EVENTS_RATE_LIMIT_RPM: 'capillaryBehaviouralEventsRateLimitRpm',
   CAPILLARY_BEHAVIOURAL_EVENTS_TIMEZONE: 'capillaryBehaviouralEventsTimezone',
   CAPILLARY_BEHAVIOURAL_EVENTS_CUSTOMER_FIELD: 'capillaryBehaviouralEventsCustomerField',
+  POINTS_POSTBACK_DATA: 'pointsPostbackData',
   WORKER_MAX_CONCURRENCY: 'workerMaxConcurrency',
   BACKFILL_BATCH_SIZE: 'backfillBatchSize',
   BACKFILL_PAGE_SIZE: 'backfillPageSize',
