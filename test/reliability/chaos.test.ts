@@ -49,9 +49,9 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
     expect(report.logScan.lines).toBeGreaterThan(report.figures.events); // the logs were really captured
   });
 
-  // Known to fail (issue 19 open): links of a person on both channels of one provider end failed or split, and
-  // sibling moves race the other channel's follows (docs/reliability.md#chaos-run-with-the-identity-mix). `failing`
-  // turns red the day the invariant holds, so the mark cannot outlive the fix.
+  // Known to fail (issue 19 open): after a link moved a person's profile of the provider's other channel, that
+  // channel's record is not always re-pointed, and some customers stay opted in without the profile
+  // (docs/reliability.md#chaos-run-with-the-identity-mix). `failing` turns red the day the invariant holds.
   it.failing('plays the identity mix, and the identity invariant holds for every user and channel', () => {
     const unmet = checks().filter((check) => !check.met && check.identity);
     const problems = report.problems.filter((problem) => problem.kind === 'identity').slice(0, 10);
