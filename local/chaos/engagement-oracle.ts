@@ -2,7 +2,8 @@
  * What must hold for the engagement events of a chaos run once the queue is drained, checked against what the
  * Capillary stand-in's ingest URL took (it records every post, duplicates included):
  * - every event a rule maps was posted exactly once, under its event name, and nothing else was posted: not an
- *   event no rule maps, not an event nobody sent;
+ *   event no rule maps, not an event nobody sent. A person whose customer Capillary deleted on a PII request (the
+ *   identity mix) may have a tap applied after the deletion: it waits for a new follow, so once or never;
  * - no posted body carries a LINE user id (Capillary keeps behavioural events after a PII deletion).
  */
 import type { PostedBehaviouralEvent } from '../standins/behavioural-events-ingest';
@@ -21,6 +22,8 @@ export interface EngagementFigures {
   postedTwice: number;
   /** mapped events never posted */
   notPosted: number;
+  /** of the person whose customer was deleted on a PII request, never posted (allowed) */
+  notPostedAfterDeletion: number;
   /** posts of events no rule maps, or nobody sent */
   unexpected: number;
   /** attempts on the ingest answered by an injected fault */
@@ -31,6 +34,7 @@ export function judgeEngagement(
   sent: readonly SentEngagement[],
   posted: readonly PostedBehaviouralEvent[],
   ingestFaulted = 0,
+  deletedUsers: ReadonlySet<string> = new Set(),
 ): { figures: EngagementFigures; problems: UserProblem[] } {
   const problems: UserProblem[] = [];
   const postsOf = new Map<string, PostedBehaviouralEvent[]>();
@@ -41,6 +45,7 @@ export function judgeEngagement(
     posts: posted.length,
     postedTwice: 0,
     notPosted: 0,
+    notPostedAfterDeletion: 0,
     unexpected: 0,
     ingestFaulted,
   };
@@ -52,6 +57,10 @@ export function judgeEngagement(
     if (event.eventName === undefined) {
       if (posts.length > 0) report(`${event.webhookEventId}: no rule maps it, posted ${posts.length} time(s)`);
       figures.unexpected += posts.length > 0 ? 1 : 0;
+      continue;
+    }
+    if (posts.length === 0 && deletedUsers.has(event.userId)) {
+      figures.notPostedAfterDeletion += 1;
       continue;
     }
     if (posts.length === 0) figures.notPosted += 1;
@@ -84,5 +93,6 @@ export function engagementRows(figures: EngagementFigures): TableRow[] {
       '  mapped events posted twice / never; unmapped or unknown posted',
       `${figures.postedTwice} / ${figures.notPosted}; ${figures.unexpected}`,
     ],
+    ['  never posted: taps of a person whose customer was deleted (PII)', figures.notPostedAfterDeletion],
   ];
 }

@@ -46,6 +46,8 @@ export interface IdentityMix {
   atCut(): void;
   /** every notification sent so far handed to the bridge */
   settled(): Promise<void>;
+  /** the LINE users whose customer Capillary deleted on a PII request in this run */
+  deletedUsers(): ReadonlySet<string>;
   judge(inputs: {
     capillary: CapillaryState;
     records: Map<string, UserSyncState | undefined>;
@@ -90,6 +92,7 @@ export async function startIdentityMix(
       await services.capillary.notificationsSettled();
       await relay.idle();
     },
+    deletedUsers: () => new Set(facts.deletedProfiles.map((deleted) => deleted.lineUserId)),
     judge({ capillary, records, nonceConsumers, outcomes, goneAnswers }) {
       const verdict = judgeIdentity({
         users: deliveries.users,

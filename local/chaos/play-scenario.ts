@@ -691,6 +691,7 @@ export async function playScenario(
       deliveries.engagement,
       services.capillary.state().behaviouralEvents.posted,
       ingestCalls.filter((call) => call.fault !== undefined).length,
+      identity?.deletedUsers(),
     );
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),

@@ -66,6 +66,30 @@ describe('chaos oracle: engagement events', () => {
     ]);
   }, 200_000);
 
+  it('lets a tap of a person whose customer was deleted (PII) go unposted, never twice', () => {
+    const sent = (webhookEventId: string, userId: string): SentEngagement => ({
+      webhookEventId,
+      userId,
+      channel: 'th',
+      destination: 'Ubot',
+      eventName: 'line_checkin',
+    });
+    const post = (externalEventId: string) =>
+      ({ externalEventId, eventName: 'line_checkin', body: {} }) as PostedBehaviouralEvent;
+    const deleted = new Set(['Udeleted']);
+    const { figures, problems } = judgeEngagement(
+      [sent('E1', 'Udeleted'), sent('E2', 'Udeleted'), sent('E3', 'Ukept')],
+      [post('E2'), post('E2')],
+      0,
+      deleted,
+    );
+    expect(figures).toMatchObject({ notPosted: 1, notPostedAfterDeletion: 1, postedTwice: 1 });
+    expect(problems.map(({ detail }) => detail)).toEqual([
+      'E2 (line_checkin): posted 2 times',
+      'E3 (line_checkin): posted 0 times',
+    ]);
+  });
+
   it('reports a mapped event never posted, an unmapped or unknown one posted, and a body naming the user', () => {
     const sent = (webhookEventId: string, eventName?: string): SentEngagement => ({
       webhookEventId,
