@@ -29,7 +29,10 @@ export interface Registration {
 export interface CustomerDirectory {
   readonly defersRegistration: boolean;
   register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration>;
+  /** the person's customer: through the INSTORE externalId too (it may carry no profile of this account) */
   find(lineUserId: string, call: CallOptions): Promise<number | undefined>;
+  /** the customer carrying this account's LINE profile of the user */
+  findProfileHolder(lineUserId: string, call: CallOptions): Promise<number | undefined>;
   setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void>;
 }
 
@@ -130,6 +133,20 @@ export class LineCustomerDirectory implements CustomerDirectory {
       // A backfilled customer has only the LINE profile (same externalId); a linked member, only the LINE id.
       return (
         (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))) ??
+        (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId))) ??
+        (await this.#lookup(call, 'LINE', 'line', lineUserId))
+      );
+    } catch (error) {
+      if (error instanceof LookupUnsupportedError) return undefined;
+      throw error;
+    }
+  }
+
+  /** The LINE-source lookups alone: they are scoped to this account. */
+  async findProfileHolder(lineUserId: string, call: CallOptions): Promise<number | undefined> {
+    try {
+      if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
+      return (
         (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId))) ??
         (await this.#lookup(call, 'LINE', 'line', lineUserId))
       );

@@ -137,6 +137,10 @@ function behindRound(directory: CustomerDirectory, round: BulkRound, userId: str
       round.withdraw(userId);
       return directory.find(lineUserId, call);
     },
+    findProfileHolder(lineUserId, call) {
+      round.withdraw(userId);
+      return directory.findProfileHolder(lineUserId, call);
+    },
     setSubscription(customerId, state, call) {
       round.withdraw(userId);
       return directory.setSubscription(customerId, state, call);

@@ -54,8 +54,9 @@ export async function syncLineEvent(
     case 'record':
       break;
     case 'resolve-then-subscribe':
-      // An unfollow is never lost: opt the customer out if Capillary knows them, else remember the state.
-      customerId = await channel.customers.find(key.userId, call);
+      // An unfollow is never lost: opt out the customer carrying this channel's profile if Capillary has one, else
+      // remember the state (the person's customer without this account's profile is not opted out on it).
+      customerId = await channel.customers.findProfileHolder(key.userId, call);
       if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }

@@ -1,4 +1,10 @@
-import { accountLinkEvent, followEvent, lineUserId, postbackEvent } from '../../../../local/line-event-factory';
+import {
+  accountLinkEvent,
+  followEvent,
+  lineUserId,
+  postbackEvent,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
 import { MOBILE, nonceFor } from '../../../support/link-harness';
 import {
   BOT,
@@ -206,6 +212,27 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(lineAccountsOf(other, member)).toEqual(['account-th', 'account-tw']);
     expect(lineAccountsOf(other, anonymous)).toEqual([]);
     await other.close();
+  });
+
+  it("an unfollow in a channel whose profile is on no customer leaves the person's customer alone there", async () => {
+    // Prepare: linked in th, then unlinked while tw is no friend: tw's profile is on no customer, its record names none
+    await linkInTh();
+    await harness.run([unfollowEvent(userId, 2600)], 1, VIA.tw);
+    await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
+    const [own] = holdersOf(harness, userId) as [number];
+    expect(lineAccountsOf(harness, own)).toEqual(['account-th']);
+    const subscriptionWrites = () =>
+      writes(harness).filter((call) => call.path.startsWith(`/v2/customers/${own}/subscriptions`)).length;
+    const before = subscriptionWrites();
+    // Act: an unfollow of tw arrives (a redelivery, say), then a follow
+    await harness.run([unfollowEvent(userId, 3100)], 1, VIA.tw);
+    // Assess: the person's customer carries no tw profile: the unfollow writes nothing to it, the record names none
+    expect(subscriptionWrites()).toBe(before);
+    expect((await harness.store.read(twKey()))?.customerId).toBeUndefined();
+    // Act + Assess: the follow registers tw's profile, onto the person's customer (8050), opted in
+    await harness.run([followEvent(userId, 3200, { follow: { isUnblocked: true } })], 1, VIA.tw);
+    expect(lineAccountsOf(harness, own)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, own, 'tw')).toEqual(OPTIN);
   });
 
   it('leaves a channel of another provider on the same org untouched', async () => {
