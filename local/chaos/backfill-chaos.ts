@@ -26,6 +26,7 @@ import { subscriptionOf } from '../standins/capillary-standin';
 import { seededUserIds } from '../standins/line-standin';
 import type { FaultRule } from '../standins/standin-kit';
 import { scanLogsDuring, type LogScanReport } from './log-scan';
+import { seededRandom } from './seeded-random';
 
 export interface BackfillChaosOptions {
   seed: number;
@@ -56,18 +57,6 @@ export interface BackfillChaosReport {
   };
   problems: { userId: string; kind: 'state' | 'duplicate' | 'lost'; detail: string }[];
   logScan: LogScanReport;
-}
-
-/** A small seeded generator (mulberry32): the same seed, the same plan. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const BULK_PATH = '/v2/integrations/customer/upsert/bulk';

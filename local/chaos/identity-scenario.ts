@@ -11,6 +11,7 @@
  * arrive. Later events are shifted so that none shares a time with an action.
  */
 import type { Deliveries, ScenarioChannel, UserHistory, WebhookDelivery } from './scenario';
+import { seededRandom } from './seeded-random';
 
 /** Whose member a link names: the user's own, their second (a re-link), none (8015), or one holding another LINE user. */
 export type LinkTarget = 'own' | 'second' | 'missing' | 'taken';
@@ -66,18 +67,6 @@ const MIX = {
 };
 
 const NOTIFICATION_MODES: NotificationMode[] = ['once', 'duplicated', 'late', 'none', 'once'];
-
-/** A small seeded generator (mulberry32): the same seed plans the same mix. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The first channel of each provider plays its shared users' links (links of channels alone in a provider too). */
 export const linkChannelsOf = (channels: readonly ScenarioChannel[]): Set<string> =>
