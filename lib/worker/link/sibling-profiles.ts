@@ -47,7 +47,9 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
   const bots = new Set([claimed.key.destination]);
   try {
     for (const channel of siblings.channels) {
-      const key = { destination: await channel.destination(), userId: claimed.key.userId };
+      // Its own channel as owner: the customer index routes Capillary's notifications to that channel's group.
+      const owner = claimed.key.owner && { ...claimed.key.owner, channel: channel.id };
+      const key = { destination: await channel.destination(), userId: claimed.key.userId, owner };
       if (bots.has(key.destination)) continue;
       bots.add(key.destination);
       const sibling = await claimUserRecord(key, claimed.event, siblings.records, channel.id, log);

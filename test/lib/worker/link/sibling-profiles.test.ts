@@ -1,3 +1,5 @@
+import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
+import { DynamoCustomerIndex } from '../../../../lib/store/customer-index';
 import {
   accountLinkEvent,
   followEvent,
@@ -211,6 +213,11 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(holdersOf(other, person)).toEqual([member]);
     expect(lineAccountsOf(other, member)).toEqual(['account-th', 'account-tw']);
     expect(lineAccountsOf(other, anonymous)).toEqual([]);
+    // Capillary's notifications about the member reach the tw record in tw's own message group
+    const index = new DynamoCustomerIndex(other.dynamo, other.config.tableName);
+    expect(await index.usersOf(DEFAULT_CAPILLARY_ORG_ID, member)).toEqual(
+      expect.arrayContaining([{ channel: 'tw', destination: BOT.tw, userId: person }]),
+    );
     await other.close();
   });
 
