@@ -16,6 +16,8 @@ export interface StoreWrite {
   webhookEventId: string;
   timestamp: number;
   lane: EventLane;
+  /** when it was written (epoch ms), to read it beside the settlements and Capillary calls of a trace */
+  at: number;
   /** claims: the record the claim replaced, as DynamoDB returned it (it shows claims nobody journaled) */
   before?: UserSyncState;
 }
@@ -73,6 +75,7 @@ class CrashingUserRecordStore implements UserRecordStore {
       webhookEventId: event.webhookEventId,
       timestamp: event.timestamp,
       lane: event.lane ?? 'sync',
+      at: Date.now(),
       before,
     });
   }

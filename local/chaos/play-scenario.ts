@@ -731,7 +731,7 @@ export async function playScenario(
     };
     const result = { figures, problems: [...problems, ...engagement.problems], deliveries };
     if (process.env.CHAOS_TRACE_FILE)
-      writeTrace(process.env.CHAOS_TRACE_FILE, result, tally, services.capillary.calls());
+      writeTrace(process.env.CHAOS_TRACE_FILE, result, tally, journal, services.capillary.calls());
     return result;
   } finally {
     await workers.stop();
@@ -741,10 +741,16 @@ export async function playScenario(
 }
 
 /**
- * CHAOS_TRACE_FILE=<path>: the run's events per user, every settlement and every Capillary call (user ids masked as
+ * CHAOS_TRACE_FILE=<path>: the run's events per user, every settlement, every record write and every Capillary call (user ids masked as
  * the bridge's logs mask them), to follow one failing user's history by hand.
  */
-function writeTrace(path: string, result: RunResult, tally: Tally, calls: readonly unknown[]): void {
+function writeTrace(
+  path: string,
+  result: RunResult,
+  tally: Tally,
+  journal: WorkerJournal,
+  calls: readonly unknown[],
+): void {
   const users = result.deliveries.users.map((user) => ({
     user: maskUserId(user.userId),
     channel: user.channel,
@@ -755,5 +761,10 @@ function writeTrace(path: string, result: RunResult, tally: Tally, calls: readon
     })),
   }));
   const problems = result.problems.map((problem) => ({ ...problem, userId: maskUserId(problem.userId) }));
-  writeFileSync(path, JSON.stringify({ users, settlements: tally.settlements, calls, problems }));
+  const storeWrites = journal.storeWrites.map(({ before, ...write }) => ({
+    ...write,
+    userId: maskUserId(write.userId),
+    before: before && { customerId: before.customerId, linkedCustomerId: before.linkedCustomerId },
+  }));
+  writeFileSync(path, JSON.stringify({ users, settlements: tally.settlements, storeWrites, calls, problems }));
 }

@@ -27,7 +27,7 @@ const write = (
   timestamp: number,
   lane: EventLane = 'sync',
   before?: UserSyncState,
-): StoreWrite => ({ kind, destination, userId, webhookEventId, timestamp, lane, ...(before ? { before } : {}) });
+): StoreWrite => ({ kind, destination, userId, webhookEventId, timestamp, lane, at: 0, ...(before ? { before } : {}) });
 
 /** The claim problems the oracle reports for this journal (the user's final state is not judged here). */
 function claimProblems(storeWrites: StoreWrite[]): string[] {
