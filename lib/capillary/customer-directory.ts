@@ -93,7 +93,11 @@ export class LineCustomerDirectory implements CustomerDirectory {
         ? instore.customerId
         : await this.#requireLookup(call, 'INSTORE', 'externalId', externalId);
     const line = await this.#addWithOptIn(call, 'add-customer-line', [lineProfile]);
-    const registration = await this.#registered(line, async () => instoreCustomerId);
+    // 8006: this account's LINE profile exists, on the INSTORE customer or wherever a link moved it (a member).
+    const registration = await this.#registered(
+      line,
+      async () => (await this.findProfileHolder(lineUserId, call)) ?? instoreCustomerId,
+    );
     // The separate calls worked where the single one failed: this org does not take both profiles at once.
     if (together?.outcome === 'failed') this.#refused.refuse('profiles-together', together.error);
     return registration;

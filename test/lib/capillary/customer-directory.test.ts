@@ -88,11 +88,8 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     expect(await directory().find(lineUserId(), call)).toBeUndefined();
   });
 
-  it('finds a member a link attached the LINE profile to (no externalId of the bridge), by the LINE id', async () => {
-    await start();
-    const userId = lineUserId();
-    const memberId = standIn.addMember({ mobile: '66812345678' });
-    const members = new MemberLinker(
+  const memberLinker = () =>
+    new MemberLinker(
       new CapillaryHttpClient({
         baseUrl: standIn.url,
         auth: RIG_CAPILLARY_AUTH,
@@ -103,8 +100,28 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
       LINE_ACCOUNT_ID,
       { attachMethod: 'add-profile', mergeAutoApprove: false },
     );
-    await members.attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
+
+  it('finds a member a link attached the LINE profile to (no externalId of the bridge), by the LINE id', async () => {
+    await start();
+    const userId = lineUserId();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    await memberLinker().attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
     expect(await directory().find(userId, call)).toBe(memberId);
+  });
+
+  it('resolves a repeated registration to the customer carrying the LINE profile, not the INSTORE one, after a link moved it', async () => {
+    // Prepare: registered, then a link moved the LINE profile to a member (the INSTORE profile stays behind)
+    await start();
+    const userId = lineUserId();
+    const { customerId: registered } = await directory().register(userId, undefined, call);
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    await memberLinker().detach(registered, userId, call);
+    await memberLinker().attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
+    // Act
+    const again = await directory().register(userId, undefined, call);
+    // Assess
+    expect(again.customerId).toBe(memberId);
+    expect(standIn.customersWithIdentifier('line', userId).map((customer) => customer.id)).toEqual([memberId]);
   });
 
   it('answers "nobody" where the org cannot be searched by LINE id (8013), so an unfollow is still recorded', async () => {
