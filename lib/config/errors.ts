@@ -23,3 +23,18 @@ export class ChannelNotConfiguredError extends BridgeError {
     );
   }
 }
+
+/**
+ * A channel's bot user id (its configured `destination`, or LINE's bot info for its token) is not the `destination`
+ * its webhook events carry: the channel's token or destination belongs to another channel.
+ */
+export class ChannelDestinationMismatchError extends BridgeError {
+  override readonly name = 'ChannelDestinationMismatchError';
+
+  constructor(public readonly channel: string) {
+    super(
+      `channel "${channel}": its bot user id is not the destination of its webhook events; check that channel's ` +
+        'channelAccessToken and destination in LINE_CHANNELS (npm run doctor compares them)',
+    );
+  }
+}

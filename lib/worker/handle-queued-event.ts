@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 
-import { ChannelNotConfiguredError } from '../config/errors';
+import { ChannelDestinationMismatchError, ChannelNotConfiguredError } from '../config/errors';
 import { eventFactsOf, routeOf, type EventFacts, type EventRoute, type IgnoreReason } from '../domain/event-route';
 import {
   countForChannel,
@@ -142,6 +142,10 @@ async function settle(
     channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
     records: deps.store,
   };
+  // Siblings' records are keyed by each channel's bot user id as configured or as LINE gives it: if this channel's
+  // disagrees with its own webhook's destination, the siblings' would be other records than their events use.
+  if (siblings.channels.length > 0 && (await channel.destination()) !== message.destination)
+    throw new ChannelDestinationMismatchError(channel.id);
   const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
   switch (route.kind) {
     case 'start-link':

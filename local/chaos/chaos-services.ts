@@ -64,6 +64,11 @@ export async function startChaosServices(): Promise<ChaosServices> {
   });
   const line = await startLineStandIn({
     channelAccessToken: secrets.channels.map((each) => each.channelAccessToken),
+    // LINE's bot info for each token: the bot its webhooks name as destination.
+    channels: secrets.channels.map((each) => ({
+      channelAccessToken: each.channelAccessToken,
+      botUserId: each.destination,
+    })),
     unknownUsers: 'not-found',
   });
   const dynamo = new DynamoDBClient({});

@@ -242,6 +242,23 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(lineSubscriptionOf(harness, own, 'tw')).toEqual(OPTIN);
   });
 
+  it("refuses to move siblings when the channel's bot user id is not the webhook's destination, changing nothing", async () => {
+    // Prepare: th's events arrive with tw's bot as destination (a LINE_CHANNELS entry with another channel's token)
+    const before = harness.capillary.state();
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
+    // Act
+    const response = await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, {
+      channel: 'th',
+      destination: BOT.tw,
+    });
+    // Assess
+    expect(response.batchItemFailures).toHaveLength(1);
+    const error = harness.settled.at(-1)?.error;
+    expect(error?.name).toBe('ChannelDestinationMismatchError');
+    expect(error?.message).toMatch(/channel "th".*destination/);
+    expect(harness.capillary.state().customers).toEqual(before.customers);
+  });
+
   it('leaves a channel of another provider on the same org untouched', async () => {
     // Prepare: the same person follows jp, whose provider gives them another user id
     const jpUserId = lineUserId();
