@@ -370,6 +370,11 @@ async function startStandIns(options: LocalPipelineOptions, stopStack: (() => Pr
   const lineStandIn = await startLineStandIn({
     port: options.ports.line,
     channelAccessToken: LOCAL_CHANNELS.map((channel) => channel.channelAccessToken),
+    // LINE's bot info for each token: the bot its webhooks name as destination.
+    channels: LOCAL_CHANNELS.map((channel) => ({
+      channelAccessToken: channel.channelAccessToken,
+      botUserId: channel.destination,
+    })),
   });
   stopStack.push(() => lineStandIn.close());
   // The menus the local channels map tiers to, as the brand would have created them (kept by a reset).
