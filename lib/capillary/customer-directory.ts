@@ -29,9 +29,11 @@ export interface Registration {
 export interface CustomerDirectory {
   readonly defersRegistration: boolean;
   register(lineUserId: string, displayName: string | undefined, call: CallOptions): Promise<Registration>;
-  /** the person's customer: through the INSTORE externalId too (it may carry no profile of this account) */
-  find(lineUserId: string, call: CallOptions): Promise<number | undefined>;
-  /** the customer carrying this account's LINE profile of the user */
+  /**
+   * The customer carrying this account's LINE profile of the user, if Capillary has one; undefined also when this org
+   * cannot be searched by LINE id, so an unfollow is still recorded rather than retried forever. Never the person's
+   * customer found through the INSTORE externalId: after a link that one carries no LINE profile of this account.
+   */
   findProfileHolder(lineUserId: string, call: CallOptions): Promise<number | undefined>;
   setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void>;
 }
@@ -127,26 +129,7 @@ export class LineCustomerDirectory implements CustomerDirectory {
     return plain;
   }
 
-  /**
-   * The customer holding this LINE user, if Capillary has one; undefined also when this org cannot be
-   * searched by LINE id, so an unfollow is still recorded rather than retried forever.
-   */
-  async find(lineUserId: string, call: CallOptions): Promise<number | undefined> {
-    try {
-      if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);
-      // A backfilled customer has only the LINE profile (same externalId); a linked member, only the LINE id.
-      return (
-        (await this.#lookup(call, 'INSTORE', 'externalId', this.externalIdFor(lineUserId))) ??
-        (await this.#lookup(call, 'LINE', 'externalId', this.externalIdFor(lineUserId))) ??
-        (await this.#lookup(call, 'LINE', 'line', lineUserId))
-      );
-    } catch (error) {
-      if (error instanceof LookupUnsupportedError) return undefined;
-      throw error;
-    }
-  }
-
-  /** The LINE-source lookups alone: they are scoped to this account. */
+  /** The LINE-source lookups alone: they are scoped to this account. A backfilled customer has the externalId. */
   async findProfileHolder(lineUserId: string, call: CallOptions): Promise<number | undefined> {
     try {
       if (this.config.registrationMode === 'line-only') return await this.#lookup(call, 'LINE', 'line', lineUserId);

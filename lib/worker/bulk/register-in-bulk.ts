@@ -133,10 +133,6 @@ function behindRound(directory: CustomerDirectory, round: BulkRound, userId: str
         });
       return directory.register(lineUserId, displayName, call);
     },
-    find(lineUserId, call) {
-      round.withdraw(userId);
-      return directory.find(lineUserId, call);
-    },
     findProfileHolder(lineUserId, call) {
       round.withdraw(userId);
       return directory.findProfileHolder(lineUserId, call);

@@ -42,7 +42,7 @@ export async function detachPrevious(
   } catch (error) {
     if (!(error instanceof CustomerGoneError)) throw error;
     countForChannel('CustomerReResolved', channel.id);
-    holder = await channel.customers.find(userId, call);
+    holder = await channel.customers.findProfileHolder(userId, call);
     log.info('Previous customer gone in Capillary; the user was looked up again', {
       goneCustomerId: previous,
       customerId: holder,
@@ -55,16 +55,14 @@ export async function detachPrevious(
 
 /**
  * The customer carrying this channel's LINE profile of the user, for a record that names none: a follow whose
- * registration reached Capillary and never completed (its answer lost) left it there. The lookup finds the person's
- * customer in the org; only one that carries this channel's account's profile counts.
+ * registration reached Capillary and never completed (its answer lost) left it there.
  */
 export async function profileHolder(
   { channel, userId, call }: Omit<ProfileMove, 'log'>,
   recorded: number | undefined,
 ): Promise<number | undefined> {
   if (recorded !== undefined) return recorded;
-  const found = await channel.customers.find(userId, call);
-  return found !== undefined && (await channel.members.holdsLineId(found, userId, call)) ? found : undefined;
+  return channel.customers.findProfileHolder(userId, call);
 }
 
 /** A failed attach: the LINE profile back on the previous customer, with the subscription it had. */

@@ -92,7 +92,7 @@ async function optOutHolder(
   } catch (error) {
     if (!(error instanceof CustomerGoneError)) throw error;
     countForChannel('CustomerReResolved', channel.id);
-    const holder = await channel.customers.find(claimed.key.userId, call);
+    const holder = await channel.customers.findProfileHolder(claimed.key.userId, call);
     log.info('Member gone in Capillary; the user was looked up again', {
       goneCustomerId: memberId,
       customerId: holder,

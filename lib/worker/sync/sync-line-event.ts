@@ -87,7 +87,7 @@ async function reResolve(
   call: { deadlineAt: number },
 ): Promise<{ customerId: number | null; linkedCustomerId?: number | null }> {
   countForChannel('CustomerReResolved', channel.id);
-  const found = await channel.customers.find(key.userId, call);
+  const found = await channel.customers.findProfileHolder(key.userId, call);
   let customerId: number | null = null;
   if (found !== undefined && found !== gone.customerId) {
     await channel.customers.setSubscription(found, subscription, call);

@@ -84,8 +84,8 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     await start();
     const known = lineUserId();
     const { customerId } = await directory().register(known, undefined, call);
-    expect(await directory().find(known, call)).toBe(customerId);
-    expect(await directory().find(lineUserId(), call)).toBeUndefined();
+    expect(await directory().findProfileHolder(known, call)).toBe(customerId);
+    expect(await directory().findProfileHolder(lineUserId(), call)).toBeUndefined();
   });
 
   const memberLinker = () =>
@@ -106,7 +106,7 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
     const userId = lineUserId();
     const memberId = standIn.addMember({ mobile: '66812345678' });
     await memberLinker().attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
-    expect(await directory().find(userId, call)).toBe(memberId);
+    expect(await directory().findProfileHolder(userId, call)).toBe(memberId);
   });
 
   it('resolves a repeated registration to the customer carrying the LINE profile, not the INSTORE one, after a link moved it', async () => {
@@ -126,7 +126,7 @@ describe('LineCustomerDirectory against the Capillary stand-in', () => {
 
   it('answers "nobody" where the org cannot be searched by LINE id (8013), so an unfollow is still recorded', async () => {
     await start({ supportsLineLookup: false });
-    expect(await directory({ registrationMode: 'line-only' }).find(lineUserId(), call)).toBeUndefined();
+    expect(await directory({ registrationMode: 'line-only' }).findProfileHolder(lineUserId(), call)).toBeUndefined();
   });
 
   it('switches to the other LINE channel spelling once when Capillary answers 1101', async () => {

@@ -318,7 +318,10 @@ describe('worker: linking a follower to the brand member', () => {
     const secondAccount = 'second-line-account';
     await harness.close();
     harness = await startWorkerHarness({
-      channels: [RIG_CHANNEL, { ...RIG_CHANNEL, id: 'second', capillaryLineAccountId: secondAccount }],
+      channels: [
+        RIG_CHANNEL,
+        { ...RIG_CHANNEL, id: 'second', capillaryLineAccountId: secondAccount, destination: secondDestination },
+      ],
     });
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const runSecond = (events: ReturnType<typeof followEvent>[]) =>

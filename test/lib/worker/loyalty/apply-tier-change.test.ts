@@ -21,16 +21,18 @@ const GOLD = `richmenu-${'2'.repeat(32)}`;
 const STAR = `richmenu-${'3'.repeat(32)}`;
 const TH_GOLD = `richmenu-${'4'.repeat(32)}`;
 const TH = { channel: 'th', destination: `U${'7'.repeat(32)}` };
+const TW = { channel: 'tw', destination: `U${'8'.repeat(32)}` };
 
 const withMenus = (menus: Record<string, string>, channel: WorkerChannel = RIG_CHANNEL): WorkerChannel => ({
   ...channel,
   loyalty: { richMenusByTier: parseRichMenusByTier(menus, 'test').map! },
 });
-const channel = (id: string): WorkerChannel => ({
+const channel = (id: 'th' | 'tw'): WorkerChannel => ({
   id,
   channelAccessToken: `token-${id}`,
   capillaryLineAccountId: `account-${id}`,
   capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
+  destination: { th: TH, tw: TW }[id].destination,
 });
 
 let sequence = 0;
@@ -168,8 +170,7 @@ describe('worker: Capillary tier changes → the member menu (loyalty lane)', ()
     expect(menuOf(onDefault.userId)).toBe(GOLD);
     expect(menuOf(onTh.userId)).toBe(TH_GOLD);
     const calls = perUserCalls().length;
-    const tw = { channel: 'tw', destination: `U${'8'.repeat(32)}` };
-    expect(await apply(tierEvent(lineUserId(), onTh.memberId, 2, t), tw)).toEqual({ result: 'tier', action: 'no-map' });
+    expect(await apply(tierEvent(lineUserId(), onTh.memberId, 2, t), TW)).toEqual({ result: 'tier', action: 'no-map' });
     expect(perUserCalls()).toHaveLength(calls);
   });
 

@@ -79,11 +79,16 @@ describe("worker: the member's rich menu on link and unlink", () => {
 
   it('two channels: each links its own map; a channel without a map calls no rich menu endpoint', async () => {
     const thGold = `richmenu-${'e'.repeat(32)}`;
-    const channel = (id: string): WorkerChannel => ({
+    const via = {
+      th: { channel: 'th', destination: `U${'1'.repeat(32)}` },
+      tw: { channel: 'tw', destination: `U${'2'.repeat(32)}` },
+    };
+    const channel = (id: 'th' | 'tw'): WorkerChannel => ({
       id,
       channelAccessToken: `token-${id}`,
       capillaryLineAccountId: `account-${id}`,
       capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,
+      destination: via[id].destination,
     });
     await start([withMenus({ Gold: thGold }, channel('th')), channel('tw')], {
       channelAccessToken: ['token-th', 'token-tw'],
@@ -95,8 +100,8 @@ describe("worker: the member's rich menu on link and unlink", () => {
     harness.capillary.loyalty.setTier(twMember, 'Gold');
     const thUser = lineUserId();
     const twUser = lineUserId();
-    await link(harness, thUser, MOBILE, { channel: 'th', destination: `U${'1'.repeat(32)}` });
-    await link(harness, twUser, '66899999999', { channel: 'tw', destination: `U${'2'.repeat(32)}` });
+    await link(harness, thUser, MOBILE, via.th);
+    await link(harness, twUser, '66899999999', via.tw);
     expect(harness.line.state().userRichMenus).toEqual({ [thUser]: thGold });
     // One per-user call in all: the th member's link (paths mask the user ids).
     const perUser = harness.line.calls().filter((call) => /^\/v2\/bot\/user\/[^/]+\/richmenu/.test(call.path));

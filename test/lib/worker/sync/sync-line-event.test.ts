@@ -1,7 +1,15 @@
 import { CustomerGoneError } from '../../../../lib/capillary/errors';
-import { DESTINATION, followEvent, lineUserId, redelivery, unfollowEvent } from '../../../../local/line-event-factory';
+import {
+  accountLinkEvent,
+  DESTINATION,
+  followEvent,
+  lineUserId,
+  redelivery,
+  unfollowEvent,
+} from '../../../../local/line-event-factory';
 import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../../../local/standins/capillary-standin';
+import { holders, MOBILE, nonceFor, startLinkHarness } from '../../../support/link-harness';
 
 /** Capillary business calls (the OAuth token call is excluded: it is amortised across events). */
 const apiCalls = (harness: WorkerHarness) => harness.capillary.calls().filter((call) => call.path.startsWith('/v2/'));
@@ -327,6 +335,34 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: survivorId, subscription: 'OPTOUT' });
   });
 
+  it("a follow of a linked member merged away lands on the survivor carrying the LINE profile, not the person's first customer", async () => {
+    // Prepare: followed (customer A: INSTORE + LINE), linked to member M (the LINE profile moved, INSTORE stayed on A),
+    // then Capillary merged M into S
+    await harness.close();
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [first] = holders(harness, userId);
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    const survivorId = harness.capillary.addMember({ mobile: '66899999999' });
+    await mergeAway(memberId, survivorId);
+    // Act
+    const response = await harness.run([followEvent(userId, 3000)]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(holders(harness, userId)).toEqual([survivorId]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', customerId: survivorId });
+    expect(lineSubscription(harness, survivorId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(lineSubscription(harness, first!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: survivorId,
+      linkedCustomerId: survivorId,
+    });
+  });
+
   it.each([8069, 8109])(
     'a follow whose customer is gone (%s) and that nobody else carries registers afresh; no retry',
     async (code) => {
@@ -337,7 +373,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
       jest
         .spyOn(customers, 'setSubscription')
         .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
-      jest.spyOn(customers, 'find').mockResolvedValueOnce(undefined);
+      jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
       jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
       // Act
       const response = await harness.run([followEvent(userId, 2000)]);
@@ -356,7 +392,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     jest
       .spyOn(customers, 'setSubscription')
       .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [8109]));
-    jest.spyOn(customers, 'find').mockResolvedValueOnce(undefined);
+    jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
     const response = await harness.run([unfollowEvent(userId, 2000)]);
     expect(response.batchItemFailures).toEqual([]);
     const record = await harness.store.read(userKey(userId));
