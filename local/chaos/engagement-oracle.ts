@@ -3,7 +3,8 @@
  * Capillary stand-in's ingest URL took (it records every post, duplicates included):
  * - every event a rule maps was posted exactly once, under its event name, and nothing else was posted: not an
  *   event no rule maps, not an event nobody sent. A person whose customer Capillary deleted on a PII request (the
- *   identity mix) may have a tap applied after the deletion: it waits for a new follow, so once or never;
+ *   identity mix) may have a tap applied after the deletion: it waits for a new follow, so once or never. A post
+ *   whose answer never reached the bridge (./ingest-answers) may have been taken: one more post is allowed for each;
  * - no posted body carries a LINE user id (Capillary keeps behavioural events after a PII deletion).
  */
 import type { PostedBehaviouralEvent } from '../standins/behavioural-events-ingest';
@@ -18,8 +19,10 @@ export interface EngagementFigures {
   mapped: number;
   /** posts the ingest took, repeats included */
   posts: number;
-  /** events posted more than once */
+  /** events posted more than once, beyond the posts whose answer the bridge never got */
   postedTwice: number;
+  /** events posted again after an attempt whose answer was lost (Capillary's unique key takes it once) */
+  repostedAfterLostAnswer: number;
   /** mapped events never posted */
   notPosted: number;
   /** of the person whose customer was deleted on a PII request, never posted (allowed) */
@@ -35,6 +38,7 @@ export function judgeEngagement(
   posted: readonly PostedBehaviouralEvent[],
   ingestFaulted = 0,
   deletedUsers: ReadonlySet<string> = new Set(),
+  answersLost: ReadonlyMap<string, number> = new Map(),
 ): { figures: EngagementFigures; problems: UserProblem[] } {
   const problems: UserProblem[] = [];
   const postsOf = new Map<string, PostedBehaviouralEvent[]>();
@@ -44,6 +48,7 @@ export function judgeEngagement(
     mapped: sent.filter((event) => event.eventName !== undefined).length,
     posts: posted.length,
     postedTwice: 0,
+    repostedAfterLostAnswer: 0,
     notPosted: 0,
     notPostedAfterDeletion: 0,
     unexpected: 0,
@@ -63,9 +68,16 @@ export function judgeEngagement(
       figures.notPostedAfterDeletion += 1;
       continue;
     }
+    // Each attempt whose answer never came may have been taken: the bridge cannot know, and posts again.
+    const mayRepeat = answersLost.get(event.webhookEventId) ?? 0;
     if (posts.length === 0) figures.notPosted += 1;
-    if (posts.length > 1) figures.postedTwice += 1;
-    if (posts.length !== 1) report(`${event.webhookEventId} (${event.eventName}): posted ${posts.length} times`);
+    if (posts.length > 1 && posts.length - 1 <= mayRepeat) figures.repostedAfterLostAnswer += 1;
+    else if (posts.length > 1) figures.postedTwice += 1;
+    if (posts.length === 0 || posts.length - 1 > mayRepeat)
+      report(
+        `${event.webhookEventId} (${event.eventName}): posted ${posts.length} times` +
+          (mayRepeat > 0 ? `, ${mayRepeat} answer(s) lost` : ''),
+      );
     for (const post of posts) {
       if (post.eventName !== event.eventName) report(`${event.webhookEventId}: posted as ${post.eventName}`);
       if (JSON.stringify(post.body).includes(event.userId))
@@ -92,6 +104,10 @@ export function engagementRows(figures: EngagementFigures): TableRow[] {
     [
       '  mapped events posted twice / never; unmapped or unknown posted',
       `${figures.postedTwice} / ${figures.notPosted}; ${figures.unexpected}`,
+    ],
+    [
+      '  posted again after an answer was lost (Capillary keeps one by its unique key)',
+      figures.repostedAfterLostAnswer,
     ],
     ['  never posted: taps of a person whose customer was deleted (PII)', figures.notPostedAfterDeletion],
   ];

@@ -39,6 +39,7 @@ import { judgeEngagement, type EngagementFigures } from './engagement-oracle';
 import { chaosEngagementSettings } from './engagement-scenario';
 import { startIdentityMix, type IdentityFigures, type IdentityMix, type IdentityRunOptions } from './identity-run';
 import { linkChannelsOf } from './identity-scenario';
+import { watchIngestAnswers } from './ingest-answers';
 import { asLambdaInvocation } from './lambda-sandbox';
 import { personalDisplayName } from './log-scan';
 import { judgeUsers, recordKey, type UserProblem } from './oracle';
@@ -631,6 +632,8 @@ export async function playScenario(
         identityOptions,
       )
     : undefined;
+  // Before the worker's clients are made: they take the fetch they will use when they are built.
+  const ingestAnswers = watchIngestAnswers();
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
     const accepted: Accepted = { requests: 0, eventIds: new Set(), events: 0, eventsByChannel: new Map() };
@@ -692,6 +695,7 @@ export async function playScenario(
       services.capillary.state().behaviouralEvents.posted,
       ingestCalls.filter((call) => call.fault !== undefined).length,
       identity?.deletedUsers(),
+      ingestAnswers.lost,
     );
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),
@@ -734,6 +738,7 @@ export async function playScenario(
       writeTrace(process.env.CHAOS_TRACE_FILE, result, tally, journal, services.capillary.calls());
     return result;
   } finally {
+    ingestAnswers.stop();
     await workers.stop();
     await identity?.close();
     webhook.sqs.destroy();

@@ -90,6 +90,34 @@ describe('chaos oracle: engagement events', () => {
     ]);
   });
 
+  it('allows one more post for each attempt whose answer never reached the bridge, and no other repeat', () => {
+    const sent = (webhookEventId: string): SentEngagement => ({
+      webhookEventId,
+      userId: 'Uuser',
+      channel: 'th',
+      destination: 'Ubot',
+      eventName: 'line_checkin',
+    });
+    const post = (externalEventId: string) =>
+      ({ externalEventId, eventName: 'line_checkin', body: {} }) as PostedBehaviouralEvent;
+    const answersLost = new Map([
+      ['E1', 1],
+      ['E2', 1],
+    ]);
+    const { figures, problems } = judgeEngagement(
+      [sent('E1'), sent('E2'), sent('E3')],
+      [post('E1'), post('E1'), post('E2'), post('E2'), post('E2'), post('E3'), post('E3')],
+      0,
+      new Set(),
+      answersLost,
+    );
+    expect(figures).toMatchObject({ repostedAfterLostAnswer: 1, postedTwice: 2 });
+    expect(problems.map(({ detail }) => detail)).toEqual([
+      'E2 (line_checkin): posted 3 times, 1 answer(s) lost',
+      'E3 (line_checkin): posted 2 times',
+    ]);
+  });
+
   it('reports a mapped event never posted, an unmapped or unknown one posted, and a body naming the user', () => {
     const sent = (webhookEventId: string, eventName?: string): SentEngagement => ({
       webhookEventId,

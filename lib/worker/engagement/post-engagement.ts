@@ -63,7 +63,10 @@ export async function postEngagement(
     }
     // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
     const subscription = state.subscription ?? 'OPTIN';
-    customerId = registered = await registerFollower(channel, key.userId, subscription, log, call);
+    customerId = registered = await releasingOnFailure(
+      () => registerFollower(channel, key.userId, subscription, log, call),
+      { complete, kept: {}, log },
+    );
   }
   // The route matched this channel's rules: it has its client unless the configuration object was built by hand.
   if (channel.engagement === undefined) throw new EngagementNotConfiguredError(channel.id);
@@ -75,8 +78,8 @@ export async function postEngagement(
     timeZone: posting.timeZone,
     customerField: posting.customerField,
   });
-  const result = await client.post(body, call);
   const recorded = registered === undefined ? {} : { customerId: registered };
+  const result = await releasingOnFailure(() => client.post(body, call), { complete, kept: recorded, log });
   if (result.outcome === 'refused') {
     log.warn('Capillary refused the engagement event; acknowledged', {
       eventName: rule.event,
@@ -93,4 +96,24 @@ export async function postEngagement(
   await complete(recorded);
   countForChannel('EngagementPosted', channel.id, 1, perEvent);
   return outcome('posted');
+}
+
+/**
+ * A failed step releases the claim before the event is retried: this lane has its own queue, so a claim held until
+ * it expires would stop the user's follows and unfollows on the events queue for every retry. What the event did
+ * change (the customer it registered) is kept; the event is not recorded, and the retry starts over.
+ */
+async function releasingOnFailure<T>(
+  step: () => Promise<T>,
+  { complete, kept, log }: { complete: ClaimedEvent['complete']; kept: { customerId?: number }; log: Logger },
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    // Not releasable (DynamoDB, a claim already taken over): it expires instead; the step's error is what counts.
+    await complete({ ...kept, recordEvent: false }).catch((releaseError: unknown) =>
+      log.warn('Engagement claim not released; it expires', { error: releaseError }),
+    );
+    throw error;
+  }
 }

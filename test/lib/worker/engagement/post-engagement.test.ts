@@ -210,6 +210,27 @@ describe('worker: LINE engagement → Capillary behavioural events', () => {
     expect((await harness.run([second])).batchItemFailures).toHaveLength(1);
     expect(harness.settled.at(-1)?.error?.name).toBe('BehaviouralEventsUnavailableError');
     expect(posted(harness)).toHaveLength(1);
+    // The failed tap holds nothing: the user's unfollow (events queue) applies at once, not after the claim expires
+    expect((await harness.run([unfollowEvent(userId, 4000)])).batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', subscription: 'OPTOUT' });
+  });
+
+  it('a tap of an unknown user whose post fails keeps the customer it registered, and holds no claim', async () => {
+    harness = await startWorkerHarness({
+      engagement: engagementFor(),
+      capillaryStandIn: { behaviouralEventsRateLimitPerMinute: 1 },
+    });
+    const { userId } = await follower(harness);
+    expect((await harness.run([checkin(userId, 2000)])).batchItemFailures).toEqual([]);
+    const stranger = lineUserId();
+    // Act: registered, then the ingest refuses (429)
+    expect((await harness.run([checkin(stranger, 3000)])).batchItemFailures).toHaveLength(1);
+    // Assess
+    const [customer, ...others] = harness.capillary.customersWithIdentifier('line', stranger);
+    expect(others).toEqual([]);
+    const record = await harness.store.read({ destination: DESTINATION, userId: stranger });
+    expect(record?.customerId).toBe(customer!.id);
+    expect(record?.pendingEventId).toBeUndefined();
   });
 
   it('counts and skips an unknown user in on-link mode', async () => {
