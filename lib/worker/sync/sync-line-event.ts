@@ -6,6 +6,7 @@ import { decide, keepsForgotten, type SyncDecision } from '../../domain/sync-dec
 import type { SubscriptionState } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
+import type { AppliedChange } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 import { registerFollower } from './register-follower';
 
@@ -85,7 +86,7 @@ async function reResolve(
   gone: CustomerGoneError,
   log: Logger,
   call: { deadlineAt: number },
-): Promise<{ customerId: number | null; linkedCustomerId?: number | null }> {
+): Promise<Pick<AppliedChange, 'customerId' | 'linkedCustomerId' | 'link' | 'linkRefs'>> {
   countForChannel('CustomerReResolved', channel.id);
   const found = await channel.customers.findProfileHolder(key.userId, call);
   let customerId: number | null = null;
@@ -100,6 +101,10 @@ async function reResolve(
     codes: gone.codes,
     customerId,
   });
-  // A linked member merged away lives on in its survivor; a deleted one leaves the user unlinked.
-  return state.linkedCustomerId === gone.customerId ? { customerId, linkedCustomerId: customerId } : { customerId };
+  if (state.linkedCustomerId !== gone.customerId) return { customerId };
+  // A linked member merged away lives on in its survivor (it carries the profile); a deleted one leaves the user
+  // unlinked, on the customer of their own just registered (or none), and the member index entries go.
+  return found !== undefined && customerId === found
+    ? { customerId, linkedCustomerId: customerId }
+    : { customerId, linkedCustomerId: null, link: null, linkRefs: null };
 }

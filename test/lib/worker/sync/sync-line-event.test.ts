@@ -363,6 +363,29 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     });
   });
 
+  it('a follow of a linked member Capillary deleted (PII) registers a customer of their own, no longer linked', async () => {
+    // Prepare: followed, linked to member M, then M deleted on a PII request (no notification reached the bridge yet)
+    await harness.close();
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    harness.capillary.deleteCustomer(memberId);
+    // Act
+    const response = await harness.run([followEvent(userId, 3000)]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    const [own] = holders(harness, userId);
+    expect(own).not.toBe(memberId);
+    const record = await harness.store.read(userKey(userId));
+    expect(record).toMatchObject({ customerId: own, subscription: 'OPTIN' });
+    expect(record?.linkedCustomerId).toBeUndefined();
+    expect(record?.link).toBeUndefined();
+  });
+
   it.each([8069, 8109])(
     'a follow whose customer is gone (%s) and that nobody else carries registers afresh; no retry',
     async (code) => {
