@@ -130,10 +130,12 @@ function settleMergeRequest(
 /**
  * Capillary deleted the customer's PII: the record keeps only its ordering guard and the mark. The customer, the
  * member link, the link's state and the member index entries go; only a new follow registers the user again
- * (domain/sync-rules keepsForgotten).
+ * (domain/sync-rules keepsForgotten). A record naming no customer any more was queued for naming this one, and an
+ * event that found it gone cleared it: it is marked too, or a late tap would register the person again.
  */
 function forget(state: UserSyncState, customerId: number, createdAt: number): IdentityVerdict {
-  if (!names(state, customerId)) return NOT_NAMED;
+  const namesNone = state.customerId === undefined && state.linkedCustomerId === undefined;
+  if (!names(state, customerId) && !namesNone) return NOT_NAMED;
   return {
     action: 'forgotten',
     change: {

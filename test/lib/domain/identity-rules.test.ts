@@ -89,6 +89,22 @@ describe('identityVerdict', () => {
       },
     ],
     [
+      'a deletion reaching a record that names no customer any more (an event found it gone first) forgets the user',
+      { subscription: 'OPTOUT' },
+      deletion,
+      {
+        action: 'forgotten',
+        change: {
+          customerId: null,
+          linkedCustomerId: null,
+          link: null,
+          subscription: null,
+          linkRefs: null,
+          forgottenAt: 5_000,
+        },
+      },
+    ],
+    [
       'a deletion of another customer changes nothing',
       { customerId: 11 },
       deletion,
