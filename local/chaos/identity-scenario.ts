@@ -119,6 +119,12 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
       .map((user) => user.userId),
   );
   const linksAfterCut = (user: UserHistory) => linkingAfterCut.has(user.userId);
+  // A person's customer carries a profile of each channel of the provider they follow; Capillary keeps one
+  // subscription per account on a customer, so two people merged together must share no account (no person would).
+  const channelsOf = new Map<string, Set<string>>();
+  for (const user of users) channelsOf.set(user.userId, (channelsOf.get(user.userId) ?? new Set()).add(user.channel));
+  const sharesNoAccount = (one: UserHistory, other: UserHistory) =>
+    ![...(channelsOf.get(one.userId) ?? [])].some((channel) => channelsOf.get(other.userId)?.has(channel));
   const friendAtCut = (user: UserHistory) =>
     user.actions
       .filter((action, index) => action !== 'link' && action !== 'unlink' && user.events[index]!.timestamp < cutAt)
@@ -142,7 +148,7 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
     const kind = kinds[kindTurns[linksBefore ? 'linked' : 'anonymous']++ % kinds.length] as CapillaryActionKind;
     const survivor =
       kind === 'merge-anonymous-into-anonymous'
-        ? users.find((other) => other.channel !== user.channel && !subjects.has(key(other)) && !linksAfterCut(other))
+        ? users.find((other) => sharesNoAccount(user, other) && !subjects.has(key(other)) && !linksAfterCut(other))
         : undefined;
     if (kind === 'merge-anonymous-into-anonymous' && survivor === undefined) continue;
     if (survivor) subjects.add(key(survivor));
