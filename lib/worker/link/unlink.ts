@@ -36,9 +36,10 @@ export async function unlink(
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
   const own = await ownCustomerAgain(link, state.subscription);
-  await claimed.complete(unlinkedChange(own, now));
+  // This record last: until it is recorded, a retry redoes the rest (siblings already recorded are skipped).
   for (const sibling of onMember) await unlinkSibling(link, sibling);
   await release(siblings.filter((sibling) => !onMember.includes(sibling)));
+  await claimed.complete(unlinkedChange(own, now));
   await removeMemberMenu(channel, key.userId, link);
   countForChannel('LinkRemoved', channel.id);
   log.info('LINE identity removed from the member', {

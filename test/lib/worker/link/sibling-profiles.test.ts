@@ -1,3 +1,4 @@
+import { CapillaryUnavailableError } from '../../../../lib/capillary/errors';
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
 import { DynamoCustomerIndex } from '../../../../lib/store/customer-index';
 import {
@@ -306,6 +307,30 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
       expect(record?.linkedCustomerId).toBeUndefined();
       expect(record?.pendingEventId).toBeUndefined();
     }
+  });
+
+  it("an unlink whose sibling's own customer fails once ends, on the retry, with both channels unlinked on one", async () => {
+    // Prepare: tw's registration of a customer of its own fails once (Capillary unavailable)
+    await linkInTh();
+    jest
+      .spyOn(harness.deps.channels.get('tw')!.customers, 'register')
+      .mockRejectedValueOnce(new CapillaryUnavailableError('add-customer-line', 1, 'HTTP 503'));
+    const unlinkEvent = postbackEvent(userId, 3000, 'action=unlink');
+    expect((await harness.run([unlinkEvent], 1, VIA.th)).batchItemFailures).toHaveLength(1);
+    // Act: SQS retries it
+    const response = await harness.run([unlinkEvent], 2, VIA.th);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'link', action: 'unlinked' });
+    expect(lineAccountsOf(harness, memberId)).toEqual([]);
+    const [own, ...others] = holdersOf(harness, userId);
+    expect(others).toEqual([]);
+    expect(lineAccountsOf(harness, own!)).toEqual(['account-th', 'account-tw']);
+    for (const destination of [BOT.th, BOT.tw])
+      expect(await harness.store.read({ destination, userId })).toMatchObject({
+        customerId: own,
+        link: { status: 'unlinked' },
+      });
   });
 
   it('an unlink when the sibling channel is blocked: its profile leaves the member, it gets no customer', async () => {
