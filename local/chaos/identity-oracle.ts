@@ -11,7 +11,8 @@
  * - not a friend: at most one, not opted in.
  * - linked: that customer is the member (for every channel of the provider: the sibling link); unlinked: a customer
  *   other than their members.
- * - forgotten: no customer carries the profile; the record is marked and names no customer.
+ * - forgotten: no customer carries the profile; the record is marked and names no customer. A deletion Capillary
+ *   never notified cannot be told from any other customer gone: the record then only names no live customer.
  * - record: names the customer that carries the profile (or one Capillary merged away: healed by the next event,
  *   counted apart) and the member when linked, nothing when not.
  * - leftovers: no customer is opted in on an account it carries no LINE profile of, and no customer carries a LINE
@@ -69,6 +70,8 @@ interface Expected {
   linkedTo?: string;
   everLinked: boolean;
   forgotten: boolean;
+  /** the deletion that made the user forgotten was notified: the bridge can mark the record */
+  deletionNotified: boolean;
 }
 
 const key = (user: { destination: string; userId: string }) => `${user.destination}#${user.userId}`;
@@ -113,13 +116,10 @@ function expectedOf(
   const newest = sync.at(-1);
   const friend = newest !== undefined && newest.action !== 'unfollow';
   const accountId = inputs.lineAccountIds[user.channel];
-  const deletedAt = (of: UserHistory, account = inputs.lineAccountIds[of.channel]) =>
-    Math.max(
-      -Infinity,
-      ...inputs.facts.deletedProfiles
-        .filter((deleted) => deleted.lineUserId === of.userId && deleted.accountId === account)
-        .map((deleted) => deleted.at),
-    );
+  const deletionsOf = (of: UserHistory, account = inputs.lineAccountIds[of.channel]) =>
+    inputs.facts.deletedProfiles.filter((deleted) => deleted.lineUserId === of.userId && deleted.accountId === account);
+  const deletedAt = (of: UserHistory, account?: string) =>
+    Math.max(-Infinity, ...deletionsOf(of, account).map((deleted) => deleted.at));
   const deletion = deletedAt(user, accountId);
   const followedSince = sync.some(
     ({ action, index }) => action !== 'unfollow' && user.events[index]!.timestamp > deletion,
@@ -132,6 +132,7 @@ function expectedOf(
   return {
     friend,
     forgotten,
+    deletionNotified: deletionsOf(user, accountId).some((deleted) => deleted.at === deletion && deleted.notified),
     everLinked: links.everLinked,
     ...(links.linkedTo !== undefined && !unlinkedByDeletion ? { linkedTo: links.linkedTo } : {}),
   };
@@ -218,8 +219,12 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       return false;
     };
     const memberId = expected.linkedTo === undefined ? undefined : memberIdOf(expected.linkedTo);
+    // Forgotten: the record marked and naming no one; with no notification the bridge cannot know the customer went for
+    // a PII deletion, so it only names no one (or the deleted customer, until its next event re-resolves it).
     const recordHolds = expected.forgotten
-      ? record?.forgottenAt !== undefined && record.customerId === undefined && record.linkedCustomerId === undefined
+      ? expected.deletionNotified
+        ? record?.forgottenAt !== undefined && record.customerId === undefined && record.linkedCustomerId === undefined
+        : names(record?.customerId, undefined) && names(record?.linkedCustomerId, undefined)
       : (carrier === undefined || record?.customerId === undefined || names(record.customerId, carrier.id)) &&
         names(record?.linkedCustomerId, memberId);
     check('record names the customer and member', recordHolds, () =>

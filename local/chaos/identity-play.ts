@@ -37,6 +37,8 @@ export interface DeletedProfile {
   lineUserId: string;
   accountId: string;
   at: number;
+  /** false: Capillary sent no notification of it, so the bridge cannot mark the user forgotten */
+  notified: boolean;
 }
 
 /** A Capillary action as carried out: what it merged or deleted (undefined ids: skipped, the subject had no customer). */
@@ -365,6 +367,7 @@ export function performCapillaryActions(
             lineUserId: identifier.value,
             accountId: profile.accountId,
             at: action.createdAt,
+            notified: action.notification !== 'none',
           });
       notify(action.createdAt, action.notification, () => capillary.deleteCustomer(victim.id));
       Object.assign(performed, { victim: victim.id, performed: true });

@@ -176,10 +176,22 @@ describe('chaos identity oracle', () => {
   });
 
   it('reports a user whose customer was deleted on a PII request still carried, and a record not forgotten', () => {
-    const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600 }];
+    const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600, notified: true }];
     expect(problems(rightCustomers(), { deleted })).toEqual([
       'Uleaving identity: forgotten: on no customer: carried by 4',
       'Uleaving identity: record names the customer and member: {"customerId":4,"carrier":4}',
+    ]);
+  });
+
+  it('asks no forgotten mark of a record whose deletion Capillary never notified, only that it names no live customer', () => {
+    const customers = rightCustomers().filter((each) => each.id !== 4);
+    const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600, notified: false }];
+    expect(problems(customers, { deleted })).toEqual([]);
+    const unmarked = rightRecords().set(`${destination}#Uleaving`, { subscription: 'OPTOUT' });
+    expect(problems(customers, { deleted, records: unmarked })).toEqual([]);
+    const notified = [{ ...deleted[0]!, notified: true }];
+    expect(problems(customers, { deleted: notified, records: unmarked })).toEqual([
+      'Uleaving identity: record names the customer and member: {}',
     ]);
   });
 
