@@ -91,11 +91,18 @@ export async function siblingHoldsAnotherLineUser(
   return false;
 }
 
-/** Each sibling not on the member yet: opted out on its customer and its LINE profile taken off. */
+/**
+ * Each sibling not on the member yet: opted out on its customer and its LINE profile taken off. A friend whose
+ * profile no customer carries (an attempt of this link died after its detach) has nothing to take off: it joins the
+ * member with the rest.
+ */
 export async function detachSiblings(link: LinkContext, records: SiblingRecord[], memberId: number): Promise<void> {
-  for (const record of onACustomer(records)) {
-    const previous = record.customerId as number;
-    if (previous !== memberId) record.detached = await detachPrevious(moveOf(link, record), previous, memberId);
+  for (const record of records) {
+    const previous = record.customerId;
+    if (previous === undefined && record.claimed.state.subscription === 'OPTIN')
+      record.detached = { customerId: undefined };
+    else if (previous !== undefined && previous !== memberId)
+      record.detached = await detachPrevious(moveOf(link, record), previous, memberId);
   }
 }
 
@@ -132,7 +139,7 @@ export async function recordSiblingsLinked(
 ): Promise<void> {
   for (const record of records) {
     const { channel, claimed } = record;
-    if (record.customerId === undefined) {
+    if (record.customerId === undefined && record.detached === undefined) {
       await claimed.complete({});
       continue;
     }

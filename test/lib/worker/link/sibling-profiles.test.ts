@@ -243,6 +243,28 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(lineSubscriptionOf(harness, own, 'tw')).toEqual(OPTIN);
   });
 
+  it('brings a sibling friend whose profile no customer carries (an interrupted link took it off) onto the member', async () => {
+    // Prepare: tw's record names no customer (its follow's answer was lost) and its profile is off the anonymous
+    // customer, as a link attempt that died after its detach leaves them
+    const { customers, members } = harness.deps.channels.get('tw')!;
+    const lost = { ...followEvent(userId, 1500), lane: 'sync' as const };
+    await harness.store.claim(twKey(), lost);
+    await harness.store.complete(twKey(), lost, { customerId: null, recordEvent: false });
+    await members.detach(anonymousId, userId, { deadlineAt: Number.POSITIVE_INFINITY });
+    expect(await customers.findProfileHolder(userId, { deadlineAt: Number.POSITIVE_INFINITY })).toBeUndefined();
+    // Act
+    await linkInTh();
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+    expect(await harness.store.read(twKey())).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      link: { status: 'linked' },
+    });
+  });
+
   it("refuses to move siblings when the channel's bot user id is not the webhook's destination, changing nothing", async () => {
     // Prepare: th's events arrive with tw's bot as destination (a LINE_CHANNELS entry with another channel's token)
     const before = harness.capillary.state();
