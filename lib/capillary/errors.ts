@@ -59,6 +59,9 @@ export class CustomerNotResolvedError extends BridgeError {
  * Capillary no longer has the customer a call named (merged away, deleted on a PII request, or unknown):
  * retrying cannot help; the worker looks the user up again instead (docs/architecture.md#identity-who-is-who-stays-true).
  */
+/** Customer-gone codes saying the customer lives on in a merge survivor (envelope.ts CUSTOMER_GONE_CODES has all). */
+const CUSTOMER_MERGED_CODES: ReadonlySet<number> = new Set([8069, 91009]);
+
 export class CustomerGoneError extends BridgeError {
   override readonly name = 'CustomerGoneError';
 
@@ -69,5 +72,10 @@ export class CustomerGoneError extends BridgeError {
     options?: { cause?: unknown },
   ) {
     super(`Capillary ${operation}: customer ${customerId} is gone (codes [${codes.join(', ')}])`, options);
+  }
+
+  /** Merged into another customer (which carries its profiles now), rather than deleted or not found. */
+  get merged(): boolean {
+    return this.codes.some((code) => CUSTOMER_MERGED_CODES.has(code));
   }
 }

@@ -103,8 +103,8 @@ async function reResolve(
   });
   if (state.linkedCustomerId !== gone.customerId) return { customerId };
   // A linked member merged away lives on in its survivor (it carries the profile); a deleted one leaves the user
-  // unlinked, on the customer of their own just registered (or none), and the member index entries go.
-  return found !== undefined && customerId === found
+  // unlinked, on the customer of their own just registered or found (an earlier attempt's), and the index entries go.
+  return gone.merged && found !== undefined && customerId === found
     ? { customerId, linkedCustomerId: customerId }
     : { customerId, linkedCustomerId: null, link: null, linkRefs: null };
 }

@@ -386,6 +386,32 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     expect(record?.link).toBeUndefined();
   });
 
+  it.each([
+    [8069, 'merged: the customer carrying the profile is the survivor, still the member', true],
+    [8109, "deleted: the customer carrying the profile is the user's own (an earlier attempt registered it)", false],
+  ])('a linked member gone with %s, re-resolved: %s', async (code, _meaning, linked) => {
+    await harness.close();
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    const { customers } = harness.deps.channels.get('default')!;
+    jest
+      .spyOn(customers, 'setSubscription')
+      .mockRejectedValueOnce(new CustomerGoneError('update-subscription', memberId, [code]));
+    jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(777);
+    jest.spyOn(customers, 'setSubscription').mockResolvedValueOnce(undefined);
+    // Act
+    await harness.run([followEvent(userId, 3000)]);
+    // Assess
+    const record = await harness.store.read(userKey(userId));
+    expect(record?.customerId).toBe(777);
+    expect(record?.linkedCustomerId).toBe(linked ? 777 : undefined);
+  });
+
   it.each([8069, 8109])(
     'a follow whose customer is gone (%s) and that nobody else carries registers afresh; no retry',
     async (code) => {
