@@ -136,6 +136,7 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
   let turn = 0;
   const kindTurns = { linked: 0, anonymous: 0 };
   const subjects = new Set<string>();
+  const survivorPeople = new Set<string>();
   const actions: PlannedCapillaryAction[] = [];
   let createdAt = cutAt;
   for (const user of candidates) {
@@ -148,10 +149,18 @@ function planActions(users: UserHistory[], cutAt: number, random: () => number):
     const kind = kinds[kindTurns[linksBefore ? 'linked' : 'anonymous']++ % kinds.length] as CapillaryActionKind;
     const survivor =
       kind === 'merge-anonymous-into-anonymous'
-        ? users.find((other) => sharesNoAccount(user, other) && !subjects.has(key(other)) && !linksAfterCut(other))
+        ? users.find(
+            (other) =>
+              sharesNoAccount(user, other) &&
+              !subjects.has(key(other)) &&
+              !survivorPeople.has(other.userId) &&
+              !linksAfterCut(other),
+          )
         : undefined;
     if (kind === 'merge-anonymous-into-anonymous' && survivor === undefined) continue;
     if (survivor) subjects.add(key(survivor));
+    // One person's customer takes in one other person at most: a second would share the first one's accounts.
+    if (survivor) survivorPeople.add(survivor.userId);
     const chained = kind !== 'delete' && chance(random, MIX.chained);
     actions.push({
       kind,
