@@ -313,6 +313,20 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
   });
   afterEach(() => harness.close());
 
+  /** A follower (their first customer: INSTORE + LINE) linked to a store member, on the link harness. */
+  const linkedFollower = async () => {
+    await harness.close();
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [first] = holders(harness, userId);
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    return { userId, first, memberId };
+  };
+
   const mergeAway = async (victimId: number, survivorId: number) => {
     const merge = await harness.deps.channels.get('default')!.members.requestMerge(victimId, survivorId, {
       deadlineAt: Number.POSITIVE_INFINITY,
@@ -338,15 +352,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
   it("a follow of a linked member merged away lands on the survivor carrying the LINE profile, not the person's first customer", async () => {
     // Prepare: followed (customer A: INSTORE + LINE), linked to member M (the LINE profile moved, INSTORE stayed on A),
     // then Capillary merged M into S
-    await harness.close();
-    harness = await startLinkHarness();
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [first] = holders(harness, userId);
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
+    const { userId, first, memberId } = await linkedFollower();
     const survivorId = harness.capillary.addMember({ mobile: '66899999999' });
     await mergeAway(memberId, survivorId);
     // Act
@@ -365,14 +371,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
 
   it('a follow of a linked member Capillary deleted (PII) registers a customer of their own, no longer linked', async () => {
     // Prepare: followed, linked to member M, then M deleted on a PII request (no notification reached the bridge yet)
-    await harness.close();
-    harness = await startLinkHarness();
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
+    const { userId, memberId } = await linkedFollower();
     harness.capillary.deleteCustomer(memberId);
     // Act
     const response = await harness.run([followEvent(userId, 3000)]);
@@ -390,14 +389,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     [8069, 'merged: the customer carrying the profile is the survivor, still the member', true],
     [8109, "deleted: the customer carrying the profile is the user's own (an earlier attempt registered it)", false],
   ])('a linked member gone with %s, re-resolved: %s', async (code, _meaning, linked) => {
-    await harness.close();
-    harness = await startLinkHarness();
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
+    const { userId, memberId } = await linkedFollower();
     const { customers } = harness.deps.channels.get('default')!;
     jest
       .spyOn(customers, 'setSubscription')
