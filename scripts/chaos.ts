@@ -4,13 +4,20 @@
  *
  * The full chaos run: ≥ 10,000 LINE events over ≥ 1,000 users, through the real webhook, a local FIFO
  * queue and the real worker, against the Capillary and LINE stand-ins, with redeliveries, Capillary
- * faults and worker crashes. Prints what happened and what survived; exits 1 if any check failed.
- * The same seed replays the same scenario (timing between workers still varies).
+ * faults and worker crashes; then the loyalty mix (tier changes, merges and deletions of members among their LINE
+ * users' follows, links and unlinks, local/chaos/loyalty-scenario.ts). Prints what happened and what survived; exits 1
+ * if any check failed. The same seed replays the same scenario (timing between workers still varies).
  */
+import fc from 'fast-check';
+
+import { maskUserId } from '../lib/observability/telemetry';
 import { startAwsServers } from '../local/aws-servers';
 import { runBackfillChaos } from '../local/chaos/backfill-chaos';
 import { chaosChecks, formatChaosReport, runChaos, type ChaosReport } from '../local/chaos/chaos-run';
-import { startChaosServices } from '../local/chaos/chaos-services';
+import { startChaosServices, type ChaosSecrets } from '../local/chaos/chaos-services';
+import { scanLogsDuring } from '../local/chaos/log-scan';
+import { loyaltyScenarioArbitrary, playLoyaltyScenario } from '../local/chaos/loyalty-scenario';
+import { formatTable } from '../local/chaos/report-table';
 import { quietOldNodeWarning } from '../local/node-support';
 import { parseCli } from './cli';
 
@@ -52,6 +59,33 @@ async function backfillChaos(seed: number): Promise<number> {
 }
 
 const FULL_RUN_MINIMUM = { users: 1000, eventsSent: 10_000, lambdaTimeouts: 1 };
+/** The loyalty mix's size: members and their LINE users, and steps (each a LINE event, a tier change, a merge or deletion). */
+const LOYALTY_MIX = { users: 24, steps: 800, identityWeight: 3 };
+
+/** The loyalty mix, seeded like the main run, its logs scanned; true when menus, answers and logs are as they must be. */
+async function loyaltyMix(seed: number, secrets: ChaosSecrets): Promise<boolean> {
+  const arbitrary = loyaltyScenarioArbitrary(LOYALTY_MIX.users, LOYALTY_MIX.steps, LOYALTY_MIX.identityWeight);
+  const [scenario] = fc.sample(arbitrary, { seed, numRuns: 1 });
+  const { result, logScan } = await scanLogsDuring(secrets, () => playLoyaltyScenario(scenario!));
+  const { problems, counts } = result;
+  const findings = Object.values(logScan.findings).reduce((sum: number, count) => sum + (count ?? 0), 0);
+  const notices = (notified: number, events: number) => `${notified} notices, ${events} events`;
+  process.stdout.write(
+    `${formatTable('Loyalty mix (menus per tier, "my points", members merged and deleted)', [
+      ['LINE events', counts.lineEvents],
+      ['tier changes', notices(counts.tierNotifications, counts.tierEvents)],
+      ['members merged / deleted', `${counts.membersMerged} / ${counts.membersDeleted}`],
+      ['  their notifications', notices(counts.identityNotifications, counts.identityEvents)],
+      ['linked friends at the end / users with a member menu', `${counts.linkedFriends} / ${counts.menusLinked}`],
+      ['wrong menus, stray menus, chat answered twice', problems.length],
+      ['log lines scanned / findings (user ids, names, phones, secrets)', `${logScan.lines} / ${findings}`],
+    ])}\n`,
+  );
+  for (const example of logScan.examples) process.stdout.write(`  loyalty log finding: ${example}\n`);
+  for (const problem of problems.slice(0, 10))
+    process.stdout.write(`  loyalty: user ${maskUserId(problem.userId)}: ${problem.kind}: ${problem.detail}\n`);
+  return problems.length === 0 && findings === 0;
+}
 
 async function main(): Promise<number> {
   const aws = await startAwsServers({ dynamoPort: 0, sqsPort: 0 });
@@ -97,10 +131,12 @@ async function main(): Promise<number> {
       process.stdout.write(
         `  problems by channel and kind: ${[...byChannel].map(([group, problems]) => `${group} ${problems.length}`).join(', ')}\n`,
       );
-    const unmet = chaosChecks(report, FULL_RUN_MINIMUM).filter((check) => !check.met);
-    process.stdout.write(
-      unmet.length === 0 ? 'Every check passed.\n' : `FAILED: ${unmet.map((check) => check.requirement).join('; ')}\n`,
-    );
+    const unmet = chaosChecks(report, FULL_RUN_MINIMUM)
+      .filter((check) => !check.met)
+      .map((check) => check.requirement);
+    if (!(await loyaltyMix(seed, services.secrets)))
+      unmet.push('loyalty mix: every linked friend with their tier menu, no stray menu, no answer twice, clean logs');
+    process.stdout.write(unmet.length === 0 ? 'Every check passed.\n' : `FAILED: ${unmet.join('; ')}\n`);
     return unmet.length === 0 ? 0 : 1;
   } finally {
     await services.close();

@@ -1,8 +1,9 @@
 /**
  * Loyalty chaos: members' tier changes in Capillary interleaved with their LINE users' follows, blocks, links,
- * unlinks and "my points", each delivered late (out of order) and again (LINE redeliveries, Capillary's repeated
- * notifications, SQS's repeated messages), through the real worker and the real notifications function over the
- * stand-ins and dynalite. loyalty-oracle.ts then checks the menus and the answers against the end state.
+ * unlinks and "my points", and with Capillary merging a member into another or deleting it on a PII request, each
+ * delivered late (out of order) and again (LINE redeliveries, Capillary's repeated notifications, SQS's repeated
+ * messages), through the real worker and the real notifications function over the stand-ins and dynalite.
+ * loyalty-oracle.ts then checks the menus and the answers against the end state.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -26,21 +27,34 @@ import {
 import { notificationRequest, notificationsKeepingQueued } from '../rigs/notifications-rig';
 import { RIG_CHANNEL, startWorkerHarness, type WorkerHarness } from '../rigs/worker-rig';
 import { DEFAULT_LOYALTY_PROGRAM } from '../standins/capillary-loyalty';
-import { tierNotificationFields } from '../standins/capillary-notifier';
+import {
+  deletionNotificationFields,
+  mergeNotificationFields,
+  tierNotificationFields,
+} from '../standins/capillary-notifier';
 import { checkLoyalty, type LoyaltyProblem } from './loyalty-oracle';
 
 export type LoyaltyAction = 'follow' | 'unfollow' | 'link' | 'unlink' | 'points';
 
 export type LoyaltyStep =
   | { kind: 'line'; user: number; action: LoyaltyAction; lateBy: number; redeliveries: number }
-  | { kind: 'tier'; member: number; tierNumber: number; lateBy: number; repeats: number };
+  | { kind: 'tier'; member: number; tierNumber: number; lateBy: number; repeats: number }
+  | { kind: 'identity'; member: number; action: 'merge' | 'delete'; lateBy: number; repeats: number };
 
 export interface LoyaltyScenario {
   users: number;
   steps: LoyaltyStep[];
 }
 
-export function loyaltyScenarioArbitrary(users: number, steps: number): fc.Arbitrary<LoyaltyScenario> {
+/**
+ * @param identityWeight how often, against 2 for a LINE step and 1 for a tier change, Capillary merges or deletes a
+ * member; 0 generates exactly the scenarios it did before these steps existed (a seed replays the same run)
+ */
+export function loyaltyScenarioArbitrary(
+  users: number,
+  steps: number,
+  identityWeight = 0,
+): fc.Arbitrary<LoyaltyScenario> {
   const late = fc.oneof(
     { weight: 3, arbitrary: fc.constant(0) },
     { weight: 2, arbitrary: fc.integer({ min: 1, max: 8 }) },
@@ -50,22 +64,35 @@ export function loyaltyScenarioArbitrary(users: number, steps: number): fc.Arbit
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) },
   );
   const user = fc.integer({ min: 0, max: users - 1 });
-  const step: fc.Arbitrary<LoyaltyStep> = fc.oneof(
-    fc.record({
-      kind: fc.constant('line' as const),
-      user,
-      action: fc.constantFrom<LoyaltyAction>('follow', 'unfollow', 'link', 'link', 'unlink', 'points'),
-      lateBy: late,
-      redeliveries: again,
-    }),
-    fc.record({
-      kind: fc.constant('tier' as const),
-      member: user,
-      tierNumber: fc.integer({ min: 1, max: 3 }),
-      lateBy: late,
-      repeats: again,
-    }),
-  );
+  const lineStep = fc.record({
+    kind: fc.constant('line' as const),
+    user,
+    action: fc.constantFrom<LoyaltyAction>('follow', 'unfollow', 'link', 'link', 'unlink', 'points'),
+    lateBy: late,
+    redeliveries: again,
+  });
+  const tierStep = fc.record({
+    kind: fc.constant('tier' as const),
+    member: user,
+    tierNumber: fc.integer({ min: 1, max: 3 }),
+    lateBy: late,
+    repeats: again,
+  });
+  const identityStep = fc.record({
+    kind: fc.constant('identity' as const),
+    member: user,
+    action: fc.constantFrom<'merge' | 'delete'>('merge', 'merge', 'delete'),
+    lateBy: late,
+    repeats: again,
+  });
+  const step: fc.Arbitrary<LoyaltyStep> =
+    identityWeight === 0
+      ? fc.oneof(lineStep, tierStep)
+      : fc.oneof(
+          { weight: 20, arbitrary: lineStep },
+          { weight: 10, arbitrary: tierStep },
+          { weight: identityWeight, arbitrary: identityStep },
+        );
   return fc.record({ users: fc.constant(users), steps: fc.array(step, { minLength: steps, maxLength: steps }) });
 }
 
@@ -75,6 +102,10 @@ export interface LoyaltyRunResult {
     lineEvents: number;
     tierNotifications: number;
     tierEvents: number;
+    membersMerged: number;
+    membersDeleted: number;
+    identityNotifications: number;
+    identityEvents: number;
     linkedFriends: number;
     menusLinked: number;
   };
@@ -98,11 +129,24 @@ async function play(harness: WorkerHarness, userCount: number, steps: LoyaltySte
   for (const richMenuId of Object.values(MENUS)) harness.line.richMenus.create({ richMenuId });
   const userIds = Array.from({ length: userCount }, () => lineUserId());
   const mobiles = userIds.map((_, index) => `6682${String(index).padStart(7, '0')}`);
-  const members = mobiles.map((mobile) => harness.capillary.addMember({ mobile }));
+  // Each member's customer now: a merge's survivor after a merge, undefined once deleted.
+  const members: (number | undefined)[] = mobiles.map((mobile) => harness.capillary.addMember({ mobile }));
+  let freshMembers = 0;
+  let deletionRequests = 0;
   const { notifications, queued } = notificationsKeepingQueued('local-queue', harness.dynamo, harness.config.tableName);
   const nonces = new LinkNonceStore(harness.dynamo, harness.config.tableName);
   const asked = new Map<string, Set<string>>();
-  const counts = { lineEvents: 0, tierNotifications: 0, tierEvents: 0, linkedFriends: 0, menusLinked: 0 };
+  const counts: LoyaltyRunResult['counts'] = {
+    lineEvents: 0,
+    tierNotifications: 0,
+    tierEvents: 0,
+    membersMerged: 0,
+    membersDeleted: 0,
+    identityNotifications: 0,
+    identityEvents: 0,
+    linkedFriends: 0,
+    menusLinked: 0,
+  };
   const pending: { due: number; deliver: () => Promise<void> }[] = [];
   let clock = 0;
 
@@ -110,31 +154,56 @@ async function play(harness: WorkerHarness, userCount: number, steps: LoyaltySte
     counts.lineEvents += 1;
     await harness.run([event]);
   };
-  const deliverNotification = (body: unknown) => async () => {
-    counts.tierNotifications += 1;
+  const deliverNotification = (body: unknown, kind: 'tier' | 'identity') => async () => {
+    counts[`${kind}Notifications`] += 1;
     await handleNotificationRequest(notificationRequest(body), notifications);
     for (const message of queued.splice(0)) {
       const { channel, destination, event } = parseQueuedEvent(message);
-      counts.tierEvents += 1;
+      counts[`${kind}Events`] += 1;
       await harness.run([event], 1, { channel, destination });
-      // SQS may deliver a message again: the loyalty lane takes it once.
-      if (counts.tierEvents % 4 === 0) await harness.run([event], 2, { channel, destination });
+      // SQS may deliver a message again: the user's record takes it once.
+      if (counts[`${kind}Events`] % 4 === 0) await harness.run([event], 2, { channel, destination });
     }
+  };
+  const notify = (fields: Record<string, unknown>, kind: 'tier' | 'identity', at: number, repeats: number) => {
+    const body = { ...fields, orgId: 1, createdAt: clock };
+    for (let repeat = 0; repeat <= repeats; repeat++)
+      pending.push({ due: at + repeat * 3, deliver: deliverNotification(body, kind) });
   };
 
   for (const [index, step] of steps.entries()) {
     clock = Math.max(clock + 1, Date.now());
     const at = index + step.lateBy;
+    const memberId = step.kind === 'line' ? undefined : members[step.member];
     if (step.kind === 'tier') {
-      const change = harness.capillary.loyalty.setTier(members[step.member] as number, step.tierNumber);
-      const body = {
-        ...tierNotificationFields(change, DEFAULT_LOYALTY_PROGRAM),
-        eventId: randomUUID(),
-        orgId: 1,
-        createdAt: clock,
-      };
-      for (let repeat = 0; repeat <= step.repeats; repeat++)
-        pending.push({ due: at + repeat * 3, deliver: deliverNotification(body) });
+      if (memberId === undefined) continue; // deleted
+      const change = harness.capillary.loyalty.setTier(memberId, step.tierNumber);
+      notify(
+        { ...tierNotificationFields(change, DEFAULT_LOYALTY_PROGRAM), eventId: randomUUID() },
+        'tier',
+        at,
+        step.repeats,
+      );
+    } else if (step.kind === 'identity') {
+      if (memberId === undefined) continue;
+      if (step.action === 'merge') {
+        // Member Care merges the member into another: the survivor carries its mobile, and has a tier of its own.
+        const survivor = harness.capillary.addMember({ mobile: `6683${String(freshMembers++).padStart(7, '0')}` });
+        harness.capillary.mergeCustomers(survivor, memberId);
+        members[step.member] = survivor;
+        counts.membersMerged += 1;
+        notify(mergeNotificationFields(survivor, memberId), 'identity', at, step.repeats);
+      } else {
+        harness.capillary.deleteCustomer(memberId);
+        members[step.member] = undefined;
+        counts.membersDeleted += 1;
+        notify(
+          { ...deletionNotificationFields(memberId, ++deletionRequests), eventId: randomUUID() },
+          'identity',
+          at,
+          step.repeats,
+        );
+      }
     } else {
       const userId = userIds[step.user] as string;
       const event = await lineEventOf(step.action, userId, clock, {

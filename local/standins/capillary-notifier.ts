@@ -57,40 +57,11 @@ export class CapillaryNotifier {
   }
 
   merged(survivor: number, victim: number): void {
-    this.#send(
-      {
-        eventName: 'loyaltyCustomerMerge',
-        data: {
-          survivorCustomerIdentifiers: { customerId: survivor },
-          victimCustomerIdentifiers: { customerId: victim },
-          triggeringActivity: { name: 'customerMerge', identifiers: [], additionalAttributes: [] },
-          enteredBy: { id: -1 },
-        },
-        refId: `${STAND_IN_ORG_ID}_${victim}`,
-        apiRequestId: randomUUID(),
-      },
-      false,
-    );
+    this.#send(mergeNotificationFields(survivor, victim), false);
   }
 
-  /** The PII deletion request's update as the sample shows it: the request's fields at the top level. */
   deleted(customerId: number, requestId: number): void {
-    this.#send(
-      {
-        eventName: 'requestUpdated',
-        requestTrackingId: String(requestId),
-        requestType: 'CUSTOMER',
-        requestBaseType: 'DELETE',
-        comments: 'deleted by the stand-in',
-        status: 'APPROVED',
-        customerId,
-        data: {
-          requestId: String(requestId),
-          updatedFields: [{ fieldName: 'status', previousValue: 'PENDING', currentValue: 'APPROVED' }],
-        },
-      },
-      true,
-    );
+    this.#send(deletionNotificationFields(customerId, requestId), true);
   }
 
   /** A tier change as `tierUpgraded`, `tierDowngraded` or `tierRenewed` (samples: "Event schema – tier"). */
@@ -142,6 +113,38 @@ const NEW_TIER_FIELD = {
   tierDowngraded: 'downgradedTierNumber',
   tierRenewed: 'currentTierNumber',
 } as const;
+
+/** A customer merge's notification fields but its envelope's time and ids. */
+export function mergeNotificationFields(survivor: number, victim: number): Record<string, unknown> {
+  return {
+    eventName: 'loyaltyCustomerMerge',
+    data: {
+      survivorCustomerIdentifiers: { customerId: survivor },
+      victimCustomerIdentifiers: { customerId: victim },
+      triggeringActivity: { name: 'customerMerge', identifiers: [], additionalAttributes: [] },
+      enteredBy: { id: -1 },
+    },
+    refId: `${STAND_IN_ORG_ID}_${victim}`,
+    apiRequestId: randomUUID(),
+  };
+}
+
+/** The PII deletion request's update as the sample shows it: the request's fields at the top level. */
+export function deletionNotificationFields(customerId: number, requestId: number): Record<string, unknown> {
+  return {
+    eventName: 'requestUpdated',
+    requestTrackingId: String(requestId),
+    requestType: 'CUSTOMER',
+    requestBaseType: 'DELETE',
+    comments: 'deleted by the stand-in',
+    status: 'APPROVED',
+    customerId,
+    data: {
+      requestId: String(requestId),
+      updatedFields: [{ fieldName: 'status', previousValue: 'PENDING', currentValue: 'APPROVED' }],
+    },
+  };
+}
 
 /** A tier notification's fields but its envelope's time and ids, as the current docs' sample writes them. */
 export function tierNotificationFields(

@@ -58,14 +58,22 @@ export async function menuAfterIdentityChange(
 /**
  * A user followed again (unblocked): LINE refused their menu changes while they were no friend, so a linked member's
  * current tier's menu is set again (one Capillary read; a linked member's follow is rare), and a user who was ever
- * linked but is not now loses a per-user menu an unlink could not remove while they were blocked.
+ * linked (or forgotten) but is not now loses a per-user menu an unlink could not remove while they were blocked.
+ * Any follow or unfollow that found the linked member gone moves the menu with the link: the survivor's, or none.
  */
 export async function menuAfterFollow(
   channel: LoyaltyChannel,
   { userId, state, outcome }: { userId: string; state: UserSyncState; outcome: SyncOutcome },
   call: { log: Logger; call: { deadlineAt: number } },
 ): Promise<void> {
-  if (outcome.subscription !== 'OPTIN' || state.subscription === 'OPTIN') return;
-  if (state.linkedCustomerId !== undefined) await showMemberMenu(channel, userId, state.linkedCustomerId, call);
-  else if (state.link !== undefined) await removeMemberMenu(channel, userId, call);
+  const relinked = outcome.linkedCustomerId;
+  if (relinked !== undefined) {
+    // The event found the linked member gone: the merge survivor's menu, or (deleted) none.
+    if (relinked === null) await removeMemberMenu(channel, userId, call);
+    else await showMemberMenu(channel, userId, relinked, call);
+  } else if (outcome.subscription === 'OPTIN' && state.subscription !== 'OPTIN') {
+    if (state.linkedCustomerId !== undefined) await showMemberMenu(channel, userId, state.linkedCustomerId, call);
+    // Ever linked, or forgotten (a deletion's menu removal LINE refused while they were blocked): no member menu.
+    else if (state.link !== undefined || state.forgottenAt !== undefined) await removeMemberMenu(channel, userId, call);
+  }
 }

@@ -22,6 +22,8 @@ export type SyncOutcome = {
   action: SyncDecision['action'];
   customerId?: number;
   subscription: SubscriptionState;
+  /** the linked member, when the event found the one recorded gone: its merge survivor, or null (unlinked) */
+  linkedCustomerId?: number | null;
 };
 
 /**
@@ -71,7 +73,8 @@ export async function syncLineEvent(
   });
   countForChannel('EventApplied', channel.id);
   log.info('Event applied and recorded', { action: decision.action, subscription: decision.subscription, customerId });
-  return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription };
+  const relinked = gone?.linkedCustomerId === undefined ? {} : { linkedCustomerId: gone.linkedCustomerId };
+  return { result: 'applied', action: decision.action, customerId, subscription: decision.subscription, ...relinked };
 }
 
 /**
@@ -106,5 +109,5 @@ async function reResolve(
   // unlinked, on the customer of their own just registered or found (an earlier attempt's), and the index entries go.
   return gone.merged && found !== undefined && customerId === found
     ? { customerId, linkedCustomerId: customerId }
-    : { customerId, linkedCustomerId: null, link: null, linkRefs: null };
+    : { customerId, linkedCustomerId: null, link: { status: 'unlinked', at: Date.now() }, linkRefs: null };
 }

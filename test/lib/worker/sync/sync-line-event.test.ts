@@ -369,7 +369,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     });
   });
 
-  it('a follow of a linked member Capillary deleted (PII) registers a customer of their own, no longer linked', async () => {
+  it('a follow of a linked member Capillary deleted (PII) registers a customer of their own, unlinked', async () => {
     // Prepare: followed, linked to member M, then M deleted on a PII request (no notification reached the bridge yet)
     const { userId, memberId } = await linkedFollower();
     harness.capillary.deleteCustomer(memberId);
@@ -382,7 +382,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     const record = await harness.store.read(userKey(userId));
     expect(record).toMatchObject({ customerId: own, subscription: 'OPTIN' });
     expect(record?.linkedCustomerId).toBeUndefined();
-    expect(record?.link).toBeUndefined();
+    expect(record?.link).toMatchObject({ status: 'unlinked' });
   });
 
   it.each([
