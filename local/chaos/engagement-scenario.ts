@@ -42,7 +42,7 @@ export interface PlannedEngagement {
 
 export interface EngagementPlan {
   events: PlannedEngagement[];
-  /** the n-th message the worker receives first arms ingestFaults[n] on the ingest URL */
+  /** the n-th message the worker receives from the engagement queue first arms ingestFaults[n] on the ingest URL */
   ingestFaults: (FaultRule | null)[];
 }
 

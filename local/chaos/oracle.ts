@@ -36,7 +36,8 @@ import type { StoreWrite } from './crashing-worker';
 import { impliedState, isSyncAction, type SyncAction, type UserHistory } from './scenario';
 
 /** `engagement`: local/chaos/engagement-oracle.ts; `identity`: local/chaos/identity-oracle.ts */
-export type ProblemKind = 'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce' | 'engagement' | 'identity';
+export type ProblemKind =
+  'state' | 'duplicate' | 'stale' | 'reapplied' | 'link' | 'nonce' | 'engagement' | 'identity' | 'dead-letter';
 
 export interface UserProblem {
   userId: string;

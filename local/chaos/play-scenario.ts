@@ -208,6 +208,26 @@ class Tally {
       .join(', ');
   }
 
+  /** Events whose last attempt failed (what the DLQ still holds), with their latest causes: evidence for a replay. */
+  stillFailing(): UserProblem[] {
+    const byEvent = new Map<string, { key: string; causes: string[] }>();
+    for (const { webhookEventId, key, cause } of this.settlements) {
+      if (webhookEventId === undefined) continue;
+      const entry = byEvent.get(webhookEventId) ?? { key, causes: [] };
+      entry.key = key;
+      if (cause !== undefined) entry.causes.push(cause);
+      byEvent.set(webhookEventId, entry);
+    }
+    return [...byEvent]
+      .filter(([, { key }]) => key === 'failed')
+      .map(([eventId, { causes }]) => ({
+        userId: '-',
+        channel: '-',
+        kind: 'dead-letter' as const,
+        detail: `${eventId}: ${causes.length} failed attempts, the last ${causes.slice(-3).join(', ')}`,
+      }));
+  }
+
   countPrefixed(prefix: string): number {
     return [...this.outcomes].filter(([key]) => key.startsWith(prefix)).reduce((sum, [, count]) => sum + count, 0);
   }
@@ -522,7 +542,11 @@ interface WorkerFleet {
   stop(): Promise<void>;
 }
 
-/** One poller per Lambda instance, each instance with its own dependencies; the n-th received message arms the n-th planned fault. */
+/**
+ * One poller per Lambda instance, each instance with its own dependencies; the n-th received message arms the n-th
+ * planned Capillary fault, and the n-th one of the engagement queue the n-th ingest fault (armed by every message,
+ * ingest faults piled up faster than the few taps could meet them, and the ingest stayed down for a large run).
+ */
 function startWorkerFleet(
   services: ChaosServices,
   bridge: PreparedBridge,
@@ -532,11 +556,12 @@ function startWorkerFleet(
   tally: Tally,
 ): WorkerFleet {
   let received = 0;
-  const onBatchReceived = (records: SQSRecord[]) => {
+  let tapsReceived = 0;
+  const onBatchReceived = (records: SQSRecord[], fromEngagementQueue: boolean) => {
     for (const record of records) {
       tally.receives += 1;
       if (Number(record.attributes.ApproximateReceiveCount) > 1) tally.retried += 1;
-      const ingestFault = scenario.engagement?.ingestFaults[received];
+      const ingestFault = fromEngagementQueue ? scenario.engagement?.ingestFaults[tapsReceived++] : undefined;
       if (ingestFault) services.capillary.injectFault(ingestFault);
       const fault = scenario.faults[received++];
       if (fault && 'form' in fault) services.capillary.refuseFoldedForm(fault);
@@ -559,7 +584,7 @@ function startWorkerFleet(
         lambdaContext({ name: 'chaos-worker', memoryMb: 512, timeoutSeconds: fleet.functionTimeoutMs / 1000 }),
       concurrency: 1,
       waitTimeSeconds: 1,
-      onBatchReceived,
+      onBatchReceived: (records: SQSRecord[]) => onBatchReceived(records, queue === bridge.engagementQueue),
       onBatchSettled: (batch) => {
         if (batch.handlerError?.name === 'LambdaTimeoutError') tally.lambdaTimeouts += 1;
         // Lambda starts a fresh runtime after a crash or a timeout: module state (caches, learnt refusals) is gone.
@@ -733,7 +758,8 @@ export async function playScenario(
       ...(judged ? { identity: judged.figures } : {}),
       engagement: engagement.figures,
     };
-    const result = { figures, problems: [...problems, ...engagement.problems], deliveries };
+    const deadLetters = dlq.leftInDlq > 0 ? tally.stillFailing() : [];
+    const result = { figures, problems: [...problems, ...engagement.problems, ...deadLetters], deliveries };
     if (process.env.CHAOS_TRACE_FILE)
       writeTrace(process.env.CHAOS_TRACE_FILE, result, tally, journal, services.capillary.calls());
     return result;
