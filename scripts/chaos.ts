@@ -15,7 +15,7 @@ import { startAwsServers } from '../local/aws-servers';
 import { runBackfillChaos } from '../local/chaos/backfill-chaos';
 import { chaosChecks, formatChaosReport, runChaos, type ChaosReport } from '../local/chaos/chaos-run';
 import { startChaosServices, type ChaosSecrets } from '../local/chaos/chaos-services';
-import { scanLogsDuring } from '../local/chaos/log-scan';
+import { findingsIn, scanLogsDuring } from '../local/chaos/log-scan';
 import { loyaltyScenarioArbitrary, playLoyaltyScenario } from '../local/chaos/loyalty-scenario';
 import { formatTable } from '../local/chaos/report-table';
 import { quietOldNodeWarning } from '../local/node-support';
@@ -68,7 +68,7 @@ async function loyaltyMix(seed: number, secrets: ChaosSecrets): Promise<boolean>
   const [scenario] = fc.sample(arbitrary, { seed, numRuns: 1 });
   const { result, logScan } = await scanLogsDuring(secrets, () => playLoyaltyScenario(scenario!));
   const { problems, counts } = result;
-  const findings = Object.values(logScan.findings).reduce((sum: number, count) => sum + (count ?? 0), 0);
+  const findings = findingsIn(logScan);
   const notices = (notified: number, events: number) => `${notified} notices, ${events} events`;
   process.stdout.write(
     `${formatTable('Loyalty mix (menus per tier, "my points", members merged and deleted)', [

@@ -55,13 +55,13 @@ export class CustomerNotResolvedError extends BridgeError {
   }
 }
 
+/** Customer-gone codes saying the customer lives on in a merge survivor (envelope.ts CUSTOMER_GONE_CODES has all). */
+export const CUSTOMER_MERGED_CODES: ReadonlySet<number> = new Set([8069, 91009]);
+
 /**
  * Capillary no longer has the customer a call named (merged away, deleted on a PII request, or unknown):
  * retrying cannot help; the worker looks the user up again instead (docs/architecture.md#identity-who-is-who-stays-true).
  */
-/** Customer-gone codes saying the customer lives on in a merge survivor (envelope.ts CUSTOMER_GONE_CODES has all). */
-const CUSTOMER_MERGED_CODES: ReadonlySet<number> = new Set([8069, 91009]);
-
 export class CustomerGoneError extends BridgeError {
   override readonly name = 'CustomerGoneError';
 

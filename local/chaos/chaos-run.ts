@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import type { ChaosServices } from './chaos-services';
 import { engagementRows } from './engagement-oracle';
 import { identityFailures, identityRows, type IdentityRunOptions } from './identity-run';
-import { scanLogsDuring, type LogScanReport } from './log-scan';
+import { findingsIn, scanLogsDuring, type LogScanReport } from './log-scan';
 import type { ProblemKind, UserProblem } from './oracle';
 import { playScenario, type FleetSettings, type RunFigures } from './play-scenario';
 import { countWithShare, formatTable, type TableRow } from './report-table';
@@ -65,8 +65,7 @@ export async function runChaos(services: ChaosServices, options: ChaosRunOptions
 const usersWith = (report: ChaosReport, kind: ProblemKind): number =>
   new Set(report.problems.filter((problem) => problem.kind === kind).map((problem) => problem.userId)).size;
 
-const logFindings = (report: ChaosReport): number =>
-  Object.values(report.logScan.findings).reduce((sum, count) => sum + count, 0);
+const logFindings = (report: ChaosReport): number => findingsIn(report.logScan);
 
 export interface ChaosCheck {
   requirement: string;

@@ -59,6 +59,10 @@ function detectorsFor(secrets: ChaosSecrets): Detector[] {
   ];
 }
 
+/** Every finding of every kind: 0 for clean logs. */
+export const findingsIn = (report: LogScanReport): number =>
+  Object.values(report.findings).reduce((sum, count) => sum + count, 0);
+
 const MAX_EXAMPLES = 5;
 
 export interface LogCapture {
