@@ -36,6 +36,8 @@ export interface CustomerDirectory {
    */
   findProfileHolder(lineUserId: string, call: CallOptions): Promise<number | undefined>;
   setSubscription(customerId: number, state: SubscriptionState, call: CallOptions): Promise<void>;
+  /** The INSTORE externalId a registration gives the user (instore+line): a merge can carry it to another customer. */
+  externalIdFor(lineUserId: string): string;
 }
 
 /**

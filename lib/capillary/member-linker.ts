@@ -3,11 +3,18 @@ import { lineCommChannel } from './customer-calls';
 import { apiErrorOf, errorCodes } from './envelope';
 import { CapillaryApiError } from './errors';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
-import { lineProfileOf, sharedIdentifierOf, type ProfileView } from './member-profiles';
+import {
+  carriesInstoreIdentifier,
+  CUSTOMER_NOT_FOUND,
+  lineProfileOf,
+  readProfiles,
+  sharedIdentifierOf,
+  type Identifier,
+  type ProfileView,
+} from './member-profiles';
 import { fileMergeRequest, type MergeRequestOutcome } from './merge-requests';
 
-/** Codes from docs/capillary.md#codes and docs/capillary.md#change-identifier. */
-const NOT_FOUND = new Set([8015, 8065, 8009, 8069]);
+/** Codes from docs/capillary.md#change-identifier. */
 const LINE_ID_TAKEN = new Set([8006, 8007, 8008]);
 
 export interface MemberLinkSettings {
@@ -18,7 +25,7 @@ export interface MemberLinkSettings {
 
 export type AttachResult = { attached: true } | { attached: false; reason: string };
 /** The identifiers a detach took off a customer's LINE profile: what a failed link puts back. */
-export type DetachedProfile = { type: string; value: string }[];
+export type DetachedProfile = Identifier[];
 
 /**
  * The Capillary side of linking: find the brand's member, put this channel's LINE profile on it, and take
@@ -48,7 +55,7 @@ export class MemberLinker {
       call,
     );
     if (typeof response.body.entity === 'number') return response.body.entity;
-    if (errorCodes(response.body).some((code) => NOT_FOUND.has(code))) return undefined;
+    if (errorCodes(response.body).some((code) => CUSTOMER_NOT_FOUND.has(code))) return undefined;
     throw apiErrorOf('link-lookup-member', response);
   }
 
@@ -76,7 +83,7 @@ export class MemberLinker {
     // Already off (this call's own earlier success): what it took is the LINE id at least.
     if (profile === undefined) return [{ type: 'line', value: lineUserId }];
     const identifiers = (profile.identifiers ?? []).filter(
-      (i): i is { type: string; value: string } => typeof i.type === 'string' && typeof i.value === 'string',
+      (i): i is Identifier => typeof i.type === 'string' && typeof i.value === 'string',
     );
     const result = await this.#changeIdentifier(customerId, 'remove', identifiers, call);
     if (!result.attached) throw new CapillaryApiError('link-remove-line-id', 400, [], undefined, result.reason);
@@ -88,6 +95,15 @@ export class MemberLinker {
     if (await this.holdsLineId(customerId, lineUserId, call)) return;
     const result = await this.#changeIdentifier(customerId, 'add', detached, call);
     if (!result.attached) throw new CapillaryApiError('link-add-line-id', 400, [], undefined, result.reason);
+  }
+
+  /**
+   * Takes an identifier the bridge wrote off the customer's INSTORE profile, where a merge carried it (an unlinked
+   * member must not keep the person's registration key): true when it is off, false when Capillary refuses.
+   */
+  async removeInstoreIdentifier(customerId: number, identifier: Identifier, call: CallOptions): Promise<boolean> {
+    if (!carriesInstoreIdentifier((await this.#profiles(customerId, call)) ?? [], identifier)) return true;
+    return (await this.#changeIdentifier(customerId, 'remove', [identifier], call, 'INSTORE')).attached;
   }
 
   /** The member already carries a LINE user of this account other than this one (Capillary keeps one per account). */
@@ -156,11 +172,13 @@ export class MemberLinker {
   async #changeIdentifier(
     customerId: number,
     change: 'add' | 'remove',
-    identifiers: { type: string; value: string }[],
+    identifiers: Identifier[],
     call: CallOptions,
+    source: 'LINE' | 'INSTORE' = 'LINE',
   ): Promise<AttachResult> {
-    const query = new URLSearchParams({ source: 'LINE', accountId: this.lineAccountId });
-    const operation = change === 'add' ? 'link-add-line-id' : 'link-remove-line-id';
+    // INSTORE is a single-account source: no accountId (docs/capillary.md#change-identifier).
+    const query = new URLSearchParams(source === 'LINE' ? { source, accountId: this.lineAccountId } : { source });
+    const operation = `link-${change}-${source === 'LINE' ? 'line' : 'instore'}-id`;
     const response = await this.http.request(
       operation,
       'POST',
@@ -175,17 +193,7 @@ export class MemberLinker {
     throw apiErrorOf(operation, response);
   }
 
-  /** The customer's profiles (`GET /v2/customers/{id}`, docs/capillary.md#lookup), undefined when there is no such customer. */
-  async #profiles(customerId: number, call: CallOptions): Promise<ProfileView[] | undefined> {
-    const response = await this.http.request(
-      'link-read-member',
-      'GET',
-      `/v2/customers/${customerId}?source=ALL`,
-      undefined,
-      call,
-    );
-    if (Array.isArray(response.body.profiles)) return response.body.profiles as ProfileView[];
-    if (errorCodes(response.body).some((code) => NOT_FOUND.has(code))) return undefined;
-    throw apiErrorOf('link-read-member', response);
+  #profiles(customerId: number, call: CallOptions): Promise<ProfileView[] | undefined> {
+    return readProfiles(this.http, customerId, call);
   }
 }

@@ -829,27 +829,25 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (added.some((identifier) => holderOf(identifier, (candidate) => candidate === scope))) {
       throw new CapillaryRequestError(8007, 'Identifier already exists in the same source', 400);
     }
-    let profile = customer.profiles.find((candidate) => scopeOf(candidate) === scope);
-    if (profile === undefined && added.length > 0) {
-      profile = {
+    // A merge keeps the victim's profile of a scope beside the survivor's: a removal reaches every profile of the scope.
+    const inScope = customer.profiles.filter((candidate) => scopeOf(candidate) === scope);
+    for (const profile of inScope)
+      profile.identifiers = profile.identifiers.filter(
+        (own) => !removed.some((gone) => gone.type === own.type && gone.value === own.value),
+      );
+    const [first] = inScope;
+    if (added.length > 0 && first === undefined)
+      customer.profiles.push({
         source,
         accountId: MULTI_ACCOUNT_SOURCES.has(source) ? accountId : '',
-        identifiers: [],
+        identifiers: added,
         commChannels: [],
         fields: {},
-      };
-      customer.profiles.push(profile);
-    }
-    if (profile !== undefined) {
-      profile.identifiers = [
-        ...profile.identifiers.filter(
-          (own) => !removed.some((gone) => gone.type === own.type && gone.value === own.value),
-        ),
-        ...added,
-      ];
-      if (profile.identifiers.length === 0)
-        customer.profiles = customer.profiles.filter((candidate) => candidate !== profile);
-    }
+      });
+    else first?.identifiers.push(...added);
+    customer.profiles = customer.profiles.filter(
+      (profile) => !inScope.includes(profile) || profile.identifiers.length > 0,
+    );
     return { status: 200, body: { createdId: customer.id, warnings: [] } };
   };
 

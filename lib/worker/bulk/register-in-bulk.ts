@@ -141,5 +141,6 @@ function behindRound(directory: CustomerDirectory, round: BulkRound, userId: str
       round.withdraw(userId);
       return directory.setSubscription(customerId, state, call);
     },
+    externalIdFor: (lineUserId) => directory.externalIdFor(lineUserId),
   };
 }

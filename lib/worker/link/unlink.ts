@@ -31,8 +31,10 @@ export async function unlink(
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
   const onMember = siblings.filter((sibling) => sibling.customerId === memberId);
-  for (const sibling of onMember) await takeOffMember({ ...link, channel: sibling.channel }, memberId);
-  await takeOffMember(link, memberId);
+  const holders = new Set<number | undefined>();
+  for (const sibling of onMember) holders.add(await takeOffMember({ ...link, channel: sibling.channel }, memberId));
+  holders.add(await takeOffMember(link, memberId));
+  for (const holder of holders) if (holder !== undefined) await dropRegistrationKey(link, holder);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
   const own = await ownCustomerAgain(link, state.subscription);
@@ -50,10 +52,23 @@ export async function unlink(
   return { result: 'link', action: 'unlinked', customerId: memberId };
 }
 
-/** The channel's LINE profile off the member (or whoever holds it now), opted out there first. */
-async function takeOffMember(link: LinkContext, memberId: number): Promise<void> {
+/** The channel's LINE profile off the member (or whoever holds it now), opted out there first: who held it. */
+async function takeOffMember(link: LinkContext, memberId: number): Promise<number | undefined> {
   const holder = await optOutHolder(link, memberId);
   if (holder !== undefined) await link.channel.members.detach(holder, link.claimed.key.userId, link.call);
+  return holder;
+}
+
+/**
+ * A merge into the member (Member Care's, or the link's merge request) carries the INSTORE externalId of the user's
+ * registration along: left there, the user's own registration would find the member again.
+ */
+async function dropRegistrationKey({ channel, claimed, call, log }: LinkContext, memberId: number): Promise<void> {
+  const externalId = { type: 'externalId', value: channel.customers.externalIdFor(claimed.key.userId) };
+  if (await channel.members.removeInstoreIdentifier(memberId, externalId, call)) return;
+  log.warn('Capillary kept the registration externalId on the member: the user lands on it again', {
+    customerId: memberId,
+  });
 }
 
 /** A friend gets a customer of their own again at once (unless registration waits for a link). */

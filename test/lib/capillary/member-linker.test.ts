@@ -195,6 +195,36 @@ describe('MemberLinker against the Capillary stand-in', () => {
     });
   });
 
+  describe('removeInstoreIdentifier', () => {
+    it("takes an identifier a merge carried onto the member's INSTORE profile off (source=INSTORE), once", async () => {
+      const memberId = standIn.addMember({ mobile: '66812345678' });
+      const externalId = { type: 'externalId', value: `line_${lineUserId()}` };
+      standIn.mergeCustomers(memberId, standIn.addMember({ externalId: externalId.value }));
+
+      expect(await linker().removeInstoreIdentifier(memberId, externalId, call)).toBe(true);
+      expect(standIn.customersWithIdentifier('externalId', externalId.value)).toEqual([]);
+      expect(standIn.customersWithIdentifier('mobile', '66812345678').map((c) => c.id)).toEqual([memberId]);
+      expect(standIn.calls().find((c) => c.path.includes('changeIdentifier'))?.path).toBe(
+        `/v2/customers/${memberId}/changeIdentifier?source=INSTORE`,
+      );
+
+      const callsBefore = businessCalls().length;
+      expect(await linker().removeInstoreIdentifier(memberId, externalId, call)).toBe(true);
+      expect(businessCalls().slice(callsBefore)).toEqual([`GET /v2/customers/${memberId}`]);
+    });
+
+    it('leaves an identifier only a LINE profile carries, and a customer Capillary does not know', async () => {
+      const memberId = standIn.addMember({ mobile: '66812345678' });
+      const userId = lineUserId();
+      await linker().attach(memberId, userId, { kind: 'mobile', value: '66812345678' }, call);
+
+      expect(await linker().removeInstoreIdentifier(memberId, { type: 'line', value: userId }, call)).toBe(true);
+      expect(await linker().removeInstoreIdentifier(123, { type: 'line', value: userId }, call)).toBe(true);
+      expect(lineIdsOf(memberId)).toEqual([userId]);
+      expect(businessCalls().filter((c) => c.includes('changeIdentifier'))).toEqual([]);
+    });
+  });
+
   describe('requestMerge', () => {
     it('files the merge, which stays pending for review', async () => {
       const victimId = standIn.addMember({ mobile: '66811111111' });

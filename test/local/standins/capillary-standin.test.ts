@@ -951,6 +951,31 @@ describe('Capillary stand-in: linking (change identifier, merge requests, member
     ).toEqual([8045]);
   });
 
+  it("removes an INSTORE identifier a merge carried onto a member, keeping the member's own (source=INSTORE, no accountId)", async () => {
+    // Prepare: a registration (INSTORE externalId) that Member Care merged into the member
+    const standIn = await startStandIn();
+    const memberId = standIn.addMember({ mobile: '66812345678' });
+    const externalId = { type: 'externalId', value: `line_${lineUserId()}` };
+    const instore = { firstName: 'Somchai', source: 'INSTORE', identifiers: [externalId] };
+    const registered = await call(standIn, 'POST', '/v2/customers', customerBody(instore));
+    standIn.mergeCustomers(memberId, registered.body.createdId as number);
+    const lookup = `/v2/customers/lookup?source=INSTORE&identifierName=externalId&identifierValue=${externalId.value}`;
+    expect((await call(standIn, 'GET', lookup)).body.entity).toBe(memberId);
+    // Act
+    const removed = await call(standIn, 'POST', `/v2/customers/${memberId}/changeIdentifier?source=INSTORE`, {
+      remove: [externalId],
+    });
+    // Assess: off the member, whose mobile stays; the externalId registers a customer of its own again
+    expect(removed).toMatchObject({ status: 200, body: { createdId: memberId } });
+    expect(codesOf((await call(standIn, 'GET', lookup)).body.errors)).toEqual([8015]);
+    expect(standIn.state().customers.find((c) => c.id === memberId)?.profiles).toEqual([
+      expect.objectContaining({ source: 'INSTORE', identifiers: [{ type: 'mobile', value: '66812345678' }] }),
+    ]);
+    const again = await call(standIn, 'POST', '/v2/customers', customerBody(instore));
+    expect(again.body.createdId).not.toBe(memberId);
+    expect(codesOf(again.body.warnings)).toEqual([]);
+  });
+
   it("merges a LINE profile carrying a member's mobile into the member (8050)", async () => {
     const standIn = await startStandIn();
     const memberId = standIn.addMember({ mobile: '66812345678' });

@@ -50,6 +50,34 @@ describe('worker: unlinking', () => {
     expect(holders(harness, userId)).toEqual([holder]);
   });
 
+  it('gives an unlinked friend a customer of their own, not the member that Capillary merged their registration into', async () => {
+    // Prepare: registered (INSTORE externalId), linked, then Member Care merges the old customer into the member
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    harness.capillary.mergeCustomers(memberId, anonymousId!);
+    const externalId = { type: 'externalId', value: `line_${userId}` };
+    expect(harness.capillary.customersWithIdentifier('externalId', externalId.value).map((c) => c.id)).toEqual([
+      memberId,
+    ]);
+    // Act
+    await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
+    // Assess: a new customer of their own, opted in; the member keeps its own mobile and nothing of the registration
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    const [own, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect(own).not.toBe(memberId);
+    expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(harness.capillary.customersWithIdentifier('externalId', externalId.value).map((c) => c.id)).toEqual([own]);
+    expect(harness.capillary.customersWithIdentifier('mobile', MOBILE).map((c) => c.id)).toEqual([memberId]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
+  });
+
   it('leaves a user who blocked the account on no customer after an unlink (not a friend), opted out on the member', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
