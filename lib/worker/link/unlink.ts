@@ -60,8 +60,8 @@ async function takeOffMember(link: LinkContext, memberId: number): Promise<numbe
 }
 
 /**
- * A merge into the member (Member Care's, or the link's merge request) carries the INSTORE externalId of the user's
- * registration along: left there, the user's own registration would find the member again.
+ * A registration of the user that Capillary merged into the member (8050 on a sibling channel's follow, Member Care,
+ * the link's merge request) left its INSTORE externalId there: kept, the user's own registration finds the member again.
  */
 async function dropRegistrationKey({ channel, claimed, call, log }: LinkContext, memberId: number): Promise<void> {
   const externalId = { type: 'externalId', value: channel.customers.externalIdFor(claimed.key.userId) };

@@ -78,6 +78,29 @@ describe('worker: unlinking', () => {
     expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
   });
 
+  it('registers a user who blocked the account, unlinked, then followed again on a customer of their own, not the member that Capillary merged their registration into', async () => {
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    harness.capillary.mergeCustomers(memberId, anonymousId!);
+    await harness.run([unfollowEvent(userId, 3000)]);
+    await harness.run([bridgeUnlinkEvent(userId, Date.now(), memberId)]);
+    expect(holders(harness, userId)).toEqual([]);
+    // Act
+    await harness.run([followEvent(userId, Date.now() + 1000)]);
+    // Assess
+    const [own, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect(own).not.toBe(memberId);
+    expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+  });
+
   it('leaves a user who blocked the account on no customer after an unlink (not a friend), opted out on the member', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
