@@ -66,6 +66,14 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     }
   });
 
+  it('leaves the channel of another LINE provider alone: the same user id there is not this person', async () => {
+    // Act
+    await linkInTh();
+    // Assess
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(await harness.store.read({ destination: BOT.jp, userId })).toBeUndefined();
+  });
+
   it("a failed attach puts back this channel's and the sibling's LINE profiles; the sibling's record is as it was", async () => {
     // Prepare: th's attach answers "LINE id taken" once, after both profiles came off the customer
     const twBefore = await harness.store.read(twKey());
