@@ -15,9 +15,4 @@ export function byKey<K extends string | number, V>(keys: readonly K[], valueOf:
   return Object.fromEntries(keys.map((key) => [String(key), valueOf(key)]));
 }
 
-/** The nearest-rank percentile (`share` from 0 to 1): the value at or below which that share of the samples lie. */
-export function percentile(values: readonly number[], share: number): number {
-  if (values.length === 0) throw new Error('percentile of no values');
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(share * sorted.length) - 1))] as number;
-}
+export { percentile } from '../local/percentile';

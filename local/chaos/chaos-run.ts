@@ -7,6 +7,7 @@ import fc from 'fast-check';
 
 import type { ChaosServices } from './chaos-services';
 import { engagementRows } from './engagement-oracle';
+import { FOLLOW_DELAY_ALLOWANCE, followDelayRows, tapsSlowedNoFollow } from './follow-delays';
 import { identityFailures, identityRows, type IdentityRunOptions } from './identity-run';
 import { findingsIn, scanLogsDuring, type LogScanReport } from './log-scan';
 import type { ProblemKind, UserProblem } from './oracle';
@@ -140,6 +141,10 @@ export function chaosChecks(
       requirement: 'every mapped engagement event posted exactly once, none for unmapped ones',
       met: report.problems.every((problem) => problem.kind !== 'engagement'),
     },
+    {
+      requirement: `follows of people who tap settle within ${FOLLOW_DELAY_ALLOWANCE.ratio}× (or ${FOLLOW_DELAY_ALLOWANCE.ms} ms of) the others' p99`,
+      met: tapsSlowedNoFollow(figures.followDelays),
+    },
     { requirement: 'no personal data or secret in the logs', met: logFindings(report) === 0 },
     { requirement: 'nothing left in the DLQ', met: figures.leftInDlq === 0 },
     {
@@ -253,6 +258,7 @@ export function formatChaosReport(report: ChaosReport): string {
       ['users with a LINE id on the wrong customer', usersWith(report, 'link')],
       ['nonces used twice', usersWith(report, 'nonce')],
       ...engagementRows(figures.engagement),
+      ...followDelayRows(figures.followDelays),
       [
         'Capillary calls (per distinct event)',
         `${figures.capillaryCalls.toLocaleString('en-US')} (${(figures.capillaryCalls / figures.events).toFixed(2)})`,

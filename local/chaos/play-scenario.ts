@@ -37,6 +37,7 @@ import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
 import { judgeEngagement, type EngagementFigures } from './engagement-oracle';
 import { chaosEngagementSettings } from './engagement-scenario';
+import { followDelays, historyKey, type FollowDelayFigures } from './follow-delays';
 import { startIdentityMix, type IdentityFigures, type IdentityMix, type IdentityRunOptions } from './identity-run';
 import { linkChannelsOf } from './identity-scenario';
 import { watchIngestAnswers } from './ingest-answers';
@@ -150,6 +151,8 @@ export interface RunFigures {
   identity?: IdentityFigures;
   /** LINE engagement posted as Capillary behavioural events (engagement-oracle.ts) */
   engagement: EngagementFigures;
+  /** follows and unfollows of people who tap against those of people who do not (follow-delays.ts) */
+  followDelays: FollowDelayFigures;
 }
 
 export interface RunResult {
@@ -198,6 +201,15 @@ class Tally {
 
   count(key: string): number {
     return this.outcomes.get(key) ?? 0;
+  }
+
+  /** Each event's first settlement that was not a failure. */
+  firstSettledAt(): Map<string, number> {
+    const settledAt = new Map<string, number>();
+    for (const { webhookEventId, key, at } of this.settlements)
+      if (webhookEventId !== undefined && key !== 'failed' && !settledAt.has(webhookEventId))
+        settledAt.set(webhookEventId, at);
+    return settledAt;
   }
 
   /** The latest attempts, newest last: when the queue does not drain, the events still cycling and why. */
@@ -289,7 +301,10 @@ async function deliverToWebhook(
           accepted.requests += 1;
           accepted.events += events.length;
           accepted.eventsByChannel.set(channel, (accepted.eventsByChannel.get(channel) ?? 0) + events.length);
-          for (const event of events) accepted.eventIds.add(event.webhookEventId);
+          for (const { webhookEventId } of events) {
+            accepted.eventIds.add(webhookEventId);
+            if (!accepted.firstAt.has(webhookEventId)) accepted.firstAt.set(webhookEventId, Date.now());
+          }
           break;
         }
       }
@@ -301,6 +316,8 @@ async function deliverToWebhook(
 interface Accepted {
   requests: number;
   eventIds: Set<string>;
+  /** when the webhook first answered 200 for each event */
+  firstAt: Map<string, number>;
   events: number;
   eventsByChannel: Map<string, number>;
 }
@@ -448,11 +465,12 @@ async function prepareBridge(
       auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
       ...(identity ? { registrationMode: identity.registration } : {}),
     },
-    secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
+    secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId, provider }) => ({
       ...RIG_CHANNEL,
       id,
       channelAccessToken,
       capillaryLineAccountId,
+      lineProvider: provider,
     })),
     [],
     identity ? { anonymousCustomer: identity.anonymousCustomer } : {},
@@ -661,7 +679,13 @@ export async function playScenario(
   const ingestAnswers = watchIngestAnswers();
   const workers = startWorkerFleet(services, bridge, fleet, scenario, journal, tally);
   try {
-    const accepted: Accepted = { requests: 0, eventIds: new Set(), events: 0, eventsByChannel: new Map() };
+    const accepted: Accepted = {
+      requests: 0,
+      eventIds: new Set(),
+      firstAt: new Map(),
+      events: 0,
+      eventsByChannel: new Map(),
+    };
     const dlq = { deadLettered: 0, leftInDlq: 0 };
     // Two rounds with the identity mix: Capillary acts at the quiet moment between them.
     for (const [round, requests] of (identity?.plan.rounds ?? [deliveries.requests]).entries()) {
@@ -757,6 +781,12 @@ export async function playScenario(
       viaLinkApi: (identity?.plan.rounds.flat() ?? []).filter((request) => request.apiCall !== undefined).length,
       ...(judged ? { identity: judged.figures } : {}),
       engagement: engagement.figures,
+      followDelays: followDelays(
+        deliveries.users,
+        new Set(deliveries.engagement.filter((event) => event.eventName !== undefined).map(historyKey)),
+        accepted.firstAt,
+        tally.firstSettledAt(),
+      ),
     };
     const deadLetters = dlq.leftInDlq > 0 ? tally.stillFailing() : [];
     const result = { figures, problems: [...problems, ...engagement.problems, ...deadLetters], deliveries };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
 import type { CapillaryOrgConfig } from '../../lib/config/capillary-orgs';
 import type { CapillaryConfig } from '../../lib/config/capillary-registration';
@@ -122,6 +122,8 @@ export interface WorkerHarness {
   deps: WorkerDeps;
   /** every record settlement the worker reported, in order */
   settled: RecordSettled[];
+  /** a fresh Lambda context, one per invocation: each with its own deadline */
+  context(): Context;
   /** resolves when the worker reports the record with this message id settled */
   whenSettled(messageId: string): Promise<RecordSettled>;
   /** runs events through the real batch processor as one SQS batch, in the given order (default: channel `default`, bot DESTINATION) */
@@ -199,6 +201,7 @@ export async function startWorkerHarness(
     config,
     deps,
     settled,
+    context,
     whenSettled: (messageId) => new Promise((resolve) => waiting.set(messageId, resolve)),
     store: deps.store,
     run: (events, receiveCount = 1, { channel, destination } = {}) =>

@@ -39,6 +39,19 @@ export interface TierChangeRecord {
   tierNumber: number;
 }
 
+/** What a points change did, for whoever sends the points notification. */
+export interface PointsChangeRecord {
+  customerId: number;
+  previousPoints: number;
+  points: number;
+}
+
+/** Who is told of the ledger's changes (the stand-in's notifications). */
+export interface LoyaltyChangeListener {
+  tierChanged(change: TierChangeRecord): void;
+  pointsChanged(change: PointsChangeRecord): void;
+}
+
 export const DEFAULT_LOYALTY_PROGRAM: LoyaltyProgram = {
   id: 978,
   name: 'Local loyalty program',
@@ -58,8 +71,7 @@ export class LoyaltyLedger {
   constructor(
     readonly program: LoyaltyProgram,
     private readonly isCustomer: (customerId: number) => boolean,
-    /** told of every tier change (the stand-in's tier notifications) */
-    private readonly onTierChange: (change: TierChangeRecord) => void = () => {},
+    private readonly listener: LoyaltyChangeListener = { tierChanged: () => {}, pointsChanged: () => {} },
   ) {}
 
   memberOf(customerId: number): MemberLoyaltyRecord {
@@ -79,14 +91,16 @@ export class LoyaltyLedger {
     const previousTierNumber = member.tierNumber;
     member.tierNumber = found.tierNumber;
     const change = { customerId, previousTierNumber, tierNumber: found.tierNumber };
-    this.onTierChange(change);
+    this.listener.tierChanged(change);
     return change;
   }
 
   setPoints(customerId: number, points: number, expirySchedules?: ExpiryEntry[]): MemberLoyaltyRecord {
     const member = this.#member(customerId);
+    const previousPoints = member.points;
     member.points = points;
     if (expirySchedules !== undefined) member.expirySchedules = structuredClone(expirySchedules);
+    if (points !== previousPoints) this.listener.pointsChanged({ customerId, previousPoints, points });
     return this.memberOf(customerId);
   }
 

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { exponentialDelay, withRetries } from '../../lib/retry/with-retries';
-import type { LoyaltyProgram, TierChangeRecord } from './capillary-loyalty';
+import type { LoyaltyProgram, PointsChangeRecord, TierChangeRecord } from './capillary-loyalty';
 
 export interface NotificationTarget {
   url: string;
@@ -68,6 +68,11 @@ export class CapillaryNotifier {
   tierChanged(change: TierChangeRecord, program: LoyaltyProgram): void {
     const { eventName, ...fields } = tierNotificationFields(change, program);
     this.#send({ eventName, ...fields, apiRequestId: randomUUID() }, true);
+  }
+
+  /** More points as `pointsIssued`, fewer as `pointsRedeemed` (samples: "Event schema (payload)"). */
+  pointsChanged(change: PointsChangeRecord, program: LoyaltyProgram): void {
+    this.#send({ ...pointsNotificationFields(change, program), apiRequestId: randomUUID() }, true);
   }
 
   #send(fields: Record<string, unknown>, documentedWithEventId: boolean): void {
@@ -161,20 +166,44 @@ export function tierNotificationFields(
     eventName,
     refId: `${STAND_IN_ORG_ID}_${customerId}`,
     data: {
-      customerIdentifiers: { customerId },
-      entityInformation: { entityType: 'USER', entityId: customerId },
-      loyaltyProgramDetails: {
-        id: program.id,
-        name: program.name,
-        isDefault: true,
-        pointsToCurrencyRatio: 1,
-        tiers: program.tiers.map(({ tierNumber: number, tierName }) => ({ tierNumber: number, tierName })),
-      },
-      loyaltyProgramId: program.id,
+      ...customerInProgram(customerId, program),
       ...(eventName === 'tierRenewed' ? {} : { previousTierNumber }),
       [NEW_TIER_FIELD[eventName]]: tierNumber,
       tierExpiryDate: '2126-12-31',
       notes: 'changed by the stand-in',
     },
+  };
+}
+
+/** A points notification's fields but its envelope's time and ids; `pointsRedeemed` has no sample: the balance only. */
+export function pointsNotificationFields(
+  { customerId, previousPoints, points }: PointsChangeRecord,
+  program: LoyaltyProgram,
+): Record<string, unknown> {
+  const issued = points > previousPoints;
+  return {
+    eventName: issued ? 'pointsIssued' : 'pointsRedeemed',
+    refId: `${STAND_IN_ORG_ID}_${customerId}`,
+    data: {
+      ...customerInProgram(customerId, program),
+      programCurrentPoints: points,
+      ...(issued ? { totalPointsIssued: points - previousPoints, regularPointsIssued: points - previousPoints } : {}),
+    },
+  };
+}
+
+/** The customer and program fields every loyalty notification's `data` starts with. */
+function customerInProgram(customerId: number, program: LoyaltyProgram): Record<string, unknown> {
+  return {
+    customerIdentifiers: { customerId },
+    entityInformation: { entityType: 'USER', entityId: customerId },
+    loyaltyProgramDetails: {
+      id: program.id,
+      name: program.name,
+      isDefault: true,
+      pointsToCurrencyRatio: 1,
+      tiers: program.tiers.map(({ tierNumber, tierName }) => ({ tierNumber, tierName })),
+    },
+    loyaltyProgramId: program.id,
   };
 }

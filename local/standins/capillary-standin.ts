@@ -459,12 +459,11 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
 
   const customers = new Map<number, StoredCustomer>();
   const program = options.loyaltyProgram ?? DEFAULT_LOYALTY_PROGRAM;
-  // The notifier is made below; a tier only changes once the stand-in serves.
-  const loyalty = new LoyaltyLedger(
-    program,
-    (id) => customers.has(id),
-    (change) => notifier.tierChanged(change, program),
-  );
+  // The notifier is made below; tiers and points only change once the stand-in serves.
+  const loyalty = new LoyaltyLedger(program, (id) => customers.has(id), {
+    tierChanged: (change) => notifier.tierChanged(change, program),
+    pointsChanged: (change) => notifier.pointsChanged(change, program),
+  });
   let nextCustomerId = FIRST_CUSTOMER_ID;
   // Tokens are the API client's sessions: a data reset does not revoke them (clients cache tokens).
   const tokenExpiries = new Map<string, number>();

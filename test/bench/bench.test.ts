@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
+import { PROFILES } from '../../bench/profiles';
 import type { BenchResults } from '../../bench/run-bench';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -211,5 +212,24 @@ it('has a burst of postback taps while new followers arrive: every tap posted on
   expect(engagement.ratioIsLowerBound).toBe(withBurst.followersUnsynced > 0);
   expect(results.targets.map((target) => target.what)).toContain(
     'engagement burst: follower delay p99, ratio to no burst',
+  );
+});
+
+it('has "my points" timed from the webhook request and from the worker over the same answers, each the member card', () => {
+  const { pointsAnswerMs } = results.loyalty;
+  const answers = PROFILES.tiny.loyalty.pointsAnswers;
+  expect(pointsAnswerMs.samples).toBe(answers);
+  expect(pointsAnswerMs.memberCards).toBe(answers);
+  for (const { p50, p99 } of [pointsAnswerMs.webhookToReply, pointsAnswerMs.workerToReply]) {
+    expect(p50).toBeGreaterThan(0);
+    expect(p99).toBeGreaterThanOrEqual(p50);
+  }
+  // The webhook's and the queue's time come on top of the worker's, answer by answer.
+  expect(pointsAnswerMs.webhookToReply.p50).toBeGreaterThan(pointsAnswerMs.workerToReply.p50);
+  expect(results.targets.map((target) => target.what)).toEqual(
+    expect.arrayContaining([
+      'loyalty: "my points" p99 ms (webhook → reply call)',
+      'loyalty: "my points" p99 ms (worker → reply call)',
+    ]),
   );
 });

@@ -1,33 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 import { startCapillaryStandIn } from '../../../local/standins/capillary-standin';
 import { closedAfterEach } from '../../support/closed-after-each';
+import { startNotificationReceiver as startReceiver } from '../../support/notification-receiver';
 
 const startStandIn = closedAfterEach(startCapillaryStandIn);
 type CapErrors = { errors: { code: number }[] };
 const basic = `Basic ${Buffer.from(`local.till:${createHash('md5').update('local-password').digest('hex')}`).toString('base64')}`;
-
-/** Capillary's webhook target: answers the given statuses in turn (then 200), and keeps what it received. */
-async function startReceiver(statuses: number[]) {
-  const received: { authorization?: string; body: Record<string, unknown> }[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({
-        authorization: request.headers.authorization,
-        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-      });
-      response.statusCode = statuses.shift() ?? 200;
-      response.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/capillary/notifications`;
-  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 describe('Capillary stand-in: merges and PII deletions, notified like Capillary', () => {
   it('merges the victim into the survivor, answers 8069 + 91009 for the victim, and notifies (shape A, no eventId), retrying a 503', async () => {

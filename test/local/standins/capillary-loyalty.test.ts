@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 
+import { DEFAULT_LOYALTY_PROGRAM } from '../../../local/standins/capillary-loyalty';
 import { startCapillaryStandIn, type CapillaryStandIn } from '../../../local/standins/capillary-standin';
 import { closedAfterEach } from '../../support/closed-after-each';
+import { startNotificationReceiver } from '../../support/notification-receiver';
 
 const startStandIn = closedAfterEach(startCapillaryStandIn);
 
@@ -45,6 +47,42 @@ describe('Capillary stand-in: tiers and points', () => {
       expirySchedules: [{ points: 100, expiryDate: '2026-06-30' }],
     });
     expect(standIn.state().loyalty).toEqual({ [customerId]: points.body });
+  });
+
+  it('notifies a tier change and a points change as Capillary would, and an unchanged balance not at all', async () => {
+    const receiver = await startNotificationReceiver();
+    try {
+      const standIn = await startStandIn({ notifications: { url: receiver.url, authorization: 'Bearer t' } });
+      const customerId = standIn.addMember({ mobile: '66812345678' });
+
+      await admin(standIn, 'tier', { customerId, tier: 'gold' });
+      await admin(standIn, 'points', { customerId, points: 450 });
+      await admin(standIn, 'points', { customerId, points: 450 });
+      await admin(standIn, 'points', { customerId, points: 120 });
+      await standIn.notificationsSettled();
+
+      const bodies = receiver.received.map(({ body }) => body);
+      expect(bodies.map((body) => body.eventName)).toEqual(['tierUpgraded', 'pointsIssued', 'pointsRedeemed']);
+      const customerInProgram = {
+        customerIdentifiers: { customerId },
+        loyaltyProgramId: DEFAULT_LOYALTY_PROGRAM.id,
+      };
+      expect(bodies[1]).toEqual(
+        expect.objectContaining({
+          eventId: expect.any(String),
+          data: expect.objectContaining({
+            ...customerInProgram,
+            programCurrentPoints: 450,
+            totalPointsIssued: 450,
+            regularPointsIssued: 450,
+          }),
+        }),
+      );
+      expect(bodies[2]?.data).toEqual(expect.objectContaining({ ...customerInProgram, programCurrentPoints: 120 }));
+      expect(bodies[2]?.data).not.toHaveProperty('totalPointsIssued');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('refuses an unknown customer, an unknown tier and malformed bodies', async () => {

@@ -1,0 +1,71 @@
+/**
+ * "A flood of taps never slows follows" (issue 21) as a chaos run can see it. A mapped tap claims its user's record
+ * on a queue of its own, so the follows and unfollows of people who tap are the ones it could hold up: their time
+ * from the webhook accepting them to their first settlement is set against that of the people who never tap, in the
+ * same run, under the same crashes and faults.
+ */
+import { percentile } from '../percentile';
+import type { TableRow } from './report-table';
+import type { UserHistory } from './scenario';
+
+export interface DelayFigures {
+  /** follows and unfollows settled */
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface FollowDelayFigures {
+  /** people with at least one mapped tap */
+  withTaps: DelayFigures;
+  withoutTaps: DelayFigures;
+}
+
+/** How much slower the tappers' p99 may be: the same faults hit both groups, but each p99 is a handful of events. */
+export const FOLLOW_DELAY_ALLOWANCE = { ratio: 1.25, ms: 2000 };
+
+const SYNC_TYPES = new Set(['follow', 'unfollow']);
+
+export const historyKey = ({ userId, channel }: { userId: string; channel: string }): string => `${channel}|${userId}`;
+
+/**
+ * @param tappers `historyKey`s of the people who sent a mapped tap
+ * @param acceptedAt webhook event id → when the webhook first answered 200 for it
+ * @param settledAt webhook event id → its first settlement that was not a failure
+ */
+export function followDelays(
+  users: readonly Pick<UserHistory, 'userId' | 'channel' | 'events'>[],
+  tappers: ReadonlySet<string>,
+  acceptedAt: ReadonlyMap<string, number>,
+  settledAt: ReadonlyMap<string, number>,
+): FollowDelayFigures {
+  const delays = { withTaps: [] as number[], withoutTaps: [] as number[] };
+  for (const user of users) {
+    const group = tappers.has(historyKey(user)) ? delays.withTaps : delays.withoutTaps;
+    for (const { type, webhookEventId } of user.events) {
+      const [accepted, settled] = [acceptedAt.get(webhookEventId), settledAt.get(webhookEventId)];
+      if (SYNC_TYPES.has(type) && accepted !== undefined && settled !== undefined) group.push(settled - accepted);
+    }
+  }
+  return { withTaps: figuresOf(delays.withTaps), withoutTaps: figuresOf(delays.withoutTaps) };
+}
+
+function figuresOf(delays: number[]): DelayFigures {
+  if (delays.length === 0) return { count: 0, p50Ms: 0, p99Ms: 0 };
+  return { count: delays.length, p50Ms: percentile(delays, 0.5), p99Ms: percentile(delays, 0.99) };
+}
+
+/** Both groups were seen, and the tappers' p99 is within the allowance of the others'. */
+export function tapsSlowedNoFollow({ withTaps, withoutTaps }: FollowDelayFigures): boolean {
+  if (withTaps.count === 0 || withoutTaps.count === 0) return false;
+  const { ratio, ms } = FOLLOW_DELAY_ALLOWANCE;
+  return withTaps.p99Ms <= Math.max(withoutTaps.p99Ms * ratio, withoutTaps.p99Ms + ms);
+}
+
+export function followDelayRows({ withTaps, withoutTaps }: FollowDelayFigures): TableRow[] {
+  const row = (figures: DelayFigures) => `${figures.p50Ms} / ${figures.p99Ms} (${figures.count})`;
+  return [
+    ['follow/unfollow ms to settled, p50 / p99 (count): people who tap', row(withTaps)],
+    ['  people who never tap', row(withoutTaps)],
+  ];
+}

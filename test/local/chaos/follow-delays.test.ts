@@ -1,0 +1,51 @@
+import { followDelays, historyKey, tapsSlowedNoFollow } from '../../../local/chaos/follow-delays';
+import { followEvent, lineUserId, postbackEvent, unfollowEvent } from '../../../local/line-event-factory';
+
+/** One person on channel `th`: their follow and unfollow accepted at 0 and settled after the given delays. */
+function person(followMs: number, unfollowMs: number) {
+  const userId = lineUserId();
+  const events = [followEvent(userId, 1), postbackEvent(userId, 2, 'action=checkin'), unfollowEvent(userId, 3)];
+  const settled: [string, number][] = [
+    [events[0]!.webhookEventId, followMs],
+    [events[1]!.webhookEventId, 99_999],
+    [events[2]!.webhookEventId, unfollowMs],
+  ];
+  return { user: { userId, channel: 'th', events }, settled };
+}
+
+function delaysOf(tapping: ReturnType<typeof person>[], others: ReturnType<typeof person>[]) {
+  const everyone = [...tapping, ...others];
+  const accepted = new Map(
+    everyone.flatMap(({ user }) => user.events.map(({ webhookEventId }) => [webhookEventId, 0])),
+  );
+  return followDelays(
+    everyone.map(({ user }) => user),
+    new Set(tapping.map(({ user }) => historyKey(user))),
+    accepted,
+    new Map(everyone.flatMap(({ settled }) => settled)),
+  );
+}
+
+describe('follow delays of people who tap against people who do not', () => {
+  it('times follows and unfollows only, from accepted to settled, in the group of their person', () => {
+    const figures = delaysOf([person(100, 300)], [person(50, 70), person(60, 80)]);
+    expect(figures).toEqual({
+      withTaps: { count: 2, p50Ms: 100, p99Ms: 300 },
+      withoutTaps: { count: 4, p50Ms: 60, p99Ms: 80 },
+    });
+    // Within 2 s of the others' p99.
+    expect(tapsSlowedNoFollow(figures)).toBe(true);
+  });
+
+  it('fails a run whose tappers wait past the allowance, and a run that saw only one group', () => {
+    expect(tapsSlowedNoFollow(delaysOf([person(100, 31_000)], [person(50, 20_000)]))).toBe(false);
+    expect(tapsSlowedNoFollow(delaysOf([person(100, 24_000)], [person(50, 20_000)]))).toBe(true);
+    expect(tapsSlowedNoFollow(delaysOf([], [person(50, 70)]))).toBe(false);
+  });
+
+  it('leaves out an event never accepted or never settled', () => {
+    const { user, settled } = person(100, 300);
+    const figures = followDelays([user], new Set(), new Map([[user.events[0]!.webhookEventId, 0]]), new Map(settled));
+    expect(figures.withoutTaps).toEqual({ count: 1, p50Ms: 100, p99Ms: 100 });
+  });
+});
