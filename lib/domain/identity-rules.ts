@@ -4,11 +4,11 @@
  * Capillary tells the bridge (its event notifications, lib/notifications) when it merged a customer into another
  * or deleted one on a PII request. The notifications function queues one identity event per LINE user whose
  * record names that customer, into the user's FIFO group; the worker applies it in the user's `identity` lane.
- * Each is an idempotent re-point: it applies only while the record still names the customer, so a duplicate, a
- * late arrival or an index entry that was already stale changes nothing.
+ * Each is an idempotent re-point: it applies only while the record still names the customer (or remembers replacing
+ * it: a deletion), so a duplicate, a late arrival or an index entry that was already stale changes nothing.
  */
 import { isRecord } from '../is-record';
-import type { LinkState, UserSyncState } from './sync-rules';
+import type { LineEventFacts, LinkState, Replacement, UserSyncState } from './sync-rules';
 
 /** Events the notifications function queues; neither LINE nor the link API sends these types. */
 export const CAPILLARY_MERGE_TYPE = 'capillary.merge';
@@ -50,6 +50,7 @@ export interface IdentityChange {
   subscription?: null;
   linkRefs?: null;
   forgottenAt?: number;
+  replaced?: null;
 }
 
 export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-named';
@@ -58,6 +59,8 @@ export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-n
 export interface IdentityVerdict {
   action: IdentityAction;
   change: IdentityChange;
+  /** forgotten: the customer a follow from before the deletion put the user on; the bridge takes back what it wrote there */
+  takeBackFrom?: number;
 }
 
 const customerIdOf = (value: unknown): number | undefined =>
@@ -132,10 +135,17 @@ function settleMergeRequest(
  * member link, the link's state and the member index entries go; only a new follow registers the user again
  * (domain/sync-rules keepsForgotten). A record naming no customer any more was queued for naming this one, and an
  * event that found it gone cleared it: it is marked too, or a late tap would register the person again.
+ *
+ * A record that replaced this customer (a follow found it deleted before this notice came) rests on that follow's
+ * consent: given before the deletion (its time ≤ the deletion's), the person asked to be gone since, so the user is
+ * forgotten and what the bridge wrote on the replacement is taken back; given after, it is a new consent and stays.
  */
 function forget(state: UserSyncState, customerId: number, createdAt: number): IdentityVerdict {
+  const replaced = state.replaced?.customerId === customerId ? state.replaced : undefined;
+  if (replaced !== undefined && replaced.at > createdAt) return { action: 'not-named', change: { replaced: null } };
   const namesNone = state.customerId === undefined && state.linkedCustomerId === undefined;
-  if (!names(state, customerId) && !namesNone) return NOT_NAMED;
+  if (!names(state, customerId) && !namesNone && replaced === undefined) return NOT_NAMED;
+  const takeBack = replaced !== undefined && state.customerId !== undefined && state.customerId !== customerId;
   return {
     action: 'forgotten',
     change: {
@@ -145,6 +155,23 @@ function forget(state: UserSyncState, customerId: number, createdAt: number): Id
       subscription: null,
       linkRefs: null,
       forgottenAt: createdAt,
+      ...(state.replaced === undefined ? {} : { replaced: null }),
     },
+    ...(takeBack ? { takeBackFrom: state.customerId } : {}),
   };
+}
+
+/**
+ * What a follow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the user on and
+ * the one it found deleted on a PII request (8109), if any: a replacement of that one starts the memory; a later follow
+ * is a newer consent, and its time replaces the memory's. Undefined: the memory stays as it is.
+ */
+export function replacementAfter(
+  event: LineEventFacts,
+  state: UserSyncState,
+  { customerId, deleted }: { customerId: number | undefined; deleted: number | undefined },
+): Replacement | undefined {
+  if (event.type !== 'follow' || customerId === undefined) return undefined;
+  if (deleted !== undefined && deleted !== customerId) return { customerId: deleted, at: event.timestamp };
+  return state.replaced === undefined ? undefined : { ...state.replaced, at: event.timestamp };
 }

@@ -85,6 +85,17 @@ export interface UserSyncState {
   linkRefs?: string[];
   /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
   forgottenAt?: number;
+  /** a customer deleted on a PII request that a follow replaced before the deletion's notice came (domain/identity-rules) */
+  replaced?: Replacement;
+}
+
+/**
+ * The customer a follow found deleted on a PII request (8109) when it put the user on another one, and the time of the
+ * newest follow the replacement rests on: only the deletion's notice tells whether that consent came before it.
+ */
+export interface Replacement {
+  customerId: number;
+  at: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */

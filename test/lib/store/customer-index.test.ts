@@ -55,4 +55,23 @@ describe('DynamoCustomerIndex (dynalite, the table of serverless.yml)', () => {
     expect(await index.usersOf('default', 10)).toEqual([]);
     expect(await index.usersOf('default', 20)).toHaveLength(1);
   });
+
+  it('finds a user whose record replaced the customer deleted on a PII request, until the memory goes', async () => {
+    // Prepare: a follow found customer 10 deleted and registered 20
+    await apply(userKey('Ua', 'th'), { customerId: 20, replaced: { customerId: 10, at: 5 } });
+    // Act
+    const users = await index.usersOf('default', 10);
+    // Assess
+    expect(users).toEqual([{ channel: 'th', destination: 'Ubotth', userId: 'Ua' }]);
+    expect(await store.read(userKey('Ua', 'th'))).toMatchObject({
+      customerId: 20,
+      replaced: { customerId: 10, at: 5 },
+    });
+    // Act: the deletion's notice came (kept or forgotten, the memory goes)
+    await apply(userKey('Ua', 'th'), { replaced: null });
+    // Assess
+    expect(await index.usersOf('default', 10)).toEqual([]);
+    expect((await store.read(userKey('Ua', 'th')))?.replaced).toBeUndefined();
+    expect(await index.usersOf('default', 20)).toHaveLength(1);
+  });
 });
