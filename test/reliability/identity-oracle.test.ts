@@ -1,8 +1,8 @@
 /**
  * The chaos run's identity oracle, fed Capillary states by hand: it must report each planted violation of the
  * identity invariant (a LINE id left on a merged-away victim, a friend on no customer, a forgotten user still
- * carried, one registered again by a follow older than the deletion, a linked user off their member, an opt-in left behind, a record naming another customer) and nothing
- * when the state is right.
+ * carried, one registered again by a follow older than the deletion, a linked user off their member, an opt-in left
+ * behind, a record naming another customer) and nothing when the state is right.
  */
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { judgeIdentity, type IdentityInputs } from '../../local/chaos/identity-oracle';
