@@ -136,13 +136,14 @@ function settleMergeRequest(
  * (domain/sync-rules keepsForgotten). A record naming no customer any more was queued for naming this one, and an
  * event that found it gone cleared it: it is marked too, or a late tap would register the person again.
  *
- * A record that replaced this customer (a follow found it deleted before this notice came) rests on that follow's
- * consent: given before the deletion (its time ≤ the deletion's), the person asked to be gone since, so the user is
- * forgotten and what the bridge wrote on the replacement is taken back; given after, it is a new consent and stays.
+ * A record that replaced this customer (an event found it deleted before this notice came) rests on the newest follow
+ * since: given before the deletion (its time ≤ the deletion's) or never (an unfollow), the person asked to be gone
+ * since, so the user is forgotten and what the bridge wrote on the replacement is taken back; given after the
+ * deletion, it is a new consent and stays.
  */
 function forget(state: UserSyncState, customerId: number, createdAt: number): IdentityVerdict {
   const replaced = state.replaced?.customerId === customerId ? state.replaced : undefined;
-  if (replaced !== undefined && replaced.at > createdAt) return { action: 'not-named', change: { replaced: null } };
+  if (replaced?.at !== undefined && replaced.at > createdAt) return { action: 'not-named', change: { replaced: null } };
   const namesNone = state.customerId === undefined && state.linkedCustomerId === undefined;
   if (!names(state, customerId) && !namesNone && replaced === undefined) return NOT_NAMED;
   const takeBack = replaced !== undefined && state.customerId !== undefined && state.customerId !== customerId;
@@ -162,16 +163,18 @@ function forget(state: UserSyncState, customerId: number, createdAt: number): Id
 }
 
 /**
- * What a follow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the user on and
- * the one it found deleted on a PII request (8109), if any: a replacement of that one starts the memory; a later follow
- * is a newer consent, and its time replaces the memory's. Undefined: the memory stays as it is.
+ * What a follow or unfollow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the
+ * user on and the one it found deleted on a PII request (8109), if any: a replacement of that one starts the memory
+ * (with the follow's time; an unfollow is no consent); a later follow on a customer is a newer consent, and its time
+ * replaces the memory's. Undefined: the memory stays as it is.
  */
 export function replacementAfter(
   event: LineEventFacts,
   state: UserSyncState,
   { customerId, deleted }: { customerId: number | undefined; deleted: number | undefined },
 ): Replacement | undefined {
-  if (event.type !== 'follow' || customerId === undefined) return undefined;
-  if (deleted !== undefined && deleted !== customerId) return { customerId: deleted, at: event.timestamp };
-  return state.replaced === undefined ? undefined : { ...state.replaced, at: event.timestamp };
+  if (customerId === undefined) return undefined;
+  const consent = event.type === 'follow' ? { at: event.timestamp } : {};
+  if (deleted !== undefined && deleted !== customerId) return { customerId: deleted, ...consent };
+  return state.replaced === undefined || event.type !== 'follow' ? undefined : { ...state.replaced, ...consent };
 }

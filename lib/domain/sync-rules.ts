@@ -85,17 +85,18 @@ export interface UserSyncState {
   linkRefs?: string[];
   /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
   forgottenAt?: number;
-  /** a customer deleted on a PII request that a follow replaced before the deletion's notice came (domain/identity-rules) */
+  /** a customer deleted on a PII request that an event replaced before the deletion's notice came (domain/identity-rules) */
   replaced?: Replacement;
 }
 
 /**
- * The customer a follow found deleted on a PII request (8109) when it put the user on another one, and the time of the
- * newest follow the replacement rests on: only the deletion's notice tells whether that consent came before it.
+ * The customer an event found deleted on a PII request (8109) when it put the user on another one, and the time of the
+ * newest follow the replacement rests on (none: an unfollow found it): only the deletion's notice tells whether that
+ * consent came before the deletion.
  */
 export interface Replacement {
   customerId: number;
-  at: number;
+  at?: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */

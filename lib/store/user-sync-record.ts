@@ -36,7 +36,7 @@ export interface AppliedChange {
   linkRefs?: string[] | null;
   /** when Capillary deleted the customer on a PII request (domain/identity-rules); null clears the mark */
   forgottenAt?: number | null;
-  /** a customer deleted on a PII request that a follow replaced (domain/identity-rules); null forgets it */
+  /** a customer deleted on a PII request that an event replaced (domain/identity-rules); null forgets it */
   replaced?: Replacement | null;
   /**
    * When a completed link read the member's current tier (and set its menu): the loyalty lane's last applied time,
@@ -126,7 +126,8 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
 }
 
 function replacedOf(customerId: number | undefined, at: number | undefined): Pick<UserSyncState, 'replaced'> {
-  return customerId === undefined || at === undefined ? {} : { replaced: { customerId, at } };
+  if (customerId === undefined) return {};
+  return { replaced: at === undefined ? { customerId } : { customerId, at } };
 }
 
 export const s = (value: string): AttributeValue => ({ S: value });
@@ -165,6 +166,7 @@ export function writeChange(
   }
   put(LANE_ATTRIBUTES.loyalty.lastTs, number(change.tierReadAt));
   put('replacedCustomerId', number(change.replaced === null ? null : change.replaced?.customerId));
-  put('replacedAt', number(change.replaced === null ? null : change.replaced?.at));
+  // A replacement without a follow's time (an unfollow made it) removes an older memory's.
+  put('replacedAt', number(change.replaced === null ? null : change.replaced && (change.replaced.at ?? null)));
   for (const [attribute, value] of Object.entries(derived)) put(attribute, value);
 }

@@ -132,6 +132,15 @@ describe('a deletion reaching a record that replaced the deleted customer (a fol
     },
   );
 
+  it('a replacement no follow rests on (an unfollow made it): forgotten, taken back', () => {
+    const state: UserSyncState = { customerId: 30, subscription: 'OPTOUT', replaced: { customerId: 10 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({
+      action: 'forgotten',
+      change: FORGOTTEN,
+      takeBackFrom: 30,
+    });
+  });
+
   it('a replacement by a follow newer than the deletion is a new consent: kept, only the memory goes', () => {
     const state: UserSyncState = { customerId: 30, subscription: 'OPTIN', replaced: { customerId: 10, at: 5_001 } };
     expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'not-named', change: { replaced: null } });
@@ -197,8 +206,15 @@ describe('replacementAfter', () => {
       'an unfollow gives no consent: the memory stays',
       unfollow,
       { replaced: { customerId: 10, at: 1_000 } },
-      { customerId: 30, deleted: 10 },
+      { customerId: 30, deleted: undefined },
       undefined,
+    ],
+    [
+      'an unfollow that replaced a deleted customer (another one held the profile) remembers it, with no consent',
+      unfollow,
+      {},
+      { customerId: 30, deleted: 10 },
+      { customerId: 10 },
     ],
     [
       'a follow only recorded (no customer) leaves the memory',

@@ -74,4 +74,11 @@ describe('DynamoCustomerIndex (dynalite, the table of serverless.yml)', () => {
     expect((await store.read(userKey('Ua', 'th')))?.replaced).toBeUndefined();
     expect(await index.usersOf('default', 20)).toHaveLength(1);
   });
+
+  it('keeps a replacement with no follow time (an unfollow made it), dropping an older memory time', async () => {
+    await apply(userKey('Ua'), { customerId: 20, replaced: { customerId: 10, at: 5 } });
+    await apply(userKey('Ua'), { replaced: { customerId: 11 } });
+    expect((await store.read(userKey('Ua')))?.replaced).toEqual({ customerId: 11 });
+    expect(await index.usersOf('default', 11)).toHaveLength(1);
+  });
 });
