@@ -164,17 +164,17 @@ function forget(state: UserSyncState, customerId: number, createdAt: number): Id
 
 /**
  * What a follow or unfollow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the
- * user on and the one it found deleted on a PII request (8109), if any: a replacement of that one starts the memory
- * (with the follow's time; an unfollow is no consent); a later follow on a customer is a newer consent, and its time
- * replaces the memory's. Undefined: the memory stays as it is.
+ * user on (if any) and the one it found deleted on a PII request (8109), if any. Finding it deleted starts the memory,
+ * whether another customer replaced it or none did (the record then names none, and only this memory still leads the
+ * deletion's notice to it); a follow that put the user on a customer gives the memory its time (an unfollow is no
+ * consent), and a later one is a newer consent. Undefined: the memory stays as it is.
  */
 export function replacementAfter(
   event: LineEventFacts,
   state: UserSyncState,
   { customerId, deleted }: { customerId: number | undefined; deleted: number | undefined },
 ): Replacement | undefined {
-  if (customerId === undefined) return undefined;
-  const consent = event.type === 'follow' ? { at: event.timestamp } : {};
+  const consent = event.type === 'follow' && customerId !== undefined ? { at: event.timestamp } : undefined;
   if (deleted !== undefined && deleted !== customerId) return { customerId: deleted, ...consent };
-  return state.replaced === undefined || event.type !== 'follow' ? undefined : { ...state.replaced, ...consent };
+  return state.replaced === undefined || consent === undefined ? undefined : { ...state.replaced, ...consent };
 }

@@ -90,9 +90,9 @@ export interface UserSyncState {
 }
 
 /**
- * The customer an event found deleted on a PII request (8109) when it put the user on another one, and the time of the
- * newest follow the replacement rests on (none: an unfollow found it): only the deletion's notice tells whether that
- * consent came before the deletion.
+ * The customer an event found deleted on a PII request (8109), replaced by another one or by none, and the time of the
+ * newest follow that put the user on a customer since (none: no consent rests on the replacement): only the deletion's
+ * notice tells whether that consent came before the deletion.
  */
 export interface Replacement {
   customerId: number;

@@ -43,7 +43,9 @@ export function identityAttributes(
   const org = key.owner?.capillaryOrg ?? DEFAULT_CAPILLARY_ORG_ID;
   const indexKey = (id: number | null | undefined) =>
     id === undefined || id === null ? id : s(customerIndexKey(org, id));
-  const namesCustomer = typeof change.customerId === 'number' || typeof change.linkedCustomerId === 'number';
+  const namesCustomer = [change.customerId, change.linkedCustomerId, change.replaced?.customerId].some(
+    (id) => typeof id === 'number',
+  );
   const linkRefs = change.linkRefs;
   const link = change.link === null ? null : undefined;
   return {

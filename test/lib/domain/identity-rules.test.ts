@@ -141,6 +141,11 @@ describe('a deletion reaching a record that replaced the deleted customer (a fol
     });
   });
 
+  it('a record that found it deleted and names no customer since: forgotten, nothing to take back', () => {
+    const state: UserSyncState = { subscription: 'OPTOUT', replaced: { customerId: 10 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'forgotten', change: FORGOTTEN });
+  });
+
   it('a replacement by a follow newer than the deletion is a new consent: kept, only the memory goes', () => {
     const state: UserSyncState = { customerId: 30, subscription: 'OPTIN', replaced: { customerId: 10, at: 5_001 } };
     expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'not-named', change: { replaced: null } });
@@ -182,11 +187,18 @@ describe('replacementAfter', () => {
       { customerId: 10, at: 4_000 },
     ],
     [
-      'a follow that found nobody to put the user on remembers nothing',
+      'a follow put on no customer (registration on link) remembers the deleted one, with no consent',
       follow,
       {},
       { customerId: undefined, deleted: 10 },
-      undefined,
+      { customerId: 10 },
+    ],
+    [
+      'an unfollow that found nobody holding the profile remembers the deleted one: only that leads its notice here',
+      unfollow,
+      {},
+      { customerId: undefined, deleted: 10 },
+      { customerId: 10 },
     ],
     [
       'a follow on a customer that was not deleted remembers nothing',

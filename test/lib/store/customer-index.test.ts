@@ -81,4 +81,9 @@ describe('DynamoCustomerIndex (dynalite, the table of serverless.yml)', () => {
     expect((await store.read(userKey('Ua')))?.replaced).toEqual({ customerId: 11 });
     expect(await index.usersOf('default', 11)).toHaveLength(1);
   });
+
+  it('finds a record that names no customer since it found the deleted one (an unfollow found nobody)', async () => {
+    await apply(userKey('Ua', 'tw'), { customerId: null, replaced: { customerId: 12 } });
+    expect(await index.usersOf('default', 12)).toEqual([{ channel: 'tw', destination: 'Ubottw', userId: 'Ua' }]);
+  });
 });

@@ -461,5 +461,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     const record = await harness.store.read(userKey(userId));
     expect(record).toMatchObject({ subscription: 'OPTOUT' });
     expect(record?.customerId).toBeUndefined();
+    // the deleted customer is remembered: its notice still finds this record (store/customer-index)
+    expect(record?.replaced).toEqual({ customerId });
   });
 });
