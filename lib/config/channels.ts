@@ -31,6 +31,11 @@ export interface ChannelConfig {
   lineLoginChannelId?: string;
   /** id of the Capillary org this channel's customers live in */
   capillaryOrg: string;
+  /**
+   * the LINE provider the channel is under, as the brand names it: a person has one user id across a provider's
+   * channels and another under each other provider (absent: one provider per Capillary org)
+   */
+  lineProvider?: string;
   /** the rich menu of each tier, the member card's texts (loyalty-config) */
   loyalty?: ChannelLoyalty;
   /** the channel's own engagement rules (JSON), checked by config/engagement-config; absent = LINE_ENGAGEMENT_EVENTS */
@@ -41,7 +46,7 @@ export interface ChannelConfig {
 export type ChannelField = 'channelSecrets' | 'channelAccessToken' | 'capillaryLineAccountId';
 export type ChannelOf<K extends ChannelField> = Pick<
   ChannelConfig,
-  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'loyalty' | 'engagementEvents' | K
+  'id' | 'destination' | 'lineLoginChannelId' | 'capillaryOrg' | 'lineProvider' | 'loyalty' | 'engagementEvents' | K
 >;
 
 /** Entries by id, looked up in O(1): the webhook picks its channel before hashing anything. */
@@ -75,6 +80,7 @@ const LIST_FIELDS = [
   'destination',
   'lineLoginChannelId',
   'capillaryOrg',
+  'lineProvider',
   'richMenusByTier',
   'memberCardTexts',
   'engagementEvents',
@@ -185,6 +191,7 @@ function parseChannelEntry(entry: unknown, at: string, log: ProblemLog): Channel
     capillaryOrg: fields.text('capillaryOrg', false) ?? DEFAULT_CAPILLARY_ORG_ID,
     ...optionalField('destination', destination),
     ...optionalField('lineLoginChannelId', fields.text('lineLoginChannelId', false)),
+    ...optionalField('lineProvider', fields.text('lineProvider', false)),
     ...channelLoyaltyOf(entry, `${at} (id "${fields.id}")`, log),
     ...(isRecord(entry) && entry.engagementEvents !== undefined ? { engagementEvents: entry.engagementEvents } : {}),
   };

@@ -112,12 +112,19 @@ async function sendWithRetries(
   batch: SendMessageBatchRequestEntry[],
   { maxAttempts, retryDelayMs }: EnqueueOptions,
 ): Promise<EntryFailure[]> {
-  let pending = batch;
+  // Nearly every batch is taken whole by its first call: that call is made before (and without) the retry loop's layers.
+  let failures = await sendOnce(sqs, queueUrl, batch);
+  if (failures.length === 0) return failures;
+  // The loop opens with that first attempt's outcome, so its pauses and attempts are what they would be without it.
   const outcome = await withRetries<EntryFailure[], EntryFailure[]>(
     { maxAttempts, delayMs: exponentialDelay(retryDelayMs) },
-    async () => {
-      const failures = await sendOnce(sqs, queueUrl, pending);
-      pending = failures.map((f) => f.entry);
+    async (attempt) => {
+      if (attempt > 1)
+        failures = await sendOnce(
+          sqs,
+          queueUrl,
+          failures.map((failure) => failure.entry),
+        );
       return failures.length === 0 ? { done: failures } : { failed: failures };
     },
   );

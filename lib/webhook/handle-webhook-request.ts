@@ -81,11 +81,11 @@ export async function handleWebhookRequest(
     const callback = signedCallback(request, channel, config.maxBodyBytes);
     if (callback.events.length === 0) return jsonResponse(200, { enqueued: 0 }); // the console's Verify button
     // Every share before the 200: an event a queue did not take is redelivered by LINE (the other deduplicates it).
-    await Promise.all(
-      eventsByQueue(channel.id, callback.events, config).map(({ queueUrl, events }) =>
-        enqueueEvents(sqs, queueUrl, channel.id, callback.destination, events),
-      ),
+    const sending = eventsByQueue(channel.id, callback.events, config).map(({ queueUrl, events }) =>
+      enqueueEvents(sqs, queueUrl, channel.id, callback.destination, events),
     );
+    // One queue (every request of a channel without engagement rules) is awaited as it is: Promise.all adds a layer.
+    await (sending.length === 1 ? sending[0] : Promise.all(sending));
     if (debugEnabled())
       logger.debug('Enqueued webhook events', {
         channel: channel.id,

@@ -3,6 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 
 import { ChannelDestinationMismatchError, ChannelNotConfiguredError } from '../config/errors';
 import { eventFactsOf, routeOf, type EventFacts, type EventRoute, type IgnoreReason } from '../domain/event-route';
+import { sharesUserIds } from '../domain/sibling-channels';
 import {
   countForChannel,
   countIgnored,
@@ -139,7 +140,7 @@ async function settle(
     return outcome;
   }
   const siblings = {
-    channels: deps.channels.all.filter((other) => other.capillaryOrg === channel.capillaryOrg && other !== channel),
+    channels: deps.channels.all.filter((other) => sharesUserIds(channel, other)),
     records: deps.store,
   };
   // Siblings' records are keyed by each channel's bot user id as configured or as LINE gives it: if this channel's

@@ -32,7 +32,11 @@ import type { SyncChannel } from './sync/sync-line-event';
  * One LINE channel's clients: what its follows sync with (one by one or in bulk), what its links work with, where
  * its engagement events go, its org.
  */
-export type ChannelClients = SyncChannel & SiblingChannel & BulkChannel & EngagementChannel & { capillaryOrg: string };
+export type ChannelClients = SyncChannel &
+  SiblingChannel &
+  BulkChannel &
+  EngagementChannel &
+  Pick<WorkerChannel, 'capillaryOrg' | 'lineProvider'>;
 
 /** What the worker works with: the stores (as the worker sees them) and each channel's clients. */
 export interface SyncDeps {
@@ -83,6 +87,7 @@ export function buildSyncDeps(
     return {
       id: channel.id,
       capillaryOrg: channel.capillaryOrg,
+      ...(channel.lineProvider === undefined ? {} : { lineProvider: channel.lineProvider }),
       destination: botDestination(channel.destination, { ...lineApi, timeoutMs: link.lineApiTimeoutMs }),
       customers: new LineCustomerDirectory(channelHttp, capillary, accountId),
       // Its HTTP client takes each bulk call's tokens from the org's budget as it goes.

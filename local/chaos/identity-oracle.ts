@@ -9,7 +9,8 @@
  * - friend: exactly one customer carries the user's LINE profile of the channel's account, opted in (BULK and
  *   TRANS); registration `on-link`: a friend who never linked is on none.
  * - not a friend: at most one, not opted in.
- * - linked: that customer is the member (for every channel of the provider: the sibling link); unlinked: a customer
+ * - linked: that customer is the member (for every channel of the provider: the sibling link); where the user is not
+ *   a friend, no customer at all also holds (their profile there never reached Capillary); unlinked: a customer
  *   other than their members.
  * - forgotten: no customer carries the profile; the record is marked and names no customer. A deletion Capillary
  *   never notified cannot be told from any other customer gone: the record then only names no live customer.
@@ -200,9 +201,13 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
     }
     if (expected.linkedTo !== undefined) {
       const memberId = memberIdOf(expected.linkedTo);
+      // A friend is on the member; a user who is not a friend here may be on no customer at all (their profile in
+      // this channel never reached Capillary), but never on another one.
       check(
         'linked: on their member',
-        carriers.length === 1 && carrier?.id === memberId,
+        expected.friend
+          ? carriers.length === 1 && carrier?.id === memberId
+          : carriers.every((customer) => customer.id === memberId),
         () => `member ${memberId}, carried by ${ids()}`,
       );
     } else if (members !== undefined && expected.everLinked && carrier !== undefined) {

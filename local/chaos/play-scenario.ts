@@ -465,11 +465,12 @@ async function prepareBridge(
       auth: { ...RIG_CAPILLARY_AUTH, id: secrets.capillaryClientKey, secret: secrets.capillaryClientSecret },
       ...(identity ? { registrationMode: identity.registration } : {}),
     },
-    secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId }) => ({
+    secrets.channels.map(({ id, channelAccessToken, capillaryLineAccountId, provider }) => ({
       ...RIG_CHANNEL,
       id,
       channelAccessToken,
       capillaryLineAccountId,
+      lineProvider: provider,
     })),
     [],
     identity ? { anonymousCustomer: identity.anonymousCustomer } : {},

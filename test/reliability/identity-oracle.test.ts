@@ -176,6 +176,21 @@ describe('chaos identity oracle', () => {
     expect(problems(customers)).toContain('Ulinked identity: linked: on their member: member 2, carried by 6');
   });
 
+  it('takes a linked user who is no friend here on no customer, but reports them on another one than the member', () => {
+    // The person linked, then left: in this channel their LINE profile never reached Capillary.
+    const left = {
+      ...linked,
+      events: [...linked.events, unfollowEvent('Ulinked', 3000)],
+      actions: [...linked.actions, 'unfollow' as const],
+    };
+    const offMember = rightCustomers().map((each) => (each.id === 2 ? customer(2, [], false, MEMBER_MOBILE) : each));
+    expect(problems(offMember, { users: [friend, left, leaving] })).toEqual([]);
+    const elsewhere = [...offMember, customer(6, ['Ulinked'], false)];
+    expect(problems(elsewhere, { users: [friend, left, leaving] })).toContain(
+      'Ulinked identity: linked: on their member: member 2, carried by 6',
+    );
+  });
+
   it('reports a user whose customer was deleted on a PII request still carried, and a record not forgotten', () => {
     const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600, notified: true }];
     expect(problems(rightCustomers(), { deleted })).toEqual([

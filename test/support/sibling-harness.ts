@@ -12,8 +12,11 @@ export const VIA = {
   jp: { channel: 'jp', destination: BOT.jp },
 };
 
+const PROVIDER = { th: 'brand', tw: 'brand', jp: 'other-brand' };
+
 const channel = (id: keyof typeof BOT): WorkerChannel => ({
   id,
+  lineProvider: PROVIDER[id],
   channelAccessToken: `token-${id}`,
   capillaryLineAccountId: `account-${id}`,
   capillaryOrg: DEFAULT_CAPILLARY_ORG_ID,

@@ -79,18 +79,22 @@ export async function restorePrevious(
   log.info('Link failed after the detach: LINE profile restored on the previous customer', { customerId });
 }
 
-/** The user is on the member: the member index points at them, and the record says linked. */
+/**
+ * The user is linked to the member: the member index points at them, and the record says so (and names the member
+ * as their customer where they are on it).
+ */
 export async function recordLinked(
   link: LinkContext,
   customer: CustomerReference,
   memberId: number,
-  subscription: SubscriptionState,
+  subscription?: SubscriptionState,
 ): Promise<void> {
   const linkRefs = await pointMemberIndex(link, customer, memberId);
   await link.claimed.complete({
-    customerId: memberId,
+    // Without a subscription: a channel of the provider the user does not follow, linked all the same, so that a
+    // follow there later lands on the member as linked (Capillary merges its LINE profile there, 8050).
+    ...(subscription === undefined ? {} : { customerId: memberId, subscription }),
     linkedCustomerId: memberId,
-    subscription,
     linkRefs,
     link: { status: 'linked', at: link.now },
     // The menu is set from the tier read after this: a tier notification from before it is stale.

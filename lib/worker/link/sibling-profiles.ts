@@ -130,7 +130,7 @@ export async function restoreSiblings(link: LinkContext, records: readonly Sibli
   }
 }
 
-/** Each sibling on a customer is now on the member with its own subscription, recorded linked; the rest released. */
+/** Each sibling on a customer is now on the member with its own subscription; every sibling is recorded linked. */
 export async function recordSiblingsLinked(
   link: LinkContext,
   records: readonly SiblingRecord[],
@@ -140,7 +140,7 @@ export async function recordSiblingsLinked(
   for (const record of records) {
     const { channel, claimed } = record;
     if (record.customerId === undefined && record.detached === undefined) {
-      await claimed.complete({});
+      await recordLinked({ ...link, claimed }, customer, memberId);
       continue;
     }
     const subscription = subscriptionOnLink(claimed.state.subscription, 'id-token');

@@ -31,14 +31,18 @@ export async function unlink(
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
   const onMember = siblings.filter((sibling) => sibling.customerId === memberId);
+  // A channel the user did not follow was linked all the same (sibling-profiles): it is unlinked with the rest.
+  const linked = siblings.filter(
+    (sibling) => onMember.includes(sibling) || sibling.claimed.state.linkedCustomerId === memberId,
+  );
   for (const sibling of onMember) await takeOffMember({ ...link, channel: sibling.channel }, memberId);
   await takeOffMember(link, memberId);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
   const own = await ownCustomerAgain(link, state.subscription);
   // This record last: until it is recorded, a retry redoes the rest (siblings already recorded are skipped).
-  for (const sibling of onMember) await unlinkSibling(link, sibling);
-  await release(siblings.filter((sibling) => !onMember.includes(sibling)));
+  for (const sibling of linked) await unlinkSibling(link, sibling);
+  await release(siblings.filter((sibling) => !linked.includes(sibling)));
   await claimed.complete(unlinkedChange(own, now));
   await removeMemberMenu(channel, key.userId, link);
   countForChannel('LinkRemoved', channel.id);

@@ -42,8 +42,8 @@ describe('LINE_CHANNELS', () => {
     expect(config.channels.get('__proto__')).toBeUndefined();
   });
 
-  it("gives the worker each channel's token, Capillary account and org", async () => {
-    const channels = [channelEntry('th'), channelEntry('jp', { capillaryOrg: 'jp-org' })];
+  it("gives the worker each channel's token, Capillary account, org and LINE provider", async () => {
+    const channels = [channelEntry('th'), channelEntry('jp', { capillaryOrg: 'jp-org', lineProvider: 'brand-jp' })];
     const orgs = [
       {
         id: 'jp-org',
@@ -63,7 +63,9 @@ describe('LINE_CHANNELS', () => {
       channelAccessToken: 'token-jp',
       capillaryLineAccountId: 'account-jp',
       capillaryOrg: 'jp-org',
+      lineProvider: 'brand-jp',
     });
+    expect(config.channels.get('th')).not.toHaveProperty('lineProvider');
     expect(config.capillaryOrgs.get('jp-org')).toEqual({
       id: 'jp-org',
       baseUrl: 'https://sg.api.capillarytech.com',
@@ -206,7 +208,7 @@ describe('cold-start errors name the channel and the field', () => {
     expect(await webhookProblems(channels)).toEqual([
       'LINE_CHANNELS[0] (id "th"): channelAccessToken is missing',
       'LINE_CHANNELS[0] (id "th"): capillaryLineAccountId must be a non-empty string',
-      'LINE_CHANNELS[1] (id "tw"): channelsecret is not a known field (known: id, channelSecret, channelAccessToken, capillaryLineAccountId, destination, lineLoginChannelId, capillaryOrg, richMenusByTier, memberCardTexts, engagementEvents)',
+      'LINE_CHANNELS[1] (id "tw"): channelsecret is not a known field (known: id, channelSecret, channelAccessToken, capillaryLineAccountId, destination, lineLoginChannelId, capillaryOrg, lineProvider, richMenusByTier, memberCardTexts, engagementEvents)',
       'LINE_CHANNELS[1] (id "tw"): destination must be the bot\'s user id, U followed by 32 hex digits (GET /v2/bot/info answers it as userId)',
       'LINE_CHANNELS[2]: id must match /^[a-z0-9][a-z0-9_-]{0,31}$/ (a short URL-safe name)',
       'LINE_CHANNELS[3]: id is missing',

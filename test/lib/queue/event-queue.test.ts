@@ -118,6 +118,16 @@ describe('enqueueBatches against a recording SQS endpoint', () => {
     expect(recorder.calls).toHaveLength(2);
   });
 
+  it('makes one call and no retry when only one attempt is allowed', async () => {
+    await start(() => ['0']);
+    const [batch] = batchesOf(2);
+
+    const failure = enqueueBatches(sqs, queueUrl(), [batch!], { maxAttempts: 1, retryDelayMs: 1 });
+
+    await expect(failure).rejects.toMatchObject({ failedEventIds: [batch![0]!.MessageDeduplicationId] });
+    expect(recorder.calls).toHaveLength(1);
+  });
+
   it('retries every entry of a call that failed as a whole, and names its error', async () => {
     await start(() => []);
     const unreachable = new SQSClient({ endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });

@@ -66,6 +66,14 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     }
   });
 
+  it('leaves the channel of another LINE provider alone: the same user id there is not this person', async () => {
+    // Act
+    await linkInTh();
+    // Assess
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(await harness.store.read({ destination: BOT.jp, userId })).toBeUndefined();
+  });
+
   it("a failed attach puts back this channel's and the sibling's LINE profiles; the sibling's record is as it was", async () => {
     // Prepare: th's attach answers "LINE id taken" once, after both profiles came off the customer
     const twBefore = await harness.store.read(twKey());
@@ -368,5 +376,61 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     const tw = await harness.store.read(twKey());
     expect(tw).toMatchObject({ subscription: 'OPTOUT', link: { status: 'unlinked' } });
     expect(tw?.customerId).toBeUndefined();
+  });
+});
+
+describe('worker: a sibling channel the person does not follow when they link', () => {
+  let harness: SiblingHarness;
+  afterEach(() => harness.close());
+
+  it('is linked all the same: their later follow there lands on the member, recorded linked, with no new customer', async () => {
+    // Prepare: a person follows th only, and links there
+    harness = await startSiblingHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
+    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    const customersBefore = harness.capillary.state().customers.length;
+    // Act
+    const response = await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.capillary.state().customers).toHaveLength(customersBefore);
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
+    expect(lineSubscriptionOf(harness, memberId, 'tw')).toEqual(OPTIN);
+    expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      link: { status: 'linked' },
+      subscription: 'OPTIN',
+    });
+    // An unlink by the member's reference finds the person in both channels.
+    const index = new DynamoCustomerIndex(harness.dynamo, harness.config.tableName);
+    expect((await index.usersOf(DEFAULT_CAPILLARY_ORG_ID, memberId)).map((user) => user.channel).sort()).toEqual([
+      'th',
+      'tw',
+    ]);
+  });
+
+  it('an unlink before they follow there leaves that channel unlinked too: their follow then gets their own customer', async () => {
+    // Prepare
+    harness = await startSiblingHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
+    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    // Act
+    await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
+    await harness.run([followEvent(userId, 4000)], 1, VIA.tw);
+    // Assess
+    const [own] = holdersOf(harness, userId) as [number];
+    expect(own).not.toBe(memberId);
+    expect(lineAccountsOf(harness, own)).toEqual(['account-th', 'account-tw']);
+    const twRecord = await harness.store.read({ destination: BOT.tw, userId });
+    expect(twRecord).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
+    expect(twRecord?.linkedCustomerId).toBeUndefined();
   });
 });
