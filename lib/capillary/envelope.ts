@@ -1,5 +1,5 @@
 import { isRecord } from '../is-record';
-import { CapillaryApiError, CUSTOMER_MERGED_CODES } from './errors';
+import { CapillaryApiError, CUSTOMER_DELETED_CODE, CUSTOMER_MERGED_CODES } from './errors';
 
 /** Capillary's envelope: success or failure is in the body, not only in the HTTP status. */
 export interface CapillaryMessage {
@@ -37,7 +37,13 @@ export const errorCodes = (body: CapillaryEnvelope): number[] => (body.errors ??
  * A call naming a customer id answered that Capillary no longer has that customer: not found (1012, 8015,
  * 8065), merged into another (8069, 91009) or deleted on a PII request (8109), docs/capillary.md#codes.
  */
-export const CUSTOMER_GONE_CODES: ReadonlySet<number> = new Set([1012, 8015, 8065, ...CUSTOMER_MERGED_CODES, 8109]);
+export const CUSTOMER_GONE_CODES: ReadonlySet<number> = new Set([
+  1012,
+  8015,
+  8065,
+  ...CUSTOMER_MERGED_CODES,
+  CUSTOMER_DELETED_CODE,
+]);
 
 export const goneCodesOf = (body: CapillaryEnvelope): number[] =>
   errorCodes(body).filter((code) => CUSTOMER_GONE_CODES.has(code));

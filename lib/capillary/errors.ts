@@ -57,6 +57,8 @@ export class CustomerNotResolvedError extends BridgeError {
 
 /** Customer-gone codes saying the customer lives on in a merge survivor (envelope.ts CUSTOMER_GONE_CODES has all). */
 export const CUSTOMER_MERGED_CODES: ReadonlySet<number> = new Set([8069, 91009]);
+/** "Customer is deleted after PII delete request" (docs/capillary.md#codes). */
+export const CUSTOMER_DELETED_CODE = 8109;
 
 /**
  * Capillary no longer has the customer a call named (merged away, deleted on a PII request, or unknown):
@@ -77,5 +79,10 @@ export class CustomerGoneError extends BridgeError {
   /** Merged into another customer (which carries its profiles now), rather than deleted or not found. */
   get merged(): boolean {
     return this.codes.some((code) => CUSTOMER_MERGED_CODES.has(code));
+  }
+
+  /** Deleted on a PII request: the person asked to be gone, at a time only the deletion's notice gives. */
+  get deleted(): boolean {
+    return !this.merged && this.codes.includes(CUSTOMER_DELETED_CODE);
   }
 }

@@ -4,11 +4,11 @@
  * Capillary tells the bridge (its event notifications, lib/notifications) when it merged a customer into another
  * or deleted one on a PII request. The notifications function queues one identity event per LINE user whose
  * record names that customer, into the user's FIFO group; the worker applies it in the user's `identity` lane.
- * Each is an idempotent re-point: it applies only while the record still names the customer, so a duplicate, a
- * late arrival or an index entry that was already stale changes nothing.
+ * Each is an idempotent re-point: it applies only while the record still names the customer (or remembers replacing
+ * it: a deletion), so a duplicate, a late arrival or an index entry that was already stale changes nothing.
  */
 import { isRecord } from '../is-record';
-import type { LinkState, UserSyncState } from './sync-rules';
+import type { LineEventFacts, LinkState, Replacement, UserSyncState } from './sync-rules';
 
 /** Events the notifications function queues; neither LINE nor the link API sends these types. */
 export const CAPILLARY_MERGE_TYPE = 'capillary.merge';
@@ -50,6 +50,7 @@ export interface IdentityChange {
   subscription?: null;
   linkRefs?: null;
   forgottenAt?: number;
+  replaced?: null;
 }
 
 export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-named';
@@ -58,6 +59,8 @@ export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-n
 export interface IdentityVerdict {
   action: IdentityAction;
   change: IdentityChange;
+  /** forgotten: the customer a follow from before the deletion put the user on; the bridge takes back what it wrote there */
+  takeBackFrom?: number;
 }
 
 const customerIdOf = (value: unknown): number | undefined =>
@@ -132,10 +135,18 @@ function settleMergeRequest(
  * member link, the link's state and the member index entries go; only a new follow registers the user again
  * (domain/sync-rules keepsForgotten). A record naming no customer any more was queued for naming this one, and an
  * event that found it gone cleared it: it is marked too, or a late tap would register the person again.
+ *
+ * A record that replaced this customer (an event found it deleted before this notice came) rests on the newest follow
+ * since: given before the deletion (its time ≤ the deletion's) or never (an unfollow), the person asked to be gone
+ * since, so the user is forgotten and what the bridge wrote on the replacement is taken back; given after the
+ * deletion, it is a new consent and stays.
  */
 function forget(state: UserSyncState, customerId: number, createdAt: number): IdentityVerdict {
+  const replaced = state.replaced?.customerId === customerId ? state.replaced : undefined;
+  if (replaced?.at !== undefined && replaced.at > createdAt) return { action: 'not-named', change: { replaced: null } };
   const namesNone = state.customerId === undefined && state.linkedCustomerId === undefined;
-  if (!names(state, customerId) && !namesNone) return NOT_NAMED;
+  if (!names(state, customerId) && !namesNone && replaced === undefined) return NOT_NAMED;
+  const takeBack = replaced !== undefined && state.customerId !== undefined && state.customerId !== customerId;
   return {
     action: 'forgotten',
     change: {
@@ -145,6 +156,25 @@ function forget(state: UserSyncState, customerId: number, createdAt: number): Id
       subscription: null,
       linkRefs: null,
       forgottenAt: createdAt,
+      ...(state.replaced === undefined ? {} : { replaced: null }),
     },
+    ...(takeBack ? { takeBackFrom: state.customerId } : {}),
   };
+}
+
+/**
+ * What a follow or unfollow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the
+ * user on (if any) and the one it found deleted on a PII request (8109), if any. Finding it deleted starts the memory,
+ * whether another customer replaced it or none did (the record then names none, and only this memory still leads the
+ * deletion's notice to it); a follow that put the user on a customer gives the memory its time (an unfollow is no
+ * consent), and a later one is a newer consent. Undefined: the memory stays as it is.
+ */
+export function replacementAfter(
+  event: LineEventFacts,
+  state: UserSyncState,
+  { customerId, deleted }: { customerId: number | undefined; deleted: number | undefined },
+): Replacement | undefined {
+  const consent = event.type === 'follow' && customerId !== undefined ? { at: event.timestamp } : undefined;
+  if (deleted !== undefined && deleted !== customerId) return { customerId: deleted, ...consent };
+  return state.replaced === undefined || consent === undefined ? undefined : { ...state.replaced, ...consent };
 }

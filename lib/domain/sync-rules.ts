@@ -85,6 +85,18 @@ export interface UserSyncState {
   linkRefs?: string[];
   /** set when Capillary deleted the customer on a PII request (domain/identity-rules): the time of that deletion */
   forgottenAt?: number;
+  /** a customer deleted on a PII request that an event replaced before the deletion's notice came (domain/identity-rules) */
+  replaced?: Replacement;
+}
+
+/**
+ * The customer an event found deleted on a PII request (8109), replaced by another one or by none, and the time of the
+ * newest follow that put the user on a customer since (none: no consent rests on the replacement): only the deletion's
+ * notice tells whether that consent came before the deletion.
+ */
+export interface Replacement {
+  customerId: number;
+  at?: number;
 }
 
 /** The user record's view of the last link attempt: shown by the link status, never retried on its own. */

@@ -1,6 +1,7 @@
 /**
  * The customer → users index: which LINE users' records name a Capillary customer, as their customer
- * (`customerKey`, GSI `byCustomer`) or as their linked member (`memberKey`, GSI `byMember`). The user store
+ * (`customerKey`, GSI `byCustomer`), as their linked member (`memberKey`, GSI `byMember`) or as the customer deleted on a
+ * PII request that a follow replaced before the deletion's notice came (`replacedKey`, GSI `byReplaced`). The user store
  * writes both keys with the ids (and removes them with the ids), so DynamoDB keeps the index with every write:
  * no extra writes, no stale entries. It is eventually consistent: whoever acts on a user found here re-reads
  * the record (the worker's claim) and re-checks that it still names the customer.
@@ -10,8 +11,12 @@ import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk
 import { DEFAULT_CAPILLARY_ORG_ID, DEFAULT_CHANNEL_ID } from '../config/channels';
 import type { AppliedChange, LineUserKey } from './user-sync-store';
 
-/** The two GSIs of the user table (serverless.yml UsersTable), each keyed by `<capillaryOrg>#<customerId>`. */
-export const CUSTOMER_INDEXES = { byCustomer: 'customerKey', byMember: 'memberKey' } as const;
+/** The GSIs of the user table (serverless.yml UsersTable), each keyed by `<capillaryOrg>#<customerId>`. */
+export const CUSTOMER_INDEXES = {
+  byCustomer: 'customerKey',
+  byMember: 'memberKey',
+  byReplaced: 'replacedKey',
+} as const;
 
 /** Customer ids are per Capillary org: the bridge's org id (config capillaryOrg) scopes them. */
 export const customerIndexKey = (capillaryOrg: string, customerId: number): string => `${capillaryOrg}#${customerId}`;
@@ -24,7 +29,7 @@ export interface IndexedUser {
 }
 
 export interface CustomerIndex {
-  /** Every user whose record names the customer as customer or as linked member, each once. */
+  /** Every user whose record names the customer as customer, as linked member or as a replaced one, each once. */
   usersOf(capillaryOrg: string, customerId: number): Promise<IndexedUser[]>;
 }
 
@@ -38,12 +43,15 @@ export function identityAttributes(
   const org = key.owner?.capillaryOrg ?? DEFAULT_CAPILLARY_ORG_ID;
   const indexKey = (id: number | null | undefined) =>
     id === undefined || id === null ? id : s(customerIndexKey(org, id));
-  const namesCustomer = typeof change.customerId === 'number' || typeof change.linkedCustomerId === 'number';
+  const namesCustomer = [change.customerId, change.linkedCustomerId, change.replaced?.customerId].some(
+    (id) => typeof id === 'number',
+  );
   const linkRefs = change.linkRefs;
   const link = change.link === null ? null : undefined;
   return {
     customerKey: indexKey(change.customerId),
     memberKey: indexKey(change.linkedCustomerId),
+    replacedKey: indexKey(change.replaced === null ? null : change.replaced?.customerId),
     // The channel comes back with the index entry: the notifications function queues into that channel's group.
     channel: key.owner && namesCustomer ? s(key.owner.channel) : undefined,
     linkStatus: link,

@@ -6,6 +6,7 @@ import {
   type EventLane,
   type LaneEvent,
   type LinkState,
+  type Replacement,
   type SubscriptionState,
   type UserSyncState,
 } from '../domain/sync-rules';
@@ -35,6 +36,8 @@ export interface AppliedChange {
   linkRefs?: string[] | null;
   /** when Capillary deleted the customer on a PII request (domain/identity-rules); null clears the mark */
   forgottenAt?: number | null;
+  /** a customer deleted on a PII request that an event replaced (domain/identity-rules); null forgets it */
+  replaced?: Replacement | null;
   /**
    * When a completed link read the member's current tier (and set its menu): the loyalty lane's last applied time,
    * so a tier notification from before that read is stale (domain/tier-rules).
@@ -118,7 +121,13 @@ export function toState(item: Record<string, AttributeValue> | undefined): UserS
           },
     ...(item.linkRefs?.SS === undefined ? {} : { linkRefs: item.linkRefs.SS }),
     ...(item.forgottenAt?.N === undefined ? {} : { forgottenAt: Number(item.forgottenAt.N) }),
+    ...replacedOf(num('replacedCustomerId'), num('replacedAt')),
   };
+}
+
+function replacedOf(customerId: number | undefined, at: number | undefined): Pick<UserSyncState, 'replaced'> {
+  if (customerId === undefined) return {};
+  return { replaced: at === undefined ? { customerId } : { customerId, at } };
 }
 
 export const s = (value: string): AttributeValue => ({ S: value });
@@ -156,5 +165,8 @@ export function writeChange(
     put('linkAt', n(change.link.at));
   }
   put(LANE_ATTRIBUTES.loyalty.lastTs, number(change.tierReadAt));
+  put('replacedCustomerId', number(change.replaced === null ? null : change.replaced?.customerId));
+  // A replacement without a follow's time (an unfollow made it) removes an older memory's.
+  put('replacedAt', number(change.replaced === null ? null : change.replaced && (change.replaced.at ?? null)));
   for (const [attribute, value] of Object.entries(derived)) put(attribute, value);
 }

@@ -135,7 +135,7 @@ async function settle(
   if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
   if (route.kind === 'identity') {
     const { notice, userId } = route;
-    const outcome = await applyIdentityChange({ claimed, notice, nonces, channel: channel.id, log, now: Date.now() });
+    const outcome = await applyIdentityChange({ claimed, notice, nonces, channel, log, call, now: Date.now() });
     await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
     return outcome;
   }

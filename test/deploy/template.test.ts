@@ -527,7 +527,11 @@ describe('IAM', () => {
     );
     expect(resourcesFor(statements, 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': ['EventsQueue', 'Arn'] }]);
     expect(resourcesFor(statements, 'dynamodb:Query')).toEqual([
-      [{ 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' }, { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' }],
+      [
+        { 'Fn::Sub': '${UsersTable.Arn}/index/byCustomer' },
+        { 'Fn::Sub': '${UsersTable.Arn}/index/byMember' },
+        { 'Fn::Sub': '${UsersTable.Arn}/index/byReplaced' },
+      ],
     ]);
     const items = statements.find((statement) => asList(statement.Action).includes('dynamodb:PutItem'));
     expect(items?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notif#?*'] } });

@@ -7,6 +7,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 
 import { createSqsClient } from '../../lib/queue/sqs-client';
+import { CUSTOMER_INDEXES } from '../../lib/store/customer-index';
 import { alarmNames, functionEnvironment, loadLocalResources } from '../../ops/serverless-resources';
 
 function serverlessYml(text: string): string {
@@ -26,12 +27,13 @@ describe('loadLocalResources', () => {
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'customerKey', AttributeType: 'S' },
           { AttributeName: 'memberKey', AttributeType: 'S' },
+          { AttributeName: 'replacedKey', AttributeType: 'S' },
         ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: ['byCustomer', 'byMember'].map((IndexName, index) => ({
+        GlobalSecondaryIndexes: Object.entries(CUSTOMER_INDEXES).map(([IndexName, AttributeName]) => ({
           IndexName,
-          KeySchema: [{ AttributeName: index === 0 ? 'customerKey' : 'memberKey', KeyType: 'HASH' }],
+          KeySchema: [{ AttributeName, KeyType: 'HASH' }],
           Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['channel'] },
         })),
       },

@@ -50,9 +50,8 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
   });
 
   // Known to fail (issue 19 open), now on 0 to 2 users of 100 per run: a sibling channel the person did not follow at
-  // link time is not recorded linked; a follow older than a PII deletion, applied before its notice, registers the
-  // person again; an unlinked person whose registration Capillary had merged into the member lands there again
-  // (docs/reliability.md#chaos-run-with-the-identity-mix). `failing` turns red the day the invariant holds.
+  // link time is not recorded linked (docs/reliability.md#chaos-run-with-the-identity-mix); a seed that plays no
+  // unlink by customer leaves the identity mix's coverage unmet. `failing` turns red the day the invariant holds.
   it.failing('plays the identity mix, and the identity invariant holds for every user and channel', () => {
     const unmet = checks().filter((check) => !check.met && check.identity);
     const problems = report.problems.filter((problem) => problem.kind === 'identity').slice(0, 10);

@@ -1,8 +1,8 @@
 /**
  * The chaos run's identity oracle, fed Capillary states by hand: it must report each planted violation of the
  * identity invariant (a LINE id left on a merged-away victim, a friend on no customer, a forgotten user still
- * carried, a linked user off their member, an opt-in left behind, a record naming another customer) and nothing
- * when the state is right.
+ * carried, one registered again by a follow older than the deletion, a linked user off their member, an opt-in left
+ * behind, a record naming another customer) and nothing when the state is right.
  */
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { judgeIdentity, type IdentityInputs } from '../../local/chaos/identity-oracle';
@@ -209,6 +209,26 @@ describe('chaos identity oracle', () => {
     expect(problems(customers, { deleted: notified, records: unmarked })).toEqual([
       'Uleaving identity: record names the customer and member: {}',
     ]);
+  });
+
+  it('reports a friend registered again by a follow older than the PII deletion; a follow after it is a new consent', () => {
+    // the follow (1000) was applied after Capillary deleted customer 1 (1600), before the notice: it registered 5
+    const deleted = [{ lineUserId: 'Ufriend', accountId: account, at: 1600, notified: true }];
+    const customers = [...rightCustomers().filter((each) => each.id !== 1), customer(5, ['Ufriend'], true)];
+    const records = rightRecords().set(`${destination}#Ufriend`, { customerId: 5 });
+    expect(problems(customers, { deleted, records })).toEqual([
+      'Ufriend identity: forgotten: on no customer: carried by 5',
+      'Ufriend identity: record names the customer and member: {"customerId":5,"carrier":5}',
+    ]);
+    const forgotten = rightRecords().set(`${destination}#Ufriend`, { forgottenAt: 1600 });
+    const withoutLineProfile = [...rightCustomers().filter((each) => each.id !== 1), customer(5, [], false)];
+    expect(problems(withoutLineProfile, { deleted, records: forgotten })).toEqual([]);
+    const refollowed: UserHistory = {
+      ...friend,
+      events: [...friend.events, followEvent('Ufriend', 1700)],
+      actions: ['follow', 'follow'],
+    };
+    expect(problems(customers, { deleted, records, users: [refollowed, linked, leaving] })).toEqual([]);
   });
 
   it('reports an opt-in left on a customer that no longer carries the LINE profile, and a stranger LINE id', () => {

@@ -4,17 +4,23 @@ import { identityVerdict, type IdentityAction, type IdentityNotice } from '../..
 import { countForChannel } from '../../observability/telemetry';
 import type { LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
+import type { LinkChannel } from '../link/link-context';
+import { detachPrevious } from '../link/move-profile';
 
 export type IdentityOutcome = { result: 'identity'; action: IdentityAction; customerId?: number };
 
-/** What an identity event works with: no Capillary call (Capillary made the change), only the bridge's own state. */
+/**
+ * What an identity event works with: the bridge's own state, and Capillary only to take back what the bridge wrote on
+ * a customer it put a forgotten user on (Capillary made the change itself).
+ */
 export interface IdentityContext {
   claimed: ClaimedEvent;
   notice: IdentityNotice;
   /** the member index, whose entries a forgotten user's record lists */
   nonces: LinkStateStore;
-  channel: string;
+  channel: LinkChannel;
   log: Logger;
+  call: { deadlineAt: number };
   now: number;
 }
 
@@ -29,15 +35,25 @@ export async function applyIdentityChange({
   nonces,
   channel,
   log,
+  call,
   now,
 }: IdentityContext): Promise<IdentityOutcome> {
-  const { state, event } = claimed;
-  const { action, change } = identityVerdict(state, notice, event.timestamp, now);
+  const { state, event, key } = claimed;
+  const { action, change, takeBackFrom } = identityVerdict(state, notice, event.timestamp, now);
+  // A follow from before the deletion put the user on another customer: its LINE profile and opt-in go (Capillary keeps
+  // the customer and its other profiles: the bridge does not approve PII requests). A crash after it retries it all.
+  if (takeBackFrom !== undefined) {
+    const detached = await detachPrevious({ channel, userId: key.userId, call, log }, takeBackFrom);
+    countForChannel('IdentityTakenBack', channel.id);
+    log.info('Deleted person registered again by an older follow: LINE profile taken back', {
+      customerId: detached.customerId,
+    });
+  }
   // The member index entries go before the record forgets which they were; a crash in between retries both.
   if (action === 'forgotten' && state.linkRefs !== undefined && state.linkRefs.length > 0)
     await nonces.removeMemberLinks(state.linkRefs);
   await claimed.complete(change);
-  countIdentityChange(action, channel);
+  countIdentityChange(action, channel.id);
   const customerId = change.customerId ?? undefined;
   log.info('Capillary identity change applied to the user record', { notice: notice.type, action, customerId });
   return { result: 'identity', action, ...(customerId === undefined ? {} : { customerId }) };

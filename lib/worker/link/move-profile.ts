@@ -30,11 +30,12 @@ export interface Detached {
  * Opts the previous customer out and takes this channel's LINE profile off it. A previous customer that
  * Capillary no longer has is re-resolved: whoever holds the LINE identifier now (a merge survivor) is
  * detached instead; nobody, nothing to detach. Safe to repeat: a profile already off is taken as detached.
+ * @param memberId where the profile moves to (never detached from); none when it goes nowhere (a forgotten user)
  */
 export async function detachPrevious(
   { channel, userId, call, log }: ProfileMove,
   previous: number,
-  memberId: number,
+  memberId?: number,
 ): Promise<Detached> {
   let holder: number | undefined = previous;
   try {

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import type { CustomerDirectory } from '../../capillary/customer-directory';
 import { CustomerGoneError } from '../../capillary/errors';
+import { replacementAfter } from '../../domain/identity-rules';
 import { decide, keepsForgotten, type SyncDecision } from '../../domain/sync-decision';
 import type { SubscriptionState } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
@@ -40,6 +41,7 @@ export async function syncLineEvent(
   const decision = decide(event, state, channel.customers.defersRegistration);
   let customerId: number | undefined;
   let gone: Awaited<ReturnType<typeof reResolve>> | undefined;
+  let deleted: number | undefined;
   switch (decision.action) {
     case 'register':
       customerId = await registerFollower(channel, key.userId, decision.subscription, log, call);
@@ -50,6 +52,7 @@ export async function syncLineEvent(
         await channel.customers.setSubscription(customerId, decision.subscription, call);
       } catch (error) {
         if (!(error instanceof CustomerGoneError)) throw error;
+        if (error.deleted) deleted = error.customerId;
         gone = await reResolve(claimed, channel, decision.subscription, error, log, call);
         customerId = gone.customerId ?? undefined;
       }
@@ -65,11 +68,14 @@ export async function syncLineEvent(
   }
   // A follow after the user was forgotten is a new consent: the mark goes (domain/sync-rules keepsForgotten).
   const consentAgain = state.forgottenAt !== undefined && !keepsForgotten(event, state);
+  // A replacement of a customer deleted on a PII request waits for the deletion's notice (domain/identity-rules).
+  const replaced = replacementAfter(event, state, { customerId, deleted });
   await complete({
     customerId,
     subscription: decision.subscription,
     ...gone,
     ...(consentAgain ? { forgottenAt: null } : {}),
+    ...(replaced === undefined ? {} : { replaced }),
   });
   countForChannel('EventApplied', channel.id);
   log.info('Event applied and recorded', { action: decision.action, subscription: decision.subscription, customerId });

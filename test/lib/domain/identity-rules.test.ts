@@ -3,6 +3,7 @@ import {
   CAPILLARY_MERGE_TYPE,
   identityNoticeOf,
   identityVerdict,
+  replacementAfter,
   type IdentityNotice,
 } from '../../../lib/domain/identity-rules';
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
@@ -102,5 +103,139 @@ describe('identityVerdict', () => {
     const namingIt = identityVerdict({ customerId: 10, subscription: 'OPTOUT' }, deletion, 5_000, NOW);
     expect(namingIt.action).toBe('forgotten');
     expect(identityVerdict({ subscription: 'OPTOUT' }, deletion, 5_000, NOW)).toEqual(namingIt);
+  });
+});
+
+describe('a deletion reaching a record that replaced the deleted customer (a follow found it gone before the notice)', () => {
+  const FORGOTTEN = {
+    customerId: null,
+    linkedCustomerId: null,
+    link: null,
+    subscription: null,
+    linkRefs: null,
+    forgottenAt: 5_000,
+    replaced: null,
+  };
+
+  it.each([
+    ['older than the deletion', 4_000],
+    ['as old as the deletion', 5_000],
+  ])(
+    'a replacement by a follow %s: forgotten, and what the bridge wrote on the replacement is taken back',
+    (_n, at) => {
+      const state: UserSyncState = { customerId: 30, subscription: 'OPTIN', replaced: { customerId: 10, at } };
+      expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({
+        action: 'forgotten',
+        change: FORGOTTEN,
+        takeBackFrom: 30,
+      });
+    },
+  );
+
+  it('a replacement no follow rests on (an unfollow made it): forgotten, taken back', () => {
+    const state: UserSyncState = { customerId: 30, subscription: 'OPTOUT', replaced: { customerId: 10 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({
+      action: 'forgotten',
+      change: FORGOTTEN,
+      takeBackFrom: 30,
+    });
+  });
+
+  it('a record that found it deleted and names no customer since: forgotten, nothing to take back', () => {
+    const state: UserSyncState = { subscription: 'OPTOUT', replaced: { customerId: 10 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'forgotten', change: FORGOTTEN });
+  });
+
+  it('a replacement by a follow newer than the deletion is a new consent: kept, only the memory goes', () => {
+    const state: UserSyncState = { customerId: 30, subscription: 'OPTIN', replaced: { customerId: 10, at: 5_001 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'not-named', change: { replaced: null } });
+  });
+
+  it('a replaced record linked since: forgotten, the member index entries go, the profile comes off the member', () => {
+    const state: UserSyncState = {
+      customerId: 40,
+      linkedCustomerId: 40,
+      link: { status: 'linked', at: 4_500 },
+      linkRefs: ['linkref#a'],
+      replaced: { customerId: 10, at: 4_000 },
+    };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({
+      action: 'forgotten',
+      change: FORGOTTEN,
+      takeBackFrom: 40,
+    });
+  });
+
+  it('the deletion of another customer leaves the memory of this one; forgetting by name clears any memory', () => {
+    const state: UserSyncState = { customerId: 30, replaced: { customerId: 11, at: 4_000 } };
+    expect(identityVerdict(state, deletion, 5_000, NOW)).toEqual({ action: 'not-named', change: {} });
+    const named: UserSyncState = { customerId: 10, replaced: { customerId: 11, at: 4_000 } };
+    expect(identityVerdict(named, deletion, 5_000, NOW)).toEqual({ action: 'forgotten', change: FORGOTTEN });
+  });
+});
+
+describe('replacementAfter', () => {
+  const follow = { type: 'follow', webhookEventId: 'F', timestamp: 4_000 };
+  const unfollow = { ...follow, type: 'unfollow' };
+
+  it.each<[string, typeof follow, UserSyncState, Parameters<typeof replacementAfter>[2], unknown]>([
+    [
+      'a follow that replaced a deleted customer remembers it',
+      follow,
+      {},
+      { customerId: 30, deleted: 10 },
+      { customerId: 10, at: 4_000 },
+    ],
+    [
+      'a follow put on no customer (registration on link) remembers the deleted one, with no consent',
+      follow,
+      {},
+      { customerId: undefined, deleted: 10 },
+      { customerId: 10 },
+    ],
+    [
+      'an unfollow that found nobody holding the profile remembers the deleted one: only that leads its notice here',
+      unfollow,
+      {},
+      { customerId: undefined, deleted: 10 },
+      { customerId: 10 },
+    ],
+    [
+      'a follow on a customer that was not deleted remembers nothing',
+      follow,
+      {},
+      { customerId: 30, deleted: undefined },
+      undefined,
+    ],
+    [
+      'a later follow is a newer consent: its time',
+      follow,
+      { replaced: { customerId: 10, at: 1_000 } },
+      { customerId: 30, deleted: undefined },
+      { customerId: 10, at: 4_000 },
+    ],
+    [
+      'an unfollow gives no consent: the memory stays',
+      unfollow,
+      { replaced: { customerId: 10, at: 1_000 } },
+      { customerId: 30, deleted: undefined },
+      undefined,
+    ],
+    [
+      'an unfollow that replaced a deleted customer (another one held the profile) remembers it, with no consent',
+      unfollow,
+      {},
+      { customerId: 30, deleted: 10 },
+      { customerId: 10 },
+    ],
+    [
+      'a follow only recorded (no customer) leaves the memory',
+      follow,
+      { replaced: { customerId: 10, at: 1_000 } },
+      { customerId: undefined, deleted: undefined },
+      undefined,
+    ],
+  ])('%s', (_name, event, state, applied, replaced) => {
+    expect(replacementAfter(event, state, applied)).toEqual(replaced);
   });
 });

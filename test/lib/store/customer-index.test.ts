@@ -55,4 +55,35 @@ describe('DynamoCustomerIndex (dynalite, the table of serverless.yml)', () => {
     expect(await index.usersOf('default', 10)).toEqual([]);
     expect(await index.usersOf('default', 20)).toHaveLength(1);
   });
+
+  it('finds a user whose record replaced the customer deleted on a PII request, until the memory goes', async () => {
+    // Prepare: a follow found customer 10 deleted and registered 20
+    await apply(userKey('Ua', 'th'), { customerId: 20, replaced: { customerId: 10, at: 5 } });
+    // Act
+    const users = await index.usersOf('default', 10);
+    // Assess
+    expect(users).toEqual([{ channel: 'th', destination: 'Ubotth', userId: 'Ua' }]);
+    expect(await store.read(userKey('Ua', 'th'))).toMatchObject({
+      customerId: 20,
+      replaced: { customerId: 10, at: 5 },
+    });
+    // Act: the deletion's notice came (kept or forgotten, the memory goes)
+    await apply(userKey('Ua', 'th'), { replaced: null });
+    // Assess
+    expect(await index.usersOf('default', 10)).toEqual([]);
+    expect((await store.read(userKey('Ua', 'th')))?.replaced).toBeUndefined();
+    expect(await index.usersOf('default', 20)).toHaveLength(1);
+  });
+
+  it('keeps a replacement with no follow time (an unfollow made it), dropping an older memory time', async () => {
+    await apply(userKey('Ua'), { customerId: 20, replaced: { customerId: 10, at: 5 } });
+    await apply(userKey('Ua'), { replaced: { customerId: 11 } });
+    expect((await store.read(userKey('Ua')))?.replaced).toEqual({ customerId: 11 });
+    expect(await index.usersOf('default', 11)).toHaveLength(1);
+  });
+
+  it('finds a record that names no customer since it found the deleted one (an unfollow found nobody)', async () => {
+    await apply(userKey('Ua', 'tw'), { customerId: null, replaced: { customerId: 12 } });
+    expect(await index.usersOf('default', 12)).toEqual([{ channel: 'tw', destination: 'Ubottw', userId: 'Ua' }]);
+  });
 });

@@ -15,7 +15,15 @@ import {
   unfollowEvent,
 } from '../../../../local/line-event-factory';
 import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
-import { apiCalls, holders, MOBILE, nonceFor, startLinkHarness, userKey } from '../../../support/link-harness';
+import {
+  apiCalls,
+  holders,
+  lineSubscription,
+  MOBILE,
+  nonceFor,
+  startLinkHarness,
+  userKey,
+} from '../../../support/link-harness';
 
 const notify = (userId: string, notice: IdentityNotice, createdAt: number, key = `n-${createdAt}`) =>
   identityEvent(userId, notice, identityEventId(key, DESTINATION, userId), createdAt);
@@ -126,6 +134,62 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     await harness.run([followEvent(userId, 7000)]);
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', action: 'register' });
     expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBeUndefined();
+  });
+
+  describe('a follow applied after a PII deletion but before its notice (it found the customer deleted, 8109)', () => {
+    const DELETED_AT = 2000;
+
+    /** Followed at 1000; Capillary deletes that customer at DELETED_AT; a follow of `followAt` re-registers the user. */
+    async function replacedByFollow(followAt: number) {
+      harness = await startLinkHarness();
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)]);
+      const [deleted] = holders(harness, userId);
+      harness.capillary.deleteCustomer(deleted!);
+      await harness.run([followEvent(userId, followAt)]);
+      const [replacement] = holders(harness, userId);
+      expect(replacement).not.toBe(deleted);
+      expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: replacement });
+      return { userId, deleted: deleted!, replacement: replacement! };
+    }
+
+    it('older than the deletion: the notice forgets the user and takes the LINE profile and opt-in off the replacement', async () => {
+      const { userId, deleted, replacement } = await replacedByFollow(1500);
+      // Act
+      await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted }, DELETED_AT)]);
+      // Assess
+      expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'forgotten' });
+      expect(holders(harness, userId)).toEqual([]);
+      expect(lineSubscription(harness, replacement)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+      const record = await harness.store.read(userKey(userId));
+      expect(record).toMatchObject({ forgottenAt: DELETED_AT });
+      expect([record?.customerId, record?.replaced]).toEqual([undefined, undefined]);
+      // the notice again (another delivery) and a follow from before the deletion: nothing comes back
+      await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted }, DELETED_AT)]);
+      await harness.run([followEvent(userId, 1800)]);
+      expect(holders(harness, userId)).toEqual([]);
+    });
+
+    it('newer than the deletion (a new consent): the person stays registered on the replacement', async () => {
+      const { userId, deleted, replacement } = await replacedByFollow(2500);
+      // Act
+      await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted }, DELETED_AT)]);
+      // Assess
+      expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'not-named' });
+      expect(holders(harness, userId)).toEqual([replacement]);
+      expect(lineSubscription(harness, replacement)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+      const record = await harness.store.read(userKey(userId));
+      expect(record).toMatchObject({ customerId: replacement, subscription: 'OPTIN' });
+      expect([record?.forgottenAt, record?.replaced]).toEqual([undefined, undefined]);
+    });
+
+    it('older, then a newer follow before the notice: the newer consent keeps the person registered', async () => {
+      const { userId, deleted, replacement } = await replacedByFollow(1500);
+      await harness.run([followEvent(userId, 2500)]);
+      await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted }, DELETED_AT)]);
+      expect(holders(harness, userId)).toEqual([replacement]);
+      expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBeUndefined();
+    });
   });
 
   it('records a notification for a customer the record no longer names, changing nothing', async () => {

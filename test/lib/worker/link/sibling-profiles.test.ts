@@ -383,14 +383,20 @@ describe('worker: a sibling channel the person does not follow when they link', 
   let harness: SiblingHarness;
   afterEach(() => harness.close());
 
-  it('is linked all the same: their later follow there lands on the member, recorded linked, with no new customer', async () => {
-    // Prepare: a person follows th only, and links there
+  /** A person who follows th only, and links there. */
+  async function linkedFollowingThOnly() {
     harness = await startSiblingHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
     await harness.run([followEvent(userId, 1000)], 1, VIA.th);
     const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
     await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    return { memberId, userId };
+  }
+
+  it('is linked all the same: their later follow there lands on the member, recorded linked, with no new customer', async () => {
+    // Prepare
+    const { memberId, userId } = await linkedFollowingThOnly();
     const customersBefore = harness.capillary.state().customers.length;
     // Act
     const response = await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
@@ -416,12 +422,7 @@ describe('worker: a sibling channel the person does not follow when they link', 
 
   it('an unlink before they follow there leaves that channel unlinked too: their follow then gets their own customer', async () => {
     // Prepare
-    harness = await startSiblingHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
-    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    const { memberId, userId } = await linkedFollowingThOnly();
     // Act
     await harness.run([postbackEvent(userId, 3000, 'action=unlink')], 1, VIA.th);
     await harness.run([followEvent(userId, 4000)], 1, VIA.tw);

@@ -425,6 +425,28 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     },
   );
 
+  it.each([
+    [8109, 'deleted on a PII request: remembered until its notice says when', true],
+    [8069, 'merged: not remembered', false],
+    [1012, 'unknown: not remembered', false],
+  ])('a follow that replaces a customer gone with %s: %s', async (code, _meaning, remembered) => {
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+    const { customers } = harness.deps.channels.get('default')!;
+    jest
+      .spyOn(customers, 'setSubscription')
+      .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
+    jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
+    jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
+    // Act
+    await harness.run([followEvent(userId, 2000)]);
+    // Assess
+    const record = await harness.store.read(userKey(userId));
+    expect(record?.customerId).toBe(777);
+    expect(record?.replaced).toEqual(remembered ? { customerId, at: 2000 } : undefined);
+  });
+
   it('an unfollow whose customer is gone and that nobody carries is recorded, the dead customer forgotten', async () => {
     const userId = lineUserId();
     await harness.run([followEvent(userId, 1000)]);
@@ -439,5 +461,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     const record = await harness.store.read(userKey(userId));
     expect(record).toMatchObject({ subscription: 'OPTOUT' });
     expect(record?.customerId).toBeUndefined();
+    // the deleted customer is remembered: its notice still finds this record (store/customer-index)
+    expect(record?.replaced).toEqual({ customerId });
   });
 });
