@@ -8,7 +8,8 @@
  *
  * - friend: exactly one customer carries the user's LINE profile of the channel's account, opted in (BULK and
  *   TRANS); registration `on-link`: a friend who never linked is on none.
- * - not a friend: at most one, not opted in.
+ * - not a friend: at most one, not opted in. With no follow or unfollow in the run, friendship predates it: an
+ *   accountLink (sent only to friends) says friend, so opted in wherever carried; nobody asks a carrier of them.
  * - linked: that customer is the member (for every channel of the provider: the sibling link); where the user is not
  *   a friend, no customer at all also holds (their profile there never reached Capillary); unlinked: a customer
  *   other than their members.
@@ -67,6 +68,8 @@ export interface IdentityVerdict {
 /** What the scenario says a user should be on one channel. */
 interface Expected {
   friend: boolean;
+  /** the run shows a follow or an unfollow; without one, friendship predates the run (see expectedOf) */
+  friendKnown: boolean;
   /** the member's mobile number when linked */
   linkedTo?: string;
   everLinked: boolean;
@@ -115,7 +118,13 @@ function expectedOf(
 ): Expected {
   const sync = user.actions.flatMap((action, index) => (isSyncAction(action) ? [{ action, index }] : []));
   const newest = sync.at(-1);
-  const friend = newest !== undefined && newest.action !== 'unfollow';
+  // With no follow or unfollow in the run, friendship predates it: LINE sends accountLink only to friends, so a user
+  // who sent one is taken as a friend wherever they are on a customer (opted in), though none is asked of them.
+  const sentAccountLink = user.actions.some(
+    (action, index) =>
+      action === 'link' && inputs.plan.links.get(user.events[index]!.webhookEventId)?.via === 'accountLink',
+  );
+  const friend = newest === undefined ? sentAccountLink : newest.action !== 'unfollow';
   const accountId = inputs.lineAccountIds[user.channel];
   const deletionsOf = (of: UserHistory, account = inputs.lineAccountIds[of.channel]) =>
     inputs.facts.deletedProfiles.filter((deleted) => deleted.lineUserId === of.userId && deleted.accountId === account);
@@ -132,6 +141,7 @@ function expectedOf(
   const unlinkedByDeletion = deletedAt(linkUser) > -Infinity || deletion > -Infinity;
   return {
     friend,
+    friendKnown: newest !== undefined,
     forgotten,
     deletionNotified: deletionsOf(user, accountId).some((deleted) => deleted.at === deletion && deleted.notified),
     everLinked: links.everLinked,
@@ -179,7 +189,7 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       check('forgotten: on no customer', carriers.length === 0, () => `carried by ${ids()}`);
     } else if (inputs.registration === 'on-link' && !expected.everLinked) {
       check('on-link: a friend who never linked is on none', carriers.length === 0, () => `carried by ${ids()}`);
-    } else if (expected.friend) {
+    } else if (expected.friend && expected.friendKnown) {
       check(
         'friend on exactly one customer carrying its LINE profile',
         carriers.length === 1,

@@ -191,6 +191,17 @@ describe('chaos identity oracle', () => {
     );
   });
 
+  it('takes a user who links with no follow in the run as a friend from before it (LINE sends accountLink only to friends)', () => {
+    const friendBefore = { ...linked, events: [link], actions: ['link' as const] };
+    expect(problems(rightCustomers(), { users: [friend, friendBefore, leaving] })).toEqual([]);
+    const optedOut = rightCustomers().map((each) =>
+      each.id === 2 ? customer(2, ['Ulinked'], false, MEMBER_MOBILE) : each,
+    );
+    expect(problems(optedOut, { users: [friend, friendBefore, leaving] })).toEqual([
+      'Ulinked identity: subscription as LINE implies: {"BULK":"OPTOUT","TRANS":"OPTOUT"} on 2, friend true',
+    ]);
+  });
+
   it('reports a user whose customer was deleted on a PII request still carried, and a record not forgotten', () => {
     const deleted = [{ lineUserId: 'Uleaving', accountId: account, at: 1600, notified: true }];
     expect(problems(rightCustomers(), { deleted })).toEqual([
