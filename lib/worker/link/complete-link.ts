@@ -12,6 +12,7 @@ import type { LinkContext, LinkOutcome } from './link-context';
 import { fileMerge } from './merge-request';
 import {
   detachPrevious,
+  dropRegistrationKey,
   failLink as fail,
   profileHolder,
   recordLinked,
@@ -78,6 +79,7 @@ export async function completeLink(
   }
   if (handling === 'detach') detached = await detachPrevious(move, previous as number, memberId);
   if (detached !== undefined) previous = detached.customerId;
+  if (wasMember && previous !== undefined) await dropRegistrationKey(move, previous);
   await detachSiblings(link, siblings, memberId);
   const attached = await members.attach(memberId, key.userId, customer, call);
   const refusal = attached.attached ? await attachSiblings(link, siblings, memberId, customer) : attached.reason;

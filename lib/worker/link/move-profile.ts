@@ -137,3 +137,19 @@ export async function failLink(
   log.warn('Link failed; recorded in the user record', { reason });
   return { result: 'link', action: 'link-failed', detail: reason };
 }
+
+/**
+ * A registration of the user that Capillary merged into a member (8050 on a sibling channel's follow, Member Care, the
+ * link's merge request) left its INSTORE externalId there: kept on a member the user leaves (an unlink, a re-link), the
+ * user's own registration would find that member again.
+ */
+export async function dropRegistrationKey(
+  { channel, userId, call, log }: ProfileMove,
+  memberId: number,
+): Promise<void> {
+  const externalId = { type: 'externalId', value: channel.customers.externalIdFor(userId) };
+  if (await channel.members.removeInstoreIdentifier(memberId, externalId, call)) return;
+  log.warn('Capillary kept the registration externalId on the member: the user lands on it again', {
+    customerId: memberId,
+  });
+}

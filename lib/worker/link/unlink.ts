@@ -5,6 +5,7 @@ import { removeMemberMenu } from '../loyalty/member-menu';
 import { registerFollower } from '../sync/register-follower';
 import { answerInChat } from './chat-answer';
 import type { LinkContext, LinkOutcome } from './link-context';
+import { dropRegistrationKey } from './move-profile';
 import { claimSiblings, moveOf, release, type SiblingRecord } from './sibling-profiles';
 import { NOT_LINKED_TEXT, textMessage, UNLINKED_TEXT } from './texts';
 
@@ -38,7 +39,8 @@ export async function unlink(
   const holders = new Set<number | undefined>();
   for (const sibling of onMember) holders.add(await takeOffMember({ ...link, channel: sibling.channel }, memberId));
   holders.add(await takeOffMember(link, memberId));
-  for (const holder of holders) if (holder !== undefined) await dropRegistrationKey(link, holder);
+  const move = { channel, userId: key.userId, call: link.call, log };
+  for (const holder of holders) if (holder !== undefined) await dropRegistrationKey(move, holder);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);
   if (answer) await answerInChat(link, [textMessage(UNLINKED_TEXT)]);
   const own = await ownCustomerAgain(link, state.subscription);
@@ -61,18 +63,6 @@ async function takeOffMember(link: LinkContext, memberId: number): Promise<numbe
   const holder = await optOutHolder(link, memberId);
   if (holder !== undefined) await link.channel.members.detach(holder, link.claimed.key.userId, link.call);
   return holder;
-}
-
-/**
- * A registration of the user that Capillary merged into the member (8050 on a sibling channel's follow, Member Care,
- * the link's merge request) left its INSTORE externalId there: kept, the user's own registration finds the member again.
- */
-async function dropRegistrationKey({ channel, claimed, call, log }: LinkContext, memberId: number): Promise<void> {
-  const externalId = { type: 'externalId', value: channel.customers.externalIdFor(claimed.key.userId) };
-  if (await channel.members.removeInstoreIdentifier(memberId, externalId, call)) return;
-  log.warn('Capillary kept the registration externalId on the member: the user lands on it again', {
-    customerId: memberId,
-  });
 }
 
 /** A friend gets a customer of their own again at once (unless registration waits for a link). */

@@ -1,4 +1,4 @@
-import { bridgeLinkEvent } from '../../../../lib/link-api/bridge-events';
+import { bridgeLinkEvent, bridgeUnlinkEvent } from '../../../../lib/link-api/bridge-events';
 import { LinkNonceStore } from '../../../../lib/store/link-nonce-store';
 import {
   accountLinkEvent,
@@ -66,6 +66,35 @@ describe('worker: linking a follower to the brand member', () => {
       });
     },
   );
+
+  it('takes the registration externalId a merge carried onto the previous member off it on a re-link, so an unlink later gives a customer of their own', async () => {
+    // Prepare: registered, linked to a first member, the old customer merged into it by Member Care
+    harness = await startLinkHarness();
+    const firstMember = harness.capillary.addMember({ mobile: MOBILE });
+    const secondMember = harness.capillary.addMember({ mobile: '66898765432' });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymousId] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    harness.capillary.mergeCustomers(firstMember, anonymousId!);
+    const carriers = () => harness.capillary.customersWithIdentifier('externalId', `line_${userId}`).map((c) => c.id);
+    expect(carriers()).toEqual([firstMember]);
+    // Act: re-link to the second member
+    await harness.run([
+      accountLinkEvent(userId, 3000, await nonceFor(harness, userId, { kind: 'mobile', value: '66898765432' })),
+    ]);
+    // Assess
+    expect(holders(harness, userId)).toEqual([secondMember]);
+    expect(carriers()).toEqual([]);
+    expect(harness.capillary.customersWithIdentifier('mobile', MOBILE).map((c) => c.id)).toEqual([firstMember]);
+    // Act: unlink through the link API
+    await harness.run([bridgeUnlinkEvent(userId, Date.now(), secondMember)]);
+    const [own, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect([firstMember, secondMember]).not.toContain(own);
+  });
 
   it("orders links apart from follows: a link delivered after a newer unfollow still links, with the newest follow's state", async () => {
     // Prepare
