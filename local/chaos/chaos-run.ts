@@ -73,6 +73,8 @@ export interface ChaosCheck {
   met: boolean;
   /** a check of the identity mix (issue 19) */
   identity?: true;
+  /** that every kind of transition was played: a reduced run (100 users) cannot promise it; the full run must */
+  coverage?: true;
 }
 
 /** What a run must show: nothing lost, wrong, duplicated, stale or leaked, under at least the promised amount of trouble. */
@@ -179,6 +181,7 @@ function identityChecks({ figures }: ChaosReport): ChaosCheck[] {
         required.every(played) &&
         (played('Capillary: merge-anonymous-into-member') || played('Capillary: merge-anonymous-into-anonymous')),
       identity: true,
+      coverage: true,
     },
     {
       requirement: 'ID token replays are all refused (409)',

