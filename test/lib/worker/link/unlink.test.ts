@@ -50,8 +50,8 @@ describe('worker: unlinking', () => {
     expect(holders(harness, userId)).toEqual([holder]);
   });
 
-  it('gives an unlinked friend a customer of their own, not the member that Capillary merged their registration into', async () => {
-    // Prepare: registered (INSTORE externalId), linked, then Member Care merges the old customer into the member
+  /** Registered (the INSTORE externalId), linked, then Member Care merges the registration into the member. */
+  async function linkedThenMergedIntoMember() {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
@@ -61,6 +61,12 @@ describe('worker: unlinking', () => {
       accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
     ]);
     harness.capillary.mergeCustomers(memberId, anonymousId!);
+    return { memberId, userId };
+  }
+
+  it('gives an unlinked friend a customer of their own, not the member that Capillary merged their registration into', async () => {
+    // Prepare
+    const { memberId, userId } = await linkedThenMergedIntoMember();
     const externalId = { type: 'externalId', value: `line_${userId}` };
     expect(harness.capillary.customersWithIdentifier('externalId', externalId.value).map((c) => c.id)).toEqual([
       memberId,
@@ -79,15 +85,7 @@ describe('worker: unlinking', () => {
   });
 
   it('registers a user who blocked the account, unlinked, then followed again on a customer of their own, not the member that Capillary merged their registration into', async () => {
-    harness = await startLinkHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [anonymousId] = holders(harness, userId);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
-    harness.capillary.mergeCustomers(memberId, anonymousId!);
+    const { memberId, userId } = await linkedThenMergedIntoMember();
     await harness.run([unfollowEvent(userId, 3000)]);
     await harness.run([bridgeUnlinkEvent(userId, Date.now(), memberId)]);
     expect(holders(harness, userId)).toEqual([]);

@@ -404,18 +404,27 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     expect(record?.linkedCustomerId).toBe(linked ? 777 : undefined);
   });
 
+  /**
+   * A follower whose customer Capillary answers gone with `code` at the next subscription; nobody else carries them,
+   * so a follow registers customer 777.
+   */
+  async function followedWhoseCustomerIsGone(code: number): Promise<{ userId: string; customerId: number }> {
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
+    const { customers } = harness.deps.channels.get('default')!;
+    jest
+      .spyOn(customers, 'setSubscription')
+      .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
+    jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
+    jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
+    return { userId, customerId: customerId! };
+  }
+
   it.each([8069, 8109])(
     'a follow whose customer is gone (%s) and that nobody else carries registers afresh; no retry',
     async (code) => {
-      const userId = lineUserId();
-      await harness.run([followEvent(userId, 1000)]);
-      const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
-      const { customers } = harness.deps.channels.get('default')!;
-      jest
-        .spyOn(customers, 'setSubscription')
-        .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
-      jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
-      jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
+      const { userId } = await followedWhoseCustomerIsGone(code);
       // Act
       const response = await harness.run([followEvent(userId, 2000)]);
       // Assess
@@ -430,15 +439,7 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     [8069, 'merged: not remembered', false],
     [1012, 'unknown: not remembered', false],
   ])('a follow that replaces a customer gone with %s: %s', async (code, _meaning, remembered) => {
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [customerId] = harness.capillary.customersWithIdentifier('line', userId).map((c) => c.id);
-    const { customers } = harness.deps.channels.get('default')!;
-    jest
-      .spyOn(customers, 'setSubscription')
-      .mockRejectedValueOnce(new CustomerGoneError('update-subscription', customerId!, [code]));
-    jest.spyOn(customers, 'findProfileHolder').mockResolvedValueOnce(undefined);
-    jest.spyOn(customers, 'register').mockResolvedValueOnce({ customerId: 777, subscribed: true, merged: false });
+    const { userId, customerId } = await followedWhoseCustomerIsGone(code);
     // Act
     await harness.run([followEvent(userId, 2000)]);
     // Assess
