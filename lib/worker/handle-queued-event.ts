@@ -14,6 +14,7 @@ import {
   MetricUnit,
 } from '../observability/telemetry';
 import { parseQueuedEvent, type QueuedLineEvent } from '../queue/queued-event';
+import { ClaimHeldError } from '../store/errors';
 import { claimUserRecord, type Skipped } from './claim-user-record';
 import { postEngagement, type EngagementOutcome } from './engagement/post-engagement';
 import { applyIdentityChange, type IdentityOutcome } from './identity/apply-identity-change';
@@ -50,7 +51,8 @@ export interface RecordSettled {
   webhookEventId: string | undefined;
   receiveCount: number;
   outcome?: EventOutcome;
-  error?: { name: string; message: string };
+  /** `heldBy`: the event whose claim turned this one back (ClaimHeldError) */
+  error?: { name: string; message: string; heldBy?: string };
 }
 
 export interface WorkerDeps extends SyncDeps {
@@ -92,7 +94,8 @@ export async function handleQueuedEvent(
     else countForChannel('EventFailed', message.channel);
     log.warn('Event failed; it will be retried', { messageId, receiveCount, error: { name, message: detail } });
     const webhookEventId = message?.event.webhookEventId;
-    deps.onSettled?.({ messageId, webhookEventId, receiveCount, error: { name, message: detail } });
+    const heldBy = error instanceof ClaimHeldError ? error.heldBy : undefined;
+    deps.onSettled?.({ messageId, webhookEventId, receiveCount, error: { name, message: detail, heldBy } });
     throw error;
   }
 }
@@ -118,6 +121,11 @@ async function settle(
   const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
   const key = { destination: message.destination, userId: route.userId, owner };
   if (route.kind === 'points') return answerPoints({ key, facts, channel, deps, log, call });
+  if (route.kind === 'engagement') {
+    const engagement = { rule: route.rule, event: message.event };
+    const record = { key, facts: { ...facts, lane: route.lane }, store: deps.store };
+    return postEngagement(record, engagement, channel, { posted: deps.engagement.posted, log, call });
+  }
   const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
   if ('skipped' in claim) return claim.skipped;
   // The claimed event goes to its kind of work, which completes the claim.
@@ -126,10 +134,6 @@ async function settle(
     const outcome = await syncLineEvent(claimed, channel, log, call);
     await menuAfterFollow(channel, { userId: route.userId, state: claimed.state, outcome }, { log, call });
     return outcome;
-  }
-  if (route.kind === 'engagement') {
-    const engagement = { rule: route.rule, event: message.event };
-    return postEngagement(claimed, engagement, channel, deps.engagement.posted, log, call);
   }
   const { nonces, settings } = deps.link;
   if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });

@@ -37,7 +37,7 @@ import type { ChaosChannel, ChaosServices } from './chaos-services';
 import { crashingWorkerDeps, WorkerJournal } from './crashing-worker';
 import { judgeEngagement, type EngagementFigures } from './engagement-oracle';
 import { chaosEngagementSettings } from './engagement-scenario';
-import { followDelays, historyKey, type FollowDelayFigures } from './follow-delays';
+import { followDelays, historyKey, tapClaims, type FollowDelayFigures } from './follow-delays';
 import { startIdentityMix, type IdentityFigures, type IdentityMix, type IdentityRunOptions } from './identity-run';
 import { linkChannelsOf } from './identity-scenario';
 import { watchIngestAnswers } from './ingest-answers';
@@ -176,6 +176,8 @@ class Tally {
     webhookEventId: string | undefined;
     key: string;
     cause?: string;
+    /** the event whose claim turned this attempt back */
+    heldBy?: string;
     at: number;
     outcome?: EventOutcome;
   }[] = [];
@@ -187,7 +189,7 @@ class Tally {
 
   readonly onSettled = ({ webhookEventId, outcome, error }: RecordSettled): void => {
     const key = outcome ? outcomeKey(outcome) : 'failed';
-    this.settlements.push({ webhookEventId, key, cause: error?.name, at: Date.now(), outcome });
+    this.settlements.push({ webhookEventId, key, cause: error?.name, heldBy: error?.heldBy, at: Date.now(), outcome });
     if (!outcome) {
       this.failedAttempts += 1;
       const cause = error?.name ?? 'unknown';
@@ -784,8 +786,8 @@ export async function playScenario(
       followDelays: followDelays(
         deliveries.users,
         new Set(deliveries.engagement.filter((event) => event.eventName !== undefined).map(historyKey)),
-        accepted.firstAt,
-        tally.firstSettledAt(),
+        { acceptedAt: accepted.firstAt, settledAt: tally.firstSettledAt() },
+        { attempts: tally.settlements, tapClaims: tapClaims(journal.storeWrites) },
       ),
     };
     const deadLetters = dlq.leftInDlq > 0 ? tally.stillFailing() : [];

@@ -39,7 +39,7 @@ describe(`chaos run, reduced size (seed ${seed})`, () => {
   const checks = () => chaosChecks(report, { users: 100, eventsSent: 500, lambdaTimeouts: 0 });
 
   it('loses, duplicates and leaks nothing, and leaves every user as their newest event says', () => {
-    const unmet = checks().filter((check) => !check.met && !check.identity);
+    const unmet = checks().filter((check) => !check.met && !check.identity && !check.timing);
     const problems = report.problems.filter((problem) => problem.kind !== 'identity').slice(0, 10);
     expect({ unmet, problems, logExamples: report.logScan.examples }).toEqual({
       unmet: [],

@@ -4,9 +4,11 @@ import type { BehaviouralEventsClient } from '../../capillary/behavioural-events
 import type { EngagementPosting } from '../../config/engagement-config';
 import { behaviouralEventBody } from '../../domain/behavioural-event-body';
 import type { EngagementLineEvent, EngagementRule } from '../../domain/engagement-rules';
+import type { LineEventFacts } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
+import type { LineUserKey, UserRecordStore } from '../../store/ports';
 import type { PostedEngagementStore } from '../../store/posted-engagement-store';
-import type { ClaimedEvent } from '../claim-user-record';
+import { claimUserRecord, type ClaimedEvent, type Skipped } from '../claim-user-record';
 import { EngagementNotConfiguredError } from '../errors';
 import { registerFollower } from '../sync/register-follower';
 import type { SyncChannel } from '../sync/sync-line-event';
@@ -24,42 +26,54 @@ export type EngagementOutcome = {
 };
 
 /**
- * A claimed engagement event (engagement lane: never stale) → at most one Capillary behavioural event. What was
- * posted is remembered after the post, so a redelivery or re-queue posts nothing; a crash between the post and
- * the remembering posts again on the retry, and the event's unique key (external_event_id) keeps Capillary
- * from counting it twice (docs/engagement.md). Transient failures throw: SQS retries, then the DLQ.
+ * An engagement event (engagement lane: never stale) → at most one Capillary behavioural event. A user who has a
+ * customer is posted for without claiming their record: the post changes nothing the record keeps, so a flood of
+ * taps never turns a follow or unfollow back on a held claim. Only a user with no customer yet claims the record,
+ * because the tap may register them, and a follow on the events queue may be registering them at the same time.
  */
 export async function postEngagement(
-  { key, state, complete }: ClaimedEvent,
-  { rule, event }: { rule: EngagementRule; event: EngagementLineEvent },
+  { key, facts, store }: { key: LineUserKey; facts: LineEventFacts; store: UserRecordStore },
+  engagement: { rule: EngagementRule; event: EngagementLineEvent },
   channel: EngagementChannel,
-  posted: PostedEngagementStore,
-  log: Logger,
-  call: { deadlineAt: number },
+  steps: PostingSteps,
+): Promise<EngagementOutcome | Skipped> {
+  const { log } = steps;
+  const customerId = (await store.read(key))?.customerId;
+  if (customerId !== undefined) return postOnce(customerId, engagement, channel, { ...steps, key });
+  const claim = await claimUserRecord(key, facts, store, channel.id, log);
+  if ('skipped' in claim) return claim.skipped;
+  return postClaimed(claim.claimed, engagement, channel, steps);
+}
+
+interface PostingSteps {
+  posted: PostedEngagementStore;
+  log: Logger;
+  call: { deadlineAt: number };
+}
+
+/**
+ * The tap of a user with no customer when it was read, holding the user's record: registered first unless a tap
+ * is no consent here, then posted. A failed step releases the claim (releasingOnFailure).
+ */
+async function postClaimed(
+  { key, state, complete }: ClaimedEvent,
+  engagement: { rule: EngagementRule; event: EngagementLineEvent },
+  channel: EngagementChannel,
+  steps: PostingSteps,
 ): Promise<EngagementOutcome> {
-  const perEvent = { event: rule.event };
-  const outcome = (reason: EngagementOutcome['reason']) => ({
-    result: 'engagement' as const,
-    event: rule.event,
-    reason,
-  });
-  // Each count follows the completion: a completion that fails is retried and counted then.
-  if (await posted.wasPosted(key.destination, event.webhookEventId)) {
-    log.info('Engagement event already posted', { eventName: rule.event });
-    await complete({});
-    countForChannel('EngagementAlreadyPosted', channel.id, 1, perEvent);
-    return outcome('already-posted');
-  }
+  const { rule } = engagement;
+  const { log, call } = steps;
   let customerId = state.customerId;
   let registered: number | undefined;
+  // Still none once claimed (a follow may have registered them since the read).
   if (customerId === undefined) {
     // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
     if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
       const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
       log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
       await complete({});
-      countForChannel('EngagementSkippedUnknownUser', channel.id, 1, perEvent);
-      return outcome('unknown-user');
+      countForChannel('EngagementSkippedUnknownUser', channel.id, 1, { event: rule.event });
+      return { result: 'engagement', event: rule.event, reason: 'unknown-user' };
     }
     // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
     const subscription = state.subscription ?? 'OPTIN';
@@ -67,6 +81,39 @@ export async function postEngagement(
       () => registerFollower(channel, key.userId, subscription, log, call),
       { complete, kept: {}, log },
     );
+  }
+  const recorded = registered === undefined ? {} : { customerId: registered };
+  const outcome = await releasingOnFailure(() => postOnce(customerId, engagement, channel, { ...steps, key }), {
+    complete,
+    kept: recorded,
+    log,
+  });
+  await complete(recorded);
+  return outcome;
+}
+
+/**
+ * Posts the event for this customer unless it was posted before. What was posted is remembered after the post, so a
+ * redelivery or re-queue posts nothing; a crash between the post and the remembering posts again on the retry, and
+ * the event's unique key (external_event_id) keeps Capillary from counting it twice (docs/engagement.md). Transient
+ * failures throw: SQS retries, then the DLQ.
+ */
+async function postOnce(
+  customerId: number,
+  { rule, event }: { rule: EngagementRule; event: EngagementLineEvent },
+  channel: EngagementChannel,
+  { key, posted, log, call }: PostingSteps & { key: LineUserKey },
+): Promise<EngagementOutcome> {
+  const perEvent = { event: rule.event };
+  const outcome = (reason: EngagementOutcome['reason']) => ({
+    result: 'engagement' as const,
+    event: rule.event,
+    reason,
+  });
+  if (await posted.wasPosted(key.destination, event.webhookEventId)) {
+    log.info('Engagement event already posted', { eventName: rule.event });
+    countForChannel('EngagementAlreadyPosted', channel.id, 1, perEvent);
+    return outcome('already-posted');
   }
   // The route matched this channel's rules: it has its client unless the configuration object was built by hand.
   if (channel.engagement === undefined) throw new EngagementNotConfiguredError(channel.id);
@@ -78,8 +125,7 @@ export async function postEngagement(
     timeZone: posting.timeZone,
     customerField: posting.customerField,
   });
-  const recorded = registered === undefined ? {} : { customerId: registered };
-  const result = await releasingOnFailure(() => client.post(body, call), { complete, kept: recorded, log });
+  const result = await client.post(body, call);
   if (result.outcome === 'refused') {
     log.warn('Capillary refused the engagement event; acknowledged', {
       eventName: rule.event,
@@ -87,13 +133,11 @@ export async function postEngagement(
       message: result.message,
       requestId: result.requestId,
     });
-    await complete(recorded);
     countForChannel('EngagementRefused', channel.id, 1, perEvent);
     return outcome('refused');
   }
   await posted.remember(key.destination, event.webhookEventId);
   log.info('Engagement event posted', { eventName: rule.event, customerId, requestId: result.requestId });
-  await complete(recorded);
   countForChannel('EngagementPosted', channel.id, 1, perEvent);
   return outcome('posted');
 }

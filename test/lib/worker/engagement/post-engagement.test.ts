@@ -1,5 +1,6 @@
 import type { EngagementSettings } from '../../../../lib/config/engagement-config';
 import { parseEngagementRules } from '../../../../lib/domain/engagement-rules';
+import { eventFactsOf } from '../../../../lib/domain/event-route';
 import { CAPILLARY_DELETE_TYPE } from '../../../../lib/domain/identity-rules';
 import type { LineWebhookEvent } from '../../../../lib/line/callback';
 import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
@@ -110,6 +111,22 @@ describe('worker: LINE engagement → Capillary behavioural events', () => {
         'engagement',
       ]);
       expect(await harness.store.read({ destination: DESTINATION, userId })).toMatchObject({ subscription: 'OPTOUT' });
+    });
+
+    it('posts for a known customer while another event holds the record, and leaves that claim alone', async () => {
+      // Prepare: the user's unfollow has claimed the record (its worker is mid-call to Capillary)
+      const { userId, customerId } = await follower(harness);
+      const key = { destination: DESTINATION, userId };
+      const unfollow = unfollowEvent(userId, 3000);
+      expect((await harness.store.claim(key, eventFactsOf(unfollow))).claimed).toBe(true);
+      // Act
+      const response = await harness.run([checkin(userId, 2000)]);
+      // Assess: posted at once, not turned back; the unfollow still holds the record and then applies
+      expect(response.batchItemFailures).toEqual([]);
+      expect(posted(harness)).toMatchObject([{ customerId: String(customerId) }]);
+      expect(await harness.store.read(key)).toMatchObject({ pendingEventId: unfollow.webhookEventId });
+      expect((await harness.run([unfollow])).batchItemFailures).toEqual([]);
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', subscription: 'OPTOUT' });
     });
 
     it('registers an unknown user first, then posts for the new customer', async () => {
