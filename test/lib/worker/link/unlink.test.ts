@@ -16,7 +16,8 @@ describe('worker: unlinking', () => {
   let harness: WorkerHarness;
   afterEach(() => harness.close());
 
-  it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
+  /** A friend (their follow registered them) linked to a store member by mobile. */
+  async function linkedFriend() {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
@@ -24,6 +25,11 @@ describe('worker: unlinking', () => {
     await harness.run([
       accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
     ]);
+    return { memberId, userId };
+  }
+
+  it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
+    const { memberId, userId } = await linkedFriend();
     // Act: unlink from chat
     await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
     // Assess
@@ -115,13 +121,7 @@ describe('worker: unlinking', () => {
 
   it('opts out and names the customer an interrupted unlink registered, when the friend blocked the account meanwhile', async () => {
     // Prepare: a linked friend
-    harness = await startLinkHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
+    const { memberId, userId } = await linkedFriend();
     // The unlink's opt-out and detach on the member go through; its call that gives the friend a customer of their own
     // (the registration's third POST) is taken and its answer lost; its retries meet a Capillary that is down
     const customers = { method: 'POST', pathPrefix: '/v2/customers' };
