@@ -17,6 +17,11 @@ export interface UserRecordStore {
   /** Records what the claimed event applied and releases the claim; throws ClaimLostError if the claim is gone. */
   complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now?: number): Promise<void>;
   read(key: LineUserKey): Promise<UserSyncState | undefined>;
+  /**
+   * Drops this event's in-flight mark on a record it could not claim (a sibling's, when it gives up and releases the
+   * rest): what its release does on the records it holds. False when the mark there is not this event's.
+   */
+  forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean>;
 }
 
 /** Link tokens the worker issued, nonces the link API made (single use), and which LINE user holds a member. */

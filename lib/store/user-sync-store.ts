@@ -150,19 +150,34 @@ export class UserSyncStore implements UserRecordStore {
       values[':ts'] = n(event.timestamp);
     }
     writeChange(change, { set, remove, values }, identityAttributes(key, change));
+    const update = `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`;
+    const refused = await this.#updateIf(key, update, 'claimEventId = :eventId', values);
+    if (refused) throw new ClaimLostError(event.webhookEventId, { cause: refused });
+  }
+
+  async forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean> {
+    const { inFlightTs, inFlightId } = LANE_ATTRIBUTES[laneOf(event)];
+    const values = { ':eventId': s(event.webhookEventId) };
+    const refused = await this.#updateIf(
+      key,
+      `REMOVE ${inFlightTs}, ${inFlightId}`,
+      `${inFlightId} = :eventId`,
+      values,
+    );
+    return refused === undefined;
+  }
+
+  /** The update, if the record meets the condition; DynamoDB's refusal when it does not. */
+  async #updateIf(key: LineUserKey, update: string, condition: string, values: Record<string, AttributeValue>) {
     try {
+      const pk = s(UserSyncStore.partitionKey(key));
+      const command = { TableName: this.tableName, Key: { pk }, UpdateExpression: update };
       await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { pk: s(UserSyncStore.partitionKey(key)) },
-          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: 'claimEventId = :eventId',
-          ExpressionAttributeValues: values,
-        }),
+        new UpdateItemCommand({ ...command, ConditionExpression: condition, ExpressionAttributeValues: values }),
       );
+      return undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new ClaimLostError(event.webhookEventId, { cause: error });
+      if (error instanceof ConditionalCheckFailedException) return error;
       throw error;
     }
   }

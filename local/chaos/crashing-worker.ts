@@ -74,6 +74,13 @@ class CrashingUserRecordStore implements UserRecordStore {
     return this.store.read(key);
   }
 
+  async forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean> {
+    const forgotten = await this.store.forgetInFlight(key, event);
+    // As the oracle reads it: this event's claim there is released.
+    if (forgotten) this.#record('release', key, event);
+    return forgotten;
+  }
+
   #record(kind: StoreWrite['kind'], key: LineUserKey, event: LineEventFacts, before?: UserSyncState): void {
     this.journal.storeWrites.push({
       kind,

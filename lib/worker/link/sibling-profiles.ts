@@ -1,6 +1,7 @@
 import { subscriptionOnLink, type CustomerReference } from '../../domain/link-rules';
 import { countForChannel } from '../../observability/telemetry';
 import { ClaimHeldError } from '../../store/errors';
+import type { LineUserKey } from '../../store/ports';
 import { claimUserRecord, type ClaimedEvent, type Skipped } from '../claim-user-record';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, SiblingChannel } from './link-context';
@@ -41,26 +42,26 @@ export interface SiblingRecord {
  */
 export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] | { skipped: Skipped }> {
   const { siblings, claimed, log } = link;
+  const records = await siblingKeys(link);
   const claims: SiblingRecord[] = [];
-  const releaseAll = () => release([...claims, { claimed }]);
-  // Channel entries of one bot share the user's record: it is claimed once (this event's own, if it is the event's bot).
-  const bots = new Set([claimed.key.destination]);
+  // Giving up, it leaves no mark of its own on a sibling record either: one it could not claim may carry this event's
+  // in-flight mark from an earlier attempt, which would hold that record's link lane for an event released here.
+  const giveUp = async () => {
+    await release([...claims, { claimed }]);
+    for (const { key } of records.filter(({ channel }) => !claims.some((record) => record.channel === channel)))
+      await siblings.records.forgetInFlight(key, claimed.event);
+  };
   try {
-    for (const channel of siblings.channels) {
-      // Its own channel as owner: the customer index routes Capillary's notifications to that channel's group.
-      const owner = claimed.key.owner && { ...claimed.key.owner, channel: channel.id };
-      const key = { destination: await channel.destination(), userId: claimed.key.userId, owner };
-      if (bots.has(key.destination)) continue;
-      bots.add(key.destination);
+    for (const { channel, key } of records) {
       const sibling = await claimUserRecord(key, claimed.event, siblings.records, channel.id, log);
       if ('claimed' in sibling) claims.push({ channel, claimed: sibling.claimed, customerId: undefined });
       else if (sibling.skipped.reason === 'stale') {
-        await releaseAll();
+        await giveUp();
         return sibling;
       }
     }
   } catch (error) {
-    if (error instanceof ClaimHeldError) await releaseAll();
+    if (error instanceof ClaimHeldError) await giveUp();
     throw error;
   }
   for (const record of claims)
@@ -69,6 +70,21 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
       record.claimed.state.customerId,
     );
   return claims;
+}
+
+/** The user's records of the sibling channels, one per bot other than this event's own (channels of a bot share it). */
+async function siblingKeys({ siblings, claimed }: LinkContext) {
+  const keys: { channel: SiblingChannel; key: LineUserKey }[] = [];
+  const bots = new Set([claimed.key.destination]);
+  for (const channel of siblings.channels) {
+    // Its own channel as owner: the customer index routes Capillary's notifications to that channel's group.
+    const owner = claimed.key.owner && { ...claimed.key.owner, channel: channel.id };
+    const key = { destination: await channel.destination(), userId: claimed.key.userId, owner };
+    if (bots.has(key.destination)) continue;
+    bots.add(key.destination);
+    keys.push({ channel, key });
+  }
+  return keys;
 }
 
 /** Leaves each record as it was: claimed, nothing applied (the event is not recorded there). */

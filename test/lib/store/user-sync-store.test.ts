@@ -350,6 +350,22 @@ describe(`UserSyncStore.claim agrees with the domain rule (${endpoint ?? 'dynali
     expect((await store.claim(key, linkEvent('L4', 4000), NOW)).claimed).toBe(true);
   });
 
+  it("forgets an event's in-flight mark on a record it does not hold, and no other event's", async () => {
+    // Prepare: a link claims and dies; a follow takes the expired claim over (the link's mark stays)
+    await store.claim(key, linkEvent('L2', 2000), NOW);
+    const later = NOW + CLAIM_TTL_MS + 1;
+    expect((await store.claim(key, event('F3', 3000), later)).claimed).toBe(true);
+    expect((await store.claim(key, linkEvent('L1', 1000), later + CLAIM_TTL_MS + 1)).claimed).toBe(false);
+    // Act
+    const otherForgotten = await store.forgetInFlight(key, linkEvent('L9', 9000));
+    const ownForgotten = await store.forgetInFlight(key, linkEvent('L2', 2000));
+    // Assess: only L2's mark went; the follow's claim stands; with it complete, an older link may claim again
+    expect([otherForgotten, ownForgotten]).toEqual([false, true]);
+    expect(await store.read(key)).toMatchObject({ pendingEventId: 'F3' });
+    await store.complete(key, event('F3', 3000), {}, later);
+    expect((await store.claim(key, linkEvent('L1', 1000), later)).claimed).toBe(true);
+  });
+
   it('refuses to record a result once the claim was taken over', async () => {
     // Prepare: E1's claim expires and the newer E2 takes it
     await store.claim(key, event('E1', 1000), NOW);

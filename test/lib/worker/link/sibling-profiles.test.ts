@@ -1,5 +1,6 @@
 import { CapillaryUnavailableError } from '../../../../lib/capillary/errors';
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
+import { eventFactsOf } from '../../../../lib/domain/event-route';
 import { DynamoCustomerIndex } from '../../../../lib/store/customer-index';
 import {
   accountLinkEvent,
@@ -64,6 +65,28 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
       expect(record?.pendingEventId).toBeUndefined();
       expect(record?.inFlight).toBeUndefined();
     }
+  });
+
+  it('a link that gives up on a held sibling record leaves no mark there that would hold a newer link forever', async () => {
+    // Prepare: the first link claims both records, then dies on Capillary (its marks stay on both)
+    const first = await linkEventInTh(2000);
+    harness.capillary.injectFault({ method: 'GET', pathPrefix: `/v2/customers/${memberId}`, status: 503, times: 3 });
+    expect((await harness.run([first], 1, VIA.th)).batchItemFailures).toHaveLength(1);
+    // its claim on tw expires, and a tw unfollow holds that record (its worker mid-call)
+    const unfollow = { ...unfollowEvent(userId, 2500), lane: 'sync' as const };
+    const later = Date.now() + 61_000;
+    expect((await harness.store.claim(twKey(), eventFactsOf(unfollow), later)).claimed).toBe(true);
+    // the first link's retry meets that claim and gives up (released on th)
+    expect((await harness.run([first], 2, VIA.th)).batchItemFailures).toHaveLength(1);
+    await harness.store.complete(twKey(), eventFactsOf(unfollow), {}, later);
+    // Act: a newer link
+    const response = await harness.run([await linkEventInTh(3000)], 1, VIA.th);
+    // Assess: it links both channels; the first link, older, is then stale
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+    expect(await harness.store.read(twKey())).toMatchObject({ linkedCustomerId: memberId });
+    await harness.run([first], 3, VIA.th);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'skipped', reason: 'stale' });
   });
 
   it('leaves the channel of another LINE provider alone: the same user id there is not this person', async () => {
