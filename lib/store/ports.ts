@@ -18,8 +18,8 @@ export interface UserRecordStore {
   complete(key: LineUserKey, event: LineEventFacts, change: AppliedChange, now?: number): Promise<void>;
   read(key: LineUserKey): Promise<UserSyncState | undefined>;
   /**
-   * Drops this event's in-flight mark on a record it could not claim (a sibling's, when it gives up and releases the
-   * rest): what its release does on the records it holds. False when the mark there is not this event's.
+   * Drops this event's in-flight mark, and its claim if it is still there, on a record it does not hold this attempt
+   * (a sibling's): what its release does on the records it holds. False when the mark there is not this event's.
    */
   forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean>;
 }

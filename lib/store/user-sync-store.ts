@@ -158,13 +158,11 @@ export class UserSyncStore implements UserRecordStore {
   async forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean> {
     const { inFlightTs, inFlightId } = LANE_ATTRIBUTES[laneOf(event)];
     const values = { ':eventId': s(event.webhookEventId) };
-    const refused = await this.#updateIf(
-      key,
-      `REMOVE ${inFlightTs}, ${inFlightId}`,
-      `${inFlightId} = :eventId`,
-      values,
-    );
-    return refused === undefined;
+    const marked = `${inFlightId} = :eventId`;
+    // Its own claim there, from an earlier attempt, goes with the mark, as a release takes both.
+    const withClaim = `REMOVE ${[...CLAIM_ATTRIBUTES, inFlightTs, inFlightId].join(', ')}`;
+    if (!(await this.#updateIf(key, withClaim, `${marked} AND claimEventId = :eventId`, values))) return true;
+    return !(await this.#updateIf(key, `REMOVE ${inFlightTs}, ${inFlightId}`, marked, values));
   }
 
   /** The update, if the record meets the condition; DynamoDB's refusal when it does not. */

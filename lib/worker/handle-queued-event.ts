@@ -21,6 +21,7 @@ import { applyIdentityChange, type IdentityOutcome } from './identity/apply-iden
 import { reattachLineProfile, type ReattachOutcome } from './identity/reattach-line-profile';
 import { completeLink } from './link/complete-link';
 import type { LinkContext, LinkOutcome } from './link/link-context';
+import { forgetMarksOnSiblings } from './link/sibling-profiles';
 import { startLink } from './link/start-link';
 import { unlink } from './link/unlink';
 import {
@@ -31,7 +32,7 @@ import {
 } from './loyalty/apply-tier-change';
 import { answerPoints, type PointsOutcome } from './loyalty/points-answer';
 import { syncLineEvent, type SyncOutcome } from './sync/sync-line-event';
-import type { SyncDeps } from './worker-deps';
+import type { ChannelClients, SyncDeps } from './worker-deps';
 
 /** What became of a queued event that settled: its work's outcome, skipped by its user's record, or ignored. */
 export type EventOutcome =
@@ -126,8 +127,14 @@ async function settle(
     const record = { key, facts: { ...facts, lane: route.lane }, store: deps.store };
     return postEngagement(record, engagement, channel, { posted: deps.engagement.posted, log, call });
   }
-  const claim = await claimUserRecord(key, { ...facts, lane: route.lane }, deps.store, channel.id, log);
-  if ('skipped' in claim) return claim.skipped;
+  const lanedFacts = { ...facts, lane: route.lane };
+  const claim = await claimUserRecord(key, lanedFacts, deps.store, channel.id, log);
+  if ('skipped' in claim) {
+    // Found stale here, it never runs again: its marks on the siblings go (as when it finishes, below).
+    if (claim.skipped.reason === 'stale' && route.lane === 'link')
+      await forgetMarksOnSiblings(siblingChannels(deps, channel), key, lanedFacts, deps.store);
+    return claim.skipped;
+  }
   // The claimed event goes to its kind of work, which completes the claim.
   const { claimed } = claim;
   if (route.kind === 'sync') {
@@ -143,15 +150,21 @@ async function settle(
     await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
     return outcome;
   }
-  const siblings = {
-    channels: deps.channels.all.filter((other) => sharesUserIds(channel, other)),
-    records: deps.store,
-  };
+  const siblings = { channels: siblingChannels(deps, channel), records: deps.store };
   // Siblings' records are keyed by each channel's bot user id as configured or as LINE gives it: if this channel's
   // disagrees with its own webhook's destination, the siblings' would be other records than their events use.
   if (siblings.channels.length > 0 && (await channel.destination()) !== message.destination)
     throw new ChannelDestinationMismatchError(channel.id);
   const link: LinkContext = { claimed, facts, channel, nonces, siblings, settings, log, call, now: Date.now() };
+  const outcome = await linkWork(link, route);
+  // Done here, it leaves no in-flight mark on a sibling: an earlier attempt's, on a record this one never reached (a
+  // refusal, a failure, "not linked"), would hold that record's link lane for good.
+  await forgetMarksOnSiblings(siblings.channels, key, lanedFacts, deps.store);
+  return outcome;
+}
+
+type LinkRoute = Extract<EventRoute, { lane: 'link' }>;
+function linkWork(link: LinkContext, route: LinkRoute): Promise<LinkOutcome | ReattachOutcome | Skipped> {
   switch (route.kind) {
     case 'start-link':
       return startLink(link);
@@ -181,3 +194,7 @@ function acknowledge(
   log.warn('Account link event without a linkable user acknowledged', { reason: route.reason });
   return { result: 'rejected', reason: route.reason };
 }
+
+/** The org's other channels of this channel's LINE provider: they see the same user id (domain/sibling-channels). */
+const siblingChannels = (deps: SyncDeps, channel: ChannelClients) =>
+  deps.channels.all.filter((other) => sharesUserIds(channel, other));

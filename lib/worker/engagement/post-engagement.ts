@@ -63,32 +63,32 @@ async function postClaimed(
 ): Promise<EngagementOutcome> {
   const { rule } = engagement;
   const { log, call } = steps;
-  let customerId = state.customerId;
-  let registered: number | undefined;
-  // Still none once claimed (a follow may have registered them since the read).
-  if (customerId === undefined) {
-    // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
-    if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
-      const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
-      log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
-      await complete({});
-      countForChannel('EngagementSkippedUnknownUser', channel.id, 1, { event: rule.event });
-      return { result: 'engagement', event: rule.event, reason: 'unknown-user' };
-    }
-    // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
-    const subscription = state.subscription ?? 'OPTIN';
-    customerId = registered = await releasingOnFailure(
-      () => registerFollower(channel, key.userId, subscription, log, call),
-      { complete, kept: {}, log },
-    );
+  // A follow registered them between the read and the claim: the claim goes at once, and the post needs none.
+  if (state.customerId !== undefined) {
+    await complete({ recordEvent: false });
+    return postOnce(state.customerId, engagement, channel, { ...steps, key });
   }
-  const recorded = registered === undefined ? {} : { customerId: registered };
-  const outcome = await releasingOnFailure(() => postOnce(customerId, engagement, channel, { ...steps, key }), {
+  // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
+  if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
+    const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';
+    log.info('Engagement event of a user with no Capillary customer skipped', { eventName: rule.event, waitsFor });
+    await complete({});
+    countForChannel('EngagementSkippedUnknownUser', channel.id, 1, { event: rule.event });
+    return { result: 'engagement', event: rule.event, reason: 'unknown-user' };
+  }
+  // With the subscription the record holds: a late tap of a user who blocked the account never opts them in.
+  const subscription = state.subscription ?? 'OPTIN';
+  const customerId = await releasingOnFailure(() => registerFollower(channel, key.userId, subscription, log, call), {
     complete,
-    kept: recorded,
+    kept: {},
     log,
   });
-  await complete(recorded);
+  const outcome = await releasingOnFailure(() => postOnce(customerId, engagement, channel, { ...steps, key }), {
+    complete,
+    kept: { customerId },
+    log,
+  });
+  await complete({ customerId });
   return outcome;
 }
 

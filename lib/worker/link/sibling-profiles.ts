@@ -1,7 +1,8 @@
 import { subscriptionOnLink, type CustomerReference } from '../../domain/link-rules';
+import type { LineEventFacts } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
 import { ClaimHeldError } from '../../store/errors';
-import type { LineUserKey } from '../../store/ports';
+import type { LineUserKey, UserRecordStore } from '../../store/ports';
 import { claimUserRecord, type ClaimedEvent, type Skipped } from '../claim-user-record';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, SiblingChannel } from './link-context';
@@ -42,7 +43,7 @@ export interface SiblingRecord {
  */
 export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] | { skipped: Skipped }> {
   const { siblings, claimed, log } = link;
-  const records = await siblingKeys(link);
+  const records = await siblingKeys(siblings.channels, claimed.key);
   const claims: SiblingRecord[] = [];
   // Giving up, it leaves no mark of its own on a sibling record either: one it could not claim may carry this event's
   // in-flight mark from an earlier attempt, which would hold that record's link lane for an event released here.
@@ -73,18 +74,31 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
 }
 
 /** The user's records of the sibling channels, one per bot other than this event's own (channels of a bot share it). */
-async function siblingKeys({ siblings, claimed }: LinkContext) {
+async function siblingKeys(channels: readonly SiblingChannel[], home: LineUserKey) {
   const keys: { channel: SiblingChannel; key: LineUserKey }[] = [];
-  const bots = new Set([claimed.key.destination]);
-  for (const channel of siblings.channels) {
+  const bots = new Set([home.destination]);
+  for (const channel of channels) {
     // Its own channel as owner: the customer index routes Capillary's notifications to that channel's group.
-    const owner = claimed.key.owner && { ...claimed.key.owner, channel: channel.id };
-    const key = { destination: await channel.destination(), userId: claimed.key.userId, owner };
+    const owner = home.owner && { ...home.owner, channel: channel.id };
+    const key = { destination: await channel.destination(), userId: home.userId, owner };
     if (bots.has(key.destination)) continue;
     bots.add(key.destination);
     keys.push({ channel, key });
   }
   return keys;
+}
+
+/**
+ * A link-lane event found stale on its own record will never run again: any in-flight mark an earlier attempt of it
+ * left on a sibling record (a claim another lane took over keeps it) would hold that record's link lane for good.
+ */
+export async function forgetMarksOnSiblings(
+  channels: readonly SiblingChannel[],
+  home: LineUserKey,
+  event: LineEventFacts,
+  records: UserRecordStore,
+): Promise<void> {
+  for (const { key } of await siblingKeys(channels, home)) await records.forgetInFlight(key, event);
 }
 
 /** Leaves each record as it was: claimed, nothing applied (the event is not recorded there). */

@@ -89,6 +89,28 @@ describe('worker: a link or unlink moves the LINE profiles of every channel of t
     expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'skipped', reason: 'stale' });
   });
 
+  it('a link that ends without reaching a sibling record an earlier attempt of it claimed leaves no mark there', async () => {
+    // Prepare: the first link claims both records, then dies on Capillary; before its retry, Member Care deletes the
+    // member, so the retry fails (member not found) without reaching the tw record
+    const first = await linkEventInTh(2000);
+    harness.capillary.injectFault({ method: 'GET', pathPrefix: `/v2/customers/${memberId}`, status: 503, times: 3 });
+    expect((await harness.run([first], 1, VIA.th)).batchItemFailures).toHaveLength(1);
+    harness.capillary.deleteCustomer(memberId);
+    await harness.run([first], 2, VIA.th);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'member-not-found' });
+    // Act: once the first link's claims have expired, a newer link to another member
+    const secondId = harness.capillary.addMember({ mobile: '66898765432' });
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: '66898765432' }, { destination: BOT.th });
+    const realNow = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow + 150_000);
+    const response = await harness.run([accountLinkEvent(userId, 3000, nonce)], 1, VIA.th);
+    jest.restoreAllMocks();
+    // Assess: both channels linked to it; nothing waits on the first link
+    expect(response.batchItemFailures).toEqual([]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: secondId });
+    expect(await harness.store.read(twKey())).toMatchObject({ linkedCustomerId: secondId });
+  });
+
   it('leaves the channel of another LINE provider alone: the same user id there is not this person', async () => {
     // Act
     await linkInTh();
