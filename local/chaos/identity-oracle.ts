@@ -22,7 +22,8 @@
  * - merge requests (CAPILLARY_LINK_ANONYMOUS=merge-request): Capillary took at most one request per (victim,
  *   survivor). A linked user with a request into their member still pending is on the anonymous customer (the victim,
  *   which exists) and their record names it, with the member as merge-pending. Approved and notified (or approved at
- *   once): linked like any linked user, and the record names the member, linked, no customer merged away. Approved
+ *   once): linked like any linked user, and the record names the member, linked, no customer merged away (either
+ *   status may read `failed` when the user's last link failed afterwards: it records its failure). Approved
  *   with no notification: on the member; the record may still name the victim and say merge-pending (nothing told
  *   the bridge): counted apart, like a record naming a customer merged away.
  */
@@ -236,6 +237,9 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       const into = inputs.mergeRequests?.filter((request) => request.survivorId === memberId) ?? [];
       const pending = into.find((request) => request.status === 'PENDING');
       const approved = into.find((request) => request.status === 'APPROVED');
+      // A link that fails after the effective one records its own failure and keeps the member (link = move, never strip).
+      const statusOk = (wanted: 'merge-pending' | 'linked') =>
+        record?.link?.status === wanted || (record?.link?.status === 'failed' && lastLinkFails(linkUserOf(user), plan));
       const recordSays = () =>
         JSON.stringify({
           customerId: record?.customerId,
@@ -250,7 +254,7 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
             (!linkChannel ||
               (record?.customerId === pending.victimId &&
                 record.linkedCustomerId === memberId &&
-                record.link?.status === 'merge-pending')),
+                statusOk('merge-pending'))),
           () => `request ${pending.id} of victim ${pending.victimId}, carried by ${ids()}, record ${recordSays()}`,
         );
       } else {
@@ -261,7 +265,7 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       else if (pending === undefined && approved !== undefined && linkChannel)
         check(
           'merge approved and notified: the record linked to the member',
-          record?.customerId === memberId && record?.linkedCustomerId === memberId && record?.link?.status === 'linked',
+          record?.customerId === memberId && record?.linkedCustomerId === memberId && statusOk('linked'),
           () => `request ${approved.id} (${approved.fate}) into member ${memberId}, record ${recordSays()}`,
         );
     } else if (members !== undefined && expected.everLinked && carrier !== undefined) {
@@ -298,6 +302,13 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
   }
   problems.push(...leftovers(inputs, checks), ...mergeRequestsFiledTwice(inputs, checks));
   return { problems, checks, recordsNamingGoneCustomer, silentlyApprovedStillPending };
+}
+
+/** The user's last link names a member that must fail (missing, or carrying another LINE user). */
+function lastLinkFails(user: UserHistory, plan: IdentityPlan): boolean {
+  const index = user.actions.lastIndexOf('link');
+  const target = index < 0 ? undefined : plan.links.get(user.events[index]!.webhookEventId)?.target;
+  return target === 'missing' || target === 'taken';
 }
 
 /** Capillary took one request per (victim, survivor) at most: a lost answer is never filed again. */

@@ -101,10 +101,28 @@ const linkedRecord: UserSyncState = {
   link: { status: 'linked', at: 2100 },
 };
 
-function judge(customers: CustomerSnapshot[], record: UserSyncState, mergeRequests: MergeRequestStory[]) {
+/** The same user whose last link then names a member carrying another LINE user: it fails, and records so. */
+const failing = accountLinkEvent('Ulinked', 2500, 'nonce-2');
+const linkedThenFailed: UserHistory = {
+  ...linked,
+  events: [...linked.events, failing],
+  actions: [...linked.actions, 'link'],
+  links: [...linked.links, { webhookEventId: failing.webhookEventId, nonce: 'nonce-2' }],
+};
+const planWithFailing: IdentityPlan = {
+  ...plan,
+  links: new Map([...plan.links, [failing.webhookEventId, { target: 'taken', via: 'accountLink', replayed: false }]]),
+};
+
+function judge(
+  customers: CustomerSnapshot[],
+  record: UserSyncState,
+  mergeRequests: MergeRequestStory[],
+  user: { history: UserHistory; plan: IdentityPlan } = { history: linked, plan },
+) {
   const verdict = judgeIdentity({
-    users: [linked],
-    plan,
+    users: [user.history],
+    plan: user.plan,
     facts,
     capillary: {
       customers,
@@ -141,6 +159,20 @@ describe('chaos identity oracle: merge requests', () => {
     expect(judge(pendingWorld(), forgotten, [request('pending')]).problems).toEqual(
       expect.arrayContaining([expect.stringMatching(/^merge pending: on the anonymous customer/)]),
     );
+  });
+
+  it("takes a later failed link's status instead of merge-pending, but only when the user's last link failed", () => {
+    const failed = {
+      ...pendingRecord,
+      link: { status: 'failed' as const, detail: 'member-has-another-line-user', at: 2500 },
+    };
+    expect(
+      judge(pendingWorld(), failed, [request('pending')], { history: linkedThenFailed, plan: planWithFailing })
+        .problems,
+    ).toEqual([]);
+    expect(judge(pendingWorld(), failed, [request('pending')]).problems).toEqual([
+      expect.stringMatching(/^merge pending: on the anonymous customer, the record pending on the member/),
+    ]);
   });
 
   it('takes an approved and notified merge as right once the record is linked to the member', () => {
