@@ -3,6 +3,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { EventLane, LineEventFacts, UserSyncState } from '../../lib/domain/sync-rules';
 import type { AppliedChange, ClaimResult, LineUserKey, UserRecordStore } from '../../lib/store/ports';
+import type { PostedEngagementStore } from '../../lib/store/posted-engagement-store';
 import { buildSyncDeps, type SyncDeps } from '../../lib/worker/worker-deps';
 import { crashCurrentInvocation } from './lambda-sandbox';
 import type { CrashPoint } from './scenario';
@@ -26,6 +27,12 @@ export interface StoreWrite {
 export class WorkerJournal {
   readonly storeWrites: StoreWrite[] = [];
   readonly crashes: Record<CrashPoint, number> = { 'before-commit': 0, 'after-commit': 0, 'stall-before-commit': 0 };
+  /**
+   * Engagement event id → posts the ingest answered that the worker then failed to remember (its invocation ended
+   * first, or DynamoDB refused): the retry posts again, as it must, so the engagement oracle allows one more post
+   * for each, as for an answer lost on the wire.
+   */
+  readonly postsNotRemembered = new Map<string, number>();
   #commits = 0;
 
   constructor(private readonly crashPlan: readonly (CrashPoint | null)[]) {}
@@ -81,8 +88,31 @@ class CrashingUserRecordStore implements UserRecordStore {
   }
 }
 
-/** One worker instance's real dependencies (clients, token cache, rate limiter), its store wrapped to crash on schedule. */
+/** The posted-events store, noting each remembering that failed after the post was answered. */
+function journaledPostedStore(posted: PostedEngagementStore, journal: WorkerJournal): PostedEngagementStore {
+  return {
+    wasPosted: (destination, webhookEventId) => posted.wasPosted(destination, webhookEventId),
+    async remember(destination, webhookEventId, now) {
+      try {
+        await posted.remember(destination, webhookEventId, now);
+      } catch (error) {
+        const { postsNotRemembered } = journal;
+        postsNotRemembered.set(webhookEventId, (postsNotRemembered.get(webhookEventId) ?? 0) + 1);
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * One worker instance's real dependencies (clients, token cache, rate limiter), its store wrapped to crash on
+ * schedule and its posted-events store journaled.
+ */
 export function crashingWorkerDeps(config: WorkerConfig, dynamo: DynamoDBClient, journal: WorkerJournal): SyncDeps {
   const deps = buildSyncDeps(config, dynamo);
-  return { ...deps, store: new CrashingUserRecordStore(deps.store, journal) };
+  return {
+    ...deps,
+    store: new CrashingUserRecordStore(deps.store, journal),
+    engagement: { posted: journaledPostedStore(deps.engagement.posted, journal) },
+  };
 }

@@ -4,7 +4,8 @@
  * - every event a rule maps was posted exactly once, under its event name, and nothing else was posted: not an
  *   event no rule maps, not an event nobody sent. A person whose customer Capillary deleted on a PII request (the
  *   identity mix) may have a tap applied after the deletion: it waits for a new follow, so once or never. A post
- *   whose answer never reached the bridge (./ingest-answers) may have been taken: one more post is allowed for each;
+ *   whose answer never reached the bridge (./ingest-answers), or reached a worker that then failed to remember it
+ *   (its invocation ended first: ./crashing-worker), may have been taken: one more post is allowed for each;
  * - no posted body carries a LINE user id (Capillary keeps behavioural events after a PII deletion).
  */
 import type { PostedBehaviouralEvent } from '../standins/behavioural-events-ingest';
@@ -21,7 +22,7 @@ export interface EngagementFigures {
   posts: number;
   /** events posted more than once, beyond the posts whose answer the bridge never got */
   postedTwice: number;
-  /** events posted again after an attempt whose answer was lost (Capillary's unique key takes it once) */
+  /** events posted again after an attempt whose answer was lost or not remembered (Capillary's unique key takes it once) */
   repostedAfterLostAnswer: number;
   /** mapped events never posted */
   notPosted: number;
@@ -76,7 +77,7 @@ export function judgeEngagement(
     if (posts.length === 0 || posts.length - 1 > mayRepeat)
       report(
         `${event.webhookEventId} (${event.eventName}): posted ${posts.length} times` +
-          (mayRepeat > 0 ? `, ${mayRepeat} answer(s) lost` : ''),
+          (mayRepeat > 0 ? `, ${mayRepeat} answer(s) lost or not remembered` : ''),
       );
     for (const post of posts) {
       if (post.eventName !== event.eventName) report(`${event.webhookEventId}: posted as ${post.eventName}`);
@@ -106,7 +107,7 @@ export function engagementRows(figures: EngagementFigures): TableRow[] {
       `${figures.postedTwice} / ${figures.notPosted}; ${figures.unexpected}`,
     ],
     [
-      '  posted again after an answer was lost (Capillary keeps one by its unique key)',
+      '  posted again after an answer was lost or not remembered (Capillary keeps one by its unique key)',
       figures.repostedAfterLostAnswer,
     ],
     ['  never posted: taps of a person whose customer was deleted (PII)', figures.notPostedAfterDeletion],

@@ -247,6 +247,13 @@ class Tally {
   }
 }
 
+/** Two counts by key, added. */
+function sumOf(first: ReadonlyMap<string, number>, second: ReadonlyMap<string, number>): Map<string, number> {
+  const sum = new Map(first);
+  for (const [key, count] of second) sum.set(key, (sum.get(key) ?? 0) + count);
+  return sum;
+}
+
 const outcomeKey = (outcome: EventOutcome): string =>
   outcome.result === 'applied'
     ? 'applied'
@@ -746,7 +753,7 @@ export async function playScenario(
       services.capillary.state().behaviouralEvents.posted,
       ingestCalls.filter((call) => call.fault !== undefined).length,
       identity?.deletedUsers(),
-      ingestAnswers.lost,
+      sumOf(ingestAnswers.lost, journal.postsNotRemembered),
     );
     const figures: RunFigures = {
       byChannel: channelFigures(deliveries, tally, accepted),

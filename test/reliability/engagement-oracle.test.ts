@@ -113,7 +113,7 @@ describe('chaos oracle: engagement events', () => {
     );
     expect(figures).toMatchObject({ repostedAfterLostAnswer: 1, postedTwice: 2 });
     expect(problems.map(({ detail }) => detail)).toEqual([
-      'E2 (line_checkin): posted 3 times, 1 answer(s) lost',
+      'E2 (line_checkin): posted 3 times, 1 answer(s) lost or not remembered',
       'E3 (line_checkin): posted 2 times',
     ]);
   });

@@ -129,7 +129,9 @@ export async function failLink(
   reason: string,
   change: Pick<AppliedChange, 'customerId'> = {},
 ): Promise<LinkOutcome> {
-  await claimed.complete({ ...change, link: { status: 'failed', detail: reason, at: now } });
+  // Not recorded as the lane's last event: a failed link changed nothing in Capillary (what it moved is back), so it
+  // must not make the user's older unlink or link, delivered after it, stale.
+  await claimed.complete({ ...change, link: { status: 'failed', detail: reason, at: now }, recordEvent: false });
   countLinkFailed(
     channel.id,
     reason.startsWith('capillary-merged-into-customer-') ? 'capillary-merged-elsewhere' : reason,

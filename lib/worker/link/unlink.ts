@@ -65,13 +65,21 @@ async function takeOffMember(link: LinkContext, memberId: number): Promise<numbe
   return holder;
 }
 
-/** A friend gets a customer of their own again at once (unless registration waits for a link). */
+/**
+ * A friend gets a customer of their own again at once (unless registration waits for a link). Someone who is no
+ * friend gets none; but an earlier attempt of this unlink, made while they still were one, may have registered them
+ * before it died: that customer is opted out and named, so none carries the profile opted in behind the record.
+ */
 async function ownCustomerAgain(
   { channel, claimed, log, call }: Pick<LinkContext, 'channel' | 'claimed' | 'log' | 'call'>,
   subscription: SubscriptionState | undefined,
 ): Promise<number | undefined> {
-  const friend = subscription === 'OPTIN' && !channel.customers.defersRegistration;
-  return friend ? registerFollower(channel, claimed.key.userId, 'OPTIN', log, call) : undefined;
+  const { customers } = channel;
+  if (customers.defersRegistration) return undefined;
+  if (subscription === 'OPTIN') return registerFollower(channel, claimed.key.userId, 'OPTIN', log, call);
+  const registeredBefore = await customers.findProfileHolder(claimed.key.userId, call);
+  if (registeredBefore !== undefined) await customers.setSubscription(registeredBefore, 'OPTOUT', call);
+  return registeredBefore;
 }
 
 const unlinkedChange = (own: number | undefined, now: number) => ({

@@ -221,6 +221,36 @@ describe('worker: linking a follower to the brand member', () => {
     expect(holders(harness, userId)).toEqual([anonymousId]);
   });
 
+  it('lets a failed link overtake nothing: an older unlink and an older link delivered after it still apply', async () => {
+    // Prepare: a friend linked to a member, who unlinks (t=3000), links to a second member (t=4000), then tries a
+    // member Capillary cannot find (t=5000); the failed try is delivered first
+    harness = await startLinkHarness();
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const secondId = harness.capillary.addMember({ mobile: '66898765432' });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    const missing = await nonceFor(harness, userId, { kind: 'mobile', value: '66899999999' });
+    const second = await nonceFor(harness, userId, { kind: 'mobile', value: '66898765432' });
+    await harness.run([accountLinkEvent(userId, 5000, missing)]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed', detail: 'member-not-found' });
+    // Act
+    await harness.run([bridgeUnlinkEvent(userId, 3000, memberId)]);
+    const unlinked = harness.settled.at(-1)?.outcome;
+    await harness.run([accountLinkEvent(userId, 4000, second)]);
+    // Assess: the failed try changed nothing in Capillary, so neither older event is stale
+    expect(unlinked).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: secondId });
+    expect(holders(harness, userId)).toEqual([secondId]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: secondId,
+      linkedCustomerId: secondId,
+      link: { status: 'linked' },
+    });
+  });
+
   it('fails a link to a member carrying another LINE user of this account before anything changes', async () => {
     // Prepare: another LINE user is linked to the member already; this user follows (an anonymous customer)
     harness = await startLinkHarness();

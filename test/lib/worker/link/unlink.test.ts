@@ -16,7 +16,8 @@ describe('worker: unlinking', () => {
   let harness: WorkerHarness;
   afterEach(() => harness.close());
 
-  it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
+  /** A friend (their follow registered them) linked to a store member by mobile. */
+  async function linkedFriend() {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
@@ -24,6 +25,11 @@ describe('worker: unlinking', () => {
     await harness.run([
       accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
     ]);
+    return { memberId, userId };
+  }
+
+  it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
+    const { memberId, userId } = await linkedFriend();
     // Act: unlink from chat
     await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
     // Assess
@@ -111,6 +117,39 @@ describe('worker: unlinking', () => {
     expect(holders(harness, userId)).toEqual([]);
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
     expect((await harness.store.read(userKey(userId)))?.customerId).toBeUndefined();
+  });
+
+  it('opts out and names the customer an interrupted unlink registered, when the friend blocked the account meanwhile', async () => {
+    // Prepare: a linked friend
+    const { memberId, userId } = await linkedFriend();
+    // The unlink's opt-out and detach on the member go through; its call that gives the friend a customer of their own
+    // (the registration's third POST) is taken and its answer lost; its retries meet a Capillary that is down
+    const customers = { method: 'POST', pathPrefix: '/v2/customers' };
+    harness.capillary.injectFault({ ...customers, kind: 'lost-response', skip: 3, times: 1 });
+    harness.capillary.injectFault({ ...customers, status: 503, times: 2 });
+    const unlinkEvent = bridgeUnlinkEvent(userId, Date.now(), memberId);
+    expect((await harness.run([unlinkEvent])).batchItemFailures).toHaveLength(1);
+    expect(await (await fetch(`${harness.capillary.url}/__admin/faults`)).json()).toEqual({ pending: [] });
+    const [own, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect(own).not.toBe(memberId);
+    expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    // The unlink's claim expires; the friend blocks the account, applied where the record still points (the member)
+    const realNow = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => realNow + 61_000);
+    await harness.run([unfollowEvent(userId, 3000)]);
+    jest.restoreAllMocks();
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', subscription: 'OPTOUT' });
+    // Act: the unlink is retried
+    expect((await harness.run([unlinkEvent], 2)).batchItemFailures).toEqual([]);
+    // Assess: no customer carries the profile opted in behind the record's back; the record names the one that does
+    expect(holders(harness, userId)).toEqual([own]);
+    expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: own,
+      subscription: 'OPTOUT',
+      link: { status: 'unlinked' },
+    });
   });
 
   it('unlinks by customer only the member it names: after a re-link to another member, nothing changes', async () => {
