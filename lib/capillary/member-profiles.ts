@@ -1,12 +1,16 @@
 import { apiErrorOf, errorCodes } from './envelope';
+import { CUSTOMER_DELETED_CODE } from './errors';
 import type { CallOptions, CapillaryHttpClient } from './http-client';
 
 /** A customer's profile as `GET /v2/customers/{id}` answers it (docs/capillary.md#lookup), read defensively. */
 export type ProfileView = { source?: string; accountId?: string; identifiers?: { type?: string; value?: string }[] };
 export type Identifier = { type: string; value: string };
 
-/** Codes of a customer Capillary does not have (docs/capillary.md#codes and docs/capillary.md#change-identifier). */
-export const CUSTOMER_NOT_FOUND = new Set([8015, 8065, 8009, 8069]);
+/**
+ * Codes of a customer Capillary does not have (docs/capillary.md#codes and docs/capillary.md#change-identifier): not
+ * found, merged away, or deleted on a PII request (8109).
+ */
+export const CUSTOMER_NOT_FOUND = new Set([8015, 8065, 8009, 8069, CUSTOMER_DELETED_CODE]);
 
 /** The customer's profiles (`GET /v2/customers/{id}`, docs/capillary.md#lookup), undefined when there is no such customer. */
 export async function readProfiles(

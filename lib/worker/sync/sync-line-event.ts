@@ -9,6 +9,7 @@ import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { AppliedChange } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
+import { joinLinkedMember, type MemberSyncChannel } from './join-linked-member';
 import { registerFollower } from './register-follower';
 
 /** What a follow or unfollow syncs with: the channel's LINE profiles and its account in its Capillary org. */
@@ -33,7 +34,7 @@ export type SyncOutcome = {
  */
 export async function syncLineEvent(
   claimed: ClaimedEvent,
-  channel: SyncChannel,
+  channel: MemberSyncChannel,
   log: Logger,
   call: { deadlineAt: number },
 ): Promise<SyncOutcome> {
@@ -44,7 +45,11 @@ export async function syncLineEvent(
   let deleted: number | undefined;
   switch (decision.action) {
     case 'register':
-      customerId = await registerFollower(channel, key.userId, decision.subscription, log, call);
+      if (state.linkedCustomerId !== undefined) {
+        const joining = { userId: key.userId, memberId: state.linkedCustomerId, subscription: decision.subscription };
+        customerId = await joinLinkedMember(channel, joining, log, call);
+      }
+      customerId ??= await registerFollower(channel, key.userId, decision.subscription, log, call);
       break;
     case 'subscribe':
       customerId = decision.customerId;

@@ -421,6 +421,21 @@ describe('worker: a sibling channel the person does not follow when they link', 
     ]);
   });
 
+  it('their follow there joins the member the record names without registering, so Capillary never picks the customer', async () => {
+    // Prepare: the person's first customer (their th follow's registration) still carries the registration key
+    const { memberId, userId } = await linkedFollowingThOnly();
+    const writesBefore = writes(harness).length;
+    // Act
+    const response = await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
+    // Assess: one attach to the member and its opt-in; no registration that Capillary could file elsewhere
+    expect(response.batchItemFailures).toEqual([]);
+    const followWrites = writes(harness).slice(writesBefore);
+    expect(followWrites.filter((call) => call.requestBody?.includes('"source":"INSTORE"'))).toEqual([]);
+    expect(followWrites.map((call) => call.path)).toEqual(['/v2/customers', `/v2/customers/${memberId}/subscriptions`]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'register', customerId: memberId });
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
+  });
+
   it('an unlink before they follow there leaves that channel unlinked too: their follow then gets their own customer', async () => {
     // Prepare
     const { memberId, userId } = await linkedFollowingThOnly();
