@@ -169,29 +169,45 @@ export function chaosChecks(
   ];
 }
 
+const DETACH_TRANSITIONS = [
+  '  of which to a second member',
+  'links naming a member Capillary does not have',
+  'links naming a member carrying another LINE user',
+  'ID token replays answered 409',
+  'unlinks by customer (link API) queued',
+  'Capillary: merge-linked-member',
+  'Capillary: delete',
+  '  notified duplicated',
+  '  notified late',
+  '  notified none',
+];
+/** The merge requests' fates and lost answers (identity-merge-requests.ts), besides Capillary's own changes. */
+const MERGE_REQUEST_TRANSITIONS = [
+  '  approved at once',
+  '  approved at the cut, notified once',
+  '  approved at the cut, notified twice',
+  '  approved at the cut, notified late',
+  '  approved at the cut with no notification',
+  '  left pending',
+  'POST /v2/requests answers lost',
+  'Capillary: delete',
+];
+
 /** The identity mix was played in full, and the identity invariant holds for every user and channel. */
 function identityChecks({ figures }: ChaosReport): ChaosCheck[] {
   const { identity } = figures;
   if (identity === undefined) return [];
   const played = (label: string) => (identity.transitions.find(([name]) => name.startsWith(label))?.[1] ?? 0) > 0;
-  const required = [
-    '  of which to a second member',
-    'links naming a member Capillary does not have',
-    'links naming a member carrying another LINE user',
-    'ID token replays answered 409',
-    'unlinks by customer (link API) queued',
-    'Capillary: merge-linked-member',
-    'Capillary: delete',
-    '  notified duplicated',
-    '  notified late',
-    '  notified none',
-  ];
+  const mergeRequests = identity.options.anonymousCustomer === 'merge-request';
+  const required = mergeRequests ? MERGE_REQUEST_TRANSITIONS : DETACH_TRANSITIONS;
   return [
     {
       requirement: `the identity mix was played (${required.map((label) => label.trim()).join('; ')})`,
       met:
         required.every(played) &&
-        (played('Capillary: merge-anonymous-into-member') || played('Capillary: merge-anonymous-into-anonymous')),
+        (mergeRequests ||
+          played('Capillary: merge-anonymous-into-member') ||
+          played('Capillary: merge-anonymous-into-anonymous')),
       identity: true,
       coverage: true,
     },

@@ -19,6 +19,13 @@
  *   counted apart) and the member when linked, nothing when not.
  * - leftovers: no customer is opted in on an account it carries no LINE profile of, and no customer carries a LINE
  *   profile of a user the run does not know.
+ * - merge requests (CAPILLARY_LINK_ANONYMOUS=merge-request): Capillary took at most one request per (victim,
+ *   survivor). A linked user with a request into their member still pending is on the anonymous customer (the victim,
+ *   which exists) and their record names it, with the member as merge-pending. Approved and notified (or approved at
+ *   once): linked like any linked user, and the record names the member, linked, no customer merged away (either
+ *   status may read `failed` when the user's last link failed afterwards: it records its failure). Approved
+ *   with no notification: on the member; the record may still name the victim and say merge-pending (nothing told
+ *   the bridge): counted apart, like a record naming a customer merged away.
  */
 import type { SubscriptionState, UserSyncState } from '../../lib/domain/sync-rules';
 import {
@@ -27,6 +34,7 @@ import {
   type CapillaryState,
   type CustomerSnapshot,
 } from '../standins/capillary-standin';
+import type { MergeRequestStory } from './identity-merge-requests';
 import { carrierOf, targetMobile, type IdentityFacts } from './identity-play';
 import type { IdentityPlan } from './identity-scenario';
 import type { UserProblem } from './oracle';
@@ -42,6 +50,9 @@ export const IDENTITY_CHECKS = [
   'on-link: a friend who never linked is on none',
   'record names the customer and member',
   'no bridge leftover on any customer',
+  'merge request filed at most once per link',
+  'merge pending: on the anonymous customer, the record pending on the member',
+  'merge approved and notified: the record linked to the member',
 ] as const;
 export type IdentityCheck = (typeof IDENTITY_CHECKS)[number];
 
@@ -56,6 +67,8 @@ export interface IdentityInputs {
   /** each channel's Capillary account */
   lineAccountIds: Record<string, string>;
   registration: 'instore+line' | 'on-link';
+  /** merge-request mode: every request Capillary took, with its fate */
+  mergeRequests?: MergeRequestStory[];
 }
 
 export interface IdentityVerdict {
@@ -63,6 +76,8 @@ export interface IdentityVerdict {
   checks: Record<IdentityCheck, { checked: number; failed: number }>;
   /** records naming a customer Capillary merged away (a notification overtaken, or none sent): the next event heals them */
   recordsNamingGoneCustomer: number;
+  /** links still merge-pending whose request Capillary approved with no notification (nothing told the bridge) */
+  silentlyApprovedStillPending: number;
 }
 
 /** What the scenario says a user should be on one channel. */
@@ -158,6 +173,7 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
   ) as IdentityVerdict['checks'];
   const problems: UserProblem[] = [];
   let recordsNamingGoneCustomer = 0;
+  let silentlyApprovedStillPending = 0;
   const { capillary, plan, facts } = inputs;
   const exists = new Set(capillary.customers.map((customer) => customer.id));
   const linkUsers = new Map(inputs.users.filter((u) => plan.linkChannels.has(u.channel)).map((u) => [u.userId, u]));
@@ -209,17 +225,49 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
         () => `${JSON.stringify(states)} on ${carrier.id}, friend ${expected.friend}`,
       );
     }
+    const linkChannel = linkUserOf(user) === user;
     if (expected.linkedTo !== undefined) {
       const memberId = memberIdOf(expected.linkedTo);
       // A friend is on the member; a user who is not a friend here may be on no customer at all (their profile in
       // this channel never reached Capillary), but never on another one.
-      check(
-        'linked: on their member',
+      const onlyOn = (id: number | undefined) =>
         expected.friend
-          ? carriers.length === 1 && carrier?.id === memberId
-          : carriers.every((customer) => customer.id === memberId),
-        () => `member ${memberId}, carried by ${ids()}`,
-      );
+          ? carriers.length === 1 && carrier?.id === id
+          : carriers.every((customer) => customer.id === id);
+      const into = inputs.mergeRequests?.filter((request) => request.survivorId === memberId) ?? [];
+      const pending = into.find((request) => request.status === 'PENDING');
+      const approved = into.find((request) => request.status === 'APPROVED');
+      // A link that fails after the effective one records its own failure and keeps the member (link = move, never strip).
+      const statusOk = (wanted: 'merge-pending' | 'linked') =>
+        record?.link?.status === wanted || (record?.link?.status === 'failed' && lastLinkFails(linkUserOf(user), plan));
+      const recordSays = () =>
+        JSON.stringify({
+          customerId: record?.customerId,
+          linkedCustomerId: record?.linkedCustomerId,
+          link: record?.link?.status,
+        });
+      if (pending !== undefined) {
+        // The record's part is the link channel's: a sibling record is judged by 'record names the customer and member'.
+        check(
+          'merge pending: on the anonymous customer, the record pending on the member',
+          onlyOn(pending.victimId) &&
+            (!linkChannel ||
+              (record?.customerId === pending.victimId &&
+                record.linkedCustomerId === memberId &&
+                statusOk('merge-pending'))),
+          () => `request ${pending.id} of victim ${pending.victimId}, carried by ${ids()}, record ${recordSays()}`,
+        );
+      } else {
+        check('linked: on their member', onlyOn(memberId), () => `member ${memberId}, carried by ${ids()}`);
+      }
+      if (pending === undefined && approved?.fate === 'silent' && record?.link?.status === 'merge-pending')
+        silentlyApprovedStillPending += 1;
+      else if (pending === undefined && approved !== undefined && linkChannel)
+        check(
+          'merge approved and notified: the record linked to the member',
+          record?.customerId === memberId && record?.linkedCustomerId === memberId && statusOk('linked'),
+          () => `request ${approved.id} (${approved.fate}) into member ${memberId}, record ${recordSays()}`,
+        );
     } else if (members !== undefined && expected.everLinked && carrier !== undefined) {
       const own = [memberIdOf(members.own), memberIdOf(members.second)];
       check('unlinked: on a customer of their own', !own.includes(carrier.id), () => `still on member ${carrier.id}`);
@@ -252,8 +300,34 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       }),
     );
   }
-  problems.push(...leftovers(inputs, checks));
-  return { problems, checks, recordsNamingGoneCustomer };
+  problems.push(...leftovers(inputs, checks), ...mergeRequestsFiledTwice(inputs, checks));
+  return { problems, checks, recordsNamingGoneCustomer, silentlyApprovedStillPending };
+}
+
+/** The user's last link names a member that must fail (missing, or carrying another LINE user). */
+function lastLinkFails(user: UserHistory, plan: IdentityPlan): boolean {
+  const index = user.actions.lastIndexOf('link');
+  const target = index < 0 ? undefined : plan.links.get(user.events[index]!.webhookEventId)?.target;
+  return target === 'missing' || target === 'taken';
+}
+
+/** Capillary took one request per (victim, survivor) at most: a lost answer is never filed again. */
+function mergeRequestsFiledTwice(inputs: IdentityInputs, checks: IdentityVerdict['checks']): UserProblem[] {
+  const filed = new Map<string, number[]>();
+  for (const request of inputs.mergeRequests ?? []) {
+    const pair = `${request.victimId} into ${request.survivorId}`;
+    filed.set(pair, [...(filed.get(pair) ?? []), request.id]);
+  }
+  const check = checks['merge request filed at most once per link'];
+  check.checked += filed.size;
+  const twice = [...filed].filter(([, ids]) => ids.length > 1);
+  check.failed += twice.length;
+  return twice.map(([pair, ids]) => ({
+    userId: '-',
+    channel: '-',
+    kind: 'identity' as const,
+    detail: `merge request filed at most once per link: ${pair} filed as ${ids.join(', ')}`,
+  }));
 }
 
 /** Every customer: opted in only where it carries a LINE profile of that account, and only LINE users the run knows. */

@@ -328,38 +328,52 @@ export function carrierOf(customers: readonly CustomerSnapshot[], lineId: string
   );
 }
 
-/** Capillary's merges and deletions at the cut (a quiet moment), each at its planned time, notified as planned. */
+/** Capillary changes something at its time `createdAt`, its notification relayed as `mode` ('none': not sent at all). */
+export function actNotified(
+  services: ChaosServices,
+  relay: NotificationRelay,
+  createdAt: number,
+  mode: NotificationMode,
+  act: () => void,
+): void {
+  relay.expect(createdAt, mode);
+  if (mode === 'none') services.capillary.sendNotificationsTo(undefined);
+  try {
+    services.atCapillaryTime(createdAt, act);
+  } finally {
+    services.capillary.sendNotificationsTo(relay.target());
+  }
+}
+
+/**
+ * Capillary's merges and deletions at the cut (a quiet moment), each at its planned time, notified as planned. A
+ * customer `spared` (the victim of a merge request still pending) is left to the merge request's story.
+ */
 export function performCapillaryActions(
   services: ChaosServices,
   users: readonly UserHistory[],
   plan: IdentityPlan,
   facts: IdentityFacts,
   relay: NotificationRelay,
+  spared: (customerId: number) => boolean = () => false,
 ): void {
   const { capillary, secrets } = services;
   const accountOf = new Map(secrets.channels.map((channel) => [channel.id, channel.capillaryLineAccountId]));
   const byKey = new Map(users.map((user) => [`${user.destination}#${user.userId}`, user]));
   const carrier = (key: string | undefined) => {
     const user = key === undefined ? undefined : byKey.get(key);
-    return user && carrierOf(capillary.state().customers, user.userId, accountOf.get(user.channel) ?? '')[0];
+    const found = user && carrierOf(capillary.state().customers, user.userId, accountOf.get(user.channel) ?? '')[0];
+    return found && !spared(found.id) ? found : undefined;
   };
-  const target = relay.target();
   let freshMember = 0;
   const newMember = () => capillary.addMember({ mobile: mobileOf('6', freshMember++) });
+  const notify = (createdAt: number, mode: NotificationMode, act: () => void) =>
+    actNotified(services, relay, createdAt, mode, act);
   for (const action of plan.actions) {
     const victim = carrier(action.subject);
     const performed: PerformedAction = { ...action, performed: false };
     facts.actions.push(performed);
     if (victim === undefined) continue;
-    const notify = (createdAt: number, mode: NotificationMode, act: () => void) => {
-      relay.expect(createdAt, mode);
-      if (mode === 'none') capillary.sendNotificationsTo(undefined);
-      try {
-        services.atCapillaryTime(createdAt, act);
-      } finally {
-        capillary.sendNotificationsTo(target);
-      }
-    };
     if (action.kind === 'delete') {
       for (const profile of victim.profiles.filter((each) => each.source === 'LINE'))
         for (const identifier of profile.identifiers.filter((each) => each.type === 'line'))

@@ -7,7 +7,16 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import type { CapillaryState } from '../standins/capillary-standin';
+import type { CallRecord } from '../standins/standin-kit';
 import type { ChaosServices } from './chaos-services';
+import {
+  loseMergeRequestAnswers,
+  mergeRequestStories,
+  planMergeRequests,
+  settleMergeRequestsAtCut,
+  type MergeRequestFate,
+  type MergeRequestStory,
+} from './identity-merge-requests';
 import { IDENTITY_CHECKS, judgeIdentity, type IdentityCheck } from './identity-oracle';
 import {
   performCapillaryActions,
@@ -84,31 +93,46 @@ export async function startIdentityMix(
     bridge.sqs,
   );
   const lineAccountIds = Object.fromEntries(channels.map((channel) => [channel.id, channel.capillaryLineAccountId]));
+  const { capillary } = services;
+  const mergePlan =
+    options.anonymousCustomer === 'merge-request' ? planMergeRequests(deliveries.users, plan, options.seed) : undefined;
+  if (mergePlan) loseMergeRequestAnswers(capillary, mergePlan);
+  const fates = new Map<number, MergeRequestFate>();
   return {
     plan,
     callApi: (delivery) => api.call(delivery),
-    atCut: () => performCapillaryActions(services, deliveries.users, plan, facts, relay),
+    atCut() {
+      const pending = capillary.state().mergeRequests.filter((request) => request.status === 'PENDING');
+      const underRequest = new Set(pending.map((request) => request.victimId));
+      performCapillaryActions(services, deliveries.users, plan, facts, relay, (id) => underRequest.has(id));
+      if (mergePlan) settleMergeRequestsAtCut(services, deliveries.users, plan, facts, relay, mergePlan, fates);
+    },
     settled: async () => {
       await services.capillary.notificationsSettled();
       await relay.idle();
     },
     deletedUsers: () => new Set(facts.deletedProfiles.map((deleted) => deleted.lineUserId)),
-    judge({ capillary, records, nonceConsumers, outcomes, goneAnswers }) {
+    judge({ capillary: state, records, nonceConsumers, outcomes, goneAnswers }) {
+      const mergeRequests = mergePlan ? mergeRequestStories(state.mergeRequests, fates) : undefined;
       const verdict = judgeIdentity({
         users: deliveries.users,
         plan,
         facts,
-        capillary,
+        capillary: state,
         records,
         nonceConsumers,
         lineAccountIds,
         registration: options.registration,
+        ...(mergeRequests ? { mergeRequests } : {}),
       });
+      const mergeRows = mergeRequests
+        ? mergeRequestRows(mergeRequests, capillary.calls(), verdict.silentlyApprovedStillPending)
+        : [];
       return {
         problems: verdict.problems,
         figures: {
           options,
-          transitions: transitions(plan, facts, outcomes, goneAnswers),
+          transitions: [...transitions(plan, facts, outcomes, goneAnswers), ...mergeRows],
           checks: verdict.checks,
           recordsNamingGoneCustomer: verdict.recordsNamingGoneCustomer,
         },
@@ -165,7 +189,10 @@ function transitions(
     ...kinds.map((kind): [string, number] => [`Capillary: ${kind}`, count(performed, (a) => a.kind === kind)]),
     ['  of which chained (the newer notification first)', count(performed, (a) => a.chained)],
     ...modes.map((mode): [string, number] => [`  notified ${mode}`, count(performed, (a) => a.notification === mode)]),
-    ['planned actions skipped (the subject had no customer)', count(facts.actions, (a) => !a.performed)],
+    [
+      'planned actions skipped (the subject had no customer, or one under a merge request)',
+      count(facts.actions, (a) => !a.performed),
+    ],
     ['notifications handed to the bridge (duplicates included)', facts.notificationsRelayed],
     ['notifications answered other than 200', facts.notificationsRefused],
     ['worker: records re-pointed', outcome('identity-repointed')],
@@ -173,6 +200,29 @@ function transitions(
     ['worker: users forgotten', outcome('identity-forgotten')],
     ['worker: notification for a record that no longer names it', outcome('identity-not-named')],
     ['Capillary calls answered "customer gone" (8069 / 8109), re-resolved', goneAnswers],
+  ];
+}
+
+/** Merge-request mode: what Capillary took and what became of it, and the answers to `POST /v2/requests`. */
+function mergeRequestRows(
+  stories: readonly MergeRequestStory[],
+  calls: readonly CallRecord[],
+  silentlyApprovedStillPending: number,
+): [string, number][] {
+  const filings = calls.filter((call) => call.method === 'POST' && call.path.startsWith('/v2/requests'));
+  const fate = (wanted: MergeRequestFate) => count(stories, (story) => story.fate === wanted);
+  return [
+    ['merge requests filed (taken by Capillary)', stories.length],
+    ['  approved at once (filed after the cut, for a member Capillary approves at once)', fate('at-once')],
+    ['  approved at the cut, notified once', fate('once')],
+    ['  approved at the cut, notified twice', fate('duplicated')],
+    ['  approved at the cut, notified late', fate('late')],
+    ['  approved at the cut with no notification', fate('silent')],
+    ['  left pending', fate('pending')],
+    ['POST /v2/requests answers lost (Capillary took the request)', count(filings, (c) => c.fault === 'lost-response')],
+    ['POST /v2/requests answered "already pending" (9018)', count(filings, (c) => c.errorCodes.includes(9018))],
+    ['POST /v2/requests answered "already merged" (9023)', count(filings, (c) => c.errorCodes.includes(9023))],
+    ['links still merge-pending after an approval with no notification', silentlyApprovedStillPending],
   ];
 }
 

@@ -181,8 +181,10 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   rejectFirstBulkRecords(rejection: FirstBulkRecordRejection): void;
   /** a brand's existing member: one INSTORE profile with these identifiers (e.g. `{ mobile: '66812345678' }`) */
   addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
-  /** what Capillary's team does with a pending merge request */
+  /** what Capillary's team does with a pending merge request: the merge, notified as Member Care's merges are */
   approveMergeRequest(id: number): MergeRequestRecord;
+  /** Capillary's team approving the requests `approves` picks as soon as they are filed (undefined: none); notified */
+  approveMergesWhenFiled(approves: ((request: MergeRequestRecord) => boolean) | undefined): void;
   /** the next `times` adds using this folded form are answered as by an org that does not take it (chaos faults) */
   refuseFoldedForm(refusal: FoldedFormRefusal): void;
   /** the behavioural-events integration URL the bridge posts to (with Basic auth of its credentials) */
@@ -851,23 +853,30 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return { status: 200, body: { createdId: customer.id, warnings: [] } };
   };
 
-  /** The victim's profiles and subscriptions move to the survivor; the victim is gone. */
+  /** Any merge: the victim's profiles, subscriptions and history move to the survivor; the victim is gone. */
+  const moveInto = (survivor: StoredCustomer, victim: StoredCustomer): void => {
+    survivor.profiles.push(...victim.profiles);
+    for (const [key, subscription] of victim.subscriptions)
+      if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
+    survivor.history.push(...victim.history);
+    customers.delete(victim.id);
+  };
+
+  /** Capillary's team approves a pending request: the merge is done and notified like Member Care's. */
   const approveMergeRequest = (id: number): MergeRequestRecord => {
     const request = mergeRequests.get(id);
     if (request === undefined) throw new InvalidAdminRequestError(`no merge request ${id}`);
     const victim = customers.get(request.victimId);
     const survivor = customers.get(request.survivorId);
     if (request.status === 'PENDING' && victim !== undefined && survivor !== undefined) {
-      survivor.profiles.push(...victim.profiles);
-      for (const [key, subscription] of victim.subscriptions)
-        if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
-      survivor.history.push(...victim.history);
-      customers.delete(victim.id);
+      moveInto(survivor, victim);
       mergedAway.set(victim.id, survivor.id);
       request.status = 'APPROVED';
+      notifier.merged(survivor.id, victim.id);
     }
     return { ...request };
   };
+  let approvesWhenFiled: ((request: MergeRequestRecord) => boolean) | undefined;
 
   const addMergeRequest: RouteHandler = ({ body, query }) => {
     if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
@@ -892,7 +901,12 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       status: 'PENDING',
     };
     mergeRequests.set(request.id, request);
-    if (behaviour.autoApproveMerges || query.get('client_auto_approve') === 'true') approveMergeRequest(request.id);
+    if (
+      behaviour.autoApproveMerges ||
+      query.get('client_auto_approve') === 'true' ||
+      approvesWhenFiled?.({ ...request }) === true
+    )
+      approveMergeRequest(request.id);
     return { status: 201, body: { createdId: request.id, warnings: [] } };
   };
 
@@ -985,11 +999,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     const victim = customers.get(victimId);
     if (survivor === undefined || victim === undefined || survivorId === victimId)
       throw new InvalidAdminRequestError('survivor and victim must be two existing customers');
-    survivor.profiles.push(...victim.profiles);
-    for (const [key, subscription] of victim.subscriptions)
-      if (!survivor.subscriptions.has(key)) survivor.subscriptions.set(key, subscription);
-    survivor.history.push(...victim.history);
-    customers.delete(victimId);
+    moveInto(survivor, victim);
     goneCustomers.set(victimId, { mergedInto: survivorId });
     for (const [id, gone] of goneCustomers)
       if ('mergedInto' in gone && gone.mergedInto === victimId) goneCustomers.set(id, { mergedInto: survivorId });
@@ -1048,7 +1058,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     },
     'POST /__admin/merge-requests/approve': (body: unknown) => {
       if (!isRecord(body) || typeof body.id !== 'number') throw new InvalidAdminRequestError('body needs a numeric id');
-      return approveMergeRequest(body.id);
+      return { ...approveMergeRequest(body.id), notified: notifier.target !== undefined };
     },
   };
 
@@ -1078,6 +1088,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
       bulkRejections.clear();
       firstRecordRejections = { bulkRecordRejections: 0, code: 8013 };
       mergeRequests.clear();
+      approvesWhenFiled = undefined;
       goneCustomers.clear();
       nextRequestId = FIRST_REQUEST_ID;
       oneOffRefusals = [];
@@ -1102,6 +1113,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     rejectFirstBulkRecords: (rejection) => void (firstRecordRejections = { ...rejection }),
     addMember,
     approveMergeRequest,
+    approveMergesWhenFiled: (approves) => void (approvesWhenFiled = approves),
     refuseFoldedForm: (refusal) => {
       if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo')
         throw new Error('only subscriptionInfo is refused with a warning');

@@ -70,11 +70,8 @@ export async function completeLink(
   let detached: Detached | undefined;
   const move = { channel, userId: key.userId, call, log };
   if (handling === 'merge-request') {
-    const merge = await fileMerge(link, previous as number, memberId);
-    if ('result' in merge) {
-      await release(siblings);
-      return merge;
-    }
+    const merge = await fileMerge(link, previous as number, memberId, () => release(siblings));
+    if ('result' in merge) return merge;
     if (merge.victimGone) detached = await detachPrevious(move, previous as number, memberId);
   }
   if (handling === 'detach') detached = await detachPrevious(move, previous as number, memberId);

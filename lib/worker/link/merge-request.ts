@@ -13,6 +13,8 @@ export async function fileMerge(
   { claimed, channel, log, call, now }: LinkContext,
   victimId: number,
   memberId: number,
+  /** the siblings' claims go first: this record is written last, or a crash after it would leave them held */
+  releaseSiblings: () => Promise<void>,
 ): Promise<LinkOutcome | { victimGone: boolean }> {
   let request;
   try {
@@ -28,6 +30,7 @@ export async function fileMerge(
   if (request.outcome === 'merged' || (request.outcome === 'filed' && request.status === 'APPROVED'))
     return { victimGone: false };
   const detail = request.outcome === 'filed' ? `request ${request.requestId}` : request.detail;
+  await releaseSiblings();
   await claimed.complete({ linkedCustomerId: memberId, link: { status: 'merge-pending', detail, at: now } });
   countForChannel('LinkMergePending', channel.id);
   return { result: 'link', action: 'merge-pending', customerId: memberId, detail };

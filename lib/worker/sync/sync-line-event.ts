@@ -115,6 +115,10 @@ async function reResolve(
     codes: gone.codes,
     customerId,
   });
+  // The anonymous customer a merge-pending link asked to merge is gone into the member: the request was approved.
+  const settled =
+    state.link?.status === 'merge-pending' && customerId !== null && customerId === state.linkedCustomerId;
+  if (settled) return { customerId, link: { status: 'linked', at: Date.now() } };
   if (state.linkedCustomerId !== gone.customerId) return { customerId };
   // A linked member merged away lives on in its survivor (it carries the profile); a deleted one leaves the user
   // unlinked, on the customer of their own just registered or found (an earlier attempt's), and the index entries go.

@@ -76,4 +76,82 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
       await receiver.close();
     }
   });
+
+  describe('merge requests', () => {
+    const fileMerge = (url: string, victim: number, survivor: number) =>
+      fetch(`${url}/v2/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: basic },
+        body: JSON.stringify({
+          type: 'CHANGE_IDENTIFIER',
+          baseType: 'MERGE',
+          userId: victim,
+          survivorUserId: survivor,
+        }),
+      }).then(async (answer) => (await answer.json()) as { createdId?: number });
+    const merges = (received: { body: Record<string, unknown> }[]) =>
+      received.map(({ body }) => [body.eventName, body.data]);
+    const mergeData = (survivor: number, victim: number) =>
+      expect.objectContaining({
+        survivorCustomerIdentifiers: { customerId: survivor },
+        victimCustomerIdentifiers: { customerId: victim },
+      });
+
+    it('notifies the merge when Capillary approves a pending request (admin route), and not while it is pending', async () => {
+      const receiver = await startReceiver();
+      try {
+        const standIn = await startStandIn({ notifications: { url: receiver.url, authorization: 'Bearer t' } });
+        const survivor = standIn.addMember({ mobile: '66811111111' });
+        const victim = standIn.addMember({ email: 'anonymous@example.com' });
+        const { createdId } = await fileMerge(standIn.url, victim, survivor);
+        await standIn.notificationsSettled();
+        expect(receiver.received).toEqual([]);
+        // Act
+        const answer = await fetch(`${standIn.url}/__admin/merge-requests/approve`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: createdId }),
+        });
+        await standIn.notificationsSettled();
+        // Assess
+        expect(await answer.json()).toMatchObject({ status: 'APPROVED', notified: true });
+        expect(standIn.customersWithIdentifier('email', 'anonymous@example.com').map((c) => c.id)).toEqual([survivor]);
+        expect(merges(receiver.received)).toEqual([['loyaltyCustomerMerge', mergeData(survivor, victim)]]);
+        // approving it again merges and notifies nothing more
+        standIn.approveMergeRequest(createdId!);
+        await standIn.notificationsSettled();
+        expect(receiver.received).toHaveLength(1);
+      } finally {
+        await receiver.close();
+      }
+    });
+
+    it('approves at once the requests it is told to (notified), leaves the others pending; none notified without a target', async () => {
+      const receiver = await startReceiver();
+      try {
+        const standIn = await startStandIn({ notifications: { url: receiver.url, authorization: 'Bearer t' } });
+        const quick = standIn.addMember({ mobile: '66811111111' });
+        const slow = standIn.addMember({ mobile: '66822222222' });
+        const [first, second, third] = ['a', 'b', 'c'].map((name) =>
+          standIn.addMember({ email: `${name}@example.com` }),
+        );
+        standIn.approveMergesWhenFiled((request) => request.survivorId === quick);
+        // Act
+        await fileMerge(standIn.url, first!, quick);
+        await fileMerge(standIn.url, second!, slow);
+        standIn.sendNotificationsTo(undefined);
+        await fileMerge(standIn.url, third!, quick);
+        await standIn.notificationsSettled();
+        // Assess
+        expect(standIn.state().mergeRequests.map(({ victimId, status }) => [victimId, status])).toEqual([
+          [first, 'APPROVED'],
+          [second, 'PENDING'],
+          [third, 'APPROVED'],
+        ]);
+        expect(merges(receiver.received)).toEqual([['loyaltyCustomerMerge', mergeData(quick, first!)]]);
+      } finally {
+        await receiver.close();
+      }
+    });
+  });
 });

@@ -2,6 +2,7 @@ import { CapillaryUnavailableError } from '../../../../lib/capillary/errors';
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
 import { eventFactsOf } from '../../../../lib/domain/event-route';
 import { DynamoCustomerIndex } from '../../../../lib/store/customer-index';
+import { UserSyncStore } from '../../../../lib/store/user-sync-store';
 import {
   accountLinkEvent,
   followEvent,
@@ -493,5 +494,32 @@ describe('worker: a sibling channel the person does not follow when they link', 
     const twRecord = await harness.store.read({ destination: BOT.tw, userId });
     expect(twRecord).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
     expect(twRecord?.linkedCustomerId).toBeUndefined();
+  });
+});
+
+describe('worker: a link whose merge request is pending, in one channel of a provider', () => {
+  it("releases the sibling's claim before it records its own channel's link (a crash after that record leaves none held)", async () => {
+    // Prepare: one person follows th and tw (one anonymous customer), merge-request mode
+    const harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
+    try {
+      harness.capillary.addMember({ mobile: MOBILE });
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+      await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
+      const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
+      const completed = jest.spyOn(UserSyncStore.prototype, 'complete');
+      // Act
+      await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+      // Assess: tw released (nothing recorded), then th recorded merge-pending
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'link', action: 'merge-pending' });
+      expect(completed.mock.calls.map(([key, , change]) => [key.destination, change.recordEvent ?? true])).toEqual([
+        [BOT.tw, false],
+        [BOT.th, true],
+      ]);
+      expect((await harness.store.read({ destination: BOT.tw, userId }))?.pendingEventId).toBeUndefined();
+    } finally {
+      jest.restoreAllMocks();
+      await harness.close();
+    }
   });
 });

@@ -349,6 +349,29 @@ describe('worker: a customer Capillary no longer has is re-resolved, not retried
     expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: survivorId, subscription: 'OPTOUT' });
   });
 
+  it('a follow of a user whose merge request Capillary approved without telling settles the merge-pending link', async () => {
+    // Prepare: followed (an anonymous customer), linked in merge-request mode (pending), approved with no notification
+    await harness.close();
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ link: { status: 'merge-pending' } });
+    harness.capillary.approveMergeRequest(harness.capillary.state().mergeRequests[0]!.id);
+    // Act
+    const response = await harness.run([followEvent(userId, 3000)]);
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await harness.store.read(userKey(userId))).toMatchObject({
+      customerId: memberId,
+      linkedCustomerId: memberId,
+      link: { status: 'linked' },
+    });
+  });
+
   it("a follow of a linked member merged away lands on the survivor carrying the LINE profile, not the person's first customer", async () => {
     // Prepare: followed (customer A: INSTORE + LINE), linked to member M (the LINE profile moved, INSTORE stayed on A),
     // then Capillary merged M into S
