@@ -1,9 +1,10 @@
 /** Three channels on one Capillary org: `th` and `tw` of one provider (one user id per person), `jp` of another. */
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../lib/config/channels';
 import type { WorkerChannel, WorkerConfig } from '../../lib/config/worker-config';
-import { followEvent, lineUserId } from '../../local/line-event-factory';
+import { accountLinkEvent, followEvent, lineUserId } from '../../local/line-event-factory';
 import { startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf } from '../../local/standins/capillary-standin';
+import { nonceFor } from './link-harness';
 
 export const BOT = { th: `U${'1'.repeat(32)}`, tw: `U${'2'.repeat(32)}`, jp: `U${'3'.repeat(32)}` };
 export const VIA = {
@@ -59,4 +60,17 @@ export async function personOnBothChannels(
   await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
   const [anonymousId] = holdersOf(harness, userId) as [number];
   return { harness, memberId, userId, anonymousId };
+}
+
+/** One person follows th only and links there to a store member with `mobile`: their tw record names the member, no customer. */
+export async function personLinkedOnThOnly(
+  mobile: string,
+): Promise<{ harness: SiblingHarness; memberId: number; userId: string }> {
+  const harness = await startSiblingHarness();
+  const memberId = harness.capillary.addMember({ mobile });
+  const userId = lineUserId();
+  await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+  const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: mobile }, { destination: BOT.th });
+  await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+  return { harness, memberId, userId };
 }

@@ -16,6 +16,7 @@ import {
   holdersOf,
   lineAccountsOf,
   lineSubscriptionOf,
+  personLinkedOnThOnly,
   personOnBothChannels,
   startSiblingHarness,
   VIA,
@@ -431,13 +432,9 @@ describe('worker: a sibling channel the person does not follow when they link', 
 
   /** A person who follows th only, and links there. */
   async function linkedFollowingThOnly() {
-    harness = await startSiblingHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
-    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
-    return { memberId, userId };
+    const person = await personLinkedOnThOnly(MOBILE);
+    harness = person.harness;
+    return person;
   }
 
   it('is linked all the same: their later follow there lands on the member, recorded linked, with no new customer', async () => {

@@ -1,10 +1,10 @@
-import { accountLinkEvent, followEvent, lineUserId } from '../../../../local/line-event-factory';
-import { MOBILE, nonceFor } from '../../../support/link-harness';
+import { followEvent } from '../../../../local/line-event-factory';
+import { MOBILE } from '../../../support/link-harness';
 import {
   BOT,
   holdersOf,
   lineSubscriptionOf,
-  startSiblingHarness,
+  personLinkedOnThOnly,
   VIA,
   type SiblingHarness,
 } from '../../../support/sibling-harness';
@@ -15,14 +15,11 @@ describe('worker: the follow of someone recorded linked on a channel they did no
 
   /** A person who follows th only and links there: their tw record names the member and no customer. */
   async function linkedOnThOnly() {
-    harness = await startSiblingHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
-    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    const person = await personLinkedOnThOnly(MOBILE);
+    harness = person.harness;
+    const { memberId, userId } = person;
     expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject({ linkedCustomerId: memberId });
-    return { memberId, userId };
+    return person;
   }
 
   it('joins the member, opted in there', async () => {
