@@ -7,14 +7,10 @@
 import type { UserSyncState } from '../../lib/domain/sync-rules';
 import { judgeIdentity, type IdentityInputs } from '../../local/chaos/identity-oracle';
 import type { IdentityFacts } from '../../local/chaos/identity-play';
-import type { IdentityPlan } from '../../local/chaos/identity-scenario';
 import type { UserHistory } from '../../local/chaos/scenario';
-import { accountLinkEvent, followEvent, unfollowEvent } from '../../local/line-event-factory';
+import { followEvent, unfollowEvent } from '../../local/line-event-factory';
 import type { CustomerSnapshot } from '../../local/standins/capillary-standin';
-
-const destination = 'Ubot';
-const account = 'account-th';
-const MEMBER_MOBILE = '66800000000';
+import { account, destination, identityFacts, link, linked, MEMBER_MOBILE, plan } from '../support/identity-world';
 
 const friend: UserHistory = {
   userId: 'Ufriend',
@@ -23,16 +19,6 @@ const friend: UserHistory = {
   events: [followEvent('Ufriend', 1000)],
   actions: ['follow'],
   links: [],
-  attacks: [],
-};
-const link = accountLinkEvent('Ulinked', 2000, 'nonce-1');
-const linked: UserHistory = {
-  userId: 'Ulinked',
-  channel: 'th',
-  destination,
-  events: [followEvent('Ulinked', 1000), link],
-  actions: ['follow', 'link'],
-  links: [{ webhookEventId: link.webhookEventId, nonce: 'nonce-1' }],
   attacks: [],
 };
 const leaving: UserHistory = {
@@ -81,26 +67,7 @@ function customer(id: number, lineIds: string[], optIn: boolean, mobile?: string
   };
 }
 
-const plan: IdentityPlan = {
-  cutAt: 1800,
-  rounds: [[], []],
-  links: new Map([[link.webhookEventId, { target: 'own', via: 'accountLink', replayed: false }]]),
-  unlinksByCustomer: new Set(),
-  actions: [],
-  linkChannels: new Set(['th']),
-};
-
-const facts = (deleted: IdentityFacts['deletedProfiles'] = []): IdentityFacts => ({
-  members: new Map([[`${destination}#Ulinked`, { own: MEMBER_MOBILE, second: '66800000001' }]]),
-  takenMobiles: new Map(),
-  missingMobile: '66900000000',
-  foreignLineIds: new Set(),
-  apiAnswers: new Map(),
-  actions: [],
-  deletedProfiles: deleted,
-  notificationsRelayed: 0,
-  notificationsRefused: 0,
-});
+const facts = identityFacts;
 
 /** A right state: the friend on its own customer, the linked user on their member, the one who left opted out. */
 const rightCustomers = (): CustomerSnapshot[] => [

@@ -7,48 +7,15 @@
 import type { UserSyncState } from '../../../lib/domain/sync-rules';
 import type { MergeRequestFate, MergeRequestStory } from '../../../local/chaos/identity-merge-requests';
 import { judgeIdentity } from '../../../local/chaos/identity-oracle';
-import type { IdentityFacts } from '../../../local/chaos/identity-play';
 import type { IdentityPlan } from '../../../local/chaos/identity-scenario';
 import type { UserHistory } from '../../../local/chaos/scenario';
-import { accountLinkEvent, followEvent } from '../../../local/line-event-factory';
+import { accountLinkEvent } from '../../../local/line-event-factory';
 import type { CustomerSnapshot } from '../../../local/standins/capillary-standin';
+import { account, destination, identityFacts, link, linked, MEMBER_MOBILE, plan } from '../../support/identity-world';
 
-const destination = 'Ubot';
-const account = 'account-th';
-const MEMBER_MOBILE = '66800000000';
 const [ANONYMOUS, MEMBER] = [7, 2];
 
-const link = accountLinkEvent('Ulinked', 2000, 'nonce-1');
-const linked: UserHistory = {
-  userId: 'Ulinked',
-  channel: 'th',
-  destination,
-  events: [followEvent('Ulinked', 1000), link],
-  actions: ['follow', 'link'],
-  links: [{ webhookEventId: link.webhookEventId, nonce: 'nonce-1' }],
-  attacks: [],
-};
-
-const plan: IdentityPlan = {
-  cutAt: 1800,
-  rounds: [[], []],
-  links: new Map([[link.webhookEventId, { target: 'own', via: 'accountLink', replayed: false }]]),
-  unlinksByCustomer: new Set(),
-  actions: [],
-  linkChannels: new Set(['th']),
-};
-
-const facts: IdentityFacts = {
-  members: new Map([[`${destination}#Ulinked`, { own: MEMBER_MOBILE, second: '66800000001' }]]),
-  takenMobiles: new Map(),
-  missingMobile: '66900000000',
-  foreignLineIds: new Set(),
-  apiAnswers: new Map(),
-  actions: [],
-  deletedProfiles: [],
-  notificationsRelayed: 0,
-  notificationsRefused: 0,
-};
+const facts = identityFacts();
 
 /** A customer carrying the user's LINE profile (opted in), or an INSTORE member with that mobile number. */
 function customer(id: number, { line, mobile }: { line?: boolean; mobile?: string }): CustomerSnapshot {
