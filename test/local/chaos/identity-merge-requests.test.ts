@@ -3,7 +3,6 @@
  * the request, spread over the filings as planned; each request's fate is what the cut decided, else what Capillary's
  * state says (approved: at once; pending).
  */
-import { createHash } from 'node:crypto';
 
 import {
   loseMergeRequestAnswers,
@@ -13,10 +12,10 @@ import {
 import type { IdentityPlan } from '../../../local/chaos/identity-scenario';
 import type { UserHistory } from '../../../local/chaos/scenario';
 import { startCapillaryStandIn } from '../../../local/standins/capillary-standin';
+import { postMergeRequest } from '../../support/capillary-merge-requests';
 import { closedAfterEach } from '../../support/closed-after-each';
 
 const startStandIn = closedAfterEach(startCapillaryStandIn);
-const basic = `Basic ${Buffer.from(`local.till:${createHash('md5').update('local-password').digest('hex')}`).toString('base64')}`;
 
 const linker = (index: number, channel = 'th'): UserHistory => ({
   userId: `U${index}`,
@@ -47,16 +46,7 @@ describe('identity mix: merge requests', () => {
     const statuses: (number | string)[] = [];
     for (const name of ['a', 'b', 'c', 'd']) {
       const victim = standIn.addMember({ email: `${name}@example.com` });
-      const answer = await fetch(`${standIn.url}/v2/requests`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic },
-        body: JSON.stringify({
-          type: 'CHANGE_IDENTIFIER',
-          baseType: 'MERGE',
-          userId: victim,
-          survivorUserId: survivor,
-        }),
-      }).then(
+      const answer = await postMergeRequest(standIn.url, victim, survivor).then(
         (response) => response.status,
         () => 'reset',
       );

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
-
 import { startCapillaryStandIn } from '../../../local/standins/capillary-standin';
+import { postMergeRequest, STANDIN_BASIC_AUTH } from '../../support/capillary-merge-requests';
 import { closedAfterEach } from '../../support/closed-after-each';
 import { startNotificationReceiver as startReceiver } from '../../support/notification-receiver';
 
 const startStandIn = closedAfterEach(startCapillaryStandIn);
 type CapErrors = { errors: { code: number }[] };
-const basic = `Basic ${Buffer.from(`local.till:${createHash('md5').update('local-password').digest('hex')}`).toString('base64')}`;
 
 describe('Capillary stand-in: merges and PII deletions, notified like Capillary', () => {
   it('merges the victim into the survivor, answers 8069 + 91009 for the victim, and notifies (shape A, no eventId), retrying a 503', async () => {
@@ -27,7 +25,9 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
       // Assess
       expect(answer.status).toBe(200);
       expect(standIn.customersWithIdentifier('email', 'victim@example.com').map((c) => c.id)).toEqual([survivor]);
-      const read = await fetch(`${standIn.url}/v2/customers/${victim}`, { headers: { authorization: basic } });
+      const read = await fetch(`${standIn.url}/v2/customers/${victim}`, {
+        headers: { authorization: STANDIN_BASIC_AUTH },
+      });
       expect(((await read.json()) as CapErrors).errors.map((error) => error.code)).toEqual([8069, 91009]);
       expect(receiver.received).toHaveLength(2);
       expect(receiver.received[1]).toEqual({
@@ -56,7 +56,7 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
       standIn.deleteCustomer(customerId);
       await standIn.notificationsSettled();
       const read = await fetch(`${standIn.url}/v2/customers/${customerId}/subscriptions`, {
-        headers: { authorization: basic },
+        headers: { authorization: STANDIN_BASIC_AUTH },
       });
       expect(((await read.json()) as CapErrors).errors[0]?.code).toBe(8109);
       expect(receiver.received.map(({ body }) => body)).toEqual([
@@ -79,16 +79,7 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
 
   describe('merge requests', () => {
     const fileMerge = (url: string, victim: number, survivor: number) =>
-      fetch(`${url}/v2/requests`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: basic },
-        body: JSON.stringify({
-          type: 'CHANGE_IDENTIFIER',
-          baseType: 'MERGE',
-          userId: victim,
-          survivorUserId: survivor,
-        }),
-      }).then(async (answer) => (await answer.json()) as { createdId?: number });
+      postMergeRequest(url, victim, survivor).then(async (answer) => (await answer.json()) as { createdId?: number });
     const merges = (received: { body: Record<string, unknown> }[]) =>
       received.map(({ body }) => [body.eventName, body.data]);
     const mergeData = (survivor: number, victim: number) =>
