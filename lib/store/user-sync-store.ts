@@ -158,11 +158,12 @@ export class UserSyncStore implements UserRecordStore {
   async forgetInFlight(key: LineUserKey, event: LineEventFacts): Promise<boolean> {
     const { inFlightTs, inFlightId } = LANE_ATTRIBUTES[laneOf(event)];
     const values = { ':eventId': s(event.webhookEventId) };
-    const marked = `${inFlightId} = :eventId`;
+    // Mostly there is no mark to forget: one refused write, and done.
+    if (await this.#updateIf(key, `REMOVE ${inFlightTs}, ${inFlightId}`, `${inFlightId} = :eventId`, values))
+      return false;
     // Its own claim there, from an earlier attempt, goes with the mark, as a release takes both.
-    const withClaim = `REMOVE ${[...CLAIM_ATTRIBUTES, inFlightTs, inFlightId].join(', ')}`;
-    if (!(await this.#updateIf(key, withClaim, `${marked} AND claimEventId = :eventId`, values))) return true;
-    return !(await this.#updateIf(key, `REMOVE ${inFlightTs}, ${inFlightId}`, marked, values));
+    await this.#updateIf(key, `REMOVE ${CLAIM_ATTRIBUTES.join(', ')}`, 'claimEventId = :eventId', values);
+    return true;
   }
 
   /** The update, if the record meets the condition; DynamoDB's refusal when it does not. */

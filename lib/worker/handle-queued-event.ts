@@ -122,12 +122,12 @@ async function settle(
   const owner = { channel: channel.id, capillaryOrg: channel.capillaryOrg };
   const key = { destination: message.destination, userId: route.userId, owner };
   if (route.kind === 'points') return answerPoints({ key, facts, channel, deps, log, call });
+  const lanedFacts = { ...facts, lane: route.lane };
   if (route.kind === 'engagement') {
     const engagement = { rule: route.rule, event: message.event };
-    const record = { key, facts: { ...facts, lane: route.lane }, store: deps.store };
+    const record = { key, facts: lanedFacts, store: deps.store };
     return postEngagement(record, engagement, channel, { posted: deps.engagement.posted, log, call });
   }
-  const lanedFacts = { ...facts, lane: route.lane };
   const claim = await claimUserRecord(key, lanedFacts, deps.store, channel.id, log);
   if ('skipped' in claim) {
     // Found stale here, it never runs again: its marks on the siblings go (as when it finishes, below).

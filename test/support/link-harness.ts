@@ -2,7 +2,7 @@
 import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { CustomerReference } from '../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
-import { DESTINATION } from '../../local/line-event-factory';
+import { accountLinkEvent, DESTINATION, followEvent, lineUserId } from '../../local/line-event-factory';
 import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf, type CustomerSnapshot } from '../../local/standins/capillary-standin';
 
@@ -34,6 +34,18 @@ export async function nonceFor(
     expiresAt: Date.now() + expiresInMs,
   });
   return nonce;
+}
+
+/** A store member with `mobile`, and a follower (their anonymous customer made at follow) who links to them. */
+export async function followThenLink(harness: WorkerHarness, mobile = MOBILE) {
+  const memberId = harness.capillary.addMember({ mobile });
+  const userId = lineUserId();
+  await harness.run([followEvent(userId, 1000)]);
+  const [anonymousId] = holders(harness, userId);
+  await harness.run([
+    accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: mobile })),
+  ]);
+  return { memberId, userId, anonymousId: anonymousId! };
 }
 
 export async function startLinkHarness(

@@ -45,24 +45,23 @@ export async function claimSiblings(link: LinkContext): Promise<SiblingRecord[] 
   const { siblings, claimed, log } = link;
   const records = await siblingKeys(siblings.channels, claimed.key);
   const claims: SiblingRecord[] = [];
-  // Giving up, it leaves no mark of its own on a sibling record either: one it could not claim may carry this event's
-  // in-flight mark from an earlier attempt, which would hold that record's link lane for an event released here.
-  const giveUp = async () => {
-    await release([...claims, { claimed }]);
-    for (const { key } of records.filter(({ channel }) => !claims.some((record) => record.channel === channel)))
-      await siblings.records.forgetInFlight(key, claimed.event);
-  };
+  const releaseAll = () => release([...claims, { claimed }]);
   try {
     for (const { channel, key } of records) {
       const sibling = await claimUserRecord(key, claimed.event, siblings.records, channel.id, log);
       if ('claimed' in sibling) claims.push({ channel, claimed: sibling.claimed, customerId: undefined });
       else if (sibling.skipped.reason === 'stale') {
-        await giveUp();
+        await releaseAll(); // the worker then forgets this event's marks on the siblings, as for any ending link
         return sibling;
       }
     }
   } catch (error) {
-    if (error instanceof ClaimHeldError) await giveUp();
+    if (!(error instanceof ClaimHeldError)) throw error;
+    // Retried, it leaves no mark of its own on a sibling either: one it could not claim may carry this event's
+    // in-flight mark from an earlier attempt, which would hold that record's link lane for an event released here.
+    await releaseAll();
+    for (const { key } of records.filter(({ channel }) => !claims.some((record) => record.channel === channel)))
+      await siblings.records.forgetInFlight(key, claimed.event);
     throw error;
   }
   for (const record of claims)

@@ -17,6 +17,7 @@ import {
 import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import {
   apiCalls,
+  followThenLink,
   holders,
   lineSubscription,
   MOBILE,
@@ -58,16 +59,10 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
 
   it('settles a merge-pending link when the merge arrives; an older follow is not made stale by it', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [anonymous] = holders(harness, userId);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
+    const { memberId, userId, anonymousId: anonymous } = await followThenLink(harness);
     expect(await harness.store.read(userKey(userId))).toMatchObject({ link: { status: 'merge-pending' } });
     // Act
-    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor: memberId, victim: anonymous! }, 3000)]);
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor: memberId, victim: anonymous }, 3000)]);
     // Assess
     expect(harness.settled.at(-1)?.outcome).toEqual({
       result: 'identity',

@@ -16,6 +16,7 @@ import {
 import {
   apiCalls,
   customer,
+  followThenLink,
   holders,
   lineSubscription,
   MOBILE,
@@ -417,20 +418,9 @@ describe('worker: the anonymous customer made at follow time', () => {
   let harness: WorkerHarness;
   afterEach(() => harness.close());
 
-  const followThenLink = async () => {
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [anonymousId] = holders(harness, userId);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
-    return { memberId, userId, anonymousId: anonymousId! };
-  };
-
   it('merge-request: files a merge request; while it is pending the LINE profile stays and the link is merge-pending', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
-    const { memberId, userId, anonymousId } = await followThenLink();
+    const { memberId, userId, anonymousId } = await followThenLink(harness);
     const [request] = harness.capillary.state().mergeRequests;
     expect(request).toMatchObject({ victimId: anonymousId, survivorId: memberId, status: 'PENDING' });
     expect(holders(harness, userId)).toEqual([anonymousId]);
@@ -444,7 +434,7 @@ describe('worker: the anonymous customer made at follow time', () => {
   it('merge-request: a lost answer files nothing twice; the link is merge-pending (request-unconfirmed), not retried', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
     harness.capillary.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 5 });
-    const { memberId, userId, anonymousId } = await followThenLink();
+    const { memberId, userId, anonymousId } = await followThenLink(harness);
     expect(harness.settled.at(-1)?.outcome).toEqual({
       result: 'link',
       action: 'merge-pending',
@@ -458,7 +448,7 @@ describe('worker: the anonymous customer made at follow time', () => {
 
   it('merge-request with auto-approve: the anonymous customer is merged into the member, which ends with the LINE profile', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request', mergeAutoApprove: true } });
-    const { memberId, userId, anonymousId } = await followThenLink();
+    const { memberId, userId, anonymousId } = await followThenLink(harness);
     expect(harness.capillary.state().mergeRequests).toEqual([expect.objectContaining({ status: 'APPROVED' })]);
     expect(customer(harness, anonymousId)).toBeUndefined();
     expect(holders(harness, userId)).toEqual([memberId]);
@@ -467,7 +457,7 @@ describe('worker: the anonymous customer made at follow time', () => {
 
   it('keep: the anonymous customer keeps the LINE id, so Capillary refuses a second one and the link is recorded failed', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'keep' } });
-    const { userId, anonymousId } = await followThenLink();
+    const { userId, anonymousId } = await followThenLink(harness);
     expect(holders(harness, userId)).toEqual([anonymousId]);
     expect(lineSubscription(harness, anonymousId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
     expect(await harness.store.read(userKey(userId))).toMatchObject({

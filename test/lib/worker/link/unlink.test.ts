@@ -8,7 +8,15 @@ import {
   unfollowEvent,
 } from '../../../../local/line-event-factory';
 import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
-import { holders, lineSubscription, MOBILE, nonceFor, startLinkHarness, userKey } from '../../../support/link-harness';
+import {
+  followThenLink,
+  holders,
+  lineSubscription,
+  MOBILE,
+  nonceFor,
+  startLinkHarness,
+  userKey,
+} from '../../../support/link-harness';
 
 const OTHER_MOBILE = '66898765432';
 
@@ -19,13 +27,7 @@ describe('worker: unlinking', () => {
   /** A friend (their follow registered them) linked to a store member by mobile. */
   async function linkedFriend() {
     harness = await startLinkHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
-    return { memberId, userId };
+    return followThenLink(harness);
   }
 
   it('unlink takes the LINE id off the member, answers in chat, and gives the friend a customer of their own again at once', async () => {
@@ -58,15 +60,8 @@ describe('worker: unlinking', () => {
 
   /** Registered (the INSTORE externalId), linked, then Member Care merges the registration into the member. */
   async function linkedThenMergedIntoMember() {
-    harness = await startLinkHarness();
-    const memberId = harness.capillary.addMember({ mobile: MOBILE });
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [anonymousId] = holders(harness, userId);
-    await harness.run([
-      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
-    ]);
-    harness.capillary.mergeCustomers(memberId, anonymousId!);
+    const { memberId, userId, anonymousId } = await linkedFriend();
+    harness.capillary.mergeCustomers(memberId, anonymousId);
     return { memberId, userId };
   }
 
