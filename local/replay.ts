@@ -323,15 +323,19 @@ const shortId = (userId: string | undefined) => (userId === undefined ? '-' : `$
 
 const table = (rows: string[][]): string[] => alignColumns(rows).map((line) => `  ${line}`);
 
+const SKIPPED_BECAUSE = {
+  duplicate: 'duplicate (already applied)',
+  stale: 'stale (a newer event was already applied)',
+  registered: 'the user has a customer now (retried without a claim)',
+};
+
 function describeOutcome(outcome: EventOutcome | undefined): string {
   if (outcome === undefined) return 'done (no outcome reported)';
   switch (outcome.result) {
     case 'applied':
       return `applied: ${outcome.action} → ${outcome.subscription}${outcome.customerId === undefined ? ', no Capillary customer' : `, customer ${outcome.customerId}`}`;
     case 'skipped':
-      return outcome.reason === 'duplicate'
-        ? 'skipped: duplicate (already applied)'
-        : 'skipped: stale (a newer event was already applied)';
+      return `skipped: ${SKIPPED_BECAUSE[outcome.reason]}`;
     case 'ignored':
       return `ignored: ${outcome.reason}`;
     case 'link':

@@ -41,6 +41,12 @@ export const LANE_ORDER: Record<EventLane, 'take-over' | 'wait' | 'unordered'> =
   loyalty: 'take-over',
 };
 
+/**
+ * Lanes whose events claim a user's record only to register the user: once the user has a customer they post
+ * without one, and a claim would turn the user's follows back for nothing (admission `registered`).
+ */
+export const CLAIMS_ONLY_UNREGISTERED: ReadonlySet<EventLane> = new Set(['engagement']);
+
 /** An event of a lane, by its id and timestamp. */
 export interface LaneEvent {
   eventId: string;
@@ -121,9 +127,10 @@ export interface LineEventFacts {
 /**
  * What the user's record says about an event: apply it, or skip it as the same event again
  * (`duplicate`) or one overtaken by a newer event (`stale`); `held` = another event's live claim is
- * in the way, so retry later (the claim expires if its worker died).
+ * in the way, so retry later (the claim expires if its worker died); `registered` = the user has a customer, which
+ * an event of a CLAIMS_ONLY_UNREGISTERED lane goes on with, unclaimed.
  */
-export type Admission = 'apply' | 'duplicate' | 'stale' | 'held';
+export type Admission = 'apply' | 'duplicate' | 'stale' | 'held' | 'registered';
 export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
 
 /** Where the state keeps each lane's last applied event. */
@@ -169,6 +176,7 @@ function unrecordedClaims(state: UserSyncState, lane: EventLane): LaneEvent[] {
  */
 export function admission(event: LineEventFacts, state: UserSyncState, now: number): Admission {
   const lane = laneOf(event);
+  if (CLAIMS_ONLY_UNREGISTERED.has(lane) && state.customerId !== undefined) return 'registered';
   if (LANE_ORDER[lane] === 'unordered') return claimAdmission(event, state, now);
   const last = lastApplied(state, lane);
   if (last.timestamp !== undefined && event.timestamp <= last.timestamp)

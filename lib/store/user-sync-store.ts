@@ -8,6 +8,7 @@ import {
 
 import {
   claimLaneOf,
+  CLAIMS_ONLY_UNREGISTERED,
   LANE_ORDER,
   laneOf,
   UNNAMED_LANE,
@@ -83,11 +84,12 @@ export class UserSyncStore implements UserRecordStore {
     const takesOver = order === 'take-over';
     const pastInFlight = `${inFlightId} = :eventId${takesOver ? ` OR ${inFlightTs} < :ts` : ''}`;
     // An unordered lane's events are never stale: only the claim is checked, and an expired one falls to any event.
-    const ordered =
-      order === 'unordered'
+    const recordAdmits =
+      (CLAIMS_ONLY_UNREGISTERED.has(lane) ? 'attribute_not_exists(customerId) AND ' : '') +
+      (order === 'unordered'
         ? ''
         : `(attribute_not_exists(${lastTs}) OR ${lastTs} < :ts) AND ` +
-          `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND `;
+          `(attribute_not_exists(${inFlightTs}) OR ${pastInFlight}) AND `);
     const expiredClaimFalls =
       order === 'unordered'
         ? ''
@@ -100,12 +102,12 @@ export class UserSyncStore implements UserRecordStore {
           UpdateExpression:
             'SET claimEventId = :eventId, claimTs = :ts, claimExpiresAt = :claimExpiresAt, claimLane = :lane, ' +
             `${inFlightTs} = :ts, ${inFlightId} = :eventId`,
-          // admission() in DynamoDB's words: newer than the lane's last applied event, past the lane's unrecorded
-          // event (it is that event, or newer where the lane takes over), and no live claim of another event (the
-          // same event re-claims at once; an expired claim falls to a newer event of its lane where it takes
-          // over, or to any event of another lane).
+          // admission() in DynamoDB's words: no customer yet where the lane claims only such users, newer than the
+          // lane's last applied event, past the lane's unrecorded event (it is that event, or newer where the lane
+          // takes over), and no live claim of another event (the same event re-claims at once; an expired claim
+          // falls to a newer event of its lane where it takes over, or to any event of another lane).
           ConditionExpression:
-            ordered +
+            recordAdmits +
             `(attribute_not_exists(claimExpiresAt) OR claimEventId = :eventId OR (claimExpiresAt < :now${expiredClaimFalls}))`,
           ExpressionAttributeValues: {
             ':lane': s(lane),
@@ -187,12 +189,9 @@ export class UserSyncStore implements UserRecordStore {
   }
 
   async #getItem(key: LineUserKey): Promise<Record<string, AttributeValue> | undefined> {
+    const pk = s(UserSyncStore.partitionKey(key));
     const result = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { pk: s(UserSyncStore.partitionKey(key)) },
-        ConsistentRead: true,
-      }),
+      new GetItemCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
     );
     return result.Item;
   }

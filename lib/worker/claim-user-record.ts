@@ -5,8 +5,11 @@ import { countForChannel } from '../observability/telemetry';
 import { ClaimHeldError } from '../store/errors';
 import type { AppliedChange, LineUserKey, UserRecordStore } from '../store/ports';
 
-/** An event the user's record refuses: the same event again, or overtaken by a newer one. */
-export type Skipped = { result: 'skipped'; reason: 'duplicate' | 'stale' };
+/**
+ * An event the user's record refuses: the same event again, or overtaken by a newer one; or, in a lane that claims
+ * only users with no customer (domain/sync-rules CLAIMS_ONLY_UNREGISTERED), a user who has one now.
+ */
+export type Skipped = { result: 'skipped'; reason: 'duplicate' | 'stale' | 'registered' };
 
 /** An event holding its user's record: the kind of work it is for does its part, then completes it. */
 export interface ClaimedEvent {
@@ -32,6 +35,7 @@ export async function claimUserRecord(
   const now = Date.now();
   const claim = await store.claim(key, event, now);
   const verdict = claim.claimed ? 'apply' : admission(event, claim.state, now);
+  if (verdict === 'registered') return { skipped: { result: 'skipped', reason: verdict } };
   if (verdict === 'duplicate' || verdict === 'stale') {
     countForChannel(verdict === 'duplicate' ? 'EventSkippedDuplicate' : 'EventSkippedStale', channel);
     log.info(`Event skipped as ${verdict}: not newer than the last applied event for this user`, {

@@ -40,9 +40,12 @@ export async function postEngagement(
   const { log } = steps;
   const customerId = (await store.read(key))?.customerId;
   if (customerId !== undefined) return postOnce(customerId, engagement, channel, { ...steps, key });
+  // The claim is granted only while the user has no customer: a follow registering them meanwhile refuses it.
   const claim = await claimUserRecord(key, facts, store, channel.id, log);
-  if ('skipped' in claim) return claim.skipped;
-  return postClaimed(claim.claimed, engagement, channel, steps);
+  if (!('skipped' in claim)) return postClaimed(claim.claimed, engagement, channel, steps);
+  return claim.skipped.reason === 'registered'
+    ? postEngagement({ key, facts, store }, engagement, channel, steps)
+    : claim.skipped;
 }
 
 interface PostingSteps {
@@ -52,7 +55,7 @@ interface PostingSteps {
 }
 
 /**
- * The tap of a user with no customer when it was read, holding the user's record: registered first unless a tap
+ * The tap of a user with no customer, holding the user's record (granted only so): registered first unless a tap
  * is no consent here, then posted. A failed step releases the claim (releasingOnFailure).
  */
 async function postClaimed(
@@ -63,11 +66,6 @@ async function postClaimed(
 ): Promise<EngagementOutcome> {
   const { rule } = engagement;
   const { log, call } = steps;
-  // A follow registered them between the read and the claim: the claim goes at once, and the post needs none.
-  if (state.customerId !== undefined) {
-    await complete({ recordEvent: false });
-    return postOnce(state.customerId, engagement, channel, { ...steps, key });
-  }
   // A tap is no consent: registration waits for a link (on-link), and a forgotten user waits for a new follow.
   if (channel.customers.defersRegistration || state.forgottenAt !== undefined) {
     const waitsFor = channel.customers.defersRegistration ? 'a link' : 'a new follow';

@@ -39,6 +39,16 @@ describe('admission', () => {
       expect(admission(facts({ timestamp: 1000 }), { ...pending, pendingExpiresAt: NOW - 1 }, NOW)).toBe('stale');
     });
   });
+  it('turns an engagement event away from a user who has a customer, whatever holds the record; no other lane', () => {
+    const tap = facts({ type: 'postback', lane: 'engagement' });
+    const liveClaim = { pendingEventId: 'F9', pendingEventTimestamp: 9000, pendingExpiresAt: NOW + 1 };
+    expect(admission(tap, { customerId: 7 }, NOW)).toBe('registered');
+    expect(admission(tap, { customerId: 7, ...liveClaim }, NOW)).toBe('registered');
+    expect(admission(tap, {}, NOW)).toBe('apply');
+    expect(admission(tap, liveClaim, NOW)).toBe('held');
+    expect(admission(facts(), { customerId: 7 }, NOW)).toBe('apply');
+  });
+
   describe("a lane's in-flight event (claimed, neither recorded nor released)", () => {
     const link = (overrides: Partial<LineEventFacts> = {}) =>
       facts({ type: 'accountLink', lane: 'link', ...overrides });

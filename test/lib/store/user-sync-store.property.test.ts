@@ -4,7 +4,8 @@
  * commit, or are released (a refused link). At every claim, DynamoDB's condition and `admission()` agree;
  * in an ordered lane no claim goes to an event older than one of its lane that claimed and was not released,
  * nor to an event already recorded; no event is refused as stale or duplicate but by its own lane; and an
- * unordered lane's event (engagement) claims exactly when no other event's live claim is in the way.
+ * unordered lane's event (engagement) claims exactly when no other event's live claim is in the way and no follow
+ * has registered the user (a sync commit writes a customer).
  *
  * Reproduce a failure: FC_SEED=<seed> FC_PATH=<path> npx jest user-sync-store.property
  * DYNAMODB_LOCAL_ENDPOINT=http://localhost:8000 runs it against AWS's DynamoDB Local instead of dynalite.
@@ -14,7 +15,7 @@ import fc from 'fast-check';
 
 import { admission, EVENT_LANES, type EventLane, type LineEventFacts } from '../../../lib/domain/sync-rules';
 import { ClaimLostError } from '../../../lib/store/errors';
-import { UserSyncStore } from '../../../lib/store/user-sync-store';
+import { UserSyncStore, type AppliedChange } from '../../../lib/store/user-sync-store';
 import { createUsersTable } from '../../../local/rigs/worker-rig';
 
 const CLAIM_TTL_MS = 1000;
@@ -101,6 +102,8 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
           /** claimed and not released: they may have reached Capillary */
           const mayHaveReached = new Set<LineEventFacts>();
           const recorded = new Set<LineEventFacts>();
+          /** a sync event committed its customer: engagement events then claim nothing */
+          let registered = false;
           /** events whose worker holds a claim (or held it: it may have expired) and is alive, longest first */
           const working: LineEventFacts[] = [];
           let now = 1_000_000;
@@ -109,8 +112,13 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
           /** A live worker records its event, or releases it (a refused link: nothing reached Capillary). */
           const finish = async (event: LineEventFacts, as: 'commit' | 'release') => {
             const release = as === 'release' && event.lane === 'link'; // only links are refused
+            const change: AppliedChange = release
+              ? { recordEvent: false }
+              : event.lane === 'sync'
+                ? { customerId: 1 }
+                : {};
             try {
-              await store.complete(key, event, release ? { recordEvent: false } : {}, now);
+              await store.complete(key, event, change, now);
             } catch (error) {
               // Its claim was taken over: the worker fails, and what it did may have reached Capillary.
               if (!(error instanceof ClaimLostError)) throw error;
@@ -119,6 +127,7 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
             if (liveClaim?.event === event) liveClaim = undefined;
             if (release) mayHaveReached.delete(event);
             else recorded.add(event);
+            registered ||= change.customerId !== undefined;
           };
           // Act + Assess, step by step
           for (const step of steps) {
@@ -153,7 +162,7 @@ describe(`the ordering rule under deaths and cross-lane takeovers (${endpoint ??
               const free = liveClaim === undefined || liveClaim.event === event || liveClaim.expiresAt < now;
               expect({ unordered: event.webhookEventId, claimed: claim.claimed }).toEqual({
                 unordered: event.webhookEventId,
-                claimed: free,
+                claimed: free && !registered,
               });
             }
             if (!claim.claimed) continue;

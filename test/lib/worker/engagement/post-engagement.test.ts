@@ -4,6 +4,7 @@ import { eventFactsOf } from '../../../../lib/domain/event-route';
 import { CAPILLARY_DELETE_TYPE } from '../../../../lib/domain/identity-rules';
 import type { LineWebhookEvent } from '../../../../lib/line/callback';
 import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
+import type { UserRecordStore } from '../../../../lib/store/ports';
 import {
   DESTINATION,
   followEvent,
@@ -48,6 +49,15 @@ async function follower(harness: WorkerHarness, timestamp = 1000): Promise<{ use
   const [customer] = harness.capillary.customersWithIdentifier('line', userId);
   return { userId, customerId: customer!.id };
 }
+
+/** The store's claim, noting whether each claim of the engagement lane was granted. */
+const withGrantedClaims =
+  (store: UserRecordStore, granted: boolean[]): UserRecordStore['claim'] =>
+  async (key, event, now) => {
+    const claim = await store.claim(key, event, now);
+    if (event.lane === 'engagement') granted.push(claim.claimed);
+    return claim;
+  };
 
 describe('worker: LINE engagement → Capillary behavioural events', () => {
   let harness: WorkerHarness;
@@ -127,6 +137,32 @@ describe('worker: LINE engagement → Capillary behavioural events', () => {
       expect(await harness.store.read(key)).toMatchObject({ pendingEventId: unfollow.webhookEventId });
       expect((await harness.run([unfollow])).batchItemFailures).toEqual([]);
       expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied', subscription: 'OPTOUT' });
+    });
+
+    it('takes no claim of a user whose follow registered them between the tap’s read and its claim', async () => {
+      // Prepare: the user's follow runs to its end just after the tap read the record (no customer then)
+      const userId = lineUserId();
+      const { store } = harness.deps;
+      const engagementClaims: boolean[] = [];
+      let followed = false;
+      harness.deps.store = {
+        complete: store.complete.bind(store),
+        forgetInFlight: store.forgetInFlight.bind(store),
+        claim: withGrantedClaims(store, engagementClaims),
+        read: async (key) => {
+          const record = await store.read(key);
+          if (!followed && (followed = true)) await harness.run([followEvent(userId, 1000)]);
+          return record;
+        },
+      };
+      // Act
+      const response = await harness.run([checkin(userId, 2000)]);
+      // Assess: the tap's claim refused (the user had a customer by then), and the event posted for that customer
+      expect(response.batchItemFailures).toEqual([]);
+      const [customer, ...others] = harness.capillary.customersWithIdentifier('line', userId);
+      expect(others).toEqual([]);
+      expect(engagementClaims).toEqual([false]);
+      expect(posted(harness)).toMatchObject([{ customerId: String(customer!.id) }]);
     });
 
     it('registers an unknown user first, then posts for the new customer', async () => {
