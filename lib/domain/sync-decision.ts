@@ -3,7 +3,7 @@
  * events is domain/sync-rules' business; this says what the admitted event does.
  */
 import { UnsupportedEventTypeError } from './errors';
-import type { LineEventFacts, SubscriptionState, UserSyncState } from './sync-rules';
+import { unrecordedSince, type LineEventFacts, type SubscriptionState, type UserSyncState } from './sync-rules';
 
 export type SyncDecision =
   /** follow of someone with no known customer: register, then opt in */
@@ -45,10 +45,13 @@ export function decide(
 }
 
 /**
- * Whether the user stays forgotten after this follow/unfollow: an unfollow touches nothing in Capillary, and a follow
- * from before the deletion is no new consent. A newer follow registers the user afresh and clears the mark.
+ * Whether the user stays forgotten after this follow/unfollow: a follow from before the deletion is no new consent,
+ * and an unfollow touches nothing in Capillary. A newer follow registers the user afresh and clears the mark; so
+ * does an unfollow after such a follow that claimed and was never recorded: it may have registered them, and the
+ * unfollow looks them up to opt them out.
  */
 export function keepsForgotten(event: LineEventFacts, state: UserSyncState): boolean {
   if (state.forgottenAt === undefined) return false;
-  return event.type !== 'follow' || event.timestamp <= state.forgottenAt;
+  if (event.type === 'follow') return event.timestamp <= state.forgottenAt;
+  return !unrecordedSince(state, 'sync', state.forgottenAt);
 }

@@ -57,13 +57,11 @@ export interface LaneEvent {
 export interface UserSyncState {
   customerId?: number;
   subscription?: SubscriptionState;
-  /** the last applied event of the sync lane */
+  /** the last applied event of the sync lane; of the link and identity lanes next (LAST_APPLIED_FIELDS) */
   lastEventTimestamp?: number;
   lastEventId?: string;
-  /** the last applied event of the link lane */
   lastLinkEventTimestamp?: number;
   lastLinkEventId?: string;
-  /** the last applied event of the identity lane */
   lastIdentityEventTimestamp?: number;
   lastIdentityEventId?: string;
   /** the last applied tier change (loyalty lane); a completed link sets the time it read the member's tier */
@@ -125,10 +123,10 @@ export interface LineEventFacts {
 }
 
 /**
- * What the user's record says about an event: apply it, or skip it as the same event again
- * (`duplicate`) or one overtaken by a newer event (`stale`); `held` = another event's live claim is
- * in the way, so retry later (the claim expires if its worker died); `registered` = the user has a customer, which
- * an event of a CLAIMS_ONLY_UNREGISTERED lane goes on with, unclaimed.
+ * What the user's record says about an event: apply it, or skip it as the same event again (`duplicate`) or one
+ * overtaken by a newer event (`stale`); `held` = another event's live claim is in the way, so retry later (the claim
+ * expires if its worker died); `registered` = the user has a customer, which a CLAIMS_ONLY_UNREGISTERED lane's event
+ * goes on with, unclaimed.
  */
 export type Admission = 'apply' | 'duplicate' | 'stale' | 'held' | 'registered';
 export type SkipReason = Extract<Admission, 'duplicate' | 'stale'>;
@@ -188,6 +186,10 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
   return claimAdmission(event, state, now);
 }
+
+/** An event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary. */
+export const unrecordedSince = (state: UserSyncState, lane: EventLane, since: number): boolean =>
+  unrecordedClaims(state, lane).some((claim) => claim.timestamp > since);
 
 /** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
 function claimAdmission(event: LineEventFacts, state: UserSyncState, now: number): Admission {

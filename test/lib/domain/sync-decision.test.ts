@@ -57,6 +57,26 @@ describe('decide', () => {
       expect(keepsForgotten(facts({ timestamp: 5_000 }), forgotten)).toBe(true);
     });
 
+    it('looks up on an unfollow after a follow since the deletion that claimed and was never recorded', () => {
+      const unfollow = facts({ type: 'unfollow', timestamp: 9_000 });
+      // the follow's claim expired (its worker died after registering them, maybe), or only its mark is left
+      const afterFollow = {
+        ...forgotten,
+        pendingEventId: 'F',
+        pendingEventTimestamp: 6_000,
+        pendingLane: 'sync' as const,
+      };
+      const markedOnly = { ...forgotten, inFlight: { sync: { eventId: 'F', timestamp: 6_000 } } };
+      for (const state of [afterFollow, markedOnly]) {
+        expect(decide(unfollow, state)).toEqual({ action: 'resolve-then-subscribe', subscription: 'OPTOUT' });
+        expect(keepsForgotten(unfollow, state)).toBe(false);
+      }
+      // one from before the deletion, or of another lane, registered nobody since
+      const before = { ...forgotten, inFlight: { sync: { eventId: 'F', timestamp: 4_000 } } };
+      const link = { ...forgotten, inFlight: { link: { eventId: 'L', timestamp: 6_000 } } };
+      for (const state of [before, link]) expect(keepsForgotten(unfollow, state)).toBe(true);
+    });
+
     it('registers afresh on a follow after the deletion, and the mark goes', () => {
       expect(decide(facts({ timestamp: 6_000 }), forgotten)).toEqual({ action: 'register', subscription: 'OPTIN' });
       expect(keepsForgotten(facts({ timestamp: 6_000 }), forgotten)).toBe(false);

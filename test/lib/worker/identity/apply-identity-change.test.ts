@@ -131,6 +131,43 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBeUndefined();
   });
 
+  it('an unfollow after a new consent whose worker died unrecorded opts out the customer that follow registered', async () => {
+    // Prepare: forgotten on a PII deletion; a follow since registers them afresh, and its worker dies before recording
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [deleted] = holders(harness, userId);
+    harness.capillary.deleteCustomer(deleted!);
+    await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted! }, 5000)]);
+    const { store } = harness.deps;
+    harness.deps.store = {
+      claim: store.claim.bind(store),
+      read: store.read.bind(store),
+      forgetInFlight: store.forgetInFlight.bind(store),
+      complete: () => Promise.reject(new Error('the worker died before recording')),
+    };
+    expect((await harness.run([followEvent(userId, 7000)])).batchItemFailures).toHaveLength(1);
+    harness.deps.store = store;
+    const [registered, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    // its claim expired
+    await harness.dynamo.send(
+      new UpdateItemCommand({
+        TableName: harness.config.tableName,
+        Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
+        UpdateExpression: 'SET claimExpiresAt = :past',
+        ExpressionAttributeValues: { ':past': { N: '0' } },
+      }),
+    );
+    // Act
+    await harness.run([unfollowEvent(userId, 8000)]);
+    // Assess: found and opted out, and the record names them again
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'resolve-then-subscribe', customerId: registered });
+    expect(lineSubscription(harness, registered!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    const record = await harness.store.read(userKey(userId));
+    expect([record?.customerId, record?.forgottenAt, record?.subscription]).toEqual([registered, undefined, 'OPTOUT']);
+  });
+
   describe('a follow applied after a PII deletion but before its notice (it found the customer deleted, 8109)', () => {
     const DELETED_AT = 2000;
 
