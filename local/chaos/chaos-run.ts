@@ -298,6 +298,10 @@ export function formatChaosReport(report: ChaosReport): string {
         'Capillary calls answered by an injected fault',
         countWithShare(figures.capillaryFaulted, figures.capillaryCalls),
       ],
+      [
+        'calls to the stand-ins: transit p99 / max (ms); not run, arrived past the margin',
+        `${figures.transit.p99Ms} / ${figures.transit.maxMs}; ${countWithShare(figures.transit.late, figures.transit.calls)}`,
+      ],
       ['folded add-customer forms refused (fallback taken)', figures.foldedRefused],
       [
         'bulk upserts of new followers (whole call refused, answer lost, a record rejected among the faults)',

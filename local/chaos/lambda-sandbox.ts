@@ -82,11 +82,18 @@ export function asLambdaInvocation(handler: SqsBatchHandler, timeoutMs: number):
     });
 }
 
-/** Refuses fetch calls of ended invocations; returns the function that restores the original fetch. */
+/**
+ * Refuses fetch calls of ended invocations, and stamps the others with their send time (`x-sent-at`) for the
+ * stand-ins' transit bound (standin-kit BaseSettings.maxTransitMs); returns the function that restores fetch.
+ */
 export function freezeGhostFetches(): () => void {
   const original = globalThis.fetch;
-  globalThis.fetch = (input, init) =>
-    isGhostCall() ? Promise.reject(new FrozenSandboxError()) : original(input, init);
+  globalThis.fetch = (input, init) => {
+    if (isGhostCall()) return Promise.reject(new FrozenSandboxError());
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set('x-sent-at', String(Date.now()));
+    return original(input, { ...init, headers });
+  };
   return () => {
     globalThis.fetch = original;
   };

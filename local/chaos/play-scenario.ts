@@ -52,6 +52,7 @@ import {
   type UserHistory,
   type WebhookDelivery,
 } from './scenario';
+import { transitFigures, type TransitFigures } from './transit';
 
 /** Timing of the worker fleet, kept in the order serverless.yml requires: function timeout < claim TTL < visibility timeout. */
 export interface FleetSettings {
@@ -134,7 +135,10 @@ export interface RunFigures {
   /** still in the DLQ after the last redrive round */
   leftInDlq: number;
   capillaryCalls: number;
+  /** answered by an injected fault (the transit bound's refusals are counted in `transit`) */
   capillaryFaulted: number;
+  /** calls to the stand-ins by their time in transit, and those not run for arriving past the bound (maxTransitMs) */
+  transit: TransitFigures;
   /** link-lane outcomes */
   linked: number;
   unlinked: number;
@@ -452,6 +456,9 @@ async function prepareBridge(
   const { capillary, line, secrets } = services;
   capillary.reset();
   line.reset();
+  // A call the worker gave up on lands within the claim's margin or never, as deployed (docs/reliability.md).
+  const maxTransitMs = fleet.claimTtlMs - fleet.functionTimeoutMs;
+  for (const standIn of [capillary, line]) standIn.configure({ maxTransitMs });
   for (const user of users) line.setProfile(user.userId, { displayName: personalDisplayName(user.userId) });
   const [queue, engagementQueue] = await workerQueues(services.sqs, fleet);
   const engagement = chaosEngagementSettings(
@@ -779,7 +786,8 @@ export async function playScenario(
       ...dlq,
       lost: [...accepted.eventIds].filter((eventId) => !tally.settledEventIds.has(eventId)).length,
       capillaryCalls: businessCalls.length,
-      capillaryFaulted: businessCalls.filter((call) => call.fault !== undefined).length,
+      capillaryFaulted: businessCalls.filter((call) => call.fault !== undefined && call.fault !== 'late').length,
+      transit: transitFigures([...services.capillary.calls(), ...services.line.calls()]),
       linked: tally.count('link-linked'),
       unlinked: tally.count('link-unlinked') + tally.count('link-not-linked'),
       linkRejected: tally.countPrefixed('rejected-'),

@@ -31,6 +31,7 @@ import {
   InvalidAdminRequestError,
   StandInSettings,
   startStandInServer,
+  type BaseSettings,
   type Clock,
   type Route,
   type RouteHandler,
@@ -96,8 +97,7 @@ export interface MergeRequestRecord {
   status: 'PENDING' | 'APPROVED' | 'REJECTED';
 }
 
-export interface CapillarySettings {
-  latencyMs: number;
+export interface CapillarySettings extends BaseSettings {
   /** null = unlimited */
   rateLimitPerMinute: number | null;
   bulkCountsPerRecord: boolean;
@@ -453,6 +453,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
   const clock = options.clock ?? Date.now;
   const settings = new StandInSettings<CapillarySettings>({
     latencyMs: options.latencyMs ?? 0,
+    maxTransitMs: null,
     rateLimitPerMinute: options.rateLimitPerMinute ?? null,
     bulkCountsPerRecord: options.bulkCountsPerRecord ?? true,
     behaviouralEventsRateLimitPerMinute: options.behaviouralEventsRateLimitPerMinute ?? null,

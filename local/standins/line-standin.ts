@@ -20,6 +20,7 @@ import {
   InvalidAdminRequestError,
   StandInSettings,
   startStandInServer,
+  type BaseSettings,
   type Clock,
   type RouteHandler,
   type StandInServer,
@@ -54,8 +55,7 @@ export interface LineStandInOptions {
   clock?: Clock;
 }
 
-export interface LineSettings {
-  latencyMs: number;
+export interface LineSettings extends BaseSettings {
   /** false: followers/ids answers 403, as for an account that is neither Verified nor Premium */
   verified: boolean;
 }
@@ -183,6 +183,7 @@ export async function startLineStandIn(options: LineStandInOptions = {}): Promis
   const clock = options.clock ?? Date.now;
   const settings = new StandInSettings<LineSettings>({
     latencyMs: options.latencyMs ?? 0,
+    maxTransitMs: null,
     verified: options.verified ?? true,
   });
   const followers = new ChannelFollowers(options.followerIds ?? [], clock);

@@ -70,7 +70,8 @@ export type LostResponseFaultRule = FaultTarget & {
   reply?: 'gateway-timeout' | 'connection-reset';
 };
 export type FaultRule = StatusFaultRule | TimeoutFaultRule | LostResponseFaultRule;
-export type FaultKind = 'status' | 'timeout' | 'lost-response';
+/** `late`: not a fault rule but the transit bound (BaseSettings.maxTransitMs): the request is not run. */
+export type FaultKind = 'status' | 'timeout' | 'lost-response' | 'late';
 
 export interface CallRecord {
   seq: number;
@@ -85,10 +86,19 @@ export interface CallRecord {
   /** the request body as JSON, LINE user ids masked, truncated */
   requestBody?: string;
   fault?: FaultKind;
+  /** how long the request took to reach the handler, from its `x-sent-at` header (the chaos rig's clients stamp it) */
+  transitMs?: number;
 }
 
 export interface BaseSettings {
   latencyMs: number;
+  /**
+   * A request that reaches the handler more than this long after its client sent it (`x-sent-at`, epoch ms) is
+   * not run, and answered 504 to nobody: the client gave up long before, as a front end drops such a request. The
+   * chaos rig sets it to the bridge's margin (claim TTL − function timeout); one busy process can hold a request
+   * far longer, which no deployed API does. null: no bound.
+   */
+  maxTransitMs: number | null;
 }
 
 export interface StandInDefinition<S extends BaseSettings> {
@@ -437,6 +447,8 @@ export async function startStandInServer<S extends BaseSettings>(
       headers: incoming.headers,
       body: undefined,
     };
+    const sentAt = Number(incoming.headers['x-sent-at']);
+    const transitMs = Number.isFinite(sentAt) ? Date.now() - sentAt : undefined;
     const answer = (reply: StandInReply, fault?: FaultKind): void => {
       log.record({
         method,
@@ -446,6 +458,7 @@ export async function startStandInServer<S extends BaseSettings>(
         warningCodes: codesIn(reply.body, 'warnings'),
         requestBody: summarizeBody(request.body),
         fault,
+        ...(transitMs === undefined ? {} : { transitMs }),
       });
       sendJson(response, reply.status, reply.body);
     };
@@ -460,6 +473,8 @@ export async function startStandInServer<S extends BaseSettings>(
       return answer({ status: error.status, body: errorBody(error.status, error.message) });
     }
 
+    if (transitMs !== undefined && transitMs > (settings.current.maxTransitMs ?? Number.POSITIVE_INFINITY))
+      return answer({ status: 504, body: errorBody(504, 'The request arrived after its client gave up') }, 'late');
     const fault = faults.take(method, url.pathname);
     if (fault === undefined) return answer(await dispatch(definition.routes, request, errorBody));
     if ('status' in fault) {

@@ -12,7 +12,7 @@ function startNotesApi(initial: Partial<BaseSettings> = {}) {
   return startStandInServer({
     port: 0,
     requestIdHeader: 'x-request-id',
-    settings: new StandInSettings({ latencyMs: 0, ...initial }),
+    settings: new StandInSettings({ latencyMs: 0, maxTransitMs: null, ...initial }),
     clock: Date.now,
     errorBody: (status, message) => ({ failure: { status, message } }),
     routes: [
@@ -104,6 +104,27 @@ describe('stand-in kit: faults', () => {
     ]);
   });
 
+  it('does not run a request that arrived later than the transit bound after its client sent it (x-sent-at)', async () => {
+    // Prepare
+    const server = await startServer({ maxTransitMs: 1000 });
+    const sentAt = (ago: number) => ({ 'x-sent-at': String(Date.now() - ago) });
+    // Act
+    const late = await fetch(`${server.url}/notes`, { method: 'POST', body: '{"n":1}', headers: sentAt(5000) });
+    const prompt = await fetch(`${server.url}/notes`, { method: 'POST', body: '{"n":2}', headers: sentAt(0) });
+    const unstamped = await post(server.url, { n: 3 });
+    // Assess: only the late one is refused, unrun, and logged as such with its transit
+    expect([late.status, prompt.status, unstamped.status]).toEqual([504, 200, 200]);
+    expect(await notesOf(server.url)).toEqual([{ n: 2 }, { n: 3 }]);
+    const [lateCall, promptCall, unstampedCall] = server.calls();
+    expect(lateCall).toMatchObject({ fault: 'late', transitMs: expect.any(Number) });
+    expect(lateCall!.transitMs).toBeGreaterThanOrEqual(5000);
+    expect([promptCall!.fault, promptCall!.transitMs! < 1000, unstampedCall!.transitMs]).toEqual([
+      undefined,
+      true,
+      undefined,
+    ]);
+  });
+
   it('takes faults from POST /__admin/faults, first in first out, and refuses a malformed rule whole', async () => {
     // Prepare
     const server = await startServer();
@@ -177,10 +198,10 @@ describe('stand-in kit: requests, settings and admin routes', () => {
     const cleared = await call('DELETE', 'faults');
     // Assess: the faults are gone; the notes and the latency stay
     expect(listed).toEqual({ status: 200, body: { pending: [{ status: 503, times: 6, pathPrefix: '/notes' }] } });
-    expect(config).toEqual({ status: 200, body: { latencyMs: 5 } });
+    expect(config).toEqual({ status: 200, body: { latencyMs: 5, maxTransitMs: null } });
     expect(cleared).toEqual({ status: 200, body: { pending: [] } });
     expect((await call('GET', 'faults')).body).toEqual({ pending: [] });
-    expect((await call('GET', 'config')).body).toEqual({ latencyMs: 5 });
+    expect((await call('GET', 'config')).body).toEqual({ latencyMs: 5, maxTransitMs: null });
     expect(await notesOf(server.url)).toEqual([{ n: 1 }]);
   });
 
@@ -217,7 +238,11 @@ describe('stand-in kit: requests, settings and admin routes', () => {
 
 describe('stand-in kit: settings', () => {
   it('keeps a switch a boolean: true or false through POST /__admin/config, anything else refused', async () => {
-    const settings = new StandInSettings<BaseSettings & { verified: boolean }>({ latencyMs: 0, verified: true });
+    const settings = new StandInSettings<BaseSettings & { verified: boolean }>({
+      latencyMs: 0,
+      maxTransitMs: null,
+      verified: true,
+    });
     // Act
     settings.update({ verified: false });
     // Assess
