@@ -48,6 +48,13 @@ export interface PerformedAction extends PlannedCapillaryAction {
   performed: boolean;
 }
 
+type ApiAnswer = { status: number; replayStatus?: number };
+
+/** The answer an API call of this event got: a 202 stays (that call queued the work), any other is the latest. */
+export function noteApiAnswer(answers: Map<string, ApiAnswer>, webhookEventId: string, answer: ApiAnswer): void {
+  if (answers.get(webhookEventId)?.status !== 202) answers.set(webhookEventId, answer);
+}
+
 /** What the run tells the identity oracle, besides Capillary's and DynamoDB's state. */
 export interface IdentityFacts {
   members: Map<string, UserMembers>;
@@ -56,8 +63,11 @@ export interface IdentityFacts {
   missingMobile: string;
   /** the LINE user ids the run put on the taken members itself (not the bridge's) */
   foreignLineIds: Set<string>;
-  /** link API answers by webhookEventId; replays: the second answer */
-  apiAnswers: Map<string, { status: number; replayStatus?: number }>;
+  /**
+   * link API answers by webhookEventId; replays: the second answer. An event LINE delivered again is sent again: a
+   * 202 stays the answer (that call queued the work; a later one finds it done: 404 not-linked, say).
+   */
+  apiAnswers: Map<string, ApiAnswer>;
   actions: PerformedAction[];
   deletedProfiles: DeletedProfile[];
   /** notifications the relay passed to the handler (duplicates included), and answers other than 200 */
@@ -188,6 +198,8 @@ export function startIdentityLinkApi(
     services.dynamo,
     sqs,
   );
+  const answered = (webhookEventId: string, answer: ApiAnswer) =>
+    noteApiAnswer(facts.apiAnswers, webhookEventId, answer);
   const userOf = new Map(users.flatMap((user) => user.events.map((event) => [event.webhookEventId, user] as const)));
   // As the brand's backend does: a 503 (LINE or SQS failing) is sent again.
   const post = async (path: string, body: unknown, now: number): Promise<number> => {
@@ -204,9 +216,7 @@ export function startIdentityLinkApi(
       const link = plan.links.get(webhookEventId);
       if (link === undefined) {
         const customer = { mobile: targetMobile(facts, user, currentTarget(user, plan, webhookEventId)) };
-        facts.apiAnswers.set(webhookEventId, {
-          status: await post('/line/link/unlink', { channel, customer }, timestamp),
-        });
+        answered(webhookEventId, { status: await post('/line/link/unlink', { channel, customer }, timestamp) });
         return;
       }
       const idToken = services.line.issueIdToken(user.userId, LOGIN_CHANNEL(channel));
@@ -215,7 +225,7 @@ export function startIdentityLinkApi(
       // A replay names another member: a second link if the token were not single use.
       const replay = { channel, idToken, customer: { mobile: targetMobile(facts, user, 'second') } };
       const replayStatus = link.replayed ? await post('/line/link/id-token', replay, timestamp) : undefined;
-      facts.apiAnswers.set(webhookEventId, { status, ...(replayStatus === undefined ? {} : { replayStatus }) });
+      answered(webhookEventId, { status, ...(replayStatus === undefined ? {} : { replayStatus }) });
     },
   };
 }
