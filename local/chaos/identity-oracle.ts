@@ -240,7 +240,7 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
           : carriers.every((customer) => customer.id === id);
       const into = inputs.mergeRequests?.filter((request) => request.survivorId === memberId) ?? [];
       // A pending request holds the user on its victim only while the member does not carry them: a link that found a
-      // request it had not filed pending (an earlier link's, unlinked since: Capillary takes no second) moved them itself.
+      // request it had not filed pending for the victim (Capillary takes no second) moved them itself.
       const onMember = carrier !== undefined && carriers.every((customer) => customer.id === memberId);
       const pending = onMember ? undefined : into.find((request) => request.status === 'PENDING');
       const approved = into.find((request) => request.status === 'APPROVED');

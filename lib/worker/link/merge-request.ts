@@ -9,8 +9,8 @@ import type { SiblingRecord } from './sibling-profiles';
  * at most once per link. Pending (filed, already pending for this link's member, or the answer lost) ends the event
  * as `merge-pending`: the LINE profiles move with the merge, which Capillary's notification (or the next event that
  * finds the anonymous customer gone) settles. Merged already, or approved at once: the link goes on (`merged`). A
- * victim Capillary no longer has, or one with another request pending (an earlier link's, to another member or
- * unlinked since: its approval would not bring the user to this member): the caller moves the profile itself (`detach`).
+ * victim Capillary no longer has, or one with a request pending that this record did not file (Member Care's, say: its
+ * approval would not bring the user to this member): the caller moves the profile itself (`detach`).
  */
 export async function fileMerge(
   { claimed, channel, log, call, now }: LinkContext,

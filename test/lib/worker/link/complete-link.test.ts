@@ -14,6 +14,7 @@ import {
   startWorkerHarness,
   type WorkerHarness,
 } from '../../../../local/rigs/worker-rig';
+import { postMergeRequest } from '../../../support/capillary-merge-requests';
 import {
   apiCalls,
   customer,
@@ -491,19 +492,38 @@ describe('worker: the anonymous customer made at follow time', () => {
       await expectLinkedTo(userId, secondId, anonymousId);
     });
 
-    it('unlinked since: Capillary answers the new request with 9018 (the old one pending), so the profile moves as detach does', async () => {
+    it('unlinked since: the customer of their own the unlink gave them is the victim of a request into the second member', async () => {
       const { userId, anonymousId, secondId } = await pendingThenSecondMember();
       await harness.run([postbackEvent(userId, 2500, 'action=unlink')]);
-      expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: anonymousId });
+      const [own] = holders(harness, userId);
       // Act
       await linkTo(userId, SECOND, 3000);
+      // Assess: two requests, each its link's; the user waits on their own customer for the second
+      expect(harness.capillary.state().mergeRequests.map((request) => [request.victimId, request.survivorId])).toEqual([
+        [anonymousId, expect.any(Number)],
+        [own, secondId],
+      ]);
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', customerId: secondId });
+      expect(holders(harness, userId)).toEqual([own]);
+    });
+
+    it('a request someone else filed for the anonymous customer (9018): the profile moves as detach does', async () => {
+      harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+      const memberId = harness.capillary.addMember({ mobile: MOBILE });
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)]);
+      const [anonymousId] = holders(harness, userId) as [number];
+      const elsewhere = harness.capillary.addMember({ mobile: SECOND });
+      expect((await postMergeRequest(harness.capillary.url, anonymousId, elsewhere)).status).toBe(201);
+      // Act
+      await linkTo(userId, MOBILE, 2000);
       // Assess
-      const refused = apiCalls(harness).filter((call) => call.path === '/v2/requests');
-      expect(refused.map((call) => [call.status, call.errorCodes])).toEqual([
+      const answers = apiCalls(harness).filter((call) => call.path === '/v2/requests');
+      expect(answers.map((call) => [call.status, call.errorCodes])).toEqual([
         [201, []],
         [400, [9018]],
       ]);
-      await expectLinkedTo(userId, secondId, anonymousId);
+      await expectLinkedTo(userId, memberId, anonymousId);
     });
 
     it('to the same member again: the pending request is its own (9018), and the link stays merge-pending', async () => {
