@@ -31,9 +31,9 @@ export async function unlink(
   // The provider's other channels carry the same LINE id: left on the member, they would pull this one back (8050).
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
-  // A merge-pending link's profiles are on the anonymous customer, whose merge into the member Capillary may still
-  // approve (the bridge cannot withdraw it): they leave it as they would leave the member, registration key included.
-  const carrier = state.customerId ?? memberId;
+  // A link waiting for its merge (or failed since) left the profiles on the anonymous customer, whose merge into the
+  // member Capillary may still approve (the bridge withdraws none): they leave it as they would leave the member.
+  const carrier = state.link?.status !== 'linked' && state.customerId !== undefined ? state.customerId : memberId;
   const onMember = siblings.filter((sibling) => sibling.customerId === memberId || sibling.customerId === carrier);
   // A channel the user did not follow was linked all the same (sibling-profiles): it is unlinked with the rest.
   const linked = siblings.filter(
