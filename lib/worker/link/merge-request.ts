@@ -6,11 +6,12 @@ import type { SiblingRecord } from './sibling-profiles';
 
 /**
  * CAPILLARY_LINK_ANONYMOUS=merge-request: asks Capillary to merge the anonymous customer into the member,
- * at most once per link. Pending (filed, already pending for this link's member, or the answer lost) ends the event
- * as `merge-pending`: the LINE profiles move with the merge, which Capillary's notification (or the next event that
- * finds the anonymous customer gone) settles. Merged already, or approved at once: the link goes on (`merged`). A
- * victim Capillary no longer has, or one with a request pending that this record did not file (Member Care's, say: its
- * approval would not bring the user to this member): the caller moves the profile itself (`detach`).
+ * at most once per link. Pending (filed, already pending, or the answer lost) ends the event as `merge-pending`: the
+ * LINE profiles move with the merge, which Capillary's notification (or the next event that finds the anonymous
+ * customer gone) settles. "Already pending" (9018) is taken as this link's own request (an earlier attempt of it, or
+ * the record's pending link to this member): the bridge leaves no other request of its own pending for the victim
+ * (domain/link-rules anonymousCustomerAction, ./unlink). Merged already, or approved at once: the link goes on
+ * (`merged`). A victim Capillary no longer has: the caller detaches whoever holds the LINE id instead (`detach`).
  */
 export async function fileMerge(
   { claimed, channel, log, call, now }: LinkContext,
@@ -30,13 +31,6 @@ export async function fileMerge(
     ...(request.outcome === 'filed' ? { requestId: request.requestId, status: request.status } : {}),
   });
   if (request.outcome === 'merged' || (request.outcome === 'filed' && request.status === 'APPROVED')) return 'merged';
-  // Only a record pending on this member filed the request Capillary already has (a repeated link, a retry).
-  if (
-    request.outcome === 'pending' &&
-    request.detail === 'already-pending' &&
-    claimed.state.linkedCustomerId !== memberId
-  )
-    return 'detach';
   const detail = request.outcome === 'filed' ? `request ${request.requestId}` : request.detail;
   const link: LinkState = { status: 'merge-pending', detail, at: now };
   // The siblings first: this record is written last, or a crash after it would leave their claims held.

@@ -14,7 +14,6 @@ import {
   startWorkerHarness,
   type WorkerHarness,
 } from '../../../../local/rigs/worker-rig';
-import { postMergeRequest } from '../../../support/capillary-merge-requests';
 import {
   apiCalls,
   customer,
@@ -507,23 +506,26 @@ describe('worker: the anonymous customer made at follow time', () => {
       expect(holders(harness, userId)).toEqual([own]);
     });
 
-    it('a request someone else filed for the anonymous customer (9018): the profile moves as detach does', async () => {
+    it('a retry of a link whose request Capillary took (its status read failed) takes the 9018 as its own: merge-pending', async () => {
       harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
       const memberId = harness.capillary.addMember({ mobile: MOBILE });
       const userId = lineUserId();
       await harness.run([followEvent(userId, 1000)]);
-      const [anonymousId] = holders(harness, userId) as [number];
-      const elsewhere = harness.capillary.addMember({ mobile: SECOND });
-      expect((await postMergeRequest(harness.capillary.url, anonymousId, elsewhere)).status).toBe(201);
+      const [anonymousId] = holders(harness, userId);
+      harness.capillary.injectFault({ method: 'GET', pathPrefix: '/v2/requests/', status: 503, times: 10 });
+      const link = accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }));
+      await expect(harness.run([link])).resolves.toEqual({ batchItemFailures: [expect.anything()] });
       // Act
-      await linkTo(userId, MOBILE, 2000);
+      await harness.run([redelivery(link)], 2);
       // Assess
-      const answers = apiCalls(harness).filter((call) => call.path === '/v2/requests');
-      expect(answers.map((call) => [call.status, call.errorCodes])).toEqual([
-        [201, []],
-        [400, [9018]],
-      ]);
-      await expectLinkedTo(userId, memberId, anonymousId);
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', detail: 'already-pending' });
+      expect(harness.capillary.state().mergeRequests).toHaveLength(1);
+      expect(holders(harness, userId)).toEqual([anonymousId]);
+      expect(await harness.store.read(userKey(userId))).toMatchObject({
+        customerId: anonymousId,
+        linkedCustomerId: memberId,
+        link: { status: 'merge-pending' },
+      });
     });
 
     it('to the same member again: the pending request is its own (9018), and the link stays merge-pending', async () => {
