@@ -242,7 +242,11 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
       // A pending request holds the user on its victim only while the member does not carry them: a link that found a
       // request it had not filed pending for the victim (Capillary takes no second) moved them itself.
       const onMember = carrier !== undefined && carriers.every((customer) => customer.id === memberId);
-      const pending = onMember ? undefined : into.find((request) => request.status === 'PENDING');
+      // An unlink leaves the anonymous customer with its request pending: a later link's request is the one that counts.
+      const pendingInto = into.filter((request) => request.status === 'PENDING');
+      const pending = onMember
+        ? undefined
+        : (pendingInto.find((request) => request.victimId === carrier?.id) ?? pendingInto.at(-1));
       const approved = into.find((request) => request.status === 'APPROVED');
       // A link that fails after the effective one records its own failure and keeps the member (link = move, never strip).
       const statusOk = (wanted: 'merge-pending' | 'linked') =>

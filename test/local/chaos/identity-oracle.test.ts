@@ -142,6 +142,15 @@ describe('chaos identity oracle: merge requests', () => {
     expect(judge(moved, linkedRecord, [request('pending')])).toEqual({ problems: [], silentlyApprovedStillPending: 0 });
   });
 
+  it('judges a pending merge by the request of the customer the user is on, not one an unlink left behind', () => {
+    const OWN = 8;
+    const world = [customer(ANONYMOUS, {}), customer(OWN, { line: true }), customer(MEMBER, { mobile: MEMBER_MOBILE })];
+    const record = { ...pendingRecord, customerId: OWN, link: { ...pendingRecord.link!, detail: 'request 13000001' } };
+    const left = request('pending');
+    const current = { ...request('pending', 13000001), victimId: OWN };
+    expect(judge(world, record, [left, current]).problems).toEqual([]);
+  });
+
   it("takes a later failed link's status instead of merge-pending, but only when the user's last link failed", () => {
     const failed = {
       ...pendingRecord,
