@@ -71,8 +71,11 @@ export interface EngagementRun {
 
 export interface EngagementFigures {
   variant: typeof VARIANT;
+  /** per run with the burst */
   taps: number;
   tappers: number;
+  /** each a run without the burst, then one with it; `runs` pools the rounds' followers and adds up their counts */
+  rounds: number;
   /** the events queue's worker instances */
   concurrency: number;
   /** the engagement queue's */
@@ -185,12 +188,15 @@ function arrivalPlan(profile: EngagementProfile, tappers: readonly string[]) {
   return [...followers, ...taps].sort((a, b) => a.atMs - b.atMs);
 }
 
+/** One run's figures, with every follower's delay and work time, so that rounds pool them before the p99. */
+type RunSamples = EngagementRun & { delaysMs: number[]; worksMs: number[] };
+
 async function runOnce(
   profile: EngagementProfile,
   settings: ThroughputSettings,
   ingestRateLimitPerMinute: number,
   burst: boolean,
-): Promise<EngagementRun> {
+): Promise<RunSamples> {
   const { rateLimitPerMinute, latencyMs } = profile;
   const harness = await startWorkerHarness({
     capillary: { ...REGISTRATION_VARIANTS[VARIANT], rateLimitPerMinute },
@@ -277,6 +283,8 @@ async function runOnce(
     const stoppedAt = Date.now();
 
     const synced = followers.filter((follower) => follower.settledAt !== undefined);
+    const delaysMs = followers.map((follower) => (follower.settledAt ?? stoppedAt) - follower.arrivedAt);
+    const worksMs = synced.map((follower) => follower.settledAt! - follower.handedAt!);
     const { posted, duplicates, overLimit } = harness.capillary.state().behaviouralEvents;
     const calls = harness.capillary.calls();
     const isIngest = (path: string) => path.startsWith('/webhooks/');
@@ -285,21 +293,10 @@ async function runOnce(
       followers: followers.length,
       followersSynced: synced.length,
       followersUnsynced: followers.length - synced.length,
-      followerDelayP99Ms: Math.round(
-        percentile(
-          followers.map((follower) => (follower.settledAt ?? stoppedAt) - follower.arrivedAt),
-          0.99,
-        ),
-      ),
-      followerWorkP99Ms:
-        synced.length === 0
-          ? NaN
-          : Math.round(
-              percentile(
-                synced.map((follower) => follower.settledAt! - follower.handedAt!),
-                0.99,
-              ),
-            ),
+      followerDelayP99Ms: p99(delaysMs),
+      followerWorkP99Ms: p99(worksMs),
+      delaysMs,
+      worksMs,
       tapsPosted: new Set(posted.map((event) => event.externalEventId)).size,
       tapsQueued: queues.engagement.length,
       ingestCalls: calls.filter((call) => isIngest(call.path)).length,
@@ -317,6 +314,33 @@ async function runOnce(
   }
 }
 
+const p99 = (samples: readonly number[]): number =>
+  samples.length === 0 ? NaN : Math.round(percentile(samples, 0.99));
+
+/** The rounds' runs of one kind as one: counts added up, p99s over every follower of every round. */
+function pooled(runs: readonly RunSamples[]): EngagementRun {
+  const sum = (figure: (run: RunSamples) => number) => runs.reduce((total, run) => total + figure(run), 0);
+  return {
+    burst: runs[0]?.burst ?? false,
+    followers: sum((run) => run.followers),
+    followersSynced: sum((run) => run.followersSynced),
+    followersUnsynced: sum((run) => run.followersUnsynced),
+    followerDelayP99Ms: p99(runs.flatMap((run) => run.delaysMs)),
+    followerWorkP99Ms: p99(runs.flatMap((run) => run.worksMs)),
+    tapsPosted: sum((run) => run.tapsPosted),
+    tapsQueued: sum((run) => run.tapsQueued),
+    ingestCalls: sum((run) => run.ingestCalls),
+    tapsPostedTwice: sum((run) => run.tapsPostedTwice),
+    capillaryCalls: sum((run) => run.capillaryCalls),
+    overLimit: { capillary: sum((run) => run.overLimit.capillary), ingest: sum((run) => run.overLimit.ingest) },
+    failedEvents: sum((run) => run.failedEvents),
+    elapsedSeconds: round(
+      sum((run) => run.elapsedSeconds),
+      1,
+    ),
+  };
+}
+
 /** Needs DynamoDB (dynalite) endpoints in process.env. */
 export async function measureEngagementBurst(
   profile: EngagementProfile,
@@ -330,15 +354,22 @@ export async function measureEngagementBurst(
       `figure 5d: ${run.burst ? 'with' : 'without'} the burst: ${run.followersSynced}/${run.followers} followers synced, ` +
         `delay p99 ${run.followerDelayP99Ms} ms; ${run.tapsPosted} taps posted, ${run.tapsQueued} still queued`,
     );
-  const withoutBurst = await runOnce(profile, settings, ingestRateLimitPerMinute, false);
-  report(withoutBurst);
-  const withBurst = await runOnce(profile, settings, ingestRateLimitPerMinute, true);
-  report(withBurst);
+  // Rounds alternate the two runs, so that what else the machine does weighs on both alike; their followers pool.
+  const rounds: { withoutBurst: RunSamples[]; withBurst: RunSamples[] } = { withoutBurst: [], withBurst: [] };
+  for (let round = 0; round < profile.rounds; round++) {
+    for (const burst of [false, true]) {
+      const run = await runOnce(profile, settings, ingestRateLimitPerMinute, burst);
+      report(run);
+      (burst ? rounds.withBurst : rounds.withoutBurst).push(run);
+    }
+  }
+  const [withoutBurst, withBurst] = [pooled(rounds.withoutBurst), pooled(rounds.withBurst)];
   const sumOverLimit = (run: EngagementRun) => run.overLimit.capillary + run.overLimit.ingest;
   return {
     variant: VARIANT,
     taps: profile.taps,
     tappers: profile.tappers,
+    rounds: profile.rounds,
     concurrency: settings.deployedConcurrency,
     engagementConcurrency: settings.engagementConcurrency,
     rateLimitPerMinute: profile.rateLimitPerMinute,
@@ -355,14 +386,15 @@ export async function measureEngagementBurst(
 export function engagementTable(figures: EngagementFigures, profile: EngagementProfile): string {
   const rows: [string, EngagementRun][] = [
     ['no burst', figures.runs.withoutBurst],
-    [`${figures.taps} taps from ${figures.tappers} users`, figures.runs.withBurst],
+    [`${figures.taps} taps from ${figures.tappers} users, per run`, figures.runs.withBurst],
   ];
   return renderTable(
     `${ENGAGEMENT_FIGURE} — postback taps (engagement events) while new followers arrive (${VARIANT}, ` +
       `${figures.rateLimitPerMinute}/min Capillary, ${figures.ingestRateLimitPerMinute}/min ingest URL, ` +
       `${figures.concurrency} workers on the events queue and ${figures.engagementConcurrency} on the engagement queue, ` +
       `${profile.followersPerMinute} followers/min and the taps over ${profile.arrivalSeconds} s, ` +
-      `stop ${profile.waitSeconds} s after the last; stand-ins answer in ${profile.latencyMs} ms)`,
+      `stop ${profile.waitSeconds} s after the last; stand-ins answer in ${profile.latencyMs} ms; ` +
+      `${figures.rounds} rounds of a run without the burst then one with it, their followers pooled)`,
     [
       'run',
       'followers synced',

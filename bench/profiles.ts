@@ -59,6 +59,8 @@ export interface BenchProfile {
     /** the ingest URL's own bucket; absent: as deployed (capillaryBehaviouralEventsRateLimitRpm) */
     ingestRateLimitPerMinute?: number;
     latencyMs: number;
+    /** runs without and with the burst, alternating; their followers pool (one pair of runs is too few for a p99) */
+    rounds: number;
   };
   backfill: {
     /** followers for the calls-per-follower and rerun figures */
@@ -110,6 +112,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       waitSeconds: 120,
       rateLimitPerMinute: 100,
       latencyMs: 80,
+      rounds: 3,
     },
     backfill: {
       economyFollowers: 1000,
@@ -145,6 +148,7 @@ export const PROFILES: Record<BenchProfile['name'], BenchProfile> = {
       rateLimitPerMinute: 1200,
       ingestRateLimitPerMinute: 6000,
       latencyMs: 20,
+      rounds: 2,
     },
     backfill: {
       economyFollowers: 50,
