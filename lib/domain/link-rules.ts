@@ -107,13 +107,22 @@ export type AnonymousCustomerMode = 'detach' | 'merge-request' | 'keep';
 /** How the LINE profile reaches the member (both Unconfirmed, docs/capillary.md#attach-line-to-a-member). */
 export type AttachMethod = 'add-profile' | 'change-identifier';
 
-/** What to do with the customer made at follow time, once the member is known. */
+/**
+ * What to do with the customer that carries the LINE profile (made at follow time), once the member is known. A previous
+ * member is always detached: two members are never merged or both kept. Capillary takes one pending merge request per
+ * victim (9018): a record linked to a member it is not on has one pending into that member (or may have, its answer
+ * lost), so a link to another member cannot wait for a merge of its own and moves the profile as `detach` does.
+ * @param linkedCustomerId the member the user's record is linked to, if any
+ */
 export function anonymousCustomerAction(
   anonymousCustomerId: number | undefined,
   memberId: number,
   mode: AnonymousCustomerMode,
+  linkedCustomerId?: number,
 ): AnonymousCustomerMode | 'none' {
   if (anonymousCustomerId === undefined || anonymousCustomerId === memberId) return 'none';
+  if (linkedCustomerId === anonymousCustomerId) return 'detach';
+  if (mode === 'merge-request' && linkedCustomerId !== undefined && linkedCustomerId !== memberId) return 'detach';
   return mode;
 }
 

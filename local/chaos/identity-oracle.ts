@@ -21,11 +21,15 @@
  *   profile of a user the run does not know.
  * - merge requests (CAPILLARY_LINK_ANONYMOUS=merge-request): Capillary took at most one request per (victim,
  *   survivor). A linked user with a request into their member still pending is on the anonymous customer (the victim,
- *   which exists) and their record names it, with the member as merge-pending. Approved and notified (or approved at
+ *   which exists) and their record names it, with the member as merge-pending; on every channel of the provider (the
+ *   sibling records wait with the link: they name the victim, where their profile reached Capillary, and the member).
+ *   Unless the member carries them: a link that met another link's request pending for the victim (Capillary takes one
+ *   per victim) moved the profile itself, and the user is judged linked. Approved and notified (or approved at
  *   once): linked like any linked user, and the record names the member, linked, no customer merged away (either
  *   status may read `failed` when the user's last link failed afterwards: it records its failure). Approved
  *   with no notification: on the member; the record may still name the victim and say merge-pending (nothing told
- *   the bridge): counted apart, like a record naming a customer merged away.
+ *   the bridge): counted apart, like a record naming a customer merged away. A refused request is not played (the
+ *   bridge is not told of one: its records would wait on the victim, merge-pending, for good).
  */
 import type { SubscriptionState, UserSyncState } from '../../lib/domain/sync-rules';
 import {
@@ -235,7 +239,14 @@ export function judgeIdentity(inputs: IdentityInputs): IdentityVerdict {
           ? carriers.length === 1 && carrier?.id === id
           : carriers.every((customer) => customer.id === id);
       const into = inputs.mergeRequests?.filter((request) => request.survivorId === memberId) ?? [];
-      const pending = into.find((request) => request.status === 'PENDING');
+      // A pending request holds the user on its victim only while the member does not carry them: a link that found a
+      // request it had not filed pending for the victim (Capillary takes no second) moved them itself.
+      const onMember = carrier !== undefined && carriers.every((customer) => customer.id === memberId);
+      // An unlink leaves the anonymous customer with its request pending: a later link's request is the one that counts.
+      const pendingInto = into.filter((request) => request.status === 'PENDING');
+      const pending = onMember
+        ? undefined
+        : (pendingInto.find((request) => request.victimId === carrier?.id) ?? pendingInto.at(-1));
       const approved = into.find((request) => request.status === 'APPROVED');
       // A link that fails after the effective one records its own failure and keeps the member (link = move, never strip).
       const statusOk = (wanted: 'merge-pending' | 'linked') =>

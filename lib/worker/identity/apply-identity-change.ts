@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
+import { CustomerGoneError } from '../../capillary/errors';
 import { identityVerdict, type IdentityAction, type IdentityNotice } from '../../domain/identity-rules';
 import { countForChannel } from '../../observability/telemetry';
 import type { LinkStateStore } from '../../store/ports';
@@ -11,7 +12,8 @@ export type IdentityOutcome = { result: 'identity'; action: IdentityAction; cust
 
 /**
  * What an identity event works with: the bridge's own state, and Capillary only to take back what the bridge wrote on
- * a customer it put a forgotten user on (Capillary made the change itself).
+ * a customer it put a forgotten user on, or to give a settled link's member the user's subscription (Capillary made the
+ * change itself).
  */
 export interface IdentityContext {
   claimed: ClaimedEvent;
@@ -49,6 +51,8 @@ export async function applyIdentityChange({
       customerId: detached.customerId,
     });
   }
+  if (action === 'link-settled')
+    await subscribeAsRecorded({ claimed, channel, log, call }, change.customerId ?? state.customerId);
   // The member index entries go before the record forgets which they were; a crash in between retries both.
   if (action === 'forgotten' && state.linkRefs !== undefined && state.linkRefs.length > 0)
     await nonces.removeMemberLinks(state.linkRefs);
@@ -57,6 +61,25 @@ export async function applyIdentityChange({
   const customerId = change.customerId ?? undefined;
   log.info('Capillary identity change applied to the user record', { notice: notice.type, action, customerId });
   return { result: 'identity', action, ...(customerId === undefined ? {} : { customerId }) };
+}
+
+/**
+ * A settled merge-pending link: the member gets this channel's subscription as the record has it, as a link sets it.
+ * Capillary's merge keeps the survivor's own subscription where both customers had one (an earlier unlink's opt-out).
+ * A member gone since is left to the user's next event, which re-resolves it.
+ */
+async function subscribeAsRecorded(
+  { claimed, channel, log, call }: Pick<IdentityContext, 'claimed' | 'channel' | 'log' | 'call'>,
+  memberId: number | null | undefined,
+): Promise<void> {
+  const { subscription } = claimed.state;
+  if (typeof memberId !== 'number' || subscription === undefined) return;
+  try {
+    await channel.customers.setSubscription(memberId, subscription, call);
+  } catch (error) {
+    if (!(error instanceof CustomerGoneError)) throw error;
+    log.info('Settled link: the member is gone in Capillary; the next event re-resolves it', { customerId: memberId });
+  }
 }
 
 /** One count per outcome, per channel (each name written out: the dashboard test finds the metrics by their names). */

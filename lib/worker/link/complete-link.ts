@@ -65,14 +65,13 @@ export async function completeLink(
   // Left on a customer the record does not name, the profile would take the attach (8050).
   let previous = await profileHolder({ channel, userId: key.userId, call }, state.customerId);
   const wasMember = previous !== undefined && previous === state.linkedCustomerId;
-  // A previous member is always detached: two members are never merged or both kept.
-  const handling = anonymousCustomerAction(previous, memberId, wasMember ? 'detach' : settings.anonymousCustomer);
+  const handling = anonymousCustomerAction(previous, memberId, settings.anonymousCustomer, state.linkedCustomerId);
   let detached: Detached | undefined;
   const move = { channel, userId: key.userId, call, log };
   if (handling === 'merge-request') {
-    const merge = await fileMerge(link, previous as number, memberId, () => release(siblings));
-    if ('result' in merge) return merge;
-    if (merge.victimGone) detached = await detachPrevious(move, previous as number, memberId);
+    const merge = await fileMerge(link, previous as number, memberId, siblings);
+    if (typeof merge !== 'string') return merge;
+    if (merge === 'detach') detached = await detachPrevious(move, previous as number, memberId);
   }
   if (handling === 'detach') detached = await detachPrevious(move, previous as number, memberId);
   if (detached !== undefined) previous = detached.customerId;

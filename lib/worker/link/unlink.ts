@@ -31,14 +31,18 @@ export async function unlink(
   // The provider's other channels carry the same LINE id: left on the member, they would pull this one back (8050).
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
-  const onMember = siblings.filter((sibling) => sibling.customerId === memberId);
+  // A link waiting for its merge (or failed since) left the profiles on the anonymous customer, whose merge into the
+  // member Capillary may still approve (the bridge withdraws none): they leave it as they would leave the member.
+  const carrier = state.link?.status !== 'linked' && state.customerId !== undefined ? state.customerId : memberId;
+  const onMember = siblings.filter((sibling) => sibling.customerId === memberId || sibling.customerId === carrier);
   // A channel the user did not follow was linked all the same (sibling-profiles): it is unlinked with the rest.
   const linked = siblings.filter(
     (sibling) => onMember.includes(sibling) || sibling.claimed.state.linkedCustomerId === memberId,
   );
   const holders = new Set<number | undefined>();
-  for (const sibling of onMember) holders.add(await takeOffMember({ ...link, channel: sibling.channel }, memberId));
-  holders.add(await takeOffMember(link, memberId));
+  for (const sibling of onMember)
+    holders.add(await takeOffMember({ ...link, channel: sibling.channel }, sibling.customerId as number));
+  holders.add(await takeOffMember(link, carrier));
   const move = { channel, userId: key.userId, call: link.call, log };
   for (const holder of holders) if (holder !== undefined) await dropRegistrationKey(move, holder);
   await nonces.removeMemberLinks(state.linkRefs ?? [], key.userId);

@@ -73,6 +73,15 @@ describe('the rest of the link rules', () => {
     expect(anonymousCustomerAction(3, 7, 'merge-request')).toBe('merge-request');
   });
 
+  it('detaches a previous member always, and the anonymous customer of a merge pending into another member', () => {
+    expect(anonymousCustomerAction(3, 7, 'merge-request', 3)).toBe('detach');
+    expect(anonymousCustomerAction(3, 7, 'keep', 3)).toBe('detach');
+    // on customer 3, linked to member 5: a request 3 → 5 is (or may be) pending; Capillary takes no second one
+    expect(anonymousCustomerAction(3, 7, 'merge-request', 5)).toBe('detach');
+    // the same member again: that request is this link's to wait for
+    expect(anonymousCustomerAction(3, 7, 'merge-request', 7)).toBe('merge-request');
+  });
+
   it('puts the URL-encoded link token into LINK_PAGE_URL', () => {
     expect(linkPageUrl('https://brand.example/link?t={linkToken}&x={linkToken}', 'a+b/c')).toBe(
       'https://brand.example/link?t=a%2Bb%2Fc&x=a%2Bb%2Fc',

@@ -118,14 +118,37 @@ describe('chaos identity oracle: merge requests', () => {
   });
 
   it('reports a pending merge whose LINE id left the anonymous customer, or whose record does not name the member', () => {
-    const moved = [customer(ANONYMOUS, {}), customer(MEMBER, { line: true, mobile: MEMBER_MOBILE })];
-    expect(judge(moved, pendingRecord, [request('pending')]).problems).toContain(
-      'merge pending: on the anonymous customer, the record pending on the member: request 13000000 of victim 7, carried by 2, record {"customerId":7,"linkedCustomerId":2,"link":"merge-pending"}',
+    const elsewhere = [
+      customer(ANONYMOUS, {}),
+      customer(MEMBER, { mobile: MEMBER_MOBILE }),
+      customer(9, { line: true }),
+    ];
+    expect(judge(elsewhere, pendingRecord, [request('pending')]).problems).toContain(
+      'merge pending: on the anonymous customer, the record pending on the member: request 13000000 of victim 7, carried by 9, record {"customerId":7,"linkedCustomerId":2,"link":"merge-pending"}',
     );
+    // on the member, the record still naming the victim
+    const moved = [customer(ANONYMOUS, {}), customer(MEMBER, { line: true, mobile: MEMBER_MOBILE })];
+    expect(judge(moved, pendingRecord, [request('pending')]).problems).toEqual([
+      'record names the customer and member: {"customerId":7,"linkedCustomerId":2,"carrier":2,"memberId":2}',
+    ]);
     const forgotten = { ...pendingRecord, linkedCustomerId: undefined, link: undefined };
     expect(judge(pendingWorld(), forgotten, [request('pending')]).problems).toEqual(
       expect.arrayContaining([expect.stringMatching(/^merge pending: on the anonymous customer/)]),
     );
+  });
+
+  it("takes a user the bridge moved onto their member as linked, though a request into it (not this link's) is pending", () => {
+    const moved = [customer(ANONYMOUS, {}), customer(MEMBER, { line: true, mobile: MEMBER_MOBILE })];
+    expect(judge(moved, linkedRecord, [request('pending')])).toEqual({ problems: [], silentlyApprovedStillPending: 0 });
+  });
+
+  it('judges a pending merge by the request of the customer the user is on, not one an unlink left behind', () => {
+    const OWN = 8;
+    const world = [customer(ANONYMOUS, {}), customer(OWN, { line: true }), customer(MEMBER, { mobile: MEMBER_MOBILE })];
+    const record = { ...pendingRecord, customerId: OWN, link: { ...pendingRecord.link!, detail: 'request 13000001' } };
+    const left = request('pending');
+    const current = { ...request('pending', 13000001), victimId: OWN };
+    expect(judge(world, record, [left, current]).problems).toEqual([]);
   });
 
   it("takes a later failed link's status instead of merge-pending, but only when the user's last link failed", () => {

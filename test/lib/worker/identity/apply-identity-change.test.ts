@@ -78,6 +78,27 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'applied' });
   });
 
+  it("settles a merge-pending link with the user's subscription on the member, whose own opt-out the merge kept", async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    // Prepare: the member was opted out on this account (an earlier unlink, say); a friend on their anonymous customer
+    await harness.deps.channels.get('default')!.customers.setSubscription(memberId, 'OPTOUT', { deadlineAt: Infinity });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [anonymous] = holders(harness, userId);
+    await harness.run([
+      accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    const [request] = harness.capillary.state().mergeRequests;
+    harness.capillary.approveMergeRequest(request!.id);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    // Act
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor: memberId, victim: anonymous! }, 3000)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-settled', customerId: memberId });
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
   it('forgets a deleted customer: record, member index; an unfollow then calls nothing, a new follow registers afresh', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });

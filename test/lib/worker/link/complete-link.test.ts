@@ -4,6 +4,7 @@ import {
   accountLinkEvent,
   followEvent,
   lineUserId,
+  postbackEvent,
   redelivery,
   unfollowEvent,
 } from '../../../../local/line-event-factory';
@@ -453,6 +454,94 @@ describe('worker: the anonymous customer made at follow time', () => {
     expect(customer(harness, anonymousId)).toBeUndefined();
     expect(holders(harness, userId)).toEqual([memberId]);
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  describe('merge-request: a link while a merge of the anonymous customer is pending', () => {
+    const SECOND = '66899999999';
+    const linkTo = async (userId: string, mobile: string, at: number) =>
+      harness.run([accountLinkEvent(userId, at, await nonceFor(harness, userId, { kind: 'mobile', value: mobile }))]);
+    /** Linked to the first member, its merge request pending; a second member. */
+    async function pendingThenSecondMember() {
+      harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+      const first = await followThenLink(harness);
+      const secondId = harness.capillary.addMember({ mobile: SECOND });
+      return { ...first, secondId };
+    }
+    /** On the second member and linked there; the anonymous customer keeps no LINE profile and is opted out. */
+    async function expectLinkedTo(userId: string, secondId: number, anonymousId: number) {
+      expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: secondId });
+      expect(holders(harness, userId)).toEqual([secondId]);
+      expect(lineSubscription(harness, secondId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+      expect(lineSubscription(harness, anonymousId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+      expect(await harness.store.read(userKey(userId))).toMatchObject({
+        customerId: secondId,
+        linkedCustomerId: secondId,
+        link: { status: 'linked' },
+      });
+    }
+
+    it('to another member: files nothing (Capillary takes one request per victim) and moves the profile as detach does', async () => {
+      const { userId, anonymousId, secondId } = await pendingThenSecondMember();
+      // Act
+      await linkTo(userId, SECOND, 3000);
+      // Assess: the first request is the only one; the user is on the member they asked for now
+      expect(harness.capillary.state().mergeRequests).toEqual([
+        expect.objectContaining({ victimId: anonymousId, status: 'PENDING' }),
+      ]);
+      await expectLinkedTo(userId, secondId, anonymousId);
+    });
+
+    it('unlinked since: the customer of their own the unlink gave them is the victim of a request into the second member', async () => {
+      const { userId, anonymousId, secondId } = await pendingThenSecondMember();
+      await harness.run([postbackEvent(userId, 2500, 'action=unlink')]);
+      const [own] = holders(harness, userId);
+      // Act
+      await linkTo(userId, SECOND, 3000);
+      // Assess: two requests, each its link's; the user waits on their own customer for the second
+      expect(harness.capillary.state().mergeRequests.map((request) => [request.victimId, request.survivorId])).toEqual([
+        [anonymousId, expect.any(Number)],
+        [own, secondId],
+      ]);
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', customerId: secondId });
+      expect(holders(harness, userId)).toEqual([own]);
+    });
+
+    it('a retry of a link whose request Capillary took (its status read failed) takes the 9018 as its own: merge-pending', async () => {
+      harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+      const memberId = harness.capillary.addMember({ mobile: MOBILE });
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)]);
+      const [anonymousId] = holders(harness, userId);
+      harness.capillary.injectFault({ method: 'GET', pathPrefix: '/v2/requests/', status: 503, times: 10 });
+      const link = accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }));
+      await expect(harness.run([link])).resolves.toEqual({ batchItemFailures: [expect.anything()] });
+      // Act
+      await harness.run([redelivery(link)], 2);
+      // Assess
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', detail: 'already-pending' });
+      expect(harness.capillary.state().mergeRequests).toHaveLength(1);
+      expect(holders(harness, userId)).toEqual([anonymousId]);
+      expect(await harness.store.read(userKey(userId))).toMatchObject({
+        customerId: anonymousId,
+        linkedCustomerId: memberId,
+        link: { status: 'merge-pending' },
+      });
+    });
+
+    it('to the same member again: the pending request is its own (9018), and the link stays merge-pending', async () => {
+      harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+      const { memberId, userId, anonymousId } = await followThenLink(harness);
+      // Act
+      await linkTo(userId, MOBILE, 3000);
+      // Assess
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', detail: 'already-pending' });
+      expect(holders(harness, userId)).toEqual([anonymousId]);
+      expect(await harness.store.read(userKey(userId))).toMatchObject({
+        customerId: anonymousId,
+        linkedCustomerId: memberId,
+        link: { status: 'merge-pending' },
+      });
+    });
   });
 
   it('keep: the anonymous customer keeps the LINE id, so Capillary refuses a second one and the link is recorded failed', async () => {

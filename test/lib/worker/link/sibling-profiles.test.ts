@@ -1,6 +1,8 @@
 import { CapillaryUnavailableError } from '../../../../lib/capillary/errors';
 import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
 import { eventFactsOf } from '../../../../lib/domain/event-route';
+import { CAPILLARY_MERGE_TYPE } from '../../../../lib/domain/identity-rules';
+import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
 import { DynamoCustomerIndex } from '../../../../lib/store/customer-index';
 import { UserSyncStore } from '../../../../lib/store/user-sync-store';
 import {
@@ -495,28 +497,72 @@ describe('worker: a sibling channel the person does not follow when they link', 
 });
 
 describe('worker: a link whose merge request is pending, in one channel of a provider', () => {
-  it("releases the sibling's claim before it records its own channel's link (a crash after that record leaves none held)", async () => {
+  let harness: SiblingHarness;
+  let memberId: number;
+  let userId: string;
+  let anonymousId: number;
+  beforeEach(async () => {
     // Prepare: one person follows th and tw (one anonymous customer), merge-request mode
-    const harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
-    try {
-      harness.capillary.addMember({ mobile: MOBILE });
-      const userId = lineUserId();
-      await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-      await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
-      const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, { destination: BOT.th });
-      const completed = jest.spyOn(UserSyncStore.prototype, 'complete');
-      // Act
-      await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
-      // Assess: tw released (nothing recorded), then th recorded merge-pending
-      expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'link', action: 'merge-pending' });
-      expect(completed.mock.calls.map(([key, , change]) => [key.destination, change.recordEvent ?? true])).toEqual([
-        [BOT.tw, false],
-        [BOT.th, true],
-      ]);
-      expect((await harness.store.read({ destination: BOT.tw, userId }))?.pendingEventId).toBeUndefined();
-    } finally {
-      jest.restoreAllMocks();
-      await harness.close();
-    }
+    harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
+    memberId = harness.capillary.addMember({ mobile: MOBILE });
+    userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+    await harness.run([followEvent(userId, 1100)], 1, VIA.tw);
+    [anonymousId] = holdersOf(harness, userId) as [number];
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    return harness.close();
+  });
+  const linkOnTh = async () =>
+    harness.run(
+      [accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, VIA.th))],
+      1,
+      VIA.th,
+    );
+
+  it("records the sibling pending on the member too, on the anonymous customer; the sibling's record first (a crash after its own leaves no claim held)", async () => {
+    const completed = jest.spyOn(UserSyncStore.prototype, 'complete');
+    // Act
+    await linkOnTh();
+    // Assess: both records wait for the same request, tw written before th
+    const [request] = harness.capillary.state().mergeRequests;
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ result: 'link', action: 'merge-pending' });
+    expect(completed.mock.calls.map(([key, , change]) => [key.destination, change.recordEvent ?? true])).toEqual([
+      [BOT.tw, true],
+      [BOT.th, true],
+    ]);
+    const pending = {
+      customerId: anonymousId,
+      linkedCustomerId: memberId,
+      link: { status: 'merge-pending', detail: `request ${request!.id}` },
+    };
+    expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject(pending);
+    expect(await harness.store.read({ destination: BOT.th, userId })).toMatchObject(pending);
+    expect((await harness.store.read({ destination: BOT.tw, userId }))?.pendingEventId).toBeUndefined();
+    expect(holdersOf(harness, userId)).toEqual([anonymousId]);
+  });
+
+  it("the merge's notification settles both channels' records: linked to the member, which carries both profiles", async () => {
+    await linkOnTh();
+    const [request] = harness.capillary.state().mergeRequests;
+    harness.capillary.approveMergeRequest(request!.id);
+    // Act: the notifications function queues the merge to each record naming the anonymous customer
+    const notice = { type: CAPILLARY_MERGE_TYPE, survivor: memberId, victim: anonymousId } as const;
+    for (const via of [VIA.th, VIA.tw])
+      await harness.run(
+        [identityEvent(userId, notice, identityEventId('merged', via.destination, userId), 3000)],
+        1,
+        via,
+      );
+    // Assess
+    for (const destination of [BOT.th, BOT.tw])
+      expect(await harness.store.read({ destination, userId })).toMatchObject({
+        customerId: memberId,
+        linkedCustomerId: memberId,
+        link: { status: 'linked' },
+      });
+    expect(holdersOf(harness, userId)).toEqual([memberId]);
+    expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
   });
 });

@@ -177,6 +177,27 @@ describe('worker: unlinking', () => {
     });
   });
 
+  it('leaves the anonymous customer of a merge-pending link for a customer of their own: its request may still merge it into the member', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const { memberId, userId, anonymousId } = await followThenLink(harness);
+    // Act
+    await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
+    // Assess: the anonymous customer, still the victim of a pending request, keeps neither the LINE id nor the opt-in
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    expect(harness.capillary.state().mergeRequests).toEqual([
+      expect.objectContaining({ victimId: anonymousId, survivorId: memberId, status: 'PENDING' }),
+    ]);
+    const [own, ...others] = holders(harness, userId);
+    expect(others).toEqual([]);
+    expect([own === anonymousId, own === memberId]).toEqual([false, false]);
+    expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+    expect(lineSubscription(harness, anonymousId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
+    // Act: Capillary's team approves the old request after all: the member gets no LINE user of theirs
+    harness.capillary.approveMergeRequest(harness.capillary.state().mergeRequests[0]!.id);
+    expect(holders(harness, userId)).toEqual([own]);
+  });
+
   it('unlinks from the link API (bridge.unlink) without answering in chat', async () => {
     harness = await startLinkHarness();
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
