@@ -6,39 +6,32 @@ import type { CallOptions, CapillaryHttpClient } from './http-client';
 const ALREADY_PENDING = 9018;
 const ALREADY_MERGED = new Set([9023, 9027]);
 
-/**
- * What filing "merge victim into survivor" came to. `unconfirmed`: the answer was lost (timeout, 5xx,
- * network), so Capillary may or may not have filed it; filing again could make a second request, so the
- * link waits for Capillary's notification (or the drift check) instead.
- */
+/** What filing "merge victim into survivor" came to: filed (with its status), pending already (9018), merged already. */
 export type MergeRequestOutcome =
   | { outcome: 'filed'; requestId: number; status: string }
-  | { outcome: 'pending'; detail: 'request-unconfirmed' | 'already-pending' }
+  | { outcome: 'pending'; detail: 'already-pending' }
   | { outcome: 'merged' };
 
-/** `POST /v2/requests` once (never re-sent on its own), then its status; a gone victim throws CustomerGoneError. */
+/**
+ * `POST /v2/requests` once, then its status; a gone victim throws CustomerGoneError. A lost answer (timeout, 5xx,
+ * network) throws CapillaryUnavailableError: the event is retried and files again, and Capillary answers 9018 ("Request
+ * for Merge already exists for the victim in pending or processing state") if the lost one was filed, or 9023/9027 if
+ * it was approved since, so no second request is made and no link waits for a request Capillary never got.
+ */
 export async function fileMergeRequest(
   http: CapillaryHttpClient,
   { victimId, survivorId, autoApprove }: { victimId: number; survivorId: number; autoApprove: boolean },
   call: CallOptions,
 ): Promise<MergeRequestOutcome> {
   const query = autoApprove ? '?client_auto_approve=true' : '';
-  let response;
-  try {
-    // The body's survivor/victim field names are Unconfirmed (docs/capillary.md#merge-requests).
-    response = await http.request(
-      'link-merge-request',
-      'POST',
-      `/v2/requests${query}`,
-      { type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', userId: victimId, survivorUserId: survivorId },
-      { ...call, singleAttempt: true },
-    );
-  } catch (error) {
-    // Nothing was sent when no attempt started (no time, no rate budget): the event may simply be retried.
-    if (error instanceof CapillaryUnavailableError && error.attempts > 0)
-      return { outcome: 'pending', detail: 'request-unconfirmed' };
-    throw error;
-  }
+  // The body's survivor/victim field names are Unconfirmed (docs/capillary.md#merge-requests).
+  const response = await http.request(
+    'link-merge-request',
+    'POST',
+    `/v2/requests${query}`,
+    { type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', userId: victimId, survivorUserId: survivorId },
+    { ...call, singleAttempt: true },
+  );
   const requestId = response.body.createdId;
   if (typeof requestId === 'number') {
     const status = await http.request('link-merge-status', 'GET', `/v2/requests/${requestId}`, undefined, call);
@@ -53,6 +46,6 @@ export async function fileMergeRequest(
   if (codes.some((code) => ALREADY_MERGED.has(code))) return { outcome: 'merged' };
   const gone = goneCodesOf(response.body);
   if (gone.length > 0) throw new CustomerGoneError('link-merge-request', victimId, gone);
-  if (response.status >= 500) return { outcome: 'pending', detail: 'request-unconfirmed' };
+  if (response.status >= 500) throw new CapillaryUnavailableError('link-merge-request', 1, `HTTP ${response.status}`);
   throw apiErrorOf('link-merge-request', response);
 }

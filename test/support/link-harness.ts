@@ -42,10 +42,9 @@ export async function followThenLink(harness: WorkerHarness, mobile = MOBILE) {
   const userId = lineUserId();
   await harness.run([followEvent(userId, 1000)]);
   const [anonymousId] = holders(harness, userId);
-  await harness.run([
-    accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: mobile })),
-  ]);
-  return { memberId, userId, anonymousId: anonymousId! };
+  const link = accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: mobile }));
+  await harness.run([link]);
+  return { memberId, userId, anonymousId: anonymousId!, link };
 }
 
 export async function startLinkHarness(

@@ -261,10 +261,10 @@ describe('MemberLinker against the Capillary stand-in', () => {
       expect(standIn.state().mergeRequests).toHaveLength(1);
     });
 
-    it('files once: a lost answer is pending, request-unconfirmed, and never re-posted', async () => {
+    it('throws on a lost answer (the event is retried), and its retry files nothing twice: 9018 names the first', async () => {
       const victimId = standIn.addMember({ mobile: '66811111111' });
       const survivorId = standIn.addMember({ mobile: '66822222222' });
-      standIn.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 5 });
+      standIn.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 1 });
       const retrying = new MemberLinker(
         new CapillaryHttpClient({
           baseUrl: standIn.url,
@@ -277,11 +277,28 @@ describe('MemberLinker against the Capillary stand-in', () => {
         LINE_ACCOUNT_ID,
         { attachMethod: 'add-profile', mergeAutoApprove: false },
       );
-      expect(await retrying.requestMerge(victimId, survivorId, call)).toEqual({
-        outcome: 'pending',
-        detail: 'request-unconfirmed',
+      await expect(retrying.requestMerge(victimId, survivorId, call)).rejects.toMatchObject({
+        name: 'CapillaryUnavailableError',
+        attempts: 1,
       });
       expect(businessCalls().filter((c) => c === 'POST /v2/requests')).toHaveLength(1);
+      // the event's retry
+      expect(await retrying.requestMerge(victimId, survivorId, call)).toEqual({
+        outcome: 'pending',
+        detail: 'already-pending',
+      });
+      expect(standIn.state().mergeRequests).toHaveLength(1);
+    });
+
+    it('files on the retry a request whose lost answer Capillary never ran (a timeout before it)', async () => {
+      const victimId = standIn.addMember({ mobile: '66811111111' });
+      const survivorId = standIn.addMember({ mobile: '66822222222' });
+      standIn.injectFault({ kind: 'timeout', delayMs: 0, method: 'POST', pathPrefix: '/v2/requests', times: 1 });
+      await expect(linker().requestMerge(victimId, survivorId, call)).rejects.toMatchObject({
+        name: 'CapillaryUnavailableError',
+      });
+      expect(standIn.state().mergeRequests).toHaveLength(0);
+      expect(await linker().requestMerge(victimId, survivorId, call)).toMatchObject({ outcome: 'filed' });
       expect(standIn.state().mergeRequests).toHaveLength(1);
     });
 

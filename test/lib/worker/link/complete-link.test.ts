@@ -432,18 +432,20 @@ describe('worker: the anonymous customer made at follow time', () => {
     });
   });
 
-  it('merge-request: a lost answer files nothing twice; the link is merge-pending (request-unconfirmed), not retried', async () => {
+  it('merge-request: a lost answer fails the event; its retry files nothing twice and records the link pending', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
-    harness.capillary.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 5 });
-    const { memberId, userId, anonymousId } = await followThenLink(harness);
+    harness.capillary.injectFault({ kind: 'lost-response', method: 'POST', pathPrefix: '/v2/requests', times: 1 });
+    const { memberId, userId, anonymousId, link } = await followThenLink(harness);
+    expect(harness.settled.at(-1)?.outcome).toBeUndefined();
+    // the event's retry: Capillary answers 9018 for the request the lost answer filed
+    await harness.run([link], 2);
     expect(harness.settled.at(-1)?.outcome).toEqual({
       result: 'link',
       action: 'merge-pending',
       customerId: memberId,
-      detail: 'request-unconfirmed',
+      detail: 'already-pending',
     });
     expect(harness.capillary.state().mergeRequests).toHaveLength(1);
-    expect(apiCalls(harness).filter((call) => call.path.startsWith('/v2/requests'))).toHaveLength(1);
     expect(holders(harness, userId)).toEqual([anonymousId]);
   });
 
