@@ -46,12 +46,12 @@ export function decide(
 
 /**
  * Whether the user stays forgotten after this follow/unfollow: a follow from before the deletion is no new consent,
- * and an unfollow touches nothing in Capillary. A newer follow registers the user afresh and clears the mark; so
- * does an unfollow after such a follow that claimed and was never recorded: it may have registered them, and the
- * unfollow looks them up to opt them out.
+ * and an unfollow touches nothing in Capillary. A newer follow registers the user afresh and clears the mark. An
+ * unfollow after another event since the deletion that claimed and was never recorded looks the user up instead: a
+ * follow may have registered them (the caller clears the mark only if it found a customer).
  */
 export function keepsForgotten(event: LineEventFacts, state: UserSyncState): boolean {
   if (state.forgottenAt === undefined) return false;
   if (event.type === 'follow') return event.timestamp <= state.forgottenAt;
-  return !unrecordedSince(state, 'sync', state.forgottenAt);
+  return !unrecordedSince(state, event, state.forgottenAt);
 }

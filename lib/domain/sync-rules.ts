@@ -67,8 +67,7 @@ export interface UserSyncState {
   /** the last applied tier change (loyalty lane); a completed link sets the time it read the member's tier */
   lastTierChangeTimestamp?: number;
   lastTierChangeEventId?: string;
-  /** the last posted event of the engagement lane (for the record only: that lane is unordered) */
-  lastEngagementEventTimestamp?: number;
+  lastEngagementEventTimestamp?: number; // the last posted tap: for the record only (that lane is unordered)
   lastEngagementEventId?: string;
   /** the claim: the one event allowed to change the user now (absent lane: a sync claim, written before lanes) */
   pendingLane?: EventLane;
@@ -187,9 +186,11 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   return claimAdmission(event, state, now);
 }
 
-/** An event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary. */
-export const unrecordedSince = (state: UserSyncState, lane: EventLane, since: number): boolean =>
-  unrecordedClaims(state, lane).some((claim) => claim.timestamp > since);
+/** Another event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary. */
+export const unrecordedSince = (state: UserSyncState, { webhookEventId, lane }: LineEventFacts, since: number) =>
+  unrecordedClaims(state, lane ?? UNNAMED_LANE).some(
+    ({ eventId, timestamp }) => eventId !== webhookEventId && timestamp > since,
+  );
 
 /** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
 function claimAdmission(event: LineEventFacts, state: UserSyncState, now: number): Admission {

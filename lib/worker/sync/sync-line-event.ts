@@ -71,8 +71,12 @@ export async function syncLineEvent(
       if (customerId !== undefined) await channel.customers.setSubscription(customerId, decision.subscription, call);
       break;
   }
-  // A follow after the user was forgotten is a new consent: the mark goes (domain/sync-rules keepsForgotten).
-  const consentAgain = state.forgottenAt !== undefined && !keepsForgotten(event, state);
+  // A follow after the user was forgotten is a new consent, and so was whatever put them on the customer an unfollow
+  // found: the mark goes (domain/sync-decision keepsForgotten).
+  const consentAgain =
+    state.forgottenAt !== undefined &&
+    !keepsForgotten(event, state) &&
+    (event.type === 'follow' || customerId !== undefined);
   // A replacement of a customer deleted on a PII request waits for the deletion's notice (domain/identity-rules).
   const replaced = replacementAfter(event, state, { customerId, deleted });
   await complete({

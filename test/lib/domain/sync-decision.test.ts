@@ -71,10 +71,11 @@ describe('decide', () => {
         expect(decide(unfollow, state)).toEqual({ action: 'resolve-then-subscribe', subscription: 'OPTOUT' });
         expect(keepsForgotten(unfollow, state)).toBe(false);
       }
-      // one from before the deletion, or of another lane, registered nobody since
+      // one from before the deletion, of another lane, or the unfollow's own earlier attempt registered nobody since
       const before = { ...forgotten, inFlight: { sync: { eventId: 'F', timestamp: 4_000 } } };
       const link = { ...forgotten, inFlight: { link: { eventId: 'L', timestamp: 6_000 } } };
-      for (const state of [before, link]) expect(keepsForgotten(unfollow, state)).toBe(true);
+      const itself = { ...forgotten, inFlight: { sync: { eventId: unfollow.webhookEventId, timestamp: 9_000 } } };
+      for (const state of [before, link, itself]) expect(keepsForgotten(unfollow, state)).toBe(true);
     });
 
     it('registers afresh on a follow after the deletion, and the mark goes', () => {

@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 
+import { eventFactsOf } from '../../../../lib/domain/event-route';
 import {
   CAPILLARY_DELETE_TYPE,
   CAPILLARY_MERGE_TYPE,
@@ -187,6 +188,24 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     expect(lineSubscription(harness, registered!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
     const record = await harness.store.read(userKey(userId));
     expect([record?.customerId, record?.forgottenAt, record?.subscription]).toEqual([registered, undefined, 'OPTOUT']);
+  });
+
+  it('an unfollow after an unrecorded event since the deletion that registered nobody leaves the user forgotten', async () => {
+    // Prepare: forgotten; an unfollow since claimed (its worker died), with nothing to opt out
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [deleted] = holders(harness, userId);
+    harness.capillary.deleteCustomer(deleted!);
+    await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted! }, 5000)]);
+    const diedAfterClaim = unfollowEvent(userId, 7000);
+    expect((await harness.store.claim(userKey(userId), eventFactsOf(diedAfterClaim), 0)).claimed).toBe(true);
+    // Act: a newer unfollow, once that claim expired
+    await harness.run([unfollowEvent(userId, 8000)]);
+    // Assess: looked up (a follow might have registered them), nobody found: still forgotten, on no customer
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'resolve-then-subscribe' });
+    expect(holders(harness, userId)).toEqual([]);
+    expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBe(5000);
   });
 
   describe('a follow applied after a PII deletion but before its notice (it found the customer deleted, 8109)', () => {
