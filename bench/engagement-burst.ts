@@ -224,7 +224,9 @@ async function runOnce(
         ),
       )),
     );
-    const plan = arrivalPlan(profile, burst ? await seedTappers(harness, profile.tappers) : []);
+    // The tappers are customers in both runs: only their taps differ.
+    const tappers = await seedTappers(harness, profile.tappers);
+    const plan = arrivalPlan(profile, burst ? tappers : []);
     const followers: { arrivedAt: number; handedAt?: number; settledAt?: number }[] = [];
     const byMessageId = new Map<string, (typeof followers)[number]>();
     let failedEvents = 0;
