@@ -153,14 +153,20 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     expect((await harness.store.read(userKey(userId)))?.forgottenAt).toBeUndefined();
   });
 
-  it('an unfollow after a new consent whose worker died unrecorded opts out the customer that follow registered', async () => {
-    // Prepare: forgotten on a PII deletion; a follow since registers them afresh, and its worker dies before recording
+  /** A follower whose customer Capillary deleted on a PII request at 5000, notified: the record is forgotten. */
+  async function forgottenFollower(): Promise<string> {
     harness = await startLinkHarness();
     const userId = lineUserId();
     await harness.run([followEvent(userId, 1000)]);
     const [deleted] = holders(harness, userId);
     harness.capillary.deleteCustomer(deleted!);
     await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted! }, 5000)]);
+    return userId;
+  }
+
+  it('an unfollow after a new consent whose worker died unrecorded opts out the customer that follow registered', async () => {
+    // Prepare: forgotten on a PII deletion; a follow since registers them afresh, and its worker dies before recording
+    const userId = await forgottenFollower();
     const { store } = harness.deps;
     harness.deps.store = {
       claim: store.claim.bind(store),
@@ -192,12 +198,7 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
 
   it('an unfollow after an unrecorded event since the deletion that registered nobody leaves the user forgotten', async () => {
     // Prepare: forgotten; an unfollow since claimed (its worker died), with nothing to opt out
-    harness = await startLinkHarness();
-    const userId = lineUserId();
-    await harness.run([followEvent(userId, 1000)]);
-    const [deleted] = holders(harness, userId);
-    harness.capillary.deleteCustomer(deleted!);
-    await harness.run([notify(userId, { type: CAPILLARY_DELETE_TYPE, customerId: deleted! }, 5000)]);
+    const userId = await forgottenFollower();
     const diedAfterClaim = unfollowEvent(userId, 7000);
     expect((await harness.store.claim(userKey(userId), eventFactsOf(diedAfterClaim), 0)).claimed).toBe(true);
     // Act: a newer unfollow, once that claim expired
