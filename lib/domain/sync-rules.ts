@@ -187,9 +187,9 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
 }
 
 /** Another event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary. */
-export const unrecordedSince = (state: UserSyncState, { webhookEventId, lane }: LineEventFacts, since: number) =>
-  unrecordedClaims(state, lane ?? UNNAMED_LANE).some(
-    ({ eventId, timestamp }) => eventId !== webhookEventId && timestamp > since,
+export const unrecordedSince = (state: UserSyncState, event: LineEventFacts, since: number) =>
+  unrecordedClaims(state, laneOf(event)).some(
+    ({ eventId, timestamp }) => eventId !== event.webhookEventId && timestamp > since,
   );
 
 /** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
