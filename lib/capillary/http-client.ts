@@ -77,7 +77,7 @@ export class CapillaryHttpClient {
 
   async request(
     operation: string,
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     body?: unknown,
     call: CallOptions = NO_DEADLINE,

@@ -12,7 +12,12 @@ import {
   type Identifier,
   type ProfileView,
 } from './member-profiles';
-import { fileMergeRequest, type MergeRequestOutcome } from './merge-requests';
+import {
+  fileMergeRequest,
+  withdrawMergeRequest,
+  type MergeRequestOutcome,
+  type MergeRequestStatus,
+} from './merge-requests';
 
 /** Codes from docs/capillary.md#change-identifier. */
 const LINE_ID_TAKEN = new Set([8006, 8007, 8008]);
@@ -119,6 +124,11 @@ export class MemberLinker {
   /** Files "merge victim into survivor" once; it stays PENDING for Capillary's review unless auto-approve is on. */
   requestMerge(victimId: number, survivorId: number, call: CallOptions): Promise<MergeRequestOutcome> {
     return fileMergeRequest(this.http, { victimId, survivorId, autoApprove: this.settings.mergeAutoApprove }, call);
+  }
+
+  /** Withdraws a pending merge request this account's link filed (the user moved on before Capillary's review). */
+  withdrawMerge(requestId: string, call: CallOptions): Promise<MergeRequestStatus> {
+    return withdrawMergeRequest(this.http, requestId, call);
   }
 
   async holdsLineId(customerId: number, lineUserId: string, call: CallOptions): Promise<boolean> {

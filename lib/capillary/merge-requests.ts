@@ -49,3 +49,35 @@ export async function fileMergeRequest(
   if (response.status >= 500) throw new CapillaryUnavailableError('link-merge-request', 1, `HTTP ${response.status}`);
   throw apiErrorOf('link-merge-request', response);
 }
+
+/** What withdrawing came to: the request's status after it (REJECTED: withdrawn, or rejected already). */
+export type MergeRequestStatus = 'PENDING' | 'APPROVED' | 'REJECTED';
+
+/**
+ * Withdraws a merge request a link filed: `PUT /v2/requests` with status REJECTED ("Update Request" approves or
+ * rejects; one request per call). Setting a status again is harmless, so it is retried like a read. A refusal reads
+ * the request: approved or rejected in between, or still pending (Capillary refused to withdraw it); the caller goes
+ * on either way (it takes the LINE profile off the request's victim: a merge approved later carries no LINE id).
+ */
+export async function withdrawMergeRequest(
+  http: CapillaryHttpClient,
+  requestId: string,
+  call: CallOptions,
+): Promise<MergeRequestStatus> {
+  const response = await http.request(
+    'link-merge-withdraw',
+    'PUT',
+    '/v2/requests',
+    [{ type: 'CHANGE_IDENTIFIER', baseType: 'MERGE', id: requestId, status: 'REJECTED', comments: WITHDRAWN }],
+    call,
+  );
+  if (response.status >= 500) throw new CapillaryUnavailableError('link-merge-withdraw', 1, `HTTP ${response.status}`);
+  const failed = Number(response.body.failureCount ?? 0) > 0 || errorCodes(response.body).length > 0;
+  if (response.status < 300 && !failed) return 'REJECTED';
+  const read = await http.request('link-merge-status', 'GET', `/v2/requests/${requestId}`, undefined, call);
+  const status = read.body.status;
+  if (status === 'PENDING' || status === 'APPROVED' || status === 'REJECTED') return status;
+  throw apiErrorOf('link-merge-withdraw', response);
+}
+
+const WITHDRAWN = 'Withdrawn by line-capillary-bridge: the LINE user unlinked, or linked another member, first';

@@ -8,6 +8,7 @@
  * it: a deletion), so a duplicate, a late arrival or an index entry that was already stale changes nothing.
  */
 import { isRecord } from '../is-record';
+import { pendingMergeRequestOf } from './link-rules';
 import type { LineEventFacts, LinkState, Replacement, UserSyncState } from './sync-rules';
 
 /** Events the notifications function queues; neither LINE nor the link API sends these types. */
@@ -37,8 +38,8 @@ export function reattachRequestOf(raw: unknown): ReattachRequest | undefined {
 export type IdentityNotice =
   /** loyaltyCustomerMerge: the victim's profiles now belong to the survivor, and the victim id answers 8069 */
   | { type: typeof CAPILLARY_MERGE_TYPE; survivor: number; victim: number }
-  /** requestUpdated of an approved merge request: settles the merge-pending link that filed it */
-  | { type: typeof CAPILLARY_MERGE_TYPE; customerId: number; mergeRequestId?: string }
+  /** requestUpdated of a merge request, approved (settles the merge-pending link that filed it) or rejected (fails it) */
+  | { type: typeof CAPILLARY_MERGE_TYPE; customerId: number; mergeRequestId?: string; rejected?: true }
   /** requestUpdated CUSTOMER / DELETE / APPROVED: the customer's PII is deleted */
   | { type: typeof CAPILLARY_DELETE_TYPE; customerId: number };
 
@@ -53,7 +54,7 @@ export interface IdentityChange {
   replaced?: null;
 }
 
-export type IdentityAction = 'repointed' | 'link-settled' | 'forgotten' | 'not-named';
+export type IdentityAction = 'repointed' | 'link-settled' | 'link-rejected' | 'forgotten' | 'not-named';
 
 /** `not-named`: the record no longer names the customer (already applied, or re-pointed since): recorded, nothing else. */
 export interface IdentityVerdict {
@@ -74,9 +75,12 @@ export function identityNoticeOf(type: string, raw: unknown): IdentityNotice | u
   if (type !== CAPILLARY_MERGE_TYPE) return undefined;
   if (survivor !== undefined && victim !== undefined && survivor !== victim) return { type, survivor, victim };
   if (customerId === undefined) return undefined;
-  return typeof raw.mergeRequestId === 'string'
-    ? { type, customerId, mergeRequestId: raw.mergeRequestId }
-    : { type, customerId };
+  return {
+    type,
+    customerId,
+    ...(typeof raw.mergeRequestId === 'string' ? { mergeRequestId: raw.mergeRequestId } : {}),
+    ...(raw.rejected === true ? { rejected: true as const } : {}),
+  };
 }
 
 /**
@@ -116,19 +120,29 @@ function repoint(
 
 /**
  * The merge request a link filed was approved: the anonymous customer is merged into the member, so the record
- * names the member. A record whose pending link names another request was not filed by this one.
+ * names the member. Rejected: the link failed, and the user stays on the anonymous customer, which still carries the
+ * LINE profile and subscription (nothing moved while it was pending); the member index entries go. A record whose
+ * pending link names another request was not filed by this one.
  */
 function settleMergeRequest(
   state: UserSyncState,
-  { customerId, mergeRequestId }: { customerId: number; mergeRequestId?: string },
+  { customerId, mergeRequestId, rejected }: { customerId: number; mergeRequestId?: string; rejected?: true },
   now: number,
 ): IdentityVerdict {
   const { link, linkedCustomerId } = state;
   if (link?.status !== 'merge-pending' || linkedCustomerId === undefined || !names(state, customerId)) return NOT_NAMED;
-  const filedRequest = /^request (\S+)$/.exec(link.detail ?? '')?.[1];
+  const filedRequest = pendingMergeRequestOf(link);
   if (mergeRequestId !== undefined && filedRequest !== undefined && filedRequest !== mergeRequestId) return NOT_NAMED;
+  if (rejected)
+    return {
+      action: 'link-rejected',
+      change: { linkedCustomerId: null, linkRefs: null, link: { status: 'failed', detail: MERGE_REJECTED, at: now } },
+    };
   return { action: 'link-settled', change: { customerId: linkedCustomerId, link: { status: 'linked', at: now } } };
 }
+
+/** A failed link's detail when Capillary rejected the merge request it filed. */
+export const MERGE_REJECTED = 'merge-request-rejected';
 
 /**
  * Capillary deleted the customer's PII: the record keeps only its ordering guard and the mark. The customer, the

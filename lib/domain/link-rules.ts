@@ -7,7 +7,7 @@
  * user's follow/unfollow events. Unlinking arrives as a postback or as a `bridge.unlink` event.
  */
 import { InvalidLinkFieldError } from './errors';
-import type { SubscriptionState } from './sync-rules';
+import type { LinkState, SubscriptionState } from './sync-rules';
 
 /** Events the link API queues itself; LINE never sends these types. */
 export const BRIDGE_LINK_TYPE = 'bridge.link';
@@ -124,6 +124,17 @@ export function anonymousCustomerAction(
   if (linkedCustomerId === anonymousCustomerId) return 'detach';
   if (mode === 'merge-request' && linkedCustomerId !== undefined && linkedCustomerId !== memberId) return 'detach';
   return mode;
+}
+
+/** A merge-pending link's detail when the bridge knows the request it filed: `request <id>`. */
+export const pendingMergeDetail = (requestId: number): string => `request ${requestId}`;
+
+/**
+ * The merge request a pending link filed, or undefined when it is not pending or its request is unknown (filed by an
+ * attempt whose answer was lost: Capillary then answered "already pending", 9018, without naming it).
+ */
+export function pendingMergeRequestOf(link: LinkState | undefined): string | undefined {
+  return link?.status === 'merge-pending' ? /^request (\S+)$/.exec(link.detail ?? '')?.[1] : undefined;
 }
 
 export const LINK_TOKEN_PLACEHOLDER = '{linkToken}';

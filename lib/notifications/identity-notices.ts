@@ -3,8 +3,9 @@
  *
  * - `loyaltyCustomerMerge`: the victim is merged into the survivor (both in `data.*CustomerIdentifiers.customerId`).
  * - `requestUpdated`, status APPROVED: request type CUSTOMER / base type DELETE is a PII deletion of the customer;
- *   base type MERGE is a merge request a link filed (domain/identity-rules settles its pending link). The request's
- *   fields sit at the envelope's top level (the PII sample) or in `data` (the transaction sample): both are read.
+ *   base type MERGE is a merge request a link filed (domain/identity-rules settles its pending link), which status
+ *   REJECTED fails. The request's fields sit at the envelope's top level (the PII sample) or in `data` (the
+ *   transaction sample): both are read.
  * Everything else is acknowledged and counted, never applied.
  */
 import { CAPILLARY_DELETE_TYPE, CAPILLARY_MERGE_TYPE, type IdentityNotice } from '../domain/identity-rules';
@@ -77,10 +78,11 @@ function merge(notification: CapillaryNotification): Interpretation {
 function requestUpdate(notification: CapillaryNotification): Interpretation {
   const { fields, data } = notification;
   const field = (name: string): unknown => fields[name] ?? data[name];
-  if (upper(field('status')) !== 'APPROVED') return { kind: 'ignored', reason: 'not-an-identity-change' };
+  const status = upper(field('status'));
   const baseType = upper(field('requestBaseType'));
-  const isDeletion = upper(field('requestType')) === 'CUSTOMER' && baseType === 'DELETE';
-  if (!isDeletion && baseType !== 'MERGE') return { kind: 'ignored', reason: 'not-an-identity-change' };
+  const isDeletion = upper(field('requestType')) === 'CUSTOMER' && baseType === 'DELETE' && status === 'APPROVED';
+  const isMerge = baseType === 'MERGE' && (status === 'APPROVED' || status === 'REJECTED');
+  if (!isDeletion && !isMerge) return { kind: 'ignored', reason: 'not-an-identity-change' };
   const [value, at] =
     fields.customerId !== undefined
       ? [fields.customerId, 'customerId']
@@ -96,6 +98,7 @@ function requestUpdate(notification: CapillaryNotification): Interpretation {
     type: CAPILLARY_MERGE_TYPE,
     customerId,
     ...(mergeRequestId ? { mergeRequestId } : {}),
+    ...(status === 'REJECTED' ? { rejected: true as const } : {}),
   };
   return { kind: 'identity', notice, customerId, key };
 }

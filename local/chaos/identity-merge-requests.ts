@@ -3,8 +3,9 @@
  * Capillary merge request (victim: the anonymous customer, survivor: the member). Some answers to `POST /v2/requests`
  * are lost after Capillary took the request (the bridge must not file it again). At the cut, Capillary's team
  * approves some pending requests, notified once, twice or late like Member Care's merges, some with no notification
- * at all, and leaves the others pending; after the cut it approves the requests into some members as soon as they
- * are filed. What became of each request (its fate) is what the identity oracle judges the users by.
+ * at all, rejects some (notified), and leaves the others pending; after the cut it approves the requests into some
+ * members as soon as they are filed. The bridge withdraws a pending request when its user unlinks or links another
+ * member first. What became of each request (its fate) is what the identity oracle judges the users by.
  */
 import type { CapillaryStandIn, MergeRequestRecord } from '../standins/capillary-standin';
 import type { ChaosServices } from './chaos-services';
@@ -15,15 +16,17 @@ import { seededRandom } from './seeded-random';
 
 /**
  * `at-once`: approved when filed (after the cut); `once` / `duplicated` / `late`: approved at the cut and notified
- * so; `silent`: approved at the cut with no notification; `pending`: never approved.
+ * so; `silent`: approved at the cut with no notification; `rejected`: rejected at the cut, notified; `withdrawn`: by
+ * the bridge; `pending`: never reviewed.
  */
-export type MergeRequestFate = 'at-once' | Exclude<NotificationMode, 'none'> | 'silent' | 'pending';
+export type MergeRequestFate =
+  'at-once' | Exclude<NotificationMode, 'none'> | 'silent' | 'rejected' | 'withdrawn' | 'pending';
 export interface MergeRequestStory extends MergeRequestRecord {
   fate: MergeRequestFate;
 }
 
 /** Fates at the cut, in turn, so that even a small run plays each of them. */
-const FATES_AT_CUT: MergeRequestFate[] = ['once', 'silent', 'pending', 'duplicated', 'late'];
+const FATES_AT_CUT: MergeRequestFate[] = ['once', 'silent', 'pending', 'rejected', 'duplicated', 'late'];
 /** Shares, in percent: users whose member Capillary merges into at once after the cut; answers lost to POST /v2/requests. */
 const SHARES = { atOnce: 50, lostAnswer: 30 };
 /** Its own stream of the seed: the plans of the detach mode stay as they were. */
@@ -104,6 +107,10 @@ export function settleMergeRequestsAtCut(
     const fate = currentMembers.has(request.survivorId) ? FATES_AT_CUT[turn++ % FATES_AT_CUT.length]! : 'pending';
     fates.set(request.id, fate);
     if (fate === 'pending') continue;
+    if (fate === 'rejected') {
+      actNotified(services, relay, createdAt++, 'once', () => capillary.rejectMergeRequest(request.id));
+      continue;
+    }
     const mode: NotificationMode = fate === 'silent' ? 'none' : (fate as NotificationMode);
     actNotified(services, relay, createdAt++, mode, () => capillary.approveMergeRequest(request.id));
   }
@@ -115,13 +122,15 @@ export function settleMergeRequestsAtCut(
   capillary.approveMergesWhenFiled((request) => atOnce.has(request.survivorId));
 }
 
-/** Every request Capillary took, with its fate: approved but not at the cut is approved at once. */
+/** Every request Capillary took, with its fate: approved but not at the cut is approved at once; rejected so, withdrawn. */
 export function mergeRequestStories(
   requests: readonly MergeRequestRecord[],
   fates: ReadonlyMap<number, MergeRequestFate>,
 ): MergeRequestStory[] {
   return requests.map((request) => ({
     ...request,
-    fate: fates.get(request.id) ?? (request.status === 'APPROVED' ? 'at-once' : 'pending'),
+    fate: fates.get(request.id) ?? (request.status === 'APPROVED' ? 'at-once' : STATUS_FATES[request.status]),
   }));
 }
+
+const STATUS_FATES = { PENDING: 'pending', REJECTED: 'withdrawn' } as const;

@@ -156,6 +156,11 @@ function expectedOf(
   const forgotten = deletion > -Infinity && !followedSince;
   const linkUser = linkUserOf(user);
   const links = foldLinks(linkUser, inputs);
+  // Capillary rejected the merge request of the user's last link (only a last link's request meets a fate at the cut).
+  const linkedId = links.linkedTo && customersWithIdentifier(inputs.capillary, 'mobile', links.linkedTo)[0]?.id;
+  const rejected = inputs.mergeRequests?.some(
+    (request) => request.fate === 'rejected' && request.survivorId === linkedId,
+  );
   // A deleted member takes the link with it (no link-lane event follows a deletion in the plan).
   const unlinkedByDeletion = deletedAt(linkUser) > -Infinity || deletion > -Infinity;
   return {
@@ -164,7 +169,7 @@ function expectedOf(
     forgotten,
     deletionNotified: deletionsOf(user, accountId).some((deleted) => deleted.at === deletion && deleted.notified),
     everLinked: links.everLinked,
-    ...(links.linkedTo !== undefined && !unlinkedByDeletion ? { linkedTo: links.linkedTo } : {}),
+    ...(links.linkedTo !== undefined && !unlinkedByDeletion && !rejected ? { linkedTo: links.linkedTo } : {}),
   };
 }
 
@@ -322,10 +327,14 @@ function lastLinkFails(user: UserHistory, plan: IdentityPlan): boolean {
   return target === 'missing' || target === 'taken';
 }
 
-/** Capillary took one request per (victim, survivor) at most: a lost answer is never filed again. */
+/**
+ * Capillary took one request per (victim, survivor) at most: a lost answer is never filed again. One the bridge
+ * withdrew (its user unlinked first) ended that link: a later link may file the pair again.
+ */
 function mergeRequestsFiledTwice(inputs: IdentityInputs, checks: IdentityVerdict['checks']): UserProblem[] {
   const filed = new Map<string, number[]>();
   for (const request of inputs.mergeRequests ?? []) {
+    if (request.fate === 'withdrawn') continue;
     const pair = `${request.victimId} into ${request.survivorId}`;
     filed.set(pair, [...(filed.get(pair) ?? []), request.id]);
   }

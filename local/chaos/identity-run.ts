@@ -218,6 +218,8 @@ function mergeRequestRows(
     ['  approved at the cut, notified twice', fate('duplicated')],
     ['  approved at the cut, notified late', fate('late')],
     ['  approved at the cut with no notification', fate('silent')],
+    ['  rejected at the cut, notified', fate('rejected')],
+    ['  withdrawn by the bridge (its user unlinked or linked another member first)', fate('withdrawn')],
     ['  left pending', fate('pending')],
     ['POST /v2/requests answers lost (Capillary took the request)', count(filings, (c) => c.fault === 'lost-response')],
     ['POST /v2/requests answered "already pending" (9018)', count(filings, (c) => c.errorCodes.includes(9018))],

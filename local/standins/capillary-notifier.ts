@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 
 import { exponentialDelay, withRetries } from '../../lib/retry/with-retries';
 import type { LoyaltyProgram, PointsChangeRecord, TierChangeRecord } from './capillary-loyalty';
+import type { MergeRequestRecord } from './capillary-standin';
 
 export interface NotificationTarget {
   url: string;
@@ -58,6 +59,11 @@ export class CapillaryNotifier {
 
   merged(survivor: number, victim: number): void {
     this.#send(mergeNotificationFields(survivor, victim), false);
+  }
+
+  /** A merge request's new status as `requestUpdated`, its fields in `data` as the transaction sample has them. */
+  mergeRequestUpdated(request: MergeRequestRecord): void {
+    this.#send(mergeRequestNotificationFields(request), true);
   }
 
   deleted(customerId: number, requestId: number): void {
@@ -131,6 +137,24 @@ export function mergeNotificationFields(survivor: number, victim: number): Recor
     },
     refId: `${STAND_IN_ORG_ID}_${victim}`,
     apiRequestId: randomUUID(),
+  };
+}
+
+/** A merge request's update, shaped as the transaction request's sample (request fields in `data`). */
+export function mergeRequestNotificationFields({ id, victimId, status }: MergeRequestRecord): Record<string, unknown> {
+  return {
+    eventName: 'requestUpdated',
+    refId: `${STAND_IN_ORG_ID}_${id}`,
+    apiRequestId: randomUUID(),
+    data: {
+      requestType: 'CHANGE_IDENTIFIER',
+      requestBaseType: 'MERGE',
+      requestTrackingId: id,
+      status,
+      comments: 'reviewed by the stand-in',
+      customerIdentifiers: { customerId: victimId },
+      updatedFields: [{ fieldName: 'status', previousValue: 'PENDING', currentValue: status }],
+    },
   };
 }
 

@@ -183,6 +183,8 @@ export interface CapillaryStandIn extends StandInServer<CapillarySettings> {
   addMember(identifiers: Record<string, string>, names?: { firstName?: string; lastName?: string }): number;
   /** what Capillary's team does with a pending merge request: the merge, notified as Member Care's merges are */
   approveMergeRequest(id: number): MergeRequestRecord;
+  /** Capillary's team rejects a pending merge request: nothing merges; notified as `requestUpdated` */
+  rejectMergeRequest(id: number): MergeRequestRecord;
   /** Capillary's team approving the requests `approves` picks as soon as they are filed (undefined: none); notified */
   approveMergesWhenFiled(approves: ((request: MergeRequestRecord) => boolean) | undefined): void;
   /** the next `times` adds using this folded form are answered as by an org that does not take it (chaos faults) */
@@ -877,7 +879,34 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     }
     return { ...request };
   };
+  /** Rejected by Capillary's team or withdrawn by its filer (`PUT /v2/requests`): nothing merges. */
+  const rejectMergeRequest = (id: number): MergeRequestRecord => {
+    const request = mergeRequests.get(id);
+    if (request === undefined) throw new InvalidAdminRequestError(`no merge request ${id}`);
+    if (request.status === 'PENDING') {
+      request.status = 'REJECTED';
+      notifier.mergeRequestUpdated(request);
+    }
+    return { ...request };
+  };
   let approvesWhenFiled: ((request: MergeRequestRecord) => boolean) | undefined;
+
+  /** `PUT /v2/requests`: one request's status, APPROVED or REJECTED ("The API does not allow bulk status change"). */
+  const updateMergeRequest: RouteHandler = ({ body }) => {
+    const [update, ...more] = Array.isArray(body) ? (body as unknown[]) : [];
+    if (!isRecord(update) || more.length > 0 || update.type !== 'CHANGE_IDENTIFIER' || update.baseType !== 'MERGE')
+      throw new CapillaryRequestError(400, 'one CHANGE_IDENTIFIER / MERGE request update is required', 400);
+    const request = mergeRequests.get(Number(update.id));
+    if (request === undefined) throw new CapillaryRequestError(404, 'Request not found', 404);
+    if (request.status !== 'PENDING') throw new CapillaryRequestError(400, 'Request is not pending', 400);
+    if (update.status === 'APPROVED') approveMergeRequest(request.id);
+    else if (update.status === 'REJECTED') rejectMergeRequest(request.id);
+    else throw new CapillaryRequestError(400, 'status must be APPROVED or REJECTED', 400);
+    return {
+      status: 200,
+      body: { entityId: request.id, result: { status: request.status }, warnings: [], totalCount: 1, failureCount: 0 },
+    };
+  };
 
   const addMergeRequest: RouteHandler = ({ body, query }) => {
     if (!isRecord(body) || body.type !== 'CHANGE_IDENTIFIER' || body.baseType !== 'MERGE') {
@@ -960,6 +989,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     },
     { method: 'POST', pattern: /^\/v2\/requests$/, handle: authenticated(addMergeRequest) },
     { method: 'GET', pattern: /^\/v2\/requests\/([^/]+)$/, handle: authenticated(readMergeRequest) },
+    { method: 'PUT', pattern: /^\/v2\/requests$/, handle: authenticated(updateMergeRequest) },
     // Its own Basic credentials and rate bucket: not the REST API's (see behavioural-events-ingest.ts).
     {
       method: 'POST',
@@ -1020,7 +1050,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     return value;
   };
 
-  /** POST /__admin/members `{ "mobile": "668…" }` → `{ customerId }`; POST /__admin/merge-requests/approve `{ id }`. */
+  /** POST /__admin/members `{ "mobile": "668…" }` → `{ customerId }`; POST /__admin/merge-requests/approve (or /reject) `{ id }`. */
   const adminRoutes = {
     /** `{ survivor, victim }`: Member Care merges two customers; the notification goes to the configured URL */
     'POST /__admin/merge': (body: unknown) => {
@@ -1060,6 +1090,10 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     'POST /__admin/merge-requests/approve': (body: unknown) => {
       if (!isRecord(body) || typeof body.id !== 'number') throw new InvalidAdminRequestError('body needs a numeric id');
       return { ...approveMergeRequest(body.id), notified: notifier.target !== undefined };
+    },
+    'POST /__admin/merge-requests/reject': (body: unknown) => {
+      if (!isRecord(body) || typeof body.id !== 'number') throw new InvalidAdminRequestError('body needs a numeric id');
+      return { ...rejectMergeRequest(body.id), notified: notifier.target !== undefined };
     },
   };
 
@@ -1114,6 +1148,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     rejectFirstBulkRecords: (rejection) => void (firstRecordRejections = { ...rejection }),
     addMember,
     approveMergeRequest,
+    rejectMergeRequest,
     approveMergesWhenFiled: (approves) => void (approvesWhenFiled = approves),
     refuseFoldedForm: (refusal) => {
       if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo')

@@ -27,8 +27,8 @@ export interface IdentityContext {
 }
 
 /**
- * A claimed identity event (a merge or a PII deletion in Capillary) → the user's record re-pointed, its pending
- * link settled, or the user forgotten, as domain/identity-rules decides from the record as the claim read it (the
+ * A claimed identity event (a merge, a merge request's outcome or a PII deletion in Capillary) → the user's record
+ * re-pointed, its pending link settled or failed, or the user forgotten, as domain/identity-rules decides from the record as the claim read it (the
  * index that found the user may be behind). A record that no longer names the customer records the event only.
  */
 export async function applyIdentityChange({
@@ -54,8 +54,8 @@ export async function applyIdentityChange({
   if (action === 'link-settled')
     await subscribeAsRecorded({ claimed, channel, log, call }, change.customerId ?? state.customerId);
   // The member index entries go before the record forgets which they were; a crash in between retries both.
-  if (action === 'forgotten' && state.linkRefs !== undefined && state.linkRefs.length > 0)
-    await nonces.removeMemberLinks(state.linkRefs);
+  if (change.linkRefs === null && state.linkRefs !== undefined && state.linkRefs.length > 0)
+    await nonces.removeMemberLinks(state.linkRefs, claimed.key.userId);
   await claimed.complete(change);
   countIdentityChange(action, channel.id);
   const customerId = change.customerId ?? undefined;
@@ -86,6 +86,7 @@ async function subscribeAsRecorded(
 function countIdentityChange(action: IdentityAction, channel: string): void {
   if (action === 'repointed') countForChannel('IdentityRepointed', channel);
   else if (action === 'link-settled') countForChannel('IdentityLinkSettled', channel);
+  else if (action === 'link-rejected') countForChannel('IdentityLinkRejected', channel);
   else if (action === 'forgotten') countForChannel('IdentityForgotten', channel);
   else countForChannel('IdentityNotNamed', channel);
 }

@@ -9,7 +9,7 @@ import { countForChannel, countLinkRejected } from '../../observability/telemetr
 import { NonceChangedError } from '../errors';
 import { showMemberMenu } from '../loyalty/member-menu';
 import type { LinkContext, LinkOutcome } from './link-context';
-import { fileMerge } from './merge-request';
+import { fileMerge, withdrawPendingMerge } from './merge-request';
 import {
   detachPrevious,
   dropRegistrationKey,
@@ -86,6 +86,8 @@ export async function completeLink(
     return failWithSiblings(link, siblings, refusal, { customerId: previous ?? null });
   }
   await channel.customers.setSubscription(memberId, subscription, call);
+  // Linked to another member while a merge into the previous one was pending: that request goes before the record.
+  if (state.linkedCustomerId !== memberId) await withdrawPendingMerge(link);
   await recordSiblingsLinked(link, siblings, customer, memberId);
   await recordLinked(link, customer, memberId, subscription);
   await showMemberMenu(channel, key.userId, memberId, link);

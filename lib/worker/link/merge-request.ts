@@ -1,4 +1,5 @@
 import { CustomerGoneError } from '../../capillary/errors';
+import { pendingMergeDetail, pendingMergeRequestOf } from '../../domain/link-rules';
 import type { LinkState } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
 import type { LinkContext, LinkOutcome } from './link-context';
@@ -10,7 +11,7 @@ import type { SiblingRecord } from './sibling-profiles';
  * LINE profiles move with the merge, which Capillary's notification (or the next event that finds the anonymous
  * customer gone) settles. "Already pending" (9018) is taken as this link's own request (an earlier attempt of it, or
  * the record's pending link to this member): the bridge leaves no other request of its own pending for the victim
- * (domain/link-rules anonymousCustomerAction, ./unlink). Merged already, or approved at once: the link goes on
+ * (domain/link-rules anonymousCustomerAction; ./unlink and a link to another member withdraw it first). Merged already, or approved at once: the link goes on
  * (`merged`). A victim Capillary no longer has: the caller detaches whoever holds the LINE id instead (`detach`).
  */
 export async function fileMerge(
@@ -31,7 +32,14 @@ export async function fileMerge(
     ...(request.outcome === 'filed' ? { requestId: request.requestId, status: request.status } : {}),
   });
   if (request.outcome === 'merged' || (request.outcome === 'filed' && request.status === 'APPROVED')) return 'merged';
-  const detail = request.outcome === 'filed' ? `request ${request.requestId}` : request.detail;
+  // "Already pending" for the record's own pending request into this member: the request it names stays known.
+  const own = claimed.state.linkedCustomerId === memberId ? pendingMergeRequestOf(claimed.state.link) : undefined;
+  const detail =
+    request.outcome === 'filed'
+      ? pendingMergeDetail(request.requestId)
+      : own === undefined
+        ? request.detail
+        : (claimed.state.link?.detail as string);
   const link: LinkState = { status: 'merge-pending', detail, at: now };
   // The siblings first: this record is written last, or a crash after it would leave their claims held.
   await recordSiblingsPending(siblings, memberId, link);
@@ -48,4 +56,17 @@ export async function fileMerge(
 async function recordSiblingsPending(records: readonly SiblingRecord[], memberId: number, link: LinkState) {
   for (const { claimed, customerId } of records)
     await claimed.complete({ ...(customerId === undefined ? {} : { customerId }), linkedCustomerId: memberId, link });
+}
+
+/**
+ * The user moves on before Capillary's review (an unlink, or a link to another member): the merge request the record's
+ * pending link filed is withdrawn, so that no approval later merges the anonymous customer into a member the user
+ * left. One whose id is unknown (its answer was lost) cannot be named; the profiles leave the victim all the same.
+ */
+export async function withdrawPendingMerge({ claimed, channel, log, call }: LinkContext): Promise<void> {
+  const requestId = pendingMergeRequestOf(claimed.state.link);
+  if (requestId === undefined) return;
+  const status = await channel.members.withdrawMerge(requestId, call);
+  countForChannel(status === 'PENDING' ? 'LinkMergeWithdrawRefused' : 'LinkMergeWithdrawn', channel.id);
+  log.info('Pending merge request withdrawn', { requestId, status });
 }

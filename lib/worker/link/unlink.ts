@@ -5,6 +5,7 @@ import { removeMemberMenu } from '../loyalty/member-menu';
 import { registerFollower } from '../sync/register-follower';
 import { answerInChat } from './chat-answer';
 import type { LinkContext, LinkOutcome } from './link-context';
+import { withdrawPendingMerge } from './merge-request';
 import { dropRegistrationKey } from './move-profile';
 import { claimSiblings, moveOf, release, type SiblingRecord } from './sibling-profiles';
 import { NOT_LINKED_TEXT, textMessage, UNLINKED_TEXT } from './texts';
@@ -31,8 +32,9 @@ export async function unlink(
   // The provider's other channels carry the same LINE id: left on the member, they would pull this one back (8050).
   const siblings = await claimSiblings(link);
   if ('skipped' in siblings) return siblings.skipped;
-  // A link waiting for its merge (or failed since) left the profiles on the anonymous customer, whose merge into the
-  // member Capillary may still approve (the bridge withdraws none): they leave it as they would leave the member.
+  // A link waiting for its merge (or failed since) left the profiles on the anonymous customer: its request is
+  // withdrawn, and they leave it as they would leave the member (Capillary may have approved it in between).
+  await withdrawPendingMerge(link);
   const carrier = state.link?.status !== 'linked' && state.customerId !== undefined ? state.customerId : memberId;
   const onMember = siblings.filter((sibling) => sibling.customerId === memberId || sibling.customerId === carrier);
   // A channel the user did not follow was linked all the same (sibling-profiles): it is unlinked with the rest.

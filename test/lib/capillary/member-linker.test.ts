@@ -324,4 +324,40 @@ describe('MemberLinker against the Capillary stand-in', () => {
       });
     });
   });
+  describe('withdrawMerge', () => {
+    async function filed() {
+      const victimId = standIn.addMember({ mobile: '66811111111' });
+      const survivorId = standIn.addMember({ mobile: '66822222222' });
+      const request = await linker().requestMerge(victimId, survivorId, call);
+      return { victimId, survivorId, requestId: (request as { requestId: number }).requestId };
+    }
+
+    it('withdraws a pending request (PUT /v2/requests, REJECTED): nothing merges, and the victim may be filed again', async () => {
+      const { victimId, survivorId, requestId } = await filed();
+
+      expect(await linker().withdrawMerge(String(requestId), call)).toBe('REJECTED');
+
+      expect(standIn.state().mergeRequests).toEqual([{ id: requestId, victimId, survivorId, status: 'REJECTED' }]);
+      expect(businessCalls().at(-1)).toBe('PUT /v2/requests');
+      expect(await linker().requestMerge(victimId, survivorId, call)).toMatchObject({ outcome: 'filed' });
+    });
+
+    it('reads the status of a request Capillary reviewed in between: approved stays approved', async () => {
+      const { requestId } = await filed();
+      standIn.approveMergeRequest(requestId);
+
+      expect(await linker().withdrawMerge(String(requestId), call)).toBe('APPROVED');
+      expect(businessCalls().slice(-2)).toEqual(['PUT /v2/requests', `GET /v2/requests/${requestId}`]);
+    });
+
+    it('throws CapillaryUnavailableError when Capillary is down, so the event is retried', async () => {
+      const { requestId } = await filed();
+      standIn.injectFault({ status: 500, method: 'PUT', pathPrefix: '/v2/requests', times: 1 });
+
+      await expect(linker().withdrawMerge(String(requestId), call)).rejects.toMatchObject({
+        name: 'CapillaryUnavailableError',
+      });
+      expect(standIn.state().mergeRequests[0]?.status).toBe('PENDING');
+    });
+  });
 });

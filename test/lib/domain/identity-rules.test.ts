@@ -3,6 +3,7 @@ import {
   CAPILLARY_MERGE_TYPE,
   identityNoticeOf,
   identityVerdict,
+  MERGE_REJECTED,
   replacementAfter,
   type IdentityNotice,
 } from '../../../lib/domain/identity-rules';
@@ -20,6 +21,12 @@ describe('identityNoticeOf', () => {
       { customerId: 10, mergeRequestId: '77' },
       { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '77' },
     ],
+    [
+      CAPILLARY_MERGE_TYPE,
+      { customerId: 10, mergeRequestId: '77', rejected: true },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '77', rejected: true },
+    ],
+    [CAPILLARY_MERGE_TYPE, { customerId: 10, rejected: 'yes' }, { type: CAPILLARY_MERGE_TYPE, customerId: 10 }],
     [CAPILLARY_DELETE_TYPE, { customerId: 10 }, deletion],
     [CAPILLARY_MERGE_TYPE, { survivor: 10, victim: 10 }, undefined],
     [CAPILLARY_MERGE_TYPE, { survivor: 20 }, undefined],
@@ -65,6 +72,36 @@ describe('identityVerdict', () => {
       'an approved merge request filed by another link changes nothing',
       { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request 5', at: 1 } },
       { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '6' },
+      { action: 'not-named', change: {} },
+    ],
+    [
+      'a rejected merge request fails the pending link that filed it: the user stays on the anonymous customer',
+      {
+        customerId: 10,
+        linkedCustomerId: 20,
+        link: { status: 'merge-pending', detail: 'request 5', at: 1 },
+        linkRefs: ['linkref#a'],
+      },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '5', rejected: true },
+      {
+        action: 'link-rejected',
+        change: {
+          linkedCustomerId: null,
+          linkRefs: null,
+          link: { status: 'failed', detail: MERGE_REJECTED, at: NOW },
+        },
+      },
+    ],
+    [
+      'a rejected merge request filed by another link changes nothing',
+      { customerId: 10, linkedCustomerId: 20, link: { status: 'merge-pending', detail: 'request 5', at: 1 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '6', rejected: true },
+      { action: 'not-named', change: {} },
+    ],
+    [
+      'a rejected merge request of a link the user left (unlinked since) changes nothing',
+      { customerId: 30, link: { status: 'unlinked', at: 2 } },
+      { type: CAPILLARY_MERGE_TYPE, customerId: 10, mergeRequestId: '5', rejected: true },
       { action: 'not-named', change: {} },
     ],
     [

@@ -121,6 +121,40 @@ describe('handleNotificationRequest (dynalite + fauxqs)', () => {
     });
   });
 
+  it.each([
+    ['REJECTED', { rejected: true }],
+    ['APPROVED', {}],
+  ])(
+    'reads a merge request %s (shape B, as the transaction sample) for the users naming its victim',
+    async (status, extra) => {
+      harness = await startNotificationsHarness();
+      await userWith(owned('Ua'), 30, 40);
+      const body = {
+        eventId: `m-${status}`,
+        eventType: 'requestUpdated',
+        attributes: {
+          createdAt: 7,
+          eventName: 'requestUpdated',
+          data: {
+            requestType: 'CHANGE_IDENTIFIER',
+            requestBaseType: 'MERGE',
+            requestTrackingId: 10585,
+            status,
+            customerIdentifiers: { customerId: 30 },
+          },
+        },
+      };
+      const answer = await handleNotificationRequest(notificationRequest(body), harness.deps);
+      expect(JSON.parse(answer.body as string)).toMatchObject({ applied: 1, queued: 1 });
+      const [message] = await receiveAll(harness.sqs, harness.queue.queueUrl);
+      const { event } = parseQueuedEvent(message?.Body as string);
+      expect([event.type, event.capillary]).toEqual([
+        'capillary.merge',
+        { customerId: 30, mergeRequestId: '10585', ...extra },
+      ]);
+    },
+  );
+
   it('acknowledges unknown events and requests that change no identity, queueing nothing', async () => {
     harness = await startNotificationsHarness();
     await userWith(owned('Ua'), 30);

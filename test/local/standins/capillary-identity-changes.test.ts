@@ -144,5 +144,58 @@ describe('Capillary stand-in: merges and PII deletions, notified like Capillary'
         await receiver.close();
       }
     });
+    it('rejects a pending request by PUT /v2/requests (one at a time) or the admin route: nothing merges, requestUpdated notified', async () => {
+      const receiver = await startReceiver();
+      try {
+        const standIn = await startStandIn({ notifications: { url: receiver.url, authorization: 'Bearer t' } });
+        const survivor = standIn.addMember({ mobile: '66811111111' });
+        const [first, second] = ['a', 'b'].map((name) => standIn.addMember({ email: `${name}@example.com` }));
+        const one = await fileMerge(standIn.url, first!, survivor);
+        const two = await fileMerge(standIn.url, second!, survivor);
+        const put = (updates: unknown[]) =>
+          fetch(`${standIn.url}/v2/requests`, {
+            method: 'PUT',
+            headers: { 'content-type': 'application/json', authorization: STANDIN_BASIC_AUTH },
+            body: JSON.stringify(updates),
+          });
+        const update = (id: number | undefined) => ({
+          type: 'CHANGE_IDENTIFIER',
+          baseType: 'MERGE',
+          id,
+          status: 'REJECTED',
+        });
+        // Act
+        const bulk = await put([update(one.createdId), update(two.createdId)]);
+        const withdrawn = await put([update(one.createdId)]);
+        const again = await put([update(one.createdId)]);
+        const admin = await fetch(`${standIn.url}/__admin/merge-requests/reject`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ id: two.createdId }),
+        });
+        await standIn.notificationsSettled();
+        // Assess
+        expect([bulk.status, withdrawn.status, again.status, admin.status]).toEqual([400, 200, 400, 200]);
+        expect(await withdrawn.json()).toMatchObject({ entityId: one.createdId, failureCount: 0 });
+        expect(standIn.state().mergeRequests.map((request) => request.status)).toEqual(['REJECTED', 'REJECTED']);
+        expect(standIn.customersWithIdentifier('email', 'a@example.com').map((c) => c.id)).toEqual([first]);
+        expect(merges(receiver.received)).toEqual(
+          [
+            [one.createdId, first],
+            [two.createdId, second],
+          ].map(([id, victim]) => [
+            'requestUpdated',
+            expect.objectContaining({
+              requestBaseType: 'MERGE',
+              requestTrackingId: id,
+              status: 'REJECTED',
+              customerIdentifiers: { customerId: victim },
+            }),
+          ]),
+        );
+      } finally {
+        await receiver.close();
+      }
+    });
   });
 });

@@ -4,6 +4,7 @@ import { eventFactsOf } from '../../../../lib/domain/event-route';
 import {
   CAPILLARY_DELETE_TYPE,
   CAPILLARY_MERGE_TYPE,
+  MERGE_REJECTED,
   type IdentityNotice,
 } from '../../../../lib/domain/identity-rules';
 import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
@@ -98,6 +99,34 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     // Assess
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-settled', customerId: memberId });
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
+  });
+
+  it('fails a merge-pending link whose request Capillary rejected: the user stays on the anonymous customer, opted in', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const { memberId, userId, anonymousId } = await followThenLink(harness);
+    const [request] = harness.capillary.state().mergeRequests;
+    harness.capillary.rejectMergeRequest(request!.id);
+    const rejection = { type: CAPILLARY_MERGE_TYPE, customerId: anonymousId, rejected: true } as const;
+    // Act: a rejection of another request first (not this link's), then this one's
+    await harness.run([notify(userId, { ...rejection, mergeRequestId: String(request!.id + 1000) }, 3000)]);
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'not-named' });
+    await harness.run([notify(userId, { ...rejection, mergeRequestId: String(request!.id) }, 3001)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'link-rejected' });
+    const record = await harness.store.read(userKey(userId));
+    expect(record).toMatchObject({ customerId: anonymousId, link: { status: 'failed', detail: MERGE_REJECTED } });
+    expect(record?.linkedCustomerId).toBeUndefined();
+    expect([holders(harness, userId), lineSubscription(harness, anonymousId)]).toEqual([
+      [anonymousId],
+      { BULK: 'OPTIN', TRANS: 'OPTIN' },
+    ]);
+    expect(lineSubscription(harness, memberId)).toEqual({});
+    // the user links again: a new request into the member, which Capillary takes (nothing pending for the victim)
+    await harness.run([
+      accountLinkEvent(userId, 4000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE })),
+    ]);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', customerId: memberId });
+    expect(harness.capillary.state().mergeRequests.map((each) => each.status)).toEqual(['REJECTED', 'PENDING']);
   });
 
   it('forgets a deleted customer: record, member index; an unfollow then calls nothing, a new follow registers afresh', async () => {

@@ -482,13 +482,13 @@ describe('worker: the anonymous customer made at follow time', () => {
       });
     }
 
-    it('to another member: files nothing (Capillary takes one request per victim) and moves the profile as detach does', async () => {
+    it('to another member: withdraws the first request, files none, and moves the profile as detach does', async () => {
       const { userId, anonymousId, secondId } = await pendingThenSecondMember();
       // Act
       await linkTo(userId, SECOND, 3000);
-      // Assess: the first request is the only one; the user is on the member they asked for now
+      // Assess: the first request is the only one, withdrawn; the user is on the member they asked for now
       expect(harness.capillary.state().mergeRequests).toEqual([
-        expect.objectContaining({ victimId: anonymousId, status: 'PENDING' }),
+        expect.objectContaining({ victimId: anonymousId, status: 'REJECTED' }),
       ]);
       await expectLinkedTo(userId, secondId, anonymousId);
     });
@@ -530,19 +530,24 @@ describe('worker: the anonymous customer made at follow time', () => {
       });
     });
 
-    it('to the same member again: the pending request is its own (9018), and the link stays merge-pending', async () => {
+    it('to the same member again: the pending request is its own (9018), still named, and the link stays merge-pending', async () => {
       harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
       const { memberId, userId, anonymousId } = await followThenLink(harness);
+      const [request] = harness.capillary.state().mergeRequests;
       // Act
       await linkTo(userId, MOBILE, 3000);
       // Assess
-      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', detail: 'already-pending' });
+      const detail = `request ${request!.id}`;
+      expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', detail });
       expect(holders(harness, userId)).toEqual([anonymousId]);
       expect(await harness.store.read(userKey(userId))).toMatchObject({
         customerId: anonymousId,
         linkedCustomerId: memberId,
-        link: { status: 'merge-pending' },
+        link: { status: 'merge-pending', detail },
       });
+      // an unlink can still withdraw it by its id
+      await harness.run([postbackEvent(userId, 4000, 'action=unlink')]);
+      expect(harness.capillary.state().mergeRequests.map((each) => each.status)).toEqual(['REJECTED']);
     });
   });
 

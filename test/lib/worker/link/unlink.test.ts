@@ -177,15 +177,15 @@ describe('worker: unlinking', () => {
     });
   });
 
-  it('leaves the anonymous customer of a merge-pending link for a customer of their own: its request may still merge it into the member', async () => {
+  it('withdraws the merge request of a merge-pending link and leaves its anonymous customer for a customer of their own', async () => {
     harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
     const { memberId, userId, anonymousId } = await followThenLink(harness);
     // Act
     await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
-    // Assess: the anonymous customer, still the victim of a pending request, keeps neither the LINE id nor the opt-in
+    // Assess: the request is withdrawn; the anonymous customer keeps neither the LINE id nor the opt-in
     expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
     expect(harness.capillary.state().mergeRequests).toEqual([
-      expect.objectContaining({ victimId: anonymousId, survivorId: memberId, status: 'PENDING' }),
+      expect.objectContaining({ victimId: anonymousId, survivorId: memberId, status: 'REJECTED' }),
     ]);
     const [own, ...others] = holders(harness, userId);
     expect(others).toEqual([]);
@@ -193,9 +193,20 @@ describe('worker: unlinking', () => {
     expect(lineSubscription(harness, own!)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
     expect(lineSubscription(harness, anonymousId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
     expect(await harness.store.read(userKey(userId))).toMatchObject({ customerId: own, link: { status: 'unlinked' } });
-    // Act: Capillary's team approves the old request after all: the member gets no LINE user of theirs
+  });
+
+  it('unlinks a merge-pending link whose request Capillary approved in between: the LINE id leaves the member', async () => {
+    harness = await startLinkHarness({ link: { anonymousCustomer: 'merge-request' } });
+    const { memberId, userId } = await followThenLink(harness);
     harness.capillary.approveMergeRequest(harness.capillary.state().mergeRequests[0]!.id);
-    expect(holders(harness, userId)).toEqual([own]);
+    expect(holders(harness, userId)).toEqual([memberId]);
+    // Act: the unlink comes before the merge's notification
+    await harness.run([postbackEvent(userId, Date.now(), 'action=unlink')]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'unlinked', customerId: memberId });
+    const [own, ...others] = holders(harness, userId);
+    expect([others, own === memberId]).toEqual([[], false]);
+    expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
   });
 
   it('unlinks from the link API (bridge.unlink) without answering in chat', async () => {
