@@ -1,8 +1,8 @@
 /**
  * Fuzzes the real Capillary notifications handler (lib/notifications) with fast-check: unauthenticated requests
  * (no token, wrong tokens, other schemes), and authenticated ones whose bodies Capillary would never send: random
- * bytes, random JSON, envelopes without an event name, merges and PII deletions whose customer ids are malformed,
- * arrays with a bad entry, bodies over the limit, other paths. Every answer must be a 4xx, nothing may be queued and
+ * bytes, random JSON, envelopes without an event name, merges, merge requests' outcomes and PII deletions whose
+ * customer ids are malformed, arrays with a bad entry, bodies over the limit, other paths. Every answer must be a 4xx, nothing may be queued and
  * no notification remembered. The handler runs with its real dependencies (dynalite, fauxqs), over a table where
  * users do name customers, so a body that slipped through would queue.
  */
@@ -67,6 +67,23 @@ const deletion = fc.record({
   requestBaseType: fc.constant('DELETE'),
   customerId: badId,
 });
+/** A merge request's outcome (approved or rejected), its fields in `data` as the transaction sample has them. */
+const mergeRequestUpdate = fc
+  .record({
+    status: fc.constantFrom('APPROVED', 'REJECTED', 'approved', ' Rejected '),
+    requestTrackingId: fc.oneof(fc.integer(), fc.string()),
+    customerId: badId,
+  })
+  .map(({ customerId, ...request }) => ({
+    eventName: 'requestUpdated',
+    eventId: 'fuzz',
+    data: {
+      requestType: 'CHANGE_IDENTIFIER',
+      requestBaseType: 'MERGE',
+      ...request,
+      customerIdentifiers: { customerId },
+    },
+  }));
 const noName = fc.oneof(
   fc.dictionary(
     fc.string().filter((key) => !['eventName', 'eventType', 'attributes', 'data'].includes(key)),
@@ -104,6 +121,7 @@ const bodies: Record<string, fc.Arbitrary<Buffer>> = {
     })
     .map(json),
   'PII deletion, malformed customer id': deletion.map(json),
+  'merge request approved or rejected, malformed customer id': mergeRequestUpdate.map(json),
   'array with a bad entry': fc
     .tuple(deletion, fc.oneof(fc.anything(), noName))
     .map(([bad, other]) => json([{ ...bad, customerId: FUZZ_CUSTOMER_ID }, other].reverse())),
