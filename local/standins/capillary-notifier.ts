@@ -2,8 +2,8 @@
  * The Capillary stand-in's event notifications: as Capillary's webhook does (capillary-api docs "Consuming event
  * notifications"), one JSON object per POST to the configured URL with the configured static headers
  * (`Authorization`), retried with exponential backoff on 429, 5xx and network failures, never on another 4xx.
- * Shape A (flat); `eventId` only when configured (the documented loyaltyCustomerMerge sample has none). Times only
- * go forward: two changes in one millisecond still have an order.
+ * Shape A (flat); `eventId` only when configured (the documented loyaltyCustomerMerge sample has none). Two changes
+ * in one millisecond still have an order; a change made at a set time (the chaos run's Capillary time) keeps it.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -36,7 +36,7 @@ export class CapillaryNotifier {
   #target: NotificationTarget | undefined;
   readonly #deliveries: NotificationDelivery[] = [];
   readonly #inFlight = new Set<Promise<void>>();
-  #lastCreatedAt = 0;
+  readonly #usedTimes = new Set<number>();
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -89,12 +89,20 @@ export class CapillaryNotifier {
       ...fields,
       ...(withEventId ? { eventId: randomUUID() } : {}),
       orgId: STAND_IN_ORG_ID,
-      createdAt: (this.#lastCreatedAt = Math.max(this.clock(), this.#lastCreatedAt + 1)),
+      createdAt: this.#distinctTime(),
     };
     const delivery: NotificationDelivery = { body, attempts: 0, status: 0, delivered: false };
     this.#deliveries.push(delivery);
     const sending = this.#deliver(target, delivery).finally(() => this.#inFlight.delete(sending));
     this.#inFlight.add(sending);
+  }
+
+  /** The clock's time, or the next free millisecond: two changes never share a time, and a time set on purpose stays. */
+  #distinctTime(): number {
+    let time = this.clock();
+    while (this.#usedTimes.has(time)) time += 1;
+    this.#usedTimes.add(time);
+    return time;
   }
 
   async #deliver(target: NotificationTarget, delivery: NotificationDelivery): Promise<void> {

@@ -879,13 +879,17 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     }
     return { ...request };
   };
-  /** Rejected by Capillary's team or withdrawn by its filer (`PUT /v2/requests`): nothing merges. */
-  const rejectMergeRequest = (id: number): MergeRequestRecord => {
+  /**
+   * Rejected by Capillary's team (notified), or withdrawn by its filer with `PUT /v2/requests` (not notified: whether
+   * Capillary notifies a filer of its own update is Unconfirmed, and the bridge's record no longer waits for it).
+   * Nothing merges.
+   */
+  const rejectMergeRequest = (id: number, notify = true): MergeRequestRecord => {
     const request = mergeRequests.get(id);
     if (request === undefined) throw new InvalidAdminRequestError(`no merge request ${id}`);
     if (request.status === 'PENDING') {
       request.status = 'REJECTED';
-      notifier.mergeRequestUpdated(request);
+      if (notify) notifier.mergeRequestUpdated(request);
     }
     return { ...request };
   };
@@ -900,7 +904,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     if (request === undefined) throw new CapillaryRequestError(404, 'Request not found', 404);
     if (request.status !== 'PENDING') throw new CapillaryRequestError(400, 'Request is not pending', 400);
     if (update.status === 'APPROVED') approveMergeRequest(request.id);
-    else if (update.status === 'REJECTED') rejectMergeRequest(request.id);
+    else if (update.status === 'REJECTED') rejectMergeRequest(request.id, false);
     else throw new CapillaryRequestError(400, 'status must be APPROVED or REJECTED', 400);
     return {
       status: 200,
@@ -1148,7 +1152,7 @@ export async function startCapillaryStandIn(options: CapillaryStandInOptions = {
     rejectFirstBulkRecords: (rejection) => void (firstRecordRejections = { ...rejection }),
     addMember,
     approveMergeRequest,
-    rejectMergeRequest,
+    rejectMergeRequest: (id) => rejectMergeRequest(id),
     approveMergesWhenFiled: (approves) => void (approvesWhenFiled = approves),
     refuseFoldedForm: (refusal) => {
       if (refusal.answer === 'warning' && refusal.form !== 'subscriptionInfo')
