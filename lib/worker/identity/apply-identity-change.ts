@@ -28,8 +28,9 @@ export interface IdentityContext {
 
 /**
  * A claimed identity event (a merge, a merge request's outcome or a PII deletion in Capillary) → the user's record
- * re-pointed, its pending link settled or failed, or the user forgotten, as domain/identity-rules decides from the record as the claim read it (the
- * index that found the user may be behind). A record that no longer names the customer records the event only.
+ * re-pointed, its pending link settled or failed, or the user forgotten, as domain/identity-rules decides from the
+ * record as the claim read it (the index that found the user may be behind). A record that no longer names the
+ * customer records the event only.
  */
 export async function applyIdentityChange({
   claimed,

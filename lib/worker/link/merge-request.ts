@@ -67,6 +67,11 @@ export async function withdrawPendingMerge({ claimed, channel, log, call }: Link
   const requestId = pendingMergeRequestOf(claimed.state.link);
   if (requestId === undefined) return;
   const status = await channel.members.withdrawMerge(requestId, call);
-  countForChannel(status === 'PENDING' ? 'LinkMergeWithdrawRefused' : 'LinkMergeWithdrawn', channel.id);
-  log.info('Pending merge request withdrawn', { requestId, status });
+  if (status !== 'PENDING') {
+    countForChannel('LinkMergeWithdrawn', channel.id);
+    log.info('Pending merge request withdrawn (or reviewed already)', { requestId, status });
+    return;
+  }
+  countForChannel('LinkMergeWithdrawRefused', channel.id);
+  log.warn('Capillary kept the merge request pending: reject it in Member Care', { requestId });
 }
