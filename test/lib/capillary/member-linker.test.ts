@@ -350,6 +350,14 @@ describe('MemberLinker against the Capillary stand-in', () => {
       expect(businessCalls().slice(-2)).toEqual(['PUT /v2/requests', `GET /v2/requests/${requestId}`]);
     });
 
+    it('reads the status of a request Capillary refused to withdraw: still pending', async () => {
+      const { requestId } = await filed();
+      standIn.injectFault({ status: 400, code: 9999, method: 'PUT', pathPrefix: '/v2/requests', times: 1 });
+
+      expect(await linker().withdrawMerge(String(requestId), call)).toBe('PENDING');
+      expect(standIn.state().mergeRequests[0]?.status).toBe('PENDING');
+    });
+
     it('throws CapillaryUnavailableError when Capillary is down, so the event is retried', async () => {
       const { requestId } = await filed();
       standIn.injectFault({ status: 500, method: 'PUT', pathPrefix: '/v2/requests', times: 1 });
