@@ -10,8 +10,8 @@ import type { SyncChannel } from './sync-line-event';
 export type MemberSyncChannel = SyncChannel & { members: MemberLinker };
 
 /**
- * The follow of someone recorded linked on this channel with no customer here (a channel of the provider they did not
- * follow when they linked on another): this channel's LINE profile joins the member the record names, with the
+ * The follow of someone recorded linked (not waiting for a merge) on this channel with no customer here (a channel of
+ * the provider they did not follow when they linked on another): this channel's LINE profile joins the member the record names, with the
  * subscription. Registering instead lets Capillary choose by the registration's INSTORE `externalId`, which can sit on
  * the person's old customer of their own: the LINE id would then be split from the member. Returns the member, or
  * undefined when it cannot take the profile (gone in Capillary, refused): the follow then registers as any other.

@@ -45,7 +45,9 @@ export async function syncLineEvent(
   let deleted: number | undefined;
   switch (decision.action) {
     case 'register':
-      if (state.linkedCustomerId !== undefined) {
+      // A link waiting for its merge request leaves the LINE id on the anonymous customer: the follow registers with
+      // it (the merge, if approved, moves it), never onto the member, which would split the LINE id in two.
+      if (state.linkedCustomerId !== undefined && state.link?.status !== 'merge-pending') {
         const joining = { userId: key.userId, memberId: state.linkedCustomerId, subscription: decision.subscription };
         customerId = await joinLinkedMember(channel, joining, log, call);
       }

@@ -566,3 +566,57 @@ describe('worker: a link whose merge request is pending, in one channel of a pro
     expect(lineAccountsOf(harness, memberId)).toEqual(['account-th', 'account-tw']);
   });
 });
+
+describe('worker: merge-request mode, a channel of the provider the user follows only while the link waits', () => {
+  let harness: SiblingHarness;
+  afterEach(() => harness.close());
+
+  it('registers the follow with the anonymous customer (the merge moves it), never on the member; a rejection fails both links', async () => {
+    // Prepare: a friend of th only links on th; Capillary keeps the request pending (tw recorded pending, no customer)
+    harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
+    const memberId = harness.capillary.addMember({ mobile: MOBILE });
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+    const [anonymousId] = holdersOf(harness, userId) as [number];
+    const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, VIA.th);
+    await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+    const [request] = harness.capillary.state().mergeRequests;
+    expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject({
+      linkedCustomerId: memberId,
+      link: { status: 'merge-pending' },
+    });
+    // Act: the user follows tw
+    const before = writes(harness).length;
+    await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
+    // Assess: both profiles on the anonymous customer, the member untouched (nothing written names it)
+    const named = writes(harness)
+      .slice(before)
+      .filter((call) => call.path.includes(String(memberId)) || (call.requestBody ?? '').includes(MOBILE));
+    expect(named).toEqual([]);
+    expect(holdersOf(harness, userId)).toEqual([anonymousId]);
+    expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
+    expect(lineAccountsOf(harness, memberId)).toEqual([]);
+    // Act: Capillary rejects the request; its notification reaches each record naming the anonymous customer
+    harness.capillary.rejectMergeRequest(request!.id);
+    const notice = { type: CAPILLARY_MERGE_TYPE, customerId: anonymousId, mergeRequestId: String(request!.id) };
+    for (const via of [VIA.th, VIA.tw])
+      await harness.run(
+        [
+          identityEvent(
+            userId,
+            { ...notice, rejected: true },
+            identityEventId('rejected', via.destination, userId),
+            4000,
+          ),
+        ],
+        1,
+        via,
+      );
+    // Assess
+    for (const destination of [BOT.th, BOT.tw]) {
+      const record = await harness.store.read({ destination, userId });
+      expect(record).toMatchObject({ customerId: anonymousId, link: { status: 'failed' } });
+      expect(record?.linkedCustomerId).toBeUndefined();
+    }
+  });
+});
