@@ -47,8 +47,9 @@ export function decide(
 /**
  * Whether the user stays forgotten after this follow/unfollow: a follow from before the deletion is no new consent,
  * and an unfollow touches nothing in Capillary. A newer follow registers the user afresh and clears the mark. An
- * unfollow after another event since the deletion that claimed and was never recorded looks the user up instead: a
- * follow may have registered them (the caller clears the mark only if it found a customer).
+ * unfollow after an event since the deletion that claimed and was never recorded (another, or its own earlier attempt,
+ * which may have taken over another's claim) looks the user up instead: a follow may have registered them (the caller
+ * clears the mark only if it found a customer).
  */
 export function keepsForgotten(event: LineEventFacts, state: UserSyncState): boolean {
   if (state.forgottenAt === undefined) return false;

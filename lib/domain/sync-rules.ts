@@ -186,11 +186,12 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
   return claimAdmission(event, state, now);
 }
 
-/** Another event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary. */
+/**
+ * An event of the lane newer than `since` claimed, and was not recorded nor released: it may have reached Capillary.
+ * The event's own earlier attempt counts too: it may have taken over such a claim, whose trace it then replaced.
+ */
 export const unrecordedSince = (state: UserSyncState, event: LineEventFacts, since: number) =>
-  unrecordedClaims(state, laneOf(event)).some(
-    ({ eventId, timestamp }) => eventId !== event.webhookEventId && timestamp > since,
-  );
+  unrecordedClaims(state, laneOf(event)).some(({ timestamp }) => timestamp > since);
 
 /** The claim itself: free, the event's own (its retry after a crash re-claims at once), or another's, live or expired. */
 function claimAdmission(event: LineEventFacts, state: UserSyncState, now: number): Admission {

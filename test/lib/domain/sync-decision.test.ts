@@ -67,15 +67,21 @@ describe('decide', () => {
         pendingLane: 'sync' as const,
       };
       const markedOnly = { ...forgotten, inFlight: { sync: { eventId: 'F', timestamp: 6_000 } } };
-      for (const state of [afterFollow, markedOnly]) {
+      // the unfollow's own earlier attempt, which took over such a claim (its trace is gone) and died
+      const itself = {
+        ...forgotten,
+        pendingEventId: unfollow.webhookEventId,
+        pendingEventTimestamp: 9_000,
+        pendingLane: 'sync' as const,
+      };
+      for (const state of [afterFollow, markedOnly, itself]) {
         expect(decide(unfollow, state)).toEqual({ action: 'resolve-then-subscribe', subscription: 'OPTOUT' });
         expect(keepsForgotten(unfollow, state)).toBe(false);
       }
-      // one from before the deletion, of another lane, or the unfollow's own earlier attempt registered nobody since
+      // one from before the deletion, or of another lane, registered nobody since
       const before = { ...forgotten, inFlight: { sync: { eventId: 'F', timestamp: 4_000 } } };
       const link = { ...forgotten, inFlight: { link: { eventId: 'L', timestamp: 6_000 } } };
-      const itself = { ...forgotten, inFlight: { sync: { eventId: unfollow.webhookEventId, timestamp: 9_000 } } };
-      for (const state of [before, link, itself]) expect(keepsForgotten(unfollow, state)).toBe(true);
+      for (const state of [before, link]) expect(keepsForgotten(unfollow, state)).toBe(true);
     });
 
     it('registers afresh on a follow after the deletion, and the mark goes', () => {

@@ -193,9 +193,8 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     return userId;
   }
 
-  it('an unfollow after a new consent whose worker died unrecorded opts out the customer that follow registered', async () => {
-    // Prepare: forgotten on a PII deletion; a follow since registers them afresh, and its worker dies before recording
-    const userId = await forgottenFollower();
+  /** A follow since the deletion registers the user afresh and its worker dies before recording; its claim expires. */
+  async function followSinceDiedUnrecorded(userId: string, timestamp: number): Promise<number> {
     const { store } = harness.deps;
     harness.deps.store = {
       claim: store.claim.bind(store),
@@ -203,11 +202,10 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
       forgetInFlight: store.forgetInFlight.bind(store),
       complete: () => Promise.reject(new Error('the worker died before recording')),
     };
-    expect((await harness.run([followEvent(userId, 7000)])).batchItemFailures).toHaveLength(1);
+    expect((await harness.run([followEvent(userId, timestamp)])).batchItemFailures).toHaveLength(1);
     harness.deps.store = store;
     const [registered, ...others] = holders(harness, userId);
     expect(others).toEqual([]);
-    // its claim expired
     await harness.dynamo.send(
       new UpdateItemCommand({
         TableName: harness.config.tableName,
@@ -216,13 +214,36 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
         ExpressionAttributeValues: { ':past': { N: '0' } },
       }),
     );
+    return registered!;
+  }
+
+  it('an unfollow after a new consent whose worker died unrecorded opts out the customer that follow registered', async () => {
+    // Prepare: forgotten on a PII deletion; a follow since registers them afresh, and its worker dies before recording
+    const userId = await forgottenFollower();
+    const registered = await followSinceDiedUnrecorded(userId, 7000);
     // Act
     await harness.run([unfollowEvent(userId, 8000)]);
     // Assess: found and opted out, and the record names them again
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'resolve-then-subscribe', customerId: registered });
-    expect(lineSubscription(harness, registered!)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
+    expect(lineSubscription(harness, registered)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
     const record = await harness.store.read(userKey(userId));
     expect([record?.customerId, record?.forgottenAt, record?.subscription]).toEqual([registered, undefined, 'OPTOUT']);
+  });
+
+  it("an unfollow that took over such a follow's claim and died before its lookup looks up on its retry", async () => {
+    // Prepare: forgotten; a follow since registers them afresh and dies before recording; its claim expires
+    const userId = await forgottenFollower();
+    const registered = await followSinceDiedUnrecorded(userId, 7000);
+    // the unfollow takes the claim over, and its lookup fails (Capillary down): the follow's trace is gone
+    harness.capillary.injectFault({ method: 'GET', pathPrefix: '/v2/customers/lookup', status: 500, times: 1 });
+    const unfollow = unfollowEvent(userId, 8000);
+    expect((await harness.run([unfollow])).batchItemFailures).toHaveLength(1);
+    expect((await harness.store.read(userKey(userId)))?.pendingEventId).toBe(unfollow.webhookEventId);
+    // Act: its retry
+    await harness.run([unfollow], 2);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'resolve-then-subscribe', customerId: registered });
+    expect(lineSubscription(harness, registered)).toEqual({ BULK: 'OPTOUT', TRANS: 'OPTOUT' });
   });
 
   it('an unfollow after an unrecorded event since the deletion that registered nobody leaves the user forgotten', async () => {

@@ -598,7 +598,11 @@ describe('worker: merge-request mode, a channel of the provider the user follows
     expect(lineAccountsOf(harness, memberId)).toEqual([]);
     // Act: Capillary rejects the request; its notification reaches each record naming the anonymous customer
     harness.capillary.rejectMergeRequest(request!.id);
-    const notice = { type: CAPILLARY_MERGE_TYPE, customerId: anonymousId, mergeRequestId: String(request!.id) };
+    const notice = {
+      type: CAPILLARY_MERGE_TYPE,
+      customerId: anonymousId,
+      mergeRequestId: String(request!.id),
+    } as const;
     for (const via of [VIA.th, VIA.tw])
       await harness.run(
         [
