@@ -14,6 +14,7 @@ import {
 } from './member-profiles';
 import {
   fileMergeRequest,
+  readMergeRequestStatus,
   withdrawMergeRequest,
   type MergeRequestOutcome,
   type MergeRequestStatus,
@@ -129,6 +130,10 @@ export class MemberLinker {
   /** Withdraws a pending merge request this account's link filed (the user moved on before Capillary's review). */
   withdrawMerge(requestId: string, call: CallOptions): Promise<MergeRequestStatus> {
     return withdrawMergeRequest(this.http, requestId, call);
+  }
+
+  mergeRequestStatus(requestId: string, call: CallOptions): Promise<MergeRequestStatus> {
+    return readMergeRequestStatus(this.http, requestId, call);
   }
 
   async holdsLineId(customerId: number, lineUserId: string, call: CallOptions): Promise<boolean> {

@@ -74,10 +74,20 @@ export async function withdrawMergeRequest(
   if (response.status >= 500) throw new CapillaryUnavailableError('link-merge-withdraw', 1, `HTTP ${response.status}`);
   const failed = Number(response.body.failureCount ?? 0) > 0 || errorCodes(response.body).length > 0;
   if (response.status < 300 && !failed) return 'REJECTED';
+  return readMergeRequestStatus(http, requestId, call);
+}
+
+/** `GET /v2/requests/{id}`: the request's status. */
+export async function readMergeRequestStatus(
+  http: CapillaryHttpClient,
+  requestId: string,
+  call: CallOptions,
+): Promise<MergeRequestStatus> {
   const read = await http.request('link-merge-status', 'GET', `/v2/requests/${requestId}`, undefined, call);
   const status = read.body.status;
   if (status === 'PENDING' || status === 'APPROVED' || status === 'REJECTED') return status;
-  throw apiErrorOf('link-merge-withdraw', response);
+  if (read.status >= 500) throw new CapillaryUnavailableError('link-merge-status', 1, `HTTP ${read.status}`);
+  throw apiErrorOf('link-merge-status', read);
 }
 
 const WITHDRAWN = 'Withdrawn by line-capillary-bridge: the LINE user unlinked, or linked another member, first';

@@ -2,7 +2,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import { CustomerGoneError } from '../../capillary/errors';
 import type { MemberLinker } from '../../capillary/member-linker';
-import type { SubscriptionState } from '../../domain/sync-rules';
+import { MERGE_REJECTED } from '../../domain/identity-rules';
+import { pendingMergeRequestOf } from '../../domain/link-rules';
+import type { LinkState, SubscriptionState, UserSyncState } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
 import type { SyncChannel } from './sync-line-event';
 
@@ -39,4 +41,24 @@ export async function joinLinkedMember(
     return undefined;
   }
   return memberId;
+}
+
+/**
+ * A follow registered a user whose link waits for its merge request (on a channel of the provider they follow only
+ * now, whose record named no customer for Capillary's notice to find): landed on the member, the request was approved
+ * and the link is linked; else, rejected since, the link fails. Pending, or its request unknown: left as it is.
+ */
+export async function settleWaitingLink(
+  channel: MemberSyncChannel,
+  { link, linkedCustomerId }: UserSyncState,
+  customerId: number | undefined,
+  call: { deadlineAt: number },
+): Promise<{ link?: LinkState; linkedCustomerId?: null }> {
+  if (link?.status !== 'merge-pending') return {};
+  if (customerId !== undefined && customerId === linkedCustomerId)
+    return { link: { status: 'linked', at: Date.now() } };
+  const requestId = pendingMergeRequestOf(link);
+  if (requestId === undefined || (await channel.members.mergeRequestStatus(requestId, call)) !== 'REJECTED') return {};
+  countForChannel('LinkMergeRejectedFound', channel.id);
+  return { linkedCustomerId: null, link: { status: 'failed', detail: MERGE_REJECTED, at: Date.now() } };
 }

@@ -9,7 +9,7 @@ import type { LineProfileClient } from '../../line/profile-client';
 import { countForChannel } from '../../observability/telemetry';
 import type { AppliedChange } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
-import { joinLinkedMember, type MemberSyncChannel } from './join-linked-member';
+import { joinLinkedMember, settleWaitingLink, type MemberSyncChannel } from './join-linked-member';
 import { registerFollower } from './register-follower';
 
 /** What a follow or unfollow syncs with: the channel's LINE profiles and its account in its Capillary org. */
@@ -43,6 +43,7 @@ export async function syncLineEvent(
   let customerId: number | undefined;
   let gone: Awaited<ReturnType<typeof reResolve>> | undefined;
   let deleted: number | undefined;
+  let waiting: Awaited<ReturnType<typeof settleWaitingLink>> = {};
   switch (decision.action) {
     case 'register':
       // A link waiting for its merge request leaves the LINE id on the anonymous customer: the follow registers with
@@ -52,6 +53,7 @@ export async function syncLineEvent(
         customerId = await joinLinkedMember(channel, joining, log, call);
       }
       customerId ??= await registerFollower(channel, key.userId, decision.subscription, log, call);
+      waiting = await settleWaitingLink(channel, state, customerId, call);
       break;
     case 'subscribe':
       customerId = decision.customerId;
@@ -85,6 +87,7 @@ export async function syncLineEvent(
     customerId,
     subscription: decision.subscription,
     ...gone,
+    ...waiting,
     ...(consentAgain ? { forgottenAt: null } : {}),
     ...(replaced === undefined ? {} : { replaced }),
   });

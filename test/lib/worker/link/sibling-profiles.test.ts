@@ -623,4 +623,31 @@ describe('worker: merge-request mode, a channel of the provider the user follows
       expect(record?.linkedCustomerId).toBeUndefined();
     }
   });
+  it.each([
+    ['rejected', 'failed', undefined],
+    ['approved', 'linked', 'member'],
+  ])(
+    'the first follow on that channel after the request was %s (no notice reached its record) settles its link: %s',
+    async (outcome, status, linkedTo) => {
+      // Prepare: a friend of th only links on th (tw recorded pending, no customer); Capillary reviews the request
+      harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
+      const memberId = harness.capillary.addMember({ mobile: MOBILE });
+      const userId = lineUserId();
+      await harness.run([followEvent(userId, 1000)], 1, VIA.th);
+      const [anonymousId] = holdersOf(harness, userId) as [number];
+      const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, VIA.th);
+      await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
+      const [request] = harness.capillary.state().mergeRequests;
+      if (outcome === 'rejected') harness.capillary.rejectMergeRequest(request!.id);
+      else harness.capillary.approveMergeRequest(request!.id);
+      // Act: the user follows tw
+      await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
+      // Assess
+      const carrier = linkedTo === 'member' ? memberId : anonymousId;
+      expect(holdersOf(harness, userId)).toEqual([carrier]);
+      const record = await harness.store.read({ destination: BOT.tw, userId });
+      expect(record).toMatchObject({ customerId: carrier, link: { status } });
+      expect(record?.linkedCustomerId).toBe(linkedTo === 'member' ? memberId : undefined);
+    },
+  );
 });
