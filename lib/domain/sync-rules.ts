@@ -180,8 +180,10 @@ export function admission(event: LineEventFacts, state: UserSyncState, now: numb
     return last.eventId === event.webhookEventId ? 'duplicate' : 'stale';
   const unrecorded = unrecordedClaims(state, lane).filter((claim) => claim.eventId !== event.webhookEventId);
   // A newer event of the lane got as far as Capillary and may have changed it; an older one must not undo that,
-  // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ).
-  if (unrecorded.some((claim) => event.timestamp <= claim.timestamp)) return 'stale';
+  // even once that event's claim has expired or another lane took the claim over (it may wait in the DLQ). A lane that
+  // waits learns that newer event's outcome first: released, it changed nothing (a failed link), and the older applies.
+  if (unrecorded.some((claim) => event.timestamp <= claim.timestamp))
+    return LANE_ORDER[lane] === 'wait' ? 'held' : 'stale';
   if (unrecorded.length > 0 && LANE_ORDER[lane] === 'wait') return 'held';
   return claimAdmission(event, state, now);
 }

@@ -61,13 +61,14 @@ describe('admission', () => {
       pendingExpiresAt: NOW - 1,
     });
 
-    it('makes older events of its lane stale after another lane took its claim over, and lets its own retry apply', () => {
+    it('makes older events of its lane stale (a link: held) after another lane took its claim over, and lets its own retry apply', () => {
       const state = { ...followInFlight, ...expiredClaimOf('L4', 'link') };
       expect(admission(facts({ timestamp: 2000 }), state, NOW)).toBe('stale');
       expect(admission(facts({ timestamp: 3000 }), state, NOW)).toBe('stale');
       expect(admission(facts({ webhookEventId: 'F3', timestamp: 3000 }), state, NOW)).toBe('apply');
+      // a link waits instead: the newer link-lane event may yet be released (a failed link changes nothing)
       expect(admission(link({ timestamp: 1000 }), { ...linkInFlight, ...expiredClaimOf('F4', 'sync') }, NOW)).toBe(
-        'stale',
+        'held',
       );
     });
 

@@ -141,10 +141,10 @@ const CASES: [string, UserSyncState | undefined, LineEventFacts, Admission][] = 
     'apply',
   ],
   [
-    "a link older than the link lane's in-flight event, whose claim a follow took over",
+    "a link older than the link lane's in-flight event, whose claim a follow took over (it waits for that event's outcome)",
     { ...linkInFlightUnderFollowClaim, ...expired },
     linkEvent('L1', 1000),
-    'stale',
+    'held',
   ],
   [
     "a link newer than the link lane's in-flight event (the lane waits for it), the follow's claim expired",
@@ -397,17 +397,29 @@ describe(`UserSyncStore.claim agrees with the domain rule (${endpoint ?? 'dynali
       expect((await store.claim(key, event('Y', 2000), afterExpiry(2))).claimed).toBe(true); // Y's own retry
     });
 
-    it('unlink U claims and dies; follow F takes the claim over and dies; the older link A is stale', async () => {
-      // Prepare
-      expect((await store.claim(key, unlink('U', 2000), afterExpiry(0))).claimed).toBe(true);
-      const follow = await store.claim(key, event('F', 3000), afterExpiry(1));
-      expect(follow).toMatchObject({ claimed: true, takenOver: { eventId: 'U', lane: 'link' } });
-      // Act
-      const older = await store.claim(key, linkEvent('A', 1000), afterExpiry(2));
-      // Assess
-      expect(older.claimed).toBe(false);
-      expect(admission(linkEvent('A', 1000), older.state, afterExpiry(2))).toBe('stale');
-    });
+    it.each([
+      ['recorded', 'stale', true],
+      ['released (a failed link: nothing changed)', 'apply', false],
+    ])(
+      'unlink U claims and dies; follow F takes the claim over and dies; the older link A waits until U is %s',
+      async (_outcome, verdict, recorded) => {
+        // Prepare
+        expect((await store.claim(key, unlink('U', 2000), afterExpiry(0))).claimed).toBe(true);
+        const follow = await store.claim(key, event('F', 3000), afterExpiry(1));
+        expect(follow).toMatchObject({ claimed: true, takenOver: { eventId: 'U', lane: 'link' } });
+        // Act
+        const older = await store.claim(key, linkEvent('A', 1000), afterExpiry(2));
+        // Assess
+        expect(older.claimed).toBe(false);
+        expect(admission(linkEvent('A', 1000), older.state, afterExpiry(2))).toBe('held');
+        // U's retry ends, recorded or released
+        expect((await store.claim(key, unlink('U', 2000), afterExpiry(3))).claimed).toBe(true);
+        await store.complete(key, unlink('U', 2000), recorded ? {} : { recordEvent: false }, afterExpiry(3));
+        const after = await store.claim(key, linkEvent('A', 1000), afterExpiry(3));
+        expect(after.claimed).toBe(verdict === 'apply');
+        expect(admission(linkEvent('A', 1000), after.state, afterExpiry(3))).toBe(verdict);
+      },
+    );
 
     it('keeps the in-flight event when the other lane completes without putting the claim back', async () => {
       // Prepare: follow Y dies; link L takes over and completes on a retry that no longer knows Y's claim

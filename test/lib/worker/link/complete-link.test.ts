@@ -1,5 +1,8 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { bridgeLinkEvent, bridgeUnlinkEvent } from '../../../../lib/link-api/bridge-events';
 import { LinkNonceStore } from '../../../../lib/store/link-nonce-store';
+import { UserSyncStore } from '../../../../lib/store/user-sync-store';
 import {
   accountLinkEvent,
   followEvent,
@@ -281,6 +284,37 @@ describe('worker: linking a follower to the brand member', () => {
       customerId: anonymousId,
       link: { status: 'failed', detail: 'member-has-another-line-user' },
     });
+  });
+
+  it('an older link delivered while a newer failing one is unrecorded waits for it, and applies once it is released', async () => {
+    // Prepare: a member carrying another LINE user of this account, a free one, and a follower
+    harness = await startLinkHarness();
+    const TAKEN = '66899999999';
+    const [takenId, memberId] = [TAKEN, MOBILE].map((mobile) => harness.capillary.addMember({ mobile }));
+    const [other, userId] = [lineUserId(), lineUserId()];
+    await harness.run([accountLinkEvent(other, 500, await nonceFor(harness, other, { kind: 'mobile', value: TAKEN }))]);
+    await harness.run([followEvent(userId, 1000)]);
+    // the newer link (to the taken member) fails, and its worker dies before releasing its claim, which expires
+    const newer = accountLinkEvent(userId, 3000, await nonceFor(harness, userId, { kind: 'mobile', value: TAKEN }));
+    const { store } = harness.deps;
+    harness.deps.store = {
+      claim: store.claim.bind(store),
+      read: store.read.bind(store),
+      forgetInFlight: store.forgetInFlight.bind(store),
+      complete: () => Promise.reject(new Error('the worker died before releasing')),
+    };
+    expect((await harness.run([newer])).batchItemFailures).toHaveLength(1);
+    harness.deps.store = store;
+    await expireClaim(harness, userId);
+    // Act: the older link (to the free member) arrives now, then the newer one's retry, then the older one's
+    const older = accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }));
+    expect((await harness.run([older])).batchItemFailures).toHaveLength(1);
+    await harness.run([redelivery(newer)], 2);
+    expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'link-failed' });
+    await harness.run([redelivery(older)], 2);
+    // Assess: linked to the member of the older link; the taken member keeps its user
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'link', action: 'linked', customerId: memberId });
+    expect([holders(harness, userId), holders(harness, other)]).toEqual([[memberId], [takenId]]);
   });
 
   it('restores the previous customer when the attach fails after the detach: LINE profile and opt-in back, record unchanged', async () => {
@@ -577,3 +611,15 @@ describe('worker: the anonymous customer made at follow time', () => {
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
   });
 });
+
+/** The user's record claim as if its worker's time ran out long ago. */
+async function expireClaim(harness: WorkerHarness, userId: string): Promise<void> {
+  await harness.dynamo.send(
+    new UpdateItemCommand({
+      TableName: harness.config.tableName,
+      Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
+      UpdateExpression: 'SET claimExpiresAt = :past',
+      ExpressionAttributeValues: { ':past': { N: '0' } },
+    }),
+  );
+}
