@@ -156,11 +156,11 @@ function expectedOf(
   const forgotten = deletion > -Infinity && !followedSince;
   const linkUser = linkUserOf(user);
   const links = foldLinks(linkUser, inputs);
-  // Capillary rejected the merge request of the user's last link (only a last link's request meets a fate at the cut).
+  // Capillary rejected the merge request of the user's last link: the newest request into the member (an earlier one
+  // of the user's, left pending when its id was never known to the bridge, may meet another fate at the cut).
   const linkedId = links.linkedTo && customersWithIdentifier(inputs.capillary, 'mobile', links.linkedTo)[0]?.id;
-  const rejected = inputs.mergeRequests?.some(
-    (request) => request.fate === 'rejected' && request.survivorId === linkedId,
-  );
+  const into = (inputs.mergeRequests ?? []).filter((request) => request.survivorId === linkedId);
+  const rejected = into.at(-1)?.fate === 'rejected';
   // A deleted member takes the link with it (no link-lane event follows a deletion in the plan).
   const unlinkedByDeletion = deletedAt(linkUser) > -Infinity || deletion > -Infinity;
   return {
