@@ -177,6 +177,27 @@ function forget(state: UserSyncState, customerId: number, createdAt: number): Id
 }
 
 /**
+ * A merge re-pointed the record to a survivor that Capillary has deleted on a PII request since: that deletion's notice
+ * came first, when no record named the survivor yet, so the user is forgotten now, as the deletion says.
+ */
+export function mergedIntoDeleted(
+  state: UserSyncState,
+  merged: IdentityVerdict,
+  survivor: number,
+  deletedAt: number,
+): IdentityVerdict {
+  const after = (value: number | null | undefined, before: number | undefined) =>
+    value === undefined ? before : (value ?? undefined);
+  const { customerId, linkedCustomerId } = merged.change;
+  const repointed = {
+    ...state,
+    customerId: after(customerId, state.customerId),
+    linkedCustomerId: after(linkedCustomerId, state.linkedCustomerId),
+  };
+  return forget(repointed, survivor, deletedAt);
+}
+
+/**
  * What a follow or unfollow leaves of the record's replacement (UserSyncState.replaced), given the customer it put the
  * user on (if any) and the one it found deleted on a PII request (8109), if any. Finding it deleted starts the memory,
  * whether another customer replaced it or none did (the record then names none, and only this memory still leads the

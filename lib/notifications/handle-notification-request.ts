@@ -2,6 +2,7 @@ import type { SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 import { CHANNEL_ID_PATTERN, DEFAULT_CAPILLARY_ORG_ID } from '../config/channels';
+import { CAPILLARY_DELETE_TYPE } from '../domain/identity-rules';
 import { isAuthorized } from '../http/bearer-auth';
 import { errorResponse, type ErrorAnswers } from '../http/error-response';
 import { BadRequestError, InvalidBearerTokenError, NotFoundError, ServiceUnavailableError } from '../http/errors';
@@ -119,6 +120,9 @@ async function applyNotification(
   createdAt: number,
   deps: NotificationsDeps,
 ): Promise<number> {
+  // Remembered for a merge into this customer whose notice comes later: no record names the survivor until then.
+  if (applied.notice.type === CAPILLARY_DELETE_TYPE)
+    await deps.applied.rememberDeletion(org, applied.notice.customerId, createdAt);
   const users = await deps.index.usersOf(org, applied.customerId);
   const entries = users.flatMap((user: IndexedUser) => {
     const eventId = identityEventId(applied.key, user.destination, user.userId);

@@ -20,9 +20,21 @@ const pkOf = (capillaryOrg: string, key: string): AttributeValue => ({
 export interface NotificationLog {
   seen(capillaryOrg: string, key: string): Promise<boolean>;
   remember(capillaryOrg: string, key: string, now: number): Promise<void>;
+  /**
+   * A PII deletion's time, kept for a merge whose notice comes after it: the deletion's notice finds no record naming
+   * the merge survivor until that merge is applied (the worker reads it then, deletedAt).
+   */
+  rememberDeletion(capillaryOrg: string, customerId: number, deletedAt: number): Promise<void>;
 }
 
-export class DynamoNotificationLog implements NotificationLog {
+/** What the worker reads of the log: when Capillary deleted a customer, if its notice came in the last days. */
+export interface DeletionLog {
+  deletedAt(capillaryOrg: string, customerId: number): Promise<number | undefined>;
+}
+
+const deletionKey = (customerId: number) => `deleted#${customerId}`;
+
+export class DynamoNotificationLog implements NotificationLog, DeletionLog {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -46,5 +58,30 @@ export class DynamoNotificationLog implements NotificationLog {
         },
       }),
     );
+  }
+
+  async rememberDeletion(capillaryOrg: string, customerId: number, deletedAt: number): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: pkOf(capillaryOrg, deletionKey(customerId)),
+          deletedAt: { N: String(deletedAt) },
+          expiresAt: { N: String(Math.floor((Date.now() + RETENTION_MS) / 1000)) },
+        },
+      }),
+    );
+  }
+
+  async deletedAt(capillaryOrg: string, customerId: number): Promise<number | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(capillaryOrg, deletionKey(customerId)) },
+        ConsistentRead: true,
+      }),
+    );
+    const value = result.Item?.deletedAt?.N;
+    return value === undefined ? undefined : Number(value);
   }
 }

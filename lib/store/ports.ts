@@ -43,4 +43,4 @@ export interface LinkStateStore {
 }
 
 export type { CustomerIndex, IndexedUser } from './customer-index';
-export type { NotificationLog } from './notification-log';
+export type { DeletionLog, NotificationLog } from './notification-log';

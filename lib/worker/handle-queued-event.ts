@@ -146,7 +146,17 @@ async function settle(
   if (route.kind === 'tier') return applyTierChange({ claimed, notice: route.notice, channel, log });
   if (route.kind === 'identity') {
     const { notice, userId } = route;
-    const outcome = await applyIdentityChange({ claimed, notice, nonces, channel, log, call, now: Date.now() });
+    const { deletions } = deps;
+    const outcome = await applyIdentityChange({
+      claimed,
+      notice,
+      deletions,
+      nonces,
+      channel,
+      log,
+      call,
+      now: Date.now(),
+    });
     await menuAfterIdentityChange(channel, { userId, state: claimed.state, notice, outcome }, { log, call });
     return outcome;
   }

@@ -16,7 +16,8 @@ import { LineChatClient } from '../line/link-token-client';
 import { LineProfileClient } from '../line/profile-client';
 import { RichMenuClient } from '../line/rich-menu-client';
 import { LinkNonceStore } from '../store/link-nonce-store';
-import type { LinkStateStore, UserRecordStore } from '../store/ports';
+import { DynamoNotificationLog } from '../store/notification-log';
+import type { DeletionLog, LinkStateStore, UserRecordStore } from '../store/ports';
 import { DynamoPostedEngagementStore, type PostedEngagementStore } from '../store/posted-engagement-store';
 import { orgRateLimiter } from '../store/shared-rate-limiter';
 import { UserSyncStore } from '../store/user-sync-store';
@@ -43,6 +44,8 @@ export interface SyncDeps {
   store: UserRecordStore;
   channels: ById<ChannelClients>;
   link: { nonces: LinkStateStore; settings: WorkerLinkSettings };
+  /** PII deletions whose notice came before a merge into the deleted customer (lib/store/notification-log) */
+  deletions: DeletionLog;
   loyalty: LoyaltySettings;
   /** a batch's new followers in one bulk call (lib/worker/bulk); absent: each registers on its own */
   bulk?: BulkRegistrationSettings;
@@ -103,6 +106,7 @@ export function buildSyncDeps(
     store: new UserSyncStore(dynamo, config.tableName, config.claimTtlSeconds * 1000),
     channels: new ById(channels),
     link: { nonces: new LinkNonceStore(dynamo, config.tableName), settings: link },
+    deletions: new DynamoNotificationLog(dynamo, config.tableName),
     loyalty: config.loyalty,
     bulk: bulkRegistrationSettings(capillary),
     engagement: { posted: new DynamoPostedEngagementStore(dynamo, config.tableName) },

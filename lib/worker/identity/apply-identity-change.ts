@@ -1,9 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 
 import { CustomerGoneError } from '../../capillary/errors';
-import { identityVerdict, type IdentityAction, type IdentityNotice } from '../../domain/identity-rules';
+import { DEFAULT_CAPILLARY_ORG_ID } from '../../config/channels';
+import {
+  identityVerdict,
+  mergedIntoDeleted,
+  type IdentityAction,
+  type IdentityNotice,
+  type IdentityVerdict,
+} from '../../domain/identity-rules';
 import { countForChannel } from '../../observability/telemetry';
-import type { LinkStateStore } from '../../store/ports';
+import type { DeletionLog, LinkStateStore } from '../../store/ports';
 import type { ClaimedEvent } from '../claim-user-record';
 import type { LinkChannel } from '../link/link-context';
 import { detachPrevious } from '../link/move-profile';
@@ -18,6 +25,8 @@ export type IdentityOutcome = { result: 'identity'; action: IdentityAction; cust
 export interface IdentityContext {
   claimed: ClaimedEvent;
   notice: IdentityNotice;
+  /** PII deletions whose notice came before a merge into the deleted customer */
+  deletions: DeletionLog;
   /** the member index, whose entries a forgotten user's record lists */
   nonces: LinkStateStore;
   channel: LinkChannel;
@@ -35,14 +44,15 @@ export interface IdentityContext {
 export async function applyIdentityChange({
   claimed,
   notice,
+  deletions,
   nonces,
   channel,
   log,
   call,
   now,
 }: IdentityContext): Promise<IdentityOutcome> {
-  const { state, event, key } = claimed;
-  const { action, change, takeBackFrom } = identityVerdict(state, notice, event.timestamp, now);
+  const { state, key } = claimed;
+  const { action, change, takeBackFrom } = await verdictOf(claimed, notice, deletions, now);
   // A follow from before the deletion put the user on another customer: its LINE profile and opt-in go (Capillary keeps
   // the customer and its other profiles: the bridge does not approve PII requests). A crash after it retries it all.
   if (takeBackFrom !== undefined) {
@@ -62,6 +72,19 @@ export async function applyIdentityChange({
   const customerId = change.customerId ?? undefined;
   log.info('Capillary identity change applied to the user record', { notice: notice.type, action, customerId });
   return { result: 'identity', action, ...(customerId === undefined ? {} : { customerId }) };
+}
+
+/** The rules' verdict; a merge into a survivor deleted since (its deletion's notice found nobody yet) forgets the user. */
+async function verdictOf(
+  { state, event, key }: ClaimedEvent,
+  notice: IdentityNotice,
+  deletions: DeletionLog,
+  now: number,
+): Promise<IdentityVerdict> {
+  const verdict = identityVerdict(state, notice, event.timestamp, now);
+  if (!('survivor' in notice) || verdict.action === 'not-named') return verdict;
+  const deletedAt = await deletions.deletedAt(key.owner?.capillaryOrg ?? DEFAULT_CAPILLARY_ORG_ID, notice.survivor);
+  return deletedAt === undefined ? verdict : mergedIntoDeleted(state, verdict, notice.survivor, deletedAt);
 }
 
 /**

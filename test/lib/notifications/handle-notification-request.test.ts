@@ -1,6 +1,7 @@
 import { handleNotificationRequest } from '../../../lib/notifications/handle-notification-request';
 import { parseQueuedEvent } from '../../../lib/queue/queued-event';
 import { createSqsClient } from '../../../lib/queue/sqs-client';
+import { DynamoNotificationLog } from '../../../lib/store/notification-log';
 import type { LineUserKey } from '../../../lib/store/user-sync-store';
 import { receiveAll } from '../../../local/rigs/aws-kit';
 import {
@@ -154,6 +155,17 @@ describe('handleNotificationRequest (dynalite + fauxqs)', () => {
       ]);
     },
   );
+
+  it('remembers a PII deletion that finds no user, for a merge into that customer whose notice comes later', async () => {
+    harness = await startNotificationsHarness();
+    const answer = await handleNotificationRequest(notificationRequest(deletionNotification(77)), harness.deps);
+    expect(JSON.parse(answer.body as string)).toMatchObject({ applied: 1, queued: 0 });
+    const log = new DynamoNotificationLog(harness.dynamo, harness.deps.config.tableName);
+    expect([await log.deletedAt('default', 77), await log.deletedAt('default', 78)]).toEqual([
+      1663690031667,
+      undefined,
+    ]);
+  });
 
   it('acknowledges unknown events and requests that change no identity, queueing nothing', async () => {
     harness = await startNotificationsHarness();

@@ -1,5 +1,6 @@
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 
+import { DEFAULT_CAPILLARY_ORG_ID } from '../../../../lib/config/channels';
 import { eventFactsOf } from '../../../../lib/domain/event-route';
 import {
   CAPILLARY_DELETE_TYPE,
@@ -8,6 +9,7 @@ import {
   type IdentityNotice,
 } from '../../../../lib/domain/identity-rules';
 import { identityEvent, identityEventId } from '../../../../lib/notifications/identity-events';
+import { DynamoNotificationLog } from '../../../../lib/store/notification-log';
 import { UserSyncStore } from '../../../../lib/store/user-sync-store';
 import {
   accountLinkEvent,
@@ -127,6 +129,26 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     ]);
     expect(harness.settled.at(-1)?.outcome).toMatchObject({ action: 'merge-pending', customerId: memberId });
     expect(harness.capillary.state().mergeRequests.map((each) => each.status)).toEqual(['REJECTED', 'PENDING']);
+  });
+
+  it("forgets a user merged into a survivor Capillary deleted since, whose deletion's notice came first and found nobody", async () => {
+    harness = await startLinkHarness();
+    const userId = lineUserId();
+    await harness.run([followEvent(userId, 1000)]);
+    const [victim] = holders(harness, userId);
+    const survivor = harness.capillary.addMember({ mobile: MOBILE });
+    // Prepare: the deletion's notice came first (no record named the survivor): the notifications function kept it
+    await new DynamoNotificationLog(harness.dynamo, harness.config.tableName).rememberDeletion(
+      DEFAULT_CAPILLARY_ORG_ID,
+      survivor,
+      5000,
+    );
+    // Act: the merge's notice
+    await harness.run([notify(userId, { type: CAPILLARY_MERGE_TYPE, survivor, victim: victim! }, 4000)]);
+    // Assess
+    expect(harness.settled.at(-1)?.outcome).toEqual({ result: 'identity', action: 'forgotten' });
+    const record = await harness.store.read(userKey(userId));
+    expect([record?.customerId, record?.forgottenAt]).toEqual([undefined, 5000]);
   });
 
   it('forgets a deleted customer: record, member index; an unfollow then calls nothing, a new follow registers afresh', async () => {
