@@ -19,6 +19,20 @@ export const holders = (harness: WorkerHarness, userId: string): number[] =>
 export const customer = (harness: WorkerHarness, id: number): CustomerSnapshot | undefined =>
   harness.capillary.state().customers.find((c) => c.id === id);
 
+/** The worker's next completions fail, as if it died before recording: run an event, then call the returned restore. */
+export function dieBeforeRecording(harness: WorkerHarness): () => void {
+  const { store } = harness.deps;
+  harness.deps.store = {
+    claim: store.claim.bind(store),
+    read: store.read.bind(store),
+    forgetInFlight: store.forgetInFlight.bind(store),
+    complete: () => Promise.reject(new Error('the worker died before recording')),
+  };
+  return () => {
+    harness.deps.store = store;
+  };
+}
+
 /** What the link API stores for a nonce (lib/link-api), written straight into the store. */
 export async function nonceFor(
   harness: WorkerHarness,

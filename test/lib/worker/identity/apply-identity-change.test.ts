@@ -21,6 +21,7 @@ import {
 import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import {
   apiCalls,
+  dieBeforeRecording,
   followThenLink,
   holders,
   lineSubscription,
@@ -217,15 +218,9 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
 
   /** A follow since the deletion registers the user afresh and its worker dies before recording; its claim expires. */
   async function followSinceDiedUnrecorded(userId: string, timestamp: number): Promise<number> {
-    const { store } = harness.deps;
-    harness.deps.store = {
-      claim: store.claim.bind(store),
-      read: store.read.bind(store),
-      forgetInFlight: store.forgetInFlight.bind(store),
-      complete: () => Promise.reject(new Error('the worker died before recording')),
-    };
+    const restore = dieBeforeRecording(harness);
     expect((await harness.run([followEvent(userId, timestamp)])).batchItemFailures).toHaveLength(1);
-    harness.deps.store = store;
+    restore();
     const [registered, ...others] = holders(harness, userId);
     expect(others).toEqual([]);
     await harness.dynamo.send(

@@ -20,6 +20,7 @@ import {
 import {
   apiCalls,
   customer,
+  dieBeforeRecording,
   followThenLink,
   holders,
   lineSubscription,
@@ -296,15 +297,9 @@ describe('worker: linking a follower to the brand member', () => {
     await harness.run([followEvent(userId, 1000)]);
     // the newer link (to the taken member) fails, and its worker dies before releasing its claim, which expires
     const newer = accountLinkEvent(userId, 3000, await nonceFor(harness, userId, { kind: 'mobile', value: TAKEN }));
-    const { store } = harness.deps;
-    harness.deps.store = {
-      claim: store.claim.bind(store),
-      read: store.read.bind(store),
-      forgetInFlight: store.forgetInFlight.bind(store),
-      complete: () => Promise.reject(new Error('the worker died before releasing')),
-    };
+    const restore = dieBeforeRecording(harness);
     expect((await harness.run([newer])).batchItemFailures).toHaveLength(1);
-    harness.deps.store = store;
+    restore();
     await expireClaim(harness, userId);
     // Act: the older link (to the free member) arrives now, then the newer one's retry, then the older one's
     const older = accountLinkEvent(userId, 2000, await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }));

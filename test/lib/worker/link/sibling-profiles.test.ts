@@ -571,8 +571,8 @@ describe('worker: merge-request mode, a channel of the provider the user follows
   let harness: SiblingHarness;
   afterEach(() => harness.close());
 
-  it('registers the follow with the anonymous customer (the merge moves it), never on the member; a rejection fails both links', async () => {
-    // Prepare: a friend of th only links on th; Capillary keeps the request pending (tw recorded pending, no customer)
+  /** A friend of th only links on th: a merge request is filed, and tw is recorded pending with no customer. */
+  async function linkedOnThOnly() {
     harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
     const memberId = harness.capillary.addMember({ mobile: MOBILE });
     const userId = lineUserId();
@@ -581,6 +581,12 @@ describe('worker: merge-request mode, a channel of the provider the user follows
     const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, VIA.th);
     await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
     const [request] = harness.capillary.state().mergeRequests;
+    return { memberId, userId, anonymousId, request: request! };
+  }
+
+  it('registers the follow with the anonymous customer (the merge moves it), never on the member; a rejection fails both links', async () => {
+    // Prepare: Capillary keeps the request pending
+    const { memberId, userId, anonymousId, request } = await linkedOnThOnly();
     expect(await harness.store.read({ destination: BOT.tw, userId })).toMatchObject({
       linkedCustomerId: memberId,
       link: { status: 'merge-pending' },
@@ -597,11 +603,11 @@ describe('worker: merge-request mode, a channel of the provider the user follows
     expect(lineAccountsOf(harness, anonymousId)).toEqual(['account-th', 'account-tw']);
     expect(lineAccountsOf(harness, memberId)).toEqual([]);
     // Act: Capillary rejects the request; its notification reaches each record naming the anonymous customer
-    harness.capillary.rejectMergeRequest(request!.id);
+    harness.capillary.rejectMergeRequest(request.id);
     const notice = {
       type: CAPILLARY_MERGE_TYPE,
       customerId: anonymousId,
-      mergeRequestId: String(request!.id),
+      mergeRequestId: String(request.id),
     } as const;
     for (const via of [VIA.th, VIA.tw])
       await harness.run(
@@ -629,17 +635,10 @@ describe('worker: merge-request mode, a channel of the provider the user follows
   ])(
     'the first follow on that channel after the request was %s (no notice reached its record) settles its link: %s',
     async (outcome, status, linkedTo) => {
-      // Prepare: a friend of th only links on th (tw recorded pending, no customer); Capillary reviews the request
-      harness = await startSiblingHarness({ anonymousCustomer: 'merge-request' });
-      const memberId = harness.capillary.addMember({ mobile: MOBILE });
-      const userId = lineUserId();
-      await harness.run([followEvent(userId, 1000)], 1, VIA.th);
-      const [anonymousId] = holdersOf(harness, userId) as [number];
-      const nonce = await nonceFor(harness, userId, { kind: 'mobile', value: MOBILE }, VIA.th);
-      await harness.run([accountLinkEvent(userId, 2000, nonce)], 1, VIA.th);
-      const [request] = harness.capillary.state().mergeRequests;
-      if (outcome === 'rejected') harness.capillary.rejectMergeRequest(request!.id);
-      else harness.capillary.approveMergeRequest(request!.id);
+      // Prepare: Capillary reviews the request
+      const { memberId, userId, anonymousId, request } = await linkedOnThOnly();
+      if (outcome === 'rejected') harness.capillary.rejectMergeRequest(request.id);
+      else harness.capillary.approveMergeRequest(request.id);
       // Act: the user follows tw
       await harness.run([followEvent(userId, 3000)], 1, VIA.tw);
       // Assess
