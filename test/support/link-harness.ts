@@ -1,7 +1,10 @@
 /** The worker harness as the link tests use it: members, nonces the link API would have made, and what Capillary holds. */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
 import type { WorkerConfig } from '../../lib/config/worker-config';
 import type { CustomerReference } from '../../lib/domain/link-rules';
 import { LinkNonceStore } from '../../lib/store/link-nonce-store';
+import { UserSyncStore } from '../../lib/store/user-sync-store';
 import { accountLinkEvent, DESTINATION, followEvent, lineUserId } from '../../local/line-event-factory';
 import { LINE_ACCOUNT_ID, startWorkerHarness, type WorkerHarness } from '../../local/rigs/worker-rig';
 import { subscriptionOf, type CustomerSnapshot } from '../../local/standins/capillary-standin';
@@ -31,6 +34,18 @@ export function dieBeforeRecording(harness: WorkerHarness): () => void {
   return () => {
     harness.deps.store = store;
   };
+}
+
+/** The user's record claim as if its worker's time ran out long ago. */
+export async function expireClaim(harness: WorkerHarness, userId: string): Promise<void> {
+  await harness.dynamo.send(
+    new UpdateItemCommand({
+      TableName: harness.config.tableName,
+      Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
+      UpdateExpression: 'SET claimExpiresAt = :past',
+      ExpressionAttributeValues: { ':past': { N: '0' } },
+    }),
+  );
 }
 
 /** What the link API stores for a nonce (lib/link-api), written straight into the store. */

@@ -22,6 +22,7 @@ import type { WorkerHarness } from '../../../../local/rigs/worker-rig';
 import {
   apiCalls,
   dieBeforeRecording,
+  expireClaim,
   followThenLink,
   holders,
   lineSubscription,
@@ -223,14 +224,7 @@ describe('worker: Capillary identity changes (dynalite + the stand-ins)', () => 
     restore();
     const [registered, ...others] = holders(harness, userId);
     expect(others).toEqual([]);
-    await harness.dynamo.send(
-      new UpdateItemCommand({
-        TableName: harness.config.tableName,
-        Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
-        UpdateExpression: 'SET claimExpiresAt = :past',
-        ExpressionAttributeValues: { ':past': { N: '0' } },
-      }),
-    );
+    await expireClaim(harness, userId);
     return registered!;
   }
 

@@ -1,8 +1,5 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-
 import { bridgeLinkEvent, bridgeUnlinkEvent } from '../../../../lib/link-api/bridge-events';
 import { LinkNonceStore } from '../../../../lib/store/link-nonce-store';
-import { UserSyncStore } from '../../../../lib/store/user-sync-store';
 import {
   accountLinkEvent,
   followEvent,
@@ -21,6 +18,7 @@ import {
   apiCalls,
   customer,
   dieBeforeRecording,
+  expireClaim,
   followThenLink,
   holders,
   lineSubscription,
@@ -606,15 +604,3 @@ describe('worker: the anonymous customer made at follow time', () => {
     expect(lineSubscription(harness, memberId)).toEqual({ BULK: 'OPTIN', TRANS: 'OPTIN' });
   });
 });
-
-/** The user's record claim as if its worker's time ran out long ago. */
-async function expireClaim(harness: WorkerHarness, userId: string): Promise<void> {
-  await harness.dynamo.send(
-    new UpdateItemCommand({
-      TableName: harness.config.tableName,
-      Key: { pk: { S: UserSyncStore.partitionKey(userKey(userId)) } },
-      UpdateExpression: 'SET claimExpiresAt = :past',
-      ExpressionAttributeValues: { ':past': { N: '0' } },
-    }),
-  );
-}
