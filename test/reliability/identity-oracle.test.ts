@@ -5,6 +5,7 @@
  * behind, a record naming another customer) and nothing when the state is right.
  */
 import type { UserSyncState } from '../../lib/domain/sync-rules';
+import type { MergeRequestStory } from '../../local/chaos/identity-merge-requests';
 import { judgeIdentity, type IdentityInputs } from '../../local/chaos/identity-oracle';
 import type { IdentityFacts } from '../../local/chaos/identity-play';
 import type { UserHistory } from '../../local/chaos/scenario';
@@ -89,7 +90,13 @@ function problems(
     records = rightRecords(),
     deleted,
     users = [friend, linked, leaving],
-  }: { records?: Map<string, UserSyncState>; deleted?: IdentityFacts['deletedProfiles']; users?: UserHistory[] } = {},
+    mergeRequests,
+  }: {
+    records?: Map<string, UserSyncState>;
+    deleted?: IdentityFacts['deletedProfiles'];
+    users?: UserHistory[];
+    mergeRequests?: MergeRequestStory[];
+  } = {},
 ): string[] {
   const inputs: IdentityInputs = {
     users,
@@ -105,6 +112,7 @@ function problems(
     nonceConsumers: new Map([['nonce-1', link.webhookEventId]]),
     lineAccountIds: { th: account },
     registration: 'instore+line',
+    ...(mergeRequests ? { mergeRequests } : {}),
   };
   return judgeIdentity(inputs).problems.map(
     (problem) => `${problem.userId} ${problem.kind}: ${problem.detail.split(' (')[0]}`,
@@ -123,6 +131,26 @@ describe('chaos identity oracle', () => {
         'Ufriend identity: friend on exactly one customer carrying its LINE profile: carried by 1, 5',
         'Ufriend duplicate: carried by 1, 5',
       ]),
+    );
+  });
+
+  it('judges a linked user by the newest merge request into their member: rejected, they stay on their own customer', () => {
+    // the linked user on their anonymous customer 6, the record on no member
+    const customers = [...rightCustomers().filter((each) => each.id !== 2), customer(2, [], false, MEMBER_MOBILE)];
+    customers.push(customer(6, ['Ulinked'], true));
+    const records = rightRecords();
+    records.set(`${destination}#Ulinked`, { customerId: 6 });
+    const request = (id: number, fate: MergeRequestStory['fate']): MergeRequestStory => ({
+      id,
+      victimId: 6,
+      survivorId: 2,
+      status: fate === 'rejected' ? 'REJECTED' : 'APPROVED',
+      fate,
+    });
+    expect(problems(customers, { records, mergeRequests: [request(1, 'rejected')] })).toEqual([]);
+    // an older rejection, then a request approved at once: the user belongs on the member
+    expect(problems(customers, { records, mergeRequests: [request(1, 'rejected'), request(2, 'at-once')] })).toContain(
+      'Ulinked identity: linked: on their member: member 2, carried by 6',
     );
   });
 
