@@ -133,16 +133,18 @@ function settleMergeRequest(
   if (link?.status !== 'merge-pending' || linkedCustomerId === undefined || !names(state, customerId)) return NOT_NAMED;
   const filedRequest = pendingMergeRequestOf(link);
   if (mergeRequestId !== undefined && filedRequest !== undefined && filedRequest !== mergeRequestId) return NOT_NAMED;
-  if (rejected)
-    return {
-      action: 'link-rejected',
-      change: { linkedCustomerId: null, linkRefs: null, link: { status: 'failed', detail: MERGE_REJECTED, at: now } },
-    };
+  if (rejected) return { action: 'link-rejected', change: { ...rejectedMergeLink(now), linkRefs: null } };
   return { action: 'link-settled', change: { customerId: linkedCustomerId, link: { status: 'linked', at: now } } };
 }
 
 /** A failed link's detail when Capillary rejected the merge request it filed. */
 export const MERGE_REJECTED = 'merge-request-rejected';
+
+/** A link whose merge request Capillary rejected: failed, on no member (the user stays on the anonymous customer). */
+export const rejectedMergeLink = (now: number) => ({
+  linkedCustomerId: null,
+  link: { status: 'failed' as const, detail: MERGE_REJECTED, at: now },
+});
 
 /**
  * Capillary deleted the customer's PII: the record keeps only its ordering guard and the mark. The customer, the

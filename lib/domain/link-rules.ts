@@ -7,7 +7,7 @@
  * user's follow/unfollow events. Unlinking arrives as a postback or as a `bridge.unlink` event.
  */
 import { InvalidLinkFieldError } from './errors';
-import type { LinkState, SubscriptionState } from './sync-rules';
+import type { LinkState, SubscriptionState, UserSyncState } from './sync-rules';
 
 /** Events the link API queues itself; LINE never sends these types. */
 export const BRIDGE_LINK_TYPE = 'bridge.link';
@@ -127,7 +127,13 @@ export function anonymousCustomerAction(
 }
 
 /** A merge-pending link's detail when the bridge knows the request it filed: `request <id>`. */
-export const pendingMergeDetail = (requestId: number): string => `request ${requestId}`;
+export const pendingMergeDetail = (requestId: number | string): string => `request ${requestId}`;
+
+/** An event put the user on the member their link waits to be merged into: Capillary approved the request. */
+export const landedOnPendingMember = (
+  { link, linkedCustomerId }: Pick<UserSyncState, 'link' | 'linkedCustomerId'>,
+  customerId: number | null | undefined,
+): boolean => link?.status === 'merge-pending' && typeof customerId === 'number' && customerId === linkedCustomerId;
 
 /**
  * The merge request a pending link filed, or undefined when it is not pending or its request is unknown (filed by an

@@ -11,8 +11,8 @@ import type { SiblingRecord } from './sibling-profiles';
  * LINE profiles move with the merge, which Capillary's notification (or the next event that finds the anonymous
  * customer gone) settles. "Already pending" (9018) is taken as this link's own request (an earlier attempt of it, or
  * the record's pending link to this member): the bridge leaves no other request of its own pending for the victim
- * (domain/link-rules anonymousCustomerAction; ./unlink and a link to another member withdraw it first). Merged already, or approved at once: the link goes on
- * (`merged`). A victim Capillary no longer has: the caller detaches whoever holds the LINE id instead (`detach`).
+ * (domain/link-rules anonymousCustomerAction; ./unlink and a link to another member withdraw it first). Merged
+ * already, or approved at once: the link goes on (`merged`). A victim Capillary no longer has: the caller detaches whoever holds the LINE id instead (`detach`).
  */
 export async function fileMerge(
   { claimed, channel, log, call, now }: LinkContext,
@@ -39,7 +39,7 @@ export async function fileMerge(
       ? pendingMergeDetail(request.requestId)
       : own === undefined
         ? request.detail
-        : (claimed.state.link?.detail as string);
+        : pendingMergeDetail(own);
   const link: LinkState = { status: 'merge-pending', detail, at: now };
   // The siblings first: this record is written last, or a crash after it would leave their claims held.
   await recordSiblingsPending(siblings, memberId, link);

@@ -2,8 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import { CustomerGoneError } from '../../capillary/errors';
 import type { MemberLinker } from '../../capillary/member-linker';
-import { MERGE_REJECTED } from '../../domain/identity-rules';
-import { pendingMergeRequestOf } from '../../domain/link-rules';
+import { rejectedMergeLink } from '../../domain/identity-rules';
+import { landedOnPendingMember, pendingMergeRequestOf } from '../../domain/link-rules';
 import type { LinkState, SubscriptionState, UserSyncState } from '../../domain/sync-rules';
 import { countForChannel } from '../../observability/telemetry';
 import type { SyncChannel } from './sync-line-event';
@@ -13,8 +13,8 @@ export type MemberSyncChannel = SyncChannel & { members: MemberLinker };
 
 /**
  * The follow of someone recorded linked (not waiting for a merge) on this channel with no customer here (a channel of
- * the provider they did not follow when they linked on another): this channel's LINE profile joins the member the record names, with the
- * subscription. Registering instead lets Capillary choose by the registration's INSTORE `externalId`, which can sit on
+ * the provider they did not follow when they linked on another): this channel's LINE profile joins the member the
+ * record names, with the subscription. Registering instead lets Capillary choose by the registration's INSTORE `externalId`, which can sit on
  * the person's old customer of their own: the LINE id would then be split from the member. Returns the member, or
  * undefined when it cannot take the profile (gone in Capillary, refused): the follow then registers as any other.
  */
@@ -50,15 +50,13 @@ export async function joinLinkedMember(
  */
 export async function settleWaitingLink(
   channel: MemberSyncChannel,
-  { link, linkedCustomerId }: UserSyncState,
+  state: UserSyncState,
   customerId: number | undefined,
   call: { deadlineAt: number },
 ): Promise<{ link?: LinkState; linkedCustomerId?: null }> {
-  if (link?.status !== 'merge-pending') return {};
-  if (customerId !== undefined && customerId === linkedCustomerId)
-    return { link: { status: 'linked', at: Date.now() } };
-  const requestId = pendingMergeRequestOf(link);
+  if (landedOnPendingMember(state, customerId)) return { link: { status: 'linked', at: Date.now() } };
+  const requestId = pendingMergeRequestOf(state.link);
   if (requestId === undefined || (await channel.members.mergeRequestStatus(requestId, call)) !== 'REJECTED') return {};
   countForChannel('LinkMergeRejectedFound', channel.id);
-  return { linkedCustomerId: null, link: { status: 'failed', detail: MERGE_REJECTED, at: Date.now() } };
+  return rejectedMergeLink(Date.now());
 }

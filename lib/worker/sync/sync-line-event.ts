@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CustomerDirectory } from '../../capillary/customer-directory';
 import { CustomerGoneError } from '../../capillary/errors';
 import { replacementAfter } from '../../domain/identity-rules';
+import { landedOnPendingMember } from '../../domain/link-rules';
 import { decide, keepsForgotten, type SyncDecision } from '../../domain/sync-decision';
 import type { SubscriptionState } from '../../domain/sync-rules';
 import type { LineProfileClient } from '../../line/profile-client';
@@ -125,9 +126,7 @@ async function reResolve(
     customerId,
   });
   // The anonymous customer a merge-pending link asked to merge is gone into the member: the request was approved.
-  const settled =
-    state.link?.status === 'merge-pending' && customerId !== null && customerId === state.linkedCustomerId;
-  if (settled) return { customerId, link: { status: 'linked', at: Date.now() } };
+  if (landedOnPendingMember(state, customerId)) return { customerId, link: { status: 'linked', at: Date.now() } };
   if (state.linkedCustomerId !== gone.customerId) return { customerId };
   // A linked member merged away lives on in its survivor (it carries the profile); a deleted one leaves the user
   // unlinked, on the customer of their own just registered or found (an earlier attempt's), and the index entries go.
